@@ -1,0 +1,1 @@
+//! Holds the conformance suite; see conformance/main.rs.
