@@ -15,7 +15,10 @@ fn main() {
     for dir in ["probes/probe", "probes/catalog"] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
-    println!("cargo:rerun-if-changed={}", root.join("Cargo.lock").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("Cargo.lock").display()
+    );
     println!("cargo:rerun-if-env-changed=SECCOMP_HARNESS_PROBE");
 
     // A prebuilt probe (e.g. from CI's cross job) may be supplied instead.
@@ -39,7 +42,14 @@ fn main() {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&root)
-        .args(["build", "--release", "--locked", "-p", "seccomp-probe", "--target"])
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "seccomp-probe",
+            "--target",
+        ])
         .arg(&target)
         .arg("--target-dir")
         .arg(&probe_target_dir)
@@ -61,7 +71,9 @@ fn main() {
             cmd.env_remove(k);
         }
     }
-    let status = cmd.status().expect("failed to run cargo to build the probe");
+    let status = cmd
+        .status()
+        .expect("failed to run cargo to build the probe");
     if !status.success() {
         panic!("failed to build the static probe for {target} ({status})");
     }

@@ -1,3 +1,5 @@
-fn main() {
-    println!("seccomp-harness: probe is {} bytes", seccomp_harness::probe_binary::EMBEDDED.len());
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    std::process::ExitCode::from(cli::main())
 }

@@ -68,7 +68,10 @@ fn i386() -> Vec<Case> {
             ));
         }
     }
-    for (label, words) in [("AF_VSOCK", &SOCKETCALL_VSOCK), ("AF_INET", &SOCKETCALL_INET)] {
+    for (label, words) in [
+        ("AF_VSOCK", &SOCKETCALL_VSOCK),
+        ("AF_INET", &SOCKETCALL_INET),
+    ] {
         let mut c = variant(
             abi,
             "socketcall",

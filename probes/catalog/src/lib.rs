@@ -67,7 +67,11 @@ mod tests {
             let cat = Catalog::for_arch(*arch);
             let mut seen = HashSet::new();
             for c in cat.cases() {
-                assert!(seen.insert(c.id.clone()), "duplicate case id {} on {arch}", c.id);
+                assert!(
+                    seen.insert(c.id.clone()),
+                    "duplicate case id {} on {arch}",
+                    c.id
+                );
             }
         }
     }
@@ -89,13 +93,17 @@ mod tests {
     fn covers_the_whole_native_table_of_each_arch() {
         let x86 = Catalog::for_arch(Arch::X86_64);
         for s in syscalls::x86_64::Sysno::iter() {
-            let c = x86.get(s.name()).unwrap_or_else(|| panic!("x86_64 lacks {}", s.name()));
+            let c = x86
+                .get(s.name())
+                .unwrap_or_else(|| panic!("x86_64 lacks {}", s.name()));
             assert_eq!(c.nr, s.id() as u64);
             assert_eq!(c.abi, Abi::X86_64);
         }
         let arm = Catalog::for_arch(Arch::Aarch64);
         for s in syscalls::aarch64::Sysno::iter() {
-            let c = arm.get(s.name()).unwrap_or_else(|| panic!("aarch64 lacks {}", s.name()));
+            let c = arm
+                .get(s.name())
+                .unwrap_or_else(|| panic!("aarch64 lacks {}", s.name()));
             assert_eq!(c.nr, s.id() as u64);
         }
         assert!(x86.len() > 350 && arm.len() > 290);
@@ -151,7 +159,10 @@ mod tests {
         let x86 = Catalog::for_arch(Arch::X86_64);
         assert_eq!(x86.get("i386:getpid").unwrap().nr, 20);
         assert_eq!(x86.get("i386:socket(AF_VSOCK)").unwrap().nr, 359);
-        assert_eq!(x86.get("i386:socketcall(SYS_SOCKET,AF_INET)").unwrap().nr, 102);
+        assert_eq!(
+            x86.get("i386:socketcall(SYS_SOCKET,AF_INET)").unwrap().nr,
+            102
+        );
         assert_eq!(x86.get("x32:getpid").unwrap().nr, 0x4000_0000 | 39);
         assert_eq!(x86.get("x32:getpid").unwrap().syscall, "getpid");
     }

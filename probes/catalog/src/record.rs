@@ -10,7 +10,9 @@ pub enum Record {
     Host(HostRecord),
     /// Written (and flushed) just before a case runs in the probe's own process, so that when
     /// the case kills the probe the harness knows which case did it.
-    Begin { id: String },
+    Begin {
+        id: String,
+    },
     Case(CaseRecord),
 }
 

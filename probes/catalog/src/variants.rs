@@ -43,9 +43,15 @@ const TIOCSTI: u64 = 0x5412;
 
 fn nr(abi: Abi, name: &str) -> Option<u64> {
     let n = match abi {
-        Abi::X86_64 => syscalls::x86_64::Sysno::iter().find(|s| s.name() == name)?.id(),
-        Abi::Aarch64 => syscalls::aarch64::Sysno::iter().find(|s| s.name() == name)?.id(),
-        Abi::I386 => syscalls::x86::Sysno::iter().find(|s| s.name() == name)?.id(),
+        Abi::X86_64 => syscalls::x86_64::Sysno::iter()
+            .find(|s| s.name() == name)?
+            .id(),
+        Abi::Aarch64 => syscalls::aarch64::Sysno::iter()
+            .find(|s| s.name() == name)?
+            .id(),
+        Abi::I386 => syscalls::x86::Sysno::iter()
+            .find(|s| s.name() == name)?
+            .id(),
         Abi::X32 => return Some(0x4000_0000 | nr(Abi::X86_64, name)?),
     };
     Some(n as u64)

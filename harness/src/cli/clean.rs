@@ -1,0 +1,10 @@
+//! `seccomp-harness clean` (in progress).
+
+use super::Failure;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn main(_args: Args) -> Result<u8, Failure> {
+    Err(Failure::environment("`clean` is not built yet"))
+}

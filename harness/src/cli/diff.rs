@@ -1,0 +1,10 @@
+//! `seccomp-harness diff` (in progress).
+
+use super::Failure;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn main(_args: Args) -> Result<u8, Failure> {
+    Err(Failure::environment("`diff` is not built yet"))
+}

@@ -1,0 +1,10 @@
+//! `seccomp-harness run` (in progress).
+
+use super::Failure;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn main(_args: Args) -> Result<u8, Failure> {
+    Err(Failure::environment("`run` is not built yet"))
+}
