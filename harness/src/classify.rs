@@ -1,1 +1,346 @@
-//! (in progress)
+//! Turns raw probe records into outcomes (DESIGN §3). Nothing here guesses: an errno counts as
+//! the filter's only when the unconfined baseline (same capabilities) answered differently, or
+//! when the tagged run returned one of the sentinels that stand for a rule. What can't be told
+//! apart is reported as ambiguous.
+
+use crate::matrix::{Expected, Observed, Verdict};
+use crate::outcome::{Outcome, RuleRef};
+use seccomp_catalog::record::CaseRecord;
+use std::collections::BTreeMap;
+
+const SIGSYS: i32 = 31;
+/// si_code of a SIGSYS that a seccomp filter raised with SECCOMP_RET_TRAP (asm-generic/siginfo.h).
+const SYS_SECCOMP: i32 = 1;
+const EPERM: i32 = 1;
+const ENOSYS: i32 = 38;
+
+/// The records of one case under one capability set.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CaseRuns<'a> {
+    /// Under the profile as written.
+    pub observed: Option<&'a CaseRecord>,
+    /// Under `seccomp=unconfined`: what the kernel does alone.
+    pub baseline: Option<&'a CaseRecord>,
+    /// Under the tagged profile (file profiles only).
+    pub tagged: Option<&'a CaseRecord>,
+}
+
+/// How a configuration's denials can be attributed.
+#[derive(Debug, Clone)]
+pub enum Attribution<'a> {
+    /// A file profile with a tagged run: sentinel errno → the rule that produces it in the
+    /// profile as written (the caller maps rules that runc drops there to the default).
+    Tagged(&'a BTreeMap<i32, RuleRef>),
+    /// The engine's builtin profile: it can't be tagged.
+    Untaggable,
+    /// `seccomp=unconfined`: no filter, so any denial is the kernel's.
+    NoFilter,
+}
+
+/// The comparable part of a record: what the call did, ignoring values that legitimately vary
+/// between runs (pids, fd numbers, addresses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Returned,
+    Errno(i32),
+    Signal(i32),
+    Exited(i32),
+    Trapped,
+    TimedOut,
+}
+
+fn shape(r: &CaseRecord) -> Shape {
+    if r.timed_out {
+        Shape::TimedOut
+    } else if r.sigsys.is_some_and(|s| s.code == SYS_SECCOMP) {
+        Shape::Trapped
+    } else if let Some(sig) = r.signal {
+        Shape::Signal(sig)
+    } else if let Some(errno) = r.errno {
+        Shape::Errno(errno)
+    } else if let Some(status) = r.exit_status {
+        Shape::Exited(status)
+    } else {
+        Shape::Returned
+    }
+}
+
+/// Classifies one cell.
+pub fn classify(runs: CaseRuns<'_>, attribution: &Attribution<'_>) -> Observed {
+    let Some(rec) = runs.observed else {
+        return observed(
+            Outcome::NotRun,
+            None,
+            None,
+            None,
+            Some("the probe gave no record".into()),
+        );
+    };
+    let seen = shape(rec);
+    let base = runs.baseline.map(shape);
+    let tagged_rule = match (attribution, runs.tagged.map(shape)) {
+        (Attribution::Tagged(map), Some(Shape::Errno(sentinel))) => map.get(&sentinel).copied(),
+        _ => None,
+    };
+    match seen {
+        Shape::TimedOut => observed(Outcome::Timeout, None, None, None, None),
+        Shape::Trapped => {
+            let info = rec.sigsys.unwrap_or_default();
+            observed(Outcome::Trapped, Some(info.errno), Some(SIGSYS), None, None)
+        }
+        Shape::Signal(SIGSYS) if base != Some(Shape::Signal(SIGSYS)) => {
+            observed(Outcome::Killed, None, Some(SIGSYS), None, None)
+        }
+        Shape::Errno(errno) if tagged_rule.is_some() => {
+            observed(Outcome::Errno, Some(errno), None, tagged_rule, None)
+        }
+        _ if base.is_none() => observed(
+            Outcome::Ambiguous,
+            rec.errno,
+            rec.signal,
+            None,
+            Some("no baseline record to compare with".into()),
+        ),
+        _ if Some(seen) == base => match (seen, attribution) {
+            (Shape::Errno(ENOSYS), _) => observed(Outcome::Absent, Some(ENOSYS), None, None, None),
+            (Shape::Errno(e @ EPERM), Attribution::Untaggable) => observed(
+                Outcome::Ambiguous,
+                Some(e),
+                None,
+                None,
+                Some("EPERM both here and unconfined: the untaggable builtin profile may deny it too".into()),
+            ),
+            _ => observed(Outcome::Allowed, None, None, None, None),
+        },
+        Shape::Errno(errno) => {
+            let note = match attribution {
+                Attribution::Tagged(_) => Some(
+                    "denied without a sentinel in the tagged run: not an ERRNO rule (runc's ENOSYS stub or TRACE)"
+                        .to_string(),
+                ),
+                Attribution::NoFilter => Some("differs from a second unconfined run".to_string()),
+                Attribution::Untaggable => None,
+            };
+            observed(Outcome::Errno, Some(errno), None, None, note)
+        }
+        Shape::Returned | Shape::Exited(_) => observed(
+            Outcome::Allowed,
+            None,
+            None,
+            None,
+            Some(format!("succeeded here but the baseline gave {:?}", base.unwrap())),
+        ),
+        Shape::Signal(sig) => observed(
+            Outcome::Ambiguous,
+            None,
+            Some(sig),
+            None,
+            Some(format!("died of signal {sig}; the baseline gave {:?}", base.unwrap())),
+        ),
+    }
+}
+
+fn observed(
+    outcome: Outcome,
+    errno: Option<i32>,
+    signal: Option<i32>,
+    rule: Option<RuleRef>,
+    note: Option<String>,
+) -> Observed {
+    Observed {
+        outcome,
+        errno,
+        signal,
+        rule,
+        note,
+    }
+}
+
+/// Compares a classified cell with the oracle's prediction.
+pub fn verdict(observed: &Observed, expected: Option<&Expected>) -> Verdict {
+    let Some(expected) = expected else {
+        return Verdict::Unpredicted;
+    };
+    let outcome_matches = match (observed.outcome, expected.outcome) {
+        (a, b) if a == b => true,
+        // A syscall the kernel lacks answers ENOSYS whatever the filter allows, and runc's
+        // ENOSYS stub answers the same: the two can't be told apart.
+        (Outcome::Absent, Outcome::Allowed) => true,
+        (Outcome::Absent, Outcome::Errno) => expected.errno == Some(ENOSYS),
+        _ => false,
+    };
+    let errno_matches = match observed.outcome {
+        Outcome::Errno | Outcome::Trapped => observed.errno == expected.errno,
+        _ => true,
+    };
+    let rule_matches = match (observed.rule, expected.rule) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    };
+    if outcome_matches && errno_matches && rule_matches {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use seccomp_catalog::record::SigsysInfo;
+
+    fn ok() -> CaseRecord {
+        CaseRecord {
+            ret: Some(0),
+            ..Default::default()
+        }
+    }
+    fn errno(e: i32) -> CaseRecord {
+        CaseRecord {
+            ret: Some(-(e as i64)),
+            errno: Some(e),
+            ..Default::default()
+        }
+    }
+    fn signal(s: i32) -> CaseRecord {
+        CaseRecord {
+            signal: Some(s),
+            ..Default::default()
+        }
+    }
+
+    fn runs<'a>(o: &'a CaseRecord, b: &'a CaseRecord, t: Option<&'a CaseRecord>) -> CaseRuns<'a> {
+        CaseRuns {
+            observed: Some(o),
+            baseline: Some(b),
+            tagged: t,
+        }
+    }
+
+    #[test]
+    fn same_as_baseline_is_allowed_even_when_it_failed() {
+        let (o, b) = (errno(9), errno(9));
+        let map = BTreeMap::new();
+        let got = classify(runs(&o, &b, Some(&errno(9))), &Attribution::Tagged(&map));
+        assert_eq!(got.outcome, Outcome::Allowed);
+    }
+
+    #[test]
+    fn a_sentinel_attributes_an_eperm_the_kernel_would_also_give() {
+        // Without CAP_SYS_ADMIN the kernel answers EPERM too: only the tagged run can tell.
+        let (o, b, t) = (errno(1), errno(1), errno(3007));
+        let map = BTreeMap::from([(3007, RuleRef::Index(7))]);
+        let got = classify(runs(&o, &b, Some(&t)), &Attribution::Tagged(&map));
+        assert_eq!(
+            (got.outcome, got.errno, got.rule),
+            (Outcome::Errno, Some(1), Some(RuleRef::Index(7)))
+        );
+    }
+
+    #[test]
+    fn builtin_eperm_equal_to_baseline_is_ambiguous() {
+        let (o, b) = (errno(1), errno(1));
+        let got = classify(runs(&o, &b, None), &Attribution::Untaggable);
+        assert_eq!(got.outcome, Outcome::Ambiguous);
+        let (o, b) = (errno(1), ok());
+        assert_eq!(
+            classify(runs(&o, &b, None), &Attribution::Untaggable).outcome,
+            Outcome::Errno
+        );
+    }
+
+    #[test]
+    fn enosys_in_baseline_and_here_is_absent() {
+        let (o, b) = (errno(38), errno(38));
+        let got = classify(runs(&o, &b, None), &Attribution::NoFilter);
+        assert_eq!(got.outcome, Outcome::Absent);
+    }
+
+    #[test]
+    fn sigsys_death_is_killed_and_handled_sigsys_is_trapped() {
+        let (o, b) = (signal(31), ok());
+        assert_eq!(
+            classify(runs(&o, &b, None), &Attribution::Untaggable).outcome,
+            Outcome::Killed
+        );
+        let trapped = CaseRecord {
+            sigsys: Some(SigsysInfo {
+                code: 1,
+                syscall: 39,
+                errno: 5,
+                arch: 0xc000_003e,
+            }),
+            ..errno(38)
+        };
+        let got = classify(runs(&trapped, &b, None), &Attribution::Untaggable);
+        assert_eq!((got.outcome, got.errno), (Outcome::Trapped, Some(5)));
+    }
+
+    #[test]
+    fn other_signals_matching_the_baseline_are_allowed() {
+        let (o, b) = (signal(11), signal(11));
+        assert_eq!(
+            classify(runs(&o, &b, None), &Attribution::NoFilter).outcome,
+            Outcome::Allowed
+        );
+    }
+
+    #[test]
+    fn missing_record_is_not_run() {
+        let got = classify(CaseRuns::default(), &Attribution::NoFilter);
+        assert_eq!(got.outcome, Outcome::NotRun);
+    }
+
+    #[test]
+    fn verdicts_compare_outcome_errno_and_rule() {
+        let exp = |outcome, errno, rule| Expected {
+            outcome,
+            errno,
+            rule,
+            note: None,
+        };
+        let obs = |outcome, errno, rule| Observed {
+            outcome,
+            errno,
+            signal: None,
+            rule,
+            note: None,
+        };
+        let e1 = obs(Outcome::Errno, Some(1), Some(RuleRef::Index(3)));
+        assert_eq!(
+            verdict(
+                &e1,
+                Some(&exp(Outcome::Errno, Some(1), Some(RuleRef::Index(3))))
+            ),
+            Verdict::Pass
+        );
+        assert_eq!(
+            verdict(
+                &e1,
+                Some(&exp(Outcome::Errno, Some(1), Some(RuleRef::Index(4))))
+            ),
+            Verdict::Fail
+        );
+        assert_eq!(
+            verdict(&e1, Some(&exp(Outcome::Errno, Some(38), None))),
+            Verdict::Fail
+        );
+        assert_eq!(
+            verdict(&e1, Some(&exp(Outcome::Allowed, None, None))),
+            Verdict::Fail
+        );
+        assert_eq!(verdict(&e1, None), Verdict::Unpredicted);
+        let absent = obs(Outcome::Absent, Some(38), None);
+        assert_eq!(
+            verdict(&absent, Some(&exp(Outcome::Allowed, None, None))),
+            Verdict::Pass
+        );
+        assert_eq!(
+            verdict(
+                &absent,
+                Some(&exp(Outcome::Errno, Some(38), Some(RuleRef::ENOSYS_STUB)))
+            ),
+            Verdict::Pass
+        );
+    }
+}
