@@ -261,3 +261,96 @@ mod tests {
         assert!(e.to_string().contains("missing field"), "{e}");
     }
 }
+
+/// Small constructed matrices for the renderers' and `diff`'s unit tests.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use super::*;
+
+    pub fn host() -> HostFacts {
+        HostFacts {
+            kernel: "6.1.0-18-amd64".into(),
+            arch: "x86_64".into(),
+            engine: "docker".into(),
+            engine_version: "25.0.3".into(),
+            api_version: "1.44".into(),
+            runtime: "runc".into(),
+            runtime_version: "1.1.12".into(),
+            seccomp: SeccompFacts {
+                config_seccomp: Some(true),
+                config_seccomp_filter: Some(true),
+                actions_available: vec!["kill_process".into(), "errno".into(), "log".into()],
+                engine_profile: "builtin".into(),
+            },
+        }
+    }
+
+    pub fn configuration(id: &str) -> Configuration {
+        let (profile, caps) = match id.split_once('+') {
+            Some((p, c)) => (p, vec![format!("+{c}")]),
+            None => (id, vec![]),
+        };
+        Configuration {
+            id: id.into(),
+            profile: profile.into(),
+            source: format!("profiles/{profile}.json"),
+            sha256: Some("0123abcd".into()),
+            caps,
+            start_error: None,
+        }
+    }
+
+    pub fn obs(outcome: Outcome, errno: Option<i32>, rule: Option<RuleRef>) -> Observed {
+        let signal = matches!(outcome, Outcome::Killed | Outcome::Trapped).then_some(31);
+        Observed {
+            outcome,
+            errno,
+            signal,
+            rule,
+            note: None,
+        }
+    }
+
+    pub fn exp(outcome: Outcome, errno: Option<i32>, rule: Option<RuleRef>) -> Expected {
+        Expected {
+            outcome,
+            errno,
+            rule,
+            note: None,
+        }
+    }
+
+    /// A cell whose verdict is pass when outcome and errno agree, fail otherwise.
+    pub fn cell(configuration: &str, case: &str, observed: Observed, expected: Expected) -> Cell {
+        let verdict = if observed.outcome == expected.outcome && observed.errno == expected.errno {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        };
+        let c = self::configuration(configuration);
+        let (abi, syscall) = match case.split_once(':') {
+            Some((abi, rest)) => (abi, rest),
+            None => ("x86_64", case),
+        };
+        Cell {
+            configuration: configuration.into(),
+            profile: c.profile,
+            caps: c.caps,
+            case: case.into(),
+            syscall: syscall.split('(').next().unwrap_or(syscall).into(),
+            abi: abi.into(),
+            observed,
+            expected,
+            verdict,
+        }
+    }
+
+    pub fn matrix(configurations: &[&str], cells: Vec<Cell>) -> Matrix {
+        Matrix {
+            schema_version: SCHEMA_VERSION,
+            host: host(),
+            configurations: configurations.iter().map(|c| configuration(c)).collect(),
+            cells,
+        }
+    }
+}
