@@ -53,3 +53,12 @@ pub fn render(format: Format, matrix: &Matrix, options: &Options) -> String {
         Format::Junit => junit::render(matrix),
     }
 }
+
+/// `1 case`, `2 cases`: counts in prose read right.
+pub(crate) fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
