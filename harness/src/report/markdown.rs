@@ -190,7 +190,7 @@ fn details(out: &mut String, matrix: &Matrix, options: &Options) {
 
 /// Inline code, safe in a table cell: a fence longer than any backtick run inside, `|`
 /// escaped (GFM splits cells before it parses code spans), line breaks flattened.
-fn code(s: &str) -> String {
+pub(crate) fn code(s: &str) -> String {
     let flat = s.replace(['\n', '\r'], " ").replace('|', "\\|");
     let longest_run = flat.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest_run + 1);
@@ -204,7 +204,7 @@ fn code(s: &str) -> String {
 
 /// Plain text, safe in a table cell: every character markdown or HTML could act on is
 /// backslash-escaped (CommonMark allows it for any ASCII punctuation), line breaks flattened.
-fn text(s: &str) -> String {
+pub(crate) fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {
