@@ -4,6 +4,8 @@
 
 use crate::outcome::{Outcome, RuleRef};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -95,4 +97,260 @@ pub enum Verdict {
     Fail,
     /// Nothing to compare with: the builtin profile, or unconfined.
     Unpredicted,
+}
+
+/// Why a matrix file could not be read. Each variant names the file, because `diff` reads two
+/// and the user must know which one is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("failed to read matrix `{}`: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{}` is not a usable matrix: {source}", path.display())]
+    Invalid {
+        path: PathBuf,
+        #[source]
+        source: ParseError,
+    },
+}
+
+/// Why a JSON text is not a matrix this version can read.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("invalid JSON: {0}")]
+    Json(#[source] serde_json::Error),
+    #[error("no `schema_version` field; is this a seccomp-harness matrix?")]
+    MissingSchemaVersion,
+    #[error(
+        "schema_version {found} is not supported (this seccomp-harness reads {SCHEMA_VERSION}); \
+         use the seccomp-harness version that wrote it"
+    )]
+    UnsupportedSchemaVersion { found: serde_json::Value },
+    #[error("does not match the matrix format: {0}")]
+    Shape(#[source] serde_json::Error),
+}
+
+impl Matrix {
+    /// Parses a matrix, checking `schema_version` before the shape so that a file from a newer
+    /// version says so instead of failing on whichever field changed first.
+    pub fn from_json(text: &str) -> Result<Matrix, ParseError> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(ParseError::Json)?;
+        match value.get("schema_version") {
+            None => return Err(ParseError::MissingSchemaVersion),
+            Some(v) if v.as_u64() != Some(u64::from(SCHEMA_VERSION)) => {
+                return Err(ParseError::UnsupportedSchemaVersion { found: v.clone() })
+            }
+            Some(_) => {}
+        }
+        serde_json::from_value(value).map_err(ParseError::Shape)
+    }
+
+    /// Reads and parses a matrix file; errors name the file.
+    pub fn load(path: &Path) -> Result<Matrix, LoadError> {
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Matrix::from_json(&text).map_err(|source| LoadError::Invalid {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    pub fn configuration(&self, id: &str) -> Option<&Configuration> {
+        self.configurations.iter().find(|c| c.id == id)
+    }
+
+    /// The cell of one configuration and case. Linear: renderers that look up every cell build
+    /// their own index instead.
+    pub fn cell(&self, configuration: &str, case: &str) -> Option<&Cell> {
+        self.cells
+            .iter()
+            .find(|c| c.configuration == configuration && c.case == case)
+    }
+
+    /// Every case id, in the order of its first cell: the run writes cells in catalog order, so
+    /// this keeps related cases (a syscall and its argument variants) together.
+    pub fn case_ids(&self) -> Vec<&str> {
+        let mut seen = HashSet::new();
+        self.cells
+            .iter()
+            .map(|c| c.case.as_str())
+            .filter(|case| seen.insert(*case))
+            .collect()
+    }
+
+    /// The cells of one configuration, in matrix order.
+    pub fn cells_of<'a>(&'a self, configuration: &'a str) -> impl Iterator<Item = &'a Cell> + 'a {
+        self.cells
+            .iter()
+            .filter(move |c| c.configuration == configuration)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"{
+        "schema_version": 1,
+        "host": { "kernel": "6.1.0", "arch": "x86_64", "engine": "docker",
+                  "engine_version": "25.0.0", "api_version": "1.44", "runtime": "runc",
+                  "runtime_version": "1.1.12",
+                  "seccomp": { "config_seccomp": true, "config_seccomp_filter": null,
+                               "actions_available": ["kill_process"],
+                               "engine_profile": "builtin" } },
+        "configurations": [ { "id": "p", "profile": "p", "source": "p.json", "sha256": "ab",
+                              "caps": [] } ],
+        "cells": [
+          { "configuration": "p", "profile": "p", "caps": [], "case": "mkdir",
+            "syscall": "mkdir", "abi": "x86_64",
+            "observed": { "outcome": "errno", "errno": 1, "signal": null, "rule": "default" },
+            "expected": { "outcome": "errno", "errno": 1, "rule": "default" },
+            "verdict": "pass" },
+          { "configuration": "p", "profile": "p", "caps": [], "case": "getpid",
+            "syscall": "getpid", "abi": "x86_64",
+            "observed": { "outcome": "allowed", "errno": null, "signal": null, "rule": 0 },
+            "expected": { "outcome": "allowed", "errno": null, "rule": 0 },
+            "verdict": "pass" } ] }"#;
+
+    #[test]
+    fn a_contract_example_round_trips() {
+        let m = Matrix::from_json(MINIMAL).unwrap();
+        assert_eq!(m.case_ids(), ["mkdir", "getpid"]);
+        assert_eq!(
+            m.cell("p", "getpid").unwrap().observed.rule,
+            Some(RuleRef::Index(0))
+        );
+        let again = Matrix::from_json(&serde_json::to_string(&m).unwrap()).unwrap();
+        assert_eq!(m, again);
+    }
+
+    #[test]
+    fn a_newer_schema_version_is_named_before_any_field_error() {
+        let text = r#"{"schema_version": 2, "something_new": true}"#;
+        let e = Matrix::from_json(text).unwrap_err();
+        assert!(
+            matches!(e, ParseError::UnsupportedSchemaVersion { .. }),
+            "{e}"
+        );
+        assert!(e.to_string().contains("schema_version 2"), "{e}");
+    }
+
+    #[test]
+    fn json_without_a_schema_version_is_not_taken_for_a_matrix() {
+        let e = Matrix::from_json("{}").unwrap_err();
+        assert!(matches!(e, ParseError::MissingSchemaVersion), "{e}");
+        let e = Matrix::from_json("[1,").unwrap_err();
+        assert!(matches!(e, ParseError::Json(_)), "{e}");
+    }
+
+    #[test]
+    fn load_errors_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("old.json");
+        let e = Matrix::load(&missing).unwrap_err();
+        assert!(e.to_string().contains("old.json"), "{e}");
+        let bad = dir.path().join("new.json");
+        std::fs::write(&bad, r#"{"schema_version": 1}"#).unwrap();
+        let e = Matrix::load(&bad).unwrap_err();
+        assert!(e.to_string().contains("new.json"), "{e}");
+        assert!(e.to_string().contains("missing field"), "{e}");
+    }
+}
+
+/// Small constructed matrices for the renderers' and `diff`'s unit tests.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use super::*;
+
+    pub fn host() -> HostFacts {
+        HostFacts {
+            kernel: "6.1.0-18-amd64".into(),
+            arch: "x86_64".into(),
+            engine: "docker".into(),
+            engine_version: "25.0.3".into(),
+            api_version: "1.44".into(),
+            runtime: "runc".into(),
+            runtime_version: "1.1.12".into(),
+            seccomp: SeccompFacts {
+                config_seccomp: Some(true),
+                config_seccomp_filter: Some(true),
+                actions_available: vec!["kill_process".into(), "errno".into(), "log".into()],
+                engine_profile: "builtin".into(),
+            },
+        }
+    }
+
+    pub fn configuration(id: &str) -> Configuration {
+        let (profile, caps) = match id.split_once('+') {
+            Some((p, c)) => (p, vec![format!("+{c}")]),
+            None => (id, vec![]),
+        };
+        Configuration {
+            id: id.into(),
+            profile: profile.into(),
+            source: format!("profiles/{profile}.json"),
+            sha256: Some("0123abcd".into()),
+            caps,
+            start_error: None,
+        }
+    }
+
+    pub fn obs(outcome: Outcome, errno: Option<i32>, rule: Option<RuleRef>) -> Observed {
+        let signal = matches!(outcome, Outcome::Killed | Outcome::Trapped).then_some(31);
+        Observed {
+            outcome,
+            errno,
+            signal,
+            rule,
+            note: None,
+        }
+    }
+
+    pub fn exp(outcome: Outcome, errno: Option<i32>, rule: Option<RuleRef>) -> Expected {
+        Expected {
+            outcome,
+            errno,
+            rule,
+            note: None,
+        }
+    }
+
+    /// A cell whose verdict is pass when outcome and errno agree, fail otherwise.
+    pub fn cell(configuration: &str, case: &str, observed: Observed, expected: Expected) -> Cell {
+        let verdict = if observed.outcome == expected.outcome && observed.errno == expected.errno {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        };
+        let c = self::configuration(configuration);
+        let (abi, syscall) = match case.split_once(':') {
+            Some((abi, rest)) => (abi, rest),
+            None => ("x86_64", case),
+        };
+        Cell {
+            configuration: configuration.into(),
+            profile: c.profile,
+            caps: c.caps,
+            case: case.into(),
+            syscall: syscall.split('(').next().unwrap_or(syscall).into(),
+            abi: abi.into(),
+            observed,
+            expected,
+            verdict,
+        }
+    }
+
+    pub fn matrix(configurations: &[&str], cells: Vec<Cell>) -> Matrix {
+        Matrix {
+            schema_version: SCHEMA_VERSION,
+            host: host(),
+            configurations: configurations.iter().map(|c| configuration(c)).collect(),
+            cells,
+        }
+    }
 }

@@ -1,10 +1,68 @@
-//! `seccomp-harness diff` (in progress).
+//! `seccomp-harness diff OLD.json NEW.json`: loads two matrices, compares them, prints the
+//! changes. Exit 1 when behaviour changed, 0 when it did not, 2 when a file can't be read as a
+//! matrix (the message names the file).
 
-use super::Failure;
+use super::{exit, Failure};
+use seccomp_harness::diff::MatrixDiff;
+use seccomp_harness::matrix::Matrix;
+use seccomp_harness::report::diff::{render, DiffFormat, Sides};
+use std::io::Write;
+use std::path::PathBuf;
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The earlier matrix (JSON from `run --format json`).
+    old: PathBuf,
+    /// The later matrix. Cells are matched by configuration id and case id.
+    new: PathBuf,
+    /// How to print the changes.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+    format: DiffFormat,
+    /// Write the changes to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
 
-pub fn main(_args: Args) -> Result<u8, Failure> {
-    Err(Failure::environment("`diff` is not built yet"))
+pub fn main(args: Args) -> Result<u8, Failure> {
+    let old = Matrix::load(&args.old).map_err(Failure::bad_input)?;
+    let new = Matrix::load(&args.new).map_err(Failure::bad_input)?;
+    let diff = MatrixDiff::between(&old, &new);
+    let old_name = args.old.display().to_string();
+    let new_name = args.new.display().to_string();
+    let text = render(
+        args.format,
+        &diff,
+        Sides {
+            old: &old_name,
+            new: &new_name,
+        },
+    );
+    match &args.output {
+        // A path the user named that can't be written is a bad argument, like an unreadable
+        // input.
+        Some(path) => std::fs::write(path, &text).map_err(|e| {
+            Failure::bad_input(format!("failed to write `{}`: {e}", path.display()))
+        })?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                // `diff ... | head` closing the pipe early is not an error worth reporting.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(e) => {
+                    return Err(Failure::environment(format!(
+                        "failed to write to standard output: {e}"
+                    )))
+                }
+                Ok(()) => {}
+            }
+        }
+    }
+    Ok(if diff.has_changes() {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
 }

@@ -1,1 +1,64 @@
-//! (in progress)
+//! Renderers: turn a [`Matrix`] (or a [`MatrixDiff`](crate::diff::MatrixDiff)) into text for a
+//! terminal, a machine, a pull-request comment or a CI test report. Pure: no engine, no I/O, so
+//! every format is unit-tested on constructed matrices. The CLI picks the format and the
+//! colour; nothing here looks at the terminal or the environment.
+
+pub mod diff;
+pub mod glyph;
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod snapshot;
+pub mod table;
+
+mod grid;
+mod summary;
+
+pub use snapshot::render_configuration_snapshot;
+pub use summary::{Counts, Summary};
+
+use crate::matrix::Matrix;
+
+/// The output formats of `run --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// A compact matrix for a terminal: cases × configurations, a summary and the failures.
+    #[default]
+    Table,
+    /// The matrix itself (the JSON contract, schema_version 1), for `diff` and other tools.
+    Json,
+    /// For pull-request comments: summary, failures, the matrix folded away.
+    Markdown,
+    /// JUnit XML, one test case per cell, for CI test reports.
+    Junit,
+}
+
+/// How to render. The defaults give the full matrix without colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Options {
+    /// ANSI colour in `table`. The CLI decides (a TTY, no `NO_COLOR`); other formats ignore it.
+    pub color: bool,
+    /// In `table` and `markdown`, show only the cases where a cell failed or the configurations
+    /// disagree. With ~400 cases most rows are `ok` everywhere; this leaves the ones to read.
+    /// `json` and `junit` always hold every cell: they are for machines.
+    pub only_interesting: bool,
+}
+
+/// Renders `matrix` in `format`.
+pub fn render(format: Format, matrix: &Matrix, options: &Options) -> String {
+    match format {
+        Format::Table => table::render(matrix, options),
+        Format::Json => json::render(matrix),
+        Format::Markdown => markdown::render(matrix, options),
+        Format::Junit => junit::render(matrix),
+    }
+}
+
+/// `1 case`, `2 cases`: counts in prose read right.
+pub(crate) fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}

@@ -1,0 +1,332 @@
+//! Markdown for pull-request comments: the verdict in the heading, counts per configuration and
+//! the host, the failures with both sides, and the full matrix folded in a `<details>` so a
+//! 400-row table does not bury the rest. GitHub-flavoured tables; every case id and note is
+//! escaped, since ids hold `|` and `(` and notes hold whatever a runtime printed.
+
+use super::grid::{self, Grid};
+use super::table::config_flag;
+use super::{glyph, Options, Summary};
+use crate::matrix::{Matrix, Verdict};
+use std::fmt::Write;
+
+pub fn render(matrix: &Matrix, options: &Options) -> String {
+    let summary = Summary::of(matrix);
+    let mut out = String::new();
+    heading(&mut out, matrix, &summary);
+    counts(&mut out, &summary);
+    host(&mut out, matrix);
+    failures(&mut out, &summary);
+    details(&mut out, matrix, options);
+    out
+}
+
+fn heading(out: &mut String, matrix: &Matrix, summary: &Summary<'_>) {
+    let cells = matrix.cells.len();
+    let configs = matrix.configurations.len();
+    let verdict = match summary.total.fail {
+        0 => format!("all {cells} cells conformant"),
+        1 => format!("1 of {cells} cells failed"),
+        n => format!("{n} of {cells} cells failed"),
+    };
+    let mark = if summary.total.fail == 0 {
+        "✅"
+    } else {
+        "❌"
+    };
+    let _ = writeln!(
+        out,
+        "### {mark} seccomp-harness: {verdict} ({configs} configurations)\n"
+    );
+}
+
+fn counts(out: &mut String, summary: &Summary<'_>) {
+    out.push_str("| # | configuration | caps | pass | fail | unpredicted |\n");
+    out.push_str("|---:|---|---|---:|---:|---:|\n");
+    for (i, (c, n)) in summary.per_configuration.iter().enumerate() {
+        let fail = if n.fail > 0 {
+            format!("**{}**", n.fail)
+        } else {
+            "0".into()
+        };
+        let caps = if c.caps.is_empty() {
+            String::new()
+        } else {
+            code(&c.caps.join(" "))
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {caps} | {} | {fail} | {} |",
+            i + 1,
+            code(&c.id),
+            n.pass,
+            n.unpredicted
+        );
+    }
+    out.push('\n');
+    for c in &start_errors(summary) {
+        let _ = writeln!(out, "{c}");
+    }
+}
+
+/// Configurations that never started deserve a line of their own: every cell of theirs is
+/// `START!` for one reason.
+fn start_errors(summary: &Summary<'_>) -> Vec<String> {
+    let lines: Vec<String> = summary
+        .per_configuration
+        .iter()
+        .filter_map(|(c, _)| {
+            let e = c.start_error.as_ref()?;
+            Some(format!("- {} could not start: {}", code(&c.id), text(e)))
+        })
+        .collect();
+    if lines.is_empty() {
+        lines
+    } else {
+        lines.into_iter().chain([String::new()]).collect()
+    }
+}
+
+fn host(out: &mut String, matrix: &Matrix) {
+    let h = &matrix.host;
+    let s = &h.seccomp;
+    let actions = if s.actions_available.is_empty() {
+        "unknown".to_owned()
+    } else {
+        s.actions_available.join(" ")
+    };
+    let _ = writeln!(
+        out,
+        "**Host:** kernel {} on {}, {} {} (API {}), {} {}; CONFIG_SECCOMP={}, \
+         CONFIG_SECCOMP_FILTER={}; actions: {}; engine profile: {}\n",
+        code(&h.kernel),
+        code(&h.arch),
+        text(&h.engine),
+        text(&h.engine_version),
+        text(&h.api_version),
+        text(&h.runtime),
+        text(&h.runtime_version),
+        config_flag(s.config_seccomp),
+        config_flag(s.config_seccomp_filter),
+        text(&actions),
+        code(&s.engine_profile),
+    );
+}
+
+fn failures(out: &mut String, summary: &Summary<'_>) {
+    if summary.failures.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "#### Failures\n");
+    out.push_str("| configuration | case | observed | expected |\n");
+    out.push_str("|---|---|---|---|\n");
+    for cell in &summary.failures {
+        let mut observed = glyph::describe_observed(&cell.observed);
+        if let Some(n) = &cell.observed.note {
+            let _ = write!(observed, "; {n}");
+        }
+        let mut expected = glyph::describe_expected(&cell.expected);
+        if let Some(n) = &cell.expected.note {
+            let _ = write!(expected, "; {n}");
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            code(&cell.configuration),
+            code(&cell.case),
+            text(&observed),
+            text(&expected)
+        );
+    }
+    out.push('\n');
+}
+
+fn details(out: &mut String, matrix: &Matrix, options: &Options) {
+    let g = Grid::of(matrix, options.only_interesting);
+    let shown = if g.hidden > 0 {
+        format!("{} of {} cases", g.rows.len(), g.rows.len() + g.hidden)
+    } else {
+        format!("{} cases", g.rows.len())
+    };
+    let _ = writeln!(
+        out,
+        "<details><summary>Matrix: {shown} × {} configurations</summary>\n",
+        g.columns.len()
+    );
+    out.push_str("| case |");
+    for i in 1..=g.columns.len() {
+        let _ = write!(out, " {i} |");
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(g.columns.len()));
+    out.push('\n');
+    for row in &g.rows {
+        let _ = write!(out, "| {} |", code(row.case));
+        for cell in &row.cells {
+            let t = text(&grid::cell_text(*cell));
+            if cell.is_some_and(|c| c.verdict == Verdict::Fail) {
+                let _ = write!(out, " **{t}** |");
+            } else {
+                let _ = write!(out, " {t} |");
+            }
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+    if g.hidden > 0 {
+        let _ = writeln!(
+            out,
+            "{} where every configuration agrees and passes not shown.\n",
+            super::plural(g.hidden, "case")
+        );
+    }
+    let legend: Vec<String> = glyph::LEGEND
+        .iter()
+        .chain(&[("A!=B", "failed: observed A, expected B")])
+        .map(|(g, m)| format!("{} {}", code(g), text(m)))
+        .collect();
+    let _ = writeln!(out, "Legend: {}\n", legend.join(" · "));
+    out.push_str("</details>\n");
+}
+
+/// Inline code, safe in a table cell: a fence longer than any backtick run inside, `|`
+/// escaped (GFM splits cells before it parses code spans), line breaks flattened.
+pub(crate) fn code(s: &str) -> String {
+    let flat = s.replace(['\n', '\r'], " ").replace('|', "\\|");
+    let longest_run = flat.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest_run + 1);
+    let pad = if flat.starts_with('`') || flat.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{flat}{pad}{fence}")
+}
+
+/// Plain text, safe in a table cell: every character markdown or HTML could act on is
+/// backslash-escaped (CommonMark allows it for any ASCII punctuation), line breaks flattened.
+pub(crate) fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '&' | '#' | '~' | '!' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matrix::fixture::{cell, exp, matrix, obs};
+    use crate::outcome::{Outcome, RuleRef};
+
+    fn sample() -> Matrix {
+        let d = Some(RuleRef::DEFAULT);
+        let mut m = matrix(
+            &["strict", "strict+SYS_ADMIN"],
+            vec![
+                cell(
+                    "strict",
+                    "getpid",
+                    obs(Outcome::Allowed, None, None),
+                    exp(Outcome::Allowed, None, None),
+                ),
+                cell(
+                    "strict",
+                    "i386:socketcall(SYS_SOCKET|X,<AF_VSOCK>)",
+                    obs(Outcome::Allowed, None, None),
+                    exp(Outcome::Errno, Some(97), d),
+                ),
+                cell(
+                    "strict+SYS_ADMIN",
+                    "getpid",
+                    obs(Outcome::Allowed, None, None),
+                    exp(Outcome::Allowed, None, None),
+                ),
+                cell(
+                    "strict+SYS_ADMIN",
+                    "i386:socketcall(SYS_SOCKET|X,<AF_VSOCK>)",
+                    obs(Outcome::Errno, Some(97), d),
+                    exp(Outcome::Errno, Some(97), d),
+                ),
+            ],
+        );
+        m.cells[1].observed.note = Some("runc said: a|b <x>\nline two".into());
+        m
+    }
+
+    #[test]
+    fn summary_first_then_failures_then_the_folded_matrix() {
+        let out = render(&sample(), &Options::default());
+        assert_eq!(
+            out,
+            r#"### ❌ seccomp-harness: 1 of 4 cells failed (2 configurations)
+
+| # | configuration | caps | pass | fail | unpredicted |
+|---:|---|---|---:|---:|---:|
+| 1 | `strict` |  | 1 | **1** | 0 |
+| 2 | `strict+SYS_ADMIN` | `+SYS_ADMIN` | 2 | 0 | 0 |
+
+**Host:** kernel `6.1.0-18-amd64` on `x86_64`, docker 25.0.3 (API 1.44), runc 1.1.12; CONFIG_SECCOMP=y, CONFIG_SECCOMP_FILTER=y; actions: kill\_process errno log; engine profile: `builtin`
+
+#### Failures
+
+| configuration | case | observed | expected |
+|---|---|---|---|
+| `strict` | `i386:socketcall(SYS_SOCKET\|X,<AF_VSOCK>)` | allowed; runc said: a\|b \<x\> line two | errno EAFNOSUPPORT (97) by defaultAction |
+
+<details><summary>Matrix: 2 cases × 2 configurations</summary>
+
+| case | 1 | 2 |
+|---|---|---|
+| `getpid` | ok | ok |
+| `i386:socketcall(SYS_SOCKET\|X,<AF_VSOCK>)` | **ok\!=EAFNOSUPPORT** | EAFNOSUPPORT |
+
+Legend: `ok` allowed: the call got what it gets unconfined · `EPERM, E4000` errno from the filter (name, or number where it has none) · `KILL` killed by SIGSYS (KILL\_THREAD, KILL\_PROCESS or the bad-arch action) · `TRAP` SIGSYS delivered to the probe's handler (SCMP\_ACT\_TRAP) · `T/O` the case timed out · `START!` the runtime could not start the container · `-` not run · `?` ambiguous: a denial not attributable to the filter (e.g. builtin) · `absent` the kernel lacks the syscall · `A!=B` failed: observed A, expected B
+
+</details>
+"#
+        );
+    }
+
+    #[test]
+    fn only_interesting_folds_away_rows_that_agree() {
+        let out = render(
+            &sample(),
+            &Options {
+                only_interesting: true,
+                ..Options::default()
+            },
+        );
+        assert!(
+            out.contains("Matrix: 1 of 2 cases × 2 configurations"),
+            "{out}"
+        );
+        assert!(!out.contains("| `getpid` |"), "{out}");
+        assert!(
+            out.contains("1 case where every configuration agrees"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_conformant_matrix_says_so_and_has_no_failure_section() {
+        let mut m = sample();
+        m.cells.remove(1);
+        let out = render(&m, &Options::default());
+        assert!(out.starts_with("### ✅ seccomp-harness: all 3 cells conformant"));
+        assert!(!out.contains("Failures"));
+    }
+
+    #[test]
+    fn code_spans_survive_backticks_and_pipes() {
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x"), "`` `x ``");
+        assert_eq!(code("a|b"), "`a\\|b`");
+    }
+}

@@ -1,0 +1,62 @@
+//! Verdict counts per configuration and the failing cells: what every human-facing format puts
+//! first, computed once here so the table and the markdown agree.
+
+use crate::matrix::{Cell, Configuration, Matrix, Verdict};
+
+/// Verdict counts of one configuration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub pass: usize,
+    pub fail: usize,
+    pub unpredicted: usize,
+}
+
+impl Counts {
+    fn add(&mut self, v: Verdict) {
+        match v {
+            Verdict::Pass => self.pass += 1,
+            Verdict::Fail => self.fail += 1,
+            Verdict::Unpredicted => self.unpredicted += 1,
+        }
+    }
+}
+
+/// Counts per configuration (in matrix order), their total, and the failing cells (in matrix
+/// order).
+#[derive(Debug)]
+pub struct Summary<'a> {
+    pub per_configuration: Vec<(&'a Configuration, Counts)>,
+    pub total: Counts,
+    pub failures: Vec<&'a Cell>,
+}
+
+impl<'a> Summary<'a> {
+    pub fn of(matrix: &'a Matrix) -> Self {
+        let mut per_configuration: Vec<_> = matrix
+            .configurations
+            .iter()
+            .map(|c| (c, Counts::default()))
+            .collect();
+        let mut total = Counts::default();
+        let mut failures = Vec::new();
+        for cell in &matrix.cells {
+            total.add(cell.verdict);
+            // A cell whose configuration is not listed still counts in the total: the matrix
+            // is read, not trusted.
+            if let Some((_, counts)) = per_configuration
+                .iter_mut()
+                .find(|(c, _)| c.id == cell.configuration)
+            {
+                counts.add(cell.verdict);
+            }
+            if cell.verdict == Verdict::Fail {
+                failures.push(cell);
+            }
+        }
+        Summary {
+            per_configuration,
+            total,
+            failures,
+        }
+    }
+}
