@@ -6,6 +6,8 @@
  * w40/1/0 is a pointer to those 32-bit words (for socketcall). Each call runs in a forked
  * child, so a kill is reported instead of ending the run. One line per call:
  *   ABI:NR ret=R errno=E   or   ABI:NR signal=S si_code=C
+ * "sc -n CALL..." runs the calls in the process itself, without fork and wait4 (for allow-lists
+ * that deny them); a kill then ends the run.
  * "sc serve PORT" accepts one TCP connection with epoll, answers "ok\n" and exits 0.
  */
 #define _GNU_SOURCE
@@ -73,7 +75,8 @@ static int serve(int port) {
 
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "serve") == 0) return serve(atoi(argv[2]));
-  for (int i = 1; i < argc; i++) {
+  int inline_calls = argc > 1 && strcmp(argv[1], "-n") == 0;
+  for (int i = 1 + inline_calls; i < argc; i++) {
     char abi[8] = {0};
     long nr = 0, a[6] = {0};
     char *spec = strdup(argv[i]), *save = NULL;
@@ -95,7 +98,7 @@ int main(int argc, char **argv) {
       args = comma ? comma + 1 : NULL;
     }
     fflush(stdout);
-    pid_t pid = fork();
+    pid_t pid = inline_calls ? 0 : fork();
     if (pid == 0) {
       struct sigaction sa = {.sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO};
       sigaction(SIGSYS, &sa, NULL);
@@ -106,6 +109,7 @@ int main(int argc, char **argv) {
         printf("%s ret=%ld errno=%ld\n", argv[i], r < 0 && r > -4096 ? -1 : r,
                r < 0 && r > -4096 ? -r : 0);
         fflush(stdout);
+        if (inline_calls) continue;
         _exit(0);
       }
 #endif
@@ -117,6 +121,7 @@ int main(int argc, char **argv) {
       r = syscall(nr2, a[0], a[1], a[2], a[3], a[4], a[5]);
       printf("%s ret=%ld errno=%d\n", argv[i], r, r == -1 ? errno : 0);
       fflush(stdout);
+      if (inline_calls) continue;
       _exit(0);
     }
     int st = 0;
