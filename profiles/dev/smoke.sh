@@ -76,8 +76,8 @@ check() {
 # open_tree 428, fsopen 430, mount_setattr 442, clone 56, clone3 435, getpgid 121, getsid 124,
 # acct 163, syslog 103, sysinfo 99, times 100. i386: getpid 20, socketcall 102, unshare 310,
 # clone 120, mount 21.
-hardened_denied=(64:425:0,0=e1 64:426=e1 64:427=e1 64:323=e1 64:248=e1 64:249=e1 64:250=e1
-  64:298=e1 64:321=e1 64:101:16,0x7fffffff=e1)
+hardened_denied=("64:425:0,0=e1" 64:426=e1 64:427=e1 64:323=e1 64:248=e1 64:249=e1 64:250=e1
+  64:298=e1 64:321=e1 "64:101:16,0x7fffffff=e1")
 check docker-default-hardened.json "" "${hardened_denied[@]}" \
   64:41:2,1,0=ok 64:41:1,1,0=ok 64:41:40,1,0=e1 64:41:0x100000028,1,0=e1 64:41:38,5,0=e1 \
   64:41:0x100000026,5,0=e1 64:41:0x100000002,1,0=e1 64:41:64,1,0=e1 64:39=ok 64:435=e38 \
