@@ -105,7 +105,7 @@ check static-server-allowlist.json "" -n 64:39=ok 64:102=e1 64:57=e1 64:61:-1,0,
 docker run -d --name "smoke-srv-$$" --security-opt seccomp=static-server-allowlist.json \
   "$image" serve 8080 >/dev/null
 sleep 1
-ip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' "smoke-srv-$$")
+ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "smoke-srv-$$")
 reply=$(timeout 10 bash -c "exec 3<>/dev/tcp/$ip/8080; echo hi >&3; cat <&3" 2>&1 || true)
 if [ "$reply" = ok ]; then
   echo "ok   static-server-allowlist.json serve: TCP reply ok"
