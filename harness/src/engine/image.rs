@@ -269,7 +269,9 @@ pub async fn remove_probe_images(engine: &Engine) -> Result<Vec<String>, ImageEr
     for image in images {
         let name = image
             .repo_tags
-            .first()
+            .iter()
+            // Engines before API 1.44 list an untagged image as `<none>:<none>`.
+            .find(|t| t.as_str() != "<none>:<none>")
             .cloned()
             .unwrap_or_else(|| image.id.clone());
         let options = RemoveImageOptionsBuilder::default().force(true).build();
