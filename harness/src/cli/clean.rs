@@ -1,10 +1,62 @@
-//! `seccomp-harness clean` (in progress).
+//! `seccomp-harness clean`: removes the containers a killed run left behind (found by the
+//! harness's run label), and with `--images` the cached probe images too.
 
 use super::Failure;
+use seccomp_harness::engine::cleanup::remove_containers;
+use seccomp_harness::engine::image::remove_probe_images;
+use seccomp_harness::engine::Engine;
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The Docker daemon to clean (default: $DOCKER_HOST, else the local socket).
+    #[arg(long, value_name = "HOST")]
+    pub docker_host: Option<String>,
+    /// Also remove the probe images (they are rebuilt on the next run).
+    #[arg(long)]
+    pub images: bool,
+}
 
-pub fn main(_args: Args) -> Result<u8, Failure> {
-    Err(Failure::environment("`clean` is not built yet"))
+pub fn main(args: Args) -> Result<u8, Failure> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::environment(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(clean(args))
+}
+
+async fn clean(args: Args) -> Result<u8, Failure> {
+    let engine = Engine::connect(args.docker_host.as_deref())
+        .await
+        .map_err(Failure::environment)?;
+    let removed = remove_containers(&engine, None)
+        .await
+        .map_err(Failure::environment)?;
+    for c in &removed {
+        println!(
+            "removed container {} ({}, run {}, {})",
+            short(&c.id),
+            c.name,
+            c.run,
+            c.state
+        );
+    }
+    println!(
+        "{} container(s) removed from {}",
+        removed.len(),
+        engine.host()
+    );
+    if args.images {
+        let images = remove_probe_images(&engine)
+            .await
+            .map_err(Failure::environment)?;
+        for tag in &images {
+            println!("removed image {tag}");
+        }
+        println!("{} image(s) removed", images.len());
+    }
+    Ok(super::exit::OK)
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(12)]
 }

@@ -1,1 +1,45 @@
-//! (in progress)
+//! The Docker side of the harness: everything that talks to a container engine lives here, so
+//! the rest of the crate stays pure (no tokio, no bollard) and testable without a daemon.
+//!
+//! One job per module, in the order a run uses them:
+//! - [`connect`]: find the daemon (`--docker-host`, `DOCKER_HOST`, TLS, ssh) and agree on an API
+//!   version that both old (Debian's 20.10, API 1.41) and current engines accept.
+//! - [`facts`]: what the engine says about itself (versions, runtime, seccomp support), and the
+//!   `host` block of the matrix built from it plus the probe's own view.
+//! - [`image`]: the `FROM scratch` probe image, built in memory and tagged by content hash.
+//! - [`container`]: one probe container under one seccomp/capability configuration.
+//! - [`configuration`]: a whole configuration: restarts the probe past cases that kill it.
+//! - [`runner`]: many configurations at once, bounded.
+//! - [`cleanup`]: labels, the Ctrl-C path and `seccomp-harness clean`.
+
+pub mod cleanup;
+pub mod configuration;
+pub mod connect;
+pub mod container;
+pub mod facts;
+pub mod image;
+pub mod runner;
+
+pub use cleanup::{remove_containers, with_interrupt_cleanup, Interrupted, RunId};
+pub use configuration::{
+    run_configuration, CaseResult, ConfigurationRun, NotRunReason, RestartLimits,
+};
+pub use connect::{ConnectError, Engine};
+pub use container::{ContainerOutcome, ContainerSpec, ProbeOutput, RunError, SeccompMode};
+pub use facts::{EngineFacts, FactsError, SecurityOption};
+pub use image::{ImageError, ProbeImage};
+pub use runner::Runner;
+
+/// Any failure of the engine layer. Every variant is the environment's fault (exit code 3 in the
+/// CLI): the daemon, its seccomp support, the image build, or a container API call.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error(transparent)]
+    Facts(#[from] FactsError),
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    #[error(transparent)]
+    Run(#[from] RunError),
+}

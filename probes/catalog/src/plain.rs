@@ -53,6 +53,52 @@ const SPECIALS: &[Special] = &[
         may_block: false,
     },
     Special {
+        name: "rt_sigqueueinfo",
+        args: [NO_SUCH_PID, 0, u64::MAX, 0, 0, 0],
+        harmless: "the siginfo pointer is unmapped (EFAULT) and pid 0x7fffffff exists nowhere; \
+                   never pid -1",
+        may_block: false,
+    },
+    Special {
+        name: "msgget",
+        // All ones would be IPC_CREAT|IPC_EXCL: a new queue that outlives the probe.
+        args: [u32::MAX as u64, 0, 0, 0, 0, 0],
+        harmless: "without IPC_CREAT key 0xffffffff is only looked up (ENOENT); all-ones flags \
+                   would create a queue that outlives the probe",
+        may_block: false,
+    },
+    Special {
+        name: "semget",
+        args: [u32::MAX as u64, 0, 0, 0, 0, 0],
+        harmless: "without IPC_CREAT key 0xffffffff is only looked up (ENOENT): no semaphore set \
+                   is created",
+        may_block: false,
+    },
+    Special {
+        name: "shmget",
+        args: [u32::MAX as u64, 0, 0, 0, 0, 0],
+        harmless: "without IPC_CREAT key 0xffffffff is only looked up (ENOENT): no segment is \
+                   created",
+        may_block: false,
+    },
+    Special {
+        name: "init_module",
+        // An all-ones length would make the kernel try to vmalloc 16 EiB first.
+        args: [0, 0, u64::MAX, 0, 0, 0],
+        harmless: "a length of 0 is shorter than an ELF header: ENOEXEC (or EPERM) before \
+                   anything is loaded",
+        may_block: false,
+    },
+    Special {
+        name: "flock",
+        // All ones includes LOCK_MAND, which kernels since 5.15 ignore with a log warning and
+        // success before they look at the fd.
+        args: [u64::MAX, 6, 0, 0, 0, 0],
+        harmless: "LOCK_EX|LOCK_NB on fd -1: EBADF; all-ones flags would hit the LOCK_MAND \
+                   path, which returns 0 and writes a kernel warning",
+        may_block: false,
+    },
+    Special {
         name: "fork",
         args: [0; 6],
         harmless: "the new process exits at once without running any code of the probe",
@@ -97,6 +143,71 @@ const SPECIALS: &[Special] = &[
     },
 ];
 
+/// Calls that succeed even with all-ones arguments, and why that is still harmless. They keep
+/// the default arguments (a profile sees the same values as for every other call).
+const SUCCEED_WITH_ALL_ONES: &[(&[&str], &str)] = &[
+    (
+        &[
+            "getpid",
+            "getppid",
+            "gettid",
+            "getuid",
+            "geteuid",
+            "getgid",
+            "getegid",
+            "getpgrp",
+            "sched_yield",
+        ],
+        "takes no arguments and only reads (or yields) the calling process's own state",
+    ),
+    (
+        &["brk"],
+        "a break of 0xffff...ffff is out of range, so the break stays put and is only reported",
+    ),
+    (
+        &["alarm"],
+        "arms a SIGALRM 136 years away, in the forked child only, which exits long before",
+    ),
+    (
+        &["umask"],
+        "sets the file mode mask of the forked child only, which creates no file",
+    ),
+    (
+        &["setreuid", "setregid", "setresuid", "setresgid"],
+        "-1 means 'leave unchanged' for every id, so nothing changes",
+    ),
+    (
+        &["setfsuid", "setfsgid"],
+        "0xffffffff is no valid id, so nothing changes; the call only returns the current one",
+    ),
+    (
+        &["personality"],
+        "a persona of 0xffffffff only queries the current one",
+    ),
+    (
+        &["munlockall"],
+        "unlocks the memory of the forked child only, which has locked none",
+    ),
+    (
+        &["sync"],
+        "writes dirty data back to disk, which any process may ask for; no data changes",
+    ),
+    (
+        &["set_tid_address"],
+        "sets the forked child's own clear-on-exit address to an unmapped one, which the \
+         kernel ignores when the child exits",
+    ),
+    (
+        &["inotify_init", "eventfd"],
+        "creates a file descriptor in the forked child only, closed when it exits",
+    ),
+    (
+        &["uretprobe", "uprobe"],
+        "outside a uprobe trampoline the kernel refuses the call or sends SIGILL, which ends at \
+         most the forked child",
+    ),
+];
+
 pub(crate) fn cases(abi: Abi) -> Vec<Case> {
     match abi {
         Abi::X86_64 => syscalls::x86_64::Sysno::iter()
@@ -114,7 +225,13 @@ pub(crate) fn cases(abi: Abi) -> Vec<Case> {
 pub(crate) fn case(abi: Abi, name: &'static str, nr: u64) -> Case {
     let (args, harmless, may_block) = match SPECIALS.iter().find(|s| s.name == name) {
         Some(s) => (s.args, s.harmless, s.may_block),
-        None => ([u64::MAX; 6], ALL_ONES, false),
+        None => {
+            let reason = SUCCEED_WITH_ALL_ONES
+                .iter()
+                .find(|(names, _)| names.contains(&name))
+                .map_or(ALL_ONES, |(_, reason)| *reason);
+            ([u64::MAX; 6], reason, false)
+        }
     };
     let mask = if abi.arg_bits() == 32 {
         u32::MAX as u64

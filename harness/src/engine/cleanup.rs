@@ -1,0 +1,277 @@
+//! No container of the harness survives it.
+//!
+//! Three layers, because each covers what the one before can miss:
+//! 1. [`super::container`] removes its container on every path it controls (success, a start
+//!    failure, an API error, a timeout).
+//! 2. A [`ContainerGuard`] removes the container when the future running it is dropped
+//!    half-way (cancellation), from a task spawned on the runtime.
+//! 3. Every container carries the label [`RUN_LABEL`]`=<run id>`. On Ctrl-C or SIGTERM,
+//!    [`with_interrupt_cleanup`] drops the run and removes everything with the run's label, even
+//!    a container whose create request was still in flight; `seccomp-harness clean` removes
+//!    whatever a killed harness (SIGKILL, a crash) left, by the label's key alone.
+
+use super::connect::Engine;
+use bollard::errors::Error as BollardError;
+use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::Duration;
+
+/// Label on every container the harness creates; its value is the [`RunId`].
+pub const RUN_LABEL: &str = "io.seccomp-harness.run";
+
+/// Identifies one harness invocation's containers: `<unix millis>-<pid>`, unique enough on one
+/// host and readable in `docker ps`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RunId(String);
+
+impl RunId {
+    pub fn new() -> RunId {
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default();
+        RunId(format!("{millis}-{}", std::process::id()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for RunId {
+    fn default() -> Self {
+        RunId::new()
+    }
+}
+
+impl std::fmt::Display for RunId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A container `remove_containers` took away.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removed {
+    pub id: String,
+    pub name: String,
+    pub run: String,
+    pub state: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CleanupError {
+    #[error("cannot list the harness's containers on {host}: {source}")]
+    List {
+        host: String,
+        #[source]
+        source: BollardError,
+    },
+    #[error("cannot remove container {id} on {host}: {source}")]
+    Remove {
+        id: String,
+        host: String,
+        #[source]
+        source: BollardError,
+    },
+}
+
+/// Force-removes every container labelled by the harness: those of `run` only, or of any run
+/// when `run` is `None`. A container that vanished meanwhile is not an error.
+pub async fn remove_containers(
+    engine: &Engine,
+    run: Option<&RunId>,
+) -> Result<Vec<Removed>, CleanupError> {
+    let label = match run {
+        Some(r) => format!("{RUN_LABEL}={r}"),
+        None => RUN_LABEL.to_string(),
+    };
+    let filters = HashMap::from([("label".to_string(), vec![label])]);
+    let options = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
+    let list = engine
+        .docker()
+        .list_containers(Some(options))
+        .await
+        .map_err(|source| CleanupError::List {
+            host: engine.host().to_string(),
+            source,
+        })?;
+    let mut removed = Vec::new();
+    for c in list {
+        let Some(id) = c.id else { continue };
+        match remove_container(engine, &id).await {
+            Ok(()) => removed.push(Removed {
+                name: c
+                    .names
+                    .and_then(|n| n.into_iter().next())
+                    .map(|n| n.trim_start_matches('/').to_string())
+                    .unwrap_or_default(),
+                run: c
+                    .labels
+                    .and_then(|l| l.get(RUN_LABEL).cloned())
+                    .unwrap_or_default(),
+                state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+                id,
+            }),
+            Err(source) => {
+                return Err(CleanupError::Remove {
+                    id,
+                    host: engine.host().to_string(),
+                    source,
+                })
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// Force-removes one container; "already gone" and "removal already in progress" count as done.
+pub(crate) async fn remove_container(engine: &Engine, id: &str) -> Result<(), BollardError> {
+    let options = RemoveContainerOptionsBuilder::default()
+        .force(true)
+        .v(true)
+        .build();
+    match engine.docker().remove_container(id, Some(options)).await {
+        Ok(()) => Ok(()),
+        Err(BollardError::DockerResponseServerError {
+            status_code: 404 | 409,
+            ..
+        }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Removes its container when dropped before [`ContainerGuard::disarm`]: the path of a future
+/// cancelled between create and remove. The removal runs on a spawned task, so it needs a live
+/// runtime; the label sweep covers the case where the runtime is going down.
+pub(crate) struct ContainerGuard {
+    engine: Engine,
+    id: Option<String>,
+}
+
+impl ContainerGuard {
+    pub(crate) fn new(engine: &Engine, id: &str) -> Self {
+        ContainerGuard {
+            engine: engine.clone(),
+            id: Some(id.to_string()),
+        }
+    }
+
+    /// The container was removed on the normal path.
+    pub(crate) fn disarm(mut self) {
+        self.id = None;
+    }
+}
+
+impl Drop for ContainerGuard {
+    fn drop(&mut self) {
+        let Some(id) = self.id.take() else { return };
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            let engine = self.engine.clone();
+            handle.spawn(async move {
+                let _ = remove_container(&engine, &id).await;
+            });
+        }
+    }
+}
+
+/// The run was stopped by a signal; its containers were removed.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted by {signal}; removed {removed} container(s) of run {run}")]
+pub struct Interrupted {
+    /// `SIGINT` or `SIGTERM`.
+    pub signal: &'static str,
+    pub run: RunId,
+    pub removed: usize,
+    /// Set when the sweep itself failed: containers may be left (`seccomp-harness clean`).
+    pub cleanup_error: Option<String>,
+}
+
+impl Interrupted {
+    /// The shell's convention: 128 + the signal number (130 for Ctrl-C).
+    pub fn exit_code(&self) -> u8 {
+        match self.signal {
+            "SIGTERM" => 143,
+            _ => 130,
+        }
+    }
+}
+
+async fn interrupt_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    }
+}
+
+/// Runs `work` unless SIGINT or SIGTERM comes first; then `work` is dropped (cancelling every
+/// container run inside it) and all containers labelled with `run` are removed. The CLI exits
+/// with [`Interrupted::exit_code`].
+pub async fn with_interrupt_cleanup<F: Future>(
+    engine: &Engine,
+    run: &RunId,
+    work: F,
+) -> Result<F::Output, Interrupted> {
+    let signal = tokio::select! {
+        out = work => return Ok(out),
+        s = interrupt_signal() => s,
+    };
+    // A create request sent just before the signal may still be completing on the daemon:
+    // sweep, let in-flight requests land, sweep again.
+    let mut removed = 0;
+    let mut cleanup_error = None;
+    for pause in [Duration::ZERO, Duration::from_millis(500)] {
+        tokio::time::sleep(pause).await;
+        match remove_containers(engine, Some(run)).await {
+            Ok(r) => removed += r.len(),
+            Err(e) => cleanup_error = Some(e.to_string()),
+        }
+    }
+    Err(Interrupted {
+        signal,
+        run: run.clone(),
+        removed,
+        cleanup_error,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_are_label_safe() {
+        let id = RunId::new();
+        assert!(id.as_str().chars().all(|c| c.is_ascii_digit() || c == '-'));
+    }
+
+    #[test]
+    fn interrupted_exit_codes_follow_the_shell() {
+        let i = Interrupted {
+            signal: "SIGINT",
+            run: RunId::new(),
+            removed: 0,
+            cleanup_error: None,
+        };
+        assert_eq!(i.exit_code(), 130);
+    }
+}

@@ -1,0 +1,462 @@
+//! A whole configuration: every requested case gets a result, even when cases kill the probe.
+//!
+//! The probe runs each case in a forked child; a profile can still kill the probe itself (deny
+//! `fork` with KILL, say). So:
+//! - when the probe dies in fork mode before reporting any case, it is rerun with
+//!   `--in-process`;
+//! - in in-process mode it writes `Begin{id}` before each case, so a death after a `Begin` with
+//!   no `Case` is that case's result (killed by the signal in the exit code), and a fresh
+//!   container carries on from the next case;
+//! - a probe that dies between cases in fork mode is switched to in-process mode for the rest,
+//!   so the next death can be attributed;
+//! - every container must make progress (a case recorded or the mode changed) or the remaining
+//!   cases are marked not run with the reason, so the loop ends; [`RestartLimits`] also bounds
+//!   the number of containers.
+
+use super::cleanup::RunId;
+use super::connect::Engine;
+use super::container::{
+    run_probe_container, ContainerOutcome, ContainerSpec, ProbeOutput, RunError,
+};
+use super::image::ProbeImage;
+use seccomp_catalog::record::{CaseRecord, HostRecord, Record, RunMode};
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+/// Bounds on one configuration's containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestartLimits {
+    /// Containers one configuration may use, the first included. Each case that kills the
+    /// probe costs one; the default covers a profile that kills on a few hundred syscalls while
+    /// keeping a pathological one from running for hours.
+    pub max_containers: usize,
+}
+
+impl Default for RestartLimits {
+    fn default() -> Self {
+        RestartLimits {
+            max_containers: 256,
+        }
+    }
+}
+
+/// The result of one requested case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseResult {
+    /// The probe's record, or one the harness wrote for a case that killed the probe
+    /// (`mode: in_process`, `signal` from the exit code, or `timed_out`).
+    Ran(CaseRecord),
+    NotRun {
+        id: String,
+        reason: NotRunReason,
+    },
+}
+
+impl CaseResult {
+    pub fn id(&self) -> &str {
+        match self {
+            CaseResult::Ran(r) => &r.id,
+            CaseResult::NotRun { id, .. } => id,
+        }
+    }
+}
+
+/// Why a case has no result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotRunReason {
+    /// The runtime could not start the container (see [`ConfigurationRun::start_error`]).
+    StartFailed,
+    /// [`RestartLimits::max_containers`] containers were used up.
+    RestartLimit { containers: usize },
+    /// The probe stopped without reporting the case and without a case to blame.
+    ProbeFailed { exit_code: i64, stderr: String },
+    /// The container outlived its timeout before reaching the case.
+    Timeout,
+}
+
+impl fmt::Display for NotRunReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotRunReason::StartFailed => f.write_str("the container could not start"),
+            NotRunReason::RestartLimit { containers } => {
+                write!(f, "stopped after {containers} containers (restart limit)")
+            }
+            NotRunReason::ProbeFailed { exit_code, stderr } if stderr.is_empty() => {
+                write!(
+                    f,
+                    "the probe exited with {exit_code} before reaching this case"
+                )
+            }
+            NotRunReason::ProbeFailed { exit_code, stderr } => write!(
+                f,
+                "the probe exited with {exit_code} before reaching this case: {stderr}"
+            ),
+            NotRunReason::Timeout => f.write_str("the container timed out before this case"),
+        }
+    }
+}
+
+/// Everything one configuration produced.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConfigurationRun {
+    /// The probe's host record from the first container that wrote one.
+    pub host: Option<HostRecord>,
+    /// One result per requested case, in the order asked.
+    pub cases: Vec<CaseResult>,
+    /// The runtime's message when a container could not start.
+    pub start_error: Option<String>,
+    /// How many containers were used.
+    pub containers: usize,
+    /// What the harness saw but could not use: stdout lines that are not records, the probe's
+    /// stderr, mode changes. For `--verbose` output and bug reports.
+    pub diagnostics: Vec<String>,
+}
+
+/// Most diagnostics kept per configuration.
+const DIAGNOSTICS_LIMIT: usize = 200;
+/// Most stderr characters quoted in a reason.
+const STDERR_QUOTE: usize = 500;
+
+/// The bookkeeping between containers; pure, so the restart logic is tested without Docker.
+#[derive(Debug)]
+struct Progress {
+    remaining: Vec<String>,
+    results: HashMap<String, CaseResult>,
+    mode: RunMode,
+    host: Option<HostRecord>,
+    diagnostics: Vec<String>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    Again,
+    Done,
+}
+
+impl Progress {
+    fn new(case_ids: &[String]) -> Self {
+        let mut seen = HashSet::new();
+        let remaining = case_ids
+            .iter()
+            .filter(|id| seen.insert(id.as_str()))
+            .cloned()
+            .collect();
+        Progress {
+            remaining,
+            results: HashMap::new(),
+            mode: RunMode::Fork,
+            host: None,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// The probe's command line for the next container.
+    fn args(&self) -> Vec<String> {
+        let mut args = Vec::with_capacity(self.remaining.len() + 1);
+        if self.mode == RunMode::InProcess {
+            args.push("--in-process".to_string());
+        }
+        args.extend(self.remaining.iter().cloned());
+        args
+    }
+
+    fn note(&mut self, s: String) {
+        if self.diagnostics.len() < DIAGNOSTICS_LIMIT {
+            self.diagnostics.push(s);
+        }
+    }
+
+    fn record(&mut self, result: CaseResult) -> bool {
+        let id = result.id().to_string();
+        let Some(pos) = self.remaining.iter().position(|r| *r == id) else {
+            return false;
+        };
+        self.remaining.remove(pos);
+        self.results.insert(id, result);
+        true
+    }
+
+    fn fail_remaining(&mut self, reason: NotRunReason) {
+        for id in std::mem::take(&mut self.remaining) {
+            self.results.insert(
+                id.clone(),
+                CaseResult::NotRun {
+                    id,
+                    reason: reason.clone(),
+                },
+            );
+        }
+    }
+
+    /// Takes in one container's output and says whether another container is needed.
+    fn absorb(&mut self, out: &ProbeOutput) -> Step {
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        if !stderr.is_empty() {
+            self.note(format!("probe stderr: {stderr}"));
+        }
+        let mut open_begin: Option<String> = None;
+        let mut recorded = 0usize;
+        for line in stdout.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            match serde_json::from_str::<Record>(line) {
+                Ok(Record::Host(h)) => {
+                    if self.host.is_none() {
+                        self.host = Some(h);
+                    }
+                }
+                Ok(Record::Begin { id }) => open_begin = Some(id),
+                Ok(Record::Case(rec)) => {
+                    if open_begin.as_deref() == Some(rec.id.as_str()) {
+                        open_begin = None;
+                    }
+                    let id = rec.id.clone();
+                    if self.record(CaseResult::Ran(rec)) {
+                        recorded += 1;
+                    } else {
+                        self.note(format!("probe reported a case not asked for: {id}"));
+                    }
+                }
+                Err(e) => self.note(format!("not a probe record ({e}): {line}")),
+            }
+        }
+        if self.remaining.is_empty() {
+            return Step::Done;
+        }
+
+        // A Begin without its Case: that case ended the probe.
+        if let Some(id) = open_begin {
+            let signal = out.signal();
+            let rec = CaseRecord {
+                id: id.clone(),
+                mode: RunMode::InProcess,
+                signal,
+                timed_out: out.timed_out,
+                exit_status: (signal.is_none() && !out.timed_out).then_some(out.exit_code as i32),
+                ..Default::default()
+            };
+            if self.record(CaseResult::Ran(rec)) {
+                return Step::Again;
+            }
+            self.note(format!("probe began a case not asked for: {id}"));
+        }
+
+        if self.mode == RunMode::Fork {
+            // Died before any case (the fork itself was denied), or between cases: either way
+            // the parent was hit, and only in-process mode can say by which case.
+            self.mode = RunMode::InProcess;
+            self.note(format!(
+                "probe exited with {} in fork mode after {recorded} case(s); rerunning the rest \
+                 with --in-process",
+                out.exit_code
+            ));
+            return Step::Again;
+        }
+        if recorded > 0 {
+            return Step::Again;
+        }
+        let reason = if out.timed_out {
+            NotRunReason::Timeout
+        } else {
+            NotRunReason::ProbeFailed {
+                exit_code: out.exit_code,
+                stderr: stderr.chars().take(STDERR_QUOTE).collect(),
+            }
+        };
+        self.fail_remaining(reason);
+        Step::Done
+    }
+
+    fn finish(
+        mut self,
+        case_ids: &[String],
+        containers: usize,
+        start_error: Option<String>,
+    ) -> ConfigurationRun {
+        let mut seen = HashSet::new();
+        let cases = case_ids
+            .iter()
+            .filter(|id| seen.insert(id.as_str()))
+            .filter_map(|id| self.results.remove(id))
+            .collect();
+        ConfigurationRun {
+            host: self.host,
+            cases,
+            start_error,
+            containers,
+            diagnostics: self.diagnostics,
+        }
+    }
+}
+
+/// Runs `case_ids` under `spec`, restarting the probe past cases that kill it, and returns a
+/// result for each case. An empty `case_ids` runs nothing (the probe would take it as "all").
+///
+/// A container that cannot start is a result ([`ConfigurationRun::start_error`]), not an error;
+/// errors are the engine failing the harness (create, attach, wait, remove).
+pub async fn run_configuration(
+    engine: &Engine,
+    image: &ProbeImage,
+    run: &RunId,
+    spec: &ContainerSpec,
+    case_ids: &[String],
+    limits: RestartLimits,
+) -> Result<ConfigurationRun, RunError> {
+    let mut progress = Progress::new(case_ids);
+    let mut containers = 0;
+    let mut start_error = None;
+    while !progress.remaining.is_empty() {
+        if containers >= limits.max_containers {
+            progress.fail_remaining(NotRunReason::RestartLimit { containers });
+            break;
+        }
+        containers += 1;
+        match run_probe_container(engine, image, run, spec, &progress.args()).await? {
+            ContainerOutcome::StartFailed { message } => {
+                start_error = Some(message);
+                progress.fail_remaining(NotRunReason::StartFailed);
+                break;
+            }
+            ContainerOutcome::Exited(out) => {
+                if progress.absorb(&out) == Step::Done {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(progress.finish(case_ids, containers, start_error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn line(r: &Record) -> String {
+        serde_json::to_string(r).unwrap() + "\n"
+    }
+
+    fn case(id: &str, mode: RunMode, errno: Option<i32>) -> Record {
+        Record::Case(CaseRecord {
+            id: id.into(),
+            mode,
+            ret: Some(if errno.is_some() { -1 } else { 0 }),
+            errno,
+            ..Default::default()
+        })
+    }
+
+    fn output(lines: &[Record], exit_code: i64) -> ProbeOutput {
+        ProbeOutput {
+            stdout: lines.iter().map(line).collect::<String>().into_bytes(),
+            exit_code,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_clean_run_needs_one_container() {
+        let mut p = Progress::new(&ids(&["a", "b"]));
+        assert_eq!(p.args(), ids(&["a", "b"]));
+        let out = output(
+            &[
+                Record::Host(HostRecord::default()),
+                case("a", RunMode::Fork, None),
+                case("b", RunMode::Fork, Some(1)),
+            ],
+            0,
+        );
+        assert_eq!(p.absorb(&out), Step::Done);
+        let run = p.finish(&ids(&["a", "b"]), 1, None);
+        assert!(run.host.is_some());
+        assert_eq!(run.cases.len(), 2);
+        assert!(matches!(&run.cases[1], CaseResult::Ran(r) if r.errno == Some(1)));
+    }
+
+    #[test]
+    fn a_fork_that_dies_first_is_rerun_in_process_and_a_killing_case_is_skipped() {
+        let all = ids(&["a", "b", "c"]);
+        let mut p = Progress::new(&all);
+        // The fork itself was killed: only the host record came out.
+        let out = output(&[Record::Host(HostRecord::default())], 159);
+        assert_eq!(p.absorb(&out), Step::Again);
+        assert_eq!(p.args(), ids(&["--in-process", "a", "b", "c"]));
+        // In process, b kills the probe.
+        let out = output(
+            &[
+                Record::Begin { id: "a".into() },
+                case("a", RunMode::InProcess, None),
+                Record::Begin { id: "b".into() },
+            ],
+            159,
+        );
+        assert_eq!(p.absorb(&out), Step::Again);
+        assert_eq!(p.args(), ids(&["--in-process", "c"]));
+        let out = output(
+            &[
+                Record::Begin { id: "c".into() },
+                case("c", RunMode::InProcess, None),
+            ],
+            0,
+        );
+        assert_eq!(p.absorb(&out), Step::Done);
+        let run = p.finish(&all, 3, None);
+        let CaseResult::Ran(b) = &run.cases[1] else {
+            panic!("{:?}", run.cases[1])
+        };
+        assert_eq!(
+            (b.id.as_str(), b.signal, b.mode),
+            ("b", Some(31), RunMode::InProcess)
+        );
+        assert_eq!(
+            run.cases.iter().map(CaseResult::id).collect::<Vec<_>>(),
+            all
+        );
+    }
+
+    #[test]
+    fn a_probe_that_makes_no_progress_stops_the_configuration() {
+        let mut p = Progress::new(&ids(&["a", "b"]));
+        let failed = ProbeOutput {
+            stderr: b"unknown case id a".to_vec(),
+            exit_code: 2,
+            ..Default::default()
+        };
+        assert_eq!(p.absorb(&failed), Step::Again); // fork -> in-process
+        assert_eq!(p.absorb(&failed), Step::Done);
+        let run = p.finish(&ids(&["a", "b"]), 2, None);
+        assert!(run.cases.iter().all(|c| matches!(
+            c,
+            CaseResult::NotRun { reason: NotRunReason::ProbeFailed { exit_code: 2, stderr }, .. }
+                if stderr.contains("unknown case id")
+        )));
+        assert!(!run.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn garbage_lines_are_kept_as_diagnostics_and_duplicates_run_once() {
+        let mut p = Progress::new(&ids(&["a", "a"]));
+        assert_eq!(p.args(), ids(&["a"]));
+        let mut out = output(&[case("a", RunMode::Fork, None)], 0);
+        out.stdout.splice(0..0, b"421\n".iter().copied());
+        assert_eq!(p.absorb(&out), Step::Done);
+        let run = p.finish(&ids(&["a", "a"]), 1, None);
+        assert_eq!(run.cases.len(), 1);
+        assert!(run.diagnostics[0].contains("421"), "{:?}", run.diagnostics);
+    }
+
+    #[test]
+    fn a_timed_out_in_process_case_is_recorded_as_such() {
+        let mut p = Progress::new(&ids(&["a", "b"]));
+        p.mode = RunMode::InProcess;
+        let mut out = output(&[Record::Begin { id: "a".into() }], 137);
+        out.timed_out = true;
+        assert_eq!(p.absorb(&out), Step::Again);
+        let CaseResult::Ran(a) = &p.results["a"] else {
+            panic!()
+        };
+        assert!(a.timed_out);
+    }
+}

@@ -1,0 +1,280 @@
+//! Finding the daemon and agreeing on an API version.
+//!
+//! The host comes from, in order: an explicit `--docker-host`, `DOCKER_HOST`, the default unix
+//! socket. `tcp://` uses TLS when `DOCKER_TLS_VERIFY` (or `DOCKER_TLS`) is set, with the
+//! certificates of `DOCKER_CERT_PATH` (default `~/.docker`), as the docker CLI does.
+//!
+//! Version negotiation is done here rather than with bollard's `negotiate_version`, because that
+//! asks `/v1.53/version`, which an engine whose newest API is older (Docker 20.10 speaks 1.41)
+//! refuses with "client version 1.53 is too new". The engine's refusal names the version it
+//! wants, so we retry once with that; a successful answer can also ask us to step down.
+
+use bollard::errors::Error as BollardError;
+use bollard::{ClientVersion, Docker, API_DEFAULT_VERSION};
+use std::path::PathBuf;
+
+/// Where the docker CLI looks when nothing else is said.
+pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+
+/// Seconds bollard waits for a response's head (not for a whole stream: builds and attached
+/// output may take longer).
+const REQUEST_TIMEOUT_SECS: u64 = 120;
+
+/// A connected engine: the bollard client at the negotiated API version, and the host it was
+/// reached at (for messages). Cheap to clone: the client is reference counted.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    docker: Docker,
+    host: String,
+    api_version: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(
+        "cannot reach the docker daemon at {host}: {source}; start the daemon, or point \
+         DOCKER_HOST or --docker-host at a running engine"
+    )]
+    Unreachable {
+        host: String,
+        #[source]
+        source: BollardError,
+    },
+    #[error(
+        "unsupported docker host `{host}`: use unix://, tcp://, https:// or ssh:// \
+         (from {origin})"
+    )]
+    UnsupportedScheme { host: String, origin: &'static str },
+    #[error(
+        "cannot set up TLS for {host} with the certificates in {cert_dir}: {source}; check \
+         DOCKER_CERT_PATH (key.pem, cert.pem, ca.pem)"
+    )]
+    Tls {
+        host: String,
+        cert_dir: String,
+        #[source]
+        source: BollardError,
+    },
+    #[error("the docker daemon at {host} reports no usable API version ({reported:?})")]
+    NoApiVersion {
+        host: String,
+        reported: Option<String>,
+    },
+}
+
+/// How the host was chosen, so that an error can say which setting to fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Flag,
+    Env,
+    Default,
+}
+
+impl Origin {
+    fn describe(self) -> &'static str {
+        match self {
+            Origin::Flag => "--docker-host",
+            Origin::Env => "DOCKER_HOST",
+            Origin::Default => "the default",
+        }
+    }
+}
+
+/// Picks the host the way the docker CLI does: the flag, then `DOCKER_HOST`, then the socket.
+fn resolve_host(explicit: Option<&str>) -> (String, Origin) {
+    if let Some(h) = explicit.filter(|h| !h.is_empty()) {
+        return (h.to_string(), Origin::Flag);
+    }
+    match std::env::var("DOCKER_HOST") {
+        Ok(h) if !h.is_empty() => (h, Origin::Env),
+        _ => (DEFAULT_HOST.to_string(), Origin::Default),
+    }
+}
+
+fn env_set(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|v| !v.is_empty())
+}
+
+fn cert_dir() -> PathBuf {
+    if let Some(p) = std::env::var_os("DOCKER_CERT_PATH").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".docker"))
+        .unwrap_or_else(|| PathBuf::from(".docker"))
+}
+
+/// Builds (without contacting it) a client for `host` speaking `version`.
+fn client(host: &str, origin: Origin, version: &ClientVersion) -> Result<Docker, ConnectError> {
+    let t = REQUEST_TIMEOUT_SECS;
+    let unreachable = |source| ConnectError::Unreachable {
+        host: host.to_string(),
+        source,
+    };
+    if host.starts_with("unix://") {
+        return Docker::connect_with_unix(host, t, version).map_err(unreachable);
+    }
+    let tls = host.starts_with("https://")
+        || (host.starts_with("tcp://") && (env_set("DOCKER_TLS_VERIFY") || env_set("DOCKER_TLS")));
+    if tls {
+        let dir = cert_dir();
+        return Docker::connect_with_ssl(
+            host,
+            &dir.join("key.pem"),
+            &dir.join("cert.pem"),
+            &dir.join("ca.pem"),
+            t,
+            version,
+        )
+        .map_err(|source| ConnectError::Tls {
+            host: host.to_string(),
+            cert_dir: dir.display().to_string(),
+            source,
+        });
+    }
+    if host.starts_with("tcp://") || host.starts_with("http://") {
+        return Docker::connect_with_http(host, t, version).map_err(unreachable);
+    }
+    if host.starts_with("ssh://") {
+        return Docker::connect_with_ssh(host, t, version, None).map_err(unreachable);
+    }
+    Err(ConnectError::UnsupportedScheme {
+        host: host.to_string(),
+        origin: origin.describe(),
+    })
+}
+
+/// Parses `1.41` into a client version.
+fn parse_api_version(s: &str) -> Option<ClientVersion> {
+    let (major, minor) = s.trim().split_once('.')?;
+    Some(ClientVersion {
+        major_version: major.parse().ok()?,
+        minor_version: minor.parse().ok()?,
+    })
+}
+
+/// The version an engine's refusal asks for: "client version 1.53 is too new. Maximum
+/// supported API version is 1.41", or "... too old. Minimum supported API version is 1.44".
+/// These sentences are what the docker CLI itself matches on, stable since API 1.12.
+fn version_hint(message: &str) -> Option<ClientVersion> {
+    let lower = message.to_ascii_lowercase();
+    let at = lower
+        .find("maximum supported api version is ")
+        .map(|i| i + "maximum supported api version is ".len())
+        .or_else(|| {
+            lower
+                .find("minimum supported api version is ")
+                .map(|i| i + "minimum supported api version is ".len())
+        })?;
+    let rest = &message[at..];
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(rest.len());
+    parse_api_version(rest[..end].trim_end_matches('.'))
+}
+
+fn version_string(v: &ClientVersion) -> String {
+    format!("{}.{}", v.major_version, v.minor_version)
+}
+
+impl Engine {
+    /// Connects to `explicit` (the `--docker-host` flag) or `DOCKER_HOST` or the default socket,
+    /// and negotiates the API version. Fails with a message naming the host when nothing
+    /// answers there.
+    pub async fn connect(explicit: Option<&str>) -> Result<Engine, ConnectError> {
+        let (host, origin) = resolve_host(explicit);
+        let mut version = *API_DEFAULT_VERSION;
+        // Two tries are enough: the refusal names the version to use. A third guards against an
+        // engine that names one it then refuses.
+        for _ in 0..3 {
+            let docker = client(&host, origin, &version)?;
+            match docker.version().await {
+                Ok(v) => {
+                    let server = v.api_version.as_deref().and_then(parse_api_version);
+                    let Some(server) = server else {
+                        return Err(ConnectError::NoApiVersion {
+                            host,
+                            reported: v.api_version,
+                        });
+                    };
+                    // Speak the older of the two: a newer engine still serves older versions.
+                    let use_version = if server < version { server } else { version };
+                    let docker = if use_version == version {
+                        docker
+                    } else {
+                        client(&host, origin, &use_version)?
+                    };
+                    return Ok(Engine {
+                        docker,
+                        host,
+                        api_version: version_string(&use_version),
+                    });
+                }
+                Err(BollardError::DockerResponseServerError {
+                    status_code: 400,
+                    ref message,
+                }) if version_hint(message).is_some_and(|h| h != version) => {
+                    version = version_hint(message).expect("checked above");
+                }
+                Err(source) => return Err(ConnectError::Unreachable { host, source }),
+            }
+        }
+        Err(ConnectError::NoApiVersion {
+            host,
+            reported: Some(version_string(&version)),
+        })
+    }
+
+    /// The bollard client, at the negotiated version.
+    pub fn docker(&self) -> &Docker {
+        &self.docker
+    }
+
+    /// The host this engine was reached at, e.g. `unix:///var/run/docker.sock`.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The API version both sides speak, e.g. `1.41`.
+    pub fn api_version(&self) -> &str {
+        &self.api_version
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_name_the_version_to_use() {
+        let v =
+            version_hint("client version 1.53 is too new. Maximum supported API version is 1.41")
+                .unwrap();
+        assert_eq!((v.major_version, v.minor_version), (1, 41));
+        let v = version_hint(
+            "client version 1.24 is too old. Minimum supported API version is 1.44, please \
+             upgrade your client to a newer version",
+        )
+        .unwrap();
+        assert_eq!((v.major_version, v.minor_version), (1, 44));
+        assert!(version_hint("no such container").is_none());
+    }
+
+    #[test]
+    fn api_versions_parse() {
+        let v = parse_api_version("1.41").unwrap();
+        assert_eq!((v.major_version, v.minor_version), (1, 41));
+        assert!(parse_api_version("abc").is_none());
+        assert!(parse_api_version("1").is_none());
+    }
+
+    #[test]
+    fn unknown_schemes_are_refused_with_the_setting_to_fix() {
+        let err = client("fd://", Origin::Flag, API_DEFAULT_VERSION).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("fd://") && msg.contains("--docker-host"),
+            "{msg}"
+        );
+    }
+}

@@ -1,0 +1,332 @@
+//! One probe container under one configuration: create, attach, start, collect, remove.
+//!
+//! Output is read through an attach made before the start (as `docker run` does) rather than
+//! from the logs, so it works whatever logging driver the daemon uses, and stdout (the JSON
+//! lines) stays apart from stderr (the probe's diagnostics).
+
+use super::cleanup::{remove_container, ContainerGuard, RunId, RUN_LABEL};
+use super::connect::Engine;
+use super::image::ProbeImage;
+use bollard::container::LogOutput;
+use bollard::errors::Error as BollardError;
+use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::query_parameters::{
+    AttachContainerOptionsBuilder, KillContainerOptionsBuilder, WaitContainerOptionsBuilder,
+};
+use futures_util::StreamExt;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// How the container's seccomp filter is chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeccompMode {
+    /// No `seccomp=` option: the engine's own profile (its `profile=` security option).
+    Builtin,
+    /// `seccomp=unconfined`: no filter, the baseline of what the kernel does alone.
+    Unconfined,
+    /// `seccomp=<JSON>`: the profile's content, as the docker CLI sends a profile file.
+    Profile(String),
+}
+
+/// Everything that makes one container of a configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerSpec {
+    pub seccomp: SeccompMode,
+    /// Capability names as Docker takes them (`SYS_ADMIN`, `ALL`).
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    /// A read-only root keeps a case that creates files from changing later cases' results.
+    pub readonly_rootfs: bool,
+    /// Bounds a fork bomb a profile might let through.
+    pub pids_limit: i64,
+    pub memory_bytes: i64,
+    /// Wall-clock limit for the whole container; the probe's own per-case timeouts should fire
+    /// long before it.
+    pub timeout: Duration,
+    /// Extra labels (the run label is always added).
+    pub labels: HashMap<String, String>,
+}
+
+impl Default for ContainerSpec {
+    fn default() -> Self {
+        ContainerSpec {
+            seccomp: SeccompMode::Builtin,
+            cap_add: Vec::new(),
+            cap_drop: Vec::new(),
+            readonly_rootfs: true,
+            pids_limit: 64,
+            memory_bytes: 256 * 1024 * 1024,
+            timeout: Duration::from_secs(600),
+            labels: HashMap::new(),
+        }
+    }
+}
+
+impl ContainerSpec {
+    pub fn new(seccomp: SeccompMode) -> Self {
+        ContainerSpec {
+            seccomp,
+            ..Default::default()
+        }
+    }
+
+    /// The `SecurityOpt` list the engine gets.
+    pub fn security_opt(&self) -> Vec<String> {
+        match &self.seccomp {
+            SeccompMode::Builtin => Vec::new(),
+            SeccompMode::Unconfined => vec!["seccomp=unconfined".to_string()],
+            SeccompMode::Profile(json) => vec![format!("seccomp={json}")],
+        }
+    }
+}
+
+/// What a container that ran produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProbeOutput {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// The container's exit code; 128 + n when signal n ended the probe (159: SIGSYS).
+    pub exit_code: i64,
+    /// The container outlived [`ContainerSpec::timeout`] and was killed.
+    pub timed_out: bool,
+}
+
+impl ProbeOutput {
+    /// The signal that ended the probe, read from the exit code the way the engine encodes it.
+    pub fn signal(&self) -> Option<i32> {
+        (129..=128 + 64)
+            .contains(&self.exit_code)
+            .then(|| (self.exit_code - 128) as i32)
+    }
+}
+
+/// How one container went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContainerOutcome {
+    Exited(ProbeOutput),
+    /// The runtime refused to start it; the message is the engine's, e.g. runc's "cannot start
+    /// a stopped process" when the profile kills a call runc makes after loading the filter.
+    StartFailed {
+        message: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot create a probe container from {image} on {host}: {source}")]
+    Create {
+        image: String,
+        host: String,
+        #[source]
+        source: BollardError,
+    },
+    #[error("cannot {action} probe container {id} on {host}: {source}")]
+    Container {
+        action: &'static str,
+        id: String,
+        host: String,
+        #[source]
+        source: BollardError,
+    },
+}
+
+/// The most output a probe may write to each stream; more is dropped (a probe writes a few
+/// hundred short lines, so this only guards against a runaway one).
+const OUTPUT_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Runs the probe with `args` in a fresh container made from `spec`, labelled for `run`, and
+/// removes the container whatever happens.
+pub async fn run_probe_container(
+    engine: &Engine,
+    image: &ProbeImage,
+    run: &RunId,
+    spec: &ContainerSpec,
+    args: &[String],
+) -> Result<ContainerOutcome, RunError> {
+    let mut labels = spec.labels.clone();
+    labels.insert(RUN_LABEL.to_string(), run.to_string());
+    let body = ContainerCreateBody {
+        image: Some(image.tag.clone()),
+        cmd: Some(args.to_vec()),
+        tty: Some(false),
+        open_stdin: Some(false),
+        attach_stdin: Some(false),
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        network_disabled: Some(true),
+        labels: Some(labels),
+        host_config: Some(HostConfig {
+            security_opt: Some(spec.security_opt()),
+            cap_add: Some(spec.cap_add.clone()),
+            cap_drop: Some(spec.cap_drop.clone()),
+            network_mode: Some("none".to_string()),
+            readonly_rootfs: Some(spec.readonly_rootfs),
+            pids_limit: Some(spec.pids_limit),
+            memory: Some(spec.memory_bytes),
+            // No swap on top of the memory limit.
+            memory_swap: Some(spec.memory_bytes),
+            auto_remove: Some(false),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let created = engine
+        .docker()
+        .create_container(None, body)
+        .await
+        .map_err(|source| RunError::Create {
+            image: image.tag.clone(),
+            host: engine.host().to_string(),
+            source,
+        })?;
+    let id = created.id;
+    let guard = ContainerGuard::new(engine, &id);
+    let result = drive(engine, &id, spec).await;
+    // Removal errors are reported only when the run itself went well: the first error is the
+    // one to show, and the label sweep retries the removal.
+    let removed = remove_container(engine, &id).await;
+    guard.disarm();
+    let outcome = result?;
+    removed.map_err(|source| RunError::Container {
+        action: "remove",
+        id: id.clone(),
+        host: engine.host().to_string(),
+        source,
+    })?;
+    Ok(outcome)
+}
+
+/// Attach, start, collect, wait: the part between create and remove.
+async fn drive(
+    engine: &Engine,
+    id: &str,
+    spec: &ContainerSpec,
+) -> Result<ContainerOutcome, RunError> {
+    let err = |action: &'static str| {
+        let id = id.to_string();
+        let host = engine.host().to_string();
+        move |source| RunError::Container {
+            action,
+            id,
+            host,
+            source,
+        }
+    };
+    let attach = AttachContainerOptionsBuilder::default()
+        .stream(true)
+        .stdout(true)
+        .stderr(true)
+        // Attached before the start, the stream sees everything; asking for the logs as well
+        // would fail on daemons whose logging driver cannot be read back (`none`, `syslog`).
+        .logs(false)
+        .build();
+    let attached = engine
+        .docker()
+        .attach_container(id, Some(attach))
+        .await
+        .map_err(err("attach to"))?;
+
+    if let Err(e) = engine.docker().start_container(id, None).await {
+        return match e {
+            // 500 is the runtime's refusal (the profile stopped runc); anything else (404, a
+            // broken connection) is the harness's or the engine's trouble.
+            BollardError::DockerResponseServerError {
+                status_code: 500,
+                message,
+            } => Ok(ContainerOutcome::StartFailed { message }),
+            e => Err(err("start")(e)),
+        };
+    }
+
+    let mut out = ProbeOutput::default();
+    let mut stream = attached.output;
+    let collect = async {
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(LogOutput::StdOut { message }) | Ok(LogOutput::Console { message }) => {
+                    push_limited(&mut out.stdout, &message)
+                }
+                Ok(LogOutput::StdErr { message }) => push_limited(&mut out.stderr, &message),
+                Ok(LogOutput::StdIn { .. }) => {}
+                // The stream breaking (the container gone) ends the output; the exit code
+                // below tells what happened.
+                Err(_) => break,
+            }
+        }
+    };
+    if tokio::time::timeout(spec.timeout, collect).await.is_err() {
+        out.timed_out = true;
+        let kill = KillContainerOptionsBuilder::default()
+            .signal("SIGKILL")
+            .build();
+        match engine.docker().kill_container(id, Some(kill)).await {
+            Ok(()) => {}
+            // Exited on its own meanwhile.
+            Err(BollardError::DockerResponseServerError {
+                status_code: 404 | 409,
+                ..
+            }) => {}
+            Err(e) => return Err(err("kill")(e)),
+        }
+    }
+    drop(stream);
+
+    let wait = WaitContainerOptionsBuilder::default()
+        .condition("not-running")
+        .build();
+    let mut waits = engine.docker().wait_container(id, Some(wait));
+    out.exit_code = match waits.next().await {
+        Some(Ok(r)) => r.status_code,
+        // bollard turns a non-zero exit into an error carrying the code.
+        Some(Err(BollardError::DockerContainerWaitError { code, .. })) => code,
+        Some(Err(e)) => return Err(err("wait for")(e)),
+        None => {
+            let state = engine
+                .docker()
+                .inspect_container(id, None)
+                .await
+                .map_err(err("inspect"))?
+                .state;
+            state.and_then(|s| s.exit_code).unwrap_or(-1)
+        }
+    };
+    Ok(ContainerOutcome::Exited(out))
+}
+
+fn push_limited(buf: &mut Vec<u8>, data: &[u8]) {
+    let room = OUTPUT_LIMIT.saturating_sub(buf.len());
+    buf.extend_from_slice(&data[..data.len().min(room)]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn security_opt_follows_the_mode() {
+        assert!(ContainerSpec::new(SeccompMode::Builtin)
+            .security_opt()
+            .is_empty());
+        assert_eq!(
+            ContainerSpec::new(SeccompMode::Unconfined).security_opt(),
+            vec!["seccomp=unconfined"]
+        );
+        assert_eq!(
+            ContainerSpec::new(SeccompMode::Profile("{\"a\":1}".into())).security_opt(),
+            vec!["seccomp={\"a\":1}"]
+        );
+    }
+
+    #[test]
+    fn signals_come_from_exit_codes() {
+        let out = |exit_code| ProbeOutput {
+            exit_code,
+            ..Default::default()
+        };
+        assert_eq!(out(159).signal(), Some(31));
+        assert_eq!(out(137).signal(), Some(9));
+        assert_eq!(out(0).signal(), None);
+        assert_eq!(out(1).signal(), None);
+        assert_eq!(out(128).signal(), None);
+    }
+}
