@@ -1,1 +1,14 @@
-//! (in progress)
+//! Seccomp profiles: the Docker/OCI model, parsing with positioned errors, lints, resolution
+//! for a host (arch, capabilities, kernel) the way the Docker engine and runc do it, and
+//! tagging for attribution runs.
+
+pub mod caps;
+pub mod kernel;
+pub mod model;
+pub mod names;
+pub mod parse;
+
+pub use caps::{CapError, CapSet};
+pub use kernel::KernelVersion;
+pub use model::{Action, Arches, ArgCond, EffectiveAction, Filter, Format, Op, Profile, Rule};
+pub use parse::{load, parse_str, Invalid, ProfileError};
