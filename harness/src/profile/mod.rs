@@ -7,8 +7,10 @@ pub mod kernel;
 pub mod model;
 pub mod names;
 pub mod parse;
+pub mod resolve;
 
 pub use caps::{CapError, CapSet};
 pub use kernel::KernelVersion;
 pub use model::{Action, Arches, ArgCond, EffectiveAction, Filter, Format, Op, Profile, Rule};
 pub use parse::{load, parse_str, Invalid, ProfileError};
+pub use resolve::{resolve, Host, Resolved};
