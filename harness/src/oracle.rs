@@ -433,6 +433,25 @@ fn start_failure(r: &Resolved) -> Option<String> {
     if r.default == EffectiveAction::Notify {
         return Some("runc refuses SCMP_ACT_NOTIFY as the default action".into());
     }
+    // libseccomp accepts SCMP_ACT_ERRNO(n) only for n < MAX_ERRNO (`sys_chk_seccomp_action`);
+    // runc passes int16(errnoRet), so the check sees the low 16 bits.
+    if let EffectiveAction::Errno(n) = r.default {
+        if n >= 4095 {
+            return Some(format!(
+                "libseccomp rejects the default action SCMP_ACT_ERRNO({n}): errno must be below 4095"
+            ));
+        }
+    }
+    if let Some(c) = r
+        .calls
+        .iter()
+        .find(|c| !c.dropped && matches!(c.action, EffectiveAction::Errno(n) if n >= 4095))
+    {
+        return Some(format!(
+            "libseccomp rejects syscalls[{}]'s {} (errno must be below 4095), so runc fails with a misleading \"two checks on same syscall argument\"",
+            c.rule, c.action
+        ));
+    }
     if let Some(c) = r
         .calls
         .iter()

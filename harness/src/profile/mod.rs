@@ -12,5 +12,5 @@ pub mod resolve;
 pub use caps::{CapError, CapSet};
 pub use kernel::KernelVersion;
 pub use model::{Action, Arches, ArgCond, EffectiveAction, Filter, Format, Op, Profile, Rule};
-pub use parse::{load, parse_str, Invalid, ProfileError};
+pub use parse::{load, parse_str, parse_str_strict, Invalid, ProfileError};
 pub use resolve::{resolve, Host, Resolved};

@@ -115,6 +115,9 @@ impl fmt::Display for Location<'_> {
 }
 
 thread_local! {
+    /// Whether errno ranges are errors ([`parse_str_strict`]) or left for the oracle to predict
+    /// as a start failure ([`parse_str`]): Docker accepts such a profile, runc then fails.
+    static STRICT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// The structured reason of the last check that failed inside deserialization: serde only
     /// carries a string out, and callers want the kind.
     static LAST_INVALID: RefCell<Option<Invalid>> = const { RefCell::new(None) };
@@ -292,6 +295,9 @@ fn record(kind: Invalid) -> Invalid {
 }
 
 fn check_errno(field: &'static str, v: Option<u64>) -> Result<(), Invalid> {
+    if !STRICT.with(|s| s.get()) {
+        return Ok(());
+    }
     match v {
         Some(value) if value > MAX_ERRNO_RET => Err(Invalid::ErrnoOutOfRange {
             field,
@@ -407,8 +413,22 @@ const PROFILE_KEYS: &[&str] = &[
     "listenerMetadata",
 ];
 
-/// Parses a profile from its text. `file` names it in errors.
+/// Parses a profile as Docker would accept it. An `errnoRet` out of range is kept (runc will
+/// fail to load the filter; the oracle predicts that); [`parse_str_strict`] rejects it.
 pub fn parse_str(text: &str, file: &str) -> Result<Profile, ProfileError> {
+    STRICT.with(|s| s.set(false));
+    parse_inner(text, file)
+}
+
+/// Parses a profile and also rejects what would make runc fail: `errnoRet` above 4094.
+pub fn parse_str_strict(text: &str, file: &str) -> Result<Profile, ProfileError> {
+    STRICT.with(|s| s.set(true));
+    let r = parse_inner(text, file);
+    STRICT.with(|s| s.set(false));
+    r
+}
+
+fn parse_inner(text: &str, file: &str) -> Result<Profile, ProfileError> {
     LAST_INVALID.with(|l| l.borrow_mut().take());
     // A first pass tells syntax errors and non-objects apart from semantic ones.
     let value: serde_json::Value =
@@ -495,6 +515,14 @@ mod tests {
         err(text).invalid().cloned().expect("a semantic error")
     }
 
+    fn strict_kind(text: &str) -> Invalid {
+        parse_str_strict(text, "p.json")
+            .unwrap_err()
+            .invalid()
+            .cloned()
+            .expect("a semantic error")
+    }
+
     #[test]
     fn parses_a_minimal_profile() {
         let p = parse_str(
@@ -568,7 +596,7 @@ mod tests {
             }
         ));
         assert!(matches!(
-            kind(r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":4095}"#),
+            strict_kind(r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":4095}"#),
             Invalid::ErrnoOutOfRange {
                 field: "defaultErrnoRet",
                 value: 4095,
