@@ -231,3 +231,37 @@ fn conditional_include_fixture() {
         Outcome::Allowed
     );
 }
+
+#[test]
+fn tagging_keeps_every_real_profile_behaving_the_same() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let file = path.display().to_string();
+        let original = profile::parse_str(&text, &file).unwrap();
+        let tagged = profile::tag(&text, &file).unwrap();
+        for caps in [CapSet::docker_default(), CapSet::all()] {
+            let host = Host::new(Arch::X86_64, caps, KernelVersion::new(6, 1));
+            let (ro, rt) = (
+                profile::resolve(&original, &host),
+                profile::resolve(&tagged.profile, &host),
+            );
+            let (a, b) = (Oracle::new(&ro), Oracle::new(&rt));
+            for c in Catalog::for_arch(Arch::X86_64).cases() {
+                let (pa, pb) = (a.predict(c), b.predict(c));
+                assert_eq!(
+                    (pa.outcome, pa.rule),
+                    (pb.outcome, pb.rule),
+                    "{file} {}",
+                    c.id
+                );
+                if let (Outcome::Errno, Some(e)) = (pb.outcome, pb.errno) {
+                    if pb.rule != Some(RuleRef::ENOSYS_STUB) && pa.errno != Some(0) {
+                        assert_eq!(tagged.attribute(e), pb.rule, "{file} {}", c.id);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -8,9 +8,11 @@ pub mod model;
 pub mod names;
 pub mod parse;
 pub mod resolve;
+pub mod tag;
 
 pub use caps::{CapError, CapSet};
 pub use kernel::KernelVersion;
 pub use model::{Action, Arches, ArgCond, EffectiveAction, Filter, Format, Op, Profile, Rule};
 pub use parse::{load, parse_str, parse_str_strict, Invalid, ProfileError};
 pub use resolve::{resolve, Host, Resolved};
+pub use tag::{tag, TagError, Tagged};
