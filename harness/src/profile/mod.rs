@@ -9,6 +9,7 @@ pub mod names;
 pub mod parse;
 pub mod resolve;
 pub mod tag;
+pub mod validate;
 
 pub use caps::{CapError, CapSet};
 pub use kernel::KernelVersion;
@@ -16,3 +17,4 @@ pub use model::{Action, Arches, ArgCond, EffectiveAction, Filter, Format, Op, Pr
 pub use parse::{load, parse_str, parse_str_strict, Invalid, ProfileError};
 pub use resolve::{resolve, Host, Resolved};
 pub use tag::{tag, TagError, Tagged};
+pub use validate::{lint, Warning};
