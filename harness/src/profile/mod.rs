@@ -1,1 +1,20 @@
-//! (in progress)
+//! Seccomp profiles: the Docker/OCI model, parsing with positioned errors, lints, resolution
+//! for a host (arch, capabilities, kernel) the way the Docker engine and runc do it, and
+//! tagging for attribution runs.
+
+pub mod caps;
+pub mod kernel;
+pub mod model;
+pub mod names;
+pub mod parse;
+pub mod resolve;
+pub mod tag;
+pub mod validate;
+
+pub use caps::{CapError, CapSet};
+pub use kernel::KernelVersion;
+pub use model::{Action, Arches, ArgCond, EffectiveAction, Filter, Format, Op, Profile, Rule};
+pub use parse::{load, parse_str, parse_str_strict, Invalid, ProfileError};
+pub use resolve::{resolve, Host, Resolved};
+pub use tag::{tag, TagError, Tagged};
+pub use validate::{lint, Warning};

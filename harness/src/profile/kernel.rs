@@ -1,0 +1,119 @@
+//! Kernel versions as Docker compares them for `minKernel`: major.minor only (moby
+//! `profiles/seccomp/kernel_linux.go`, `kernelGreaterEqualThan`), so "4.8.0-rc1" and
+//! "4.8.17-gentoo" are both 4.8.
+
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KernelVersion {
+    pub major: u64,
+    pub minor: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KernelVersionError {
+    #[error("invalid kernel version {0:?}: expected \"<major>.<minor>\" such as \"4.8\"")]
+    Invalid(String),
+    #[error("invalid kernel version {0:?}: version cannot be 0.0")]
+    Zero(String),
+}
+
+impl KernelVersion {
+    pub const fn new(major: u64, minor: u64) -> Self {
+        KernelVersion { major, minor }
+    }
+
+    /// Parses a profile's `minKernel` as moby's `KernelVersion.UnmarshalJSON` does: exactly
+    /// two dot-separated numbers, each fitting in 8 bits, not both zero.
+    pub fn parse_min_kernel(s: &str) -> Result<Self, KernelVersionError> {
+        let bad = || KernelVersionError::Invalid(s.to_string());
+        let (a, b) = s.split_once('.').ok_or_else(bad)?;
+        if b.contains('.') {
+            return Err(bad());
+        }
+        let major: u8 = a.parse().map_err(|_| bad())?;
+        let minor: u8 = b.parse().map_err(|_| bad())?;
+        if major == 0 && minor == 0 {
+            return Err(KernelVersionError::Zero(s.to_string()));
+        }
+        Ok(KernelVersion::new(major.into(), minor.into()))
+    }
+
+    /// Parses a kernel release (`uname -r`) the way moby's `parseRelease` does: the leading
+    /// "%d.%d"; anything after it is ignored. Also accepts a plain "X.Y" from the command line.
+    pub fn parse_release(s: &str) -> Result<Self, KernelVersionError> {
+        let bad = || KernelVersionError::Invalid(s.to_string());
+        let s_trim = s.trim();
+        let (a, rest) = s_trim.split_once('.').ok_or_else(bad)?;
+        let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+        let major = a.parse().map_err(|_| bad())?;
+        let minor = digits.parse().map_err(|_| bad())?;
+        Ok(KernelVersion::new(major, minor))
+    }
+
+    /// The running kernel's version, from `/proc/sys/kernel/osrelease` (what uname reports).
+    pub fn host() -> Option<Self> {
+        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").ok()?;
+        Self::parse_release(&release).ok()
+    }
+
+    /// `kernelGreaterEqualThan` in moby: compares major, then minor.
+    pub fn at_least(self, min: KernelVersion) -> bool {
+        self >= min
+    }
+}
+
+impl FromStr for KernelVersion {
+    type Err = KernelVersionError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse_release(s)
+    }
+}
+
+impl fmt::Display for KernelVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn min_kernel_is_strict_like_moby() {
+        assert_eq!(
+            KernelVersion::parse_min_kernel("4.8").unwrap(),
+            KernelVersion::new(4, 8)
+        );
+        for bad in ["4", "4.8.1", "a.b", "0.0", "256.1", "", "4.-1"] {
+            assert!(KernelVersion::parse_min_kernel(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn release_ignores_patch_and_suffix() {
+        assert_eq!(
+            KernelVersion::parse_release("6.18.44-generic").unwrap(),
+            KernelVersion::new(6, 18)
+        );
+        assert_eq!(
+            KernelVersion::parse_release("3.12-rc5").unwrap(),
+            KernelVersion::new(3, 12)
+        );
+        assert_eq!(
+            KernelVersion::parse_release("4.4\n").unwrap(),
+            KernelVersion::new(4, 4)
+        );
+        assert!(KernelVersion::parse_release("linux").is_err());
+    }
+
+    #[test]
+    fn compares_major_then_minor() {
+        let v = KernelVersion::new(4, 10);
+        assert!(v.at_least(KernelVersion::new(4, 8)));
+        assert!(!KernelVersion::new(4, 4).at_least(KernelVersion::new(4, 8)));
+        assert!(KernelVersion::new(5, 0).at_least(KernelVersion::new(4, 8)));
+    }
+}

@@ -1,0 +1,686 @@
+//! Reading a profile: JSON → [`Profile`], rejecting what Docker or runc would reject (or would
+//! mangle) with an error that names the file and, where serde_json knows it, the line and
+//! column.
+//!
+//! Field names and types follow moby's `Seccomp` (profiles/seccomp/seccomp.go) and the OCI
+//! runtime-spec `LinuxSeccomp`. Go's decoder lets `null` stand for any field's zero value, so
+//! every field here is optional. Per-rule and per-document checks run inside deserialization
+//! (`try_from`), which is what gives them a position.
+
+use super::kernel::{KernelVersion, KernelVersionError};
+use super::model::{
+    Action, ArchMapEntry, Arches, ArgCond, Filter, Format, Op, Profile, Rule, KNOWN_ARCHES,
+};
+use serde::de::{self, Deserializer};
+use serde::Deserialize;
+use std::cell::RefCell;
+use std::fmt;
+use std::path::Path;
+
+/// The largest errno an ERRNO action can carry. The kernel caps `SECCOMP_RET_DATA` at
+/// MAX_ERRNO (4095, kernel/seccomp.c `__seccomp_filter`), and libseccomp refuses anything not
+/// below it (`sys_chk_seccomp_action`: `(action & 0xffff) < MAX_ERRNO`). runc casts the value
+/// to int16 first, so 70000 reaches libseccomp as 4464 and fails with libseccomp-golang's
+/// misleading "two checks on same syscall argument".
+pub const MAX_ERRNO_RET: u64 = 4094;
+
+/// What is wrong with a profile, without where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Invalid {
+    #[error("not a seccomp profile: {0}")]
+    NotAProfile(String),
+    #[error("unknown action {0:?} (expected one of SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL, SCMP_ACT_KILL_THREAD, SCMP_ACT_KILL_PROCESS, SCMP_ACT_TRAP, SCMP_ACT_TRACE, SCMP_ACT_LOG, SCMP_ACT_NOTIFY)")]
+    UnknownAction(String),
+    #[error("unknown operator {0:?} (expected one of SCMP_CMP_EQ, SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_GT, SCMP_CMP_GE, SCMP_CMP_MASKED_EQ)")]
+    UnknownOperator(String),
+    #[error("unknown architecture {0:?} (expected a libseccomp name such as SCMP_ARCH_X86_64)")]
+    UnknownArch(String),
+    #[error("{field} {value} is out of range: the kernel caps errno at 4095 and libseccomp rejects anything above {max}; use 0..={max}")]
+    ErrnoOutOfRange {
+        field: &'static str,
+        value: u64,
+        max: u64,
+    },
+    #[error("both `architectures` and `archMap` are set, which docker refuses; keep one")]
+    BothArchFields,
+    #[error("argument index {0} is out of range: a syscall has 6 arguments, 0..=5")]
+    ArgIndex(u64),
+    #[error("rule has no syscall names")]
+    NoNames,
+    #[error("rule has an empty syscall name")]
+    EmptyName,
+    #[error("both `name` and `names` are set, which docker refuses; keep `names`")]
+    NameAndNames,
+    #[error("`defaultAction` is missing but rules are present, which runc refuses")]
+    MissingDefaultAction,
+    #[error("invalid minKernel: {0}")]
+    MinKernel(KernelVersionError),
+    #[error("`{0}` is missing")]
+    Missing(&'static str),
+    #[error("{0}")]
+    Type(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("cannot read {file}: {source}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}:{column}: invalid JSON: {message}")]
+    Syntax {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{}: {kind}", Location(file, *line, *column))]
+    Invalid {
+        file: String,
+        line: Option<usize>,
+        column: Option<usize>,
+        kind: Invalid,
+    },
+}
+
+impl ProfileError {
+    pub fn file(&self) -> &str {
+        match self {
+            ProfileError::Read { file, .. }
+            | ProfileError::Syntax { file, .. }
+            | ProfileError::Invalid { file, .. } => file,
+        }
+    }
+
+    /// The semantic problem, for errors that are not about reading or JSON syntax.
+    pub fn invalid(&self) -> Option<&Invalid> {
+        match self {
+            ProfileError::Invalid { kind, .. } => Some(kind),
+            _ => None,
+        }
+    }
+}
+
+struct Location<'a>(&'a str, Option<usize>, Option<usize>);
+
+impl fmt::Display for Location<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.1, self.2) {
+            (Some(l), Some(c)) => write!(f, "{}:{l}:{c}", self.0),
+            _ => f.write_str(self.0),
+        }
+    }
+}
+
+thread_local! {
+    /// Whether errno ranges are errors ([`parse_str_strict`]) or left for the oracle to predict
+    /// as a start failure ([`parse_str`]): Docker accepts such a profile, runc then fails.
+    static STRICT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The structured reason of the last check that failed inside deserialization: serde only
+    /// carries a string out, and callers want the kind.
+    static LAST_INVALID: RefCell<Option<Invalid>> = const { RefCell::new(None) };
+}
+
+fn fail<E: de::Error>(kind: Invalid) -> E {
+    let msg = kind.to_string();
+    LAST_INVALID.with(|l| *l.borrow_mut() = Some(kind));
+    E::custom(msg)
+}
+
+/// serde_json appends " at line L column C" to messages; the position is reported apart.
+fn strip_position(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    s.strip_suffix(&suffix).unwrap_or(&s).to_string()
+}
+
+impl<'de> Deserialize<'de> for Action {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Action::parse(&s).ok_or_else(|| fail(Invalid::UnknownAction(s)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Op {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Op::parse(&s).ok_or_else(|| fail(Invalid::UnknownOperator(s)))
+    }
+}
+
+/// An `SCMP_ARCH_*` name, checked against runc's list.
+struct ArchName(String);
+
+impl<'de> Deserialize<'de> for ArchName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if KNOWN_ARCHES.contains(&s.as_str()) {
+            Ok(ArchName(s))
+        } else {
+            Err(fail(Invalid::UnknownArch(s)))
+        }
+    }
+}
+
+/// `defaultAction`, where Go's zero value "" means "not set".
+struct DefaultAction(Option<Action>);
+
+impl<'de> Deserialize<'de> for DefaultAction {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.is_empty() {
+            return Ok(DefaultAction(None));
+        }
+        Action::parse(&s)
+            .map(|a| DefaultAction(Some(a)))
+            .ok_or_else(|| fail(Invalid::UnknownAction(s)))
+    }
+}
+
+struct MinKernel(KernelVersion);
+
+impl<'de> Deserialize<'de> for MinKernel {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        KernelVersion::parse_min_kernel(&s)
+            .map(MinKernel)
+            .map_err(|e| fail(Invalid::MinKernel(e)))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawArg {
+    index: Option<u64>,
+    value: Option<u64>,
+    value_two: Option<u64>,
+    op: Option<Op>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawFilter {
+    caps: Option<Vec<String>>,
+    arches: Option<Vec<String>>,
+    min_kernel: Option<MinKernel>,
+}
+
+impl From<Option<RawFilter>> for Filter {
+    fn from(f: Option<RawFilter>) -> Self {
+        match f {
+            None => Filter::default(),
+            Some(f) => Filter {
+                caps: f.caps.unwrap_or_default(),
+                arches: f.arches.unwrap_or_default(),
+                min_kernel: f.min_kernel.map(|m| m.0),
+            },
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawRuleFields {
+    name: Option<String>,
+    names: Option<Vec<String>>,
+    action: Option<Action>,
+    errno_ret: Option<u64>,
+    args: Option<Vec<RawArg>>,
+    includes: Option<RawFilter>,
+    excludes: Option<RawFilter>,
+    comment: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(try_from = "RawRuleFields")]
+struct RawRule(Rule);
+
+impl TryFrom<RawRuleFields> for RawRule {
+    type Error = Invalid;
+    fn try_from(r: RawRuleFields) -> Result<Self, Invalid> {
+        rule_from(r).map(RawRule).map_err(record)
+    }
+}
+
+fn rule_from(r: RawRuleFields) -> Result<Rule, Invalid> {
+    {
+        let names = match (r.name.filter(|n| !n.is_empty()), r.names) {
+            (Some(_), Some(n)) if !n.is_empty() => return Err(Invalid::NameAndNames),
+            (Some(name), _) => vec![name],
+            (None, Some(n)) => n,
+            (None, None) => Vec::new(),
+        };
+        if names.is_empty() {
+            return Err(Invalid::NoNames);
+        }
+        if names.iter().any(|n| n.trim().is_empty()) {
+            return Err(Invalid::EmptyName);
+        }
+        // runc's ConvertStringToAction rejects the empty action.
+        let action = r.action.ok_or(Invalid::Missing("action"))?;
+        if action == Action::Errno {
+            check_errno("errnoRet", r.errno_ret)?;
+        }
+        let mut args = Vec::new();
+        for a in r.args.unwrap_or_default() {
+            let index = a.index.unwrap_or(0);
+            if index > 5 {
+                return Err(Invalid::ArgIndex(index));
+            }
+            args.push(ArgCond {
+                index: index as u8,
+                value: a.value.unwrap_or(0),
+                value_two: a.value_two.unwrap_or(0),
+                op: a.op.ok_or(Invalid::Missing("op"))?,
+            });
+        }
+        Ok(Rule {
+            names,
+            action,
+            errno_ret: r.errno_ret.map(|e| e as u32),
+            args,
+            includes: r.includes.into(),
+            excludes: r.excludes.into(),
+            comment: r.comment.filter(|c| !c.is_empty()),
+        })
+    }
+}
+
+/// Records the kind of a check that failed in a `try_from`, for [`parse_str`] to pick up.
+fn record(kind: Invalid) -> Invalid {
+    LAST_INVALID.with(|l| *l.borrow_mut() = Some(kind.clone()));
+    kind
+}
+
+fn check_errno(field: &'static str, v: Option<u64>) -> Result<(), Invalid> {
+    if !STRICT.with(|s| s.get()) {
+        return Ok(());
+    }
+    match v {
+        Some(value) if value > MAX_ERRNO_RET => Err(Invalid::ErrnoOutOfRange {
+            field,
+            value,
+            max: MAX_ERRNO_RET,
+        }),
+        _ => Ok(()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawArchMap {
+    architecture: Option<ArchName>,
+    sub_architectures: Option<Vec<ArchName>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawSeccompFields {
+    default_action: Option<DefaultAction>,
+    default_errno_ret: Option<u64>,
+    architectures: Option<Vec<ArchName>>,
+    arch_map: Option<Vec<RawArchMap>>,
+    syscalls: Option<Vec<RawRule>>,
+    flags: Option<Vec<String>>,
+    listener_path: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(try_from = "RawSeccompFields")]
+struct RawSeccomp(Profile);
+
+impl TryFrom<RawSeccompFields> for RawSeccomp {
+    type Error = Invalid;
+    fn try_from(d: RawSeccompFields) -> Result<Self, Invalid> {
+        seccomp_from(d).map(RawSeccomp).map_err(record)
+    }
+}
+
+fn seccomp_from(d: RawSeccompFields) -> Result<Profile, Invalid> {
+    {
+        let architectures = d.architectures.unwrap_or_default();
+        let arch_map = d.arch_map.unwrap_or_default();
+        // moby `setupSeccomp`: "use either 'architectures' or 'archMap'".
+        if !architectures.is_empty() && !arch_map.is_empty() {
+            return Err(Invalid::BothArchFields);
+        }
+        let arches = if !architectures.is_empty() {
+            Arches::List(architectures.into_iter().map(|a| a.0).collect())
+        } else if !arch_map.is_empty() {
+            Arches::Map(
+                arch_map
+                    .into_iter()
+                    .map(|m| ArchMapEntry {
+                        architecture: m.architecture.map(|a| a.0).unwrap_or_default(),
+                        sub_architectures: m
+                            .sub_architectures
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|a| a.0)
+                            .collect(),
+                    })
+                    .collect(),
+            )
+        } else {
+            Arches::Unspecified
+        };
+        let default_action = d.default_action.and_then(|a| a.0);
+        let rules: Vec<Rule> = d
+            .syscalls
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
+        if default_action.is_none() && !rules.is_empty() {
+            return Err(Invalid::MissingDefaultAction);
+        }
+        if default_action == Some(Action::Errno) {
+            check_errno("defaultErrnoRet", d.default_errno_ret)?;
+        }
+        Ok(Profile {
+            format: Format::Docker,
+            default_action,
+            default_errno_ret: d.default_errno_ret.map(|e| e as u32),
+            arches,
+            rules,
+            flags: d.flags.unwrap_or_default(),
+            listener_path: d.listener_path.filter(|p| !p.is_empty()),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct RawLinux {
+    seccomp: Option<RawSeccomp>,
+}
+
+#[derive(Deserialize)]
+struct RawOciConfig {
+    linux: Option<RawLinux>,
+}
+
+/// Keys that make an object a Docker (or bare runtime-spec) seccomp profile.
+const PROFILE_KEYS: &[&str] = &[
+    "defaultAction",
+    "defaultErrnoRet",
+    "architectures",
+    "archMap",
+    "syscalls",
+    "flags",
+    "listenerPath",
+    "listenerMetadata",
+];
+
+/// Parses a profile as Docker would accept it. An `errnoRet` out of range is kept (runc will
+/// fail to load the filter; the oracle predicts that); [`parse_str_strict`] rejects it.
+pub fn parse_str(text: &str, file: &str) -> Result<Profile, ProfileError> {
+    STRICT.with(|s| s.set(false));
+    parse_inner(text, file)
+}
+
+/// Parses a profile and also rejects what would make runc fail: `errnoRet` above 4094.
+pub fn parse_str_strict(text: &str, file: &str) -> Result<Profile, ProfileError> {
+    STRICT.with(|s| s.set(true));
+    let r = parse_inner(text, file);
+    STRICT.with(|s| s.set(false));
+    r
+}
+
+fn parse_inner(text: &str, file: &str) -> Result<Profile, ProfileError> {
+    LAST_INVALID.with(|l| l.borrow_mut().take());
+    // A first pass tells syntax errors and non-objects apart from semantic ones.
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| ProfileError::Syntax {
+            file: file.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: strip_position(&e),
+        })?;
+    let not_profile = |why: &str| ProfileError::Invalid {
+        file: file.to_string(),
+        line: None,
+        column: None,
+        kind: Invalid::NotAProfile(why.to_string()),
+    };
+    let obj = value.as_object().ok_or_else(|| {
+        not_profile(&format!(
+            "the document is {}, not an object",
+            kind_of(&value)
+        ))
+    })?;
+    let is_oci = obj.contains_key("ociVersion") || obj.contains_key("linux");
+    let semantic = |e: serde_json::Error| {
+        let kind = LAST_INVALID
+            .with(|l| l.borrow_mut().take())
+            .unwrap_or_else(|| Invalid::Type(strip_position(&e)));
+        ProfileError::Invalid {
+            file: file.to_string(),
+            line: Some(e.line()),
+            column: Some(e.column()),
+            kind,
+        }
+    };
+    if is_oci {
+        let cfg: RawOciConfig = serde_json::from_str(text).map_err(semantic)?;
+        let mut p = cfg
+            .linux
+            .and_then(|l| l.seccomp)
+            .ok_or_else(|| not_profile("an OCI runtime config without `linux.seccomp`"))?
+            .0;
+        p.format = Format::OciConfig;
+        return Ok(p);
+    }
+    if !PROFILE_KEYS.iter().any(|k| obj.contains_key(*k)) {
+        return Err(not_profile(
+            "no `defaultAction` or `syscalls` (docker would run such a container unconfined)",
+        ));
+    }
+    let p: RawSeccomp = serde_json::from_str(text).map_err(semantic)?;
+    Ok(p.0)
+}
+
+/// Reads and parses a profile file.
+pub fn load(path: &Path) -> Result<(String, Profile), ProfileError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
+        file: file.clone(),
+        source,
+    })?;
+    let p = parse_str(&text, &file)?;
+    Ok((text, p))
+}
+
+fn kind_of(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> ProfileError {
+        parse_str(text, "p.json").unwrap_err()
+    }
+
+    fn kind(text: &str) -> Invalid {
+        err(text).invalid().cloned().expect("a semantic error")
+    }
+
+    fn strict_kind(text: &str) -> Invalid {
+        parse_str_strict(text, "p.json")
+            .unwrap_err()
+            .invalid()
+            .cloned()
+            .expect("a semantic error")
+    }
+
+    #[test]
+    fn parses_a_minimal_profile() {
+        let p = parse_str(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ALLOW","args":null}]}"#,
+            "p.json",
+        )
+        .unwrap();
+        assert_eq!(p.default_action, Some(Action::Errno));
+        assert_eq!(p.rules[0].names, vec!["mkdir"]);
+        assert_eq!(p.arches, Arches::Unspecified);
+    }
+
+    #[test]
+    fn legacy_name_is_accepted() {
+        let p = parse_str(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"name":"open","action":"SCMP_ACT_ALLOW"}]}"#,
+            "p.json",
+        )
+        .unwrap();
+        assert_eq!(p.rules[0].names, vec!["open"]);
+    }
+
+    #[test]
+    fn syntax_errors_carry_line_and_column() {
+        let e = err("{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n  oops\n}");
+        match &e {
+            ProfileError::Syntax { line, column, .. } => assert_eq!((*line, *column), (3, 3)),
+            other => panic!("{other:?}"),
+        }
+        assert!(e.to_string().starts_with("p.json:3:3: invalid JSON"), "{e}");
+    }
+
+    #[test]
+    fn unknown_action_names_position() {
+        let e = err("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\n\"syscalls\":[{\"names\":[\"x\"],\"action\":\"SCMP_ACT_NOPE\"}]}");
+        assert_eq!(
+            e.invalid(),
+            Some(&Invalid::UnknownAction("SCMP_ACT_NOPE".into()))
+        );
+        assert!(e.to_string().starts_with("p.json:2:"), "{e}");
+        assert_eq!(
+            kind(r#"{"defaultAction":"ALLOW"}"#),
+            Invalid::UnknownAction("ALLOW".into())
+        );
+    }
+
+    #[test]
+    fn unknown_operator_and_arch() {
+        assert_eq!(
+            kind(
+                r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["x"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"SCMP_CMP_EQUAL"}]}]}"#
+            ),
+            Invalid::UnknownOperator("SCMP_CMP_EQUAL".into())
+        );
+        assert_eq!(
+            kind(r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_AMD64"]}"#),
+            Invalid::UnknownArch("SCMP_ARCH_AMD64".into())
+        );
+    }
+
+    #[test]
+    fn errno_ret_range() {
+        let big = r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["x"],"action":"SCMP_ACT_ERRNO","errnoRet":70000}]}"#;
+        // Docker accepts it; only the strict parse (check) rejects it.
+        assert_eq!(parse_str(big, "p").unwrap().rules[0].errno_ret, Some(70000));
+        assert!(matches!(
+            strict_kind(big),
+            Invalid::ErrnoOutOfRange {
+                field: "errnoRet",
+                value: 70000,
+                ..
+            }
+        ));
+        assert!(matches!(
+            strict_kind(r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":4095}"#),
+            Invalid::ErrnoOutOfRange {
+                field: "defaultErrnoRet",
+                value: 4095,
+                ..
+            }
+        ));
+        parse_str(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":4094}"#,
+            "p",
+        )
+        .unwrap();
+        // A negative errno is a type error in Go's decoder too.
+        assert!(matches!(
+            kind(r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":-1}"#),
+            Invalid::Type(_)
+        ));
+    }
+
+    #[test]
+    fn structural_errors() {
+        assert_eq!(
+            kind(
+                r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"archMap":[{"architecture":"SCMP_ARCH_X86_64"}]}"#
+            ),
+            Invalid::BothArchFields
+        );
+        assert_eq!(
+            kind(
+                r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["x"],"action":"SCMP_ACT_ALLOW","args":[{"index":6,"value":1,"op":"SCMP_CMP_EQ"}]}]}"#
+            ),
+            Invalid::ArgIndex(6)
+        );
+        assert_eq!(
+            kind(
+                r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":[],"action":"SCMP_ACT_ALLOW"}]}"#
+            ),
+            Invalid::NoNames
+        );
+        assert_eq!(
+            kind(
+                r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["a",""],"action":"SCMP_ACT_ALLOW"}]}"#
+            ),
+            Invalid::EmptyName
+        );
+        assert_eq!(
+            kind(
+                r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"name":"a","names":["b"],"action":"SCMP_ACT_ALLOW"}]}"#
+            ),
+            Invalid::NameAndNames
+        );
+        assert_eq!(
+            kind(r#"{"syscalls":[{"names":["a"],"action":"SCMP_ACT_ALLOW"}]}"#),
+            Invalid::MissingDefaultAction
+        );
+        assert!(matches!(
+            kind(
+                r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["a"],"action":"SCMP_ACT_ALLOW","includes":{"minKernel":"4"}}]}"#
+            ),
+            Invalid::MinKernel(_)
+        ));
+    }
+
+    #[test]
+    fn not_a_profile() {
+        for text in [
+            "[]",
+            "42",
+            "{}",
+            r#"{"ociVersion":"1.0.2"}"#,
+            r#"{"hello":1}"#,
+        ] {
+            assert!(matches!(kind(text), Invalid::NotAProfile(_)), "{text}");
+        }
+    }
+
+    #[test]
+    fn oci_config_is_detected() {
+        let p = parse_str(
+            r#"{"ociVersion":"1.0.2","process":{},"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}}}"#,
+            "config.json",
+        )
+        .unwrap();
+        assert_eq!(p.format, Format::OciConfig);
+        assert_eq!(p.arches, Arches::List(vec!["SCMP_ARCH_X86_64".into()]));
+    }
+}

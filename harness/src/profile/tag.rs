@@ -1,0 +1,162 @@
+//! Tagging: a copy of a profile whose every ERRNO carries a distinct sentinel errno, so that a
+//! denial seen in a run names the rule (or the default) that produced it (DESIGN §3).
+//!
+//! Sentinels: rule `i` of `syscalls[]` gets `3000 + i`, the default gets 4000 (values in this
+//! range came back intact on a real host, and stay below MAX_ERRNO 4095).
+//!
+//! runc drops a rule whose action equals the default action, errno included (`matchCall`).
+//! Distinct sentinels would un-drop such rules and change what the filter does (it could even
+//! make libseccomp refuse two merged rules). So a rule whose action equals the default keeps
+//! the default's sentinel: it is still dropped, and its denials are attributed to the default,
+//! which is what decides them in the as-is run too.
+
+use super::model::{Action, EffectiveAction, Format, Profile};
+use super::parse::{parse_str, ProfileError};
+use crate::outcome::RuleRef;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+pub const RULE_SENTINEL_BASE: u32 = 3000;
+pub const DEFAULT_SENTINEL: u32 = 4000;
+/// Rules beyond this many can't get a sentinel below [`DEFAULT_SENTINEL`].
+pub const MAX_TAGGED_RULES: usize = (DEFAULT_SENTINEL - RULE_SENTINEL_BASE) as usize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TagError {
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    #[error("{file}: {rules} rules are too many to tag; at most {MAX_TAGGED_RULES} get a sentinel errno")]
+    TooManyRules { file: String, rules: usize },
+}
+
+/// A tagged profile: the JSON to hand to Docker, its parsed form for the oracle, and which
+/// sentinel errno stands for which rule.
+#[derive(Debug, Clone)]
+pub struct Tagged {
+    pub json: String,
+    pub profile: Profile,
+    pub sentinels: BTreeMap<i32, RuleRef>,
+}
+
+impl Tagged {
+    /// The rule a sentinel errno stands for.
+    pub fn attribute(&self, errno: i32) -> Option<RuleRef> {
+        self.sentinels.get(&errno).copied()
+    }
+}
+
+/// Tags the profile in `text` (`file` names it in errors).
+pub fn tag(text: &str, file: &str) -> Result<Tagged, TagError> {
+    let original = parse_str(text, file)?;
+    if original.rules.len() > MAX_TAGGED_RULES {
+        return Err(TagError::TooManyRules {
+            file: file.to_string(),
+            rules: original.rules.len(),
+        });
+    }
+    let mut doc: Value = serde_json::from_str(text).map_err(|e| ProfileError::Syntax {
+        file: file.to_string(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })?;
+    let seccomp = match original.format {
+        Format::Docker => &mut doc,
+        Format::OciConfig => &mut doc["linux"]["seccomp"],
+    };
+    let mut sentinels = BTreeMap::new();
+    let default = original.default_effective_action();
+    // An errno libseccomp refuses stays as it is, so the tagged run fails to start the same way.
+    let refused =
+        |e: Option<EffectiveAction>| matches!(e, Some(EffectiveAction::Errno(n)) if n >= 4095);
+    if original.default_action == Some(Action::Errno) && !refused(default) {
+        seccomp["defaultErrnoRet"] = Value::from(DEFAULT_SENTINEL);
+        sentinels.insert(DEFAULT_SENTINEL as i32, RuleRef::DEFAULT);
+    }
+    if let Some(Value::Array(rules)) = seccomp.get_mut("syscalls") {
+        for (i, (raw, rule)) in rules.iter_mut().zip(&original.rules).enumerate() {
+            if rule.action != Action::Errno || refused(Some(rule.effective_action())) {
+                continue;
+            }
+            let sentinel = if Some(rule.effective_action()) == default {
+                DEFAULT_SENTINEL
+            } else {
+                let s = RULE_SENTINEL_BASE + i as u32;
+                sentinels.insert(s as i32, RuleRef::Index(i));
+                s
+            };
+            raw["errnoRet"] = Value::from(sentinel);
+        }
+    }
+    let json = serde_json::to_string_pretty(&doc).expect("a JSON value serializes");
+    let profile = parse_str(&json, file)?;
+    Ok(Tagged {
+        json,
+        profile,
+        sentinels,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oracle::Oracle;
+    use crate::outcome::Outcome;
+    use crate::profile::{resolve, CapSet, Host, KernelVersion};
+    use seccomp_catalog::{Arch, Catalog};
+
+    const P: &str = r#"{
+      "defaultAction": "SCMP_ACT_ERRNO",
+      "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+      "syscalls": [
+        {"names": ["read", "getpid", "mkdir"], "action": "SCMP_ACT_ALLOW"},
+        {"names": ["rmdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13},
+        {"names": ["chdir"], "action": "SCMP_ACT_ERRNO"},
+        {"names": ["open"], "action": "SCMP_ACT_TRACE", "errnoRet": 5}
+      ]}"#;
+
+    #[test]
+    fn rules_and_default_get_sentinels() {
+        let t = tag(P, "p.json").unwrap();
+        assert_eq!(t.profile.default_errno_ret, Some(4000));
+        assert_eq!(t.profile.rules[1].errno_ret, Some(3001));
+        // chdir's rule equals the default (EPERM): it keeps the default's sentinel.
+        assert_eq!(t.profile.rules[2].errno_ret, Some(4000));
+        assert_eq!(
+            t.profile.rules[3].errno_ret,
+            Some(5),
+            "TRACE data is left alone"
+        );
+        assert_eq!(t.attribute(3001), Some(RuleRef::Index(1)));
+        assert_eq!(t.attribute(4000), Some(RuleRef::DEFAULT));
+        assert_eq!(t.attribute(3002), None);
+    }
+
+    #[test]
+    fn the_oracle_predicts_the_tagged_profile_like_the_original() {
+        let t = tag(P, "p.json").unwrap();
+        let original = parse_str(P, "p").unwrap();
+        let host = Host::new(
+            Arch::X86_64,
+            CapSet::docker_default(),
+            KernelVersion::new(6, 1),
+        );
+        let (ro, rt) = (resolve(&original, &host), resolve(&t.profile, &host));
+        let (a, b) = (Oracle::new(&ro), Oracle::new(&rt));
+        for c in Catalog::for_arch(Arch::X86_64).cases() {
+            let (pa, pb) = (a.predict(c), b.predict(c));
+            assert_eq!((pa.outcome, pa.rule), (pb.outcome, pb.rule), "{}", c.id);
+            if pb.outcome == Outcome::Errno && pb.errno != Some(38) {
+                assert_eq!(t.attribute(pb.errno.unwrap()), pb.rule, "{}", c.id);
+            }
+        }
+    }
+
+    #[test]
+    fn oci_configs_are_tagged_in_place() {
+        let oci = format!(r#"{{"ociVersion":"1.0.2","linux":{{"seccomp":{P}}}}}"#);
+        let t = tag(&oci, "config.json").unwrap();
+        assert!(t.json.contains("ociVersion"));
+        assert_eq!(t.profile.rules[1].errno_ret, Some(3001));
+    }
+}

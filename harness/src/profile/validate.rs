@@ -1,0 +1,230 @@
+//! Lints: what a profile says that Docker, runc or libseccomp will quietly not do. Errors (a
+//! profile Docker or runc refuses) come from [`super::parse_str_strict`]; these are warnings.
+
+use super::caps::is_known_cap;
+use super::model::{Action, Arches, Profile};
+use super::names;
+use super::resolve::{resolve, Host};
+use crate::oracle::Oracle;
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// Where in the profile: `syscalls[3]`, `architectures`.
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+fn warn(path: impl Into<String>, message: impl Into<String>) -> Warning {
+    Warning {
+        path: path.into(),
+        message: message.into(),
+    }
+}
+
+/// Compat arches each native arch can run; missing from the filter, their calls are killed.
+const COMPAT: &[(&str, &[&str])] = &[
+    ("SCMP_ARCH_X86_64", &["SCMP_ARCH_X86", "SCMP_ARCH_X32"]),
+    ("SCMP_ARCH_AARCH64", &["SCMP_ARCH_ARM"]),
+];
+
+/// Lints that hold on any host, plus those that depend on `host` (rules it can never enable,
+/// rules libseccomp refuses to merge).
+pub fn lint(profile: &Profile, host: &Host) -> Vec<Warning> {
+    let mut out = Vec::new();
+    if profile.disables_seccomp() {
+        out.push(warn(
+            "defaultAction",
+            "no defaultAction and no rules: docker runs the container without a seccomp filter",
+        ));
+        return out;
+    }
+    lint_arches(profile, host, &mut out);
+    let default = profile.default_effective_action();
+    for (i, rule) in profile.rules.iter().enumerate() {
+        let path = format!("syscalls[{i}]");
+        for name in &rule.names {
+            if !names::known_anywhere(name) {
+                out.push(warn(
+                    &path,
+                    format!("unknown syscall name {name:?}: libseccomp does not know it on any arch, so runc ignores it"),
+                ));
+            }
+        }
+        if Some(rule.effective_action()) == default {
+            out.push(warn(
+                &path,
+                format!(
+                    "action {} equals the default action: runc drops the rule, so it never takes effect",
+                    rule.effective_action()
+                ),
+            ));
+        }
+        if rule.errno_ret.is_some() && !rule.action.takes_errno_ret() {
+            out.push(warn(
+                &path,
+                format!("errnoRet is ignored with {}", rule.action),
+            ));
+        }
+        for c in rule.includes.caps.iter().chain(&rule.excludes.caps) {
+            if !is_known_cap(c) {
+                out.push(warn(
+                    &path,
+                    format!("{c:?} is not a capability name docker matches (expected e.g. \"CAP_SYS_ADMIN\"), so it never matches"),
+                ));
+            }
+        }
+        if rule.includes.caps.iter().any(|c| !is_known_cap(c)) {
+            out.push(warn(
+                &path,
+                "includes.caps can never all be present: the rule is never enabled",
+            ));
+        }
+        if let Some(k) = rule.includes.min_kernel {
+            if !host.kernel.at_least(k) {
+                out.push(warn(
+                    &path,
+                    format!("includes.minKernel {k} is above this host's kernel {}: the rule is never enabled here", host.kernel),
+                ));
+            }
+        }
+        if let Some(k) = rule.excludes.min_kernel {
+            if host.kernel.at_least(k) {
+                out.push(warn(
+                    &path,
+                    format!(
+                        "excludes.minKernel {k}: this host's kernel {} always excludes the rule",
+                        host.kernel
+                    ),
+                ));
+            }
+        }
+        if rule.action == Action::Notify {
+            out.push(warn(
+                &path,
+                "SCMP_ACT_NOTIFY needs a listener, which docker does not attach",
+            ));
+        }
+    }
+    let resolved = resolve(profile, host);
+    let oracle = Oracle::new(&resolved);
+    for c in oracle.conflicts() {
+        out.push(warn(
+            format!("syscalls[{}]", c.second),
+            format!(
+                "same conditions as syscalls[{}] on {} ({}) with another action: libseccomp refuses it and runc cannot start the container",
+                c.first, c.syscall, c.abi
+            ),
+        ));
+    }
+    if let Some(why) = oracle.start_failure() {
+        if oracle.conflicts().is_empty() {
+            out.push(warn(
+                "profile",
+                format!("runc cannot start a container: {why}"),
+            ));
+        }
+    }
+    out
+}
+
+fn lint_arches(profile: &Profile, host: &Host, out: &mut Vec<Warning>) {
+    let native = host.arch.native_abi().scmp_arch();
+    let listed: Vec<String> = match &profile.arches {
+        Arches::Unspecified => {
+            out.push(warn(
+                "architectures",
+                format!("neither architectures nor archMap: the filter covers {native} only, and calls through compat ABIs are killed"),
+            ));
+            return;
+        }
+        Arches::List(l) => l.clone(),
+        Arches::Map(m) => match m.iter().find(|e| e.architecture == native) {
+            Some(e) => std::iter::once(e.architecture.clone())
+                .chain(e.sub_architectures.iter().cloned())
+                .collect(),
+            None => {
+                out.push(warn(
+                    "archMap",
+                    format!("no entry for {native}: on this host the filter covers {native} only, and calls through compat ABIs are killed"),
+                ));
+                return;
+            }
+        },
+    };
+    let field = match profile.arches {
+        Arches::Map(_) => "archMap",
+        _ => "architectures",
+    };
+    for (arch, compats) in COMPAT {
+        if !listed.iter().any(|a| a == arch) {
+            continue;
+        }
+        for c in *compats {
+            if !listed.iter().any(|a| a == c) {
+                out.push(warn(
+                    field,
+                    format!("{arch} without {c}: calls through that ABI get the bad-arch action and are killed"),
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{parse_str, CapSet, KernelVersion};
+    use seccomp_catalog::Arch;
+
+    fn lints(text: &str) -> Vec<String> {
+        let p = parse_str(text, "p").unwrap();
+        let host = Host::new(
+            Arch::X86_64,
+            CapSet::docker_default(),
+            KernelVersion::new(4, 4),
+        );
+        lint(&p, &host).iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn finds_the_quiet_failures() {
+        let w = lints(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[
+              {"names":["getpid","mkdri"],"action":"SCMP_ACT_ALLOW"},
+              {"names":["reboot"],"action":"SCMP_ACT_ERRNO","errnoRet":1},
+              {"names":["ptrace"],"action":"SCMP_ACT_ALLOW","includes":{"minKernel":"4.8","caps":["SYS_PTRACE"]}},
+              {"names":["read"],"action":"SCMP_ACT_ALLOW","errnoRet":5}]}"#,
+        );
+        let has = |s: &str| w.iter().any(|x| x.contains(s));
+        assert!(has("syscalls[0]: unknown syscall name \"mkdri\""), "{w:?}");
+        assert!(
+            has("syscalls[1]: action SCMP_ACT_ERRNO(1) equals the default"),
+            "{w:?}"
+        );
+        assert!(has("SCMP_ARCH_X86_64 without SCMP_ARCH_X86"), "{w:?}");
+        assert!(has("SCMP_ARCH_X86_64 without SCMP_ARCH_X32"), "{w:?}");
+        assert!(has("syscalls[2]: includes.minKernel 4.8 is above"), "{w:?}");
+        assert!(has("\"SYS_PTRACE\" is not a capability name"), "{w:?}");
+        assert!(has("syscalls[3]: errnoRet is ignored"), "{w:?}");
+    }
+
+    #[test]
+    fn real_default_profile_is_quiet() {
+        let text = include_str!("../../tests/fixtures/docker-default-v25.0.0.json");
+        let p = parse_str(text, "p").unwrap();
+        let host = Host::new(
+            Arch::X86_64,
+            CapSet::docker_default(),
+            KernelVersion::new(6, 1),
+        );
+        let w = lint(&p, &host);
+        assert!(w.is_empty(), "{w:?}");
+    }
+}

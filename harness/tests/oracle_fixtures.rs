@@ -1,0 +1,267 @@
+//! The oracle against real profiles (Docker's default across releases, Podman's, moby's test
+//! fixtures): the behaviours the releases are known for.
+
+use seccomp_catalog::{Arch, Catalog};
+use seccomp_harness::oracle::{Oracle, Prediction};
+use seccomp_harness::outcome::{Outcome, RuleRef};
+use seccomp_harness::profile::{self, CapSet, Host, KernelVersion};
+use std::path::PathBuf;
+
+fn fixture(name: &str) -> profile::Profile {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    profile::load(&path).unwrap().1
+}
+
+fn predict_with(name: &str, caps: CapSet, kernel: (u64, u64), case: &str) -> Prediction {
+    let p = fixture(name);
+    let r = profile::resolve(
+        &p,
+        &Host::new(Arch::X86_64, caps, KernelVersion::new(kernel.0, kernel.1)),
+    );
+    let cat = Catalog::for_arch(Arch::X86_64);
+    Oracle::new(&r).predict(cat.get(case).unwrap())
+}
+
+fn predict(name: &str, case: &str) -> Prediction {
+    predict_with(name, CapSet::docker_default(), (6, 1), case)
+}
+
+fn eperm(p: &Prediction) -> bool {
+    p.outcome == Outcome::Errno && p.errno == Some(1)
+}
+
+const V20: &str = "docker-default-v20.10.24.json";
+const V23: &str = "docker-default-v23.0.0.json";
+const V25: &str = "docker-default-v25.0.0.json";
+const V28: &str = "docker-default-v28.2.0.json";
+const V29: &str = "docker-default-v29.7.2.json";
+const PODMAN: &str = "podman-containers-common-2025-08.json";
+
+#[test]
+fn every_fixture_parses_resolves_and_predicts_every_case() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let (_, p) = profile::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        for arch in Arch::ALL {
+            for caps in [CapSet::docker_default(), CapSet::all(), CapSet::empty()] {
+                let r = profile::resolve(&p, &Host::new(*arch, caps, KernelVersion::new(6, 1)));
+                let o = Oracle::new(&r);
+                for c in Catalog::for_arch(*arch).cases() {
+                    let pred = o.predict(c);
+                    if pred.outcome == Outcome::Allowed || pred.outcome == Outcome::Errno {
+                        assert!(pred.rule.is_some(), "{} {}", path.display(), c.id);
+                    }
+                }
+            }
+        }
+        n += 1;
+    }
+    assert!(n >= 9);
+}
+
+#[test]
+fn io_uring_setup_was_allowed_then_denied() {
+    let old = predict(V20, "io_uring_setup");
+    assert_eq!(
+        (old.outcome, old.rule),
+        (Outcome::Allowed, Some(RuleRef::Index(0)))
+    );
+    for v in [V25, V28, V29] {
+        let new = predict(v, "io_uring_setup");
+        assert!(eperm(&new), "{v}: {new:?}");
+        assert_eq!(new.rule, Some(RuleRef::DEFAULT));
+    }
+}
+
+#[test]
+fn vsock_sockets_are_denied_from_v23() {
+    assert_eq!(predict(V20, "socket(AF_VSOCK)").outcome, Outcome::Allowed);
+    for v in [V23, V25, V28, V29] {
+        assert!(eperm(&predict(v, "socket(AF_VSOCK)")), "{v}");
+        assert_eq!(
+            predict(v, "socket(AF_INET)").outcome,
+            Outcome::Allowed,
+            "{v}"
+        );
+        // The rule compares all 64 bits: garbage above bit 31 slips past `!= 40`.
+        assert_eq!(
+            predict(v, "socket(AF_VSOCK|1<<32)").outcome,
+            Outcome::Allowed,
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn vsock_rule_cannot_see_through_socketcall() {
+    // On i386 the socket() rule becomes `socketcall(arg0 == SYS_SOCKET)`: the family is in
+    // memory, so every socketcall(SYS_SOCKET, …) is allowed.
+    let p = predict(V25, "i386:socketcall(SYS_SOCKET,AF_VSOCK)");
+    assert_eq!(p.outcome, Outcome::Allowed);
+    assert!(eperm(&predict(V25, "i386:socket(AF_VSOCK)")));
+}
+
+#[test]
+fn clone3_needs_cap_sys_admin() {
+    for v in [V20, V23, V25, V28, V29] {
+        for case in ["clone3", "clone3(NULL,0)"] {
+            let p = predict(v, case);
+            assert_eq!(
+                (p.outcome, p.errno),
+                (Outcome::Errno, Some(38)),
+                "{v} {case}"
+            );
+            assert!(matches!(p.rule, Some(RuleRef::Index(_))), "{v}: {p:?}");
+        }
+        let admin =
+            CapSet::tweak(&CapSet::docker_default(), &["SYS_ADMIN"], &[] as &[&str]).unwrap();
+        let p = predict_with(v, admin, (6, 1), "clone3");
+        assert_eq!(p.outcome, Outcome::Allowed, "{v}");
+    }
+}
+
+#[test]
+fn personality_allows_only_listed_personas() {
+    for v in [V20, V23, V25, V28, V29, PODMAN] {
+        assert_eq!(
+            predict(v, "personality(0xffffffff)").outcome,
+            Outcome::Allowed,
+            "{v}"
+        );
+        assert_eq!(
+            predict(v, "personality(0)").outcome,
+            Outcome::Allowed,
+            "{v}"
+        );
+        assert_eq!(
+            predict(v, "personality(0x20008)").outcome,
+            Outcome::Allowed,
+            "{v}"
+        );
+    }
+    for v in [V20, V23, V25, V28, V29] {
+        assert!(eperm(&predict(v, "personality(ADDR_NO_RANDOMIZE)")), "{v}");
+        assert!(eperm(&predict(v, "personality(1<<32)")), "{v}");
+    }
+}
+
+#[test]
+fn clone_namespace_flags_are_masked_without_sys_admin() {
+    for v in [V20, V25, V29] {
+        assert!(eperm(&predict(v, "clone(CLONE_NEWUSER)")), "{v}");
+        assert!(eperm(&predict(v, "unshare(CLONE_NEWUSER)")), "{v}");
+        let admin =
+            CapSet::tweak(&CapSet::docker_default(), &["SYS_ADMIN"], &[] as &[&str]).unwrap();
+        assert_eq!(
+            predict_with(v, admin, (6, 1), "clone(CLONE_NEWUSER)").outcome,
+            Outcome::Allowed
+        );
+    }
+}
+
+#[test]
+fn podman_denies_with_enosys_by_default() {
+    let p = predict(PODMAN, "io_uring_setup");
+    assert_eq!((p.outcome, p.errno), (Outcome::Errno, Some(38)));
+    let p = predict(PODMAN, "kexec_load");
+    assert_eq!((p.outcome, p.errno), (Outcome::Errno, Some(1)));
+    assert_eq!(predict(PODMAN, "getpid").outcome, Outcome::Allowed);
+}
+
+#[test]
+fn ptrace_needs_kernel_4_8() {
+    for v in [V20, V23, V25, V29] {
+        let new = predict_with(v, CapSet::docker_default(), (4, 8), "ptrace");
+        assert_eq!(new.outcome, Outcome::Allowed, "{v}");
+        let old = predict_with(v, CapSet::docker_default(), (4, 4), "ptrace");
+        assert!(eperm(&old), "{v}: {old:?}");
+        let traced =
+            CapSet::tweak(&CapSet::docker_default(), &["SYS_PTRACE"], &[] as &[&str]).unwrap();
+        assert_eq!(
+            predict_with(v, traced, (4, 4), "ptrace").outcome,
+            Outcome::Allowed,
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn compat_abis_are_covered_through_arch_map() {
+    assert_eq!(predict(V25, "i386:getpid").outcome, Outcome::Allowed);
+    assert_eq!(predict(V25, "x32:getpid").outcome, Outcome::Allowed);
+    assert!(eperm(&predict(V25, "i386:keyctl")));
+}
+
+#[test]
+fn out_of_range_errno_fails_the_start() {
+    // moby's example fixture gives syslog errnoRet 12345: docker accepts the file, libseccomp
+    // rejects the action.
+    let p = predict("moby-fixture-example.json", "getpid");
+    assert_eq!(p.outcome, Outcome::StartFailed);
+    assert!(p.note.unwrap().contains("syscalls[3]"));
+}
+
+#[test]
+fn conditional_include_fixture() {
+    // Without CAP_SYSLOG the syslog rule is skipped, so the highest syscall left is ptrace
+    // (101): syslog (103) is above it and runc's stub answers ENOSYS, not the default EPERM.
+    let p = predict("moby-fixture-conditional_include.json", "syslog");
+    assert_eq!(
+        (p.errno, p.rule),
+        (Some(38), Some(RuleRef::ENOSYS_STUB)),
+        "{p:?}"
+    );
+    assert!(eperm(&predict(
+        "moby-fixture-conditional_include.json",
+        "read"
+    )));
+    let all = predict_with(
+        "moby-fixture-conditional_include.json",
+        CapSet::all(),
+        (6, 1),
+        "syslog",
+    );
+    assert_eq!(all.outcome, Outcome::Allowed);
+    assert_eq!(
+        predict("moby-fixture-conditional_include.json", "ptrace").outcome,
+        Outcome::Allowed
+    );
+}
+
+#[test]
+fn tagging_keeps_every_real_profile_behaving_the_same() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let file = path.display().to_string();
+        let original = profile::parse_str(&text, &file).unwrap();
+        let tagged = profile::tag(&text, &file).unwrap();
+        for caps in [CapSet::docker_default(), CapSet::all()] {
+            let host = Host::new(Arch::X86_64, caps, KernelVersion::new(6, 1));
+            let (ro, rt) = (
+                profile::resolve(&original, &host),
+                profile::resolve(&tagged.profile, &host),
+            );
+            let (a, b) = (Oracle::new(&ro), Oracle::new(&rt));
+            for c in Catalog::for_arch(Arch::X86_64).cases() {
+                let (pa, pb) = (a.predict(c), b.predict(c));
+                assert_eq!(
+                    (pa.outcome, pa.rule),
+                    (pb.outcome, pb.rule),
+                    "{file} {}",
+                    c.id
+                );
+                if let (Outcome::Errno, Some(e)) = (pb.outcome, pb.errno) {
+                    if pb.rule != Some(RuleRef::ENOSYS_STUB) && pa.errno != Some(0) {
+                        assert_eq!(tagged.attribute(e), pb.rule, "{file} {}", c.id);
+                    }
+                }
+            }
+        }
+    }
+}
