@@ -1,10 +1,46 @@
-//! `seccomp-harness check` (in progress).
+//! `seccomp-harness check PROFILE…`: validates and lints profiles. Exit 0 when every profile
+//! is valid (warnings allowed), 2 when any is invalid. Findings go to stderr, naming the file.
 
-use super::Failure;
+use super::{exit, Failure};
+use seccomp_catalog::Arch;
+use seccomp_harness::profile::{self, CapSet, Host, KernelVersion};
+use std::path::PathBuf;
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Profile files (Docker seccomp profiles or OCI config.json).
+    #[arg(required = true)]
+    pub profiles: Vec<PathBuf>,
+}
 
-pub fn main(_args: Args) -> Result<u8, Failure> {
-    Err(Failure::environment("`check` is not built yet"))
+pub fn main(args: Args) -> Result<u8, Failure> {
+    // Host-dependent lints (never-enabled rules) use this machine and Docker's default caps.
+    let kernel = KernelVersion::host().unwrap_or(KernelVersion::new(6, 1));
+    let host = Host::new(Arch::native(), CapSet::docker_default(), kernel);
+    let mut code = exit::OK;
+    for path in &args.profiles {
+        let file = path.display().to_string();
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: cannot read {file}: {e}");
+                code = exit::BAD_INPUT;
+                continue;
+            }
+        };
+        match profile::parse_str_strict(&text, &file) {
+            Err(e) => {
+                eprintln!("error: {e}");
+                code = exit::BAD_INPUT;
+            }
+            Ok(p) => {
+                let warnings = profile::lint(&p, &host);
+                for w in &warnings {
+                    eprintln!("warning: {file}: {w}");
+                }
+                eprintln!("{file}: valid, {} warning(s)", warnings.len());
+            }
+        }
+    }
+    Ok(code)
 }

@@ -1,10 +1,113 @@
-//! `seccomp-harness explain` (in progress).
+//! `seccomp-harness explain PROFILE CASE`: the predicted outcome of one case under a profile,
+//! with the rule that decides it, without running anything.
 
-use super::Failure;
+use super::{exit, Failure};
+use seccomp_catalog::{Arch, Catalog};
+use seccomp_harness::oracle::Oracle;
+use seccomp_harness::outcome::RuleRef;
+use seccomp_harness::profile::{self, CapSet, Host, KernelVersion};
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The profile file.
+    pub profile: PathBuf,
+    /// A case id: `mkdir`, `socket(AF_VSOCK)`, `i386:getpid`.
+    pub case: String,
+    /// The daemon's arch (default: this machine's).
+    #[arg(long, value_parser = parse_arch)]
+    pub arch: Option<Arch>,
+    /// A capability added to Docker's default set, as with `docker run --cap-add`.
+    #[arg(long = "cap-add", value_name = "CAP")]
+    pub cap_add: Vec<String>,
+    /// A capability dropped from Docker's default set, as with `docker run --cap-drop`.
+    #[arg(long = "cap-drop", value_name = "CAP")]
+    pub cap_drop: Vec<String>,
+    /// The kernel version for `minKernel` (default: this machine's).
+    #[arg(long, value_name = "X.Y", value_parser = parse_kernel)]
+    pub kernel: Option<KernelVersion>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
 
-pub fn main(_args: Args) -> Result<u8, Failure> {
-    Err(Failure::environment("`explain` is not built yet"))
+fn parse_arch(s: &str) -> Result<Arch, String> {
+    Arch::parse(s).ok_or_else(|| format!("unknown arch {s:?} (expected x86_64 or aarch64)"))
+}
+
+fn parse_kernel(s: &str) -> Result<KernelVersion, String> {
+    KernelVersion::parse_release(s).map_err(|e| e.to_string())
+}
+
+pub fn main(args: Args) -> Result<u8, Failure> {
+    let arch = args.arch.unwrap_or_else(Arch::native);
+    let kernel = match args.kernel.or_else(KernelVersion::host) {
+        Some(k) => k,
+        None => {
+            return Err(Failure::environment(
+                "cannot read the kernel version; pass --kernel X.Y",
+            ))
+        }
+    };
+    let caps = CapSet::tweak(&CapSet::docker_default(), &args.cap_add, &args.cap_drop)
+        .map_err(Failure::bad_input)?;
+    let (_, p) = profile::load(&args.profile).map_err(Failure::bad_input)?;
+    let catalog = Catalog::for_arch(arch);
+    let case = catalog.get(&args.case).ok_or_else(|| {
+        Failure::bad_input(format!(
+            "unknown case {:?} for {arch}: expected a syscall name such as `mkdir`, a variant such as `socket(AF_VSOCK)`, or a compat case such as `i386:getpid`",
+            args.case
+        ))
+    })?;
+    let resolved = profile::resolve(&p, &Host::new(arch, caps, kernel));
+    let pred = Oracle::new(&resolved).predict(case);
+    match args.format {
+        Format::Json => {
+            let mut v = serde_json::json!({
+                "case": case.id,
+                "abi": case.abi.name(),
+                "outcome": pred.outcome,
+                "errno": pred.errno,
+                "rule": pred.rule,
+            });
+            if let Some(n) = &pred.note {
+                v["note"] = serde_json::Value::from(n.clone());
+            }
+            println!("{v}");
+        }
+        Format::Text => {
+            println!("case:    {} ({}, nr {})", case.id, case.abi, case.nr);
+            println!(
+                "host:    {arch}, kernel {kernel}, {} capabilities",
+                resolved.host.caps.len()
+            );
+            match pred.errno {
+                Some(e) => println!("outcome: {} {e}", pred.outcome),
+                None => println!("outcome: {}", pred.outcome),
+            }
+            match pred.rule {
+                Some(RuleRef::Index(i)) => {
+                    let r = &p.rules[i];
+                    let conds: Vec<String> = r.args.iter().map(|c| c.to_string()).collect();
+                    let when = if conds.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" when {}", conds.join(", "))
+                    };
+                    println!("rule:    syscalls[{i}]: {}{when}", r.effective_action());
+                }
+                Some(other) => println!("rule:    {other}"),
+                None => println!("rule:    none"),
+            }
+            if let Some(n) = &pred.note {
+                println!("note:    {n}");
+            }
+        }
+    }
+    Ok(exit::OK)
 }

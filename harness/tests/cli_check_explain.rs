@@ -1,0 +1,182 @@
+//! `check` and `explain` through the real binary: exit codes, messages naming the file, JSON.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_seccomp-harness"))
+}
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn check(path: &Path) -> Output {
+    bin().arg("check").arg(path).output().unwrap()
+}
+
+#[test]
+fn check_accepts_real_profiles() {
+    let out = check(&fixture("docker-default-v25.0.0.json"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = check(&fixture("moby-fixture-conditional_include.json"));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: "));
+}
+
+#[test]
+fn check_rejects_each_class_of_broken_input_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "syntax",
+            "{\"defaultAction\": \"SCMP_ACT_ERRNO\",,}",
+            "invalid JSON",
+        ),
+        ("not-object", "[1,2]", "not a seccomp profile"),
+        (
+            "action",
+            r#"{"defaultAction":"SCMP_ACT_DENY"}"#,
+            "unknown action",
+        ),
+        (
+            "op",
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["a"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"EQ"}]}]}"#,
+            "unknown operator",
+        ),
+        (
+            "arch",
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["x86_64"]}"#,
+            "unknown architecture",
+        ),
+        (
+            "errno",
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["a"],"action":"SCMP_ACT_ERRNO","errnoRet":70000}]}"#,
+            "out of range",
+        ),
+        (
+            "both-arches",
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"archMap":[{"architecture":"SCMP_ARCH_X86_64"}]}"#,
+            "archMap",
+        ),
+        (
+            "index",
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["a"],"action":"SCMP_ACT_ALLOW","args":[{"index":7,"value":1,"op":"SCMP_CMP_EQ"}]}]}"#,
+            "argument index 7",
+        ),
+        (
+            "names",
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":[],"action":"SCMP_ACT_ALLOW"}]}"#,
+            "no syscall names",
+        ),
+    ];
+    for (name, text, expect) in cases {
+        let path = dir.path().join(format!("{name}.json"));
+        std::fs::write(&path, text).unwrap();
+        let out = check(&path);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains(&format!("{name}.json")), "{name}: {stderr}");
+        assert!(stderr.contains(expect), "{name}: {stderr}");
+    }
+    let missing = dir.path().join("absent.json");
+    assert_eq!(check(&missing).status.code(), Some(2));
+}
+
+#[test]
+fn explain_prints_json_and_text() {
+    let p = fixture("docker-default-v25.0.0.json");
+    let out = bin()
+        .args(["explain"])
+        .arg(&p)
+        .args([
+            "clone3", "--arch", "x86_64", "--kernel", "6.1", "--format", "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["case"], "clone3");
+    assert_eq!(v["abi"], "x86_64");
+    assert_eq!(v["outcome"], "errno");
+    assert_eq!(v["errno"], 38);
+    assert_eq!(v["rule"], 18);
+
+    let out = bin()
+        .arg("explain")
+        .arg(&p)
+        .args([
+            "clone3",
+            "--arch",
+            "x86_64",
+            "--kernel",
+            "6.1",
+            "--cap-add",
+            "CAP_SYS_ADMIN",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["outcome"], "allowed");
+
+    let out = bin()
+        .arg("explain")
+        .arg(&p)
+        .args(["ptrace", "--arch", "x86_64", "--kernel", "4.4"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("outcome: errno 1") && text.contains("defaultAction"),
+        "{text}"
+    );
+
+    let out = bin()
+        .arg("explain")
+        .arg(&p)
+        .args([
+            "i386:getpid",
+            "--arch",
+            "x86_64",
+            "--kernel",
+            "6.1",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["abi"].as_str(), v["outcome"].as_str()),
+        (Some("i386"), Some("allowed"))
+    );
+}
+
+#[test]
+fn explain_rejects_unknown_cases_and_caps() {
+    let p = fixture("docker-default-v25.0.0.json");
+    let out = bin()
+        .arg("explain")
+        .arg(&p)
+        .args(["no_such_call", "--kernel", "6.1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown case"));
+    let out = bin()
+        .arg("explain")
+        .arg(&p)
+        .args(["getpid", "--kernel", "6.1", "--cap-add", "FLY"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

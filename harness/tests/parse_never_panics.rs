@@ -1,0 +1,110 @@
+//! The parser and validator must turn any input into a profile or an error, never a panic.
+
+use proptest::prelude::*;
+use seccomp_catalog::Arch;
+use seccomp_harness::profile::{self, CapSet, Host, KernelVersion};
+use serde_json::Value;
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        prop_oneof![
+            Just("SCMP_ACT_ERRNO".to_string()),
+            Just("SCMP_ACT_ALLOW".to_string()),
+            Just("SCMP_CMP_EQ".to_string()),
+            Just("SCMP_ARCH_X86_64".to_string()),
+            Just("4.8".to_string()),
+            Just("socket".to_string()),
+            ".{0,8}",
+        ]
+        .prop_map(Value::from),
+    ];
+    let keys = prop_oneof![
+        Just("defaultAction".to_string()),
+        Just("defaultErrnoRet".to_string()),
+        Just("architectures".to_string()),
+        Just("archMap".to_string()),
+        Just("syscalls".to_string()),
+        Just("names".to_string()),
+        Just("name".to_string()),
+        Just("action".to_string()),
+        Just("errnoRet".to_string()),
+        Just("args".to_string()),
+        Just("index".to_string()),
+        Just("value".to_string()),
+        Just("op".to_string()),
+        Just("includes".to_string()),
+        Just("caps".to_string()),
+        Just("minKernel".to_string()),
+        Just("linux".to_string()),
+        Just("seccomp".to_string()),
+        "[a-z]{1,6}",
+    ];
+    leaf.prop_recursive(5, 64, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map(keys.clone(), inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn exercise(text: &str) {
+    let host = Host::new(
+        Arch::X86_64,
+        CapSet::docker_default(),
+        KernelVersion::new(6, 1),
+    );
+    let _ = profile::parse_str_strict(text, "fuzz.json");
+    if let Ok(p) = profile::parse_str(text, "fuzz.json") {
+        let _ = profile::lint(&p, &host);
+        let r = profile::resolve(&p, &host);
+        let o = seccomp_harness::oracle::Oracle::new(&r);
+        for c in seccomp_catalog::Catalog::for_arch(Arch::X86_64)
+            .cases()
+            .iter()
+            .take(40)
+        {
+            let _ = o.predict(c);
+        }
+        let _ = profile::tag(text, "fuzz.json");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        exercise(&String::from_utf8_lossy(&bytes));
+    }
+
+    #[test]
+    fn arbitrary_json(v in json_value()) {
+        exercise(&v.to_string());
+    }
+
+    #[test]
+    fn arbitrary_rules(
+        default in prop_oneof![Just("SCMP_ACT_ERRNO"), Just("SCMP_ACT_ALLOW"), Just("SCMP_ACT_KILL"), Just("SCMP_ACT_TRACE")],
+        rules in prop::collection::vec((0usize..6, 0u64..8, any::<u64>(), any::<u64>(), 0u64..70000), 0..8),
+    ) {
+        let ops = ["SCMP_CMP_EQ", "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_GT", "SCMP_CMP_GE", "SCMP_CMP_MASKED_EQ"];
+        let actions = ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_TRAP", "SCMP_ACT_LOG", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRACE"];
+        let rules: Vec<Value> = rules.iter().map(|(a, idx, v, v2, e)| serde_json::json!({
+            "names": ["personality", "socket", "getpid"],
+            "action": actions[*a],
+            "errnoRet": e,
+            "args": [{"index": idx, "value": v, "valueTwo": v2, "op": ops[(*v % 7) as usize]}],
+        })).collect();
+        let doc = serde_json::json!({
+            "defaultAction": default,
+            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+            "syscalls": rules,
+        });
+        exercise(&doc.to_string());
+    }
+}
