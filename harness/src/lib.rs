@@ -14,3 +14,4 @@ pub mod outcome;
 pub mod probe_binary;
 pub mod profile;
 pub mod report;
+pub mod run;

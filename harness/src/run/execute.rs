@@ -1,0 +1,143 @@
+//! Runs a plan on the engine: facts, the probe image, every container of the plan in parallel
+//! (bounded), and cleanup on every path including Ctrl-C.
+
+use super::assemble::{assemble, JobResult};
+use super::plan::{self, CapSpec, LoadedProfile, Plan, PlanError, Seccomp};
+use crate::engine::{
+    self, CaseResult, ContainerSpec, Engine, EngineError, EngineFacts, Interrupted, RunId, Runner, SeccompMode,
+};
+use crate::matrix::Matrix;
+use crate::profile::KernelVersion;
+use seccomp_catalog::Arch;
+use std::io::IsTerminal;
+use std::time::Instant;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Bad input: exit 2.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The environment: exit 3.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("the engine reports arch {0:?}, which the catalog does not cover (x86_64, aarch64)")]
+    UnsupportedArch(String),
+    #[error("cannot read the engine's kernel version {release:?}: {message}")]
+    Kernel { release: String, message: String },
+    #[error(transparent)]
+    Interrupted(#[from] Interrupted),
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub docker_host: Option<String>,
+    /// Probe bytes to use instead of the embedded probe (`--probe PATH`).
+    pub probe: Option<Vec<u8>>,
+    pub parallel: usize,
+    /// Case ids to run; empty for all.
+    pub cases: Vec<String>,
+    /// Progress lines on stderr.
+    pub progress: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            docker_host: None,
+            probe: None,
+            parallel: engine::runner::default_concurrency(),
+            cases: Vec::new(),
+            progress: std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+/// What a finished run hands back besides the matrix.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub matrix: Matrix,
+    pub facts: EngineFacts,
+    pub containers: usize,
+    pub seconds: f64,
+}
+
+/// Connects, plans and runs `profiles` × `cap_sets`, and assembles the matrix.
+pub async fn execute(profiles: Vec<LoadedProfile>, cap_sets: Vec<CapSpec>, opts: &RunOptions) -> Result<RunReport, RunError> {
+    let engine = Engine::connect(opts.docker_host.as_deref()).await.map_err(EngineError::from)?;
+    let facts = engine.facts().await.map_err(EngineError::from)?;
+    facts.require_seccomp(engine.host()).map_err(EngineError::from)?;
+    let arch = Arch::parse(&facts.arch).ok_or_else(|| RunError::UnsupportedArch(facts.arch.clone()))?;
+    let kernel = KernelVersion::parse_release(&facts.kernel)
+        .map_err(|e| RunError::Kernel { release: facts.kernel.clone(), message: e.to_string() })?;
+    let plan = plan::plan(profiles, cap_sets, arch, kernel, &opts.cases)?;
+
+    let probe = opts.probe.as_deref().unwrap_or(crate::probe_binary::EMBEDDED);
+    let image = engine.ensure_probe_image(probe, Some(&facts.arch)).await.map_err(EngineError::from)?;
+    let run_id = RunId::new();
+    let runner = Runner::new(engine.clone(), image, run_id.clone(), opts.parallel.max(1));
+    let started = Instant::now();
+    let results = engine::with_interrupt_cleanup(&engine, &run_id, run_jobs(&runner, &plan, opts.progress)).await??;
+    let seconds = started.elapsed().as_secs_f64();
+    let containers = results.iter().map(|(_, n)| n).sum();
+    let results: Vec<JobResult> = results.into_iter().map(|(r, _)| r).collect();
+    let baseline_host = results.first().and_then(|r| r.host.as_ref());
+    let host = facts.host_facts(baseline_host);
+    let matrix = assemble(&plan, &results, host);
+    Ok(RunReport { matrix, facts, containers, seconds })
+}
+
+async fn run_jobs(runner: &Runner, plan: &Plan, progress: bool) -> Result<Vec<(JobResult, usize)>, RunError> {
+    let total = plan.jobs.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let futures = plan.jobs.iter().map(|job| {
+        let caps = &plan.cap_sets[job.cap_set];
+        let (cap_add, cap_drop) = caps.engine_add_drop();
+        let spec = ContainerSpec {
+            cap_add,
+            cap_drop,
+            ..ContainerSpec::new(match &job.seccomp {
+                Seccomp::Builtin => SeccompMode::Builtin,
+                Seccomp::Unconfined => SeccompMode::Unconfined,
+                Seccomp::Json(j) => SeccompMode::Profile(j.clone()),
+            })
+        };
+        let label = job_label(plan, job.kind);
+        let done = &done;
+        async move {
+            let run = runner.run(&spec, &plan.case_ids).await;
+            if progress {
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                eprintln!("[{n}/{total}] {label}");
+            }
+            run
+        }
+    });
+    let runs = futures_util::future::join_all(futures).await;
+    let mut out = Vec::with_capacity(runs.len());
+    for run in runs {
+        let run = run.map_err(EngineError::from)?;
+        let mut result = JobResult { host: run.host, start_error: run.start_error, ..Default::default() };
+        for case in run.cases {
+            match case {
+                CaseResult::Ran(rec) => {
+                    result.records.insert(rec.id.clone(), rec);
+                }
+                CaseResult::NotRun { id, reason } => {
+                    result.not_run.insert(id, reason.to_string());
+                }
+            }
+        }
+        out.push((result, run.containers));
+    }
+    Ok(out)
+}
+
+fn job_label(plan: &Plan, kind: plan::JobKind) -> String {
+    match kind {
+        plan::JobKind::Baseline { cap_set } => {
+            format!("baseline (unconfined{})", plan.cap_sets[cap_set].changes.concat())
+        }
+        plan::JobKind::AsIs { configuration } => plan.configurations[configuration].id.clone(),
+        plan::JobKind::Tagged { configuration } => format!("{} (tagged)", plan.configurations[configuration].id),
+    }
+}

@@ -1,0 +1,342 @@
+//! Which containers a run needs, and what the oracle expects of each cell. Pure: the engine's
+//! facts (arch, kernel) come in as arguments.
+
+use crate::oracle::{Oracle, Prediction};
+use crate::outcome::{Outcome, RuleRef};
+use crate::profile::{self, CapError, CapSet, Host, KernelVersion, ProfileError, TagError, Tagged};
+use seccomp_catalog::{Arch, Catalog};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    #[error(transparent)]
+    Tag(#[from] TagError),
+    #[error("invalid capability set {spec:?}: {source}")]
+    Caps { spec: String, source: CapError },
+    #[error("unknown case {0:?}: `seccomp-probe --list` or the README lists the case ids")]
+    UnknownCase(String),
+    #[error("two configurations are both named {0:?}: rename one of the profile files")]
+    DuplicateConfiguration(String),
+}
+
+/// A profile as the user named it on the command line.
+#[derive(Debug, Clone)]
+pub enum ProfileInput {
+    /// The engine's own default profile: no `seccomp=` option at all.
+    Builtin,
+    /// `seccomp=unconfined`.
+    Unconfined,
+    File(PathBuf),
+}
+
+impl ProfileInput {
+    /// `builtin` and `unconfined` are keywords; anything else is a path.
+    pub fn parse(s: &str) -> ProfileInput {
+        match s {
+            "builtin" => ProfileInput::Builtin,
+            "unconfined" => ProfileInput::Unconfined,
+            path => ProfileInput::File(PathBuf::from(path)),
+        }
+    }
+}
+
+/// One capability set: Docker's default plus changes such as `+SYS_ADMIN` and `-NET_RAW`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapSpec {
+    /// As the matrix records them: `["+SYS_ADMIN"]`, empty for Docker's default.
+    pub changes: Vec<String>,
+    pub caps: CapSet,
+}
+
+impl CapSpec {
+    pub fn docker_default() -> CapSpec {
+        CapSpec { changes: Vec::new(), caps: CapSet::docker_default() }
+    }
+
+    /// One set from a `--caps` token (`default`, `+SYS_ADMIN`, `+SYS_ADMIN-NET_RAW`... with
+    /// `,` inside a token not allowed: the list separator splits sets).
+    pub fn parse(token: &str) -> Result<CapSpec, PlanError> {
+        // `+A-B` → `+A,-B` for the cap parser, which takes comma-separated changes.
+        let mut spec = String::new();
+        for (i, ch) in token.char_indices() {
+            if i > 0 && (ch == '+' || ch == '-') {
+                spec.push(',');
+            }
+            spec.push(ch);
+        }
+        let (caps, changes) = CapSet::parse_changes(&spec)
+            .map_err(|source| PlanError::Caps { spec: token.to_string(), source })?;
+        Ok(CapSpec { changes, caps })
+    }
+
+    /// From `--cap-add` / `--cap-drop` lists.
+    pub fn from_add_drop(add: &[String], drop: &[String]) -> Result<CapSpec, PlanError> {
+        let tokens: Vec<String> = add
+            .iter()
+            .map(|a| format!("+{a}"))
+            .chain(drop.iter().map(|d| format!("-{d}")))
+            .collect();
+        let joined = tokens.join(",");
+        let (caps, changes) = CapSet::parse_changes(&joined)
+            .map_err(|source| PlanError::Caps { spec: joined.clone(), source })?;
+        Ok(CapSpec { changes, caps })
+    }
+
+    /// `--cap-add` / `--cap-drop` values for the engine.
+    pub fn engine_add_drop(&self) -> (Vec<String>, Vec<String>) {
+        let mut add = Vec::new();
+        let mut drop = Vec::new();
+        for c in &self.changes {
+            let (sign, name) = c.split_at(1);
+            if sign == "+" { add.push(name.to_string()) } else { drop.push(name.to_string()) }
+        }
+        (add, drop)
+    }
+
+    fn suffix(&self) -> String {
+        self.changes.concat()
+    }
+}
+
+/// The seccomp option one container gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seccomp {
+    Builtin,
+    Unconfined,
+    Json(String),
+}
+
+/// A profile loaded for the run.
+#[derive(Debug, Clone)]
+pub struct LoadedProfile {
+    pub name: String,
+    pub source: String,
+    pub sha256: Option<String>,
+    pub kind: ProfileKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum ProfileKind {
+    Builtin,
+    Unconfined,
+    File { text: String, profile: profile::Profile, tagged: Tagged },
+}
+
+/// One column of the matrix.
+#[derive(Debug, Clone)]
+pub struct PlannedConfiguration {
+    pub id: String,
+    /// Index into [`Plan::profiles`].
+    pub profile: usize,
+    /// Index into [`Plan::cap_sets`].
+    pub cap_set: usize,
+    /// Per case, in catalog order; `None` where nothing can be predicted (builtin).
+    pub predictions: Option<Vec<Prediction>>,
+    /// The oracle expects the runtime to refuse the container, and why.
+    pub predicted_start_failure: Option<String>,
+}
+
+/// What one container run is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    Baseline { cap_set: usize },
+    AsIs { configuration: usize },
+    Tagged { configuration: usize },
+}
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub kind: JobKind,
+    pub seccomp: Seccomp,
+    pub cap_set: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub arch: Arch,
+    pub kernel: KernelVersion,
+    pub catalog: Catalog,
+    /// The case ids to run, in catalog order.
+    pub case_ids: Vec<String>,
+    pub profiles: Vec<LoadedProfile>,
+    pub cap_sets: Vec<CapSpec>,
+    pub configurations: Vec<PlannedConfiguration>,
+    pub jobs: Vec<Job>,
+}
+
+/// Loads a profile input: reads and validates files, tags them.
+pub fn load_profile(input: &ProfileInput) -> Result<LoadedProfile, PlanError> {
+    Ok(match input {
+        ProfileInput::Builtin => LoadedProfile {
+            name: "builtin".into(),
+            source: "builtin".into(),
+            sha256: None,
+            kind: ProfileKind::Builtin,
+        },
+        ProfileInput::Unconfined => LoadedProfile {
+            name: "unconfined".into(),
+            source: "unconfined".into(),
+            sha256: None,
+            kind: ProfileKind::Unconfined,
+        },
+        ProfileInput::File(path) => {
+            let (text, profile) = profile::load(path)?;
+            let file = path.display().to_string();
+            let tagged = profile::tag(&text, &file)?;
+            LoadedProfile {
+                name: profile_name(path),
+                source: file,
+                sha256: Some(hex(&Sha256::digest(text.as_bytes()))),
+                kind: ProfileKind::File { text, profile, tagged },
+            }
+        }
+    })
+}
+
+fn profile_name(path: &Path) -> String {
+    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Plans a run of `profiles` × `cap_sets` for an engine on `arch` with `kernel`.
+pub fn plan(
+    profiles: Vec<LoadedProfile>,
+    cap_sets: Vec<CapSpec>,
+    arch: Arch,
+    kernel: KernelVersion,
+    selected_cases: &[String],
+) -> Result<Plan, PlanError> {
+    let catalog = Catalog::for_arch(arch);
+    for id in selected_cases {
+        if catalog.get(id).is_none() {
+            return Err(PlanError::UnknownCase(id.clone()));
+        }
+    }
+    let cases: Vec<_> = catalog
+        .cases()
+        .iter()
+        .filter(|c| selected_cases.is_empty() || selected_cases.contains(&c.id))
+        .collect();
+    let case_ids = cases.iter().map(|c| c.id.clone()).collect();
+
+    let mut configurations = Vec::new();
+    let mut jobs: Vec<Job> = (0..cap_sets.len())
+        .map(|i| Job { kind: JobKind::Baseline { cap_set: i }, seccomp: Seccomp::Unconfined, cap_set: i })
+        .collect();
+    let mut ids = BTreeMap::new();
+    for (p, loaded) in profiles.iter().enumerate() {
+        for (s, caps) in cap_sets.iter().enumerate() {
+            let id = format!("{}{}", loaded.name, caps.suffix());
+            if ids.insert(id.clone(), ()).is_some() {
+                return Err(PlanError::DuplicateConfiguration(id));
+            }
+            let host = Host::new(arch, caps.caps.clone(), kernel);
+            let (predictions, predicted_start_failure) = match &loaded.kind {
+                ProfileKind::Builtin => (None, None),
+                ProfileKind::Unconfined => {
+                    let allowed = Prediction { outcome: Outcome::Allowed, errno: None, rule: None, note: None };
+                    (Some(vec![allowed; cases.len()]), None)
+                }
+                ProfileKind::File { profile, .. } => {
+                    let resolved = profile::resolve(profile, &host);
+                    let oracle = Oracle::new(&resolved);
+                    let start = oracle.start_failure().map(str::to_string);
+                    (Some(cases.iter().map(|c| oracle.predict(c)).collect()), start)
+                }
+            };
+            let c = configurations.len();
+            let seccomp = match &loaded.kind {
+                ProfileKind::Builtin => Seccomp::Builtin,
+                ProfileKind::Unconfined => Seccomp::Unconfined,
+                ProfileKind::File { text, .. } => Seccomp::Json(text.clone()),
+            };
+            jobs.push(Job { kind: JobKind::AsIs { configuration: c }, seccomp, cap_set: s });
+            if let ProfileKind::File { tagged, .. } = &loaded.kind {
+                jobs.push(Job {
+                    kind: JobKind::Tagged { configuration: c },
+                    seccomp: Seccomp::Json(tagged.json.clone()),
+                    cap_set: s,
+                });
+            }
+            configurations.push(PlannedConfiguration {
+                id,
+                profile: p,
+                cap_set: s,
+                predictions,
+                predicted_start_failure,
+            });
+        }
+    }
+    Ok(Plan { arch, kernel, catalog: catalog.clone(), case_ids, profiles, cap_sets, configurations, jobs })
+}
+
+impl Plan {
+    /// The sentinel map of a file profile's tagged run.
+    pub fn sentinels(&self, configuration: usize) -> Option<&BTreeMap<i32, RuleRef>> {
+        match &self.profiles[self.configurations[configuration].profile].kind {
+            ProfileKind::File { tagged, .. } => Some(&tagged.sentinels),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn plans_a_baseline_per_cap_set_and_a_tagged_run_per_file_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(&dir, "deny-getpid.json", r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#);
+        let profiles = [ProfileInput::Builtin, ProfileInput::Unconfined, ProfileInput::File(f)]
+            .iter()
+            .map(|p| load_profile(p).unwrap())
+            .collect();
+        let caps = vec![CapSpec::docker_default(), CapSpec::parse("+SYS_ADMIN").unwrap()];
+        let plan = plan(profiles, caps, Arch::X86_64, KernelVersion::new(6, 1), &[]).unwrap();
+        let ids: Vec<_> = plan.configurations.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["builtin", "builtin+SYS_ADMIN", "unconfined", "unconfined+SYS_ADMIN", "deny-getpid", "deny-getpid+SYS_ADMIN"]
+        );
+        // 2 baselines + 6 as-is + 2 tagged.
+        assert_eq!(plan.jobs.len(), 10);
+        let getpid = plan.case_ids.iter().position(|c| c == "getpid").unwrap();
+        let p = &plan.configurations[4].predictions.as_ref().unwrap()[getpid];
+        assert_eq!((p.outcome, p.errno), (Outcome::Errno, Some(1)));
+        assert!(plan.configurations[0].predictions.is_none());
+        assert!(plan.sentinels(4).unwrap().values().any(|r| *r == RuleRef::Index(0)));
+    }
+
+    #[test]
+    fn cap_tokens_parse_like_docker_names() {
+        let c = CapSpec::parse("+SYS_ADMIN-NET_RAW").unwrap();
+        assert_eq!(c.changes, ["+SYS_ADMIN", "-NET_RAW"]);
+        assert_eq!(c.engine_add_drop(), (vec!["SYS_ADMIN".to_string()], vec!["NET_RAW".to_string()]));
+        assert!(c.caps.contains("CAP_SYS_ADMIN") && !c.caps.contains("CAP_NET_RAW"));
+        assert!(CapSpec::parse("default").unwrap().changes.is_empty());
+        assert!(matches!(CapSpec::parse("+NOT_A_CAP"), Err(PlanError::Caps { .. })));
+    }
+
+    #[test]
+    fn unknown_cases_and_duplicate_names_are_refused() {
+        let p = vec![load_profile(&ProfileInput::Unconfined).unwrap()];
+        let err = plan(p.clone(), vec![CapSpec::docker_default()], Arch::X86_64, KernelVersion::new(6, 1), &["nope".into()]);
+        assert!(matches!(err, Err(PlanError::UnknownCase(_))));
+        let err = plan([p.clone(), p].concat(), vec![CapSpec::docker_default()], Arch::X86_64, KernelVersion::new(6, 1), &[]);
+        assert!(matches!(err, Err(PlanError::DuplicateConfiguration(_))));
+    }
+}
