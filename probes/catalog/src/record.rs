@@ -89,8 +89,8 @@ pub struct CaseRecord {
     /// The probe's wake-up signal arrived while the call ran, so a sleeping call returned early
     /// (EINTR); expected for `Case::may_block` cases.
     pub interrupted: bool,
-    /// The case outlived the hard deadline: in fork mode its child was killed (`signal` 9); in
-    /// in-process mode the call was interrupted by the deadline timer instead.
+    /// The case outlived the hard deadline and its child was killed (`signal` 9). Fork mode
+    /// only: in-process there is no hard deadline.
     pub timed_out: bool,
 }
 

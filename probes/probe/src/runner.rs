@@ -420,34 +420,54 @@ pub fn run_forked(p: &Prepared, slot: &Slot) -> Result<CaseRecord, MachineryFail
     Ok(rec)
 }
 
-/// Runs the case in the probe itself. The caller has written the `begin` record. The deadline
-/// is an interval timer whose SIGALRM interrupts the call (no SA_RESTART): a blocking call
-/// returns EINTR instead of hanging the probe.
+/// Runs the case in the probe itself; the caller has written the `begin` record.
+///
+/// Between that record and the case record the probe makes no call of its own, so a kill in
+/// between is always the case's. The one exception is a `may_block` case: an interval timer
+/// (setitimer) wakes it with SIGALRM, which has no SA_RESTART, so the call returns EINTR. No
+/// other case gets a deadline here: the catalog chose their arguments so they do not block.
 pub fn run_in_process(p: &Prepared) -> CaseRecord {
-    let first = if p.may_block { SOFT } else { HARD };
-    let timer = |value: Duration, interval: Duration| {
-        let tv = |d: Duration| libc::timeval {
-            tv_sec: d.as_secs() as libc::time_t,
-            tv_usec: d.subsec_micros() as libc::suseconds_t,
+    let timer = |every: Duration| {
+        let tv = libc::timeval {
+            tv_sec: every.as_secs() as libc::time_t,
+            tv_usec: every.subsec_micros() as libc::suseconds_t,
         };
         let it = libc::itimerval {
-            it_interval: tv(interval),
-            it_value: tv(value),
+            it_interval: tv,
+            it_value: tv,
         };
         let _ = raw::sys(
             libc::SYS_setitimer,
             [libc::ITIMER_REAL as u64, &it as *const _ as u64, 0, 0, 0, 0],
         );
     };
-    timer(first, SOFT);
-    let o = call_here(p);
-    timer(Duration::ZERO, Duration::ZERO);
-    let mut rec = record_from(p, RunMode::InProcess, &o);
-    rec.timed_out = !p.may_block && o.wakes > 0;
-    if p.spawning {
-        reap_orphans();
+    if p.may_block {
+        timer(SOFT);
     }
-    rec
+    let o = call_here(p);
+    if p.may_block {
+        timer(Duration::ZERO);
+    }
+    record_from(p, RunMode::InProcess, &o)
+}
+
+/// Reaps what an in-process `fork` case left behind. Called before the next `begin` record,
+/// never between a `begin` and its case, so a filter that kills wait4 is not blamed on a case.
+pub fn reap_in_process() {
+    reap_orphans();
+}
+
+/// Runs `f` in a forked child and returns its value, or `None` when the child died or could not
+/// be forked. The probe tries its optional calls (seccomp's action query, CPU pinning) this way
+/// first: a filter that kills one of them then kills a child, not the probe.
+pub fn in_child(slot: &Slot, f: impl FnOnce() -> i64) -> Option<i64> {
+    let (o, _, _) = fork_and_wait(slot, false, || Outcome {
+        done: 1,
+        ret: f(),
+        ..Outcome::default()
+    })
+    .ok()?;
+    (o.done == 1).then_some(o.ret)
 }
 
 /// In-process order: calls that change the probe's own process (its namespaces, its
@@ -458,5 +478,63 @@ pub fn in_process_rank(p: &Prepared) -> u8 {
         "exit" | "exit_group" | "rt_sigreturn" | "uretprobe" | "uprobe" => 2,
         "unshare" | "setns" | "personality" => 1,
         _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use seccomp_catalog::Catalog;
+
+    fn prepared(id: &str) -> Prepared {
+        let cat = Catalog::native();
+        prepare(cat.get(id).unwrap(), &mut LowArena::new(0))
+    }
+
+    #[test]
+    fn errno_is_the_kernel_range_only() {
+        assert_eq!(errno_of(-14), Some(14));
+        assert_eq!(errno_of(-4095), Some(4095));
+        assert_eq!(errno_of(-4096), None);
+        assert_eq!(errno_of(0), None);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn modify_ldt_errno_sits_in_the_low_32_bits() {
+        let p = prepared("modify_ldt");
+        assert_eq!(decode_errno(&p, 0xffff_ffda), Some(38));
+        assert_eq!(decode_errno(&p, -38), Some(38));
+        assert_eq!(decode_errno(&prepared("getpid"), 0xffff_ffda), None);
+    }
+
+    #[test]
+    fn in_process_runs_process_changing_and_ending_calls_last() {
+        let cat = Catalog::native();
+        let mut arena = LowArena::new(0);
+        let mut all: Vec<Prepared> = cat.cases().iter().map(|c| prepare(c, &mut arena)).collect();
+        all.sort_by_key(in_process_rank);
+        let pos = |id: &str| all.iter().position(|p| p.id == id).unwrap();
+        assert!(pos("getpid") < pos("unshare(CLONE_NEWUSER)"));
+        assert!(pos("unshare(CLONE_NEWUSER)") < pos("exit_group"));
+        assert!(pos("personality(8)") < pos("exit"));
+    }
+
+    #[test]
+    fn a_harmless_call_runs_in_this_process() {
+        let rec = run_in_process(&prepared("getpid"));
+        assert_eq!(rec.ret, Some(std::process::id() as i64));
+        assert_eq!(
+            (rec.errno, rec.signal, rec.interrupted),
+            (None, None, false)
+        );
+        let rec = run_in_process(&prepared("mkdirat"));
+        assert_eq!(rec.errno, Some(libc::EFAULT));
+    }
+
+    #[test]
+    fn process_creating_calls_are_marked() {
+        assert!(prepared("clone").spawning && prepared("clone3(NULL,0)").spawning);
+        assert!(!prepared("getpid").spawning);
     }
 }
