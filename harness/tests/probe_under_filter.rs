@@ -388,6 +388,14 @@ fn filters_on_the_probes_own_calls_do_not_lose_cases() {
     assert!(run.host().actions_avail_syscall.is_empty());
     assert_eq!(run.case(TARGET).errno, Some(libc::EFAULT));
 
+    // Children skip setsid when it kills them, so only the setsid case itself is killed.
+    let bpf = filter(vec![(libc::SYS_setsid, vec![])], SeccompAction::KillThread);
+    let run = run_probe(Some(&bpf), &["getpid", "setsid", TARGET]);
+    assert_eq!(run.host().mode, RunMode::Fork);
+    assert_eq!(run.case("setsid").signal, Some(SIGSYS));
+    assert_eq!(run.case(TARGET).errno, Some(libc::EFAULT));
+    assert!(run.case("getpid").signal.is_none());
+
     // An errno on the fork machinery switches to in-process before the first case.
     let bpf = filter(vec![(libc::SYS_wait4, vec![])], SeccompAction::Errno(1));
     let run = run_probe(Some(&bpf), &["getpid", TARGET]);

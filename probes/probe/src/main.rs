@@ -51,7 +51,8 @@
 //! set_tid_address, rt_sigaction, rt_sigprocmask, sigaltstack, exit_group) the probe calls
 //! openat/read/close (/proc/self/status, /proc/config.gz), uname, write (stdout) and, in fork
 //! mode, pipe2, clone, setsid, ppoll, kill and wait4. An errno from one of the fork-mode calls
-//! switches the probe to in-process; a kill is caught by the restart protocol above. Optional
+//! switches the probe to in-process; a kill is caught by the restart protocol above. Children
+//! call setsid before their case only if a trial child survived it. Optional
 //! calls that a strict profile may well kill (seccomp's action query, getcpu and
 //! sched_setaffinity to pin the probe to one CPU) are tried in a forked child first. In
 //! in-process mode `pause` is woken by setitimer's SIGALRM. If the probe dies in-process before
