@@ -252,3 +252,37 @@ pub(crate) fn case(abi: Abi, name: &'static str, nr: u64) -> Case {
         may_block,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known(name: &str) -> bool {
+        syscalls::x86_64::Sysno::iter().any(|s| s.name() == name)
+            || syscalls::aarch64::Sysno::iter().any(|s| s.name() == name)
+    }
+
+    #[test]
+    fn special_names_are_real_syscalls() {
+        for s in SPECIALS {
+            assert!(known(s.name), "special args for unknown syscall {}", s.name);
+        }
+        for (names, _) in SUCCEED_WITH_ALL_ONES {
+            for n in *names {
+                assert!(known(n), "reason for unknown syscall {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn ipc_gets_never_create() {
+        for name in ["msgget", "semget", "shmget"] {
+            let c = case(Abi::X86_64, name, 0);
+            let flags = match name {
+                "msgget" => c.args[1],
+                _ => c.args[2],
+            };
+            assert_eq!(flags, Arg::Value(0), "{name} must not pass IPC_CREAT");
+        }
+    }
+}

@@ -1,5 +1,25 @@
 //! The probe's output, one JSON object per line on stdout: the contract between the probe
 //! (which writes it inside a container) and the harness (which reads it from the logs).
+//!
+//! # The run protocol
+//!
+//! `seccomp-probe [--in-process] [--list] [ID...]` writes one `host` record, then one `case`
+//! record per selected case (all native-arch cases when no id is given). It exits 0 when every
+//! selected case has its record, 1 when it could not write its output, 2 on bad usage (unknown
+//! flag or case id). Any other end means a case, or a filter on the probe's own calls, ended it.
+//!
+//! - In `fork` mode each case runs in a forked child: nothing a case does ends the probe.
+//! - In `in_process` mode (forking was refused with an errno, or `--in-process`) the probe writes
+//!   a `begin` record before each case and runs it itself. A `begin` with no `case` record after
+//!   it names the case that ended the probe (a KILL action, `exit`, `rt_sigreturn`...). In this
+//!   mode cases that change the probe's own process (`unshare`, `setns`, `personality`) run after
+//!   the others and cases that end it run last, so the order of records may differ from the
+//!   order of the ids given.
+//!
+//! The harness restarts the probe (a fresh container) with the ids that have no `case` record
+//! yet, leaving out the one a dangling `begin` named, until none is left. When the probe died
+//! with no dangling `begin` (before its `host` record, or in `fork` mode), the fork machinery
+//! itself was killed (a KILL on `clone`), and the restart adds `--in-process`.
 
 use serde::{Deserialize, Serialize};
 
@@ -34,7 +54,9 @@ pub struct HostRecord {
     /// From /proc/config.gz, where readable: `None` when the config could not be read.
     pub config_seccomp: Option<bool>,
     pub config_seccomp_filter: Option<bool>,
-    /// `fork` when each case runs in a forked child, `in_process` when forking was denied.
+    /// `fork` when each case runs in a forked child, `in_process` when forking was denied (or
+    /// `--in-process` was given). Decided by a trial fork before this record is written; should
+    /// forking fail later the probe switches, and each `case` record carries its own mode.
     pub mode: RunMode,
 }
 
@@ -51,19 +73,24 @@ pub enum RunMode {
 pub struct CaseRecord {
     pub id: String,
     pub mode: RunMode,
-    /// The raw return value, when the call returned.
+    /// The raw return register (sign-extended), when the call returned. After a trap it holds
+    /// the syscall number again, as the kernel leaves it.
     pub ret: Option<i64>,
-    /// The errno, when the call returned -errno.
+    /// The errno, when the call returned -errno. `None` when the call was trapped.
     pub errno: Option<i32>,
-    /// The signal that ended the child that ran the case, if any.
+    /// The signal that ended the child that ran the case (fork mode), when the call never
+    /// returned: 31 (SIGSYS) for a seccomp kill, 9 with `timed_out`. How a child ended after
+    /// its call returned is not reported: it only exits.
     pub signal: Option<i32>,
-    /// The child's exit status when it exited before reporting (exit, exit_group, execve).
+    /// The child's exit status when it exited without its call returning (exit, exit_group).
     pub exit_status: Option<i32>,
     /// Filled when SIGSYS reached the probe's handler: SCMP_ACT_TRAP.
     pub sigsys: Option<SigsysInfo>,
-    /// The probe interrupted a call that was sleeping (see `Case::may_block`).
+    /// The probe's wake-up signal arrived while the call ran, so a sleeping call returned early
+    /// (EINTR); expected for `Case::may_block` cases.
     pub interrupted: bool,
-    /// The case did not finish within the hard timeout and its child was killed.
+    /// The case outlived the hard deadline and its child was killed (`signal` 9). Fork mode
+    /// only: in-process there is no hard deadline.
     pub timed_out: bool,
 }
 

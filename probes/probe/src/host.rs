@@ -21,7 +21,9 @@ const ACTIONS: &[(&str, u32)] = &[
 
 const SECCOMP_GET_ACTION_AVAIL: u64 = 2;
 
-pub fn gather(mode: RunMode) -> HostRecord {
+/// `actions_mask` is [`actions_mask`]'s answer, asked by the caller (in a forked child when it
+/// can, since a filter may kill `seccomp` itself).
+pub fn gather(mode: RunMode, actions_mask: u32) -> HostRecord {
     let (kernel_release, machine) = uname();
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |name: &str| -> Option<&str> {
@@ -49,7 +51,12 @@ pub fn gather(mode: RunMode) -> HostRecord {
         actions_avail_proc: std::fs::read_to_string("/proc/sys/kernel/seccomp/actions_avail")
             .ok()
             .map(|s| s.split_whitespace().map(str::to_string).collect()),
-        actions_avail_syscall: actions_avail_syscall(),
+        actions_avail_syscall: ACTIONS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| actions_mask & (1 << i) != 0)
+            .map(|(_, (name, _))| name.to_string())
+            .collect(),
         config_seccomp,
         config_seccomp_filter,
         mode,
@@ -72,29 +79,27 @@ fn uname() -> (String, String) {
     }
 }
 
-/// The actions the kernel accepts, asked with seccomp(SECCOMP_GET_ACTION_AVAIL): unlike the
-/// /proc file this works without /proc, but a filter may itself deny `seccomp`, and then the
-/// list is empty.
-fn actions_avail_syscall() -> Vec<String> {
-    ACTIONS
-        .iter()
-        .filter(|(_, action)| {
-            let action = *action;
-            crate::raw::sys(
-                libc::SYS_seccomp,
-                [
-                    SECCOMP_GET_ACTION_AVAIL,
-                    0,
-                    &action as *const u32 as u64,
-                    0,
-                    0,
-                    0,
-                ],
-            )
-            .is_ok()
-        })
-        .map(|(name, _)| name.to_string())
-        .collect()
+/// The actions the kernel accepts, asked with seccomp(SECCOMP_GET_ACTION_AVAIL), as a bit per
+/// entry of [`ACTIONS`]. Unlike the /proc file this works without /proc, but a filter may deny
+/// `seccomp` itself, and then no bit is set.
+pub fn actions_mask() -> u32 {
+    let mut mask = 0;
+    for (i, (_, action)) in ACTIONS.iter().enumerate() {
+        let ok = crate::raw::sys(
+            libc::SYS_seccomp,
+            [
+                SECCOMP_GET_ACTION_AVAIL,
+                0,
+                action as *const u32 as u64,
+                0,
+                0,
+                0,
+            ],
+        )
+        .is_ok();
+        mask |= (ok as u32) << i;
+    }
+    mask
 }
 
 /// CONFIG_SECCOMP and CONFIG_SECCOMP_FILTER from /proc/config.gz; `None` for both when the file
@@ -135,7 +140,7 @@ mod tests {
 
     #[test]
     fn gathers_this_host() {
-        let h = gather(RunMode::Fork);
+        let h = gather(RunMode::Fork, actions_mask());
         assert!(!h.kernel_release.is_empty());
         assert_eq!(h.machine, std::env::consts::ARCH);
         assert!(h.actions_avail_syscall.iter().any(|a| a == "allow"));

@@ -26,20 +26,38 @@
 //!   with SIGUSR1 after [`runner::SOFT`] and killing any child after [`runner::HARD`].
 //! - `in_process`: the probe could not fork (a profile denied `clone` with an errno, or
 //!   `--in-process` was given). Before each case the probe writes a `begin` record with the
-//!   case's id, then the call, then the case's record. A case that kills the probe (a KILL
-//!   action, `exit`, `rt_sigreturn`) thus leaves a `begin` without its `case` record. Cases that
-//!   change the probe's own process (`unshare`, `setns`, `personality`) run after the others,
-//!   and cases that end it run last.
+//!   case's id, then makes the call, then writes the case's record, and makes no other call in
+//!   between (but setitimer for a `may_block` case, which SIGALRM wakes every
+//!   [`runner::SOFT`]). A case that kills the probe (a KILL action, `exit`, `rt_sigreturn`)
+//!   thus leaves a `begin` without its `case` record. There is no hard deadline in-process: the
+//!   catalog's arguments do not block. Cases that change the probe's own process (`unshare`,
+//!   `setns`, `personality`) run after the others, and cases that end it run last.
 //!
 //! The harness reruns the probe, in a fresh container, with the ids that have no `case` record
 //! yet, until each has one or was named by a dangling `begin`:
 //! - output ends after a `begin`: that case ended the probe; rerun with the remaining ids and
 //!   `--in-process`.
 //! - the probe died before its `host` record, or in fork mode (no dangling `begin`): the fork
-//!   machinery itself was killed (a KILL on `clone`); rerun with `--in-process`.
+//!   machinery itself was killed (a KILL on `clone`, `wait4`...); rerun with `--in-process`.
+//! - the probe died in-process with no dangling `begin`: a filter kills a call the probe cannot
+//!   do without (see below); the remaining cases cannot be run.
 //!
 //! If forking fails midway (the probe's own pipe2, ppoll or wait4 denied), the probe switches to
 //! in-process for that case and the rest; each `case` record carries its own `mode`.
+//!
+//! # What the probe itself needs
+//!
+//! Besides what a static binary needs to start (execve, brk/mmap/mprotect/munmap, arch_prctl,
+//! set_tid_address, rt_sigaction, rt_sigprocmask, sigaltstack, exit_group) the probe calls
+//! openat/read/close (/proc/self/status, /proc/config.gz), uname, write (stdout) and, in fork
+//! mode, pipe2, clone, setsid, ppoll, kill and wait4. An errno from one of the fork-mode calls
+//! switches the probe to in-process; a kill is caught by the restart protocol above. Children
+//! call setsid before their case only if a trial child survived it. Optional
+//! calls that a strict profile may well kill (seccomp's action query, getcpu and
+//! sched_setaffinity to pin the probe to one CPU) are tried in a forked child first. In
+//! in-process mode `pause` is woken by setitimer's SIGALRM. If the probe dies in-process before
+//! its `host` record, a filter kills something it cannot do without: the remaining cases cannot
+//! be run.
 //!
 //! Records are written with raw `write` calls by the parent only: nothing is buffered, so a
 //! forked child cannot duplicate pending output and a killed probe loses nothing it printed.
@@ -121,32 +139,23 @@ fn detach_terminal() {
 /// that wakes the sleeping parent; waking it on another CPU cost milliseconds per case on a
 /// 2-vCPU VM (a halted vCPU must be scheduled by the host), against microseconds on the same
 /// CPU. Best effort: a profile may deny getcpu or sched_setaffinity, which only costs time.
-fn pin_to_current_cpu() {
+fn pin_to_current_cpu() -> bool {
     let mut cpu: u32 = 0;
-    if raw::sys(
-        libc::SYS_getcpu,
-        [&mut cpu as *mut u32 as u64, 0, 0, 0, 0, 0],
-    )
-    .is_err()
-    {
-        return;
+    let getcpu = [&mut cpu as *mut u32 as u64, 0, 0, 0, 0, 0];
+    if raw::sys(libc::SYS_getcpu, getcpu).is_err() {
+        return false;
     }
     let mut mask = [0u64; 16];
     let Some(word) = mask.get_mut(cpu as usize / 64) else {
-        return;
+        return false;
     };
     *word |= 1 << (cpu % 64);
-    let _ = raw::sys(
+    let len = std::mem::size_of_val(&mask) as u64;
+    raw::sys(
         libc::SYS_sched_setaffinity,
-        [
-            0,
-            std::mem::size_of_val(&mask) as u64,
-            mask.as_ptr() as u64,
-            0,
-            0,
-            0,
-        ],
-    );
+        [0, len, mask.as_ptr() as u64, 0, 0, 0],
+    )
+    .is_ok()
 }
 
 fn main() -> ExitCode {
@@ -208,14 +217,22 @@ fn main() -> ExitCode {
         Some(s) if runner::fork_works(s).is_ok() => RunMode::Fork,
         _ => RunMode::InProcess,
     };
-    if mode == RunMode::Fork {
-        pin_to_current_cpu();
-    }
-    if mode == RunMode::InProcess {
-        detach_terminal();
-        prepared.sort_by_key(runner::in_process_rank);
-    }
-    if emit_record(&Record::Host(host::gather(mode))).is_err() {
+    let actions = match (mode, &slot) {
+        (RunMode::Fork, Some(slot)) => {
+            // Pinning is tried in a child first: a filter that kills getcpu or
+            // sched_setaffinity must not kill the probe for an optimisation.
+            if runner::in_child(slot, || pin_to_current_cpu() as i64) == Some(1) {
+                pin_to_current_cpu();
+            }
+            runner::in_child(slot, || host::actions_mask() as i64).unwrap_or(0) as u32
+        }
+        _ => {
+            detach_terminal();
+            prepared.sort_by_key(runner::in_process_rank);
+            host::actions_mask()
+        }
+    };
+    if emit_record(&Record::Host(host::gather(mode, actions))).is_err() {
         return ExitCode::from(1);
     }
 
@@ -243,6 +260,9 @@ fn main() -> ExitCode {
                 }
             }
             continue;
+        }
+        if i > 0 && prepared[i - 1].spawning {
+            runner::reap_in_process();
         }
         if emit_record(&Record::Begin { id: p.id.clone() }).is_err() {
             return ExitCode::from(1);

@@ -11,15 +11,18 @@ use crate::raw::{self, errno_of, Ret};
 use crate::signals;
 use seccomp_catalog::record::{CaseRecord, RunMode, SigsysInfo};
 use seccomp_catalog::{Abi, Arg, Case};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 /// How long a `may_block` call may sleep before the probe wakes it, and how often the wake-up
 /// is repeated (the first signal may land before the child enters the call). Short, because
 /// the only such calls (`pause`) sleep until a signal anyway.
 pub const SOFT: Duration = Duration::from_millis(5);
-/// How long any case may take before its child is killed. Generous: no case is expected to
-/// come near it, and `sync` on a busy host can take a while.
-pub const HARD: Duration = Duration::from_secs(2);
+/// How long any case may take before its child is killed: a safety net, as no case is meant to
+/// block. Generous because `sync` legitimately takes seconds on a host busy writing (measured
+/// above 2 s here right after a build), and SIGKILL would not cut it short anyway: the child
+/// dies only when the flush is done.
+pub const HARD: Duration = Duration::from_secs(10);
 
 /// A case ready to run: the argument registers resolved to plain values.
 #[derive(Debug, Clone)]
@@ -245,9 +248,12 @@ impl Slot {
 fn fork_and_wait(
     slot: &Slot,
     may_block: bool,
+    defer_reap: bool,
     child: impl FnOnce() -> Outcome,
 ) -> Result<(Outcome, i32, bool), MachineryFailed> {
     let fail = |errno| MachineryFailed { errno };
+    // Before the fork, never after it: a wait for any child could reap this one.
+    reap_orphans();
     slot.write(Outcome::default());
     let mut fds = [0i32; 2];
     raw::sys(
@@ -273,7 +279,9 @@ fn fork_and_wait(
         close(rd);
         // A session of its own: no controlling terminal for vhangup to hang up, and no shared
         // process group for a stray signal.
-        let _ = raw::sys(libc::SYS_setsid, [0; 6]);
+        if NEW_SESSION.load(Relaxed) {
+            let _ = raw::sys(libc::SYS_setsid, [0; 6]);
+        }
         let o = child();
         slot.write(o);
         // Wakes the parent now rather than when the pipe closes at the end of exit, after the
@@ -286,7 +294,6 @@ fn fork_and_wait(
         raw::exit_now(0);
     }
     close(wr);
-    reap_orphans();
 
     let start = Instant::now();
     let hard = start + HARD;
@@ -347,7 +354,7 @@ fn fork_and_wait(
     }
     close(rd);
     let o = slot.read();
-    if o.done == 1 && failure.is_none() && !timed_out {
+    if defer_reap && o.done == 1 && failure.is_none() && !timed_out {
         // The call returned and the child is on its way out: how it exits says nothing more
         // about the case, so it is reaped later (see reap_orphans) while the next case runs.
         return Ok((o, 0, false));
@@ -398,14 +405,32 @@ fn reap_orphans() {
     }
 }
 
-/// Checks that the fork machinery works before committing to fork mode. A child that exits at
-/// once, with no call of the catalog.
+/// Whether children call setsid before their case. Cleared when a filter kills setsid: a
+/// child killed before its case must not be blamed on the case.
+static NEW_SESSION: AtomicBool = AtomicBool::new(true);
+
+/// Checks that the fork machinery works before committing to fork mode: a child that does what
+/// every case's child does before its call (close, setsid), then reports, with no call of the
+/// catalog. If setsid kills it, children skip setsid (inside a container there is no
+/// controlling terminal to lose anyway).
 pub fn fork_works(slot: &Slot) -> Result<(), MachineryFailed> {
-    fork_and_wait(slot, false, || -> Outcome { raw::exit_now(0) }).map(|_| ())
+    for session in [true, false] {
+        NEW_SESSION.store(session, Relaxed);
+        // Reaped at once, so that wait4 is checked too.
+        let (o, _, _) = fork_and_wait(slot, false, false, || Outcome {
+            done: 1,
+            ..Outcome::default()
+        })?;
+        if o.done == 1 {
+            return Ok(());
+        }
+    }
+    // A child dies before doing anything: no case could be told from that.
+    Err(MachineryFailed { errno: 0 })
 }
 
 pub fn run_forked(p: &Prepared, slot: &Slot) -> Result<CaseRecord, MachineryFailed> {
-    let (o, status, timed_out) = fork_and_wait(slot, p.may_block, || call_here(p))?;
+    let (o, status, timed_out) = fork_and_wait(slot, p.may_block, true, || call_here(p))?;
     let mut rec = record_from(p, RunMode::Fork, &o);
     rec.timed_out = timed_out;
     // How a child ended is reported only when its call never returned: once it has, the child
@@ -420,34 +445,54 @@ pub fn run_forked(p: &Prepared, slot: &Slot) -> Result<CaseRecord, MachineryFail
     Ok(rec)
 }
 
-/// Runs the case in the probe itself. The caller has written the `begin` record. The deadline
-/// is an interval timer whose SIGALRM interrupts the call (no SA_RESTART): a blocking call
-/// returns EINTR instead of hanging the probe.
+/// Runs the case in the probe itself; the caller has written the `begin` record.
+///
+/// Between that record and the case record the probe makes no call of its own, so a kill in
+/// between is always the case's. The one exception is a `may_block` case: an interval timer
+/// (setitimer) wakes it with SIGALRM, which has no SA_RESTART, so the call returns EINTR. No
+/// other case gets a deadline here: the catalog chose their arguments so they do not block.
 pub fn run_in_process(p: &Prepared) -> CaseRecord {
-    let first = if p.may_block { SOFT } else { HARD };
-    let timer = |value: Duration, interval: Duration| {
-        let tv = |d: Duration| libc::timeval {
-            tv_sec: d.as_secs() as libc::time_t,
-            tv_usec: d.subsec_micros() as libc::suseconds_t,
+    let timer = |every: Duration| {
+        let tv = libc::timeval {
+            tv_sec: every.as_secs() as libc::time_t,
+            tv_usec: every.subsec_micros() as libc::suseconds_t,
         };
         let it = libc::itimerval {
-            it_interval: tv(interval),
-            it_value: tv(value),
+            it_interval: tv,
+            it_value: tv,
         };
         let _ = raw::sys(
             libc::SYS_setitimer,
             [libc::ITIMER_REAL as u64, &it as *const _ as u64, 0, 0, 0, 0],
         );
     };
-    timer(first, SOFT);
-    let o = call_here(p);
-    timer(Duration::ZERO, Duration::ZERO);
-    let mut rec = record_from(p, RunMode::InProcess, &o);
-    rec.timed_out = !p.may_block && o.wakes > 0;
-    if p.spawning {
-        reap_orphans();
+    if p.may_block {
+        timer(SOFT);
     }
-    rec
+    let o = call_here(p);
+    if p.may_block {
+        timer(Duration::ZERO);
+    }
+    record_from(p, RunMode::InProcess, &o)
+}
+
+/// Reaps what an in-process `fork` case left behind. Called before the next `begin` record,
+/// never between a `begin` and its case, so a filter that kills wait4 is not blamed on a case.
+pub fn reap_in_process() {
+    reap_orphans();
+}
+
+/// Runs `f` in a forked child and returns its value, or `None` when the child died or could not
+/// be forked. The probe tries its optional calls (seccomp's action query, CPU pinning) this way
+/// first: a filter that kills one of them then kills a child, not the probe.
+pub fn in_child(slot: &Slot, f: impl FnOnce() -> i64) -> Option<i64> {
+    let (o, _, _) = fork_and_wait(slot, false, true, || Outcome {
+        done: 1,
+        ret: f(),
+        ..Outcome::default()
+    })
+    .ok()?;
+    (o.done == 1).then_some(o.ret)
 }
 
 /// In-process order: calls that change the probe's own process (its namespaces, its
@@ -458,5 +503,63 @@ pub fn in_process_rank(p: &Prepared) -> u8 {
         "exit" | "exit_group" | "rt_sigreturn" | "uretprobe" | "uprobe" => 2,
         "unshare" | "setns" | "personality" => 1,
         _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use seccomp_catalog::Catalog;
+
+    fn prepared(id: &str) -> Prepared {
+        let cat = Catalog::native();
+        prepare(cat.get(id).unwrap(), &mut LowArena::new(0))
+    }
+
+    #[test]
+    fn errno_is_the_kernel_range_only() {
+        assert_eq!(errno_of(-14), Some(14));
+        assert_eq!(errno_of(-4095), Some(4095));
+        assert_eq!(errno_of(-4096), None);
+        assert_eq!(errno_of(0), None);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn modify_ldt_errno_sits_in_the_low_32_bits() {
+        let p = prepared("modify_ldt");
+        assert_eq!(decode_errno(&p, 0xffff_ffda), Some(38));
+        assert_eq!(decode_errno(&p, -38), Some(38));
+        assert_eq!(decode_errno(&prepared("getpid"), 0xffff_ffda), None);
+    }
+
+    #[test]
+    fn in_process_runs_process_changing_and_ending_calls_last() {
+        let cat = Catalog::native();
+        let mut arena = LowArena::new(0);
+        let mut all: Vec<Prepared> = cat.cases().iter().map(|c| prepare(c, &mut arena)).collect();
+        all.sort_by_key(in_process_rank);
+        let pos = |id: &str| all.iter().position(|p| p.id == id).unwrap();
+        assert!(pos("getpid") < pos("unshare(CLONE_NEWUSER)"));
+        assert!(pos("unshare(CLONE_NEWUSER)") < pos("exit_group"));
+        assert!(pos("personality(8)") < pos("exit"));
+    }
+
+    #[test]
+    fn a_harmless_call_runs_in_this_process() {
+        let rec = run_in_process(&prepared("getpid"));
+        assert_eq!(rec.ret, Some(std::process::id() as i64));
+        assert_eq!(
+            (rec.errno, rec.signal, rec.interrupted),
+            (None, None, false)
+        );
+        let rec = run_in_process(&prepared("mkdirat"));
+        assert_eq!(rec.errno, Some(libc::EFAULT));
+    }
+
+    #[test]
+    fn process_creating_calls_are_marked() {
+        assert!(prepared("clone").spawning && prepared("clone3(NULL,0)").spawning);
+        assert!(!prepared("getpid").spawning);
     }
 }
