@@ -3,7 +3,9 @@
 
 use super::plan::{JobKind, Plan, ProfileKind};
 use crate::classify::{classify, verdict, Attribution, CaseRuns};
-use crate::matrix::{Cell, Configuration, Expected, HostFacts, Matrix, Observed, Verdict, SCHEMA_VERSION};
+use crate::matrix::{
+    Cell, Configuration, Expected, HostFacts, Matrix, Observed, Verdict, SCHEMA_VERSION,
+};
 use crate::outcome::Outcome;
 use seccomp_catalog::record::{CaseRecord, HostRecord};
 use std::collections::HashMap;
@@ -21,7 +23,12 @@ pub struct JobResult {
 
 /// Builds the matrix; `results` are in the order of `plan.jobs`.
 pub fn assemble(plan: &Plan, results: &[JobResult], host: HostFacts) -> Matrix {
-    let find = |kind: JobKind| plan.jobs.iter().position(|j| j.kind == kind).map(|i| &results[i]);
+    let find = |kind: JobKind| {
+        plan.jobs
+            .iter()
+            .position(|j| j.kind == kind)
+            .map(|i| &results[i])
+    };
     let mut configurations = Vec::new();
     let mut cells = Vec::new();
     for (c, conf) in plan.configurations.iter().enumerate() {
@@ -29,7 +36,9 @@ pub fn assemble(plan: &Plan, results: &[JobResult], host: HostFacts) -> Matrix {
         let caps = plan.cap_sets[conf.cap_set].changes.clone();
         let as_is = find(JobKind::AsIs { configuration: c });
         let tagged = find(JobKind::Tagged { configuration: c });
-        let baseline = find(JobKind::Baseline { cap_set: conf.cap_set });
+        let baseline = find(JobKind::Baseline {
+            cap_set: conf.cap_set,
+        });
         let start_error = as_is.and_then(|r| r.start_error.clone());
         configurations.push(Configuration {
             id: conf.id.clone(),
@@ -37,7 +46,9 @@ pub fn assemble(plan: &Plan, results: &[JobResult], host: HostFacts) -> Matrix {
             source: profile.source.clone(),
             sha256: profile.sha256.clone(),
             caps: caps.clone(),
-            start_error: start_error.as_ref().map(|e| start_failure_message(e, conf.predicted_start_failure.as_deref())),
+            start_error: start_error
+                .as_ref()
+                .map(|e| start_failure_message(e, conf.predicted_start_failure.as_deref())),
         });
         let sentinels = plan.sentinels(c);
         let attribution = match (&profile.kind, sentinels) {
@@ -46,18 +57,38 @@ pub fn assemble(plan: &Plan, results: &[JobResult], host: HostFacts) -> Matrix {
             _ => Attribution::Untaggable,
         };
         for (i, id) in plan.case_ids.iter().enumerate() {
-            let case = plan.catalog.get(id).expect("planned cases come from the catalog");
+            let case = plan
+                .catalog
+                .get(id)
+                .expect("planned cases come from the catalog");
             let expected = conf.predictions.as_ref().map(|p| {
                 let mut e = p[i].to_expected();
                 if let Some(why) = &conf.predicted_start_failure {
-                    e = Expected { outcome: Outcome::StartFailed, errno: None, rule: None, note: Some(why.clone()) };
+                    e = Expected {
+                        outcome: Outcome::StartFailed,
+                        errno: None,
+                        rule: None,
+                        note: Some(why.clone()),
+                    };
                 }
                 e
             });
             let observed = if let Some(msg) = &start_error {
-                Observed { outcome: Outcome::StartFailed, errno: None, signal: None, rule: None, note: Some(msg.clone()) }
+                Observed {
+                    outcome: Outcome::StartFailed,
+                    errno: None,
+                    signal: None,
+                    rule: None,
+                    note: Some(msg.clone()),
+                }
             } else if let Some(reason) = as_is.and_then(|r| r.not_run.get(id)) {
-                Observed { outcome: Outcome::NotRun, errno: None, signal: None, rule: None, note: Some(reason.clone()) }
+                Observed {
+                    outcome: Outcome::NotRun,
+                    errno: None,
+                    signal: None,
+                    rule: None,
+                    note: Some(reason.clone()),
+                }
             } else {
                 let runs = CaseRuns {
                     observed: as_is.and_then(|r| r.records.get(id)),
@@ -80,7 +111,12 @@ pub fn assemble(plan: &Plan, results: &[JobResult], host: HostFacts) -> Matrix {
             });
         }
     }
-    Matrix { schema_version: SCHEMA_VERSION, host, configurations, cells }
+    Matrix {
+        schema_version: SCHEMA_VERSION,
+        host,
+        configurations,
+        cells,
+    }
 }
 
 /// The builtin profile's cells have nothing to compare with: the engine's profile is not
@@ -97,8 +133,24 @@ fn unpredicted() -> Expected {
 /// Syscalls runc itself makes after it installs the filter (measured with runc 1.1.5: denying
 /// any of these stops the container from starting).
 const RUNTIME_NEEDS: &[&str] = &[
-    "fstatfs", "getcwd", "getppid", "chdir", "execve", "openat", "newfstatat", "fstat", "getdents64", "setuid",
-    "setgid", "setgroups", "capget", "capset", "prctl", "clone3", "close_range", "faccessat2",
+    "fstatfs",
+    "getcwd",
+    "getppid",
+    "chdir",
+    "execve",
+    "openat",
+    "newfstatat",
+    "fstat",
+    "getdents64",
+    "setuid",
+    "setgid",
+    "setgroups",
+    "capget",
+    "capset",
+    "prctl",
+    "clone3",
+    "close_range",
+    "faccessat2",
 ];
 
 /// The runtime's message, with the likely cause where the oracle knows one; runc's own message

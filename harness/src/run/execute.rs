@@ -4,7 +4,8 @@
 use super::assemble::{assemble, JobResult};
 use super::plan::{self, CapSpec, LoadedProfile, Plan, PlanError, Seccomp};
 use crate::engine::{
-    self, CaseResult, ContainerSpec, Engine, EngineError, EngineFacts, Interrupted, RunId, Runner, SeccompMode,
+    self, CaseResult, ContainerSpec, Engine, EngineError, EngineFacts, Interrupted, RunId, Runner,
+    SeccompMode,
 };
 use crate::matrix::Matrix;
 use crate::profile::KernelVersion;
@@ -62,31 +63,59 @@ pub struct RunReport {
 }
 
 /// Connects, plans and runs `profiles` × `cap_sets`, and assembles the matrix.
-pub async fn execute(profiles: Vec<LoadedProfile>, cap_sets: Vec<CapSpec>, opts: &RunOptions) -> Result<RunReport, RunError> {
-    let engine = Engine::connect(opts.docker_host.as_deref()).await.map_err(EngineError::from)?;
+pub async fn execute(
+    profiles: Vec<LoadedProfile>,
+    cap_sets: Vec<CapSpec>,
+    opts: &RunOptions,
+) -> Result<RunReport, RunError> {
+    let engine = Engine::connect(opts.docker_host.as_deref())
+        .await
+        .map_err(EngineError::from)?;
     let facts = engine.facts().await.map_err(EngineError::from)?;
-    facts.require_seccomp(engine.host()).map_err(EngineError::from)?;
-    let arch = Arch::parse(&facts.arch).ok_or_else(|| RunError::UnsupportedArch(facts.arch.clone()))?;
-    let kernel = KernelVersion::parse_release(&facts.kernel)
-        .map_err(|e| RunError::Kernel { release: facts.kernel.clone(), message: e.to_string() })?;
+    facts
+        .require_seccomp(engine.host())
+        .map_err(EngineError::from)?;
+    let arch =
+        Arch::parse(&facts.arch).ok_or_else(|| RunError::UnsupportedArch(facts.arch.clone()))?;
+    let kernel = KernelVersion::parse_release(&facts.kernel).map_err(|e| RunError::Kernel {
+        release: facts.kernel.clone(),
+        message: e.to_string(),
+    })?;
     let plan = plan::plan(profiles, cap_sets, arch, kernel, &opts.cases)?;
 
-    let probe = opts.probe.as_deref().unwrap_or(crate::probe_binary::EMBEDDED);
-    let image = engine.ensure_probe_image(probe, Some(&facts.arch)).await.map_err(EngineError::from)?;
+    let probe = opts
+        .probe
+        .as_deref()
+        .unwrap_or(crate::probe_binary::EMBEDDED);
+    let image = engine
+        .ensure_probe_image(probe, Some(&facts.arch))
+        .await
+        .map_err(EngineError::from)?;
     let run_id = RunId::new();
     let runner = Runner::new(engine.clone(), image, run_id.clone(), opts.parallel.max(1));
     let started = Instant::now();
-    let results = engine::with_interrupt_cleanup(&engine, &run_id, run_jobs(&runner, &plan, opts.progress)).await??;
+    let results =
+        engine::with_interrupt_cleanup(&engine, &run_id, run_jobs(&runner, &plan, opts.progress))
+            .await??;
     let seconds = started.elapsed().as_secs_f64();
     let containers = results.iter().map(|(_, n)| n).sum();
     let results: Vec<JobResult> = results.into_iter().map(|(r, _)| r).collect();
     let baseline_host = results.first().and_then(|r| r.host.as_ref());
     let host = facts.host_facts(baseline_host);
     let matrix = assemble(&plan, &results, host);
-    Ok(RunReport { matrix, facts, containers, seconds })
+    Ok(RunReport {
+        matrix,
+        facts,
+        containers,
+        seconds,
+    })
 }
 
-async fn run_jobs(runner: &Runner, plan: &Plan, progress: bool) -> Result<Vec<(JobResult, usize)>, RunError> {
+async fn run_jobs(
+    runner: &Runner,
+    plan: &Plan,
+    progress: bool,
+) -> Result<Vec<(JobResult, usize)>, RunError> {
     let total = plan.jobs.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let futures = plan.jobs.iter().map(|job| {
@@ -116,7 +145,11 @@ async fn run_jobs(runner: &Runner, plan: &Plan, progress: bool) -> Result<Vec<(J
     let mut out = Vec::with_capacity(runs.len());
     for run in runs {
         let run = run.map_err(EngineError::from)?;
-        let mut result = JobResult { host: run.host, start_error: run.start_error, ..Default::default() };
+        let mut result = JobResult {
+            host: run.host,
+            start_error: run.start_error,
+            ..Default::default()
+        };
         for case in run.cases {
             match case {
                 CaseResult::Ran(rec) => {
@@ -135,9 +168,14 @@ async fn run_jobs(runner: &Runner, plan: &Plan, progress: bool) -> Result<Vec<(J
 fn job_label(plan: &Plan, kind: plan::JobKind) -> String {
     match kind {
         plan::JobKind::Baseline { cap_set } => {
-            format!("baseline (unconfined{})", plan.cap_sets[cap_set].changes.concat())
+            format!(
+                "baseline (unconfined{})",
+                plan.cap_sets[cap_set].changes.concat()
+            )
         }
         plan::JobKind::AsIs { configuration } => plan.configurations[configuration].id.clone(),
-        plan::JobKind::Tagged { configuration } => format!("{} (tagged)", plan.configurations[configuration].id),
+        plan::JobKind::Tagged { configuration } => {
+            format!("{} (tagged)", plan.configurations[configuration].id)
+        }
     }
 }

@@ -54,7 +54,10 @@ pub struct CapSpec {
 
 impl CapSpec {
     pub fn docker_default() -> CapSpec {
-        CapSpec { changes: Vec::new(), caps: CapSet::docker_default() }
+        CapSpec {
+            changes: Vec::new(),
+            caps: CapSet::docker_default(),
+        }
     }
 
     /// One set from a `--caps` token (`default`, `+SYS_ADMIN`, `+SYS_ADMIN-NET_RAW`... with
@@ -68,8 +71,10 @@ impl CapSpec {
             }
             spec.push(ch);
         }
-        let (caps, changes) = CapSet::parse_changes(&spec)
-            .map_err(|source| PlanError::Caps { spec: token.to_string(), source })?;
+        let (caps, changes) = CapSet::parse_changes(&spec).map_err(|source| PlanError::Caps {
+            spec: token.to_string(),
+            source,
+        })?;
         Ok(CapSpec { changes, caps })
     }
 
@@ -81,8 +86,10 @@ impl CapSpec {
             .chain(drop.iter().map(|d| format!("-{d}")))
             .collect();
         let joined = tokens.join(",");
-        let (caps, changes) = CapSet::parse_changes(&joined)
-            .map_err(|source| PlanError::Caps { spec: joined.clone(), source })?;
+        let (caps, changes) = CapSet::parse_changes(&joined).map_err(|source| PlanError::Caps {
+            spec: joined.clone(),
+            source,
+        })?;
         Ok(CapSpec { changes, caps })
     }
 
@@ -92,7 +99,11 @@ impl CapSpec {
         let mut drop = Vec::new();
         for c in &self.changes {
             let (sign, name) = c.split_at(1);
-            if sign == "+" { add.push(name.to_string()) } else { drop.push(name.to_string()) }
+            if sign == "+" {
+                add.push(name.to_string())
+            } else {
+                drop.push(name.to_string())
+            }
         }
         (add, drop)
     }
@@ -123,7 +134,11 @@ pub struct LoadedProfile {
 pub enum ProfileKind {
     Builtin,
     Unconfined,
-    File { text: String, profile: profile::Profile, tagged: Tagged },
+    File {
+        text: String,
+        profile: profile::Profile,
+        tagged: Tagged,
+    },
 }
 
 /// One column of the matrix.
@@ -191,14 +206,20 @@ pub fn load_profile(input: &ProfileInput) -> Result<LoadedProfile, PlanError> {
                 name: profile_name(path),
                 source: file,
                 sha256: Some(hex(&Sha256::digest(text.as_bytes()))),
-                kind: ProfileKind::File { text, profile, tagged },
+                kind: ProfileKind::File {
+                    text,
+                    profile,
+                    tagged,
+                },
             }
         }
     })
 }
 
 fn profile_name(path: &Path) -> String {
-    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -228,7 +249,11 @@ pub fn plan(
 
     let mut configurations = Vec::new();
     let mut jobs: Vec<Job> = (0..cap_sets.len())
-        .map(|i| Job { kind: JobKind::Baseline { cap_set: i }, seccomp: Seccomp::Unconfined, cap_set: i })
+        .map(|i| Job {
+            kind: JobKind::Baseline { cap_set: i },
+            seccomp: Seccomp::Unconfined,
+            cap_set: i,
+        })
         .collect();
     let mut ids = BTreeMap::new();
     for (p, loaded) in profiles.iter().enumerate() {
@@ -241,14 +266,22 @@ pub fn plan(
             let (predictions, predicted_start_failure) = match &loaded.kind {
                 ProfileKind::Builtin => (None, None),
                 ProfileKind::Unconfined => {
-                    let allowed = Prediction { outcome: Outcome::Allowed, errno: None, rule: None, note: None };
+                    let allowed = Prediction {
+                        outcome: Outcome::Allowed,
+                        errno: None,
+                        rule: None,
+                        note: None,
+                    };
                     (Some(vec![allowed; cases.len()]), None)
                 }
                 ProfileKind::File { profile, .. } => {
                     let resolved = profile::resolve(profile, &host);
                     let oracle = Oracle::new(&resolved);
                     let start = oracle.start_failure().map(str::to_string);
-                    (Some(cases.iter().map(|c| oracle.predict(c)).collect()), start)
+                    (
+                        Some(cases.iter().map(|c| oracle.predict(c)).collect()),
+                        start,
+                    )
                 }
             };
             let c = configurations.len();
@@ -257,7 +290,11 @@ pub fn plan(
                 ProfileKind::Unconfined => Seccomp::Unconfined,
                 ProfileKind::File { text, .. } => Seccomp::Json(text.clone()),
             };
-            jobs.push(Job { kind: JobKind::AsIs { configuration: c }, seccomp, cap_set: s });
+            jobs.push(Job {
+                kind: JobKind::AsIs { configuration: c },
+                seccomp,
+                cap_set: s,
+            });
             if let ProfileKind::File { tagged, .. } = &loaded.kind {
                 jobs.push(Job {
                     kind: JobKind::Tagged { configuration: c },
@@ -274,7 +311,16 @@ pub fn plan(
             });
         }
     }
-    Ok(Plan { arch, kernel, catalog: catalog.clone(), case_ids, profiles, cap_sets, configurations, jobs })
+    Ok(Plan {
+        arch,
+        kernel,
+        catalog: catalog.clone(),
+        case_ids,
+        profiles,
+        cap_sets,
+        configurations,
+        jobs,
+    })
 }
 
 impl Plan {
@@ -300,17 +346,35 @@ mod tests {
     #[test]
     fn plans_a_baseline_per_cap_set_and_a_tagged_run_per_file_configuration() {
         let dir = tempfile::tempdir().unwrap();
-        let f = write(&dir, "deny-getpid.json", r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#);
-        let profiles = [ProfileInput::Builtin, ProfileInput::Unconfined, ProfileInput::File(f)]
-            .iter()
-            .map(|p| load_profile(p).unwrap())
-            .collect();
-        let caps = vec![CapSpec::docker_default(), CapSpec::parse("+SYS_ADMIN").unwrap()];
+        let f = write(
+            &dir,
+            "deny-getpid.json",
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#,
+        );
+        let profiles = [
+            ProfileInput::Builtin,
+            ProfileInput::Unconfined,
+            ProfileInput::File(f),
+        ]
+        .iter()
+        .map(|p| load_profile(p).unwrap())
+        .collect();
+        let caps = vec![
+            CapSpec::docker_default(),
+            CapSpec::parse("+SYS_ADMIN").unwrap(),
+        ];
         let plan = plan(profiles, caps, Arch::X86_64, KernelVersion::new(6, 1), &[]).unwrap();
         let ids: Vec<_> = plan.configurations.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["builtin", "builtin+SYS_ADMIN", "unconfined", "unconfined+SYS_ADMIN", "deny-getpid", "deny-getpid+SYS_ADMIN"]
+            [
+                "builtin",
+                "builtin+SYS_ADMIN",
+                "unconfined",
+                "unconfined+SYS_ADMIN",
+                "deny-getpid",
+                "deny-getpid+SYS_ADMIN"
+            ]
         );
         // 2 baselines + 6 as-is + 2 tagged.
         assert_eq!(plan.jobs.len(), 10);
@@ -318,25 +382,47 @@ mod tests {
         let p = &plan.configurations[4].predictions.as_ref().unwrap()[getpid];
         assert_eq!((p.outcome, p.errno), (Outcome::Errno, Some(1)));
         assert!(plan.configurations[0].predictions.is_none());
-        assert!(plan.sentinels(4).unwrap().values().any(|r| *r == RuleRef::Index(0)));
+        assert!(plan
+            .sentinels(4)
+            .unwrap()
+            .values()
+            .any(|r| *r == RuleRef::Index(0)));
     }
 
     #[test]
     fn cap_tokens_parse_like_docker_names() {
         let c = CapSpec::parse("+SYS_ADMIN-NET_RAW").unwrap();
         assert_eq!(c.changes, ["+SYS_ADMIN", "-NET_RAW"]);
-        assert_eq!(c.engine_add_drop(), (vec!["SYS_ADMIN".to_string()], vec!["NET_RAW".to_string()]));
+        assert_eq!(
+            c.engine_add_drop(),
+            (vec!["SYS_ADMIN".to_string()], vec!["NET_RAW".to_string()])
+        );
         assert!(c.caps.contains("CAP_SYS_ADMIN") && !c.caps.contains("CAP_NET_RAW"));
         assert!(CapSpec::parse("default").unwrap().changes.is_empty());
-        assert!(matches!(CapSpec::parse("+NOT_A_CAP"), Err(PlanError::Caps { .. })));
+        assert!(matches!(
+            CapSpec::parse("+NOT_A_CAP"),
+            Err(PlanError::Caps { .. })
+        ));
     }
 
     #[test]
     fn unknown_cases_and_duplicate_names_are_refused() {
         let p = vec![load_profile(&ProfileInput::Unconfined).unwrap()];
-        let err = plan(p.clone(), vec![CapSpec::docker_default()], Arch::X86_64, KernelVersion::new(6, 1), &["nope".into()]);
+        let err = plan(
+            p.clone(),
+            vec![CapSpec::docker_default()],
+            Arch::X86_64,
+            KernelVersion::new(6, 1),
+            &["nope".into()],
+        );
         assert!(matches!(err, Err(PlanError::UnknownCase(_))));
-        let err = plan([p.clone(), p].concat(), vec![CapSpec::docker_default()], Arch::X86_64, KernelVersion::new(6, 1), &[]);
+        let err = plan(
+            [p.clone(), p].concat(),
+            vec![CapSpec::docker_default()],
+            Arch::X86_64,
+            KernelVersion::new(6, 1),
+            &[],
+        );
         assert!(matches!(err, Err(PlanError::DuplicateConfiguration(_))));
     }
 }
