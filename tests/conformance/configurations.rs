@@ -1,0 +1,75 @@
+//! What the suite runs: builtin, unconfined and every shipped profile with Docker's default
+//! capabilities, plus capability sets that must not re-enable what the hardening profiles deny.
+
+use seccomp_catalog::Catalog;
+use seccomp_harness::run::{CapSpec, ProfileInput};
+use std::path::PathBuf;
+
+pub struct SuiteConfiguration {
+    pub id: String,
+    pub profile: ProfileInput,
+    pub caps: CapSpec,
+}
+
+pub struct Suite {
+    pub configurations: Vec<SuiteConfiguration>,
+    pub case_ids: Vec<String>,
+}
+
+pub fn profiles_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../profiles")
+}
+
+/// Profiles that are also run with extra capabilities: with `CAP_SYS_ADMIN` Docker's default
+/// opens mount, unshare, bpf and more; these two must keep them shut.
+const WITH_SYS_ADMIN: &[&str] = &["docker-default-hardened", "deny-namespaces"];
+
+pub fn suite() -> Suite {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(profiles_dir())
+        .expect("the shipped profiles directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut configurations = vec![
+        conf("builtin", ProfileInput::Builtin, CapSpec::docker_default()),
+        conf(
+            "unconfined",
+            ProfileInput::Unconfined,
+            CapSpec::docker_default(),
+        ),
+    ];
+    for f in files {
+        let name = f.file_stem().unwrap().to_string_lossy().into_owned();
+        configurations.push(conf(
+            &name,
+            ProfileInput::File(f.clone()),
+            CapSpec::docker_default(),
+        ));
+        if WITH_SYS_ADMIN.contains(&name.as_str()) {
+            let caps = CapSpec::parse("+SYS_ADMIN").expect("a valid capability");
+            configurations.push(conf(
+                &format!("{name}+SYS_ADMIN"),
+                ProfileInput::File(f),
+                caps,
+            ));
+        }
+    }
+    let case_ids = Catalog::native()
+        .cases()
+        .iter()
+        .map(|c| c.id.clone())
+        .collect();
+    Suite {
+        configurations,
+        case_ids,
+    }
+}
+
+fn conf(id: &str, profile: ProfileInput, caps: CapSpec) -> SuiteConfiguration {
+    SuiteConfiguration {
+        id: id.to_string(),
+        profile,
+        caps,
+    }
+}
