@@ -20,6 +20,6 @@ for _ in $(seq "$n"); do
   end=$(date +%s%N)
   times+=($(((end - start) / 1000)))
 done
-sorted=($(printf '%s\n' "${times[@]}" | sort -n))
+mapfile -t sorted < <(printf '%s\n' "${times[@]}" | sort -n)
 fmt() { printf '%d.%03d ms' $(($1 / 1000)) $(($1 % 1000)); }
 echo "seccomp-probe: $cases cases, $n runs: min $(fmt "${sorted[0]}"), median $(fmt "${sorted[$((n / 2))]}")"

@@ -1,0 +1,91 @@
+//! The default run (builtin, unconfined, profiles/*.json) against its floor: the same number of
+//! bare containers of a static no-op binary (the probe's `--noop`, same image), at the same
+//! parallelism, on the same daemon. Prints both, their ratio, and what one container per
+//! syscall would cost. Run it with `ci/bench.sh`.
+
+use seccomp_harness::engine::container::run_probe_container;
+use seccomp_harness::engine::{runner::default_concurrency, ContainerSpec, Engine, RunId, SeccompMode};
+use seccomp_harness::run::{execute, plan::load_profile, CapSpec, ProfileInput, RunOptions};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+const ROUNDS: usize = 3;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn default_profiles() -> Vec<ProfileInput> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../profiles");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("profiles/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut v = vec![ProfileInput::Builtin, ProfileInput::Unconfined];
+    v.extend(files.into_iter().map(ProfileInput::File));
+    v
+}
+
+#[tokio::main]
+async fn main() {
+    // `cargo bench` passes `--bench`; nothing else is taken.
+    let parallel = default_concurrency();
+    let opts = RunOptions { progress: false, parallel, ..Default::default() };
+    let load = || default_profiles().iter().map(|p| load_profile(p).expect("a valid shipped profile")).collect::<Vec<_>>();
+
+    // Warm-up: builds the image if needed, so every timed round finds it cached.
+    let warm = execute(load(), vec![CapSpec::docker_default()], &opts).await.expect("the default run");
+    let containers = warm.containers;
+    let configurations = warm.matrix.configurations.len();
+    let cases = warm.matrix.cells.len() / configurations.max(1);
+
+    let mut run_times = Vec::new();
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        let r = execute(load(), vec![CapSpec::docker_default()], &opts).await.expect("the default run");
+        run_times.push(t.elapsed().as_secs_f64());
+        assert_eq!(r.containers, containers, "the run used a different number of containers");
+    }
+
+    let engine = Engine::connect(None).await.expect("the engine");
+    let facts = engine.facts().await.expect("engine facts");
+    let image = engine
+        .ensure_probe_image(seccomp_harness::probe_binary::EMBEDDED, Some(&facts.arch))
+        .await
+        .expect("the probe image");
+    let run = RunId::new();
+    let permits = Arc::new(tokio::sync::Semaphore::new(parallel));
+    let mut floor_times = Vec::new();
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        let jobs = (0..containers).map(|_| {
+            let (engine, image, run, permits) = (engine.clone(), image.clone(), run.clone(), permits.clone());
+            async move {
+                let _slot = permits.acquire().await.unwrap();
+                let spec = ContainerSpec::new(SeccompMode::Unconfined);
+                run_probe_container(&engine, &image, &run, &spec, &["--noop".to_string()]).await.expect("a bare container")
+            }
+        });
+        futures_util::future::join_all(jobs).await;
+        floor_times.push(t.elapsed().as_secs_f64());
+    }
+
+    let (run_s, floor_s) = (median(run_times), median(floor_times));
+    let per_container = floor_s / containers as f64;
+    // One container per syscall: every case of every configuration, plus the baselines and
+    // tagged runs it would need to classify them the same way.
+    let naive_containers = cases * containers;
+    println!("engine {} (API {}), runtime {} {}, {} CPUs, parallelism {parallel}", facts.engine_version, facts.api_version, facts.default_runtime, facts.runtime_version.clone().unwrap_or_default(), parallel);
+    println!("default run: {configurations} configurations x {cases} cases, {containers} containers");
+    println!("run (median of {ROUNDS}, warm image):          {run_s:8.2} s");
+    println!("floor ({containers} bare no-op containers):     {floor_s:8.2} s");
+    println!("ratio run/floor:                          {:8.2}", run_s / floor_s);
+    println!(
+        "naive, one container per syscall ({naive_containers} containers): {:8.0} s (extrapolated from the floor)",
+        naive_containers as f64 * per_container
+    );
+}

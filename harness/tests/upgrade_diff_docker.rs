@@ -1,0 +1,73 @@
+//! The upgrade workflow end to end on the real engine: Docker's default profile of v20.10.24
+//! and of v25.0.0, each run as the same configuration (`docker-default`), then `diff`.
+//! `io_uring_setup` and `socket(AF_VSOCK)` must show as newly denied.
+//!
+//! Skipped, with the reason printed, when no daemon answers; a failure with
+//! `SECCOMP_HARNESS_REQUIRE_DOCKER=1`.
+
+use std::path::Path;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_seccomp-harness");
+
+fn docker_available() -> bool {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    match runtime.block_on(seccomp_harness::engine::Engine::connect(None)) {
+        Ok(_) => true,
+        Err(e) if std::env::var("SECCOMP_HARNESS_REQUIRE_DOCKER").as_deref() == Ok("1") => {
+            panic!("SECCOMP_HARNESS_REQUIRE_DOCKER=1 but: {e}")
+        }
+        Err(e) => {
+            eprintln!("skipped: no Docker daemon ({e})");
+            false
+        }
+    }
+}
+
+/// Runs `fixture` as `docker-default` and writes the JSON matrix to `out`.
+fn run_as_docker_default(fixture: &str, dir: &Path, out: &Path) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(fixture);
+    let profile = dir.join("docker-default.json");
+    std::fs::write(&profile, std::fs::read(src).unwrap()).unwrap();
+    let status = Command::new(BIN)
+        .arg("run")
+        .arg(&profile)
+        .args(["--format", "json", "--output"])
+        .arg(out)
+        .status()
+        .unwrap();
+    // 0 or 1 (a failing cell is a finding, not an error of the run).
+    assert!(matches!(status.code(), Some(0 | 1)), "run of {fixture} exited {status}");
+}
+
+#[test]
+fn upgrading_from_v20_to_v25_newly_denies_io_uring_and_vsock() {
+    if !docker_available() {
+        return;
+    }
+    let (old_dir, new_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let old = old_dir.path().join("old.json");
+    let new = new_dir.path().join("new.json");
+    run_as_docker_default("docker-default-v20.10.24.json", old_dir.path(), &old);
+    run_as_docker_default("docker-default-v25.0.0.json", new_dir.path(), &new);
+
+    let out = Command::new(BIN).arg("diff").arg(&old).arg(&new).args(["--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "diff must exit 1 when cells changed");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kind_of = |case: &str| {
+        v["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["configuration"] == "docker-default" && c["case"] == case)
+            .map(|c| c["kind"].as_str().unwrap().to_string())
+    };
+    assert_eq!(kind_of("io_uring_setup").as_deref(), Some("newly_denied"));
+    assert_eq!(kind_of("socket(AF_VSOCK)").as_deref(), Some("newly_denied"));
+    // Unchanged behaviour is not reported.
+    assert_eq!(kind_of("getpid"), None);
+
+    // Diffing a matrix with itself finds nothing.
+    let same = Command::new(BIN).arg("diff").arg(&old).arg(&old).output().unwrap();
+    assert_eq!(same.status.code(), Some(0));
+}
