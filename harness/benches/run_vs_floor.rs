@@ -4,7 +4,9 @@
 //! syscall would cost. Run it with `ci/bench.sh`.
 
 use seccomp_harness::engine::container::run_probe_container;
-use seccomp_harness::engine::{runner::default_concurrency, ContainerSpec, Engine, RunId, SeccompMode};
+use seccomp_harness::engine::{
+    runner::default_concurrency, ContainerSpec, Engine, RunId, SeccompMode,
+};
 use seccomp_harness::run::{execute, plan::load_profile, CapSpec, ProfileInput, RunOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,11 +36,22 @@ fn default_profiles() -> Vec<ProfileInput> {
 async fn main() {
     // `cargo bench` passes `--bench`; nothing else is taken.
     let parallel = default_concurrency();
-    let opts = RunOptions { progress: false, parallel, ..Default::default() };
-    let load = || default_profiles().iter().map(|p| load_profile(p).expect("a valid shipped profile")).collect::<Vec<_>>();
+    let opts = RunOptions {
+        progress: false,
+        parallel,
+        ..Default::default()
+    };
+    let load = || {
+        default_profiles()
+            .iter()
+            .map(|p| load_profile(p).expect("a valid shipped profile"))
+            .collect::<Vec<_>>()
+    };
 
     // Warm-up: builds the image if needed, so every timed round finds it cached.
-    let warm = execute(load(), vec![CapSpec::docker_default()], &opts).await.expect("the default run");
+    let warm = execute(load(), vec![CapSpec::docker_default()], &opts)
+        .await
+        .expect("the default run");
     let containers = warm.containers;
     let configurations = warm.matrix.configurations.len();
     let cases = warm.matrix.cells.len() / configurations.max(1);
@@ -46,9 +59,14 @@ async fn main() {
     let mut run_times = Vec::new();
     for _ in 0..ROUNDS {
         let t = Instant::now();
-        let r = execute(load(), vec![CapSpec::docker_default()], &opts).await.expect("the default run");
+        let r = execute(load(), vec![CapSpec::docker_default()], &opts)
+            .await
+            .expect("the default run");
         run_times.push(t.elapsed().as_secs_f64());
-        assert_eq!(r.containers, containers, "the run used a different number of containers");
+        assert_eq!(
+            r.containers, containers,
+            "the run used a different number of containers"
+        );
     }
 
     let engine = Engine::connect(None).await.expect("the engine");
@@ -63,11 +81,14 @@ async fn main() {
     for _ in 0..ROUNDS {
         let t = Instant::now();
         let jobs = (0..containers).map(|_| {
-            let (engine, image, run, permits) = (engine.clone(), image.clone(), run.clone(), permits.clone());
+            let (engine, image, run, permits) =
+                (engine.clone(), image.clone(), run.clone(), permits.clone());
             async move {
                 let _slot = permits.acquire().await.unwrap();
                 let spec = ContainerSpec::new(SeccompMode::Unconfined);
-                run_probe_container(&engine, &image, &run, &spec, &["--noop".to_string()]).await.expect("a bare container")
+                run_probe_container(&engine, &image, &run, &spec, &["--noop".to_string()])
+                    .await
+                    .expect("a bare container")
             }
         });
         futures_util::future::join_all(jobs).await;
@@ -79,11 +100,23 @@ async fn main() {
     // One container per syscall: every case of every configuration, plus the baselines and
     // tagged runs it would need to classify them the same way.
     let naive_containers = cases * containers;
-    println!("engine {} (API {}), runtime {} {}, {} CPUs, parallelism {parallel}", facts.engine_version, facts.api_version, facts.default_runtime, facts.runtime_version.clone().unwrap_or_default(), parallel);
-    println!("default run: {configurations} configurations x {cases} cases, {containers} containers");
+    println!(
+        "engine {} (API {}), runtime {} {}, {} CPUs, parallelism {parallel}",
+        facts.engine_version,
+        facts.api_version,
+        facts.default_runtime,
+        facts.runtime_version.clone().unwrap_or_default(),
+        parallel
+    );
+    println!(
+        "default run: {configurations} configurations x {cases} cases, {containers} containers"
+    );
     println!("run (median of {ROUNDS}, warm image):          {run_s:8.2} s");
     println!("floor ({containers} bare no-op containers):     {floor_s:8.2} s");
-    println!("ratio run/floor:                          {:8.2}", run_s / floor_s);
+    println!(
+        "ratio run/floor:                          {:8.2}",
+        run_s / floor_s
+    );
     println!(
         "naive, one container per syscall ({naive_containers} containers): {:8.0} s (extrapolated from the floor)",
         naive_containers as f64 * per_container

@@ -26,7 +26,9 @@ fn docker_available() -> bool {
 
 /// Runs `fixture` as `docker-default` and writes the JSON matrix to `out`.
 fn run_as_docker_default(fixture: &str, dir: &Path, out: &Path) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(fixture);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(fixture);
     let profile = dir.join("docker-default.json");
     std::fs::write(&profile, std::fs::read(src).unwrap()).unwrap();
     let status = Command::new(BIN)
@@ -37,7 +39,10 @@ fn run_as_docker_default(fixture: &str, dir: &Path, out: &Path) {
         .status()
         .unwrap();
     // 0 or 1 (a failing cell is a finding, not an error of the run).
-    assert!(matches!(status.code(), Some(0 | 1)), "run of {fixture} exited {status}");
+    assert!(
+        matches!(status.code(), Some(0 | 1)),
+        "run of {fixture} exited {status}"
+    );
 }
 
 #[test]
@@ -51,8 +56,18 @@ fn upgrading_from_v20_to_v25_newly_denies_io_uring_and_vsock() {
     run_as_docker_default("docker-default-v20.10.24.json", old_dir.path(), &old);
     run_as_docker_default("docker-default-v25.0.0.json", new_dir.path(), &new);
 
-    let out = Command::new(BIN).arg("diff").arg(&old).arg(&new).args(["--format", "json"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "diff must exit 1 when cells changed");
+    let out = Command::new(BIN)
+        .arg("diff")
+        .arg(&old)
+        .arg(&new)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "diff must exit 1 when cells changed"
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let kind_of = |case: &str| {
         v["cells"]
@@ -68,6 +83,11 @@ fn upgrading_from_v20_to_v25_newly_denies_io_uring_and_vsock() {
     assert_eq!(kind_of("getpid"), None);
 
     // Diffing a matrix with itself finds nothing.
-    let same = Command::new(BIN).arg("diff").arg(&old).arg(&old).output().unwrap();
+    let same = Command::new(BIN)
+        .arg("diff")
+        .arg(&old)
+        .arg(&old)
+        .output()
+        .unwrap();
     assert_eq!(same.status.code(), Some(0));
 }
