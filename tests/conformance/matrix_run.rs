@@ -8,7 +8,7 @@ use seccomp_harness::run::{execute, plan::load_profile, CapSpec, RunError, RunOp
 use std::sync::OnceLock;
 
 enum Run {
-    Done(Matrix),
+    Done(Box<Matrix>),
     /// No daemon answered: the reason.
     Unavailable(String),
     Failed(String),
@@ -82,7 +82,7 @@ fn run() -> Run {
         }
     }
     match merged {
-        Some(m) => Run::Done(m),
+        Some(m) => Run::Done(Box::new(m)),
         None => Run::Failed("the suite has no configuration".into()),
     }
 }
