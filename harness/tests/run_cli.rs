@@ -190,3 +190,37 @@ fn a_small_run_renders_every_format_and_leaves_nothing() {
     }
     assert_eq!(leftover_containers(), Some(0));
 }
+
+#[test]
+fn render_reads_a_saved_matrix_and_refuses_a_broken_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("not-a-matrix.json");
+    std::fs::write(&bad, "{\"schema_version\": 9}").unwrap();
+    let o = Command::new(BIN).arg("render").arg(&bad).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not-a-matrix.json"), "{}", stderr(&o));
+
+    if leftover_containers().is_none() {
+        return;
+    }
+    let _one_at_a_time = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
+    let saved = dir.path().join("m.json");
+    let o = run(&[
+        "unconfined",
+        "--case",
+        "getpid",
+        "--format",
+        "json",
+        "--output",
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = Command::new(BIN)
+        .arg("render")
+        .arg(&saved)
+        .args(["--format", "markdown"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("getpid"));
+}

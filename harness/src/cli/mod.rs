@@ -4,6 +4,7 @@ pub mod check;
 pub mod clean;
 pub mod diff;
 pub mod explain;
+pub mod render;
 pub mod run;
 
 use clap::{Parser, Subcommand};
@@ -63,6 +64,8 @@ pub enum Command {
     Run(run::Args),
     /// Compare two JSON matrices (exit 1 when anything changed).
     Diff(diff::Args),
+    /// Render a saved JSON matrix as a table, Markdown, JUnit or JSON.
+    Render(render::Args),
     /// Remove containers a killed run left behind.
     Clean(clean::Args),
 }
@@ -75,6 +78,7 @@ pub fn main() -> u8 {
         Command::Explain(a) => explain::main(a),
         Command::Run(a) => run::main(a),
         Command::Diff(a) => diff::main(a),
+        Command::Render(a) => render::main(a),
         Command::Clean(a) => clean::main(a),
     };
     match result {
