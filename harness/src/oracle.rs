@@ -153,6 +153,71 @@ fn cond_matches(c: &ArgCond, arg: u64, abi: Abi) -> bool {
     }
 }
 
+/// One node of a rule's chain in libseccomp's tree, as `_db_chain_lt` (src/db.c) orders the
+/// nodes of one level: argument priority (`arg << 1`, plus one for the high word), then
+/// operator priority (EQ/NE/MASKED_EQ 3, LT/LE 2, GT/GE 1), then the datum (descending,
+/// ascending for LT/LE).
+type NodeKey = (u32, u32, i128);
+
+/// The nodes a rule's conditions become on `abi`: libseccomp fills its chain by argument index
+/// (`db_rule_add` stores condition `i` at `chain[arg]`), and on a 64-bit ABI each condition
+/// is a high-word node followed by a low-word node (`_db_rule_gen_64`); 32-bit ABIs compare
+/// one word (`_db_rule_gen_32`).
+fn chain_keys(rule: &LRule, abi: Abi) -> Vec<NodeKey> {
+    let mut conds = rule.conds.clone();
+    conds.sort_by_key(|c| c.index);
+    let op_prio = |op: Op| match op {
+        Op::MaskedEq | Op::Eq | Op::Ne => 3,
+        Op::Le | Op::Lt => 2,
+        Op::Ge | Op::Gt => 1,
+    };
+    let mut out = Vec::new();
+    for c in conds {
+        // The datum is masked for MASKED_EQ (`_db_node_mask_fixup`).
+        let (mask, datum) = match c.op {
+            Op::MaskedEq => (c.value, c.value_two & c.value),
+            _ => (u64::MAX, c.value),
+        };
+        let words: Vec<(u32, u64)> = if arg_width_is_32(abi) {
+            vec![(0, datum & 0xffff_ffff)]
+        } else {
+            vec![(1, (datum & mask) >> 32), (0, datum & 0xffff_ffff)]
+        };
+        for (hi, d) in words {
+            let d = i128::from(d);
+            let d = if matches!(c.op, Op::Le | Op::Lt) {
+                -d
+            } else {
+                d
+            };
+            out.push((u32::from(c.index) * 2 + hi, op_prio(c.op), d));
+        }
+    }
+    out
+}
+
+/// Which of two matching rules of one syscall the BPF tests first. `_db_tree_add` (src/db.c)
+/// walks a level past every node that is not less than the new one and inserts it before the
+/// first smaller node, so each level is sorted from greatest to least, and `_gen_bpf_chain`
+/// (src/gen_bpf.c) emits a level from its head, every node jumping to its next sibling when
+/// it doesn't match. Equal nodes merge, and a chain that ends at a merged node keeps its action
+/// there ("existing tree is shorter"), so a prefix goes first. Measured with libseccomp 2.5.4
+/// and runc 1.1.5: under `profiles/deny-namespaces.json` on amd64, `clone` with every argument
+/// all ones matches rules 3 to 9 (one `arg0 & CLONE_NEW*` each), and the tagged run answered
+/// rule 9's sentinel (`CLONE_NEWNET`, the greatest datum), not rule 3's; the same rules loaded
+/// with libseccomp directly plus rules on arg1 answer the arg1 rule with the greatest datum
+/// (`seccomp_export_pfc` lists arg1's nodes before arg0's).
+fn tree_order(a: &LRule, b: &LRule, abi: Abi) -> std::cmp::Ordering {
+    let (ka, kb) = (chain_keys(a, abi), chain_keys(b, abi));
+    for (x, y) in ka.iter().zip(&kb) {
+        if x != y {
+            // Greater first.
+            return y.cmp(x);
+        }
+    }
+    ka.len().cmp(&kb.len()).then(a.rule.cmp(&b.rule))
+}
+
 /// runc's `matchCall`: when any argument index carries more than one condition, every
 /// condition becomes a rule of its own (OR), otherwise all conditions form one rule (AND).
 fn split_like_runc(args: &[ArgCond]) -> Vec<Vec<ArgCond>> {
@@ -220,7 +285,12 @@ impl<'a> Oracle<'a> {
 
     /// Adds every kept rule to the per-syscall table of `abi`, in runc's order.
     fn build_abi(&mut self, abi: Abi) {
-        for call in self.resolved.calls.iter().filter(|c| !c.dropped) {
+        for call in self
+            .resolved
+            .calls
+            .iter()
+            .filter(|c| !c.dropped && !c.unknown)
+        {
             for conds in split_like_runc(&call.args) {
                 // The direct syscall, and on i386 the multiplexed socketcall/ipc form, whose
                 // first argument libseccomp overwrites with `== call number` while the other
@@ -342,7 +412,9 @@ impl<'a> Oracle<'a> {
         let dropped: Vec<usize> = r
             .calls
             .iter()
-            .filter(|c| c.dropped && names::number(case.abi, &c.name) == Some(case.nr))
+            .filter(|c| {
+                c.dropped && !c.unknown && names::number(case.abi, &c.name) == Some(case.nr)
+            })
             .map(|c| c.rule)
             .collect();
         if !dropped.is_empty() && p.rule == Some(RuleRef::DEFAULT) {
@@ -353,6 +425,19 @@ impl<'a> Oracle<'a> {
                     .map(|d| d.to_string())
                     .collect::<Vec<_>>()
                     .join("], syscalls[")
+            ));
+        }
+        let unknown: Vec<String> = r
+            .calls
+            .iter()
+            .filter(|c| c.unknown && names::number(case.abi, &c.name) == Some(case.nr))
+            .map(|c| format!("syscalls[{}]", c.rule))
+            .collect();
+        if !unknown.is_empty() {
+            p.add_note(format!(
+                "{} names {}, which the runtime's libseccomp doesn't know (measured): runc ignores the name, and it doesn't raise the ENOSYS stub's limit",
+                unknown.join(", "),
+                case.syscall
             ));
         }
         if let Some(c) = self
@@ -393,23 +478,30 @@ impl<'a> Oracle<'a> {
         let mut p = match matching.as_slice() {
             [] => self.default_prediction(),
             [only] => outcome_of(only.action, RuleRef::Index(only.rule)),
-            [first, rest @ ..] if rest.iter().all(|r| r.action == first.action) => {
-                outcome_of(first.action, RuleRef::Index(first.rule))
-            }
             many => {
-                // libseccomp orders the nodes of one tree level by argument index first
-                // (`_db_chain_lt`), and the BPF takes the first node that matches.
                 let first = many
                     .iter()
-                    .min_by_key(|r| r.conds.iter().map(|c| c.index).min().unwrap_or(0))
+                    .copied()
+                    .reduce(|a, b| {
+                        if tree_order(a, b, case.abi) == std::cmp::Ordering::Greater {
+                            b
+                        } else {
+                            a
+                        }
+                    })
                     .expect("non-empty");
-                outcome_of(first.action, RuleRef::Index(first.rule)).with_note(format!(
-                    "rules {} all match with different actions; libseccomp's tree order (lowest argument index first) is assumed, unverified",
-                    many.iter()
-                        .map(|r| format!("syscalls[{}]", r.rule))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
+                let p = outcome_of(first.action, RuleRef::Index(first.rule));
+                if many.iter().all(|r| r.action == first.action) {
+                    p
+                } else {
+                    p.with_note(format!(
+                        "rules {} all match with different actions; the first in libseccomp's tree order decides",
+                        many.iter()
+                            .map(|r| format!("syscalls[{}]", r.rule))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                }
             }
         };
         if !unknown_args.is_empty() {
@@ -486,7 +578,7 @@ fn stub_limits(r: &Resolved, covered: &[Abi]) -> Option<BTreeMap<Abi, u64>> {
         let max = r
             .calls
             .iter()
-            .filter(|c| names::multiplexed(abi, &c.name).is_none())
+            .filter(|c| !c.unknown && names::multiplexed(abi, &c.name).is_none())
             .filter_map(|c| names::number(abi, &c.name))
             .max()
             .unwrap_or(0);
@@ -518,7 +610,9 @@ fn outcome_of(action: EffectiveAction, rule: RuleRef) -> Prediction {
         EffectiveAction::KillProcess => {
             p(Outcome::Killed, None).with_note("SCMP_ACT_KILL_PROCESS: the whole process dies of SIGSYS")
         }
-        EffectiveAction::Trap => p(Outcome::Trapped, None),
+        // SECCOMP_RET_TRAP: si_errno carries SECCOMP_RET_DATA, which libseccomp's
+        // SCMP_ACT_TRAP leaves 0 (measured: demo-trap's syslog trapped with si_errno 0).
+        EffectiveAction::Trap => p(Outcome::Trapped, Some(0)),
         // SECCOMP_RET_TRACE: "ENOSYS these calls if there is no tracer attached".
         EffectiveAction::Trace(_) => p(Outcome::Errno, Some(ENOSYS))
             .with_note("SCMP_ACT_TRACE with no tracer attached: the kernel answers ENOSYS"),
