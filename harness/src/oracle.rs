@@ -15,6 +15,7 @@ use crate::outcome::{Outcome, RuleRef};
 use crate::profile::model::{Action, ArgCond, EffectiveAction, Op};
 use crate::profile::names;
 use crate::profile::resolve::Resolved;
+use crate::profile::KernelVersion;
 use seccomp_catalog::{Abi, Case};
 use std::collections::{BTreeMap, HashMap};
 
@@ -375,6 +376,9 @@ impl<'a> Oracle<'a> {
         if let Some(why) = &self.start_failure {
             return Prediction::new(Outcome::StartFailed, None, None).with_note(why.clone());
         }
+        if let Some(why) = seccomp_exception(case, r) {
+            return Prediction::new(Outcome::Allowed, None, None).with_note(why);
+        }
         if !self.covered.contains(&case.abi) {
             // libseccomp's default bad-arch action is SCMP_ACT_KILL (= KILL_THREAD,
             // `db_col_init`: `act_badarch = SCMP_ACT_KILL`); runc never changes it.
@@ -516,6 +520,29 @@ impl<'a> Oracle<'a> {
         }
         p
     }
+}
+
+/// Calls the kernel never hands to a seccomp filter: `__secure_computing` (kernel/seccomp.c,
+/// `seccomp_uprobe_exception`) lets the native `uretprobe` (since Linux 6.14, "seccomp:
+/// passthrough uretprobe systemcall without filtering") and `uprobe` (added with the syscall,
+/// 6.16) through before any filter runs, so that a probed process under seccomp isn't killed
+/// by being traced. Measured on 6.18 with Docker 20.10/runc 1.1.5: both behave as unconfined
+/// under every profile, even those whose default denies them.
+fn seccomp_exception(case: &Case, r: &Resolved) -> Option<String> {
+    if case.abi != r.host.arch.native_abi() {
+        return None;
+    }
+    let since = match case.syscall {
+        "uretprobe" => KernelVersion::new(6, 14),
+        "uprobe" => KernelVersion::new(6, 16),
+        _ => return None,
+    };
+    r.host.kernel.at_least(since).then(|| {
+        format!(
+            "the kernel passes the native {} to no seccomp filter (kernel/seccomp.c seccomp_uprobe_exception, Linux {since} on)",
+            case.syscall
+        )
+    })
 }
 
 /// Whether runc will refuse this filter before any case runs.
@@ -922,6 +949,102 @@ mod tests {
             r#"{"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]},{"names":["personality"],"action":"SCMP_ACT_TRAP","args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]}"#,
         );
         assert_eq!(predict(&p, "getpid").outcome, Outcome::StartFailed);
+    }
+
+    #[test]
+    fn sibling_rules_follow_libseccomps_tree_order() {
+        // clone with every argument all ones matches all three; libseccomp tests the greatest
+        // datum of the greatest argument index first (measured: deny-namespaces' rule 9).
+        let p = profile(
+            "SCMP_ACT_ALLOW",
+            X86,
+            r#"{"names":["clone"],"action":"SCMP_ACT_ERRNO","errnoRet":3,"args":[{"index":0,"value":131072,"valueTwo":131072,"op":"SCMP_CMP_MASKED_EQ"}]},
+               {"names":["clone"],"action":"SCMP_ACT_ERRNO","errnoRet":4,"args":[{"index":0,"value":1073741824,"valueTwo":1073741824,"op":"SCMP_CMP_MASKED_EQ"}]},
+               {"names":["clone"],"action":"SCMP_ACT_ERRNO","errnoRet":5,"args":[{"index":0,"value":33554432,"valueTwo":33554432,"op":"SCMP_CMP_MASKED_EQ"}]}"#,
+        );
+        let got = predict(&p, "clone");
+        assert_eq!((got.errno, got.rule), (Some(4), Some(RuleRef::Index(1))));
+        // A higher argument index goes first (libseccomp 2.5.4's export_pfc lists a1 before a0).
+        let p2 = p.replace(
+            r#""errnoRet":5,"args":[{"index":0"#,
+            r#""errnoRet":5,"args":[{"index":1"#,
+        );
+        assert_eq!(predict(&p2, "clone").rule, Some(RuleRef::Index(2)));
+        // Even when every matching rule has the same action, the rule named is the first.
+        let same = p
+            .replace(r#""errnoRet":3"#, r#""errnoRet":4"#)
+            .replace(r#""errnoRet":5"#, r#""errnoRet":4"#);
+        assert_eq!(predict(&same, "clone").rule, Some(RuleRef::Index(1)));
+    }
+
+    #[test]
+    fn trap_carries_errno_zero() {
+        let p = profile(
+            "SCMP_ACT_ALLOW",
+            X86,
+            r#"{"names":["syslog"],"action":"SCMP_ACT_TRAP"}"#,
+        );
+        let got = predict(&p, "syslog");
+        assert_eq!((got.outcome, got.errno), (Outcome::Trapped, Some(0)));
+    }
+
+    #[test]
+    fn unknown_names_are_ignored_and_do_not_raise_the_stub() {
+        let p = profile(
+            "SCMP_ACT_ERRNO",
+            X86,
+            r#"{"names":["getpid","mseal"],"action":"SCMP_ACT_ALLOW"}"#,
+        );
+        let parsed = parse_str(&p, "t.json").unwrap();
+        let cat = Catalog::for_arch(Arch::X86_64);
+        let known = resolve(&parsed, &host());
+        assert_eq!(
+            Oracle::new(&known)
+                .predict(cat.get("mseal").unwrap())
+                .outcome,
+            Outcome::Allowed
+        );
+        let h = host().with_unknown_names(["mseal".to_string()].into());
+        let r = resolve(&parsed, &h);
+        let o = Oracle::new(&r);
+        // getpid (39) is now the highest known name: mseal and rmdir are above it.
+        let got = o.predict(cat.get("mseal").unwrap());
+        assert_eq!(got.rule, Some(RuleRef::ENOSYS_STUB));
+        assert_eq!(
+            o.predict(cat.get("rmdir").unwrap()).rule,
+            Some(RuleRef::ENOSYS_STUB)
+        );
+    }
+
+    #[test]
+    fn uretprobe_and_uprobe_bypass_seccomp_on_new_kernels() {
+        let p = profile(
+            "SCMP_ACT_ERRNO",
+            X86,
+            r#"{"names":["getpid","mseal"],"action":"SCMP_ACT_ALLOW"}"#,
+        );
+        let parsed = parse_str(&p, "t.json").unwrap();
+        let cat = Catalog::for_arch(Arch::X86_64);
+        let at = |k: KernelVersion, id: &str| {
+            let mut h = host();
+            h.kernel = k;
+            Oracle::new(&resolve(&parsed, &h)).predict(cat.get(id).unwrap())
+        };
+        let got = at(KernelVersion::new(6, 18), "uretprobe");
+        assert_eq!((got.outcome, got.rule), (Outcome::Allowed, None));
+        assert_eq!(
+            at(KernelVersion::new(6, 18), "uprobe").outcome,
+            Outcome::Allowed
+        );
+        // Before the exception the filter decides.
+        assert_eq!(
+            at(KernelVersion::new(6, 13), "uretprobe").rule,
+            Some(RuleRef::DEFAULT)
+        );
+        assert_eq!(
+            at(KernelVersion::new(6, 15), "uprobe").rule,
+            Some(RuleRef::DEFAULT)
+        );
     }
 
     #[test]
