@@ -30,7 +30,14 @@ pub struct CaseRuns<'a> {
 pub enum Attribution<'a> {
     /// A file profile with a tagged run: sentinel errno → the rule that produces it in the
     /// profile as written (the caller maps rules that runc drops there to the default).
-    Tagged(&'a BTreeMap<i32, RuleRef>),
+    Tagged {
+        sentinels: &'a BTreeMap<i32, RuleRef>,
+        /// The original default is ERRNO and the tagged profile traps it instead
+        /// ([`crate::profile::Tagged::default_traps`]): an errno in the as-is run with a
+        /// seccomp trap in the tagged run is the default's. A TRAP *rule* of the original
+        /// would trap in the as-is run too, so the two can't be confused.
+        default_traps: bool,
+    },
     /// The engine's builtin profile: it can't be tagged.
     Untaggable,
     /// `seccomp=unconfined`: no filter, so any denial is the kernel's.
@@ -79,7 +86,16 @@ pub fn classify(runs: CaseRuns<'_>, attribution: &Attribution<'_>) -> Observed {
     let seen = shape(rec);
     let base = runs.baseline.map(shape);
     let tagged_rule = match (attribution, runs.tagged.map(shape)) {
-        (Attribution::Tagged(map), Some(Shape::Errno(sentinel))) => map.get(&sentinel).copied(),
+        (Attribution::Tagged { sentinels, .. }, Some(Shape::Errno(sentinel))) => {
+            sentinels.get(&sentinel).copied()
+        }
+        (
+            Attribution::Tagged {
+                default_traps: true,
+                ..
+            },
+            Some(Shape::Trapped),
+        ) => Some(RuleRef::DEFAULT),
         _ => None,
     };
     match seen {
@@ -114,7 +130,7 @@ pub fn classify(runs: CaseRuns<'_>, attribution: &Attribution<'_>) -> Observed {
         },
         Shape::Errno(errno) => {
             let note = match attribution {
-                Attribution::Tagged(_) => Some(
+                Attribution::Tagged { .. } => Some(
                     "denied without a sentinel in the tagged run: not an ERRNO rule (runc's ENOSYS stub or TRACE)"
                         .to_string(),
                 ),
@@ -209,6 +225,47 @@ mod tests {
         }
     }
 
+    fn tagged(map: &BTreeMap<i32, RuleRef>, default_traps: bool) -> Attribution<'_> {
+        Attribution::Tagged {
+            sentinels: map,
+            default_traps,
+        }
+    }
+
+    fn trap(nr: i32) -> CaseRecord {
+        CaseRecord {
+            sigsys: Some(SigsysInfo {
+                code: 1,
+                syscall: nr,
+                errno: 0,
+                arch: 0xc000_003e,
+            }),
+            ..errno(38)
+        }
+    }
+
+    #[test]
+    fn a_trap_in_the_tagged_run_is_the_errno_defaults() {
+        // Without CAP_SYS_ADMIN the kernel answers EPERM too: the tagged run's trap tells.
+        let (o, b, t) = (errno(1), errno(1), trap(103));
+        let map = BTreeMap::new();
+        let got = classify(runs(&o, &b, Some(&t)), &tagged(&map, true));
+        assert_eq!(
+            (got.outcome, got.errno, got.rule),
+            (Outcome::Errno, Some(1), Some(RuleRef::DEFAULT))
+        );
+        // Only when the tagged profile traps the default.
+        let got = classify(runs(&o, &b, Some(&t)), &tagged(&map, false));
+        assert_eq!(got.outcome, Outcome::Allowed);
+        // A call the filter lets through is not attributed.
+        let (o, b) = (errno(22), errno(22));
+        let got = classify(runs(&o, &b, Some(&errno(22))), &tagged(&map, true));
+        assert_eq!(got.outcome, Outcome::Allowed);
+        // A trap in the as-is run is a TRAP rule's, whatever the tagged run did.
+        let got = classify(runs(&trap(103), &ok(), Some(&t)), &tagged(&map, true));
+        assert_eq!(got.outcome, Outcome::Trapped);
+    }
+
     fn runs<'a>(o: &'a CaseRecord, b: &'a CaseRecord, t: Option<&'a CaseRecord>) -> CaseRuns<'a> {
         CaseRuns {
             observed: Some(o),
@@ -221,7 +278,7 @@ mod tests {
     fn same_as_baseline_is_allowed_even_when_it_failed() {
         let (o, b) = (errno(9), errno(9));
         let map = BTreeMap::new();
-        let got = classify(runs(&o, &b, Some(&errno(9))), &Attribution::Tagged(&map));
+        let got = classify(runs(&o, &b, Some(&errno(9))), &tagged(&map, false));
         assert_eq!(got.outcome, Outcome::Allowed);
     }
 
@@ -230,7 +287,7 @@ mod tests {
         // Without CAP_SYS_ADMIN the kernel answers EPERM too: only the tagged run can tell.
         let (o, b, t) = (errno(1), errno(1), errno(3007));
         let map = BTreeMap::from([(3007, RuleRef::Index(7))]);
-        let got = classify(runs(&o, &b, Some(&t)), &Attribution::Tagged(&map));
+        let got = classify(runs(&o, &b, Some(&t)), &tagged(&map, false));
         assert_eq!(
             (got.outcome, got.errno, got.rule),
             (Outcome::Errno, Some(1), Some(RuleRef::Index(7)))

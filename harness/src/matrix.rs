@@ -37,6 +37,13 @@ pub struct SeccompFacts {
     pub actions_available: Vec<String>,
     /// The engine's `seccomp` SecurityOptions `profile=` value: `default`, `builtin`, a path.
     pub engine_profile: String,
+    /// Syscall names the runtime's libseccomp doesn't know, as the run's calibration
+    /// container measured them (runc ignores rules on them). Absent when nothing was
+    /// measured (no file profile in the run, or the calibration container gave no record);
+    /// empty when every candidate (numbers from 424 on, and x86_64's uretprobe and uprobe)
+    /// is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_unknown_syscalls: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -281,6 +288,7 @@ pub(crate) mod fixture {
                 config_seccomp_filter: Some(true),
                 actions_available: vec!["kill_process".into(), "errno".into(), "log".into()],
                 engine_profile: "builtin".into(),
+                runtime_unknown_syscalls: None,
             },
         }
     }

@@ -15,6 +15,7 @@ use crate::outcome::{Outcome, RuleRef};
 use crate::profile::model::{Action, ArgCond, EffectiveAction, Op};
 use crate::profile::names;
 use crate::profile::resolve::Resolved;
+use crate::profile::KernelVersion;
 use seccomp_catalog::{Abi, Case};
 use std::collections::{BTreeMap, HashMap};
 
@@ -153,6 +154,71 @@ fn cond_matches(c: &ArgCond, arg: u64, abi: Abi) -> bool {
     }
 }
 
+/// One node of a rule's chain in libseccomp's tree, as `_db_chain_lt` (src/db.c) orders the
+/// nodes of one level: argument priority (`arg << 1`, plus one for the high word), then
+/// operator priority (EQ/NE/MASKED_EQ 3, LT/LE 2, GT/GE 1), then the datum (descending,
+/// ascending for LT/LE).
+type NodeKey = (u32, u32, i128);
+
+/// The nodes a rule's conditions become on `abi`: libseccomp fills its chain by argument index
+/// (`db_rule_add` stores condition `i` at `chain[arg]`), and on a 64-bit ABI each condition
+/// is a high-word node followed by a low-word node (`_db_rule_gen_64`); 32-bit ABIs compare
+/// one word (`_db_rule_gen_32`).
+fn chain_keys(rule: &LRule, abi: Abi) -> Vec<NodeKey> {
+    let mut conds = rule.conds.clone();
+    conds.sort_by_key(|c| c.index);
+    let op_prio = |op: Op| match op {
+        Op::MaskedEq | Op::Eq | Op::Ne => 3,
+        Op::Le | Op::Lt => 2,
+        Op::Ge | Op::Gt => 1,
+    };
+    let mut out = Vec::new();
+    for c in conds {
+        // The datum is masked for MASKED_EQ (`_db_node_mask_fixup`).
+        let (mask, datum) = match c.op {
+            Op::MaskedEq => (c.value, c.value_two & c.value),
+            _ => (u64::MAX, c.value),
+        };
+        let words: Vec<(u32, u64)> = if arg_width_is_32(abi) {
+            vec![(0, datum & 0xffff_ffff)]
+        } else {
+            vec![(1, (datum & mask) >> 32), (0, datum & 0xffff_ffff)]
+        };
+        for (hi, d) in words {
+            let d = i128::from(d);
+            let d = if matches!(c.op, Op::Le | Op::Lt) {
+                -d
+            } else {
+                d
+            };
+            out.push((u32::from(c.index) * 2 + hi, op_prio(c.op), d));
+        }
+    }
+    out
+}
+
+/// Which of two matching rules of one syscall the BPF tests first. `_db_tree_add` (src/db.c)
+/// walks a level past every node that is not less than the new one and inserts it before the
+/// first smaller node, so each level is sorted from greatest to least, and `_gen_bpf_chain`
+/// (src/gen_bpf.c) emits a level from its head, every node jumping to its next sibling when
+/// it doesn't match. Equal nodes merge, and a chain that ends at a merged node keeps its action
+/// there ("existing tree is shorter"), so a prefix goes first. Measured with libseccomp 2.5.4
+/// and runc 1.1.5: under `profiles/deny-namespaces.json` on amd64, `clone` with every argument
+/// all ones matches rules 3 to 9 (one `arg0 & CLONE_NEW*` each), and the tagged run answered
+/// rule 9's sentinel (`CLONE_NEWNET`, the greatest datum), not rule 3's; the same rules loaded
+/// with libseccomp directly plus rules on arg1 answer the arg1 rule with the greatest datum
+/// (`seccomp_export_pfc` lists arg1's nodes before arg0's).
+fn tree_order(a: &LRule, b: &LRule, abi: Abi) -> std::cmp::Ordering {
+    let (ka, kb) = (chain_keys(a, abi), chain_keys(b, abi));
+    for (x, y) in ka.iter().zip(&kb) {
+        if x != y {
+            // Greater first.
+            return y.cmp(x);
+        }
+    }
+    ka.len().cmp(&kb.len()).then(a.rule.cmp(&b.rule))
+}
+
 /// runc's `matchCall`: when any argument index carries more than one condition, every
 /// condition becomes a rule of its own (OR), otherwise all conditions form one rule (AND).
 fn split_like_runc(args: &[ArgCond]) -> Vec<Vec<ArgCond>> {
@@ -220,7 +286,12 @@ impl<'a> Oracle<'a> {
 
     /// Adds every kept rule to the per-syscall table of `abi`, in runc's order.
     fn build_abi(&mut self, abi: Abi) {
-        for call in self.resolved.calls.iter().filter(|c| !c.dropped) {
+        for call in self
+            .resolved
+            .calls
+            .iter()
+            .filter(|c| !c.dropped && !c.unknown)
+        {
             for conds in split_like_runc(&call.args) {
                 // The direct syscall, and on i386 the multiplexed socketcall/ipc form, whose
                 // first argument libseccomp overwrites with `== call number` while the other
@@ -305,6 +376,9 @@ impl<'a> Oracle<'a> {
         if let Some(why) = &self.start_failure {
             return Prediction::new(Outcome::StartFailed, None, None).with_note(why.clone());
         }
+        if let Some(why) = seccomp_exception(case, r) {
+            return Prediction::new(Outcome::Allowed, None, None).with_note(why);
+        }
         if !self.covered.contains(&case.abi) {
             // libseccomp's default bad-arch action is SCMP_ACT_KILL (= KILL_THREAD,
             // `db_col_init`: `act_badarch = SCMP_ACT_KILL`); runc never changes it.
@@ -342,7 +416,9 @@ impl<'a> Oracle<'a> {
         let dropped: Vec<usize> = r
             .calls
             .iter()
-            .filter(|c| c.dropped && names::number(case.abi, &c.name) == Some(case.nr))
+            .filter(|c| {
+                c.dropped && !c.unknown && names::number(case.abi, &c.name) == Some(case.nr)
+            })
             .map(|c| c.rule)
             .collect();
         if !dropped.is_empty() && p.rule == Some(RuleRef::DEFAULT) {
@@ -353,6 +429,19 @@ impl<'a> Oracle<'a> {
                     .map(|d| d.to_string())
                     .collect::<Vec<_>>()
                     .join("], syscalls[")
+            ));
+        }
+        let unknown: Vec<String> = r
+            .calls
+            .iter()
+            .filter(|c| c.unknown && names::number(case.abi, &c.name) == Some(case.nr))
+            .map(|c| format!("syscalls[{}]", c.rule))
+            .collect();
+        if !unknown.is_empty() {
+            p.add_note(format!(
+                "{} names {}, which the runtime's libseccomp doesn't know (measured): runc ignores the name, and it doesn't raise the ENOSYS stub's limit",
+                unknown.join(", "),
+                case.syscall
             ));
         }
         if let Some(c) = self
@@ -393,23 +482,30 @@ impl<'a> Oracle<'a> {
         let mut p = match matching.as_slice() {
             [] => self.default_prediction(),
             [only] => outcome_of(only.action, RuleRef::Index(only.rule)),
-            [first, rest @ ..] if rest.iter().all(|r| r.action == first.action) => {
-                outcome_of(first.action, RuleRef::Index(first.rule))
-            }
             many => {
-                // libseccomp orders the nodes of one tree level by argument index first
-                // (`_db_chain_lt`), and the BPF takes the first node that matches.
                 let first = many
                     .iter()
-                    .min_by_key(|r| r.conds.iter().map(|c| c.index).min().unwrap_or(0))
+                    .copied()
+                    .reduce(|a, b| {
+                        if tree_order(a, b, case.abi) == std::cmp::Ordering::Greater {
+                            b
+                        } else {
+                            a
+                        }
+                    })
                     .expect("non-empty");
-                outcome_of(first.action, RuleRef::Index(first.rule)).with_note(format!(
-                    "rules {} all match with different actions; libseccomp's tree order (lowest argument index first) is assumed, unverified",
-                    many.iter()
-                        .map(|r| format!("syscalls[{}]", r.rule))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
+                let p = outcome_of(first.action, RuleRef::Index(first.rule));
+                if many.iter().all(|r| r.action == first.action) {
+                    p
+                } else {
+                    p.with_note(format!(
+                        "rules {} all match with different actions; the first in libseccomp's tree order decides",
+                        many.iter()
+                            .map(|r| format!("syscalls[{}]", r.rule))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                }
             }
         };
         if !unknown_args.is_empty() {
@@ -424,6 +520,29 @@ impl<'a> Oracle<'a> {
         }
         p
     }
+}
+
+/// Calls the kernel never hands to a seccomp filter: `__secure_computing` (kernel/seccomp.c,
+/// `seccomp_uprobe_exception`) lets the native `uretprobe` (since Linux 6.14, "seccomp:
+/// passthrough uretprobe systemcall without filtering") and `uprobe` (added with the syscall,
+/// 6.16) through before any filter runs, so that a probed process under seccomp isn't killed
+/// by being traced. Measured on 6.18 with Docker 20.10/runc 1.1.5: both behave as unconfined
+/// under every profile, even those whose default denies them.
+fn seccomp_exception(case: &Case, r: &Resolved) -> Option<String> {
+    if case.abi != r.host.arch.native_abi() {
+        return None;
+    }
+    let since = match case.syscall {
+        "uretprobe" => KernelVersion::new(6, 14),
+        "uprobe" => KernelVersion::new(6, 16),
+        _ => return None,
+    };
+    r.host.kernel.at_least(since).then(|| {
+        format!(
+            "the kernel passes the native {} to no seccomp filter (kernel/seccomp.c seccomp_uprobe_exception, Linux {since} on)",
+            case.syscall
+        )
+    })
 }
 
 /// Whether runc will refuse this filter before any case runs.
@@ -486,7 +605,7 @@ fn stub_limits(r: &Resolved, covered: &[Abi]) -> Option<BTreeMap<Abi, u64>> {
         let max = r
             .calls
             .iter()
-            .filter(|c| names::multiplexed(abi, &c.name).is_none())
+            .filter(|c| !c.unknown && names::multiplexed(abi, &c.name).is_none())
             .filter_map(|c| names::number(abi, &c.name))
             .max()
             .unwrap_or(0);
@@ -518,7 +637,9 @@ fn outcome_of(action: EffectiveAction, rule: RuleRef) -> Prediction {
         EffectiveAction::KillProcess => {
             p(Outcome::Killed, None).with_note("SCMP_ACT_KILL_PROCESS: the whole process dies of SIGSYS")
         }
-        EffectiveAction::Trap => p(Outcome::Trapped, None),
+        // SECCOMP_RET_TRAP: si_errno carries SECCOMP_RET_DATA, which libseccomp's
+        // SCMP_ACT_TRAP leaves 0 (measured: demo-trap's syslog trapped with si_errno 0).
+        EffectiveAction::Trap => p(Outcome::Trapped, Some(0)),
         // SECCOMP_RET_TRACE: "ENOSYS these calls if there is no tracer attached".
         EffectiveAction::Trace(_) => p(Outcome::Errno, Some(ENOSYS))
             .with_note("SCMP_ACT_TRACE with no tracer attached: the kernel answers ENOSYS"),
@@ -828,6 +949,102 @@ mod tests {
             r#"{"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]},{"names":["personality"],"action":"SCMP_ACT_TRAP","args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]}"#,
         );
         assert_eq!(predict(&p, "getpid").outcome, Outcome::StartFailed);
+    }
+
+    #[test]
+    fn sibling_rules_follow_libseccomps_tree_order() {
+        // clone with every argument all ones matches all three; libseccomp tests the greatest
+        // datum of the greatest argument index first (measured: deny-namespaces' rule 9).
+        let p = profile(
+            "SCMP_ACT_ALLOW",
+            X86,
+            r#"{"names":["clone"],"action":"SCMP_ACT_ERRNO","errnoRet":3,"args":[{"index":0,"value":131072,"valueTwo":131072,"op":"SCMP_CMP_MASKED_EQ"}]},
+               {"names":["clone"],"action":"SCMP_ACT_ERRNO","errnoRet":4,"args":[{"index":0,"value":1073741824,"valueTwo":1073741824,"op":"SCMP_CMP_MASKED_EQ"}]},
+               {"names":["clone"],"action":"SCMP_ACT_ERRNO","errnoRet":5,"args":[{"index":0,"value":33554432,"valueTwo":33554432,"op":"SCMP_CMP_MASKED_EQ"}]}"#,
+        );
+        let got = predict(&p, "clone");
+        assert_eq!((got.errno, got.rule), (Some(4), Some(RuleRef::Index(1))));
+        // A higher argument index goes first (libseccomp 2.5.4's export_pfc lists a1 before a0).
+        let p2 = p.replace(
+            r#""errnoRet":5,"args":[{"index":0"#,
+            r#""errnoRet":5,"args":[{"index":1"#,
+        );
+        assert_eq!(predict(&p2, "clone").rule, Some(RuleRef::Index(2)));
+        // Even when every matching rule has the same action, the rule named is the first.
+        let same = p
+            .replace(r#""errnoRet":3"#, r#""errnoRet":4"#)
+            .replace(r#""errnoRet":5"#, r#""errnoRet":4"#);
+        assert_eq!(predict(&same, "clone").rule, Some(RuleRef::Index(1)));
+    }
+
+    #[test]
+    fn trap_carries_errno_zero() {
+        let p = profile(
+            "SCMP_ACT_ALLOW",
+            X86,
+            r#"{"names":["syslog"],"action":"SCMP_ACT_TRAP"}"#,
+        );
+        let got = predict(&p, "syslog");
+        assert_eq!((got.outcome, got.errno), (Outcome::Trapped, Some(0)));
+    }
+
+    #[test]
+    fn unknown_names_are_ignored_and_do_not_raise_the_stub() {
+        let p = profile(
+            "SCMP_ACT_ERRNO",
+            X86,
+            r#"{"names":["getpid","mseal"],"action":"SCMP_ACT_ALLOW"}"#,
+        );
+        let parsed = parse_str(&p, "t.json").unwrap();
+        let cat = Catalog::for_arch(Arch::X86_64);
+        let known = resolve(&parsed, &host());
+        assert_eq!(
+            Oracle::new(&known)
+                .predict(cat.get("mseal").unwrap())
+                .outcome,
+            Outcome::Allowed
+        );
+        let h = host().with_unknown_names(["mseal".to_string()].into());
+        let r = resolve(&parsed, &h);
+        let o = Oracle::new(&r);
+        // getpid (39) is now the highest known name: mseal and rmdir are above it.
+        let got = o.predict(cat.get("mseal").unwrap());
+        assert_eq!(got.rule, Some(RuleRef::ENOSYS_STUB));
+        assert_eq!(
+            o.predict(cat.get("rmdir").unwrap()).rule,
+            Some(RuleRef::ENOSYS_STUB)
+        );
+    }
+
+    #[test]
+    fn uretprobe_and_uprobe_bypass_seccomp_on_new_kernels() {
+        let p = profile(
+            "SCMP_ACT_ERRNO",
+            X86,
+            r#"{"names":["getpid","mseal"],"action":"SCMP_ACT_ALLOW"}"#,
+        );
+        let parsed = parse_str(&p, "t.json").unwrap();
+        let cat = Catalog::for_arch(Arch::X86_64);
+        let at = |k: KernelVersion, id: &str| {
+            let mut h = host();
+            h.kernel = k;
+            Oracle::new(&resolve(&parsed, &h)).predict(cat.get(id).unwrap())
+        };
+        let got = at(KernelVersion::new(6, 18), "uretprobe");
+        assert_eq!((got.outcome, got.rule), (Outcome::Allowed, None));
+        assert_eq!(
+            at(KernelVersion::new(6, 18), "uprobe").outcome,
+            Outcome::Allowed
+        );
+        // Before the exception the filter decides.
+        assert_eq!(
+            at(KernelVersion::new(6, 13), "uretprobe").rule,
+            Some(RuleRef::DEFAULT)
+        );
+        assert_eq!(
+            at(KernelVersion::new(6, 15), "uprobe").rule,
+            Some(RuleRef::DEFAULT)
+        );
     }
 
     #[test]

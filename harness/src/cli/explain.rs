@@ -32,6 +32,14 @@ pub struct Args {
     /// The kernel version for `minKernel` (default: this machine's).
     #[arg(long, value_name = "X.Y", value_parser = parse_kernel)]
     pub kernel: Option<KernelVersion>,
+    /// The Docker engine version (`20.10.24`): Docker before 23.0 drops `defaultErrnoRet`, so
+    /// the default's errno is EPERM there (default: an engine that honours it).
+    #[arg(long = "engine-version", value_name = "VERSION")]
+    pub engine_version: Option<String>,
+    /// A syscall name the runtime's libseccomp doesn't know (runc ignores rules on it), as
+    /// `run` measures them (`runtime_unknown_syscalls` in a matrix). Repeatable.
+    #[arg(long = "unknown-syscall", value_name = "NAME")]
+    pub unknown_syscalls: Vec<String>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
 }
@@ -64,7 +72,14 @@ pub fn main(args: Args) -> Result<u8, Failure> {
             args.case
         ))
     })?;
-    let resolved = profile::resolve(&p, &Host::new(arch, caps, kernel));
+    let honours = args
+        .engine_version
+        .as_deref()
+        .is_none_or(|v| profile::engine_honours_default_errno_ret("docker", v));
+    let host = Host::new(arch, caps, kernel)
+        .with_default_errno_ret(honours)
+        .with_unknown_names(args.unknown_syscalls.iter().cloned().collect());
+    let resolved = profile::resolve(&p, &host);
     let pred = Oracle::new(&resolved).predict(case);
     match args.format {
         Format::Json => {

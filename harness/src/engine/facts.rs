@@ -155,6 +155,8 @@ impl EngineFacts {
                     .seccomp()
                     .and_then(|o| o.options.get("profile").cloned())
                     .unwrap_or_default(),
+                // Measured by a run's calibration container, not by the engine.
+                runtime_unknown_syscalls: None,
             },
         }
     }

@@ -12,19 +12,64 @@ use super::caps::CapSet;
 use super::kernel::KernelVersion;
 use super::model::{Action, Arches, ArgCond, EffectiveAction, Filter, Profile};
 use seccomp_catalog::{Abi, Arch};
+use std::collections::BTreeSet;
 
-/// What resolution depends on: the daemon's arch, the container's capabilities, the kernel.
+/// What resolution depends on: the daemon's arch, the container's capabilities, the kernel,
+/// and what the engine and the runtime's libseccomp do with a profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Host {
     pub arch: Arch,
     pub caps: CapSet,
     pub kernel: KernelVersion,
+    /// Whether the engine passes `defaultErrnoRet` on to the runtime. Docker before 23.0
+    /// does not: moby copies `DefaultErrnoRet` into the OCI config only since PR #42604
+    /// (released in 23.0), so runc's default is then `SCMP_ACT_ERRNO` with EPERM. Measured
+    /// with Docker 20.10.24: a default of ERRNO with `defaultErrnoRet` 4000 answered EPERM,
+    /// while a rule's `errnoRet` 4000 came back intact. See [`engine_honours_default_errno_ret`].
+    pub honours_default_errno_ret: bool,
+    /// Names the runtime's libseccomp doesn't know (measured by a run's calibration
+    /// container): runc ignores a rule name it can't resolve (`matchCall`: "unknown seccomp
+    /// syscall ignored"), and such a name doesn't count for the ENOSYS stub either
+    /// (`findLastSyscalls` resolves names with libseccomp too).
+    pub unknown_names: BTreeSet<String>,
 }
 
 impl Host {
+    /// A host whose engine honours `defaultErrnoRet` and whose libseccomp knows every name.
     pub fn new(arch: Arch, caps: CapSet, kernel: KernelVersion) -> Self {
-        Host { arch, caps, kernel }
+        Host {
+            arch,
+            caps,
+            kernel,
+            honours_default_errno_ret: true,
+            unknown_names: BTreeSet::new(),
+        }
     }
+
+    pub fn with_default_errno_ret(mut self, honoured: bool) -> Self {
+        self.honours_default_errno_ret = honoured;
+        self
+    }
+
+    pub fn with_unknown_names(mut self, names: BTreeSet<String>) -> Self {
+        self.unknown_names = names;
+        self
+    }
+}
+
+/// Whether an engine (`docker`, with its version as `/version` reports it, e.g.
+/// `20.10.24+dfsg1`) passes `defaultErrnoRet` to the runtime: Docker from 23.0 on (moby PR
+/// #42604). An engine or version this can't read is assumed to honour it.
+pub fn engine_honours_default_errno_ret(engine: &str, version: &str) -> bool {
+    if engine != "docker" {
+        return true;
+    }
+    let major = version
+        .trim_start_matches('v')
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|m| m.parse::<u64>().ok());
+    !matches!(major, Some(m) if m < 23)
 }
 
 /// The daemon's arch as Docker compares it with `includes.arches` / `excludes.arches`:
@@ -60,6 +105,9 @@ pub struct Call {
     /// redundant, silently skip it", `matchCall`). It still counts for the ENOSYS stub's
     /// highest syscall, which runc computes over all of `config.Syscalls`.
     pub dropped: bool,
+    /// The runtime's libseccomp doesn't know the name ([`Host::unknown_names`]): runc ignores
+    /// the rule for it, and it doesn't count for the ENOSYS stub.
+    pub unknown: bool,
 }
 
 /// A rule Docker left out for this host, and why.
@@ -150,7 +198,11 @@ pub fn resolve(profile: &Profile, host: &Host) -> Resolved {
             skipped: Vec::new(),
         };
     };
-    let default = default_action.effective(profile.default_errno_ret);
+    // The errno the engine hands to runc: none at all where it drops `defaultErrnoRet`.
+    let default_errno_ret = profile
+        .default_errno_ret
+        .filter(|_| host.honours_default_errno_ret);
+    let default = default_action.effective(default_errno_ret);
     let architectures = match &profile.arches {
         Arches::Unspecified => Vec::new(),
         Arches::List(l) => l.clone(),
@@ -181,6 +233,7 @@ pub fn resolve(profile: &Profile, host: &Host) -> Resolved {
                 action,
                 args: rule.args.clone(),
                 dropped: action == default,
+                unknown: host.unknown_names.contains(name),
             });
         }
     }
@@ -188,7 +241,7 @@ pub fn resolve(profile: &Profile, host: &Host) -> Resolved {
         host: host.clone(),
         disabled: false,
         default_action,
-        default_errno_ret: profile.default_errno_ret,
+        default_errno_ret,
         default,
         architectures,
         calls,
@@ -277,6 +330,42 @@ mod tests {
         );
         let clone3 = r.calls.iter().find(|c| c.name == "clone3").unwrap();
         assert!(!clone3.dropped && clone3.action == EffectiveAction::Errno(38));
+    }
+
+    #[test]
+    fn docker_before_23_drops_default_errno_ret() {
+        let p = parse_str(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":4000,"syscalls":[
+                {"names":["sync"],"action":"SCMP_ACT_ERRNO"}]}"#,
+            "p",
+        )
+        .unwrap();
+        let old = host(CapSet::docker_default(), (6, 1)).with_default_errno_ret(false);
+        let r = resolve(&p, &old);
+        assert_eq!(r.default, EffectiveAction::Errno(1));
+        assert_eq!(r.default_errno_ret, None);
+        // runc then compares rules with EPERM: the EPERM rule is dropped.
+        assert!(r.calls[0].dropped);
+        let r = resolve(&p, &host(CapSet::docker_default(), (6, 1)));
+        assert_eq!(r.default, EffectiveAction::Errno(4000));
+        assert!(!r.calls[0].dropped);
+        assert!(!engine_honours_default_errno_ret(
+            "docker",
+            "20.10.24+dfsg1"
+        ));
+        assert!(engine_honours_default_errno_ret("docker", "23.0.0"));
+        assert!(engine_honours_default_errno_ret("docker", "v29.1.2"));
+        assert!(engine_honours_default_errno_ret("podman", "4.3.1"));
+    }
+
+    #[test]
+    fn unknown_names_are_marked() {
+        let p = parse_str(P, "p").unwrap();
+        let h = host(CapSet::docker_default(), (6, 1))
+            .with_unknown_names(BTreeSet::from(["sync".to_string()]));
+        let r = resolve(&p, &h);
+        assert!(r.calls.iter().find(|c| c.name == "sync").unwrap().unknown);
+        assert!(!r.calls.iter().find(|c| c.name == "read").unwrap().unknown);
     }
 
     #[test]

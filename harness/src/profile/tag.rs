@@ -1,14 +1,28 @@
 //! Tagging: a copy of a profile whose every ERRNO carries a distinct sentinel errno, so that a
 //! denial seen in a run names the rule (or the default) that produced it (DESIGN §3).
 //!
-//! Sentinels: rule `i` of `syscalls[]` gets `3000 + i`, the default gets 4000 (values in this
-//! range came back intact on a real host, and stay below MAX_ERRNO 4095).
+//! Sentinels: rule `i` of `syscalls[]` gets `3000 + i` (values in this range came back intact
+//! on a real host, and stay below MAX_ERRNO 4095).
+//!
+//! The default can't be tagged with `defaultErrnoRet`: Docker before 23.0 never passes it to
+//! the runtime (see [`Host::honours_default_errno_ret`]). So an ERRNO default becomes
+//! `SCMP_ACT_TRAP` in the tagged profile: a call that hits it comes back trapped (SIGSYS with
+//! si_code SYS_SECCOMP), which no ERRNO rule can produce. Measured with runc 1.1.5: a tagged
+//! Docker default profile and a strict allow-list with a TRAP default both start, default hits
+//! trap with si_errno 0, and allowed calls behave as before.
 //!
 //! runc drops a rule whose action equals the default action, errno included (`matchCall`).
 //! Distinct sentinels would un-drop such rules and change what the filter does (it could even
-//! make libseccomp refuse two merged rules). So a rule whose action equals the default keeps
-//! the default's sentinel: it is still dropped, and its denials are attributed to the default,
+//! make libseccomp refuse two merged rules). So a rule whose action equals the (engine's)
+//! default becomes TRAP too: it is still dropped, and its calls are attributed to the default,
 //! which is what decides them in the as-is run too.
+//!
+//! A profile with an ERRNO default and a TRAP rule can't trap its default (the rule would be
+//! dropped in the tagged run and change what it does); it keeps the old scheme, the default's
+//! sentinel 4000 in `defaultErrnoRet`, which only an engine that honours `defaultErrnoRet`
+//! returns.
+//!
+//! [`Host::honours_default_errno_ret`]: super::Host::honours_default_errno_ret
 
 use super::model::{Action, EffectiveAction, Format, Profile};
 use super::parse::{parse_str, ProfileError};
@@ -36,6 +50,9 @@ pub struct Tagged {
     pub json: String,
     pub profile: Profile,
     pub sentinels: BTreeMap<i32, RuleRef>,
+    /// The tagged profile's default is `SCMP_ACT_TRAP` in place of the original's ERRNO: a
+    /// trap in the tagged run where the as-is run denied with an errno is the default's.
+    pub default_traps: bool,
 }
 
 impl Tagged {
@@ -45,8 +62,19 @@ impl Tagged {
     }
 }
 
-/// Tags the profile in `text` (`file` names it in errors).
+/// Tags the profile in `text` (`file` names it in errors) for an engine that honours
+/// `defaultErrnoRet`.
 pub fn tag(text: &str, file: &str) -> Result<Tagged, TagError> {
+    tag_for(text, file, true)
+}
+
+/// Tags the profile in `text` for an engine that passes `defaultErrnoRet` on to the runtime
+/// or not (which rules runc drops depends on it).
+pub fn tag_for(
+    text: &str,
+    file: &str,
+    honours_default_errno_ret: bool,
+) -> Result<Tagged, TagError> {
     let original = parse_str(text, file)?;
     if original.rules.len() > MAX_TAGGED_RULES {
         return Err(TagError::TooManyRules {
@@ -65,11 +93,25 @@ pub fn tag(text: &str, file: &str) -> Result<Tagged, TagError> {
         Format::OciConfig => &mut doc["linux"]["seccomp"],
     };
     let mut sentinels = BTreeMap::new();
-    let default = original.default_effective_action();
+    let default = original.default_action.map(|a| {
+        a.effective(
+            original
+                .default_errno_ret
+                .filter(|_| honours_default_errno_ret),
+        )
+    });
     // An errno libseccomp refuses stays as it is, so the tagged run fails to start the same way.
     let refused =
         |e: Option<EffectiveAction>| matches!(e, Some(EffectiveAction::Errno(n)) if n >= 4095);
-    if original.default_action == Some(Action::Errno) && !refused(default) {
+    let errno_default = original.default_action == Some(Action::Errno) && !refused(default);
+    let has_trap_rule = original.rules.iter().any(|r| r.action == Action::Trap);
+    let default_traps = errno_default && !has_trap_rule;
+    if default_traps {
+        seccomp["defaultAction"] = Value::from(Action::Trap.name());
+        if let Some(obj) = seccomp.as_object_mut() {
+            obj.remove("defaultErrnoRet");
+        }
+    } else if errno_default {
         seccomp["defaultErrnoRet"] = Value::from(DEFAULT_SENTINEL);
         sentinels.insert(DEFAULT_SENTINEL as i32, RuleRef::DEFAULT);
     }
@@ -78,14 +120,20 @@ pub fn tag(text: &str, file: &str) -> Result<Tagged, TagError> {
             if rule.action != Action::Errno || refused(Some(rule.effective_action())) {
                 continue;
             }
-            let sentinel = if Some(rule.effective_action()) == default {
-                DEFAULT_SENTINEL
+            if Some(rule.effective_action()) == default {
+                if default_traps {
+                    raw["action"] = Value::from(Action::Trap.name());
+                    if let Some(obj) = raw.as_object_mut() {
+                        obj.remove("errnoRet");
+                    }
+                } else {
+                    raw["errnoRet"] = Value::from(DEFAULT_SENTINEL);
+                }
             } else {
                 let s = RULE_SENTINEL_BASE + i as u32;
                 sentinels.insert(s as i32, RuleRef::Index(i));
-                s
-            };
-            raw["errnoRet"] = Value::from(sentinel);
+                raw["errnoRet"] = Value::from(s);
+            }
         }
     }
     let json = serde_json::to_string_pretty(&doc).expect("a JSON value serializes");
@@ -94,6 +142,7 @@ pub fn tag(text: &str, file: &str) -> Result<Tagged, TagError> {
         json,
         profile,
         sentinels,
+        default_traps,
     })
 }
 
@@ -116,20 +165,48 @@ mod tests {
       ]}"#;
 
     #[test]
-    fn rules_and_default_get_sentinels() {
+    fn rules_get_sentinels_and_an_errno_default_traps() {
         let t = tag(P, "p.json").unwrap();
-        assert_eq!(t.profile.default_errno_ret, Some(4000));
+        assert!(t.default_traps);
+        assert_eq!(t.profile.default_action, Some(Action::Trap));
+        assert_eq!(t.profile.default_errno_ret, None);
         assert_eq!(t.profile.rules[1].errno_ret, Some(3001));
-        // chdir's rule equals the default (EPERM): it keeps the default's sentinel.
-        assert_eq!(t.profile.rules[2].errno_ret, Some(4000));
+        // chdir's rule equals the default (EPERM): it traps like the default, and runc still
+        // drops it.
+        assert_eq!(t.profile.rules[2].action, Action::Trap);
         assert_eq!(
             t.profile.rules[3].errno_ret,
             Some(5),
             "TRACE data is left alone"
         );
         assert_eq!(t.attribute(3001), Some(RuleRef::Index(1)));
-        assert_eq!(t.attribute(4000), Some(RuleRef::DEFAULT));
+        assert_eq!(t.attribute(4000), None);
         assert_eq!(t.attribute(3002), None);
+    }
+
+    #[test]
+    fn which_rules_equal_the_default_depends_on_the_engine() {
+        let p = r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":13,"syscalls":[
+            {"names":["getpid"],"action":"SCMP_ACT_ALLOW"},
+            {"names":["rmdir"],"action":"SCMP_ACT_ERRNO","errnoRet":13},
+            {"names":["chdir"],"action":"SCMP_ACT_ERRNO"}]}"#;
+        let new = tag_for(p, "p", true).unwrap();
+        assert_eq!(new.profile.rules[1].action, Action::Trap);
+        assert_eq!(new.profile.rules[2].errno_ret, Some(3002));
+        // Docker < 23 drops defaultErrnoRet 13: the default is EPERM, equal to chdir's rule.
+        let old = tag_for(p, "p", false).unwrap();
+        assert_eq!(old.profile.rules[1].errno_ret, Some(3001));
+        assert_eq!(old.profile.rules[2].action, Action::Trap);
+    }
+
+    #[test]
+    fn a_trap_rule_keeps_the_default_sentinel() {
+        let p = r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[
+            {"names":["getpid"],"action":"SCMP_ACT_TRAP"}]}"#;
+        let t = tag(p, "p").unwrap();
+        assert!(!t.default_traps);
+        assert_eq!(t.profile.default_errno_ret, Some(4000));
+        assert_eq!(t.attribute(4000), Some(RuleRef::DEFAULT));
     }
 
     #[test]
@@ -145,6 +222,16 @@ mod tests {
         let (a, b) = (Oracle::new(&ro), Oracle::new(&rt));
         for c in Catalog::for_arch(Arch::X86_64).cases() {
             let (pa, pb) = (a.predict(c), b.predict(c));
+            if pa.outcome == Outcome::Errno && pa.rule == Some(RuleRef::DEFAULT) {
+                // The default's errno becomes a trap.
+                assert_eq!(
+                    (pb.outcome, pb.rule),
+                    (Outcome::Trapped, pa.rule),
+                    "{}",
+                    c.id
+                );
+                continue;
+            }
             assert_eq!((pa.outcome, pa.rule), (pb.outcome, pb.rule), "{}", c.id);
             if pb.outcome == Outcome::Errno && pb.errno != Some(38) {
                 assert_eq!(t.attribute(pb.errno.unwrap()), pb.rule, "{}", c.id);

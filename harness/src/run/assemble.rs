@@ -8,7 +8,7 @@ use crate::matrix::{
 };
 use crate::outcome::Outcome;
 use seccomp_catalog::record::{CaseRecord, HostRecord};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What one container run (with its restarts) gave, engine-neutral.
 #[derive(Debug, Clone, Default)]
@@ -50,11 +50,13 @@ pub fn assemble(plan: &Plan, results: &[JobResult], host: HostFacts) -> Matrix {
                 .as_ref()
                 .map(|e| start_failure_message(e, conf.predicted_start_failure.as_deref())),
         });
-        let sentinels = plan.sentinels(c);
-        let attribution = match (&profile.kind, sentinels) {
-            (ProfileKind::File { .. }, Some(map)) => Attribution::Tagged(map),
-            (ProfileKind::Unconfined, _) => Attribution::NoFilter,
-            _ => Attribution::Untaggable,
+        let attribution = match &profile.kind {
+            ProfileKind::File { tagged, .. } => Attribution::Tagged {
+                sentinels: &tagged.sentinels,
+                default_traps: tagged.default_traps,
+            },
+            ProfileKind::Unconfined => Attribution::NoFilter,
+            ProfileKind::Builtin => Attribution::Untaggable,
         };
         for (i, id) in plan.case_ids.iter().enumerate() {
             let case = plan
@@ -117,6 +119,27 @@ pub fn assemble(plan: &Plan, results: &[JobResult], host: HostFacts) -> Matrix {
         configurations,
         cells,
     }
+}
+
+/// The names the runtime's libseccomp doesn't know, from the calibration container's records
+/// (`results` in the order of `plan.jobs`). `None` when the plan has no calibration or the
+/// container gave no record (the oracle then assumes every name is known).
+pub fn calibrate(plan: &Plan, results: &[JobResult]) -> Option<BTreeSet<String>> {
+    let calibration = plan.calibration.as_ref()?;
+    let i = plan
+        .jobs
+        .iter()
+        .position(|j| j.kind == JobKind::Calibration)?;
+    let result = results.get(i)?;
+    if result.start_error.is_some() {
+        return None;
+    }
+    let errnos: BTreeMap<String, Option<i32>> = result
+        .records
+        .iter()
+        .map(|(id, r)| (id.clone(), r.errno))
+        .collect();
+    calibration.unknown_names(&errnos)
 }
 
 /// The builtin profile's cells have nothing to compare with: the engine's profile is not

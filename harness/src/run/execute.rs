@@ -1,7 +1,7 @@
 //! Runs a plan on the engine: facts, the probe image, every container of the plan in parallel
 //! (bounded), and cleanup on every path including Ctrl-C.
 
-use super::assemble::{assemble, JobResult};
+use super::assemble::{assemble, calibrate, JobResult};
 use super::plan::{self, CapSpec, LoadedProfile, Plan, PlanError, Seccomp};
 use crate::engine::{
     self, CaseResult, ContainerSpec, Engine, EngineError, EngineFacts, Interrupted, RunId, Runner,
@@ -81,7 +81,9 @@ pub async fn execute(
         release: facts.kernel.clone(),
         message: e.to_string(),
     })?;
-    let plan = plan::plan(profiles, cap_sets, arch, kernel, &opts.cases)?;
+    let honours =
+        crate::profile::engine_honours_default_errno_ret(&facts.engine, &facts.engine_version);
+    let mut plan = plan::plan(profiles, cap_sets, arch, kernel, honours, &opts.cases)?;
 
     let probe = opts
         .probe
@@ -100,8 +102,12 @@ pub async fn execute(
     let seconds = started.elapsed().as_secs_f64();
     let containers = results.iter().map(|(_, n)| n).sum();
     let results: Vec<JobResult> = results.into_iter().map(|(r, _)| r).collect();
+    // Predictions need the calibration's measurement of the runtime's libseccomp.
+    let unknown = calibrate(&plan, &results);
+    plan.predict(unknown.as_ref().unwrap_or(&Default::default()));
     let baseline_host = results.first().and_then(|r| r.host.as_ref());
-    let host = facts.host_facts(baseline_host);
+    let mut host = facts.host_facts(baseline_host);
+    host.seccomp.runtime_unknown_syscalls = unknown.map(|u| u.into_iter().collect());
     let matrix = assemble(&plan, &results, host);
     Ok(RunReport {
         matrix,
@@ -133,7 +139,8 @@ async fn run_jobs(
         let label = job_label(plan, job.kind);
         let done = &done;
         async move {
-            let run = runner.run(&spec, &plan.case_ids).await;
+            let cases = job.cases.as_ref().unwrap_or(&plan.case_ids);
+            let run = runner.run(&spec, cases).await;
             if progress {
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                 eprintln!("[{n}/{total}] {label}");
@@ -177,5 +184,6 @@ fn job_label(plan: &Plan, kind: plan::JobKind) -> String {
         plan::JobKind::Tagged { configuration } => {
             format!("{} (tagged)", plan.configurations[configuration].id)
         }
+        plan::JobKind::Calibration => "calibration (names the runtime's libseccomp knows)".into(),
     }
 }

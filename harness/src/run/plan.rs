@@ -1,12 +1,16 @@
 //! Which containers a run needs, and what the oracle expects of each cell. Pure: the engine's
-//! facts (arch, kernel) come in as arguments.
+//! facts (arch, kernel) and the calibration's measurement come in as arguments.
+//!
+//! [`plan`] decides the containers, including one calibration container that measures which
+//! syscall names the runtime's libseccomp knows ([`Calibration`]); [`Plan::predict`] asks the
+//! oracle for every cell once that measurement is in.
 
 use crate::oracle::{Oracle, Prediction};
 use crate::outcome::{Outcome, RuleRef};
 use crate::profile::{self, CapError, CapSet, Host, KernelVersion, ProfileError, TagError, Tagged};
 use seccomp_catalog::{Arch, Catalog};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +134,8 @@ pub struct LoadedProfile {
     pub kind: ProfileKind,
 }
 
+// One value per profile of a run: the size difference doesn't matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum ProfileKind {
     Builtin,
@@ -158,9 +164,17 @@ pub struct PlannedConfiguration {
 /// What one container run is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobKind {
-    Baseline { cap_set: usize },
-    AsIs { configuration: usize },
-    Tagged { configuration: usize },
+    Baseline {
+        cap_set: usize,
+    },
+    AsIs {
+        configuration: usize,
+    },
+    Tagged {
+        configuration: usize,
+    },
+    /// Measures which names the runtime's libseccomp knows ([`Calibration`]).
+    Calibration,
 }
 
 #[derive(Debug, Clone)]
@@ -168,6 +182,90 @@ pub struct Job {
     pub kind: JobKind,
     pub seccomp: Seccomp,
     pub cap_set: usize,
+    /// The cases to run when not [`Plan::case_ids`].
+    pub cases: Option<Vec<String>>,
+}
+
+/// The syscalls numbered from 424 on (the same numbers on x86_64 and aarch64, the first
+/// common numbering, Linux 5.1) are those an older libseccomp may not know. The calibration
+/// container runs a profile with an ALLOW default and one ERRNO rule per candidate, each with
+/// its own errno: a case that answers its errno names a known syscall; any other answer (the
+/// filter let it through) an unknown one, which runc dropped (`matchCall`: "unknown seccomp
+/// syscall ignored"). Measured with libseccomp 2.5.4 on Linux 6.18: statmount, listmount,
+/// lsm_*, mseal, the *xattrat calls, open_tree_attr and file_getattr are unknown.
+///
+/// x86_64's newer `uretprobe` (335) and `uprobe` (336) can't be measured this way: the kernel
+/// never hands them to a filter (see the oracle's `seccomp_exception`).
+pub const CALIBRATION_MIN_NR: u64 = 424;
+/// Calls runc (or its Go runtime) may make after it loads the filter, where an errno would
+/// stop the container (see `RUNTIME_NEEDS` in assemble): never calibrated, assumed known.
+const CALIBRATION_SKIP: &[&str] = &[
+    "pidfd_send_signal",
+    "pidfd_open",
+    "clone3",
+    "close_range",
+    "openat2",
+    "pidfd_getfd",
+    "faccessat2",
+];
+const CALIBRATION_ERRNO_BASE: u32 = 3000;
+
+/// The calibration container's profile and what each of its errnos stands for.
+#[derive(Debug, Clone)]
+pub struct Calibration {
+    pub json: String,
+    /// Case id (the plain native case, named as the syscall) → the errno its rule returns.
+    pub cases: Vec<(String, i32)>,
+}
+
+impl Calibration {
+    fn new(catalog: &Catalog, arch: Arch) -> Calibration {
+        let native = arch.native_abi();
+        let names: Vec<&str> = catalog
+            .cases()
+            .iter()
+            .filter(|c| c.abi == native && c.id == c.syscall)
+            .filter(|c| c.nr >= CALIBRATION_MIN_NR)
+            .filter(|c| !CALIBRATION_SKIP.contains(&c.syscall))
+            .map(|c| c.syscall)
+            .collect();
+        let cases: Vec<(String, i32)> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.to_string(), (CALIBRATION_ERRNO_BASE + i as u32) as i32))
+            .collect();
+        let rules: Vec<serde_json::Value> = cases
+            .iter()
+            .map(|(n, e)| {
+                serde_json::json!({"names": [n], "action": "SCMP_ACT_ERRNO", "errnoRet": e})
+            })
+            .collect();
+        let json = serde_json::to_string_pretty(&serde_json::json!({
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": rules,
+        }))
+        .expect("a JSON value serializes");
+        Calibration { json, cases }
+    }
+
+    /// The names the runtime's libseccomp doesn't know, from the calibration run's errnos
+    /// (case id → errno, `None` for a case that returned without one). `None` when the run
+    /// gave no record at all.
+    pub fn unknown_names(
+        &self,
+        errnos: &BTreeMap<String, Option<i32>>,
+    ) -> Option<BTreeSet<String>> {
+        if errnos.is_empty() {
+            return None;
+        }
+        Some(
+            self.cases
+                .iter()
+                .filter(|(id, e)| errnos.get(id).is_some_and(|got| *got != Some(*e)))
+                .map(|(id, _)| id.clone())
+                .collect(),
+        )
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -181,6 +279,10 @@ pub struct Plan {
     pub cap_sets: Vec<CapSpec>,
     pub configurations: Vec<PlannedConfiguration>,
     pub jobs: Vec<Job>,
+    /// Whether the engine passes `defaultErrnoRet` on ([`Host::honours_default_errno_ret`]).
+    pub honours_default_errno_ret: bool,
+    /// Present when a file profile is in the run.
+    pub calibration: Option<Calibration>,
 }
 
 /// Loads a profile input: reads and validates files, tags them.
@@ -226,14 +328,25 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Plans a run of `profiles` × `cap_sets` for an engine on `arch` with `kernel`.
+/// Plans a run of `profiles` × `cap_sets` for an engine on `arch` with `kernel`, which
+/// passes `defaultErrnoRet` on to the runtime or not. Predictions come later, from
+/// [`Plan::predict`].
 pub fn plan(
-    profiles: Vec<LoadedProfile>,
+    mut profiles: Vec<LoadedProfile>,
     cap_sets: Vec<CapSpec>,
     arch: Arch,
     kernel: KernelVersion,
+    honours_default_errno_ret: bool,
     selected_cases: &[String],
 ) -> Result<Plan, PlanError> {
+    // Which rules runc drops depends on the default the engine passes on: tag for it.
+    if !honours_default_errno_ret {
+        for p in &mut profiles {
+            if let ProfileKind::File { text, tagged, .. } = &mut p.kind {
+                *tagged = profile::tag_for(text, &p.source, false)?;
+            }
+        }
+    }
     let catalog = Catalog::for_arch(arch);
     for id in selected_cases {
         if catalog.get(id).is_none() {
@@ -253,8 +366,22 @@ pub fn plan(
             kind: JobKind::Baseline { cap_set: i },
             seccomp: Seccomp::Unconfined,
             cap_set: i,
+            cases: None,
         })
         .collect();
+    let calibration = profiles
+        .iter()
+        .any(|p| matches!(p.kind, ProfileKind::File { .. }))
+        .then(|| Calibration::new(&catalog, arch))
+        .filter(|c| !c.cases.is_empty());
+    if let Some(c) = &calibration {
+        jobs.push(Job {
+            kind: JobKind::Calibration,
+            seccomp: Seccomp::Json(c.json.clone()),
+            cap_set: 0,
+            cases: Some(c.cases.iter().map(|(id, _)| id.clone()).collect()),
+        });
+    }
     let mut ids = BTreeMap::new();
     for (p, loaded) in profiles.iter().enumerate() {
         for (s, caps) in cap_sets.iter().enumerate() {
@@ -262,8 +389,74 @@ pub fn plan(
             if ids.insert(id.clone(), ()).is_some() {
                 return Err(PlanError::DuplicateConfiguration(id));
             }
-            let host = Host::new(arch, caps.caps.clone(), kernel);
-            let (predictions, predicted_start_failure) = match &loaded.kind {
+            let c = configurations.len();
+            let seccomp = match &loaded.kind {
+                ProfileKind::Builtin => Seccomp::Builtin,
+                ProfileKind::Unconfined => Seccomp::Unconfined,
+                ProfileKind::File { text, .. } => Seccomp::Json(text.clone()),
+            };
+            jobs.push(Job {
+                kind: JobKind::AsIs { configuration: c },
+                seccomp,
+                cap_set: s,
+                cases: None,
+            });
+            if let ProfileKind::File { tagged, .. } = &loaded.kind {
+                jobs.push(Job {
+                    kind: JobKind::Tagged { configuration: c },
+                    seccomp: Seccomp::Json(tagged.json.clone()),
+                    cap_set: s,
+                    cases: None,
+                });
+            }
+            configurations.push(PlannedConfiguration {
+                id,
+                profile: p,
+                cap_set: s,
+                predictions: None,
+                predicted_start_failure: None,
+            });
+        }
+    }
+    Ok(Plan {
+        arch,
+        kernel,
+        catalog: catalog.clone(),
+        case_ids,
+        profiles,
+        cap_sets,
+        configurations,
+        jobs,
+        honours_default_errno_ret,
+        calibration,
+    })
+}
+
+impl Plan {
+    /// The host the oracle resolves a configuration for, with the names the calibration found
+    /// unknown.
+    pub fn host(&self, cap_set: usize, unknown_names: &BTreeSet<String>) -> Host {
+        Host::new(self.arch, self.cap_sets[cap_set].caps.clone(), self.kernel)
+            .with_default_errno_ret(self.honours_default_errno_ret)
+            .with_unknown_names(unknown_names.clone())
+    }
+
+    /// Asks the oracle for every cell, once the calibration has measured which names the
+    /// runtime's libseccomp doesn't know.
+    pub fn predict(&mut self, unknown_names: &BTreeSet<String>) {
+        let cases: Vec<_> = self
+            .case_ids
+            .iter()
+            .map(|id| {
+                self.catalog
+                    .get(id)
+                    .expect("planned cases come from the catalog")
+            })
+            .collect();
+        let mut out = Vec::with_capacity(self.configurations.len());
+        for conf in &self.configurations {
+            let host = self.host(conf.cap_set, unknown_names);
+            out.push(match &self.profiles[conf.profile].kind {
                 ProfileKind::Builtin => (None, None),
                 ProfileKind::Unconfined => {
                     let allowed = Prediction {
@@ -283,47 +476,14 @@ pub fn plan(
                         start,
                     )
                 }
-            };
-            let c = configurations.len();
-            let seccomp = match &loaded.kind {
-                ProfileKind::Builtin => Seccomp::Builtin,
-                ProfileKind::Unconfined => Seccomp::Unconfined,
-                ProfileKind::File { text, .. } => Seccomp::Json(text.clone()),
-            };
-            jobs.push(Job {
-                kind: JobKind::AsIs { configuration: c },
-                seccomp,
-                cap_set: s,
-            });
-            if let ProfileKind::File { tagged, .. } = &loaded.kind {
-                jobs.push(Job {
-                    kind: JobKind::Tagged { configuration: c },
-                    seccomp: Seccomp::Json(tagged.json.clone()),
-                    cap_set: s,
-                });
-            }
-            configurations.push(PlannedConfiguration {
-                id,
-                profile: p,
-                cap_set: s,
-                predictions,
-                predicted_start_failure,
             });
         }
+        for (conf, (p, s)) in self.configurations.iter_mut().zip(out) {
+            conf.predictions = p;
+            conf.predicted_start_failure = s;
+        }
     }
-    Ok(Plan {
-        arch,
-        kernel,
-        catalog: catalog.clone(),
-        case_ids,
-        profiles,
-        cap_sets,
-        configurations,
-        jobs,
-    })
-}
 
-impl Plan {
     /// The sentinel map of a file profile's tagged run.
     pub fn sentinels(&self, configuration: usize) -> Option<&BTreeMap<i32, RuleRef>> {
         match &self.profiles[self.configurations[configuration].profile].kind {
@@ -363,7 +523,16 @@ mod tests {
             CapSpec::docker_default(),
             CapSpec::parse("+SYS_ADMIN").unwrap(),
         ];
-        let plan = plan(profiles, caps, Arch::X86_64, KernelVersion::new(6, 1), &[]).unwrap();
+        let mut plan = plan(
+            profiles,
+            caps,
+            Arch::X86_64,
+            KernelVersion::new(6, 1),
+            true,
+            &[],
+        )
+        .unwrap();
+        plan.predict(&BTreeSet::new());
         let ids: Vec<_> = plan.configurations.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(
             ids,
@@ -376,8 +545,15 @@ mod tests {
                 "deny-getpid+SYS_ADMIN"
             ]
         );
-        // 2 baselines + 6 as-is + 2 tagged.
-        assert_eq!(plan.jobs.len(), 10);
+        // 2 baselines + 1 calibration + 6 as-is + 2 tagged.
+        assert_eq!(plan.jobs.len(), 11);
+        let cal = plan.calibration.as_ref().unwrap();
+        assert!(cal.cases.iter().any(|(id, _)| id == "mseal"));
+        assert!(!cal.cases.iter().any(|(id, _)| id == "clone3"));
+        assert!(plan
+            .jobs
+            .iter()
+            .any(|j| j.kind == JobKind::Calibration && j.cases.is_some()));
         let getpid = plan.case_ids.iter().position(|c| c == "getpid").unwrap();
         let p = &plan.configurations[4].predictions.as_ref().unwrap()[getpid];
         assert_eq!((p.outcome, p.errno), (Outcome::Errno, Some(1)));
@@ -387,6 +563,58 @@ mod tests {
             .unwrap()
             .values()
             .any(|r| *r == RuleRef::Index(0)));
+    }
+
+    #[test]
+    fn calibration_finds_the_names_that_did_not_answer_their_errno() {
+        let cal = Calibration::new(&Catalog::for_arch(Arch::X86_64), Arch::X86_64);
+        let errno_of = |id: &str| cal.cases.iter().find(|(c, _)| c == id).unwrap().1;
+        let mut got: BTreeMap<String, Option<i32>> = cal
+            .cases
+            .iter()
+            .map(|(id, e)| (id.clone(), Some(*e)))
+            .collect();
+        got.insert("mseal".into(), Some(22));
+        got.insert("listmount".into(), None);
+        assert!(errno_of("mseal") as u32 >= CALIBRATION_ERRNO_BASE);
+        assert_eq!(
+            cal.unknown_names(&got).unwrap(),
+            BTreeSet::from(["listmount".to_string(), "mseal".to_string()])
+        );
+        assert_eq!(cal.unknown_names(&BTreeMap::new()), None);
+    }
+
+    #[test]
+    fn an_engine_that_drops_default_errno_ret_gets_its_own_tagging() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            &dir,
+            "p.json",
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":13,"syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#,
+        );
+        let profiles = vec![load_profile(&ProfileInput::File(f)).unwrap()];
+        let mut plan = plan(
+            profiles,
+            vec![CapSpec::docker_default()],
+            Arch::X86_64,
+            KernelVersion::new(6, 1),
+            false,
+            &["getpid".into(), "read".into()],
+        )
+        .unwrap();
+        // The default is EPERM on this engine, so the getpid rule is dropped and traps.
+        match &plan.profiles[0].kind {
+            ProfileKind::File { tagged, .. } => {
+                assert!(tagged.default_traps);
+                assert_eq!(tagged.profile.rules[0].action, profile::Action::Trap);
+            }
+            _ => unreachable!(),
+        }
+        plan.predict(&BTreeSet::new());
+        let p = &plan.configurations[0].predictions.as_ref().unwrap();
+        assert!(p
+            .iter()
+            .all(|p| p.errno == Some(1) && p.rule == Some(RuleRef::DEFAULT)));
     }
 
     #[test]
@@ -413,6 +641,7 @@ mod tests {
             vec![CapSpec::docker_default()],
             Arch::X86_64,
             KernelVersion::new(6, 1),
+            true,
             &["nope".into()],
         );
         assert!(matches!(err, Err(PlanError::UnknownCase(_))));
@@ -421,6 +650,7 @@ mod tests {
             vec![CapSpec::docker_default()],
             Arch::X86_64,
             KernelVersion::new(6, 1),
+            true,
             &[],
         );
         assert!(matches!(err, Err(PlanError::DuplicateConfiguration(_))));
