@@ -94,23 +94,14 @@ fn an_unreachable_daemon_exits_3() {
     );
 }
 
-#[test]
-fn a_profile_too_strict_to_start_gives_start_failed_cells_and_leaves_nothing() {
-    let _one_at_a_time = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    if leftover_containers().is_none() {
-        return;
-    }
+/// Runs `profile_json` on two cases and returns the matrix and the exit code.
+fn run_one(profile_json: &str) -> (serde_json::Value, Option<i32>) {
     let dir = tempfile::tempdir().unwrap();
-    // runc 1.1.5 calls getppid after it loads the filter; killing it stops the start.
-    let strict = dir.path().join("kills-getppid.json");
-    std::fs::write(
-        &strict,
-        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_KILL_PROCESS"},{"names":["fstatfs"],"action":"SCMP_ACT_ERRNO"}]}"#,
-    )
-    .unwrap();
+    let profile = dir.path().join("strict.json");
+    std::fs::write(&profile, profile_json).unwrap();
     let out = dir.path().join("m.json");
     let o = run(&[
-        strict.to_str().unwrap(),
+        profile.to_str().unwrap(),
         "--case",
         "getpid",
         "--case",
@@ -120,26 +111,70 @@ fn a_profile_too_strict_to_start_gives_start_failed_cells_and_leaves_nothing() {
         "--output",
         out.to_str().unwrap(),
     ]);
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
-    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-    let conf = &m["configurations"][0];
+    let m = serde_json::from_slice(&std::fs::read(&out).unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+    (m, o.status.code())
+}
+
+#[test]
+fn a_profile_too_strict_to_start_gives_start_failed_cells_and_leaves_nothing() {
+    let _one_at_a_time = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
+    if leftover_containers().is_none() {
+        return;
+    }
+    // runc 1.1.5 calls fstatfs after it loads the filter ("ensure /proc/self/fd is on procfs").
+    let (m, code) = run_one(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["fstatfs"],"action":"SCMP_ACT_ERRNO"}]}"#,
+    );
+    let error = m["configurations"][0]["start_error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert!(
-        conf["start_error"].as_str().is_some_and(|e| !e.is_empty()),
-        "{conf}"
+        error.contains("procfs") && error.contains("fstatfs"),
+        "{error}"
     );
     let cells = m["cells"].as_array().unwrap();
     assert_eq!(cells.len(), 2);
     assert!(
         cells
             .iter()
-            .all(|c| c["observed"]["outcome"] == "start_failed"),
+            .all(|c| c["observed"]["outcome"] == "start_failed" && c["verdict"] == "pass"),
         "{cells:?}"
     );
+    assert_eq!(code, Some(0));
     assert_eq!(
         leftover_containers(),
         Some(0),
         "a start failure left containers behind"
     );
+}
+
+#[test]
+fn a_profile_that_would_hang_the_runtime_is_not_started() {
+    let _one_at_a_time = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
+    if leftover_containers().is_none() {
+        return;
+    }
+    // KILL on getppid hangs runc 1.1.5 for good: the harness must not start it at all.
+    let (m, code) = run_one(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_KILL"}]}"#,
+    );
+    let error = m["configurations"][0]["start_error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        error.starts_with("not started") && error.contains("getppid"),
+        "{error}"
+    );
+    assert!(m["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["observed"]["outcome"] == "start_failed"));
+    assert_eq!(code, Some(0));
+    assert_eq!(leftover_containers(), Some(0));
 }
 
 #[test]

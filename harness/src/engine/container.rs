@@ -196,6 +196,9 @@ pub async fn run_probe_container(
     Ok(outcome)
 }
 
+/// How long a start may take: a healthy one takes well under a second, even on a loaded host.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Attach, start, collect, wait: the part between create and remove.
 async fn drive(
     engine: &Engine,
@@ -226,7 +229,21 @@ async fn drive(
         .await
         .map_err(err("attach to"))?;
 
-    if let Err(e) = engine.docker().start_container(id, None).await {
+    let start = engine.docker().start_container(id, None);
+    let started = match tokio::time::timeout(START_TIMEOUT, start).await {
+        Ok(r) => r,
+        Err(_) => {
+            return Ok(ContainerOutcome::StartFailed {
+                message: format!(
+                    "the runtime did not start the container within {} s; runc hangs when a \
+                     profile kills one thread of its init process (SCMP_ACT_KILL on a call it \
+                     makes after loading the filter), and the container may then be stuck in the engine",
+                    START_TIMEOUT.as_secs()
+                ),
+            })
+        }
+    };
+    if let Err(e) = started {
         return match e {
             // 500 is the runtime's refusal (the profile stopped runc); anything else (404, a
             // broken connection) is the harness's or the engine's trouble.

@@ -1,7 +1,7 @@
 //! Turns the records of a plan's container runs into the matrix: classification per cell, the
 //! oracle's expectation beside it, and the verdict. Pure.
 
-use super::plan::{JobKind, Plan, ProfileKind};
+use super::plan::{JobKind, Plan, ProfileKind, RUNTIME_NEEDS};
 use crate::classify::{classify, verdict, Attribution, CaseRuns};
 use crate::matrix::{
     Cell, Configuration, Expected, HostFacts, Matrix, Observed, Verdict, SCHEMA_VERSION,
@@ -39,16 +39,23 @@ pub fn assemble(plan: &Plan, results: &[JobResult], host: HostFacts) -> Matrix {
         let baseline = find(JobKind::Baseline {
             cap_set: conf.cap_set,
         });
-        let start_error = as_is.and_then(|r| r.start_error.clone());
+        let start_error = match &conf.not_started {
+            Some(why) => Some(why.clone()),
+            None => as_is.and_then(|r| r.start_error.clone()).map(|e| {
+                start_failure_message(
+                    &e,
+                    conf.predicted_start_failure.as_deref(),
+                    &conf.runtime_conflicts,
+                )
+            }),
+        };
         configurations.push(Configuration {
             id: conf.id.clone(),
             profile: profile.name.clone(),
             source: profile.source.clone(),
             sha256: profile.sha256.clone(),
             caps: caps.clone(),
-            start_error: start_error
-                .as_ref()
-                .map(|e| start_failure_message(e, conf.predicted_start_failure.as_deref())),
+            start_error: start_error.clone(),
         });
         let attribution = match &profile.kind {
             ProfileKind::File { tagged, .. } => Attribution::Tagged {
@@ -153,37 +160,19 @@ fn unpredicted() -> Expected {
     }
 }
 
-/// Syscalls runc itself makes after it installs the filter (measured with runc 1.1.5: denying
-/// any of these stops the container from starting).
-const RUNTIME_NEEDS: &[&str] = &[
-    "fstatfs",
-    "getcwd",
-    "getppid",
-    "chdir",
-    "execve",
-    "openat",
-    "newfstatat",
-    "fstat",
-    "getdents64",
-    "setuid",
-    "setgid",
-    "setgroups",
-    "capget",
-    "capset",
-    "prctl",
-    "clone3",
-    "close_range",
-    "faccessat2",
-];
-
-/// The runtime's message, with the likely cause where the oracle knows one; runc's own message
-/// for a killed call ("cannot start a stopped process") names nothing.
-fn start_failure_message(runtime: &str, predicted: Option<&str>) -> String {
-    match predicted {
-        Some(why) => format!("{runtime} (predicted: {why})"),
-        None => format!(
-            "{runtime} (the runtime calls {} after it loads the filter; a profile that denies, kills or traps one of them stops the start)",
+/// The runtime's message, with the likely cause: the oracle's reason where it predicted the
+/// failure, else the runtime's own post-filter syscalls that the profile denies. runc's message
+/// for a killed call ("cannot start a stopped process") names nothing by itself.
+fn start_failure_message(runtime: &str, predicted: Option<&str>, conflicts: &[String]) -> String {
+    match (predicted, conflicts) {
+        (Some(why), _) => format!("{runtime} (predicted: {why})"),
+        (None, []) => format!(
+            "{runtime} (the profile allows every call the runtime makes after loading the filter that the harness knows of: {})",
             RUNTIME_NEEDS.join(", ")
+        ),
+        (None, c) => format!(
+            "{runtime} (likely cause: the runtime makes these calls after it loads the filter, and the profile does not allow them: {})",
+            c.join(", ")
         ),
     }
 }

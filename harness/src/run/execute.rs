@@ -84,6 +84,7 @@ pub async fn execute(
     let honours =
         crate::profile::engine_honours_default_errno_ret(&facts.engine, &facts.engine_version);
     let mut plan = plan::plan(profiles, cap_sets, arch, kernel, honours, &opts.cases)?;
+    plan.hold_back_runtime_killers();
 
     let probe = opts
         .probe

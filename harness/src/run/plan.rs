@@ -159,7 +159,34 @@ pub struct PlannedConfiguration {
     pub predictions: Option<Vec<Prediction>>,
     /// The oracle expects the runtime to refuse the container, and why.
     pub predicted_start_failure: Option<String>,
+    /// Syscalls the runtime makes after it loads the filter that this profile does not allow,
+    /// with the predicted outcome (`getppid: killed`): the likely cause of a start failure.
+    pub runtime_conflicts: Vec<String>,
+    /// Why the harness did not start this configuration at all (see
+    /// [`Plan::hold_back_runtime_killers`]).
+    pub not_started: Option<String>,
 }
+
+/// Syscalls runc makes after it installs the filter, before the probe runs (measured with runc
+/// 1.1.5 by narrowing an allow-list, see profiles/README.md: denying any of these stops the
+/// container from starting, often with a message that names none of them).
+pub const RUNTIME_NEEDS: &[&str] = &[
+    "fstatfs",
+    "openat",
+    "getdents64",
+    "getcwd",
+    "chdir",
+    "newfstatat",
+    "fstat",
+    "setuid",
+    "setgid",
+    "setgroups",
+    "capget",
+    "capset",
+    "prctl",
+    "getppid",
+    "execve",
+];
 
 /// What one container run is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -415,6 +442,8 @@ pub fn plan(
                 cap_set: s,
                 predictions: None,
                 predicted_start_failure: None,
+                runtime_conflicts: Vec::new(),
+                not_started: None,
             });
         }
     }
@@ -443,6 +472,42 @@ impl Plan {
 
     /// Asks the oracle for every cell, once the calibration has measured which names the
     /// runtime's libseccomp doesn't know.
+    /// Takes out the containers of configurations whose profile kills a call the runtime makes
+    /// after it loads the filter. Measured with runc 1.1.5: SCMP_ACT_KILL on getppid kills one
+    /// thread of the Go `runc init`, which stays a zombie with live threads; `runc create` then
+    /// waits for good, the engine's start request never returns, and the container can't be
+    /// removed through the API. Such a configuration is reported as `start_failed`, predicted,
+    /// with the reason, and nothing is left behind. Predicting with no unknown names is safe
+    /// here: every libseccomp knows the runtime's calls.
+    pub fn hold_back_runtime_killers(&mut self) {
+        self.predict(&BTreeSet::new());
+        let mut held = Vec::new();
+        for (c, conf) in self.configurations.iter_mut().enumerate() {
+            let kills: Vec<&str> = conf
+                .runtime_conflicts
+                .iter()
+                .filter(|k| k.ends_with(": killed"))
+                .map(|k| k.trim_end_matches(": killed"))
+                .collect();
+            if !kills.is_empty() {
+                let why = format!(
+                    "not started: the profile kills {}, which the runtime calls after it loads the filter; \
+                     runc then hangs for good (measured with runc 1.1.5) and the engine can neither start nor remove the container",
+                    kills.join(", ")
+                );
+                conf.not_started = Some(why.clone());
+                conf.predicted_start_failure = Some(why);
+                held.push(c);
+            }
+        }
+        self.jobs.retain(|j| match j.kind {
+            JobKind::AsIs { configuration } | JobKind::Tagged { configuration } => {
+                !held.contains(&configuration)
+            }
+            _ => true,
+        });
+    }
+
     pub fn predict(&mut self, unknown_names: &BTreeSet<String>) {
         let cases: Vec<_> = self
             .case_ids
@@ -457,7 +522,7 @@ impl Plan {
         for conf in &self.configurations {
             let host = self.host(conf.cap_set, unknown_names);
             out.push(match &self.profiles[conf.profile].kind {
-                ProfileKind::Builtin => (None, None),
+                ProfileKind::Builtin => (None, None, Vec::new()),
                 ProfileKind::Unconfined => {
                     let allowed = Prediction {
                         outcome: Outcome::Allowed,
@@ -465,22 +530,40 @@ impl Plan {
                         rule: None,
                         note: None,
                     };
-                    (Some(vec![allowed; cases.len()]), None)
+                    (Some(vec![allowed; cases.len()]), None, Vec::new())
                 }
                 ProfileKind::File { profile, .. } => {
                     let resolved = profile::resolve(profile, &host);
                     let oracle = Oracle::new(&resolved);
-                    let start = oracle.start_failure().map(str::to_string);
+                    let conflicts = RUNTIME_NEEDS
+                        .iter()
+                        .filter_map(|name| self.catalog.get(name))
+                        .filter_map(|case| {
+                            let p = oracle.predict(case);
+                            (p.outcome != Outcome::Allowed)
+                                .then(|| format!("{}: {}", case.id, p.outcome))
+                        })
+                        .collect::<Vec<_>>();
+                    let start = oracle.start_failure().map(str::to_string).or_else(|| {
+                        (!conflicts.is_empty()).then(|| {
+                            format!(
+                                "the runtime makes these calls after it loads the filter and the profile does not allow them: {}",
+                                conflicts.join(", ")
+                            )
+                        })
+                    });
                     (
                         Some(cases.iter().map(|c| oracle.predict(c)).collect()),
                         start,
+                        conflicts,
                     )
                 }
             });
         }
-        for (conf, (p, s)) in self.configurations.iter_mut().zip(out) {
+        for (conf, (p, s, r)) in self.configurations.iter_mut().zip(out) {
             conf.predictions = p;
-            conf.predicted_start_failure = s;
+            conf.predicted_start_failure = s.or_else(|| conf.not_started.clone());
+            conf.runtime_conflicts = r;
         }
     }
 
