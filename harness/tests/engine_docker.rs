@@ -8,6 +8,8 @@
 //! exact control over which syscall a case makes, so that a profile can be aimed at it. After
 //! every test, no container of its run may be left.
 
+mod common;
+
 use seccomp_catalog::record::{CaseRecord, RunMode};
 use seccomp_harness::engine::cleanup::RUN_LABEL;
 use seccomp_harness::engine::{
@@ -120,16 +122,7 @@ async fn engine() -> Option<Engine> {
         eprintln!("skipped: the fake probe speaks x86_64 syscall numbers");
         return None;
     }
-    match Engine::connect(None).await {
-        Ok(e) => Some(e),
-        Err(e) if std::env::var("SECCOMP_HARNESS_REQUIRE_DOCKER").as_deref() == Ok("1") => {
-            panic!("SECCOMP_HARNESS_REQUIRE_DOCKER=1 but: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipped: no docker daemon ({e})");
-            None
-        }
-    }
+    common::engine_or_skip().await
 }
 
 async fn fake_image(engine: &Engine) -> ProbeImage {

@@ -10,19 +10,12 @@ use seccomp_harness::engine::{
     RestartLimits, RunId, SeccompMode,
 };
 use seccomp_harness::probe_binary::EMBEDDED;
+
+mod common;
 use std::collections::HashMap;
 
 async fn engine() -> Option<Engine> {
-    match Engine::connect(None).await {
-        Ok(e) => Some(e),
-        Err(e) if std::env::var("SECCOMP_HARNESS_REQUIRE_DOCKER").as_deref() == Ok("1") => {
-            panic!("SECCOMP_HARNESS_REQUIRE_DOCKER=1 but: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipped: no docker daemon ({e})");
-            None
-        }
-    }
+    common::engine_or_skip().await
 }
 
 async fn probe_image(engine: &Engine) -> ProbeImage {

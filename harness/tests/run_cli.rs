@@ -5,6 +5,8 @@
 //! The Docker-backed tests are skipped, with the reason printed, when no daemon answers; with
 //! `SECCOMP_HARNESS_REQUIRE_DOCKER=1` that is a failure.
 
+mod common;
+
 use seccomp_harness::engine::cleanup::RUN_LABEL;
 use std::process::{Command, Output};
 
@@ -25,16 +27,7 @@ static DOCKER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 fn leftover_containers() -> Option<usize> {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let engine = match seccomp_harness::engine::Engine::connect(None).await {
-            Ok(e) => e,
-            Err(e) if std::env::var("SECCOMP_HARNESS_REQUIRE_DOCKER").as_deref() == Ok("1") => {
-                panic!("SECCOMP_HARNESS_REQUIRE_DOCKER=1 but: {e}")
-            }
-            Err(e) => {
-                eprintln!("skipped: no Docker daemon ({e})");
-                return None;
-            }
-        };
+        let engine = common::engine_or_skip().await?;
         let filters =
             std::collections::HashMap::from([("label".to_string(), vec![RUN_LABEL.to_string()])]);
         let opts = bollard::query_parameters::ListContainersOptions {

@@ -5,6 +5,8 @@
 //! Skipped, with the reason printed, when no daemon answers; a failure with
 //! `SECCOMP_HARNESS_REQUIRE_DOCKER=1`.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -12,16 +14,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_seccomp-harness");
 
 fn docker_available() -> bool {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    match runtime.block_on(seccomp_harness::engine::Engine::connect(None)) {
-        Ok(_) => true,
-        Err(e) if std::env::var("SECCOMP_HARNESS_REQUIRE_DOCKER").as_deref() == Ok("1") => {
-            panic!("SECCOMP_HARNESS_REQUIRE_DOCKER=1 but: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipped: no Docker daemon ({e})");
-            false
-        }
-    }
+    runtime.block_on(common::engine_or_skip()).is_some()
 }
 
 /// Runs `fixture` as `docker-default` and writes the JSON matrix to `out`.
