@@ -43,6 +43,46 @@ impl Failure {
     }
 }
 
+/// Where and how a matrix is rendered: shared by `run` and `render`.
+#[derive(clap::Args)]
+pub struct OutputArgs {
+    #[arg(long, value_enum, default_value_t = seccomp_harness::report::Format::Table)]
+    pub format: seccomp_harness::report::Format,
+    /// Write the rendered matrix here instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<std::path::PathBuf>,
+    /// Table and Markdown: show only rows where a cell failed or configurations differ.
+    #[arg(long)]
+    pub only_interesting: bool,
+}
+
+impl OutputArgs {
+    /// Renders `matrix` and writes it out. Colour only on a terminal, and never with `NO_COLOR`.
+    pub fn emit(&self, matrix: &seccomp_harness::matrix::Matrix) -> Result<(), Failure> {
+        use std::io::{IsTerminal, Write};
+        let to_terminal = self.output.is_none() && std::io::stdout().is_terminal();
+        let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let options = seccomp_harness::report::Options {
+            color,
+            only_interesting: self.only_interesting,
+        };
+        let text = seccomp_harness::report::render(self.format, matrix, &options);
+        match &self.output {
+            Some(path) => std::fs::write(path, &text)
+                .map_err(|e| Failure::bad_input(format!("cannot write {}: {e}", path.display()))),
+            None => {
+                let mut out = std::io::stdout().lock();
+                match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                    Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(
+                        Failure::environment(format!("cannot write the matrix: {e}")),
+                    ),
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+}
+
 #[derive(Parser)]
 #[command(
     name = "seccomp-harness",

@@ -2,10 +2,8 @@
 //! with the oracle and rendered. Exit 0 when every predicted cell passes, 1 when one fails,
 //! 2 on bad input, 3 when the environment is at fault.
 
-use super::{exit, Failure};
-use seccomp_harness::report::{self, Format, Options};
+use super::{exit, Failure, OutputArgs};
 use seccomp_harness::run::{self, execute, CapSpec, ProfileInput, RunError, RunOptions};
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
@@ -25,14 +23,8 @@ pub struct Args {
     /// Run only these cases (ids such as `mkdir` or `unshare(CLONE_NEWUSER)`). Repeatable.
     #[arg(long = "case")]
     pub cases: Vec<String>,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Write the rendered matrix here instead of stdout.
-    #[arg(long, short)]
-    pub output: Option<PathBuf>,
-    /// Table and Markdown: show only rows where a cell failed or configurations differ.
-    #[arg(long)]
-    pub only_interesting: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// The engine to use (default: DOCKER_HOST, else the local socket).
     #[arg(long = "docker-host")]
     pub docker_host: Option<String>,
@@ -107,27 +99,7 @@ pub fn main(args: Args) -> Result<u8, Failure> {
         );
     }
 
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let options = Options {
-        color,
-        only_interesting: args.only_interesting,
-    };
-    let text = report::render(args.format, &report.matrix, &options);
-    match &args.output {
-        Some(path) => std::fs::write(path, &text)
-            .map_err(|e| Failure::bad_input(format!("cannot write {}: {e}", path.display())))?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-                if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    return Err(Failure::environment(format!(
-                        "cannot write the matrix: {e}"
-                    )));
-                }
-            }
-        }
-    }
+    args.output.emit(&report.matrix)?;
     Ok(if run::assemble::has_failures(&report.matrix) {
         exit::FINDINGS
     } else {
