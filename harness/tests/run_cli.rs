@@ -252,3 +252,26 @@ fn render_reads_a_saved_matrix_and_refuses_a_broken_one() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("getpid"));
 }
+
+#[test]
+fn cases_lists_every_arch_catalog_and_refuses_an_unknown_arch() {
+    for (arch, must) in [
+        ("x86_64", "i386:socketcall(SYS_SOCKET,AF_VSOCK)"),
+        ("aarch64", "clone(CLONE_NEWUSER)"),
+    ] {
+        let o = Command::new(BIN)
+            .args(["cases", "--arch", arch])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(text.lines().any(|l| l == must), "{arch} lacks {must}");
+        assert!(text.lines().count() > 300);
+    }
+    let o = Command::new(BIN)
+        .args(["cases", "--arch", "sparc"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("sparc"));
+}

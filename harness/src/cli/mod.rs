@@ -1,5 +1,6 @@
 //! The command line: parses arguments, calls the library, maps errors to exit codes.
 
+pub mod cases;
 pub mod check;
 pub mod clean;
 pub mod diff;
@@ -96,6 +97,8 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
+    /// List the case ids of an arch's catalog.
+    Cases(cases::Args),
     /// Validate and lint profiles (exit 0 valid, 2 invalid).
     Check(check::Args),
     /// Predict one case's outcome under a profile, without running anything.
@@ -114,6 +117,7 @@ pub enum Command {
 pub fn main() -> u8 {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Cases(a) => cases::main(a),
         Command::Check(a) => check::main(a),
         Command::Explain(a) => explain::main(a),
         Command::Run(a) => run::main(a),

@@ -21,7 +21,7 @@ pub enum PlanError {
     Tag(#[from] TagError),
     #[error("invalid capability set {spec:?}: {source}")]
     Caps { spec: String, source: CapError },
-    #[error("unknown case {0:?}: `seccomp-probe --list` or the README lists the case ids")]
+    #[error("unknown case {0:?}: `seccomp-harness cases` lists the case ids")]
     UnknownCase(String),
     #[error("two configurations are both named {0:?}: rename one of the profile files")]
     DuplicateConfiguration(String),
