@@ -717,6 +717,57 @@ mod tests {
     }
 
     #[test]
+    fn a_profile_killing_a_runtime_call_is_held_back_and_one_denying_it_is_predicted_to_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let kills = write(
+            &dir,
+            "kills.json",
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_KILL"}]}"#,
+        );
+        let denies = write(
+            &dir,
+            "denies.json",
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["fstatfs"],"action":"SCMP_ACT_ERRNO"}]}"#,
+        );
+        let profiles = [ProfileInput::File(kills), ProfileInput::File(denies)]
+            .iter()
+            .map(|p| load_profile(p).unwrap())
+            .collect();
+        let mut plan = plan(
+            profiles,
+            vec![CapSpec::docker_default()],
+            Arch::X86_64,
+            KernelVersion::new(6, 1),
+            true,
+            &[],
+        )
+        .unwrap();
+        plan.hold_back_runtime_killers();
+        let held = &plan.configurations[0];
+        assert!(held
+            .not_started
+            .as_deref()
+            .is_some_and(|w| w.contains("getppid")));
+        assert!(!plan.jobs.iter().any(|j| matches!(
+            j.kind,
+            JobKind::AsIs { configuration: 0 } | JobKind::Tagged { configuration: 0 }
+        )));
+        let denied = &plan.configurations[1];
+        assert!(denied.not_started.is_none());
+        assert!(plan
+            .jobs
+            .iter()
+            .any(|j| j.kind == JobKind::AsIs { configuration: 1 }));
+        assert!(denied
+            .predicted_start_failure
+            .as_deref()
+            .is_some_and(|w| w.contains("fstatfs")));
+        // The prediction survives the second pass after calibration.
+        plan.predict(&BTreeSet::new());
+        assert!(plan.configurations[0].predicted_start_failure.is_some());
+    }
+
+    #[test]
     fn unknown_cases_and_duplicate_names_are_refused() {
         let p = vec![load_profile(&ProfileInput::Unconfined).unwrap()];
         let err = plan(
