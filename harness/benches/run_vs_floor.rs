@@ -7,7 +7,7 @@ use seccomp_harness::engine::container::run_probe_container;
 use seccomp_harness::engine::{
     runner::default_concurrency, ContainerSpec, Engine, RunId, SeccompMode,
 };
-use seccomp_harness::run::{execute, plan::load_profile, CapSpec, ProfileInput, RunOptions};
+use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;

@@ -304,7 +304,7 @@ async fn a_probe_that_rejects_its_arguments_leaves_the_cases_not_run() {
         matches!(
             &result.cases[1],
             CaseResult::NotRun {
-                reason: NotRunReason::ProbeFailed { exit_code: 2, stderr },
+                reason: NotRunReason::ProbeFailed { exit_code: 2, stderr, .. },
                 ..
             } if stderr.contains("unknown case id")
         ),

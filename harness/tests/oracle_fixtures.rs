@@ -21,7 +21,7 @@ fn predict_with(name: &str, caps: CapSet, kernel: (u64, u64), case: &str) -> Pre
         &Host::new(Arch::X86_64, caps, KernelVersion::new(kernel.0, kernel.1)),
     );
     let cat = Catalog::for_arch(Arch::X86_64);
-    Oracle::new(&r).predict(cat.get(case).unwrap())
+    Oracle::new(&r).predict_filter(cat.get(case).unwrap())
 }
 
 fn predict(name: &str, case: &str) -> Prediction {
@@ -51,7 +51,7 @@ fn every_fixture_parses_resolves_and_predicts_every_case() {
                 let r = profile::resolve(&p, &Host::new(*arch, caps, KernelVersion::new(6, 1)));
                 let o = Oracle::new(&r);
                 for c in Catalog::for_arch(*arch).cases() {
-                    let pred = o.predict(c);
+                    let pred = o.predict_filter(c);
                     if pred.outcome == Outcome::Allowed || pred.outcome == Outcome::Errno {
                         assert!(pred.rule.is_some(), "{} {}", path.display(), c.id);
                     }
@@ -255,7 +255,7 @@ fn tagging_keeps_every_real_profile_behaving_the_same() {
             );
             let (a, b) = (Oracle::new(&ro), Oracle::new(&rt));
             for c in Catalog::for_arch(Arch::X86_64).cases() {
-                let (pa, pb) = (a.predict(c), b.predict(c));
+                let (pa, pb) = (a.predict_filter(c), b.predict_filter(c));
                 if tagged.default_traps
                     && pa.outcome == Outcome::Errno
                     && pa.rule == Some(RuleRef::DEFAULT)

@@ -68,7 +68,7 @@ fn exercise(text: &str) {
             .iter()
             .take(40)
         {
-            let _ = o.predict(c);
+            let _ = o.predict_filter(c);
         }
         let _ = profile::tag(text, "fuzz.json");
     }

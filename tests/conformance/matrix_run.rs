@@ -4,7 +4,7 @@ use crate::configurations::{suite, SuiteConfiguration};
 use libtest_mimic::{Completion, Failed};
 use seccomp_harness::engine::EngineError;
 use seccomp_harness::matrix::Matrix;
-use seccomp_harness::run::{execute, plan::load_profile, CapSpec, RunError, RunOptions};
+use seccomp_harness::run::{execute, load_profile, CapSpec, RunError, RunOptions};
 use std::sync::OnceLock;
 
 enum Run {

@@ -3,7 +3,7 @@
 
 use super::{exit, Failure};
 use seccomp_catalog::{Arch, Catalog};
-use seccomp_harness::oracle::Oracle;
+use seccomp_harness::oracle::{Oracle, Start};
 use seccomp_harness::outcome::RuleRef;
 use seccomp_harness::profile::{self, CapSet, Host, KernelVersion};
 use std::path::PathBuf;
@@ -80,7 +80,9 @@ pub fn main(args: Args) -> Result<u8, Failure> {
         .with_default_errno_ret(honours)
         .with_unknown_names(args.unknown_syscalls.iter().cloned().collect());
     let resolved = profile::resolve(&p, &host);
-    let pred = Oracle::new(&resolved).predict(case);
+    let oracle = Oracle::new(&resolved);
+    let start = oracle.start(&catalog);
+    let pred = oracle.expect(case, &start, &catalog);
     match args.format {
         Format::Json => {
             let mut v = serde_json::json!({
@@ -89,6 +91,7 @@ pub fn main(args: Args) -> Result<u8, Failure> {
                 "outcome": pred.outcome,
                 "errno": pred.errno,
                 "rule": pred.rule,
+                "starts": start == Start::Starts,
             });
             if let Some(n) = &pred.note {
                 v["note"] = serde_json::Value::from(n.clone());
@@ -101,6 +104,9 @@ pub fn main(args: Args) -> Result<u8, Failure> {
                 "host:    {arch}, kernel {kernel}, {} capabilities",
                 resolved.host.caps.len()
             );
+            if let Some(why) = start.note() {
+                println!("start:   {why}");
+            }
             match pred.errno {
                 Some(e) => println!("outcome: {} {e}", pred.outcome),
                 None => println!("outcome: {}", pred.outcome),

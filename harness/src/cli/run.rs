@@ -50,7 +50,7 @@ pub fn main(args: Args) -> Result<u8, Failure> {
     };
     let profiles = inputs
         .iter()
-        .map(run::plan::load_profile)
+        .map(run::load_profile)
         .collect::<Result<Vec<_>, _>>()
         .map_err(Failure::bad_input)?;
     let cap_sets = match &args.caps {

@@ -69,9 +69,44 @@ pub enum NotRunReason {
     /// [`RestartLimits::max_containers`] containers were used up.
     RestartLimit { containers: usize },
     /// The probe stopped without reporting the case and without a case to blame.
-    ProbeFailed { exit_code: i64, stderr: String },
-    /// The container outlived its timeout before reaching the case.
-    Timeout,
+    ProbeFailed {
+        exit_code: i64,
+        stderr: String,
+        /// It never reached its first case (no `ready` record): its footprint or set-up.
+        before_first_case: bool,
+    },
+    /// No record came within the watchdog's deadline before the probe's first case, or the
+    /// container outlived the whole-run limit.
+    Timeout { before_first_case: bool },
+}
+
+impl NotRunReason {
+    /// Whether the probe never reached a case: the cause is its start-up, not a case.
+    pub fn before_first_case(&self) -> bool {
+        match self {
+            NotRunReason::ProbeFailed {
+                before_first_case, ..
+            }
+            | NotRunReason::Timeout { before_first_case } => *before_first_case,
+            NotRunReason::StartFailed | NotRunReason::RestartLimit { .. } => false,
+        }
+    }
+}
+
+/// A signal's name, for notes a user reads.
+fn signal_name(sig: i64) -> String {
+    let name = match sig {
+        4 => "SIGILL",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        14 => "SIGALRM",
+        31 => "SIGSYS",
+        _ => return format!("signal {sig}"),
+    };
+    name.to_string()
 }
 
 impl fmt::Display for NotRunReason {
@@ -81,17 +116,41 @@ impl fmt::Display for NotRunReason {
             NotRunReason::RestartLimit { containers } => {
                 write!(f, "stopped after {containers} containers (restart limit)")
             }
-            NotRunReason::ProbeFailed { exit_code, stderr } if stderr.is_empty() => {
-                write!(
-                    f,
-                    "the probe exited with {exit_code} before reaching this case"
-                )
+            NotRunReason::ProbeFailed {
+                exit_code,
+                stderr,
+                before_first_case,
+            } => {
+                let when = if *before_first_case {
+                    "before its first case"
+                } else {
+                    "before reaching this case"
+                };
+                match exit_code {
+                    129..=192 => write!(
+                        f,
+                        "the probe was killed by {} (exit {exit_code}) {when}",
+                        signal_name(exit_code - 128)
+                    )?,
+                    1 => write!(
+                        f,
+                        "the probe could not write its records (write, writev and vmsplice failed) {when}"
+                    )?,
+                    _ => write!(f, "the probe exited with {exit_code} {when}")?,
+                }
+                if !stderr.is_empty() {
+                    write!(f, ": {stderr}")?;
+                }
+                Ok(())
             }
-            NotRunReason::ProbeFailed { exit_code, stderr } => write!(
-                f,
-                "the probe exited with {exit_code} before reaching this case: {stderr}"
+            NotRunReason::Timeout {
+                before_first_case: true,
+            } => f.write_str(
+                "the probe gave no record within the watchdog's deadline before its first case",
             ),
-            NotRunReason::Timeout => f.write_str("the container timed out before this case"),
+            NotRunReason::Timeout {
+                before_first_case: false,
+            } => f.write_str("the container outlived the whole-run limit before this case"),
         }
     }
 }
@@ -108,7 +167,7 @@ pub struct ConfigurationRun {
     /// How many containers were used.
     pub containers: usize,
     /// What the harness saw but could not use: stdout lines that are not records, the probe's
-    /// stderr, mode changes. For `--verbose` output and bug reports.
+    /// stderr, mode changes, watchdog kills. Shown by `run --diagnostics`.
     pub diagnostics: Vec<String>,
 }
 
@@ -150,9 +209,9 @@ impl Progress {
         }
     }
 
-    /// The probe's command line for the next container.
-    fn args(&self) -> Vec<String> {
-        let mut args = Vec::with_capacity(self.remaining.len() + 1);
+    /// The probe's command line for the next container, after `flags`.
+    fn args(&self, flags: &[String]) -> Vec<String> {
+        let mut args = flags.to_vec();
         if self.mode == RunMode::InProcess {
             args.push("--in-process".to_string());
         }
@@ -197,6 +256,7 @@ impl Progress {
         }
         let mut open_begin: Option<String> = None;
         let mut recorded = 0usize;
+        let mut ready = false;
         for line in stdout.lines().map(str::trim).filter(|l| !l.is_empty()) {
             match serde_json::from_str::<Record>(line) {
                 Ok(Record::Host(h)) => {
@@ -204,6 +264,7 @@ impl Progress {
                         self.host = Some(h);
                     }
                 }
+                Ok(Record::Ready { .. }) => ready = true,
                 Ok(Record::Begin { id }) => open_begin = Some(id),
                 Ok(Record::Case(rec)) => {
                     if open_begin.as_deref() == Some(rec.id.as_str()) {
@@ -230,8 +291,9 @@ impl Progress {
                 id: id.clone(),
                 mode: RunMode::InProcess,
                 signal,
-                timed_out: out.timed_out,
-                exit_status: (signal.is_none() && !out.timed_out).then_some(out.exit_code as i32),
+                timed_out: out.timed_out || out.watchdog,
+                exit_status: (signal.is_none() && !out.timed_out && !out.watchdog)
+                    .then_some(out.exit_code as i32),
                 ..Default::default()
             };
             if self.record(CaseResult::Ran(rec)) {
@@ -240,6 +302,22 @@ impl Progress {
             self.note(format!("probe began a case not asked for: {id}"));
         }
 
+        if out.watchdog && ready && self.mode == RunMode::Fork {
+            // In fork mode the cases run in the order given: the first without a record is the
+            // one that hung the probe (its child could be neither woken nor killed).
+            let id = self.remaining[0].clone();
+            self.note(format!(
+                "no record within the watchdog's deadline: {id} hung the probe; restarting after it"
+            ));
+            self.record(CaseResult::Ran(CaseRecord {
+                id,
+                mode: RunMode::Fork,
+                timed_out: true,
+                abandoned: true,
+                ..Default::default()
+            }));
+            return Step::Again;
+        }
         if self.mode == RunMode::Fork {
             // Died before any case (the fork itself was denied), or between cases: either way
             // the parent was hit, and only in-process mode can say by which case.
@@ -254,12 +332,14 @@ impl Progress {
         if recorded > 0 {
             return Step::Again;
         }
-        let reason = if out.timed_out {
-            NotRunReason::Timeout
+        let before_first_case = !ready && self.results.is_empty();
+        let reason = if out.timed_out || out.watchdog {
+            NotRunReason::Timeout { before_first_case }
         } else {
             NotRunReason::ProbeFailed {
                 exit_code: out.exit_code,
                 stderr: stderr.chars().take(STDERR_QUOTE).collect(),
+                before_first_case,
             }
         };
         self.fail_remaining(reason);
@@ -310,7 +390,8 @@ pub async fn run_configuration(
             break;
         }
         containers += 1;
-        match run_probe_container(engine, image, run, spec, &progress.args()).await? {
+        let args = progress.args(&spec.probe_flags);
+        match run_probe_container(engine, image, run, spec, &args, &progress.remaining).await? {
             ContainerOutcome::StartFailed { message } => {
                 start_error = Some(message);
                 progress.fail_remaining(NotRunReason::StartFailed);
@@ -359,7 +440,7 @@ mod tests {
     #[test]
     fn a_clean_run_needs_one_container() {
         let mut p = Progress::new(&ids(&["a", "b"]));
-        assert_eq!(p.args(), ids(&["a", "b"]));
+        assert_eq!(p.args(&[]), ids(&["a", "b"]));
         let out = output(
             &[
                 Record::Host(HostRecord::default()),
@@ -382,7 +463,7 @@ mod tests {
         // The fork itself was killed: only the host record came out.
         let out = output(&[Record::Host(HostRecord::default())], 159);
         assert_eq!(p.absorb(&out), Step::Again);
-        assert_eq!(p.args(), ids(&["--in-process", "a", "b", "c"]));
+        assert_eq!(p.args(&[]), ids(&["--in-process", "a", "b", "c"]));
         // In process, b kills the probe.
         let out = output(
             &[
@@ -393,7 +474,7 @@ mod tests {
             159,
         );
         assert_eq!(p.absorb(&out), Step::Again);
-        assert_eq!(p.args(), ids(&["--in-process", "c"]));
+        assert_eq!(p.args(&[]), ids(&["--in-process", "c"]));
         let out = output(
             &[
                 Record::Begin { id: "c".into() },
@@ -429,7 +510,7 @@ mod tests {
         let run = p.finish(&ids(&["a", "b"]), 2, None);
         assert!(run.cases.iter().all(|c| matches!(
             c,
-            CaseResult::NotRun { reason: NotRunReason::ProbeFailed { exit_code: 2, stderr }, .. }
+            CaseResult::NotRun { reason: NotRunReason::ProbeFailed { exit_code: 2, stderr, .. }, .. }
                 if stderr.contains("unknown case id")
         )));
         assert!(!run.diagnostics.is_empty());
@@ -438,7 +519,7 @@ mod tests {
     #[test]
     fn garbage_lines_are_kept_as_diagnostics_and_duplicates_run_once() {
         let mut p = Progress::new(&ids(&["a", "a"]));
-        assert_eq!(p.args(), ids(&["a"]));
+        assert_eq!(p.args(&[]), ids(&["a"]));
         let mut out = output(&[case("a", RunMode::Fork, None)], 0);
         out.stdout.splice(0..0, b"421\n".iter().copied());
         assert_eq!(p.absorb(&out), Step::Done);

@@ -14,8 +14,9 @@ use bollard::query_parameters::{
     AttachContainerOptionsBuilder, KillContainerOptionsBuilder, WaitContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
-use std::collections::HashMap;
-use std::time::Duration;
+use seccomp_catalog::record::Record;
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 /// How the container's seccomp filter is chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,9 +41,14 @@ pub struct ContainerSpec {
     /// Bounds a fork bomb a profile might let through.
     pub pids_limit: i64,
     pub memory_bytes: i64,
-    /// Wall-clock limit for the whole container; the probe's own per-case timeouts should fire
-    /// long before it.
+    /// The watchdog: the longest the probe may go without writing a record (its own hard
+    /// deadline per case is 10 s). Past it the container is killed and the case in progress
+    /// is recorded as a timeout.
+    pub case_timeout: Duration,
+    /// Wall-clock limit for the whole container: a last resort behind the watchdog.
     pub timeout: Duration,
+    /// The probe's flags before the case ids (`--host-facts`, `--avoid ...`).
+    pub probe_flags: Vec<String>,
     /// Extra labels (the run label is always added).
     pub labels: HashMap<String, String>,
 }
@@ -56,11 +62,20 @@ impl Default for ContainerSpec {
             readonly_rootfs: true,
             pids_limit: 64,
             memory_bytes: 256 * 1024 * 1024,
-            timeout: Duration::from_secs(600),
+            case_timeout: DEFAULT_CASE_TIMEOUT,
+            timeout: Duration::from_secs(1800),
+            probe_flags: Vec::new(),
             labels: HashMap::new(),
         }
     }
 }
+
+/// The watchdog's default: the probe's own hard deadline per case (10 s) plus a margin.
+pub const DEFAULT_CASE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How long a probe that wrote every record may take to exit before the harness ends the
+/// container (a profile may deny exit_group and exit).
+const EXIT_GRACE: Duration = Duration::from_secs(2);
 
 impl ContainerSpec {
     pub fn new(seccomp: SeccompMode) -> Self {
@@ -89,6 +104,40 @@ pub struct ProbeOutput {
     pub exit_code: i64,
     /// The container outlived [`ContainerSpec::timeout`] and was killed.
     pub timed_out: bool,
+    /// The watchdog killed the container: no record for [`ContainerSpec::case_timeout`].
+    pub watchdog: bool,
+    /// Every expected record was in but the probe did not exit, so the harness ended it.
+    pub ended_by_harness: bool,
+}
+
+/// Tells when every expected case has its record, from the stdout bytes as they arrive.
+#[derive(Debug)]
+struct Completion {
+    waiting: HashSet<String>,
+    partial: Vec<u8>,
+}
+
+impl Completion {
+    fn new(expect: &[String]) -> Completion {
+        Completion {
+            waiting: expect.iter().cloned().collect(),
+            partial: Vec::new(),
+        }
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        self.partial.extend_from_slice(bytes);
+        while let Some(nl) = self.partial.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=nl).collect();
+            if let Ok(Record::Case(rec)) = serde_json::from_slice::<Record>(&line) {
+                self.waiting.remove(&rec.id);
+            }
+        }
+    }
+
+    fn complete(&self) -> bool {
+        self.waiting.is_empty()
+    }
 }
 
 impl ProbeOutput {
@@ -113,6 +162,13 @@ pub enum ContainerOutcome {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    #[error("the engine did not answer a request to {action} probe container {id} on {host} within {seconds} s")]
+    Hung {
+        action: &'static str,
+        id: String,
+        host: String,
+        seconds: u64,
+    },
     #[error("cannot create a probe container from {image} on {host}: {source}")]
     Create {
         image: String,
@@ -142,6 +198,7 @@ pub async fn run_probe_container(
     run: &RunId,
     spec: &ContainerSpec,
     args: &[String],
+    expect: &[String],
 ) -> Result<ContainerOutcome, RunError> {
     let mut labels = spec.labels.clone();
     labels.insert(RUN_LABEL.to_string(), run.to_string());
@@ -181,7 +238,7 @@ pub async fn run_probe_container(
         })?;
     let id = created.id;
     let guard = ContainerGuard::new(engine, &id);
-    let result = drive(engine, &id, spec).await;
+    let result = drive(engine, &id, spec, expect).await;
     // Removal errors are reported only when the run itself went well: the first error is the
     // one to show, and the label sweep retries the removal.
     let removed = remove_container(engine, &id).await;
@@ -204,6 +261,7 @@ async fn drive(
     engine: &Engine,
     id: &str,
     spec: &ContainerSpec,
+    expect: &[String],
 ) -> Result<ContainerOutcome, RunError> {
     let err = |action: &'static str| {
         let id = id.to_string();
@@ -257,33 +315,51 @@ async fn drive(
 
     let mut out = ProbeOutput::default();
     let mut stream = attached.output;
-    let collect = async {
-        while let Some(item) = stream.next().await {
-            match item {
-                Ok(LogOutput::StdOut { message }) | Ok(LogOutput::Console { message }) => {
-                    push_limited(&mut out.stdout, &message)
-                }
-                Ok(LogOutput::StdErr { message }) => push_limited(&mut out.stderr, &message),
-                Ok(LogOutput::StdIn { .. }) => {}
-                // The stream breaking (the container gone) ends the output; the exit code
-                // below tells what happened.
-                Err(_) => break,
-            }
+    let mut completion = Completion::new(expect);
+    let last_resort = Instant::now() + spec.timeout;
+    // Every wait on the stream has a deadline: the watchdog's since the last output, the
+    // exit grace once every record is in, and the whole-run limit behind both.
+    loop {
+        let left = last_resort.saturating_duration_since(Instant::now());
+        let limit = if completion.complete() {
+            EXIT_GRACE
+        } else {
+            spec.case_timeout
         }
-    };
-    if tokio::time::timeout(spec.timeout, collect).await.is_err() {
-        out.timed_out = true;
-        let kill = KillContainerOptionsBuilder::default()
-            .signal("SIGKILL")
-            .build();
-        match engine.docker().kill_container(id, Some(kill)).await {
-            Ok(()) => {}
-            // Exited on its own meanwhile.
-            Err(BollardError::DockerResponseServerError {
-                status_code: 404 | 409,
-                ..
-            }) => {}
-            Err(e) => return Err(err("kill")(e)),
+        .min(left);
+        match tokio::time::timeout(limit, stream.next()).await {
+            Ok(Some(Ok(LogOutput::StdOut { message })))
+            | Ok(Some(Ok(LogOutput::Console { message }))) => {
+                push_limited(&mut out.stdout, &message);
+                completion.feed(&message);
+            }
+            Ok(Some(Ok(LogOutput::StdErr { message }))) => push_limited(&mut out.stderr, &message),
+            Ok(Some(Ok(LogOutput::StdIn { .. }))) => {}
+            // The stream ending or breaking (the container gone) ends the output; the exit
+            // code below tells what happened.
+            Ok(None) | Ok(Some(Err(_))) => break,
+            Err(_) => {
+                if completion.complete() {
+                    out.ended_by_harness = true;
+                } else if left <= spec.case_timeout {
+                    out.timed_out = true;
+                } else {
+                    out.watchdog = true;
+                }
+                let kill = KillContainerOptionsBuilder::default()
+                    .signal("SIGKILL")
+                    .build();
+                match engine.docker().kill_container(id, Some(kill)).await {
+                    Ok(()) => {}
+                    // Exited on its own meanwhile.
+                    Err(BollardError::DockerResponseServerError {
+                        status_code: 404 | 409,
+                        ..
+                    }) => {}
+                    Err(e) => return Err(err("kill")(e)),
+                }
+                break;
+            }
         }
     }
     drop(stream);
@@ -292,7 +368,15 @@ async fn drive(
         .condition("not-running")
         .build();
     let mut waits = engine.docker().wait_container(id, Some(wait));
-    out.exit_code = match waits.next().await {
+    let waited = tokio::time::timeout(START_TIMEOUT, waits.next())
+        .await
+        .map_err(|_| RunError::Hung {
+            action: "wait for",
+            id: id.to_string(),
+            host: engine.host().to_string(),
+            seconds: START_TIMEOUT.as_secs(),
+        })?;
+    out.exit_code = match waited {
         Some(Ok(r)) => r.status_code,
         // bollard turns a non-zero exit into an error carrying the code.
         Some(Err(BollardError::DockerContainerWaitError { code, .. })) => code,

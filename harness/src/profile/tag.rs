@@ -221,7 +221,7 @@ mod tests {
         let (ro, rt) = (resolve(&original, &host), resolve(&t.profile, &host));
         let (a, b) = (Oracle::new(&ro), Oracle::new(&rt));
         for c in Catalog::for_arch(Arch::X86_64).cases() {
-            let (pa, pb) = (a.predict(c), b.predict(c));
+            let (pa, pb) = (a.predict_filter(c), b.predict_filter(c));
             if pa.outcome == Outcome::Errno && pa.rule == Some(RuleRef::DEFAULT) {
                 // The default's errno becomes a trap.
                 assert_eq!(

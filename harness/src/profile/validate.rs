@@ -5,7 +5,8 @@ use super::caps::is_known_cap;
 use super::model::{Action, Arches, Profile};
 use super::names;
 use super::resolve::{resolve, Host};
-use crate::oracle::Oracle;
+use crate::oracle::{Blocker, Oracle, Start};
+use seccomp_catalog::Catalog;
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,15 +124,16 @@ pub fn lint(profile: &Profile, host: &Host) -> Vec<Warning> {
             ),
         ));
     }
-    if let Some(why) = oracle.start_failure() {
-        if oracle.conflicts().is_empty() {
-            out.push(warn(
-                "profile",
-                format!("runc cannot start a container: {why}"),
-            ));
-        }
+    let start = oracle.start(&Catalog::for_arch(host.arch));
+    if let (Some(why), false) = (start.note(), start_is_conflict(&start, &oracle)) {
+        out.push(warn("profile", why));
     }
     out
+}
+
+/// A conflict is already warned about on its rule.
+fn start_is_conflict(start: &Start, oracle: &Oracle) -> bool {
+    matches!(start, Start::Refused(Blocker::Filter(_))) && !oracle.conflicts().is_empty()
 }
 
 fn lint_arches(profile: &Profile, host: &Host, out: &mut Vec<Warning>) {

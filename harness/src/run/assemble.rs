@@ -1,14 +1,25 @@
 //! Turns the records of a plan's container runs into the matrix: classification per cell, the
 //! oracle's expectation beside it, and the verdict. Pure.
 
-use super::plan::{JobKind, Plan, ProfileKind, RUNTIME_NEEDS};
+use super::input::ProfileKind;
+use super::plan::{JobKind, Plan, Predictions};
 use crate::classify::{classify, verdict, Attribution, CaseRuns};
 use crate::matrix::{
     Cell, Configuration, Expected, HostFacts, Matrix, Observed, Verdict, SCHEMA_VERSION,
 };
+use crate::oracle::start::RUNTIME;
+use crate::oracle::{Start, RUNTIME_NEEDS};
 use crate::outcome::Outcome;
 use seccomp_catalog::record::{CaseRecord, HostRecord};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
+
+/// Why a case has no record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotRun {
+    pub message: String,
+    /// The probe never reached its first case (it died or hung in its start-up).
+    pub before_first_case: bool,
+}
 
 /// What one container run (with its restarts) gave, engine-neutral.
 #[derive(Debug, Clone, Default)]
@@ -16,38 +27,36 @@ pub struct JobResult {
     pub host: Option<HostRecord>,
     pub records: HashMap<String, CaseRecord>,
     /// Cases the probe never reached, with the reason.
-    pub not_run: HashMap<String, String>,
+    pub not_run: HashMap<String, NotRun>,
     /// The runtime's message when the container could not start.
     pub start_error: Option<String>,
 }
 
-/// Builds the matrix; `results` are in the order of `plan.jobs`.
-pub fn assemble(plan: &Plan, results: &[JobResult], host: HostFacts) -> Matrix {
-    let find = |kind: JobKind| {
-        plan.jobs
-            .iter()
-            .position(|j| j.kind == kind)
-            .map(|i| &results[i])
-    };
+/// The results of a plan's containers, by what each was for.
+pub type JobResults = HashMap<JobKind, JobResult>;
+
+/// Builds the matrix from the jobs' results and the oracle's predictions.
+pub fn assemble(
+    plan: &Plan,
+    predictions: &Predictions,
+    results: &JobResults,
+    host: HostFacts,
+) -> Matrix {
     let mut configurations = Vec::new();
     let mut cells = Vec::new();
     for (c, conf) in plan.configurations.iter().enumerate() {
         let profile = &plan.profiles[conf.profile];
         let caps = plan.cap_sets[conf.cap_set].changes.clone();
-        let as_is = find(JobKind::AsIs { configuration: c });
-        let tagged = find(JobKind::Tagged { configuration: c });
-        let baseline = find(JobKind::Baseline {
+        let as_is = results.get(&plan.as_is_job(c));
+        let tagged = results.get(&JobKind::Tagged { configuration: c });
+        let baseline = results.get(&JobKind::Baseline {
             cap_set: conf.cap_set,
         });
-        let start_error = match &conf.not_started {
-            Some(why) => Some(why.clone()),
-            None => as_is.and_then(|r| r.start_error.clone()).map(|e| {
-                start_failure_message(
-                    &e,
-                    conf.predicted_start_failure.as_deref(),
-                    &conf.runtime_conflicts,
-                )
-            }),
+        let start_error = match &conf.start {
+            Start::HeldBack(_) => conf.start.note(),
+            _ => as_is
+                .and_then(|r| r.start_error.clone())
+                .map(|e| start_failure_message(&e, &conf.start)),
         };
         configurations.push(Configuration {
             id: conf.id.clone(),
@@ -70,18 +79,7 @@ pub fn assemble(plan: &Plan, results: &[JobResult], host: HostFacts) -> Matrix {
                 .catalog
                 .get(id)
                 .expect("planned cases come from the catalog");
-            let expected = conf.predictions.as_ref().map(|p| {
-                let mut e = p[i].to_expected();
-                if let Some(why) = &conf.predicted_start_failure {
-                    e = Expected {
-                        outcome: Outcome::StartFailed,
-                        errno: None,
-                        rule: None,
-                        note: Some(why.clone()),
-                    };
-                }
-                e
-            });
+            let expected = predictions.get(c, i).map(|p| p.to_expected());
             let observed = if let Some(msg) = &start_error {
                 Observed {
                     outcome: Outcome::StartFailed,
@@ -96,7 +94,7 @@ pub fn assemble(plan: &Plan, results: &[JobResult], host: HostFacts) -> Matrix {
                     errno: None,
                     signal: None,
                     rule: None,
-                    note: Some(reason.clone()),
+                    note: Some(not_run_note(reason, &conf.start)),
                 }
             } else {
                 let runs = CaseRuns {
@@ -128,25 +126,17 @@ pub fn assemble(plan: &Plan, results: &[JobResult], host: HostFacts) -> Matrix {
     }
 }
 
-/// The names the runtime's libseccomp doesn't know, from the calibration container's records
-/// (`results` in the order of `plan.jobs`). `None` when the plan has no calibration or the
-/// container gave no record (the oracle then assumes every name is known).
-pub fn calibrate(plan: &Plan, results: &[JobResult]) -> Option<BTreeSet<String>> {
-    let calibration = plan.calibration.as_ref()?;
-    let i = plan
-        .jobs
-        .iter()
-        .position(|j| j.kind == JobKind::Calibration)?;
-    let result = results.get(i)?;
-    if result.start_error.is_some() {
-        return None;
+/// Why a case has no observation, with the oracle's cause where the probe never reached its
+/// cases: the user learns which call stopped it and whose call it is.
+fn not_run_note(reason: &NotRun, start: &Start) -> String {
+    match (reason.before_first_case, start) {
+        (true, Start::ProbeCannotRun(b)) => format!("{}: {b}", reason.message),
+        (true, _) => format!(
+            "{}; the oracle predicted no call of the probe's footprint or output to stop it",
+            reason.message
+        ),
+        (false, _) => reason.message.clone(),
     }
-    let errnos: BTreeMap<String, Option<i32>> = result
-        .records
-        .iter()
-        .map(|(id, r)| (id.clone(), r.errno))
-        .collect();
-    calibration.unknown_names(&errnos)
 }
 
 /// The builtin profile's cells have nothing to compare with: the engine's profile is not
@@ -160,19 +150,14 @@ fn unpredicted() -> Expected {
     }
 }
 
-/// The runtime's message, with the likely cause: the oracle's reason where it predicted the
-/// failure, else the runtime's own post-filter syscalls that the profile denies. runc's message
-/// for a killed call ("cannot start a stopped process") names nothing by itself.
-fn start_failure_message(runtime: &str, predicted: Option<&str>, conflicts: &[String]) -> String {
-    match (predicted, conflicts) {
-        (Some(why), _) => format!("{runtime} (predicted: {why})"),
-        (None, []) => format!(
-            "{runtime} (the profile allows every call the runtime makes after loading the filter that the harness knows of: {})",
+/// The runtime's message, with the oracle's cause where it predicted the failure. runc's
+/// message for a killed call ("cannot start a stopped process") names nothing by itself.
+fn start_failure_message(runtime: &str, start: &Start) -> String {
+    match start.blocker() {
+        Some(why) => format!("{runtime} (predicted: {why})"),
+        None => format!(
+            "{runtime} (the profile allows every call {RUNTIME} makes after loading the filter that the harness knows of: {})",
             RUNTIME_NEEDS.join(", ")
-        ),
-        (None, c) => format!(
-            "{runtime} (likely cause: the runtime makes these calls after it loads the filter, and the profile does not allow them: {})",
-            c.join(", ")
         ),
     }
 }

@@ -1,8 +1,10 @@
 //! Runs a plan on the engine: facts, the probe image, every container of the plan in parallel
 //! (bounded), and cleanup on every path including Ctrl-C.
 
-use super::assemble::{assemble, calibrate, JobResult};
-use super::plan::{self, CapSpec, LoadedProfile, Plan, PlanError, Seccomp};
+use super::assemble::{assemble, JobResult, JobResults, NotRun};
+use super::calibration::calibrate;
+use super::input::{CapSpec, LoadedProfile};
+use super::plan::{self, JobKind, Plan, PlanError, Seccomp};
 use crate::engine::{
     self, CaseResult, ContainerSpec, Engine, EngineError, EngineFacts, Interrupted, RunId, Runner,
     SeccompMode,
@@ -39,6 +41,8 @@ pub struct RunOptions {
     pub cases: Vec<String>,
     /// Progress lines on stderr.
     pub progress: bool,
+    /// The watchdog: how long the probe may go without a record.
+    pub case_timeout: std::time::Duration,
 }
 
 impl Default for RunOptions {
@@ -49,6 +53,7 @@ impl Default for RunOptions {
             parallel: engine::runner::default_concurrency(),
             cases: Vec::new(),
             progress: std::io::stderr().is_terminal(),
+            case_timeout: engine::container::DEFAULT_CASE_TIMEOUT,
         }
     }
 }
@@ -83,8 +88,7 @@ pub async fn execute(
     })?;
     let honours =
         crate::profile::engine_honours_default_errno_ret(&facts.engine, &facts.engine_version);
-    let mut plan = plan::plan(profiles, cap_sets, arch, kernel, honours, &opts.cases)?;
-    plan.hold_back_runtime_killers();
+    let plan = plan::plan(profiles, cap_sets, arch, kernel, honours, &opts.cases)?;
 
     let probe = opts
         .probe
@@ -98,18 +102,23 @@ pub async fn execute(
     let runner = Runner::new(engine.clone(), image, run_id.clone(), opts.parallel.max(1));
     let started = Instant::now();
     let results =
-        engine::with_interrupt_cleanup(&engine, &run_id, run_jobs(&runner, &plan, opts.progress))
-            .await??;
+        engine::with_interrupt_cleanup(&engine, &run_id, run_jobs(&runner, &plan, opts)).await??;
     let seconds = started.elapsed().as_secs_f64();
-    let containers = results.iter().map(|(_, n)| n).sum();
-    let results: Vec<JobResult> = results.into_iter().map(|(r, _)| r).collect();
+    let containers = results.iter().map(|(_, _, n)| n).sum();
+    let results: JobResults = results.into_iter().map(|(k, r, _)| (k, r)).collect();
     // Predictions need the calibration's measurement of the runtime's libseccomp.
-    let unknown = calibrate(&plan, &results);
-    plan.predict(unknown.as_ref().unwrap_or(&Default::default()));
-    let baseline_host = results.first().and_then(|r| r.host.as_ref());
+    let unknown = plan
+        .calibration
+        .as_ref()
+        .zip(results.get(&JobKind::Calibration))
+        .and_then(|(c, r)| calibrate(c, r));
+    let predictions = plan.predict(unknown.as_ref().unwrap_or(&Default::default()));
+    let baseline_host = results
+        .get(&JobKind::Baseline { cap_set: 0 })
+        .and_then(|r| r.host.as_ref());
     let mut host = facts.host_facts(baseline_host);
     host.seccomp.runtime_unknown_syscalls = unknown.map(|u| u.into_iter().collect());
-    let matrix = assemble(&plan, &results, host);
+    let matrix = assemble(&plan, &predictions, &results, host);
     Ok(RunReport {
         matrix,
         facts,
@@ -121,8 +130,8 @@ pub async fn execute(
 async fn run_jobs(
     runner: &Runner,
     plan: &Plan,
-    progress: bool,
-) -> Result<Vec<(JobResult, usize)>, RunError> {
+    opts: &RunOptions,
+) -> Result<Vec<(JobKind, JobResult, usize)>, RunError> {
     let total = plan.jobs.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let futures = plan.jobs.iter().map(|job| {
@@ -131,6 +140,8 @@ async fn run_jobs(
         let spec = ContainerSpec {
             cap_add,
             cap_drop,
+            probe_flags: job.probe_flags.clone(),
+            case_timeout: opts.case_timeout,
             ..ContainerSpec::new(match &job.seccomp {
                 Seccomp::Builtin => SeccompMode::Builtin,
                 Seccomp::Unconfined => SeccompMode::Unconfined,
@@ -142,16 +153,16 @@ async fn run_jobs(
         async move {
             let cases = job.cases.as_ref().unwrap_or(&plan.case_ids);
             let run = runner.run(&spec, cases).await;
-            if progress {
+            if opts.progress {
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                 eprintln!("[{n}/{total}] {label}");
             }
-            run
+            (job.kind, run)
         }
     });
     let runs = futures_util::future::join_all(futures).await;
     let mut out = Vec::with_capacity(runs.len());
-    for run in runs {
+    for (kind, run) in runs {
         let run = run.map_err(EngineError::from)?;
         let mut result = JobResult {
             host: run.host,
@@ -164,11 +175,15 @@ async fn run_jobs(
                     result.records.insert(rec.id.clone(), rec);
                 }
                 CaseResult::NotRun { id, reason } => {
-                    result.not_run.insert(id, reason.to_string());
+                    let not_run = NotRun {
+                        message: reason.to_string(),
+                        before_first_case: reason.before_first_case(),
+                    };
+                    result.not_run.insert(id, not_run);
                 }
             }
         }
-        out.push((result, run.containers));
+        out.push((kind, result, run.containers));
     }
     Ok(out)
 }

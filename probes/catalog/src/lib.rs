@@ -5,6 +5,7 @@
 mod abi;
 mod case;
 mod compat;
+pub mod own_calls;
 mod plain;
 pub mod record;
 mod variants;
@@ -59,13 +60,13 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashSet;
+    use std::collections::BTreeSet;
 
     #[test]
     fn ids_are_unique_on_every_arch() {
         for arch in Arch::ALL {
             let cat = Catalog::for_arch(*arch);
-            let mut seen = HashSet::new();
+            let mut seen = BTreeSet::new();
             for c in cat.cases() {
                 assert!(
                     seen.insert(c.id.clone()),

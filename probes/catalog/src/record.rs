@@ -1,10 +1,12 @@
 //! The probe's output, one JSON object per line on stdout: the contract between the probe
-//! (which writes it inside a container) and the harness (which reads it from the logs).
+//! (which writes it inside a container) and the harness (which reads it through an attach).
 //!
 //! # The run protocol
 //!
-//! `seccomp-probe [--in-process] [--list] [ID...]` writes one `host` record, then one `case`
-//! record per selected case (all native-arch cases when no id is given). It exits 0 when every
+//! `seccomp-probe [--in-process] [--host-facts] [--avoid NAME,...] [--list] [ID...]` writes a
+//! `host` record (with `--host-facts` only), a `ready` record, then one `case` record per
+//! selected case (all native-arch cases when no id is given). `--avoid` names the calls the
+//! probe's machinery must never make (see `own_calls`). It exits 0 when every
 //! selected case has its record, 1 when it could not write its output, 2 on bad usage (unknown
 //! flag or case id). Any other end means a case, or a filter on the probe's own calls, ended it.
 //!
@@ -14,7 +16,8 @@
 //!   it names the case that ended the probe (a KILL action, `exit`, `rt_sigreturn`...). In this
 //!   mode cases that change the probe's own process (`unshare`, `setns`, `personality`) run after
 //!   the others and cases that end it run last, so the order of records may differ from the
-//!   order of the ids given.
+//!   order of the ids given. After each process-changing case the probe exits with 3 so that
+//!   the next case runs in a fresh process.
 //!
 //! The harness restarts the probe (a fresh container) with the ids that have no `case` record
 //! yet, leaving out the one a dangling `begin` named, until none is left. When the probe died
@@ -27,7 +30,14 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Record {
+    /// Only with `--host-facts` (the unconfined baseline run): a confined run asks the kernel
+    /// for nothing it doesn't need.
     Host(HostRecord),
+    /// The probe is set up and about to run its first case, in `mode`. A probe that dies
+    /// before this record was killed by a call of its footprint or its set-up, never by a case.
+    Ready {
+        mode: RunMode,
+    },
     /// Written (and flushed) just before a case runs in the probe's own process, so that when
     /// the case kills the probe the harness knows which case did it.
     Begin {
@@ -92,6 +102,10 @@ pub struct CaseRecord {
     /// The case outlived the hard deadline and its child was killed (`signal` 9). Fork mode
     /// only: in-process there is no hard deadline.
     pub timed_out: bool,
+    /// With `timed_out`: the probe had no call left to kill the child, so it left it behind
+    /// (the profile denies kill, tgkill and tkill, or every way to reap it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub abandoned: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -1,76 +1,41 @@
 //! `seccomp-probe`: runs catalog cases with raw syscall instructions inside a container and
-//! prints what each one did, as JSON lines (see `seccomp_catalog::record`).
-//!
-//! # Command line
+//! prints what each one did, as JSON lines.
 //!
 //! ```text
-//! seccomp-probe [--in-process] [--list] [ID...]
+//! seccomp-probe [--in-process] [--host-facts] [--avoid NAME,...] [--list] [--noop] [ID...]
 //! ```
 //!
 //! - no ID: every case of the native arch's catalog, in catalog order; with IDs: those cases.
 //! - `--list`: print the selected case ids, one per line, and run nothing.
-//! - `--in-process`: never fork; run every case in the probe's own process (see below).
+//! - `--in-process`: never fork; run every case in the probe's own process.
+//! - `--host-facts`: gather the kernel's facts (uname, /proc, seccomp's action query) into a
+//!   `host` record. The harness asks for them in the unconfined baseline only.
+//! - `--avoid`: calls the machinery must never make, because the profile kills, traps or
+//!   denies them (see `seccomp_catalog::own_calls` and [`machinery`]).
+//! - `--noop`: start and exit (the floor of the run benchmark).
 //!
 //! Exit codes: 0 when every selected case has a `case` record; 1 when the probe could not write
-//! its output; 2 for bad usage (an unknown flag or case id), with a message on stderr. Any other
-//! end (a signal, or a status from an `exit` case run in-process) means a case ended the probe.
+//! its output; 2 for bad usage. Any other end means a case ended the probe. The records, the
+//! `fork` and `in_process` modes and the harness's restart protocol are described once, in
+//! `seccomp_catalog::record`.
 //!
-//! # Output and the restart protocol
-//!
-//! The first line is a `host` record, then one `case` record per selected case. Its `mode`
-//! says how the cases run:
-//!
-//! - `fork` (the normal mode): each case runs in a forked child, so nothing a case does can end
-//!   the probe. The child starts a session of its own, makes the call, stores its result in a
-//!   shared page and exits; the parent waits with deadlines, interrupting a `may_block` call
-//!   with SIGUSR1 after [`runner::SOFT`] and killing any child after [`runner::HARD`].
-//! - `in_process`: the probe could not fork (a profile denied `clone` with an errno, or
-//!   `--in-process` was given). Before each case the probe writes a `begin` record with the
-//!   case's id, then makes the call, then writes the case's record, and makes no other call in
-//!   between (but setitimer for a `may_block` case, which SIGALRM wakes every
-//!   [`runner::SOFT`]). A case that kills the probe (a KILL action, `exit`, `rt_sigreturn`)
-//!   thus leaves a `begin` without its `case` record. There is no hard deadline in-process: the
-//!   catalog's arguments do not block. Cases that change the probe's own process (`unshare`,
-//!   `setns`, `personality`) run after the others, and cases that end it run last.
-//!
-//! The harness reruns the probe, in a fresh container, with the ids that have no `case` record
-//! yet, until each has one or was named by a dangling `begin`:
-//! - output ends after a `begin`: that case ended the probe; rerun with the remaining ids and
-//!   `--in-process`.
-//! - the probe died before its `host` record, or in fork mode (no dangling `begin`): the fork
-//!   machinery itself was killed (a KILL on `clone`, `wait4`...); rerun with `--in-process`.
-//! - the probe died in-process with no dangling `begin`: a filter kills a call the probe cannot
-//!   do without (see below); the remaining cases cannot be run.
-//!
-//! If forking fails midway (the probe's own pipe2, ppoll or wait4 denied), the probe switches to
-//! in-process for that case and the rest; each `case` record carries its own `mode`.
-//!
-//! # What the probe itself needs
-//!
-//! Besides what a static binary needs to start (execve, brk/mmap/mprotect/munmap, arch_prctl,
-//! set_tid_address, rt_sigaction, rt_sigprocmask, sigaltstack, exit_group) the probe calls
-//! openat/read/close (/proc/self/status, /proc/config.gz), uname, write (stdout) and, in fork
-//! mode, pipe2, clone, setsid, ppoll, kill and wait4. An errno from one of the fork-mode calls
-//! switches the probe to in-process; a kill is caught by the restart protocol above. Children
-//! call setsid before their case only if a trial child survived it. Optional
-//! calls that a strict profile may well kill (seccomp's action query, getcpu and
-//! sched_setaffinity to pin the probe to one CPU) are tried in a forked child first. In
-//! in-process mode `pause` is woken by setitimer's SIGALRM. If the probe dies in-process before
-//! its `host` record, a filter kills something it cannot do without: the remaining cases cannot
-//! be run.
-//!
-//! Records are written with raw `write` calls by the parent only: nothing is buffered, so a
-//! forked child cannot duplicate pending output and a killed probe loses nothing it printed.
+//! The probe has no std runtime init (`#![no_main]`) and writes with raw calls only, from the
+//! parent only: nothing is buffered, so a forked child cannot duplicate pending output and a
+//! killed probe loses nothing it printed. What it calls before its first case is its
+//! footprint, kept as data in `seccomp_catalog::own_calls` and guarded by tests.
+
+#![no_main]
 
 mod host;
+mod machinery;
 mod raw;
 mod runner;
 mod signals;
 
 use runner::{LowArena, Prepared, Slot};
+use seccomp_catalog::own_calls::Role;
 use seccomp_catalog::record::{Record, RunMode};
 use seccomp_catalog::{Arg, Catalog};
-use std::process::ExitCode;
 
 struct Cli {
     in_process: bool,
@@ -78,25 +43,38 @@ struct Cli {
     /// nothing but start and exit in the same image.
     noop: bool,
     list: bool,
+    /// Gather the kernel's and the container's facts (the unconfined baseline only).
+    host_facts: bool,
+    /// Calls the machinery must never make.
+    avoid: Vec<String>,
     ids: Vec<String>,
 }
 
-const USAGE: &str = "usage: seccomp-probe [--in-process] [--list] [--noop] [ID...]";
+const USAGE: &str = "usage: seccomp-probe [--in-process] [--host-facts] [--avoid NAME,...] [--list] [--noop] [ID...]";
 
 fn parse_cli() -> Result<Cli, String> {
     let mut cli = Cli {
         in_process: false,
         noop: false,
         list: false,
+        host_facts: false,
+        avoid: Vec::new(),
         ids: Vec::new(),
     };
     let mut only_ids = false;
-    for arg in std::env::args().skip(1) {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--" if !only_ids => only_ids = true,
             "--in-process" if !only_ids => cli.in_process = true,
             "--list" if !only_ids => cli.list = true,
             "--noop" if !only_ids => cli.noop = true,
+            "--host-facts" if !only_ids => cli.host_facts = true,
+            "--avoid" if !only_ids => {
+                let list = args.next().ok_or("--avoid needs a list of names")?;
+                cli.avoid
+                    .extend(list.split(',').filter(|n| !n.is_empty()).map(String::from));
+            }
             "-h" | "--help" if !only_ids => return Err(String::new()),
             a if !only_ids && a.starts_with("--") => return Err(format!("unknown flag {a}")),
             _ => cli.ids.push(arg),
@@ -106,32 +84,27 @@ fn parse_cli() -> Result<Cli, String> {
 }
 
 /// Writes all of `bytes` to stdout with raw calls (see the module doc for why not stdio).
-fn emit(bytes: &[u8]) -> Result<(), i32> {
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        match raw::sys(
-            libc::SYS_write,
-            [1, rest.as_ptr() as u64, rest.len() as u64, 0, 0, 0],
-        ) {
-            Ok(n) => rest = &rest[n as usize..],
-            Err(libc::EINTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
+fn emit(bytes: &[u8]) -> Result<(), ()> {
+    machinery::write_all(1, bytes)
 }
 
-fn emit_record(r: &Record) -> Result<(), i32> {
+fn emit_record(r: &Record) -> Result<(), ()> {
     let mut line = serde_json::to_vec(r).expect("records always serialize");
     line.push(b'\n');
     emit(&line)
+}
+
+/// A diagnostic on stderr; lost if no write call is left, which the harness reports anyway.
+fn say(msg: &str) {
+    let _ = machinery::write_all(2, format!("seccomp-probe: {msg}\n").as_bytes());
 }
 
 /// Drops the controlling terminal before running cases in-process, where `vhangup` would
 /// otherwise hang up the terminal the probe was started from. In a container started without a
 /// TTY there is none to begin with.
 fn detach_terminal() {
-    if raw::sys(libc::SYS_setsid, [0; 6]).is_err() {
+    let detached = machinery::allowed("setsid") && raw::sys(libc::SYS_setsid, [0; 6]).is_ok();
+    if !detached && machinery::allowed("ioctl") {
         for fd in 0..3u64 {
             // The type of TIOCNOTTY differs between libcs.
             #[allow(clippy::unnecessary_cast)]
@@ -163,20 +136,29 @@ fn pin_to_current_cpu() -> bool {
     .is_ok()
 }
 
-fn main() -> ExitCode {
+/// The entry point, called by glibc's start-up code: no std runtime init runs before it (see
+/// `own_calls` for the footprint this keeps small).
+#[no_mangle]
+pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+    let code = run();
+    machinery::exit(code)
+}
+
+fn run() -> i32 {
     let cli = match parse_cli() {
         Ok(cli) => cli,
         Err(msg) => {
             if !msg.is_empty() {
-                eprintln!("seccomp-probe: {msg}");
+                say(&msg);
             }
-            eprintln!("{USAGE}");
-            return ExitCode::from(if msg.is_empty() { 0 } else { 2 });
+            say(USAGE);
+            return if msg.is_empty() { 0 } else { 2 };
         }
     };
     if cli.noop {
-        return ExitCode::SUCCESS;
+        return 0;
     }
+    machinery::set_avoid(cli.avoid);
     let catalog = Catalog::native();
     let cases: Vec<_> = if cli.ids.is_empty() {
         catalog.cases().iter().collect()
@@ -186,8 +168,8 @@ fn main() -> ExitCode {
             match catalog.get(id) {
                 Some(c) => v.push(c),
                 None => {
-                    eprintln!("seccomp-probe: unknown case id {id:?}");
-                    return ExitCode::from(2);
+                    say(&format!("unknown case id {id:?}"));
+                    return 2;
                 }
             }
         }
@@ -199,13 +181,12 @@ fn main() -> ExitCode {
             out.push_str(&c.id);
             out.push('\n');
         }
-        return match emit(out.as_bytes()) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(_) => ExitCode::from(1),
-        };
+        return if emit(out.as_bytes()).is_ok() { 0 } else { 1 };
     }
 
-    signals::install();
+    if machinery::role_allowed(Role::SignalHandlers) {
+        signals::install();
+    }
     let low_words = cases
         .iter()
         .flat_map(|c| c.args.iter())
@@ -225,23 +206,33 @@ fn main() -> ExitCode {
         Some(s) if runner::fork_works(s).is_ok() => RunMode::Fork,
         _ => RunMode::InProcess,
     };
-    let actions = match (mode, &slot) {
+    let mut actions = 0;
+    match (mode, &slot) {
         (RunMode::Fork, Some(slot)) => {
             // Pinning is tried in a child first: a filter that kills getcpu or
             // sched_setaffinity must not kill the probe for an optimisation.
-            if runner::in_child(slot, || pin_to_current_cpu() as i64) == Some(1) {
+            if machinery::role_allowed(Role::Pinning)
+                && runner::in_child(slot, || pin_to_current_cpu() as i64) == Some(1)
+            {
                 pin_to_current_cpu();
             }
-            runner::in_child(slot, || host::actions_mask() as i64).unwrap_or(0) as u32
+            if cli.host_facts {
+                actions = runner::in_child(slot, || host::actions_mask() as i64).unwrap_or(0);
+            }
         }
         _ => {
             detach_terminal();
             prepared.sort_by_key(runner::in_process_rank);
-            host::actions_mask()
+            if cli.host_facts {
+                actions = host::actions_mask() as i64;
+            }
         }
-    };
-    if emit_record(&Record::Host(host::gather(mode, actions))).is_err() {
-        return ExitCode::from(1);
+    }
+    if cli.host_facts && emit_record(&Record::Host(host::gather(mode, actions as u32))).is_err() {
+        return 1;
+    }
+    if emit_record(&Record::Ready { mode }).is_err() {
+        return 1;
     }
 
     let mut i = 0;
@@ -251,15 +242,15 @@ fn main() -> ExitCode {
             match runner::run_forked(p, slot) {
                 Ok(rec) => {
                     if emit_record(&Record::Case(rec)).is_err() {
-                        return ExitCode::from(1);
+                        return 1;
                     }
                     i += 1;
                 }
                 Err(e) => {
-                    eprintln!(
-                        "seccomp-probe: forking failed (errno {}); running the rest in-process",
+                    say(&format!(
+                        "forking failed (errno {}); running the rest in-process",
                         e.errno
-                    );
+                    ));
                     // Forking broke midway: this case and the rest run in-process, reordered
                     // the same way as a run that started in-process.
                     mode = RunMode::InProcess;
@@ -273,13 +264,21 @@ fn main() -> ExitCode {
             runner::reap_in_process();
         }
         if emit_record(&Record::Begin { id: p.id.clone() }).is_err() {
-            return ExitCode::from(1);
+            return 1;
         }
         let rec = runner::run_in_process(p);
         if emit_record(&Record::Case(rec)).is_err() {
-            return ExitCode::from(1);
+            return 1;
         }
         i += 1;
+        if runner::changes_the_process(p) && i < prepared.len() {
+            // The next case would run in a changed process (a new namespace, another
+            // personality): end here, so the harness runs the rest in a fresh one.
+            return EXIT_FRESH_PROCESS;
+        }
     }
-    ExitCode::SUCCESS
+    0
 }
+
+/// See `seccomp_catalog::record`: the rest of the cases need a fresh process.
+const EXIT_FRESH_PROCESS: i32 = 3;

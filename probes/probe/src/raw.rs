@@ -159,15 +159,3 @@ pub fn sys(nr: libc::c_long, a: [u64; 6]) -> Result<u64, i32> {
         None => Ok(ret as u64),
     }
 }
-
-/// Ends the calling process right away with raw calls only (no atexit, no stdio flush, which
-/// would repeat the parent's buffers in a forked child). Falls back to exit and a fault when a
-/// filter denies exit_group.
-pub fn exit_now(code: i32) -> ! {
-    // SAFETY: these calls only end the calling process.
-    unsafe {
-        native(libc::SYS_exit_group as u64, [code as u64, 0, 0, 0, 0, 0]);
-        native(libc::SYS_exit as u64, [code as u64, 0, 0, 0, 0, 0]);
-    }
-    std::process::abort()
-}

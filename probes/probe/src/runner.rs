@@ -8,7 +8,7 @@
 //! parent's `ppoll` on the read end doubles as the deadline timer.
 
 use crate::raw::{self, errno_of, Ret};
-use crate::signals;
+use crate::{machinery, signals};
 use seccomp_catalog::record::{CaseRecord, RunMode, SigsysInfo};
 use seccomp_catalog::{Abi, Arg, Case};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -113,6 +113,9 @@ pub fn prepare(case: &Case, arena: &mut LowArena) -> Prepared {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 struct Outcome {
+    /// 1 once the child is about to make the call: a child that dies before was killed by the
+    /// probe's own machinery, not by the case.
+    entered: u32,
     /// 1 once the call returned and the rest is filled in.
     done: u32,
     wakes: u32,
@@ -137,6 +140,7 @@ fn call_here(p: &Prepared) -> Outcome {
     let ret = invoke(p);
     let trap = signals::take_trap();
     Outcome {
+        entered: 1,
         done: 1,
         wakes: signals::wakes(),
         ret,
@@ -244,165 +248,211 @@ impl Slot {
     }
 }
 
+/// How a forked child ended, as far as the parent could tell.
+struct Ended {
+    outcome: Outcome,
+    /// The wait status, when the child was reaped.
+    status: Option<i32>,
+    timed_out: bool,
+    /// Past its deadline with no way to kill it (no signal call left): left behind.
+    abandoned: bool,
+}
+
+/// The wake-up arrives from the child's own interval timer rather than from the parent: set
+/// when the parent has no signal call left, and the child may still arm a timer.
+fn child_arms_timer(may_block: bool) -> bool {
+    may_block && signals::installed() && machinery::allowed("setitimer")
+}
+
+fn set_timer(every: Duration) -> bool {
+    let tv = libc::timeval {
+        tv_sec: every.as_secs() as libc::time_t,
+        tv_usec: every.subsec_micros() as libc::suseconds_t,
+    };
+    let it = libc::itimerval {
+        it_interval: tv,
+        it_value: tv,
+    };
+    raw::sys(
+        libc::SYS_setitimer,
+        [libc::ITIMER_REAL as u64, &it as *const _ as u64, 0, 0, 0, 0],
+    )
+    .is_ok()
+}
+
+/// Waits for `pid` to be reaped until `deadline`, without blocking past it.
+fn reap_until(pid: i32, deadline: Instant) -> Option<i32> {
+    loop {
+        match machinery::reap(pid, true) {
+            Some(Some(status)) => return Some(status),
+            Some(None) if Instant::now() < deadline => {
+                machinery::wait_readable(None, Duration::from_micros(100));
+            }
+            _ => return None,
+        }
+    }
+}
+
 /// Forks a child that runs `child` and reports into `slot`; waits with the deadlines.
 fn fork_and_wait(
     slot: &Slot,
     may_block: bool,
     defer_reap: bool,
     child: impl FnOnce() -> Outcome,
-) -> Result<(Outcome, i32, bool), MachineryFailed> {
+) -> Result<Ended, MachineryFailed> {
     let fail = |errno| MachineryFailed { errno };
+    if !machinery::allowed("clone") {
+        return Err(fail(0));
+    }
     // Before the fork, never after it: a wait for any child could reap this one.
     reap_orphans();
     slot.write(Outcome::default());
-    let mut fds = [0i32; 2];
-    raw::sys(
-        libc::SYS_pipe2,
-        [fds.as_mut_ptr() as u64, libc::O_CLOEXEC as u64, 0, 0, 0, 0],
-    )
-    .map_err(fail)?;
-    let [rd, wr] = fds;
     let close = |fd: i32| {
         let _ = raw::sys(libc::SYS_close, [fd as u64, 0, 0, 0, 0, 0]);
     };
+    // The lifeline: its write end closes when the child dies, however it dies, so a wait on
+    // the read end ends at once. Without it the parent re-reads the page and asks for the
+    // child's status between naps.
+    let mut lifeline = None;
+    if machinery::allowed("pipe2") && machinery::can_watch_fd() {
+        let mut fds = [0i32; 2];
+        if raw::sys(
+            libc::SYS_pipe2,
+            [fds.as_mut_ptr() as u64, libc::O_CLOEXEC as u64, 0, 0, 0, 0],
+        )
+        .is_ok()
+        {
+            lifeline = Some((fds[0], fds[1]));
+        }
+    }
+    if !machinery::can_reap() {
+        // Only the exit status tells how a child died (a kill's SIGSYS from any other end),
+        // and without it nothing tells a dead child from a slow one where there is no
+        // lifeline either: the cases run in-process, where the container's exit code tells.
+        if let Some((rd, wr)) = lifeline {
+            close(rd);
+            close(wr);
+        }
+        return Err(fail(0));
+    }
+    let self_timer = child_arms_timer(may_block);
     // A plain fork as clone(SIGCHLD): the flags a profile sees from libc's fork too, without
     // glibc's atfork handlers.
     let pid = match raw::sys(libc::SYS_clone, [libc::SIGCHLD as u64, 0, 0, 0, 0, 0]) {
         Ok(pid) => pid as i32,
         Err(e) => {
-            close(rd);
-            close(wr);
+            if let Some((rd, wr)) = lifeline {
+                close(rd);
+                close(wr);
+            }
             return Err(fail(e));
         }
     };
     if pid == 0 {
-        close(rd);
+        if let Some((rd, _)) = lifeline {
+            close(rd);
+        }
         // A session of its own: no controlling terminal for vhangup to hang up, and no shared
         // process group for a stray signal.
         if NEW_SESSION.load(Relaxed) {
             let _ = raw::sys(libc::SYS_setsid, [0; 6]);
         }
-        let o = child();
+        if self_timer {
+            set_timer(SOFT);
+        }
+        slot.write(Outcome {
+            entered: 1,
+            ..Outcome::default()
+        });
+        let mut o = child();
+        o.entered = 1;
         slot.write(o);
         // Wakes the parent now rather than when the pipe closes at the end of exit, after the
         // child's memory is torn down. If a filter denies this write, the close still comes.
-        let byte = 1u8;
-        let _ = raw::sys(
-            libc::SYS_write,
-            [wr as u64, &byte as *const u8 as u64, 1, 0, 0, 0],
-        );
-        raw::exit_now(0);
+        if let Some((_, wr)) = lifeline {
+            if machinery::allowed("write") {
+                let byte = 1u8;
+                let _ = raw::sys(
+                    libc::SYS_write,
+                    [wr as u64, &byte as *const u8 as u64, 1, 0, 0, 0],
+                );
+            }
+        }
+        machinery::exit_child(0);
     }
-    close(wr);
+    if let Some((_, wr)) = lifeline {
+        close(wr);
+    }
 
     let start = Instant::now();
     let hard = start + HARD;
     let mut next_wake = start + SOFT;
-    let mut timed_out = false;
-    let mut failure = None;
+    let mut ended = Ended {
+        outcome: Outcome::default(),
+        status: None,
+        timed_out: false,
+        abandoned: false,
+    };
     loop {
-        let now = Instant::now();
-        if now >= hard {
-            let _ = raw::sys(
-                libc::SYS_kill,
-                [pid as u64, libc::SIGKILL as u64, 0, 0, 0, 0],
-            );
-            timed_out = true;
+        if slot.read().done == 1 {
             break;
         }
-        if may_block && now >= next_wake {
-            let _ = raw::sys(
-                libc::SYS_kill,
-                [pid as u64, signals::WAKE as u64, 0, 0, 0, 0],
-            );
+        let now = Instant::now();
+        if now >= hard {
+            ended.timed_out = true;
+            ended.abandoned = !machinery::signal(pid, libc::SIGKILL);
+            break;
+        }
+        if may_block && !self_timer && now >= next_wake {
+            machinery::signal(pid, signals::WAKE);
             next_wake = now + SOFT;
         }
-        let until = if may_block { next_wake.min(hard) } else { hard };
+        let until = if may_block && !self_timer {
+            next_wake.min(hard)
+        } else {
+            hard
+        };
         let wait = until.saturating_duration_since(now);
-        let ts = libc::timespec {
-            tv_sec: wait.as_secs() as libc::time_t,
-            tv_nsec: wait.subsec_nanos() as libc::c_long,
-        };
-        let mut pfd = libc::pollfd {
-            fd: rd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        match raw::sys(
-            libc::SYS_ppoll,
-            [
-                &mut pfd as *mut _ as u64,
-                1,
-                &ts as *const _ as u64,
-                0,
-                8,
-                0,
-            ],
-        ) {
-            Ok(0) => continue,
-            Ok(_) => break,
-            Err(libc::EINTR) => continue,
-            Err(e) => {
-                let _ = raw::sys(
-                    libc::SYS_kill,
-                    [pid as u64, libc::SIGKILL as u64, 0, 0, 0, 0],
-                );
-                failure = Some(e);
-                break;
+        match lifeline {
+            Some((rd, _)) if machinery::can_watch_fd() => {
+                if machinery::wait_readable(Some(rd), wait) == machinery::Waited::Ready {
+                    break;
+                }
+            }
+            _ => {
+                machinery::wait_readable(None, wait.min(Duration::from_micros(200)));
+                if let Some(Some(status)) = machinery::reap(pid, true) {
+                    ended.status = Some(status);
+                    break;
+                }
             }
         }
     }
-    close(rd);
-    let o = slot.read();
-    if defer_reap && o.done == 1 && failure.is_none() && !timed_out {
+    if let Some((rd, _)) = lifeline {
+        close(rd);
+    }
+    ended.outcome = slot.read();
+    let returned = ended.outcome.done == 1 && !ended.timed_out;
+    if ended.abandoned || ended.status.is_some() || (defer_reap && returned) {
         // The call returned and the child is on its way out: how it exits says nothing more
         // about the case, so it is reaped later (see reap_orphans) while the next case runs.
-        return Ok((o, 0, false));
+        return Ok(ended);
     }
-    let mut status = 0i32;
-    loop {
-        match raw::sys(
-            libc::SYS_wait4,
-            [
-                pid as u64,
-                &mut status as *mut i32 as u64,
-                libc::__WALL as u64,
-                0,
-                0,
-                0,
-            ],
-        ) {
-            Ok(_) => break,
-            Err(libc::EINTR) => continue,
-            Err(e) => return Err(fail(e)),
-        }
+    // The child is dead or dying (killed, or past its call): reap it, with a deadline all the
+    // same, so that a child that cannot exit is left behind rather than waited for.
+    ended.status = reap_until(pid, Instant::now() + HARD);
+    if ended.status.is_none() && !returned && machinery::can_reap() {
+        ended.abandoned = true;
     }
-    if let Some(e) = failure {
-        return Err(fail(e));
-    }
-    Ok((slot.read(), status, timed_out))
+    ended.outcome = slot.read();
+    Ok(ended)
 }
 
 /// Reaps finished children without waiting: those whose call returned (left to exit on their
 /// own), and the processes `fork` cases create, which are reparented to the probe when it is
 /// PID 1 in a container.
 fn reap_orphans() {
-    let mut status = 0i32;
-    while let Ok(pid) = raw::sys(
-        libc::SYS_wait4,
-        [
-            u64::MAX, // pid -1: any child
-            &mut status as *mut i32 as u64,
-            (libc::WNOHANG | libc::__WALL) as u64,
-            0,
-            0,
-            0,
-        ],
-    ) {
-        if pid == 0 {
-            break;
-        }
-    }
+    while let Some(Some(_)) = machinery::reap(-1, true) {}
 }
 
 /// Whether children call setsid before their case. Cleared when a filter kills setsid: a
@@ -415,13 +465,16 @@ static NEW_SESSION: AtomicBool = AtomicBool::new(true);
 /// controlling terminal to lose anyway).
 pub fn fork_works(slot: &Slot) -> Result<(), MachineryFailed> {
     for session in [true, false] {
+        if session && !machinery::allowed("setsid") {
+            continue;
+        }
         NEW_SESSION.store(session, Relaxed);
-        // Reaped at once, so that wait4 is checked too.
-        let (o, _, _) = fork_and_wait(slot, false, false, || Outcome {
+        // Reaped at once, so that the reap calls are checked too.
+        let ended = fork_and_wait(slot, false, false, || Outcome {
             done: 1,
             ..Outcome::default()
         })?;
-        if o.done == 1 {
+        if ended.outcome.done == 1 && !ended.abandoned {
             return Ok(());
         }
     }
@@ -430,12 +483,18 @@ pub fn fork_works(slot: &Slot) -> Result<(), MachineryFailed> {
 }
 
 pub fn run_forked(p: &Prepared, slot: &Slot) -> Result<CaseRecord, MachineryFailed> {
-    let (o, status, timed_out) = fork_and_wait(slot, p.may_block, true, || call_here(p))?;
-    let mut rec = record_from(p, RunMode::Fork, &o);
-    rec.timed_out = timed_out;
+    let ended = fork_and_wait(slot, p.may_block, true, || call_here(p))?;
+    let o = &ended.outcome;
+    if o.entered == 0 && !ended.timed_out {
+        // The child died before its call: the machinery's own calls were hit, not the case.
+        return Err(MachineryFailed { errno: 0 });
+    }
+    let mut rec = record_from(p, RunMode::Fork, o);
+    rec.timed_out = ended.timed_out;
+    rec.abandoned = ended.abandoned;
     // How a child ended is reported only when its call never returned: once it has, the child
     // only exits, and a profile that kills exit_group would otherwise mark every case killed.
-    if o.done != 1 {
+    if let (0, Some(status)) = (o.done, ended.status) {
         if libc::WIFSIGNALED(status) {
             rec.signal = Some(libc::WTERMSIG(status));
         } else if libc::WIFEXITED(status) {
@@ -450,28 +509,13 @@ pub fn run_forked(p: &Prepared, slot: &Slot) -> Result<CaseRecord, MachineryFail
 /// Between that record and the case record the probe makes no call of its own, so a kill in
 /// between is always the case's. The one exception is a `may_block` case: an interval timer
 /// (setitimer) wakes it with SIGALRM, which has no SA_RESTART, so the call returns EINTR. No
-/// other case gets a deadline here: the catalog chose their arguments so they do not block.
+/// other case gets a deadline here: the catalog chose their arguments so they do not block,
+/// and the harness's watchdog ends a probe that gives no record in time.
 pub fn run_in_process(p: &Prepared) -> CaseRecord {
-    let timer = |every: Duration| {
-        let tv = libc::timeval {
-            tv_sec: every.as_secs() as libc::time_t,
-            tv_usec: every.subsec_micros() as libc::suseconds_t,
-        };
-        let it = libc::itimerval {
-            it_interval: tv,
-            it_value: tv,
-        };
-        let _ = raw::sys(
-            libc::SYS_setitimer,
-            [libc::ITIMER_REAL as u64, &it as *const _ as u64, 0, 0, 0, 0],
-        );
-    };
-    if p.may_block {
-        timer(SOFT);
-    }
+    let timer = child_arms_timer(p.may_block) && set_timer(SOFT);
     let o = call_here(p);
-    if p.may_block {
-        timer(Duration::ZERO);
+    if timer {
+        set_timer(Duration::ZERO);
     }
     record_from(p, RunMode::InProcess, &o)
 }
@@ -486,13 +530,18 @@ pub fn reap_in_process() {
 /// be forked. The probe tries its optional calls (seccomp's action query, CPU pinning) this way
 /// first: a filter that kills one of them then kills a child, not the probe.
 pub fn in_child(slot: &Slot, f: impl FnOnce() -> i64) -> Option<i64> {
-    let (o, _, _) = fork_and_wait(slot, false, true, || Outcome {
+    let ended = fork_and_wait(slot, false, true, || Outcome {
         done: 1,
         ret: f(),
         ..Outcome::default()
     })
     .ok()?;
-    (o.done == 1).then_some(o.ret)
+    (ended.outcome.done == 1).then_some(ended.outcome.ret)
+}
+
+/// Whether an in-process run of `p` changes the probe's own process for the cases after it.
+pub fn changes_the_process(p: &Prepared) -> bool {
+    in_process_rank(p) == 1
 }
 
 /// In-process order: calls that change the probe's own process (its namespaces, its

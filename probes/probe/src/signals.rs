@@ -21,6 +21,13 @@ static TRAP_SYSCALL: AtomicI32 = AtomicI32::new(0);
 static TRAP_ERRNO: AtomicI32 = AtomicI32::new(0);
 static TRAP_ARCH: AtomicU32 = AtomicU32::new(0);
 static WAKES: AtomicU32 = AtomicU32::new(0);
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// Whether every handler is in place, so that SIGSYS, SIGUSR1 and SIGALRM return to the
+/// interrupted code instead of ending the process.
+pub fn installed() -> bool {
+    INSTALLED.load(SeqCst)
+}
 
 /// The SIGSYS part of `siginfo_t` (the `_sigsys` union member), at the offsets of the generic
 /// 64-bit layout shared by x86_64 and aarch64: `_call_addr` at 16, `_syscall` at 24, `_arch` at
@@ -69,6 +76,7 @@ pub fn install() -> bool {
         ok &= libc::sigaction(WAKE, &sa, std::ptr::null_mut()) == 0;
         ok &= libc::sigaction(libc::SIGALRM, &sa, std::ptr::null_mut()) == 0;
     }
+    INSTALLED.store(ok, SeqCst);
     ok
 }
 

@@ -9,22 +9,28 @@
 //!
 //! Then the kernel turns the action into what the probe sees (kernel/seccomp.c
 //! `__seccomp_filter`). Where the truth is not certain, the prediction carries a note.
+//!
+//! The layers live in their own modules, each with its cited facts: [`libseccomp`] (the rule
+//! tree), [`runtime`] (what runc does with the profile), [`kernel`] (actions and exceptions).
+//! [`start`] answers whether the cases run at all.
+
+mod kernel;
+mod libseccomp;
+mod runtime;
+pub mod start;
 
 use crate::matrix::Expected;
 use crate::outcome::{Outcome, RuleRef};
-use crate::profile::model::{Action, ArgCond, EffectiveAction, Op};
+use crate::profile::model::{ArgCond, Op};
 use crate::profile::names;
 use crate::profile::resolve::Resolved;
-use crate::profile::KernelVersion;
-use seccomp_catalog::{Abi, Case};
+use kernel::{outcome_of, seccomp_exception, ENOSYS};
+pub use libseccomp::Conflict;
+use libseccomp::{cond_matches, narrow, same_conds, tree_order, LRule, SyscallRules};
+use runtime::{split_like_runc, stub_limits};
+use seccomp_catalog::{Abi, Case, Catalog};
+pub use start::{Blocker, CallOutcome, Start, RUNTIME_NEEDS};
 use std::collections::{BTreeMap, HashMap};
-
-const ENOSYS: i32 = 38;
-
-/// `SCMP_ACT_ERRNO(ENOSYS)`, the value runc's `generatePatch` compares `defaultErrnoRet` with
-/// (a bare errno never equals it, so runc skips the stub only for a `defaultErrnoRet` of
-/// 0x50026, which the parser rejects: in effect the stub is always there).
-const RET_ERRNO_ENOSYS: u32 = 0x0005_0026;
 
 /// What the oracle expects of one case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,36 +75,6 @@ impl Prediction {
     }
 }
 
-/// Two rules libseccomp refuses to merge: the same syscall, the same conditions, different
-/// actions. `_db_tree_add` (src/db.c) answers -EEXIST and runc fails to start the container
-/// ("error adding seccomp rule for syscall …: file exists").
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Conflict {
-    pub abi: Abi,
-    pub syscall: String,
-    pub first: usize,
-    pub second: usize,
-}
-
-/// One libseccomp rule: a syscall of one ABI with its condition chain.
-#[derive(Debug, Clone)]
-struct LRule {
-    /// Conditions as the filter compares them (narrowed to 32 bits on 32-bit ABIs).
-    conds: Vec<ArgCond>,
-    action: EffectiveAction,
-    rule: usize,
-}
-
-#[derive(Debug, Clone)]
-enum SyscallRules {
-    /// A rule without conditions: libseccomp keeps the first such rule and discards every
-    /// conditional rule of the syscall, whichever came first (`db_rule_add`: "syscall exists
-    /// without any chains" / "the new filter has no chains so we need to clear the existing
-    /// chains").
-    Unconditional(LRule),
-    Conditional(Vec<LRule>),
-}
-
 /// Predictions for one resolved profile. Build once, then ask per case.
 #[derive(Debug, Clone)]
 pub struct Oracle<'a> {
@@ -109,135 +85,8 @@ pub struct Oracle<'a> {
     stub: Option<BTreeMap<Abi, u64>>,
     rules: HashMap<(Abi, u64), SyscallRules>,
     conflicts: Vec<Conflict>,
-    start_failure: Option<String>,
-}
-
-/// libseccomp treats x86 and x32 as 32-bit arches (`.size = ARCH_SIZE_32` in arch-x86.c and
-/// arch-x32.c): `_db_rule_gen_32` keeps only the low 32 bits of each datum and mask and
-/// compares the low word of the argument.
-fn arg_width_is_32(abi: Abi) -> bool {
-    matches!(abi, Abi::I386 | Abi::X32)
-}
-
-/// Narrows a condition to what the filter compares on `abi`. `None` when libseccomp skips it
-/// as a tautology (a MASKED_EQ whose mask is 0 on the compared words, `_db_arg_cmp_need_lo` /
-/// `_db_arg_cmp_need_hi`).
-fn narrow(c: &ArgCond, abi: Abi) -> Option<ArgCond> {
-    let mut c = *c;
-    if arg_width_is_32(abi) {
-        c.value &= 0xffff_ffff;
-        c.value_two &= 0xffff_ffff;
-    }
-    if c.op == Op::MaskedEq && c.value == 0 {
-        return None;
-    }
-    Some(c)
-}
-
-/// Whether `arg` satisfies `c`. On 64-bit arches libseccomp (≥ 2.5) compares all 64 bits,
-/// high word first (the diagrams in `_db_rule_gen_64`); MASKED_EQ masks the datum too
-/// (`_db_node_mask_fixup`: `datum &= mask`), so `(arg & mask) == (datum & mask)`.
-fn cond_matches(c: &ArgCond, arg: u64, abi: Abi) -> bool {
-    let arg = if arg_width_is_32(abi) {
-        arg & 0xffff_ffff
-    } else {
-        arg
-    };
-    match c.op {
-        Op::Eq => arg == c.value,
-        Op::Ne => arg != c.value,
-        Op::Lt => arg < c.value,
-        Op::Le => arg <= c.value,
-        Op::Gt => arg > c.value,
-        Op::Ge => arg >= c.value,
-        Op::MaskedEq => arg & c.value == c.value_two & c.value,
-    }
-}
-
-/// One node of a rule's chain in libseccomp's tree, as `_db_chain_lt` (src/db.c) orders the
-/// nodes of one level: argument priority (`arg << 1`, plus one for the high word), then
-/// operator priority (EQ/NE/MASKED_EQ 3, LT/LE 2, GT/GE 1), then the datum (descending,
-/// ascending for LT/LE).
-type NodeKey = (u32, u32, i128);
-
-/// The nodes a rule's conditions become on `abi`: libseccomp fills its chain by argument index
-/// (`db_rule_add` stores condition `i` at `chain[arg]`), and on a 64-bit ABI each condition
-/// is a high-word node followed by a low-word node (`_db_rule_gen_64`); 32-bit ABIs compare
-/// one word (`_db_rule_gen_32`).
-fn chain_keys(rule: &LRule, abi: Abi) -> Vec<NodeKey> {
-    let mut conds = rule.conds.clone();
-    conds.sort_by_key(|c| c.index);
-    let op_prio = |op: Op| match op {
-        Op::MaskedEq | Op::Eq | Op::Ne => 3,
-        Op::Le | Op::Lt => 2,
-        Op::Ge | Op::Gt => 1,
-    };
-    let mut out = Vec::new();
-    for c in conds {
-        // The datum is masked for MASKED_EQ (`_db_node_mask_fixup`).
-        let (mask, datum) = match c.op {
-            Op::MaskedEq => (c.value, c.value_two & c.value),
-            _ => (u64::MAX, c.value),
-        };
-        let words: Vec<(u32, u64)> = if arg_width_is_32(abi) {
-            vec![(0, datum & 0xffff_ffff)]
-        } else {
-            vec![(1, (datum & mask) >> 32), (0, datum & 0xffff_ffff)]
-        };
-        for (hi, d) in words {
-            let d = i128::from(d);
-            let d = if matches!(c.op, Op::Le | Op::Lt) {
-                -d
-            } else {
-                d
-            };
-            out.push((u32::from(c.index) * 2 + hi, op_prio(c.op), d));
-        }
-    }
-    out
-}
-
-/// Which of two matching rules of one syscall the BPF tests first. `_db_tree_add` (src/db.c)
-/// walks a level past every node that is not less than the new one and inserts it before the
-/// first smaller node, so each level is sorted from greatest to least, and `_gen_bpf_chain`
-/// (src/gen_bpf.c) emits a level from its head, every node jumping to its next sibling when
-/// it doesn't match. Equal nodes merge, and a chain that ends at a merged node keeps its action
-/// there ("existing tree is shorter"), so a prefix goes first. Measured with libseccomp 2.5.4
-/// and runc 1.1.5: under `profiles/deny-namespaces.json` on amd64, `clone` with every argument
-/// all ones matches rules 3 to 9 (one `arg0 & CLONE_NEW*` each), and the tagged run answered
-/// rule 9's sentinel (`CLONE_NEWNET`, the greatest datum), not rule 3's; the same rules loaded
-/// with libseccomp directly plus rules on arg1 answer the arg1 rule with the greatest datum
-/// (`seccomp_export_pfc` lists arg1's nodes before arg0's).
-fn tree_order(a: &LRule, b: &LRule, abi: Abi) -> std::cmp::Ordering {
-    let (ka, kb) = (chain_keys(a, abi), chain_keys(b, abi));
-    for (x, y) in ka.iter().zip(&kb) {
-        if x != y {
-            // Greater first.
-            return y.cmp(x);
-        }
-    }
-    ka.len().cmp(&kb.len()).then(a.rule.cmp(&b.rule))
-}
-
-/// runc's `matchCall`: when any argument index carries more than one condition, every
-/// condition becomes a rule of its own (OR), otherwise all conditions form one rule (AND).
-fn split_like_runc(args: &[ArgCond]) -> Vec<Vec<ArgCond>> {
-    if args.is_empty() {
-        return vec![Vec::new()];
-    }
-    let mut counts = [0usize; 6];
-    for a in args {
-        counts[a.index as usize] += 1;
-    }
-    if counts.iter().any(|&n| n > 1) {
-        args.iter().map(|a| vec![*a]).collect()
-    } else {
-        vec![args.to_vec()]
-    }
-}
-
-fn same_conds(a: &[ArgCond], b: &[ArgCond]) -> bool {
-    a.len() == b.len() && a.iter().all(|c| b.contains(c))
+    /// Why libseccomp or the runtime refuses the whole filter, if it does.
+    refusal: Option<String>,
 }
 
 impl<'a> Oracle<'a> {
@@ -249,20 +98,20 @@ impl<'a> Oracle<'a> {
             stub: None,
             rules: HashMap::new(),
             conflicts: Vec::new(),
-            start_failure: None,
+            refusal: None,
         };
         if resolved.disabled {
             return o;
         }
-        o.start_failure = start_failure(resolved);
+        o.refusal = runtime::refusal(resolved);
         o.stub = stub_limits(resolved, &covered);
         for abi in covered {
             o.build_abi(abi);
         }
-        if o.start_failure.is_none() {
+        if o.refusal.is_none() {
             if let Some(c) = o.conflicts.first() {
                 // The whole rule add fails in the transaction, so runc cannot start at all.
-                o.start_failure = Some(format!(
+                o.refusal = Some(format!(
                     "syscalls[{}] and syscalls[{}] give {} on {} the same conditions and different actions: libseccomp refuses the second (-EEXIST, db.c _db_tree_add), so runc fails to load the filter",
                     c.first, c.second, c.syscall, c.abi
                 ));
@@ -271,17 +120,14 @@ impl<'a> Oracle<'a> {
         o
     }
 
-    pub fn resolved(&self) -> &Resolved {
-        self.resolved
-    }
-
     pub fn conflicts(&self) -> &[Conflict] {
         &self.conflicts
     }
 
-    /// Why runc would refuse to start a container under this filter, if it would.
-    pub fn start_failure(&self) -> Option<&str> {
-        self.start_failure.as_deref()
+    /// Why libseccomp or runc refuses this filter outright, if it does ([`Oracle::start`]
+    /// puts it with the other reasons a container can't run its cases).
+    pub fn filter_refusal(&self) -> Option<&str> {
+        self.refusal.as_deref()
     }
 
     /// Adds every kept rule to the per-syscall table of `abi`, in runc's order.
@@ -366,15 +212,33 @@ impl<'a> Oracle<'a> {
         }
     }
 
-    /// The predicted outcome of `case`.
-    pub fn predict(&self, case: &Case) -> Prediction {
+    /// The predicted outcome of `case` for the probe, once it runs: the filter's answer
+    /// ([`Oracle::predict_filter`]), where the probe's own limits under this filter (`avoid`,
+    /// from [`Oracle::probe_avoid`]) change what it can see.
+    pub fn predict(&self, case: &Case, avoid: &[&str], catalog: &Catalog) -> Prediction {
+        let mut p = self.predict_filter(case);
+        if p.outcome == Outcome::Trapped && !start::probe_has_handlers(avoid, catalog) {
+            // SIGSYS's default action ends the process (signal(7)).
+            p = Prediction::new(Outcome::Killed, None, p.rule).with_note(
+                "SCMP_ACT_TRAP, but the profile does not allow the probe rt_sigaction and rt_sigreturn for its SIGSYS handler: SIGSYS's default action kills it",
+            );
+        } else if case.may_block
+            && p.outcome == Outcome::Allowed
+            && !start::probe_can_wake(avoid, catalog)
+        {
+            p = Prediction::new(Outcome::Timeout, None, p.rule).with_note(
+                "the call sleeps until a signal, and the profile leaves the probe no way to send one (kill, tgkill, tkill) or to arm its own timer (setitimer with handlers): the harness's watchdog ends it",
+            );
+        }
+        p
+    }
+
+    /// What the filter does to `case`: the answer a program under the profile sees.
+    pub fn predict_filter(&self, case: &Case) -> Prediction {
         let r = self.resolved;
         if r.disabled {
             return Prediction::new(Outcome::Allowed, None, None)
                 .with_note("the profile has no defaultAction and no rules: docker runs the container without a seccomp filter");
-        }
-        if let Some(why) = &self.start_failure {
-            return Prediction::new(Outcome::StartFailed, None, None).with_note(why.clone());
         }
         if let Some(why) = seccomp_exception(case, r) {
             return Prediction::new(Outcome::Allowed, None, None).with_note(why);
@@ -522,142 +386,6 @@ impl<'a> Oracle<'a> {
     }
 }
 
-/// Calls the kernel never hands to a seccomp filter: `__secure_computing` (kernel/seccomp.c,
-/// `seccomp_uprobe_exception`) lets the native `uretprobe` (since Linux 6.14, "seccomp:
-/// passthrough uretprobe systemcall without filtering") and `uprobe` (added with the syscall,
-/// 6.16) through before any filter runs, so that a probed process under seccomp isn't killed
-/// by being traced. Measured on 6.18 with Docker 20.10/runc 1.1.5: both behave as unconfined
-/// under every profile, even those whose default denies them.
-fn seccomp_exception(case: &Case, r: &Resolved) -> Option<String> {
-    if case.abi != r.host.arch.native_abi() {
-        return None;
-    }
-    let since = match case.syscall {
-        "uretprobe" => KernelVersion::new(6, 14),
-        "uprobe" => KernelVersion::new(6, 16),
-        _ => return None,
-    };
-    r.host.kernel.at_least(since).then(|| {
-        format!(
-            "the kernel passes the native {} to no seccomp filter (kernel/seccomp.c seccomp_uprobe_exception, Linux {since} on)",
-            case.syscall
-        )
-    })
-}
-
-/// Whether runc will refuse this filter before any case runs.
-fn start_failure(r: &Resolved) -> Option<String> {
-    // runc `InitSeccomp`: "SCMP_ACT_NOTIFY cannot be used as default action" and "… for the
-    // write syscall".
-    if r.default == EffectiveAction::Notify {
-        return Some("runc refuses SCMP_ACT_NOTIFY as the default action".into());
-    }
-    // libseccomp accepts SCMP_ACT_ERRNO(n) only for n < MAX_ERRNO (`sys_chk_seccomp_action`);
-    // runc passes int16(errnoRet), so the check sees the low 16 bits.
-    if let EffectiveAction::Errno(n) = r.default {
-        if n >= 4095 {
-            return Some(format!(
-                "libseccomp rejects the default action SCMP_ACT_ERRNO({n}): errno must be below 4095"
-            ));
-        }
-    }
-    if let Some(c) = r
-        .calls
-        .iter()
-        .find(|c| !c.dropped && matches!(c.action, EffectiveAction::Errno(n) if n >= 4095))
-    {
-        return Some(format!(
-            "libseccomp rejects syscalls[{}]'s {} (errno must be below 4095), so runc fails with a misleading \"two checks on same syscall argument\"",
-            c.rule, c.action
-        ));
-    }
-    if let Some(c) = r
-        .calls
-        .iter()
-        .find(|c| c.action == EffectiveAction::Notify && c.name == "write")
-    {
-        return Some(format!(
-            "runc refuses SCMP_ACT_NOTIFY for write (syscalls[{}])",
-            c.rule
-        ));
-    }
-    None
-}
-
-/// The stub's per-ABI limits, or `None` when runc adds no stub: a default of ALLOW, LOG or
-/// TRACE (`isAllowAction`), or the never-met `defaultErrnoRet == SCMP_ACT_ERRNO(ENOSYS)` test
-/// of `generatePatch`. Limits come from `findLastSyscalls`: every rule name of the resolved
-/// config (runc computes it before dropping rules), resolved per arch, pseudo numbers (i386
-/// socket and ipc calls: `abi_syscall_resolve_name_munge`) ignored; an ABI with no known name
-/// gets no section.
-fn stub_limits(r: &Resolved, covered: &[Abi]) -> Option<BTreeMap<Abi, u64>> {
-    if matches!(
-        r.default_action,
-        Action::Allow | Action::Log | Action::Trace
-    ) {
-        return None;
-    }
-    if r.default_errno_ret == Some(RET_ERRNO_ENOSYS) {
-        return None;
-    }
-    let mut out = BTreeMap::new();
-    for &abi in covered {
-        let max = r
-            .calls
-            .iter()
-            .filter(|c| !c.unknown && names::multiplexed(abi, &c.name).is_none())
-            .filter_map(|c| names::number(abi, &c.name))
-            .max()
-            .unwrap_or(0);
-        if max != 0 {
-            out.insert(abi, max);
-        }
-    }
-    Some(out)
-}
-
-/// What the kernel does with a filter's action (kernel/seccomp.c `__seccomp_filter`).
-fn outcome_of(action: EffectiveAction, rule: RuleRef) -> Prediction {
-    let p = |o, e| Prediction::new(o, e, Some(rule));
-    match action {
-        EffectiveAction::Allow => p(Outcome::Allowed, None),
-        EffectiveAction::Log => p(Outcome::Allowed, None).with_note("SCMP_ACT_LOG: allowed and audited"),
-        // SECCOMP_RET_ERRNO: "Set low-order bits as an errno, capped at MAX_ERRNO".
-        EffectiveAction::Errno(n) => {
-            let pred = p(Outcome::Errno, Some(i32::from(n.min(4095))));
-            if n == 0 {
-                pred.with_note("errno 0: the call is skipped and returns 0")
-            } else {
-                pred
-            }
-        }
-        EffectiveAction::KillThread => p(Outcome::Killed, None).with_note(
-            "SCMP_ACT_KILL_THREAD: the calling thread dies of SIGSYS (a single-threaded probe exits 159)",
-        ),
-        EffectiveAction::KillProcess => {
-            p(Outcome::Killed, None).with_note("SCMP_ACT_KILL_PROCESS: the whole process dies of SIGSYS")
-        }
-        // SECCOMP_RET_TRAP: si_errno carries SECCOMP_RET_DATA, which libseccomp's
-        // SCMP_ACT_TRAP leaves 0 (measured: demo-trap's syslog trapped with si_errno 0).
-        EffectiveAction::Trap => p(Outcome::Trapped, Some(0)),
-        // SECCOMP_RET_TRACE: "ENOSYS these calls if there is no tracer attached".
-        EffectiveAction::Trace(_) => p(Outcome::Errno, Some(ENOSYS))
-            .with_note("SCMP_ACT_TRACE with no tracer attached: the kernel answers ENOSYS"),
-        EffectiveAction::Notify => p(Outcome::Errno, Some(ENOSYS)).with_note(
-            "SCMP_ACT_NOTIFY: docker attaches no listener; the kernel answers ENOSYS once the listener is gone (unverified)",
-        ),
-    }
-}
-
-/// Predicts every case of `cases`, in order.
-pub fn predict_all<'c>(
-    resolved: &Resolved,
-    cases: impl IntoIterator<Item = &'c Case>,
-) -> Vec<(&'c Case, Prediction)> {
-    let o = Oracle::new(resolved);
-    cases.into_iter().map(|c| (c, o.predict(c))).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -677,7 +405,7 @@ mod tests {
         let r = resolve(&p, &host());
         let cat = Catalog::for_arch(Arch::X86_64);
         let c = cat.get(case).unwrap_or_else(|| panic!("no case {case}"));
-        Oracle::new(&r).predict(c)
+        Oracle::new(&r).predict_filter(c)
     }
 
     fn profile(default: &str, arches: &str, rules: &str) -> String {
@@ -948,7 +676,7 @@ mod tests {
             X86,
             r#"{"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]},{"names":["personality"],"action":"SCMP_ACT_TRAP","args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]}"#,
         );
-        assert_eq!(predict(&p, "getpid").outcome, Outcome::StartFailed);
+        assert!(matches!(start_of(&p), Start::Refused(Blocker::Filter(_))));
     }
 
     #[test]
@@ -1000,7 +728,7 @@ mod tests {
         let known = resolve(&parsed, &host());
         assert_eq!(
             Oracle::new(&known)
-                .predict(cat.get("mseal").unwrap())
+                .predict_filter(cat.get("mseal").unwrap())
                 .outcome,
             Outcome::Allowed
         );
@@ -1008,10 +736,10 @@ mod tests {
         let r = resolve(&parsed, &h);
         let o = Oracle::new(&r);
         // getpid (39) is now the highest known name: mseal and rmdir are above it.
-        let got = o.predict(cat.get("mseal").unwrap());
+        let got = o.predict_filter(cat.get("mseal").unwrap());
         assert_eq!(got.rule, Some(RuleRef::ENOSYS_STUB));
         assert_eq!(
-            o.predict(cat.get("rmdir").unwrap()).rule,
+            o.predict_filter(cat.get("rmdir").unwrap()).rule,
             Some(RuleRef::ENOSYS_STUB)
         );
     }
@@ -1028,7 +756,7 @@ mod tests {
         let at = |k: KernelVersion, id: &str| {
             let mut h = host();
             h.kernel = k;
-            Oracle::new(&resolve(&parsed, &h)).predict(cat.get(id).unwrap())
+            Oracle::new(&resolve(&parsed, &h)).predict_filter(cat.get(id).unwrap())
         };
         let got = at(KernelVersion::new(6, 18), "uretprobe");
         assert_eq!((got.outcome, got.rule), (Outcome::Allowed, None));
@@ -1050,6 +778,83 @@ mod tests {
     #[test]
     fn notify_default_fails_the_start() {
         let p = profile("SCMP_ACT_NOTIFY", X86, "");
-        assert_eq!(predict(&p, "getpid").outcome, Outcome::StartFailed);
+        assert!(matches!(start_of(&p), Start::Refused(Blocker::Filter(_))));
+    }
+
+    fn start_of(profile: &str) -> Start {
+        let p = parse_str(profile, "t.json").unwrap();
+        let r = resolve(&p, &host());
+        Oracle::new(&r).start(&Catalog::for_arch(Arch::X86_64))
+    }
+
+    fn allow_all_but(default: &str, rules: &str) -> String {
+        format!(r#"{{"defaultAction":"{default}","syscalls":[{rules}]}}"#)
+    }
+
+    #[test]
+    fn one_start_prediction_for_runtime_calls_footprint_and_output() {
+        let deny = |names: &str, action: &str| {
+            start_of(&allow_all_but(
+                "SCMP_ACT_ALLOW",
+                &format!(r#"{{"names":[{names}],"action":"{action}"}}"#),
+            ))
+        };
+        assert_eq!(deny(r#""getpid""#, "SCMP_ACT_ERRNO"), Start::Starts);
+        // Denying a runtime call fails the start; killing one holds the container back.
+        assert!(matches!(
+            deny(r#""fstatfs""#, "SCMP_ACT_ERRNO"),
+            Start::Refused(Blocker::RuntimeCalls { .. })
+        ));
+        assert!(matches!(
+            deny(r#""getppid""#, "SCMP_ACT_KILL"),
+            Start::HeldBack(Blocker::RuntimeCalls { .. })
+        ));
+        // The footprint: a kill is fatal, an errno only where the probe can't do without.
+        assert!(matches!(
+            deny(r#""set_robust_list""#, "SCMP_ACT_KILL_PROCESS"),
+            Start::ProbeCannotRun(Blocker::Footprint { .. })
+        ));
+        assert_eq!(
+            deny(r#""set_robust_list""#, "SCMP_ACT_ERRNO"),
+            Start::Starts
+        );
+        assert!(matches!(
+            deny(r#""arch_prctl""#, "SCMP_ACT_ERRNO"),
+            Start::ProbeCannotRun(Blocker::Footprint { .. })
+        ));
+        // Output: write alone has fallbacks, all three denied leaves the probe mute.
+        assert_eq!(deny(r#""write""#, "SCMP_ACT_ERRNO"), Start::Starts);
+        let mute = deny(r#""write","writev","vmsplice""#, "SCMP_ACT_ERRNO");
+        assert!(matches!(
+            mute,
+            Start::ProbeCannotRun(Blocker::NoOutput { .. })
+        ));
+        assert!(mute.note().unwrap().contains("vmsplice"));
+    }
+
+    #[test]
+    fn the_probe_avoids_what_is_not_allowed_and_predictions_follow() {
+        let cat = Catalog::for_arch(Arch::X86_64);
+        let p = parse_str(
+            &allow_all_but(
+                "SCMP_ACT_ALLOW",
+                r#"{"names":["kill","tgkill","tkill","rt_sigreturn"],"action":"SCMP_ACT_TRAP"},{"names":["getpid"],"action":"SCMP_ACT_TRAP"}"#,
+            ),
+            "t.json",
+        )
+        .unwrap();
+        let r = resolve(&p, &host());
+        let o = Oracle::new(&r);
+        let avoid = o.probe_avoid(&cat);
+        assert_eq!(avoid, ["rt_sigreturn", "kill", "tgkill", "tkill"]);
+        // No handler: a trap kills; nothing can wake pause.
+        let getpid = o.predict(cat.get("getpid").unwrap(), &avoid, &cat);
+        assert_eq!(getpid.outcome, Outcome::Killed);
+        let pause = o.predict(cat.get("pause").unwrap(), &avoid, &cat);
+        assert_eq!(pause.outcome, Outcome::Timeout);
+        assert_eq!(
+            o.predict(cat.get("pause").unwrap(), &[], &cat).outcome,
+            Outcome::Allowed
+        );
     }
 }

@@ -1,0 +1,279 @@
+//! Whether a container under a profile starts and its probe reaches the cases: one typed
+//! answer that `check`, `explain` and `run` all use.
+//!
+//! Three things stand between a profile and its first case, checked in this order:
+//! 1. the filter itself: libseccomp or the runtime refuses some profiles outright;
+//! 2. the calls the runtime makes after it loads the filter ([`RUNTIME_NEEDS`]);
+//! 3. the probe's footprint and its only way out, the records it writes
+//!    (`seccomp_catalog::own_calls`).
+//!
+//! The probe's machinery (fork, wait, signal, reap, exit) has fallbacks, so it blocks nothing:
+//! [`Oracle::probe_avoid`] lists the calls the probe must not try.
+
+use super::{Oracle, Prediction};
+use crate::outcome::Outcome;
+use seccomp_catalog::own_calls::{self, OnErrno, Role};
+use seccomp_catalog::{Case, Catalog};
+use std::fmt;
+
+/// Syscalls runc makes after it installs the filter, before the probe runs (measured with runc
+/// 1.1.5 by narrowing an allow-list, see profiles/README.md: denying any of these stops the
+/// container from starting, often with a message that names none of them). `write` too:
+/// denying it alone gave "cannot start an already running container".
+pub const RUNTIME_NEEDS: &[&str] = &[
+    "write",
+    "fstatfs",
+    "openat",
+    "getdents64",
+    "getcwd",
+    "chdir",
+    "newfstatat",
+    "fstat",
+    "setuid",
+    "setgid",
+    "setgroups",
+    "capget",
+    "capset",
+    "prctl",
+    "getppid",
+    "execve",
+];
+
+/// Calls runc makes after it installs the filter that tolerate an errno (its Go code falls
+/// back) but not a kill or a trap (SIGSYS ends `runc init`). Measured with runc 1.1.5 under a
+/// SCMP_ACT_LOG default: `runc:[2:INIT]` called faccessat2 (exec's lookup); with it trapped or
+/// killed the start failed with "cannot start a stopped process".
+pub const RUNTIME_TOLERATES_ERRNO: &[&str] = &["faccessat2"];
+
+/// The runtime whose start needs [`RUNTIME_NEEDS`] lists.
+pub const RUNTIME: &str = "runc";
+
+/// A call with the outcome the oracle predicts for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallOutcome {
+    pub syscall: String,
+    pub outcome: Outcome,
+    pub errno: Option<i32>,
+}
+
+impl fmt::Display for CallOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.outcome, self.errno) {
+            (Outcome::Errno, Some(e)) => write!(f, "{} (errno {e})", self.syscall),
+            (o, _) => write!(f, "{} ({o})", self.syscall),
+        }
+    }
+}
+
+/// What keeps the cases from running.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blocker {
+    /// libseccomp or the runtime refuses the filter itself.
+    Filter(String),
+    /// The profile does not allow calls the runtime makes after it loads the filter.
+    RuntimeCalls {
+        runtime: &'static str,
+        calls: Vec<CallOutcome>,
+    },
+    /// The profile kills, traps or fatally denies a call the probe makes before its first
+    /// case, as every static program does.
+    Footprint { calls: Vec<CallOutcome> },
+    /// The profile allows none of the calls the probe can write a record with.
+    NoOutput { calls: Vec<CallOutcome> },
+}
+
+fn list(calls: &[CallOutcome]) -> String {
+    calls
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl fmt::Display for Blocker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Blocker::Filter(why) => f.write_str(why),
+            Blocker::RuntimeCalls { runtime, calls } => write!(
+                f,
+                "the profile does not allow what {runtime} calls after it loads the filter: {}",
+                list(calls)
+            ),
+            Blocker::Footprint { calls } => write!(
+                f,
+                "the profile stops the probe before its first case: {} (calls every static program makes at start-up, not the runtime's)",
+                list(calls)
+            ),
+            Blocker::NoOutput { calls } => write!(
+                f,
+                "the probe cannot write a record: the profile allows none of {}",
+                list(calls)
+            ),
+        }
+    }
+}
+
+/// The one start prediction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Start {
+    /// The container starts and the probe reaches its cases.
+    Starts,
+    /// The runtime fails to start the container: `start_failed` cells with its message.
+    Refused(Blocker),
+    /// The harness does not start the container at all: the profile kills a call the runtime
+    /// makes after loading the filter, and runc 1.1.5 then hangs for good (measured: the
+    /// engine can neither start nor remove the container). `start_failed` cells.
+    HeldBack(Blocker),
+    /// The container starts, but the probe dies or stays mute before its first case:
+    /// `not_run` cells.
+    ProbeCannotRun(Blocker),
+}
+
+impl Start {
+    pub fn blocker(&self) -> Option<&Blocker> {
+        match self {
+            Start::Starts => None,
+            Start::Refused(b) | Start::HeldBack(b) | Start::ProbeCannotRun(b) => Some(b),
+        }
+    }
+
+    /// The outcome every cell gets when the cases can't run.
+    pub fn cell_outcome(&self) -> Option<Outcome> {
+        match self {
+            Start::Starts => None,
+            Start::Refused(_) | Start::HeldBack(_) => Some(Outcome::StartFailed),
+            Start::ProbeCannotRun(_) => Some(Outcome::NotRun),
+        }
+    }
+
+    /// Why, as a cell's note.
+    pub fn note(&self) -> Option<String> {
+        Some(match self {
+            Start::Starts => return None,
+            Start::Refused(b) => format!("the runtime refuses to start the container: {b}"),
+            Start::HeldBack(b) => format!(
+                "not started: {b}; a kill there hangs runc for good (measured with runc 1.1.5), so the harness does not start the container"
+            ),
+            Start::ProbeCannotRun(b) => b.to_string(),
+        })
+    }
+}
+
+impl Oracle<'_> {
+    /// The outcome of the native plain case named `syscall`, if the arch has it.
+    fn call(&self, catalog: &Catalog, syscall: &str) -> Option<CallOutcome> {
+        let case = catalog
+            .get(syscall)
+            .filter(|c| c.abi == catalog.arch().native_abi())?;
+        let p = self.predict_filter(case);
+        Some(CallOutcome {
+            syscall: syscall.to_string(),
+            outcome: p.outcome,
+            errno: p.errno,
+        })
+    }
+
+    /// Whether the container starts and the probe reaches its cases.
+    pub fn start(&self, catalog: &Catalog) -> Start {
+        if let Some(why) = self.filter_refusal() {
+            return Start::Refused(Blocker::Filter(why.to_string()));
+        }
+        let denied = |c: &CallOutcome| c.outcome != Outcome::Allowed;
+        let tolerant = RUNTIME_TOLERATES_ERRNO
+            .iter()
+            .filter_map(|n| self.call(catalog, n))
+            .filter(|c| !matches!(c.outcome, Outcome::Allowed | Outcome::Errno));
+        let runtime: Vec<CallOutcome> = RUNTIME_NEEDS
+            .iter()
+            .filter_map(|n| self.call(catalog, n))
+            .filter(denied)
+            .chain(tolerant)
+            .collect();
+        if !runtime.is_empty() {
+            let blocker = Blocker::RuntimeCalls {
+                runtime: RUNTIME,
+                calls: runtime.clone(),
+            };
+            return if runtime.iter().any(|c| c.outcome == Outcome::Killed) {
+                Start::HeldBack(blocker)
+            } else {
+                Start::Refused(blocker)
+            };
+        }
+        let arch = catalog.arch();
+        let footprint: Vec<CallOutcome> = own_calls::footprint(arch)
+            .iter()
+            .filter_map(|f| Some((f, self.call(catalog, f.syscall)?)))
+            .filter(|(f, c)| match c.outcome {
+                Outcome::Allowed => false,
+                Outcome::Errno => f.on_errno == OnErrno::Fatal,
+                // A trap before the SIGSYS handler is in place kills; after, the call is
+                // skipped with a nonsense result.
+                _ => true,
+            })
+            .map(|(_, c)| c)
+            .collect();
+        if !footprint.is_empty() {
+            return Start::ProbeCannotRun(Blocker::Footprint { calls: footprint });
+        }
+        let writes: Vec<CallOutcome> = Role::Write
+            .options(arch)
+            .iter()
+            .filter_map(|n| self.call(catalog, n))
+            .collect();
+        if writes.iter().all(denied) {
+            return Start::ProbeCannotRun(Blocker::NoOutput { calls: writes });
+        }
+        Start::Starts
+    }
+
+    /// The machinery calls the probe must never make under this filter: every one the oracle
+    /// does not predict `allowed` (a kill can't be tried, a trap or an errno only costs time).
+    pub fn probe_avoid(&self, catalog: &Catalog) -> Vec<&'static str> {
+        let mut names = own_calls::machinery_calls(catalog.arch());
+        // The probe's in-process fallback drops the controlling terminal with it.
+        names.push("ioctl");
+        names
+            .into_iter()
+            .filter(|n| {
+                self.call(catalog, n)
+                    .is_some_and(|c| c.outcome != Outcome::Allowed)
+            })
+            .collect()
+    }
+}
+
+/// Whether the probe can install its SIGSYS and wake-up handlers and return from them, given
+/// the calls it must avoid.
+pub fn probe_has_handlers(avoid: &[&str], catalog: &Catalog) -> bool {
+    Role::SignalHandlers
+        .options(catalog.arch())
+        .iter()
+        .all(|n| !avoid.contains(n))
+}
+
+/// Whether anything can wake a sleeping case: a signal from the parent or the child's own
+/// timer (which needs the handlers).
+pub fn probe_can_wake(avoid: &[&str], catalog: &Catalog) -> bool {
+    let arch = catalog.arch();
+    let signal = Role::Signal
+        .options(arch)
+        .iter()
+        .any(|n| !avoid.contains(n));
+    let timer = Role::SelfTimer
+        .options(arch)
+        .iter()
+        .all(|n| !avoid.contains(n));
+    probe_has_handlers(avoid, catalog) && (signal || timer)
+}
+
+impl Oracle<'_> {
+    /// What the matrix expects of `case` under this filter, given its [`Start`]: the start's
+    /// outcome for every cell when the cases can't run, else the probe's view of the case.
+    pub fn expect(&self, case: &Case, start: &Start, catalog: &Catalog) -> Prediction {
+        match (start.cell_outcome(), start.note()) {
+            (Some(outcome), Some(note)) => Prediction::new(outcome, None, None).with_note(note),
+            _ => self.predict(case, &self.probe_avoid(catalog), catalog),
+        }
+    }
+}

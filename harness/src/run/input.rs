@@ -1,0 +1,183 @@
+//! What a run is given: the profiles as the user named them, loaded and tagged, and the
+//! capability sets. Reads the profile files; everything after this is pure.
+
+use super::PlanError;
+use crate::profile::{self, CapSet, Tagged};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// A profile as the user named it on the command line.
+#[derive(Debug, Clone)]
+pub enum ProfileInput {
+    /// The engine's own default profile: no `seccomp=` option at all.
+    Builtin,
+    /// `seccomp=unconfined`.
+    Unconfined,
+    File(PathBuf),
+}
+
+impl ProfileInput {
+    /// `builtin` and `unconfined` are keywords; anything else is a path.
+    pub fn parse(s: &str) -> ProfileInput {
+        match s {
+            "builtin" => ProfileInput::Builtin,
+            "unconfined" => ProfileInput::Unconfined,
+            path => ProfileInput::File(PathBuf::from(path)),
+        }
+    }
+}
+
+/// One capability set: Docker's default plus changes such as `+SYS_ADMIN` and `-NET_RAW`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapSpec {
+    /// As the matrix records them: `["+SYS_ADMIN"]`, empty for Docker's default.
+    pub changes: Vec<String>,
+    pub caps: CapSet,
+}
+
+impl CapSpec {
+    pub fn docker_default() -> CapSpec {
+        CapSpec {
+            changes: Vec::new(),
+            caps: CapSet::docker_default(),
+        }
+    }
+
+    /// One set from a `--caps` token (`default`, `+SYS_ADMIN`, `+SYS_ADMIN-NET_RAW`... with
+    /// `,` inside a token not allowed: the list separator splits sets).
+    pub fn parse(token: &str) -> Result<CapSpec, PlanError> {
+        // `+A-B` → `+A,-B` for the cap parser, which takes comma-separated changes.
+        let mut spec = String::new();
+        for (i, ch) in token.char_indices() {
+            if i > 0 && (ch == '+' || ch == '-') {
+                spec.push(',');
+            }
+            spec.push(ch);
+        }
+        let (caps, changes) = CapSet::parse_changes(&spec).map_err(|source| PlanError::Caps {
+            spec: token.to_string(),
+            source,
+        })?;
+        Ok(CapSpec { changes, caps })
+    }
+
+    /// From `--cap-add` / `--cap-drop` lists.
+    pub fn from_add_drop(add: &[String], drop: &[String]) -> Result<CapSpec, PlanError> {
+        let tokens: Vec<String> = add
+            .iter()
+            .map(|a| format!("+{a}"))
+            .chain(drop.iter().map(|d| format!("-{d}")))
+            .collect();
+        let joined = tokens.join(",");
+        let (caps, changes) = CapSet::parse_changes(&joined).map_err(|source| PlanError::Caps {
+            spec: joined.clone(),
+            source,
+        })?;
+        Ok(CapSpec { changes, caps })
+    }
+
+    /// `--cap-add` / `--cap-drop` values for the engine.
+    pub fn engine_add_drop(&self) -> (Vec<String>, Vec<String>) {
+        let mut add = Vec::new();
+        let mut drop = Vec::new();
+        for c in &self.changes {
+            let (sign, name) = c.split_at(1);
+            if sign == "+" {
+                add.push(name.to_string())
+            } else {
+                drop.push(name.to_string())
+            }
+        }
+        (add, drop)
+    }
+
+    pub(super) fn suffix(&self) -> String {
+        self.changes.concat()
+    }
+}
+
+/// A profile loaded for the run.
+#[derive(Debug, Clone)]
+pub struct LoadedProfile {
+    pub name: String,
+    pub source: String,
+    pub sha256: Option<String>,
+    pub kind: ProfileKind,
+}
+
+// One value per profile of a run: the size difference doesn't matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum ProfileKind {
+    Builtin,
+    Unconfined,
+    File {
+        text: String,
+        profile: profile::Profile,
+        tagged: Tagged,
+    },
+}
+
+/// Loads a profile input: reads and validates files, tags them.
+pub fn load_profile(input: &ProfileInput) -> Result<LoadedProfile, PlanError> {
+    Ok(match input {
+        ProfileInput::Builtin => LoadedProfile {
+            name: "builtin".into(),
+            source: "builtin".into(),
+            sha256: None,
+            kind: ProfileKind::Builtin,
+        },
+        ProfileInput::Unconfined => LoadedProfile {
+            name: "unconfined".into(),
+            source: "unconfined".into(),
+            sha256: None,
+            kind: ProfileKind::Unconfined,
+        },
+        ProfileInput::File(path) => {
+            let (text, profile) = profile::load(path)?;
+            let file = path.display().to_string();
+            let tagged = profile::tag(&text, &file)?;
+            LoadedProfile {
+                name: profile_name(path),
+                source: file,
+                sha256: Some(hex(&Sha256::digest(text.as_bytes()))),
+                kind: ProfileKind::File {
+                    text,
+                    profile,
+                    tagged,
+                },
+            }
+        }
+    })
+}
+
+fn profile_name(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cap_tokens_parse_like_docker_names() {
+        let c = CapSpec::parse("+SYS_ADMIN-NET_RAW").unwrap();
+        assert_eq!(c.changes, ["+SYS_ADMIN", "-NET_RAW"]);
+        assert_eq!(
+            c.engine_add_drop(),
+            (vec!["SYS_ADMIN".to_string()], vec!["NET_RAW".to_string()])
+        );
+        assert!(c.caps.contains("CAP_SYS_ADMIN") && !c.caps.contains("CAP_NET_RAW"));
+        assert!(CapSpec::parse("default").unwrap().changes.is_empty());
+        assert!(matches!(
+            CapSpec::parse("+NOT_A_CAP"),
+            Err(PlanError::Caps { .. })
+        ));
+    }
+}

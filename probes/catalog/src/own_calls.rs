@@ -1,0 +1,278 @@
+//! The calls the probe makes for itself, as data shared by the probe and the harness's oracle.
+//!
+//! - The **footprint**: what the static probe calls before its first case. glibc's static
+//!   start-up makes most of them; the probe has no std runtime init (`#![no_main]`: no `poll`
+//!   on fds 0–2, no SIGPIPE set-up, no `sigaltstack`, no stack-guard probing of
+//!   /proc/self/maps) and no hash seed. Measured with `strace -f` on the release probe
+//!   (x86_64, glibc 2.36, `seccomp-probe getpid`); `probe_under_filter.rs` checks each entry's
+//!   [`OnErrno`] by denying it and each arch's set by running the probe under a filter that
+//!   allows nothing else. Writing records is not listed: it is the [`Role::Write`] machinery,
+//!   with its fallbacks.
+//! - The **machinery**: how the probe forks a child per case, waits for it, wakes or kills it,
+//!   reaps it, writes its records and exits. Each [`Role`] lists its options in the order the
+//!   probe tries them. An errno makes the probe fall back to the next option at run time; a
+//!   KILL cannot be tried, so the harness passes the names the oracle does not predict
+//!   `allowed` (`--avoid`), and the probe never makes them.
+
+use crate::Arch;
+
+/// What the probe does when a filter answers a footprint call with an errno.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnErrno {
+    /// The probe still reaches its cases.
+    Tolerated,
+    /// The probe dies (or never gets to write) before its first record.
+    Fatal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FootprintCall {
+    pub syscall: &'static str,
+    pub on_errno: OnErrno,
+    pub why: &'static str,
+}
+
+const fn call(syscall: &'static str, on_errno: OnErrno, why: &'static str) -> FootprintCall {
+    FootprintCall {
+        syscall,
+        on_errno,
+        why,
+    }
+}
+
+use OnErrno::{Fatal, Tolerated};
+
+/// Measured on x86_64 (see the module doc). `execve` is the runtime's call: it belongs to the
+/// runtime's start needs, not here.
+const X86_64: &[FootprintCall] = &[
+    call(
+        "brk",
+        Tolerated,
+        "glibc's static TLS set-up and malloc; malloc falls back to mmap",
+    ),
+    call(
+        "arch_prctl",
+        Fatal,
+        "glibc sets the thread pointer (ARCH_SET_FS) before any code runs",
+    ),
+    call(
+        "set_tid_address",
+        Tolerated,
+        "glibc's thread set-up; the result is not checked",
+    ),
+    call(
+        "set_robust_list",
+        Tolerated,
+        "glibc's thread set-up; a failure disables robust mutexes",
+    ),
+    call(
+        "rseq",
+        Tolerated,
+        "glibc registers restartable sequences; a failure disables them",
+    ),
+    call(
+        "prlimit64",
+        Tolerated,
+        "glibc reads RLIMIT_STACK at start-up",
+    ),
+    call(
+        "readlink",
+        Tolerated,
+        "glibc's static start-up reads /proc/self/exe for $ORIGIN",
+    ),
+    call(
+        "getrandom",
+        Tolerated,
+        "glibc's malloc seeds its tcache key; a failure falls back to the clock",
+    ),
+    call(
+        "mprotect",
+        Fatal,
+        "a static PIE makes its relocated data read-only (RELRO); a failure is fatal",
+    ),
+    call(
+        "mmap",
+        Fatal,
+        "the probe's shared result page and its arena below 4 GiB",
+    ),
+];
+
+/// glibc's aarch64 static start-up: the thread pointer is a register (no arch_prctl), and the
+/// generic syscall table has readlinkat instead of readlink. Not measured on aarch64 yet: the
+/// x86_64 measurement mapped to the aarch64 names.
+const AARCH64: &[FootprintCall] = &[
+    call(
+        "brk",
+        Tolerated,
+        "glibc's static TLS set-up and malloc; malloc falls back to mmap",
+    ),
+    call(
+        "set_tid_address",
+        Tolerated,
+        "glibc's thread set-up; the result is not checked",
+    ),
+    call(
+        "set_robust_list",
+        Tolerated,
+        "glibc's thread set-up; a failure disables robust mutexes",
+    ),
+    call(
+        "rseq",
+        Tolerated,
+        "glibc registers restartable sequences; a failure disables them",
+    ),
+    call(
+        "prlimit64",
+        Tolerated,
+        "glibc reads RLIMIT_STACK at start-up",
+    ),
+    call(
+        "readlinkat",
+        Tolerated,
+        "glibc's static start-up reads /proc/self/exe for $ORIGIN",
+    ),
+    call(
+        "getrandom",
+        Tolerated,
+        "glibc's malloc seeds its tcache key; a failure falls back to the clock",
+    ),
+    call(
+        "mprotect",
+        Fatal,
+        "a static PIE makes its relocated data read-only (RELRO); a failure is fatal",
+    ),
+    call(
+        "mmap",
+        Fatal,
+        "the probe's shared result page and its arena",
+    ),
+];
+
+/// The calls the probe makes before its first case on `arch`.
+pub fn footprint(arch: Arch) -> &'static [FootprintCall] {
+    match arch {
+        Arch::X86_64 => X86_64,
+        Arch::Aarch64 => AARCH64,
+    }
+}
+
+/// One job of the probe's machinery, with its options in the order the probe tries them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Installing the SIGSYS handler (to see SCMP_ACT_TRAP) and the wake-up handler, and
+    /// returning from them. Without both, a trap kills like a kill does.
+    SignalHandlers,
+    /// Forking one child per case; without it the cases run in the probe's own process.
+    Fork,
+    /// The pipe whose other end closes when the child dies, however it dies.
+    Lifeline,
+    /// The child's own session, so that `vhangup` has no terminal to hang up.
+    Session,
+    /// Waking a sleeping child (SIGUSR1) and killing one past its deadline (SIGKILL).
+    Signal,
+    /// A child's own interval timer, which wakes a sleeping call when no signal reaches it.
+    SelfTimer,
+    /// Waiting for the child's result with a deadline.
+    Wait,
+    /// Collecting the child's exit status (and the zombies `fork` cases leave).
+    Reap,
+    /// Writing a record to stdout (a pipe).
+    Write,
+    /// Ending the probe after the last record.
+    Exit,
+    /// Pinning the probe and its children to one CPU: an optimisation only.
+    Pinning,
+}
+
+impl Role {
+    pub const ALL: &'static [Role] = &[
+        Role::SignalHandlers,
+        Role::Fork,
+        Role::Lifeline,
+        Role::Session,
+        Role::Signal,
+        Role::SelfTimer,
+        Role::Wait,
+        Role::Reap,
+        Role::Write,
+        Role::Exit,
+        Role::Pinning,
+    ];
+
+    /// The options, in the order they are tried. For [`Role::SignalHandlers`] and
+    /// [`Role::Pinning`] every call is needed (all of them, not one of them).
+    pub fn options(self, arch: Arch) -> &'static [&'static str] {
+        match (self, arch) {
+            (Role::SignalHandlers, _) => &["rt_sigaction", "rt_sigreturn"],
+            (Role::Fork, _) => &["clone"],
+            (Role::Lifeline, _) => &["pipe2"],
+            (Role::Session, _) => &["setsid"],
+            (Role::Signal, _) => &["kill", "tgkill", "tkill"],
+            (Role::SelfTimer, _) => &["setitimer"],
+            // aarch64 has no poll: ppoll, pselect6, then sleeping and re-reading the page.
+            (Role::Wait, Arch::X86_64) => &["ppoll", "poll", "pselect6", "nanosleep"],
+            (Role::Wait, Arch::Aarch64) => &["ppoll", "pselect6", "nanosleep"],
+            (Role::Reap, _) => &["wait4", "waitid"],
+            (Role::Write, _) => &["write", "writev", "vmsplice"],
+            (Role::Exit, _) => &["exit_group", "exit"],
+            (Role::Pinning, _) => &["getcpu", "sched_setaffinity"],
+        }
+    }
+
+    /// Whether every option is needed (rather than any one).
+    pub fn needs_all(self) -> bool {
+        matches!(self, Role::SignalHandlers | Role::Pinning)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::SignalHandlers => "signal handlers",
+            Role::Fork => "fork",
+            Role::Lifeline => "lifeline pipe",
+            Role::Session => "session",
+            Role::Signal => "signal",
+            Role::SelfTimer => "self timer",
+            Role::Wait => "wait",
+            Role::Reap => "reap",
+            Role::Write => "write",
+            Role::Exit => "exit",
+            Role::Pinning => "pinning",
+        }
+    }
+}
+
+/// Every machinery call name on `arch`, each once.
+pub fn machinery_calls(arch: Arch) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for role in Role::ALL {
+        for name in role.options(arch) {
+            if !out.contains(name) {
+                out.push(name);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Catalog;
+
+    #[test]
+    fn every_own_call_is_a_plain_case_of_its_arch() {
+        for arch in Arch::ALL {
+            let cat = Catalog::for_arch(*arch);
+            let names = footprint(*arch)
+                .iter()
+                .map(|c| c.syscall)
+                .chain(machinery_calls(*arch));
+            for name in names {
+                assert!(
+                    cat.get(name).is_some_and(|c| c.abi == arch.native_abi()),
+                    "{name} is not a native case on {arch}"
+                );
+            }
+        }
+    }
+}
