@@ -86,7 +86,7 @@ async fn main() {
             async move {
                 let _slot = permits.acquire().await.unwrap();
                 let spec = ContainerSpec::new(SeccompMode::Unconfined);
-                run_probe_container(&engine, &image, &run, &spec, &["--noop".to_string()])
+                run_probe_container(&engine, &image, &run, &spec, &["--noop".to_string()], &[])
                     .await
                     .expect("a bare container")
             }
@@ -120,5 +120,46 @@ async fn main() {
     println!(
         "naive, one container per syscall ({naive_containers} containers): {:8.0} s (extrapolated from the floor)",
         naive_containers as f64 * per_container
+    );
+
+    // Hostile profiles (harness/tests/fixtures/hostile) against a default-like one, each run
+    // alone with its baseline and calibration: the machinery's fallbacks and the watchdog
+    // must keep the slowest within twice the default profile's time.
+    let opts = &opts;
+    let single = |path: PathBuf| async move {
+        let p = vec![load_profile(&ProfileInput::File(path)).expect("a valid profile")];
+        let t = Instant::now();
+        execute(p, vec![CapSpec::docker_default()], opts)
+            .await
+            .expect("a run");
+        t.elapsed().as_secs_f64()
+    };
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let reference = root.join("../profiles/docker-default-hardened.json");
+    let reference_s = median(vec![
+        single(reference.clone()).await,
+        single(reference.clone()).await,
+        single(reference).await,
+    ]);
+    let mut hostile: Vec<PathBuf> = std::fs::read_dir(root.join("tests/fixtures/hostile"))
+        .expect("hostile fixtures")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    hostile.sort();
+    let mut slowest = (String::new(), 0.0f64);
+    for path in hostile {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let s = single(path).await;
+        println!("hostile {name:<28} {s:8.2} s");
+        if s > slowest.1 {
+            slowest = (name, s);
+        }
+    }
+    println!("default profile (docker-default-hardened, median of 3): {reference_s:8.2} s");
+    println!(
+        "slowest hostile profile ({}):  {:8.2} s, ratio {:.2} (target <= 2)",
+        slowest.0,
+        slowest.1,
+        slowest.1 / reference_s
     );
 }
