@@ -65,6 +65,16 @@ impl Run {
         }
     }
 
+    fn mode(&self) -> RunMode {
+        self.records
+            .iter()
+            .find_map(|r| match r {
+                Record::Ready { mode } => Some(*mode),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no ready record: {:?}", self.records))
+    }
+
     fn cases(&self) -> impl Iterator<Item = &CaseRecord> {
         self.records.iter().filter_map(|r| match r {
             Record::Case(c) => Some(c),
@@ -161,7 +171,7 @@ fn embedded_probe_is_static() {
 fn every_native_case_reports_unconfined() {
     let run = run_probe(None, &[]);
     assert!(run.status.success(), "{:?}", run.status);
-    assert_eq!(run.host().mode, RunMode::Fork);
+    assert_eq!(run.mode(), RunMode::Fork);
     let catalog = Catalog::native();
     let mut seen = BTreeMap::new();
     for c in run.cases() {
@@ -209,7 +219,7 @@ fn allowed_calls_get_the_kernel_result() {
             vec![(libc::SYS_acct, vec![])],
             SeccompAction::Errno(1),
         )),
-        &ids,
+        &[&["--host-facts"], &ids[..]].concat(),
     );
     assert_eq!(confined.host().seccomp_mode, Some(2));
     assert_eq!(confined.host().no_new_privs, Some(true));
@@ -294,6 +304,8 @@ fn run_to_completion(bpf: &BpfProgram, ids: &[String]) -> (Vec<Run>, BTreeSet<St
             Some(id) => {
                 culprits.insert(id.to_string());
             }
+            // 3: the case before changed the probe's process; the rest need a fresh one.
+            None if run.status.code() == Some(3) => in_process = true,
             None if !run.status.success() => {
                 assert!(
                     !in_process,
@@ -320,7 +332,7 @@ fn denied_fork_still_gives_every_case_a_result() {
     let bpf = no_fork(SeccompAction::Errno(libc::EPERM as u32));
     let (runs, culprits) = run_to_completion(&bpf, &ids);
     eprintln!("{} runs; ended the probe: {culprits:?}", runs.len());
-    assert_eq!(runs[0].host().mode, RunMode::InProcess);
+    assert_eq!(runs[0].mode(), RunMode::InProcess);
     let mut results = BTreeMap::new();
     for run in &runs {
         for c in run.cases() {
@@ -366,7 +378,7 @@ fn killed_fork_is_recovered_in_process() {
     assert!(first.records.is_empty(), "{:?}", first.records);
     let second = run_probe(Some(&bpf), &["--in-process", "getpid", TARGET]);
     assert!(second.status.success());
-    assert_eq!(second.host().mode, RunMode::InProcess);
+    assert_eq!(second.mode(), RunMode::InProcess);
     assert!(second.case("getpid").ret.unwrap() > 0);
     assert_eq!(second.case(TARGET).errno, Some(libc::EFAULT));
     assert!(matches!(&second.records[1], Record::Begin { id } if id == "getpid"));
@@ -382,24 +394,88 @@ fn filters_on_the_probes_own_calls_do_not_lose_cases() {
         ],
         SeccompAction::KillProcess,
     );
-    let run = run_probe(Some(&bpf), &["getpid", TARGET]);
+    let run = run_probe(Some(&bpf), &["--host-facts", "getpid", TARGET]);
     assert!(run.status.success(), "{:?}", run.status);
-    assert_eq!(run.host().mode, RunMode::Fork);
+    assert_eq!(run.mode(), RunMode::Fork);
     assert!(run.host().actions_avail_syscall.is_empty());
     assert_eq!(run.case(TARGET).errno, Some(libc::EFAULT));
 
     // Children skip setsid when it kills them, so only the setsid case itself is killed.
     let bpf = filter(vec![(libc::SYS_setsid, vec![])], SeccompAction::KillThread);
     let run = run_probe(Some(&bpf), &["getpid", "setsid", TARGET]);
-    assert_eq!(run.host().mode, RunMode::Fork);
+    assert_eq!(run.mode(), RunMode::Fork);
     assert_eq!(run.case("setsid").signal, Some(SIGSYS));
     assert_eq!(run.case(TARGET).errno, Some(libc::EFAULT));
     assert!(run.case("getpid").signal.is_none());
 
-    // An errno on the fork machinery switches to in-process before the first case.
-    let bpf = filter(vec![(libc::SYS_wait4, vec![])], SeccompAction::Errno(1));
+    // An errno on every way to reap switches to in-process before the first case.
+    let bpf = filter(
+        vec![(libc::SYS_wait4, vec![]), (libc::SYS_waitid, vec![])],
+        SeccompAction::Errno(1),
+    );
     let run = run_probe(Some(&bpf), &["getpid", TARGET]);
     assert!(run.status.success(), "{:?}", run.status);
-    assert_eq!(run.host().mode, RunMode::InProcess);
+    assert_eq!(run.mode(), RunMode::InProcess);
     assert_eq!(run.case(TARGET).errno, Some(libc::EFAULT));
+}
+
+/// The footprint is all the probe needs: under a KILL_PROCESS default that allows only the
+/// footprint (`own_calls`), execve (the test's own exec), write, exit_group and one case's
+/// syscall, with every other machinery call on `--avoid`, the probe reaches the case.
+#[test]
+fn the_footprint_plus_one_case_is_enough() {
+    use seccomp_catalog::own_calls;
+    let arch = seccomp_catalog::Arch::native();
+    let cat = Catalog::native();
+    let nr = |name: &str| cat.get(name).unwrap_or_else(|| panic!("{name}")).nr as i64;
+    let mut avoid: Vec<&str> = own_calls::machinery_calls(arch)
+        .into_iter()
+        .filter(|n| !["write", "exit_group"].contains(n))
+        .collect();
+    avoid.push("ioctl");
+    let avoid = avoid.join(",");
+    for id in ["getpid", TARGET, "uname", "socket(AF_INET)", "personality(8)"] {
+        let case = cat.get(id).unwrap();
+        let mut names: Vec<&str> = own_calls::footprint(arch).iter().map(|f| f.syscall).collect();
+        names.extend(["execve", "write", "exit_group", case.syscall]);
+        let rules = names.iter().map(|n| (nr(n), vec![])).collect();
+        let bpf: BpfProgram = SeccompFilter::new(
+            rules,
+            SeccompAction::KillProcess,
+            SeccompAction::Allow,
+            ARCH,
+        )
+        .unwrap()
+        .try_into()
+        .unwrap();
+        let run = run_probe(Some(&bpf), &["--avoid", &avoid, id]);
+        assert!(run.status.success(), "{id}: {:?} {:?}", run.status, run.records);
+        assert_eq!(run.mode(), RunMode::InProcess);
+        assert!(run.case(id).signal.is_none(), "{id}");
+    }
+}
+
+/// Each footprint call's `OnErrno` is what the probe does: denied with EPERM alone, a tolerated
+/// call still lets the probe reach its case and a fatal one does not.
+#[test]
+fn footprint_errno_tolerance_is_as_recorded() {
+    use seccomp_catalog::own_calls::{self, OnErrno};
+    let cat = Catalog::native();
+    for call in own_calls::footprint(seccomp_catalog::Arch::native()) {
+        let nr = cat.get(call.syscall).unwrap().nr as i64;
+        let bpf = filter(vec![(nr, vec![])], SeccompAction::Errno(1));
+        let run = run_probe(Some(&bpf), &[TARGET]);
+        let reached = run.status.success()
+            && run
+                .records
+                .iter()
+                .any(|r| matches!(r, Record::Case(c) if c.id == TARGET));
+        assert_eq!(
+            reached,
+            call.on_errno == OnErrno::Tolerated,
+            "{}: status {:?}",
+            call.syscall,
+            run.status
+        );
+    }
 }
