@@ -35,7 +35,10 @@ async fn run(engine: &Engine, mode: SeccompMode, cases: &[String]) -> Configurat
         engine,
         &image,
         &run_id,
-        &ContainerSpec::new(mode),
+        &ContainerSpec {
+            probe_flags: vec!["--host-facts".to_string()],
+            ..ContainerSpec::new(mode)
+        },
         cases,
         RestartLimits::default(),
     )

@@ -434,9 +434,18 @@ fn the_footprint_plus_one_case_is_enough() {
         .collect();
     avoid.push("ioctl");
     let avoid = avoid.join(",");
-    for id in ["getpid", TARGET, "uname", "socket(AF_INET)", "personality(8)"] {
+    for id in [
+        "getpid",
+        TARGET,
+        "uname",
+        "socket(AF_INET)",
+        "personality(8)",
+    ] {
         let case = cat.get(id).unwrap();
-        let mut names: Vec<&str> = own_calls::footprint(arch).iter().map(|f| f.syscall).collect();
+        let mut names: Vec<&str> = own_calls::footprint(arch)
+            .iter()
+            .map(|f| f.syscall)
+            .collect();
         names.extend(["execve", "write", "exit_group", case.syscall]);
         let rules = names.iter().map(|n| (nr(n), vec![])).collect();
         let bpf: BpfProgram = SeccompFilter::new(
@@ -449,7 +458,12 @@ fn the_footprint_plus_one_case_is_enough() {
         .try_into()
         .unwrap();
         let run = run_probe(Some(&bpf), &["--avoid", &avoid, id]);
-        assert!(run.status.success(), "{id}: {:?} {:?}", run.status, run.records);
+        assert!(
+            run.status.success(),
+            "{id}: {:?} {:?}",
+            run.status,
+            run.records
+        );
         assert_eq!(run.mode(), RunMode::InProcess);
         assert!(run.case(id).signal.is_none(), "{id}");
     }

@@ -7,23 +7,37 @@
 
 mod common;
 
-use seccomp_harness::engine::cleanup::RUN_LABEL;
+use seccomp_harness::engine::cleanup::{RunId, RUN_LABEL};
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_seccomp-harness");
 
+/// The pids of the `run` processes this file started: their run ids carry them, so the
+/// container count below sees only this file's runs, whatever else runs on the engine.
+static OURS: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
 fn run(args: &[&str]) -> Output {
-    Command::new(BIN).arg("run").args(args).output().unwrap()
+    let child = Command::new(BIN)
+        .arg("run")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    OURS.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(child.id());
+    child.wait_with_output().unwrap()
 }
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// The Docker tests count every labelled container, so they must not overlap.
+/// The Docker tests of this file run one at a time, so that each count is its own run's.
 static DOCKER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Containers carrying the harness's run label, whatever the run.
+/// Containers left by the runs this file started.
 fn leftover_containers() -> Option<usize> {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -35,13 +49,18 @@ fn leftover_containers() -> Option<usize> {
             filters: Some(filters),
             ..Default::default()
         };
+        let ours = OURS.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let list = engine.docker().list_containers(Some(opts)).await.unwrap();
         Some(
-            engine
-                .docker()
-                .list_containers(Some(opts))
-                .await
-                .unwrap()
-                .len(),
+            list.iter()
+                .filter(|c| {
+                    c.labels
+                        .as_ref()
+                        .and_then(|l| l.get(RUN_LABEL))
+                        .and_then(|r| RunId::pid_of(r))
+                        .is_some_and(|pid| ours.contains(&pid))
+                })
+                .count(),
         )
     })
 }

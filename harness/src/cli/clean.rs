@@ -1,8 +1,9 @@
 //! `seccomp-harness clean`: removes the containers a killed run left behind (found by the
-//! harness's run label), and with `--images` the cached probe images too.
+//! harness's run label, whose pid and host tell whether the run is still alive; `--all` takes
+//! every run's), and with `--images` the cached probe images too.
 
 use super::Failure;
-use seccomp_harness::engine::cleanup::remove_containers;
+use seccomp_harness::engine::cleanup::{remove_containers, Sweep};
 use seccomp_harness::engine::image::remove_probe_images;
 use seccomp_harness::engine::Engine;
 
@@ -14,6 +15,10 @@ pub struct Args {
     /// Also remove the probe images (they are rebuilt on the next run).
     #[arg(long)]
     pub images: bool,
+    /// Remove the containers of every run, also of runs still going (by default only those
+    /// of runs whose process is gone, so that a clean never breaks a concurrent run).
+    #[arg(long)]
+    pub all: bool,
 }
 
 pub fn main(args: Args) -> Result<u8, Failure> {
@@ -28,7 +33,8 @@ async fn clean(args: Args) -> Result<u8, Failure> {
     let engine = Engine::connect(args.docker_host.as_deref())
         .await
         .map_err(Failure::environment)?;
-    let removed = remove_containers(&engine, None)
+    let sweep = if args.all { Sweep::All } else { Sweep::Dead };
+    let removed = remove_containers(&engine, sweep)
         .await
         .map_err(Failure::environment)?;
     for c in &removed {

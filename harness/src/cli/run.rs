@@ -34,6 +34,11 @@ pub struct Args {
     /// How many containers run at once (default: the number of CPUs).
     #[arg(long)]
     pub parallel: Option<usize>,
+    /// The watchdog: seconds the probe may go without a record before its container is killed
+    /// and the case in progress is recorded as a timeout (the probe's own deadline per case is
+    /// 10 s).
+    #[arg(long, value_name = "SECONDS", default_value_t = 15)]
+    pub case_timeout: u64,
     /// Where the shipped profiles are, for the default run.
     #[arg(long = "profiles-dir")]
     pub profiles_dir: Option<PathBuf>,
@@ -77,6 +82,7 @@ pub fn main(args: Args) -> Result<u8, Failure> {
         cases: args.cases.clone(),
         ..Default::default()
     };
+    opts.case_timeout = std::time::Duration::from_secs(args.case_timeout.max(1));
     if let Some(n) = args.parallel {
         opts.parallel = n;
     }

@@ -20,8 +20,9 @@ use std::time::Duration;
 /// Label on every container the harness creates; its value is the [`RunId`].
 pub const RUN_LABEL: &str = "io.seccomp-harness.run";
 
-/// Identifies one harness invocation's containers: `<unix millis>-<pid>`, unique enough on one
-/// host and readable in `docker ps`.
+/// Identifies one harness invocation's containers: `<unix millis>-<pid>-<host>`, unique
+/// across the hosts that share an engine and readable in `docker ps`. The pid and host tell
+/// `clean` whether the run is still alive.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RunId(String);
 
@@ -31,7 +32,23 @@ impl RunId {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis())
             .unwrap_or_default();
-        RunId(format!("{millis}-{}", std::process::id()))
+        RunId(format!("{millis}-{}-{}", std::process::id(), this_host()))
+    }
+
+    /// The pid of the process that made a run id, if the id has one.
+    pub fn pid_of(id: &str) -> Option<u32> {
+        id.split('-').nth(1)?.parse().ok()
+    }
+
+    /// Whether the run that made `id` may still be alive: made on another host (which can't
+    /// be told from here), or by a process of this host that still exists.
+    pub fn may_be_alive(id: &str) -> bool {
+        let mut parts = id.splitn(3, '-');
+        let (Some(_), Some(pid), Some(host)) = (parts.next(), parts.next(), parts.next()) else {
+            // An id from before hosts were recorded: its run is long gone.
+            return false;
+        };
+        host != this_host() || std::path::Path::new("/proc").join(pid).exists()
     }
 
     pub fn as_str(&self) -> &str {
@@ -49,6 +66,35 @@ impl std::fmt::Display for RunId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// This machine's name, as run ids carry it (no `-`, which separates their parts).
+fn this_host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| {
+            h.trim()
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '.' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// Which labelled containers to remove.
+#[derive(Debug, Clone, Copy)]
+pub enum Sweep<'a> {
+    /// One run's.
+    Run(&'a RunId),
+    /// Those of runs that are no longer alive (`seccomp-harness clean`).
+    Dead,
+    /// Every run's (`clean --all`).
+    All,
 }
 
 /// A container `remove_containers` took away.
@@ -77,15 +123,15 @@ pub enum CleanupError {
     },
 }
 
-/// Force-removes every container labelled by the harness: those of `run` only, or of any run
-/// when `run` is `None`. A container that vanished meanwhile is not an error.
+/// Force-removes the harness's labelled containers that `sweep` selects. A container that
+/// vanished meanwhile is not an error.
 pub async fn remove_containers(
     engine: &Engine,
-    run: Option<&RunId>,
+    sweep: Sweep<'_>,
 ) -> Result<Vec<Removed>, CleanupError> {
-    let label = match run {
-        Some(r) => format!("{RUN_LABEL}={r}"),
-        None => RUN_LABEL.to_string(),
+    let label = match sweep {
+        Sweep::Run(r) => format!("{RUN_LABEL}={r}"),
+        Sweep::Dead | Sweep::All => RUN_LABEL.to_string(),
     };
     let filters = HashMap::from([("label".to_string(), vec![label])]);
     let options = ListContainersOptionsBuilder::default()
@@ -103,6 +149,15 @@ pub async fn remove_containers(
     let mut removed = Vec::new();
     for c in list {
         let Some(id) = c.id else { continue };
+        let run = c
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(RUN_LABEL))
+            .map(String::as_str)
+            .unwrap_or_default();
+        if matches!(sweep, Sweep::Dead) && RunId::may_be_alive(run) {
+            continue;
+        }
         match remove_container(engine, &id).await {
             Ok(()) => removed.push(Removed {
                 name: c
@@ -241,7 +296,7 @@ pub async fn with_interrupt_cleanup<F: Future>(
     let mut cleanup_error = None;
     for pause in [Duration::ZERO, Duration::from_millis(500)] {
         tokio::time::sleep(pause).await;
-        match remove_containers(engine, Some(run)).await {
+        match remove_containers(engine, Sweep::Run(run)).await {
             Ok(r) => removed += r.len(),
             Err(e) => cleanup_error = Some(e.to_string()),
         }
@@ -261,7 +316,18 @@ mod tests {
     #[test]
     fn run_ids_are_label_safe() {
         let id = RunId::new();
-        assert!(id.as_str().chars().all(|c| c.is_ascii_digit() || c == '-'));
+        assert!(id
+            .as_str()
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
+        assert_eq!(RunId::pid_of(id.as_str()), Some(std::process::id()));
+        assert!(RunId::may_be_alive(id.as_str()));
+        assert!(!RunId::may_be_alive(
+            "1700000000000-4194305-nohost_here_at_all_x"
+                .replace("nohost_here_at_all_x", &super::this_host())
+                .as_str()
+        ));
+        assert!(!RunId::may_be_alive("1700000000000-123"));
     }
 
     #[test]

@@ -75,6 +75,14 @@ pub(super) fn refusal(r: &Resolved) -> Option<String> {
 /// socket and ipc calls: `abi_syscall_resolve_name_munge`) ignored; an ABI with no known name
 /// gets no section.
 pub(super) fn stub_limits(r: &Resolved, covered: &[Abi]) -> Option<BTreeMap<Abi, u64>> {
+    // runc builds the stub per entry of the config's architectures (`generatePatch` walks
+    // `config.Architectures`): a profile that lists none (or an archMap with no entry for the
+    // daemon's arch) gets no stub at all. Measured with runc 1.1.5: jessfraz's Chrome profile
+    // (no architectures) answered EPERM from its default for pkey_mprotect and userfaultfd; the
+    // same profile with SCMP_ARCH_X86_64, X86 and X32 added answered ENOSYS.
+    if r.architectures.is_empty() {
+        return None;
+    }
     if matches!(
         r.default_action,
         Action::Allow | Action::Log | Action::Trace
