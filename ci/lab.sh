@@ -61,7 +61,7 @@ engine_suite() {
 suite_packages() {
   case $1 in
     trixie) echo "docker.io containerd runc tini mount" ;;
-    sid) echo "docker.io containerd runc tini crun podman conmon containers-common mount" ;;
+    sid) echo "docker.io containerd runc tini crun podman conmon mount" ;;
   esac
 }
 
@@ -164,7 +164,7 @@ ensure_rootfs() {
   {
     echo 'APT::Install-Recommends "false";'
     echo 'Acquire::Retries "3";'
-    [ "$suite" = sid ] && echo 'Acquire::Check-Valid-Until "false";'
+    if [ "$suite" = sid ]; then echo 'Acquire::Check-Valid-Until "false";'; fi
   } >"$tmp/etc/apt/apt.conf.d/90seccomp-harness-lab"
   # No service is ever started by a package's maintainer script.
   printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
@@ -199,7 +199,7 @@ cgroup_roots() {
   else
     local dir
     for dir in /sys/fs/cgroup/*/; do
-      [ -f "$dir/cgroup.procs" ] && echo "${dir%/}"
+      if [ -f "$dir/cgroup.procs" ]; then echo "${dir%/}"; fi
     done
   fi
 }
@@ -217,33 +217,37 @@ tracking_cgroup() {
 # Every PID of the engine: the processes of its cgroups (daemon and containers, all hierarchies)
 # and those in the mount namespace recorded when it started.
 engine_pids() {
-  local name=$1 dir="$LAB/engines/$1" root ns pid
+  local name=$1 dir="$LAB/engines/$1" root cg ns pid
   {
     while read -r root; do
-      [ -d "$root/$CGROUP_TOP/$name" ] || continue
-      find "$root/$CGROUP_TOP/$name" -name cgroup.procs -exec cat {} + 2>/dev/null || true
+      while read -r cg; do
+        [ -d "$root/$cg" ] || continue
+        find "$root/$cg" -name cgroup.procs -exec cat {} + 2>/dev/null || true
+      done < <(engine_cgroups "$name")
     done < <(cgroup_roots)
-    # Podman (cgroupfs) puts its containers under /libpod_parent; the host runs no Podman.
-    if [ "$name" = podman ]; then
-      while read -r root; do
-        [ -d "$root/libpod_parent" ] || continue
-        find "$root/libpod_parent" -name cgroup.procs -exec cat {} + 2>/dev/null || true
-      done < <(cgroup_roots)
-    fi
     if [ -s "$dir/mntns" ]; then
       ns=$(cat "$dir/mntns")
       for pid in /proc/[0-9]*; do
-        [ "$(readlink "$pid/ns/mnt" 2>/dev/null)" = "$ns" ] && echo "${pid#/proc/}"
+        if [ "$(readlink "$pid/ns/mnt" 2>/dev/null)" = "$ns" ]; then echo "${pid#/proc/}"; fi
       done
     fi
   } | sort -un
 }
 
+# The cgroups an engine owns, below each hierarchy's root. Podman (cgroupfs) keeps conmon and its
+# containers under /libpod_parent, which containers.conf cannot move; the host runs no Podman.
+engine_cgroups() {
+  echo "$CGROUP_TOP/$1"
+  [ "$1" != podman ] || echo libpod_parent
+}
+
 remove_cgroups() {
-  local root
+  local root cg
   while read -r root; do
-    [ -d "$root/$CGROUP_TOP/$1" ] || continue
-    find "$root/$CGROUP_TOP/$1" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    while read -r cg; do
+      [ -d "$root/$cg" ] || continue
+      find "$root/$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    done < <(engine_cgroups "$1")
     rmdir "$root/$CGROUP_TOP" 2>/dev/null || true
   done < <(cgroup_roots)
 }
@@ -391,13 +395,13 @@ up() {
   if cg=$(tracking_cgroup "$name"); then mkdir -p "$cg"; else cg=''; fi
   say "$name: starting (log: $dir/daemon.log)"
   # The daemon keeps this PID: setsid (no fork: not a group leader) → unshare (no --fork) →
-  # bash enter_engine → exec dockerd/podman.
+  # bash enter_engine → exec dockerd/podman. It must not inherit the lock (fd 9).
   # shellcheck disable=SC2016 # expanded by the inner shell
   setsid bash -c '
     [ -z "$1" ] || echo "$$" >"$1/cgroup.procs"
     shift
     exec unshare -m --propagation private -- "$@"
-  ' lab-start "$cg" bash "$SELF" __enter "$name" </dev/null >>"$dir/daemon.log" 2>&1 &
+  ' lab-start "$cg" bash "$SELF" __enter "$name" </dev/null >>"$dir/daemon.log" 2>&1 9>&- &
   pid=$!
   echo "$pid" >"$dir/daemon.pid"
   local i
@@ -426,10 +430,12 @@ up() {
 # Removes the engine's containers through its API, ends the daemon (TERM, then KILL for whatever
 # is left of its processes), removes its cgroups and socket, and checks that nothing is left.
 stop_engine() {
-  local name=$1 quiet=${2:-} dir="$LAB/engines/$1" id ids pids pid i
+  local name=$1 quiet=${2:-} dir="$LAB/engines/$1" id ids pids pid i root cg
   if api "$name" /_ping >/dev/null 2>&1; then
     ids=$(api "$name" '/containers/json?all=1' | grep -o '"Id":"[0-9a-f]*"' | cut -d'"' -f4 || true)
     for id in $ids; do
+      # Kill first: Podman's forced removal would wait out a stop timeout.
+      api "$name" "/containers/$id/kill" -X POST >/dev/null 2>&1 || true
       api "$name" "/containers/$id?force=1&v=1" -X DELETE >/dev/null ||
         say "$name: could not remove container $id"
     done
@@ -437,7 +443,7 @@ stop_engine() {
   fi
   if [ -s "$dir/daemon.pid" ]; then
     pid=$(cat "$dir/daemon.pid")
-    if [ -d "/proc/$pid" ] && engine_pids "$name" | grep -qx "$pid"; then
+    if [ -d "/proc/$pid" ] && engine_pids "$name" | grep -x "$pid" >/dev/null; then
       kill -TERM "$pid" 2>/dev/null || true
       for ((i = 0; i < 40; i++)); do
         [ -d "/proc/$pid" ] || break
@@ -464,7 +470,9 @@ stop_engine() {
     left+=" mounts under $LAB;"
   fi
   while read -r root; do
-    [ ! -d "$root/$CGROUP_TOP/$name" ] || left+=" cgroup $root/$CGROUP_TOP/$name;"
+    while read -r cg; do
+      [ ! -d "$root/$cg" ] || left+=" cgroup $root/$cg;"
+    done < <(engine_cgroups "$name")
   done < <(cgroup_roots)
   [ -z "$left" ] || die 1 "$name: left behind:$left"
   [ -n "$quiet" ] || say "$name: down (no process, mount or cgroup left)"
