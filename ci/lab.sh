@@ -118,33 +118,12 @@ in_build_root() {
     DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"
 }
 
-# Makes sure $LAB/rootfs/SUITE holds the suite's engine packages. Downloads are kept in
-# $LAB/cache/SUITE (debootstrap's base tarball, apt's .debs and package lists), so a rebuild
-# needs no network.
-ensure_rootfs() {
-  local suite=$1 root="$LAB/rootfs/$1" cache="$LAB/cache/$1" pkgs
+# Builds SUITE's root file system in DIR: debootstrap's base system (from the tarball of its
+# packages kept in the cache), then the engine packages by apt (.debs and lists kept in the cache).
+build_rootfs() {
+  local suite=$1 tmp=$2 cache="$LAB/cache/$1" tarball="$LAB/cache/$1/base.tgz" pkgs
   pkgs=$(suite_packages "$suite")
-  mkdir -p "$LAB/rootfs" "$cache/archives/partial" "$cache/lists/partial"
-  exec 8>"$LAB/rootfs/.$suite.lock"
-  flock 8
-  if [ -f "$root/$READY" ] && [ "$(cat "$root/$READY")" = "$pkgs" ]; then
-    exec 8>&-
-    return 0
-  fi
   need_host_tools debootstrap
-  if [ -e "$root" ]; then
-    local name
-    for name in "${ENGINES[@]}"; do
-      if [ "$(engine_suite "$name")" = "$suite" ] && engine_running "$name"; then
-        die 1 "$root is out of date but $name runs in it: ci/lab.sh down $name first"
-      fi
-    done
-    say "$suite: removing the out-of-date root file system"
-    rm -rf --one-file-system "$root"
-  fi
-
-  local started=$SECONDS tmp="$root.tmp" tarball="$cache/base.tgz"
-  rm -rf --one-file-system "$tmp"
   if [ ! -s "$tarball" ]; then
     need_archive "$suite"
     say "$suite: downloading the base system (debootstrap --make-tarball)"
@@ -183,6 +162,52 @@ ensure_rootfs() {
     tail -n 20 "$cache/apt.log" >&2
     archive_reachable "$suite" || need_archive "$suite"
     die 1 "$suite: apt-get install failed (log: $cache/apt.log)"
+  fi
+  # What apt keeps besides the cache: not needed to run an engine.
+  rm -rf "${tmp:?}"/var/lib/apt/lists/* "$tmp"/var/cache/apt/*.bin "$tmp"/var/cache/apt/archives/*.deb
+}
+
+# Makes sure $LAB/rootfs/SUITE holds the suite's engine packages. $LAB/cache/SUITE keeps the
+# downloads (debootstrap's base tarball, apt's .debs and package lists) and a snapshot of the
+# finished root file system, keyed on the package list: a rebuild needs no network and, from the
+# snapshot, no dpkg run (SECCOMP_HARNESS_LAB_REFRESH=1 builds afresh with fresh lists).
+ensure_rootfs() {
+  local suite=$1 root="$LAB/rootfs/$1" cache="$LAB/cache/$1" pkgs
+  pkgs=$(suite_packages "$suite")
+  mkdir -p "$LAB/rootfs" "$cache/archives/partial" "$cache/lists/partial"
+  exec 8>"$LAB/rootfs/.$suite.lock"
+  flock 8
+  if [ -f "$root/$READY" ] && [ "$(cat "$root/$READY")" = "$pkgs" ]; then
+    exec 8>&-
+    return 0
+  fi
+  if [ -e "$root" ]; then
+    local name
+    for name in "${ENGINES[@]}"; do
+      if [ "$(engine_suite "$name")" = "$suite" ] && engine_running "$name"; then
+        die 1 "$root is out of date but $name runs in it: ci/lab.sh down $name first"
+      fi
+    done
+    say "$suite: removing the out-of-date root file system"
+    rm -rf --one-file-system "$root"
+  fi
+
+  local started=$SECONDS tmp="$root.tmp" snapshot zip=(gzip -1) unzip=(gzip -dc) ext=gz
+  if command -v zstd >/dev/null; then zip=(zstd -q -T0 -3); unzip=(zstd -q -dc); ext=zst; fi
+  snapshot="$cache/rootfs-$(cksum <<<"$pkgs" | cut -d' ' -f1).tar.$ext"
+  rm -rf --one-file-system "$tmp"
+  if [ "${SECCOMP_HARNESS_LAB_REFRESH:-0}" != 1 ] && [ -s "$snapshot" ]; then
+    say "$suite: unpacking the root file system from $snapshot"
+    mkdir -p "$tmp"
+    "${unzip[@]}" "$snapshot" | tar -x --numeric-owner --xattrs --xattrs-include='*' -p -f - -C "$tmp" ||
+      die 1 "$suite: could not unpack $snapshot (remove it to build afresh)"
+  else
+    build_rootfs "$suite" "$tmp"
+    say "$suite: keeping a snapshot of the root file system ($snapshot)"
+    rm -f "$cache"/rootfs-*.tar.*
+    tar -c --numeric-owner --xattrs --xattrs-include='*' -f - -C "$tmp" . |
+      nice -n 10 "${zip[@]}" >"$snapshot.part"
+    mv "$snapshot.part" "$snapshot"
   fi
   echo "$pkgs" >"$tmp/$READY"
   mv "$tmp" "$root"
