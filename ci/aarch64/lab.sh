@@ -1,0 +1,433 @@
+#!/usr/bin/env bash
+# The aarch64 engine lab: a Docker engine on an emulated arm64 machine (qemu-system-aarch64,
+# TCG) on an x86_64 host, reached over TCP, so the harness can be run against aarch64 with the
+# cross-built probe (ci/aarch64/build-probe.sh):
+#
+#   seccomp-harness run --docker-host "$(ci/aarch64/lab.sh up)" --probe "$(ci/aarch64/build-probe.sh)"
+#
+#   ci/aarch64/lab.sh up       boot the machine (building its disk and kernel first if needed)
+#                              and wait for the engine; the only line on stdout is its DOCKER_HOST
+#                              (tcp://127.0.0.1:PORT); progress goes to stderr
+#   ci/aarch64/lab.sh down     stop the machine (by its PID) and check that nothing is left
+#   ci/aarch64/lab.sh status   up/down, DOCKER_HOST, PID, the engine's versions
+#
+# All three are idempotent: `up` on a running machine prints its DOCKER_HOST again.
+#
+# The machine: `-M virt -cpu cortex-a57 -smp 2`, user networking with the engine's port
+# forwarded to 127.0.0.1:PORT. Its kernel is Debian sid's arm64 kernel with an initramfs made
+# by initramfs-tools (virtio_blk and ext4 are modules there). Its disk is an ext4 image
+# (mkfs.ext4 -d) of a sid arm64 root file system with docker.io, containerd and runc, made by
+# `debootstrap --foreign` whose second stage and apt run under qemu-user through a temporary
+# binfmt_misc entry (binfmt_misc is put back as it was afterwards). The disk is attached with
+# snapshot=on: every boot starts from the same pristine image and nothing a run writes is kept.
+# A small init (PID 1 is tini) starts `dockerd -H tcp://0.0.0.0:2375 --tls=false` with overlay2,
+# no bridge and no iptables: the harness runs its containers with network none and builds its
+# image FROM scratch, so no registry and no network are needed.
+#
+# The host's apt sources and its Docker engine are never touched. Missing host tools are
+# installed from the host's own sources (qemu-system-arm); qemu-user-static is only downloaded
+# and unpacked into the lab dir, not installed.
+#
+# Exit codes: 0 done; 1 the machine or the engine failed (the console's tail is printed); 2 bad
+# usage; 3 a host tool is missing or not root; 75 Debian's archive can't be reached (a build
+# needs it): CI can say so and go on.
+#
+# Environment:
+#   SECCOMP_HARNESS_LAB_DIR      state and downloads, reused by later runs; this lab keeps its
+#                                own under aarch64/ (default /var/cache/seccomp-harness/lab)
+#   SECCOMP_HARNESS_LAB_MIRROR   the Debian mirror (default http://deb.debian.org/debian)
+#   SECCOMP_HARNESS_LAB_AARCH64_PORT  the host port of the engine (default 23750)
+#   SECCOMP_HARNESS_LAB_AARCH64_MEM   the machine's memory in MiB (default 2048)
+set -euo pipefail
+
+LAB=${SECCOMP_HARNESS_LAB_DIR:-/var/cache/seccomp-harness/lab}/aarch64
+MIRROR=${SECCOMP_HARNESS_LAB_MIRROR:-http://deb.debian.org/debian}
+PORT=${SECCOMP_HARNESS_LAB_AARCH64_PORT:-23750}
+MEM=${SECCOMP_HARNESS_LAB_AARCH64_MEM:-2048}
+SUITE=sid
+EX_UNREACHABLE=75
+# Installed into the root file system by apt (no recommends). linux-image-arm64 brings
+# initramfs-tools, which makes the initramfs.
+PACKAGES="docker.io containerd runc tini iproute2 kmod linux-image-arm64"
+# The modules the initramfs needs to mount the root (their dependencies come along).
+INITRAMFS_MODULES="virtio_blk ext4"
+READY=.seccomp-harness-ready
+NAME=seccomp-harness-lab-aarch64
+BINFMT=/proc/sys/fs/binfmt_misc
+BOOT_TIMEOUT=${SECCOMP_HARNESS_LAB_AARCH64_BOOT_TIMEOUT:-300}
+
+ROOTFS=$LAB/rootfs
+DISK=$LAB/disk.img
+KERNEL_DIR=$LAB/kernel
+RUN=$LAB/run
+PIDFILE=$RUN/qemu.pid
+CONSOLE=$RUN/console.log
+
+say() { printf 'lab-aarch64: %s\n' "$*" >&2; }
+die() { local code=$1; shift; printf 'lab-aarch64: %s\n' "$*" >&2; exit "$code"; }
+usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit "${1:-2}"; }
+
+# --- the init of the machine ---------------------------------------------------------------------
+
+# PID 1 of the machine (run by the initramfs with init=): mounts, the network of qemu's user
+# networking, then tini reaping for dockerd. When dockerd ends, tini ends, the kernel panics and
+# qemu (-no-reboot) exits, so a dead engine shows as a stopped machine.
+init_script() {
+  cat <<'INIT'
+#!/bin/sh
+set -e
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null || true
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -t tmpfs -o mode=755 tmpfs /run
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mount -o remount,rw /
+hostname seccomp-harness-aarch64
+modprobe overlay
+modprobe virtio_net
+ip link set lo up
+ip link set eth0 up
+ip addr add 10.0.2.15/24 dev eth0
+ip route add default via 10.0.2.2
+echo "seccomp-harness-lab: starting dockerd" >/dev/console
+exec tini -- dockerd -H tcp://0.0.0.0:2375 -H unix:///run/docker.sock --tls=false \
+  --storage-driver=overlay2 --bridge=none --iptables=false --ip6tables=false \
+  --exec-opt native.cgroupdriver=cgroupfs
+INIT
+}
+
+# The recipe of the disk: when it changes (packages, init), the disk is made again.
+disk_recipe() {
+  { echo "$PACKAGES"; echo "$INITRAMFS_MODULES"; init_script; } | sha256sum | cut -d' ' -f1
+}
+
+# --- host checks ---------------------------------------------------------------------------------
+
+need_root() { [ "$(id -u)" = 0 ] || die 3 "must run as root (debootstrap, binfmt_misc, chroot)"; }
+
+need_host_tools() {
+  local tool missing=()
+  for tool in curl flock setsid "$@"; do
+    command -v "$tool" >/dev/null || missing+=("$tool")
+  done
+  [ "${#missing[@]}" = 0 ] || die 3 "missing host tool(s): ${missing[*]}"
+}
+
+# qemu-system-aarch64 from the host's own sources (Debian: qemu-system-arm), if it is missing.
+need_qemu_system() {
+  command -v qemu-system-aarch64 >/dev/null && return 0
+  command -v apt-get >/dev/null || die 3 "qemu-system-aarch64 is missing (install qemu-system-arm)"
+  say "installing qemu-system-arm on the host (from its own apt sources)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends qemu-system-arm \
+    >"$LAB/host-apt.log" 2>&1 || {
+    tail -n 20 "$LAB/host-apt.log" >&2
+    die 3 "apt-get install qemu-system-arm failed (log: $LAB/host-apt.log)"
+  }
+}
+
+archive_reachable() {
+  curl -fsS --max-time 20 -o /dev/null "$MIRROR/dists/$SUITE/Release" 2>/dev/null
+}
+
+need_archive() {
+  archive_reachable ||
+    die "$EX_UNREACHABLE" "Debian's archive can't be reached ($MIRROR/dists/$SUITE/Release): the aarch64 lab can't be built; go on without it"
+}
+
+# --- qemu-user and binfmt_misc -------------------------------------------------------------------
+
+# qemu-aarch64-static from the host's qemu-user-static package, downloaded and unpacked into the
+# lab dir (installing it could register binfmt entries for good). Prints the binary's path.
+qemu_user() {
+  local dir=$LAB/cache/qemu-user bin
+  bin=$dir/root/usr/bin/qemu-aarch64-static
+  if [ ! -x "$bin" ]; then
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    say "downloading qemu-user-static (host's apt sources, not installed)"
+    (cd "$dir" && apt-get download -q qemu-user-static) >"$LAB/host-apt.log" 2>&1 || {
+      tail -n 20 "$LAB/host-apt.log" >&2
+      die "$EX_UNREACHABLE" "apt-get download qemu-user-static failed (log: $LAB/host-apt.log)"
+    }
+    dpkg-deb -x "$dir"/qemu-user-static_*.deb "$dir/root"
+  fi
+  echo "$bin"
+}
+
+# The magic and mask of qemu's own aarch64 binfmt entry, as its package ships them.
+binfmt_rule() {
+  local dir=$LAB/cache/qemu-user/root conf
+  conf=$(find "$dir/usr/lib/binfmt.d" "$dir/usr/share/binfmts" -type f \
+    \( -name qemu-aarch64.conf -o -name qemu-aarch64 \) 2>/dev/null | head -n 1)
+  [ -n "$conf" ] || die 1 "no aarch64 binfmt rule in the qemu-user-static package"
+  case $conf in
+    *.conf) # :name:M:offset:magic:mask:interpreter:flags
+      awk -F: '!/^#/ && NF >= 7 { print $5 ":" $6; exit }' "$conf" ;;
+    *) # update-binfmts format
+      awk '$1 == "magic" { m = $2 } $1 == "mask" { k = $2 } END { print m ":" k }' "$conf" ;;
+  esac
+}
+
+BINFMT_MOUNTED_BY_US=
+BINFMT_ENABLED_BY_US=
+
+# Registers a temporary binfmt_misc entry for arm64 ELF files, run by the lab's qemu-user.
+# binfmt_restore undoes exactly what was done here (the entry, the enabling, the mount).
+binfmt_register() {
+  local qemu=$1 rule
+  rule=$(binfmt_rule)
+  trap binfmt_restore EXIT
+  if [ ! -e "$BINFMT/register" ]; then
+    mount -t binfmt_misc binfmt_misc "$BINFMT"
+    BINFMT_MOUNTED_BY_US=1
+  fi
+  if [ "$(cat "$BINFMT/status")" = disabled ]; then
+    echo 1 >"$BINFMT/status"
+    BINFMT_ENABLED_BY_US=1
+  fi
+  if [ -e "$BINFMT/$NAME" ]; then echo -1 >"$BINFMT/$NAME"; fi
+  # F: the interpreter is opened now, so it needn't be inside the chroot; P: argv[0] is kept.
+  echo ":$NAME:M::$rule:$qemu:FP" >"$BINFMT/register"
+}
+
+binfmt_restore() {
+  if [ -e "$BINFMT/$NAME" ]; then echo -1 >"$BINFMT/$NAME"; fi
+  if [ -n "$BINFMT_ENABLED_BY_US" ]; then echo 0 >"$BINFMT/status"; BINFMT_ENABLED_BY_US=; fi
+  if [ -n "$BINFMT_MOUNTED_BY_US" ]; then umount "$BINFMT"; BINFMT_MOUNTED_BY_US=; fi
+}
+
+# --- the root file system, the kernel and the disk -----------------------------------------------
+
+# Runs a command chrooted into the arm64 root file system (under qemu-user), in a private
+# mount namespace, so its /proc, /dev and cache mounts vanish with it.
+in_rootfs() {
+  local root=$1; shift
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  nice -n 10 unshare -m --propagation private -- bash -euc '
+    root=$1 cache=$2; shift 2
+    mount -t proc proc "$root/proc"
+    mount --rbind /dev "$root/dev"
+    mount -t tmpfs tmpfs "$root/run"
+    mount -t tmpfs tmpfs "$root/tmp"
+    mkdir -p "$root/var/cache/apt/archives"
+    mount --bind "$cache" "$root/var/cache/apt/archives"
+    exec chroot "$root" "$@"
+  ' lab-aarch64 "$root" "$LAB/cache/apt" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+    DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"
+}
+
+ensure_rootfs() {
+  if [ -f "$ROOTFS/$READY" ] && [ "$(cat "$ROOTFS/$READY")" = "$PACKAGES" ]; then
+    return 0
+  fi
+  need_archive
+  need_host_tools debootstrap unshare chroot dpkg-deb apt-get
+  local qemu tmp=$ROOTFS.tmp started=$SECONDS log=$LAB/rootfs.log
+  qemu=$(qemu_user)
+  rm -rf --one-file-system "$tmp" "$ROOTFS"
+  mkdir -p "$LAB/cache/debootstrap" "$LAB/cache/apt/partial"
+  : >"$log"
+  say "root file system: debootstrap --foreign --arch=arm64 $SUITE"
+  nice -n 10 debootstrap --foreign --arch=arm64 --variant=minbase \
+    --cache-dir="$LAB/cache/debootstrap" "$SUITE" "$tmp" "$MIRROR" >>"$log" 2>&1 ||
+    { tail -n 20 "$log" >&2; die 1 "debootstrap --foreign failed (log: $log)"; }
+  binfmt_register "$qemu"
+  say "root file system: second stage under qemu-user (a few minutes)"
+  # debootstrap mounts what its second stage needs itself.
+  nice -n 10 unshare -m --propagation private -- chroot "$tmp" /debootstrap/debootstrap --second-stage \
+    >>"$log" 2>&1 ||
+    { tail -n 20 "$log" >&2; die 1 "debootstrap --second-stage failed (log: $log)"; }
+  # A frozen mirror's Release can be past its Valid-Until; no recommends keeps the root small.
+  printf '%s\n' 'Acquire::Check-Valid-Until "false";' 'APT::Install-Recommends "false";' \
+    >"$tmp/etc/apt/apt.conf.d/90seccomp-harness"
+  echo "deb $MIRROR $SUITE main" >"$tmp/etc/apt/sources.list"
+  rm -f "$tmp/etc/apt/sources.list.d/debian.sources"
+  # Only the modules the root needs go into the initramfs (faster to make under qemu-user).
+  mkdir -p "$tmp/etc/initramfs-tools/conf.d"
+  echo MODULES=list >"$tmp/etc/initramfs-tools/conf.d/seccomp-harness"
+  # No service is started inside the chroot (docker.io's postinst would try).
+  printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
+  chmod 755 "$tmp/usr/sbin/policy-rc.d"
+  say "root file system: apt-get install $PACKAGES (under qemu-user)"
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  in_rootfs "$tmp" sh -ec '
+    apt-get update -q
+    apt-get install -y -q initramfs-tools
+    printf "%s\n" $1 >>/etc/initramfs-tools/modules
+    apt-get install -y -q $2
+    apt-get clean
+  ' lab "$INITRAMFS_MODULES" "$PACKAGES" >>"$log" 2>&1 ||
+    { tail -n 20 "$log" >&2; die 1 "apt-get in the root file system failed (log: $log)"; }
+  binfmt_restore
+  trap - EXIT
+  rm -rf "${tmp:?}"/var/lib/apt/lists/* "$tmp/usr/sbin/policy-rc.d"
+  echo "$PACKAGES" >"$tmp/$READY"
+  mv "$tmp" "$ROOTFS"
+  say "root file system ready in $((SECONDS - started)) s"
+}
+
+# The kernel and its initramfs, taken from the root file system's /boot.
+ensure_kernel() {
+  local vmlinuz initrd
+  vmlinuz=$(find "$ROOTFS/boot" -maxdepth 1 -name 'vmlinuz-*' | sort -V | tail -n 1)
+  initrd=$(find "$ROOTFS/boot" -maxdepth 1 -name 'initrd.img-*' | sort -V | tail -n 1)
+  if [ -z "$vmlinuz" ] || [ -z "$initrd" ]; then
+    die 1 "no vmlinuz-* and initrd.img-* in $ROOTFS/boot (see $LAB/rootfs.log)"
+  fi
+  mkdir -p "$KERNEL_DIR"
+  if ! cmp -s "$vmlinuz" "$KERNEL_DIR/vmlinuz" || ! cmp -s "$initrd" "$KERNEL_DIR/initrd.img"; then
+    cp "$vmlinuz" "$KERNEL_DIR/vmlinuz"
+    cp "$initrd" "$KERNEL_DIR/initrd.img"
+    basename "$vmlinuz" | sed 's/^vmlinuz-//' >"$KERNEL_DIR/version"
+  fi
+}
+
+ensure_disk() {
+  local recipe
+  recipe=$(disk_recipe)
+  if [ -f "$DISK" ] && [ "$(cat "$DISK.recipe" 2>/dev/null)" = "$recipe" ]; then
+    return 0
+  fi
+  need_host_tools mkfs.ext4 du
+  local size_mb started=$SECONDS
+  init_script >"$ROOTFS/sbin/$NAME-init"
+  chmod 755 "$ROOTFS/sbin/$NAME-init"
+  # The root plus room for the engine's data (writes go to qemu's snapshot, not to this file).
+  size_mb=$(( $(du -sm --one-file-system "$ROOTFS" | cut -f1) + 3072 ))
+  say "disk: mkfs.ext4 -d (${size_mb} MiB, sparse)"
+  rm -f "$DISK" "$DISK.tmp" "$DISK.recipe"
+  truncate -s "${size_mb}M" "$DISK.tmp"
+  nice -n 10 mkfs.ext4 -q -F -L "$NAME" -d "$ROOTFS" "$DISK.tmp" >"$LAB/mkfs.log" 2>&1 ||
+    { cat "$LAB/mkfs.log" >&2; rm -f "$DISK.tmp"; die 1 "mkfs.ext4 -d failed"; }
+  mv "$DISK.tmp" "$DISK"
+  echo "$recipe" >"$DISK.recipe"
+  say "disk ready in $((SECONDS - started)) s"
+}
+
+# --- the machine ---------------------------------------------------------------------------------
+
+# The PID of the lab's qemu, if it runs (checked against its command line, not only the file).
+running_pid() {
+  local pid
+  [ -f "$PIDFILE" ] || return 1
+  pid=$(cat "$PIDFILE" 2>/dev/null) || return 1
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "-name $NAME" || return 1
+  echo "$pid"
+}
+
+docker_host() { echo "tcp://127.0.0.1:$PORT"; }
+
+engine_answers() {
+  curl -fsS --max-time 5 -o /dev/null "http://127.0.0.1:$PORT/_ping" 2>/dev/null
+}
+
+port_taken() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null
+}
+
+start_machine() {
+  need_qemu_system
+  if port_taken; then
+    die 1 "port $PORT on 127.0.0.1 is taken by something else (set SECCOMP_HARNESS_LAB_AARCH64_PORT)"
+  fi
+  rm -rf "$RUN"
+  mkdir -p "$RUN"
+  say "booting qemu-system-aarch64 (-M virt -cpu cortex-a57 -smp 2, TCG)"
+  nice -n 10 qemu-system-aarch64 -name "$NAME" \
+    -M virt -cpu cortex-a57 -smp 2 -m "$MEM" -accel tcg \
+    -kernel "$KERNEL_DIR/vmlinuz" -initrd "$KERNEL_DIR/initrd.img" \
+    -append "console=ttyAMA0 root=/dev/vda rootfstype=ext4 rw init=/sbin/$NAME-init panic=1" \
+    -drive "file=$DISK,if=virtio,format=raw,snapshot=on" \
+    -netdev "user,id=net0,hostfwd=tcp:127.0.0.1:$PORT-:2375" \
+    -device virtio-net-pci,netdev=net0,romfile= \
+    -display none -monitor none -serial "file:$CONSOLE" -no-reboot \
+    -daemonize -pidfile "$PIDFILE" >"$RUN/qemu.log" 2>&1 ||
+    { cat "$RUN/qemu.log" >&2; die 1 "qemu-system-aarch64 failed to start"; }
+}
+
+wait_engine() {
+  local started=$SECONDS
+  until engine_answers; do
+    if ! running_pid >/dev/null; then
+      tail -n 30 "$CONSOLE" >&2 2>/dev/null || true
+      die 1 "the machine stopped before the engine answered (console: $CONSOLE)"
+    fi
+    if [ $((SECONDS - started)) -ge "$BOOT_TIMEOUT" ]; then
+      tail -n 30 "$CONSOLE" >&2 2>/dev/null || true
+      die 1 "the engine did not answer within $BOOT_TIMEOUT s (console: $CONSOLE); ci/aarch64/lab.sh down"
+    fi
+    sleep 1
+  done
+  say "the engine answers ($((SECONDS - started)) s after boot began)"
+}
+
+cmd_up() {
+  need_root
+  mkdir -p "$LAB"
+  exec 9>"$LAB/.lab.lock"
+  flock 9
+  local started=$SECONDS
+  if running_pid >/dev/null; then
+    wait_engine
+    docker_host
+    return 0
+  fi
+  ensure_rootfs
+  ensure_kernel
+  ensure_disk
+  start_machine
+  wait_engine
+  say "up in $((SECONDS - started)) s: DOCKER_HOST=$(docker_host)"
+  docker_host
+}
+
+cmd_down() {
+  need_root
+  mkdir -p "$LAB"
+  exec 9>"$LAB/.lab.lock"
+  flock 9
+  local pid
+  if pid=$(running_pid); then
+    say "stopping qemu (PID $pid)"
+    kill -TERM "$pid"
+    for _ in $(seq 1 20); do
+      [ -e "/proc/$pid" ] || break
+      sleep 0.5
+    done
+    if [ -e "/proc/$pid" ]; then kill -KILL "$pid"; sleep 0.5; fi
+    if [ -e "/proc/$pid" ]; then die 1 "qemu (PID $pid) did not end"; fi
+  fi
+  rm -rf "$RUN"
+  if port_taken; then die 1 "port $PORT still answers after the machine stopped"; fi
+  say "down"
+}
+
+cmd_status() {
+  local pid
+  if pid=$(running_pid); then
+    if engine_answers; then
+      echo "up: DOCKER_HOST=$(docker_host) (qemu PID $pid)"
+      curl -fsS --max-time 10 "http://127.0.0.1:$PORT/version" |
+        jq -r '"engine \(.Version) (API \(.ApiVersion)), \(.Os)/\(.Arch), kernel \(.KernelVersion)",
+               (.Components[] | "  \(.Name) \(.Version)")' 2>/dev/null || true
+    else
+      echo "booting: DOCKER_HOST=$(docker_host) (qemu PID $pid; the engine does not answer yet)"
+    fi
+  else
+    echo "down"
+  fi
+}
+
+case ${1:-} in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  -h | --help) usage 0 ;;
+  *) usage ;;
+esac
