@@ -317,7 +317,8 @@ running_pid() {
   [ -f "$PIDFILE" ] || return 1
   pid=$(cat "$PIDFILE" 2>/dev/null) || return 1
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "-name $NAME" || return 1
+  # Not `tr | grep -q`: grep ending first would fail the pipe (pipefail) on a running machine.
+  [[ $(tr '\0' ' ' <"/proc/$pid/cmdline") == *"-name $NAME "* ]] || return 1
   echo "$pid"
 }
 
