@@ -340,6 +340,7 @@ start_machine() {
   rm -rf "$RUN"
   mkdir -p "$RUN"
   say "booting qemu-system-aarch64 (-M virt -cpu cortex-a57 -smp 2, TCG)"
+  # The lock (fd 9) is not handed to qemu: it would hold it for as long as the machine runs.
   nice -n 10 qemu-system-aarch64 -name "$NAME" \
     -M virt -cpu cortex-a57 -smp 2 -m "$MEM" -accel tcg \
     -kernel "$KERNEL_DIR/vmlinuz" -initrd "$KERNEL_DIR/initrd.img" \
@@ -348,7 +349,7 @@ start_machine() {
     -netdev "user,id=net0,hostfwd=tcp:127.0.0.1:$PORT-:2375" \
     -device virtio-net-pci,netdev=net0,romfile= \
     -display none -monitor none -serial "file:$CONSOLE" -no-reboot \
-    -daemonize -pidfile "$PIDFILE" >"$RUN/qemu.log" 2>&1 ||
+    -daemonize -pidfile "$PIDFILE" >"$RUN/qemu.log" 2>&1 9>&- ||
     { cat "$RUN/qemu.log" >&2; die 1 "qemu-system-aarch64 failed to start"; }
 }
 
