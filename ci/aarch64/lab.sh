@@ -366,7 +366,7 @@ wait_engine() {
     fi
     sleep 1
   done
-  say "the engine answers ($((SECONDS - started)) s after boot began)"
+  say "the engine answers (waited $((SECONDS - started)) s)"
 }
 
 cmd_up() {
@@ -375,7 +375,9 @@ cmd_up() {
   exec 9>"$LAB/.lab.lock"
   flock 9
   local started=$SECONDS
-  if running_pid >/dev/null; then
+  local pid
+  if pid=$(running_pid); then
+    say "already up (qemu PID $pid)"
     wait_engine
     docker_host
     return 0
