@@ -101,9 +101,11 @@ exec tini -- dockerd -H tcp://0.0.0.0:2375 -H unix:///run/docker.sock --tls=fals
 INIT
 }
 
-# The recipe of the disk: when it changes (packages, init), the disk is made again.
+# The recipe of the disk: when it changes (packages, init, a rebuilt root file system), the
+# disk is made again.
 disk_recipe() {
-  { echo "$PACKAGES"; echo "$INITRAMFS_MODULES"; init_script; } | sha256sum | cut -d' ' -f1
+  { echo "$PACKAGES"; echo "$INITRAMFS_MODULES"; init_script; stat -c %Y "$ROOTFS/$READY"; } |
+    sha256sum | cut -d' ' -f1
 }
 
 # --- host checks ---------------------------------------------------------------------------------
@@ -406,9 +408,9 @@ cmd_down() {
     done
     if [ -e "/proc/$pid" ]; then kill -KILL "$pid"; sleep 0.5; fi
     if [ -e "/proc/$pid" ]; then die 1 "qemu (PID $pid) did not end"; fi
+    if port_taken; then die 1 "port $PORT still answers after the machine stopped"; fi
   fi
   rm -rf "$RUN"
-  if port_taken; then die 1 "port $PORT still answers after the machine stopped"; fi
   say "down"
 }
 
