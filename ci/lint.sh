@@ -28,7 +28,7 @@ for wf in "${workflows[@]}"; do
 done
 
 "$actionlint" -shellcheck "$(command -v shellcheck)" "${workflows[@]}" || status=1
-shellcheck ci/*.sh profiles/dev/*.sh || status=1
+shellcheck ci/*.sh ci/aarch64/*.sh profiles/dev/*.sh || status=1
 
 [ "$status" = 0 ] && echo "lint: ${#workflows[@]} workflow(s) and the scripts are clean"
 exit "$status"

@@ -55,6 +55,9 @@ if [ ! -f "$repo/Cargo.lock" ] || [ ! -d "$repo/probes/probe" ]; then
 fi
 repo=$(cd "$repo" && pwd)
 case $out in /*) ;; *) out=$PWD/$out ;; esac
+# One target dir per checkout: cargo tells a workspace member's sources apart only by their
+# mtimes, not by their path, so two checkouts sharing one would pass for one another.
+TARGET_DIR=$LAB/target/$(printf '%s' "$repo" | sha256sum | cut -c1-16)
 
 [ "$(id -u)" = 0 ] || die 3 "must run as root (debootstrap, chroot, mounts)"
 missing=()
@@ -65,28 +68,28 @@ done
   die 3 "missing host tool(s): ${missing[*]} (apt-get install debootstrap util-linux curl file binutils)"
 
 mkdir -p "$LAB/cache/buildroot/archives/partial" "$LAB/cache/buildroot/debootstrap" \
-  "$LAB/cargo-home" "$LAB/target"
+  "$LAB/cargo-home" "$TARGET_DIR"
 exec 9>"$LAB/.build-probe.lock"
 flock 9
 
 # Runs a command chrooted into ROOT, in a private mount namespace so that its /proc, /dev and
-# bind mounts vanish with it. The repository (read-only), cargo's home and target dir and apt's
-# download cache are bound in.
+# bind mounts vanish with it. The repository (read-only, at its own path), cargo's home, the
+# repository's target dir and apt's download cache are bound in.
 in_buildroot() {
   local root=$1; shift
   # shellcheck disable=SC2016 # expanded by the inner shell
   nice -n 10 unshare -m --propagation private -- bash -euc '
-    root=$1 lab=$2 repo=$3; shift 3
+    root=$1 lab=$2 repo=$3 target=$4; shift 4
     mount -t proc proc "$root/proc"
     mount --rbind /dev "$root/dev"
     mount -t tmpfs tmpfs "$root/tmp"
     mount --bind "$lab/cache/buildroot/archives" "$root/var/cache/apt/archives"
-    mkdir -p "$root/src" "$root/cargo-home" "$root/target"
-    mount -o bind,ro "$repo" "$root/src"
+    mkdir -p "$root$repo" "$root/cargo-home" "$root/target"
+    mount -o bind,ro "$repo" "$root$repo"
     mount --bind "$lab/cargo-home" "$root/cargo-home"
-    mount --bind "$lab/target" "$root/target"
+    mount --bind "$target" "$root/target"
     exec chroot "$root" "$@"
-  ' build-probe "$root" "$LAB" "$repo" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+  ' build-probe "$root" "$LAB" "$repo" "$TARGET_DIR" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
     DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 "$@"
 }
 
@@ -140,10 +143,9 @@ started=$SECONDS
 say "building seccomp-probe for $TARGET from $repo"
 rustc_version=$(in_buildroot "$BUILDROOT" rustc --version)
 say "$rustc_version"
-if ! in_buildroot "$BUILDROOT" env CARGO_HOME=/cargo-home CARGO_TARGET_DIR=/target \
+if ! in_buildroot "$BUILDROOT" env -C "$repo" CARGO_HOME=/cargo-home CARGO_TARGET_DIR=/target \
   RUSTFLAGS="-C target-feature=+crt-static -C linker=aarch64-linux-gnu-gcc" \
-  sh -c 'cd /src && exec cargo build --release --locked --target '"$TARGET"' -p seccomp-probe' \
-  >"$LAB/build.log" 2>&1; then
+  cargo build --release --locked --target "$TARGET" -p seccomp-probe >"$LAB/build.log" 2>&1; then
   tail -n 30 "$LAB/build.log" >&2
   if ! curl -fsS --max-time 20 -o /dev/null https://index.crates.io/config.json 2>/dev/null; then
     die "$EX_UNREACHABLE" "crates.io can't be reached: the aarch64 probe can't be built"
@@ -152,7 +154,7 @@ if ! in_buildroot "$BUILDROOT" env CARGO_HOME=/cargo-home CARGO_TARGET_DIR=/targ
 fi
 say "built in $((SECONDS - started)) s"
 
-built=$LAB/target/$TARGET/release/seccomp-probe
+built=$TARGET_DIR/$TARGET/release/seccomp-probe
 header=$(readelf -h "$built")
 grep -q 'Machine: *AArch64' <<<"$header" || die 1 "$built is not an AArch64 ELF"
 if readelf -l "$built" | grep -q INTERP; then die 1 "$built has a PT_INTERP (not static)"; fi

@@ -101,9 +101,11 @@ exec tini -- dockerd -H tcp://0.0.0.0:2375 -H unix:///run/docker.sock --tls=fals
 INIT
 }
 
-# The recipe of the disk: when it changes (packages, init), the disk is made again.
+# The recipe of the disk: when it changes (packages, init, a rebuilt root file system), the
+# disk is made again.
 disk_recipe() {
-  { echo "$PACKAGES"; echo "$INITRAMFS_MODULES"; init_script; } | sha256sum | cut -d' ' -f1
+  { echo "$PACKAGES"; echo "$INITRAMFS_MODULES"; init_script; stat -c %Y "$ROOTFS/$READY"; } |
+    sha256sum | cut -d' ' -f1
 }
 
 # --- host checks ---------------------------------------------------------------------------------
@@ -317,7 +319,8 @@ running_pid() {
   [ -f "$PIDFILE" ] || return 1
   pid=$(cat "$PIDFILE" 2>/dev/null) || return 1
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "-name $NAME" || return 1
+  # Not `tr | grep -q`: grep ending first would fail the pipe (pipefail) on a running machine.
+  [[ $(tr '\0' ' ' <"/proc/$pid/cmdline") == *"-name $NAME "* ]] || return 1
   echo "$pid"
 }
 
@@ -339,6 +342,7 @@ start_machine() {
   rm -rf "$RUN"
   mkdir -p "$RUN"
   say "booting qemu-system-aarch64 (-M virt -cpu cortex-a57 -smp 2, TCG)"
+  # The lock (fd 9) is not handed to qemu: it would hold it for as long as the machine runs.
   nice -n 10 qemu-system-aarch64 -name "$NAME" \
     -M virt -cpu cortex-a57 -smp 2 -m "$MEM" -accel tcg \
     -kernel "$KERNEL_DIR/vmlinuz" -initrd "$KERNEL_DIR/initrd.img" \
@@ -347,7 +351,7 @@ start_machine() {
     -netdev "user,id=net0,hostfwd=tcp:127.0.0.1:$PORT-:2375" \
     -device virtio-net-pci,netdev=net0,romfile= \
     -display none -monitor none -serial "file:$CONSOLE" -no-reboot \
-    -daemonize -pidfile "$PIDFILE" >"$RUN/qemu.log" 2>&1 ||
+    -daemonize -pidfile "$PIDFILE" >"$RUN/qemu.log" 2>&1 9>&- ||
     { cat "$RUN/qemu.log" >&2; die 1 "qemu-system-aarch64 failed to start"; }
 }
 
@@ -364,7 +368,7 @@ wait_engine() {
     fi
     sleep 1
   done
-  say "the engine answers ($((SECONDS - started)) s after boot began)"
+  say "the engine answers (waited $((SECONDS - started)) s)"
 }
 
 cmd_up() {
@@ -373,7 +377,9 @@ cmd_up() {
   exec 9>"$LAB/.lab.lock"
   flock 9
   local started=$SECONDS
-  if running_pid >/dev/null; then
+  local pid
+  if pid=$(running_pid); then
+    say "already up (qemu PID $pid)"
     wait_engine
     docker_host
     return 0
@@ -402,9 +408,9 @@ cmd_down() {
     done
     if [ -e "/proc/$pid" ]; then kill -KILL "$pid"; sleep 0.5; fi
     if [ -e "/proc/$pid" ]; then die 1 "qemu (PID $pid) did not end"; fi
+    if port_taken; then die 1 "port $PORT still answers after the machine stopped"; fi
   fi
   rm -rf "$RUN"
-  if port_taken; then die 1 "port $PORT still answers after the machine stopped"; fi
   say "down"
 }
 
