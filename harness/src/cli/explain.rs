@@ -82,7 +82,10 @@ pub fn main(args: Args) -> Result<u8, Failure> {
     let resolved = profile::resolve(&p, &host);
     let oracle = Oracle::new(&resolved);
     let start = oracle.start(&catalog);
-    let pred = oracle.expect(case, &start, &catalog);
+    let pred = oracle
+        .expect([case], &start, &catalog)
+        .pop()
+        .expect("one prediction per case");
     match args.format {
         Format::Json => {
             let mut v = serde_json::json!({

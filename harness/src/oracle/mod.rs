@@ -217,14 +217,14 @@ impl<'a> Oracle<'a> {
     /// from [`Oracle::probe_avoid`]) change what it can see.
     pub fn predict(&self, case: &Case, avoid: &[&str], catalog: &Catalog) -> Prediction {
         let mut p = self.predict_filter(case);
-        if p.outcome == Outcome::Trapped && !start::probe_has_handlers(avoid, catalog) {
+        if p.outcome == Outcome::Trapped && !start::probe_has_handlers(avoid, catalog.arch()) {
             // SIGSYS's default action ends the process (signal(7)).
             p = Prediction::new(Outcome::Killed, None, p.rule).with_note(
                 "SCMP_ACT_TRAP, but the profile does not allow the probe rt_sigaction and rt_sigreturn for its SIGSYS handler: SIGSYS's default action kills it",
             );
         } else if case.may_block
             && p.outcome == Outcome::Allowed
-            && !start::probe_can_wake(avoid, catalog)
+            && !start::probe_can_wake(avoid, catalog.arch())
         {
             p = Prediction::new(Outcome::Timeout, None, p.rule).with_note(
                 "the call sleeps until a signal, and the profile leaves the probe no way to send one (kill, tgkill, tkill) or to arm its own timer (setitimer with handlers): the harness's watchdog ends it",

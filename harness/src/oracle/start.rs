@@ -4,8 +4,7 @@
 //! Three things stand between a profile and its first case, checked in this order:
 //! 1. the filter itself: libseccomp or the runtime refuses some profiles outright;
 //! 2. the calls the runtime makes after it loads the filter ([`RUNTIME_NEEDS`]);
-//! 3. the probe's footprint and its only way out, the records it writes
-//!    (`seccomp_catalog::own_calls`).
+//! 3. the probe's footprint (`seccomp_catalog::own_calls`).
 //!
 //! The probe's machinery (fork, wait, signal, reap, exit) has fallbacks, so it blocks nothing:
 //! [`Oracle::probe_avoid`] lists the calls the probe must not try.
@@ -13,7 +12,7 @@
 use super::{Oracle, Prediction};
 use crate::outcome::Outcome;
 use seccomp_catalog::own_calls::{self, OnErrno, Role};
-use seccomp_catalog::{Case, Catalog};
+use seccomp_catalog::{Arch, Case, Catalog};
 use std::fmt;
 
 /// Syscalls runc makes after it installs the filter, before the probe runs (measured with runc
@@ -78,8 +77,6 @@ pub enum Blocker {
     /// The profile kills, traps or fatally denies a call the probe makes before its first
     /// case, as every static program does.
     Footprint { calls: Vec<CallOutcome> },
-    /// The profile allows none of the calls the probe can write a record with.
-    NoOutput { calls: Vec<CallOutcome> },
 }
 
 fn list(calls: &[CallOutcome]) -> String {
@@ -102,11 +99,6 @@ impl fmt::Display for Blocker {
             Blocker::Footprint { calls } => write!(
                 f,
                 "the profile stops the probe before its first case: {} (calls every static program makes at start-up, not the runtime's)",
-                list(calls)
-            ),
-            Blocker::NoOutput { calls } => write!(
-                f,
-                "the probe cannot write a record: the profile allows none of {}",
                 list(calls)
             ),
         }
@@ -216,14 +208,8 @@ impl Oracle<'_> {
         if !footprint.is_empty() {
             return Start::ProbeCannotRun(Blocker::Footprint { calls: footprint });
         }
-        let writes: Vec<CallOutcome> = Role::Write
-            .options(arch)
-            .iter()
-            .filter_map(|n| self.call(catalog, n))
-            .collect();
-        if writes.iter().all(denied) {
-            return Start::ProbeCannotRun(Blocker::NoOutput { calls: writes });
-        }
+        // The probe's records need write, writev or vmsplice; write is also the runtime's
+        // need, so a profile that lets the container start always leaves the probe a way out.
         Start::Starts
     }
 
@@ -245,17 +231,16 @@ impl Oracle<'_> {
 
 /// Whether the probe can install its SIGSYS and wake-up handlers and return from them, given
 /// the calls it must avoid.
-pub fn probe_has_handlers(avoid: &[&str], catalog: &Catalog) -> bool {
+pub fn probe_has_handlers(avoid: &[&str], arch: Arch) -> bool {
     Role::SignalHandlers
-        .options(catalog.arch())
+        .options(arch)
         .iter()
         .all(|n| !avoid.contains(n))
 }
 
 /// Whether anything can wake a sleeping case: a signal from the parent or the child's own
 /// timer (which needs the handlers).
-pub fn probe_can_wake(avoid: &[&str], catalog: &Catalog) -> bool {
-    let arch = catalog.arch();
+pub fn probe_can_wake(avoid: &[&str], arch: Arch) -> bool {
     let signal = Role::Signal
         .options(arch)
         .iter()
@@ -264,16 +249,32 @@ pub fn probe_can_wake(avoid: &[&str], catalog: &Catalog) -> bool {
         .options(arch)
         .iter()
         .all(|n| !avoid.contains(n));
-    probe_has_handlers(avoid, catalog) && (signal || timer)
+    probe_has_handlers(avoid, arch) && (signal || timer)
 }
 
 impl Oracle<'_> {
-    /// What the matrix expects of `case` under this filter, given its [`Start`]: the start's
-    /// outcome for every cell when the cases can't run, else the probe's view of the case.
-    pub fn expect(&self, case: &Case, start: &Start, catalog: &Catalog) -> Prediction {
-        match (start.cell_outcome(), start.note()) {
-            (Some(outcome), Some(note)) => Prediction::new(outcome, None, None).with_note(note),
-            _ => self.predict(case, &self.probe_avoid(catalog), catalog),
-        }
+    /// What the matrix expects of each of `cases` under this filter, given its [`Start`]: the
+    /// start's outcome for every cell when the cases can't run, else the probe's view of each.
+    pub fn expect<'c>(
+        &self,
+        cases: impl IntoIterator<Item = &'c Case>,
+        start: &Start,
+        catalog: &Catalog,
+    ) -> Vec<Prediction> {
+        let blocked = start.cell_outcome().zip(start.note());
+        let avoid = if blocked.is_none() {
+            self.probe_avoid(catalog)
+        } else {
+            Vec::new()
+        };
+        cases
+            .into_iter()
+            .map(|case| match &blocked {
+                Some((outcome, note)) => {
+                    Prediction::new(*outcome, None, None).with_note(note.clone())
+                }
+                None => self.predict(case, &avoid, catalog),
+            })
+            .collect()
     }
 }

@@ -317,10 +317,7 @@ impl Plan {
     ) -> Vec<Prediction> {
         let resolved = profile::resolve(profile, &self.host(conf.cap_set, unknown_names));
         let oracle = Oracle::new(&resolved);
-        cases
-            .iter()
-            .map(|c| oracle.expect(c, &conf.start, &self.catalog))
-            .collect()
+        oracle.expect(cases.iter().copied(), &conf.start, &self.catalog)
     }
 
     /// The sentinel map of a file profile's tagged run.

@@ -32,128 +32,99 @@ pub struct FootprintCall {
     pub why: &'static str,
 }
 
-const fn call(syscall: &'static str, on_errno: OnErrno, why: &'static str) -> FootprintCall {
-    FootprintCall {
-        syscall,
-        on_errno,
-        why,
-    }
-}
-
 use OnErrno::{Fatal, Tolerated};
 
-/// Measured on x86_64 (see the module doc). `execve` is the runtime's call: it belongs to the
-/// runtime's start needs, not here.
-const X86_64: &[FootprintCall] = &[
-    call(
-        "brk",
+/// One footprint entry: its name on x86_64 and on aarch64, where the arch has the call.
+type Entry = (
+    Option<&'static str>,
+    Option<&'static str>,
+    OnErrno,
+    &'static str,
+);
+
+/// Measured on x86_64 (see the module doc); aarch64's names from the generic syscall table
+/// (its thread pointer is a register, so no arch_prctl; readlinkat instead of readlink), not
+/// measured there yet. `execve` is the runtime's call: it belongs to the runtime's start
+/// needs, not here.
+const FOOTPRINT: &[Entry] = &[
+    (
+        Some("brk"),
+        Some("brk"),
         Tolerated,
         "glibc's static TLS set-up and malloc; malloc falls back to mmap",
     ),
-    call(
-        "arch_prctl",
+    (
+        Some("arch_prctl"),
+        None,
         Fatal,
         "glibc sets the thread pointer (ARCH_SET_FS) before any code runs",
     ),
-    call(
-        "set_tid_address",
+    (
+        Some("set_tid_address"),
+        Some("set_tid_address"),
         Tolerated,
         "glibc's thread set-up; the result is not checked",
     ),
-    call(
-        "set_robust_list",
+    (
+        Some("set_robust_list"),
+        Some("set_robust_list"),
         Tolerated,
         "glibc's thread set-up; a failure disables robust mutexes",
     ),
-    call(
-        "rseq",
+    (
+        Some("rseq"),
+        Some("rseq"),
         Tolerated,
         "glibc registers restartable sequences; a failure disables them",
     ),
-    call(
-        "prlimit64",
+    (
+        Some("prlimit64"),
+        Some("prlimit64"),
         Tolerated,
         "glibc reads RLIMIT_STACK at start-up",
     ),
-    call(
-        "readlink",
+    (
+        Some("readlink"),
+        Some("readlinkat"),
         Tolerated,
         "glibc's static start-up reads /proc/self/exe for $ORIGIN",
     ),
-    call(
-        "getrandom",
+    (
+        Some("getrandom"),
+        Some("getrandom"),
         Tolerated,
         "glibc's malloc seeds its tcache key; a failure falls back to the clock",
     ),
-    call(
-        "mprotect",
+    (
+        Some("mprotect"),
+        Some("mprotect"),
         Fatal,
         "a static PIE makes its relocated data read-only (RELRO); a failure is fatal",
     ),
-    call(
-        "mmap",
-        Tolerated,
-        "the shared result page and the arena below 4 GiB; without them malloc uses brk and the cases run in-process",
-    ),
-];
-
-/// glibc's aarch64 static start-up: the thread pointer is a register (no arch_prctl), and the
-/// generic syscall table has readlinkat instead of readlink. Not measured on aarch64 yet: the
-/// x86_64 measurement mapped to the aarch64 names.
-const AARCH64: &[FootprintCall] = &[
-    call(
-        "brk",
-        Tolerated,
-        "glibc's static TLS set-up and malloc; malloc falls back to mmap",
-    ),
-    call(
-        "set_tid_address",
-        Tolerated,
-        "glibc's thread set-up; the result is not checked",
-    ),
-    call(
-        "set_robust_list",
-        Tolerated,
-        "glibc's thread set-up; a failure disables robust mutexes",
-    ),
-    call(
-        "rseq",
-        Tolerated,
-        "glibc registers restartable sequences; a failure disables them",
-    ),
-    call(
-        "prlimit64",
-        Tolerated,
-        "glibc reads RLIMIT_STACK at start-up",
-    ),
-    call(
-        "readlinkat",
-        Tolerated,
-        "glibc's static start-up reads /proc/self/exe for $ORIGIN",
-    ),
-    call(
-        "getrandom",
-        Tolerated,
-        "glibc's malloc seeds its tcache key; a failure falls back to the clock",
-    ),
-    call(
-        "mprotect",
-        Fatal,
-        "a static PIE makes its relocated data read-only (RELRO); a failure is fatal",
-    ),
-    call(
-        "mmap",
+    (
+        Some("mmap"),
+        Some("mmap"),
         Tolerated,
         "the shared result page and the arena; without them malloc uses brk and the cases run in-process",
     ),
 ];
 
 /// The calls the probe makes before its first case on `arch`.
-pub fn footprint(arch: Arch) -> &'static [FootprintCall] {
-    match arch {
-        Arch::X86_64 => X86_64,
-        Arch::Aarch64 => AARCH64,
-    }
+pub fn footprint(arch: Arch) -> Vec<FootprintCall> {
+    FOOTPRINT
+        .iter()
+        .filter_map(|&(x86_64, aarch64, on_errno, why)| {
+            let syscall = match arch {
+                Arch::X86_64 => x86_64,
+                Arch::Aarch64 => aarch64,
+            }?;
+            Some(FootprintCall {
+                syscall,
+                on_errno,
+                why,
+            })
+        })
+        .collect()
 }
 
 /// One job of the probe's machinery, with its options in the order the probe tries them.
@@ -264,7 +235,7 @@ mod tests {
         for arch in Arch::ALL {
             let cat = Catalog::for_arch(*arch);
             let names = footprint(*arch)
-                .iter()
+                .into_iter()
                 .map(|c| c.syscall)
                 .chain(machinery_calls(*arch));
             for name in names {
