@@ -16,8 +16,8 @@
 //!   it names the case that ended the probe (a KILL action, `exit`, `rt_sigreturn`...). In this
 //!   mode cases that change the probe's own process (`unshare`, `setns`, `personality`) run after
 //!   the others and cases that end it run last, so the order of records may differ from the
-//!   order of the ids given. After each process-changing case the probe exits with 3 so that
-//!   the next case runs in a fresh process.
+//!   order of the ids given. After a process-changing case that succeeded the probe exits with 3 so
+//!   that the next case runs in a fresh process.
 //!
 //! The harness restarts the probe (a fresh container) with the ids that have no `case` record
 //! yet, leaving out the one a dangling `begin` named, until none is left. When the probe died

@@ -267,13 +267,16 @@ fn run() -> i32 {
             return 1;
         }
         let rec = runner::run_in_process(p);
+        // A call that succeeded changed the process (a new namespace, another personality);
+        // one that was denied or trapped changed nothing.
+        let changed = runner::changes_the_process(p) && rec.errno.is_none() && rec.sigsys.is_none();
         if emit_record(&Record::Case(rec)).is_err() {
             return 1;
         }
         i += 1;
-        if runner::changes_the_process(p) && i < prepared.len() {
-            // The next case would run in a changed process (a new namespace, another
-            // personality): end here, so the harness runs the rest in a fresh one.
+        if changed && i < prepared.len() {
+            // The next case would run in the changed process: end here, so the harness runs
+            // the rest in a fresh one.
             return EXIT_FRESH_PROCESS;
         }
     }
