@@ -850,6 +850,39 @@ mod tests {
     }
 
     #[test]
+    fn runtime_needs_follow_the_runtime_and_its_version() {
+        use crate::profile::Runtime;
+        let start_on = |runtime: Runtime, rules: &str| {
+            let p = parse_str(&allow_all_but("SCMP_ACT_ALLOW", rules), "t.json").unwrap();
+            let r = resolve(&p, &host().with_runtime(runtime));
+            Oracle::new(&r).start(&Catalog::for_arch(Arch::X86_64))
+        };
+        let runc = |v: &str| Runtime::parse("runc", Some(v));
+        assert_eq!(runc("1.3.6+ds1").version, Some((1, 3)));
+        assert_eq!(runc("v1.1.5").version, Some((1, 1)));
+        // statx: runc 1.3 can't start without it, runc 1.1 never calls it.
+        let statx = r#"{"names":["statx"],"action":"SCMP_ACT_ERRNO"}"#;
+        assert_eq!(start_on(runc("1.1.5"), statx), Start::Starts);
+        let refused = start_on(runc("1.3.6"), statx);
+        assert!(matches!(
+            refused,
+            Start::Refused(Blocker::RuntimeCalls { .. })
+        ));
+        assert!(refused.note().unwrap().contains("runc 1.3"), "{refused:?}");
+        // tgkill: runc 1.3 survives an errno, not a trap.
+        let trap = r#"{"names":["tgkill"],"action":"SCMP_ACT_TRAP"}"#;
+        let errno = r#"{"names":["tgkill"],"action":"SCMP_ACT_ERRNO"}"#;
+        assert_eq!(start_on(runc("1.1.5"), trap), Start::Starts);
+        assert_eq!(start_on(runc("1.3.6"), errno), Start::Starts);
+        assert!(matches!(start_on(runc("1.3.6"), trap), Start::Refused(_)));
+        // An unreported version gets the newest model.
+        assert!(matches!(
+            start_on(Runtime::parse("runc", None), statx),
+            Start::Refused(_)
+        ));
+    }
+
+    #[test]
     fn the_probe_avoids_what_is_not_allowed_and_predictions_follow() {
         let cat = Catalog::for_arch(Arch::X86_64);
         let p = parse_str(

@@ -11,12 +11,25 @@
 
 use super::{Oracle, Prediction};
 use crate::outcome::Outcome;
+use crate::profile::Runtime;
 use seccomp_catalog::own_calls::{self, OnErrno, Role};
 use seccomp_catalog::{Arch, Case, Catalog};
 use std::fmt;
 
-/// Syscalls runc makes after it installs the filter, before the probe runs (measured with runc
-/// 1.1.5 by narrowing an allow-list, see profiles/README.md: denying any of these stops the
+/// What a runtime calls after it installs the filter, before the probe runs: denying a
+/// `fatal` call stops the start; a `tolerated` one may get an errno (the runtime's Go code
+/// falls back) but not a kill or a trap (SIGSYS ends `runc init`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuntimeNeeds {
+    pub runtime: &'static str,
+    /// The first version (major.minor) these needs hold for.
+    pub since: (u64, u64),
+    pub fatal: &'static [&'static str],
+    pub tolerated: &'static [&'static str],
+}
+
+/// Calls runc makes after loading the filter, whatever its version (measured with runc 1.1.5
+/// by narrowing an allow-list, see profiles/README.md: denying any of these stops the
 /// container from starting, often with a message that names none of them). `write` too:
 /// denying it alone gave "cannot start an already running container".
 pub const RUNTIME_NEEDS: &[&str] = &[
@@ -38,14 +51,64 @@ pub const RUNTIME_NEEDS: &[&str] = &[
     "execve",
 ];
 
-/// Calls runc makes after it installs the filter that tolerate an errno (its Go code falls
-/// back) but not a kill or a trap (SIGSYS ends `runc init`). Measured with runc 1.1.5 under a
-/// SCMP_ACT_LOG default: `runc:[2:INIT]` called faccessat2 (exec's lookup); with it trapped or
-/// killed the start failed with "cannot start a stopped process".
-pub const RUNTIME_TOLERATES_ERRNO: &[&str] = &["faccessat2"];
+/// runc 1.3's needs on top of [`RUNTIME_NEEDS`]: statx (the mount id of /proc/thread-self/fd;
+/// with an errno, or the stub's ENOSYS, the start fails "could not get mount id").
+const RUNC_1_3_FATAL: &[&str] = &[
+    "write",
+    "fstatfs",
+    "openat",
+    "getdents64",
+    "getcwd",
+    "chdir",
+    "newfstatat",
+    "fstat",
+    "setuid",
+    "setgid",
+    "setgroups",
+    "capget",
+    "capset",
+    "prctl",
+    "getppid",
+    "execve",
+    "statx",
+];
 
-/// The runtime whose start needs [`RUNTIME_NEEDS`] lists.
-pub const RUNTIME: &str = "runc";
+/// Per runtime and version, the newest first. Measured under a SCMP_ACT_LOG default
+/// (`runc:[2:INIT]`'s calls in the kernel log) and by trapping, denying and killing each call
+/// alone: runc 1.1.5 (Docker 20.10.24) called faccessat2 (exec's lookup); runc 1.3.6 (Docker
+/// 28.5.2, the lab's sid-runc) also openat2, statx and tgkill. runc 1.1.15 (the lab's
+/// trixie-runc) started profiles without statx. Versions between 1.1.15 and 1.3.6 were not
+/// measured: 1.2 is taken to behave like 1.3.
+pub const RUNTIMES: &[RuntimeNeeds] = &[
+    RuntimeNeeds {
+        runtime: "runc",
+        since: (1, 2),
+        fatal: RUNC_1_3_FATAL,
+        tolerated: &["faccessat2", "openat2", "tgkill"],
+    },
+    RuntimeNeeds {
+        runtime: "runc",
+        since: (0, 0),
+        fatal: RUNTIME_NEEDS,
+        tolerated: &["faccessat2"],
+    },
+];
+
+/// The needs of `runtime`: the newest model for its version. A version the engine did not
+/// report gets the newest model; a runtime with no model of its own gets runc's, named as such
+/// in the notes.
+pub fn runtime_needs(runtime: &Runtime) -> &'static RuntimeNeeds {
+    let runc = |v: Option<(u64, u64)>| {
+        RUNTIMES
+            .iter()
+            .find(|n| n.runtime == "runc" && v.is_none_or(|v| v >= n.since))
+            .expect("a runc model for every version")
+    };
+    RUNTIMES
+        .iter()
+        .find(|n| n.runtime == runtime.name && runtime.version.is_none_or(|v| v >= n.since))
+        .unwrap_or_else(|| runc(runtime.version.filter(|_| runtime.name == "runc")))
+}
 
 /// A call with the outcome the oracle predicts for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +134,7 @@ pub enum Blocker {
     Filter(String),
     /// The profile does not allow calls the runtime makes after it loads the filter.
     RuntimeCalls {
-        runtime: &'static str,
+        runtime: String,
         calls: Vec<CallOutcome>,
     },
     /// The profile kills, traps or fatally denies a call the probe makes before its first
@@ -170,20 +233,22 @@ impl Oracle<'_> {
         if let Some(why) = self.filter_refusal() {
             return Start::Refused(Blocker::Filter(why.to_string()));
         }
-        let denied = |c: &CallOutcome| c.outcome != Outcome::Allowed;
-        let tolerant = RUNTIME_TOLERATES_ERRNO
+        let needs = runtime_needs(&self.resolved.host.runtime);
+        let tolerant = needs
+            .tolerated
             .iter()
             .filter_map(|n| self.call(catalog, n))
             .filter(|c| !matches!(c.outcome, Outcome::Allowed | Outcome::Errno));
-        let runtime: Vec<CallOutcome> = RUNTIME_NEEDS
+        let runtime: Vec<CallOutcome> = needs
+            .fatal
             .iter()
             .filter_map(|n| self.call(catalog, n))
-            .filter(denied)
+            .filter(|c| c.outcome != Outcome::Allowed)
             .chain(tolerant)
             .collect();
         if !runtime.is_empty() {
             let blocker = Blocker::RuntimeCalls {
-                runtime: RUNTIME,
+                runtime: self.resolved.host.runtime.to_string(),
                 calls: runtime.clone(),
             };
             return if runtime.iter().any(|c| c.outcome == Outcome::Killed) {

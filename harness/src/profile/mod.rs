@@ -15,6 +15,6 @@ pub use caps::{CapError, CapSet};
 pub use kernel::KernelVersion;
 pub use model::{Action, Arches, ArgCond, EffectiveAction, Filter, Format, Op, Profile, Rule};
 pub use parse::{load, parse_str, parse_str_strict, Invalid, ProfileError};
-pub use resolve::{engine_honours_default_errno_ret, resolve, Host, Resolved};
+pub use resolve::{engine_honours_default_errno_ret, resolve, Host, Resolved, Runtime};
 pub use tag::{tag, tag_for, TagError, Tagged};
 pub use validate::{lint, Warning};

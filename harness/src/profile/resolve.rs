@@ -32,6 +32,50 @@ pub struct Host {
     /// syscall ignored"), and such a name doesn't count for the ENOSYS stub either
     /// (`findLastSyscalls` resolves names with libseccomp too).
     pub unknown_names: BTreeSet<String>,
+    /// The runtime that loads the filter: what it calls after loading it differs by runtime
+    /// and version (see the oracle's `start` layer).
+    pub runtime: Runtime,
+}
+
+/// A container runtime and its version, as the engine reports them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Runtime {
+    pub name: String,
+    /// major.minor; `None` when the engine did not say.
+    pub version: Option<(u64, u64)>,
+}
+
+impl Runtime {
+    /// From the engine's runtime name and version string (`1.3.6+ds1`, `v1.1.5`).
+    pub fn parse(name: &str, version: Option<&str>) -> Runtime {
+        let version = version.and_then(|v| {
+            let mut parts = v
+                .trim_start_matches(|c: char| !c.is_ascii_digit())
+                .split(|c: char| !c.is_ascii_digit());
+            Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+        });
+        Runtime {
+            name: name.to_string(),
+            version,
+        }
+    }
+
+    /// runc 1.1, the oldest runtime users have (this project's host).
+    pub fn runc_1_1() -> Runtime {
+        Runtime {
+            name: "runc".into(),
+            version: Some((1, 1)),
+        }
+    }
+}
+
+impl std::fmt::Display for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.version {
+            Some((a, b)) => write!(f, "{} {a}.{b}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
 }
 
 impl Host {
@@ -43,7 +87,13 @@ impl Host {
             kernel,
             honours_default_errno_ret: true,
             unknown_names: BTreeSet::new(),
+            runtime: Runtime::runc_1_1(),
         }
+    }
+
+    pub fn with_runtime(mut self, runtime: Runtime) -> Self {
+        self.runtime = runtime;
+        self
     }
 
     pub fn with_default_errno_ret(mut self, honoured: bool) -> Self {

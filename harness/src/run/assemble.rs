@@ -7,9 +7,10 @@ use crate::classify::{classify, verdict, Attribution, CaseRuns};
 use crate::matrix::{
     Cell, Configuration, Expected, HostFacts, Matrix, Observed, Verdict, SCHEMA_VERSION,
 };
-use crate::oracle::start::RUNTIME;
-use crate::oracle::{Start, RUNTIME_NEEDS};
+use crate::oracle::start::runtime_needs;
+use crate::oracle::Start;
 use crate::outcome::Outcome;
+use crate::profile::Runtime;
 use seccomp_catalog::record::{CaseRecord, HostRecord};
 use std::collections::HashMap;
 
@@ -56,7 +57,7 @@ pub fn assemble(
             Start::HeldBack(_) => conf.start.note(),
             _ => as_is
                 .and_then(|r| r.start_error.clone())
-                .map(|e| start_failure_message(&e, &conf.start)),
+                .map(|e| start_failure_message(&e, &conf.start, &plan.runtime)),
         };
         configurations.push(Configuration {
             id: conf.id.clone(),
@@ -152,13 +153,17 @@ fn unpredicted() -> Expected {
 
 /// The runtime's message, with the oracle's cause where it predicted the failure. runc's
 /// message for a killed call ("cannot start a stopped process") names nothing by itself.
-fn start_failure_message(runtime: &str, start: &Start) -> String {
+fn start_failure_message(message: &str, start: &Start, runtime: &Runtime) -> String {
     match start.blocker() {
-        Some(why) => format!("{runtime} (predicted: {why})"),
-        None => format!(
-            "{runtime} (the profile allows every call {RUNTIME} makes after loading the filter that the harness knows of: {})",
-            RUNTIME_NEEDS.join(", ")
-        ),
+        Some(why) => format!("{message} (predicted: {why})"),
+        None => {
+            let needs = runtime_needs(runtime);
+            format!(
+                "{message} (the profile allows every call the harness knows {runtime} to make after loading the filter: {}; and {} get no kill or trap)",
+                needs.fatal.join(", "),
+                needs.tolerated.join(", ")
+            )
+        }
     }
 }
 

@@ -88,7 +88,17 @@ pub async fn execute(
     })?;
     let honours =
         crate::profile::engine_honours_default_errno_ret(&facts.engine, &facts.engine_version);
-    let plan = plan::plan(profiles, cap_sets, arch, kernel, honours, &opts.cases)?;
+    let runtime =
+        crate::profile::Runtime::parse(&facts.default_runtime, facts.runtime_version.as_deref());
+    let plan = plan::plan(
+        profiles,
+        cap_sets,
+        arch,
+        kernel,
+        honours,
+        runtime,
+        &opts.cases,
+    )?;
 
     let probe = opts
         .probe

@@ -12,7 +12,7 @@ use super::input::{CapSpec, LoadedProfile, ProfileKind};
 pub use crate::oracle::Start;
 use crate::oracle::{Oracle, Prediction};
 use crate::outcome::{Outcome, RuleRef};
-use crate::profile::{self, Host, KernelVersion, Profile};
+use crate::profile::{self, Host, KernelVersion, Profile, Runtime};
 use seccomp_catalog::{Arch, Catalog};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -80,6 +80,8 @@ pub struct Plan {
     pub jobs: Vec<Job>,
     /// Whether the engine passes `defaultErrnoRet` on ([`Host::honours_default_errno_ret`]).
     pub honours_default_errno_ret: bool,
+    /// The engine's default runtime, whose needs decide which profiles start.
+    pub runtime: Runtime,
     /// Present when a file profile is in the run.
     pub calibration: Option<Calibration>,
 }
@@ -131,6 +133,7 @@ pub fn plan(
     arch: Arch,
     kernel: KernelVersion,
     honours_default_errno_ret: bool,
+    runtime: Runtime,
     selected_cases: &[String],
 ) -> Result<Plan, PlanError> {
     // Which rules runc drops depends on the default the engine passes on: tag for it.
@@ -157,6 +160,7 @@ pub fn plan(
     let host = |cap_set: usize| {
         Host::new(arch, cap_sets[cap_set].caps.clone(), kernel)
             .with_default_errno_ret(honours_default_errno_ret)
+            .with_runtime(runtime.clone())
     };
     let mut jobs: Vec<Job> = (0..cap_sets.len())
         .map(|i| Job {
@@ -250,6 +254,7 @@ pub fn plan(
         configurations,
         jobs,
         honours_default_errno_ret,
+        runtime,
         calibration,
     })
 }
@@ -261,6 +266,7 @@ impl Plan {
         Host::new(self.arch, self.cap_sets[cap_set].caps.clone(), self.kernel)
             .with_default_errno_ret(self.honours_default_errno_ret)
             .with_unknown_names(unknown_names.clone())
+            .with_runtime(self.runtime.clone())
     }
 
     /// The job that gives a configuration's observed cells.
@@ -368,6 +374,7 @@ mod tests {
             Arch::X86_64,
             KernelVersion::new(6, 1),
             true,
+            Runtime::runc_1_1(),
             &[],
         )
         .unwrap();
@@ -435,6 +442,7 @@ mod tests {
             Arch::X86_64,
             KernelVersion::new(6, 1),
             false,
+            Runtime::runc_1_1(),
             &["getpid".into(), "read".into()],
         )
         .unwrap();
@@ -476,6 +484,7 @@ mod tests {
             Arch::X86_64,
             KernelVersion::new(6, 1),
             true,
+            Runtime::runc_1_1(),
             &[],
         )
         .unwrap();
@@ -509,6 +518,7 @@ mod tests {
             Arch::X86_64,
             KernelVersion::new(6, 1),
             true,
+            Runtime::runc_1_1(),
             &["nope".into()],
         );
         assert!(matches!(err, Err(PlanError::UnknownCase(_))));
@@ -518,6 +528,7 @@ mod tests {
             Arch::X86_64,
             KernelVersion::new(6, 1),
             true,
+            Runtime::runc_1_1(),
             &[],
         );
         assert!(matches!(err, Err(PlanError::DuplicateConfiguration(_))));
