@@ -24,9 +24,12 @@
 //!
 //! [`Host::honours_default_errno_ret`]: super::Host::honours_default_errno_ret
 
-use super::model::{Action, EffectiveAction, Format, Profile};
+use super::model::{Action, Arches, EffectiveAction, Format, Profile};
+use super::names;
 use super::parse::{parse_str, ProfileError};
 use crate::outcome::RuleRef;
+use seccomp_catalog::own_calls;
+use seccomp_catalog::Arch;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -59,6 +62,68 @@ impl Tagged {
     /// The rule a sentinel errno stands for.
     pub fn attribute(&self, errno: i32) -> Option<RuleRef> {
         self.sentinels.get(&errno).copied()
+    }
+}
+
+/// Calls a runtime makes after loading the filter that survive an errno but not a trap
+/// (`oracle::start::RUNTIMES`: runc's Go code falls back from faccessat2 and openat2 on an
+/// errno, and runc 1.3 signals its threads with tgkill).
+pub const RUNTIME_FALLBACK_CALLS: &[&str] = &["faccessat2", "openat2", "tgkill"];
+
+/// The calls the tagged copy allows where the original leaves them to its ERRNO default: the
+/// runtime's fallback calls and the probe's footprint survive an errno, but the tagged
+/// copy's TRAP default would kill `runc init` or the probe before its first case, and then no
+/// case is attributed at all (measured with runc 1.1.5 on jessfraz's Chrome profile: the
+/// tagged run died on faccessat2, then on rseq). A name is added only where it can't move
+/// runc's ENOSYS stub: the profile lists no architectures (no stub), or on every arch the
+/// profile already names a higher syscall.
+pub fn tagged_allowances(original: &Profile) -> Vec<&'static str> {
+    let named = |n: &str| {
+        original
+            .rules
+            .iter()
+            .any(|r| r.names.iter().any(|m| m == n))
+    };
+    let mut candidates: Vec<&'static str> = RUNTIME_FALLBACK_CALLS.to_vec();
+    for arch in Arch::ALL {
+        for f in own_calls::footprint(*arch) {
+            if !candidates.contains(&f.syscall) {
+                candidates.push(f.syscall);
+            }
+        }
+    }
+    let no_stub = matches!(original.arches, Arches::Unspecified);
+    let below_stub = |name: &str| {
+        Arch::ALL.iter().all(|arch| {
+            let abi = arch.native_abi();
+            let Some(nr) = names::number(abi, name) else {
+                return true;
+            };
+            original
+                .rules
+                .iter()
+                .flat_map(|r| &r.names)
+                .filter_map(|n| names::number(abi, n))
+                .any(|max| max > nr)
+        })
+    };
+    candidates
+        .into_iter()
+        .filter(|n| !named(n) && (no_stub || below_stub(n)))
+        .collect()
+}
+
+fn allow_runtime_fallbacks(seccomp: &mut Value, original: &Profile) {
+    let names = tagged_allowances(original);
+    if names.is_empty() {
+        return;
+    }
+    if let Some(Value::Array(rules)) = seccomp.get_mut("syscalls") {
+        rules.push(serde_json::json!({
+            "names": names,
+            "action": "SCMP_ACT_ALLOW",
+            "comment": "seccomp-harness: the runtime and the probe survive an errno here, not the tagged run's trap",
+        }));
     }
 }
 
@@ -135,6 +200,9 @@ pub fn tag_for(
                 raw["errnoRet"] = Value::from(s);
             }
         }
+    }
+    if default_traps {
+        allow_runtime_fallbacks(seccomp, &original);
     }
     let json = serde_json::to_string_pretty(&doc).expect("a JSON value serializes");
     let profile = parse_str(&json, file)?;
