@@ -134,13 +134,15 @@ pub fn load_profile(input: &ProfileInput) -> Result<LoadedProfile, PlanError> {
             kind: ProfileKind::Unconfined,
         },
         ProfileInput::File(path) => {
-            let (text, profile) = profile::load(path)?;
+            let (original, profile) = profile::load(path)?;
             let file = path.display().to_string();
+            let sha256 = Some(hex(&Sha256::digest(original.as_bytes())));
+            let (text, profile) = engine_text(original, profile, &file)?;
             let tagged = profile::tag(&text, &file)?;
             LoadedProfile {
                 name: profile_name(path),
                 source: file,
-                sha256: Some(hex(&Sha256::digest(text.as_bytes()))),
+                sha256,
                 kind: ProfileKind::File {
                     text,
                     profile,
@@ -149,6 +151,27 @@ pub fn load_profile(input: &ProfileInput) -> Result<LoadedProfile, PlanError> {
             }
         }
     })
+}
+
+/// What the engine gets for a profile file. Docker takes a seccomp profile, not an OCI
+/// runtime config: a whole config.json has no top-level defaultAction and no syscalls, which
+/// moby reads as "seccomp disabled", so the container would run with no filter at all
+/// (measured with runtime-spec's example config: every cell allowed). A config's
+/// `linux.seccomp` is sent instead, as `docker run` users do by hand.
+fn engine_text(
+    text: String,
+    profile: profile::Profile,
+    file: &str,
+) -> Result<(String, profile::Profile), PlanError> {
+    if profile.format != profile::Format::OciConfig {
+        return Ok((text, profile));
+    }
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).expect("a parsed profile is valid JSON");
+    let seccomp =
+        serde_json::to_string_pretty(&doc["linux"]["seccomp"]).expect("a JSON value serializes");
+    let profile = profile::parse_str(&seccomp, file)?;
+    Ok((seccomp, profile))
 }
 
 fn profile_name(path: &Path) -> String {
