@@ -106,3 +106,48 @@ async fn every_json_profile_of_the_corpus_passes_on_the_engine() {
         &failing[..failing.len().min(5)]
     );
 }
+
+/// A Kubernetes SeccompProfile (the security-profiles-operator's recorded nginx profile) runs
+/// as a configuration named by its resource, and gives the same cells as its `spec` given as
+/// a JSON profile.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_seccompprofile_yaml_runs_like_the_same_profile_as_json() {
+    if common::engine_or_skip().await.is_none() {
+        return;
+    }
+    let yaml = dir().join("k8s/spo-nginx-1.19.1.v1alpha1.yaml");
+    let text = std::fs::read_to_string(&yaml).unwrap();
+    let docs = seccomp_harness::profile::k8s::split(&text, "nginx.yaml").unwrap();
+    assert_eq!(docs.len(), 1);
+    let tmp = tempfile::tempdir().unwrap();
+    let json = tmp.path().join("nginx-as-json.json");
+    std::fs::write(&json, &docs[0].json).unwrap();
+    let mut profiles = seccomp_harness::run::load_profiles(&ProfileInput::File(yaml)).unwrap();
+    profiles.push(load_profile(&ProfileInput::File(json)).unwrap());
+    let opts = RunOptions {
+        progress: false,
+        ..Default::default()
+    };
+    let m = execute(profiles, vec![CapSpec::docker_default()], &opts)
+        .await
+        .expect("the run")
+        .matrix;
+    let of = |conf: &str| -> Vec<_> {
+        m.cells
+            .iter()
+            .filter(|c| c.configuration == conf)
+            .map(|c| {
+                (
+                    c.case.clone(),
+                    c.observed.clone(),
+                    c.expected.clone(),
+                    c.verdict,
+                )
+            })
+            .collect()
+    };
+    let (from_yaml, from_json) = (of("nginx-1.19.1"), of("nginx-as-json"));
+    assert!(!from_yaml.is_empty());
+    assert_eq!(from_yaml, from_json);
+    assert!(from_yaml.iter().all(|c| c.3 == Verdict::Pass));
+}

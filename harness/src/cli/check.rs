@@ -8,7 +8,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Profile files (Docker seccomp profiles or OCI config.json).
+    /// Profile files (Docker seccomp profiles, OCI config.json, or Kubernetes SeccompProfile
+    /// YAML, each resource checked).
     #[arg(required = true)]
     pub profiles: Vec<PathBuf>,
 }
@@ -28,17 +29,32 @@ pub fn main(args: Args) -> Result<u8, Failure> {
                 continue;
             }
         };
-        match profile::parse_str_strict(&text, &file) {
+        let docs = match profile::k8s::split(&text, &file) {
+            Ok(d) => d,
             Err(e) => {
                 eprintln!("error: {e}");
                 code = exit::BAD_INPUT;
+                continue;
             }
-            Ok(p) => {
-                let warnings = profile::lint(&p, &host);
-                for w in &warnings {
-                    eprintln!("warning: {file}: {w}");
+        };
+        for doc in docs {
+            // A resource of a Kubernetes YAML is named after its file.
+            let at = match &doc.name {
+                Some(n) => format!("{file} ({n})"),
+                None => file.clone(),
+            };
+            match profile::parse_str_strict(&doc.json, &at) {
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    code = exit::BAD_INPUT;
                 }
-                eprintln!("{file}: valid, {} warning(s)", warnings.len());
+                Ok(p) => {
+                    let warnings = profile::lint(&p, &host);
+                    for w in &warnings {
+                        eprintln!("warning: {at}: {w}");
+                    }
+                    eprintln!("{at}: valid, {} warning(s)", warnings.len());
+                }
             }
         }
     }

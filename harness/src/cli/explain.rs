@@ -40,6 +40,13 @@ pub struct Args {
     /// `run` measures them (`runtime_unknown_syscalls` in a matrix). Repeatable.
     #[arg(long = "unknown-syscall", value_name = "NAME")]
     pub unknown_syscalls: Vec<String>,
+    /// The runtime and its version (`runc 1.3.6`): what it calls after loading the filter
+    /// decides which profiles start (default: runc 1.1).
+    #[arg(long = "runtime", value_name = "NAME [VERSION]")]
+    pub runtime: Option<String>,
+    /// Which SeccompProfile of a Kubernetes YAML with several (its metadata.name).
+    #[arg(long, value_name = "NAME")]
+    pub resource: Option<String>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
 }
@@ -64,7 +71,23 @@ pub fn main(args: Args) -> Result<u8, Failure> {
     };
     let caps = CapSet::tweak(&CapSet::docker_default(), &args.cap_add, &args.cap_drop)
         .map_err(Failure::bad_input)?;
-    let (_, p) = profile::load(&args.profile).map_err(Failure::bad_input)?;
+    let mut all = profile::load_all(&args.profile).map_err(Failure::bad_input)?;
+    let names: Vec<String> = all.iter().filter_map(|(n, _, _)| n.clone()).collect();
+    let chosen = match &args.resource {
+        Some(r) => all
+            .iter()
+            .position(|(n, _, _)| n.as_deref() == Some(r.as_str())),
+        None if all.len() == 1 => Some(0),
+        None => None,
+    }
+    .ok_or_else(|| {
+        Failure::bad_input(format!(
+            "{} holds the SeccompProfile resources {}: pick one with --resource",
+            args.profile.display(),
+            names.join(", ")
+        ))
+    })?;
+    let (_, _, p) = all.swap_remove(chosen);
     let catalog = Catalog::for_arch(arch);
     let case = catalog.get(&args.case).ok_or_else(|| {
         Failure::bad_input(format!(
@@ -79,6 +102,14 @@ pub fn main(args: Args) -> Result<u8, Failure> {
     let host = Host::new(arch, caps, kernel)
         .with_default_errno_ret(honours)
         .with_unknown_names(args.unknown_syscalls.iter().cloned().collect());
+    let host = match &args.runtime {
+        Some(r) => {
+            let mut parts = r.split_whitespace();
+            let name = parts.next().unwrap_or("runc");
+            host.with_runtime(profile::Runtime::parse(name, parts.next()))
+        }
+        None => host,
+    };
     let resolved = profile::resolve(&p, &host);
     let oracle = Oracle::new(&resolved);
     let start = oracle.start(&catalog);

@@ -53,11 +53,14 @@ pub fn main(args: Args) -> Result<u8, Failure> {
             .map(|p| ProfileInput::parse(p))
             .collect()
     };
-    let profiles = inputs
+    let profiles: Vec<_> = inputs
         .iter()
-        .map(run::load_profile)
+        .map(run::load_profiles)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(Failure::bad_input)?;
+        .map_err(Failure::bad_input)?
+        .into_iter()
+        .flatten()
+        .collect();
     let cap_sets = match &args.caps {
         Some(list) => list
             .split(',')

@@ -3,6 +3,7 @@
 //! tagging for attribution runs.
 
 pub mod caps;
+pub mod k8s;
 pub mod kernel;
 pub mod model;
 pub mod names;
@@ -14,7 +15,7 @@ pub mod validate;
 pub use caps::{CapError, CapSet};
 pub use kernel::KernelVersion;
 pub use model::{Action, Arches, ArgCond, EffectiveAction, Filter, Format, Op, Profile, Rule};
-pub use parse::{load, parse_str, parse_str_strict, Invalid, ProfileError};
+pub use parse::{load, load_all, parse_str, parse_str_strict, Invalid, ProfileError};
 pub use resolve::{engine_honours_default_errno_ret, resolve, Host, Resolved, Runtime};
 pub use tag::{tag, tag_for, TagError, Tagged};
 pub use validate::{lint, Warning};

@@ -492,6 +492,24 @@ pub fn load(path: &Path) -> Result<(String, Profile), ProfileError> {
     Ok((text, p))
 }
 
+/// Reads a profile file that may hold several profiles (a Kubernetes YAML with several
+/// `SeccompProfile` resources): each with its name in the file, the JSON the engine gets, and
+/// its parsed form.
+pub fn load_all(path: &Path) -> Result<Vec<(Option<String>, String, Profile)>, ProfileError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
+        file: file.clone(),
+        source,
+    })?;
+    super::k8s::split(&text, &file)?
+        .into_iter()
+        .map(|d| {
+            let p = parse_str(&d.json, &file)?;
+            Ok((d.name, d.json, p))
+        })
+        .collect()
+}
+
 fn kind_of(v: &serde_json::Value) -> &'static str {
     match v {
         serde_json::Value::Null => "null",

@@ -67,8 +67,10 @@ impl Tagged {
 
 /// Calls a runtime makes after loading the filter that survive an errno but not a trap
 /// (`oracle::start::RUNTIMES`: runc's Go code falls back from faccessat2 and openat2 on an
-/// errno, and runc 1.3 signals its threads with tgkill).
-pub const RUNTIME_FALLBACK_CALLS: &[&str] = &["faccessat2", "openat2", "tgkill"];
+/// errno, and runc 1.3 signals its threads with tgkill), and the probe's clock: where the
+/// kernel's clocksource has no vDSO support, clock_gettime is a real syscall (seen in the
+/// kernel log under a SCMP_ACT_LOG default on this project's host).
+pub const RUNTIME_FALLBACK_CALLS: &[&str] = &["faccessat2", "openat2", "tgkill", "clock_gettime"];
 
 /// The calls the tagged copy allows where the original leaves them to its ERRNO default: the
 /// runtime's fallback calls and the probe's footprint survive an errno, but the tagged

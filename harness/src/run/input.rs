@@ -118,37 +118,56 @@ pub enum ProfileKind {
     },
 }
 
-/// Loads a profile input: reads and validates files, tags them.
+/// Loads a profile input that names one profile (see [`load_profiles`] for files that hold
+/// several, such as a Kubernetes YAML with several resources).
 pub fn load_profile(input: &ProfileInput) -> Result<LoadedProfile, PlanError> {
+    let mut all = load_profiles(input)?;
+    if all.len() != 1 {
+        return Err(PlanError::SeveralProfiles {
+            file: all.first().map(|p| p.source.clone()).unwrap_or_default(),
+            count: all.len(),
+        });
+    }
+    Ok(all.remove(0))
+}
+
+/// Loads a profile input: reads and validates files, tags them. A file with several profiles
+/// (Kubernetes `SeccompProfile` resources) gives one each, named by the resource.
+pub fn load_profiles(input: &ProfileInput) -> Result<Vec<LoadedProfile>, PlanError> {
     Ok(match input {
-        ProfileInput::Builtin => LoadedProfile {
+        ProfileInput::Builtin => vec![LoadedProfile {
             name: "builtin".into(),
             source: "builtin".into(),
             sha256: None,
             kind: ProfileKind::Builtin,
-        },
-        ProfileInput::Unconfined => LoadedProfile {
+        }],
+        ProfileInput::Unconfined => vec![LoadedProfile {
             name: "unconfined".into(),
             source: "unconfined".into(),
             sha256: None,
             kind: ProfileKind::Unconfined,
-        },
+        }],
         ProfileInput::File(path) => {
-            let (original, profile) = profile::load(path)?;
             let file = path.display().to_string();
-            let sha256 = Some(hex(&Sha256::digest(original.as_bytes())));
-            let (text, profile) = engine_text(original, profile, &file)?;
-            let tagged = profile::tag(&text, &file)?;
-            LoadedProfile {
-                name: profile_name(path),
-                source: file,
-                sha256,
-                kind: ProfileKind::File {
-                    text,
-                    profile,
-                    tagged,
-                },
+            let sha256 = std::fs::read(path)
+                .ok()
+                .map(|bytes| hex(&Sha256::digest(&bytes)));
+            let mut out = Vec::new();
+            for (resource, original, profile) in profile::load_all(path)? {
+                let (text, profile) = engine_text(original, profile, &file)?;
+                let tagged = profile::tag(&text, &file)?;
+                out.push(LoadedProfile {
+                    name: resource.unwrap_or_else(|| profile_name(path)),
+                    source: file.clone(),
+                    sha256: sha256.clone(),
+                    kind: ProfileKind::File {
+                        text,
+                        profile,
+                        tagged,
+                    },
+                });
             }
+            out
         }
     })
 }

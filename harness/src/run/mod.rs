@@ -14,5 +14,5 @@ pub mod input;
 pub mod plan;
 
 pub use execute::{execute, RunError, RunOptions};
-pub use input::{load_profile, CapSpec, ProfileInput};
+pub use input::{load_profile, load_profiles, CapSpec, ProfileInput};
 pub use plan::{Plan, PlanError};

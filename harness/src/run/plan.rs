@@ -110,7 +110,9 @@ pub enum PlanError {
     },
     #[error("unknown case {0:?}: `seccomp-harness cases` lists the case ids")]
     UnknownCase(String),
-    #[error("two configurations are both named {0:?}: rename one of the profile files")]
+    #[error("{file} holds {count} profiles where one was expected")]
+    SeveralProfiles { file: String, count: usize },
+    #[error("two configurations are both named {0:?}: rename one of the profile files (or SeccompProfile resources, named by their metadata.name)")]
     DuplicateConfiguration(String),
 }
 
