@@ -8,7 +8,8 @@
 //!   the role to its next option for the rest of the run.
 //!
 //! Every wait has a deadline: where no call can sleep, the probe spins on the monotonic clock,
-//! which the vDSO serves without a syscall.
+//! which the vDSO serves without a syscall where the kernel's clocksource supports it (else
+//! glibc makes a clock_gettime syscall).
 
 use crate::raw;
 use seccomp_catalog::own_calls::Role;
