@@ -16,6 +16,26 @@ pub const X32_SYSCALL_BIT: u64 = 0x4000_0000;
 /// catalog uses, but x32's own entries (512 and up: `rt_sigaction`, `ioctl`, `readv`, …) are
 /// not modelled.
 pub fn number(abi: Abi, name: &str) -> Option<u64> {
+    // Names are libseccomp's: where the crate spells one differently on this ABI, libseccomp
+    // knows only its own spelling (seccomp_catalog::RENAMED).
+    let renamed = seccomp_catalog::RENAMED
+        .iter()
+        .filter(|(a, _, _)| *a == abi);
+    let mut lookup = name;
+    for (_, crate_name, libseccomp) in renamed {
+        if *crate_name == name {
+            return None;
+        }
+        if *libseccomp == name {
+            lookup = crate_name;
+        }
+    }
+    // libseccomp maps the 32-bit-only time64 names to pseudo-numbers on 64-bit arches.
+    let nr = number_in_table(abi, lookup)?;
+    (!seccomp_catalog::only_32_bit(abi, nr)).then_some(nr)
+}
+
+fn number_in_table(abi: Abi, name: &str) -> Option<u64> {
     match abi {
         Abi::X86_64 => syscalls::x86_64::Sysno::from_str(name)
             .ok()
@@ -23,7 +43,7 @@ pub fn number(abi: Abi, name: &str) -> Option<u64> {
         Abi::I386 => syscalls::x86::Sysno::from_str(name)
             .ok()
             .map(|s| s.id() as u64),
-        Abi::X32 => number(Abi::X86_64, name).map(|n| n | X32_SYSCALL_BIT),
+        Abi::X32 => number_in_table(Abi::X86_64, name).map(|n| n | X32_SYSCALL_BIT),
         Abi::Aarch64 => syscalls::aarch64::Sysno::from_str(name)
             .ok()
             .map(|s| s.id() as u64),
@@ -145,5 +165,24 @@ mod tests {
         assert_eq!(multiplexed(Abi::I386, "shmat"), Some(("ipc", 21)));
         assert_eq!(multiplexed(Abi::X86_64, "socket"), None);
         assert_eq!(multiplexed(Abi::I386, "mkdir"), None);
+    }
+}
+
+#[cfg(test)]
+mod libseccomp_names {
+    use super::*;
+
+    #[test]
+    fn names_resolve_as_libseccomp_does_on_aarch64() {
+        // Checked with libseccomp 2.6.1's scmp_sys_resolver on aarch64.
+        assert_eq!(number(Abi::Aarch64, "newfstatat"), Some(79));
+        assert_eq!(number(Abi::Aarch64, "fstatat"), None);
+        assert_eq!(number(Abi::Aarch64, "clock_gettime64"), None);
+        assert_eq!(number(Abi::Aarch64, "futex_time64"), None);
+        assert_eq!(number(Abi::Aarch64, "getpid"), Some(172));
+        assert_eq!(number(Abi::X86_64, "newfstatat"), Some(262));
+        let cat = seccomp_catalog::Catalog::for_arch(seccomp_catalog::Arch::Aarch64);
+        assert!(cat.get("newfstatat").is_some() && cat.get("fstatat").is_none());
+        assert!(cat.cases().iter().all(|c| !c.syscall.ends_with("time64")));
     }
 }

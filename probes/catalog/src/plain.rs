@@ -208,13 +208,37 @@ const SUCCEED_WITH_ALL_ONES: &[(&[&str], &str)] = &[
     ),
 ];
 
+/// Names the `syscalls` crate and libseccomp (whose names Docker's profiles use) spell
+/// differently, per ABI: (crate's name, libseccomp's name). The catalog uses libseccomp's.
+/// Checked with libseccomp 2.6.1's `scmp_sys_resolver`: number 79 on aarch64 is `newfstatat`,
+/// and `fstatat` resolves on no arch.
+pub const RENAMED: &[(Abi, &str, &str)] = &[(Abi::Aarch64, "fstatat", "newfstatat")];
+
+/// The name libseccomp gives the crate's `name` on `abi`.
+pub fn libseccomp_name(abi: Abi, name: &'static str) -> &'static str {
+    RENAMED
+        .iter()
+        .find(|(a, from, _)| *a == abi && *from == name)
+        .map_or(name, |(_, _, to)| to)
+}
+
+/// The numbers of the asm-generic table that only 32-bit ABIs have: the `*_time64` calls
+/// (include/uapi/asm-generic/unistd.h defines 403 to 423 only `#if defined(__SYSCALL_COMPAT)
+/// || __BITS_PER_LONG == 32`). The crate lists them for aarch64 too, but the kernel has no such
+/// calls there (ENOSYS in every baseline) and libseccomp resolves the names to pseudo-numbers,
+/// so a profile's rule for them never applies: no case.
+pub fn only_32_bit(abi: Abi, nr: u64) -> bool {
+    abi == Abi::Aarch64 && (403..=423).contains(&nr)
+}
+
 pub(crate) fn cases(abi: Abi) -> Vec<Case> {
     match abi {
         Abi::X86_64 => syscalls::x86_64::Sysno::iter()
-            .map(|s| case(abi, s.name(), s.id() as u64))
+            .map(|s| case(abi, libseccomp_name(abi, s.name()), s.id() as u64))
             .collect(),
         Abi::Aarch64 => syscalls::aarch64::Sysno::iter()
-            .map(|s| case(abi, s.name(), s.id() as u64))
+            .filter(|s| !only_32_bit(abi, s.id() as u64))
+            .map(|s| case(abi, libseccomp_name(abi, s.name()), s.id() as u64))
             .collect(),
         // Compat ABIs get a chosen few cases (see compat.rs), not their whole table.
         Abi::I386 | Abi::X32 => Vec::new(),
