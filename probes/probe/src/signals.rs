@@ -43,9 +43,21 @@ struct SiginfoSigsys {
     arch: u32,
 }
 
-extern "C" fn on_sigsys(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
+extern "C" fn on_sigsys(_sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     // SAFETY: the kernel passes a valid siginfo for SIGSYS; the layout is the generic one.
     let si = unsafe { &*(info as *const SiginfoSigsys) };
+    // After a trap x86_64's return register holds the syscall number, but aarch64's x0 still
+    // holds the first argument: a trapped clone3(NULL, 0) then looked like the new process
+    // (x0 == 0) and exited (measured under an emulated arm64 Docker 28.5.2). The handler
+    // gives x0 the syscall number, as on x86_64, so the interrupted code sees no result.
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: for an SA_SIGINFO handler the kernel passes the interrupted context.
+    unsafe {
+        let uc = &mut *(ctx as *mut libc::ucontext_t);
+        uc.uc_mcontext.regs[0] = si.syscall as u64;
+    }
+    #[cfg(not(target_arch = "aarch64"))]
+    let _ = ctx;
     TRAP_CODE.store(si.code, SeqCst);
     TRAP_SYSCALL.store(si.syscall, SeqCst);
     TRAP_ERRNO.store(si.errno, SeqCst);
