@@ -2,16 +2,14 @@
 //!
 //! The data flow (see the README): profile → resolve → oracle predicts each catalog case;
 //! engine runs the probe in containers; classify turns raw probe records into outcomes; the
-//! matrix holds both sides; report renders it; diff compares two matrices. Everything but
-//! `engine` is pure and testable without Docker.
+//! matrix holds both sides; report renders it; diff compares two matrices.
+//!
+//! The pure part lives in `seccomp-harness-core` (re-exported here under the same paths), which
+//! cannot reach an engine: it has no async runtime, Docker client or CLI parser. This crate adds
+//! what does I/O: `engine` (Docker via bollard), `run` (plan, execute, assemble) and the CLI.
 
-pub mod classify;
-pub mod diff;
+pub use seccomp_harness_core::{classify, diff, matrix, oracle, outcome, profile, report};
+
 pub mod engine;
-pub mod matrix;
-pub mod oracle;
-pub mod outcome;
 pub mod probe_binary;
-pub mod profile;
-pub mod report;
 pub mod run;

@@ -16,7 +16,7 @@ pub struct Args {
     /// The later matrix. Cells are matched by configuration id and case id.
     new: PathBuf,
     /// How to print the changes.
-    #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+    #[arg(long, default_value = "table", value_parser = super::names_parser::<DiffFormat>(DiffFormat::ALL.map(|f| f.name())))]
     format: DiffFormat,
     /// Write the changes to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]

@@ -44,10 +44,24 @@ impl Failure {
     }
 }
 
+/// A clap parser over a core enum's names: the core has no CLI parser, so its enums carry
+/// `ALL`, `name` and `FromStr`, and `--help` still lists the choices.
+pub fn names_parser<T>(
+    names: impl IntoIterator<Item = &'static str>,
+) -> impl clap::builder::TypedValueParser<Value = T>
+where
+    T: std::str::FromStr + Clone + Send + Sync + 'static,
+    T::Err: std::fmt::Debug,
+{
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(names)
+        .map(|s| s.parse::<T>().expect("a listed name parses"))
+}
+
 /// Where and how a matrix is rendered: shared by `run` and `render`.
 #[derive(clap::Args)]
 pub struct OutputArgs {
-    #[arg(long, value_enum, default_value_t = seccomp_harness::report::Format::Table)]
+    #[arg(long, default_value = "table", value_parser = names_parser::<seccomp_harness::report::Format>(seccomp_harness::report::Format::ALL.map(|f| f.name())))]
     pub format: seccomp_harness::report::Format,
     /// Write the rendered matrix here instead of stdout.
     #[arg(long, short)]

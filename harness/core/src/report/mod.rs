@@ -19,8 +19,9 @@ pub use summary::{Counts, Summary};
 
 use crate::matrix::Matrix;
 
-/// The output formats of `run --format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+/// The output formats of `run --format`. The CLI offers them by [`Format::ALL`] and
+/// [`Format::name`]; the core stays free of a CLI parser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
     /// A compact matrix for a terminal: cases × configurations, a summary and the failures.
     #[default]
@@ -32,6 +33,34 @@ pub enum Format {
     /// JUnit XML, one test case per cell, for CI test reports.
     Junit,
 }
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Table, Format::Json, Format::Markdown, Format::Junit];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Markdown => "markdown",
+            Format::Junit => "junit",
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = UnknownFormat;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| UnknownFormat(s.to_string()))
+    }
+}
+
+/// A format name that no renderer has.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown format `{0}`")]
+pub struct UnknownFormat(pub String);
 
 /// How to render. The defaults give the full matrix without colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

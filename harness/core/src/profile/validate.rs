@@ -219,7 +219,7 @@ mod tests {
 
     #[test]
     fn real_default_profile_is_quiet() {
-        let text = include_str!("../../tests/fixtures/docker-default-v25.0.0.json");
+        let text = include_str!("../../../tests/fixtures/docker-default-v25.0.0.json");
         let p = parse_str(text, "p").unwrap();
         let host = Host::new(
             Arch::X86_64,

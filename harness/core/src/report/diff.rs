@@ -9,12 +9,34 @@ use serde::Serialize;
 use std::fmt::Write;
 
 /// The output formats of `diff --format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DiffFormat {
     #[default]
     Table,
     Markdown,
     Json,
+}
+
+impl DiffFormat {
+    pub const ALL: [DiffFormat; 3] = [DiffFormat::Table, DiffFormat::Markdown, DiffFormat::Json];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DiffFormat::Table => "table",
+            DiffFormat::Markdown => "markdown",
+            DiffFormat::Json => "json",
+        }
+    }
+}
+
+impl std::str::FromStr for DiffFormat {
+    type Err = super::UnknownFormat;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        DiffFormat::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| super::UnknownFormat(s.to_string()))
+    }
 }
 
 /// Which files were compared, as the user named them.

@@ -1,0 +1,14 @@
+//! The pure core of seccomp-harness: everything that can be decided without an engine.
+//!
+//! profile → resolve → oracle predicts each catalog case; classify turns raw probe records into
+//! outcomes; the matrix holds both sides; report renders it; diff compares two matrices. This
+//! crate depends on no async runtime, no Docker client and no CLI parser, so the compiler, not a
+//! comment, keeps I/O out of it; the `seccomp-harness` crate adds the engine, the run and the CLI.
+
+pub mod classify;
+pub mod diff;
+pub mod matrix;
+pub mod oracle;
+pub mod outcome;
+pub mod profile;
+pub mod report;
