@@ -4,13 +4,14 @@
 //! `SECCOMP_HARNESS_REQUIRE_DOCKER=1` (as CI does) to make that a failure.
 //!
 //! Most tests use a small fake probe, compiled here with rustc as a static binary, that follows
-//! the probe's output contract (`seccomp_catalog::record`) for a handful of case ids. It gives
+//! the probe's output contract for a handful of case ids: its record lines are serialized from
+//! `seccomp_catalog::record`'s own types into its source, so they can't drift. It gives
 //! exact control over which syscall a case makes, so that a profile can be aimed at it. After
 //! every test, no container of its run may be left.
 
 mod common;
 
-use seccomp_catalog::record::{CaseRecord, RunMode};
+use seccomp_catalog::record::{CaseRecord, HostRecord, Record, RunMode};
 use seccomp_harness::engine::cleanup::RUN_LABEL;
 use seccomp_harness::engine::{
     run_configuration, with_interrupt_cleanup, CaseResult, ConfigurationRun, ContainerSpec, Engine,
@@ -44,13 +45,13 @@ fn case(id: &str) -> Option<(i64, i64, i64)> {
 fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_else(|| "null".into())
 }
+/*RECORDS*/
 fn main() {
     let mut ids: Vec<String> = std::env::args().skip(1).collect();
     let in_process = ids.first().is_some_and(|a| a == "--in-process");
     if in_process { ids.remove(0); }
-    let mode = if in_process { "in_process" } else { "fork" };
     let mut out = std::io::stdout();
-    let _ = writeln!(out, r#"{{"type":"host","kernel_release":"fake","machine":"x86_64","uid":0,"actions_avail_syscall":[],"mode":"{mode}"}}"#);
+    let _ = writeln!(out, "{}", if in_process { HOST_IN_PROCESS } else { HOST_FORK });
     let _ = out.flush();
     for id in ids {
         let Some((nr, a, b)) = case(&id) else {
@@ -59,7 +60,7 @@ fn main() {
         };
         let (mut ret, mut errno, mut signal) = (None, None, None);
         if in_process {
-            let _ = writeln!(out, r#"{{"type":"begin","id":"{id}"}}"#);
+            let _ = writeln!(out, "{}", BEGIN.replace("@ID@", &id));
             let _ = out.flush();
             let r = unsafe { syscall(nr, a, b) };
             ret = Some(r);
@@ -82,11 +83,49 @@ fn main() {
                 if code != 0 { errno = Some(code); }
             }
         }
-        let _ = writeln!(out, r#"{{"type":"case","id":"{id}","mode":"{mode}","ret":{},"errno":{},"signal":{},"interrupted":false,"timed_out":false}}"#, opt(ret), opt(errno), opt(signal));
+        let template = if in_process { CASE_IN_PROCESS } else { CASE_FORK };
+        let line = template
+            .replace("@ID@", &id)
+            .replace("-111111", &opt(ret))
+            .replace("222222", &opt(errno))
+            .replace("333333", &opt(signal));
+        let _ = writeln!(out, "{line}");
         let _ = out.flush();
     }
 }
 "##;
+
+/// The fake probe's record lines, serialized from the record types: `@ID@` and the numbers
+/// -111111 (ret), 222222 (errno) and 333333 (signal) are filled in by the probe.
+fn record_templates() -> String {
+    let json = |r: Record| serde_json::to_string(&r).unwrap();
+    let host = |mode| {
+        json(Record::Host(HostRecord {
+            kernel_release: "fake".into(),
+            machine: "x86_64".into(),
+            mode,
+            ..Default::default()
+        }))
+    };
+    let case = |mode| {
+        json(Record::Case(CaseRecord {
+            id: "@ID@".into(),
+            mode,
+            ret: Some(-111_111),
+            errno: Some(222_222),
+            signal: Some(333_333),
+            ..Default::default()
+        }))
+    };
+    format!(
+        "const HOST_FORK: &str = {:?};\nconst HOST_IN_PROCESS: &str = {:?};\nconst BEGIN: &str = {:?};\nconst CASE_FORK: &str = {:?};\nconst CASE_IN_PROCESS: &str = {:?};\n",
+        host(RunMode::Fork),
+        host(RunMode::InProcess),
+        json(Record::Begin { id: "@ID@".into() }),
+        case(RunMode::Fork),
+        case(RunMode::InProcess),
+    )
+}
 
 /// Compiles the fake probe once per test binary.
 fn fake_probe() -> &'static [u8] {
@@ -96,7 +135,7 @@ fn fake_probe() -> &'static [u8] {
         std::fs::create_dir_all(&dir).unwrap();
         let src = dir.join("fake_probe.rs");
         let bin = dir.join("fake-probe");
-        std::fs::write(&src, FAKE_PROBE).unwrap();
+        std::fs::write(&src, FAKE_PROBE.replace("/*RECORDS*/", &record_templates())).unwrap();
         let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
         let status = std::process::Command::new(rustc)
             .args([

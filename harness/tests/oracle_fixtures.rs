@@ -4,6 +4,7 @@
 use seccomp_catalog::{Arch, Catalog};
 use seccomp_harness::oracle::{Oracle, Prediction};
 use seccomp_harness::outcome::{Outcome, RuleRef};
+use seccomp_harness::profile::tag::Attributed;
 use seccomp_harness::profile::{self, CapSet, Host, KernelVersion};
 use std::path::PathBuf;
 
@@ -262,7 +263,7 @@ fn tagging_keeps_every_real_profile_behaving_the_same() {
             (CapSet::all(), true),
             (CapSet::docker_default(), false),
         ] {
-            let tagged = profile::tag_for(&text, &file, honours).unwrap();
+            let tagged = profile::tag_for(&text, &original, &file, honours).unwrap();
             let host = Host::new(Arch::X86_64, caps, KernelVersion::new(6, 1))
                 .with_default_errno_ret(honours);
             let (ro, rt) = (
@@ -307,7 +308,12 @@ fn tagging_keeps_every_real_profile_behaving_the_same() {
                 );
                 if let (Outcome::Errno, Some(e)) = (pb.outcome, pb.errno) {
                     if pb.rule != Some(RuleRef::ENOSYS_STUB) && pa.errno != Some(0) {
-                        assert_eq!(tagged.attribute(e), pb.rule, "{file} {}", c.id);
+                        assert_eq!(
+                            tagged.sentinels.attribute(c, e),
+                            Attributed::Rule(pb.rule.unwrap()),
+                            "{file} {}",
+                            c.id
+                        );
                     }
                 }
             }

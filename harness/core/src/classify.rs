@@ -5,8 +5,8 @@
 
 use crate::matrix::{Expected, Observed, Verdict};
 use crate::outcome::{Outcome, RuleRef};
+use crate::profile::tag::{Attributed, Sentinels, Slot};
 use seccomp_catalog::record::CaseRecord;
-use std::collections::BTreeMap;
 
 const SIGSYS: i32 = 31;
 /// si_code of a SIGSYS that a seccomp filter raised with SECCOMP_RET_TRAP (asm-generic/siginfo.h).
@@ -28,10 +28,10 @@ pub struct CaseRuns<'a> {
 /// How a configuration's denials can be attributed.
 #[derive(Debug, Clone)]
 pub enum Attribution<'a> {
-    /// A file profile with a tagged run: sentinel errno → the rule that produces it in the
-    /// profile as written (the caller maps rules that runc drops there to the default).
+    /// A file profile with a tagged run: sentinel errno on a syscall → the rule that produces
+    /// it in the profile as written (the caller maps rules that runc drops there to the default).
     Tagged {
-        sentinels: &'a BTreeMap<i32, RuleRef>,
+        sentinels: &'a Sentinels,
         /// The original default is ERRNO and the tagged profile traps it instead
         /// ([`crate::profile::Tagged::default_traps`]): an errno in the as-is run with a
         /// seccomp trap in the tagged run is the default's. A TRAP *rule* of the original
@@ -72,8 +72,9 @@ fn shape(r: &CaseRecord) -> Shape {
     }
 }
 
-/// Classifies one cell.
-pub fn classify(runs: CaseRuns<'_>, attribution: &Attribution<'_>) -> Observed {
+/// Classifies one cell; `slot` is the case's syscall as the filter sees it (sentinels are
+/// allocated per syscall, so the errno alone does not name a rule).
+pub fn classify(slot: Slot, runs: CaseRuns<'_>, attribution: &Attribution<'_>) -> Observed {
     let Some(rec) = runs.observed else {
         return observed(
             Outcome::NotRun,
@@ -85,9 +86,17 @@ pub fn classify(runs: CaseRuns<'_>, attribution: &Attribution<'_>) -> Observed {
     };
     let seen = shape(rec);
     let base = runs.baseline.map(shape);
+    let mut shared = false;
     let tagged_rule = match (attribution, runs.tagged.map(shape)) {
         (Attribution::Tagged { sentinels, .. }, Some(Shape::Errno(sentinel))) => {
-            sentinels.get(&sentinel).copied()
+            match sentinels.attribute_slot(slot, sentinel) {
+                Attributed::Rule(rule) => Some(rule),
+                Attributed::Shared => {
+                    shared = true;
+                    None
+                }
+                Attributed::None => None,
+            }
         }
         (
             Attribution::Tagged {
@@ -110,6 +119,16 @@ pub fn classify(runs: CaseRuns<'_>, attribution: &Attribution<'_>) -> Observed {
         Shape::Errno(errno) if tagged_rule.is_some() => {
             observed(Outcome::Errno, Some(errno), None, tagged_rule, None)
         }
+        Shape::Errno(errno) if shared => observed(
+            Outcome::Errno,
+            Some(errno),
+            None,
+            None,
+            Some(
+                "denied by an ERRNO rule without a sentinel of its own (one no case was expected to match, or one beyond the 1,000 sentinels of its syscall): not attributed to a rule"
+                    .to_string(),
+            ),
+        ),
         _ if base.is_none() => observed(
             Outcome::Ambiguous,
             rec.errno,
@@ -225,7 +244,21 @@ mod tests {
         }
     }
 
-    fn tagged(map: &BTreeMap<i32, RuleRef>, default_traps: bool) -> Attribution<'_> {
+    const SLOT: Slot = Slot {
+        abi: seccomp_catalog::Abi::X86_64,
+        nr: 103,
+        call: None,
+    };
+
+    fn sentinels(entries: &[(Slot, i32, RuleRef)]) -> Sentinels {
+        let mut s = Sentinels::default();
+        for (slot, errno, rule) in entries {
+            s.insert(*slot, *errno, *rule);
+        }
+        s
+    }
+
+    fn tagged(map: &Sentinels, default_traps: bool) -> Attribution<'_> {
         Attribution::Tagged {
             sentinels: map,
             default_traps,
@@ -248,21 +281,21 @@ mod tests {
     fn a_trap_in_the_tagged_run_is_the_errno_defaults() {
         // Without CAP_SYS_ADMIN the kernel answers EPERM too: the tagged run's trap tells.
         let (o, b, t) = (errno(1), errno(1), trap(103));
-        let map = BTreeMap::new();
-        let got = classify(runs(&o, &b, Some(&t)), &tagged(&map, true));
+        let map = Sentinels::default();
+        let got = classify(SLOT, runs(&o, &b, Some(&t)), &tagged(&map, true));
         assert_eq!(
             (got.outcome, got.errno, got.rule),
             (Outcome::Errno, Some(1), Some(RuleRef::DEFAULT))
         );
         // Only when the tagged profile traps the default.
-        let got = classify(runs(&o, &b, Some(&t)), &tagged(&map, false));
+        let got = classify(SLOT, runs(&o, &b, Some(&t)), &tagged(&map, false));
         assert_eq!(got.outcome, Outcome::Allowed);
         // A call the filter lets through is not attributed.
         let (o, b) = (errno(22), errno(22));
-        let got = classify(runs(&o, &b, Some(&errno(22))), &tagged(&map, true));
+        let got = classify(SLOT, runs(&o, &b, Some(&errno(22))), &tagged(&map, true));
         assert_eq!(got.outcome, Outcome::Allowed);
         // A trap in the as-is run is a TRAP rule's, whatever the tagged run did.
-        let got = classify(runs(&trap(103), &ok(), Some(&t)), &tagged(&map, true));
+        let got = classify(SLOT, runs(&trap(103), &ok(), Some(&t)), &tagged(&map, true));
         assert_eq!(got.outcome, Outcome::Trapped);
     }
 
@@ -277,8 +310,8 @@ mod tests {
     #[test]
     fn same_as_baseline_is_allowed_even_when_it_failed() {
         let (o, b) = (errno(9), errno(9));
-        let map = BTreeMap::new();
-        let got = classify(runs(&o, &b, Some(&errno(9))), &tagged(&map, false));
+        let map = Sentinels::default();
+        let got = classify(SLOT, runs(&o, &b, Some(&errno(9))), &tagged(&map, false));
         assert_eq!(got.outcome, Outcome::Allowed);
     }
 
@@ -286,22 +319,36 @@ mod tests {
     fn a_sentinel_attributes_an_eperm_the_kernel_would_also_give() {
         // Without CAP_SYS_ADMIN the kernel answers EPERM too: only the tagged run can tell.
         let (o, b, t) = (errno(1), errno(1), errno(3007));
-        let map = BTreeMap::from([(3007, RuleRef::Index(7))]);
-        let got = classify(runs(&o, &b, Some(&t)), &tagged(&map, false));
+        let map = sentinels(&[(SLOT, 3007, RuleRef::Index(7))]);
+        let got = classify(SLOT, runs(&o, &b, Some(&t)), &tagged(&map, false));
         assert_eq!(
             (got.outcome, got.errno, got.rule),
             (Outcome::Errno, Some(1), Some(RuleRef::Index(7)))
         );
+        // The same value on another syscall stands for another rule, or for none.
+        let other = Slot::direct(seccomp_catalog::Abi::X86_64, 39);
+        let map = sentinels(&[
+            (SLOT, 3007, RuleRef::Index(7)),
+            (other, 3007, RuleRef::Index(2)),
+        ]);
+        let got = classify(other, runs(&o, &b, Some(&t)), &tagged(&map, false));
+        assert_eq!(got.rule, Some(RuleRef::Index(2)));
+        let got = classify(
+            Slot::direct(seccomp_catalog::Abi::I386, 20),
+            runs(&o, &b, Some(&t)),
+            &tagged(&map, false),
+        );
+        assert_eq!(got.rule, None);
     }
 
     #[test]
     fn builtin_eperm_equal_to_baseline_is_ambiguous() {
         let (o, b) = (errno(1), errno(1));
-        let got = classify(runs(&o, &b, None), &Attribution::Untaggable);
+        let got = classify(SLOT, runs(&o, &b, None), &Attribution::Untaggable);
         assert_eq!(got.outcome, Outcome::Ambiguous);
         let (o, b) = (errno(1), ok());
         assert_eq!(
-            classify(runs(&o, &b, None), &Attribution::Untaggable).outcome,
+            classify(SLOT, runs(&o, &b, None), &Attribution::Untaggable).outcome,
             Outcome::Errno
         );
     }
@@ -309,7 +356,7 @@ mod tests {
     #[test]
     fn enosys_in_baseline_and_here_is_absent() {
         let (o, b) = (errno(38), errno(38));
-        let got = classify(runs(&o, &b, None), &Attribution::NoFilter);
+        let got = classify(SLOT, runs(&o, &b, None), &Attribution::NoFilter);
         assert_eq!(got.outcome, Outcome::Absent);
     }
 
@@ -317,7 +364,7 @@ mod tests {
     fn sigsys_death_is_killed_and_handled_sigsys_is_trapped() {
         let (o, b) = (signal(31), ok());
         assert_eq!(
-            classify(runs(&o, &b, None), &Attribution::Untaggable).outcome,
+            classify(SLOT, runs(&o, &b, None), &Attribution::Untaggable).outcome,
             Outcome::Killed
         );
         let trapped = CaseRecord {
@@ -329,7 +376,7 @@ mod tests {
             }),
             ..errno(38)
         };
-        let got = classify(runs(&trapped, &b, None), &Attribution::Untaggable);
+        let got = classify(SLOT, runs(&trapped, &b, None), &Attribution::Untaggable);
         assert_eq!((got.outcome, got.errno), (Outcome::Trapped, Some(5)));
     }
 
@@ -337,14 +384,14 @@ mod tests {
     fn other_signals_matching_the_baseline_are_allowed() {
         let (o, b) = (signal(11), signal(11));
         assert_eq!(
-            classify(runs(&o, &b, None), &Attribution::NoFilter).outcome,
+            classify(SLOT, runs(&o, &b, None), &Attribution::NoFilter).outcome,
             Outcome::Allowed
         );
     }
 
     #[test]
     fn missing_record_is_not_run() {
-        let got = classify(CaseRuns::default(), &Attribution::NoFilter);
+        let got = classify(SLOT, CaseRuns::default(), &Attribution::NoFilter);
         assert_eq!(got.outcome, Outcome::NotRun);
     }
 

@@ -102,7 +102,7 @@ pub struct Expected {
 pub enum Verdict {
     Pass,
     Fail,
-    /// Nothing to compare with: the builtin profile, or unconfined.
+    /// Nothing to compare with: the engine's builtin profile, which the API does not show.
     Unpredicted,
 }
 
@@ -328,13 +328,9 @@ pub(crate) mod fixture {
         }
     }
 
-    /// A cell whose verdict is pass when outcome and errno agree, fail otherwise.
+    /// A cell with the verdict the harness itself would give ([`crate::classify::verdict`]).
     pub fn cell(configuration: &str, case: &str, observed: Observed, expected: Expected) -> Cell {
-        let verdict = if observed.outcome == expected.outcome && observed.errno == expected.errno {
-            Verdict::Pass
-        } else {
-            Verdict::Fail
-        };
+        let verdict = crate::classify::verdict(&observed, Some(&expected));
         let c = self::configuration(configuration);
         let (abi, syscall) = match case.split_once(':') {
             Some((abi, rest)) => (abi, rest),

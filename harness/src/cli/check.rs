@@ -43,9 +43,15 @@ pub fn main(args: Args) -> Result<u8, Failure> {
                 Some(n) => format!("{file} ({n})"),
                 None => file.clone(),
             };
-            match profile::parse_str_strict(&doc.json, &at) {
+            match profile::parse_str(&doc.json, &at) {
                 Err(e) => {
                     eprintln!("error: {e}");
+                    code = exit::BAD_INPUT;
+                }
+                Ok(p) if !profile::errno_out_of_range(&p).is_empty() => {
+                    for e in profile::errno_out_of_range(&p) {
+                        eprintln!("error: {at}: {e}");
+                    }
                     code = exit::BAD_INPUT;
                 }
                 Ok(p) => {

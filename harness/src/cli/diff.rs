@@ -6,7 +6,6 @@ use super::{exit, Failure};
 use seccomp_harness::diff::MatrixDiff;
 use seccomp_harness::matrix::Matrix;
 use seccomp_harness::report::diff::{render, DiffFormat, Sides};
-use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -37,29 +36,7 @@ pub fn main(args: Args) -> Result<u8, Failure> {
             new: &new_name,
         },
     );
-    match &args.output {
-        // A path the user named that can't be written is a bad argument, like an unreadable
-        // input.
-        Some(path) => std::fs::write(path, &text).map_err(|e| {
-            Failure::bad_input(format!("failed to write `{}`: {e}", path.display()))
-        })?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            match stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
-                // `diff ... | head` closing the pipe early is not an error worth reporting.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                Err(e) => {
-                    return Err(Failure::environment(format!(
-                        "failed to write to standard output: {e}"
-                    )))
-                }
-                Ok(()) => {}
-            }
-        }
-    }
+    super::write_out(&text, args.output.as_deref())?;
     Ok(if diff.has_changes() {
         exit::FINDINGS
     } else {

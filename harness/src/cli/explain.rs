@@ -117,6 +117,13 @@ pub fn main(args: Args) -> Result<u8, Failure> {
         .expect([case], &start, &catalog)
         .pop()
         .expect("one prediction per case");
+    // Rules for this syscall that don't apply on this host: the usual surprise behind an
+    // unexpected answer (a rule the profile has, skipped for a capability or a kernel).
+    let skipped: Vec<&profile::resolve::Skipped> = resolved
+        .skipped
+        .iter()
+        .filter(|s| p.rules[s.rule].names.iter().any(|n| n == case.syscall))
+        .collect();
     match args.format {
         Format::Json => {
             let mut v = serde_json::json!({
@@ -129,6 +136,12 @@ pub fn main(args: Args) -> Result<u8, Failure> {
             });
             if let Some(n) = &pred.note {
                 v["note"] = serde_json::Value::from(n.clone());
+            }
+            if !skipped.is_empty() {
+                v["skipped"] = skipped
+                    .iter()
+                    .map(|s| serde_json::json!({"rule": s.rule, "reason": s.reason}))
+                    .collect();
             }
             println!("{v}");
         }
@@ -161,6 +174,9 @@ pub fn main(args: Args) -> Result<u8, Failure> {
             }
             if let Some(n) = &pred.note {
                 println!("note:    {n}");
+            }
+            for s in &skipped {
+                println!("skipped: syscalls[{}]: {}", s.rule, s.reason);
             }
         }
     }

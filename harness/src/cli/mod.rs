@@ -74,7 +74,7 @@ pub struct OutputArgs {
 impl OutputArgs {
     /// Renders `matrix` and writes it out. Colour only on a terminal, and never with `NO_COLOR`.
     pub fn emit(&self, matrix: &seccomp_harness::matrix::Matrix) -> Result<(), Failure> {
-        use std::io::{IsTerminal, Write};
+        use std::io::IsTerminal;
         let to_terminal = self.output.is_none() && std::io::stdout().is_terminal();
         let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         let options = seccomp_harness::report::Options {
@@ -82,17 +82,24 @@ impl OutputArgs {
             only_interesting: self.only_interesting,
         };
         let text = seccomp_harness::report::render(self.format, matrix, &options);
-        match &self.output {
-            Some(path) => std::fs::write(path, &text)
-                .map_err(|e| Failure::bad_input(format!("cannot write {}: {e}", path.display()))),
-            None => {
-                let mut out = std::io::stdout().lock();
-                match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-                    Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(
-                        Failure::environment(format!("cannot write the matrix: {e}")),
-                    ),
-                    _ => Ok(()),
-                }
+        write_out(&text, self.output.as_deref())
+    }
+}
+
+/// Writes a report to the file the user named (a path that can't be written is a bad
+/// argument, like an unreadable input) or to stdout (a closed pipe, `… | head`, is no error).
+pub fn write_out(text: &str, path: Option<&std::path::Path>) -> Result<(), Failure> {
+    use std::io::Write;
+    match path {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| Failure::bad_input(format!("cannot write {}: {e}", path.display()))),
+        None => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::environment(
+                    format!("cannot write to standard output: {e}"),
+                )),
+                _ => Ok(()),
             }
         }
     }

@@ -42,6 +42,10 @@ pub struct Args {
     /// Where the shipped profiles are, for the default run.
     #[arg(long = "profiles-dir")]
     pub profiles_dir: Option<PathBuf>,
+    /// After the run, print on stderr what each container run saw but could not use: output
+    /// lines that are not records, the probe's stderr, mode changes, watchdog kills.
+    #[arg(long)]
+    pub diagnostics: bool,
 }
 
 pub fn main(args: Args) -> Result<u8, Failure> {
@@ -106,6 +110,14 @@ pub fn main(args: Args) -> Result<u8, Failure> {
             "{} containers in {:.1} s",
             report.containers, report.seconds
         );
+    }
+    if args.diagnostics {
+        for (job, lines) in &report.diagnostics {
+            eprintln!("diagnostics of {job}:");
+            for line in lines {
+                eprintln!("  {line}");
+            }
+        }
     }
 
     args.output.emit(&report.matrix)?;

@@ -16,7 +16,7 @@
 use super::cleanup::RunId;
 use super::connect::Engine;
 use super::container::{
-    run_probe_container, ContainerOutcome, ContainerSpec, ProbeOutput, RunError,
+    run_probe_container, ContainerError, ContainerOutcome, ContainerSpec, ProbeOutput,
 };
 use super::image::ProbeImage;
 use seccomp_catalog::record::{CaseRecord, HostRecord, Record, RunMode};
@@ -380,7 +380,7 @@ pub async fn run_configuration(
     spec: &ContainerSpec,
     case_ids: &[String],
     limits: RestartLimits,
-) -> Result<ConfigurationRun, RunError> {
+) -> Result<ConfigurationRun, ContainerError> {
     let mut progress = Progress::new(case_ids);
     let mut containers = 0;
     let mut start_error = None;

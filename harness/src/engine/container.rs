@@ -161,7 +161,7 @@ pub enum ContainerOutcome {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum RunError {
+pub enum ContainerError {
     #[error("the engine did not answer a request to {action} probe container {id} on {host} within {seconds} s")]
     Hung {
         action: &'static str,
@@ -199,7 +199,7 @@ pub async fn run_probe_container(
     spec: &ContainerSpec,
     args: &[String],
     expect: &[String],
-) -> Result<ContainerOutcome, RunError> {
+) -> Result<ContainerOutcome, ContainerError> {
     let mut labels = spec.labels.clone();
     labels.insert(RUN_LABEL.to_string(), run.to_string());
     let body = ContainerCreateBody {
@@ -231,7 +231,7 @@ pub async fn run_probe_container(
         .docker()
         .create_container(None, body)
         .await
-        .map_err(|source| RunError::Create {
+        .map_err(|source| ContainerError::Create {
             image: image.tag.clone(),
             host: engine.host().to_string(),
             source,
@@ -244,7 +244,7 @@ pub async fn run_probe_container(
     let removed = remove_container(engine, &id).await;
     guard.disarm();
     let outcome = result?;
-    removed.map_err(|source| RunError::Container {
+    removed.map_err(|source| ContainerError::Container {
         action: "remove",
         id: id.clone(),
         host: engine.host().to_string(),
@@ -262,11 +262,11 @@ async fn drive(
     id: &str,
     spec: &ContainerSpec,
     expect: &[String],
-) -> Result<ContainerOutcome, RunError> {
+) -> Result<ContainerOutcome, ContainerError> {
     let err = |action: &'static str| {
         let id = id.to_string();
         let host = engine.host().to_string();
-        move |source| RunError::Container {
+        move |source| ContainerError::Container {
             action,
             id,
             host,
@@ -370,7 +370,7 @@ async fn drive(
     let mut waits = engine.docker().wait_container(id, Some(wait));
     let waited = tokio::time::timeout(START_TIMEOUT, waits.next())
         .await
-        .map_err(|_| RunError::Hung {
+        .map_err(|_| ContainerError::Hung {
             action: "wait for",
             id: id.to_string(),
             host: engine.host().to_string(),

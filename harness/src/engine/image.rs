@@ -58,12 +58,6 @@ pub enum ImageError {
         #[source]
         source: BollardError,
     },
-    #[error("cannot read the probe binary {path}: {source}")]
-    ReadProbe {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
     #[error("cannot remove {image} on {host}: {source}")]
     Remove {
         image: String,
@@ -152,14 +146,6 @@ pub fn elf_arch(bytes: &[u8]) -> Option<&'static str> {
         (243, 2) => "riscv64",
         (21, 2) => "ppc64le",
         _ => return None,
-    })
-}
-
-/// Reads a probe binary given with `--probe PATH`.
-pub fn read_probe(path: &std::path::Path) -> Result<Vec<u8>, ImageError> {
-    std::fs::read(path).map_err(|source| ImageError::ReadProbe {
-        path: path.display().to_string(),
-        source,
     })
 }
 

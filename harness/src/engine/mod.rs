@@ -25,7 +25,7 @@ pub use configuration::{
     run_configuration, CaseResult, ConfigurationRun, NotRunReason, RestartLimits,
 };
 pub use connect::{ConnectError, Engine};
-pub use container::{ContainerOutcome, ContainerSpec, ProbeOutput, RunError, SeccompMode};
+pub use container::{ContainerError, ContainerOutcome, ContainerSpec, ProbeOutput, SeccompMode};
 pub use facts::{EngineFacts, FactsError, SecurityOption};
 pub use image::{ImageError, ProbeImage};
 pub use runner::Runner;
@@ -41,5 +41,5 @@ pub enum EngineError {
     #[error(transparent)]
     Image(#[from] ImageError),
     #[error(transparent)]
-    Run(#[from] RunError),
+    Container(#[from] ContainerError),
 }

@@ -4,7 +4,7 @@
 use super::cleanup::RunId;
 use super::configuration::{run_configuration, ConfigurationRun, RestartLimits};
 use super::connect::Engine;
-use super::container::{ContainerSpec, RunError};
+use super::container::{ContainerError, ContainerSpec};
 use super::image::ProbeImage;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -39,30 +39,13 @@ impl Runner {
         }
     }
 
-    pub fn with_limits(mut self, limits: RestartLimits) -> Runner {
-        self.limits = limits;
-        self
-    }
-
-    pub fn engine(&self) -> &Engine {
-        &self.engine
-    }
-
-    pub fn run_id(&self) -> &RunId {
-        &self.run
-    }
-
-    pub fn image(&self) -> &ProbeImage {
-        &self.image
-    }
-
     /// Runs one configuration when a slot is free. Its restarts reuse the same slot, so the
     /// bound counts live containers.
     pub async fn run(
         &self,
         spec: &ContainerSpec,
         case_ids: &[String],
-    ) -> Result<ConfigurationRun, RunError> {
+    ) -> Result<ConfigurationRun, ContainerError> {
         let _permit = self
             .permits
             .acquire()
@@ -85,7 +68,7 @@ impl Runner {
     pub async fn run_all(
         &self,
         jobs: &[(ContainerSpec, Vec<String>)],
-    ) -> Vec<Result<ConfigurationRun, RunError>> {
+    ) -> Vec<Result<ConfigurationRun, ContainerError>> {
         futures_util::future::join_all(jobs.iter().map(|(spec, ids)| self.run(spec, ids))).await
     }
 }

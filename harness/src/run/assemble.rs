@@ -10,6 +10,7 @@ use crate::matrix::{
 use crate::oracle::start::runtime_needs;
 use crate::oracle::Start;
 use crate::outcome::Outcome;
+use crate::profile::tag::Slot;
 use crate::profile::Runtime;
 use seccomp_catalog::record::{CaseRecord, HostRecord};
 use std::collections::HashMap;
@@ -25,12 +26,16 @@ pub struct NotRun {
 /// What one container run (with its restarts) gave, engine-neutral.
 #[derive(Debug, Clone, Default)]
 pub struct JobResult {
+    /// What the job was for, as progress and diagnostics name it.
+    pub label: String,
     pub host: Option<HostRecord>,
     pub records: HashMap<String, CaseRecord>,
     /// Cases the probe never reached, with the reason.
     pub not_run: HashMap<String, NotRun>,
     /// The runtime's message when the container could not start.
     pub start_error: Option<String>,
+    /// What the harness saw but could not use (see `ConfigurationRun::diagnostics`).
+    pub diagnostics: Vec<String>,
 }
 
 /// The results of a plan's containers, by what each was for.
@@ -103,7 +108,13 @@ pub fn assemble(
                     baseline: baseline.and_then(|r| r.records.get(id)),
                     tagged: tagged.and_then(|r| r.records.get(id)),
                 };
-                classify(runs, &attribution)
+                let mut o = classify(Slot::of(case), runs, &attribution);
+                if let Some(why) = tagged_missing(tagged, id) {
+                    if o.outcome == Outcome::Errno && o.rule.is_none() {
+                        o.note = Some(why);
+                    }
+                }
+                o
             };
             let verdict = verdict(&observed, expected.as_ref());
             cells.push(Cell {
@@ -125,6 +136,24 @@ pub fn assemble(
         configurations,
         cells,
     }
+}
+
+/// Why the tagged run has nothing to say about case `id`: it failed to start (the tagged copy
+/// of a huge profile once exceeded the kernel's filter size while the original loaded), or it
+/// never reached the case. Its denials in the as-is run then can't be attributed to a rule.
+fn tagged_missing(tagged: Option<&JobResult>, id: &str) -> Option<String> {
+    let tagged = tagged?;
+    if let Some(e) = &tagged.start_error {
+        return Some(format!(
+            "not attributed: the tagged copy of the profile failed to start ({e})"
+        ));
+    }
+    tagged.not_run.get(id).map(|r| {
+        format!(
+            "not attributed: the tagged run did not reach this case ({})",
+            r.message
+        )
+    })
 }
 
 /// Why a case has no observation, with the oracle's cause where the probe never reached its
@@ -170,4 +199,172 @@ fn start_failure_message(message: &str, start: &Start, runtime: &Runtime) -> Str
 /// Whether a matrix has a failing cell.
 pub fn has_failures(matrix: &Matrix) -> bool {
     matrix.cells.iter().any(|c| c.verdict == Verdict::Fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::KernelVersion;
+    use crate::run::input::{load_profile, CapSpec, ProfileInput};
+    use crate::run::plan::plan;
+    use seccomp_catalog::Arch;
+    use std::collections::BTreeSet;
+
+    /// A plan of one file profile (default caps) on two cases, and its predictions.
+    fn planned(profile_json: &str) -> (Plan, Predictions, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("p.json");
+        std::fs::write(&file, profile_json).unwrap();
+        let profiles = vec![load_profile(&ProfileInput::File(file)).unwrap()];
+        let p = plan(
+            profiles,
+            vec![CapSpec::docker_default()],
+            Arch::X86_64,
+            KernelVersion::new(6, 1),
+            true,
+            Runtime::runc_1_1(),
+            &["getpid".to_string(), "getppid".to_string()],
+        )
+        .unwrap();
+        let predictions = p.predict(&BTreeSet::new());
+        (p, predictions, dir)
+    }
+
+    fn errno(id: &str, e: i32) -> CaseRecord {
+        CaseRecord {
+            id: id.into(),
+            ret: Some(-(e as i64)),
+            errno: Some(e),
+            ..Default::default()
+        }
+    }
+
+    fn ok(id: &str) -> CaseRecord {
+        CaseRecord {
+            id: id.into(),
+            ret: Some(1),
+            ..Default::default()
+        }
+    }
+
+    fn result(records: &[CaseRecord]) -> JobResult {
+        JobResult {
+            records: records.iter().map(|r| (r.id.clone(), r.clone())).collect(),
+            ..Default::default()
+        }
+    }
+
+    const DENY_GETPID: &str = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#;
+
+    fn cell<'m>(m: &'m Matrix, case: &str) -> &'m Cell {
+        m.cells.iter().find(|c| c.case == case).unwrap()
+    }
+
+    #[test]
+    fn a_sentinel_in_the_tagged_run_names_the_rule() {
+        let (plan, predictions, _dir) = planned(DENY_GETPID);
+        let results = JobResults::from([
+            (
+                JobKind::Baseline { cap_set: 0 },
+                result(&[ok("getpid"), ok("getppid")]),
+            ),
+            (
+                JobKind::AsIs { configuration: 0 },
+                result(&[errno("getpid", 13), ok("getppid")]),
+            ),
+            (
+                JobKind::Tagged { configuration: 0 },
+                result(&[errno("getpid", 3000), ok("getppid")]),
+            ),
+        ]);
+        let m = assemble(&plan, &predictions, &results, HostFacts::default());
+        let c = cell(&m, "getpid");
+        assert_eq!(
+            (c.observed.outcome, c.observed.rule),
+            (Outcome::Errno, Some(crate::outcome::RuleRef::Index(0)))
+        );
+        assert_eq!(c.verdict, Verdict::Pass);
+        assert_eq!(cell(&m, "getppid").observed.outcome, Outcome::Allowed);
+    }
+
+    #[test]
+    fn a_start_error_wins_over_every_record() {
+        let (plan, predictions, _dir) = planned(DENY_GETPID);
+        let mut as_is = result(&[errno("getpid", 13)]);
+        as_is.start_error = Some("runc create failed".into());
+        as_is.not_run.insert(
+            "getppid".into(),
+            NotRun {
+                message: "never reached".into(),
+                before_first_case: true,
+            },
+        );
+        let results = JobResults::from([(JobKind::AsIs { configuration: 0 }, as_is)]);
+        let m = assemble(&plan, &predictions, &results, HostFacts::default());
+        for case in ["getpid", "getppid"] {
+            let c = cell(&m, case);
+            assert_eq!(c.observed.outcome, Outcome::StartFailed, "{case}");
+            let note = c.observed.note.as_deref().unwrap();
+            assert!(note.starts_with("runc create failed"), "{note}");
+            // Nothing predicted a failure: the note lists what the runtime needs instead.
+            assert!(note.contains("after loading the filter"), "{note}");
+        }
+        assert_eq!(
+            m.configurations[0]
+                .start_error
+                .as_deref()
+                .map(|e| e.starts_with("runc create failed")),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn a_case_the_probe_never_reached_is_not_run_with_the_reason() {
+        let (plan, predictions, _dir) = planned(DENY_GETPID);
+        let mut as_is = result(&[errno("getpid", 13)]);
+        as_is.not_run.insert(
+            "getppid".into(),
+            NotRun {
+                message: "killed by SIGSYS".into(),
+                before_first_case: false,
+            },
+        );
+        let results = JobResults::from([(JobKind::AsIs { configuration: 0 }, as_is)]);
+        let m = assemble(&plan, &predictions, &results, HostFacts::default());
+        let c = cell(&m, "getppid");
+        assert_eq!(c.observed.outcome, Outcome::NotRun);
+        assert_eq!(c.observed.note.as_deref(), Some("killed by SIGSYS"));
+    }
+
+    #[test]
+    fn a_tagged_run_that_failed_to_start_is_named_in_the_unattributed_cells() {
+        let (plan, predictions, _dir) = planned(DENY_GETPID);
+        let tagged = JobResult {
+            start_error: Some("error loading seccomp filter: invalid argument".into()),
+            ..Default::default()
+        };
+        let results = JobResults::from([
+            (
+                JobKind::Baseline { cap_set: 0 },
+                result(&[ok("getpid"), ok("getppid")]),
+            ),
+            (
+                JobKind::AsIs { configuration: 0 },
+                result(&[errno("getpid", 13), ok("getppid")]),
+            ),
+            (JobKind::Tagged { configuration: 0 }, tagged),
+        ]);
+        let m = assemble(&plan, &predictions, &results, HostFacts::default());
+        let c = cell(&m, "getpid");
+        assert_eq!(
+            (c.observed.outcome, c.observed.rule),
+            (Outcome::Errno, None)
+        );
+        let note = c.observed.note.as_deref().unwrap();
+        assert!(
+            note.contains("tagged copy of the profile failed to start"),
+            "{note}"
+        );
+        assert!(note.contains("invalid argument"), "{note}");
+    }
 }

@@ -5,6 +5,7 @@ use super::assemble::{assemble, JobResult, JobResults, NotRun};
 use super::calibration::calibrate;
 use super::input::{CapSpec, LoadedProfile};
 use super::plan::{self, JobKind, Plan, PlanError, Seccomp};
+use super::progress::Progress;
 use crate::engine::{
     self, CaseResult, ContainerSpec, Engine, EngineError, EngineFacts, Interrupted, RunId, Runner,
     SeccompMode,
@@ -39,7 +40,7 @@ pub struct RunOptions {
     pub parallel: usize,
     /// Case ids to run; empty for all.
     pub cases: Vec<String>,
-    /// Progress lines on stderr.
+    /// A progress bar on stderr (only meant for a terminal: see [`Progress`]).
     pub progress: bool,
     /// The watchdog: how long the probe may go without a record.
     pub case_timeout: std::time::Duration,
@@ -65,6 +66,8 @@ pub struct RunReport {
     pub facts: EngineFacts,
     pub containers: usize,
     pub seconds: f64,
+    /// What each container run saw but could not use (`run --diagnostics`), by job.
+    pub diagnostics: Vec<(String, Vec<String>)>,
 }
 
 /// Connects, plans and runs `profiles` × `cap_sets`, and assembles the matrix.
@@ -116,6 +119,12 @@ pub async fn execute(
     let seconds = started.elapsed().as_secs_f64();
     let containers = results.iter().map(|(_, _, n)| n).sum();
     let results: JobResults = results.into_iter().map(|(k, r, _)| (k, r)).collect();
+    let mut diagnostics: Vec<(String, Vec<String>)> = results
+        .values()
+        .filter(|r| !r.diagnostics.is_empty())
+        .map(|r| (r.label.clone(), r.diagnostics.clone()))
+        .collect();
+    diagnostics.sort();
     // Predictions need the calibration's measurement of the runtime's libseccomp.
     let unknown = plan
         .calibration
@@ -134,6 +143,7 @@ pub async fn execute(
         facts,
         containers,
         seconds,
+        diagnostics,
     })
 }
 
@@ -142,8 +152,7 @@ async fn run_jobs(
     plan: &Plan,
     opts: &RunOptions,
 ) -> Result<Vec<(JobKind, JobResult, usize)>, RunError> {
-    let total = plan.jobs.len();
-    let done = std::sync::atomic::AtomicUsize::new(0);
+    let progress = Progress::new(opts.progress, plan.jobs.len());
     let futures = plan.jobs.iter().map(|job| {
         let caps = &plan.cap_sets[job.cap_set];
         let (cap_add, cap_drop) = caps.engine_add_drop();
@@ -159,24 +168,27 @@ async fn run_jobs(
             })
         };
         let label = job_label(plan, job.kind);
-        let done = &done;
+        let progress = &progress;
         async move {
             let cases = job.cases.as_ref().unwrap_or(&plan.case_ids);
+            let started = Instant::now();
             let run = runner.run(&spec, cases).await;
-            if opts.progress {
-                let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-                eprintln!("[{n}/{total}] {label}");
+            if let Ok(r) = &run {
+                progress.job_done(&label, started.elapsed().as_secs_f64(), r.containers);
             }
-            (job.kind, run)
+            (job.kind, label, run)
         }
     });
     let runs = futures_util::future::join_all(futures).await;
+    progress.finish();
     let mut out = Vec::with_capacity(runs.len());
-    for (kind, run) in runs {
+    for (kind, label, run) in runs {
         let run = run.map_err(EngineError::from)?;
         let mut result = JobResult {
+            label,
             host: run.host,
             start_error: run.start_error,
+            diagnostics: run.diagnostics,
             ..Default::default()
         };
         for case in run.cases {

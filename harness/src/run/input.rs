@@ -155,7 +155,7 @@ pub fn load_profiles(input: &ProfileInput) -> Result<Vec<LoadedProfile>, PlanErr
             let mut out = Vec::new();
             for (resource, original, profile) in profile::load_all(path)? {
                 let (text, profile) = engine_text(original, profile, &file)?;
-                let tagged = profile::tag(&text, &file)?;
+                let tagged = profile::tag_for(&text, &profile, &file, true)?;
                 out.push(LoadedProfile {
                     name: resource.unwrap_or_else(|| profile_name(path)),
                     source: file.clone(),

@@ -12,6 +12,7 @@ pub mod calibration;
 pub mod execute;
 pub mod input;
 pub mod plan;
+pub mod progress;
 
 pub use execute::{execute, RunError, RunOptions};
 pub use input::{load_profile, load_profiles, CapSpec, ProfileInput};

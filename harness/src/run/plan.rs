@@ -11,10 +11,10 @@ use super::calibration::Calibration;
 use super::input::{CapSpec, LoadedProfile, ProfileKind};
 pub use crate::oracle::Start;
 use crate::oracle::{Oracle, Prediction};
-use crate::outcome::{Outcome, RuleRef};
+use crate::outcome::Outcome;
 use crate::profile::{self, Host, KernelVersion, Profile, Runtime};
 use seccomp_catalog::{Arch, Catalog};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// The seccomp option one container gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,8 +141,13 @@ pub fn plan(
     // Which rules runc drops depends on the default the engine passes on: tag for it.
     if !honours_default_errno_ret {
         for p in &mut profiles {
-            if let ProfileKind::File { text, tagged, .. } = &mut p.kind {
-                *tagged = profile::tag_for(text, &p.source, false)?;
+            if let ProfileKind::File {
+                text,
+                profile,
+                tagged,
+            } = &mut p.kind
+            {
+                *tagged = profile::tag_for(text, profile, &p.source, false)?;
             }
         }
     }
@@ -327,19 +332,12 @@ impl Plan {
         let oracle = Oracle::new(&resolved);
         oracle.expect(cases.iter().copied(), &conf.start, &self.catalog)
     }
-
-    /// The sentinel map of a file profile's tagged run.
-    pub fn sentinels(&self, configuration: usize) -> Option<&BTreeMap<i32, RuleRef>> {
-        match &self.profiles[self.configurations[configuration].profile].kind {
-            ProfileKind::File { tagged, .. } => Some(&tagged.sentinels),
-            _ => None,
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::RuleRef;
     use crate::run::input::{load_profile, ProfileInput};
     use crate::run::plan::Start;
     use std::path::PathBuf;
@@ -411,11 +409,15 @@ mod tests {
         assert_eq!((p.outcome, p.errno), (Outcome::Errno, Some(1)));
         assert!(predictions.get(0, getpid).is_none());
         assert_eq!(plan.as_is_job(2), JobKind::Baseline { cap_set: 0 });
-        assert!(plan
-            .sentinels(4)
-            .unwrap()
-            .values()
-            .any(|r| *r == RuleRef::Index(0)));
+        let ProfileKind::File { tagged, .. } = &plan.profiles[plan.configurations[4].profile].kind
+        else {
+            panic!("configuration 4 is the file profile");
+        };
+        let getpid_slot = crate::profile::tag::Slot::direct(seccomp_catalog::Abi::X86_64, 39);
+        assert_eq!(
+            tagged.sentinels.attribute_slot(getpid_slot, 3000),
+            crate::profile::tag::Attributed::Rule(RuleRef::Index(0))
+        );
     }
 
     #[test]

@@ -117,3 +117,68 @@ pub struct SigsysInfo {
     pub errno: i32,
     pub arch: u32,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every record kind survives the line format both ways, with every optional field set and
+    /// unset: the probe writes with these types and the harness reads with them.
+    #[test]
+    fn records_round_trip_through_a_json_line() {
+        let full_case = CaseRecord {
+            id: "i386:socketcall(SYS_SOCKET,AF_VSOCK)".into(),
+            mode: RunMode::InProcess,
+            ret: Some(-1),
+            errno: Some(97),
+            signal: Some(31),
+            exit_status: Some(7),
+            sigsys: Some(SigsysInfo {
+                code: 1,
+                syscall: 102,
+                errno: 5,
+                arch: 0x4000_0003,
+            }),
+            interrupted: true,
+            timed_out: true,
+            abandoned: true,
+        };
+        let full_host = HostRecord {
+            kernel_release: "6.18.0".into(),
+            machine: "x86_64".into(),
+            seccomp_mode: Some(2),
+            seccomp_filters: Some(1),
+            no_new_privs: Some(true),
+            cap_eff: Some("a80425fb".into()),
+            uid: 0,
+            actions_avail_proc: Some(vec!["kill_process".into(), "errno".into()]),
+            actions_avail_syscall: vec!["trap".into()],
+            config_seccomp: Some(true),
+            config_seccomp_filter: Some(false),
+            mode: RunMode::InProcess,
+        };
+        let records = [
+            Record::Host(full_host),
+            Record::Host(HostRecord::default()),
+            Record::Ready {
+                mode: RunMode::Fork,
+            },
+            Record::Begin { id: "exit".into() },
+            Record::Case(full_case),
+            Record::Case(CaseRecord {
+                id: "getpid".into(),
+                ret: Some(1),
+                ..Default::default()
+            }),
+        ];
+        for r in records {
+            let line = serde_json::to_string(&r).unwrap();
+            assert!(!line.contains('\n'), "one record, one line: {line}");
+            let back: Record = serde_json::from_str(&line).unwrap();
+            assert_eq!(back, r, "{line}");
+        }
+        // `abandoned` is left out when false, and read as false when absent.
+        let line = serde_json::to_string(&Record::Case(CaseRecord::default())).unwrap();
+        assert!(!line.contains("abandoned"), "{line}");
+    }
+}

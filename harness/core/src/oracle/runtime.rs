@@ -1,7 +1,7 @@
 //! The runtime layer: what runc does with a resolved profile before libseccomp sees it
 //! (splitting argument conditions, the ENOSYS stub) and what makes it refuse a filter.
 
-use crate::profile::model::{Action, ArgCond, EffectiveAction};
+use crate::profile::model::{Action, ArgCond, EffectiveAction, MAX_ERRNO_RET};
 use crate::profile::names;
 use crate::profile::resolve::Resolved;
 use seccomp_catalog::Abi;
@@ -39,17 +39,15 @@ pub(super) fn refusal(r: &Resolved) -> Option<String> {
     // libseccomp accepts SCMP_ACT_ERRNO(n) only for n < MAX_ERRNO (`sys_chk_seccomp_action`);
     // runc passes int16(errnoRet), so the check sees the low 16 bits.
     if let EffectiveAction::Errno(n) = r.default {
-        if n >= 4095 {
+        if u32::from(n) > MAX_ERRNO_RET {
             return Some(format!(
                 "libseccomp rejects the default action SCMP_ACT_ERRNO({n}): errno must be below 4095"
             ));
         }
     }
-    if let Some(c) = r
-        .calls
-        .iter()
-        .find(|c| !c.dropped && matches!(c.action, EffectiveAction::Errno(n) if n >= 4095))
-    {
+    if let Some(c) = r.calls.iter().find(|c| {
+        !c.dropped && matches!(c.action, EffectiveAction::Errno(n) if u32::from(n) > MAX_ERRNO_RET)
+    }) {
         return Some(format!(
             "libseccomp rejects syscalls[{}]'s {} (errno must be below 4095), so runc fails with a misleading \"two checks on same syscall argument\"",
             c.rule, c.action

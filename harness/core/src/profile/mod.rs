@@ -14,8 +14,10 @@ pub mod validate;
 
 pub use caps::{CapError, CapSet};
 pub use kernel::KernelVersion;
-pub use model::{Action, Arches, ArgCond, EffectiveAction, Filter, Format, Op, Profile, Rule};
-pub use parse::{load, load_all, parse_str, parse_str_strict, Invalid, ProfileError};
+pub use model::{
+    Action, Arches, ArgCond, EffectiveAction, Filter, Format, Op, Profile, Rule, MAX_ERRNO_RET,
+};
+pub use parse::{load, load_all, parse_str, Invalid, ProfileError};
 pub use resolve::{engine_honours_default_errno_ret, resolve, Host, Resolved, Runtime};
 pub use tag::{tag, tag_for, TagError, Tagged};
-pub use validate::{lint, Warning};
+pub use validate::{errno_out_of_range, lint, Warning};

@@ -186,6 +186,13 @@ impl fmt::Display for ArgCond {
 }
 
 /// libseccomp's arch names that runc knows (runc `config.go`, `archs`).
+/// The largest errno an ERRNO action can carry. The kernel caps `SECCOMP_RET_DATA` at
+/// MAX_ERRNO (4095, kernel/seccomp.c `__seccomp_filter`), and libseccomp refuses anything not
+/// below it (`sys_chk_seccomp_action`: `(action & 0xffff) < MAX_ERRNO`). runc casts the value
+/// to int16 first, so 70000 reaches libseccomp as 4464 and fails with libseccomp-golang's
+/// misleading "two checks on same syscall argument".
+pub const MAX_ERRNO_RET: u32 = 4094;
+
 pub const KNOWN_ARCHES: &[&str] = &[
     "SCMP_ARCH_X86",
     "SCMP_ARCH_X86_64",

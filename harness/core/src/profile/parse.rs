@@ -10,19 +10,12 @@
 use super::kernel::{KernelVersion, KernelVersionError};
 use super::model::{
     Action, ArchMapEntry, Arches, ArgCond, Filter, Format, Op, Profile, Rule, KNOWN_ARCHES,
+    MAX_ERRNO_RET,
 };
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
-use std::cell::RefCell;
 use std::fmt;
 use std::path::Path;
-
-/// The largest errno an ERRNO action can carry. The kernel caps `SECCOMP_RET_DATA` at
-/// MAX_ERRNO (4095, kernel/seccomp.c `__seccomp_filter`), and libseccomp refuses anything not
-/// below it (`sys_chk_seccomp_action`: `(action & 0xffff) < MAX_ERRNO`). runc casts the value
-/// to int16 first, so 70000 reaches libseccomp as 4464 and fails with libseccomp-golang's
-/// misleading "two checks on same syscall argument".
-pub const MAX_ERRNO_RET: u64 = 4094;
 
 /// What is wrong with a profile, without where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,12 +28,8 @@ pub enum Invalid {
     UnknownOperator(String),
     #[error("unknown architecture {0:?} (expected a libseccomp name such as SCMP_ARCH_X86_64)")]
     UnknownArch(String),
-    #[error("{field} {value} is out of range: the kernel caps errno at 4095 and libseccomp rejects anything above {max}; use 0..={max}")]
-    ErrnoOutOfRange {
-        field: &'static str,
-        value: u64,
-        max: u64,
-    },
+    #[error("{path} {value} is out of range: the kernel caps errno at 4095 and libseccomp rejects anything above {MAX_ERRNO_RET}; use 0..={MAX_ERRNO_RET}")]
+    ErrnoOutOfRange { path: String, value: u32 },
     #[error("both `architectures` and `archMap` are set, which docker refuses; keep one")]
     BothArchFields,
     #[error("argument index {0} is out of range: a syscall has 6 arguments, 0..=5")]
@@ -57,6 +46,9 @@ pub enum Invalid {
     MinKernel(KernelVersionError),
     #[error("`{0}` is missing")]
     Missing(&'static str),
+    /// A JSON type the format does not allow, or a check on one value (an action, operator,
+    /// arch or minKernel name; a rule's shape) that failed while it was read: serde carries
+    /// only the message out of deserialization, which is what the user reads anyway.
     #[error("{0}")]
     Type(String),
 }
@@ -114,19 +106,8 @@ impl fmt::Display for Location<'_> {
     }
 }
 
-thread_local! {
-    /// Whether errno ranges are errors ([`parse_str_strict`]) or left for the oracle to predict
-    /// as a start failure ([`parse_str`]): Docker accepts such a profile, runc then fails.
-    static STRICT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    /// The structured reason of the last check that failed inside deserialization: serde only
-    /// carries a string out, and callers want the kind.
-    static LAST_INVALID: RefCell<Option<Invalid>> = const { RefCell::new(None) };
-}
-
 fn fail<E: de::Error>(kind: Invalid) -> E {
-    let msg = kind.to_string();
-    LAST_INVALID.with(|l| *l.borrow_mut() = Some(kind));
-    E::custom(msg)
+    E::custom(kind)
 }
 
 /// serde_json appends " at line L column C" to messages; the position is reported apart.
@@ -240,7 +221,7 @@ struct RawRule(Rule);
 impl TryFrom<RawRuleFields> for RawRule {
     type Error = Invalid;
     fn try_from(r: RawRuleFields) -> Result<Self, Invalid> {
-        rule_from(r).map(RawRule).map_err(record)
+        rule_from(r).map(RawRule)
     }
 }
 
@@ -260,9 +241,6 @@ fn rule_from(r: RawRuleFields) -> Result<Rule, Invalid> {
         }
         // runc's ConvertStringToAction rejects the empty action.
         let action = r.action.ok_or(Invalid::Missing("action"))?;
-        if action == Action::Errno {
-            check_errno("errnoRet", r.errno_ret)?;
-        }
         let mut args = Vec::new();
         for a in r.args.unwrap_or_default() {
             let index = a.index.unwrap_or(0);
@@ -279,7 +257,7 @@ fn rule_from(r: RawRuleFields) -> Result<Rule, Invalid> {
         Ok(Rule {
             names,
             action,
-            errno_ret: r.errno_ret.map(|e| e as u32),
+            errno_ret: r.errno_ret.map(saturate),
             args,
             includes: r.includes.into(),
             excludes: r.excludes.into(),
@@ -288,24 +266,10 @@ fn rule_from(r: RawRuleFields) -> Result<Rule, Invalid> {
     }
 }
 
-/// Records the kind of a check that failed in a `try_from`, for [`parse_str`] to pick up.
-fn record(kind: Invalid) -> Invalid {
-    LAST_INVALID.with(|l| *l.borrow_mut() = Some(kind.clone()));
-    kind
-}
-
-fn check_errno(field: &'static str, v: Option<u64>) -> Result<(), Invalid> {
-    if !STRICT.with(|s| s.get()) {
-        return Ok(());
-    }
-    match v {
-        Some(value) if value > MAX_ERRNO_RET => Err(Invalid::ErrnoOutOfRange {
-            field,
-            value,
-            max: MAX_ERRNO_RET,
-        }),
-        _ => Ok(()),
-    }
+/// An errno as the model keeps it: anything past u32 is out of range all the same, and
+/// validation reports it ([`super::validate::errno_out_of_range`]).
+fn saturate(v: u64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
 }
 
 #[derive(Deserialize)]
@@ -334,7 +298,7 @@ struct RawSeccomp(Profile);
 impl TryFrom<RawSeccompFields> for RawSeccomp {
     type Error = Invalid;
     fn try_from(d: RawSeccompFields) -> Result<Self, Invalid> {
-        seccomp_from(d).map(RawSeccomp).map_err(record)
+        seccomp_from(d).map(RawSeccomp)
     }
 }
 
@@ -376,13 +340,10 @@ fn seccomp_from(d: RawSeccompFields) -> Result<Profile, Invalid> {
         if default_action.is_none() && !rules.is_empty() {
             return Err(Invalid::MissingDefaultAction);
         }
-        if default_action == Some(Action::Errno) {
-            check_errno("defaultErrnoRet", d.default_errno_ret)?;
-        }
         Ok(Profile {
             format: Format::Docker,
             default_action,
-            default_errno_ret: d.default_errno_ret.map(|e| e as u32),
+            default_errno_ret: d.default_errno_ret.map(saturate),
             arches,
             rules,
             flags: d.flags.unwrap_or_default(),
@@ -413,23 +374,10 @@ const PROFILE_KEYS: &[&str] = &[
     "listenerMetadata",
 ];
 
-/// Parses a profile as Docker would accept it. An `errnoRet` out of range is kept (runc will
-/// fail to load the filter; the oracle predicts that); [`parse_str_strict`] rejects it.
+/// Parses a profile as Docker would accept it. An `errnoRet` out of range is kept: Docker
+/// takes it and runc then fails to load the filter, which the oracle predicts; `check` reports
+/// it from [`super::validate::errno_out_of_range`].
 pub fn parse_str(text: &str, file: &str) -> Result<Profile, ProfileError> {
-    STRICT.with(|s| s.set(false));
-    parse_inner(text, file)
-}
-
-/// Parses a profile and also rejects what would make runc fail: `errnoRet` above 4094.
-pub fn parse_str_strict(text: &str, file: &str) -> Result<Profile, ProfileError> {
-    STRICT.with(|s| s.set(true));
-    let r = parse_inner(text, file);
-    STRICT.with(|s| s.set(false));
-    r
-}
-
-fn parse_inner(text: &str, file: &str) -> Result<Profile, ProfileError> {
-    LAST_INVALID.with(|l| l.borrow_mut().take());
     // A first pass tells syntax errors and non-objects apart from semantic ones.
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| ProfileError::Syntax {
@@ -452,9 +400,7 @@ fn parse_inner(text: &str, file: &str) -> Result<Profile, ProfileError> {
     })?;
     let is_oci = obj.contains_key("ociVersion") || obj.contains_key("linux");
     let semantic = |e: serde_json::Error| {
-        let kind = LAST_INVALID
-            .with(|l| l.borrow_mut().take())
-            .unwrap_or_else(|| Invalid::Type(strip_position(&e)));
+        let kind = Invalid::Type(strip_position(&e));
         ProfileError::Invalid {
             file: file.to_string(),
             line: Some(e.line()),
@@ -522,183 +468,4 @@ fn kind_of(v: &serde_json::Value) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn err(text: &str) -> ProfileError {
-        parse_str(text, "p.json").unwrap_err()
-    }
-
-    fn kind(text: &str) -> Invalid {
-        err(text).invalid().cloned().expect("a semantic error")
-    }
-
-    fn strict_kind(text: &str) -> Invalid {
-        parse_str_strict(text, "p.json")
-            .unwrap_err()
-            .invalid()
-            .cloned()
-            .expect("a semantic error")
-    }
-
-    #[test]
-    fn parses_a_minimal_profile() {
-        let p = parse_str(
-            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ALLOW","args":null}]}"#,
-            "p.json",
-        )
-        .unwrap();
-        assert_eq!(p.default_action, Some(Action::Errno));
-        assert_eq!(p.rules[0].names, vec!["mkdir"]);
-        assert_eq!(p.arches, Arches::Unspecified);
-    }
-
-    #[test]
-    fn legacy_name_is_accepted() {
-        let p = parse_str(
-            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"name":"open","action":"SCMP_ACT_ALLOW"}]}"#,
-            "p.json",
-        )
-        .unwrap();
-        assert_eq!(p.rules[0].names, vec!["open"]);
-    }
-
-    #[test]
-    fn syntax_errors_carry_line_and_column() {
-        let e = err("{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n  oops\n}");
-        match &e {
-            ProfileError::Syntax { line, column, .. } => assert_eq!((*line, *column), (3, 3)),
-            other => panic!("{other:?}"),
-        }
-        assert!(e.to_string().starts_with("p.json:3:3: invalid JSON"), "{e}");
-    }
-
-    #[test]
-    fn unknown_action_names_position() {
-        let e = err("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\n\"syscalls\":[{\"names\":[\"x\"],\"action\":\"SCMP_ACT_NOPE\"}]}");
-        assert_eq!(
-            e.invalid(),
-            Some(&Invalid::UnknownAction("SCMP_ACT_NOPE".into()))
-        );
-        assert!(e.to_string().starts_with("p.json:2:"), "{e}");
-        assert_eq!(
-            kind(r#"{"defaultAction":"ALLOW"}"#),
-            Invalid::UnknownAction("ALLOW".into())
-        );
-    }
-
-    #[test]
-    fn unknown_operator_and_arch() {
-        assert_eq!(
-            kind(
-                r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["x"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"SCMP_CMP_EQUAL"}]}]}"#
-            ),
-            Invalid::UnknownOperator("SCMP_CMP_EQUAL".into())
-        );
-        assert_eq!(
-            kind(r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_AMD64"]}"#),
-            Invalid::UnknownArch("SCMP_ARCH_AMD64".into())
-        );
-    }
-
-    #[test]
-    fn errno_ret_range() {
-        let big = r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["x"],"action":"SCMP_ACT_ERRNO","errnoRet":70000}]}"#;
-        // Docker accepts it; only the strict parse (check) rejects it.
-        assert_eq!(parse_str(big, "p").unwrap().rules[0].errno_ret, Some(70000));
-        assert!(matches!(
-            strict_kind(big),
-            Invalid::ErrnoOutOfRange {
-                field: "errnoRet",
-                value: 70000,
-                ..
-            }
-        ));
-        assert!(matches!(
-            strict_kind(r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":4095}"#),
-            Invalid::ErrnoOutOfRange {
-                field: "defaultErrnoRet",
-                value: 4095,
-                ..
-            }
-        ));
-        parse_str(
-            r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":4094}"#,
-            "p",
-        )
-        .unwrap();
-        // A negative errno is a type error in Go's decoder too.
-        assert!(matches!(
-            kind(r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":-1}"#),
-            Invalid::Type(_)
-        ));
-    }
-
-    #[test]
-    fn structural_errors() {
-        assert_eq!(
-            kind(
-                r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"archMap":[{"architecture":"SCMP_ARCH_X86_64"}]}"#
-            ),
-            Invalid::BothArchFields
-        );
-        assert_eq!(
-            kind(
-                r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["x"],"action":"SCMP_ACT_ALLOW","args":[{"index":6,"value":1,"op":"SCMP_CMP_EQ"}]}]}"#
-            ),
-            Invalid::ArgIndex(6)
-        );
-        assert_eq!(
-            kind(
-                r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":[],"action":"SCMP_ACT_ALLOW"}]}"#
-            ),
-            Invalid::NoNames
-        );
-        assert_eq!(
-            kind(
-                r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["a",""],"action":"SCMP_ACT_ALLOW"}]}"#
-            ),
-            Invalid::EmptyName
-        );
-        assert_eq!(
-            kind(
-                r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"name":"a","names":["b"],"action":"SCMP_ACT_ALLOW"}]}"#
-            ),
-            Invalid::NameAndNames
-        );
-        assert_eq!(
-            kind(r#"{"syscalls":[{"names":["a"],"action":"SCMP_ACT_ALLOW"}]}"#),
-            Invalid::MissingDefaultAction
-        );
-        assert!(matches!(
-            kind(
-                r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["a"],"action":"SCMP_ACT_ALLOW","includes":{"minKernel":"4"}}]}"#
-            ),
-            Invalid::MinKernel(_)
-        ));
-    }
-
-    #[test]
-    fn not_a_profile() {
-        for text in [
-            "[]",
-            "42",
-            "{}",
-            r#"{"ociVersion":"1.0.2"}"#,
-            r#"{"hello":1}"#,
-        ] {
-            assert!(matches!(kind(text), Invalid::NotAProfile(_)), "{text}");
-        }
-    }
-
-    #[test]
-    fn oci_config_is_detected() {
-        let p = parse_str(
-            r#"{"ociVersion":"1.0.2","process":{},"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}}}"#,
-            "config.json",
-        )
-        .unwrap();
-        assert_eq!(p.format, Format::OciConfig);
-        assert_eq!(p.arches, Arches::List(vec!["SCMP_ARCH_X86_64".into()]));
-    }
-}
+mod tests;

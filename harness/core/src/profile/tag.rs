@@ -1,8 +1,20 @@
 //! Tagging: a copy of a profile whose every ERRNO carries a distinct sentinel errno, so that a
 //! denial seen in a run names the rule (or the default) that produced it (DESIGN §3).
 //!
-//! Sentinels: rule `i` of `syscalls[]` gets `3000 + i` (values in this range came back intact
-//! on a real host, and stay below MAX_ERRNO 4095).
+//! Sentinels come from 3000..4000 (values in this range came back intact on a real host, and
+//! stay below MAX_ERRNO 4095). A sentinel only has to tell apart the ERRNO rules that can reach
+//! the same syscall, because the case that saw it names its syscall: so they are allocated per
+//! syscall slot (ABI and number, the i386 socketcall/ipc multiplexers included), and rules that
+//! reach disjoint slots share values. A profile of 10,000 rules with one ERRNO rule per syscall
+//! needs one value.
+//!
+//! Only rules that can match some case of the catalog (any arch) get a value of their own; the
+//! others can't decide a cell and share [`SHARED_SENTINEL`]. That keeps the tagged filter the
+//! size of the original: distinct errnos keep libseccomp from merging rules, and a tagged copy
+//! of a 10,000-rule profile with one value per rule exceeded the kernel's 4,096 BPF
+//! instructions (runc: "error loading seccomp filter: invalid argument") while the original
+//! loaded. A slot reached by more than 1,000 matching ERRNO rules runs out; the rules beyond
+//! that share [`SHARED_SENTINEL`] too, and their cells say they could not be attributed.
 //!
 //! The default can't be tagged with `defaultErrnoRet`: Docker before 23.0 never passes it to
 //! the runtime (see [`Host::honours_default_errno_ret`]). So an ERRNO default becomes
@@ -24,26 +36,208 @@
 //!
 //! [`Host::honours_default_errno_ret`]: super::Host::honours_default_errno_ret
 
-use super::model::{Action, Arches, EffectiveAction, Format, Profile};
+use super::model::{Action, Arches, EffectiveAction, Filter, Format, Profile, Rule};
 use super::names;
 use super::parse::{parse_str, ProfileError};
 use crate::outcome::RuleRef;
 use seccomp_catalog::own_calls;
-use seccomp_catalog::Arch;
+use seccomp_catalog::{Abi, Arch, Case, Catalog};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub const RULE_SENTINEL_BASE: u32 = 3000;
 pub const DEFAULT_SENTINEL: u32 = 4000;
-/// Rules beyond this many can't get a sentinel below [`DEFAULT_SENTINEL`].
-pub const MAX_TAGGED_RULES: usize = (DEFAULT_SENTINEL - RULE_SENTINEL_BASE) as usize;
+/// The errno of every ERRNO rule without a sentinel of its own: it can match no case, or one
+/// of its slots ran out of values.
+pub const SHARED_SENTINEL: u32 = 4001;
+/// The ABIs whose slots decide which rules must not share a sentinel: every ABI the catalog
+/// has cases for, so a sentinel is unambiguous whichever arch the run is on.
+const SLOT_ABIS: [Abi; 4] = [Abi::X86_64, Abi::I386, Abi::X32, Abi::Aarch64];
 
 #[derive(Debug, thiserror::Error)]
 pub enum TagError {
     #[error(transparent)]
     Profile(#[from] ProfileError),
-    #[error("{file}: {rules} rules are too many to tag; at most {MAX_TAGGED_RULES} get a sentinel errno")]
-    TooManyRules { file: String, rules: usize },
+}
+
+/// A syscall as a filter sees it: the ABI (audit arch) and the number, and for i386's
+/// socketcall and ipc multiplexers the call number in their first argument, which libseccomp
+/// compares (a rule on `socket` becomes `socketcall` with `arg0 == SYS_SOCKET`): rules on
+/// different socket calls can't meet there, so they may share sentinels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Slot {
+    pub abi: Abi,
+    pub nr: u64,
+    pub call: Option<u64>,
+}
+
+impl Slot {
+    pub fn direct(abi: Abi, nr: u64) -> Slot {
+        Slot {
+            abi,
+            nr,
+            call: None,
+        }
+    }
+
+    /// The slot a case's call lands on.
+    pub fn of(case: &Case) -> Slot {
+        let multiplexer = case.abi == Abi::I386 && matches!(case.syscall, "socketcall" | "ipc");
+        Slot {
+            abi: case.abi,
+            nr: case.nr,
+            call: if multiplexer {
+                case.args[0].filter_value()
+            } else {
+                None
+            },
+        }
+    }
+}
+
+/// Which rule each sentinel errno stands for, per syscall slot.
+#[derive(Debug, Clone, Default)]
+pub struct Sentinels {
+    by_slot: HashMap<Slot, BTreeMap<i32, RuleRef>>,
+    /// The default's sentinel, where the default could not be made a trap.
+    default: Option<i32>,
+    /// Rules that share [`SHARED_SENTINEL`] because one of their slots ran out of values.
+    overflowed: usize,
+    /// Rules that share [`SHARED_SENTINEL`] because no case can match them.
+    unmatched: usize,
+}
+
+/// What a sentinel seen in a tagged run says about a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attributed {
+    Rule(RuleRef),
+    /// A rule without a sentinel of its own ([`SHARED_SENTINEL`]): one that no case was
+    /// expected to match, or one beyond the 1,000 sentinels of its syscall.
+    Shared,
+    /// Not a sentinel of a rule that reaches this case's syscall.
+    None,
+}
+
+impl Sentinels {
+    /// The rule that returns `errno` in the tagged run for `case`'s syscall.
+    pub fn attribute(&self, case: &Case, errno: i32) -> Attributed {
+        self.attribute_slot(Slot::of(case), errno)
+    }
+
+    pub fn attribute_slot(&self, slot: Slot, errno: i32) -> Attributed {
+        if Some(errno) == self.default {
+            return Attributed::Rule(RuleRef::DEFAULT);
+        }
+        if self.overflowed + self.unmatched > 0 && errno == SHARED_SENTINEL as i32 {
+            return Attributed::Shared;
+        }
+        match self.by_slot.get(&slot).and_then(|m| m.get(&errno)) {
+            Some(rule) => Attributed::Rule(*rule),
+            None => Attributed::None,
+        }
+    }
+
+    /// Records that `rule` returns `errno` in the tagged run on `slot`.
+    pub(crate) fn insert(&mut self, slot: Slot, errno: i32, rule: RuleRef) {
+        self.by_slot.entry(slot).or_default().insert(errno, rule);
+    }
+
+    /// How many rules that can match a case got no sentinel of their own.
+    pub fn overflowed(&self) -> usize {
+        self.overflowed
+    }
+
+    /// How many rules share a value because no case can match them.
+    pub fn unmatched(&self) -> usize {
+        self.unmatched
+    }
+
+    /// The distinct sentinel values handed out (the default's included).
+    pub fn distinct_values(&self) -> usize {
+        let mut values: HashSet<i32> = self
+            .by_slot
+            .values()
+            .flat_map(|m| m.keys().copied())
+            .collect();
+        values.extend(self.default);
+        values.len()
+    }
+}
+
+/// The slots a rule naming `names` reaches, on every ABI of [`SLOT_ABIS`].
+fn slots_of(names: &[String]) -> Vec<Slot> {
+    let mut slots = Vec::new();
+    for abi in SLOT_ABIS {
+        for name in names {
+            if let Some(nr) = names::number(abi, name) {
+                slots.push(Slot::direct(abi, nr));
+            }
+            if let Some((mux, call)) = names::multiplexed(abi, name) {
+                if let Some(nr) = names::number(abi, mux) {
+                    slots.push(Slot {
+                        abi,
+                        nr,
+                        call: Some(call),
+                    });
+                }
+            }
+        }
+    }
+    slots.sort_unstable();
+    slots.dedup();
+    slots
+}
+
+/// Every case of every arch's catalog, by the slot a filter sees it on.
+fn cases_by_slot() -> HashMap<Slot, Vec<Case>> {
+    let mut out: HashMap<Slot, Vec<Case>> = HashMap::new();
+    for arch in Arch::ALL {
+        for case in Catalog::for_arch(*arch).cases() {
+            out.entry(Slot::of(case)).or_default().push(case.clone());
+        }
+    }
+    out
+}
+
+/// Whether a rule can decide some case: a case on one of its slots whose arguments its
+/// conditions may match. Through a multiplexer the arguments sit in memory, so any case there
+/// counts.
+fn may_decide_a_case(
+    slots: &[Slot],
+    args: &[super::model::ArgCond],
+    cases: &HashMap<Slot, Vec<Case>>,
+) -> bool {
+    slots.iter().any(|slot| {
+        cases.get(slot).is_some_and(|list| {
+            slot.call.is_some()
+                || list
+                    .iter()
+                    .any(|c| crate::oracle::conditions_may_match(args, c))
+        })
+    })
+}
+
+/// Hands out sentinels: for each rule, the lowest value no earlier rule on any of its slots
+/// holds. Greedy colouring is enough: a value is refused only by rules that share a slot, so a
+/// rule runs out only where more than 1,000 ERRNO rules reach one syscall.
+#[derive(Default)]
+struct Allocator {
+    used: HashMap<Slot, HashSet<u32>>,
+}
+
+impl Allocator {
+    fn allocate(&mut self, slots: &[Slot]) -> Option<u32> {
+        let taken = |v: u32| {
+            slots
+                .iter()
+                .any(|s| self.used.get(s).is_some_and(|u| u.contains(&v)))
+        };
+        let value = (RULE_SENTINEL_BASE..DEFAULT_SENTINEL).find(|v| !taken(*v))?;
+        for s in slots {
+            self.used.entry(*s).or_default().insert(value);
+        }
+        Some(value)
+    }
 }
 
 /// A tagged profile: the JSON to hand to Docker, its parsed form for the oracle, and which
@@ -52,17 +246,10 @@ pub enum TagError {
 pub struct Tagged {
     pub json: String,
     pub profile: Profile,
-    pub sentinels: BTreeMap<i32, RuleRef>,
+    pub sentinels: Sentinels,
     /// The tagged profile's default is `SCMP_ACT_TRAP` in place of the original's ERRNO: a
     /// trap in the tagged run where the as-is run denied with an errno is the default's.
     pub default_traps: bool,
-}
-
-impl Tagged {
-    /// The rule a sentinel errno stands for.
-    pub fn attribute(&self, errno: i32) -> Option<RuleRef> {
-        self.sentinels.get(&errno).copied()
-    }
 }
 
 /// Calls a runtime makes after loading the filter that survive an errno but not a trap
@@ -115,7 +302,10 @@ pub fn tagged_allowances(original: &Profile) -> Vec<&'static str> {
         .collect()
 }
 
-fn allow_runtime_fallbacks(seccomp: &mut Value, original: &Profile) {
+const FALLBACKS_COMMENT: &str =
+    "seccomp-harness: the runtime and the probe survive an errno here, not the tagged run's trap";
+
+fn allow_runtime_fallbacks(seccomp: &mut Value, tagged: &mut Profile, original: &Profile) {
     let names = tagged_allowances(original);
     if names.is_empty() {
         return;
@@ -124,31 +314,37 @@ fn allow_runtime_fallbacks(seccomp: &mut Value, original: &Profile) {
         rules.push(serde_json::json!({
             "names": names,
             "action": "SCMP_ACT_ALLOW",
-            "comment": "seccomp-harness: the runtime and the probe survive an errno here, not the tagged run's trap",
+            "comment": FALLBACKS_COMMENT,
         }));
+        tagged.rules.push(Rule {
+            names: names.iter().map(|n| n.to_string()).collect(),
+            action: Action::Allow,
+            errno_ret: None,
+            args: Vec::new(),
+            includes: Filter::default(),
+            excludes: Filter::default(),
+            comment: Some(FALLBACKS_COMMENT.to_string()),
+        });
     }
 }
 
-/// Tags the profile in `text` (`file` names it in errors) for an engine that honours
-/// `defaultErrnoRet`.
+/// Parses and tags the profile in `text` (`file` names it in errors) for an engine that
+/// honours `defaultErrnoRet`.
 pub fn tag(text: &str, file: &str) -> Result<Tagged, TagError> {
-    tag_for(text, file, true)
+    let original = parse_str(text, file)?;
+    tag_for(text, &original, file, true)
 }
 
-/// Tags the profile in `text` for an engine that passes `defaultErrnoRet` on to the runtime
-/// or not (which rules runc drops depends on it).
+/// Tags `original`, parsed from `text`, for an engine that passes `defaultErrnoRet` on to the
+/// runtime or not (which rules runc drops depends on it). The JSON for the engine and the
+/// model for the oracle are edited side by side, so the profile is parsed once per run.
 pub fn tag_for(
     text: &str,
+    original: &Profile,
     file: &str,
     honours_default_errno_ret: bool,
 ) -> Result<Tagged, TagError> {
-    let original = parse_str(text, file)?;
-    if original.rules.len() > MAX_TAGGED_RULES {
-        return Err(TagError::TooManyRules {
-            file: file.to_string(),
-            rules: original.rules.len(),
-        });
-    }
+    let mut profile = original.clone();
     let mut doc: Value = serde_json::from_str(text).map_err(|e| ProfileError::Syntax {
         file: file.to_string(),
         line: e.line(),
@@ -159,7 +355,7 @@ pub fn tag_for(
         Format::Docker => &mut doc,
         Format::OciConfig => &mut doc["linux"]["seccomp"],
     };
-    let mut sentinels = BTreeMap::new();
+    let mut sentinels = Sentinels::default();
     let default = original.default_action.map(|a| {
         a.effective(
             original
@@ -168,8 +364,7 @@ pub fn tag_for(
         )
     });
     // An errno libseccomp refuses stays as it is, so the tagged run fails to start the same way.
-    let refused =
-        |e: Option<EffectiveAction>| matches!(e, Some(EffectiveAction::Errno(n)) if n >= 4095);
+    let refused = |e: Option<EffectiveAction>| matches!(e, Some(EffectiveAction::Errno(n)) if u32::from(n) > super::model::MAX_ERRNO_RET);
     let errno_default = original.default_action == Some(Action::Errno) && !refused(default);
     let has_trap_rule = original.rules.iter().any(|r| r.action == Action::Trap);
     let default_traps = errno_default && !has_trap_rule;
@@ -178,36 +373,59 @@ pub fn tag_for(
         if let Some(obj) = seccomp.as_object_mut() {
             obj.remove("defaultErrnoRet");
         }
+        profile.default_action = Some(Action::Trap);
+        profile.default_errno_ret = None;
     } else if errno_default {
         seccomp["defaultErrnoRet"] = Value::from(DEFAULT_SENTINEL);
-        sentinels.insert(DEFAULT_SENTINEL as i32, RuleRef::DEFAULT);
+        profile.default_errno_ret = Some(DEFAULT_SENTINEL);
+        sentinels.default = Some(DEFAULT_SENTINEL as i32);
     }
+    let mut allocator = Allocator::default();
+    let cases = cases_by_slot();
     if let Some(Value::Array(rules)) = seccomp.get_mut("syscalls") {
-        for (i, (raw, rule)) in rules.iter_mut().zip(&original.rules).enumerate() {
+        for (i, ((raw, rule), model)) in rules
+            .iter_mut()
+            .zip(&original.rules)
+            .zip(profile.rules.iter_mut())
+            .enumerate()
+        {
             if rule.action != Action::Errno || refused(Some(rule.effective_action())) {
                 continue;
             }
-            if Some(rule.effective_action()) == default {
+            let errno = if Some(rule.effective_action()) == default {
                 if default_traps {
                     raw["action"] = Value::from(Action::Trap.name());
                     if let Some(obj) = raw.as_object_mut() {
                         obj.remove("errnoRet");
                     }
-                } else {
-                    raw["errnoRet"] = Value::from(DEFAULT_SENTINEL);
+                    model.action = Action::Trap;
+                    model.errno_ret = None;
+                    continue;
                 }
+                DEFAULT_SENTINEL
             } else {
-                let s = RULE_SENTINEL_BASE + i as u32;
-                sentinels.insert(s as i32, RuleRef::Index(i));
-                raw["errnoRet"] = Value::from(s);
-            }
+                let slots = slots_of(&rule.names);
+                if !may_decide_a_case(&slots, &rule.args, &cases) {
+                    sentinels.unmatched += 1;
+                    SHARED_SENTINEL
+                } else if let Some(s) = allocator.allocate(&slots) {
+                    for slot in slots {
+                        sentinels.insert(slot, s as i32, RuleRef::Index(i));
+                    }
+                    s
+                } else {
+                    sentinels.overflowed += 1;
+                    SHARED_SENTINEL
+                }
+            };
+            raw["errnoRet"] = Value::from(errno);
+            model.errno_ret = Some(errno);
         }
     }
     if default_traps {
-        allow_runtime_fallbacks(seccomp, &original);
+        allow_runtime_fallbacks(seccomp, &mut profile, original);
     }
     let json = serde_json::to_string_pretty(&doc).expect("a JSON value serializes");
-    let profile = parse_str(&json, file)?;
     Ok(Tagged {
         json,
         profile,
@@ -217,103 +435,4 @@ pub fn tag_for(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::oracle::Oracle;
-    use crate::outcome::Outcome;
-    use crate::profile::{resolve, CapSet, Host, KernelVersion};
-    use seccomp_catalog::{Arch, Catalog};
-
-    const P: &str = r#"{
-      "defaultAction": "SCMP_ACT_ERRNO",
-      "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
-      "syscalls": [
-        {"names": ["read", "getpid", "mkdir"], "action": "SCMP_ACT_ALLOW"},
-        {"names": ["rmdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13},
-        {"names": ["chdir"], "action": "SCMP_ACT_ERRNO"},
-        {"names": ["open"], "action": "SCMP_ACT_TRACE", "errnoRet": 5}
-      ]}"#;
-
-    #[test]
-    fn rules_get_sentinels_and_an_errno_default_traps() {
-        let t = tag(P, "p.json").unwrap();
-        assert!(t.default_traps);
-        assert_eq!(t.profile.default_action, Some(Action::Trap));
-        assert_eq!(t.profile.default_errno_ret, None);
-        assert_eq!(t.profile.rules[1].errno_ret, Some(3001));
-        // chdir's rule equals the default (EPERM): it traps like the default, and runc still
-        // drops it.
-        assert_eq!(t.profile.rules[2].action, Action::Trap);
-        assert_eq!(
-            t.profile.rules[3].errno_ret,
-            Some(5),
-            "TRACE data is left alone"
-        );
-        assert_eq!(t.attribute(3001), Some(RuleRef::Index(1)));
-        assert_eq!(t.attribute(4000), None);
-        assert_eq!(t.attribute(3002), None);
-    }
-
-    #[test]
-    fn which_rules_equal_the_default_depends_on_the_engine() {
-        let p = r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":13,"syscalls":[
-            {"names":["getpid"],"action":"SCMP_ACT_ALLOW"},
-            {"names":["rmdir"],"action":"SCMP_ACT_ERRNO","errnoRet":13},
-            {"names":["chdir"],"action":"SCMP_ACT_ERRNO"}]}"#;
-        let new = tag_for(p, "p", true).unwrap();
-        assert_eq!(new.profile.rules[1].action, Action::Trap);
-        assert_eq!(new.profile.rules[2].errno_ret, Some(3002));
-        // Docker < 23 drops defaultErrnoRet 13: the default is EPERM, equal to chdir's rule.
-        let old = tag_for(p, "p", false).unwrap();
-        assert_eq!(old.profile.rules[1].errno_ret, Some(3001));
-        assert_eq!(old.profile.rules[2].action, Action::Trap);
-    }
-
-    #[test]
-    fn a_trap_rule_keeps_the_default_sentinel() {
-        let p = r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[
-            {"names":["getpid"],"action":"SCMP_ACT_TRAP"}]}"#;
-        let t = tag(p, "p").unwrap();
-        assert!(!t.default_traps);
-        assert_eq!(t.profile.default_errno_ret, Some(4000));
-        assert_eq!(t.attribute(4000), Some(RuleRef::DEFAULT));
-    }
-
-    #[test]
-    fn the_oracle_predicts_the_tagged_profile_like_the_original() {
-        let t = tag(P, "p.json").unwrap();
-        let original = parse_str(P, "p").unwrap();
-        let host = Host::new(
-            Arch::X86_64,
-            CapSet::docker_default(),
-            KernelVersion::new(6, 1),
-        );
-        let (ro, rt) = (resolve(&original, &host), resolve(&t.profile, &host));
-        let (a, b) = (Oracle::new(&ro), Oracle::new(&rt));
-        for c in Catalog::for_arch(Arch::X86_64).cases() {
-            let (pa, pb) = (a.predict_filter(c), b.predict_filter(c));
-            if pa.outcome == Outcome::Errno && pa.rule == Some(RuleRef::DEFAULT) {
-                // The default's errno becomes a trap.
-                assert_eq!(
-                    (pb.outcome, pb.rule),
-                    (Outcome::Trapped, pa.rule),
-                    "{}",
-                    c.id
-                );
-                continue;
-            }
-            assert_eq!((pa.outcome, pa.rule), (pb.outcome, pb.rule), "{}", c.id);
-            if pb.outcome == Outcome::Errno && pb.errno != Some(38) {
-                assert_eq!(t.attribute(pb.errno.unwrap()), pb.rule, "{}", c.id);
-            }
-        }
-    }
-
-    #[test]
-    fn oci_configs_are_tagged_in_place() {
-        let oci = format!(r#"{{"ociVersion":"1.0.2","linux":{{"seccomp":{P}}}}}"#);
-        let t = tag(&oci, "config.json").unwrap();
-        assert!(t.json.contains("ociVersion"));
-        assert_eq!(t.profile.rules[1].errno_ret, Some(3001));
-    }
-}
+mod tests;

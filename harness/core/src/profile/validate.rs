@@ -1,9 +1,11 @@
-//! Lints: what a profile says that Docker, runc or libseccomp will quietly not do. Errors (a
-//! profile Docker or runc refuses) come from [`super::parse_str_strict`]; these are warnings.
+//! Lints: what a profile says that Docker, runc or libseccomp will quietly not do, as warnings;
+//! and [`errno_out_of_range`], the one error Docker lets through (runc then refuses the
+//! filter). What Docker itself refuses is a parse error ([`super::parse_str`]).
 
 use super::caps::is_known_cap;
-use super::model::{Action, Arches, Profile};
+use super::model::{Action, Arches, Profile, MAX_ERRNO_RET};
 use super::names;
+use super::parse::Invalid;
 use super::resolve::{resolve, Host};
 use crate::oracle::{Blocker, Oracle, Start};
 use seccomp_catalog::Catalog;
@@ -27,6 +29,27 @@ fn warn(path: impl Into<String>, message: impl Into<String>) -> Warning {
         path: path.into(),
         message: message.into(),
     }
+}
+
+/// Every ERRNO action whose errno libseccomp refuses, by its path in the profile
+/// (`defaultErrnoRet`, `syscalls[3].errnoRet`). Docker passes such a profile on and runc fails
+/// to load it, so `check` calls it an error; `run` predicts the start failure instead.
+pub fn errno_out_of_range(profile: &Profile) -> Vec<Invalid> {
+    let mut out = Vec::new();
+    let mut check = |path: String, value: Option<u32>| {
+        if let Some(value) = value.filter(|v| *v > MAX_ERRNO_RET) {
+            out.push(Invalid::ErrnoOutOfRange { path, value });
+        }
+    };
+    if profile.default_action == Some(Action::Errno) {
+        check("defaultErrnoRet".into(), profile.default_errno_ret);
+    }
+    for (i, rule) in profile.rules.iter().enumerate() {
+        if rule.action == Action::Errno {
+            check(format!("syscalls[{i}].errnoRet"), rule.errno_ret);
+        }
+    }
+    out
 }
 
 /// Compat arches each native arch can run; missing from the filter, their calls are killed.
@@ -228,5 +251,24 @@ mod tests {
         );
         let w = lint(&p, &host);
         assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn errno_out_of_range_names_the_path() {
+        let p = crate::profile::parse_str(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":4095,"syscalls":[
+                {"names":["a"],"action":"SCMP_ACT_ERRNO","errnoRet":4094},
+                {"names":["b"],"action":"SCMP_ACT_ERRNO","errnoRet":70000},
+                {"names":["c"],"action":"SCMP_ACT_TRACE","errnoRet":70000}]}"#,
+            "p",
+        )
+        .unwrap();
+        let found: Vec<String> = errno_out_of_range(&p)
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].starts_with("defaultErrnoRet 4095 is out of range"));
+        assert!(found[1].starts_with("syscalls[1].errnoRet 70000 is out of range"));
     }
 }

@@ -1,0 +1,517 @@
+use super::*;
+use crate::profile::{parse_str, resolve, CapSet, Host, KernelVersion};
+use seccomp_catalog::{Arch, Catalog};
+
+fn host() -> Host {
+    Host::new(
+        Arch::X86_64,
+        CapSet::docker_default(),
+        KernelVersion::new(6, 1),
+    )
+}
+
+fn predict(profile: &str, case: &str) -> Prediction {
+    let p = parse_str(profile, "t.json").unwrap();
+    let r = resolve(&p, &host());
+    let cat = Catalog::for_arch(Arch::X86_64);
+    let c = cat.get(case).unwrap_or_else(|| panic!("no case {case}"));
+    Oracle::new(&r).predict_filter(c)
+}
+
+fn profile(default: &str, arches: &str, rules: &str) -> String {
+    format!(r#"{{"defaultAction":"{default}","architectures":[{arches}],"syscalls":[{rules}]}}"#)
+}
+
+const X86: &str = r#""SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32""#;
+
+#[test]
+fn default_and_plain_rules() {
+    let p = profile(
+        "SCMP_ACT_ERRNO",
+        X86,
+        r#"{"names":["getpid","mkdir"],"action":"SCMP_ACT_ALLOW"}"#,
+    );
+    let got = predict(&p, "getpid");
+    assert_eq!(
+        (got.outcome, got.rule),
+        (Outcome::Allowed, Some(RuleRef::Index(0)))
+    );
+    let got = predict(&p, "read");
+    assert_eq!(
+        (got.outcome, got.errno, got.rule),
+        (Outcome::Errno, Some(1), Some(RuleRef::DEFAULT))
+    );
+}
+
+#[test]
+fn rule_equal_to_default_is_dropped() {
+    // The "deny" rule never takes effect: the default decides.
+    let p = profile(
+        "SCMP_ACT_ERRNO",
+        X86,
+        r#"{"names":["getpid","mkdir"],"action":"SCMP_ACT_ALLOW"},{"names":["rmdir"],"action":"SCMP_ACT_ERRNO","errnoRet":1}"#,
+    );
+    let got = predict(&p, "rmdir");
+    assert_eq!(got.rule, Some(RuleRef::DEFAULT));
+    assert!(got.note.unwrap().contains("runc drops"));
+    // With a different errno the rule stays and decides.
+    let p = p.replace(r#""errnoRet":1"#, r#""errnoRet":13"#);
+    let got = predict(&p, "rmdir");
+    assert_eq!((got.errno, got.rule), (Some(13), Some(RuleRef::Index(1))));
+}
+
+#[test]
+fn same_index_conditions_are_ored_different_indices_anded() {
+    let or = profile(
+        "SCMP_ACT_ERRNO",
+        X86,
+        r#"{"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"},{"index":0,"value":0,"op":"SCMP_CMP_EQ"}]}"#,
+    );
+    assert_eq!(predict(&or, "personality(0)").outcome, Outcome::Allowed);
+    assert_eq!(predict(&or, "personality(8)").outcome, Outcome::Allowed);
+    assert_eq!(predict(&or, "personality(0x20000)").outcome, Outcome::Errno);
+    let and = profile(
+        "SCMP_ACT_ERRNO",
+        X86,
+        r#"{"names":["socket"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":2,"op":"SCMP_CMP_EQ"},{"index":1,"value":1,"op":"SCMP_CMP_EQ"}]}"#,
+    );
+    assert_eq!(predict(&and, "socket(AF_INET)").outcome, Outcome::Allowed);
+    assert_eq!(predict(&and, "socket(AF_NETLINK)").outcome, Outcome::Errno);
+    // Mixed: one index repeated turns every condition into its own rule, so the
+    // arg1 condition alone lets AF_VSOCK (type 1) through.
+    let mixed = profile(
+        "SCMP_ACT_ERRNO",
+        X86,
+        r#"{"names":["socket"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":2,"op":"SCMP_CMP_EQ"},{"index":0,"value":10,"op":"SCMP_CMP_EQ"},{"index":1,"value":1,"op":"SCMP_CMP_EQ"}]}"#,
+    );
+    assert_eq!(
+        predict(&mixed, "socket(AF_VSOCK)").outcome,
+        Outcome::Allowed
+    );
+}
+
+#[test]
+fn every_operator_and_64_bit_compare() {
+    let rule = |op: &str, v: u64, v2: u64| {
+        profile(
+            "SCMP_ACT_ERRNO",
+            X86,
+            &format!(
+                r#"{{"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[{{"index":0,"value":{v},"valueTwo":{v2},"op":"{op}"}}]}}"#
+            ),
+        )
+    };
+    let allowed = |op, v, v2, case| predict(&rule(op, v, v2), case).outcome == Outcome::Allowed;
+    assert!(allowed("SCMP_CMP_EQ", 8, 0, "personality(8)"));
+    assert!(!allowed("SCMP_CMP_NE", 8, 0, "personality(8)"));
+    assert!(allowed("SCMP_CMP_LT", 9, 0, "personality(8)"));
+    assert!(!allowed("SCMP_CMP_LT", 8, 0, "personality(8)"));
+    assert!(allowed("SCMP_CMP_LE", 8, 0, "personality(8)"));
+    assert!(allowed("SCMP_CMP_GT", 7, 0, "personality(8)"));
+    assert!(allowed("SCMP_CMP_GE", 8, 0, "personality(8)"));
+    assert!(!allowed("SCMP_CMP_GT", 8, 0, "personality(8)"));
+    // MASKED_EQ: value is the mask, valueTwo the datum.
+    assert!(allowed(
+        "SCMP_CMP_MASKED_EQ",
+        0xff,
+        8,
+        "personality(0x20008)"
+    ));
+    assert!(!allowed(
+        "SCMP_CMP_MASKED_EQ",
+        0xff,
+        8,
+        "personality(0x20000)"
+    ));
+    // All 64 bits count on x86_64: 1<<32 is neither 0 nor below 1.
+    assert!(!allowed("SCMP_CMP_EQ", 0, 0, "personality(1<<32)"));
+    assert!(allowed("SCMP_CMP_GT", 0xffff_ffff, 0, "personality(1<<32)"));
+    // A zero mask is a tautology libseccomp leaves out: the rule becomes unconditional.
+    assert!(allowed("SCMP_CMP_MASKED_EQ", 0, 5, "personality(8)"));
+}
+
+#[test]
+fn i386_compares_the_low_32_bits() {
+    let p = profile(
+        "SCMP_ACT_ERRNO",
+        X86,
+        r#"{"names":["getpid"],"action":"SCMP_ACT_ALLOW"},{"names":["unshare"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":4563402752,"op":"SCMP_CMP_EQ"}]}"#,
+    );
+    // 4563402752 = 1<<32 | CLONE_NEWUSER: only its low word is compared on i386.
+    assert_eq!(
+        predict(&p, "i386:unshare(CLONE_NEWUSER)").outcome,
+        Outcome::Allowed
+    );
+    assert_eq!(
+        predict(&p, "unshare(CLONE_NEWUSER)").outcome,
+        Outcome::Errno
+    );
+}
+
+#[test]
+fn no_architectures_means_no_enosys_stub() {
+    // Measured with runc 1.1.5 (see `stub_limits`): the default answers instead.
+    let p = r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["getpid","mkdir"],"action":"SCMP_ACT_ALLOW"}]}"#;
+    let got = predict(p, "rmdir");
+    assert_eq!(
+        (got.outcome, got.errno, got.rule),
+        (Outcome::Errno, Some(1), Some(RuleRef::DEFAULT))
+    );
+}
+
+#[test]
+fn enosys_stub_above_the_highest_named_syscall() {
+    // x86_64: getpid is 39, mkdir 83; rmdir (84) is above the highest named.
+    let p = profile(
+        "SCMP_ACT_ERRNO",
+        X86,
+        r#"{"names":["getpid","mkdir"],"action":"SCMP_ACT_ALLOW"}"#,
+    );
+    let got = predict(&p, "rmdir");
+    assert_eq!(
+        (got.outcome, got.errno, got.rule),
+        (Outcome::Errno, Some(38), Some(RuleRef::ENOSYS_STUB))
+    );
+    assert_eq!(predict(&p, "open").rule, Some(RuleRef::DEFAULT));
+    // Dropped rules still raise the limit.
+    let p2 = profile(
+        "SCMP_ACT_ERRNO",
+        X86,
+        r#"{"names":["getpid","mkdir"],"action":"SCMP_ACT_ALLOW"},{"names":["rmdir"],"action":"SCMP_ACT_ERRNO"}"#,
+    );
+    assert_eq!(predict(&p2, "rmdir").rule, Some(RuleRef::DEFAULT));
+    // No stub for permissive defaults.
+    for d in ["SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_TRACE"] {
+        let p = profile(d, X86, r#"{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}"#);
+        assert_ne!(predict(&p, "rmdir").rule, Some(RuleRef::ENOSYS_STUB), "{d}");
+    }
+    // A kill default gets it.
+    let p = profile(
+        "SCMP_ACT_KILL",
+        X86,
+        r#"{"names":["getpid"],"action":"SCMP_ACT_ALLOW"}"#,
+    );
+    assert_eq!(predict(&p, "rmdir").rule, Some(RuleRef::ENOSYS_STUB));
+    assert_eq!(predict(&p, "read").outcome, Outcome::Killed);
+}
+
+#[test]
+fn missing_compat_arches_are_killed() {
+    let p = profile("SCMP_ACT_ALLOW", r#""SCMP_ARCH_X86_64""#, "");
+    for id in ["i386:getpid", "x32:getpid"] {
+        let got = predict(&p, id);
+        assert_eq!(
+            (got.outcome, got.rule),
+            (Outcome::Killed, Some(RuleRef::BAD_ARCH)),
+            "{id}"
+        );
+    }
+    assert_eq!(predict(&p, "getpid").outcome, Outcome::Allowed);
+    let p = r#"{"defaultAction":"SCMP_ACT_ALLOW"}"#;
+    assert_eq!(predict(p, "i386:getpid").outcome, Outcome::Killed);
+}
+
+#[test]
+fn socket_rules_reach_i386_socketcall_without_their_arguments() {
+    let p = profile(
+        "SCMP_ACT_ERRNO",
+        X86,
+        r#"{"names":["getpid","statx"],"action":"SCMP_ACT_ALLOW"},{"names":["socket"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":40,"op":"SCMP_CMP_NE"}]}"#,
+    );
+    assert_eq!(predict(&p, "i386:socket(AF_VSOCK)").outcome, Outcome::Errno);
+    assert_eq!(
+        predict(&p, "i386:socket(AF_INET)").outcome,
+        Outcome::Allowed
+    );
+    // The family is in memory: socketcall(SYS_SOCKET, …) is allowed whatever it is.
+    let got = predict(&p, "i386:socketcall(SYS_SOCKET,AF_VSOCK)");
+    assert_eq!(
+        (got.outcome, got.rule),
+        (Outcome::Allowed, Some(RuleRef::Index(1)))
+    );
+    // libseccomp resolves i386 socket names to pseudo numbers, so they don't raise the
+    // stub's limit: without statx (383), the direct socket call (359) is above it.
+    let low = p.replace("statx", "openat");
+    assert_eq!(
+        predict(&low, "i386:socket(AF_INET)").rule,
+        Some(RuleRef::ENOSYS_STUB)
+    );
+}
+
+#[test]
+fn actions_map_to_outcomes() {
+    let with = |action: &str| {
+        profile(
+            "SCMP_ACT_ALLOW",
+            X86,
+            &format!(r#"{{"names":["getpid"],"action":"{action}"}}"#),
+        )
+    };
+    assert_eq!(
+        predict(&with("SCMP_ACT_KILL"), "getpid").outcome,
+        Outcome::Killed
+    );
+    assert!(predict(&with("SCMP_ACT_KILL_PROCESS"), "getpid")
+        .note
+        .unwrap()
+        .contains("PROCESS"));
+    assert_eq!(
+        predict(&with("SCMP_ACT_TRAP"), "getpid").outcome,
+        Outcome::Trapped
+    );
+    let t = predict(&with("SCMP_ACT_TRACE"), "getpid");
+    assert_eq!((t.outcome, t.errno), (Outcome::Errno, Some(38)));
+    assert_eq!(
+        predict(&with("SCMP_ACT_LOG"), "getpid").outcome,
+        Outcome::Allowed
+    );
+}
+
+#[test]
+fn unconditional_rule_beats_conditional_ones() {
+    let p = profile(
+        "SCMP_ACT_ERRNO",
+        X86,
+        r#"{"names":["personality"],"action":"SCMP_ACT_KILL","args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]},{"names":["personality"],"action":"SCMP_ACT_ALLOW"}"#,
+    );
+    let got = predict(&p, "personality(8)");
+    assert_eq!(
+        (got.outcome, got.rule),
+        (Outcome::Allowed, Some(RuleRef::Index(1)))
+    );
+    // And the first unconditional rule wins over a later one.
+    let p = profile(
+        "SCMP_ACT_ERRNO",
+        X86,
+        r#"{"names":["getpid"],"action":"SCMP_ACT_TRAP"},{"names":["getpid"],"action":"SCMP_ACT_ALLOW"}"#,
+    );
+    assert_eq!(predict(&p, "getpid").outcome, Outcome::Trapped);
+}
+
+#[test]
+fn identical_conditions_with_different_actions_fail_the_start() {
+    let p = profile(
+        "SCMP_ACT_ERRNO",
+        X86,
+        r#"{"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]},{"names":["personality"],"action":"SCMP_ACT_TRAP","args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]}"#,
+    );
+    assert!(matches!(start_of(&p), Start::Refused(Blocker::Filter(_))));
+}
+
+#[test]
+fn sibling_rules_follow_libseccomps_tree_order() {
+    // clone with every argument all ones matches all three; libseccomp tests the greatest
+    // datum of the greatest argument index first (measured: deny-namespaces' rule 9).
+    let p = profile(
+        "SCMP_ACT_ALLOW",
+        X86,
+        r#"{"names":["clone"],"action":"SCMP_ACT_ERRNO","errnoRet":3,"args":[{"index":0,"value":131072,"valueTwo":131072,"op":"SCMP_CMP_MASKED_EQ"}]},
+           {"names":["clone"],"action":"SCMP_ACT_ERRNO","errnoRet":4,"args":[{"index":0,"value":1073741824,"valueTwo":1073741824,"op":"SCMP_CMP_MASKED_EQ"}]},
+           {"names":["clone"],"action":"SCMP_ACT_ERRNO","errnoRet":5,"args":[{"index":0,"value":33554432,"valueTwo":33554432,"op":"SCMP_CMP_MASKED_EQ"}]}"#,
+    );
+    let got = predict(&p, "clone");
+    assert_eq!((got.errno, got.rule), (Some(4), Some(RuleRef::Index(1))));
+    // A higher argument index goes first (libseccomp 2.5.4's export_pfc lists a1 before a0).
+    let p2 = p.replace(
+        r#""errnoRet":5,"args":[{"index":0"#,
+        r#""errnoRet":5,"args":[{"index":1"#,
+    );
+    assert_eq!(predict(&p2, "clone").rule, Some(RuleRef::Index(2)));
+    // Even when every matching rule has the same action, the rule named is the first.
+    let same = p
+        .replace(r#""errnoRet":3"#, r#""errnoRet":4"#)
+        .replace(r#""errnoRet":5"#, r#""errnoRet":4"#);
+    assert_eq!(predict(&same, "clone").rule, Some(RuleRef::Index(1)));
+}
+
+#[test]
+fn trap_carries_errno_zero() {
+    let p = profile(
+        "SCMP_ACT_ALLOW",
+        X86,
+        r#"{"names":["syslog"],"action":"SCMP_ACT_TRAP"}"#,
+    );
+    let got = predict(&p, "syslog");
+    assert_eq!((got.outcome, got.errno), (Outcome::Trapped, Some(0)));
+}
+
+#[test]
+fn unknown_names_are_ignored_and_do_not_raise_the_stub() {
+    let p = profile(
+        "SCMP_ACT_ERRNO",
+        X86,
+        r#"{"names":["getpid","mseal"],"action":"SCMP_ACT_ALLOW"}"#,
+    );
+    let parsed = parse_str(&p, "t.json").unwrap();
+    let cat = Catalog::for_arch(Arch::X86_64);
+    let known = resolve(&parsed, &host());
+    assert_eq!(
+        Oracle::new(&known)
+            .predict_filter(cat.get("mseal").unwrap())
+            .outcome,
+        Outcome::Allowed
+    );
+    let h = host().with_unknown_names(["mseal".to_string()].into());
+    let r = resolve(&parsed, &h);
+    let o = Oracle::new(&r);
+    // getpid (39) is now the highest known name: mseal and rmdir are above it.
+    let got = o.predict_filter(cat.get("mseal").unwrap());
+    assert_eq!(got.rule, Some(RuleRef::ENOSYS_STUB));
+    assert_eq!(
+        o.predict_filter(cat.get("rmdir").unwrap()).rule,
+        Some(RuleRef::ENOSYS_STUB)
+    );
+}
+
+#[test]
+fn uretprobe_and_uprobe_bypass_seccomp_on_new_kernels() {
+    let p = profile(
+        "SCMP_ACT_ERRNO",
+        X86,
+        r#"{"names":["getpid","mseal"],"action":"SCMP_ACT_ALLOW"}"#,
+    );
+    let parsed = parse_str(&p, "t.json").unwrap();
+    let cat = Catalog::for_arch(Arch::X86_64);
+    let at = |k: KernelVersion, id: &str| {
+        let mut h = host();
+        h.kernel = k;
+        Oracle::new(&resolve(&parsed, &h)).predict_filter(cat.get(id).unwrap())
+    };
+    let got = at(KernelVersion::new(6, 18), "uretprobe");
+    assert_eq!((got.outcome, got.rule), (Outcome::Allowed, None));
+    assert_eq!(
+        at(KernelVersion::new(6, 18), "uprobe").outcome,
+        Outcome::Allowed
+    );
+    // Before the exception the filter decides.
+    assert_eq!(
+        at(KernelVersion::new(6, 13), "uretprobe").rule,
+        Some(RuleRef::DEFAULT)
+    );
+    assert_eq!(
+        at(KernelVersion::new(6, 15), "uprobe").rule,
+        Some(RuleRef::DEFAULT)
+    );
+}
+
+#[test]
+fn notify_default_fails_the_start() {
+    let p = profile("SCMP_ACT_NOTIFY", X86, "");
+    assert!(matches!(start_of(&p), Start::Refused(Blocker::Filter(_))));
+}
+
+fn start_of(profile: &str) -> Start {
+    let p = parse_str(profile, "t.json").unwrap();
+    let r = resolve(&p, &host());
+    Oracle::new(&r).start(&Catalog::for_arch(Arch::X86_64))
+}
+
+fn allow_all_but(default: &str, rules: &str) -> String {
+    format!(r#"{{"defaultAction":"{default}","syscalls":[{rules}]}}"#)
+}
+
+#[test]
+fn one_start_prediction_for_runtime_calls_footprint_and_output() {
+    let deny = |names: &str, action: &str| {
+        start_of(&allow_all_but(
+            "SCMP_ACT_ALLOW",
+            &format!(r#"{{"names":[{names}],"action":"{action}"}}"#),
+        ))
+    };
+    assert_eq!(deny(r#""getpid""#, "SCMP_ACT_ERRNO"), Start::Starts);
+    // Denying a runtime call fails the start; killing one holds the container back.
+    assert!(matches!(
+        deny(r#""fstatfs""#, "SCMP_ACT_ERRNO"),
+        Start::Refused(Blocker::RuntimeCalls { .. })
+    ));
+    assert!(matches!(
+        deny(r#""getppid""#, "SCMP_ACT_KILL"),
+        Start::HeldBack(Blocker::RuntimeCalls { .. })
+    ));
+    // The footprint: a kill is fatal, an errno only where the probe can't do without.
+    assert!(matches!(
+        deny(r#""set_robust_list""#, "SCMP_ACT_KILL_PROCESS"),
+        Start::ProbeCannotRun(Blocker::Footprint { .. })
+    ));
+    assert_eq!(
+        deny(r#""set_robust_list""#, "SCMP_ACT_ERRNO"),
+        Start::Starts
+    );
+    assert!(matches!(
+        deny(r#""arch_prctl""#, "SCMP_ACT_ERRNO"),
+        Start::ProbeCannotRun(Blocker::Footprint { .. })
+    ));
+    // Output: the probe falls back from writev; write is runc's own need too.
+    assert_eq!(
+        deny(r#""writev","vmsplice""#, "SCMP_ACT_ERRNO"),
+        Start::Starts
+    );
+    let mute = deny(r#""write","writev","vmsplice""#, "SCMP_ACT_ERRNO");
+    assert!(matches!(mute, Start::Refused(Blocker::RuntimeCalls { .. })));
+    assert!(mute.note().unwrap().contains("write (errno 1)"));
+    // faccessat2 tolerates an errno (runc falls back) but not a trap.
+    assert_eq!(deny(r#""faccessat2""#, "SCMP_ACT_ERRNO"), Start::Starts);
+    assert!(matches!(
+        deny(r#""faccessat2""#, "SCMP_ACT_TRAP"),
+        Start::Refused(Blocker::RuntimeCalls { .. })
+    ));
+}
+
+#[test]
+fn runtime_needs_follow_the_runtime_and_its_version() {
+    use crate::profile::Runtime;
+    let start_on = |runtime: Runtime, rules: &str| {
+        let p = parse_str(&allow_all_but("SCMP_ACT_ALLOW", rules), "t.json").unwrap();
+        let r = resolve(&p, &host().with_runtime(runtime));
+        Oracle::new(&r).start(&Catalog::for_arch(Arch::X86_64))
+    };
+    let runc = |v: &str| Runtime::parse("runc", Some(v));
+    assert_eq!(runc("1.3.6+ds1").version, Some((1, 3)));
+    assert_eq!(runc("v1.1.5").version, Some((1, 1)));
+    // statx: runc 1.3 can't start without it, runc 1.1 never calls it.
+    let statx = r#"{"names":["statx"],"action":"SCMP_ACT_ERRNO"}"#;
+    assert_eq!(start_on(runc("1.1.5"), statx), Start::Starts);
+    let refused = start_on(runc("1.3.6"), statx);
+    assert!(matches!(
+        refused,
+        Start::Refused(Blocker::RuntimeCalls { .. })
+    ));
+    assert!(refused.note().unwrap().contains("runc 1.3"), "{refused:?}");
+    // tgkill: runc 1.3 survives an errno, not a trap.
+    let trap = r#"{"names":["tgkill"],"action":"SCMP_ACT_TRAP"}"#;
+    let errno = r#"{"names":["tgkill"],"action":"SCMP_ACT_ERRNO"}"#;
+    assert_eq!(start_on(runc("1.1.5"), trap), Start::Starts);
+    assert_eq!(start_on(runc("1.3.6"), errno), Start::Starts);
+    assert!(matches!(start_on(runc("1.3.6"), trap), Start::Refused(_)));
+    // An unreported version gets the newest model.
+    assert!(matches!(
+        start_on(Runtime::parse("runc", None), statx),
+        Start::Refused(_)
+    ));
+}
+
+#[test]
+fn the_probe_avoids_what_is_not_allowed_and_predictions_follow() {
+    let cat = Catalog::for_arch(Arch::X86_64);
+    let p = parse_str(
+        &allow_all_but(
+            "SCMP_ACT_ALLOW",
+            r#"{"names":["kill","tgkill","tkill","rt_sigreturn"],"action":"SCMP_ACT_TRAP"},{"names":["getpid"],"action":"SCMP_ACT_TRAP"}"#,
+        ),
+        "t.json",
+    )
+    .unwrap();
+    let r = resolve(&p, &host());
+    let o = Oracle::new(&r);
+    let avoid = o.probe_avoid(&cat);
+    assert_eq!(avoid, ["rt_sigreturn", "kill", "tgkill", "tkill"]);
+    // No handler: a trap kills; nothing can wake pause.
+    let getpid = o.predict(cat.get("getpid").unwrap(), &avoid, &cat);
+    assert_eq!(getpid.outcome, Outcome::Killed);
+    let pause = o.predict(cat.get("pause").unwrap(), &avoid, &cat);
+    assert_eq!(pause.outcome, Outcome::Timeout);
+    assert_eq!(
+        o.predict(cat.get("pause").unwrap(), &[], &cat).outcome,
+        Outcome::Allowed
+    );
+}

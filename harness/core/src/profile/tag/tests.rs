@@ -1,0 +1,253 @@
+use super::*;
+use crate::oracle::Oracle;
+use crate::outcome::Outcome;
+use crate::profile::{resolve, CapSet, Host, KernelVersion};
+use seccomp_catalog::{Arch, Catalog};
+
+const P: &str = r#"{
+  "defaultAction": "SCMP_ACT_ERRNO",
+  "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+  "syscalls": [
+    {"names": ["read", "getpid", "mkdir"], "action": "SCMP_ACT_ALLOW"},
+    {"names": ["rmdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13},
+    {"names": ["chdir"], "action": "SCMP_ACT_ERRNO"},
+    {"names": ["open"], "action": "SCMP_ACT_TRACE", "errnoRet": 5}
+  ]}"#;
+
+#[test]
+fn rules_get_sentinels_and_an_errno_default_traps() {
+    let t = tag(P, "p.json").unwrap();
+    assert!(t.default_traps);
+    assert_eq!(t.profile.default_action, Some(Action::Trap));
+    assert_eq!(t.profile.default_errno_ret, None);
+    // chdir's rule equals the default (EPERM): it traps like the default, and runc still
+    // drops it.
+    assert_eq!(t.profile.rules[2].action, Action::Trap);
+    assert_eq!(
+        t.profile.rules[3].errno_ret,
+        Some(5),
+        "TRACE data is left alone"
+    );
+    // One ERRNO rule per syscall: every rule gets the first value.
+    assert_eq!(t.profile.rules[1].errno_ret, Some(3000));
+    let rmdir = Slot::direct(Abi::X86_64, 84);
+    let s = &t.sentinels;
+    assert_eq!(
+        s.attribute_slot(rmdir, 3000),
+        Attributed::Rule(RuleRef::Index(1))
+    );
+    assert_eq!(s.attribute_slot(rmdir, 4000), Attributed::None);
+    assert_eq!(
+        s.attribute_slot(Slot::direct(Abi::X86_64, 39), 3000),
+        Attributed::None
+    );
+    // rmdir on i386 (40) is the same rule.
+    assert_eq!(
+        s.attribute_slot(Slot::direct(Abi::I386, 40), 3000),
+        Attributed::Rule(RuleRef::Index(1))
+    );
+}
+
+#[test]
+fn which_rules_equal_the_default_depends_on_the_engine() {
+    let p = r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":13,"syscalls":[
+        {"names":["getpid"],"action":"SCMP_ACT_ALLOW"},
+        {"names":["rmdir"],"action":"SCMP_ACT_ERRNO","errnoRet":13},
+        {"names":["chdir"],"action":"SCMP_ACT_ERRNO"}]}"#;
+    let parsed = parse_str(p, "p").unwrap();
+    let new = tag_for(p, &parsed, "p", true).unwrap();
+    assert_eq!(new.profile.rules[1].action, Action::Trap);
+    assert_eq!(new.profile.rules[2].errno_ret, Some(3000));
+    // Docker < 23 drops defaultErrnoRet 13: the default is EPERM, equal to chdir's rule.
+    let old = tag_for(p, &parsed, "p", false).unwrap();
+    assert_eq!(old.profile.rules[1].errno_ret, Some(3000));
+    assert_eq!(old.profile.rules[2].action, Action::Trap);
+}
+
+#[test]
+fn a_trap_rule_keeps_the_default_sentinel() {
+    let p = r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[
+        {"names":["getpid"],"action":"SCMP_ACT_TRAP"}]}"#;
+    let t = tag(p, "p").unwrap();
+    assert!(!t.default_traps);
+    assert_eq!(t.profile.default_errno_ret, Some(4000));
+    assert_eq!(
+        t.sentinels
+            .attribute_slot(Slot::direct(Abi::X86_64, 39), 4000),
+        Attributed::Rule(RuleRef::DEFAULT)
+    );
+}
+
+#[test]
+fn the_oracle_predicts_the_tagged_profile_like_the_original() {
+    let t = tag(P, "p.json").unwrap();
+    let original = parse_str(P, "p").unwrap();
+    let host = Host::new(
+        Arch::X86_64,
+        CapSet::docker_default(),
+        KernelVersion::new(6, 1),
+    );
+    let (ro, rt) = (resolve(&original, &host), resolve(&t.profile, &host));
+    let (a, b) = (Oracle::new(&ro), Oracle::new(&rt));
+    for c in Catalog::for_arch(Arch::X86_64).cases() {
+        let (pa, pb) = (a.predict_filter(c), b.predict_filter(c));
+        if pa.outcome == Outcome::Errno && pa.rule == Some(RuleRef::DEFAULT) {
+            // The default's errno becomes a trap.
+            assert_eq!(
+                (pb.outcome, pb.rule),
+                (Outcome::Trapped, pa.rule),
+                "{}",
+                c.id
+            );
+            continue;
+        }
+        assert_eq!((pa.outcome, pa.rule), (pb.outcome, pb.rule), "{}", c.id);
+        if pb.outcome == Outcome::Errno && pb.errno != Some(38) {
+            assert_eq!(
+                t.sentinels.attribute(c, pb.errno.unwrap()),
+                Attributed::Rule(pb.rule.unwrap()),
+                "{}",
+                c.id
+            );
+        }
+    }
+}
+
+#[test]
+fn the_tagged_model_is_what_the_tagged_json_parses_to() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures");
+    let mut files: Vec<_> = std::fs::read_dir(fixtures)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.extend(
+        std::fs::read_dir(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/hostile"
+        ))
+        .unwrap()
+        .map(|e| e.unwrap().path()),
+    );
+    assert!(files.len() > 10);
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let Ok(original) = parse_str(&text, "p") else {
+            continue;
+        };
+        for honours in [true, false] {
+            let t = tag_for(&text, &original, "p", honours).unwrap();
+            let reparsed = parse_str(&t.json, "p").unwrap();
+            assert_eq!(reparsed.rules, t.profile.rules, "{}", f.display());
+            assert_eq!(
+                (reparsed.default_action, reparsed.default_errno_ret),
+                (t.profile.default_action, t.profile.default_errno_ret),
+                "{}",
+                f.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn oci_configs_are_tagged_in_place() {
+    let oci = format!(r#"{{"ociVersion":"1.0.2","linux":{{"seccomp":{P}}}}}"#);
+    let t = tag(&oci, "config.json").unwrap();
+    assert!(t.json.contains("ociVersion"));
+    assert_eq!(t.profile.rules[1].errno_ret, Some(3000));
+}
+
+/// A profile with `n` ERRNO rules on getpid that its case matches (`arg0 >= i`, and the
+/// case passes all ones) and one on each of many other syscalls.
+fn many_rules(on_getpid: usize) -> String {
+    let mut rules = Vec::new();
+    for i in 0..on_getpid {
+        rules.push(format!(
+            r#"{{"names":["getpid"],"action":"SCMP_ACT_ERRNO","errnoRet":1,"args":[{{"index":0,"value":{i},"op":"SCMP_CMP_GE"}}]}}"#
+        ));
+    }
+    for name in [
+        "read", "write", "mkdir", "rmdir", "chdir", "getppid", "socket", "bind",
+    ] {
+        rules.push(format!(
+            r#"{{"names":["{name}"],"action":"SCMP_ACT_ERRNO","errnoRet":13}}"#
+        ));
+    }
+    format!(
+        r#"{{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{}]}}"#,
+        rules.join(",")
+    )
+}
+
+#[test]
+fn sentinels_are_per_syscall_so_rules_on_different_calls_share_values() {
+    let t = tag(&many_rules(3), "p").unwrap();
+    let errnos: Vec<_> = t
+        .profile
+        .rules
+        .iter()
+        .map(|r| r.errno_ret.unwrap())
+        .collect();
+    assert_eq!(&errnos[..3], &[3000, 3001, 3002]);
+    // One rule on each other syscall: all share the first value.
+    assert!(errnos[3..].iter().all(|e| *e == 3000), "{errnos:?}");
+    assert_eq!(t.sentinels.distinct_values(), 3);
+    // socket and bind both reach i386's socketcall, but with different call numbers in
+    // its first argument: they share the value there too.
+    let socket = t
+        .profile
+        .rules
+        .iter()
+        .position(|r| r.names == ["socket"])
+        .unwrap();
+    assert_eq!(t.profile.rules[socket + 1].errno_ret, Some(3000));
+    let bind_call = Slot {
+        abi: Abi::I386,
+        nr: 102,
+        call: Some(2),
+    };
+    assert_eq!(
+        t.sentinels.attribute_slot(bind_call, 3000),
+        Attributed::Rule(RuleRef::Index(socket + 1))
+    );
+}
+
+#[test]
+fn more_errno_rules_on_one_syscall_than_sentinels_overflow_instead_of_refusing() {
+    let t = tag(&many_rules(1005), "p").unwrap();
+    assert_eq!(t.sentinels.overflowed(), 5);
+    assert_eq!(t.profile.rules[999].errno_ret, Some(3999));
+    assert_eq!(t.profile.rules[1000].errno_ret, Some(SHARED_SENTINEL));
+    let getpid = Slot::direct(Abi::X86_64, 39);
+    assert_eq!(t.sentinels.attribute_slot(getpid, 4001), Attributed::Shared);
+    assert_eq!(
+        t.sentinels.attribute_slot(getpid, 3999),
+        Attributed::Rule(RuleRef::Index(999))
+    );
+    // The other syscalls still get their own first value.
+    assert_eq!(t.profile.rules[1005].errno_ret, Some(3000));
+}
+
+#[test]
+fn rules_no_case_can_match_share_one_value() {
+    let p = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+        {"names":["getpid"],"action":"SCMP_ACT_ERRNO","errnoRet":5,"args":[{"index":0,"value":1234567,"op":"SCMP_CMP_EQ"}]},
+        {"names":["getpid"],"action":"SCMP_ACT_ERRNO","errnoRet":22,"args":[{"index":0,"value":7654321,"op":"SCMP_CMP_EQ"}]},
+        {"names":["getpid"],"action":"SCMP_ACT_ERRNO","errnoRet":13},
+        {"names":["no_such_call"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#;
+    let t = tag(p, "p").unwrap();
+    let errnos: Vec<_> = t
+        .profile
+        .rules
+        .iter()
+        .map(|r| r.errno_ret.unwrap())
+        .collect();
+    assert_eq!(errnos, [4001, 4001, 3000, 4001]);
+    assert_eq!((t.sentinels.unmatched(), t.sentinels.overflowed()), (3, 0));
+    let getpid = Slot::direct(Abi::X86_64, 39);
+    assert_eq!(t.sentinels.attribute_slot(getpid, 4001), Attributed::Shared);
+    assert_eq!(
+        t.sentinels.attribute_slot(getpid, 3000),
+        Attributed::Rule(RuleRef::Index(2))
+    );
+}

@@ -1,0 +1,94 @@
+//! Profiles of any size (issue: never refuse what the engine runs). A generated 10,000-rule
+//! profile (tests/support/large_profile.rs) runs end to end: every cell is observed, every
+//! denial by a rule is attributed to that rule, and every verdict passes. `check` (validation
+//! and the start prediction) and `run` agree on it. How long it takes is the benchmark's
+//! business (`ci/bench-large.sh`), not this test's.
+//!
+//! Skipped, with the reason printed, when no daemon answers; a failure with
+//! `SECCOMP_HARNESS_REQUIRE_DOCKER=1`.
+
+mod common;
+#[path = "support/large_profile.rs"]
+mod large_profile;
+
+use seccomp_harness::matrix::Verdict;
+use seccomp_harness::outcome::{Outcome, RuleRef};
+use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use std::path::Path;
+use std::process::Command;
+
+const RULES: usize = 10_000;
+
+fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn check_accepts_the_large_profile_and_predicts_a_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("large.json");
+    std::fs::write(&file, large_profile::generate(manifest_dir(), RULES)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_seccomp-harness"))
+        .arg("check")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains("too many"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ten_thousand_rule_profile_runs_with_every_cell_observed_and_attributed() {
+    if common::engine_or_skip().await.is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("large-10000.json");
+    let text = large_profile::generate(manifest_dir(), RULES);
+    std::fs::write(&file, &text).unwrap();
+    let profile = load_profile(&ProfileInput::File(file)).expect("a valid large profile");
+    let opts = RunOptions {
+        progress: false,
+        ..Default::default()
+    };
+    let report = execute(vec![profile], vec![CapSpec::docker_default()], &opts)
+        .await
+        .expect("the run");
+    let m = &report.matrix;
+    let cells: Vec<_> = m
+        .cells
+        .iter()
+        .filter(|c| c.configuration == "large-10000")
+        .collect();
+    assert!(cells.len() > 400, "{} cells", cells.len());
+    let mut by_rule = 0;
+    for cell in &cells {
+        let what = format!(
+            "{}: observed {:?}, expected {:?}",
+            cell.case, cell.observed, cell.expected
+        );
+        assert_eq!(cell.verdict, Verdict::Pass, "{what}");
+        assert!(
+            !matches!(
+                cell.observed.outcome,
+                Outcome::NotRun | Outcome::StartFailed | Outcome::Ambiguous | Outcome::Timeout
+            ),
+            "{what}"
+        );
+        if cell.observed.outcome == Outcome::Errno {
+            if let Some(RuleRef::Index(_)) = cell.expected.rule {
+                assert_eq!(cell.observed.rule, cell.expected.rule, "{what}");
+                by_rule += 1;
+            }
+        }
+    }
+    // The generated profile denies every syscall outside its allow-list with a matching
+    // EACCES rule where the cases agree on arg5: hundreds of cells, each attributed.
+    assert!(by_rule > 100, "only {by_rule} cells denied by a rule");
+}
