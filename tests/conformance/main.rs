@@ -2,7 +2,7 @@
 //! real engine, then one trial per cell (`<configuration>::<case>`) asserts that the observed
 //! outcome equals the oracle's prediction, and one trial per configuration
 //! (`snapshot::<configuration>`) compares the matrix with its insta snapshot for this
-//! arch and kernel.
+//! arch and kernel. `html::chromium` opens the matrix's HTML report in headless Chromium.
 //!
 //! The trials are known without Docker (the catalog is data), so `--list` and filters work
 //! anywhere. The Docker work runs once, in parallel, when the first Docker trial runs. Without
@@ -10,6 +10,7 @@
 //! `SECCOMP_HARNESS_REQUIRE_DOCKER=1`, which turns that into a failure.
 
 mod configurations;
+mod html;
 mod matrix_run;
 mod snapshot;
 
@@ -39,6 +40,7 @@ fn main() {
             .with_kind("snapshot"),
         );
     }
+    trials.push(Trial::ignorable_test("html::chromium", html::trial).with_kind("html"));
     libtest_mimic::run(&args, trials).exit();
 }
 

@@ -15,16 +15,24 @@ pub enum DiffFormat {
     Table,
     Markdown,
     Json,
+    /// One self-contained HTML page.
+    Html,
 }
 
 impl DiffFormat {
-    pub const ALL: [DiffFormat; 3] = [DiffFormat::Table, DiffFormat::Markdown, DiffFormat::Json];
+    pub const ALL: [DiffFormat; 4] = [
+        DiffFormat::Table,
+        DiffFormat::Markdown,
+        DiffFormat::Json,
+        DiffFormat::Html,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             DiffFormat::Table => "table",
             DiffFormat::Markdown => "markdown",
             DiffFormat::Json => "json",
+            DiffFormat::Html => "html",
         }
     }
 }
@@ -51,6 +59,7 @@ pub fn render(format: DiffFormat, diff: &MatrixDiff, sides: Sides<'_>) -> String
         DiffFormat::Table => table(diff, sides),
         DiffFormat::Markdown => markdown(diff, sides),
         DiffFormat::Json => json(diff, sides),
+        DiffFormat::Html => super::html::render_diff(diff, sides.old, sides.new),
     }
 }
 
@@ -78,7 +87,7 @@ fn verdict(v: Verdict) -> &'static str {
 }
 
 /// `3 cells changed, 1 case added`, or `no behaviour changed`.
-fn headline(d: &MatrixDiff) -> String {
+pub(crate) fn headline(d: &MatrixDiff) -> String {
     let counts = [
         (d.cells.len(), "cell changed", "cells changed"),
         (d.cases_added.len(), "case added", "cases added"),
