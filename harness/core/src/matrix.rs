@@ -15,6 +15,10 @@ pub struct Matrix {
     pub host: HostFacts,
     pub configurations: Vec<Configuration>,
     pub cells: Vec<Cell>,
+    /// The readiness summary of the builtin configuration ([`crate::readiness`]); absent when
+    /// the run had no builtin configuration, or the matrix was written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness: Option<crate::readiness::Readiness>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -359,6 +363,7 @@ pub(crate) mod fixture {
             host: host(),
             configurations: configurations.iter().map(|c| configuration(c)).collect(),
             cells,
+            readiness: None,
         }
     }
 }

@@ -119,12 +119,15 @@ pub fn assemble(
             });
         }
     }
-    Matrix {
+    let mut matrix = Matrix {
         schema_version: SCHEMA_VERSION,
         host,
         configurations,
         cells,
-    }
+        readiness: None,
+    };
+    matrix.readiness = crate::readiness::of(&matrix);
+    matrix
 }
 
 /// Why a case has no observation, with the oracle's cause where the probe never reached its

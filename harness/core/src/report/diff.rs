@@ -165,6 +165,15 @@ fn table(d: &MatrixDiff, sides: Sides<'_>) -> String {
             let _ = writeln!(out, "{indent}{}: {} -> {}", f.fact, f.old, f.new);
         }
     };
+    if !d.readiness.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nreadiness: EPERM on implemented syscalls under builtin"
+        );
+        for l in d.readiness.lines() {
+            let _ = writeln!(out, "  {l}");
+        }
+    }
     if !d.host.is_empty() {
         let _ = writeln!(out, "\nhost (context)");
         facts(&mut out, "  ", &d.host);
@@ -232,6 +241,13 @@ fn markdown(d: &MatrixDiff, sides: Sides<'_>) -> String {
         }
         let list: Vec<String> = ids.iter().map(|s| code(s)).collect();
         let _ = writeln!(out, "**{title}:** {}\n", list.join(", "));
+    }
+    if !d.readiness.is_empty() {
+        out.push_str("#### Readiness: EPERM on implemented syscalls under builtin\n\n");
+        for l in d.readiness.lines() {
+            let _ = writeln!(out, "- {}", text(&l));
+        }
+        out.push('\n');
     }
     if !d.host.is_empty() || !d.configurations_changed.is_empty() {
         out.push_str("| context | old | new |\n|---|---|---|\n");

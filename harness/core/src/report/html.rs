@@ -233,6 +233,7 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
         matrix.case_ids().len()
     );
     host(&mut out, matrix);
+    readiness(&mut out, matrix);
     counts(&mut out, &summary);
     heatmap(&mut out, matrix, &grid);
     failures(&mut out, &summary);
@@ -274,6 +275,37 @@ fn host(out: &mut String, matrix: &Matrix) {
     out.push_str("<h2>Host</h2>\n<table class=\"facts\" id=\"host\">\n");
     for (k, v) in rows {
         let _ = writeln!(out, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
+    }
+    out.push_str("</table>\n");
+}
+
+/// The readiness summary ([`crate::readiness`]).
+fn readiness(out: &mut String, matrix: &Matrix) {
+    let Some(r) = crate::readiness::of_matrix(matrix) else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "<h2>Readiness for newer images</h2>\n<p id=\"readiness-headline\">{}</p>",
+        esc(&crate::readiness::headline(&r))
+    );
+    if r.entries.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<table class=\"list\" id=\"readiness\">\n<tr><th>syscall</th><th>EPERM by</th>\
+         <th>upstream profile names it</th><th>runtime's libseccomp knows it</th><th>upstream Docker default allows it</th></tr>\n",
+    );
+    for e in &r.entries {
+        let _ = writeln!(
+            out,
+            "<tr class=\"ready\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&e.syscall),
+            esc(&e.by()),
+            esc(e.naming()),
+            esc(e.knows()),
+            esc(&e.allowance())
+        );
     }
     out.push_str("</table>\n");
 }
@@ -537,6 +569,13 @@ pub fn render_diff(diff: &MatrixDiff, old: &str, new: &str) -> String {
             );
         }
         out.push_str("</table>\n");
+    }
+    if !diff.readiness.is_empty() {
+        out.push_str("<h2>Readiness: EPERM on implemented syscalls under builtin</h2>\n<ul id=\"readiness-changes\">\n");
+        for l in diff.readiness.lines() {
+            let _ = writeln!(out, "<li><code>{}</code></li>", esc(&l));
+        }
+        out.push_str("</ul>\n");
     }
     let lists = [
         (

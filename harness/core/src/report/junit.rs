@@ -57,6 +57,7 @@ fn suite(out: &mut String, matrix: &Matrix, id: &str) {
     for cell in cells {
         testcase(out, cell);
     }
+    readiness(out, matrix, id);
     out.push_str("  </testsuite>\n");
 }
 
@@ -83,6 +84,10 @@ fn properties(out: &mut String, matrix: &Matrix, id: &str) {
             props.push(("start_error", e.clone()));
         }
     }
+    if let Some(r) = crate::readiness::of_matrix(matrix).filter(|r| r.configuration == id) {
+        let names: Vec<&str> = r.entries.iter().map(|e| e.syscall.as_str()).collect();
+        props.push(("readiness_eperm_syscalls", names.join(" ")));
+    }
     out.push_str("    <properties>\n");
     for (name, value) in props {
         let _ = writeln!(
@@ -92,6 +97,19 @@ fn properties(out: &mut String, matrix: &Matrix, id: &str) {
         );
     }
     out.push_str("    </properties>\n");
+}
+
+/// The readiness summary ([`crate::readiness`]) goes with the builtin configuration's suite:
+/// a `readiness_eperm_syscalls` property listing the syscalls, and the whole summary as `<system-out>`.
+fn readiness(out: &mut String, matrix: &Matrix, id: &str) {
+    let Some(r) = crate::readiness::of_matrix(matrix).filter(|r| r.configuration == id) else {
+        return;
+    };
+    let mut text = crate::readiness::headline(&r);
+    for e in &r.entries {
+        let _ = write!(text, "\n{}: EPERM {}", e.syscall, e.summary());
+    }
+    let _ = writeln!(out, "    <system-out>{}</system-out>", esc_text(&text));
 }
 
 fn testcase(out: &mut String, cell: &Cell) {

@@ -16,8 +16,38 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
     counts(&mut out, &summary);
     host(&mut out, matrix);
     failures(&mut out, &summary);
+    readiness(&mut out, matrix);
     details(&mut out, matrix, options);
     out
+}
+
+/// The readiness summary ([`crate::readiness`]) as a table.
+fn readiness(out: &mut String, matrix: &Matrix) {
+    let Some(r) = crate::readiness::of_matrix(matrix) else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "#### Readiness\n\n{}\n",
+        text(&crate::readiness::headline(&r))
+    );
+    if r.entries.is_empty() {
+        return;
+    }
+    out.push_str("| syscall | EPERM by | upstream names it | runtime's libseccomp knows it | upstream default allows it |\n");
+    out.push_str("|---|---|---|---|---|\n");
+    for e in &r.entries {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            code(&e.syscall),
+            text(&e.by()),
+            text(e.naming()),
+            e.knows(),
+            text(&e.allowance())
+        );
+    }
+    out.push('\n');
 }
 
 fn heading(out: &mut String, matrix: &Matrix, summary: &Summary<'_>) {

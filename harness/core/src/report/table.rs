@@ -21,8 +21,56 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
     grid(&mut out, &Grid::of(matrix, options.only_interesting), paint);
     legend(&mut out, paint);
     counts(&mut out, &summary, paint);
+    readiness(&mut out, matrix, paint);
     failures(&mut out, matrix, &summary.failures, paint);
     out
+}
+
+/// The readiness summary ([`crate::readiness`]): one line per syscall.
+fn readiness(out: &mut String, matrix: &Matrix, paint: Paint) {
+    let Some(r) = crate::readiness::of_matrix(matrix) else {
+        return;
+    };
+    let _ = writeln!(out, "{}", paint.bold(&crate::readiness::headline(&r)));
+    if !r.entries.is_empty() {
+        let w = r
+            .entries
+            .iter()
+            .map(|e| e.syscall.len())
+            .max()
+            .unwrap_or(0)
+            .max(7);
+        let wb = r
+            .entries
+            .iter()
+            .map(|e| e.by().len())
+            .max()
+            .unwrap_or(0)
+            .max(2);
+        let wn = r
+            .entries
+            .iter()
+            .map(|e| e.naming().len())
+            .max()
+            .unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "  {:w$}  {:wb$}  {:wn$}  {:12}  upstream default allows it",
+            "syscall", "by", "upstream names it", "libseccomp"
+        );
+        for e in &r.entries {
+            let _ = writeln!(
+                out,
+                "  {:w$}  {:wb$}  {:wn$}  {:12}  {}",
+                e.syscall,
+                e.by(),
+                e.naming(),
+                e.knows(),
+                e.allowance()
+            );
+        }
+    }
+    out.push('\n');
 }
 
 fn host(out: &mut String, h: &HostFacts, paint: Paint) {
