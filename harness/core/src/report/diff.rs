@@ -83,6 +83,7 @@ fn verdict(v: Verdict) -> &'static str {
         Verdict::Pass => "pass",
         Verdict::Fail => "fail",
         Verdict::Unpredicted => "unpredicted",
+        Verdict::Drift => "drift",
     }
 }
 

@@ -54,6 +54,7 @@ pub(crate) fn verdict_name(v: Verdict) -> &'static str {
         Verdict::Pass => "pass",
         Verdict::Fail => "fail",
         Verdict::Unpredicted => "unpredicted",
+        Verdict::Drift => "drift",
     }
 }
 
@@ -85,6 +86,8 @@ table { border-collapse: collapse; }
 #heatmap td.c.sel { outline: 3px solid #0a58ca; outline-offset: -3px; }
 #heatmap td.v-fail { outline: 2px solid #b3001b; outline-offset: -2px; font-weight: 700; }
 #heatmap td.v-fail::after { content: "!"; color: #b3001b; }
+#heatmap td.v-drift { outline: 2px dashed #0b7285; outline-offset: -2px; }
+#heatmap td.v-drift::after { content: "~"; color: #0b7285; }
 #heatmap tr.hide { display: none; }
 .o-allowed { background: #d8f0dc; }
 .o-errno { background: #ffd8a8; }
@@ -313,7 +316,7 @@ fn readiness(out: &mut String, matrix: &Matrix) {
 fn counts(out: &mut String, summary: &Summary<'_>) {
     out.push_str(
         "<h2>Configurations</h2>\n<table class=\"counts\" id=\"counts\">\n\
-         <tr><th>configuration</th><th>source</th><th>caps</th><th>pass</th><th>fail</th><th>unpredicted</th></tr>\n",
+         <tr><th>configuration</th><th>source</th><th>caps</th><th>pass</th><th>fail</th><th>drift</th><th>unpredicted</th></tr>\n",
     );
     for (c, n) in &summary.per_configuration {
         let fail = if n.fail > 0 {
@@ -328,11 +331,12 @@ fn counts(out: &mut String, summary: &Summary<'_>) {
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "<tr><td><code>{}</code>{start}</td><td class=\"muted\">{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{fail}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td><code>{}</code>{start}</td><td class=\"muted\">{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{fail}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             esc(&c.id),
             esc(&c.source),
             esc(&c.caps.join(" ")),
             n.pass,
+            n.drift,
             n.unpredicted
         );
     }
@@ -352,7 +356,12 @@ const OUTCOMES: [Outcome; 9] = [
     Outcome::Absent,
 ];
 
-const VERDICTS: [Verdict; 3] = [Verdict::Pass, Verdict::Fail, Verdict::Unpredicted];
+const VERDICTS: [Verdict; 4] = [
+    Verdict::Pass,
+    Verdict::Fail,
+    Verdict::Drift,
+    Verdict::Unpredicted,
+];
 
 fn heatmap(out: &mut String, matrix: &Matrix, grid: &Grid<'_>) {
     let families: BTreeSet<&str> = grid
@@ -391,7 +400,8 @@ fn heatmap(out: &mut String, matrix: &Matrix, grid: &Grid<'_>) {
         let _ = write!(out, "<span><code>{}</code> {}</span>", esc(g), esc(meaning));
     }
     out.push_str(
-        "<span><code>!</code> failed: observed differs from the prediction (red frame)</span></div>\n",
+        "<span><code>!</code> failed: observed differs from the prediction (red frame)</span>\
+         <span><code>~</code> drift: builtin differs from upstream's profile for the engine's release (dashed frame)</span></div>\n",
     );
     if grid.hidden > 0 {
         let _ = writeln!(
@@ -482,16 +492,26 @@ fn cell_details(c: &Cell) -> serde_json::Value {
 }
 
 fn failures(out: &mut String, summary: &Summary<'_>) {
-    if summary.failures.is_empty() {
+    cell_list(out, "Failures", "failures", &summary.failures);
+    cell_list(
+        out,
+        "Drift from upstream's profile",
+        "drift",
+        &summary.drifts,
+    );
+}
+
+fn cell_list(out: &mut String, title: &str, id: &str, cells: &[&Cell]) {
+    if cells.is_empty() {
         return;
     }
     let _ = writeln!(
         out,
-        "<h2>Failures ({})</h2>\n<table class=\"list\" id=\"failures\">\n\
+        "<h2>{title} ({})</h2>\n<table class=\"list\" id=\"{id}\">\n\
          <tr><th>configuration</th><th>case</th><th>observed</th><th>expected</th><th>note</th></tr>",
-        summary.failures.len()
+        cells.len()
     );
-    for c in &summary.failures {
+    for c in cells {
         let note = [c.observed.note.as_deref(), c.expected.note.as_deref()]
             .into_iter()
             .flatten()

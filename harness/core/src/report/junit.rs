@@ -39,7 +39,7 @@ fn suite_ids(matrix: &Matrix) -> Vec<String> {
 fn counts<'a>(cells: impl Iterator<Item = &'a Cell>) -> (usize, usize) {
     cells.fold((0, 0), |(f, s), c| match c.verdict {
         Verdict::Fail => (f + 1, s),
-        Verdict::Unpredicted => (f, s + 1),
+        Verdict::Unpredicted | Verdict::Drift => (f, s + 1),
         Verdict::Pass => (f, s),
     })
 }
@@ -123,6 +123,16 @@ fn testcase(out: &mut String, cell: &Cell) {
     let expected = glyph::describe_expected(&cell.expected);
     match cell.verdict {
         Verdict::Pass => out.push_str("/>\n"),
+        Verdict::Drift => {
+            let note = cell.observed.note.as_deref().unwrap_or_default();
+            let _ = writeln!(
+                out,
+                ">\n      <skipped message=\"drift: observed {}; upstream's profile predicts {}; {}\"/>\n    </testcase>",
+                esc(&observed),
+                esc(&expected),
+                esc(note)
+            );
+        }
         Verdict::Unpredicted => {
             let _ = writeln!(
                 out,

@@ -16,9 +16,34 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
     counts(&mut out, &summary);
     host(&mut out, matrix);
     failures(&mut out, &summary);
+    drifts(&mut out, &summary);
     readiness(&mut out, matrix);
     details(&mut out, matrix, options);
     out
+}
+
+/// Builtin cells that behave otherwise than upstream's profile, with the note holding both.
+fn drifts(out: &mut String, summary: &Summary<'_>) {
+    if summary.drifts.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "#### Drift from upstream's profile ({})\n",
+        summary.drifts.len()
+    );
+    out.push_str("| configuration | case | observed | why |\n|---|---|---|---|\n");
+    for cell in &summary.drifts {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            code(&cell.configuration),
+            code(&cell.case),
+            text(&glyph::describe_observed(&cell.observed)),
+            text(cell.observed.note.as_deref().unwrap_or_default())
+        );
+    }
+    out.push('\n');
 }
 
 /// The readiness summary ([`crate::readiness`]) as a table.

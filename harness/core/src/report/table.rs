@@ -22,8 +22,28 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
     legend(&mut out, paint);
     counts(&mut out, &summary, paint);
     readiness(&mut out, matrix, paint);
+    drifts(&mut out, &summary.drifts);
     failures(&mut out, matrix, &summary.failures, paint);
     out
+}
+
+/// Builtin cells that behave otherwise than upstream's profile: each with the note that
+/// holds both observations.
+fn drifts(out: &mut String, drifts: &[&Cell]) {
+    if drifts.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "drift from upstream's profile ({})", drifts.len());
+    for cell in drifts {
+        let _ = writeln!(
+            out,
+            "  {}  {}  {}",
+            cell.configuration,
+            cell.case,
+            cell.observed.note.as_deref().unwrap_or_default()
+        );
+    }
+    out.push('\n');
 }
 
 /// The readiness summary ([`crate::readiness`]): one line per syscall.
@@ -223,12 +243,19 @@ fn counts(out: &mut String, summary: &Summary<'_>, paint: Paint) {
         .enumerate()
         .map(|(i, (c, n))| (format!("[{}]", i + 1), c.id.as_str(), *n))
         .chain([(String::new(), "total", summary.total)]);
+    // The drift column appears only where a builtin cell drifted.
+    let show_drift = summary.total.drift > 0;
     for (key, id, n) in rows {
         let fail = format!("{:>4} fail", n.fail);
         let fail = if n.fail > 0 { paint.fail(&fail) } else { fail };
+        let drift = if show_drift {
+            format!("  {:>4} drift", n.drift)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "  {key:>4} {id:width$}  {:>4} pass  {fail}  {:>4} unpredicted",
+            "  {key:>4} {id:width$}  {:>4} pass  {fail}{drift}  {:>4} unpredicted",
             n.pass, n.unpredicted
         );
     }
