@@ -2,8 +2,9 @@
 //! style and the script inline, so the file can be attached to a CI run and opened anywhere.
 //!
 //! The page holds the host header, the counts per configuration, a heatmap of cases (rows) by
-//! configurations (columns) coloured by outcome with failures marked, filters (outcome,
-//! verdict, syscall family, a search box) and each cell's details on hover and click. The cells
+//! configurations (columns) coloured by outcome with failures and drift marked, filters (outcome,
+//! verdict, syscall family, a search box), each cell's details on hover and click, and the
+//! readiness summary ([`crate::readiness`]). The cells
 //! are laid out by the same [`Grid`] as the table and the markdown, and their texts come from
 //! [`glyph`], so a cell reads the same in every format.
 //!
@@ -236,9 +237,9 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
         matrix.case_ids().len()
     );
     host(&mut out, matrix);
-    readiness(&mut out, matrix);
     counts(&mut out, &summary);
     heatmap(&mut out, matrix, &grid);
+    readiness(&mut out, matrix);
     failures(&mut out, &summary);
     out.push_str(
         "<aside id=\"detail\" hidden><button id=\"detail-close\" type=\"button\">close</button>\
