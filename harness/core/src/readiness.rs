@@ -344,6 +344,25 @@ mod tests {
     }
 
     #[test]
+    fn every_format_shows_the_summary() {
+        use crate::report::{render, Format, Options};
+        let mut m = sample();
+        m.readiness = of(&m);
+        for format in Format::ALL {
+            let text = render(format, &m, &Options::default());
+            assert!(
+                text.contains("readiness") && text.contains("lsm_list_modules"),
+                "{}: {text}",
+                format.name()
+            );
+        }
+        // A matrix written before the summary existed gets it computed.
+        m.readiness = None;
+        let md = render(Format::Markdown, &m, &Options::default());
+        assert!(md.contains("#### Readiness"), "{md}");
+    }
+
+    #[test]
     fn no_builtin_no_summary() {
         let m = matrix(&["p"], vec![]);
         assert_eq!(of(&m), None);

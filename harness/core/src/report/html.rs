@@ -238,7 +238,7 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
     );
     host(&mut out, matrix);
     counts(&mut out, &summary);
-    heatmap(&mut out, matrix, &grid);
+    heatmap(&mut out, &grid);
     readiness(&mut out, matrix);
     failures(&mut out, &summary);
     out.push_str(
@@ -364,7 +364,7 @@ const VERDICTS: [Verdict; 4] = [
     Verdict::Unpredicted,
 ];
 
-fn heatmap(out: &mut String, matrix: &Matrix, grid: &Grid<'_>) {
+fn heatmap(out: &mut String, grid: &Grid<'_>) {
     let families: BTreeSet<&str> = grid
         .rows
         .iter()
@@ -469,7 +469,6 @@ fn heatmap(out: &mut String, matrix: &Matrix, grid: &Grid<'_>) {
         "<script type=\"application/json\" id=\"cell-data\">{}</script>",
         script_json(&data)
     );
-    let _ = matrix;
 }
 
 /// One cell's details, in [`FIELDS`] order.
