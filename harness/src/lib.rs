@@ -8,7 +8,9 @@
 //! cannot reach an engine: it has no async runtime, Docker client or CLI parser. This crate adds
 //! what does I/O: `engine` (Docker via bollard), `run` (plan, execute, assemble) and the CLI.
 
-pub use seccomp_harness_core::{classify, diff, matrix, oracle, outcome, profile, report};
+pub use seccomp_harness_core::{
+    classify, diff, matrix, oracle, outcome, profile, readiness, report, upstream,
+};
 
 pub mod engine;
 pub mod probe_binary;

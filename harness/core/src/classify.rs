@@ -72,6 +72,24 @@ fn shape(r: &CaseRecord) -> Shape {
     }
 }
 
+/// Whether two records of one case show the same behaviour (values that legitimately vary
+/// between runs aside): how builtin is compared with upstream's profile run as a file.
+pub fn same_behaviour(a: &CaseRecord, b: &CaseRecord) -> bool {
+    shape(a) == shape(b)
+}
+
+/// A record's behaviour in words, for notes: `returned`, `errno 1`, `signal 31`.
+pub fn describe_record(r: &CaseRecord) -> String {
+    match shape(r) {
+        Shape::Returned => "returned".into(),
+        Shape::Errno(e) => format!("errno {e}"),
+        Shape::Signal(s) => format!("signal {s}"),
+        Shape::Exited(s) => format!("exited {s}"),
+        Shape::Trapped => "trapped".into(),
+        Shape::TimedOut => "timed out".into(),
+    }
+}
+
 /// Classifies one cell; `slot` is the case's syscall as the filter sees it (sentinels are
 /// allocated per syscall, so the errno alone does not name a rule).
 pub fn classify(slot: Slot, runs: CaseRuns<'_>, attribution: &Attribution<'_>) -> Observed {

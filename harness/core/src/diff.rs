@@ -34,6 +34,9 @@ pub struct MatrixDiff {
     /// Cells in both whose behaviour or verdict differs, grouped by [`ChangeKind`] (in its
     /// order), then in `new`'s cell order.
     pub cells: Vec<CellChange>,
+    /// How the readiness summary changed (context: the builtin cells behind it are changes
+    /// of their own).
+    pub readiness: crate::readiness::Change,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -214,6 +217,10 @@ impl MatrixDiff {
             cases_added: group_by_case(&added),
             cases_removed: group_by_case(&removed),
             cells,
+            readiness: crate::readiness::Change::between(
+                crate::readiness::of_matrix(old).as_ref(),
+                crate::readiness::of_matrix(new).as_ref(),
+            ),
         }
     }
 

@@ -11,4 +11,6 @@ pub mod matrix;
 pub mod oracle;
 pub mod outcome;
 pub mod profile;
+pub mod readiness;
 pub mod report;
+pub mod upstream;

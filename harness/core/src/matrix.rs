@@ -15,6 +15,10 @@ pub struct Matrix {
     pub host: HostFacts,
     pub configurations: Vec<Configuration>,
     pub cells: Vec<Cell>,
+    /// The readiness summary of the builtin configuration ([`crate::readiness`]); absent when
+    /// the run had no builtin configuration, or the matrix was written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness: Option<crate::readiness::Readiness>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -102,8 +106,14 @@ pub struct Expected {
 pub enum Verdict {
     Pass,
     Fail,
-    /// Nothing to compare with: the engine's builtin profile, which the API does not show.
+    /// Nothing to compare with: the builtin profile where no upstream profile is known for
+    /// the engine's release (the note says why).
     Unpredicted,
+    /// The builtin profile behaved otherwise than upstream's default for the engine's release,
+    /// run as a file beside it: a distribution's patch, a vendor build. Reported with the two
+    /// observations in the note, never counted as a failure of the oracle. (A value added
+    /// within schema_version 1: only a matrix with drifting cells holds it.)
+    Drift,
 }
 
 /// Why a matrix file could not be read. Each variant names the file, because `diff` reads two
@@ -355,6 +365,7 @@ pub(crate) mod fixture {
             host: host(),
             configurations: configurations.iter().map(|c| configuration(c)).collect(),
             cells,
+            readiness: None,
         }
     }
 }

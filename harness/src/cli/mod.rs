@@ -128,7 +128,7 @@ pub enum Command {
     Run(run::Args),
     /// Compare two JSON matrices (exit 1 when anything changed).
     Diff(diff::Args),
-    /// Render a saved JSON matrix as a table, Markdown, JUnit or JSON.
+    /// Render a saved JSON matrix as a table, Markdown, JUnit, JSON or HTML.
     Render(render::Args),
     /// Remove containers a killed run left behind.
     Clean(clean::Args),

@@ -3,7 +3,7 @@
 
 use super::assemble::{assemble, JobResult, JobResults, NotRun};
 use super::calibration::calibrate;
-use super::input::{CapSpec, LoadedProfile};
+use super::input::{CapSpec, LoadedProfile, ProfileKind};
 use super::plan::{self, JobKind, Plan, PlanError, Seccomp};
 use super::progress::Progress;
 use crate::engine::{
@@ -93,7 +93,19 @@ pub async fn execute(
         crate::profile::engine_honours_default_errno_ret(&facts.engine, &facts.engine_version);
     let runtime =
         crate::profile::Runtime::parse(&facts.default_runtime, facts.runtime_version.as_deref());
-    let plan = plan::plan(
+    // builtin is predicted from upstream's default for the engine's release, which runs as a
+    // file configuration beside it.
+    let upstream = crate::upstream::default_for(&facts.engine, &facts.engine_version);
+    let mut profiles = profiles;
+    if let (Some(b), Ok(release)) = (
+        profiles
+            .iter()
+            .position(|p| matches!(p.kind, ProfileKind::Builtin)),
+        &upstream,
+    ) {
+        profiles.insert(b + 1, super::input::load_upstream(release)?);
+    }
+    let mut plan = plan::plan(
         profiles,
         cap_sets,
         arch,
@@ -102,6 +114,10 @@ pub async fn execute(
         runtime,
         &opts.cases,
     )?;
+
+    if let Err(why) = upstream {
+        plan.builtin_upstream = Err(why.to_string());
+    }
 
     let probe = opts
         .probe

@@ -172,6 +172,27 @@ pub fn load_profiles(input: &ProfileInput) -> Result<Vec<LoadedProfile>, PlanErr
     })
 }
 
+/// The name of the configuration that runs upstream's default profile for the engine's
+/// release beside `builtin`, so builtin is predicted and its denials attributed.
+pub const BUILTIN_UPSTREAM: &str = "builtin-upstream";
+
+/// Upstream's default profile for the engine's release, as a file profile of the run.
+pub fn load_upstream(release: &crate::upstream::Release) -> Result<LoadedProfile, PlanError> {
+    let text = release.text().to_string();
+    let profile = crate::upstream::profile_of(release);
+    let tagged = profile::tag_for(&text, &profile, &release.file, true)?;
+    Ok(LoadedProfile {
+        name: BUILTIN_UPSTREAM.into(),
+        source: release.source(),
+        sha256: Some(release.sha256.clone()),
+        kind: ProfileKind::File {
+            text,
+            profile,
+            tagged,
+        },
+    })
+}
+
 /// What the engine gets for a profile file. Docker takes a seccomp profile, not an OCI
 /// runtime config: a whole config.json has no top-level defaultAction and no syscalls, which
 /// moby reads as "seccomp disabled", so the container would run with no filter at all

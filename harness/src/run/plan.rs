@@ -84,6 +84,9 @@ pub struct Plan {
     pub runtime: Runtime,
     /// Present when a file profile is in the run.
     pub calibration: Option<Calibration>,
+    /// The profile (index into [`Plan::profiles`]) that predicts `builtin`: upstream's default
+    /// for the engine's release ([`super::input::BUILTIN_UPSTREAM`]); else why there is none.
+    pub builtin_upstream: Result<usize, String>,
 }
 
 /// Per configuration, the expected cell of every planned case (in [`Plan::case_ids`] order);
@@ -251,11 +254,16 @@ pub fn plan(
             });
         }
     }
+    let builtin_upstream = profiles
+        .iter()
+        .position(|p| p.name == super::input::BUILTIN_UPSTREAM)
+        .ok_or_else(|| "no upstream default profile is in the run".to_string());
     Ok(Plan {
         arch,
         kernel,
         catalog,
         case_ids,
+        builtin_upstream,
         profiles,
         cap_sets,
         configurations,
@@ -303,7 +311,16 @@ impl Plan {
             .configurations
             .iter()
             .map(|conf| match &self.profiles[conf.profile].kind {
-                ProfileKind::Builtin => None,
+                ProfileKind::Builtin => {
+                    let upstream = self.upstream_configuration(conf.cap_set)?;
+                    let upstream = &self.configurations[upstream];
+                    match &self.profiles[upstream.profile].kind {
+                        ProfileKind::File { profile, .. } => {
+                            Some(self.predict_file(profile, upstream, &cases, unknown_names))
+                        }
+                        _ => None,
+                    }
+                }
                 ProfileKind::Unconfined => Some(vec![
                     Prediction {
                         outcome: Outcome::Allowed,
@@ -331,6 +348,15 @@ impl Plan {
         let resolved = profile::resolve(profile, &self.host(conf.cap_set, unknown_names));
         let oracle = Oracle::new(&resolved);
         oracle.expect(cases.iter().copied(), &conf.start, &self.catalog)
+    }
+
+    /// The configuration that runs upstream's default with a capability set: builtin's
+    /// prediction and attribution.
+    pub fn upstream_configuration(&self, cap_set: usize) -> Option<usize> {
+        let profile = *self.builtin_upstream.as_ref().ok()?;
+        self.configurations
+            .iter()
+            .position(|c| c.profile == profile && c.cap_set == cap_set)
     }
 }
 

@@ -15,16 +15,24 @@ pub enum DiffFormat {
     Table,
     Markdown,
     Json,
+    /// One self-contained HTML page.
+    Html,
 }
 
 impl DiffFormat {
-    pub const ALL: [DiffFormat; 3] = [DiffFormat::Table, DiffFormat::Markdown, DiffFormat::Json];
+    pub const ALL: [DiffFormat; 4] = [
+        DiffFormat::Table,
+        DiffFormat::Markdown,
+        DiffFormat::Json,
+        DiffFormat::Html,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             DiffFormat::Table => "table",
             DiffFormat::Markdown => "markdown",
             DiffFormat::Json => "json",
+            DiffFormat::Html => "html",
         }
     }
 }
@@ -51,6 +59,7 @@ pub fn render(format: DiffFormat, diff: &MatrixDiff, sides: Sides<'_>) -> String
         DiffFormat::Table => table(diff, sides),
         DiffFormat::Markdown => markdown(diff, sides),
         DiffFormat::Json => json(diff, sides),
+        DiffFormat::Html => super::html::render_diff(diff, sides.old, sides.new),
     }
 }
 
@@ -74,11 +83,12 @@ fn verdict(v: Verdict) -> &'static str {
         Verdict::Pass => "pass",
         Verdict::Fail => "fail",
         Verdict::Unpredicted => "unpredicted",
+        Verdict::Drift => "drift",
     }
 }
 
 /// `3 cells changed, 1 case added`, or `no behaviour changed`.
-fn headline(d: &MatrixDiff) -> String {
+pub(crate) fn headline(d: &MatrixDiff) -> String {
     let counts = [
         (d.cells.len(), "cell changed", "cells changed"),
         (d.cases_added.len(), "case added", "cases added"),
@@ -156,6 +166,15 @@ fn table(d: &MatrixDiff, sides: Sides<'_>) -> String {
             let _ = writeln!(out, "{indent}{}: {} -> {}", f.fact, f.old, f.new);
         }
     };
+    if !d.readiness.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nreadiness: EPERM on implemented syscalls under builtin"
+        );
+        for l in d.readiness.lines() {
+            let _ = writeln!(out, "  {l}");
+        }
+    }
     if !d.host.is_empty() {
         let _ = writeln!(out, "\nhost (context)");
         facts(&mut out, "  ", &d.host);
@@ -223,6 +242,13 @@ fn markdown(d: &MatrixDiff, sides: Sides<'_>) -> String {
         }
         let list: Vec<String> = ids.iter().map(|s| code(s)).collect();
         let _ = writeln!(out, "**{title}:** {}\n", list.join(", "));
+    }
+    if !d.readiness.is_empty() {
+        out.push_str("#### Readiness: EPERM on implemented syscalls under builtin\n\n");
+        for l in d.readiness.lines() {
+            let _ = writeln!(out, "- {}", text(&l));
+        }
+        out.push('\n');
     }
     if !d.host.is_empty() || !d.configurations_changed.is_empty() {
         out.push_str("| context | old | new |\n|---|---|---|\n");

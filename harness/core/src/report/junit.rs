@@ -39,7 +39,7 @@ fn suite_ids(matrix: &Matrix) -> Vec<String> {
 fn counts<'a>(cells: impl Iterator<Item = &'a Cell>) -> (usize, usize) {
     cells.fold((0, 0), |(f, s), c| match c.verdict {
         Verdict::Fail => (f + 1, s),
-        Verdict::Unpredicted => (f, s + 1),
+        Verdict::Unpredicted | Verdict::Drift => (f, s + 1),
         Verdict::Pass => (f, s),
     })
 }
@@ -57,6 +57,7 @@ fn suite(out: &mut String, matrix: &Matrix, id: &str) {
     for cell in cells {
         testcase(out, cell);
     }
+    readiness(out, matrix, id);
     out.push_str("  </testsuite>\n");
 }
 
@@ -83,6 +84,10 @@ fn properties(out: &mut String, matrix: &Matrix, id: &str) {
             props.push(("start_error", e.clone()));
         }
     }
+    if let Some(r) = crate::readiness::of_matrix(matrix).filter(|r| r.configuration == id) {
+        let names: Vec<&str> = r.entries.iter().map(|e| e.syscall.as_str()).collect();
+        props.push(("readiness_eperm_syscalls", names.join(" ")));
+    }
     out.push_str("    <properties>\n");
     for (name, value) in props {
         let _ = writeln!(
@@ -92,6 +97,19 @@ fn properties(out: &mut String, matrix: &Matrix, id: &str) {
         );
     }
     out.push_str("    </properties>\n");
+}
+
+/// The readiness summary ([`crate::readiness`]) goes with the builtin configuration's suite:
+/// a `readiness_eperm_syscalls` property listing the syscalls, and the whole summary as `<system-out>`.
+fn readiness(out: &mut String, matrix: &Matrix, id: &str) {
+    let Some(r) = crate::readiness::of_matrix(matrix).filter(|r| r.configuration == id) else {
+        return;
+    };
+    let mut text = crate::readiness::headline(&r);
+    for e in &r.entries {
+        let _ = write!(text, "\n{}: EPERM {}", e.syscall, e.summary());
+    }
+    let _ = writeln!(out, "    <system-out>{}</system-out>", esc_text(&text));
 }
 
 fn testcase(out: &mut String, cell: &Cell) {
@@ -105,6 +123,16 @@ fn testcase(out: &mut String, cell: &Cell) {
     let expected = glyph::describe_expected(&cell.expected);
     match cell.verdict {
         Verdict::Pass => out.push_str("/>\n"),
+        Verdict::Drift => {
+            let note = cell.observed.note.as_deref().unwrap_or_default();
+            let _ = writeln!(
+                out,
+                ">\n      <skipped message=\"drift: observed {}; upstream's profile predicts {}; {}\"/>\n    </testcase>",
+                esc(&observed),
+                esc(&expected),
+                esc(note)
+            );
+        }
         Verdict::Unpredicted => {
             let _ = writeln!(
                 out,

@@ -16,8 +16,63 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
     counts(&mut out, &summary);
     host(&mut out, matrix);
     failures(&mut out, &summary);
+    drifts(&mut out, &summary);
+    readiness(&mut out, matrix);
     details(&mut out, matrix, options);
     out
+}
+
+/// Builtin cells that behave otherwise than upstream's profile, with the note holding both.
+fn drifts(out: &mut String, summary: &Summary<'_>) {
+    if summary.drifts.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "#### Drift from upstream's profile ({})\n",
+        summary.drifts.len()
+    );
+    out.push_str("| configuration | case | observed | why |\n|---|---|---|---|\n");
+    for cell in &summary.drifts {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            code(&cell.configuration),
+            code(&cell.case),
+            text(&glyph::describe_observed(&cell.observed)),
+            text(cell.observed.note.as_deref().unwrap_or_default())
+        );
+    }
+    out.push('\n');
+}
+
+/// The readiness summary ([`crate::readiness`]) as a table.
+fn readiness(out: &mut String, matrix: &Matrix) {
+    let Some(r) = crate::readiness::of_matrix(matrix) else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "#### Readiness\n\n{}\n",
+        text(&crate::readiness::headline(&r))
+    );
+    if r.entries.is_empty() {
+        return;
+    }
+    out.push_str("| syscall | EPERM by | upstream names it | runtime's libseccomp knows it | upstream default allows it |\n");
+    out.push_str("|---|---|---|---|---|\n");
+    for e in &r.entries {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            code(&e.syscall),
+            text(&e.by()),
+            text(e.naming()),
+            e.knows(),
+            text(&e.allowance())
+        );
+    }
+    out.push('\n');
 }
 
 fn heading(out: &mut String, matrix: &Matrix, summary: &Summary<'_>) {

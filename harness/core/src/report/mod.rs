@@ -4,7 +4,9 @@
 //! colour; nothing here looks at the terminal or the environment.
 
 pub mod diff;
+pub mod family;
 pub mod glyph;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -32,10 +34,18 @@ pub enum Format {
     Markdown,
     /// JUnit XML, one test case per cell, for CI test reports.
     Junit,
+    /// One self-contained HTML page: the host, a heatmap with filters and each cell's details.
+    Html,
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [Format::Table, Format::Json, Format::Markdown, Format::Junit];
+    pub const ALL: [Format; 5] = [
+        Format::Table,
+        Format::Json,
+        Format::Markdown,
+        Format::Junit,
+        Format::Html,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -43,6 +53,7 @@ impl Format {
             Format::Json => "json",
             Format::Markdown => "markdown",
             Format::Junit => "junit",
+            Format::Html => "html",
         }
     }
 }
@@ -67,7 +78,7 @@ pub struct UnknownFormat(pub String);
 pub struct Options {
     /// ANSI colour in `table`. The CLI decides (a TTY, no `NO_COLOR`); other formats ignore it.
     pub color: bool,
-    /// In `table` and `markdown`, show only the cases where a cell failed or the configurations
+    /// In `table`, `markdown` and `html`, show only the cases where a cell failed or the configurations
     /// disagree. With ~400 cases most rows are `ok` everywhere; this leaves the ones to read.
     /// `json` and `junit` always hold every cell: they are for machines.
     pub only_interesting: bool,
@@ -80,6 +91,7 @@ pub fn render(format: Format, matrix: &Matrix, options: &Options) -> String {
         Format::Json => json::render(matrix),
         Format::Markdown => markdown::render(matrix, options),
         Format::Junit => junit::render(matrix),
+        Format::Html => html::render(matrix, options),
     }
 }
 

@@ -9,6 +9,7 @@ pub struct Counts {
     pub pass: usize,
     pub fail: usize,
     pub unpredicted: usize,
+    pub drift: usize,
 }
 
 impl Counts {
@@ -17,6 +18,7 @@ impl Counts {
             Verdict::Pass => self.pass += 1,
             Verdict::Fail => self.fail += 1,
             Verdict::Unpredicted => self.unpredicted += 1,
+            Verdict::Drift => self.drift += 1,
         }
     }
 }
@@ -28,6 +30,8 @@ pub struct Summary<'a> {
     pub per_configuration: Vec<(&'a Configuration, Counts)>,
     pub total: Counts,
     pub failures: Vec<&'a Cell>,
+    /// The builtin cells that drift from upstream's profile (in matrix order).
+    pub drifts: Vec<&'a Cell>,
 }
 
 impl<'a> Summary<'a> {
@@ -39,6 +43,7 @@ impl<'a> Summary<'a> {
             .collect();
         let mut total = Counts::default();
         let mut failures = Vec::new();
+        let mut drifts = Vec::new();
         for cell in &matrix.cells {
             total.add(cell.verdict);
             // A cell whose configuration is not listed still counts in the total: the matrix
@@ -49,14 +54,17 @@ impl<'a> Summary<'a> {
             {
                 counts.add(cell.verdict);
             }
-            if cell.verdict == Verdict::Fail {
-                failures.push(cell);
+            match cell.verdict {
+                Verdict::Fail => failures.push(cell),
+                Verdict::Drift => drifts.push(cell),
+                _ => {}
             }
         }
         Summary {
             per_configuration,
             total,
             failures,
+            drifts,
         }
     }
 }

@@ -21,8 +21,76 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
     grid(&mut out, &Grid::of(matrix, options.only_interesting), paint);
     legend(&mut out, paint);
     counts(&mut out, &summary, paint);
+    readiness(&mut out, matrix, paint);
+    drifts(&mut out, &summary.drifts);
     failures(&mut out, matrix, &summary.failures, paint);
     out
+}
+
+/// Builtin cells that behave otherwise than upstream's profile: each with the note that
+/// holds both observations.
+fn drifts(out: &mut String, drifts: &[&Cell]) {
+    if drifts.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "drift from upstream's profile ({})", drifts.len());
+    for cell in drifts {
+        let _ = writeln!(
+            out,
+            "  {}  {}  {}",
+            cell.configuration,
+            cell.case,
+            cell.observed.note.as_deref().unwrap_or_default()
+        );
+    }
+    out.push('\n');
+}
+
+/// The readiness summary ([`crate::readiness`]): one line per syscall.
+fn readiness(out: &mut String, matrix: &Matrix, paint: Paint) {
+    let Some(r) = crate::readiness::of_matrix(matrix) else {
+        return;
+    };
+    let _ = writeln!(out, "{}", paint.bold(&crate::readiness::headline(&r)));
+    if !r.entries.is_empty() {
+        let w = r
+            .entries
+            .iter()
+            .map(|e| e.syscall.len())
+            .max()
+            .unwrap_or(0)
+            .max(7);
+        let wb = r
+            .entries
+            .iter()
+            .map(|e| e.by().len())
+            .max()
+            .unwrap_or(0)
+            .max(2);
+        let wn = r
+            .entries
+            .iter()
+            .map(|e| e.naming().len())
+            .max()
+            .unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "  {:w$}  {:wb$}  {:wn$}  {:12}  upstream default allows it",
+            "syscall", "by", "upstream names it", "libseccomp"
+        );
+        for e in &r.entries {
+            let _ = writeln!(
+                out,
+                "  {:w$}  {:wb$}  {:wn$}  {:12}  {}",
+                e.syscall,
+                e.by(),
+                e.naming(),
+                e.knows(),
+                e.allowance()
+            );
+        }
+    }
+    out.push('\n');
 }
 
 fn host(out: &mut String, h: &HostFacts, paint: Paint) {
@@ -175,12 +243,19 @@ fn counts(out: &mut String, summary: &Summary<'_>, paint: Paint) {
         .enumerate()
         .map(|(i, (c, n))| (format!("[{}]", i + 1), c.id.as_str(), *n))
         .chain([(String::new(), "total", summary.total)]);
+    // The drift column appears only where a builtin cell drifted.
+    let show_drift = summary.total.drift > 0;
     for (key, id, n) in rows {
         let fail = format!("{:>4} fail", n.fail);
         let fail = if n.fail > 0 { paint.fail(&fail) } else { fail };
+        let drift = if show_drift {
+            format!("  {:>4} drift", n.drift)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "  {key:>4} {id:width$}  {:>4} pass  {fail}  {:>4} unpredicted",
+            "  {key:>4} {id:width$}  {:>4} pass  {fail}{drift}  {:>4} unpredicted",
             n.pass, n.unpredicted
         );
     }

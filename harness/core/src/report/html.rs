@@ -1,0 +1,724 @@
+//! One self-contained HTML page per matrix (and per diff): no network, no external asset, the
+//! style and the script inline, so the file can be attached to a CI run and opened anywhere.
+//!
+//! The page holds the host header, the counts per configuration, a heatmap of cases (rows) by
+//! configurations (columns) coloured by outcome with failures and drift marked, filters (outcome,
+//! verdict, syscall family, a search box), each cell's details on hover and click, and the
+//! readiness summary ([`crate::readiness`]). The cells
+//! are laid out by the same [`Grid`] as the table and the markdown, and their texts come from
+//! [`glyph`], so a cell reads the same in every format.
+//!
+//! The details of every cell travel as one JSON array in a `<script type="application/json">`
+//! block (a `title` per cell would repeat the words thousands of times); the script reads it
+//! when a cell is hovered or clicked. A first, tiny script records any script error into the
+//! page (`#script-errors`), and the main script marks `<body data-ready="1">` when it has run:
+//! the browser test reads both from the DOM.
+
+use super::family;
+use super::grid::{self, Grid};
+use super::table::config_flag;
+use super::{glyph, Options, Summary};
+use crate::diff::{CellChange, ChangeKind, MatrixDiff};
+use crate::matrix::{Cell, Matrix, Verdict};
+use crate::outcome::Outcome;
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+/// Escapes text for HTML element content and attribute values.
+pub(crate) fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JSON that can sit inside a `<script>` element: `</script>` and `<!--` can't appear in it.
+fn script_json(value: &serde_json::Value) -> String {
+    serde_json::to_string(value)
+        .expect("a JSON value always serializes")
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+/// The verdict's name as the JSON contract spells it.
+pub(crate) fn verdict_name(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "pass",
+        Verdict::Fail => "fail",
+        Verdict::Unpredicted => "unpredicted",
+        Verdict::Drift => "drift",
+    }
+}
+
+const STYLE: &str = r#"
+:root { --fg:#1d232a; --muted:#5b6570; --line:#d5dbe1; --bg:#fff; }
+* { box-sizing: border-box; }
+body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); margin: 0 1.5rem 4rem; }
+h1 { font-size: 1.35rem; margin: 1.2rem 0 .6rem; }
+h2 { font-size: 1.1rem; margin: 1.6rem 0 .5rem; border-bottom: 1px solid var(--line); padding-bottom: .2rem; }
+code, .mono, td.c, th.case { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; font-size: 12px; }
+table { border-collapse: collapse; }
+.facts td, .facts th, .counts td, .counts th, .list td, .list th { border: 1px solid var(--line); padding: .2rem .5rem; text-align: left; vertical-align: top; }
+.facts th { background: #f4f6f8; font-weight: 600; white-space: nowrap; }
+.counts td.n { text-align: right; }
+.bad { color: #b3001b; font-weight: 700; }
+.good { color: #116329; font-weight: 700; }
+.muted { color: var(--muted); }
+#filters { position: sticky; top: 0; z-index: 3; background: #f7f9fb; border: 1px solid var(--line); padding: .4rem .6rem; margin: .6rem 0; display: flex; flex-wrap: wrap; gap: .4rem 1.2rem; align-items: center; }
+#filters fieldset { border: 0; margin: 0; padding: 0; display: flex; gap: .2rem .6rem; flex-wrap: wrap; align-items: center; }
+#filters legend { float: left; font-weight: 600; margin-right: .3rem; }
+#filters label { white-space: nowrap; }
+#search { width: 16rem; }
+.wrap { overflow: auto; max-height: 80vh; border: 1px solid var(--line); }
+#heatmap th.conf { position: sticky; top: 0; z-index: 2; background: #fff; writing-mode: vertical-rl; transform: rotate(180deg); font-weight: 600; font-size: 12px; padding: .4rem .15rem; white-space: nowrap; vertical-align: bottom; text-align: left; border-left: 1px solid var(--line); }
+#heatmap th.case { position: sticky; left: 0; z-index: 1; background: #fff; text-align: left; font-weight: normal; padding: 0 .5rem; white-space: nowrap; border-right: 1px solid var(--line); }
+#heatmap th.corner { position: sticky; left: 0; top: 0; z-index: 4; background: #fff; }
+#heatmap td.c { min-width: 3.2rem; height: 1.35rem; text-align: center; padding: 0 .2rem; border: 1px solid #fff; cursor: pointer; white-space: nowrap; }
+#heatmap td.c.dim { opacity: .18; }
+#heatmap td.c.sel { outline: 3px solid #0a58ca; outline-offset: -3px; }
+#heatmap td.v-fail { outline: 2px solid #b3001b; outline-offset: -2px; font-weight: 700; }
+#heatmap td.v-fail::after { content: "!"; color: #b3001b; }
+#heatmap td.v-drift { outline: 2px dashed #0b7285; outline-offset: -2px; }
+#heatmap td.v-drift::after { content: "~"; color: #0b7285; }
+#heatmap tr.hide { display: none; }
+.o-allowed { background: #d8f0dc; }
+.o-errno { background: #ffd8a8; }
+.o-killed { background: #e03131; color: #fff; }
+.o-trapped { background: #b197fc; }
+.o-timeout { background: #495057; color: #fff; }
+.o-start_failed { background: #212529; color: #fff; }
+.o-not_run { background: #e9ecef; color: #868e96; }
+.o-ambiguous { background: #ffec99; }
+.o-absent { background: repeating-linear-gradient(45deg, #fff, #fff 4px, #f1f3f5 4px, #f1f3f5 8px); color: #868e96; }
+.o-none { background: #fff; color: #adb5bd; }
+.chip { display: inline-block; padding: 0 .35rem; border-radius: 3px; font-family: ui-monospace, monospace; font-size: 12px; }
+#legend { display: flex; flex-wrap: wrap; gap: .3rem .8rem; margin: .4rem 0; }
+#detail { position: fixed; right: 1rem; bottom: 1rem; width: 30rem; max-width: 90vw; background: #fff; border: 1px solid #8a96a3; box-shadow: 0 4px 18px rgba(0,0,0,.18); padding: .6rem .8rem; z-index: 5; }
+#detail[hidden] { display: none; }
+#detail dl { display: grid; grid-template-columns: 6.5rem 1fr; gap: .15rem .6rem; margin: .3rem 0 0; }
+#detail dt { font-weight: 600; color: var(--muted); }
+#detail dd { margin: 0; word-break: break-word; }
+#detail button { float: right; }
+#shown { color: var(--muted); }
+"#;
+
+/// Registered before anything else, so a failure of the main script is seen too.
+const ERROR_HOOK: &str = r#"
+window.__errors = [];
+window.addEventListener("error", function (e) {
+  window.__errors.push(String(e.message || e));
+  var el = document.getElementById("script-errors");
+  if (el) { el.textContent = window.__errors.join("\n"); el.hidden = false; }
+});
+"#;
+
+/// The heatmap's behaviour: filters, search, hover titles and the details panel.
+const SCRIPT: &str = r#"
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("cell-data").textContent);
+  var fields = data.fields, cells = data.cells;
+  var table = document.getElementById("heatmap");
+  var rows = Array.prototype.slice.call(table.querySelectorAll("tbody tr.case"));
+  var detail = document.getElementById("detail");
+  function checked(name) {
+    var set = {};
+    document.querySelectorAll("input[name=" + name + "]").forEach(function (i) { if (i.checked) set[i.value] = true; });
+    return set;
+  }
+  function apply() {
+    var outcomes = checked("outcome"), verdicts = checked("verdict");
+    var family = document.getElementById("family").value;
+    var q = document.getElementById("search").value.trim().toLowerCase();
+    var shown = 0;
+    rows.forEach(function (tr) {
+      var any = false;
+      tr.querySelectorAll("td.c").forEach(function (td) {
+        var hit = outcomes[td.dataset.o] && verdicts[td.dataset.v];
+        td.classList.toggle("dim", !hit);
+        if (hit) any = true;
+      });
+      var ok = any && (!family || tr.dataset.family === family) &&
+               (!q || tr.dataset.case.toLowerCase().indexOf(q) >= 0);
+      tr.classList.toggle("hide", !ok);
+      if (ok) shown++;
+    });
+    document.getElementById("shown").textContent = shown + " of " + rows.length + " cases shown";
+  }
+  function info(td) {
+    var d = cells[Number(td.dataset.i)], o = {};
+    fields.forEach(function (f, k) { o[f] = d[k]; });
+    return o;
+  }
+  table.addEventListener("mouseover", function (e) {
+    var td = e.target.closest("td.c");
+    if (!td || td.title || td.dataset.i === undefined) return;
+    var o = info(td);
+    td.title = o.configuration + " \u00b7 " + o.case + "\nobserved: " + o.observed +
+      "\nexpected: " + o.expected + "\nverdict: " + o.verdict + (o.note ? "\nnote: " + o.note : "");
+  });
+  var selected = null;
+  table.addEventListener("click", function (e) {
+    var td = e.target.closest("td.c");
+    if (!td || td.dataset.i === undefined) return;
+    if (selected) selected.classList.remove("sel");
+    selected = td; td.classList.add("sel");
+    var o = info(td), dl = detail.querySelector("dl");
+    dl.textContent = "";
+    fields.forEach(function (f) {
+      if (o[f] === null || o[f] === "") return;
+      var dt = document.createElement("dt"); dt.textContent = f;
+      var dd = document.createElement("dd"); dd.textContent = o[f];
+      dl.appendChild(dt); dl.appendChild(dd);
+    });
+    detail.hidden = false;
+  });
+  document.getElementById("detail-close").addEventListener("click", function () {
+    detail.hidden = true;
+    if (selected) { selected.classList.remove("sel"); selected = null; }
+  });
+  document.getElementById("filters").addEventListener("input", apply);
+  document.getElementById("filters").addEventListener("change", apply);
+  apply();
+  document.body.dataset.ready = "1";
+})();
+"#;
+
+/// The names of the per-cell details, in the order of each cell's array in `#cell-data`.
+const FIELDS: [&str; 9] = [
+    "configuration",
+    "case",
+    "syscall",
+    "observed",
+    "expected",
+    "verdict",
+    "rule",
+    "expected rule",
+    "note",
+];
+
+fn page_start(out: &mut String, title: &str) {
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n\
+         <title>{}</title>\n<style>{STYLE}</style>\n<script>{ERROR_HOOK}</script>\n</head>\n<body>\n\
+         <pre id=\"script-errors\" class=\"bad\" hidden></pre>\n",
+        esc(title)
+    );
+}
+
+/// Renders the matrix as one HTML page.
+pub fn render(matrix: &Matrix, options: &Options) -> String {
+    let summary = Summary::of(matrix);
+    let grid = Grid::of(matrix, options.only_interesting);
+    let mut out = String::new();
+    let headline = match summary.total.fail {
+        0 => format!("all {} cells conformant", matrix.cells.len()),
+        n => format!("{n} of {} cells failed", matrix.cells.len()),
+    };
+    page_start(&mut out, &format!("seccomp-harness: {headline}"));
+    let _ = writeln!(
+        out,
+        "<h1>seccomp-harness: <span class=\"{}\">{}</span> <span class=\"muted\">({} configurations, {} cases)</span></h1>",
+        if summary.total.fail == 0 { "good" } else { "bad" },
+        esc(&headline),
+        matrix.configurations.len(),
+        matrix.case_ids().len()
+    );
+    host(&mut out, matrix);
+    counts(&mut out, &summary);
+    heatmap(&mut out, &grid);
+    readiness(&mut out, matrix);
+    failures(&mut out, &summary);
+    out.push_str(
+        "<aside id=\"detail\" hidden><button id=\"detail-close\" type=\"button\">close</button>\
+         <strong>cell details</strong><dl></dl></aside>\n",
+    );
+    let _ = write!(out, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
+    out
+}
+
+fn host(out: &mut String, matrix: &Matrix) {
+    let h = &matrix.host;
+    let s = &h.seccomp;
+    let unknown = match &s.runtime_unknown_syscalls {
+        None => "not measured".to_string(),
+        Some(v) if v.is_empty() => "none".to_string(),
+        Some(v) => v.join(", "),
+    };
+    let rows = [
+        ("kernel", format!("{} ({})", h.kernel, h.arch)),
+        (
+            "engine",
+            format!("{} {} (API {})", h.engine, h.engine_version, h.api_version),
+        ),
+        ("runtime", format!("{} {}", h.runtime, h.runtime_version)),
+        (
+            "CONFIG_SECCOMP",
+            format!(
+                "{} (filter: {})",
+                config_flag(s.config_seccomp),
+                config_flag(s.config_seccomp_filter)
+            ),
+        ),
+        ("seccomp actions", s.actions_available.join(", ")),
+        ("engine profile", s.engine_profile.clone()),
+        ("unknown to the runtime's libseccomp", unknown),
+    ];
+    out.push_str("<h2>Host</h2>\n<table class=\"facts\" id=\"host\">\n");
+    for (k, v) in rows {
+        let _ = writeln!(out, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
+    }
+    out.push_str("</table>\n");
+}
+
+/// The readiness summary ([`crate::readiness`]).
+fn readiness(out: &mut String, matrix: &Matrix) {
+    let Some(r) = crate::readiness::of_matrix(matrix) else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "<h2>Readiness for newer images</h2>\n<p id=\"readiness-headline\">{}</p>",
+        esc(&crate::readiness::headline(&r))
+    );
+    if r.entries.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<table class=\"list\" id=\"readiness\">\n<tr><th>syscall</th><th>EPERM by</th>\
+         <th>upstream profile names it</th><th>runtime's libseccomp knows it</th><th>upstream Docker default allows it</th></tr>\n",
+    );
+    for e in &r.entries {
+        let _ = writeln!(
+            out,
+            "<tr class=\"ready\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&e.syscall),
+            esc(&e.by()),
+            esc(e.naming()),
+            esc(e.knows()),
+            esc(&e.allowance())
+        );
+    }
+    out.push_str("</table>\n");
+}
+
+fn counts(out: &mut String, summary: &Summary<'_>) {
+    out.push_str(
+        "<h2>Configurations</h2>\n<table class=\"counts\" id=\"counts\">\n\
+         <tr><th>configuration</th><th>source</th><th>caps</th><th>pass</th><th>fail</th><th>drift</th><th>unpredicted</th></tr>\n",
+    );
+    for (c, n) in &summary.per_configuration {
+        let fail = if n.fail > 0 {
+            format!("<span class=\"bad\">{}</span>", n.fail)
+        } else {
+            "0".into()
+        };
+        let start = c
+            .start_error
+            .as_ref()
+            .map(|e| format!("<br><span class=\"bad\">could not start: {}</span>", esc(e)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "<tr><td><code>{}</code>{start}</td><td class=\"muted\">{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{fail}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&c.id),
+            esc(&c.source),
+            esc(&c.caps.join(" ")),
+            n.pass,
+            n.drift,
+            n.unpredicted
+        );
+    }
+    out.push_str("</table>\n");
+}
+
+/// The outcomes in the order of the legend and the filter.
+const OUTCOMES: [Outcome; 9] = [
+    Outcome::Allowed,
+    Outcome::Errno,
+    Outcome::Killed,
+    Outcome::Trapped,
+    Outcome::Timeout,
+    Outcome::StartFailed,
+    Outcome::NotRun,
+    Outcome::Ambiguous,
+    Outcome::Absent,
+];
+
+const VERDICTS: [Verdict; 4] = [
+    Verdict::Pass,
+    Verdict::Fail,
+    Verdict::Drift,
+    Verdict::Unpredicted,
+];
+
+fn heatmap(out: &mut String, grid: &Grid<'_>) {
+    let families: BTreeSet<&str> = grid
+        .rows
+        .iter()
+        .filter_map(|r| r.cells.iter().flatten().next())
+        .map(|c| family::of_syscall(&c.syscall))
+        .collect();
+    out.push_str("<h2>Matrix</h2>\n<form id=\"filters\" onsubmit=\"return false\">\n");
+    out.push_str("<fieldset><legend>outcome</legend>");
+    for o in OUTCOMES {
+        let _ = write!(
+            out,
+            "<label><input type=\"checkbox\" name=\"outcome\" value=\"{o}\" checked> <span class=\"chip o-{o}\">{o}</span></label>"
+        );
+    }
+    out.push_str("</fieldset>\n<fieldset><legend>verdict</legend>");
+    for v in VERDICTS {
+        let v = verdict_name(v);
+        let _ = write!(
+            out,
+            "<label><input type=\"checkbox\" name=\"verdict\" value=\"{v}\" checked> {v}</label>"
+        );
+    }
+    out.push_str(
+        "</fieldset>\n<label>family <select id=\"family\"><option value=\"\">all</option>",
+    );
+    for f in family::all().into_iter().filter(|f| families.contains(f)) {
+        let _ = write!(out, "<option value=\"{0}\">{0}</option>", esc(f));
+    }
+    out.push_str(
+        "</select></label>\n<label>search <input type=\"search\" id=\"search\" placeholder=\"case id, e.g. unshare\"></label>\n\
+         <span id=\"shown\"></span>\n</form>\n<div id=\"legend\">",
+    );
+    for (g, meaning) in glyph::LEGEND {
+        let _ = write!(out, "<span><code>{}</code> {}</span>", esc(g), esc(meaning));
+    }
+    out.push_str(
+        "<span><code>!</code> failed: observed differs from the prediction (red frame)</span>\
+         <span><code>~</code> drift: builtin differs from upstream's profile for the engine's release (dashed frame)</span></div>\n",
+    );
+    if grid.hidden > 0 {
+        let _ = writeln!(
+            out,
+            "<p class=\"muted\">{} rows where every configuration agrees and nothing failed are left out.</p>",
+            grid.hidden
+        );
+    }
+    out.push_str(
+        "<div class=\"wrap\"><table id=\"heatmap\">\n<thead><tr><th class=\"corner\">case</th>",
+    );
+    for c in &grid.columns {
+        let _ = write!(
+            out,
+            "<th class=\"conf\" scope=\"col\" title=\"{0}\">{0}</th>",
+            esc(&c.id)
+        );
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    let mut details = Vec::new();
+    for row in &grid.rows {
+        let syscall = row
+            .cells
+            .iter()
+            .flatten()
+            .next()
+            .map_or(row.case, |c| c.syscall.as_str());
+        let _ = write!(
+            out,
+            "<tr class=\"case\" data-case=\"{}\" data-family=\"{}\"><th class=\"case\" scope=\"row\">{}</th>",
+            esc(row.case),
+            esc(family::of_syscall(syscall)),
+            esc(row.case)
+        );
+        for (cell, conf) in row.cells.iter().zip(&grid.columns) {
+            match cell {
+                None => {
+                    let _ = write!(
+                        out,
+                        "<td class=\"c o-none\" data-o=\"none\" data-v=\"none\" title=\"{}: no cell\">{}</td>",
+                        esc(&conf.id),
+                        grid::NO_CELL
+                    );
+                }
+                Some(c) => {
+                    let i = details.len();
+                    details.push(cell_details(c));
+                    let _ = write!(
+                        out,
+                        "<td class=\"c o-{o} v-{v}\" data-o=\"{o}\" data-v=\"{v}\" data-i=\"{i}\">{}</td>",
+                        esc(&glyph::observed(&c.observed)),
+                        o = c.observed.outcome,
+                        v = verdict_name(c.verdict),
+                    );
+                }
+            }
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table></div>\n");
+    let data = serde_json::json!({ "fields": FIELDS, "cells": details });
+    let _ = writeln!(
+        out,
+        "<script type=\"application/json\" id=\"cell-data\">{}</script>",
+        script_json(&data)
+    );
+}
+
+/// One cell's details, in [`FIELDS`] order.
+fn cell_details(c: &Cell) -> serde_json::Value {
+    let note = [c.observed.note.as_deref(), c.expected.note.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" / ");
+    serde_json::json!([
+        c.configuration,
+        c.case,
+        format!("{} ({})", c.syscall, c.abi),
+        glyph::describe_observed(&c.observed),
+        glyph::describe_expected(&c.expected),
+        verdict_name(c.verdict),
+        c.observed.rule.map(|r| r.to_string()),
+        c.expected.rule.map(|r| r.to_string()),
+        note,
+    ])
+}
+
+fn failures(out: &mut String, summary: &Summary<'_>) {
+    cell_list(out, "Failures", "failures", &summary.failures);
+    cell_list(
+        out,
+        "Drift from upstream's profile",
+        "drift",
+        &summary.drifts,
+    );
+}
+
+fn cell_list(out: &mut String, title: &str, id: &str, cells: &[&Cell]) {
+    if cells.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h2>{title} ({})</h2>\n<table class=\"list\" id=\"{id}\">\n\
+         <tr><th>configuration</th><th>case</th><th>observed</th><th>expected</th><th>note</th></tr>",
+        cells.len()
+    );
+    for c in cells {
+        let note = [c.observed.note.as_deref(), c.expected.note.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" / ");
+        let _ = writeln!(
+            out,
+            "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&c.configuration),
+            esc(&c.case),
+            esc(&glyph::describe_observed(&c.observed)),
+            esc(&glyph::describe_expected(&c.expected)),
+            esc(&note)
+        );
+    }
+    out.push_str("</table>\n");
+}
+
+/// Renders a diff as one HTML page: the headline, host differences as context, then one table
+/// per kind of change, the worst first.
+pub fn render_diff(diff: &MatrixDiff, old: &str, new: &str) -> String {
+    let mut out = String::new();
+    let headline = super::diff::headline(diff);
+    page_start(&mut out, &format!("seccomp-harness diff: {headline}"));
+    let _ = writeln!(
+        out,
+        "<h1>seccomp-harness diff: <span class=\"{}\">{}</span></h1>\n<p><code>{}</code> &rarr; <code>{}</code></p>",
+        if diff.has_changes() { "bad" } else { "good" },
+        esc(&headline),
+        esc(old),
+        esc(new)
+    );
+    if !diff.host.is_empty() {
+        out.push_str("<h2>Host (context)</h2>\n<table class=\"facts\" id=\"host\">\n<tr><th>fact</th><th>old</th><th>new</th></tr>\n");
+        for f in &diff.host {
+            let _ = writeln!(
+                out,
+                "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+                esc(&f.fact),
+                esc(&f.old),
+                esc(&f.new)
+            );
+        }
+        out.push_str("</table>\n");
+    }
+    for kind in ChangeKind::ALL {
+        let cells: Vec<&CellChange> = diff.cells_of(kind).collect();
+        if cells.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "<h2>{} ({})</h2>\n<table class=\"list changes\" data-kind=\"{}\">\n<tr><th>configuration</th><th>case</th><th>old</th><th>new</th></tr>",
+            esc(kind.title()),
+            cells.len(),
+            esc(kind.title())
+        );
+        for c in cells {
+            let side = |s: &crate::diff::CellState| {
+                format!(
+                    "<span class=\"chip o-{}\">{}</span> {} <span class=\"muted\">[{}]</span>",
+                    s.observed.outcome,
+                    esc(&glyph::observed(&s.observed)),
+                    esc(&glyph::describe_observed(&s.observed)),
+                    verdict_name(s.verdict)
+                )
+            };
+            let _ = writeln!(
+                out,
+                "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                esc(&c.configuration),
+                esc(&c.case),
+                side(&c.old),
+                side(&c.new)
+            );
+        }
+        out.push_str("</table>\n");
+    }
+    if !diff.readiness.is_empty() {
+        out.push_str("<h2>Readiness: EPERM on implemented syscalls under builtin</h2>\n<ul id=\"readiness-changes\">\n");
+        for l in diff.readiness.lines() {
+            let _ = writeln!(out, "<li><code>{}</code></li>", esc(&l));
+        }
+        out.push_str("</ul>\n");
+    }
+    let lists = [
+        (
+            "cases added",
+            diff.cases_added
+                .iter()
+                .map(|c| format!("{} in {}", c.case, c.configurations.join(", ")))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "cases removed",
+            diff.cases_removed
+                .iter()
+                .map(|c| format!("{} in {}", c.case, c.configurations.join(", ")))
+                .collect(),
+        ),
+        ("configurations added", diff.configurations_added.clone()),
+        (
+            "configurations removed",
+            diff.configurations_removed.clone(),
+        ),
+    ];
+    for (title, items) in lists {
+        if items.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "<h2>{title} ({})</h2>\n<ul>", items.len());
+        for i in items {
+            let _ = writeln!(out, "<li><code>{}</code></li>", esc(&i));
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("<script>document.body.dataset.ready = \"1\";</script>\n</body>\n</html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matrix::fixture::{cell, exp, matrix, obs};
+    use crate::outcome::RuleRef;
+
+    fn sample() -> Matrix {
+        matrix(
+            &["a", "b+SYS_ADMIN"],
+            vec![
+                cell(
+                    "a",
+                    "mkdir",
+                    obs(Outcome::Errno, Some(1), Some(RuleRef::DEFAULT)),
+                    exp(Outcome::Errno, Some(1), Some(RuleRef::DEFAULT)),
+                ),
+                cell(
+                    "b+SYS_ADMIN",
+                    "mkdir",
+                    obs(Outcome::Allowed, None, None),
+                    exp(Outcome::Errno, Some(1), Some(RuleRef::Index(2))),
+                ),
+                cell(
+                    "a",
+                    "socket(AF_VSOCK)",
+                    obs(Outcome::Allowed, None, None),
+                    exp(Outcome::Allowed, None, None),
+                ),
+            ],
+        )
+    }
+
+    #[test]
+    fn one_row_per_case_one_column_per_configuration() {
+        let html = render(&sample(), &Options::default());
+        assert_eq!(html.matches("<tr class=\"case\"").count(), 2);
+        assert_eq!(html.matches("<th class=\"conf\"").count(), 2);
+        // The missing cell (b × socket) is shown as such, not dropped.
+        assert_eq!(html.matches("class=\"c o-none\"").count(), 1);
+        assert!(html.contains("data-family=\"network\""), "{html}");
+        assert!(html.contains("class=\"c o-allowed v-fail\""), "{html}");
+    }
+
+    #[test]
+    fn nothing_is_loaded_from_elsewhere() {
+        let html = render(&sample(), &Options::default());
+        for needle in ["http://", "https://", "src=", "<link", "@import", "url("] {
+            assert!(!html.contains(needle), "{needle} in the page");
+        }
+    }
+
+    #[test]
+    fn text_from_the_matrix_is_escaped_and_cannot_end_the_data_script() {
+        let mut m = sample();
+        m.cells[0].observed.note = Some("</script><b>\"x\" & 'y'".into());
+        m.configurations[0].start_error = Some("<img>".into());
+        let html = render(&m, &Options::default());
+        assert_eq!(html.matches("</script>").count(), 3, "only the page's own");
+        assert!(html.contains("\\u003c/script\\u003e"));
+        assert!(html.contains("&lt;img&gt;"));
+        let data = html.split("id=\"cell-data\">").nth(1).unwrap();
+        let data = data.split("</script>").next().unwrap();
+        let v: serde_json::Value = serde_json::from_str(data).unwrap();
+        assert_eq!(v["cells"].as_array().unwrap().len(), 3);
+        assert_eq!(v["fields"].as_array().unwrap().len(), FIELDS.len());
+        assert_eq!(v["cells"][0][8], "</script><b>\"x\" & 'y'");
+    }
+
+    #[test]
+    fn only_interesting_leaves_out_agreeing_rows() {
+        let options = Options {
+            only_interesting: true,
+            ..Options::default()
+        };
+        let html = render(&sample(), &options);
+        assert_eq!(html.matches("<tr class=\"case\"").count(), 2);
+    }
+
+    #[test]
+    fn the_diff_page_groups_changes_by_kind() {
+        let old = sample();
+        let mut new = sample();
+        new.cells[0].observed = obs(Outcome::Allowed, None, None);
+        let d = MatrixDiff::between(&old, &new);
+        let html = render_diff(&d, "old.json", "new.json");
+        assert!(html.contains("data-kind=\"newly allowed\""), "{html}");
+        assert!(html.contains("old.json"));
+        assert!(!html.contains("https://"));
+    }
+}

@@ -1,0 +1,362 @@
+//! The engines' upstream default profiles as data (`harness/data/upstream-defaults/`, generated
+//! by `ci/gen-upstream-defaults.sh`, each file with the tag and commit it came from): which
+//! profile an engine's release was built from, so `builtin` can be predicted, and from which
+//! release the default allows a syscall, for the readiness summary.
+//!
+//! The data is compiled in (`include_str!`), so the core stays free of I/O and a harness binary
+//! carries it wherever it runs. Only Docker's section is used: Podman's profile on a packaged
+//! host comes from the distribution's containers-common, not from Podman's release.
+
+use crate::profile::{self, CapSet, Host, KernelVersion, Profile};
+use seccomp_catalog::{Arch, Catalog};
+use serde::Deserialize;
+use std::sync::OnceLock;
+
+const INDEX: &str = include_str!("../../data/upstream-defaults/index.json");
+
+/// Every distinct Docker profile of the data, by its file name in `index.json`. A test checks
+/// that this list and the directory agree, so regenerated data can't be left out.
+const DOCKER_FILES: &[(&str, &str)] = &[
+    (
+        "docker/v20.10.0.json",
+        include_str!("../../data/upstream-defaults/docker/v20.10.0.json"),
+    ),
+    (
+        "docker/v20.10.4.json",
+        include_str!("../../data/upstream-defaults/docker/v20.10.4.json"),
+    ),
+    (
+        "docker/v20.10.10.json",
+        include_str!("../../data/upstream-defaults/docker/v20.10.10.json"),
+    ),
+    (
+        "docker/v20.10.18.json",
+        include_str!("../../data/upstream-defaults/docker/v20.10.18.json"),
+    ),
+    (
+        "docker/v20.10.22.json",
+        include_str!("../../data/upstream-defaults/docker/v20.10.22.json"),
+    ),
+    (
+        "docker/v20.10.26.json",
+        include_str!("../../data/upstream-defaults/docker/v20.10.26.json"),
+    ),
+    (
+        "docker/v23.0.0.json",
+        include_str!("../../data/upstream-defaults/docker/v23.0.0.json"),
+    ),
+    (
+        "docker/v23.0.7.json",
+        include_str!("../../data/upstream-defaults/docker/v23.0.7.json"),
+    ),
+    (
+        "docker/v23.0.10.json",
+        include_str!("../../data/upstream-defaults/docker/v23.0.10.json"),
+    ),
+    (
+        "docker/v25.0.0.json",
+        include_str!("../../data/upstream-defaults/docker/v25.0.0.json"),
+    ),
+    (
+        "docker/v25.0.3.json",
+        include_str!("../../data/upstream-defaults/docker/v25.0.3.json"),
+    ),
+    (
+        "docker/v28.2.0.json",
+        include_str!("../../data/upstream-defaults/docker/v28.2.0.json"),
+    ),
+    (
+        "docker/v29.4.2.json",
+        include_str!("../../data/upstream-defaults/docker/v29.4.2.json"),
+    ),
+    (
+        "docker/v29.4.3.json",
+        include_str!("../../data/upstream-defaults/docker/v29.4.3.json"),
+    ),
+];
+
+/// One release and the profile it was built from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Release {
+    /// `20.10.24`, without the `v`.
+    pub version: String,
+    pub tag: String,
+    pub commit: String,
+    /// The profile's path in the repository at that commit.
+    pub path: String,
+    /// The data file holding it, relative to `harness/data/upstream-defaults/`.
+    pub file: String,
+    pub sha256: String,
+}
+
+impl Release {
+    /// The profile's JSON, byte for byte as upstream published it.
+    pub fn text(&self) -> &'static str {
+        DOCKER_FILES
+            .iter()
+            .find(|(f, _)| *f == self.file)
+            .map(|(_, t)| *t)
+            .expect("every indexed file is compiled in (checked by a test)")
+    }
+
+    /// The configuration name the run gives it: `docker-default-v20.10.24`.
+    pub fn configuration_name(&self) -> String {
+        format!("docker-default-v{}", self.version)
+    }
+
+    /// Where it came from, for the matrix's `source`.
+    pub fn source(&self) -> String {
+        format!(
+            "upstream-defaults/{} (moby {} at {}, {})",
+            self.file,
+            self.tag,
+            &self.commit[..12.min(self.commit.len())],
+            self.path
+        )
+    }
+
+    fn key(&self) -> Option<(u64, u64, u64)> {
+        release_number(&self.version)
+    }
+}
+
+#[derive(Deserialize)]
+struct Index {
+    docker: Section,
+}
+
+#[derive(Deserialize)]
+struct Section {
+    releases: Vec<Release>,
+}
+
+/// Docker's releases in version order.
+pub fn docker_releases() -> &'static [Release] {
+    static RELEASES: OnceLock<Vec<Release>> = OnceLock::new();
+    RELEASES.get_or_init(|| {
+        let index: Index =
+            serde_json::from_str(INDEX).expect("the compiled-in index.json parses (tested)");
+        let mut r = index.docker.releases;
+        r.sort_by_key(|r| r.key());
+        r
+    })
+}
+
+/// `20.10.24` from `20.10.24+dfsg1`, `28.5.2-1`, `v26.1.5`: the numeric release a
+/// distribution's version string starts with.
+pub fn release_number(version: &str) -> Option<(u64, u64, u64)> {
+    let v = version.trim().trim_start_matches('v');
+    let end = v
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(v.len());
+    let mut parts = v[..end].split('.').map(|p| p.parse::<u64>().ok());
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(Some(a)), Some(Some(b)), Some(Some(c)), None) => Some((a, b, c)),
+        _ => None,
+    }
+}
+
+/// Why no upstream profile stands for an engine's builtin profile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoUpstream {
+    #[error("no upstream default profile is known for engine {0:?}: the data covers Docker")]
+    Engine(String),
+    #[error("cannot read a release number from the engine version {0:?}")]
+    Version(String),
+    #[error(
+        "no upstream Docker release {version} in the data (it covers {first} to {last}, final releases only)"
+    )]
+    Release {
+        version: String,
+        first: String,
+        last: String,
+    },
+}
+
+/// The upstream release an engine's builtin profile was built from: the same release number,
+/// whatever a distribution appended (`+dfsg1`). A distribution's patches are what drift shows.
+pub fn default_for(engine: &str, version: &str) -> Result<&'static Release, NoUpstream> {
+    if !engine.eq_ignore_ascii_case("docker") {
+        return Err(NoUpstream::Engine(engine.to_string()));
+    }
+    let key = release_number(version).ok_or_else(|| NoUpstream::Version(version.to_string()))?;
+    let releases = docker_releases();
+    releases
+        .iter()
+        .find(|r| r.key() == Some(key))
+        .ok_or_else(|| NoUpstream::Release {
+            version: format!("{}.{}.{}", key.0, key.1, key.2),
+            first: releases
+                .first()
+                .map(|r| r.version.clone())
+                .unwrap_or_default(),
+            last: releases
+                .last()
+                .map(|r| r.version.clone())
+                .unwrap_or_default(),
+        })
+}
+
+/// The parsed profile of a release.
+pub fn profile_of(release: &Release) -> Profile {
+    profile::parse_str(release.text(), &release.file)
+        .expect("the compiled-in upstream profiles parse (tested)")
+}
+
+/// Which Docker releases' defaults allow a syscall with Docker's default capabilities, on an
+/// arch and kernel: what upstream intended, so the runtime's libseccomp is not consulted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allowance {
+    /// The first release of the last run of releases that allow it up to the newest in the
+    /// data; `None` when the newest does not allow it.
+    pub from: Option<String>,
+    /// The last release that allowed it before the newest stopped, when one did.
+    pub until: Option<String>,
+}
+
+/// Per syscall name, from which release Docker's default allows it. Each distinct profile is
+/// resolved once; the plain case of the syscall (its own name in the catalog) is asked of the
+/// oracle, as for any file profile.
+pub fn docker_allowance(
+    arch: Arch,
+    kernel: KernelVersion,
+    syscalls: &[&str],
+) -> Vec<(String, Allowance)> {
+    let catalog = Catalog::for_arch(arch);
+    let host = Host::new(arch, CapSet::docker_default(), kernel);
+    let mut verdicts: Vec<(String, Vec<bool>)> = syscalls
+        .iter()
+        .map(|s| (s.to_string(), Vec::new()))
+        .collect();
+    let releases = docker_releases();
+    let mut cache: Vec<(&str, Vec<bool>)> = Vec::new();
+    for r in releases {
+        let allowed = match cache.iter().find(|(f, _)| *f == r.file) {
+            Some((_, a)) => a.clone(),
+            None => {
+                let resolved = profile::resolve(&profile_of(r), &host);
+                let oracle = crate::oracle::Oracle::new(&resolved);
+                let a: Vec<bool> = syscalls
+                    .iter()
+                    .map(|s| {
+                        catalog.get(s).is_some_and(|case| {
+                            oracle.predict_filter(case).outcome == crate::outcome::Outcome::Allowed
+                        })
+                    })
+                    .collect();
+                cache.push((&r.file, a.clone()));
+                a
+            }
+        };
+        for (v, a) in verdicts.iter_mut().zip(allowed) {
+            v.1.push(a);
+        }
+    }
+    verdicts
+        .into_iter()
+        .map(|(name, allowed)| {
+            let last_denied = allowed.iter().rposition(|a| !a);
+            let from = match last_denied {
+                None => releases.first(),
+                Some(i) => releases.get(i + 1),
+            }
+            .map(|r| r.version.clone());
+            let until = match last_denied {
+                Some(i) => allowed[..i]
+                    .iter()
+                    .rposition(|a| *a)
+                    .map(|j| releases[j].version.clone()),
+                None => None,
+            };
+            (name, Allowance { from, until })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn every_indexed_file_is_compiled_in_and_every_data_file_is_indexed() {
+        let indexed: BTreeSet<&str> = docker_releases().iter().map(|r| r.file.as_str()).collect();
+        let compiled: BTreeSet<&str> = DOCKER_FILES.iter().map(|(f, _)| *f).collect();
+        assert_eq!(indexed, compiled);
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../data/upstream-defaults/docker"
+        );
+        let on_disk: BTreeSet<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| format!("docker/{}", e.unwrap().file_name().to_string_lossy()))
+            .collect();
+        assert_eq!(
+            on_disk.iter().map(String::as_str).collect::<BTreeSet<_>>(),
+            compiled
+        );
+        for r in docker_releases() {
+            let p = profile_of(r);
+            assert!(!p.rules.is_empty(), "{}", r.file);
+        }
+    }
+
+    #[test]
+    fn a_distribution_version_finds_its_upstream_release() {
+        let r = default_for("docker", "20.10.24+dfsg1").unwrap();
+        assert_eq!(r.tag, "v20.10.24");
+        assert_eq!(r.configuration_name(), "docker-default-v20.10.24");
+        assert!(r.source().contains("v20.10.24"), "{}", r.source());
+        assert_eq!(
+            default_for("docker", "28.5.2+dfsg3").unwrap().tag,
+            "v28.5.2"
+        );
+        assert_eq!(
+            default_for("docker", "29.7.2").unwrap().tag,
+            "docker-v29.7.2"
+        );
+        let e = default_for("docker", "19.03.15").unwrap_err();
+        assert!(
+            e.to_string().contains("no upstream Docker release 19.3.15"),
+            "{e}"
+        );
+        assert!(matches!(
+            default_for("podman", "5.8.6"),
+            Err(NoUpstream::Engine(_))
+        ));
+        assert!(matches!(
+            default_for("docker", "dev"),
+            Err(NoUpstream::Version(_))
+        ));
+    }
+
+    #[test]
+    fn allowances_follow_the_releases() {
+        let a = docker_allowance(
+            Arch::X86_64,
+            KernelVersion::new(6, 18),
+            &[
+                "getpid",
+                "io_uring_setup",
+                "mseal",
+                "lsm_list_modules",
+                "faccessat2",
+            ],
+        );
+        let get = |n: &str| a.iter().find(|(s, _)| s == n).unwrap().1.clone();
+        assert_eq!(get("getpid").from.as_deref(), Some("20.10.0"));
+        // Docker v25.0.0 took io_uring out of the default.
+        let io = get("io_uring_setup");
+        assert_eq!(io.from, None);
+        assert!(
+            io.until.as_deref().is_some_and(|u| u.starts_with("2")),
+            "{io:?}"
+        );
+        assert!(get("mseal").from.is_some());
+        assert_eq!(get("lsm_list_modules").from, None);
+        assert!(get("faccessat2")
+            .from
+            .as_deref()
+            .is_some_and(|v| v.starts_with("20.10.")));
+    }
+}

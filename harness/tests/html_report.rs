@@ -1,0 +1,138 @@
+//! The HTML report in a real browser: `render --format html` and `diff --format html` as a user
+//! runs them, the page loaded by headless Chromium, its DOM read back. No Docker: the matrices
+//! are written here. (The conformance suite does the same with the default run's matrix.)
+
+#[path = "common/browser.rs"]
+mod browser;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_seccomp-harness");
+
+fn cell(conf: &str, case: &str, outcome: &str, errno: &str, verdict: &str) -> String {
+    let syscall = case.split('(').next().unwrap();
+    format!(
+        r#"{{ "configuration": "{conf}", "profile": "{conf}", "caps": [], "case": "{case}",
+             "syscall": "{syscall}", "abi": "x86_64",
+             "observed": {{ "outcome": "{outcome}", "errno": {errno}, "signal": null, "rule": "default",
+                            "note": "a note with <markup> & \"quotes\"" }},
+             "expected": {{ "outcome": "errno", "errno": 1, "rule": "default" }},
+             "verdict": "{verdict}" }}"#
+    )
+}
+
+/// Three configurations × four cases, one failing cell and one missing cell.
+fn matrix(kernel: &str, vsock: &str) -> String {
+    let confs = ["strict", "loose", "builtin"];
+    let configurations: Vec<String> = confs
+        .iter()
+        .map(|c| {
+            format!(r#"{{ "id": "{c}", "profile": "{c}", "source": "{c}.json", "sha256": null, "caps": [] }}"#)
+        })
+        .collect();
+    let mut cells = Vec::new();
+    for c in confs {
+        cells.push(cell(c, "unshare(CLONE_NEWUSER)", "errno", "1", "pass"));
+        cells.push(cell(c, "mkdir", "errno", "1", "pass"));
+        cells.push(cell(
+            c,
+            "socket(AF_VSOCK)",
+            vsock,
+            "null",
+            if vsock == "allowed" { "fail" } else { "pass" },
+        ));
+        if c != "builtin" {
+            cells.push(cell(c, "io_uring_setup", "killed", "null", "fail"));
+        }
+    }
+    format!(
+        r#"{{ "schema_version": 1,
+  "host": {{ "kernel": "{kernel}", "arch": "x86_64", "engine": "docker", "engine_version": "20.10.24",
+            "api_version": "1.41", "runtime": "runc", "runtime_version": "1.1.5",
+            "seccomp": {{ "config_seccomp": true, "config_seccomp_filter": true,
+                         "actions_available": ["kill_process", "errno"], "engine_profile": "default",
+                         "runtime_unknown_syscalls": ["mseal"] }} }},
+  "configurations": [ {} ],
+  "cells": [ {} ] }}"#,
+        configurations.join(","),
+        cells.join(",")
+    )
+}
+
+fn artifacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-report");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn render_html_opens_in_chromium_with_one_row_per_case_and_one_column_per_configuration() {
+    let dir = artifacts();
+    let json = dir.join("render-input.json");
+    std::fs::write(&json, matrix("6.1.0", "allowed")).unwrap();
+    let page = dir.join("render.html");
+    let out = Command::new(BIN)
+        .args([
+            "render",
+            json.to_str().unwrap(),
+            "--format",
+            "html",
+            "--output",
+        ])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let Some(chromium) = browser::chromium_or_skip() else {
+        return;
+    };
+    let loaded = browser::load(&chromium, &page).unwrap();
+    browser::assert_clean(&loaded);
+    assert_eq!(browser::count_class(&loaded.dom, "tr", "case"), 4);
+    assert_eq!(browser::count_class(&loaded.dom, "th", "conf"), 3);
+    // 11 cells and the one builtin has no io_uring_setup cell for.
+    assert_eq!(browser::count_class(&loaded.dom, "td", "c"), 12);
+    assert!(loaded.dom.contains("5 of 11 cells failed"), "the headline");
+    // The note's markup stays text.
+    assert!(!loaded.dom.contains("<markup>"));
+    browser::screenshot(&chromium, &page, &dir.join("render.png"), (1200, 900)).unwrap();
+}
+
+#[test]
+fn diff_html_opens_in_chromium_and_groups_the_changes() {
+    let dir = artifacts();
+    let old = dir.join("diff-old.json");
+    let new = dir.join("diff-new.json");
+    std::fs::write(&old, matrix("6.1.0", "errno")).unwrap();
+    std::fs::write(&new, matrix("6.8.0", "allowed")).unwrap();
+    let page = dir.join("diff.html");
+    let out = Command::new(BIN)
+        .args([
+            "diff",
+            old.to_str().unwrap(),
+            new.to_str().unwrap(),
+            "--format",
+            "html",
+            "-o",
+        ])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "changes found: exit 1");
+    let Some(chromium) = browser::chromium_or_skip() else {
+        return;
+    };
+    let loaded = browser::load(&chromium, &page).unwrap();
+    browser::assert_clean(&loaded);
+    assert!(loaded.dom.contains("data-kind=\"newly allowed\""));
+    assert_eq!(
+        loaded.dom.matches("<code>socket(AF_VSOCK)</code>").count(),
+        3
+    );
+    assert!(loaded.dom.contains("6.8.0"), "host context");
+}
