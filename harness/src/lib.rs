@@ -9,7 +9,7 @@
 //! what does I/O: `engine` (Docker via bollard), `run` (plan, execute, assemble) and the CLI.
 
 pub use seccomp_harness_core::{
-    classify, diff, matrix, oracle, outcome, profile, readiness, report, upstream,
+    classify, diff, engines, matrix, oracle, outcome, profile, readiness, report, upstream,
 };
 
 pub mod engine;

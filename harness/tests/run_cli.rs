@@ -294,3 +294,122 @@ fn cases_lists_every_arch_catalog_and_refuses_an_unknown_arch() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("sparc"));
 }
+
+/// The host's engine address, as the binary would find it.
+fn host_engine() -> String {
+    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
+}
+
+/// Runs `args` plus `--format json` into a temp file and returns the matrix and exit code.
+fn run_json(args: &[&str]) -> (serde_json::Value, Option<i32>) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.json");
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--format", "json", "--output", out.to_str().unwrap()]);
+    let o = run(&all);
+    let m = serde_json::from_slice(&std::fs::read(&out).unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+    (m, o.status.code())
+}
+
+#[test]
+fn several_engines_give_one_matrix_and_diff_compares_them() {
+    let _one_at_a_time = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
+    if leftover_containers().is_none() {
+        return;
+    }
+    // The same engine twice, under two names: both run in parallel, each with its own
+    // image check, watchdog and cleanup, and must agree cell for cell.
+    let host = host_engine();
+    let (a, b) = (format!("a={host}"), format!("b={host}"));
+    let (m, code) = run_json(&[
+        "unconfined",
+        "builtin",
+        "--case",
+        "getpid",
+        "--case",
+        "unshare(CLONE_NEWUSER)",
+        "--docker-host",
+        &a,
+        "--docker-host",
+        &b,
+    ]);
+    assert_eq!(code, Some(0), "{m}");
+    let engines: Vec<&str> = m["engines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(engines, ["a", "b"]);
+    let ids: Vec<&str> = m["configurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"a/builtin") && ids.contains(&"b/unconfined"),
+        "{ids:?}"
+    );
+    assert_eq!(m["cells"].as_array().unwrap().len(), 2 * ids.len());
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.json");
+    std::fs::write(&file, m.to_string()).unwrap();
+    let d = Command::new(BIN)
+        .args(["diff", file.to_str().unwrap(), "--engines", "a,b"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        d.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&d.stdout)
+    );
+    let d = Command::new(BIN)
+        .args(["diff", file.to_str().unwrap(), "--engines", "a,nope"])
+        .output()
+        .unwrap();
+    assert_eq!(d.status.code(), Some(2));
+    assert!(stderr(&d).contains("no engine \"nope\""), "{}", stderr(&d));
+    assert_eq!(leftover_containers(), Some(0));
+}
+
+/// With the lab's sid-runc engine up (`SECCOMP_HARNESS_LAB_SID_RUNC` holds its DOCKER_HOST,
+/// as `.ci/run` sets it), the upgrade from this host's engine to Docker 28.5 is tried before
+/// doing it: one run on both, and `diff` names what the builtin profile changes.
+#[test]
+fn an_upgrade_to_the_lab_engine_is_tried_before_doing_it() {
+    let Ok(sid) = std::env::var("SECCOMP_HARNESS_LAB_SID_RUNC") else {
+        eprintln!("skipped: SECCOMP_HARNESS_LAB_SID_RUNC is not set (ci/lab.sh up sid-runc)");
+        return;
+    };
+    let _one_at_a_time = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
+    let host = format!("host={}", host_engine());
+    let sid = format!("sid-runc={sid}");
+    let cases = [
+        "io_uring_setup",
+        "socket(AF_VSOCK)",
+        "name_to_handle_at",
+        "lsm_list_modules",
+    ];
+    let mut args = vec!["builtin", "--docker-host", &host, "--docker-host", &sid];
+    for c in &cases {
+        args.extend(["--case", c]);
+    }
+    let (m, code) = run_json(&args);
+    assert_eq!(code, Some(0), "{m}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.json");
+    std::fs::write(&file, m.to_string()).unwrap();
+    let d = Command::new(BIN)
+        .args(["diff", file.to_str().unwrap(), "--engines", "host,sid-runc"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&d.stdout);
+    assert_eq!(d.status.code(), Some(1), "{text}");
+    for c in cases {
+        assert!(text.contains(c), "{c} missing from the diff:\n{text}");
+    }
+}

@@ -7,6 +7,7 @@
 
 pub mod classify;
 pub mod diff;
+pub mod engines;
 pub mod matrix;
 pub mod oracle;
 pub mod outcome;

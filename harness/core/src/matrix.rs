@@ -19,6 +19,20 @@ pub struct Matrix {
     /// the run had no builtin configuration, or the matrix was written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub readiness: Option<crate::readiness::Readiness>,
+    /// Each engine of a run over several engines (`run --docker-host A --docker-host B`), by
+    /// the name its configurations carry; empty for a run on one engine, whose facts are
+    /// `host` ([`crate::engines`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub engines: Vec<EngineEntry>,
+}
+
+/// One engine of a run over several: its name, its facts and its builtin's readiness.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EngineEntry {
+    pub name: String,
+    pub host: HostFacts,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness: Option<crate::readiness::Readiness>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -64,6 +78,9 @@ pub struct Configuration {
     /// The runtime's message when the container could not start under this configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_error: Option<String>,
+    /// The engine it ran on, in a run over several engines (the id then starts `<engine>/`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -315,6 +332,7 @@ pub(crate) mod fixture {
             sha256: Some("0123abcd".into()),
             caps,
             start_error: None,
+            engine: None,
         }
     }
 
@@ -366,6 +384,7 @@ pub(crate) mod fixture {
             configurations: configurations.iter().map(|c| configuration(c)).collect(),
             cells,
             readiness: None,
+            engines: Vec::new(),
         }
     }
 }

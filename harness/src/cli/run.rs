@@ -3,7 +3,9 @@
 //! 2 on bad input, 3 when the environment is at fault.
 
 use super::{exit, Failure, OutputArgs};
+use seccomp_harness::run::engines::{execute_on_engines, EngineTarget};
 use seccomp_harness::run::{self, execute, CapSpec, ProfileInput, RunError, RunOptions};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
@@ -25,9 +27,12 @@ pub struct Args {
     pub cases: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// The engine to use (default: DOCKER_HOST, else the local socket).
-    #[arg(long = "docker-host")]
-    pub docker_host: Option<String>,
+    /// The engine to use (default: DOCKER_HOST, else the local socket). Repeat it, or give a
+    /// comma-separated list, to run on several engines at once: one matrix whose
+    /// configurations are named `<engine>/<profile>`. `NAME=URL` names an engine; otherwise
+    /// it is named from its facts (`docker-28.5.2`).
+    #[arg(long = "docker-host", value_name = "[NAME=]URL", value_delimiter = ',')]
+    pub docker_host: Vec<String>,
     /// A static probe binary to use instead of the embedded one (e.g. for another arch).
     #[arg(long)]
     pub probe: Option<PathBuf>,
@@ -83,8 +88,17 @@ pub fn main(args: Args) -> Result<u8, Failure> {
         })?),
         None => None,
     };
+    let targets: Vec<EngineTarget> = args
+        .docker_host
+        .iter()
+        .filter(|h| !h.trim().is_empty())
+        .map(|h| EngineTarget::parse(h.trim()))
+        .collect();
     let mut opts = RunOptions {
-        docker_host: args.docker_host.clone(),
+        docker_host: match targets.as_slice() {
+            [one] => Some(one.url.clone()),
+            _ => None,
+        },
         probe,
         cases: args.cases.clone(),
         ..Default::default()
@@ -95,37 +109,67 @@ pub fn main(args: Args) -> Result<u8, Failure> {
     }
 
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::environment)?;
-    let report = runtime
-        .block_on(execute(profiles, cap_sets, &opts))
-        .map_err(|e| match e {
-            RunError::Plan(_) => Failure::bad_input(e),
-            RunError::Interrupted(i) => Failure {
-                code: i.exit_code(),
-                message: i.to_string(),
-            },
-            other => Failure::environment(other),
-        })?;
-    if opts.progress {
-        eprintln!(
-            "{} containers in {:.1} s",
-            report.containers, report.seconds
-        );
-    }
-    if args.diagnostics {
-        for (job, lines) in &report.diagnostics {
-            eprintln!("diagnostics of {job}:");
-            for line in lines {
-                eprintln!("  {line}");
+    let (matrix, reports) = if targets.len() > 1 {
+        let r = runtime
+            .block_on(execute_on_engines(profiles, cap_sets, &targets, &opts))
+            .map_err(|e| match e.run_error() {
+                Some(source) => Failure {
+                    code: run_error_code(source),
+                    message: e.to_string(),
+                },
+                None => Failure::bad_input(e),
+            })?;
+        (r.matrix, r.reports)
+    } else {
+        let r = runtime
+            .block_on(execute(profiles, cap_sets, &opts))
+            .map_err(|e| Failure {
+                code: run_error_code(&e),
+                message: e.to_string(),
+            })?;
+        (r.matrix.clone(), vec![(String::new(), r)])
+    };
+    let several = reports.len() > 1;
+    for (name, report) in &reports {
+        if std::io::stderr().is_terminal() {
+            let engine = if several {
+                format!("engine {name}: ")
+            } else {
+                String::new()
+            };
+            eprintln!(
+                "{engine}{} containers in {:.1} s",
+                report.containers, report.seconds
+            );
+        }
+        if args.diagnostics {
+            for (job, lines) in &report.diagnostics {
+                eprintln!(
+                    "diagnostics of {name}{}{job}:",
+                    if several { "/" } else { "" }
+                );
+                for line in lines {
+                    eprintln!("  {line}");
+                }
             }
         }
     }
 
-    args.output.emit(&report.matrix)?;
-    Ok(if run::assemble::has_failures(&report.matrix) {
+    args.output.emit(&matrix)?;
+    Ok(if run::assemble::has_failures(&matrix) {
         exit::FINDINGS
     } else {
         exit::OK
     })
+}
+
+/// Bad input is 2, an interrupted run its signal's code, anything else the environment's 3.
+fn run_error_code(e: &RunError) -> u8 {
+    match e {
+        RunError::Plan(_) => exit::BAD_INPUT,
+        RunError::Interrupted(i) => i.exit_code(),
+        _ => exit::ENVIRONMENT,
+    }
 }
 
 /// builtin, unconfined and every `*.json` of the shipped profiles directory: `./profiles` when

@@ -71,6 +71,7 @@ pub fn assemble(
             sha256: profile.sha256.clone(),
             caps: caps.clone(),
             start_error: start_error.clone(),
+            engine: None,
         });
         let attribution = match &profile.kind {
             ProfileKind::File { tagged, .. } => Attribution::Tagged {
@@ -170,6 +171,7 @@ pub fn assemble(
         configurations,
         cells,
         readiness: None,
+        engines: Vec::new(),
     };
     matrix.readiness = crate::readiness::of(&matrix);
     matrix

@@ -9,6 +9,7 @@
 
 pub mod assemble;
 pub mod calibration;
+pub mod engines;
 pub mod execute;
 pub mod input;
 pub mod plan;

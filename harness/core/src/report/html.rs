@@ -250,7 +250,21 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
 }
 
 fn host(out: &mut String, matrix: &Matrix) {
-    let h = &matrix.host;
+    if matrix.engines.is_empty() {
+        host_table(out, "Host", "host", &matrix.host);
+    } else {
+        for (i, e) in matrix.engines.iter().enumerate() {
+            let id = if i == 0 {
+                "host".to_string()
+            } else {
+                format!("host-{i}")
+            };
+            host_table(out, &format!("Engine {}", e.name), &id, &e.host);
+        }
+    }
+}
+
+fn host_table(out: &mut String, title: &str, id: &str, h: &crate::matrix::HostFacts) {
     let s = &h.seccomp;
     let unknown = match &s.runtime_unknown_syscalls {
         None => "not measured".to_string(),
@@ -276,7 +290,12 @@ fn host(out: &mut String, matrix: &Matrix) {
         ("engine profile", s.engine_profile.clone()),
         ("unknown to the runtime's libseccomp", unknown),
     ];
-    out.push_str("<h2>Host</h2>\n<table class=\"facts\" id=\"host\">\n");
+    let _ = writeln!(
+        out,
+        "<h2>{}</h2>\n<table class=\"facts\" id=\"{}\">",
+        esc(title),
+        esc(id)
+    );
     for (k, v) in rows {
         let _ = writeln!(out, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
     }

@@ -142,7 +142,16 @@ fn start_errors(summary: &Summary<'_>) -> Vec<String> {
 }
 
 fn host(out: &mut String, matrix: &Matrix) {
-    let h = &matrix.host;
+    if matrix.engines.is_empty() {
+        host_line(out, "Host", &matrix.host);
+    } else {
+        for e in &matrix.engines {
+            host_line(out, &format!("Engine {}", text(&e.name)), &e.host);
+        }
+    }
+}
+
+fn host_line(out: &mut String, title: &str, h: &crate::matrix::HostFacts) {
     let s = &h.seccomp;
     let actions = if s.actions_available.is_empty() {
         "unknown".to_owned()
@@ -151,7 +160,7 @@ fn host(out: &mut String, matrix: &Matrix) {
     };
     let _ = writeln!(
         out,
-        "**Host:** kernel {} on {}, {} {} (API {}), {} {}; CONFIG_SECCOMP={}, \
+        "**{title}:** kernel {} on {}, {} {} (API {}), {} {}; CONFIG_SECCOMP={}, \
          CONFIG_SECCOMP_FILTER={}; actions: {}; engine profile: {}\n",
         code(&h.kernel),
         code(&h.arch),

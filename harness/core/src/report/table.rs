@@ -16,7 +16,16 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
     let paint = Paint(options.color);
     let summary = Summary::of(matrix);
     let mut out = String::new();
-    host(&mut out, &matrix.host, paint);
+    let _ = writeln!(out, "{}", paint.bold("seccomp-harness matrix"));
+    if matrix.engines.is_empty() {
+        host(&mut out, &matrix.host);
+    } else {
+        for e in &matrix.engines {
+            let _ = writeln!(out, "  [{}]", e.name);
+            host(&mut out, &e.host);
+        }
+    }
+    out.push('\n');
     configurations(&mut out, matrix, paint);
     grid(&mut out, &Grid::of(matrix, options.only_interesting), paint);
     legend(&mut out, paint);
@@ -93,14 +102,13 @@ fn readiness(out: &mut String, matrix: &Matrix, paint: Paint) {
     out.push('\n');
 }
 
-fn host(out: &mut String, h: &HostFacts, paint: Paint) {
+fn host(out: &mut String, h: &HostFacts) {
     let s = &h.seccomp;
     let actions = if s.actions_available.is_empty() {
         "unknown".to_owned()
     } else {
         s.actions_available.join(" ")
     };
-    let _ = writeln!(out, "{}", paint.bold("seccomp-harness matrix"));
     let _ = writeln!(out, "  host     kernel {}, arch {}", h.kernel, h.arch);
     let _ = writeln!(
         out,
@@ -119,7 +127,6 @@ fn host(out: &mut String, h: &HostFacts, paint: Paint) {
         }
     );
     let _ = writeln!(out, "  actions  {actions}");
-    out.push('\n');
 }
 
 /// `y`/`n` as in a kernel config; `unknown` where /proc/config.gz was not readable.

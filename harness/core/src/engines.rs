@@ -1,0 +1,189 @@
+//! Several engines in one matrix: a run over several engines (`run --docker-host A
+//! --docker-host B`) runs the same profiles on each and combines their matrices into one, whose
+//! configurations carry the engine (`sid-runc/docker-default-hardened`). A view takes one
+//! engine's part back out as a matrix of its own, so `diff` can compare two engines of one
+//! matrix with the same rules it uses for two matrices.
+
+use crate::matrix::{EngineEntry, Matrix};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnginesError {
+    #[error("two engines are named {0:?}: give each its own name (NAME=URL)")]
+    DuplicateName(String),
+    #[error("an engine name must be a non-empty run of letters, digits, '.', '_' and '-': {0:?}")]
+    BadName(String),
+    #[error("the matrix has no engine {name:?} (it has: {have})")]
+    NoSuchEngine { name: String, have: String },
+    #[error("the matrix comes from a run on one engine: there are no engines to compare")]
+    OneEngine,
+}
+
+/// Whether `name` can prefix configuration ids: it must not hold the separator `/` or the
+/// `+`/`-` of capability changes' positions, nor spaces.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// Combines one matrix per engine. A single engine's matrix comes back unchanged, so a run on
+/// one engine reads as it always did.
+pub fn combine(mut parts: Vec<(String, Matrix)>) -> Result<Matrix, EnginesError> {
+    for (i, (name, _)) in parts.iter().enumerate() {
+        if !valid_name(name) {
+            return Err(EnginesError::BadName(name.clone()));
+        }
+        if parts[..i].iter().any(|(n, _)| n == name) {
+            return Err(EnginesError::DuplicateName(name.clone()));
+        }
+    }
+    if parts.len() == 1 {
+        return Ok(parts.remove(0).1);
+    }
+    let first = &parts[0].1;
+    let mut out = Matrix {
+        schema_version: first.schema_version,
+        host: first.host.clone(),
+        configurations: Vec::new(),
+        cells: Vec::new(),
+        readiness: None,
+        engines: Vec::new(),
+    };
+    for (name, m) in parts {
+        let prefix = |id: &str| format!("{name}/{id}");
+        out.configurations
+            .extend(m.configurations.into_iter().map(|mut c| {
+                c.id = prefix(&c.id);
+                c.engine = Some(name.clone());
+                c
+            }));
+        out.cells.extend(m.cells.into_iter().map(|mut c| {
+            c.configuration = prefix(&c.configuration);
+            c
+        }));
+        out.engines.push(EngineEntry {
+            name,
+            host: m.host,
+            readiness: m.readiness,
+        });
+    }
+    Ok(out)
+}
+
+/// One engine's part of a combined matrix, as the matrix a run on that engine alone gives.
+pub fn view(matrix: &Matrix, name: &str) -> Result<Matrix, EnginesError> {
+    if matrix.engines.is_empty() {
+        return Err(EnginesError::OneEngine);
+    }
+    let entry = matrix
+        .engines
+        .iter()
+        .find(|e| e.name == name)
+        .ok_or_else(|| EnginesError::NoSuchEngine {
+            name: name.to_string(),
+            have: names(matrix).join(", "),
+        })?;
+    let prefix = format!("{name}/");
+    let strip = |id: &str| id.strip_prefix(&prefix).map(str::to_string);
+    Ok(Matrix {
+        schema_version: matrix.schema_version,
+        host: entry.host.clone(),
+        configurations: matrix
+            .configurations
+            .iter()
+            .filter(|c| c.engine.as_deref() == Some(name))
+            .filter_map(|c| {
+                let mut c = c.clone();
+                c.id = strip(&c.id)?;
+                c.engine = None;
+                Some(c)
+            })
+            .collect(),
+        cells: matrix
+            .cells
+            .iter()
+            .filter_map(|c| {
+                let mut c = c.clone();
+                c.configuration = strip(&c.configuration)?;
+                Some(c)
+            })
+            .collect(),
+        readiness: entry.readiness.clone(),
+        engines: Vec::new(),
+    })
+}
+
+/// The engines' names, in run order.
+pub fn names(matrix: &Matrix) -> Vec<&str> {
+    matrix.engines.iter().map(|e| e.name.as_str()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::MatrixDiff;
+    use crate::matrix::fixture::{cell, exp, matrix, obs};
+    use crate::outcome::Outcome;
+
+    fn one(errno: Option<i32>, engine_version: &str) -> Matrix {
+        let observed = match errno {
+            Some(e) => obs(Outcome::Errno, Some(e), None),
+            None => obs(Outcome::Allowed, None, None),
+        };
+        let expected = exp(observed.outcome, errno, None);
+        let mut m = matrix(
+            &["builtin"],
+            vec![cell("builtin", "io_uring_setup", observed, expected)],
+        );
+        m.host.engine_version = engine_version.into();
+        m
+    }
+
+    #[test]
+    fn one_engine_is_left_as_it_was() {
+        let m = one(None, "20.10.24");
+        assert_eq!(combine(vec![("host".into(), m.clone())]).unwrap(), m);
+    }
+
+    #[test]
+    fn engines_prefix_their_configurations_and_views_take_them_back_out() {
+        let (old, new) = (one(None, "20.10.24"), one(Some(1), "28.5.2"));
+        let m = combine(vec![
+            ("host".into(), old.clone()),
+            ("sid-runc".into(), new.clone()),
+        ])
+        .unwrap();
+        let ids: Vec<&str> = m.configurations.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["host/builtin", "sid-runc/builtin"]);
+        assert_eq!(m.cells[1].configuration, "sid-runc/builtin");
+        assert_eq!(names(&m), ["host", "sid-runc"]);
+        // A combined matrix survives its JSON form.
+        let back = Matrix::from_json(&serde_json::to_string(&m).unwrap()).unwrap();
+        assert_eq!(back, m);
+        // The views are the matrices that went in, so diff between engines is diff between
+        // matrices.
+        assert_eq!(view(&m, "host").unwrap(), old);
+        assert_eq!(view(&m, "sid-runc").unwrap(), new);
+        let d = MatrixDiff::between(&view(&m, "host").unwrap(), &view(&m, "sid-runc").unwrap());
+        assert!(d.has_changes());
+        assert!(matches!(
+            view(&m, "nope"),
+            Err(EnginesError::NoSuchEngine { .. })
+        ));
+        assert_eq!(view(&old, "host"), Err(EnginesError::OneEngine));
+    }
+
+    #[test]
+    fn names_must_be_distinct_and_usable_in_ids() {
+        let m = one(None, "1");
+        assert_eq!(
+            combine(vec![("a".into(), m.clone()), ("a".into(), m.clone())]),
+            Err(EnginesError::DuplicateName("a".into()))
+        );
+        assert_eq!(
+            combine(vec![("a/b".into(), m.clone()), ("c".into(), m)]),
+            Err(EnginesError::BadName("a/b".into()))
+        );
+    }
+}

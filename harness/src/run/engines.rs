@@ -1,0 +1,150 @@
+//! One run over several engines: the same profiles and capability sets on each engine given
+//! (`run --docker-host A --docker-host B`), the engines in parallel, each with its own image
+//! build, watchdog, restarts and cleanup (each is a whole [`execute`]), and one matrix of
+//! them all ([`crate::engines::combine`]). With one engine it is exactly [`execute`].
+
+use super::execute::{execute, RunError, RunOptions, RunReport};
+use super::input::{CapSpec, LoadedProfile};
+use crate::engines::{combine, valid_name, EnginesError};
+use crate::matrix::Matrix;
+
+/// An engine to run on: its address and, where the user gave one (`NAME=URL`), its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineTarget {
+    pub name: Option<String>,
+    pub url: String,
+}
+
+impl EngineTarget {
+    /// `unix:///run/docker.sock` or `sid=unix:///…/docker.sock`. A name is what precedes the
+    /// first `=` when that is a valid engine name and the rest looks like an address.
+    pub fn parse(spec: &str) -> EngineTarget {
+        if let Some((name, url)) = spec.split_once('=') {
+            if valid_name(name) && url.contains("://") {
+                return EngineTarget {
+                    name: Some(name.to_string()),
+                    url: url.to_string(),
+                };
+            }
+        }
+        EngineTarget {
+            name: None,
+            url: spec.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnginesRunError {
+    #[error("engine {name} ({url}): {source}")]
+    Engine {
+        name: String,
+        url: String,
+        #[source]
+        source: RunError,
+    },
+    #[error(transparent)]
+    Combine(#[from] EnginesError),
+}
+
+impl EnginesRunError {
+    /// The error of the engine that failed, for the exit code.
+    pub fn run_error(&self) -> Option<&RunError> {
+        match self {
+            EnginesRunError::Engine { source, .. } => Some(source),
+            EnginesRunError::Combine(_) => None,
+        }
+    }
+}
+
+/// What a run over several engines hands back.
+#[derive(Debug)]
+pub struct EnginesReport {
+    pub matrix: Matrix,
+    /// Each engine's own report, by name, in the order given.
+    pub reports: Vec<(String, RunReport)>,
+}
+
+/// A name from the engine's facts where the user gave none: `docker-28.5.2`, `podman-5.8.6`.
+fn derived_name(report: &RunReport) -> String {
+    let raw = format!("{}-{}", report.facts.engine, report.facts.engine_version);
+    raw.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Runs `profiles` × `cap_sets` on every engine of `targets` at once and combines the
+/// matrices. `opts.docker_host` is ignored: each target sets its own.
+pub async fn execute_on_engines(
+    profiles: Vec<LoadedProfile>,
+    cap_sets: Vec<CapSpec>,
+    targets: &[EngineTarget],
+    opts: &RunOptions,
+) -> Result<EnginesReport, EnginesRunError> {
+    let runs = targets.iter().map(|t| {
+        let opts = RunOptions {
+            docker_host: Some(t.url.clone()),
+            // One bar per engine would draw over the others; the CLI reports each engine's
+            // end instead.
+            progress: opts.progress && targets.len() == 1,
+            ..opts.clone()
+        };
+        let (profiles, cap_sets) = (profiles.clone(), cap_sets.clone());
+        async move { (t, execute(profiles, cap_sets, &opts).await) }
+    });
+    let mut reports: Vec<(String, RunReport)> = Vec::new();
+    for (target, result) in futures_util::future::join_all(runs).await {
+        let report = result.map_err(|source| EnginesRunError::Engine {
+            name: target.name.clone().unwrap_or_else(|| target.url.clone()),
+            url: target.url.clone(),
+            source,
+        })?;
+        let mut name = target.name.clone().unwrap_or_else(|| derived_name(&report));
+        // Two unnamed engines of one version: number the later ones.
+        let base = name.clone();
+        let mut n = 2;
+        while reports.iter().any(|(existing, _)| *existing == name) {
+            name = format!("{base}-{n}");
+            n += 1;
+        }
+        reports.push((name, report));
+    }
+    let matrix = combine(
+        reports
+            .iter()
+            .map(|(name, r)| (name.clone(), r.matrix.clone()))
+            .collect(),
+    )?;
+    Ok(EnginesReport { matrix, reports })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_take_an_optional_name() {
+        assert_eq!(
+            EngineTarget::parse("sid=unix:///var/lib/x/docker.sock"),
+            EngineTarget {
+                name: Some("sid".into()),
+                url: "unix:///var/lib/x/docker.sock".into()
+            }
+        );
+        assert_eq!(
+            EngineTarget::parse("tcp://127.0.0.1:2375"),
+            EngineTarget {
+                name: None,
+                url: "tcp://127.0.0.1:2375".into()
+            }
+        );
+        // An `=` inside the address is not a name.
+        assert_eq!(EngineTarget::parse("ssh://me@host?x=1").name, None);
+    }
+}
