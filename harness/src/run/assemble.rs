@@ -7,7 +7,7 @@ use crate::classify::{classify, verdict, Attribution, CaseRuns};
 use crate::matrix::{
     Cell, Configuration, Expected, HostFacts, Matrix, Observed, Verdict, SCHEMA_VERSION,
 };
-use crate::oracle::start::runtime_needs;
+use crate::oracle::start::runtime_model;
 use crate::oracle::Start;
 use crate::outcome::Outcome;
 use crate::profile::Runtime;
@@ -157,11 +157,11 @@ fn start_failure_message(message: &str, start: &Start, runtime: &Runtime) -> Str
     match start.blocker() {
         Some(why) => format!("{message} (predicted: {why})"),
         None => {
-            let needs = runtime_needs(runtime);
+            let model = runtime_model(runtime);
             format!(
                 "{message} (the profile allows every call the harness knows {runtime} to make after loading the filter: {}; and {} get no kill or trap)",
-                needs.fatal.join(", "),
-                needs.tolerated.join(", ")
+                model.fatal.join(", "),
+                model.tolerated.join(", ")
             )
         }
     }
