@@ -4,7 +4,7 @@
 
 use crate::outcome::{Outcome, RuleRef};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -24,8 +24,16 @@ pub struct HostFacts {
     pub engine: String,
     pub engine_version: String,
     pub api_version: String,
+    /// The engine's default runtime.
     pub runtime: String,
     pub runtime_version: String,
+    /// The default runtime's libseccomp, where the engine tells it (Docker 25+).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub libseccomp_version: Option<String>,
+    /// Every registered runtime with its version where the engine tells it (empty string
+    /// otherwise); absent in matrices written before it was recorded.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub runtimes: BTreeMap<String, String>,
     pub seccomp: SeccompFacts,
 }
 
@@ -57,6 +65,10 @@ pub struct Configuration {
     pub sha256: Option<String>,
     /// Docker-style capability changes, e.g. `+SYS_ADMIN`, `-NET_RAW`.
     pub caps: Vec<String>,
+    /// The runtime the configuration ran on, when the run named runtimes (`run --runtime`);
+    /// absent when it ran on the engine's default runtime (`host.runtime`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
     /// The runtime's message when the container could not start under this configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_error: Option<String>,

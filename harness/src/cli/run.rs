@@ -25,9 +25,15 @@ pub struct Args {
     pub cases: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// The engine to use (default: DOCKER_HOST, else the local socket).
+    /// The engine to use (default: DOCKER_HOST, else the local socket). Docker or Podman
+    /// (its Docker-compatible socket; local only: Podman takes profiles as files).
     #[arg(long = "docker-host")]
     pub docker_host: Option<String>,
+    /// Runtimes to run every configuration on, comma-separated, as the engine names them
+    /// (`runc,crun`): each configuration id gets `@<runtime>`, and `diff --runtimes` compares
+    /// them. Default: the engine's default runtime, with ids unchanged.
+    #[arg(long, value_name = "NAME[,NAME...]")]
+    pub runtime: Option<String>,
     /// A static probe binary to use instead of the embedded one (e.g. for another arch).
     #[arg(long)]
     pub probe: Option<PathBuf>,
@@ -85,6 +91,21 @@ pub fn main(args: Args) -> Result<u8, Failure> {
         cases: args.cases.clone(),
         ..Default::default()
     };
+    if let Some(list) = &args.runtime {
+        opts.runtimes = list
+            .split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string)
+            .collect();
+        if opts.runtimes.is_empty() {
+            return Err(Failure::bad_input("--runtime names no runtime"));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(dup) = opts.runtimes.iter().find(|r| !seen.insert(*r)) {
+            return Err(Failure::bad_input(format!("--runtime names {dup} twice")));
+        }
+    }
     opts.case_timeout = std::time::Duration::from_secs(args.case_timeout.max(1));
     if let Some(n) = args.parallel {
         opts.parallel = n;
@@ -94,7 +115,7 @@ pub fn main(args: Args) -> Result<u8, Failure> {
     let report = runtime
         .block_on(execute(profiles, cap_sets, &opts))
         .map_err(|e| match e {
-            RunError::Plan(_) => Failure::bad_input(e),
+            RunError::Plan(_) | RunError::UnknownRuntime { .. } => Failure::bad_input(e),
             RunError::Interrupted(i) => Failure {
                 code: i.exit_code(),
                 message: i.to_string(),

@@ -52,12 +52,14 @@ pub fn assemble(
         let tagged = results.get(&JobKind::Tagged { configuration: c });
         let baseline = results.get(&JobKind::Baseline {
             cap_set: conf.cap_set,
+            runtime: conf.runtime,
         });
+        let runtime = &plan.runtimes[conf.runtime];
         let start_error = match &conf.start {
             Start::HeldBack(_) => conf.start.note(),
             _ => as_is
                 .and_then(|r| r.start_error.clone())
-                .map(|e| start_failure_message(&e, &conf.start, &plan.runtime)),
+                .map(|e| start_failure_message(&e, &conf.start, &runtime.model)),
         };
         configurations.push(Configuration {
             id: conf.id.clone(),
@@ -65,6 +67,7 @@ pub fn assemble(
             source: profile.source.clone(),
             sha256: profile.sha256.clone(),
             caps: caps.clone(),
+            runtime: runtime.name.clone(),
             start_error: start_error.clone(),
         });
         let attribution = match &profile.kind {

@@ -24,6 +24,39 @@ pub enum Seccomp {
     Json(String),
 }
 
+/// A runtime the run uses: the engine's default, or one named with `run --runtime`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedRuntime {
+    /// The name the engine gets (`HostConfig.Runtime`); `None` for the engine's default, whose
+    /// configurations keep the ids they have always had.
+    pub name: Option<String>,
+    /// The runtime as the oracle models it: the name and version the engine reports.
+    pub model: Runtime,
+}
+
+impl PlannedRuntime {
+    /// The engine's default runtime.
+    pub fn default_of(model: Runtime) -> PlannedRuntime {
+        PlannedRuntime { name: None, model }
+    }
+
+    /// A runtime named with `--runtime`.
+    pub fn named(name: &str, version: Option<&str>) -> PlannedRuntime {
+        PlannedRuntime {
+            name: Some(name.to_string()),
+            model: Runtime::parse(name, version),
+        }
+    }
+
+    /// What a configuration id gets: `@crun` for a named runtime, nothing for the default.
+    pub fn suffix(&self) -> String {
+        self.name
+            .as_ref()
+            .map(|n| format!("@{n}"))
+            .unwrap_or_default()
+    }
+}
+
 /// One column of the matrix.
 #[derive(Debug, Clone)]
 pub struct PlannedConfiguration {
@@ -32,6 +65,8 @@ pub struct PlannedConfiguration {
     pub profile: usize,
     /// Index into [`Plan::cap_sets`].
     pub cap_set: usize,
+    /// Index into [`Plan::runtimes`].
+    pub runtime: usize,
     /// Whether the container starts and the probe reaches its cases: the oracle's answer for
     /// file profiles, [`Start::Starts`] for `builtin` and `unconfined`.
     pub start: Start,
@@ -44,6 +79,7 @@ pub enum JobKind {
     /// `unconfined` configuration's run.
     Baseline {
         cap_set: usize,
+        runtime: usize,
     },
     AsIs {
         configuration: usize,
@@ -52,7 +88,9 @@ pub enum JobKind {
         configuration: usize,
     },
     /// Measures which names the runtime's libseccomp knows ([`Calibration`]).
-    Calibration,
+    Calibration {
+        runtime: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +98,8 @@ pub struct Job {
     pub kind: JobKind,
     pub seccomp: Seccomp,
     pub cap_set: usize,
+    /// Index into [`Plan::runtimes`].
+    pub runtime: usize,
     /// The cases to run when not [`Plan::case_ids`].
     pub cases: Option<Vec<String>>,
     /// The probe's flags before the case ids: `--host-facts` for a baseline, `--avoid` for the
@@ -78,10 +118,12 @@ pub struct Plan {
     pub cap_sets: Vec<CapSpec>,
     pub configurations: Vec<PlannedConfiguration>,
     pub jobs: Vec<Job>,
-    /// Whether the engine passes `defaultErrnoRet` on ([`Host::honours_default_errno_ret`]).
+    /// Whether the engine passes `defaultErrnoRet` on ([`Host::honours_default_errno_ret`]),
+    /// and every planned runtime too (runc and crun both do: `oracle::start::RUNTIMES`).
     pub honours_default_errno_ret: bool,
-    /// The engine's default runtime, whose needs decide which profiles start.
-    pub runtime: Runtime,
+    /// The runtimes configurations run on, whose models decide which profiles start and
+    /// what the filter does (the first is the one the matrix's host facts describe).
+    pub runtimes: Vec<PlannedRuntime>,
     /// Present when a file profile is in the run.
     pub calibration: Option<Calibration>,
 }
@@ -114,6 +156,8 @@ pub enum PlanError {
     SeveralProfiles { file: String, count: usize },
     #[error("two configurations are both named {0:?}: rename one of the profile files (or SeccompProfile resources, named by their metadata.name)")]
     DuplicateConfiguration(String),
+    #[error("--runtime names no runtime")]
+    NoRuntime,
 }
 
 /// The probe flags for a filter: the machinery calls it must avoid.
@@ -126,18 +170,25 @@ fn avoid_flags(oracle: &Oracle, catalog: &Catalog) -> Vec<String> {
     }
 }
 
-/// Plans a run of `profiles` × `cap_sets` for an engine on `arch` with `kernel`, which
-/// passes `defaultErrnoRet` on to the runtime or not. Predictions come later, from
-/// [`Plan::predict`].
+/// Plans a run of `profiles` × `cap_sets` × `runtimes` for an engine on `arch` with
+/// `kernel`, which passes `defaultErrnoRet` on to the runtime or not. Predictions come later,
+/// from [`Plan::predict`].
 pub fn plan(
     mut profiles: Vec<LoadedProfile>,
     cap_sets: Vec<CapSpec>,
     arch: Arch,
     kernel: KernelVersion,
-    honours_default_errno_ret: bool,
-    runtime: Runtime,
+    engine_honours_default_errno_ret: bool,
+    runtimes: Vec<PlannedRuntime>,
     selected_cases: &[String],
 ) -> Result<Plan, PlanError> {
+    if runtimes.is_empty() {
+        return Err(PlanError::NoRuntime);
+    }
+    let honours_default_errno_ret = engine_honours_default_errno_ret
+        && runtimes
+            .iter()
+            .all(|r| crate::oracle::start::runtime_model(&r.model).honours_default_errno_ret);
     // Which rules runc drops depends on the default the engine passes on: tag for it.
     if !honours_default_errno_ret {
         for p in &mut profiles {
@@ -159,91 +210,107 @@ pub fn plan(
         .map(|c| c.id.clone())
         .collect();
 
-    let host = |cap_set: usize| {
+    let host = |cap_set: usize, runtime: usize| {
         Host::new(arch, cap_sets[cap_set].caps.clone(), kernel)
             .with_default_errno_ret(honours_default_errno_ret)
-            .with_runtime(runtime.clone())
+            .with_runtime(runtimes[runtime].model.clone())
     };
-    let mut jobs: Vec<Job> = (0..cap_sets.len())
-        .map(|i| Job {
-            kind: JobKind::Baseline { cap_set: i },
+    // Per runtime: a baseline per capability set (the runtime sets up the process the kernel
+    // judges) and a calibration (each runtime may link its own libseccomp).
+    let mut jobs: Vec<Job> = Vec::new();
+    for rt in 0..runtimes.len() {
+        jobs.extend((0..cap_sets.len()).map(|i| Job {
+            kind: JobKind::Baseline {
+                cap_set: i,
+                runtime: rt,
+            },
             seccomp: Seccomp::Unconfined,
             cap_set: i,
+            runtime: rt,
             cases: None,
             probe_flags: vec!["--host-facts".to_string()],
-        })
-        .collect();
+        }));
+    }
     let calibration = profiles
         .iter()
         .any(|p| matches!(p.kind, ProfileKind::File { .. }))
         .then(|| Calibration::new(&catalog, arch))
         .filter(|c| !c.cases.is_empty());
     if let Some(c) = &calibration {
-        jobs.push(Job {
-            kind: JobKind::Calibration,
-            seccomp: Seccomp::Json(c.json.clone()),
-            cap_set: 0,
-            cases: Some(c.cases.iter().map(|(id, _)| id.clone()).collect()),
-            probe_flags: Vec::new(),
-        });
+        for rt in 0..runtimes.len() {
+            jobs.push(Job {
+                kind: JobKind::Calibration { runtime: rt },
+                seccomp: Seccomp::Json(c.json.clone()),
+                cap_set: 0,
+                runtime: rt,
+                cases: Some(c.cases.iter().map(|(id, _)| id.clone()).collect()),
+                probe_flags: Vec::new(),
+            });
+        }
     }
     let mut configurations = Vec::new();
     let mut ids = BTreeSet::new();
     for (p, loaded) in profiles.iter().enumerate() {
         for (s, caps) in cap_sets.iter().enumerate() {
-            let id = format!("{}{}", loaded.name, caps.suffix());
-            if !ids.insert(id.clone()) {
-                return Err(PlanError::DuplicateConfiguration(id));
-            }
-            let configuration = configurations.len();
-            let mut start = Start::Starts;
-            match &loaded.kind {
-                // The baseline of this capability set is this configuration's run.
-                ProfileKind::Unconfined => {}
-                ProfileKind::Builtin => jobs.push(Job {
-                    kind: JobKind::AsIs { configuration },
-                    seccomp: Seccomp::Builtin,
-                    cap_set: s,
-                    cases: None,
-                    probe_flags: Vec::new(),
-                }),
-                ProfileKind::File {
-                    text,
-                    profile,
-                    tagged,
-                } => {
-                    // The machinery's calls are all older than any libseccomp the runtime may
-                    // have, so no calibration is needed to choose them.
-                    let h = host(s);
-                    let as_is = profile::resolve(profile, &h);
-                    let as_is = Oracle::new(&as_is);
-                    start = as_is.start(&catalog);
-                    if !matches!(start, Start::HeldBack(_)) {
-                        let tagged_resolved = profile::resolve(&tagged.profile, &h);
-                        let tagged_oracle = Oracle::new(&tagged_resolved);
-                        jobs.push(Job {
-                            kind: JobKind::AsIs { configuration },
-                            seccomp: Seccomp::Json(text.clone()),
-                            cap_set: s,
-                            cases: None,
-                            probe_flags: avoid_flags(&as_is, &catalog),
-                        });
-                        jobs.push(Job {
-                            kind: JobKind::Tagged { configuration },
-                            seccomp: Seccomp::Json(tagged.json.clone()),
-                            cap_set: s,
-                            cases: None,
-                            probe_flags: avoid_flags(&tagged_oracle, &catalog),
-                        });
+            for (rt, runtime) in runtimes.iter().enumerate() {
+                let id = format!("{}{}{}", loaded.name, caps.suffix(), runtime.suffix());
+                if !ids.insert(id.clone()) {
+                    return Err(PlanError::DuplicateConfiguration(id));
+                }
+                let configuration = configurations.len();
+                let mut start = Start::Starts;
+                match &loaded.kind {
+                    // The baseline of this capability set is this configuration's run.
+                    ProfileKind::Unconfined => {}
+                    ProfileKind::Builtin => jobs.push(Job {
+                        kind: JobKind::AsIs { configuration },
+                        seccomp: Seccomp::Builtin,
+                        cap_set: s,
+                        runtime: rt,
+                        cases: None,
+                        probe_flags: Vec::new(),
+                    }),
+                    ProfileKind::File {
+                        text,
+                        profile,
+                        tagged,
+                    } => {
+                        // The machinery's calls are all older than any libseccomp the runtime may
+                        // have, so no calibration is needed to choose them.
+                        let h = host(s, rt);
+                        let as_is = profile::resolve(profile, &h);
+                        let as_is = Oracle::new(&as_is);
+                        start = as_is.start(&catalog);
+                        if !matches!(start, Start::HeldBack(_)) {
+                            let tagged_resolved = profile::resolve(&tagged.profile, &h);
+                            let tagged_oracle = Oracle::new(&tagged_resolved);
+                            jobs.push(Job {
+                                kind: JobKind::AsIs { configuration },
+                                seccomp: Seccomp::Json(text.clone()),
+                                cap_set: s,
+                                runtime: rt,
+                                cases: None,
+                                probe_flags: avoid_flags(&as_is, &catalog),
+                            });
+                            jobs.push(Job {
+                                kind: JobKind::Tagged { configuration },
+                                seccomp: Seccomp::Json(tagged.json.clone()),
+                                cap_set: s,
+                                runtime: rt,
+                                cases: None,
+                                probe_flags: avoid_flags(&tagged_oracle, &catalog),
+                            });
+                        }
                     }
                 }
+                configurations.push(PlannedConfiguration {
+                    id,
+                    profile: p,
+                    cap_set: s,
+                    runtime: rt,
+                    start,
+                });
             }
-            configurations.push(PlannedConfiguration {
-                id,
-                profile: p,
-                cap_set: s,
-                start,
-            });
         }
     }
     Ok(Plan {
@@ -256,19 +323,19 @@ pub fn plan(
         configurations,
         jobs,
         honours_default_errno_ret,
-        runtime,
+        runtimes,
         calibration,
     })
 }
 
 impl Plan {
     /// The host the oracle resolves a configuration for, with the names the calibration found
-    /// unknown.
-    pub fn host(&self, cap_set: usize, unknown_names: &BTreeSet<String>) -> Host {
+    /// unknown to its runtime's libseccomp.
+    pub fn host(&self, cap_set: usize, runtime: usize, unknown_names: &BTreeSet<String>) -> Host {
         Host::new(self.arch, self.cap_sets[cap_set].caps.clone(), self.kernel)
             .with_default_errno_ret(self.honours_default_errno_ret)
             .with_unknown_names(unknown_names.clone())
-            .with_runtime(self.runtime.clone())
+            .with_runtime(self.runtimes[runtime].model.clone())
     }
 
     /// The job that gives a configuration's observed cells.
@@ -277,14 +344,16 @@ impl Plan {
         match self.profiles[conf.profile].kind {
             ProfileKind::Unconfined => JobKind::Baseline {
                 cap_set: conf.cap_set,
+                runtime: conf.runtime,
             },
             _ => JobKind::AsIs { configuration },
         }
     }
 
-    /// Asks the oracle for every cell, once the calibration has measured which names the
-    /// runtime's libseccomp doesn't know.
-    pub fn predict(&self, unknown_names: &BTreeSet<String>) -> Predictions {
+    /// Asks the oracle for every cell, once the calibration has measured which names each
+    /// runtime's libseccomp doesn't know (by runtime index; a runtime without a measurement
+    /// is taken to know every name).
+    pub fn predict(&self, unknown_names: &BTreeMap<usize, BTreeSet<String>>) -> Predictions {
         let cases: Vec<_> = self
             .case_ids
             .iter()
@@ -308,9 +377,12 @@ impl Plan {
                     };
                     cases.len()
                 ]),
-                ProfileKind::File { profile, .. } => {
-                    Some(self.predict_file(profile, conf, &cases, unknown_names))
-                }
+                ProfileKind::File { profile, .. } => Some(self.predict_file(
+                    profile,
+                    conf,
+                    &cases,
+                    unknown_names.get(&conf.runtime).unwrap_or(&BTreeSet::new()),
+                )),
             })
             .collect();
         Predictions(predictions)
@@ -323,7 +395,10 @@ impl Plan {
         cases: &[&seccomp_catalog::Case],
         unknown_names: &BTreeSet<String>,
     ) -> Vec<Prediction> {
-        let resolved = profile::resolve(profile, &self.host(conf.cap_set, unknown_names));
+        let resolved = profile::resolve(
+            profile,
+            &self.host(conf.cap_set, conf.runtime, unknown_names),
+        );
         let oracle = Oracle::new(&resolved);
         oracle.expect(cases.iter().copied(), &conf.start, &self.catalog)
     }
@@ -376,11 +451,11 @@ mod tests {
             Arch::X86_64,
             KernelVersion::new(6, 1),
             true,
-            Runtime::runc_1_1(),
+            vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
             &[],
         )
         .unwrap();
-        let predictions = plan.predict(&BTreeSet::new());
+        let predictions = plan.predict(&BTreeMap::new());
         let ids: Vec<_> = plan.configurations.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(
             ids,
@@ -405,12 +480,18 @@ mod tests {
         assert!(plan
             .jobs
             .iter()
-            .any(|j| j.kind == JobKind::Calibration && j.cases.is_some()));
+            .any(|j| j.kind == JobKind::Calibration { runtime: 0 } && j.cases.is_some()));
         let getpid = plan.case_ids.iter().position(|c| c == "getpid").unwrap();
         let p = predictions.get(4, getpid).unwrap();
         assert_eq!((p.outcome, p.errno), (Outcome::Errno, Some(1)));
         assert!(predictions.get(0, getpid).is_none());
-        assert_eq!(plan.as_is_job(2), JobKind::Baseline { cap_set: 0 });
+        assert_eq!(
+            plan.as_is_job(2),
+            JobKind::Baseline {
+                cap_set: 0,
+                runtime: 0
+            }
+        );
         assert!(plan
             .sentinels(4)
             .unwrap()
@@ -444,7 +525,7 @@ mod tests {
             Arch::X86_64,
             KernelVersion::new(6, 1),
             false,
-            Runtime::runc_1_1(),
+            vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
             &["getpid".into(), "read".into()],
         )
         .unwrap();
@@ -456,7 +537,7 @@ mod tests {
             }
             _ => unreachable!(),
         }
-        let predictions = plan.predict(&BTreeSet::new());
+        let predictions = plan.predict(&BTreeMap::new());
         let p = predictions.0[0].as_ref().unwrap();
         assert!(p
             .iter()
@@ -486,7 +567,7 @@ mod tests {
             Arch::X86_64,
             KernelVersion::new(6, 1),
             true,
-            Runtime::runc_1_1(),
+            vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
             &[],
         )
         .unwrap();
@@ -503,7 +584,7 @@ mod tests {
             .unwrap();
         // The probe is told which of its calls the profile does not allow.
         assert_eq!(as_is.probe_flags, ["--avoid", "kill,poll"]);
-        let predictions = plan.predict(&BTreeSet::new());
+        let predictions = plan.predict(&BTreeMap::new());
         let p = predictions.get(0, 0).unwrap();
         assert_eq!(p.outcome, Outcome::StartFailed);
         assert!(p.note.as_deref().is_some_and(|n| n.contains("getppid")));
@@ -520,7 +601,7 @@ mod tests {
             Arch::X86_64,
             KernelVersion::new(6, 1),
             true,
-            Runtime::runc_1_1(),
+            vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
             &["nope".into()],
         );
         assert!(matches!(err, Err(PlanError::UnknownCase(_))));
@@ -530,7 +611,7 @@ mod tests {
             Arch::X86_64,
             KernelVersion::new(6, 1),
             true,
-            Runtime::runc_1_1(),
+            vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
             &[],
         );
         assert!(matches!(err, Err(PlanError::DuplicateConfiguration(_))));
