@@ -313,11 +313,21 @@ async fn drive(
         // would fail on daemons whose logging driver cannot be read back (`none`, `syslog`).
         .logs(false)
         .build();
-    let attached = engine
-        .docker()
-        .attach_container(id, Some(attach))
-        .await
-        .map_err(err("attach to"))?;
+    let attached = match engine.docker().attach_container(id, Some(attach)).await {
+        Ok(a) => a,
+        // Podman prepares (creates in the runtime) the container for an attach, so the
+        // runtime's refusal comes here ("preparing container … for attach: crun: setresgid
+        // to `0`: Operation not permitted", Podman 5.8.6).
+        Err(BollardError::DockerResponseServerError {
+            status_code: 500,
+            message,
+        }) => {
+            return Ok(ContainerOutcome::StartFailed {
+                message: spec.scrub(&message),
+            })
+        }
+        Err(e) => return Err(err("attach to")(e)),
+    };
 
     let start = engine.docker().start_container(id, None);
     let started = match tokio::time::timeout(START_TIMEOUT, start).await {
