@@ -294,7 +294,12 @@ pub fn plan(
                             });
                             jobs.push(Job {
                                 kind: JobKind::Tagged { configuration },
-                                seccomp: Seccomp::Json(tagged.json.clone()),
+                                seccomp: Seccomp::Json(tagged_json(
+                                    tagged,
+                                    profile,
+                                    &runtimes[rt].model,
+                                    arch,
+                                )),
                                 cap_set: s,
                                 runtime: rt,
                                 cases: None,
@@ -326,6 +331,48 @@ pub fn plan(
         runtimes,
         calibration,
     })
+}
+
+/// The tagged copy's JSON for one runtime: with the calls this runtime or the probe survives
+/// an errno on but not the copy's TRAP default allowed, where the original leaves them to its
+/// default (`oracle::start::tagged_runtime_allowances`).
+fn tagged_json(
+    tagged: &profile::Tagged,
+    original: &Profile,
+    runtime: &Runtime,
+    arch: Arch,
+) -> String {
+    let model = crate::oracle::start::runtime_model(runtime);
+    let already = profile::tag::tagged_allowances(original);
+    let named = |n: &str| {
+        already.contains(&n)
+            || original
+                .rules
+                .iter()
+                .any(|r| r.names.iter().any(|m| m == n))
+    };
+    let mut also: Vec<&'static str> = profile::tag::RUNTIME_FALLBACK_CALLS.to_vec();
+    also.extend(
+        seccomp_catalog::own_calls::footprint(arch)
+            .iter()
+            .map(|f| f.syscall),
+    );
+    let names = crate::oracle::start::tagged_runtime_allowances(model, named, &also);
+    if !tagged.default_traps || names.is_empty() {
+        return tagged.json.clone();
+    }
+    let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(&tagged.json) else {
+        return tagged.json.clone();
+    };
+    match doc.get_mut("syscalls") {
+        Some(serde_json::Value::Array(rules)) => rules.push(serde_json::json!({
+            "names": names,
+            "action": "SCMP_ACT_ALLOW",
+            "comment": format!("seccomp-harness: {} survives an errno here, not the tagged run's trap", runtime.name),
+        })),
+        _ => return tagged.json.clone(),
+    }
+    serde_json::to_string(&doc).expect("a JSON value serializes")
 }
 
 impl Plan {

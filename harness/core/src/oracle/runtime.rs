@@ -45,6 +45,12 @@ pub struct RuntimeModel {
     pub after_start_fatal: &'static [&'static str],
     /// … and on these tolerated (a kill or a trap is fatal).
     pub after_start_tolerated: &'static [&'static str],
+    /// The runtime refuses `errnoRet` (or `defaultErrnoRet`) on an action other than ERRNO
+    /// and TRACE, where runc ignores it: crun 1.28 failed dangerzone's permissive gVisor
+    /// profile (ALLOW rules with `errnoRet`) with "errno value specified for action
+    /// `SCMP_ACT_ALLOW`" (`libcrun_generate_seccomp` checks before it drops rules equal to
+    /// the default, so even those count).
+    pub refuses_stray_errno_ret: bool,
 }
 
 /// Calls runc makes after loading the filter, whatever its version (measured with runc 1.1.5
@@ -135,6 +141,7 @@ pub const RUNTIMES: &[RuntimeModel] = &[
         tolerated: &["faccessat2", "openat2", "tgkill"],
         after_start_fatal: &[],
         after_start_tolerated: &[],
+        refuses_stray_errno_ret: false,
     },
     RuntimeModel {
         runtime: "runc",
@@ -146,6 +153,7 @@ pub const RUNTIMES: &[RuntimeModel] = &[
         tolerated: &["faccessat2"],
         after_start_fatal: &[],
         after_start_tolerated: &[],
+        refuses_stray_errno_ret: false,
     },
     RuntimeModel {
         runtime: "crun",
@@ -157,6 +165,7 @@ pub const RUNTIMES: &[RuntimeModel] = &[
         tolerated: &["close"],
         after_start_fatal: &["read", "execve"],
         after_start_tolerated: &["close_range"],
+        refuses_stray_errno_ret: true,
     },
 ];
 
@@ -228,6 +237,20 @@ pub(super) fn refusal(r: &Resolved) -> Option<String> {
             c.rule, c.action
         ));
     }
+    if runtime_model(&r.host.runtime).refuses_stray_errno_ret {
+        if r.default_errno_ret.is_some() && !r.default_action.takes_errno_ret() {
+            return Some(format!(
+                "{runtime} refuses defaultErrnoRet with the default action {} (\"errno value specified for action\")",
+                r.default_action.name()
+            ));
+        }
+        if let Some(c) = r.calls.iter().find(|c| c.stray_errno_ret) {
+            return Some(format!(
+                "{runtime} refuses errnoRet on syscalls[{}], whose action takes none (\"errno value specified for action\"; runc ignores it)",
+                c.rule
+            ));
+        }
+    }
     if let Some(c) = r
         .calls
         .iter()
@@ -283,4 +306,34 @@ pub(super) fn stub_limits(r: &Resolved, covered: &[Abi]) -> Option<BTreeMap<Abi,
         }
     }
     Some(out)
+}
+
+/// What the tagged copy of a profile must allow on this runtime where the original leaves it
+/// to its ERRNO default and the copy's TRAP default would stop the runtime or the probe:
+/// crun's calls that survive an errno but not a trap (close, and close_range after the start:
+/// measured with crun 1.28; old profiles such as moby v1.12's default don't name
+/// close_range), and `also` (the probe's footprint and the fallbacks the tagging allows where
+/// runc's stub can't move). Only for a runtime without the ENOSYS stub, where a new name
+/// changes nothing else; with the stub, the tagging itself decides
+/// (`profile::tag::tagged_allowances`).
+pub fn tagged_runtime_allowances(
+    model: &RuntimeModel,
+    named: impl Fn(&str) -> bool,
+    also: &[&'static str],
+) -> Vec<&'static str> {
+    if model.enosys_stub {
+        return Vec::new();
+    }
+    let mut out: Vec<&'static str> = Vec::new();
+    for n in model
+        .tolerated
+        .iter()
+        .chain(model.after_start_tolerated)
+        .chain(also)
+    {
+        if !named(n) && !out.contains(n) {
+            out.push(n);
+        }
+    }
+    out
 }

@@ -17,7 +17,9 @@ use seccomp_catalog::own_calls::{self, OnErrno, Role};
 use seccomp_catalog::{Arch, Case, Catalog};
 use std::fmt;
 
-pub use super::runtime::{runtime_model, RuntimeModel, RUNC_NEEDS as RUNTIME_NEEDS, RUNTIMES};
+pub use super::runtime::{
+    runtime_model, tagged_runtime_allowances, RuntimeModel, RUNC_NEEDS as RUNTIME_NEEDS, RUNTIMES,
+};
 
 /// A call with the outcome the oracle predicts for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
