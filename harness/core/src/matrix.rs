@@ -295,6 +295,8 @@ pub(crate) mod fixture {
             api_version: "1.44".into(),
             runtime: "runc".into(),
             runtime_version: "1.1.12".into(),
+            libseccomp_version: None,
+            runtimes: BTreeMap::new(),
             seccomp: SeccompFacts {
                 config_seccomp: Some(true),
                 config_seccomp_filter: Some(true),
@@ -316,6 +318,7 @@ pub(crate) mod fixture {
             source: format!("profiles/{profile}.json"),
             sha256: Some("0123abcd".into()),
             caps,
+            runtime: None,
             start_error: None,
         }
     }

@@ -358,19 +358,43 @@ fn tagged_json(
             .map(|f| f.syscall),
     );
     let names = crate::oracle::start::tagged_runtime_allowances(model, named, &also);
-    if !tagged.default_traps || names.is_empty() {
-        return tagged.json.clone();
-    }
     let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(&tagged.json) else {
         return tagged.json.clone();
     };
-    match doc.get_mut("syscalls") {
-        Some(serde_json::Value::Array(rules)) => rules.push(serde_json::json!({
+    let takes_errno = |v: &serde_json::Value| {
+        v.as_str()
+            .and_then(profile::Action::parse)
+            .is_some_and(|a| a.takes_errno_ret())
+    };
+    // The same for the default: Podman's `defaultErrno` ("ENOSYS") beside the tagged copy's
+    // TRAP default made crun refuse the profile.
+    if let Some(obj) = doc.as_object_mut() {
+        if obj.contains_key("defaultErrnoRet") || !obj.get("defaultAction").is_some_and(takes_errno)
+        {
+            obj.remove("defaultErrno");
+        }
+    }
+    let Some(serde_json::Value::Array(rules)) = doc.get_mut("syscalls") else {
+        return tagged.json.clone();
+    };
+    // Podman's profile format also has `errno` (a name, "EPERM"), which Podman prefers to
+    // `errnoRet`. Measured with Podman 5.8.6: a rule with `"errno": "EPERM"` and the tagged
+    // run's `"errnoRet": 3000` answered EPERM, and a rule the tagging turned into TRAP kept
+    // its `errno`, which Podman passed on as errnoRet and crun refused ("errno value
+    // specified for action"). The tagging's errnos must win; Docker ignores `errno`.
+    for rule in rules.iter_mut() {
+        if let Some(obj) = rule.as_object_mut() {
+            if obj.contains_key("errnoRet") || !obj.get("action").is_some_and(takes_errno) {
+                obj.remove("errno");
+            }
+        }
+    }
+    if tagged.default_traps && !names.is_empty() {
+        rules.push(serde_json::json!({
             "names": names,
             "action": "SCMP_ACT_ALLOW",
             "comment": format!("seccomp-harness: {} survives an errno here, not the tagged run's trap", runtime.name),
-        })),
-        _ => return tagged.json.clone(),
+        }));
     }
     serde_json::to_string(&doc).expect("a JSON value serializes")
 }
@@ -662,5 +686,32 @@ mod tests {
             &[],
         );
         assert!(matches!(err, Err(PlanError::DuplicateConfiguration(_))));
+    }
+}
+
+#[cfg(test)]
+mod tagged_json_tests {
+    use super::*;
+    use crate::run::input::{load_profile, ProfileInput};
+
+    #[test]
+    fn the_tagged_copy_drops_podmans_errno_names_and_allows_cruns_tolerated_calls() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/podman-containers-common-2025-08.json");
+        let loaded = load_profile(&ProfileInput::File(path)).unwrap();
+        let ProfileKind::File {
+            profile, tagged, ..
+        } = &loaded.kind
+        else {
+            unreachable!()
+        };
+        assert!(tagged.json.contains("\"errno\""));
+        let crun = Runtime::parse("crun", Some("1.28"));
+        let json = tagged_json(tagged, profile, &crun, Arch::X86_64);
+        let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let rules = doc["syscalls"].as_array().unwrap();
+        assert!(rules.iter().all(|r| r.get("errno").is_none()), "{json}");
+        assert!(doc.get("defaultErrno").is_none());
+        assert_eq!(rules[0]["errnoRet"], 3000);
     }
 }
