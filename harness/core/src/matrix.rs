@@ -153,6 +153,58 @@ pub enum ParseError {
 }
 
 impl Matrix {
+    /// The columns of one runtime, with the `@<runtime>` taken off their ids, so that `diff`
+    /// can pair them with another runtime's columns (`run --runtime runc,crun` puts both in
+    /// one matrix). Configurations that name no runtime ran on `host.runtime`: they belong to
+    /// that one. The host facts then describe `runtime`. `None` when no column ran on it.
+    pub fn for_runtime(&self, runtime: &str) -> Option<Matrix> {
+        let suffix = format!("@{runtime}");
+        let on = |c: &Configuration| match &c.runtime {
+            Some(r) => r == runtime,
+            None => self.host.runtime == runtime,
+        };
+        let strip = |id: &str| id.strip_suffix(&suffix).unwrap_or(id).to_string();
+        let kept: HashSet<&str> = self
+            .configurations
+            .iter()
+            .filter(|c| on(c))
+            .map(|c| c.id.as_str())
+            .collect();
+        if kept.is_empty() {
+            return None;
+        }
+        let mut host = self.host.clone();
+        if host.runtime != runtime {
+            host.runtime = runtime.to_string();
+            host.runtime_version = self.host.runtimes.get(runtime).cloned().unwrap_or_default();
+            // Measured for the default runtime only.
+            host.libseccomp_version = None;
+        }
+        Some(Matrix {
+            schema_version: self.schema_version,
+            host,
+            configurations: self
+                .configurations
+                .iter()
+                .filter(|c| kept.contains(c.id.as_str()))
+                .map(|c| Configuration {
+                    id: strip(&c.id),
+                    runtime: None,
+                    ..c.clone()
+                })
+                .collect(),
+            cells: self
+                .cells
+                .iter()
+                .filter(|c| kept.contains(c.configuration.as_str()))
+                .map(|c| Cell {
+                    configuration: strip(&c.configuration),
+                    ..c.clone()
+                })
+                .collect(),
+        })
+    }
+
     /// Parses a matrix, checking `schema_version` before the shape so that a file from a newer
     /// version says so instead of failing on whichever field changed first.
     pub fn from_json(text: &str) -> Result<Matrix, ParseError> {
@@ -282,6 +334,42 @@ mod tests {
 }
 
 /// Small constructed matrices for the renderers' and `diff`'s unit tests.
+#[cfg(test)]
+mod runtime_tests {
+    use super::fixture::*;
+    use super::*;
+
+    #[test]
+    fn one_runtimes_columns_lose_their_suffix() {
+        let mut m = Matrix {
+            schema_version: SCHEMA_VERSION,
+            host: host(),
+            configurations: vec![configuration("p@runc"), configuration("p@crun")],
+            cells: Vec::new(),
+        };
+        m.configurations[0].runtime = Some("runc".into());
+        m.configurations[1].runtime = Some("crun".into());
+        m.host.runtimes.insert("crun".into(), "1.28".into());
+        let crun = m.for_runtime("crun").unwrap();
+        assert_eq!(crun.configurations.len(), 1);
+        assert_eq!(crun.configurations[0].id, "p");
+        assert_eq!(
+            (
+                crun.host.runtime.as_str(),
+                crun.host.runtime_version.as_str()
+            ),
+            ("crun", "1.28")
+        );
+        assert!(m.for_runtime("youki").is_none());
+        // A matrix without --runtime is its host runtime's.
+        let plain = Matrix {
+            configurations: vec![configuration("p")],
+            ..m.clone()
+        };
+        assert_eq!(plain.for_runtime("runc").unwrap().configurations[0].id, "p");
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod fixture {
     use super::*;
