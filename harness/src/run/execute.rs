@@ -116,7 +116,12 @@ pub async fn execute(
     })?;
     let honours =
         crate::profile::engine_honours_default_errno_ret(&facts.engine, &facts.engine_version);
-    let runtimes = planned_runtimes(&facts, &opts.runtimes, engine.host())?;
+    let runtimes =
+        planned_runtimes(&facts, &opts.runtimes).map_err(|name| RunError::UnknownRuntime {
+            host: engine.host().to_string(),
+            name,
+            registered: facts.runtimes.join(", "),
+        })?;
     let plan = plan::plan(
         profiles,
         cap_sets,
@@ -200,12 +205,9 @@ pub async fn execute(
     })
 }
 
-/// The runtimes of a run: the engine's default, or each named one that the engine has.
-fn planned_runtimes(
-    facts: &EngineFacts,
-    named: &[String],
-    host: &str,
-) -> Result<Vec<PlannedRuntime>, RunError> {
+/// The runtimes of a run: the engine's default, or each named one that the engine has (else
+/// the first name it lacks).
+fn planned_runtimes(facts: &EngineFacts, named: &[String]) -> Result<Vec<PlannedRuntime>, String> {
     if named.is_empty() {
         return Ok(vec![PlannedRuntime::default_of(
             crate::profile::Runtime::parse(
@@ -219,11 +221,7 @@ fn planned_runtimes(
         .map(|name| {
             // An engine that lists no runtimes (an old API) is taken at its word later.
             if !facts.runtimes.is_empty() && !facts.runtimes.contains(name) {
-                return Err(RunError::UnknownRuntime {
-                    host: host.to_string(),
-                    name: name.clone(),
-                    registered: facts.runtimes.join(", "),
-                });
+                return Err(name.clone());
             }
             Ok(PlannedRuntime::named(
                 name,
