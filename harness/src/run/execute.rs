@@ -172,6 +172,11 @@ pub async fn execute(
     let started = Instant::now();
     let work = run_jobs(&runner, &plan, &seccomp, podman_caps, opts);
     let results = engine::with_interrupt_cleanup(&engine, &run_id, work).await;
+    if let Ok(Err(_)) = &results {
+        // An engine error mid-run (a create the client gave up on while the daemon went on, as
+        // seen once on a loaded lab engine) can leave a container: sweep the run's label.
+        let _ = engine::remove_containers(&engine, engine::cleanup::Sweep::Run(&run_id)).await;
+    }
     // The profile files go once no container of the run is left (on every path, Ctrl-C
     // included: the interrupt sweep above removed the containers).
     drop(files);
