@@ -4,7 +4,7 @@
 
 use crate::outcome::{Outcome, RuleRef};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -42,8 +42,16 @@ pub struct HostFacts {
     pub engine: String,
     pub engine_version: String,
     pub api_version: String,
+    /// The engine's default runtime.
     pub runtime: String,
     pub runtime_version: String,
+    /// The default runtime's libseccomp, where the engine tells it (Docker 25+).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub libseccomp_version: Option<String>,
+    /// Every registered runtime with its version where the engine tells it (empty string
+    /// otherwise); absent in matrices written before it was recorded.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub runtimes: BTreeMap<String, String>,
     pub seccomp: SeccompFacts,
 }
 
@@ -75,6 +83,10 @@ pub struct Configuration {
     pub sha256: Option<String>,
     /// Docker-style capability changes, e.g. `+SYS_ADMIN`, `-NET_RAW`.
     pub caps: Vec<String>,
+    /// The runtime the configuration ran on, when the run named runtimes (`run --runtime`);
+    /// absent when it ran on the engine's default runtime (`host.runtime`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
     /// The runtime's message when the container could not start under this configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_error: Option<String>,
@@ -168,6 +180,64 @@ pub enum ParseError {
 }
 
 impl Matrix {
+    /// The columns of one runtime, with the `@<runtime>` taken off their ids, so that `diff`
+    /// can pair them with another runtime's columns (`run --runtime runc,crun` puts both in
+    /// one matrix). Configurations that name no runtime ran on `host.runtime`: they belong to
+    /// that one. The host facts then describe `runtime`. `None` when no column ran on it.
+    pub fn for_runtime(&self, runtime: &str) -> Option<Matrix> {
+        let suffix = format!("@{runtime}");
+        let on = |c: &Configuration| match &c.runtime {
+            Some(r) => r == runtime,
+            None => self.host.runtime == runtime,
+        };
+        let strip = |id: &str| id.strip_suffix(&suffix).unwrap_or(id).to_string();
+        let kept: HashSet<&str> = self
+            .configurations
+            .iter()
+            .filter(|c| on(c))
+            .map(|c| c.id.as_str())
+            .collect();
+        if kept.is_empty() {
+            return None;
+        }
+        let mut host = self.host.clone();
+        if host.runtime != runtime {
+            host.runtime = runtime.to_string();
+            host.runtime_version = self.host.runtimes.get(runtime).cloned().unwrap_or_default();
+            // Measured for the default runtime only.
+            host.libseccomp_version = None;
+        }
+        Some(Matrix {
+            schema_version: self.schema_version,
+            host,
+            configurations: self
+                .configurations
+                .iter()
+                .filter(|c| kept.contains(c.id.as_str()))
+                .map(|c| Configuration {
+                    id: strip(&c.id),
+                    runtime: None,
+                    ..c.clone()
+                })
+                .collect(),
+            cells: self
+                .cells
+                .iter()
+                .filter(|c| kept.contains(c.configuration.as_str()))
+                .map(|c| Cell {
+                    configuration: strip(&c.configuration),
+                    ..c.clone()
+                })
+                .collect(),
+            // builtin's readiness belongs to the engine's default runtime.
+            readiness: self
+                .readiness
+                .clone()
+                .filter(|_| self.host.runtime == runtime),
+            engines: self.engines.clone(),
+        })
+    }
+
     /// Parses a matrix, checking `schema_version` before the shape so that a file from a newer
     /// version says so instead of failing on whichever field changed first.
     pub fn from_json(text: &str) -> Result<Matrix, ParseError> {
@@ -298,6 +368,44 @@ mod tests {
 
 /// Small constructed matrices for the renderers' and `diff`'s unit tests.
 #[cfg(test)]
+mod runtime_tests {
+    use super::fixture::*;
+    use super::*;
+
+    #[test]
+    fn one_runtimes_columns_lose_their_suffix() {
+        let mut m = Matrix {
+            schema_version: SCHEMA_VERSION,
+            host: host(),
+            configurations: vec![configuration("p@runc"), configuration("p@crun")],
+            cells: Vec::new(),
+            readiness: None,
+            engines: Vec::new(),
+        };
+        m.configurations[0].runtime = Some("runc".into());
+        m.configurations[1].runtime = Some("crun".into());
+        m.host.runtimes.insert("crun".into(), "1.28".into());
+        let crun = m.for_runtime("crun").unwrap();
+        assert_eq!(crun.configurations.len(), 1);
+        assert_eq!(crun.configurations[0].id, "p");
+        assert_eq!(
+            (
+                crun.host.runtime.as_str(),
+                crun.host.runtime_version.as_str()
+            ),
+            ("crun", "1.28")
+        );
+        assert!(m.for_runtime("youki").is_none());
+        // A matrix without --runtime is its host runtime's.
+        let plain = Matrix {
+            configurations: vec![configuration("p")],
+            ..m.clone()
+        };
+        assert_eq!(plain.for_runtime("runc").unwrap().configurations[0].id, "p");
+    }
+}
+
+#[cfg(test)]
 pub(crate) mod fixture {
     use super::*;
 
@@ -310,6 +418,8 @@ pub(crate) mod fixture {
             api_version: "1.44".into(),
             runtime: "runc".into(),
             runtime_version: "1.1.12".into(),
+            libseccomp_version: None,
+            runtimes: BTreeMap::new(),
             seccomp: SeccompFacts {
                 config_seccomp: Some(true),
                 config_seccomp_filter: Some(true),
@@ -331,6 +441,7 @@ pub(crate) mod fixture {
             source: format!("profiles/{profile}.json"),
             sha256: Some("0123abcd".into()),
             caps,
+            runtime: None,
             start_error: None,
             engine: None,
         }

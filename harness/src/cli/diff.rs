@@ -15,13 +15,18 @@ use std::path::PathBuf;
 pub struct Args {
     /// The earlier matrix (JSON from `run --format json`).
     old: PathBuf,
-    /// The later matrix. Cells are matched by configuration id and case id. Optional with
-    /// `--engines`.
+    /// The later matrix. Cells are matched by configuration id and case id. With `--engines`
+    /// or `--runtimes` it may be left out: both sides then come from OLD.
     new: Option<PathBuf>,
     /// Compare two engines of a run over several engines: `OLD_ENGINE,NEW_ENGINE`, as named
     /// in the matrix's `engines`.
     #[arg(long, value_name = "OLD,NEW", value_delimiter = ',')]
     engines: Vec<String>,
+    /// Compare the columns of runtime A (in OLD) with those of runtime B (in NEW, or OLD
+    /// again), each id taken without its `@<runtime>`: `--runtimes runc,crun` on a matrix of
+    /// `run --runtime runc,crun`.
+    #[arg(long, value_name = "A,B")]
+    runtimes: Option<String>,
     /// How to print the changes.
     #[arg(long, default_value = "table", value_parser = super::names_parser::<DiffFormat>(DiffFormat::ALL.map(|f| f.name())))]
     format: DiffFormat,
@@ -37,35 +42,55 @@ pub fn main(args: Args) -> Result<u8, Failure> {
         ));
     }
     let old = Matrix::load(&args.old).map_err(Failure::bad_input)?;
-    let new_path = args.new.as_ref().unwrap_or(&args.old);
-    if args.new.is_none() && args.engines.is_empty() {
-        return Err(Failure::bad_input(
-            "diff needs two matrices, or one matrix and --engines OLD,NEW",
-        ));
-    }
+    let new_path = match &args.new {
+        Some(p) => p.clone(),
+        None if !args.engines.is_empty() || args.runtimes.is_some() => args.old.clone(),
+        None => {
+            return Err(Failure::bad_input(
+                "diff needs NEW.json, or --engines OLD,NEW or --runtimes A,B to compare within OLD.json",
+            ))
+        }
+    };
     let new = match &args.new {
         Some(path) => Matrix::load(path).map_err(Failure::bad_input)?,
         None => old.clone(),
     };
-    let (old, new, old_name, new_name) = match args.engines.as_slice() {
+    let mut old_name = args.old.display().to_string();
+    let mut new_name = new_path.display().to_string();
+    let (old, new) = match args.engines.as_slice() {
         [a, b] => {
             let of = |m: &Matrix, path: &PathBuf, name: &str| {
                 engines::view(m, name)
                     .map_err(|e| Failure::bad_input(format!("{}: {e}", path.display())))
             };
-            (
-                of(&old, &args.old, a)?,
-                of(&new, new_path, b)?,
-                format!("{} [{a}]", args.old.display()),
-                format!("{} [{b}]", new_path.display()),
-            )
+            let pair = (of(&old, &args.old, a)?, of(&new, &new_path, b)?);
+            old_name = format!("{old_name} [{a}]");
+            new_name = format!("{new_name} [{b}]");
+            pair
         }
-        _ => (
-            old,
-            new,
-            args.old.display().to_string(),
-            new_path.display().to_string(),
-        ),
+        _ => (old, new),
+    };
+    let (old, new) = match &args.runtimes {
+        None => (old, new),
+        Some(list) => {
+            let Some((a, b)) = list.split_once(',') else {
+                return Err(Failure::bad_input(format!(
+                    "--runtimes takes two runtimes, A,B (got {list:?})"
+                )));
+            };
+            let pick = |m: &Matrix, rt: &str, file: &str| {
+                m.for_runtime(rt).ok_or_else(|| {
+                    Failure::bad_input(format!("`{file}` has no configuration on runtime {rt:?}"))
+                })
+            };
+            let pair = (
+                pick(&old, a.trim(), &old_name)?,
+                pick(&new, b.trim(), &new_name)?,
+            );
+            old_name = format!("{old_name} ({})", a.trim());
+            new_name = format!("{new_name} ({})", b.trim());
+            pair
+        }
     };
     let diff = MatrixDiff::between(&old, &new);
     let text = render(

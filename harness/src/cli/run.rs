@@ -27,12 +27,18 @@ pub struct Args {
     pub cases: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// The engine to use (default: DOCKER_HOST, else the local socket). Repeat it, or give a
-    /// comma-separated list, to run on several engines at once: one matrix whose
+    /// The engine to use (default: DOCKER_HOST, else the local socket): Docker, or Podman's
+    /// Docker-compatible socket (local only: Podman takes profiles as files). Repeat it, or
+    /// give a comma-separated list, to run on several engines at once: one matrix whose
     /// configurations are named `<engine>/<profile>`. `NAME=URL` names an engine; otherwise
     /// it is named from its facts (`docker-28.5.2`).
     #[arg(long = "docker-host", value_name = "[NAME=]URL", value_delimiter = ',')]
     pub docker_host: Vec<String>,
+    /// Runtimes to run every configuration on, comma-separated, as the engine names them
+    /// (`runc,crun`): each configuration id gets `@<runtime>`, and `diff --runtimes` compares
+    /// them. Default: the engine's default runtime, with ids unchanged.
+    #[arg(long, value_name = "NAME[,NAME...]")]
+    pub runtime: Option<String>,
     /// A static probe binary to use instead of the embedded one (e.g. for another arch).
     #[arg(long)]
     pub probe: Option<PathBuf>,
@@ -103,6 +109,21 @@ pub fn main(args: Args) -> Result<u8, Failure> {
         cases: args.cases.clone(),
         ..Default::default()
     };
+    if let Some(list) = &args.runtime {
+        opts.runtimes = list
+            .split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string)
+            .collect();
+        if opts.runtimes.is_empty() {
+            return Err(Failure::bad_input("--runtime names no runtime"));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(dup) = opts.runtimes.iter().find(|r| !seen.insert(*r)) {
+            return Err(Failure::bad_input(format!("--runtime names {dup} twice")));
+        }
+    }
     opts.case_timeout = std::time::Duration::from_secs(args.case_timeout.max(1));
     if let Some(n) = args.parallel {
         opts.parallel = n;
@@ -166,7 +187,7 @@ pub fn main(args: Args) -> Result<u8, Failure> {
 /// Bad input is 2, an interrupted run its signal's code, anything else the environment's 3.
 fn run_error_code(e: &RunError) -> u8 {
     match e {
-        RunError::Plan(_) => exit::BAD_INPUT,
+        RunError::Plan(_) | RunError::UnknownRuntime { .. } => exit::BAD_INPUT,
         RunError::Interrupted(i) => i.exit_code(),
         _ => exit::ENVIRONMENT,
     }

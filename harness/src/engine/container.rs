@@ -27,6 +27,9 @@ pub enum SeccompMode {
     Unconfined,
     /// `seccomp=<JSON>`: the profile's content, as the docker CLI sends a profile file.
     Profile(String),
+    /// `seccomp=<path>`: a file on the engine's side holding the profile, as Podman's API
+    /// takes it (see [`super::podman`]).
+    ProfilePath(String),
 }
 
 /// Everything that makes one container of a configuration.
@@ -51,6 +54,8 @@ pub struct ContainerSpec {
     pub probe_flags: Vec<String>,
     /// Extra labels (the run label is always added).
     pub labels: HashMap<String, String>,
+    /// The OCI runtime (`HostConfig.Runtime`, e.g. `crun`); `None` for the engine's default.
+    pub runtime: Option<String>,
 }
 
 impl Default for ContainerSpec {
@@ -66,6 +71,7 @@ impl Default for ContainerSpec {
             timeout: Duration::from_secs(1800),
             probe_flags: Vec::new(),
             labels: HashMap::new(),
+            runtime: None,
         }
     }
 }
@@ -91,7 +97,32 @@ impl ContainerSpec {
             SeccompMode::Builtin => Vec::new(),
             SeccompMode::Unconfined => vec!["seccomp=unconfined".to_string()],
             SeccompMode::Profile(json) => vec![format!("seccomp={json}")],
+            SeccompMode::ProfilePath(path) => vec![format!("seccomp={path}")],
         }
+    }
+
+    /// An engine's message made fit to show: the profile's text (which an engine may quote
+    /// whole: Podman's "file name too long" for a profile given as content) replaced by its
+    /// size, and the rest cut to a readable length.
+    pub fn scrub(&self, message: &str) -> String {
+        const MAX: usize = 600;
+        let mut m = message.to_string();
+        if let SeccompMode::Profile(json) = &self.seccomp {
+            if json.len() > 16 {
+                m = m.replace(
+                    json.as_str(),
+                    &format!("<the profile, {} bytes>", json.len()),
+                );
+            }
+        }
+        if m.len() > MAX {
+            let mut cut = MAX;
+            while !m.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            m = format!("{}… ({} bytes cut)", &m[..cut], m.len() - cut);
+        }
+        m
     }
 }
 
@@ -169,12 +200,12 @@ pub enum ContainerError {
         host: String,
         seconds: u64,
     },
-    #[error("cannot create a probe container from {image} on {host}: {source}")]
+    #[error("cannot create a probe container from {image} on {host}: {message}")]
     Create {
         image: String,
         host: String,
-        #[source]
-        source: BollardError,
+        /// The engine's answer, scrubbed of the profile ([`ContainerSpec::scrub`]).
+        message: String,
     },
     #[error("cannot {action} probe container {id} on {host}: {source}")]
     Container {
@@ -223,6 +254,7 @@ pub async fn run_probe_container(
             // No swap on top of the memory limit.
             memory_swap: Some(spec.memory_bytes),
             auto_remove: Some(false),
+            runtime: spec.runtime.clone(),
             ..Default::default()
         }),
         ..Default::default()
@@ -234,7 +266,7 @@ pub async fn run_probe_container(
         .map_err(|source| ContainerError::Create {
             image: image.tag.clone(),
             host: engine.host().to_string(),
-            source,
+            message: spec.scrub(&source.to_string()),
         })?;
     let id = created.id;
     let guard = ContainerGuard::new(engine, &id);
@@ -281,11 +313,21 @@ async fn drive(
         // would fail on daemons whose logging driver cannot be read back (`none`, `syslog`).
         .logs(false)
         .build();
-    let attached = engine
-        .docker()
-        .attach_container(id, Some(attach))
-        .await
-        .map_err(err("attach to"))?;
+    let attached = match engine.docker().attach_container(id, Some(attach)).await {
+        Ok(a) => a,
+        // Podman prepares (creates in the runtime) the container for an attach, so the
+        // runtime's refusal comes here ("preparing container … for attach: crun: setresgid
+        // to `0`: Operation not permitted", Podman 5.8.6).
+        Err(BollardError::DockerResponseServerError {
+            status_code: 500,
+            message,
+        }) => {
+            return Ok(ContainerOutcome::StartFailed {
+                message: spec.scrub(&message),
+            })
+        }
+        Err(e) => return Err(err("attach to")(e)),
+    };
 
     let start = engine.docker().start_container(id, None);
     let started = match tokio::time::timeout(START_TIMEOUT, start).await {
@@ -308,7 +350,9 @@ async fn drive(
             BollardError::DockerResponseServerError {
                 status_code: 500,
                 message,
-            } => Ok(ContainerOutcome::StartFailed { message }),
+            } => Ok(ContainerOutcome::StartFailed {
+                message: spec.scrub(&message),
+            }),
             e => Err(err("start")(e)),
         };
     }
@@ -415,6 +459,23 @@ mod tests {
         assert_eq!(
             ContainerSpec::new(SeccompMode::Profile("{\"a\":1}".into())).security_opt(),
             vec!["seccomp={\"a\":1}"]
+        );
+    }
+
+    #[test]
+    fn messages_never_carry_the_profile() {
+        let json = format!(
+            "{{\"defaultAction\":\"SCMP_ACT_ERRNO\",{}}}",
+            "x".repeat(5000)
+        );
+        let spec = ContainerSpec::new(SeccompMode::Profile(json.clone()));
+        let m = spec.scrub(&format!("open {json}: file name too long"));
+        assert!(m.contains("<the profile, ") && m.len() < 200, "{m}");
+        let m = spec.scrub(&"y".repeat(5000));
+        assert!(m.len() < 700 && m.ends_with("bytes cut)"), "{m}");
+        assert_eq!(
+            ContainerSpec::new(SeccompMode::ProfilePath("/run/p.json".into())).security_opt(),
+            vec!["seccomp=/run/p.json"]
         );
     }
 

@@ -8,12 +8,14 @@ use super::connect::Engine;
 use crate::matrix::{HostFacts, SeccompFacts};
 use bollard::errors::Error as BollardError;
 use seccomp_catalog::record::HostRecord;
+use seccomp_catalog::Arch;
 use std::collections::BTreeMap;
 
 /// The engine's view of itself, from `/info` and `/version`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EngineFacts {
-    /// Always `docker` for now; a Podman front end would say `podman`.
+    /// `docker`, or `podman` when `/version` lists a "Podman Engine" component (Podman's
+    /// Docker-compatible API).
     pub engine: String,
     pub engine_version: String,
     /// The API version the harness speaks with this engine (after negotiation).
@@ -22,7 +24,8 @@ pub struct EngineFacts {
     pub max_api_version: String,
     /// `linux`.
     pub os: String,
-    /// The kernel's machine name (`x86_64`, `aarch64`): `/info` Architecture.
+    /// The kernel's machine name (`x86_64`, `aarch64`): `/info` Architecture, normalized
+    /// (Podman reports Go's `amd64` and `arm64`).
     pub arch: String,
     pub kernel: String,
     /// The host's distribution, e.g. `Debian GNU/Linux 12 (bookworm)`.
@@ -31,8 +34,15 @@ pub struct EngineFacts {
     pub runtimes: Vec<String>,
     pub default_runtime: String,
     /// The default runtime's version where the engine tells it (`/version` components, else
-    /// the runc commit of `/info`).
+    /// the runtime's features in `/info`, else the runc commit of `/info`).
     pub runtime_version: Option<String>,
+    /// Each registered runtime's version, where the engine tells it: Docker 25+ lists the
+    /// OCI features of each runtime in `/info` (`run.oci.crun.version`,
+    /// `org.opencontainers.runc.version`); Podman names its OCI runtime in `/version`.
+    pub runtime_versions: BTreeMap<String, String>,
+    /// The default runtime's libseccomp, where the engine tells it (the runtime's features:
+    /// `io.github.seccomp.libseccomp.version`).
+    pub libseccomp_version: Option<String>,
     pub security_options: Vec<SecurityOption>,
     /// `1` or `2`, where the engine reports it.
     pub cgroup_version: Option<String>,
@@ -147,6 +157,8 @@ impl EngineFacts {
             api_version: self.api_version.clone(),
             runtime: self.default_runtime.clone(),
             runtime_version: self.runtime_version.clone().unwrap_or_default(),
+            libseccomp_version: self.libseccomp_version.clone(),
+            runtimes: self.runtime_versions.clone(),
             seccomp: SeccompFacts {
                 config_seccomp: probe.and_then(|p| p.config_seccomp),
                 config_seccomp_filter: probe.and_then(|p| p.config_seccomp_filter),
@@ -159,6 +171,63 @@ impl EngineFacts {
                 runtime_unknown_syscalls: None,
             },
         }
+    }
+}
+
+/// Go's arch names (Podman's `/info`, every engine's `/version`) as the kernel spells them,
+/// which is how the probe, the catalog and the image check compare them.
+pub fn normalize_arch(arch: &str) -> String {
+    Arch::parse(arch)
+        .map(|a| a.uname().to_string())
+        .unwrap_or_else(|| arch.to_string())
+}
+
+/// `podman` when `/version` lists Podman's own component, else `docker`.
+fn engine_kind(components: &[(String, String)]) -> &'static str {
+    if components.iter().any(|(n, _)| n == "Podman Engine") {
+        "podman"
+    } else {
+        "docker"
+    }
+}
+
+/// The version of the `/version` component for runtime `name`: Docker names it `runc` or
+/// `crun` with a bare version; Podman names it `OCI Runtime (crun)` with crun's `--version`
+/// text ("crun version 1.28\ncommit: …").
+fn component_version(components: &[(String, String)], name: &str) -> Option<String> {
+    let podman = format!("OCI Runtime ({name})");
+    components
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name) || *n == podman)
+        .map(|(_, v)| version_token(v))
+        .filter(|v| !v.is_empty())
+}
+
+/// `1.28` from `crun version 1.28\ncommit: …`, `runc version 1.1.5` or `1.3.6+ds1`.
+fn version_token(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    line.split_whitespace()
+        .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))
+        .unwrap_or(line)
+        .to_string()
+}
+
+/// What a runtime's OCI features document (runtime-spec `features.md`) says about versions.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct RuntimeFeatures {
+    version: Option<String>,
+    libseccomp: Option<String>,
+}
+
+impl RuntimeFeatures {
+    fn parse(json: &str) -> Option<RuntimeFeatures> {
+        let v: serde_json::Value = serde_json::from_str(json).ok()?;
+        let a = v.get("annotations")?;
+        let get = |k: &str| a.get(k).and_then(|x| x.as_str()).map(str::to_string);
+        Some(RuntimeFeatures {
+            version: get("run.oci.crun.version").or_else(|| get("org.opencontainers.runc.version")),
+            libseccomp: get("io.github.seccomp.libseccomp.version"),
+        })
     }
 }
 
@@ -183,27 +252,59 @@ impl Engine {
             .unwrap_or_default();
         runtimes.sort();
         let default_runtime = info.default_runtime.clone().unwrap_or_default();
-
-        // `/version` lists components by name (`runc`, `crun`, ...) with their versions: the
-        // most direct answer. The `/info` commit is the fallback (an ID such as `v1.1.12-0-g51d5e94`
-        // or a distribution's version string).
-        let runtime_version = version
+        let components: Vec<(String, String)> = version
             .components
-            .as_ref()
-            .and_then(|cs| {
-                cs.iter()
-                    .find(|c| c.name.eq_ignore_ascii_case(&default_runtime))
-                    .map(|c| c.version.clone())
-            })
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .map(|c| (c.name.clone(), c.version.clone()))
+            .collect();
+        let engine = engine_kind(&components);
+
+        // Per runtime: its OCI features (Docker 25+), else a `/version` component named after
+        // it (`runc`, `crun`, Podman's `OCI Runtime (crun)`).
+        let mut runtime_versions = BTreeMap::new();
+        let mut libseccomp = BTreeMap::new();
+        for (name, rt) in info.runtimes.iter().flatten() {
+            let features = rt
+                .status
+                .as_ref()
+                .and_then(|s| s.get("org.opencontainers.runtime-spec.features"));
+            if let Some(f) = features.and_then(|f| RuntimeFeatures::parse(f)) {
+                if let Some(v) = f.version {
+                    runtime_versions.insert(name.clone(), v);
+                }
+                if let Some(v) = f.libseccomp {
+                    libseccomp.insert(name.clone(), v);
+                }
+            }
+        }
+        for name in &runtimes {
+            if runtime_versions.contains_key(name) {
+                continue;
+            }
+            if let Some(v) = component_version(&components, name) {
+                runtime_versions.insert(name.clone(), v);
+            }
+        }
+        // The `/info` commit is the last fallback (an ID such as `v1.1.12-0-g51d5e94` or a
+        // distribution's version string).
+        let runtime_version = component_version(&components, &default_runtime)
+            .or_else(|| runtime_versions.get(&default_runtime).cloned())
             .or_else(|| {
                 (default_runtime == "runc")
                     .then(|| info.runc_commit.as_ref().and_then(|c| c.id.clone()))
                     .flatten()
             })
             .filter(|v| !v.is_empty());
+        if let Some(v) = &runtime_version {
+            runtime_versions
+                .entry(default_runtime.clone())
+                .or_insert_with(|| v.clone());
+        }
 
         Ok(EngineFacts {
-            engine: "docker".to_string(),
+            engine: engine.to_string(),
             engine_version: info
                 .server_version
                 .clone()
@@ -216,16 +317,18 @@ impl Engine {
                 .clone()
                 .or(version.os.clone())
                 .unwrap_or_default(),
-            arch: info.architecture.clone().unwrap_or_default(),
+            arch: normalize_arch(&info.architecture.clone().unwrap_or_default()),
             kernel: info
                 .kernel_version
                 .clone()
                 .or(version.kernel_version.clone())
                 .unwrap_or_default(),
             operating_system: info.operating_system.clone().unwrap_or_default(),
+            libseccomp_version: libseccomp.get(&default_runtime).cloned(),
             runtimes,
             default_runtime,
             runtime_version,
+            runtime_versions,
             security_options: info
                 .security_options
                 .as_deref()
@@ -280,6 +383,37 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(facts.require_seccomp("h").unwrap(), "default");
+    }
+
+    #[test]
+    fn podman_is_told_from_docker_and_its_names_are_normalized() {
+        let podman = vec![
+            ("Podman Engine".to_string(), "5.8.6".to_string()),
+            (
+                "OCI Runtime (crun)".to_string(),
+                "crun version 1.28\ncommit: 54f16ff\nspec: 1.0.0".to_string(),
+            ),
+        ];
+        assert_eq!(engine_kind(&podman), "podman");
+        assert_eq!(component_version(&podman, "crun").as_deref(), Some("1.28"));
+        let docker = vec![
+            ("Engine".to_string(), "28.5.2+dfsg4".to_string()),
+            ("crun".to_string(), "1.28".to_string()),
+        ];
+        assert_eq!(engine_kind(&docker), "docker");
+        assert_eq!(component_version(&docker, "crun").as_deref(), Some("1.28"));
+        assert_eq!(component_version(&docker, "runc"), None);
+        assert_eq!(normalize_arch("amd64"), "x86_64");
+        assert_eq!(normalize_arch("arm64"), "aarch64");
+        assert_eq!(normalize_arch("x86_64"), "x86_64");
+        assert_eq!(normalize_arch("riscv64"), "riscv64");
+        let f = RuntimeFeatures::parse(
+            r#"{"annotations":{"io.github.seccomp.libseccomp.version":"2.6.1","org.opencontainers.runc.version":"1.3.6+ds1"}}"#,
+        )
+        .unwrap();
+        assert_eq!(f.version.as_deref(), Some("1.3.6+ds1"));
+        assert_eq!(f.libseccomp.as_deref(), Some("2.6.1"));
+        assert_eq!(RuntimeFeatures::parse("not json"), None);
     }
 
     #[test]

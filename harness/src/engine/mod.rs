@@ -10,6 +10,7 @@
 //! - [`container`]: one probe container under one seccomp/capability configuration.
 //! - [`configuration`]: a whole configuration: restarts the probe past cases that kill it.
 //! - [`runner`]: many configurations at once, bounded.
+//! - [`podman`]: where Podman's compat API differs (profiles by path, default capabilities).
 //! - [`cleanup`]: labels, the Ctrl-C path and `seccomp-harness clean`.
 
 pub mod cleanup;
@@ -18,6 +19,7 @@ pub mod connect;
 pub mod container;
 pub mod facts;
 pub mod image;
+pub mod podman;
 pub mod runner;
 
 pub use cleanup::{remove_containers, with_interrupt_cleanup, Interrupted, RunId};
@@ -28,6 +30,7 @@ pub use connect::{ConnectError, Engine};
 pub use container::{ContainerError, ContainerOutcome, ContainerSpec, ProbeOutput, SeccompMode};
 pub use facts::{EngineFacts, FactsError, SecurityOption};
 pub use image::{ImageError, ProbeImage};
+pub use podman::{PodmanError, ProfileFiles};
 pub use runner::Runner;
 
 /// Any failure of the engine layer. Every variant is the environment's fault (exit code 3 in the
@@ -42,4 +45,6 @@ pub enum EngineError {
     Image(#[from] ImageError),
     #[error(transparent)]
     Container(#[from] ContainerError),
+    #[error(transparent)]
+    Podman(#[from] PodmanError),
 }

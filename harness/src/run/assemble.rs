@@ -7,7 +7,7 @@ use crate::classify::{classify, describe_record, same_behaviour, verdict, Attrib
 use crate::matrix::{
     Cell, Configuration, Expected, HostFacts, Matrix, Observed, Verdict, SCHEMA_VERSION,
 };
-use crate::oracle::start::runtime_needs;
+use crate::oracle::start::runtime_model;
 use crate::oracle::Start;
 use crate::outcome::Outcome;
 use crate::profile::tag::Slot;
@@ -57,12 +57,14 @@ pub fn assemble(
         let tagged = results.get(&JobKind::Tagged { configuration: c });
         let baseline = results.get(&JobKind::Baseline {
             cap_set: conf.cap_set,
+            runtime: conf.runtime,
         });
+        let runtime = &plan.runtimes[conf.runtime];
         let start_error = match &conf.start {
             Start::HeldBack(_) => conf.start.note(),
             _ => as_is
                 .and_then(|r| r.start_error.clone())
-                .map(|e| start_failure_message(&e, &conf.start, &plan.runtime)),
+                .map(|e| start_failure_message(&e, &conf.start, &runtime.model)),
         };
         configurations.push(Configuration {
             id: conf.id.clone(),
@@ -70,6 +72,7 @@ pub fn assemble(
             source: profile.source.clone(),
             sha256: profile.sha256.clone(),
             caps: caps.clone(),
+            runtime: runtime.name.clone(),
             start_error: start_error.clone(),
             engine: None,
         });
@@ -85,21 +88,23 @@ pub fn assemble(
         // file beside it (as written and tagged), attributes its denials where the two
         // behave alike, and shows drift where they don't.
         let upstream = match &profile.kind {
-            ProfileKind::Builtin => plan.upstream_configuration(conf.cap_set).and_then(|u| {
-                let up = &plan.profiles[plan.configurations[u].profile];
-                match &up.kind {
-                    ProfileKind::File { tagged, .. } => Some(Upstream {
-                        id: &plan.configurations[u].id,
-                        as_is: results.get(&JobKind::AsIs { configuration: u }),
-                        tagged: results.get(&JobKind::Tagged { configuration: u }),
-                        attribution: Attribution::Tagged {
-                            sentinels: &tagged.sentinels,
-                            default_traps: tagged.default_traps,
-                        },
-                    }),
-                    _ => None,
-                }
-            }),
+            ProfileKind::Builtin => plan
+                .upstream_configuration(conf.cap_set, conf.runtime)
+                .and_then(|u| {
+                    let up = &plan.profiles[plan.configurations[u].profile];
+                    match &up.kind {
+                        ProfileKind::File { tagged, .. } => Some(Upstream {
+                            id: &plan.configurations[u].id,
+                            as_is: results.get(&JobKind::AsIs { configuration: u }),
+                            tagged: results.get(&JobKind::Tagged { configuration: u }),
+                            attribution: Attribution::Tagged {
+                                sentinels: &tagged.sentinels,
+                                default_traps: tagged.default_traps,
+                            },
+                        }),
+                        _ => None,
+                    }
+                }),
             _ => None,
         };
         for (i, id) in plan.case_ids.iter().enumerate() {
@@ -279,11 +284,11 @@ fn start_failure_message(message: &str, start: &Start, runtime: &Runtime) -> Str
     match start.blocker() {
         Some(why) => format!("{message} (predicted: {why})"),
         None => {
-            let needs = runtime_needs(runtime);
+            let model = runtime_model(runtime);
             format!(
                 "{message} (the profile allows every call the harness knows {runtime} to make after loading the filter: {}; and {} get no kill or trap)",
-                needs.fatal.join(", "),
-                needs.tolerated.join(", ")
+                model.fatal.join(", "),
+                model.tolerated.join(", ")
             )
         }
     }
@@ -340,7 +345,9 @@ mod tests {
             Arch::X86_64,
             KernelVersion::new(6, 18),
             false,
-            crate::profile::Runtime::runc_1_1(),
+            vec![crate::run::plan::PlannedRuntime::default_of(
+                crate::profile::Runtime::runc_1_1(),
+            )],
             &["getpid".into(), "keyctl".into()],
         )
         .unwrap()
@@ -350,10 +357,13 @@ mod tests {
     fn builtin_is_predicted_attributed_by_upstream_and_drift_is_reported() {
         let plan = builtin_plan(true);
         let predictions = plan.predict(&Default::default());
-        let upstream = plan.upstream_configuration(0).unwrap();
+        let upstream = plan.upstream_configuration(0, 0).unwrap();
         let mut results = JobResults::new();
         results.insert(
-            JobKind::Baseline { cap_set: 0 },
+            JobKind::Baseline {
+                cap_set: 0,
+                runtime: 0,
+            },
             job(&[("getpid", ok()), ("keyctl", errno(22))]),
         );
         // builtin denies keyctl as upstream's profile does, but lets getpid through where
@@ -406,7 +416,13 @@ mod tests {
             .to_string());
         let predictions = plan.predict(&Default::default());
         let mut results = JobResults::new();
-        results.insert(JobKind::Baseline { cap_set: 0 }, job(&[("getpid", ok())]));
+        results.insert(
+            JobKind::Baseline {
+                cap_set: 0,
+                runtime: 0,
+            },
+            job(&[("getpid", ok())]),
+        );
         results.insert(JobKind::AsIs { configuration: 0 }, job(&[("getpid", ok())]));
         let m = assemble(&plan, &predictions, &results, HostFacts::default());
         let c = m.cell("builtin", "getpid").unwrap();
@@ -428,7 +444,6 @@ mod tests {
         use crate::run::input::{load_profile, CapSpec, ProfileInput};
         use crate::run::plan::plan;
         use seccomp_catalog::Arch;
-        use std::collections::BTreeSet;
 
         /// A plan of one file profile (default caps) on two cases, and its predictions.
         fn planned(profile_json: &str) -> (Plan, Predictions, tempfile::TempDir) {
@@ -442,11 +457,13 @@ mod tests {
                 Arch::X86_64,
                 KernelVersion::new(6, 1),
                 true,
-                Runtime::runc_1_1(),
+                vec![crate::run::plan::PlannedRuntime::default_of(
+                    Runtime::runc_1_1(),
+                )],
                 &["getpid".to_string(), "getppid".to_string()],
             )
             .unwrap();
-            let predictions = p.predict(&BTreeSet::new());
+            let predictions = p.predict(&Default::default());
             (p, predictions, dir)
         }
 
@@ -485,7 +502,10 @@ mod tests {
             let (plan, predictions, _dir) = planned(DENY_GETPID);
             let results = JobResults::from([
                 (
-                    JobKind::Baseline { cap_set: 0 },
+                    JobKind::Baseline {
+                        cap_set: 0,
+                        runtime: 0,
+                    },
                     result(&[ok("getpid"), ok("getppid")]),
                 ),
                 (
@@ -565,7 +585,10 @@ mod tests {
             };
             let results = JobResults::from([
                 (
-                    JobKind::Baseline { cap_set: 0 },
+                    JobKind::Baseline {
+                        cap_set: 0,
+                        runtime: 0,
+                    },
                     result(&[ok("getpid"), ok("getppid")]),
                 ),
                 (

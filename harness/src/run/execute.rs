@@ -4,11 +4,12 @@
 use super::assemble::{assemble, JobResult, JobResults, NotRun};
 use super::calibration::calibrate;
 use super::input::{CapSpec, LoadedProfile, ProfileKind};
-use super::plan::{self, JobKind, Plan, PlanError, Seccomp};
+use super::plan::{self, JobKind, Plan, PlanError, PlannedRuntime, Seccomp};
 use super::progress::Progress;
+use crate::engine::podman::{self, PodmanInfo};
 use crate::engine::{
-    self, CaseResult, ContainerSpec, Engine, EngineError, EngineFacts, Interrupted, RunId, Runner,
-    SeccompMode,
+    self, CaseResult, ContainerSpec, Engine, EngineError, EngineFacts, Interrupted, ProfileFiles,
+    RunId, Runner, SeccompMode,
 };
 use crate::matrix::Matrix;
 use crate::profile::KernelVersion;
@@ -30,6 +31,13 @@ pub enum RunError {
     Kernel { release: String, message: String },
     #[error(transparent)]
     Interrupted(#[from] Interrupted),
+    /// Bad input: exit 2.
+    #[error("the engine at {host} has no runtime {name:?} (it has: {registered}); `--runtime` takes names from `docker info`'s Runtimes")]
+    UnknownRuntime {
+        host: String,
+        name: String,
+        registered: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -44,6 +52,9 @@ pub struct RunOptions {
     pub progress: bool,
     /// The watchdog: how long the probe may go without a record.
     pub case_timeout: std::time::Duration,
+    /// Runtimes to run every configuration on (`--runtime runc,crun`), by the engine's
+    /// names; empty for the engine's default runtime (configuration ids then carry none).
+    pub runtimes: Vec<String>,
 }
 
 impl Default for RunOptions {
@@ -55,6 +66,7 @@ impl Default for RunOptions {
             cases: Vec::new(),
             progress: std::io::stderr().is_terminal(),
             case_timeout: engine::container::DEFAULT_CASE_TIMEOUT,
+            runtimes: Vec::new(),
         }
     }
 }
@@ -83,6 +95,22 @@ pub async fn execute(
     facts
         .require_seccomp(engine.host())
         .map_err(EngineError::from)?;
+    // Podman: profiles go by path, which needs a local socket; its default caps differ.
+    let podman_info = if facts.engine == "podman" {
+        let socket = podman::unix_socket(engine.host()).ok_or_else(|| {
+            EngineError::from(engine::PodmanError::Remote {
+                host: engine.host().to_string(),
+            })
+        })?;
+        Some((
+            socket.to_path_buf(),
+            podman::libpod_info(socket)
+                .await
+                .map_err(EngineError::from)?,
+        ))
+    } else {
+        None
+    };
     let arch =
         Arch::parse(&facts.arch).ok_or_else(|| RunError::UnsupportedArch(facts.arch.clone()))?;
     let kernel = KernelVersion::parse_release(&facts.kernel).map_err(|e| RunError::Kernel {
@@ -91,8 +119,12 @@ pub async fn execute(
     })?;
     let honours =
         crate::profile::engine_honours_default_errno_ret(&facts.engine, &facts.engine_version);
-    let runtime =
-        crate::profile::Runtime::parse(&facts.default_runtime, facts.runtime_version.as_deref());
+    let runtimes =
+        planned_runtimes(&facts, &opts.runtimes).map_err(|name| RunError::UnknownRuntime {
+            host: engine.host().to_string(),
+            name,
+            registered: facts.runtimes.join(", "),
+        })?;
     // builtin is predicted from upstream's default for the engine's release, which runs as a
     // file configuration beside it.
     let upstream = crate::upstream::default_for(&facts.engine, &facts.engine_version);
@@ -111,7 +143,7 @@ pub async fn execute(
         arch,
         kernel,
         honours,
-        runtime,
+        runtimes,
         &opts.cases,
     )?;
 
@@ -128,10 +160,46 @@ pub async fn execute(
         .await
         .map_err(EngineError::from)?;
     let run_id = RunId::new();
+    // Every profile the engine gets carries a salt unique to the run and job (crun caches
+    // filters under a checksum without errnoRet: profile/salt.rs).
+    let mut files = match &podman_info {
+        Some((socket, info)) => Some(
+            ProfileFiles::create(socket, info.socket_path.as_deref(), &run_id)
+                .map_err(EngineError::from)?,
+        ),
+        None => None,
+    };
+    let mut seccomp = Vec::with_capacity(plan.jobs.len());
+    for (i, job) in plan.jobs.iter().enumerate() {
+        seccomp.push(match &job.seccomp {
+            Seccomp::Builtin => SeccompMode::Builtin,
+            Seccomp::Unconfined => SeccompMode::Unconfined,
+            Seccomp::Json(j) => {
+                let salt = crate::profile::salt::salt_for(run_id.as_str(), i);
+                let json = crate::profile::salt::salted(j, salt, plan.honours_default_errno_ret);
+                match files.as_mut() {
+                    Some(f) => {
+                        SeccompMode::ProfilePath(f.path_for(&json).map_err(EngineError::from)?)
+                    }
+                    None => SeccompMode::Profile(json),
+                }
+            }
+        });
+    }
+    let podman_caps = podman_info.as_ref().map(|(_, i)| i);
     let runner = Runner::new(engine.clone(), image, run_id.clone(), opts.parallel.max(1));
     let started = Instant::now();
-    let results =
-        engine::with_interrupt_cleanup(&engine, &run_id, run_jobs(&runner, &plan, opts)).await??;
+    let work = run_jobs(&runner, &plan, &seccomp, podman_caps, opts);
+    let results = engine::with_interrupt_cleanup(&engine, &run_id, work).await;
+    if let Ok(Err(_)) = &results {
+        // An engine error mid-run (a create the client gave up on while the daemon went on, as
+        // seen once on a loaded lab engine) can leave a container: sweep the run's label.
+        let _ = engine::remove_containers(&engine, engine::cleanup::Sweep::Run(&run_id)).await;
+    }
+    // The profile files go once no container of the run is left (on every path, Ctrl-C
+    // included: the interrupt sweep above removed the containers).
+    drop(files);
+    let results = results??;
     let seconds = started.elapsed().as_secs_f64();
     let containers = results.iter().map(|(_, _, n)| n).sum();
     let results: JobResults = results.into_iter().map(|(k, r, _)| (k, r)).collect();
@@ -142,17 +210,22 @@ pub async fn execute(
         .collect();
     diagnostics.sort();
     // Predictions need the calibration's measurement of the runtime's libseccomp.
-    let unknown = plan
-        .calibration
-        .as_ref()
-        .zip(results.get(&JobKind::Calibration))
-        .and_then(|(c, r)| calibrate(c, r));
-    let predictions = plan.predict(unknown.as_ref().unwrap_or(&Default::default()));
+    let unknown: std::collections::BTreeMap<usize, _> = (0..plan.runtimes.len())
+        .filter_map(|rt| {
+            let c = plan.calibration.as_ref()?;
+            let r = results.get(&JobKind::Calibration { runtime: rt })?;
+            Some((rt, calibrate(c, r)?))
+        })
+        .collect();
+    let predictions = plan.predict(&unknown);
     let baseline_host = results
-        .get(&JobKind::Baseline { cap_set: 0 })
+        .get(&JobKind::Baseline {
+            cap_set: 0,
+            runtime: 0,
+        })
         .and_then(|r| r.host.as_ref());
     let mut host = facts.host_facts(baseline_host);
-    host.seccomp.runtime_unknown_syscalls = unknown.map(|u| u.into_iter().collect());
+    host.seccomp.runtime_unknown_syscalls = unknown.get(&0).map(|u| u.iter().cloned().collect());
     let matrix = assemble(&plan, &predictions, &results, host);
     Ok(RunReport {
         matrix,
@@ -163,25 +236,54 @@ pub async fn execute(
     })
 }
 
+/// The runtimes of a run: the engine's default, or each named one that the engine has (else
+/// the first name it lacks).
+fn planned_runtimes(facts: &EngineFacts, named: &[String]) -> Result<Vec<PlannedRuntime>, String> {
+    if named.is_empty() {
+        return Ok(vec![PlannedRuntime::default_of(
+            crate::profile::Runtime::parse(
+                &facts.default_runtime,
+                facts.runtime_version.as_deref(),
+            ),
+        )]);
+    }
+    named
+        .iter()
+        .map(|name| {
+            // An engine that lists no runtimes (an old API) is taken at its word later.
+            if !facts.runtimes.is_empty() && !facts.runtimes.contains(name) {
+                return Err(name.clone());
+            }
+            Ok(PlannedRuntime::named(
+                name,
+                facts.runtime_versions.get(name).map(String::as_str),
+            ))
+        })
+        .collect()
+}
+
 async fn run_jobs(
     runner: &Runner,
     plan: &Plan,
+    seccomp: &[SeccompMode],
+    podman: Option<&PodmanInfo>,
     opts: &RunOptions,
 ) -> Result<Vec<(JobKind, JobResult, usize)>, RunError> {
     let progress = Progress::new(opts.progress, plan.jobs.len());
-    let futures = plan.jobs.iter().map(|job| {
+    let futures = plan.jobs.iter().zip(seccomp).map(|(job, seccomp)| {
         let caps = &plan.cap_sets[job.cap_set];
-        let (cap_add, cap_drop) = caps.engine_add_drop();
+        // Podman's default set is not Docker's: name every difference.
+        let (cap_add, cap_drop) = match podman {
+            Some(p) => podman::cap_changes(caps.caps.iter().map(str::to_string), &p.default_caps),
+            None => caps.engine_add_drop(),
+        };
         let spec = ContainerSpec {
             cap_add,
             cap_drop,
             probe_flags: job.probe_flags.clone(),
             case_timeout: opts.case_timeout,
-            ..ContainerSpec::new(match &job.seccomp {
-                Seccomp::Builtin => SeccompMode::Builtin,
-                Seccomp::Unconfined => SeccompMode::Unconfined,
-                Seccomp::Json(j) => SeccompMode::Profile(j.clone()),
-            })
+            runtime: plan.runtimes[job.runtime].name.clone(),
+            ..ContainerSpec::new(seccomp.clone())
         };
         let label = job_label(plan, job.kind);
         let progress = &progress;
@@ -228,16 +330,20 @@ async fn run_jobs(
 
 fn job_label(plan: &Plan, kind: plan::JobKind) -> String {
     match kind {
-        plan::JobKind::Baseline { cap_set } => {
+        plan::JobKind::Baseline { cap_set, runtime } => {
             format!(
-                "baseline (unconfined{})",
-                plan.cap_sets[cap_set].changes.concat()
+                "baseline (unconfined{}{})",
+                plan.cap_sets[cap_set].changes.concat(),
+                plan.runtimes[runtime].suffix()
             )
         }
         plan::JobKind::AsIs { configuration } => plan.configurations[configuration].id.clone(),
         plan::JobKind::Tagged { configuration } => {
             format!("{} (tagged)", plan.configurations[configuration].id)
         }
-        plan::JobKind::Calibration => "calibration (names the runtime's libseccomp knows)".into(),
+        plan::JobKind::Calibration { runtime } => format!(
+            "calibration (names the runtime's libseccomp knows){}",
+            plan.runtimes[runtime].suffix()
+        ),
     }
 }

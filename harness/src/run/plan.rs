@@ -14,7 +14,7 @@ use crate::oracle::{Oracle, Prediction};
 use crate::outcome::Outcome;
 use crate::profile::{self, Host, KernelVersion, Profile, Runtime};
 use seccomp_catalog::{Arch, Catalog};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The seccomp option one container gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +22,39 @@ pub enum Seccomp {
     Builtin,
     Unconfined,
     Json(String),
+}
+
+/// A runtime the run uses: the engine's default, or one named with `run --runtime`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedRuntime {
+    /// The name the engine gets (`HostConfig.Runtime`); `None` for the engine's default, whose
+    /// configurations keep the ids they have always had.
+    pub name: Option<String>,
+    /// The runtime as the oracle models it: the name and version the engine reports.
+    pub model: Runtime,
+}
+
+impl PlannedRuntime {
+    /// The engine's default runtime.
+    pub fn default_of(model: Runtime) -> PlannedRuntime {
+        PlannedRuntime { name: None, model }
+    }
+
+    /// A runtime named with `--runtime`.
+    pub fn named(name: &str, version: Option<&str>) -> PlannedRuntime {
+        PlannedRuntime {
+            name: Some(name.to_string()),
+            model: Runtime::parse(name, version),
+        }
+    }
+
+    /// What a configuration id gets: `@crun` for a named runtime, nothing for the default.
+    pub fn suffix(&self) -> String {
+        self.name
+            .as_ref()
+            .map(|n| format!("@{n}"))
+            .unwrap_or_default()
+    }
 }
 
 /// One column of the matrix.
@@ -32,6 +65,8 @@ pub struct PlannedConfiguration {
     pub profile: usize,
     /// Index into [`Plan::cap_sets`].
     pub cap_set: usize,
+    /// Index into [`Plan::runtimes`].
+    pub runtime: usize,
     /// Whether the container starts and the probe reaches its cases: the oracle's answer for
     /// file profiles, [`Start::Starts`] for `builtin` and `unconfined`.
     pub start: Start,
@@ -44,6 +79,7 @@ pub enum JobKind {
     /// `unconfined` configuration's run.
     Baseline {
         cap_set: usize,
+        runtime: usize,
     },
     AsIs {
         configuration: usize,
@@ -52,7 +88,9 @@ pub enum JobKind {
         configuration: usize,
     },
     /// Measures which names the runtime's libseccomp knows ([`Calibration`]).
-    Calibration,
+    Calibration {
+        runtime: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +98,8 @@ pub struct Job {
     pub kind: JobKind,
     pub seccomp: Seccomp,
     pub cap_set: usize,
+    /// Index into [`Plan::runtimes`].
+    pub runtime: usize,
     /// The cases to run when not [`Plan::case_ids`].
     pub cases: Option<Vec<String>>,
     /// The probe's flags before the case ids: `--host-facts` for a baseline, `--avoid` for the
@@ -78,10 +118,12 @@ pub struct Plan {
     pub cap_sets: Vec<CapSpec>,
     pub configurations: Vec<PlannedConfiguration>,
     pub jobs: Vec<Job>,
-    /// Whether the engine passes `defaultErrnoRet` on ([`Host::honours_default_errno_ret`]).
+    /// Whether the engine passes `defaultErrnoRet` on ([`Host::honours_default_errno_ret`]),
+    /// and every planned runtime too (runc and crun both do: `oracle::start::RUNTIMES`).
     pub honours_default_errno_ret: bool,
-    /// The engine's default runtime, whose needs decide which profiles start.
-    pub runtime: Runtime,
+    /// The runtimes configurations run on, whose models decide which profiles start and
+    /// what the filter does (the first is the one the matrix's host facts describe).
+    pub runtimes: Vec<PlannedRuntime>,
     /// Present when a file profile is in the run.
     pub calibration: Option<Calibration>,
     /// The profile (index into [`Plan::profiles`]) that predicts `builtin`: upstream's default
@@ -117,6 +159,8 @@ pub enum PlanError {
     SeveralProfiles { file: String, count: usize },
     #[error("two configurations are both named {0:?}: rename one of the profile files (or SeccompProfile resources, named by their metadata.name)")]
     DuplicateConfiguration(String),
+    #[error("--runtime names no runtime")]
+    NoRuntime,
 }
 
 /// The probe flags for a filter: the machinery calls it must avoid.
@@ -129,18 +173,25 @@ fn avoid_flags(oracle: &Oracle, catalog: &Catalog) -> Vec<String> {
     }
 }
 
-/// Plans a run of `profiles` × `cap_sets` for an engine on `arch` with `kernel`, which
-/// passes `defaultErrnoRet` on to the runtime or not. Predictions come later, from
-/// [`Plan::predict`].
+/// Plans a run of `profiles` × `cap_sets` × `runtimes` for an engine on `arch` with
+/// `kernel`, which passes `defaultErrnoRet` on to the runtime or not. Predictions come later,
+/// from [`Plan::predict`].
 pub fn plan(
     mut profiles: Vec<LoadedProfile>,
     cap_sets: Vec<CapSpec>,
     arch: Arch,
     kernel: KernelVersion,
-    honours_default_errno_ret: bool,
-    runtime: Runtime,
+    engine_honours_default_errno_ret: bool,
+    runtimes: Vec<PlannedRuntime>,
     selected_cases: &[String],
 ) -> Result<Plan, PlanError> {
+    if runtimes.is_empty() {
+        return Err(PlanError::NoRuntime);
+    }
+    let honours_default_errno_ret = engine_honours_default_errno_ret
+        && runtimes
+            .iter()
+            .all(|r| crate::oracle::start::runtime_model(&r.model).honours_default_errno_ret);
     // Which rules runc drops depends on the default the engine passes on: tag for it.
     if !honours_default_errno_ret {
         for p in &mut profiles {
@@ -167,91 +218,112 @@ pub fn plan(
         .map(|c| c.id.clone())
         .collect();
 
-    let host = |cap_set: usize| {
+    let host = |cap_set: usize, runtime: usize| {
         Host::new(arch, cap_sets[cap_set].caps.clone(), kernel)
             .with_default_errno_ret(honours_default_errno_ret)
-            .with_runtime(runtime.clone())
+            .with_runtime(runtimes[runtime].model.clone())
     };
-    let mut jobs: Vec<Job> = (0..cap_sets.len())
-        .map(|i| Job {
-            kind: JobKind::Baseline { cap_set: i },
+    // Per runtime: a baseline per capability set (the runtime sets up the process the kernel
+    // judges) and a calibration (each runtime may link its own libseccomp).
+    let mut jobs: Vec<Job> = Vec::new();
+    for rt in 0..runtimes.len() {
+        jobs.extend((0..cap_sets.len()).map(|i| Job {
+            kind: JobKind::Baseline {
+                cap_set: i,
+                runtime: rt,
+            },
             seccomp: Seccomp::Unconfined,
             cap_set: i,
+            runtime: rt,
             cases: None,
             probe_flags: vec!["--host-facts".to_string()],
-        })
-        .collect();
+        }));
+    }
     let calibration = profiles
         .iter()
         .any(|p| matches!(p.kind, ProfileKind::File { .. }))
         .then(|| Calibration::new(&catalog, arch))
         .filter(|c| !c.cases.is_empty());
     if let Some(c) = &calibration {
-        jobs.push(Job {
-            kind: JobKind::Calibration,
-            seccomp: Seccomp::Json(c.json.clone()),
-            cap_set: 0,
-            cases: Some(c.cases.iter().map(|(id, _)| id.clone()).collect()),
-            probe_flags: Vec::new(),
-        });
+        for rt in 0..runtimes.len() {
+            jobs.push(Job {
+                kind: JobKind::Calibration { runtime: rt },
+                seccomp: Seccomp::Json(c.json.clone()),
+                cap_set: 0,
+                runtime: rt,
+                cases: Some(c.cases.iter().map(|(id, _)| id.clone()).collect()),
+                probe_flags: Vec::new(),
+            });
+        }
     }
     let mut configurations = Vec::new();
     let mut ids = BTreeSet::new();
     for (p, loaded) in profiles.iter().enumerate() {
         for (s, caps) in cap_sets.iter().enumerate() {
-            let id = format!("{}{}", loaded.name, caps.suffix());
-            if !ids.insert(id.clone()) {
-                return Err(PlanError::DuplicateConfiguration(id));
-            }
-            let configuration = configurations.len();
-            let mut start = Start::Starts;
-            match &loaded.kind {
-                // The baseline of this capability set is this configuration's run.
-                ProfileKind::Unconfined => {}
-                ProfileKind::Builtin => jobs.push(Job {
-                    kind: JobKind::AsIs { configuration },
-                    seccomp: Seccomp::Builtin,
-                    cap_set: s,
-                    cases: None,
-                    probe_flags: Vec::new(),
-                }),
-                ProfileKind::File {
-                    text,
-                    profile,
-                    tagged,
-                } => {
-                    // The machinery's calls are all older than any libseccomp the runtime may
-                    // have, so no calibration is needed to choose them.
-                    let h = host(s);
-                    let as_is = profile::resolve(profile, &h);
-                    let as_is = Oracle::new(&as_is);
-                    start = as_is.start(&catalog);
-                    if !matches!(start, Start::HeldBack(_)) {
-                        let tagged_resolved = profile::resolve(&tagged.profile, &h);
-                        let tagged_oracle = Oracle::new(&tagged_resolved);
-                        jobs.push(Job {
-                            kind: JobKind::AsIs { configuration },
-                            seccomp: Seccomp::Json(text.clone()),
-                            cap_set: s,
-                            cases: None,
-                            probe_flags: avoid_flags(&as_is, &catalog),
-                        });
-                        jobs.push(Job {
-                            kind: JobKind::Tagged { configuration },
-                            seccomp: Seccomp::Json(tagged.json.clone()),
-                            cap_set: s,
-                            cases: None,
-                            probe_flags: avoid_flags(&tagged_oracle, &catalog),
-                        });
+            for (rt, runtime) in runtimes.iter().enumerate() {
+                let id = format!("{}{}{}", loaded.name, caps.suffix(), runtime.suffix());
+                if !ids.insert(id.clone()) {
+                    return Err(PlanError::DuplicateConfiguration(id));
+                }
+                let configuration = configurations.len();
+                let mut start = Start::Starts;
+                match &loaded.kind {
+                    // The baseline of this capability set is this configuration's run.
+                    ProfileKind::Unconfined => {}
+                    ProfileKind::Builtin => jobs.push(Job {
+                        kind: JobKind::AsIs { configuration },
+                        seccomp: Seccomp::Builtin,
+                        cap_set: s,
+                        runtime: rt,
+                        cases: None,
+                        probe_flags: Vec::new(),
+                    }),
+                    ProfileKind::File {
+                        text,
+                        profile,
+                        tagged,
+                    } => {
+                        // The machinery's calls are all older than any libseccomp the runtime may
+                        // have, so no calibration is needed to choose them.
+                        let h = host(s, rt);
+                        let as_is = profile::resolve(profile, &h);
+                        let as_is = Oracle::new(&as_is);
+                        start = as_is.start(&catalog);
+                        if !matches!(start, Start::HeldBack(_)) {
+                            let tagged_resolved = profile::resolve(&tagged.profile, &h);
+                            let tagged_oracle = Oracle::new(&tagged_resolved);
+                            jobs.push(Job {
+                                kind: JobKind::AsIs { configuration },
+                                seccomp: Seccomp::Json(text.clone()),
+                                cap_set: s,
+                                runtime: rt,
+                                cases: None,
+                                probe_flags: avoid_flags(&as_is, &catalog),
+                            });
+                            jobs.push(Job {
+                                kind: JobKind::Tagged { configuration },
+                                seccomp: Seccomp::Json(tagged_json(
+                                    tagged,
+                                    profile,
+                                    &runtimes[rt].model,
+                                    arch,
+                                )),
+                                cap_set: s,
+                                runtime: rt,
+                                cases: None,
+                                probe_flags: avoid_flags(&tagged_oracle, &catalog),
+                            });
+                        }
                     }
                 }
+                configurations.push(PlannedConfiguration {
+                    id,
+                    profile: p,
+                    cap_set: s,
+                    runtime: rt,
+                    start,
+                });
             }
-            configurations.push(PlannedConfiguration {
-                id,
-                profile: p,
-                cap_set: s,
-                start,
-            });
         }
     }
     let builtin_upstream = profiles
@@ -269,19 +341,85 @@ pub fn plan(
         configurations,
         jobs,
         honours_default_errno_ret,
-        runtime,
+        runtimes,
         calibration,
     })
 }
 
+/// The tagged copy's JSON for one runtime: with the calls this runtime or the probe survives
+/// an errno on but not the copy's TRAP default allowed, where the original leaves them to its
+/// default (`oracle::start::tagged_runtime_allowances`).
+fn tagged_json(
+    tagged: &profile::Tagged,
+    original: &Profile,
+    runtime: &Runtime,
+    arch: Arch,
+) -> String {
+    let model = crate::oracle::start::runtime_model(runtime);
+    let already = profile::tag::tagged_allowances(original);
+    let named = |n: &str| {
+        already.contains(&n)
+            || original
+                .rules
+                .iter()
+                .any(|r| r.names.iter().any(|m| m == n))
+    };
+    let mut also: Vec<&'static str> = profile::tag::RUNTIME_FALLBACK_CALLS.to_vec();
+    also.extend(
+        seccomp_catalog::own_calls::footprint(arch)
+            .iter()
+            .map(|f| f.syscall),
+    );
+    let names = crate::oracle::start::tagged_runtime_allowances(model, named, &also);
+    let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(&tagged.json) else {
+        return tagged.json.clone();
+    };
+    let takes_errno = |v: &serde_json::Value| {
+        v.as_str()
+            .and_then(profile::Action::parse)
+            .is_some_and(|a| a.takes_errno_ret())
+    };
+    // The same for the default: Podman's `defaultErrno` ("ENOSYS") beside the tagged copy's
+    // TRAP default made crun refuse the profile.
+    if let Some(obj) = doc.as_object_mut() {
+        if obj.contains_key("defaultErrnoRet") || !obj.get("defaultAction").is_some_and(takes_errno)
+        {
+            obj.remove("defaultErrno");
+        }
+    }
+    let Some(serde_json::Value::Array(rules)) = doc.get_mut("syscalls") else {
+        return tagged.json.clone();
+    };
+    // Podman's profile format also has `errno` (a name, "EPERM"), which Podman prefers to
+    // `errnoRet`. Measured with Podman 5.8.6: a rule with `"errno": "EPERM"` and the tagged
+    // run's `"errnoRet": 3000` answered EPERM, and a rule the tagging turned into TRAP kept
+    // its `errno`, which Podman passed on as errnoRet and crun refused ("errno value
+    // specified for action"). The tagging's errnos must win; Docker ignores `errno`.
+    for rule in rules.iter_mut() {
+        if let Some(obj) = rule.as_object_mut() {
+            if obj.contains_key("errnoRet") || !obj.get("action").is_some_and(takes_errno) {
+                obj.remove("errno");
+            }
+        }
+    }
+    if tagged.default_traps && !names.is_empty() {
+        rules.push(serde_json::json!({
+            "names": names,
+            "action": "SCMP_ACT_ALLOW",
+            "comment": format!("seccomp-harness: {} survives an errno here, not the tagged run's trap", runtime.name),
+        }));
+    }
+    serde_json::to_string(&doc).expect("a JSON value serializes")
+}
+
 impl Plan {
     /// The host the oracle resolves a configuration for, with the names the calibration found
-    /// unknown.
-    pub fn host(&self, cap_set: usize, unknown_names: &BTreeSet<String>) -> Host {
+    /// unknown to its runtime's libseccomp.
+    pub fn host(&self, cap_set: usize, runtime: usize, unknown_names: &BTreeSet<String>) -> Host {
         Host::new(self.arch, self.cap_sets[cap_set].caps.clone(), self.kernel)
             .with_default_errno_ret(self.honours_default_errno_ret)
             .with_unknown_names(unknown_names.clone())
-            .with_runtime(self.runtime.clone())
+            .with_runtime(self.runtimes[runtime].model.clone())
     }
 
     /// The job that gives a configuration's observed cells.
@@ -290,14 +428,16 @@ impl Plan {
         match self.profiles[conf.profile].kind {
             ProfileKind::Unconfined => JobKind::Baseline {
                 cap_set: conf.cap_set,
+                runtime: conf.runtime,
             },
             _ => JobKind::AsIs { configuration },
         }
     }
 
-    /// Asks the oracle for every cell, once the calibration has measured which names the
-    /// runtime's libseccomp doesn't know.
-    pub fn predict(&self, unknown_names: &BTreeSet<String>) -> Predictions {
+    /// Asks the oracle for every cell, once the calibration has measured which names each
+    /// runtime's libseccomp doesn't know (by runtime index; a runtime without a measurement
+    /// is taken to know every name).
+    pub fn predict(&self, unknown_names: &BTreeMap<usize, BTreeSet<String>>) -> Predictions {
         let cases: Vec<_> = self
             .case_ids
             .iter()
@@ -312,12 +452,19 @@ impl Plan {
             .iter()
             .map(|conf| match &self.profiles[conf.profile].kind {
                 ProfileKind::Builtin => {
-                    let upstream = self.upstream_configuration(conf.cap_set)?;
+                    let upstream = self.upstream_configuration(conf.cap_set, conf.runtime)?;
                     let upstream = &self.configurations[upstream];
                     match &self.profiles[upstream.profile].kind {
-                        ProfileKind::File { profile, .. } => {
-                            Some(self.predict_file(profile, upstream, &cases, unknown_names))
-                        }
+                        ProfileKind::File { profile, .. } => Some(
+                            self.predict_file(
+                                profile,
+                                upstream,
+                                &cases,
+                                unknown_names
+                                    .get(&upstream.runtime)
+                                    .unwrap_or(&BTreeSet::new()),
+                            ),
+                        ),
                         _ => None,
                     }
                 }
@@ -330,9 +477,12 @@ impl Plan {
                     };
                     cases.len()
                 ]),
-                ProfileKind::File { profile, .. } => {
-                    Some(self.predict_file(profile, conf, &cases, unknown_names))
-                }
+                ProfileKind::File { profile, .. } => Some(self.predict_file(
+                    profile,
+                    conf,
+                    &cases,
+                    unknown_names.get(&conf.runtime).unwrap_or(&BTreeSet::new()),
+                )),
             })
             .collect();
         Predictions(predictions)
@@ -345,18 +495,21 @@ impl Plan {
         cases: &[&seccomp_catalog::Case],
         unknown_names: &BTreeSet<String>,
     ) -> Vec<Prediction> {
-        let resolved = profile::resolve(profile, &self.host(conf.cap_set, unknown_names));
+        let resolved = profile::resolve(
+            profile,
+            &self.host(conf.cap_set, conf.runtime, unknown_names),
+        );
         let oracle = Oracle::new(&resolved);
         oracle.expect(cases.iter().copied(), &conf.start, &self.catalog)
     }
 
-    /// The configuration that runs upstream's default with a capability set: builtin's
-    /// prediction and attribution.
-    pub fn upstream_configuration(&self, cap_set: usize) -> Option<usize> {
+    /// The configuration that runs upstream's default with a capability set on a runtime:
+    /// builtin's prediction and attribution.
+    pub fn upstream_configuration(&self, cap_set: usize, runtime: usize) -> Option<usize> {
         let profile = *self.builtin_upstream.as_ref().ok()?;
         self.configurations
             .iter()
-            .position(|c| c.profile == profile && c.cap_set == cap_set)
+            .position(|c| c.profile == profile && c.cap_set == cap_set && c.runtime == runtime)
     }
 }
 
@@ -400,11 +553,11 @@ mod tests {
             Arch::X86_64,
             KernelVersion::new(6, 1),
             true,
-            Runtime::runc_1_1(),
+            vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
             &[],
         )
         .unwrap();
-        let predictions = plan.predict(&BTreeSet::new());
+        let predictions = plan.predict(&BTreeMap::new());
         let ids: Vec<_> = plan.configurations.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(
             ids,
@@ -429,12 +582,18 @@ mod tests {
         assert!(plan
             .jobs
             .iter()
-            .any(|j| j.kind == JobKind::Calibration && j.cases.is_some()));
+            .any(|j| j.kind == JobKind::Calibration { runtime: 0 } && j.cases.is_some()));
         let getpid = plan.case_ids.iter().position(|c| c == "getpid").unwrap();
         let p = predictions.get(4, getpid).unwrap();
         assert_eq!((p.outcome, p.errno), (Outcome::Errno, Some(1)));
         assert!(predictions.get(0, getpid).is_none());
-        assert_eq!(plan.as_is_job(2), JobKind::Baseline { cap_set: 0 });
+        assert_eq!(
+            plan.as_is_job(2),
+            JobKind::Baseline {
+                cap_set: 0,
+                runtime: 0
+            }
+        );
         let ProfileKind::File { tagged, .. } = &plan.profiles[plan.configurations[4].profile].kind
         else {
             panic!("configuration 4 is the file profile");
@@ -472,7 +631,7 @@ mod tests {
             Arch::X86_64,
             KernelVersion::new(6, 1),
             false,
-            Runtime::runc_1_1(),
+            vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
             &["getpid".into(), "read".into()],
         )
         .unwrap();
@@ -484,7 +643,7 @@ mod tests {
             }
             _ => unreachable!(),
         }
-        let predictions = plan.predict(&BTreeSet::new());
+        let predictions = plan.predict(&BTreeMap::new());
         let p = predictions.0[0].as_ref().unwrap();
         assert!(p
             .iter()
@@ -514,7 +673,7 @@ mod tests {
             Arch::X86_64,
             KernelVersion::new(6, 1),
             true,
-            Runtime::runc_1_1(),
+            vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
             &[],
         )
         .unwrap();
@@ -531,7 +690,7 @@ mod tests {
             .unwrap();
         // The probe is told which of its calls the profile does not allow.
         assert_eq!(as_is.probe_flags, ["--avoid", "kill,poll"]);
-        let predictions = plan.predict(&BTreeSet::new());
+        let predictions = plan.predict(&BTreeMap::new());
         let p = predictions.get(0, 0).unwrap();
         assert_eq!(p.outcome, Outcome::StartFailed);
         assert!(p.note.as_deref().is_some_and(|n| n.contains("getppid")));
@@ -548,7 +707,7 @@ mod tests {
             Arch::X86_64,
             KernelVersion::new(6, 1),
             true,
-            Runtime::runc_1_1(),
+            vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
             &["nope".into()],
         );
         assert!(matches!(err, Err(PlanError::UnknownCase(_))));
@@ -558,9 +717,36 @@ mod tests {
             Arch::X86_64,
             KernelVersion::new(6, 1),
             true,
-            Runtime::runc_1_1(),
+            vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
             &[],
         );
         assert!(matches!(err, Err(PlanError::DuplicateConfiguration(_))));
+    }
+}
+
+#[cfg(test)]
+mod tagged_json_tests {
+    use super::*;
+    use crate::run::input::{load_profile, ProfileInput};
+
+    #[test]
+    fn the_tagged_copy_drops_podmans_errno_names_and_allows_cruns_tolerated_calls() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/podman-containers-common-2025-08.json");
+        let loaded = load_profile(&ProfileInput::File(path)).unwrap();
+        let ProfileKind::File {
+            profile, tagged, ..
+        } = &loaded.kind
+        else {
+            unreachable!()
+        };
+        assert!(tagged.json.contains("\"errno\""));
+        let crun = Runtime::parse("crun", Some("1.28"));
+        let json = tagged_json(tagged, profile, &crun, Arch::X86_64);
+        let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let rules = doc["syscalls"].as_array().unwrap();
+        assert!(rules.iter().all(|r| r.get("errno").is_none()), "{json}");
+        assert!(doc.get("defaultErrno").is_none());
+        assert_eq!(rules[0]["errnoRet"], 3000);
     }
 }

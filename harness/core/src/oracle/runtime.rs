@@ -1,11 +1,189 @@
-//! The runtime layer: what runc does with a resolved profile before libseccomp sees it
-//! (splitting argument conditions, the ENOSYS stub) and what makes it refuse a filter.
+//! The runtime layer: what the OCI runtime (runc or crun) does with a resolved profile before
+//! libseccomp sees it (splitting argument conditions, runc's ENOSYS stub), what makes it refuse
+//! a filter, and what it calls after loading it ([`RuntimeModel`], one per runtime and version
+//! range, each fact with its measurement).
 
 use crate::profile::model::{Action, ArgCond, EffectiveAction, MAX_ERRNO_RET};
 use crate::profile::names;
 use crate::profile::resolve::Resolved;
+use crate::profile::Runtime;
 use seccomp_catalog::Abi;
 use std::collections::BTreeMap;
+
+/// What one runtime, from one version on, does with a profile. Both runc and crun drop a rule
+/// whose action equals the default (runc `matchCall`; crun 1.28 `libcrun_generate_seccomp`:
+/// `if (action == default_action) continue;`), split several conditions on one argument
+/// index into separate rules, and ignore names libseccomp doesn't know; they differ in what
+/// follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuntimeModel {
+    pub runtime: &'static str,
+    /// The first version (major.minor) this model holds for.
+    pub since: (u64, u64),
+    /// runc prepends an ENOSYS stub for syscalls above the profile's highest known one
+    /// (`patchbpf`); crun has none. Measured on Docker 28.5.2 (the lab's sid-crun, both
+    /// runtimes registered): under a default of ERRNO 72 whose highest named syscall is
+    /// faccessat2 (439), mseal (462) answered ENOSYS with `--runtime runc` and 72 with crun.
+    pub enosys_stub: bool,
+    /// The runtime passes `defaultErrnoRet` to libseccomp. Measured with runc 1.3.6 and crun
+    /// 1.28: defaults of ERRNO with `defaultErrnoRet` 71, 72 and 73 answered 71, 72 and 73
+    /// (the engine must pass it on too: Docker from 23.0).
+    pub honours_default_errno_ret: bool,
+    /// A kill on a call the runtime makes after loading the filter hangs the start for good
+    /// (runc's Go `runc init` keeps living threads), so the harness never starts such a
+    /// container; crun's init is a single C thread: it dies and the start fails at once
+    /// ("read from the init process", measured with crun 1.28).
+    pub kill_hangs_start: bool,
+    /// Calls after loading the filter that the start needs: any denial fails it.
+    pub fatal: &'static [&'static str],
+    /// Calls after loading the filter that survive an errno, but not a kill or a trap.
+    pub tolerated: &'static [&'static str],
+    /// Calls made after the engine has reported the container started (crun reads its exec
+    /// fifo, closes fds and execs the probe after `crun start` returned): denying them ends
+    /// the container before the probe's first case, so the cells are `not_run`, not
+    /// `start_failed`. An errno on these is fatal …
+    pub after_start_fatal: &'static [&'static str],
+    /// … and on these tolerated (a kill or a trap is fatal).
+    pub after_start_tolerated: &'static [&'static str],
+    /// The runtime refuses `errnoRet` (or `defaultErrnoRet`) on an action other than ERRNO
+    /// and TRACE, where runc ignores it: crun 1.28 failed dangerzone's permissive gVisor
+    /// profile (ALLOW rules with `errnoRet`) with "errno value specified for action
+    /// `SCMP_ACT_ALLOW`" (`libcrun_generate_seccomp` checks before it drops rules equal to
+    /// the default, so even those count).
+    pub refuses_stray_errno_ret: bool,
+}
+
+/// Calls runc makes after loading the filter, whatever its version (measured with runc 1.1.5
+/// by narrowing an allow-list, see profiles/README.md: denying any of these stops the
+/// container from starting, often with a message that names none of them). `write` too:
+/// denying it alone gave "cannot start an already running container".
+pub const RUNC_NEEDS: &[&str] = &[
+    "write",
+    "fstatfs",
+    "openat",
+    "getdents64",
+    "getcwd",
+    "chdir",
+    "newfstatat",
+    "fstat",
+    "setuid",
+    "setgid",
+    "setgroups",
+    "capget",
+    "capset",
+    "prctl",
+    "getppid",
+    "execve",
+];
+
+/// runc 1.3's needs on top of [`RUNC_NEEDS`]: statx (the mount id of /proc/thread-self/fd;
+/// with an errno, or the stub's ENOSYS, the start fails "could not get mount id").
+const RUNC_1_3_FATAL: &[&str] = &[
+    "write",
+    "fstatfs",
+    "openat",
+    "getdents64",
+    "getcwd",
+    "chdir",
+    "newfstatat",
+    "fstat",
+    "setuid",
+    "setgid",
+    "setgroups",
+    "capget",
+    "capset",
+    "prctl",
+    "getppid",
+    "execve",
+    "statx",
+];
+
+/// crun 1.28's calls after loading the filter (Docker 28.5.2 and Podman 5.8.6, which load the
+/// filter before dropping privileges: `apply_security_settings` then `libcrun_set_caps`).
+/// Found under a SCMP_ACT_LOG default, the kernel log naming `crun`'s calls (the log is rate
+/// limited, so each round allowed what the last one found, until a round logged nothing),
+/// then each call denied (ERRNO), trapped and killed alone in a default-ALLOW profile:
+/// - prctl ("prctl drop bounding"), setresgid, setresuid ("setresuid to `0`"), capset,
+///   rt_sigprocmask, rt_sigaction, write and pselect6: any denial fails the start;
+/// - close: an errno is ignored, a trap or kill fails the start;
+/// - after `crun start` returned: read (the exec fifo) and execve fail on an errno (exit 1,
+///   "read from the exec fifo: Operation not permitted") and die of SIGSYS on a trap or kill
+///   (exit 159); close_range survives an errno.
+///
+/// A default-ERRNO (and a default-TRAP) profile allowing exactly these, the exit calls and
+/// the probe's footprint ran the probe.
+const CRUN_1_28_FATAL: &[&str] = &[
+    "prctl",
+    "setresgid",
+    "setresuid",
+    "capset",
+    "rt_sigprocmask",
+    "rt_sigaction",
+    "write",
+    "pselect6",
+];
+
+/// Per runtime and version, the newest first. runc: measured under a SCMP_ACT_LOG default
+/// (`runc:[2:INIT]`'s calls in the kernel log) and by trapping, denying and killing each call
+/// alone: runc 1.1.5 (Docker 20.10.24) called faccessat2 (exec's lookup); runc 1.3.6 (Docker
+/// 28.5.2, the lab's sid-runc) also openat2, statx and tgkill. runc 1.1.15 (the lab's
+/// trixie-runc) started profiles without statx. Versions between 1.1.15 and 1.3.6 were not
+/// measured: 1.2 is taken to behave like 1.3. crun: only 1.28 was measured (the lab's
+/// sid-crun and podman); older versions get its model.
+pub const RUNTIMES: &[RuntimeModel] = &[
+    RuntimeModel {
+        runtime: "runc",
+        since: (1, 2),
+        enosys_stub: true,
+        honours_default_errno_ret: true,
+        kill_hangs_start: true,
+        fatal: RUNC_1_3_FATAL,
+        tolerated: &["faccessat2", "openat2", "tgkill"],
+        after_start_fatal: &[],
+        after_start_tolerated: &[],
+        refuses_stray_errno_ret: false,
+    },
+    RuntimeModel {
+        runtime: "runc",
+        since: (0, 0),
+        enosys_stub: true,
+        honours_default_errno_ret: true,
+        kill_hangs_start: true,
+        fatal: RUNC_NEEDS,
+        tolerated: &["faccessat2"],
+        after_start_fatal: &[],
+        after_start_tolerated: &[],
+        refuses_stray_errno_ret: false,
+    },
+    RuntimeModel {
+        runtime: "crun",
+        since: (0, 0),
+        enosys_stub: false,
+        honours_default_errno_ret: true,
+        kill_hangs_start: false,
+        fatal: CRUN_1_28_FATAL,
+        tolerated: &["close"],
+        after_start_fatal: &["read", "execve"],
+        after_start_tolerated: &["close_range"],
+        refuses_stray_errno_ret: true,
+    },
+];
+
+/// The model of `runtime`: the newest for its version. A version the engine did not report
+/// gets the newest model; a runtime with no model of its own gets runc's (the notes name the
+/// runtime that ran).
+pub fn runtime_model(runtime: &Runtime) -> &'static RuntimeModel {
+    let name = if RUNTIMES.iter().any(|m| m.runtime == runtime.name) {
+        runtime.name.as_str()
+    } else {
+        "runc"
+    };
+    let version = runtime.version.filter(|_| name == runtime.name);
+    RUNTIMES
+        .iter()
+        .find(|m| m.runtime == name && version.is_none_or(|v| v >= m.since))
+        .expect("a model for every version of each modelled runtime")
+}
 
 /// `SCMP_ACT_ERRNO(ENOSYS)`, the value runc's `generatePatch` compares `defaultErrnoRet` with
 /// (a bare errno never equals it, so runc skips the stub only for a `defaultErrnoRet` of
@@ -29,12 +207,16 @@ pub(super) fn split_like_runc(args: &[ArgCond]) -> Vec<Vec<ArgCond>> {
     }
 }
 
-/// Whether runc will refuse this filter before any case runs.
+/// Whether the runtime will refuse this filter before any case runs.
 pub(super) fn refusal(r: &Resolved) -> Option<String> {
     // runc `InitSeccomp`: "SCMP_ACT_NOTIFY cannot be used as default action" and "… for the
-    // write syscall".
+    // write syscall". crun was not measured here: taken to refuse them too (it needs a
+    // listener for any notify action).
+    let runtime = &r.host.runtime.name;
     if r.default == EffectiveAction::Notify {
-        return Some("runc refuses SCMP_ACT_NOTIFY as the default action".into());
+        return Some(format!(
+            "{runtime} refuses SCMP_ACT_NOTIFY as the default action"
+        ));
     }
     // libseccomp accepts SCMP_ACT_ERRNO(n) only for n < MAX_ERRNO (`sys_chk_seccomp_action`);
     // runc passes int16(errnoRet), so the check sees the low 16 bits.
@@ -49,9 +231,23 @@ pub(super) fn refusal(r: &Resolved) -> Option<String> {
         !c.dropped && matches!(c.action, EffectiveAction::Errno(n) if u32::from(n) > MAX_ERRNO_RET)
     }) {
         return Some(format!(
-            "libseccomp rejects syscalls[{}]'s {} (errno must be below 4095), so runc fails with a misleading \"two checks on same syscall argument\"",
+            "libseccomp rejects syscalls[{}]'s {} (errno must be below 4095), so {runtime} fails to load the filter (runc with a misleading \"two checks on same syscall argument\")",
             c.rule, c.action
         ));
+    }
+    if runtime_model(&r.host.runtime).refuses_stray_errno_ret {
+        if r.default_errno_ret.is_some() && !r.default_action.takes_errno_ret() {
+            return Some(format!(
+                "{runtime} refuses defaultErrnoRet with the default action {} (\"errno value specified for action\")",
+                r.default_action.name()
+            ));
+        }
+        if let Some(c) = r.calls.iter().find(|c| c.stray_errno_ret) {
+            return Some(format!(
+                "{runtime} refuses errnoRet on syscalls[{}], whose action takes none (\"errno value specified for action\"; runc ignores it)",
+                c.rule
+            ));
+        }
     }
     if let Some(c) = r
         .calls
@@ -59,7 +255,7 @@ pub(super) fn refusal(r: &Resolved) -> Option<String> {
         .find(|c| c.action == EffectiveAction::Notify && c.name == "write")
     {
         return Some(format!(
-            "runc refuses SCMP_ACT_NOTIFY for write (syscalls[{}])",
+            "{runtime} refuses SCMP_ACT_NOTIFY for write (syscalls[{}])",
             c.rule
         ));
     }
@@ -73,6 +269,10 @@ pub(super) fn refusal(r: &Resolved) -> Option<String> {
 /// socket and ipc calls: `abi_syscall_resolve_name_munge`) ignored; an ABI with no known name
 /// gets no section.
 pub(super) fn stub_limits(r: &Resolved, covered: &[Abi]) -> Option<BTreeMap<Abi, u64>> {
+    // crun has no stub: a call above the profile's highest one gets the default action.
+    if !runtime_model(&r.host.runtime).enosys_stub {
+        return None;
+    }
     // runc builds the stub per entry of the config's architectures (`generatePatch` walks
     // `config.Architectures`): a profile that lists none (or an archMap with no entry for the
     // daemon's arch) gets no stub at all. Measured with runc 1.1.5: jessfraz's Chrome profile
@@ -104,4 +304,34 @@ pub(super) fn stub_limits(r: &Resolved, covered: &[Abi]) -> Option<BTreeMap<Abi,
         }
     }
     Some(out)
+}
+
+/// What the tagged copy of a profile must allow on this runtime where the original leaves it
+/// to its ERRNO default and the copy's TRAP default would stop the runtime or the probe:
+/// crun's calls that survive an errno but not a trap (close, and close_range after the start:
+/// measured with crun 1.28; old profiles such as moby v1.12's default don't name
+/// close_range), and `also` (the probe's footprint and the fallbacks the tagging allows where
+/// runc's stub can't move). Only for a runtime without the ENOSYS stub, where a new name
+/// changes nothing else; with the stub, the tagging itself decides
+/// (`profile::tag::tagged_allowances`).
+pub fn tagged_runtime_allowances(
+    model: &RuntimeModel,
+    named: impl Fn(&str) -> bool,
+    also: &[&'static str],
+) -> Vec<&'static str> {
+    if model.enosys_stub {
+        return Vec::new();
+    }
+    let mut out: Vec<&'static str> = Vec::new();
+    for n in model
+        .tolerated
+        .iter()
+        .chain(model.after_start_tolerated)
+        .chain(also)
+    {
+        if !named(n) && !out.contains(n) {
+            out.push(n);
+        }
+    }
+    out
 }

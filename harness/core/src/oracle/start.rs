@@ -3,7 +3,9 @@
 //!
 //! Three things stand between a profile and its first case, checked in this order:
 //! 1. the filter itself: libseccomp or the runtime refuses some profiles outright;
-//! 2. the calls the runtime makes after it loads the filter ([`RUNTIME_NEEDS`]);
+//! 2. the calls the runtime makes after it loads the filter ([`RuntimeModel`]: runc's and
+//!    crun's differ), those it makes before the engine reports the start (a denial fails the
+//!    start) and those after (crun's exec: the probe never runs);
 //! 3. the probe's footprint (`seccomp_catalog::own_calls`).
 //!
 //! The probe's machinery (fork, wait, signal, reap, exit) has fallbacks, so it blocks nothing:
@@ -11,104 +13,13 @@
 
 use super::{Oracle, Prediction};
 use crate::outcome::Outcome;
-use crate::profile::Runtime;
 use seccomp_catalog::own_calls::{self, OnErrno, Role};
 use seccomp_catalog::{Arch, Case, Catalog};
 use std::fmt;
 
-/// What a runtime calls after it installs the filter, before the probe runs: denying a
-/// `fatal` call stops the start; a `tolerated` one may get an errno (the runtime's Go code
-/// falls back) but not a kill or a trap (SIGSYS ends `runc init`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RuntimeNeeds {
-    pub runtime: &'static str,
-    /// The first version (major.minor) these needs hold for.
-    pub since: (u64, u64),
-    pub fatal: &'static [&'static str],
-    pub tolerated: &'static [&'static str],
-}
-
-/// Calls runc makes after loading the filter, whatever its version (measured with runc 1.1.5
-/// by narrowing an allow-list, see profiles/README.md: denying any of these stops the
-/// container from starting, often with a message that names none of them). `write` too:
-/// denying it alone gave "cannot start an already running container".
-pub const RUNTIME_NEEDS: &[&str] = &[
-    "write",
-    "fstatfs",
-    "openat",
-    "getdents64",
-    "getcwd",
-    "chdir",
-    "newfstatat",
-    "fstat",
-    "setuid",
-    "setgid",
-    "setgroups",
-    "capget",
-    "capset",
-    "prctl",
-    "getppid",
-    "execve",
-];
-
-/// runc 1.3's needs on top of [`RUNTIME_NEEDS`]: statx (the mount id of /proc/thread-self/fd;
-/// with an errno, or the stub's ENOSYS, the start fails "could not get mount id").
-const RUNC_1_3_FATAL: &[&str] = &[
-    "write",
-    "fstatfs",
-    "openat",
-    "getdents64",
-    "getcwd",
-    "chdir",
-    "newfstatat",
-    "fstat",
-    "setuid",
-    "setgid",
-    "setgroups",
-    "capget",
-    "capset",
-    "prctl",
-    "getppid",
-    "execve",
-    "statx",
-];
-
-/// Per runtime and version, the newest first. Measured under a SCMP_ACT_LOG default
-/// (`runc:[2:INIT]`'s calls in the kernel log) and by trapping, denying and killing each call
-/// alone: runc 1.1.5 (Docker 20.10.24) called faccessat2 (exec's lookup); runc 1.3.6 (Docker
-/// 28.5.2, the lab's sid-runc) also openat2, statx and tgkill. runc 1.1.15 (the lab's
-/// trixie-runc) started profiles without statx. Versions between 1.1.15 and 1.3.6 were not
-/// measured: 1.2 is taken to behave like 1.3.
-pub const RUNTIMES: &[RuntimeNeeds] = &[
-    RuntimeNeeds {
-        runtime: "runc",
-        since: (1, 2),
-        fatal: RUNC_1_3_FATAL,
-        tolerated: &["faccessat2", "openat2", "tgkill"],
-    },
-    RuntimeNeeds {
-        runtime: "runc",
-        since: (0, 0),
-        fatal: RUNTIME_NEEDS,
-        tolerated: &["faccessat2"],
-    },
-];
-
-/// The needs of `runtime`: the newest model for its version. A version the engine did not
-/// report gets the newest model; a runtime with no model of its own gets runc's, named as such
-/// in the notes.
-pub fn runtime_needs(runtime: &Runtime) -> &'static RuntimeNeeds {
-    let runc = |v: Option<(u64, u64)>| {
-        RUNTIMES
-            .iter()
-            .find(|n| n.runtime == "runc" && v.is_none_or(|v| v >= n.since))
-            .expect("a runc model for every version")
-    };
-    RUNTIMES
-        .iter()
-        .find(|n| n.runtime == runtime.name && runtime.version.is_none_or(|v| v >= n.since))
-        .unwrap_or_else(|| runc(runtime.version.filter(|_| runtime.name == "runc")))
-}
+pub use super::runtime::{
+    runtime_model, tagged_runtime_allowances, RuntimeModel, RUNC_NEEDS as RUNTIME_NEEDS, RUNTIMES,
+};
 
 /// A call with the outcome the oracle predicts for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,6 +48,13 @@ pub enum Blocker {
         runtime: String,
         calls: Vec<CallOutcome>,
     },
+    /// The profile does not allow calls the runtime makes after the engine reported the
+    /// container started (crun's exec fifo read and execve): the container ends before the
+    /// probe's first case.
+    RuntimeCallsAfterStart {
+        runtime: String,
+        calls: Vec<CallOutcome>,
+    },
     /// The profile kills, traps or fatally denies a call the probe makes before its first
     /// case, as every static program does.
     Footprint { calls: Vec<CallOutcome> },
@@ -159,6 +77,11 @@ impl fmt::Display for Blocker {
                 "the profile does not allow what {runtime} calls after it loads the filter: {}",
                 list(calls)
             ),
+            Blocker::RuntimeCallsAfterStart { runtime, calls } => write!(
+                f,
+                "the profile does not allow what {runtime} calls after the engine reported the start, before the probe runs: {}",
+                list(calls)
+            ),
             Blocker::Footprint { calls } => write!(
                 f,
                 "the profile stops the probe before its first case: {} (calls every static program makes at start-up, not the runtime's)",
@@ -177,7 +100,8 @@ pub enum Start {
     Refused(Blocker),
     /// The harness does not start the container at all: the profile kills a call the runtime
     /// makes after loading the filter, and runc 1.1.5 then hangs for good (measured: the
-    /// engine can neither start nor remove the container). `start_failed` cells.
+    /// engine can neither start nor remove the container; [`RuntimeModel::kill_hangs_start`]).
+    /// `start_failed` cells.
     HeldBack(Blocker),
     /// The container starts, but the probe dies or stays mute before its first case:
     /// `not_run` cells.
@@ -207,7 +131,7 @@ impl Start {
             Start::Starts => return None,
             Start::Refused(b) => format!("the runtime refuses to start the container: {b}"),
             Start::HeldBack(b) => format!(
-                "not started: {b}; a kill there hangs runc for good (measured with runc 1.1.5), so the harness does not start the container"
+                "not started: {b}; a kill there hangs the runtime for good (measured with runc 1.1.5), so the harness does not start the container"
             ),
             Start::ProbeCannotRun(b) => b.to_string(),
         })
@@ -233,29 +157,40 @@ impl Oracle<'_> {
         if let Some(why) = self.filter_refusal() {
             return Start::Refused(Blocker::Filter(why.to_string()));
         }
-        let needs = runtime_needs(&self.resolved.host.runtime);
-        let tolerant = needs
-            .tolerated
-            .iter()
-            .filter_map(|n| self.call(catalog, n))
-            .filter(|c| !matches!(c.outcome, Outcome::Allowed | Outcome::Errno));
-        let runtime: Vec<CallOutcome> = needs
-            .fatal
-            .iter()
-            .filter_map(|n| self.call(catalog, n))
-            .filter(|c| c.outcome != Outcome::Allowed)
-            .chain(tolerant)
-            .collect();
-        if !runtime.is_empty() {
+        let runtime = &self.resolved.host.runtime;
+        let model = runtime_model(runtime);
+        let blocking = |fatal: &[&str], tolerated: &[&str]| -> Vec<CallOutcome> {
+            let tolerant = tolerated
+                .iter()
+                .filter_map(|n| self.call(catalog, n))
+                .filter(|c| !matches!(c.outcome, Outcome::Allowed | Outcome::Errno));
+            fatal
+                .iter()
+                .filter_map(|n| self.call(catalog, n))
+                .filter(|c| c.outcome != Outcome::Allowed)
+                .chain(tolerant)
+                .collect()
+        };
+        let calls = blocking(model.fatal, model.tolerated);
+        if !calls.is_empty() {
+            let hangs =
+                model.kill_hangs_start && calls.iter().any(|c| c.outcome == Outcome::Killed);
             let blocker = Blocker::RuntimeCalls {
-                runtime: self.resolved.host.runtime.to_string(),
-                calls: runtime.clone(),
+                runtime: runtime.to_string(),
+                calls,
             };
-            return if runtime.iter().any(|c| c.outcome == Outcome::Killed) {
+            return if hangs {
                 Start::HeldBack(blocker)
             } else {
                 Start::Refused(blocker)
             };
+        }
+        let calls = blocking(model.after_start_fatal, model.after_start_tolerated);
+        if !calls.is_empty() {
+            return Start::ProbeCannotRun(Blocker::RuntimeCallsAfterStart {
+                runtime: runtime.to_string(),
+                calls,
+            });
         }
         let arch = catalog.arch();
         let footprint: Vec<CallOutcome> = own_calls::footprint(arch)

@@ -491,6 +491,69 @@ fn runtime_needs_follow_the_runtime_and_its_version() {
 }
 
 #[test]
+fn crun_has_no_enosys_stub_and_its_own_start_needs() {
+    use crate::profile::Runtime;
+    let crun = Runtime::parse("crun", Some("1.28"));
+    let cat = Catalog::for_arch(Arch::X86_64);
+    // Above the highest named syscall: runc's stub answers ENOSYS, crun the default.
+    let p = parse_str(
+        &profile(
+            "SCMP_ACT_ERRNO",
+            X86,
+            r#"{"names":["getpid","mkdir"],"action":"SCMP_ACT_ALLOW"}"#,
+        ),
+        "t.json",
+    )
+    .unwrap();
+    let r = resolve(&p, &host().with_runtime(crun.clone()));
+    let got = Oracle::new(&r).predict_filter(cat.get("rmdir").unwrap());
+    assert_eq!(
+        (got.outcome, got.errno, got.rule),
+        (Outcome::Errno, Some(1), Some(RuleRef::DEFAULT))
+    );
+    let start_on = |runtime: &Runtime, rules: &str| {
+        let p = parse_str(&allow_all_but("SCMP_ACT_ALLOW", rules), "t.json").unwrap();
+        let r = resolve(&p, &host().with_runtime(runtime.clone()));
+        Oracle::new(&r).start(&cat)
+    };
+    // setresuid: crun can't start without it; runc 1.1 never calls it.
+    let deny = r#"{"names":["setresuid"],"action":"SCMP_ACT_ERRNO"}"#;
+    assert_eq!(start_on(&Runtime::runc_1_1(), deny), Start::Starts);
+    let refused = start_on(&crun, deny);
+    assert!(refused.note().unwrap().contains("crun 1.28"), "{refused:?}");
+    // A kill fails crun's start at once: refused, not held back as with runc.
+    let kill = r#"{"names":["pselect6"],"action":"SCMP_ACT_KILL"}"#;
+    assert!(matches!(start_on(&crun, kill), Start::Refused(_)));
+    let kill = r#"{"names":["getppid"],"action":"SCMP_ACT_KILL"}"#;
+    assert_eq!(start_on(&crun, kill), Start::Starts);
+    // close survives an errno, not a trap.
+    assert_eq!(
+        start_on(&crun, r#"{"names":["close"],"action":"SCMP_ACT_ERRNO"}"#),
+        Start::Starts
+    );
+    assert!(matches!(
+        start_on(&crun, r#"{"names":["close"],"action":"SCMP_ACT_TRAP"}"#),
+        Start::Refused(_)
+    ));
+    // The exec fifo read comes after the engine reported the start: the probe never runs.
+    let late = start_on(&crun, r#"{"names":["read"],"action":"SCMP_ACT_ERRNO"}"#);
+    assert!(
+        matches!(
+            late,
+            Start::ProbeCannotRun(Blocker::RuntimeCallsAfterStart { .. })
+        ),
+        "{late:?}"
+    );
+    assert_eq!(
+        start_on(
+            &crun,
+            r#"{"names":["close_range"],"action":"SCMP_ACT_ERRNO"}"#
+        ),
+        Start::Starts
+    );
+}
+
+#[test]
 fn the_probe_avoids_what_is_not_allowed_and_predictions_follow() {
     let cat = Catalog::for_arch(Arch::X86_64);
     let p = parse_str(

@@ -9,6 +9,7 @@ pub mod model;
 pub mod names;
 pub mod parse;
 pub mod resolve;
+pub mod salt;
 pub mod tag;
 pub mod validate;
 

@@ -158,6 +158,9 @@ pub struct Call {
     /// The runtime's libseccomp doesn't know the name ([`Host::unknown_names`]): runc ignores
     /// the rule for it, and it doesn't count for the ENOSYS stub.
     pub unknown: bool,
+    /// The rule sets `errnoRet` on an action that takes none (ALLOW, KILL, …): runc ignores
+    /// it, crun refuses the whole profile ("errno value specified for action").
+    pub stray_errno_ret: bool,
 }
 
 /// A rule Docker left out for this host, and why.
@@ -284,6 +287,7 @@ pub fn resolve(profile: &Profile, host: &Host) -> Resolved {
                 args: rule.args.clone(),
                 dropped: action == default,
                 unknown: host.unknown_names.contains(name),
+                stray_errno_ret: rule.errno_ret.is_some() && !rule.action.takes_errno_ret(),
             });
         }
     }

@@ -160,7 +160,7 @@ fn host_line(out: &mut String, title: &str, h: &crate::matrix::HostFacts) {
     };
     let _ = writeln!(
         out,
-        "**{title}:** kernel {} on {}, {} {} (API {}), {} {}; CONFIG_SECCOMP={}, \
+        "**{title}:** kernel {} on {}, {} {} (API {}), {} {}{}; CONFIG_SECCOMP={}, \
          CONFIG_SECCOMP_FILTER={}; actions: {}; engine profile: {}\n",
         code(&h.kernel),
         code(&h.arch),
@@ -169,11 +169,37 @@ fn host_line(out: &mut String, title: &str, h: &crate::matrix::HostFacts) {
         text(&h.api_version),
         text(&h.runtime),
         text(&h.runtime_version),
+        text(&runtime_extras(h)),
         config_flag(s.config_seccomp),
         config_flag(s.config_seccomp_filter),
         text(&actions),
         code(&s.engine_profile),
     );
+}
+
+/// After the default runtime: its libseccomp and the other registered runtimes, where the
+/// engine told them (empty otherwise, as in matrices from before they were recorded).
+pub(super) fn runtime_extras(h: &crate::matrix::HostFacts) -> String {
+    let mut out = String::new();
+    if let Some(v) = &h.libseccomp_version {
+        out.push_str(&format!(" with libseccomp {v}"));
+    }
+    let others: Vec<String> = h
+        .runtimes
+        .iter()
+        .filter(|(name, _)| **name != h.runtime)
+        .map(|(name, v)| {
+            if v.is_empty() {
+                name.clone()
+            } else {
+                format!("{name} {v}")
+            }
+        })
+        .collect();
+    if !others.is_empty() {
+        out.push_str(&format!(" (also registered: {})", others.join(", ")));
+    }
+    out
 }
 
 fn failures(out: &mut String, summary: &Summary<'_>) {

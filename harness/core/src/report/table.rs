@@ -112,8 +112,13 @@ fn host(out: &mut String, h: &HostFacts) {
     let _ = writeln!(out, "  host     kernel {}, arch {}", h.kernel, h.arch);
     let _ = writeln!(
         out,
-        "  engine   {} {} (API {}), runtime {} {}",
-        h.engine, h.engine_version, h.api_version, h.runtime, h.runtime_version
+        "  engine   {} {} (API {}), runtime {} {}{}",
+        h.engine,
+        h.engine_version,
+        h.api_version,
+        h.runtime,
+        h.runtime_version,
+        super::markdown::runtime_extras(h)
     );
     let _ = writeln!(
         out,

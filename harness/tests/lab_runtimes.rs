@@ -1,0 +1,144 @@
+//! crun and Podman end to end, on the engine lab's engines (`ci/lab.sh up sid-crun`, `ci/lab.sh
+//! up podman`): gated on `SECCOMP_HARNESS_LAB_CRUN` and `SECCOMP_HARNESS_LAB_PODMAN`, each the
+//! DOCKER_HOST that `ci/lab.sh` printed. Unset, each test prints why it skips.
+//!
+//! - sid-crun (Docker 28.5.2, crun 1.28 by default, runc 1.3.6 registered): the shipped
+//!   profiles on `--runtime runc,crun` give both columns, every cell passing, and `diff`
+//!   between the runtimes shows only the runtimes' real differences; two identical runs give
+//!   identical cells (crun's filter cache must not leak between the as-is and tagged runs).
+//! - Podman 5.8.6: the shipped profiles and the real upstream ones pass, and no profile file
+//!   is left beside the socket.
+
+use seccomp_harness::diff::{ChangeKind, MatrixDiff};
+use seccomp_harness::matrix::{Matrix, Verdict};
+use seccomp_harness::outcome::{Outcome, RuleRef};
+use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use std::path::PathBuf;
+
+fn lab_host(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(h) if !h.is_empty() => Some(h),
+        _ => {
+            eprintln!("skipped: {var} is not set (ci/lab.sh up … prints the engine's DOCKER_HOST)");
+            None
+        }
+    }
+}
+
+fn shipped() -> Vec<ProfileInput> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../profiles");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut inputs = vec![ProfileInput::Builtin, ProfileInput::Unconfined];
+    inputs.extend(files.into_iter().map(ProfileInput::File));
+    inputs
+}
+
+async fn run(host: &str, inputs: &[ProfileInput], runtimes: &[&str]) -> Matrix {
+    let profiles = inputs.iter().map(|p| load_profile(p).unwrap()).collect();
+    let opts = RunOptions {
+        docker_host: Some(host.to_string()),
+        progress: false,
+        runtimes: runtimes.iter().map(|r| r.to_string()).collect(),
+        ..Default::default()
+    };
+    execute(profiles, vec![CapSpec::docker_default()], &opts)
+        .await
+        .expect("the run")
+        .matrix
+}
+
+fn failing(m: &Matrix) -> Vec<String> {
+    m.cells
+        .iter()
+        .filter(|c| c.verdict == Verdict::Fail)
+        .map(|c| {
+            format!(
+                "{}::{}: observed {:?}, expected {:?}",
+                c.configuration, c.case, c.observed, c.expected
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn runc_and_crun_columns_pass_and_differ_only_where_the_runtimes_do() {
+    let Some(host) = lab_host("SECCOMP_HARNESS_LAB_CRUN") else {
+        return;
+    };
+    let m = run(&host, &shipped(), &["runc", "crun"]).await;
+    assert_eq!(failing(&m), Vec::<String>::new());
+    assert!(m
+        .configurations
+        .iter()
+        .any(|c| c.id == "deny-namespaces@runc"));
+    assert!(m
+        .configurations
+        .iter()
+        .any(|c| c.id == "deny-namespaces@crun"));
+    let (runc, crun) = (
+        m.for_runtime("runc").unwrap(),
+        m.for_runtime("crun").unwrap(),
+    );
+    let diff = MatrixDiff::between(&runc, &crun);
+    for c in &diff.cells {
+        let cell = crun
+            .cells
+            .iter()
+            .find(|x| x.configuration == c.configuration && x.case == c.case)
+            .unwrap();
+        // What crun does differently: no ENOSYS stub (the default answers), and a start
+        // crun's own needs refuse.
+        let stub = c.old.observed.errno == Some(38)
+            && matches!(c.kind, ChangeKind::ErrnoChanged)
+            && (cell.observed.rule == Some(RuleRef::DEFAULT) || c.configuration == "builtin");
+        let start = cell.observed.outcome == Outcome::StartFailed;
+        assert!(stub || start, "not a runtime difference: {c:?}");
+    }
+    assert!(diff.configurations_added.is_empty() && diff.configurations_removed.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_runs_on_crun_give_the_same_cells() {
+    let Some(host) = lab_host("SECCOMP_HARNESS_LAB_CRUN") else {
+        return;
+    };
+    let inputs = shipped();
+    let (a, b) = (
+        run(&host, &inputs, &[]).await,
+        run(&host, &inputs, &[]).await,
+    );
+    assert_eq!(failing(&a), Vec::<String>::new());
+    assert_eq!(a.host.runtime, "crun");
+    assert_eq!(a.cells, b.cells);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn podman_runs_the_shipped_and_upstream_profiles_by_path() {
+    let Some(host) = lab_host("SECCOMP_HARNESS_LAB_PODMAN") else {
+        return;
+    };
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut inputs = shipped();
+    for name in [
+        "docker-default-v25.0.0.json",
+        "podman-containers-common-2025-08.json",
+    ] {
+        inputs.push(ProfileInput::File(fixtures.join(name)));
+    }
+    let m = run(&host, &inputs, &[]).await;
+    assert_eq!(m.host.engine, "podman");
+    assert_eq!(m.host.arch, std::env::consts::ARCH);
+    assert_eq!(failing(&m), Vec::<String>::new());
+    let socket = PathBuf::from(host.trim_start_matches("unix://"));
+    let left: Vec<_> = std::fs::read_dir(socket.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(seccomp_harness::engine::podman::PROFILE_DIR_PREFIX))
+        .collect();
+    assert!(left.is_empty(), "profile files left: {left:?}");
+}
