@@ -38,9 +38,34 @@ fn allow_list(manifest_dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Every call a modelled runtime needs after loading the filter (runc's and crun's, every
+/// version: oracle/runtime.rs), so the profile starts on any engine of the lab.
+fn runtime_needs() -> Vec<String> {
+    use seccomp_harness::profile::Runtime;
+    let mut out = Vec::new();
+    for (name, version) in [("runc", "1.1.5"), ("runc", "1.3.6"), ("crun", "1.28")] {
+        let model =
+            seccomp_harness::oracle::start::runtime_model(&Runtime::parse(name, Some(version)));
+        for call in model
+            .fatal
+            .iter()
+            .chain(model.tolerated)
+            .chain(model.after_start_fatal)
+        {
+            out.push(call.to_string());
+        }
+    }
+    out
+}
+
 /// A profile of exactly `rules` rules (plus the allow-list's one), as JSON text.
 pub fn generate(manifest_dir: &Path, rules: usize) -> String {
-    let allowed = allow_list(manifest_dir);
+    let mut allowed = allow_list(manifest_dir);
+    for call in runtime_needs() {
+        if !allowed.contains(&call) {
+            allowed.push(call);
+        }
+    }
     let catalog = Catalog::for_arch(Arch::X86_64);
     // Each native syscall, with the arg5 every one of its x86_64 cases passes, if they agree.
     let mut arg5: BTreeMap<&str, Option<u64>> = BTreeMap::new();
