@@ -28,7 +28,7 @@ pub struct Args {
     /// The engine to use (default: DOCKER_HOST, else the local socket).
     #[arg(long = "docker-host")]
     pub docker_host: Option<String>,
-    /// A static probe binary to use instead of the embedded one (e.g. for another arch).
+    /// A static probe binary to use instead of the embedded one for the engine's arch.
     #[arg(long)]
     pub probe: Option<PathBuf>,
     /// How many containers run at once (default: the number of CPUs).
