@@ -1,9 +1,13 @@
 //! What the suite runs: builtin, unconfined and every shipped profile with Docker's default
 //! capabilities, plus capability sets that must not re-enable what the hardening profiles deny.
+//! The cases are the catalog's for the engine's arch (DOCKER_HOST may name an aarch64 engine
+//! from an x86_64 machine).
 
-use seccomp_catalog::Catalog;
+use seccomp_catalog::{Arch, Catalog};
+use seccomp_harness::engine::Engine;
 use seccomp_harness::run::{CapSpec, ProfileInput};
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 pub struct SuiteConfiguration {
     pub id: String,
@@ -55,7 +59,7 @@ pub fn suite() -> Suite {
             ));
         }
     }
-    let case_ids = Catalog::native()
+    let case_ids = Catalog::for_arch(engine_arch())
         .cases()
         .iter()
         .map(|c| c.id.clone())
@@ -72,4 +76,26 @@ fn conf(id: &str, profile: ProfileInput, caps: CapSpec) -> SuiteConfiguration {
         profile,
         caps,
     }
+}
+
+/// The arch of the engine the suite runs against (`DOCKER_HOST`, else the local socket), asked
+/// once. When no engine answers (or it names an arch the catalog lacks) the machine's own: the
+/// trial names are still known for `--list` and filters, and the Docker trials then say why
+/// they can't run.
+pub fn engine_arch() -> Arch {
+    static ARCH: OnceLock<Arch> = OnceLock::new();
+    *ARCH.get_or_init(|| {
+        let asked = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()
+            .and_then(|rt| {
+                rt.block_on(async {
+                    let engine = Engine::connect(None).await.ok()?;
+                    let facts = engine.facts().await.ok()?;
+                    Arch::parse(&facts.arch)
+                })
+            });
+        asked.unwrap_or_else(Arch::native)
+    })
 }

@@ -1,8 +1,10 @@
-//! One insta snapshot per configuration, per arch and kernel (DESIGN §7): a new kernel or arch
-//! gives a new snapshot for a person to review with `cargo insta review`.
+//! One insta snapshot per configuration, keyed by what decides its cells (DESIGN §7): arch,
+//! kernel and runtime, plus the engine for `builtin`. A new kernel, arch or runtime gives a new
+//! snapshot for a person to review with `cargo insta review`.
 
 use crate::matrix_run;
 use libtest_mimic::{Completion, Failed};
+use seccomp_catalog::Arch;
 use seccomp_harness::matrix::Matrix;
 use seccomp_harness::report::render_configuration_snapshot;
 
@@ -29,21 +31,39 @@ pub fn trial(configuration: &str) -> Result<Completion, Failed> {
     Ok(Completion::Completed)
 }
 
-/// `<arch>-linux-<major>.<minor>`, plus the engine version for `builtin`, whose profile
-/// changes with the engine.
+/// `<arch>-linux-<major>.<minor>-<runtime>-<major>.<minor>`, plus `-<engine>-<version>` for
+/// `builtin`, whose profile changes with the engine. The arch is uname's spelling whatever the
+/// engine reported (`arm64` is `aarch64`).
 fn suffix(matrix: &Matrix, configuration: &str) -> String {
-    let mut parts = matrix.host.kernel.split(['.', '-']);
-    let major = parts.next().unwrap_or("0");
-    let minor = parts.next().unwrap_or("0");
-    let mut s = format!("{}-linux-{major}.{minor}", matrix.host.arch);
+    let host = &matrix.host;
+    let arch: &str = Arch::parse(&host.arch).map_or(&host.arch, |a| a.uname());
+    let runtime = if host.runtime.is_empty() {
+        "unknown"
+    } else {
+        host.runtime.as_str()
+    };
+    let mut s = format!(
+        "{arch}-linux-{}-{runtime}-{}",
+        major_minor(&host.kernel),
+        major_minor(&host.runtime_version)
+    );
     if configuration.starts_with("builtin") {
-        let version = matrix
-            .host
+        let version = host
             .engine_version
             .split(['+', '-', '~'])
             .next()
             .unwrap_or("unknown");
-        s.push_str(&format!("-{}-{version}", matrix.host.engine));
+        s.push_str(&format!("-{}-{version}", host.engine));
     }
     s
+}
+
+/// `6.18.44-fc` → `6.18`, `1.1.5+ds1` → `1.1`; `0.0` for what gives no number.
+fn major_minor(version: &str) -> String {
+    let mut parts = version
+        .trim_start_matches(|c: char| !c.is_ascii_digit())
+        .split(['.', '-', '+', '~']);
+    let major = parts.next().filter(|p| !p.is_empty()).unwrap_or("0");
+    let minor = parts.next().filter(|p| !p.is_empty()).unwrap_or("0");
+    format!("{major}.{minor}")
 }

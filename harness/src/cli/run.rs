@@ -39,7 +39,7 @@ pub struct Args {
     /// them. Default: the engine's default runtime, with ids unchanged.
     #[arg(long, value_name = "NAME[,NAME...]")]
     pub runtime: Option<String>,
-    /// A static probe binary to use instead of the embedded one (e.g. for another arch).
+    /// A static probe binary to use instead of the embedded one for the engine's arch.
     #[arg(long)]
     pub probe: Option<PathBuf>,
     /// How many containers run at once (default: the number of CPUs).

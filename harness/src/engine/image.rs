@@ -149,6 +149,19 @@ pub fn elf_arch(bytes: &[u8]) -> Option<&'static str> {
     })
 }
 
+/// Whether two arch names name the same arch, whichever spelling each uses: `uname -m`'s
+/// (`aarch64`, `x86_64`), or Go's as engines report them (`arm64`, `amd64`: Podman, and
+/// Docker's version endpoint).
+pub fn same_arch(a: &str, b: &str) -> bool {
+    match (
+        seccomp_catalog::Arch::parse(a),
+        seccomp_catalog::Arch::parse(b),
+    ) {
+        (Some(x), Some(y)) => x == y,
+        _ => a.trim().eq_ignore_ascii_case(b.trim()),
+    }
+}
+
 impl Engine {
     /// Makes sure the image for `probe` exists, building it when it doesn't. `engine_arch` (the
     /// engine facts' `arch`) is checked against the probe's ELF header first, because a probe
@@ -160,7 +173,7 @@ impl Engine {
         engine_arch: Option<&str>,
     ) -> Result<ProbeImage, ImageError> {
         if let (Some(probe_arch), Some(engine)) = (elf_arch(probe), engine_arch) {
-            if !engine.is_empty() && probe_arch != engine {
+            if !engine.is_empty() && !same_arch(probe_arch, engine) {
                 return Err(ImageError::ArchMismatch {
                     probe: probe_arch.to_string(),
                     engine: engine.to_string(),
@@ -336,5 +349,15 @@ mod tests {
         hdr[18..20].copy_from_slice(&183u16.to_le_bytes());
         assert_eq!(elf_arch(&hdr), Some("aarch64"));
         assert_eq!(elf_arch(b"#!/bin/sh"), None);
+    }
+
+    #[test]
+    fn arch_names_match_in_either_spelling() {
+        assert!(same_arch("aarch64", "arm64"));
+        assert!(same_arch("x86_64", "amd64"));
+        assert!(same_arch("AMD64", "x86_64"));
+        assert!(!same_arch("aarch64", "amd64"));
+        assert!(same_arch("riscv64", "riscv64"));
+        assert!(!same_arch("armv7l", "aarch64"));
     }
 }

@@ -27,6 +27,17 @@ pub enum RunError {
     Engine(#[from] EngineError),
     #[error("the engine reports arch {0:?}, which the catalog does not cover (x86_64, aarch64)")]
     UnsupportedArch(String),
+    /// No `--probe` and no probe for the engine's arch in this build: exit 3.
+    #[error(
+        "the engine at {host} runs on {arch} but this build embeds no probe for it (it has: {embedded}); {hint}",
+        arch = .arch.uname(),
+        hint = crate::probe_binary::how_to_get(*.arch)
+    )]
+    NoProbe {
+        arch: Arch,
+        host: String,
+        embedded: String,
+    },
     #[error("cannot read the engine's kernel version {release:?}: {message}")]
     Kernel { release: String, message: String },
     #[error(transparent)]
@@ -43,7 +54,7 @@ pub enum RunError {
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub docker_host: Option<String>,
-    /// Probe bytes to use instead of the embedded probe (`--probe PATH`).
+    /// Probe bytes to use instead of the embedded probe for the engine's arch (`--probe PATH`).
     pub probe: Option<Vec<u8>>,
     pub parallel: usize,
     /// Case ids to run; empty for all.
@@ -151,10 +162,18 @@ pub async fn execute(
         plan.builtin_upstream = Err(why.to_string());
     }
 
-    let probe = opts
-        .probe
-        .as_deref()
-        .unwrap_or(crate::probe_binary::EMBEDDED);
+    let probe = match opts.probe.as_deref() {
+        Some(probe) => probe,
+        None => crate::probe_binary::for_arch(arch).ok_or_else(|| RunError::NoProbe {
+            arch,
+            host: engine.host().to_string(),
+            embedded: crate::probe_binary::embedded_arches()
+                .iter()
+                .map(|a| a.uname())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?,
+    };
     let image = engine
         .ensure_probe_image(probe, Some(&facts.arch))
         .await

@@ -144,6 +144,32 @@ pub unsafe fn native_spawning(nr: u64, a: [u64; 6]) -> Ret {
     ret
 }
 
+/// `rt_sigreturn` with the stack pointer 8 bytes off its 16-byte alignment, put back right
+/// after the call. arm64's `sys_rt_sigreturn` refuses such a frame before reading it
+/// (`if (regs->sp & 15) goto badframe` in arch/arm64/kernel/signal.c: SIGSEGV), so the child
+/// always dies the same way. With an aligned stack it restored whatever the child's stack held
+/// and then faulted on that garbage: SIGBUS unconfined but SIGSEGV under a filter on the
+/// emulated 7.2 kernel, a cell that changed with nothing but the stack's contents. A filter
+/// that denies or traps the call returns here (a trap's handler frame is aligned by the
+/// kernel), and no instruction touches memory through the misaligned stack pointer.
+///
+/// # Safety
+/// As for [`native`]; the call ends the calling process when the filter lets it through.
+#[cfg(target_arch = "aarch64")]
+#[inline(always)]
+pub unsafe fn sigreturn_misaligned(nr: u64, a: [u64; 6]) -> Ret {
+    let ret: i64;
+    asm!(
+        "sub sp, sp, #8",
+        "svc 0",
+        "add sp, sp, #8",
+        in("x8") nr,
+        inlateout("x0") a[0] as i64 => ret,
+        in("x1") a[1], in("x2") a[2], in("x3") a[3], in("x4") a[4], in("x5") a[5],
+    );
+    ret
+}
+
 /// A call the probe makes for its own machinery (fork, wait, poll, signals), as
 /// `Result<value, errno>`. A SIGSYS trap during the call counts as a failure with ENOSYS: the
 /// register then holds the syscall number, not a result.
