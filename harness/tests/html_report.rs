@@ -10,6 +10,21 @@ use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_seccomp-harness");
 
+/// The browser, or `None` after saying why the test is skipped; with
+/// `SECCOMP_HARNESS_REQUIRE_DOCKER=1` a missing browser panics with the reason.
+fn chromium_or_skip() -> Option<PathBuf> {
+    match browser::chromium() {
+        Ok(p) => Some(p),
+        Err(why) if std::env::var("SECCOMP_HARNESS_REQUIRE_DOCKER").as_deref() == Ok("1") => {
+            panic!("SECCOMP_HARNESS_REQUIRE_DOCKER=1 but: {why}")
+        }
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            None
+        }
+    }
+}
+
 fn cell(conf: &str, case: &str, outcome: &str, errno: &str, verdict: &str) -> String {
     let syscall = case.split('(').next().unwrap();
     format!(
@@ -88,7 +103,7 @@ fn render_html_opens_in_chromium_with_one_row_per_case_and_one_column_per_config
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let Some(chromium) = browser::chromium_or_skip() else {
+    let Some(chromium) = chromium_or_skip() else {
         return;
     };
     let loaded = browser::load(&chromium, &page).unwrap();
@@ -124,7 +139,7 @@ fn diff_html_opens_in_chromium_and_groups_the_changes() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "changes found: exit 1");
-    let Some(chromium) = browser::chromium_or_skip() else {
+    let Some(chromium) = chromium_or_skip() else {
         return;
     };
     let loaded = browser::load(&chromium, &page).unwrap();

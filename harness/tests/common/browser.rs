@@ -35,22 +35,6 @@ pub fn chromium() -> Result<PathBuf, String> {
     ))
 }
 
-/// The browser, or `None` after saying why the test is skipped; with
-/// `SECCOMP_HARNESS_REQUIRE_DOCKER=1` a missing browser panics with the reason.
-#[allow(dead_code)]
-pub fn chromium_or_skip() -> Option<PathBuf> {
-    match chromium() {
-        Ok(p) => Some(p),
-        Err(why) if std::env::var("SECCOMP_HARNESS_REQUIRE_DOCKER").as_deref() == Ok("1") => {
-            panic!("SECCOMP_HARNESS_REQUIRE_DOCKER=1 but: {why}")
-        }
-        Err(why) => {
-            eprintln!("skipped: {why}");
-            None
-        }
-    }
-}
-
 fn base_args(profile_dir: &Path) -> Vec<String> {
     vec![
         "--headless".into(),

@@ -1,0 +1,310 @@
+use super::*;
+use crate::profile::KernelVersion;
+use crate::run::input::{load_profile, load_upstream, CapSpec, ProfileInput};
+use crate::run::plan::plan;
+use seccomp_catalog::Arch;
+
+fn ok() -> CaseRecord {
+    CaseRecord {
+        ret: Some(0),
+        ..Default::default()
+    }
+}
+
+fn errno(e: i32) -> CaseRecord {
+    CaseRecord {
+        ret: Some(-(e as i64)),
+        errno: Some(e),
+        ..Default::default()
+    }
+}
+
+fn job(records: &[(&str, CaseRecord)]) -> JobResult {
+    JobResult {
+        records: records
+            .iter()
+            .map(|(id, r)| (id.to_string(), r.clone()))
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// builtin with upstream's Docker 20.10.24 default beside it, on getpid and keyctl.
+fn builtin_plan(with_upstream: bool) -> Plan {
+    let mut profiles = vec![load_profile(&ProfileInput::Builtin).unwrap()];
+    if with_upstream {
+        let release = crate::upstream::default_for("docker", "20.10.24+dfsg1").unwrap();
+        profiles.push(load_upstream(release).unwrap());
+    }
+    plan(
+        profiles,
+        vec![CapSpec::docker_default()],
+        Arch::X86_64,
+        KernelVersion::new(6, 18),
+        false,
+        vec![crate::run::plan::PlannedRuntime::default_of(
+            crate::profile::Runtime::runc_1_1(),
+        )],
+        &["getpid".into(), "keyctl".into()],
+    )
+    .unwrap()
+}
+
+#[test]
+fn builtin_is_predicted_attributed_by_upstream_and_drift_is_reported() {
+    let plan = builtin_plan(true);
+    let predictions = plan.predict(&Default::default());
+    let upstream = plan.upstream_configuration(0, 0).unwrap();
+    let mut results = JobResults::new();
+    results.insert(
+        JobKind::Baseline {
+            cap_set: 0,
+            runtime: 0,
+        },
+        job(&[("getpid", ok()), ("keyctl", errno(22))]),
+    );
+    // builtin denies keyctl as upstream's profile does, but lets getpid through where
+    // upstream's (as if patched) denied it: drift.
+    results.insert(
+        JobKind::AsIs { configuration: 0 },
+        job(&[("getpid", ok()), ("keyctl", errno(1))]),
+    );
+    results.insert(
+        JobKind::AsIs {
+            configuration: upstream,
+        },
+        job(&[("getpid", errno(1)), ("keyctl", errno(1))]),
+    );
+    // On an engine that drops defaultErrnoRet the tagged copy traps the default: a
+    // seccomp SIGSYS in the tagged run attributes keyctl's EPERM to it.
+    let tagged_keyctl = CaseRecord {
+        sigsys: Some(seccomp_catalog::record::SigsysInfo {
+            code: 1,
+            ..Default::default()
+        }),
+        ..errno(38)
+    };
+    results.insert(
+        JobKind::Tagged {
+            configuration: upstream,
+        },
+        job(&[("getpid", errno(1)), ("keyctl", tagged_keyctl)]),
+    );
+    let m = assemble(&plan, &predictions, &results, HostFacts::default());
+    let keyctl = m.cell("builtin", "keyctl").unwrap();
+    assert_eq!(keyctl.verdict, Verdict::Pass, "{keyctl:?}");
+    assert_eq!(keyctl.observed.rule, Some(crate::outcome::RuleRef::DEFAULT));
+    let getpid = m.cell("builtin", "getpid").unwrap();
+    assert_eq!(getpid.verdict, Verdict::Drift);
+    let note = getpid.observed.note.as_deref().unwrap();
+    assert!(
+        note.starts_with(
+            "drift: builtin returned, upstream's profile as a file (builtin-upstream) errno 1"
+        ),
+        "{note}"
+    );
+}
+
+#[test]
+fn without_an_upstream_profile_builtin_stays_unpredicted_with_the_reason() {
+    let mut plan = builtin_plan(false);
+    plan.builtin_upstream = Err(crate::upstream::default_for("docker", "19.03.15")
+        .unwrap_err()
+        .to_string());
+    let predictions = plan.predict(&Default::default());
+    let mut results = JobResults::new();
+    results.insert(
+        JobKind::Baseline {
+            cap_set: 0,
+            runtime: 0,
+        },
+        job(&[("getpid", ok())]),
+    );
+    results.insert(JobKind::AsIs { configuration: 0 }, job(&[("getpid", ok())]));
+    let m = assemble(&plan, &predictions, &results, HostFacts::default());
+    let c = m.cell("builtin", "getpid").unwrap();
+    assert_eq!(c.verdict, Verdict::Unpredicted);
+    assert!(
+        c.expected
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("no upstream Docker release 19.3.15")),
+        "{:?}",
+        c.expected.note
+    );
+}
+
+/// Which reason a cell without an observation gets, and how a sentinel names a rule.
+mod reasons {
+    use super::super::*;
+    use crate::profile::KernelVersion;
+    use crate::run::input::{load_profile, CapSpec, ProfileInput};
+    use crate::run::plan::plan;
+    use seccomp_catalog::Arch;
+
+    /// A plan of one file profile (default caps) on two cases, and its predictions.
+    fn planned(profile_json: &str) -> (Plan, Predictions, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("p.json");
+        std::fs::write(&file, profile_json).unwrap();
+        let profiles = vec![load_profile(&ProfileInput::File(file)).unwrap()];
+        let p = plan(
+            profiles,
+            vec![CapSpec::docker_default()],
+            Arch::X86_64,
+            KernelVersion::new(6, 1),
+            true,
+            vec![crate::run::plan::PlannedRuntime::default_of(
+                Runtime::runc_1_1(),
+            )],
+            &["getpid".to_string(), "getppid".to_string()],
+        )
+        .unwrap();
+        let predictions = p.predict(&Default::default());
+        (p, predictions, dir)
+    }
+
+    fn errno(id: &str, e: i32) -> CaseRecord {
+        CaseRecord {
+            id: id.into(),
+            ret: Some(-(e as i64)),
+            errno: Some(e),
+            ..Default::default()
+        }
+    }
+
+    fn ok(id: &str) -> CaseRecord {
+        CaseRecord {
+            id: id.into(),
+            ret: Some(1),
+            ..Default::default()
+        }
+    }
+
+    fn result(records: &[CaseRecord]) -> JobResult {
+        JobResult {
+            records: records.iter().map(|r| (r.id.clone(), r.clone())).collect(),
+            ..Default::default()
+        }
+    }
+
+    const DENY_GETPID: &str = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#;
+
+    fn cell<'m>(m: &'m Matrix, case: &str) -> &'m Cell {
+        m.cells.iter().find(|c| c.case == case).unwrap()
+    }
+
+    #[test]
+    fn a_sentinel_in_the_tagged_run_names_the_rule() {
+        let (plan, predictions, _dir) = planned(DENY_GETPID);
+        let results = JobResults::from([
+            (
+                JobKind::Baseline {
+                    cap_set: 0,
+                    runtime: 0,
+                },
+                result(&[ok("getpid"), ok("getppid")]),
+            ),
+            (
+                JobKind::AsIs { configuration: 0 },
+                result(&[errno("getpid", 13), ok("getppid")]),
+            ),
+            (
+                JobKind::Tagged { configuration: 0 },
+                result(&[errno("getpid", 3000), ok("getppid")]),
+            ),
+        ]);
+        let m = assemble(&plan, &predictions, &results, HostFacts::default());
+        let c = cell(&m, "getpid");
+        assert_eq!(
+            (c.observed.outcome, c.observed.rule),
+            (Outcome::Errno, Some(crate::outcome::RuleRef::Index(0)))
+        );
+        assert_eq!(c.verdict, Verdict::Pass);
+        assert_eq!(cell(&m, "getppid").observed.outcome, Outcome::Allowed);
+    }
+
+    #[test]
+    fn a_start_error_wins_over_every_record() {
+        let (plan, predictions, _dir) = planned(DENY_GETPID);
+        let mut as_is = result(&[errno("getpid", 13)]);
+        as_is.start_error = Some("runc create failed".into());
+        as_is.not_run.insert(
+            "getppid".into(),
+            NotRun {
+                message: "never reached".into(),
+                before_first_case: true,
+            },
+        );
+        let results = JobResults::from([(JobKind::AsIs { configuration: 0 }, as_is)]);
+        let m = assemble(&plan, &predictions, &results, HostFacts::default());
+        for case in ["getpid", "getppid"] {
+            let c = cell(&m, case);
+            assert_eq!(c.observed.outcome, Outcome::StartFailed, "{case}");
+            let note = c.observed.note.as_deref().unwrap();
+            assert!(note.starts_with("runc create failed"), "{note}");
+            // Nothing predicted a failure: the note lists what the runtime needs instead.
+            assert!(note.contains("after loading the filter"), "{note}");
+        }
+        assert_eq!(
+            m.configurations[0]
+                .start_error
+                .as_deref()
+                .map(|e| e.starts_with("runc create failed")),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn a_case_the_probe_never_reached_is_not_run_with_the_reason() {
+        let (plan, predictions, _dir) = planned(DENY_GETPID);
+        let mut as_is = result(&[errno("getpid", 13)]);
+        as_is.not_run.insert(
+            "getppid".into(),
+            NotRun {
+                message: "killed by SIGSYS".into(),
+                before_first_case: false,
+            },
+        );
+        let results = JobResults::from([(JobKind::AsIs { configuration: 0 }, as_is)]);
+        let m = assemble(&plan, &predictions, &results, HostFacts::default());
+        let c = cell(&m, "getppid");
+        assert_eq!(c.observed.outcome, Outcome::NotRun);
+        assert_eq!(c.observed.note.as_deref(), Some("killed by SIGSYS"));
+    }
+
+    #[test]
+    fn a_tagged_run_that_failed_to_start_is_named_in_the_unattributed_cells() {
+        let (plan, predictions, _dir) = planned(DENY_GETPID);
+        let tagged = JobResult {
+            start_error: Some("error loading seccomp filter: invalid argument".into()),
+            ..Default::default()
+        };
+        let results = JobResults::from([
+            (
+                JobKind::Baseline {
+                    cap_set: 0,
+                    runtime: 0,
+                },
+                result(&[ok("getpid"), ok("getppid")]),
+            ),
+            (
+                JobKind::AsIs { configuration: 0 },
+                result(&[errno("getpid", 13), ok("getppid")]),
+            ),
+            (JobKind::Tagged { configuration: 0 }, tagged),
+        ]);
+        let m = assemble(&plan, &predictions, &results, HostFacts::default());
+        let c = cell(&m, "getpid");
+        assert_eq!(
+            (c.observed.outcome, c.observed.rule),
+            (Outcome::Errno, None)
+        );
+        let note = c.observed.note.as_deref().unwrap();
+        assert!(
+            note.contains("tagged copy of the profile failed to start"),
+            "{note}"
+        );
+        assert!(note.contains("invalid argument"), "{note}");
+    }
+}

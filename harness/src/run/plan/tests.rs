@@ -1,0 +1,207 @@
+use super::*;
+use crate::outcome::RuleRef;
+use crate::run::input::{load_profile, ProfileInput};
+use crate::run::plan::Start;
+use std::path::PathBuf;
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn plans_a_baseline_per_cap_set_and_a_tagged_run_per_file_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        &dir,
+        "deny-getpid.json",
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#,
+    );
+    let profiles = [
+        ProfileInput::Builtin,
+        ProfileInput::Unconfined,
+        ProfileInput::File(f),
+    ]
+    .iter()
+    .map(|p| load_profile(p).unwrap())
+    .collect();
+    let caps = vec![
+        CapSpec::docker_default(),
+        CapSpec::parse("+SYS_ADMIN").unwrap(),
+    ];
+    let plan = plan(
+        profiles,
+        caps,
+        Arch::X86_64,
+        KernelVersion::new(6, 1),
+        true,
+        vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
+        &[],
+    )
+    .unwrap();
+    let predictions = plan.predict(&BTreeMap::new());
+    let ids: Vec<_> = plan.configurations.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "builtin",
+            "builtin+SYS_ADMIN",
+            "unconfined",
+            "unconfined+SYS_ADMIN",
+            "deny-getpid",
+            "deny-getpid+SYS_ADMIN"
+        ]
+    );
+    // 2 baselines (also the unconfined runs) + 1 calibration + 2 builtin + 2 as-is and 2
+    // tagged for the file.
+    assert_eq!(plan.jobs.len(), 9);
+    assert!(plan.jobs[..2]
+        .iter()
+        .all(|j| j.probe_flags == ["--host-facts"]));
+    let cal = plan.calibration.as_ref().unwrap();
+    assert!(cal.cases.iter().any(|(id, _)| id == "mseal"));
+    assert!(!cal.cases.iter().any(|(id, _)| id == "clone3"));
+    assert!(plan
+        .jobs
+        .iter()
+        .any(|j| j.kind == JobKind::Calibration { runtime: 0 } && j.cases.is_some()));
+    let getpid = plan.case_ids.iter().position(|c| c == "getpid").unwrap();
+    let p = predictions.get(4, getpid).unwrap();
+    assert_eq!((p.outcome, p.errno), (Outcome::Errno, Some(1)));
+    assert!(predictions.get(0, getpid).is_none());
+    assert_eq!(
+        plan.as_is_job(2),
+        JobKind::Baseline {
+            cap_set: 0,
+            runtime: 0
+        }
+    );
+    let ProfileKind::File { tagged, .. } = &plan.profiles[plan.configurations[4].profile].kind
+    else {
+        panic!("configuration 4 is the file profile");
+    };
+    let getpid_slot = crate::profile::tag::Slot::direct(seccomp_catalog::Abi::X86_64, 39);
+    assert_eq!(
+        tagged.sentinels.attribute_slot(getpid_slot, 3000),
+        crate::profile::tag::Attributed::Rule(RuleRef::Index(0))
+    );
+}
+
+#[test]
+fn an_engine_that_drops_default_errno_ret_gets_its_own_tagging() {
+    let dir = tempfile::tempdir().unwrap();
+    // Everything the runtime and the probe need to reach the cases.
+    let mut needs = crate::oracle::RUNTIME_NEEDS.to_vec();
+    needs.extend(
+        seccomp_catalog::own_calls::footprint(Arch::X86_64)
+            .iter()
+            .map(|f| f.syscall),
+    );
+    needs.push("write");
+    let f = write(
+        &dir,
+        "p.json",
+        &format!(
+            r#"{{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":13,"syscalls":[{{"names":{},"action":"SCMP_ACT_ALLOW"}},{{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}}]}}"#,
+            serde_json::to_string(&needs).unwrap()
+        ),
+    );
+    let profiles = vec![load_profile(&ProfileInput::File(f)).unwrap()];
+    let plan = plan(
+        profiles,
+        vec![CapSpec::docker_default()],
+        Arch::X86_64,
+        KernelVersion::new(6, 1),
+        false,
+        vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
+        &["getpid".into(), "read".into()],
+    )
+    .unwrap();
+    // The default is EPERM on this engine, so the getpid rule is dropped and traps.
+    match &plan.profiles[0].kind {
+        ProfileKind::File { tagged, .. } => {
+            assert!(tagged.default_traps);
+            assert_eq!(tagged.profile.rules[1].action, profile::Action::Trap);
+        }
+        _ => unreachable!(),
+    }
+    let predictions = plan.predict(&BTreeMap::new());
+    let p = predictions.0[0].as_ref().unwrap();
+    assert!(p
+        .iter()
+        .all(|p| p.errno == Some(1) && p.rule == Some(RuleRef::DEFAULT)));
+}
+
+#[test]
+fn a_profile_killing_a_runtime_call_is_held_back_and_one_denying_it_is_predicted_to_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let kills = write(
+        &dir,
+        "kills.json",
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_KILL"}]}"#,
+    );
+    let denies = write(
+        &dir,
+        "denies.json",
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["fstatfs"],"action":"SCMP_ACT_ERRNO"},{"names":["kill","poll"],"action":"SCMP_ACT_TRAP"}]}"#,
+    );
+    let profiles = [ProfileInput::File(kills), ProfileInput::File(denies)]
+        .iter()
+        .map(|p| load_profile(p).unwrap())
+        .collect();
+    let plan = plan(
+        profiles,
+        vec![CapSpec::docker_default()],
+        Arch::X86_64,
+        KernelVersion::new(6, 1),
+        true,
+        vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
+        &[],
+    )
+    .unwrap();
+    assert!(matches!(plan.configurations[0].start, Start::HeldBack(_)));
+    assert!(!plan.jobs.iter().any(|j| matches!(
+        j.kind,
+        JobKind::AsIs { configuration: 0 } | JobKind::Tagged { configuration: 0 }
+    )));
+    assert!(matches!(plan.configurations[1].start, Start::Refused(_)));
+    let as_is = plan
+        .jobs
+        .iter()
+        .find(|j| j.kind == JobKind::AsIs { configuration: 1 })
+        .unwrap();
+    // The probe is told which of its calls the profile does not allow.
+    assert_eq!(as_is.probe_flags, ["--avoid", "kill,poll"]);
+    let predictions = plan.predict(&BTreeMap::new());
+    let p = predictions.get(0, 0).unwrap();
+    assert_eq!(p.outcome, Outcome::StartFailed);
+    assert!(p.note.as_deref().is_some_and(|n| n.contains("getppid")));
+    let p = predictions.get(1, 0).unwrap();
+    assert!(p.note.as_deref().is_some_and(|n| n.contains("fstatfs")));
+}
+
+#[test]
+fn unknown_cases_and_duplicate_names_are_refused() {
+    let p = vec![load_profile(&ProfileInput::Unconfined).unwrap()];
+    let err = plan(
+        p.clone(),
+        vec![CapSpec::docker_default()],
+        Arch::X86_64,
+        KernelVersion::new(6, 1),
+        true,
+        vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
+        &["nope".into()],
+    );
+    assert!(matches!(err, Err(PlanError::UnknownCase(_))));
+    let err = plan(
+        [p.clone(), p].concat(),
+        vec![CapSpec::docker_default()],
+        Arch::X86_64,
+        KernelVersion::new(6, 1),
+        true,
+        vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
+        &[],
+    );
+    assert!(matches!(err, Err(PlanError::DuplicateConfiguration(_))));
+}
