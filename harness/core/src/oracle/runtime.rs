@@ -335,3 +335,18 @@ pub fn tagged_runtime_allowances(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// runc 1.3's list repeats runc's needs (a const slice can't be built from another): it
+    /// must stay a superset, or a call runc 1.1 needs would be forgotten for 1.3.
+    #[test]
+    fn runc_1_3_needs_everything_runc_1_1_needs() {
+        for call in RUNC_NEEDS {
+            assert!(RUNC_1_3_FATAL.contains(call), "{call}");
+        }
+        assert!(RUNC_1_3_FATAL.contains(&"statx"));
+    }
+}
