@@ -413,3 +413,28 @@ fn an_upgrade_to_the_lab_engine_is_tried_before_doing_it() {
         assert!(text.contains(c), "{c} missing from the diff:\n{text}");
     }
 }
+
+#[test]
+fn engine_names_are_checked_before_any_engine_is_reached() {
+    // Unreachable sockets: an exit 2 (not 3) shows the names were refused first.
+    for args in [
+        [
+            "a=unix:///nonexistent/1.sock",
+            "a=unix:///nonexistent/2.sock",
+        ],
+        [
+            "my/host=unix:///nonexistent/1.sock",
+            "b=unix:///nonexistent/2.sock",
+        ],
+    ] {
+        let o = run(&[
+            "unconfined",
+            "--docker-host",
+            args[0],
+            "--docker-host",
+            args[1],
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("name"), "{}", stderr(&o));
+    }
+}

@@ -99,7 +99,9 @@ pub fn main(args: Args) -> Result<u8, Failure> {
         .iter()
         .filter(|h| !h.trim().is_empty())
         .map(|h| EngineTarget::parse(h.trim()))
-        .collect();
+        .collect::<Result<_, _>>()
+        .map_err(Failure::bad_input)?;
+    EngineTarget::check_all(&targets).map_err(Failure::bad_input)?;
     let mut opts = RunOptions {
         docker_host: match targets.as_slice() {
             [one] => Some(one.url.clone()),

@@ -16,21 +16,39 @@ pub struct EngineTarget {
 }
 
 impl EngineTarget {
-    /// `unix:///run/docker.sock` or `sid=unix:///…/docker.sock`. A name is what precedes the
-    /// first `=` when that is a valid engine name and the rest looks like an address.
-    pub fn parse(spec: &str) -> EngineTarget {
+    /// `unix:///run/docker.sock` or `sid=unix:///…/docker.sock`: what precedes the first `=`
+    /// is a name when it holds no `://` (an `=` inside an address, `ssh://h?x=1`, is not) and
+    /// the rest is an address. A name that can't prefix configuration ids is refused here,
+    /// before any engine runs.
+    pub fn parse(spec: &str) -> Result<EngineTarget, EnginesError> {
         if let Some((name, url)) = spec.split_once('=') {
-            if valid_name(name) && url.contains("://") {
-                return EngineTarget {
+            if !name.contains("://") && url.contains("://") {
+                if !valid_name(name) {
+                    return Err(EnginesError::BadName(name.to_string()));
+                }
+                return Ok(EngineTarget {
                     name: Some(name.to_string()),
                     url: url.to_string(),
-                };
+                });
             }
         }
-        EngineTarget {
+        Ok(EngineTarget {
             name: None,
             url: spec.to_string(),
+        })
+    }
+
+    /// Checks a run's targets before anything runs: two engines given the same name would
+    /// otherwise be found out only after both had run.
+    pub fn check_all(targets: &[EngineTarget]) -> Result<(), EnginesError> {
+        for (i, t) in targets.iter().enumerate() {
+            if let Some(name) = &t.name {
+                if targets[..i].iter().any(|o| o.name.as_ref() == Some(name)) {
+                    return Err(EnginesError::DuplicateName(name.clone()));
+                }
+            }
         }
+        Ok(())
     }
 }
 
@@ -131,20 +149,33 @@ mod tests {
     #[test]
     fn targets_take_an_optional_name() {
         assert_eq!(
-            EngineTarget::parse("sid=unix:///var/lib/x/docker.sock"),
+            EngineTarget::parse("sid=unix:///var/lib/x/docker.sock").unwrap(),
             EngineTarget {
                 name: Some("sid".into()),
                 url: "unix:///var/lib/x/docker.sock".into()
             }
         );
         assert_eq!(
-            EngineTarget::parse("tcp://127.0.0.1:2375"),
+            EngineTarget::parse("tcp://127.0.0.1:2375").unwrap(),
             EngineTarget {
                 name: None,
                 url: "tcp://127.0.0.1:2375".into()
             }
         );
         // An `=` inside the address is not a name.
-        assert_eq!(EngineTarget::parse("ssh://me@host?x=1").name, None);
+        assert_eq!(EngineTarget::parse("ssh://me@host?x=1").unwrap().name, None);
+        // A name that can't prefix ids, and a name given twice, are refused up front.
+        assert_eq!(
+            EngineTarget::parse("my/host=unix:///s"),
+            Err(EnginesError::BadName("my/host".into()))
+        );
+        let twice = [
+            EngineTarget::parse("a=unix:///x").unwrap(),
+            EngineTarget::parse("a=unix:///y").unwrap(),
+        ];
+        assert_eq!(
+            EngineTarget::check_all(&twice),
+            Err(EnginesError::DuplicateName("a".into()))
+        );
     }
 }
