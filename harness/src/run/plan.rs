@@ -290,6 +290,8 @@ pub fn plan(
                         let as_is = Oracle::new(&as_is);
                         start = as_is.start(&catalog);
                         if !matches!(start, Start::HeldBack(_)) {
+                            let tagged =
+                                tagged_for_runtime(tagged, profile, &runtimes[rt].model, arch);
                             let tagged_resolved = profile::resolve(&tagged.profile, &h);
                             let tagged_oracle = Oracle::new(&tagged_resolved);
                             jobs.push(Job {
@@ -302,12 +304,7 @@ pub fn plan(
                             });
                             jobs.push(Job {
                                 kind: JobKind::Tagged { configuration },
-                                seccomp: Seccomp::Json(tagged_json(
-                                    tagged,
-                                    profile,
-                                    &runtimes[rt].model,
-                                    arch,
-                                )),
+                                seccomp: Seccomp::Json(tagged.json),
                                 cap_set: s,
                                 runtime: rt,
                                 cases: None,
@@ -346,15 +343,15 @@ pub fn plan(
     })
 }
 
-/// The tagged copy's JSON for one runtime: with the calls this runtime or the probe survives
-/// an errno on but not the copy's TRAP default allowed, where the original leaves them to its
-/// default (`oracle::start::tagged_runtime_allowances`).
-fn tagged_json(
+/// The tagged copy for one runtime: the calls this runtime or the probe survives an errno on
+/// but not the copy's TRAP default are allowed where the original leaves them to its default
+/// (`oracle::start::tagged_runtime_allowances`; the tagging itself does the rest).
+fn tagged_for_runtime(
     tagged: &profile::Tagged,
     original: &Profile,
     runtime: &Runtime,
     arch: Arch,
-) -> String {
+) -> profile::Tagged {
     let model = crate::oracle::start::runtime_model(runtime);
     let already = profile::tag::tagged_allowances(original);
     let named = |n: &str| {
@@ -371,45 +368,7 @@ fn tagged_json(
             .map(|f| f.syscall),
     );
     let names = crate::oracle::start::tagged_runtime_allowances(model, named, &also);
-    let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(&tagged.json) else {
-        return tagged.json.clone();
-    };
-    let takes_errno = |v: &serde_json::Value| {
-        v.as_str()
-            .and_then(profile::Action::parse)
-            .is_some_and(|a| a.takes_errno_ret())
-    };
-    // The same for the default: Podman's `defaultErrno` ("ENOSYS") beside the tagged copy's
-    // TRAP default made crun refuse the profile.
-    if let Some(obj) = doc.as_object_mut() {
-        if obj.contains_key("defaultErrnoRet") || !obj.get("defaultAction").is_some_and(takes_errno)
-        {
-            obj.remove("defaultErrno");
-        }
-    }
-    let Some(serde_json::Value::Array(rules)) = doc.get_mut("syscalls") else {
-        return tagged.json.clone();
-    };
-    // Podman's profile format also has `errno` (a name, "EPERM"), which Podman prefers to
-    // `errnoRet`. Measured with Podman 5.8.6: a rule with `"errno": "EPERM"` and the tagged
-    // run's `"errnoRet": 3000` answered EPERM, and a rule the tagging turned into TRAP kept
-    // its `errno`, which Podman passed on as errnoRet and crun refused ("errno value
-    // specified for action"). The tagging's errnos must win; Docker ignores `errno`.
-    for rule in rules.iter_mut() {
-        if let Some(obj) = rule.as_object_mut() {
-            if obj.contains_key("errnoRet") || !obj.get("action").is_some_and(takes_errno) {
-                obj.remove("errno");
-            }
-        }
-    }
-    if tagged.default_traps && !names.is_empty() {
-        rules.push(serde_json::json!({
-            "names": names,
-            "action": "SCMP_ACT_ALLOW",
-            "comment": format!("seccomp-harness: {} survives an errno here, not the tagged run's trap", runtime.name),
-        }));
-    }
-    serde_json::to_string(&doc).expect("a JSON value serializes")
+    tagged.for_runtime(&names, &runtime.name)
 }
 
 impl Plan {
@@ -517,7 +476,7 @@ impl Plan {
 mod tests;
 
 #[cfg(test)]
-mod tagged_json_tests {
+mod tagged_for_runtime_tests {
     use super::*;
     use crate::run::input::{load_profile, ProfileInput};
 
@@ -527,18 +486,38 @@ mod tagged_json_tests {
             .join("tests/fixtures/podman-containers-common-2025-08.json");
         let loaded = load_profile(&ProfileInput::File(path)).unwrap();
         let ProfileKind::File {
-            profile, tagged, ..
+            text,
+            profile,
+            tagged,
         } = &loaded.kind
         else {
             unreachable!()
         };
-        assert!(tagged.json.contains("\"errno\""));
+        // Podman's own errno names are in the profile, and the tagging drops them.
+        assert!(text.contains("\"errno\""));
         let crun = Runtime::parse("crun", Some("1.28"));
-        let json = tagged_json(tagged, profile, &crun, Arch::X86_64);
-        let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let t = tagged_for_runtime(tagged, profile, &crun, Arch::X86_64);
+        let json = &t.json;
+        let doc: serde_json::Value = serde_json::from_str(json).unwrap();
         let rules = doc["syscalls"].as_array().unwrap();
         assert!(rules.iter().all(|r| r.get("errno").is_none()), "{json}");
         assert!(doc.get("defaultErrno").is_none());
         assert_eq!(rules[0]["errnoRet"], 3000);
+        // On a strict profile crun's tolerated calls are allowed, in the JSON and in the
+        // model alike; runc, whose stub answers above the profile, gets nothing more.
+        let strict = r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ALLOW"}]}"#;
+        let original = profile::parse_str(strict, "strict.json").unwrap();
+        let tagged = profile::tag_for(strict, &original, "strict.json", true).unwrap();
+        let t = tagged_for_runtime(&tagged, &original, &crun, Arch::X86_64);
+        assert!(t.default_traps);
+        let doc: serde_json::Value = serde_json::from_str(&t.json).unwrap();
+        let last = doc["syscalls"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["action"], "SCMP_ACT_ALLOW");
+        assert!(last["comment"].as_str().unwrap().contains("crun"), "{last}");
+        let reparsed = profile::parse_str(&t.json, "p").unwrap();
+        assert_eq!(reparsed.rules, t.profile.rules);
+        assert!(t.profile.rules.len() > tagged.profile.rules.len());
+        let runc = tagged_for_runtime(&tagged, &original, &Runtime::runc_1_1(), Arch::X86_64);
+        assert_eq!(runc.profile.rules.len(), tagged.profile.rules.len());
     }
 }

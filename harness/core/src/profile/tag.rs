@@ -328,6 +328,74 @@ fn allow_runtime_fallbacks(seccomp: &mut Value, tagged: &mut Profile, original: 
     }
 }
 
+/// Podman's profile format has `errno` (a name, "EPERM") and `defaultErrno` beside
+/// `errnoRet`, and Podman prefers them. Measured with Podman 5.8.6: a rule with `"errno":
+/// "EPERM"` and the tagged run's `"errnoRet": 3000` answered EPERM, and a rule the tagging
+/// turned into TRAP kept its `errno`, which Podman passed on as errnoRet and crun refused
+/// ("errno value specified for action"). The tagging's errnos must win; Docker ignores both
+/// fields, so they go wherever an `errnoRet` is set or the action takes none.
+fn drop_podman_errno_names(seccomp: &mut Value) {
+    let takes_errno = |v: Option<&Value>| {
+        v.and_then(Value::as_str)
+            .and_then(Action::parse)
+            .is_some_and(|a| a.takes_errno_ret())
+    };
+    if let Some(obj) = seccomp.as_object_mut() {
+        if obj.contains_key("defaultErrnoRet") || !takes_errno(obj.get("defaultAction")) {
+            obj.remove("defaultErrno");
+        }
+    }
+    if let Some(Value::Array(rules)) = seccomp.get_mut("syscalls") {
+        for obj in rules.iter_mut().filter_map(Value::as_object_mut) {
+            if obj.contains_key("errnoRet") || !takes_errno(obj.get("action")) {
+                obj.remove("errno");
+            }
+        }
+    }
+}
+
+impl Tagged {
+    /// The tagged copy for one runtime: `names` (calls that runtime survives an errno on but
+    /// not the copy's TRAP default, from `oracle::start::tagged_runtime_allowances`) allowed
+    /// in the JSON and in the model alike, so the tagged job's predictions see what the
+    /// engine gets. Unchanged when the default doesn't trap or nothing is to be allowed.
+    pub fn for_runtime(&self, names: &[&str], runtime: &str) -> Tagged {
+        if !self.default_traps || names.is_empty() {
+            return self.clone();
+        }
+        let mut doc: Value = serde_json::from_str(&self.json).expect("the tagged copy is JSON");
+        let comment =
+            format!("seccomp-harness: {runtime} survives an errno here, not the tagged run's trap");
+        let mut profile = self.profile.clone();
+        let seccomp = match profile.format {
+            Format::Docker => &mut doc,
+            Format::OciConfig => &mut doc["linux"]["seccomp"],
+        };
+        if let Some(Value::Array(rules)) = seccomp.get_mut("syscalls") {
+            rules.push(serde_json::json!({
+                "names": names,
+                "action": "SCMP_ACT_ALLOW",
+                "comment": comment,
+            }));
+            profile.rules.push(Rule {
+                names: names.iter().map(|n| n.to_string()).collect(),
+                action: Action::Allow,
+                errno_ret: None,
+                args: Vec::new(),
+                includes: Filter::default(),
+                excludes: Filter::default(),
+                comment: Some(comment),
+            });
+        }
+        Tagged {
+            json: serde_json::to_string_pretty(&doc).expect("a JSON value serializes"),
+            profile,
+            sentinels: self.sentinels.clone(),
+            default_traps: self.default_traps,
+        }
+    }
+}
+
 /// Parses and tags the profile in `text` (`file` names it in errors) for an engine that
 /// honours `defaultErrnoRet`.
 pub fn tag(text: &str, file: &str) -> Result<Tagged, TagError> {
@@ -422,6 +490,7 @@ pub fn tag_for(
             model.errno_ret = Some(errno);
         }
     }
+    drop_podman_errno_names(seccomp);
     if default_traps {
         allow_runtime_fallbacks(seccomp, &mut profile, original);
     }
