@@ -54,7 +54,28 @@ async fn main() {
         .expect("the default run");
     let containers = warm.containers;
     let configurations = warm.matrix.configurations.len();
-    let cases = warm.matrix.cells.len() / configurations.max(1);
+    let generated_cells = warm
+        .matrix
+        .cells
+        .iter()
+        .filter(|c| seccomp_catalog::generated::is_generated_id(&c.case))
+        .count();
+    let cases = (warm.matrix.cells.len() - generated_cells) / configurations.max(1);
+    // The same run without the generated cases: the containers must be the same.
+    let without = RunOptions {
+        generated_cases: false,
+        ..opts.clone()
+    };
+    let mut plain_times = Vec::new();
+    let mut plain_containers = 0;
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        let r = execute(load(), vec![CapSpec::docker_default()], &without)
+            .await
+            .expect("the default run without generated cases");
+        plain_times.push(t.elapsed().as_secs_f64());
+        plain_containers = r.containers;
+    }
 
     let mut run_times = Vec::new();
     for _ in 0..ROUNDS {
@@ -111,7 +132,16 @@ async fn main() {
     println!(
         "default run: {configurations} configurations x {cases} cases, {containers} containers"
     );
+    println!(
+        "generated cases: {generated_cells} cells; containers with them {containers}, without them {plain_containers}"
+    );
+    let plain_s = median(plain_times);
+    println!("run without generated cases (median of {ROUNDS}): {plain_s:8.2} s");
     println!("run (median of {ROUNDS}, warm image):          {run_s:8.2} s");
+    println!(
+        "cost of the generated cases:              {:+7.1} %",
+        (run_s / plain_s - 1.0) * 100.0
+    );
     println!("floor ({containers} bare no-op containers):     {floor_s:8.2} s");
     println!(
         "ratio run/floor:                          {:8.2}",

@@ -9,7 +9,8 @@
 //! what does I/O: `engine` (Docker via bollard), `run` (plan, execute, assemble) and the CLI.
 
 pub use seccomp_harness_core::{
-    classify, diff, engines, matrix, oracle, outcome, profile, readiness, report, upstream,
+    classify, coverage, diff, engines, matrix, oracle, outcome, profile, readiness, report,
+    upstream,
 };
 
 pub mod engine;

@@ -49,6 +49,7 @@ pub fn combine(mut parts: Vec<(String, Matrix)>) -> Result<Matrix, EnginesError>
         cells: Vec::new(),
         readiness: None,
         engines: Vec::new(),
+        coverage: Vec::new(),
     };
     for (name, m) in parts {
         let prefix = |id: &str| format!("{name}/{id}");
@@ -59,6 +60,10 @@ pub fn combine(mut parts: Vec<(String, Matrix)>) -> Result<Matrix, EnginesError>
                 c
             }));
         out.cells.extend(m.cells.into_iter().map(|mut c| {
+            c.configuration = prefix(&c.configuration);
+            c
+        }));
+        out.coverage.extend(m.coverage.into_iter().map(|mut c| {
             c.configuration = prefix(&c.configuration);
             c
         }));
@@ -111,6 +116,15 @@ pub fn view(matrix: &Matrix, name: &str) -> Result<Matrix, EnginesError> {
             .collect(),
         readiness: entry.readiness.clone(),
         engines: Vec::new(),
+        coverage: matrix
+            .coverage
+            .iter()
+            .filter_map(|c| {
+                let mut c = c.clone();
+                c.configuration = strip(&c.configuration)?;
+                Some(c)
+            })
+            .collect(),
     })
 }
 

@@ -6,6 +6,7 @@
 //! comment, keeps I/O out of it; the `seccomp-harness` crate adds the engine, the run and the CLI.
 
 pub mod classify;
+pub mod coverage;
 pub mod diff;
 pub mod engines;
 pub mod matrix;

@@ -1,5 +1,5 @@
 //! The Matrix: every cell of a run, observed and expected side by side. Its JSON form is the
-//! contract of DESIGN §5 (schema_version 1): renderers and `diff` read only this type, and a
+//! contract of DESIGN §5 (schema_version 2): renderers and `diff` read only this type, and a
 //! matrix written by one version must be read by the next.
 
 use crate::outcome::{Outcome, RuleRef};
@@ -7,7 +7,13 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2 added `coverage` (rule coverage per file configuration) and the generated cases' cells
+/// (ids `name[argN==V,...]`).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest schema this version reads: a version 1 matrix is a version 2 one without
+/// `coverage`.
+pub const OLDEST_READABLE_SCHEMA: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Matrix {
@@ -24,6 +30,10 @@ pub struct Matrix {
     /// `host` ([`crate::engines`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub engines: Vec<EngineEntry>,
+    /// Rule coverage of each file configuration ([`crate::coverage`]); empty in a matrix
+    /// written before schema_version 2, or one without file profiles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coverage: Vec<crate::coverage::Coverage>,
 }
 
 /// One engine of a run over several: its name, its facts and its builtin's readiness.
@@ -171,7 +181,7 @@ pub enum ParseError {
     #[error("no `schema_version` field; is this a seccomp-harness matrix?")]
     MissingSchemaVersion,
     #[error(
-        "schema_version {found} is not supported (this seccomp-harness reads {SCHEMA_VERSION}); \
+        "schema_version {found} is not supported (this seccomp-harness reads {OLDEST_READABLE_SCHEMA} to {SCHEMA_VERSION}); \
          use the seccomp-harness version that wrote it"
     )]
     UnsupportedSchemaVersion { found: serde_json::Value },
@@ -235,6 +245,15 @@ impl Matrix {
                 .clone()
                 .filter(|_| self.host.runtime == runtime),
             engines: self.engines.clone(),
+            coverage: self
+                .coverage
+                .iter()
+                .filter(|c| kept.contains(c.configuration.as_str()))
+                .map(|c| crate::coverage::Coverage {
+                    configuration: strip(&c.configuration),
+                    ..c.clone()
+                })
+                .collect(),
         })
     }
 
@@ -244,7 +263,11 @@ impl Matrix {
         let value: serde_json::Value = serde_json::from_str(text).map_err(ParseError::Json)?;
         match value.get("schema_version") {
             None => return Err(ParseError::MissingSchemaVersion),
-            Some(v) if v.as_u64() != Some(u64::from(SCHEMA_VERSION)) => {
+            Some(v)
+                if !v.as_u64().is_some_and(|n| {
+                    (u64::from(OLDEST_READABLE_SCHEMA)..=u64::from(SCHEMA_VERSION)).contains(&n)
+                }) =>
+            {
                 return Err(ParseError::UnsupportedSchemaVersion { found: v.clone() })
             }
             Some(_) => {}
@@ -335,13 +358,13 @@ mod tests {
 
     #[test]
     fn a_newer_schema_version_is_named_before_any_field_error() {
-        let text = r#"{"schema_version": 2, "something_new": true}"#;
+        let text = r#"{"schema_version": 3, "something_new": true}"#;
         let e = Matrix::from_json(text).unwrap_err();
         assert!(
             matches!(e, ParseError::UnsupportedSchemaVersion { .. }),
             "{e}"
         );
-        assert!(e.to_string().contains("schema_version 2"), "{e}");
+        assert!(e.to_string().contains("schema_version 3"), "{e}");
     }
 
     #[test]
@@ -381,6 +404,7 @@ mod runtime_tests {
             cells: Vec::new(),
             readiness: None,
             engines: Vec::new(),
+            coverage: Vec::new(),
         };
         m.configurations[0].runtime = Some("runc".into());
         m.configurations[1].runtime = Some("crun".into());
@@ -496,6 +520,7 @@ pub(crate) mod fixture {
             cells,
             readiness: None,
             engines: Vec::new(),
+            coverage: Vec::new(),
         }
     }
 }

@@ -89,12 +89,22 @@ pub fn main(args: Args) -> Result<u8, Failure> {
     })?;
     let (_, _, p) = all.swap_remove(chosen);
     let catalog = Catalog::for_arch(arch);
-    let case = catalog.get(&args.case).ok_or_else(|| {
-        Failure::bad_input(format!(
-            "unknown case {:?} for {arch}: expected a syscall name such as `mkdir`, a variant such as `socket(AF_VSOCK)`, or a compat case such as `i386:getpid`",
-            args.case
-        ))
-    })?;
+    // A catalog case, or one generated from a profile's conditions, rebuilt from its id.
+    let case = match catalog.get(&args.case) {
+        Some(c) => c.clone(),
+        None if seccomp_catalog::generated::is_generated_id(&args.case) => {
+            seccomp_catalog::generated::parse(arch, &args.case).map_err(|e| {
+                Failure::bad_input(format!("case {:?} can't be made: {e}", args.case))
+            })?
+        }
+        None => {
+            return Err(Failure::bad_input(format!(
+                "unknown case {:?} for {arch}: expected a syscall name such as `mkdir`, a variant such as `socket(AF_VSOCK)`, a compat case such as `i386:getpid`, or a generated case such as `read[arg0==0x40]`",
+                args.case
+            )))
+        }
+    };
+    let case = &case;
     let honours = args
         .engine_version
         .as_deref()
@@ -129,6 +139,8 @@ pub fn main(args: Args) -> Result<u8, Failure> {
             let mut v = serde_json::json!({
                 "case": case.id,
                 "abi": case.abi.name(),
+                "args": case.args.iter().map(|a| a.filter_value()).collect::<Vec<_>>(),
+                "harmless": case.harmless,
                 "outcome": pred.outcome,
                 "errno": pred.errno,
                 "rule": pred.rule,
@@ -147,6 +159,18 @@ pub fn main(args: Args) -> Result<u8, Failure> {
         }
         Format::Text => {
             println!("case:    {} ({}, nr {})", case.id, case.abi, case.nr);
+            if seccomp_catalog::generated::is_generated_id(&case.id) {
+                let args: Vec<String> = case
+                    .args
+                    .iter()
+                    .map(|a| match a.filter_value() {
+                        Some(v) => format!("{v:#x}"),
+                        None => "pointer".to_string(),
+                    })
+                    .collect();
+                println!("args:    {}", args.join(", "));
+                println!("poison:  {}", case.harmless);
+            }
             println!(
                 "host:    {arch}, kernel {kernel}, {} capabilities",
                 resolved.host.caps.len()

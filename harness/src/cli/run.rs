@@ -1,6 +1,7 @@
 //! `seccomp-harness run`: profiles × capability sets on the Docker engine, classified, compared
-//! with the oracle and rendered. Exit 0 when every predicted cell passes, 1 when one fails,
-//! 2 on bad input, 3 when the environment is at fault.
+//! with the oracle and rendered. Exit 0 when every predicted cell passes, 1 when one fails (or
+//! a configuration's rule coverage is below `--min-coverage`), 2 on bad input, 3 when the
+//! environment is at fault.
 
 use super::{exit, Failure, OutputArgs};
 use seccomp_harness::run::engines::{execute_on_engines, EngineTarget};
@@ -57,6 +58,23 @@ pub struct Args {
     /// lines that are not records, the probe's stderr, mode changes, watchdog kills.
     #[arg(long)]
     pub diagnostics: bool,
+    /// Exit 1 when a file configuration proves fewer than PCT percent of its filter's rules on
+    /// both sides on the native ABI (the figure under "rule coverage"), for CI. Each one below
+    /// is named on stderr.
+    #[arg(long = "min-coverage", value_name = "PCT", value_parser = parse_percent)]
+    pub min_coverage: Option<f64>,
+}
+
+fn parse_percent(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("`{s}` is not a percentage"))?;
+    if (0.0..=100.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not between 0 and 100"))
+    }
 }
 
 pub fn main(args: Args) -> Result<u8, Failure> {
@@ -179,7 +197,21 @@ pub fn main(args: Args) -> Result<u8, Failure> {
     }
 
     args.output.emit(&matrix)?;
-    Ok(if run::assemble::has_failures(&matrix) {
+    let mut below_coverage = false;
+    if let Some(min) = args.min_coverage {
+        for (c, f) in seccomp_harness::coverage::below(&matrix.coverage, min) {
+            below_coverage = true;
+            eprintln!(
+                "{}: {}/{} rules proven on both sides on {} ({:.1}%), below --min-coverage {min}%",
+                c.configuration,
+                f.proven,
+                f.rules,
+                f.abi,
+                f.percent()
+            );
+        }
+    }
+    Ok(if run::assemble::has_failures(&matrix) || below_coverage {
         exit::FINDINGS
     } else {
         exit::OK

@@ -66,6 +66,9 @@ pub struct RunOptions {
     /// Runtimes to run every configuration on (`--runtime runc,crun`), by the engine's
     /// names; empty for the engine's default runtime (configuration ids then carry none).
     pub runtimes: Vec<String>,
+    /// Run the cases the profiles' argument conditions generate ([`crate::coverage::generate`]);
+    /// off only to measure what they cost (the benchmark).
+    pub generated_cases: bool,
 }
 
 impl Default for RunOptions {
@@ -78,6 +81,7 @@ impl Default for RunOptions {
             progress: std::io::stderr().is_terminal(),
             case_timeout: engine::container::DEFAULT_CASE_TIMEOUT,
             runtimes: Vec::new(),
+            generated_cases: true,
         }
     }
 }
@@ -157,6 +161,9 @@ pub async fn execute(
         runtimes,
         &opts.cases,
     )?;
+    if !opts.generated_cases {
+        plan.drop_generated();
+    }
 
     if let Err(why) = upstream {
         plan.builtin_upstream = Err(why.to_string());
@@ -245,7 +252,8 @@ pub async fn execute(
         .and_then(|r| r.host.as_ref());
     let mut host = facts.host_facts(baseline_host);
     host.seccomp.runtime_unknown_syscalls = unknown.get(&0).map(|u| u.iter().cloned().collect());
-    let matrix = assemble(&plan, &predictions, &results, host);
+    let mut matrix = assemble(&plan, &predictions, &results, host);
+    matrix.coverage = plan.coverage(&matrix, &unknown);
     Ok(RunReport {
         matrix,
         facts,

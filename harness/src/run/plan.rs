@@ -9,11 +9,12 @@
 
 use super::calibration::Calibration;
 use super::input::{CapSpec, LoadedProfile, ProfileKind};
+use crate::coverage::generate::{self, Generated};
 pub use crate::oracle::Start;
 use crate::oracle::{Oracle, Prediction};
 use crate::outcome::Outcome;
 use crate::profile::{self, Host, KernelVersion, Profile, Runtime};
-use seccomp_catalog::{Arch, Catalog};
+use seccomp_catalog::{Arch, Case, Catalog};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The seccomp option one container gets.
@@ -112,8 +113,12 @@ pub struct Plan {
     pub arch: Arch,
     pub kernel: KernelVersion,
     pub catalog: Catalog,
-    /// The case ids to run, in catalog order.
+    /// The case ids to run: the catalog's in catalog order, then the generated ones.
     pub case_ids: Vec<String>,
+    /// Per profile (by index into [`Plan::profiles`]), the cases its argument conditions call
+    /// for on the native ABI ([`crate::coverage::generate`]); empty for builtin and unconfined.
+    /// They run in the configuration's own containers (and the baselines): no extra one.
+    pub generated: Vec<Generated>,
     pub profiles: Vec<LoadedProfile>,
     pub cap_sets: Vec<CapSpec>,
     pub configurations: Vec<PlannedConfiguration>,
@@ -206,17 +211,47 @@ pub fn plan(
         }
     }
     let catalog = Catalog::for_arch(arch);
+    let generated: Vec<Generated> = profiles
+        .iter()
+        .map(|p| match &p.kind {
+            ProfileKind::File { profile, .. } => generate::for_profile(profile, arch.native_abi()),
+            _ => Generated::default(),
+        })
+        .collect();
+    let is_generated = |id: &str| generated.iter().any(|g| g.cases.contains_key(id));
     for id in selected_cases {
-        if catalog.get(id).is_none() {
+        if catalog.get(id).is_none() && !is_generated(id) {
             return Err(PlanError::UnknownCase(id.clone()));
         }
     }
-    let case_ids: Vec<String> = catalog
+    let selected = |id: &str| selected_cases.is_empty() || selected_cases.iter().any(|s| s == id);
+    let mut case_ids: Vec<String> = catalog
         .cases()
         .iter()
-        .filter(|c| selected_cases.is_empty() || selected_cases.contains(&c.id))
+        .filter(|c| selected(&c.id))
         .map(|c| c.id.clone())
         .collect();
+    let catalog_cases = case_ids.len();
+    let all_generated: BTreeSet<&String> = generated
+        .iter()
+        .flat_map(|g| g.cases.keys())
+        .filter(|id| selected(id))
+        .collect();
+    case_ids.extend(all_generated.into_iter().cloned());
+    // A configuration runs the catalog's cases and its own profile's generated ones.
+    let cases_of = |p: usize| -> Option<Vec<String>> {
+        if case_ids.len() == catalog_cases {
+            return None;
+        }
+        Some(
+            case_ids
+                .iter()
+                .enumerate()
+                .filter(|(i, id)| *i < catalog_cases || generated[p].cases.contains_key(*id))
+                .map(|(_, id)| id.clone())
+                .collect(),
+        )
+    };
 
     let host = |cap_set: usize, runtime: usize| {
         Host::new(arch, cap_sets[cap_set].caps.clone(), kernel)
@@ -275,7 +310,7 @@ pub fn plan(
                         seccomp: Seccomp::Builtin,
                         cap_set: s,
                         runtime: rt,
-                        cases: None,
+                        cases: cases_of(p),
                         probe_flags: Vec::new(),
                     }),
                     ProfileKind::File {
@@ -299,7 +334,7 @@ pub fn plan(
                                 seccomp: Seccomp::Json(text.clone()),
                                 cap_set: s,
                                 runtime: rt,
-                                cases: None,
+                                cases: cases_of(p),
                                 probe_flags: avoid_flags(&as_is, &catalog),
                             });
                             jobs.push(Job {
@@ -307,7 +342,7 @@ pub fn plan(
                                 seccomp: Seccomp::Json(tagged.json),
                                 cap_set: s,
                                 runtime: rt,
-                                cases: None,
+                                cases: cases_of(p),
                                 probe_flags: avoid_flags(&tagged_oracle, &catalog),
                             });
                         }
@@ -332,6 +367,7 @@ pub fn plan(
         kernel,
         catalog,
         case_ids,
+        generated,
         builtin_upstream,
         profiles,
         cap_sets,
@@ -372,6 +408,36 @@ fn tagged_for_runtime(
 }
 
 impl Plan {
+    /// A planned case: the catalog's, or one a profile's conditions generated.
+    pub fn case(&self, id: &str) -> Option<&Case> {
+        self.catalog
+            .get(id)
+            .or_else(|| self.generated.iter().find_map(|g| g.cases.get(id)))
+    }
+
+    /// Runs no generated case: the catalog's cases only, as before they existed.
+    pub fn drop_generated(&mut self) {
+        let catalog = &self.catalog;
+        self.case_ids.retain(|id| catalog.get(id).is_some());
+        for g in &mut self.generated {
+            *g = Generated::default();
+        }
+        for job in &mut self.jobs {
+            if !matches!(job.kind, JobKind::Calibration { .. }) {
+                job.cases = None;
+            }
+        }
+    }
+
+    /// Whether configuration `configuration` has a cell for case `id`: every catalog case, and
+    /// the generated cases of its own profile only.
+    pub fn has_cell(&self, configuration: usize, id: &str) -> bool {
+        self.catalog.get(id).is_some()
+            || self.generated[self.configurations[configuration].profile]
+                .cases
+                .contains_key(id)
+    }
+
     /// The host the oracle resolves a configuration for, with the names the calibration found
     /// unknown to its runtime's libseccomp.
     pub fn host(&self, cap_set: usize, runtime: usize, unknown_names: &BTreeSet<String>) -> Host {
@@ -400,11 +466,7 @@ impl Plan {
         let cases: Vec<_> = self
             .case_ids
             .iter()
-            .map(|id| {
-                self.catalog
-                    .get(id)
-                    .expect("planned cases come from the catalog")
-            })
+            .map(|id| self.case(id).expect("planned cases are known"))
             .collect();
         let predictions = self
             .configurations
@@ -460,6 +522,51 @@ impl Plan {
         );
         let oracle = Oracle::new(&resolved);
         oracle.expect(cases.iter().copied(), &conf.start, &self.catalog)
+    }
+
+    /// Rule coverage of every file configuration of `matrix` (which this plan assembled), with
+    /// the calibration's unknown names as [`Plan::predict`] had them.
+    pub fn coverage(
+        &self,
+        matrix: &crate::matrix::Matrix,
+        unknown_names: &BTreeMap<usize, BTreeSet<String>>,
+    ) -> Vec<crate::coverage::Coverage> {
+        let mut out = Vec::new();
+        for (c, conf) in self.configurations.iter().enumerate() {
+            let loaded = &self.profiles[conf.profile];
+            let ProfileKind::File { profile, .. } = &loaded.kind else {
+                continue;
+            };
+            let resolved = profile::resolve(
+                profile,
+                &self.host(
+                    conf.cap_set,
+                    conf.runtime,
+                    unknown_names.get(&conf.runtime).unwrap_or(&BTreeSet::new()),
+                ),
+            );
+            let oracle = Oracle::new(&resolved);
+            let cells: Vec<&crate::matrix::Cell> = matrix
+                .cells
+                .iter()
+                .filter(|cell| cell.configuration == conf.id)
+                .collect();
+            let start_error = matrix
+                .configurations
+                .get(c)
+                .and_then(|m| m.start_error.as_deref());
+            out.push(crate::coverage::of(&crate::coverage::Input {
+                configuration: &conf.id,
+                profile_name: &loaded.name,
+                profile,
+                resolved: &resolved,
+                oracle: &oracle,
+                cells: &cells,
+                not_generated: &self.generated[conf.profile].not_generated,
+                start_error,
+            }));
+        }
+        out
     }
 
     /// The configuration that runs upstream's default with a capability set on a runtime:

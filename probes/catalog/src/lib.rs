@@ -5,6 +5,7 @@
 mod abi;
 mod case;
 mod compat;
+pub mod generated;
 pub mod own_calls;
 mod plain;
 pub mod record;
@@ -47,6 +48,15 @@ impl Catalog {
 
     pub fn get(&self, id: &str) -> Option<&Case> {
         self.cases.iter().find(|c| c.id == id)
+    }
+
+    /// A catalog case, or a generated one rebuilt from its id ([`generated`]).
+    pub fn resolve(&self, id: &str) -> Option<Case> {
+        match self.get(id) {
+            Some(c) => Some(c.clone()),
+            None if generated::is_generated_id(id) => generated::parse(self.arch, id).ok(),
+            None => None,
+        }
     }
 
     pub fn len(&self) -> usize {

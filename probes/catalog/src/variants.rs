@@ -41,7 +41,7 @@ const PERSONAS: &[(&str, u64)] = &[
 
 const TIOCSTI: u64 = 0x5412;
 
-fn nr(abi: Abi, name: &str) -> Option<u64> {
+pub(crate) fn nr(abi: Abi, name: &str) -> Option<u64> {
     let n = match abi {
         Abi::X86_64 => syscalls::x86_64::Sysno::iter()
             .find(|s| s.name() == name)?

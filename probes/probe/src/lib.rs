@@ -158,11 +158,12 @@ fn run() -> i32 {
     machinery::set_avoid(cli.avoid);
     let catalog = Catalog::native();
     let cases: Vec<_> = if cli.ids.is_empty() {
-        catalog.cases().iter().collect()
+        catalog.cases().to_vec()
     } else {
         let mut v = Vec::new();
         for id in &cli.ids {
-            match catalog.get(id) {
+            // A catalog case, or one generated from a profile's conditions, rebuilt from its id.
+            match catalog.resolve(id) {
                 Some(c) => v.push(c),
                 None => {
                     say(&format!("unknown case id {id:?}"));

@@ -49,6 +49,22 @@ pub fn conditions_may_match(args: &[ArgCond], case: &Case) -> bool {
     })
 }
 
+/// The condition chains a rule with conditions `args` becomes on `abi`: one per rule runc
+/// splits it into ([`split_like_runc`]), each narrowed to what the filter compares there, with
+/// libseccomp's tautologies dropped (an empty chain matches every call).
+pub fn condition_chains(args: &[ArgCond], abi: Abi) -> Vec<Vec<ArgCond>> {
+    split_like_runc(args)
+        .iter()
+        .map(|conds| conds.iter().filter_map(|c| narrow(c, abi)).collect())
+        .collect()
+}
+
+/// What an action does to a call, as the probe sees it: its outcome and errno.
+pub fn action_outcome(action: crate::profile::model::EffectiveAction) -> (Outcome, Option<i32>) {
+    let p = outcome_of(action, RuleRef::DEFAULT);
+    (p.outcome, p.errno)
+}
+
 /// What the oracle expects of one case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prediction {
@@ -135,6 +151,21 @@ impl<'a> Oracle<'a> {
             }
         }
         o
+    }
+
+    /// The ABIs the filter covers.
+    pub fn covered(&self) -> &[Abi] {
+        &self.covered
+    }
+
+    /// The rule that decides syscall `nr` of `abi` in place of `rule` whatever the arguments:
+    /// libseccomp keeps one unconditional rule per syscall, the first, and discards every
+    /// conditional one (`db_rule_add`). `None` when `rule` can decide some call.
+    pub fn shadowed_by(&self, abi: Abi, nr: u64, rule: usize) -> Option<usize> {
+        match self.rules.get(&(abi, nr))? {
+            SyscallRules::Unconditional(r) if r.rule != rule => Some(r.rule),
+            _ => None,
+        }
     }
 
     pub fn conflicts(&self) -> &[Conflict] {

@@ -188,12 +188,17 @@ fn slots_of(names: &[String]) -> Vec<Slot> {
     slots
 }
 
-/// Every case of every arch's catalog, by the slot a filter sees it on.
-fn cases_by_slot() -> HashMap<Slot, Vec<Case>> {
+/// Every case of every arch's catalog, and every case the profile's own conditions generate
+/// ([`crate::coverage::generate`]), by the slot a filter sees it on.
+fn cases_by_slot(profile: &Profile) -> HashMap<Slot, Vec<Case>> {
     let mut out: HashMap<Slot, Vec<Case>> = HashMap::new();
     for arch in Arch::ALL {
         for case in Catalog::for_arch(*arch).cases() {
             out.entry(Slot::of(case)).or_default().push(case.clone());
+        }
+        let generated = crate::coverage::generate::for_profile(profile, arch.native_abi());
+        for case in generated.cases.into_values() {
+            out.entry(Slot::of(&case)).or_default().push(case);
         }
     }
     out
@@ -449,7 +454,7 @@ pub fn tag_for(
         sentinels.default = Some(DEFAULT_SENTINEL as i32);
     }
     let mut allocator = Allocator::default();
-    let cases = cases_by_slot();
+    let cases = cases_by_slot(original);
     if let Some(Value::Array(rules)) = seccomp.get_mut("syscalls") {
         for (i, ((raw, rule), model)) in rules
             .iter_mut()

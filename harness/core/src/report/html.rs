@@ -114,6 +114,7 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
     counts(&mut out, &summary);
     heatmap(&mut out, &grid);
     readiness(&mut out, matrix);
+    coverage(&mut out, matrix);
     failures(&mut out, &summary);
     out.push_str(
         "<aside id=\"detail\" hidden><button id=\"detail-close\" type=\"button\">close</button>\
@@ -174,6 +175,37 @@ fn host_table(out: &mut String, title: &str, id: &str, h: &crate::matrix::HostFa
         let _ = writeln!(out, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
     }
     out.push_str("</table>\n");
+}
+
+/// Rule coverage ([`crate::coverage`]): the figure per configuration, and its argument and
+/// unproven rules.
+fn coverage(out: &mut String, matrix: &Matrix) {
+    if matrix.coverage.is_empty() {
+        return;
+    }
+    out.push_str("<h2>Rule coverage</h2>\n<table class=\"list\" id=\"coverage\">\n<tr><th>configuration</th><th>rules proven on both sides</th></tr>\n");
+    for c in &matrix.coverage {
+        let _ = writeln!(
+            out,
+            "<tr><td><code>{}</code></td><td>{}</td></tr>",
+            esc(&c.configuration),
+            esc(&crate::coverage::summary_line(c))
+        );
+    }
+    out.push_str("</table>\n");
+    for c in &matrix.coverage {
+        let rules: Vec<String> = crate::coverage::listed(c)
+            .map(|r| format!("<li>{}</li>", esc(&crate::coverage::describe(r))))
+            .collect();
+        if !rules.is_empty() {
+            let _ = writeln!(
+                out,
+                "<details><summary>{}: argument rules and unproven rules</summary><ul>{}</ul></details>",
+                esc(&c.configuration),
+                rules.concat()
+            );
+        }
+    }
 }
 
 /// The readiness summary ([`crate::readiness`]).

@@ -88,6 +88,19 @@ fn properties(out: &mut String, matrix: &Matrix, id: &str) {
         let names: Vec<&str> = r.entries.iter().map(|e| e.syscall.as_str()).collect();
         props.push(("readiness_eperm_syscalls", names.join(" ")));
     }
+    if let Some(c) = matrix.coverage.iter().find(|c| c.configuration == id) {
+        props.push(("rule_coverage", crate::coverage::summary_line(c)));
+        if let Some(f) = c.figures.first() {
+            props.push(("rules_proven", f.proven.to_string()));
+            props.push(("rules", f.rules.to_string()));
+        }
+        let listed: Vec<String> = crate::coverage::listed(c)
+            .map(crate::coverage::describe)
+            .collect();
+        if !listed.is_empty() {
+            props.push(("rule_coverage_detail", listed.join("\n")));
+        }
+    }
     out.push_str("    <properties>\n");
     for (name, value) in props {
         let _ = writeln!(

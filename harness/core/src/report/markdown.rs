@@ -18,6 +18,7 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
     failures(&mut out, &summary);
     drifts(&mut out, &summary);
     readiness(&mut out, matrix);
+    coverage(&mut out, matrix);
     details(&mut out, matrix, options);
     out
 }
@@ -44,6 +45,40 @@ fn drifts(out: &mut String, summary: &Summary<'_>) {
         );
     }
     out.push('\n');
+}
+
+/// Rule coverage ([`crate::coverage`]): the figure per configuration, and its argument and
+/// unproven rules folded away.
+fn coverage(out: &mut String, matrix: &Matrix) {
+    if matrix.coverage.is_empty() {
+        return;
+    }
+    out.push_str(
+        "#### Rule coverage\n\n| configuration | rules proven on both sides |\n|---|---|\n",
+    );
+    for c in &matrix.coverage {
+        let _ = writeln!(
+            out,
+            "| {} | {} |",
+            code(&c.configuration),
+            text(&crate::coverage::summary_line(c))
+        );
+    }
+    out.push('\n');
+    for c in &matrix.coverage {
+        let rules: Vec<String> = crate::coverage::listed(c)
+            .map(|r| format!("- {}", text(&crate::coverage::describe(r))))
+            .collect();
+        if rules.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "<details><summary>{}: argument rules and unproven rules</summary>\n\n{}\n\n</details>\n",
+            text(&c.configuration),
+            rules.join("\n")
+        );
+    }
 }
 
 /// The readiness summary ([`crate::readiness`]) as a table.

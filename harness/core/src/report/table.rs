@@ -31,9 +31,35 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
     legend(&mut out, paint);
     counts(&mut out, &summary, paint);
     readiness(&mut out, matrix, paint);
+    coverage(&mut out, matrix, paint);
     drifts(&mut out, &summary.drifts);
     failures(&mut out, matrix, &summary.failures, paint);
     out
+}
+
+/// Rule coverage ([`crate::coverage`]): each file configuration's figure, then its argument
+/// rules and its unproven rules one per line.
+fn coverage(out: &mut String, matrix: &Matrix, paint: Paint) {
+    if matrix.coverage.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        paint.bold("rule coverage (rules proven on both sides):")
+    );
+    for c in &matrix.coverage {
+        let _ = writeln!(
+            out,
+            "  {}: {}",
+            c.configuration,
+            crate::coverage::summary_line(c)
+        );
+        for r in crate::coverage::listed(c) {
+            let _ = writeln!(out, "    {}", crate::coverage::describe(r));
+        }
+    }
+    out.push('\n');
 }
 
 /// Builtin cells that behave otherwise than upstream's profile: each with the note that

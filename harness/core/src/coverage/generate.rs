@@ -1,0 +1,191 @@
+//! Which cases a profile's argument conditions call for: for each chain of conditions a rule
+//! becomes (runc's split, libseccomp's narrowing), one case that satisfies every condition and,
+//! per condition, one that breaks only it, at the comparison's boundary; on a 64-bit ABI also
+//! one with a high word the kernel ignores but the filter compares. The cases themselves (the
+//! poisons that keep them harmless) come from `seccomp_catalog::generated`.
+
+use crate::oracle::condition_chains;
+use crate::profile::model::{ArgCond, Op, Profile};
+use seccomp_catalog::generated::{self, Term};
+use seccomp_catalog::{Abi, Case};
+use std::collections::BTreeMap;
+
+/// A case a rule asked for that can't be made harmless, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotGenerated {
+    pub rule: usize,
+    pub syscall: String,
+    pub id: String,
+    pub reason: String,
+}
+
+/// The generated cases of one profile on one ABI.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Generated {
+    /// By id, so each appears once however many rules ask for it.
+    pub cases: BTreeMap<String, Case>,
+    pub not_generated: Vec<NotGenerated>,
+}
+
+/// The value on each side of a condition's boundary: `(satisfies, breaks)`; `None` where no
+/// value does (`arg < 0`, `arg > u64::MAX`).
+fn sides(c: &ArgCond) -> (Option<Term>, Option<Term>) {
+    let v = c.value;
+    let plain = |value: u64| Term {
+        index: c.index,
+        mask: None,
+        value,
+    };
+    match c.op {
+        Op::Eq => (Some(plain(v)), Some(plain(v.wrapping_add(1)))),
+        Op::Ne => (Some(plain(v.wrapping_add(1))), Some(plain(v))),
+        Op::Lt => (v.checked_sub(1).map(plain), Some(plain(v))),
+        Op::Le => (Some(plain(v)), v.checked_add(1).map(plain)),
+        Op::Gt => (v.checked_add(1).map(plain), Some(plain(v))),
+        Op::Ge => (Some(plain(v)), v.checked_sub(1).map(plain)),
+        Op::MaskedEq => {
+            // `value` is the mask (model.rs); the datum counts only inside it.
+            let (mask, datum) = (c.value, c.value_two & c.value);
+            let low_bit = mask & mask.wrapping_neg();
+            let masked = |value| Term {
+                index: c.index,
+                mask: Some(mask),
+                value,
+            };
+            (Some(masked(datum)), Some(masked(datum ^ low_bit)))
+        }
+    }
+}
+
+/// The terms of every case `chain` calls for on `abi`.
+fn cases_for_chain(chain: &[ArgCond], abi: Abi) -> Vec<Vec<Term>> {
+    let sat: Vec<Option<Term>> = chain.iter().map(|c| sides(c).0).collect();
+    let mut out = Vec::new();
+    if sat.iter().all(Option::is_some) {
+        let sat: Vec<Term> = sat.iter().flatten().copied().collect();
+        out.push(sat.clone());
+        for (i, c) in chain.iter().enumerate() {
+            if let Some(b) = sides(c).1 {
+                let mut t = sat.clone();
+                t[i] = b;
+                out.push(t);
+            }
+            // The high word: the kernel reads most arguments as an int and ignores it, a
+            // 64-bit filter compares it (libseccomp ≥ 2.5, `_db_rule_gen_64`).
+            if abi.arg_bits() == 64 && sat[i].value >> 32 == 0 {
+                let mut t = sat.clone();
+                t[i].value |= 1 << 32;
+                if let Some(m) = t[i].mask {
+                    t[i].value &= m | (1 << 32);
+                    if m & (1 << 32) == 0 {
+                        // The mask ignores the high word: nothing to show.
+                        continue;
+                    }
+                }
+                out.push(t);
+            }
+        }
+    } else {
+        // Nothing satisfies the chain: each condition's breaking side still shows the miss.
+        let broken: Vec<Term> = chain.iter().filter_map(|c| sides(c).1).collect();
+        if broken.len() == chain.len() {
+            out.push(broken);
+        }
+    }
+    out
+}
+
+/// The cases `profile`'s argument conditions call for on `abi`, and the ones no poison makes
+/// harmless. A rule Docker leaves out for the arch (`includes.arches`, `excludes.arches`) calls
+/// for none; one it may leave out for capabilities or the kernel still does: the plan is made
+/// before they are resolved, and it only costs a few cases.
+pub fn for_profile(profile: &Profile, abi: Abi) -> Generated {
+    let mut g = Generated::default();
+    let arch = crate::profile::resolve::docker_arch_name(abi.arch());
+    for (i, rule) in profile.rules.iter().enumerate() {
+        let other_arch = rule.excludes.arches.iter().any(|a| a == arch)
+            || (!rule.includes.arches.is_empty()
+                && !rule.includes.arches.iter().any(|a| a == arch));
+        if rule.args.is_empty() || other_arch {
+            continue;
+        }
+        for name in &rule.names {
+            if crate::profile::names::number(abi, name).is_none() {
+                continue;
+            }
+            for chain in condition_chains(&rule.args, abi) {
+                if chain.is_empty() {
+                    continue;
+                }
+                for terms in cases_for_chain(&chain, abi) {
+                    match generated::build(abi, name, &terms) {
+                        Ok(case) => {
+                            g.cases.insert(case.id.clone(), case);
+                        }
+                        Err(e) => g.not_generated.push(NotGenerated {
+                            rule: i,
+                            syscall: name.clone(),
+                            id: generated::id(abi, name, &terms),
+                            reason: e.0,
+                        }),
+                    }
+                }
+            }
+        }
+    }
+    g
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::parse_str;
+
+    #[test]
+    fn each_condition_is_tried_on_both_sides_of_its_boundary() {
+        let p = parse_str(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[
+                {"names":["read"],"action":"SCMP_ACT_ALLOW","args":[
+                    {"index":0,"value":64,"op":"SCMP_CMP_LE"},
+                    {"index":2,"value":8192,"op":"SCMP_CMP_LE"}]},
+                {"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[
+                    {"index":0,"value":8,"op":"SCMP_CMP_EQ"}]}]}"#,
+            "p.json",
+        )
+        .unwrap();
+        let g = for_profile(&p, Abi::X86_64);
+        let ids: Vec<&str> = g.cases.keys().map(String::as_str).collect();
+        assert_eq!(
+            ids,
+            [
+                "read[arg0==0x100000040,arg2==0x2000]",
+                "read[arg0==0x40,arg2==0x100002000]",
+                "read[arg0==0x40,arg2==0x2000]",
+                "read[arg0==0x40,arg2==0x2001]",
+                "read[arg0==0x41,arg2==0x2000]",
+            ]
+        );
+        assert!(g
+            .not_generated
+            .iter()
+            .all(|n| n.syscall == "personality" && n.reason.contains("persona")));
+        assert_eq!(g.not_generated.len(), 3);
+    }
+
+    #[test]
+    fn a_masked_condition_is_tried_inside_and_outside_its_mask() {
+        let p = parse_str(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[
+                {"names":["socket"],"action":"SCMP_ACT_ALLOW","args":[
+                    {"index":0,"value":1,"op":"SCMP_CMP_EQ"},
+                    {"index":1,"value":15,"valueTwo":2,"op":"SCMP_CMP_MASKED_EQ"}]}]}"#,
+            "p.json",
+        )
+        .unwrap();
+        let g = for_profile(&p, Abi::X86_64);
+        assert!(g.cases.contains_key("socket[arg0==1,arg1&0xf==2]"));
+        assert!(g.cases.contains_key("socket[arg0==1,arg1&0xf==3]"));
+        assert!(g.cases.contains_key("socket[arg0==2,arg1&0xf==2]"));
+        assert!(g.not_generated.is_empty());
+    }
+}
