@@ -191,12 +191,11 @@ pub fn of(input: &Input) -> Coverage {
                     rules.push(rc);
                     continue;
                 }
-                rc.reason = if let Some(e) = input.start_error {
-                    Some(format!("no case ran: {e}"))
-                } else if let Some(n) = input.oracle.shadowed_by(abi, nr, i) {
-                    Some(format!("shadowed by syscalls[{n}], which has no conditions: libseccomp keeps the first unconditional rule of a syscall and discards every other"))
-                } else {
-                    None
+                rc.reason = match input.start_error {
+                    Some(e) => Some(format!("no case ran: {e}")),
+                    None => input.oracle.shadowed_by(abi, nr, i).map(|n| {
+                        format!("shadowed by syscalls[{n}], which has no conditions: libseccomp keeps the first unconditional rule of a syscall and discards every other")
+                    }),
                 };
                 if rc.reason.is_none() {
                     if let Some(call) = call {

@@ -215,8 +215,13 @@ fn cell_finding(cell: &Cell, config: Option<&Configuration>, sources: &Sources) 
     })
 }
 
-/// The rules of each profile file that decided no cell of any of its configurations.
+/// The rules of each profile file that are not proven on both sides in any of its
+/// configurations ([`crate::coverage`]), each with the reason; for a matrix without coverage
+/// (schema_version 1), the rules that decided no cell.
 fn unproven_rules(matrix: &Matrix, sources: &Sources) -> Vec<Finding> {
+    if !matrix.coverage.is_empty() {
+        return unproven_by_coverage(matrix, sources);
+    }
     let mut decided: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
     let source_of: BTreeMap<&str, &str> = matrix
         .configurations
@@ -257,6 +262,55 @@ fn unproven_rules(matrix: &Matrix, sources: &Sources) -> Vec<Finding> {
         }
     }
     out
+}
+
+fn unproven_by_coverage(matrix: &Matrix, sources: &Sources) -> Vec<Finding> {
+    use crate::coverage::RuleState;
+    let source_of: BTreeMap<&str, &str> = matrix
+        .configurations
+        .iter()
+        .map(|c| (c.id.as_str(), c.source.as_str()))
+        .collect();
+    // Per file and rule: proven somewhere, or the first reason it is not.
+    let mut state: BTreeMap<(&str, usize), Option<String>> = BTreeMap::new();
+    for c in &matrix.coverage {
+        let Some(source) = source_of.get(c.configuration.as_str()) else {
+            continue;
+        };
+        let native = c
+            .figures
+            .first()
+            .map(|f| f.abi.as_str())
+            .unwrap_or_default();
+        for r in c.rules.iter().filter(|r| r.abi == native) {
+            let entry = state.entry((source, r.rule)).or_insert_with(|| {
+                Some(format!(
+                    "{}: {}",
+                    c.configuration,
+                    crate::coverage::describe(r)
+                ))
+            });
+            if matches!(r.state, RuleState::Proven | RuleState::NotInFilter) {
+                *entry = None;
+            }
+        }
+    }
+    state
+        .into_iter()
+        .filter_map(|((source, i), why)| {
+            let why = why?;
+            let map = sources.get(source)?;
+            Some(Finding {
+                kind: Kind::RuleUnproven,
+                message: format!("syscalls[{i}] of {source} is not proven on both sides: {why}"),
+                file: Some(source.to_string()),
+                span: map.rule(i),
+                logical: None,
+                fingerprint: format!("unproven/{source}/{i}"),
+                level: None,
+            })
+        })
+        .collect()
 }
 
 /// The file and the span of `rule` in a configuration's profile.
