@@ -157,21 +157,30 @@ fn run() -> i32 {
     }
     machinery::set_avoid(cli.avoid);
     let catalog = Catalog::native();
-    let cases: Vec<_> = if cli.ids.is_empty() {
-        catalog.cases().to_vec()
-    } else {
-        let mut v = Vec::new();
-        for id in &cli.ids {
-            // A catalog case, or one generated from a profile's conditions, rebuilt from its id.
-            match catalog.resolve(id) {
-                Some(c) => v.push(c),
-                None => {
-                    say(&format!("unknown case id {id:?}"));
-                    return 2;
-                }
+    // Cases generated from a profile's conditions, rebuilt from their ids. The list below holds
+    // references, as before they existed: a large allocation makes malloc call mmap, which a
+    // profile may not allow the probe before its first case.
+    let mut generated = Vec::new();
+    for id in cli.ids.iter().filter(|id| catalog.get(id).is_none()) {
+        match catalog.resolve(id) {
+            Some(c) => generated.push(c),
+            None => {
+                say(&format!("unknown case id {id:?}"));
+                return 2;
             }
         }
-        v
+    }
+    let cases: Vec<&seccomp_catalog::Case> = if cli.ids.is_empty() {
+        catalog.cases().iter().collect()
+    } else {
+        cli.ids
+            .iter()
+            .filter_map(|id| {
+                catalog
+                    .get(id)
+                    .or_else(|| generated.iter().find(|c| &c.id == id))
+            })
+            .collect()
     };
     if cli.list {
         let mut out = String::new();
