@@ -292,12 +292,12 @@ ensure_kernel() {
   # The release is the package's module tree's name. vmlinuz and config sit in /boot
   # (-X-amd64 packages up to Debian 13) or beside the modules (Debian 14's linux-binary/-base).
   release=$(find "$tmp/lib/modules" "$tmp/usr/lib/modules" -mindepth 1 -maxdepth 1 -type d \
-    -printf '%f\n' 2>/dev/null | head -n 1)
+    -printf '%f\n' 2>/dev/null | head -n 1 || true)
   [ -n "$release" ] || die 1 "$suite: no module tree in $pkg and its parts"
   local mods vmlinuz config
-  mods=$(find "$tmp/lib/modules/$release" "$tmp/usr/lib/modules/$release" -maxdepth 0 2>/dev/null | head -n 1)
-  vmlinuz=$(find "$tmp/boot/vmlinuz-$release" "$mods/vmlinuz" -maxdepth 0 2>/dev/null | head -n 1)
-  config=$(find "$tmp/boot/config-$release" "$mods/config" -maxdepth 0 2>/dev/null | head -n 1)
+  mods=$(find "$tmp/lib/modules/$release" "$tmp/usr/lib/modules/$release" -maxdepth 0 2>/dev/null | head -n 1 || true)
+  vmlinuz=$(find "$tmp/boot/vmlinuz-$release" "$mods/vmlinuz" -maxdepth 0 2>/dev/null | head -n 1 || true)
+  config=$(find "$tmp/boot/config-$release" "$mods/config" -maxdepth 0 2>/dev/null | head -n 1 || true)
   [ -n "$vmlinuz" ] || die 1 "$suite: no vmlinuz for $release in $pkg and its parts"
   [ -n "$config" ] || die 1 "$suite: no config for $release in $pkg and its parts"
   mkdir -p "$dir.new"
@@ -395,8 +395,11 @@ start_machine() {
     -netdev "user,id=net0,hostfwd=tcp:127.0.0.1:$port-:2375" \
     -device virtio-net-pci,netdev=net0,romfile= \
     -display none -monitor none -serial "file:$run/console.log" -no-reboot \
-    -daemonize -pidfile "$run/qemu.pid" >"$run/qemu.log" 2>&1 9>&- ||
-    { cat "$run/qemu.log" >&2; die 1 "qemu-system-x86_64 failed to start"; }
+    -daemonize -pidfile "$run/qemu.pid" >"$run/qemu.log" 2>&1 9>&- || {
+    tail -n 5 "$run/qemu.log" >&2
+    say "$suite: qemu-system-x86_64 failed to start under $accel"
+    return 1
+  }
 }
 
 stop_machine() {
@@ -429,16 +432,21 @@ boot() {
   case $ACCEL in
     auto)
       if [ -w /dev/kvm ]; then
-        start_machine "$suite" kvm
-        if kvm_boots "$suite"; then return 0; fi
-        say "$suite: KVM showed no kernel output within $KVM_DEADLINE s: stopping it, falling back to TCG"
-        stop_machine "$suite"
+        if start_machine "$suite" kvm; then
+          if kvm_boots "$suite"; then return 0; fi
+          say "$suite: KVM showed no kernel output within $KVM_DEADLINE s: stopping it, falling back to TCG"
+          stop_machine "$suite"
+        else
+          say "$suite: falling back to TCG"
+        fi
       else
         say "$suite: no writable /dev/kvm: TCG"
       fi
-      start_machine "$suite" tcg
+      start_machine "$suite" tcg || die 1 "$suite: qemu-system-x86_64 failed to start"
       ;;
-    kvm | tcg) start_machine "$suite" "$ACCEL" ;;
+    kvm | tcg)
+      start_machine "$suite" "$ACCEL" || die 1 "$suite: qemu-system-x86_64 failed to start"
+      ;;
     *) die 2 "SECCOMP_HARNESS_LAB_KERNELS_ACCEL must be auto, kvm or tcg (not '$ACCEL')" ;;
   esac
 }
