@@ -55,11 +55,17 @@ async fn min_kernel_rules_follow_the_engines_kernel() {
     let (pgid, sid) = (cell(&m, "getpgid"), cell(&m, "getsid"));
     if kernel.at_least(BOUNDARY) {
         eprintln!("kernel {kernel}: at or above minKernel {BOUNDARY}");
-        assert_eq!((pgid.observed.outcome, pgid.observed.errno), (Outcome::Errno, Some(72)));
+        assert_eq!(
+            (pgid.observed.outcome, pgid.observed.errno),
+            (Outcome::Errno, Some(72))
+        );
         assert_eq!(sid.observed.outcome, Outcome::Allowed);
     } else {
         eprintln!("kernel {kernel}: below minKernel {BOUNDARY}");
         assert_eq!(pgid.observed.outcome, Outcome::Allowed);
-        assert_eq!((sid.observed.outcome, sid.observed.errno), (Outcome::Errno, Some(73)));
+        assert_eq!(
+            (sid.observed.outcome, sid.observed.errno),
+            (Outcome::Errno, Some(73))
+        );
     }
 }

@@ -41,8 +41,8 @@ fn parse_table(text: &'static str) -> Result<Vec<FirstKernel>, String> {
         let [syscall, since, arch, note] = fields[..] else {
             return Err(format!("line {}: expected 4 tab-separated fields", i + 1));
         };
-        let since = KernelVersion::parse_min_kernel(since)
-            .map_err(|e| format!("line {}: {e}", i + 1))?;
+        let since =
+            KernelVersion::parse_min_kernel(since).map_err(|e| format!("line {}: {e}", i + 1))?;
         let arch = match arch {
             "*" => None,
             "x86_64" => Some(Arch::X86_64),

@@ -630,7 +630,9 @@ fn the_first_kernels_table_names_real_syscalls_once_per_arch() {
     let mseal = first_kernel("mseal", Arch::X86_64).unwrap();
     assert_eq!(mseal.since, KernelVersion::new(6, 10));
     assert_eq!(
-        first_kernel("map_shadow_stack", Arch::Aarch64).unwrap().since,
+        first_kernel("map_shadow_stack", Arch::Aarch64)
+            .unwrap()
+            .since,
         KernelVersion::new(6, 13)
     );
     assert!(first_kernel("uprobe", Arch::Aarch64).is_none());
@@ -655,26 +657,48 @@ fn a_syscall_newer_than_the_kernel_is_absent_where_the_filter_lets_it_through() 
     let got = at(KernelVersion::new(6, 1), "statmount");
     assert_eq!((got.outcome, got.errno), (Outcome::Absent, Some(38)));
     assert!(got.note.unwrap().contains("Linux 6.8 on"));
-    assert_eq!(at(KernelVersion::new(6, 7), "statmount").outcome, Outcome::Absent);
-    assert_eq!(at(KernelVersion::new(6, 8), "statmount").outcome, Outcome::Allowed);
+    assert_eq!(
+        at(KernelVersion::new(6, 7), "statmount").outcome,
+        Outcome::Absent
+    );
+    assert_eq!(
+        at(KernelVersion::new(6, 8), "statmount").outcome,
+        Outcome::Allowed
+    );
     // A denial comes from the filter, before the kernel looks the number up.
     let got = at(KernelVersion::new(6, 1), "listmount");
     assert_eq!((got.outcome, got.errno), (Outcome::Errno, Some(72)));
     // Old syscalls are on every kernel.
-    assert_eq!(at(KernelVersion::new(5, 10), "getpid").outcome, Outcome::Allowed);
+    assert_eq!(
+        at(KernelVersion::new(5, 10), "getpid").outcome,
+        Outcome::Allowed
+    );
     // uprobe: absent before 6.16, past every filter from 6.16.
-    assert_eq!(at(KernelVersion::new(6, 12), "uprobe").outcome, Outcome::Absent);
+    assert_eq!(
+        at(KernelVersion::new(6, 12), "uprobe").outcome,
+        Outcome::Absent
+    );
     // memfd_secret answers from 6.5, when secretmem became on by default.
-    assert_eq!(at(KernelVersion::new(6, 1), "memfd_secret").outcome, Outcome::Absent);
-    assert_eq!(at(KernelVersion::new(6, 12), "memfd_secret").outcome, Outcome::Allowed);
+    assert_eq!(
+        at(KernelVersion::new(6, 1), "memfd_secret").outcome,
+        Outcome::Absent
+    );
+    assert_eq!(
+        at(KernelVersion::new(6, 12), "memfd_secret").outcome,
+        Outcome::Allowed
+    );
 }
 
 #[test]
 fn unfiltered_cells_follow_the_kernel() {
     let cat = Catalog::for_arch(Arch::X86_64);
     let at = |k: (u64, u64), id: &str| {
-        predict_unfiltered(cat.get(id).unwrap(), Arch::X86_64, KernelVersion::new(k.0, k.1))
-            .outcome
+        predict_unfiltered(
+            cat.get(id).unwrap(),
+            Arch::X86_64,
+            KernelVersion::new(k.0, k.1),
+        )
+        .outcome
     };
     assert_eq!(at((6, 1), "mseal"), Outcome::Absent);
     assert_eq!(at((6, 12), "mseal"), Outcome::Allowed);
