@@ -73,7 +73,10 @@ fn plans_a_baseline_per_cap_set_and_a_tagged_run_per_file_configuration() {
     // Unconfined follows the kernel: 6.1 predates mseal (6.10), not getpid.
     let mseal = plan.case_ids.iter().position(|c| c == "mseal").unwrap();
     assert_eq!(predictions.get(2, mseal).unwrap().outcome, Outcome::Absent);
-    assert_eq!(predictions.get(2, getpid).unwrap().outcome, Outcome::Allowed);
+    assert_eq!(
+        predictions.get(2, getpid).unwrap().outcome,
+        Outcome::Allowed
+    );
     // So does a file profile that lets it through.
     assert_eq!(predictions.get(4, mseal).unwrap().outcome, Outcome::Absent);
     assert_eq!(
