@@ -11,8 +11,7 @@ use super::calibration::Calibration;
 use super::input::{CapSpec, LoadedProfile, ProfileKind};
 use crate::coverage::generate::{self, Generated};
 pub use crate::oracle::Start;
-use crate::oracle::{Oracle, Prediction};
-use crate::outcome::Outcome;
+use crate::oracle::{self, Oracle, Prediction};
 use crate::profile::{self, Host, KernelVersion, Profile, Runtime};
 use seccomp_catalog::{Arch, Case, Catalog};
 use std::collections::{BTreeMap, BTreeSet};
@@ -489,15 +488,12 @@ impl Plan {
                         _ => None,
                     }
                 }
-                ProfileKind::Unconfined => Some(vec![
-                    Prediction {
-                        outcome: Outcome::Allowed,
-                        errno: None,
-                        rule: None,
-                        note: None,
-                    };
-                    cases.len()
-                ]),
+                ProfileKind::Unconfined => Some(
+                    cases
+                        .iter()
+                        .map(|c| oracle::predict_unfiltered(c, self.arch, self.kernel))
+                        .collect(),
+                ),
                 ProfileKind::File { profile, .. } => Some(self.predict_file(
                     profile,
                     conf,

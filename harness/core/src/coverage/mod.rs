@@ -20,7 +20,7 @@ use generate::NotGenerated;
 use serde::{Deserialize, Serialize};
 
 /// One file configuration's coverage (schema_version 2).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Coverage {
     pub configuration: String,
     pub profile: String,
@@ -31,7 +31,7 @@ pub struct Coverage {
 
 /// Rules proven on both sides, out of all rules of the filter, on one ABI. A rule is one name
 /// of one entry of `syscalls[]`; the ones not in this host's filter are counted apart.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Figure {
     pub abi: String,
     pub proven: usize,
@@ -57,7 +57,7 @@ fn percent(a: usize, b: usize) -> f64 {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleState {
     /// Hit and missed (or hit, for a rule without conditions).
@@ -86,7 +86,7 @@ impl RuleState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RuleCoverage {
     /// Index in `syscalls[]`.
     pub rule: usize,
