@@ -140,7 +140,18 @@ async fn containers_of(engine: &seccomp_harness::engine::Engine, pid: u32) -> Ve
         filters: Some(filters),
         ..Default::default()
     };
-    let list = engine.docker().list_containers(Some(opts)).await.unwrap();
+    // Podman lists a container it is tearing down as "stopped", which bollard can't parse
+    // (the harness's own sweep asks again the same way): ask again for a few seconds.
+    let mut tries = 0;
+    let list = loop {
+        match engine.docker().list_containers(Some(opts.clone())).await {
+            Err(bollard::errors::Error::JsonDataError { .. }) if tries < 10 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            r => break r.unwrap(),
+        }
+    };
     list.into_iter()
         .filter(|c| {
             c.labels
@@ -472,7 +483,15 @@ fn clean_after_a_sigkill_removes_the_containers_and_podmans_profile_files() {
                 "/../profiles/deny-namespaces.json"
             ),
         ])
-        .args(["--docker-host", &url])
+        // Long enough to be caught mid-run: one container at a time, three capability sets.
+        .args([
+            "--docker-host",
+            &url,
+            "--parallel",
+            "1",
+            "--caps",
+            "default,+SYS_ADMIN,+SYS_PTRACE",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
