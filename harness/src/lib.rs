@@ -10,7 +10,7 @@
 
 pub use seccomp_harness_core::{
     classify, coverage, diff, engines, matrix, oracle, outcome, profile, readiness, report,
-    upstream,
+    start_failure, upstream,
 };
 
 pub mod engine;
