@@ -83,7 +83,7 @@ fn heading(out: &mut String, matrix: &Matrix, summary: &Summary<'_>) {
         1 => format!("1 of {cells} cells failed"),
         n => format!("{n} of {cells} cells failed"),
     };
-    let mark = if summary.total.fail == 0 {
+    let mark = if summary.total.fail == 0 && summary.total.not_enforced == 0 {
         "✅"
     } else {
         "❌"
@@ -92,11 +92,24 @@ fn heading(out: &mut String, matrix: &Matrix, summary: &Summary<'_>) {
         out,
         "### {mark} seccomp-harness: {verdict} ({configs} configurations)\n"
     );
+    if let Some(headline) = super::not_enforced_headline(matrix, &summary.total) {
+        let _ = writeln!(out, "> ⛔ **{}**", text(&headline));
+        for (runtime, why) in super::not_enforced(matrix) {
+            let _ = writeln!(out, "> - {}: {}", code(&runtime), text(&why));
+        }
+        out.push('\n');
+    }
 }
 
 fn counts(out: &mut String, summary: &Summary<'_>) {
-    out.push_str("| # | configuration | caps | pass | fail | unpredicted |\n");
-    out.push_str("|---:|---|---|---:|---:|---:|\n");
+    let unenforced = summary.total.not_enforced > 0;
+    if unenforced {
+        out.push_str("| # | configuration | caps | pass | fail | unpredicted | not enforced |\n");
+        out.push_str("|---:|---|---|---:|---:|---:|---:|\n");
+    } else {
+        out.push_str("| # | configuration | caps | pass | fail | unpredicted |\n");
+        out.push_str("|---:|---|---|---:|---:|---:|\n");
+    }
     for (i, (c, n)) in summary.per_configuration.iter().enumerate() {
         let fail = if n.fail > 0 {
             format!("**{}**", n.fail)
@@ -108,9 +121,14 @@ fn counts(out: &mut String, summary: &Summary<'_>) {
         } else {
             code(&c.caps.join(" "))
         };
+        let extra = if unenforced {
+            format!(" {} |", n.not_enforced)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {caps} | {} | {fail} | {} |",
+            "| {} | {} | {caps} | {} | {fail} | {} |{extra}",
             i + 1,
             code(&c.id),
             n.pass,
