@@ -368,6 +368,32 @@ mod tests {
         m
     }
 
+    /// A runtime that ignored the profile is the first thing every format says, before the
+    /// counts; the table, HTML and JUnit say it too.
+    #[test]
+    fn not_enforced_comes_first_with_the_cause() {
+        let mut m = sample();
+        for c in &mut m.cells {
+            c.verdict = crate::matrix::Verdict::NotEnforced;
+        }
+        m.host
+            .seccomp
+            .not_enforced
+            .insert("runsc".into(), "runs without --oci-seccomp".into());
+        let md = render(&m, &Options::default());
+        let first = md.find("PROFILES NOT ENFORCED").expect(&md);
+        assert!(first < md.find("| # |").unwrap(), "{md}");
+        assert!(md.contains("> - `runsc`: runs without"), "{md}");
+        assert!(md.starts_with("### ❌"), "{md}");
+        let table = crate::report::table::render(&m, &Options::default());
+        assert!(table.lines().nth(1).unwrap().contains("PROFILES NOT ENFORCED on runsc"), "{table}");
+        assert!(table.contains("4 not enforced"), "{table}");
+        let html = crate::report::html::render(&m, &Options::default());
+        assert!(html.contains("id=\"not-enforced\""), "no section");
+        let junit = crate::report::junit::render(&m);
+        assert!(junit.contains("seccomp-not-enforced"), "{junit}");
+    }
+
     #[test]
     fn summary_first_then_failures_then_the_folded_matrix() {
         let out = render(&sample(), &Options::default());
