@@ -127,8 +127,8 @@ pub fn assemble(
                 .expect("planned cases come from the catalog");
             let mut expected = predictions.get(c, i).map(|p| p.to_expected());
             if gvisor && start_error.is_none() {
-                expected = gvisor_expectation(case, baseline.and_then(|b| b.records.get(id)))
-                    .or(expected);
+                expected =
+                    gvisor_expectation(case, baseline.and_then(|b| b.records.get(id))).or(expected);
             }
             let observed = if let Some(msg) = &start_error {
                 Observed {
@@ -227,7 +227,10 @@ pub fn assemble(
 /// What gVisor does whatever the profile says, where the run measured it: no compat call
 /// runs (unconfined too), and on the systrap platform the host kernel runs uretprobe and
 /// uprobe before any filter (the baseline shows it: gVisor itself answers ENOSYS).
-fn gvisor_expectation(case: &seccomp_catalog::Case, baseline: Option<&CaseRecord>) -> Option<Expected> {
+fn gvisor_expectation(
+    case: &seccomp_catalog::Case,
+    baseline: Option<&CaseRecord>,
+) -> Option<Expected> {
     use crate::oracle::gvisor;
     if !gvisor::runs_abi(case.abi) {
         return Some(Expected {
@@ -371,7 +374,10 @@ pub fn has_failures(matrix: &Matrix) -> bool {
 
 /// Whether a matrix has a cell whose profile the runtime ignored.
 pub fn has_unenforced(matrix: &Matrix) -> bool {
-    matrix.cells.iter().any(|c| c.verdict == Verdict::NotEnforced)
+    matrix
+        .cells
+        .iter()
+        .any(|c| c.verdict == Verdict::NotEnforced)
 }
 
 #[cfg(test)]

@@ -234,8 +234,11 @@ mod tests {
     #[test]
     fn an_errno_rewritten_to_eperm_still_marks_a_known_name() {
         let cal = Calibration::new(&Catalog::for_arch(Arch::X86_64), Arch::X86_64);
-        let mut got: BTreeMap<String, Option<i32>> =
-            cal.cases.iter().map(|(id, _)| (id.clone(), Some(1))).collect();
+        let mut got: BTreeMap<String, Option<i32>> = cal
+            .cases
+            .iter()
+            .map(|(id, _)| (id.clone(), Some(1)))
+            .collect();
         got.insert("mseal".into(), Some(38));
         let m = cal.measure(&got).unwrap();
         assert!(m.errno_rewritten);
@@ -248,12 +251,18 @@ mod tests {
     fn a_control_rule_without_effect_means_the_profile_is_not_enforced() {
         let cal = Calibration::new(&Catalog::for_arch(Arch::X86_64), Arch::X86_64);
         assert_eq!(cal.cases[0].0, CALIBRATION_CONTROL);
-        let mut got: BTreeMap<String, Option<i32>> =
-            cal.cases.iter().map(|(id, _)| (id.clone(), Some(38))).collect();
+        let mut got: BTreeMap<String, Option<i32>> = cal
+            .cases
+            .iter()
+            .map(|(id, _)| (id.clone(), Some(38)))
+            .collect();
         got.insert(CALIBRATION_CONTROL.into(), None);
         let m = cal.measure(&got).unwrap();
         let why = m.not_enforced.unwrap();
-        assert!(why.contains("getpgid") && why.contains("no effect"), "{why}");
+        assert!(
+            why.contains("getpgid") && why.contains("no effect"),
+            "{why}"
+        );
         assert!(m.unknown.is_empty(), "no name can be judged");
     }
 }

@@ -308,10 +308,7 @@ fn planned_runtimes(facts: &EngineFacts, named: &[String]) -> Result<Vec<Planned
                 return Err(name.clone());
             }
             Ok(with_command(
-                PlannedRuntime::named(
-                    name,
-                    facts.runtime_versions.get(name).map(String::as_str),
-                ),
+                PlannedRuntime::named(name, facts.runtime_versions.get(name).map(String::as_str)),
                 name,
             ))
         })

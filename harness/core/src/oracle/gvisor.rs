@@ -163,20 +163,30 @@ mod tests {
     #[test]
     fn only_the_oci_seccomp_flag_enables_the_profile() {
         let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert!(args_enable_oci_seccomp(&args(&["--network=none", "--oci-seccomp"])));
+        assert!(args_enable_oci_seccomp(&args(&[
+            "--network=none",
+            "--oci-seccomp"
+        ])));
         assert!(args_enable_oci_seccomp(&args(&["--oci-seccomp=true"])));
         assert!(!args_enable_oci_seccomp(&args(&["--network=none"])));
         assert!(!args_enable_oci_seccomp(&args(&["--oci-seccomp=false"])));
         let why = unenforced_cause("/usr/bin/runsc", &args(&["--network=none"])).unwrap();
         assert!(why.contains("without --oci-seccomp"), "{why}");
         assert!(why.contains("--network=none"), "{why}");
-        assert_eq!(unenforced_cause("/usr/bin/runsc", &args(&["--oci-seccomp"])), None);
+        assert_eq!(
+            unenforced_cause("/usr/bin/runsc", &args(&["--oci-seccomp"])),
+            None
+        );
         assert_eq!(unenforced_cause("/usr/bin/runc", &[]), None);
     }
 
     #[test]
     fn log_kill_process_kill_thread_and_notify_are_refused_wherever_they_are() {
-        for action in ["SCMP_ACT_LOG", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD"] {
+        for action in [
+            "SCMP_ACT_LOG",
+            "SCMP_ACT_KILL_PROCESS",
+            "SCMP_ACT_KILL_THREAD",
+        ] {
             let default = format!(r#"{{"defaultAction": "{action}"}}"#);
             let why = refusal(&resolved(&default)).unwrap();
             assert!(why.contains(action), "{why}");
@@ -186,7 +196,12 @@ mod tests {
             let why = refusal(&resolved(&rule)).unwrap();
             assert!(why.contains("syscalls[1]") && why.contains(action), "{why}");
         }
-        for ok in ["SCMP_ACT_KILL", "SCMP_ACT_TRAP", "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE"] {
+        for ok in [
+            "SCMP_ACT_KILL",
+            "SCMP_ACT_TRAP",
+            "SCMP_ACT_ERRNO",
+            "SCMP_ACT_TRACE",
+        ] {
             let rule = format!(
                 r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{{"names": ["mkdir"], "action": "{ok}"}}]}}"#
             );
@@ -216,7 +231,11 @@ mod tests {
         let json = r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38, "syscalls": [
                 {"names": ["sysinfo"], "action": "SCMP_ACT_TRACE"}]}"#;
         let p = predict(json, "rmdir");
-        assert_eq!((p.outcome, p.errno), (Outcome::Errno, Some(1)), "the default too");
+        assert_eq!(
+            (p.outcome, p.errno),
+            (Outcome::Errno, Some(1)),
+            "the default too"
+        );
         let p = predict(json, "sysinfo");
         assert_eq!((p.outcome, p.errno), (Outcome::Errno, Some(38)), "TRACE");
     }
@@ -249,7 +268,11 @@ mod tests {
         assert_eq!((p.outcome, p.errno), (Outcome::Errno, Some(1)));
         let runc = {
             let p = parse_str(json, "t.json").unwrap();
-            let host = Host::new(Arch::X86_64, CapSet::docker_default(), KernelVersion::new(6, 18));
+            let host = Host::new(
+                Arch::X86_64,
+                CapSet::docker_default(),
+                KernelVersion::new(6, 18),
+            );
             let r = resolve(&p, &host);
             let catalog = seccomp_catalog::Catalog::for_arch(Arch::X86_64);
             crate::oracle::Oracle::new(&r).predict_filter(catalog.get("socket").unwrap())

@@ -118,7 +118,12 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
             esc(&headline)
         );
         for (runtime, why) in super::not_enforced(matrix) {
-            let _ = writeln!(out, "<li><code>{}</code>: {}</li>", esc(&runtime), esc(&why));
+            let _ = writeln!(
+                out,
+                "<li><code>{}</code>: {}</li>",
+                esc(&runtime),
+                esc(&why)
+            );
         }
         out.push_str("</ul></section>\n");
     }

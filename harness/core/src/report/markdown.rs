@@ -386,7 +386,14 @@ mod tests {
         assert!(md.contains("> - `runsc`: runs without"), "{md}");
         assert!(md.starts_with("### ❌"), "{md}");
         let table = crate::report::table::render(&m, &Options::default());
-        assert!(table.lines().nth(1).unwrap().contains("PROFILES NOT ENFORCED on runsc"), "{table}");
+        assert!(
+            table
+                .lines()
+                .nth(1)
+                .unwrap()
+                .contains("PROFILES NOT ENFORCED on runsc"),
+            "{table}"
+        );
         assert!(table.contains("4 not enforced"), "{table}");
         let html = crate::report::html::render(&m, &Options::default());
         assert!(html.contains("id=\"not-enforced\""), "no section");

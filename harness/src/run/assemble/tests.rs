@@ -256,7 +256,10 @@ mod reasons {
             let c = cell(&m, case);
             assert_eq!(c.verdict, Verdict::NotEnforced, "{case}");
             let note = c.observed.note.as_deref().unwrap();
-            assert!(note.contains("not enforced") && note.contains("control rule"), "{note}");
+            assert!(
+                note.contains("not enforced") && note.contains("control rule"),
+                "{note}"
+            );
         }
         assert!(crate::run::assemble::has_unenforced(&m));
         assert!(!crate::run::assemble::has_failures(&m));
@@ -312,8 +315,16 @@ mod reasons {
         ]);
         let m = assemble(&plan, &predictions, &results, HostFacts::default());
         let c = cell(&m, "getpid");
-        assert_eq!((c.observed.outcome, c.observed.errno), (Outcome::Errno, Some(1)));
-        assert!(c.observed.note.as_deref().unwrap().contains("not attributed"));
+        assert_eq!(
+            (c.observed.outcome, c.observed.errno),
+            (Outcome::Errno, Some(1))
+        );
+        assert!(c
+            .observed
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("not attributed"));
         assert_eq!(c.expected.errno, Some(1), "errnoRet 13 is EPERM on gVisor");
         assert_eq!(c.verdict, Verdict::Pass);
         let c = cell(&m, "getppid");
