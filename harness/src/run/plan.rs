@@ -280,9 +280,9 @@ pub fn plan(
         })
         .map(|_| Calibration::for_gvisor(&catalog, arch));
     if let Some(c) = &calibration {
-        for rt in 0..runtimes.len() {
+        for (rt, runtime) in runtimes.iter().enumerate() {
             let c = match &gvisor_calibration {
-                Some(g) if crate::oracle::gvisor::is_gvisor(&runtimes[rt].model) => g,
+                Some(g) if crate::oracle::gvisor::is_gvisor(&runtime.model) => g,
                 _ => c,
             };
             jobs.push(Job {

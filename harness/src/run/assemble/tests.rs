@@ -247,7 +247,6 @@ mod reasons {
             ),
         ]);
         let mut host = HostFacts::default();
-        host.runtime = "runc".into();
         host.seccomp
             .not_enforced
             .insert("runc".into(), "the control rule had no effect".into());
