@@ -157,9 +157,10 @@ pub const RUNTIMES: &[RuntimeModel] = &[
     },
     // gVisor: the filter applies to the sandboxed application from its first instruction;
     // runsc's own start (the Sentry, the gofer, the loader's exec) is outside it, so there are
-    // no start needs. Measured with runsc 0.0~20221219 and 0.0~20240729: the hostile
-    // default-KILL allow-list (the probe's footprint and two cases) started. No ENOSYS stub:
-    // a call newer than the profile gets the default action.
+    // no start needs. Measured with runsc 0.0~20221219 and 0.0~20240729: the hostile profiles
+    // runsc accepts (signals trapped, waits denied, exit denied, trap-everything) started and
+    // their cells passed. No ENOSYS stub: a call newer than the profile gets the default
+    // action.
     RuntimeModel {
         runtime: super::gvisor::RUNSC,
         since: (0, 0),
