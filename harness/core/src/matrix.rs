@@ -14,7 +14,7 @@ pub const SCHEMA_VERSION: u32 = 2;
 /// The oldest schema_version this version reads.
 pub const MIN_SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Matrix {
     pub schema_version: u32,
     pub host: HostFacts,
@@ -32,7 +32,7 @@ pub struct Matrix {
 }
 
 /// One engine of a run over several: its name, its facts and its builtin's readiness.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EngineEntry {
     pub name: String,
     pub host: HostFacts,
@@ -40,7 +40,7 @@ pub struct EngineEntry {
     pub readiness: Option<crate::readiness::Readiness>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HostFacts {
     pub kernel: String,
     pub arch: String,
@@ -60,7 +60,7 @@ pub struct HostFacts {
     pub seccomp: SeccompFacts,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SeccompFacts {
     /// `None` where /proc/config.gz was not readable.
     pub config_seccomp: Option<bool>,
@@ -87,7 +87,7 @@ pub struct SeccompFacts {
     pub errno_rewritten: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Configuration {
     /// `<profile>` or `<profile>+SYS_ADMIN-NET_RAW`.
     pub id: String,
@@ -110,7 +110,7 @@ pub struct Configuration {
     pub engine: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Cell {
     pub configuration: String,
     pub profile: String,
@@ -123,7 +123,7 @@ pub struct Cell {
     pub verdict: Verdict,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Observed {
     pub outcome: Outcome,
     pub errno: Option<i32>,
@@ -135,7 +135,7 @@ pub struct Observed {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Expected {
     pub outcome: Outcome,
     pub errno: Option<i32>,
@@ -145,7 +145,7 @@ pub struct Expected {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Pass,
