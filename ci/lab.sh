@@ -603,8 +603,12 @@ stop_engine() {
   local left=''
   pids=$(engine_pids "$name")
   [ -z "$pids" ] || left+=" processes: $(tr '\n' ' ' <<<"$pids");"
-  if awk -v lab="$LAB" '$2 == lab || index($2, lab "/") == 1 { found = 1 } END { exit !found }' /proc/mounts; then
-    left+=" mounts under $LAB;"
+  # Only this engine's own places: the lab dir also holds other labs' build roots (ci/aarch64),
+  # whose mounts while they build are not this engine's leftovers.
+  local mine="$dir" suite_root
+  suite_root="$LAB/rootfs/$(engine_suite "$name")"
+  if awk -v a="$mine" -v b="$suite_root" '$2 == a || index($2, a "/") == 1 || $2 == b || index($2, b "/") == 1 { found = 1 } END { exit !found }' /proc/mounts; then
+    left+=" mounts under $mine or $suite_root;"
   fi
   while read -r root; do
     while read -r cg; do
