@@ -9,7 +9,8 @@
 #                             process, mount or cgroup of it is left
 #   ci/lab.sh status          each engine: up/down, socket, versions
 #   ci/lab.sh host NAME       the engine's DOCKER_HOST (whether it is up or not); for a containerd
-#                             engine its CRI endpoint (unix://…/containerd.sock)
+#                             engine its CRI endpoint for `run --cri`
+#                             (unix://…/containerd.sock?runtime-version=<runc's>)
 #   ci/lab.sh list            the engine names
 #   ci/lab.sh ctr NAME ARGS…  containerd's own ctr (the engine's release) against a containerd
 #                             engine, e.g. `ci/lab.sh ctr sid-containerd -n k8s.io images ls`
@@ -82,7 +83,15 @@ engine_socket() {
     *) echo "$(engine_dir "$1")/sock/docker.sock" ;;
   esac
 }
-engine_host() { echo "unix://$(engine_socket "$1")"; }
+# A containerd engine's endpoint carries its runc version, which the CRI does not tell
+# (`seccomp-harness run --cri` reads it from the query).
+engine_host() {
+  if engine_is_cri "$1"; then
+    echo "unix://$(engine_socket "$1")?runtime-version=$(pkg_version "$(engine_suite "$1")" runc)"
+  else
+    echo "unix://$(engine_socket "$1")"
+  fi
+}
 
 # crun 1.28 refuses a hybrid cgroup layout ("cgroups in hybrid mode not supported"): the engines
 # whose runtime is crun see no cgroup2 mount at /sys/fs/cgroup/unified in their namespace.

@@ -192,8 +192,9 @@ fn as_node_reads(mut p: LoadedProfile) -> LoadedProfile {
     p
 }
 
-/// `clean --cri URL`: removes the pod sandboxes of runs whose process is gone.
-pub async fn clean_cri(url: &str) -> Result<usize, CriError> {
+/// `clean --cri URL`: removes the pod sandboxes (and their empty cgroups) of runs whose process
+/// is gone, or of every run with `all`.
+pub async fn clean_cri(url: &str, all: bool) -> Result<usize, CriError> {
     let node = CriNode::connect(url.parse()?).await?;
-    pod::sweep(&node, None).await
+    pod::sweep(&node, None, all).await
 }

@@ -178,6 +178,14 @@ impl CriNode {
             .map(str::to_string)
     }
 
+    /// Whether the node's runc uses the systemd cgroup driver (`SystemdCgroup`).
+    pub fn systemd_cgroup(&self) -> bool {
+        self.config
+            .pointer("/containerd/runtimes/runc/options/SystemdCgroup")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
+    }
+
     /// The engine facts the run's header and planning need. The CRI socket is a unix socket,
     /// so the node is this machine: its arch and kernel are read here.
     pub fn facts(&self) -> EngineFacts {

@@ -186,6 +186,12 @@ impl PodRunner {
             log_directory: log_dir.display().to_string(),
             labels: HashMap::from([(RUN_LABEL.to_string(), self.run.to_string())]),
             linux: Some(LinuxPodSandboxConfig {
+                cgroup_parent: if self.node.systemd_cgroup() {
+                    // A systemd node takes a slice name; its kubelet's own parent is used.
+                    String::new()
+                } else {
+                    super::cgroups::parent_for(self.run.as_str())
+                },
                 security_context: Some(LinuxSandboxSecurityContext {
                     namespace_options: Some(namespaces()),
                     seccomp: Some(SecurityProfile {
@@ -405,15 +411,18 @@ impl PodRunner {
     /// Removes every sandbox of this run (the Ctrl-C path and after an engine error) and the
     /// run's directory. Returns how many sandboxes were removed.
     pub async fn finish(&self) -> Result<usize, CriError> {
-        let n = sweep(&self.node, Some(&self.run)).await?;
+        let n = sweep(&self.node, Some(&self.run), false).await?;
         let _ = std::fs::remove_dir_all(&self.host_dir);
+        let run = self.run.as_str();
+        super::cgroups::remove(Path::new("/sys/fs/cgroup"), |r| r == run);
         Ok(n)
     }
 }
 
 /// Removes the harness's pod sandboxes on a node: one run's, or (`None`) those of every run
-/// whose process is gone (the run id names the pid and host, as for Docker containers).
-pub async fn sweep(node: &CriNode, run: Option<&RunId>) -> Result<usize, CriError> {
+/// whose process is gone (the run id names the pid and host, as for Docker containers), or of
+/// every run with `all`; then the empty pod cgroups of those runs.
+pub async fn sweep(node: &CriNode, run: Option<&RunId>, all: bool) -> Result<usize, CriError> {
     let mut rt = node.runtime.clone();
     let url = node.url().to_string();
     let mut labels = HashMap::new();
@@ -437,7 +446,7 @@ pub async fn sweep(node: &CriNode, run: Option<&RunId>) -> Result<usize, CriErro
         let Some(owner) = pod.labels.get(RUN_LABEL) else {
             continue;
         };
-        if run.is_none() && RunId::may_be_alive(owner) {
+        if run.is_none() && !all && RunId::may_be_alive(owner) {
             continue;
         }
         call(
@@ -460,6 +469,11 @@ pub async fn sweep(node: &CriNode, run: Option<&RunId>) -> Result<usize, CriErro
         // Its directory beside the socket, if the run left one.
         let (host, _) = node.shared_dir();
         let _ = std::fs::remove_dir_all(host.join(format!(".seccomp-harness-{owner}")));
+    }
+    if run.is_none() {
+        super::cgroups::remove(Path::new("/sys/fs/cgroup"), |r| {
+            all || !RunId::may_be_alive(r)
+        });
     }
     Ok(removed)
 }
