@@ -14,6 +14,7 @@
 #   ci/lab.sh list            the engine names
 #   ci/lab.sh ctr NAME ARGS…  containerd's own ctr (the engine's release) against a containerd
 #                             engine, e.g. `ci/lab.sh ctr sid-containerd -n k8s.io images ls`
+#   ci/lab.sh host-packages   the host's Debian packages this script needs (.ci/run installs them)
 #
 # Engines (NAME): trixie-runc (Docker 26.1 / containerd 1.7 / runc 1.1), sid-runc (Docker 28.5 /
 # containerd 2.1 / runc 1.3), sid-crun (the sid engine with crun as its default runtime, runc
@@ -46,6 +47,9 @@ set -euo pipefail
 LAB=${SECCOMP_HARNESS_LAB_DIR:-/var/cache/seccomp-harness/lab}
 MIRROR=${SECCOMP_HARNESS_LAB_MIRROR:-http://deb.debian.org/debian}
 EX_UNREACHABLE=75
+# The host's own Debian packages this script runs (unshare, pivot_root, mount: util-linux;
+# zstd compresses the root file system tarballs when it is there).
+HOST_PACKAGES="util-linux curl debootstrap zstd"
 ENGINES=(trixie-runc sid-runc sid-crun podman trixie-containerd sid-containerd)
 READY=.seccomp-harness-lab-ready
 # The cgroup under which each engine's daemon and containers are kept (per hierarchy).
@@ -106,7 +110,7 @@ need_host_tools() {
     command -v "$tool" >/dev/null || missing+=("$tool")
   done
   [ "${#missing[@]}" = 0 ] ||
-    die 3 "missing host tool(s): ${missing[*]} (apt-get install util-linux curl debootstrap)"
+    die 3 "missing host tool(s): ${missing[*]} (apt-get install $HOST_PACKAGES)"
 }
 
 archive_reachable() {
@@ -717,6 +721,7 @@ case ${1:-} in
     shift 2
     lab_ctr "$name" "$@"
     ;;
+  host-packages) echo "$HOST_PACKAGES" ;;
   __enter) enter_engine "$2" ;;
   *) usage ;;
 esac

@@ -14,7 +14,7 @@
 use super::{Oracle, Prediction};
 use crate::outcome::Outcome;
 use seccomp_catalog::own_calls::{self, OnErrno, Role};
-use seccomp_catalog::{Arch, Case, Catalog};
+use seccomp_catalog::{Arch, Arg, Case, Catalog};
 use std::fmt;
 
 pub use super::runtime::{
@@ -144,7 +144,16 @@ impl Oracle<'_> {
         let case = catalog
             .get(syscall)
             .filter(|c| c.abi == catalog.arch().native_abi())?;
-        let p = self.predict_filter(case);
+        // The probe's own arguments where they are fixed (its fork's flags): a profile that
+        // conditions on them answers the probe, not the case (DESIGN §9).
+        let p = match own_calls::machinery_args(syscall) {
+            Some(args) => {
+                let mut own = case.clone();
+                own.args = args.map(Arg::Value);
+                self.predict_filter(&own)
+            }
+            None => self.predict_filter(case),
+        };
         Some(CallOutcome {
             syscall: syscall.to_string(),
             outcome: p.outcome,

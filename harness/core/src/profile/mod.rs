@@ -11,6 +11,7 @@ pub mod node;
 pub mod parse;
 pub mod resolve;
 pub mod salt;
+pub mod spans;
 pub mod tag;
 pub mod validate;
 
@@ -21,5 +22,6 @@ pub use model::{
 };
 pub use parse::{load, load_all, parse_str, Invalid, ProfileError};
 pub use resolve::{engine_honours_default_errno_ret, resolve, Host, Resolved, Runtime};
+pub use spans::{Pos, SourceMap, Span};
 pub use tag::{tag, tag_for, TagError, Tagged};
 pub use validate::{errno_out_of_range, lint, Warning};
