@@ -77,7 +77,10 @@ mod tests {
         let n = as_containerd_reads(&p);
         assert_eq!(n.arches, Arches::Unspecified);
         assert_eq!(n.rules.len(), 3);
-        assert!(n.rules.iter().all(|r| r.includes.is_empty() && r.excludes.is_empty()));
+        assert!(n
+            .rules
+            .iter()
+            .all(|r| r.includes.is_empty() && r.excludes.is_empty()));
         assert_eq!(n.rules[1].names, vec!["unshare".to_string()]);
         assert!(dropped_by_containerd(&n).is_empty());
     }

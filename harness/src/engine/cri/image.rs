@@ -215,7 +215,11 @@ impl CriNode {
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| fail(format!("cannot start it ({e}); install containerd's ctr or set SECCOMP_HARNESS_CTR")))?;
+            .map_err(|e| {
+                fail(format!(
+                    "cannot start it ({e}); install containerd's ctr or set SECCOMP_HARNESS_CTR"
+                ))
+            })?;
         let mut stdin = child.stdin.take().expect("piped");
         let run = async {
             stdin.write_all(&archive).await?;
@@ -256,8 +260,7 @@ mod tests {
             std::io::Read::read_to_end(&mut e, &mut data).unwrap();
             files.insert(e.path().unwrap().display().to_string(), data);
         }
-        let manifest: serde_json::Value =
-            serde_json::from_slice(&files["manifest.json"]).unwrap();
+        let manifest: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
         assert_eq!(manifest.as_array().unwrap().len(), 2);
         let pause = &manifest[1];
         assert_eq!(pause["RepoTags"][0], "localhost/p:1");

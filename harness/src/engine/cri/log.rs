@@ -21,9 +21,9 @@ pub fn parse(bytes: &[u8]) -> Streams {
     let mut out = Streams::default();
     for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
         let mut parts = line.splitn(4, |&b| b == b' ');
-        let (Some(ts), Some(stream), Some(tag)) = (parts.next(), parts.next(), parts.next())
-        else {
-            out.malformed.push(String::from_utf8_lossy(line).into_owned());
+        let (Some(ts), Some(stream), Some(tag)) = (parts.next(), parts.next(), parts.next()) else {
+            out.malformed
+                .push(String::from_utf8_lossy(line).into_owned());
             continue;
         };
         let content = parts.next().unwrap_or(&[]);
@@ -35,7 +35,8 @@ pub fn parse(bytes: &[u8]) -> Streams {
                 _ => None,
             },
         ) else {
-            out.malformed.push(String::from_utf8_lossy(line).into_owned());
+            out.malformed
+                .push(String::from_utf8_lossy(line).into_owned());
             continue;
         };
         let partial = tag.first() == Some(&b'P');

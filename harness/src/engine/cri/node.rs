@@ -85,12 +85,12 @@ impl CriNode {
             .connect_timeout(CALL_DEADLINE)
             .timeout(CALL_DEADLINE);
         let channel = dial.connect_with_connector(tower::service_fn(move |_: Uri| {
-                let socket = socket.clone();
-                async move {
-                    let stream = tokio::net::UnixStream::connect(socket).await?;
-                    Ok::<_, std::io::Error>(TokioIo::new(stream))
-                }
-            }));
+            let socket = socket.clone();
+            async move {
+                let stream = tokio::net::UnixStream::connect(socket).await?;
+                Ok::<_, std::io::Error>(TokioIo::new(stream))
+            }
+        }));
         let channel = match tokio::time::timeout(CALL_DEADLINE, channel).await {
             Ok(Ok(c)) => c,
             Ok(Err(source)) => {
@@ -118,7 +118,12 @@ impl CriNode {
             }),
         )
         .await?;
-        let status = call(&url, "Status", runtime.status(StatusRequest { verbose: true })).await?;
+        let status = call(
+            &url,
+            "Status",
+            runtime.status(StatusRequest { verbose: true }),
+        )
+        .await?;
         let config = status
             .info
             .get("config")
@@ -219,10 +224,7 @@ impl CriNode {
             libseccomp_version: None,
             security_options: vec![SecurityOption {
                 name: "seccomp".to_string(),
-                options: BTreeMap::from([(
-                    "profile".to_string(),
-                    "runtime-default".to_string(),
-                )]),
+                options: BTreeMap::from([("profile".to_string(), "runtime-default".to_string())]),
             }],
             cgroup_version: None,
         }
