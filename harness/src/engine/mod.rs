@@ -49,6 +49,13 @@ pub enum EngineError {
     Container(#[from] ContainerError),
     #[error(transparent)]
     Podman(#[from] PodmanError),
+    /// Boxed: its messages would make every engine result large.
     #[error(transparent)]
-    Cri(#[from] cri::CriError),
+    Cri(Box<cri::CriError>),
+}
+
+impl From<cri::CriError> for EngineError {
+    fn from(e: cri::CriError) -> Self {
+        EngineError::Cri(Box::new(e))
+    }
 }

@@ -12,6 +12,7 @@
 //! CRI-O reads the Docker format and keeps them.
 
 use super::model::{Arches, Filter, Profile};
+use super::validate::Warning;
 
 /// What a containerd node would drop from one profile, for `check` and notes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -40,6 +41,41 @@ pub fn dropped_by_containerd(profile: &Profile) -> Dropped {
             .map(|(i, _)| i)
             .collect(),
     }
+}
+
+/// `check`'s warnings for a profile that would run as a Localhost profile on a containerd node:
+/// each Docker-only field whose loss changes what the filter does, with the rules that then
+/// apply unconditionally. (`comment` is dropped too, which changes nothing.)
+pub fn containerd_warnings(profile: &Profile) -> Vec<Warning> {
+    let dropped = dropped_by_containerd(profile);
+    let mut out = Vec::new();
+    if dropped.arch_map {
+        out.push(Warning {
+            path: "archMap".to_string(),
+            message: "a containerd node drops archMap (it reads Localhost profiles as an OCI \
+                      seccomp object): the filter covers the native arch only, and other ABIs \
+                      get the bad-arch kill"
+                .to_string(),
+        });
+    }
+    for &i in &dropped.conditional_rules {
+        let rule = &profile.rules[i];
+        let fields = match (rule.includes.is_empty(), rule.excludes.is_empty()) {
+            (false, false) => "includes and excludes",
+            (false, true) => "includes",
+            _ => "excludes",
+        };
+        out.push(Warning {
+            path: format!("syscalls[{i}]"),
+            message: format!(
+                "a containerd node drops {fields}: {} then applies to {} whatever the \
+                 capabilities, arch and kernel",
+                rule.action.name(),
+                rule.names.join(", ")
+            ),
+        });
+    }
+    out
 }
 
 /// `profile` as containerd hands it to the runtime. Rule indices are kept, so cells still name
@@ -83,6 +119,18 @@ mod tests {
             .all(|r| r.includes.is_empty() && r.excludes.is_empty()));
         assert_eq!(n.rules[1].names, vec!["unshare".to_string()]);
         assert!(dropped_by_containerd(&n).is_empty());
+        let w = containerd_warnings(&p);
+        assert_eq!(w.len(), 3);
+        assert_eq!(w[0].path, "archMap");
+        assert_eq!(w[1].path, "syscalls[1]");
+        assert!(w[1].message.contains("drops includes"), "{}", w[1]);
+        assert!(
+            w[1].message
+                .contains("SCMP_ACT_ALLOW then applies to unshare"),
+            "{}",
+            w[1]
+        );
+        assert!(w[2].message.contains("drops excludes"), "{}", w[2]);
     }
 
     #[test]

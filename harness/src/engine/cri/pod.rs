@@ -241,8 +241,16 @@ impl PodRunner {
                 }),
                 security_context: Some(LinuxContainerSecurityContext {
                     capabilities: Some(Capability {
-                        add_capabilities: spec.cap_add.iter().map(|c| cri_cap(c)).collect(),
-                        drop_capabilities: spec.cap_drop.iter().map(|c| cri_cap(c)).collect(),
+                        add_capabilities: spec
+                            .cap_add
+                            .iter()
+                            .map(|c| cri_cap(c))
+                            .collect::<Vec<_>>(),
+                        drop_capabilities: spec
+                            .cap_drop
+                            .iter()
+                            .map(|c| cri_cap(c))
+                            .collect::<Vec<_>>(),
                         ..Default::default()
                     }),
                     namespace_options: Some(namespaces()),
@@ -250,7 +258,6 @@ impl PodRunner {
                     seccomp: Some(seccomp),
                     ..Default::default()
                 }),
-                ..Default::default()
             }),
             ..Default::default()
         }
