@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Matrix {
     pub schema_version: u32,
     pub host: HostFacts,
@@ -27,7 +27,7 @@ pub struct Matrix {
 }
 
 /// One engine of a run over several: its name, its facts and its builtin's readiness.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EngineEntry {
     pub name: String,
     pub host: HostFacts,
@@ -35,7 +35,7 @@ pub struct EngineEntry {
     pub readiness: Option<crate::readiness::Readiness>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HostFacts {
     pub kernel: String,
     pub arch: String,
@@ -55,7 +55,7 @@ pub struct HostFacts {
     pub seccomp: SeccompFacts,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SeccompFacts {
     /// `None` where /proc/config.gz was not readable.
     pub config_seccomp: Option<bool>,
@@ -72,7 +72,7 @@ pub struct SeccompFacts {
     pub runtime_unknown_syscalls: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Configuration {
     /// `<profile>` or `<profile>+SYS_ADMIN-NET_RAW`.
     pub id: String,
@@ -95,7 +95,7 @@ pub struct Configuration {
     pub engine: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Cell {
     pub configuration: String,
     pub profile: String,
@@ -108,7 +108,7 @@ pub struct Cell {
     pub verdict: Verdict,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Observed {
     pub outcome: Outcome,
     pub errno: Option<i32>,
@@ -120,7 +120,7 @@ pub struct Observed {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Expected {
     pub outcome: Outcome,
     pub errno: Option<i32>,
@@ -130,7 +130,7 @@ pub struct Expected {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Pass,
