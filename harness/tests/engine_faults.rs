@@ -390,3 +390,48 @@ fn not_root() -> bool {
         })
         .unwrap_or(true)
 }
+
+/// `--cap-add ALL` on a host whose capability bounding set lacks a capability (this project's
+/// host lacks CAP_SYS_RESOURCE): the start failure names the missing capability and says the
+/// profile is not the cause; on a host with the full set, the configuration starts.
+#[test]
+fn cap_add_all_names_the_capability_the_bounding_set_lacks() {
+    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(engine) = rt.block_on(common::engine_or_skip()) else {
+        return;
+    };
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let bounding = seccomp_harness::start_failure::parse_cap_bnd(&status).unwrap();
+    let all = seccomp_harness::profile::CapSet::all();
+    let missing = seccomp_harness::start_failure::outside_bounding_set(&all, bounding);
+    let (o, pid) = run_plain(&[
+        "builtin",
+        "unconfined",
+        "--cap-add",
+        "ALL",
+        "--case",
+        "getpid",
+        "--format",
+        "json",
+    ]);
+    let m: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+    let confs = m["configurations"].as_array().unwrap();
+    assert!(!confs.is_empty());
+    for c in confs {
+        let start_error = c["start_error"].as_str();
+        if missing.is_empty() {
+            assert_eq!(start_error, None, "{c}");
+            continue;
+        }
+        let e = start_error
+            .unwrap_or_else(|| panic!("{c}: started with {missing:?} outside the bounding set"));
+        assert!(e.contains("not caused by the profile"), "{e}");
+        assert!(!e.contains("the profile allows every call"), "{e}");
+        for cap in &missing {
+            assert!(e.contains(cap), "{cap} is named: {e}");
+        }
+    }
+    assert!(rt.block_on(containers_of(&engine, pid)).is_empty());
+}
