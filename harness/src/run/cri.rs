@@ -141,6 +141,10 @@ pub async fn execute_cri(
     swept.map_err(EngineError::from)?;
     let seconds = started.elapsed().as_secs_f64();
     let containers = results.iter().map(|(_, _, n)| n).sum();
+    let containers_by_job = results
+        .iter()
+        .map(|(_, r, n)| (r.label.clone(), *n))
+        .collect();
     let results: JobResults = results.into_iter().map(|(k, r, _)| (k, r)).collect();
     let mut diagnostics: Vec<(String, Vec<String>)> = results
         .values()
@@ -171,6 +175,7 @@ pub async fn execute_cri(
         matrix,
         facts,
         containers,
+        containers_by_job,
         seconds,
         diagnostics,
     })
