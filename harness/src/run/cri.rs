@@ -157,7 +157,7 @@ pub async fn execute_cri(
         .as_ref()
         .and_then(|c| {
             let r = results.get(&JobKind::Calibration { runtime: 0 })?;
-            Some((0, calibrate(c, r)?))
+            Some((0, calibrate(c, r)?.unknown))
         })
         .into_iter()
         .collect();

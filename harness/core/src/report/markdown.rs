@@ -83,7 +83,7 @@ fn heading(out: &mut String, matrix: &Matrix, summary: &Summary<'_>) {
         1 => format!("1 of {cells} cells failed"),
         n => format!("{n} of {cells} cells failed"),
     };
-    let mark = if summary.total.fail == 0 {
+    let mark = if summary.total.fail == 0 && summary.total.not_enforced == 0 {
         "✅"
     } else {
         "❌"
@@ -92,11 +92,24 @@ fn heading(out: &mut String, matrix: &Matrix, summary: &Summary<'_>) {
         out,
         "### {mark} seccomp-harness: {verdict} ({configs} configurations)\n"
     );
+    if let Some(headline) = super::not_enforced_headline(matrix, &summary.total) {
+        let _ = writeln!(out, "> ⛔ **{}**", text(&headline));
+        for (runtime, why) in super::not_enforced(matrix) {
+            let _ = writeln!(out, "> - {}: {}", code(&runtime), text(&why));
+        }
+        out.push('\n');
+    }
 }
 
 fn counts(out: &mut String, summary: &Summary<'_>) {
-    out.push_str("| # | configuration | caps | pass | fail | unpredicted |\n");
-    out.push_str("|---:|---|---|---:|---:|---:|\n");
+    let unenforced = summary.total.not_enforced > 0;
+    if unenforced {
+        out.push_str("| # | configuration | caps | pass | fail | unpredicted | not enforced |\n");
+        out.push_str("|---:|---|---|---:|---:|---:|---:|\n");
+    } else {
+        out.push_str("| # | configuration | caps | pass | fail | unpredicted |\n");
+        out.push_str("|---:|---|---|---:|---:|---:|\n");
+    }
     for (i, (c, n)) in summary.per_configuration.iter().enumerate() {
         let fail = if n.fail > 0 {
             format!("**{}**", n.fail)
@@ -108,9 +121,14 @@ fn counts(out: &mut String, summary: &Summary<'_>) {
         } else {
             code(&c.caps.join(" "))
         };
+        let extra = if unenforced {
+            format!(" {} |", n.not_enforced)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {caps} | {} | {fail} | {} |",
+            "| {} | {} | {caps} | {} | {fail} | {} |{extra}",
             i + 1,
             code(&c.id),
             n.pass,
@@ -348,6 +366,39 @@ mod tests {
         );
         m.cells[1].observed.note = Some("runc said: a|b <x>\nline two".into());
         m
+    }
+
+    /// A runtime that ignored the profile is the first thing every format says, before the
+    /// counts; the table, HTML and JUnit say it too.
+    #[test]
+    fn not_enforced_comes_first_with_the_cause() {
+        let mut m = sample();
+        for c in &mut m.cells {
+            c.verdict = crate::matrix::Verdict::NotEnforced;
+        }
+        m.host
+            .seccomp
+            .not_enforced
+            .insert("runsc".into(), "runs without --oci-seccomp".into());
+        let md = render(&m, &Options::default());
+        let first = md.find("PROFILES NOT ENFORCED").expect(&md);
+        assert!(first < md.find("| # |").unwrap(), "{md}");
+        assert!(md.contains("> - `runsc`: runs without"), "{md}");
+        assert!(md.starts_with("### ❌"), "{md}");
+        let table = crate::report::table::render(&m, &Options::default());
+        assert!(
+            table
+                .lines()
+                .nth(1)
+                .unwrap()
+                .contains("PROFILES NOT ENFORCED on runsc"),
+            "{table}"
+        );
+        assert!(table.contains("4 not enforced"), "{table}");
+        let html = crate::report::html::render(&m, &Options::default());
+        assert!(html.contains("id=\"not-enforced\""), "no section");
+        let junit = crate::report::junit::render(&m);
+        assert!(junit.contains("seccomp-not-enforced"), "{junit}");
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub enum Kind {
     CellFailed,
     CellDrift,
     CellUnpredicted,
+    CellNotEnforced,
     RuleUnproven,
     Readiness,
     CheckError,
@@ -35,10 +36,11 @@ pub enum Kind {
 }
 
 impl Kind {
-    const ALL: [Kind; 8] = [
+    const ALL: [Kind; 9] = [
         Kind::CellFailed,
         Kind::CellDrift,
         Kind::CellUnpredicted,
+        Kind::CellNotEnforced,
         Kind::RuleUnproven,
         Kind::Readiness,
         Kind::CheckError,
@@ -51,6 +53,7 @@ impl Kind {
             Kind::CellFailed => "cell-failed",
             Kind::CellDrift => "cell-drift",
             Kind::CellUnpredicted => "cell-unpredicted",
+            Kind::CellNotEnforced => "cell-not-enforced",
             Kind::RuleUnproven => "rule-unproven",
             Kind::Readiness => "readiness",
             Kind::CheckError => "profile-invalid",
@@ -61,7 +64,7 @@ impl Kind {
 
     fn level(self) -> &'static str {
         match self {
-            Kind::CellFailed | Kind::CheckError => "error",
+            Kind::CellFailed | Kind::CellNotEnforced | Kind::CheckError => "error",
             Kind::CellUnpredicted => "note",
             _ => "warning",
         }
@@ -72,6 +75,7 @@ impl Kind {
             Kind::CellFailed => "The engine did otherwise than the profile says: the observed outcome differs from the prediction.",
             Kind::CellDrift => "The engine's builtin profile behaved otherwise than upstream's default for the engine's release.",
             Kind::CellUnpredicted => "No prediction for this cell (builtin with no known upstream profile): nothing was proven.",
+            Kind::CellNotEnforced => "The runtime ignored the profile (gVisor's runsc without --oci-seccomp): nothing the cell shows is the profile's doing.",
             Kind::RuleUnproven => "No cell of the run was decided by this rule, so the run does not prove what it does.",
             Kind::Readiness => "builtin answers EPERM where a newer libc expects ENOSYS to fall back: a newer image breaks.",
             Kind::CheckError => "The profile is invalid: docker or runc refuses it.",
@@ -191,6 +195,7 @@ fn cell_finding(cell: &Cell, config: Option<&Configuration>, sources: &Sources) 
         Verdict::Fail => Kind::CellFailed,
         Verdict::Drift => Kind::CellDrift,
         Verdict::Unpredicted => Kind::CellUnpredicted,
+        Verdict::NotEnforced => Kind::CellNotEnforced,
     };
     let rule = cell.expected.rule.or(cell.observed.rule);
     let (file, span) = locate(config, rule, sources);
