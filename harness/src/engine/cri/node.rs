@@ -221,6 +221,8 @@ impl CriNode {
             default_runtime: runtime,
             runtime_version: self.endpoint.runtime_version.clone(),
             runtime_versions,
+            // The CRI does not list the runtime's command line.
+            runtime_commands: BTreeMap::new(),
             libseccomp_version: None,
             security_options: vec![SecurityOption {
                 name: "seccomp".to_string(),
