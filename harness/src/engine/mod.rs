@@ -12,11 +12,13 @@
 //! - [`runner`]: many configurations at once, bounded.
 //! - [`podman`]: where Podman's compat API differs (profiles by path, default capabilities).
 //! - [`cleanup`]: labels, the Ctrl-C path and `seccomp-harness clean`.
+//! - [`cri`]: a Kubernetes node's runtime (containerd) through the CRI, beside the Docker API.
 
 pub mod cleanup;
 pub mod configuration;
 pub mod connect;
 pub mod container;
+pub mod cri;
 pub mod facts;
 pub mod image;
 pub mod podman;
@@ -47,4 +49,13 @@ pub enum EngineError {
     Container(#[from] ContainerError),
     #[error(transparent)]
     Podman(#[from] PodmanError),
+    /// Boxed: its messages would make every engine result large.
+    #[error(transparent)]
+    Cri(Box<cri::CriError>),
+}
+
+impl From<cri::CriError> for EngineError {
+    fn from(e: cri::CriError) -> Self {
+        EngineError::Cri(Box::new(e))
+    }
 }

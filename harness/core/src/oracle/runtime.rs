@@ -302,8 +302,18 @@ pub(super) fn stub_limits(r: &Resolved, covered: &[Abi]) -> Option<BTreeMap<Abi,
     // daemon's arch) gets no stub at all. Measured with runc 1.1.5: jessfraz's Chrome profile
     // (no architectures) answered EPERM from its default for pkey_mprotect and userfaultfd; the
     // same profile with SCMP_ARCH_X86_64, X86 and X32 added answered ENOSYS.
+    //
+    // From runc 1.1.15 and 1.2.0 the native arch gets a stub even then (DESIGN §2, runc's
+    // patchbpf at those tags). Measured through containerd's CRI, which drops a Localhost
+    // profile's `archMap` (profile::node): with no architectures left, runc 1.1.15
+    // (containerd 1.7.24) and runc 1.3.6 (containerd 2.1.9) answered ENOSYS for fchmodat2,
+    // futex_wake and every call above static-server-allowlist's highest name.
+    let mut covered = covered.to_vec();
     if r.architectures.is_empty() {
-        return None;
+        if !native_stub_without_architectures(&r.host.runtime) {
+            return None;
+        }
+        covered.retain(|abi| *abi == r.host.arch.native_abi());
     }
     if matches!(
         r.default_action,
@@ -315,7 +325,7 @@ pub(super) fn stub_limits(r: &Resolved, covered: &[Abi]) -> Option<BTreeMap<Abi,
         return None;
     }
     let mut out = BTreeMap::new();
-    for &abi in covered {
+    for &abi in &covered {
         let max = r
             .calls
             .iter()
@@ -328,6 +338,17 @@ pub(super) fn stub_limits(r: &Resolved, covered: &[Abi]) -> Option<BTreeMap<Abi,
         }
     }
     Some(out)
+}
+
+/// Whether runc stubs the native arch for a profile that lists no architectures: from 1.1.15
+/// and 1.2.0 on. A version the engine did not report is taken as the newest, as for the
+/// models; a 1.1 without a patch level as before the change.
+fn native_stub_without_architectures(rt: &Runtime) -> bool {
+    match rt.version {
+        None => true,
+        Some((1, 1)) => rt.patch.is_some_and(|p| p >= 15),
+        Some(v) => v >= (1, 2),
+    }
 }
 
 /// What the tagged copy of a profile must allow on this runtime where the original leaves it

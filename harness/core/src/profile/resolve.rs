@@ -43,20 +43,30 @@ pub struct Runtime {
     pub name: String,
     /// major.minor; `None` when the engine did not say.
     pub version: Option<(u64, u64)>,
+    /// The patch level where the version string has one (runc 1.1.15 changed the ENOSYS stub
+    /// within 1.1: `oracle::runtime::stub_limits`).
+    pub patch: Option<u64>,
 }
 
 impl Runtime {
     /// From the engine's runtime name and version string (`1.3.6+ds1`, `v1.1.5`).
     pub fn parse(name: &str, version: Option<&str>) -> Runtime {
-        let version = version.and_then(|v| {
-            let mut parts = v
-                .trim_start_matches(|c: char| !c.is_ascii_digit())
-                .split(|c: char| !c.is_ascii_digit());
-            Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
-        });
+        let numbers: Vec<u64> = version
+            .map(|v| {
+                v.trim_start_matches(|c: char| !c.is_ascii_digit())
+                    .split(|c: char| !c.is_ascii_digit())
+                    .take(3)
+                    .map_while(|n| n.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
         Runtime {
             name: name.to_string(),
-            version,
+            version: match numbers[..] {
+                [a, b, ..] => Some((a, b)),
+                _ => None,
+            },
+            patch: numbers.get(2).copied().filter(|_| numbers.len() == 3),
         }
     }
 
@@ -65,6 +75,7 @@ impl Runtime {
         Runtime {
             name: "runc".into(),
             version: Some((1, 1)),
+            patch: None,
         }
     }
 }
