@@ -367,7 +367,8 @@ fn tagged_for_runtime(
             .iter()
             .map(|f| f.syscall),
     );
-    let names = crate::oracle::start::tagged_runtime_allowances(model, named, &also);
+    let native_stub = crate::oracle::start::native_stub(model, &original.arches, arch);
+    let names = crate::oracle::start::tagged_runtime_allowances(model, native_stub, named, &also);
     tagged.for_runtime(&names, &runtime.name)
 }
 

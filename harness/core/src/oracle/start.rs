@@ -13,12 +13,13 @@
 
 use super::{Oracle, Prediction};
 use crate::outcome::Outcome;
-use seccomp_catalog::own_calls::{self, OnErrno, Role};
-use seccomp_catalog::{Arch, Case, Catalog};
+use seccomp_catalog::own_calls::{self, OnErrno, OwnArg, Role};
+use seccomp_catalog::{Arch, Arg, Case, Catalog};
 use std::fmt;
 
 pub use super::runtime::{
-    runtime_model, tagged_runtime_allowances, RuntimeModel, RUNC_NEEDS as RUNTIME_NEEDS, RUNTIMES,
+    native_stub, runtime_model, tagged_runtime_allowances, RuntimeModel,
+    RUNC_NEEDS as RUNTIME_NEEDS, RUNTIMES,
 };
 
 /// A call with the outcome the oracle predicts for it.
@@ -139,16 +140,70 @@ impl Start {
 }
 
 impl Oracle<'_> {
-    /// The outcome of the native plain case named `syscall`, if the arch has it.
+    /// The outcome of the native plain case named `syscall`, if the arch has it. The runtime's
+    /// calls are judged with the catalog's arguments: what runc passes is not modelled.
     fn call(&self, catalog: &Catalog, syscall: &str) -> Option<CallOutcome> {
-        let case = catalog
-            .get(syscall)
-            .filter(|c| c.abi == catalog.arch().native_abi())?;
+        let case = native_case(catalog, syscall)?;
         let p = self.predict_filter(case);
         Some(CallOutcome {
             syscall: syscall.to_string(),
             outcome: p.outcome,
             errno: p.errno,
+        })
+    }
+
+    /// The probe's own call `syscall` at each of its call sites, with the arguments it really
+    /// passes there ([`own_calls::real_args`]); one site with every argument unknown where the
+    /// table has none.
+    fn own_call_sites(catalog: &Catalog, syscall: &str) -> Vec<Case> {
+        let Some(case) = native_case(catalog, syscall) else {
+            return Vec::new();
+        };
+        let mut sites = own_calls::real_args(catalog.arch(), syscall);
+        if sites.is_empty() {
+            sites.push([OwnArg::RunTime; 6]);
+        }
+        sites
+            .into_iter()
+            .map(|args| {
+                let mut c = case.clone();
+                c.args = args.map(|a| match a {
+                    OwnArg::Fixed(v) => Arg::Value(v),
+                    // An address-like value no profile can predict.
+                    OwnArg::RunTime => Arg::Words32(&[]),
+                });
+                c
+            })
+            .collect()
+    }
+
+    /// The outcome of the probe's own call `syscall` where it is worst: the first site whose
+    /// outcome is not `allowed`, else the first site. Arguments known only at run time are
+    /// taken not to match a condition (as for a case's pointers).
+    fn own_call(&self, catalog: &Catalog, syscall: &str) -> Option<CallOutcome> {
+        let predictions: Vec<Prediction> = Self::own_call_sites(catalog, syscall)
+            .iter()
+            .map(|c| self.predict_filter(c))
+            .collect();
+        let p = predictions
+            .iter()
+            .find(|p| p.outcome != Outcome::Allowed)
+            .or(predictions.first())?;
+        Some(CallOutcome {
+            syscall: syscall.to_string(),
+            outcome: p.outcome,
+            errno: p.errno,
+        })
+    }
+
+    /// Whether the probe's own call `syscall` may be anything but allowed at one of its sites:
+    /// the prediction says so, or a rule of the syscall whose conditions on the known arguments
+    /// hold (those on arguments known only at run time may hold too) does not allow. Used to
+    /// choose what the probe avoids, where a needless avoidance only costs a fallback.
+    fn own_call_may_be_stopped(&self, catalog: &Catalog, syscall: &str) -> bool {
+        Self::own_call_sites(catalog, syscall).iter().any(|c| {
+            self.predict_filter(c).outcome != Outcome::Allowed
+                || self.rules_that_may_match(c).any(|o| o != Outcome::Allowed)
         })
     }
 
@@ -195,7 +250,7 @@ impl Oracle<'_> {
         let arch = catalog.arch();
         let footprint: Vec<CallOutcome> = own_calls::footprint(arch)
             .iter()
-            .filter_map(|f| Some((f, self.call(catalog, f.syscall)?)))
+            .filter_map(|f| Some((f, self.own_call(catalog, f.syscall)?)))
             .filter(|(f, c)| match c.outcome {
                 Outcome::Allowed => false,
                 Outcome::Errno => f.on_errno == OnErrno::Fatal,
@@ -208,8 +263,18 @@ impl Oracle<'_> {
         if !footprint.is_empty() {
             return Start::ProbeCannotRun(Blocker::Footprint { calls: footprint });
         }
-        // The probe's records need write, writev or vmsplice; write is also the runtime's
-        // need, so a profile that lets the container start always leaves the probe a way out.
+        // The probe's records need write, writev or vmsplice to fd 1. runc needs write too, but
+        // on its own fds: a rule on write's fd can leave runc its writes and take the probe's.
+        let avoid = self.probe_avoid(catalog);
+        let writes = Role::Write.options(arch);
+        if writes.iter().all(|n| avoid.contains(n)) {
+            return Start::ProbeCannotRun(Blocker::Footprint {
+                calls: writes
+                    .iter()
+                    .filter_map(|n| self.own_call(catalog, n))
+                    .collect(),
+            });
+        }
         Start::Starts
     }
 
@@ -221,12 +286,16 @@ impl Oracle<'_> {
         names.push("ioctl");
         names
             .into_iter()
-            .filter(|n| {
-                self.call(catalog, n)
-                    .is_some_and(|c| c.outcome != Outcome::Allowed)
-            })
+            .filter(|n| self.own_call_may_be_stopped(catalog, n))
             .collect()
     }
+}
+
+/// The native plain case of `syscall`, if the arch has it.
+fn native_case<'c>(catalog: &'c Catalog, syscall: &str) -> Option<&'c Case> {
+    catalog
+        .get(syscall)
+        .filter(|c| c.abi == catalog.arch().native_abi())
 }
 
 /// Whether the probe can install its SIGSYS and wake-up handlers and return from them, given

@@ -41,8 +41,9 @@ pub struct Host {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Runtime {
     pub name: String,
-    /// major.minor; `None` when the engine did not say.
-    pub version: Option<(u64, u64)>,
+    /// major.minor.patch (a missing patch reads 0); `None` when the engine did not say. The
+    /// patch matters: runc 1.1.15 builds its ENOSYS stub otherwise than 1.1.5.
+    pub version: Option<(u64, u64, u64)>,
 }
 
 impl Runtime {
@@ -52,7 +53,10 @@ impl Runtime {
             let mut parts = v
                 .trim_start_matches(|c: char| !c.is_ascii_digit())
                 .split(|c: char| !c.is_ascii_digit());
-            Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+            let major = parts.next()?.parse().ok()?;
+            let minor = parts.next()?.parse().ok()?;
+            let patch = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+            Some((major, minor, patch))
         });
         Runtime {
             name: name.to_string(),
@@ -60,11 +64,11 @@ impl Runtime {
         }
     }
 
-    /// runc 1.1, the oldest runtime users have (this project's host).
+    /// runc 1.1.5, the oldest runtime users have (this project's host).
     pub fn runc_1_1() -> Runtime {
         Runtime {
             name: "runc".into(),
-            version: Some((1, 1)),
+            version: Some((1, 1, 5)),
         }
     }
 }
@@ -72,7 +76,7 @@ impl Runtime {
 impl std::fmt::Display for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.version {
-            Some((a, b)) => write!(f, "{} {a}.{b}", self.name),
+            Some((a, b, c)) => write!(f, "{} {a}.{b}.{c}", self.name),
             None => f.write_str(&self.name),
         }
     }
