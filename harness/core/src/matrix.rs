@@ -7,7 +7,11 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest schema_version this build reads: version 2 only added the `held_back` verdict,
+/// so a version-1 matrix (a run before it) reads as it is, for `diff` and `render`.
+pub const OLDEST_READABLE_SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Matrix {
@@ -143,6 +147,11 @@ pub enum Verdict {
     /// observations in the note, never counted as a failure of the oracle. (A value added
     /// within schema_version 1: only a matrix with drifting cells holds it.)
     Drift,
+    /// Nothing ran: the profile kills a call the runtime makes after loading the filter, and
+    /// runc (1.1.5, 1.1.15 and 1.3.6, measured) then hangs for good, so the harness did not
+    /// start the container (`run --start-held-back` starts it anyway). Never a pass: counted
+    /// apart in every format. (Added in schema_version 2.)
+    HeldBack,
 }
 
 /// Why a matrix file could not be read. Each variant names the file, because `diff` reads two
@@ -244,7 +253,12 @@ impl Matrix {
         let value: serde_json::Value = serde_json::from_str(text).map_err(ParseError::Json)?;
         match value.get("schema_version") {
             None => return Err(ParseError::MissingSchemaVersion),
-            Some(v) if v.as_u64() != Some(u64::from(SCHEMA_VERSION)) => {
+            Some(v)
+                if !v.as_u64().is_some_and(|n| {
+                    (u64::from(OLDEST_READABLE_SCHEMA_VERSION)..=u64::from(SCHEMA_VERSION))
+                        .contains(&n)
+                }) =>
+            {
                 return Err(ParseError::UnsupportedSchemaVersion { found: v.clone() })
             }
             Some(_) => {}

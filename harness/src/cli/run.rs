@@ -57,6 +57,12 @@ pub struct Args {
     /// lines that are not records, the probe's stderr, mode changes, watchdog kills.
     #[arg(long)]
     pub diagnostics: bool,
+    /// Start profiles that are held back because they kill a call runc makes after loading
+    /// the filter (runc then hangs for good): the start's 60 s deadline ends the wait, and on
+    /// a local engine the harness kills the hung `runc:[2:INIT]` so the container can be
+    /// removed. Only on an engine you can afford to disturb (the lab).
+    #[arg(long)]
+    pub start_held_back: bool,
 }
 
 pub fn main(args: Args) -> Result<u8, Failure> {
@@ -127,6 +133,7 @@ pub fn main(args: Args) -> Result<u8, Failure> {
         }
     }
     opts.case_timeout = std::time::Duration::from_secs(args.case_timeout.max(1));
+    opts.start_held_back = args.start_held_back;
     if let Some(n) = args.parallel {
         opts.parallel = n;
     }

@@ -12,12 +12,14 @@
 //! - [`runner`]: many configurations at once, bounded.
 //! - [`podman`]: where Podman's compat API differs (profiles by path, default capabilities).
 //! - [`cleanup`]: labels, the Ctrl-C path and `seccomp-harness clean`.
+//! - [`hung`]: freeing a runc that hangs on a held-back profile started anyway.
 
 pub mod cleanup;
 pub mod configuration;
 pub mod connect;
 pub mod container;
 pub mod facts;
+pub mod hung;
 pub mod image;
 pub mod podman;
 pub mod runner;

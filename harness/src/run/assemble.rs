@@ -60,11 +60,14 @@ pub fn assemble(
             runtime: conf.runtime,
         });
         let runtime = &plan.runtimes[conf.runtime];
-        let start_error = match &conf.start {
-            Start::HeldBack(_) => conf.start.note(),
-            _ => as_is
+        // Held back and not started (`--start-held-back` starts it: then its run decides).
+        let held_back = matches!(conf.start, Start::HeldBack(_)) && as_is.is_none();
+        let start_error = if held_back {
+            conf.start.note()
+        } else {
+            as_is
                 .and_then(|r| r.start_error.clone())
-                .map(|e| start_failure_message(&e, &conf.start, &runtime.model)),
+                .map(|e| start_failure_message(&e, &conf.start, &runtime.model))
         };
         configurations.push(Configuration {
             id: conf.id.clone(),
@@ -114,7 +117,17 @@ pub fn assemble(
                 .get(id)
                 .expect("planned cases come from the catalog");
             let expected = predictions.get(c, i).map(|p| p.to_expected());
-            let observed = if let Some(msg) = &start_error {
+            let observed = if held_back {
+                // Nothing ran, so nothing was observed: the cell says why, and its verdict
+                // is `held_back`, never a pass.
+                Observed {
+                    outcome: Outcome::NotRun,
+                    errno: None,
+                    signal: None,
+                    rule: None,
+                    note: start_error.clone(),
+                }
+            } else if let Some(msg) = &start_error {
                 Observed {
                     outcome: Outcome::StartFailed,
                     errno: None,
@@ -154,6 +167,7 @@ pub fn assemble(
                 }
             };
             let verdict = match drift.take() {
+                _ if held_back => Verdict::HeldBack,
                 Some(_) => Verdict::Drift,
                 None => verdict(&observed, expected.as_ref()),
             };
@@ -294,9 +308,13 @@ fn start_failure_message(message: &str, start: &Start, runtime: &Runtime) -> Str
     }
 }
 
-/// Whether a matrix has a failing cell.
+/// Whether a matrix has a failing cell, or a held-back one (nothing proven there: a profile
+/// that would hang the runtime is a finding in itself).
 pub fn has_failures(matrix: &Matrix) -> bool {
-    matrix.cells.iter().any(|c| c.verdict == Verdict::Fail)
+    matrix
+        .cells
+        .iter()
+        .any(|c| matches!(c.verdict, Verdict::Fail | Verdict::HeldBack))
 }
 
 #[cfg(test)]

@@ -66,6 +66,10 @@ pub struct RunOptions {
     /// Runtimes to run every configuration on (`--runtime runc,crun`), by the engine's
     /// names; empty for the engine's default runtime (configuration ids then carry none).
     pub runtimes: Vec<String>,
+    /// Start profiles the oracle holds back (a kill on a call runc makes after loading the
+    /// filter hangs runc 1.1.5, 1.1.15 and 1.3.6 for good): the start's deadline and the
+    /// cleanup turn the hang into an observation. For an engine the user can disturb.
+    pub start_held_back: bool,
 }
 
 impl Default for RunOptions {
@@ -78,6 +82,7 @@ impl Default for RunOptions {
             progress: std::io::stderr().is_terminal(),
             case_timeout: engine::container::DEFAULT_CASE_TIMEOUT,
             runtimes: Vec::new(),
+            start_held_back: false,
         }
     }
 }
@@ -156,6 +161,7 @@ pub async fn execute(
         honours,
         runtimes,
         &opts.cases,
+        opts.start_held_back,
     )?;
 
     if let Err(why) = upstream {

@@ -184,6 +184,7 @@ pub fn plan(
     engine_honours_default_errno_ret: bool,
     runtimes: Vec<PlannedRuntime>,
     selected_cases: &[String],
+    start_held_back: bool,
 ) -> Result<Plan, PlanError> {
     if runtimes.is_empty() {
         return Err(PlanError::NoRuntime);
@@ -289,7 +290,9 @@ pub fn plan(
                         let as_is = profile::resolve(profile, &h);
                         let as_is = Oracle::new(&as_is);
                         start = as_is.start(&catalog);
-                        if !matches!(start, Start::HeldBack(_)) {
+                        // A held-back profile would hang runc for good: not started unless the
+                        // user asks (`--start-held-back`, on an engine they can disturb).
+                        if start_held_back || !matches!(start, Start::HeldBack(_)) {
                             let tagged =
                                 tagged_for_runtime(tagged, profile, &runtimes[rt].model, arch);
                             let tagged_resolved = profile::resolve(&tagged.profile, &h);

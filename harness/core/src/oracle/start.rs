@@ -100,9 +100,10 @@ pub enum Start {
     /// The runtime fails to start the container: `start_failed` cells with its message.
     Refused(Blocker),
     /// The harness does not start the container at all: the profile kills a call the runtime
-    /// makes after loading the filter, and runc 1.1.5 then hangs for good (measured: the
-    /// engine can neither start nor remove the container; [`RuntimeModel::kill_hangs_start`]).
-    /// `start_failed` cells.
+    /// makes after loading the filter, and runc then hangs for good (measured on 1.1.5,
+    /// 1.1.15 and 1.3.6: the engine can neither start nor remove the container;
+    /// [`RuntimeModel::kill_hangs_start`]). Its cells get the verdict `held_back` unless the
+    /// run starts it anyway (`--start-held-back`), where the hang is observed as `start_failed`.
     HeldBack(Blocker),
     /// The container starts, but the probe dies or stays mute before its first case:
     /// `not_run` cells.
@@ -132,7 +133,7 @@ impl Start {
             Start::Starts => return None,
             Start::Refused(b) => format!("the runtime refuses to start the container: {b}"),
             Start::HeldBack(b) => format!(
-                "not started: {b}; a kill there hangs the runtime for good (measured with runc 1.1.5), so the harness does not start the container"
+                "not started: {b}; a kill there hangs the runtime for good (measured with runc 1.1.5, 1.1.15 and 1.3.6), so the harness does not start the container (`run --start-held-back` starts it on an engine you can disturb)"
             ),
             Start::ProbeCannotRun(b) => b.to_string(),
         })

@@ -39,7 +39,7 @@ fn suite_ids(matrix: &Matrix) -> Vec<String> {
 fn counts<'a>(cells: impl Iterator<Item = &'a Cell>) -> (usize, usize) {
     cells.fold((0, 0), |(f, s), c| match c.verdict {
         Verdict::Fail => (f + 1, s),
-        Verdict::Unpredicted | Verdict::Drift => (f, s + 1),
+        Verdict::Unpredicted | Verdict::Drift | Verdict::HeldBack => (f, s + 1),
         Verdict::Pass => (f, s),
     })
 }
@@ -138,6 +138,14 @@ fn testcase(out: &mut String, cell: &Cell) {
                 out,
                 ">\n      <skipped message=\"unpredicted: observed {}\"/>\n    </testcase>",
                 esc(&observed)
+            );
+        }
+        Verdict::HeldBack => {
+            let note = cell.observed.note.as_deref().unwrap_or_default();
+            let _ = writeln!(
+                out,
+                ">\n      <skipped message=\"held back: not started; {}\"/>\n    </testcase>",
+                esc(note)
             );
         }
         Verdict::Fail => {

@@ -78,10 +78,11 @@ fn readiness(out: &mut String, matrix: &Matrix) {
 fn heading(out: &mut String, matrix: &Matrix, summary: &Summary<'_>) {
     let cells = matrix.cells.len();
     let configs = matrix.configurations.len();
-    let verdict = match summary.total.fail {
-        0 => format!("all {cells} cells conformant"),
-        1 => format!("1 of {cells} cells failed"),
-        n => format!("{n} of {cells} cells failed"),
+    let verdict = match (summary.total.fail, summary.total.held_back) {
+        (0, 0) => format!("all {cells} cells conformant"),
+        (0, h) => format!("{h} of {cells} cells held back (not started), none failed"),
+        (1, _) => format!("1 of {cells} cells failed"),
+        (n, _) => format!("{n} of {cells} cells failed"),
     };
     let mark = if summary.total.fail == 0 {
         "✅"
@@ -95,8 +96,15 @@ fn heading(out: &mut String, matrix: &Matrix, summary: &Summary<'_>) {
 }
 
 fn counts(out: &mut String, summary: &Summary<'_>) {
-    out.push_str("| # | configuration | caps | pass | fail | unpredicted |\n");
-    out.push_str("|---:|---|---|---:|---:|---:|\n");
+    // The held-back column appears only where a profile was not started.
+    let held_back = summary.total.held_back > 0;
+    if held_back {
+        out.push_str("| # | configuration | caps | pass | fail | held back | unpredicted |\n");
+        out.push_str("|---:|---|---|---:|---:|---:|---:|\n");
+    } else {
+        out.push_str("| # | configuration | caps | pass | fail | unpredicted |\n");
+        out.push_str("|---:|---|---|---:|---:|---:|\n");
+    }
     for (i, (c, n)) in summary.per_configuration.iter().enumerate() {
         let fail = if n.fail > 0 {
             format!("**{}**", n.fail)
@@ -108,9 +116,14 @@ fn counts(out: &mut String, summary: &Summary<'_>) {
         } else {
             code(&c.caps.join(" "))
         };
+        let held = if held_back {
+            format!(" {} |", n.held_back)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {caps} | {} | {fail} | {} |",
+            "| {} | {} | {caps} | {} | {fail} |{held} {} |",
             i + 1,
             code(&c.id),
             n.pass,

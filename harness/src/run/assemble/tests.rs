@@ -46,6 +46,7 @@ fn builtin_plan(with_upstream: bool) -> Plan {
             crate::profile::Runtime::runc_1_1(),
         )],
         &["getpid".into(), "keyctl".into()],
+        false,
     )
     .unwrap()
 }
@@ -158,6 +159,7 @@ mod reasons {
                 Runtime::runc_1_1(),
             )],
             &["getpid".to_string(), "getppid".to_string()],
+            false,
         )
         .unwrap();
         let predictions = p.predict(&Default::default());

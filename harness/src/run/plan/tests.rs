@@ -38,6 +38,7 @@ fn plans_a_baseline_per_cap_set_and_a_tagged_run_per_file_configuration() {
         true,
         vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
         &[],
+        false,
     )
     .unwrap();
     let predictions = plan.predict(&BTreeMap::new());
@@ -116,6 +117,7 @@ fn an_engine_that_drops_default_errno_ret_gets_its_own_tagging() {
         false,
         vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
         &["getpid".into(), "read".into()],
+        false,
     )
     .unwrap();
     // The default is EPERM on this engine, so the getpid rule is dropped and traps.
@@ -158,6 +160,7 @@ fn a_profile_killing_a_runtime_call_is_held_back_and_one_denying_it_is_predicted
         true,
         vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
         &[],
+        false,
     )
     .unwrap();
     assert!(matches!(plan.configurations[0].start, Start::HeldBack(_)));
@@ -192,6 +195,7 @@ fn unknown_cases_and_duplicate_names_are_refused() {
         true,
         vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
         &["nope".into()],
+        false,
     );
     assert!(matches!(err, Err(PlanError::UnknownCase(_))));
     let err = plan(
@@ -202,6 +206,7 @@ fn unknown_cases_and_duplicate_names_are_refused() {
         true,
         vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
         &[],
+        false,
     );
     assert!(matches!(err, Err(PlanError::DuplicateConfiguration(_))));
 }
