@@ -10,6 +10,7 @@
 #   ci/lab.sh status          each engine: up/down, socket, versions
 #   ci/lab.sh host NAME       the engine's DOCKER_HOST (whether it is up or not)
 #   ci/lab.sh list            the engine names
+#   ci/lab.sh host-packages   the host's Debian packages this script needs (.ci/run installs them)
 #
 # Engines (NAME): trixie-runc (Docker 26.1 / containerd 1.7 / runc 1.1), sid-runc (Docker 28.5 /
 # containerd 2.1 / runc 1.3), sid-crun (the sid engine with crun as its default runtime, runc
@@ -38,6 +39,9 @@ set -euo pipefail
 LAB=${SECCOMP_HARNESS_LAB_DIR:-/var/cache/seccomp-harness/lab}
 MIRROR=${SECCOMP_HARNESS_LAB_MIRROR:-http://deb.debian.org/debian}
 EX_UNREACHABLE=75
+# The host's own Debian packages this script runs (unshare, pivot_root, mount: util-linux;
+# zstd compresses the root file system tarballs when it is there).
+HOST_PACKAGES="util-linux curl debootstrap zstd"
 ENGINES=(trixie-runc sid-runc sid-crun podman)
 READY=.seccomp-harness-lab-ready
 # The cgroup under which each engine's daemon and containers are kept (per hierarchy).
@@ -87,7 +91,7 @@ need_host_tools() {
     command -v "$tool" >/dev/null || missing+=("$tool")
   done
   [ "${#missing[@]}" = 0 ] ||
-    die 3 "missing host tool(s): ${missing[*]} (apt-get install util-linux curl debootstrap)"
+    die 3 "missing host tool(s): ${missing[*]} (apt-get install $HOST_PACKAGES)"
 }
 
 archive_reachable() {
@@ -579,6 +583,7 @@ case ${1:-} in
   status) status ;;
   host) engine_suite "${2:-?}" >/dev/null; engine_host "$2" ;;
   list) printf '%s\n' "${ENGINES[@]}" ;;
+  host-packages) echo "$HOST_PACKAGES" ;;
   __enter) enter_engine "$2" ;;
   *) usage ;;
 esac

@@ -3,6 +3,8 @@
 # against an aarch64 engine (ci/aarch64/lab.sh) with `--probe PATH`.
 #
 #   ci/aarch64/build-probe.sh [--out PATH] [--repo DIR]
+#   ci/aarch64/build-probe.sh host-packages   the host's Debian packages it needs (.ci/run
+#                                             installs them)
 #
 # The build runs in a Debian sid root file system (debootstrap --variant=minbase) with rustc,
 # cargo, sid's arm64 std (libstd-rust-dev:arm64, the same rustc version) and the aarch64 GNU
@@ -30,6 +32,8 @@ TARGET=aarch64-unknown-linux-gnu
 # rustc and libstd-rust-dev:arm64 come from the same source package, so their versions match.
 PACKAGES="rustc cargo libstd-rust-dev:arm64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross ca-certificates"
 EX_UNREACHABLE=75
+# The host's own Debian packages this script runs (file and readelf check the result).
+HOST_PACKAGES="debootstrap util-linux curl file binutils"
 READY=.seccomp-harness-ready
 BUILDROOT=$LAB/buildroot
 
@@ -42,6 +46,7 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 out=$LAB/probe/seccomp-probe
 while [ $# -gt 0 ]; do
   case $1 in
+    host-packages) echo "$HOST_PACKAGES"; exit 0 ;;
     --out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
     --out=*) out=${1#--out=}; shift ;;
     --repo) [ $# -ge 2 ] || usage; repo=$2; shift 2 ;;
@@ -65,7 +70,7 @@ for tool in debootstrap unshare chroot flock curl file readelf; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
 [ "${#missing[@]}" = 0 ] ||
-  die 3 "missing host tool(s): ${missing[*]} (apt-get install debootstrap util-linux curl file binutils)"
+  die 3 "missing host tool(s): ${missing[*]} (apt-get install $HOST_PACKAGES)"
 
 mkdir -p "$LAB/cache/buildroot/archives/partial" "$LAB/cache/buildroot/debootstrap" \
   "$LAB/cargo-home" "$TARGET_DIR"

@@ -10,6 +10,7 @@
 #                              (tcp://127.0.0.1:PORT); progress goes to stderr
 #   ci/aarch64/lab.sh down     stop the machine (by its PID) and check that nothing is left
 #   ci/aarch64/lab.sh status   up/down, DOCKER_HOST, PID, the engine's versions
+#   ci/aarch64/lab.sh host-packages   the host's Debian packages it needs (.ci/run installs them)
 #
 # All three are idempotent: `up` on a running machine prints its DOCKER_HOST again.
 #
@@ -46,6 +47,9 @@ PORT=${SECCOMP_HARNESS_LAB_AARCH64_PORT:-23750}
 MEM=${SECCOMP_HARNESS_LAB_AARCH64_MEM:-2048}
 SUITE=sid
 EX_UNREACHABLE=75
+# The host's own Debian packages this script runs: debootstrap, unshare/chroot (util-linux),
+# dpkg-deb, mkfs.ext4 (e2fsprogs), qemu-system-aarch64 (qemu-system-arm).
+HOST_PACKAGES="curl util-linux debootstrap dpkg e2fsprogs qemu-system-arm"
 # Installed into the root file system by apt (no recommends). linux-image-arm64 brings
 # initramfs-tools, which makes the initramfs.
 PACKAGES="docker.io containerd runc tini iproute2 kmod linux-image-arm64"
@@ -434,6 +438,7 @@ case ${1:-} in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
+  host-packages) echo "$HOST_PACKAGES" ;;
   -h | --help) usage 0 ;;
   *) usage ;;
 esac

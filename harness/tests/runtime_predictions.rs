@@ -153,3 +153,65 @@ async fn on_runc_1_3_6() {
     );
     check(&m, true);
 }
+
+/// A profile killing a call runc makes after loading the filter is held back (every cell
+/// `held_back`, none passing); started anyway on the lab's runc 1.1.15 and 1.3.6, the hang is
+/// observed: the start's deadline ends the wait, the harness kills the hung `runc:[2:INIT]`,
+/// every cell is `start_failed` as predicted, and the run removes its containers (a removal
+/// that hung would fail the run).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_back_profile_started_anyway_hangs_runc_1_1_15_and_is_cleaned_up() {
+    if let Some(host) = lab_host("SECCOMP_HARNESS_LAB_TRIXIE_RUNC") {
+        held_back_started_anyway(host).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_back_profile_started_anyway_hangs_runc_1_3_6_and_is_cleaned_up() {
+    if let Some(host) = lab_host("SECCOMP_HARNESS_LAB_SID_RUNC") {
+        held_back_started_anyway(host).await;
+    }
+}
+
+async fn held_back_started_anyway(host: String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kill-getppid.json");
+    std::fs::write(
+        &file,
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_KILL"}]}"#,
+    )
+    .unwrap();
+    let run = |start_held_back: bool| {
+        let host = host.clone();
+        let file = file.clone();
+        async move {
+            let profiles = vec![load_profile(&ProfileInput::File(file)).unwrap()];
+            let opts = RunOptions {
+                docker_host: Some(host),
+                progress: false,
+                cases: vec!["getpid".into(), "getppid".into()],
+                start_held_back,
+                ..Default::default()
+            };
+            execute(profiles, vec![CapSpec::docker_default()], &opts)
+                .await
+                .expect("the run")
+                .matrix
+        }
+    };
+    let held = run(false).await;
+    assert!(held
+        .cells
+        .iter()
+        .all(|c| c.verdict == Verdict::HeldBack && c.observed.outcome == Outcome::NotRun));
+    let started = run(true).await;
+    for c in &started.cells {
+        assert_eq!(c.observed.outcome, Outcome::StartFailed, "{c:?}");
+        assert_eq!(c.verdict, Verdict::Pass, "{c:?}");
+        let note = c.observed.note.as_deref().unwrap_or_default();
+        assert!(
+            note.contains("did not start the container within") && note.contains("killed the hung"),
+            "{note}"
+        );
+    }
+}

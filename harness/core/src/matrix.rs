@@ -314,7 +314,7 @@ mod tests {
     use super::*;
 
     const MINIMAL: &str = r#"{
-        "schema_version": 1,
+        "schema_version": 2,
         "host": { "kernel": "6.1.0", "arch": "x86_64", "engine": "docker",
                   "engine_version": "25.0.0", "api_version": "1.44", "runtime": "runc",
                   "runtime_version": "1.1.12",
@@ -349,13 +349,17 @@ mod tests {
 
     #[test]
     fn a_newer_schema_version_is_named_before_any_field_error() {
-        let text = r#"{"schema_version": 2, "something_new": true}"#;
+        let text = r#"{"schema_version": 3, "something_new": true}"#;
         let e = Matrix::from_json(text).unwrap_err();
         assert!(
             matches!(e, ParseError::UnsupportedSchemaVersion { .. }),
             "{e}"
         );
-        assert!(e.to_string().contains("schema_version 2"), "{e}");
+        assert!(e.to_string().contains("schema_version 3"), "{e}");
+        // Version 1 (before `held_back`) still reads.
+        let v1 = MINIMAL.replacen("\"schema_version\": 2", "\"schema_version\": 1", 1);
+        assert!(v1.contains("\"schema_version\": 1"), "{v1}");
+        Matrix::from_json(&v1).unwrap();
     }
 
     #[test]

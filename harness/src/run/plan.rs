@@ -508,7 +508,9 @@ mod tagged_for_runtime_tests {
         assert!(doc.get("defaultErrno").is_none());
         assert_eq!(rules[0]["errnoRet"], 3000);
         // On a strict profile crun's tolerated calls are allowed, in the JSON and in the
-        // model alike; runc, whose stub answers above the profile, gets nothing more.
+        // model alike; runc from 1.1.15, whose native stub answers above the profile, gets
+        // nothing more; runc 1.1.5 builds no stub for a profile without architectures, so it
+        // gets the same allowances as crun.
         let strict = r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ALLOW"}]}"#;
         let original = profile::parse_str(strict, "strict.json").unwrap();
         let tagged = profile::tag_for(strict, &original, "strict.json", true).unwrap();
@@ -521,7 +523,12 @@ mod tagged_for_runtime_tests {
         let reparsed = profile::parse_str(&t.json, "p").unwrap();
         assert_eq!(reparsed.rules, t.profile.rules);
         assert!(t.profile.rules.len() > tagged.profile.rules.len());
-        let runc = tagged_for_runtime(&tagged, &original, &Runtime::runc_1_1(), Arch::X86_64);
+        let runc = Runtime::parse("runc", Some("1.3.6"));
+        let runc = tagged_for_runtime(&tagged, &original, &runc, Arch::X86_64);
         assert_eq!(runc.profile.rules.len(), tagged.profile.rules.len());
+        let old = tagged_for_runtime(&tagged, &original, &Runtime::runc_1_1(), Arch::X86_64);
+        assert_eq!(old.profile.rules.len(), tagged.profile.rules.len() + 1);
+        let last = old.profile.rules.last().unwrap();
+        assert!(last.names.iter().any(|n| n == "faccessat2"), "{last:?}");
     }
 }

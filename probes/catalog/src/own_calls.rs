@@ -212,6 +212,14 @@ impl Role {
     }
 }
 
+/// `SIGCHLD`, the same number on every arch the catalog has (asm-generic and x86 signal.h).
+const SIGCHLD: u64 = 17;
+
+/// The probe's fork as it makes it: `clone(SIGCHLD, 0, ...)`, the flags glibc's `fork` passes
+/// too (no atfork handlers). Its argument order (flags first) is the same on x86_64 and
+/// aarch64.
+pub const FORK_ARGS: [u64; 6] = [SIGCHLD, 0, 0, 0, 0, 0];
+
 /// Every machinery call name on `arch`, each once.
 pub fn machinery_calls(arch: Arch) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
@@ -246,7 +254,6 @@ const MINUS_ONE: u64 = u64::MAX;
 const SIGKILL: u64 = 9;
 const SIGUSR1: u64 = 10;
 const SIGALRM: u64 = 14;
-const SIGCHLD: u64 = 17;
 const SIGSYS: u64 = 31;
 
 /// The argument sets the probe really passes to its own call `syscall` on `arch`, one per
@@ -288,7 +295,9 @@ pub fn real_args(arch: Arch, syscall: &str) -> Vec<[OwnArg; 6]> {
             .iter()
             .map(|&sig| set(&[F(sig), R, F(0), F(8)]))
             .collect(),
-        "clone" => vec![[F(SIGCHLD), F(0), F(0), F(0), F(0), F(0)]],
+        // Docker's default allows clone only without namespace flags (MASKED_EQ on arg 0):
+        // the probe's fork meets it, the catalog case's all-ones flags don't.
+        "clone" => vec![FORK_ARGS.map(F)],
         "pipe2" => vec![set(&[R, F(0x80000)])], // O_CLOEXEC
         "setsid" => vec![NO_ARGS],
         "kill" | "tkill" => [SIGUSR1, SIGKILL]

@@ -9,6 +9,7 @@
 
 use crate::raw::{self, errno_of, Ret};
 use crate::{machinery, signals};
+use seccomp_catalog::own_calls;
 use seccomp_catalog::record::{CaseRecord, RunMode, SigsysInfo};
 use seccomp_catalog::{Abi, Arg, Case};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -340,7 +341,7 @@ fn fork_and_wait(
     let self_timer = child_arms_timer(may_block);
     // A plain fork as clone(SIGCHLD): the flags a profile sees from libc's fork too, without
     // glibc's atfork handlers.
-    let pid = match raw::sys(libc::SYS_clone, [libc::SIGCHLD as u64, 0, 0, 0, 0, 0]) {
+    let pid = match raw::sys(libc::SYS_clone, own_calls::FORK_ARGS) {
         Ok(pid) => pid as i32,
         Err(e) => {
             if let Some((rd, wr)) = lifeline {

@@ -712,3 +712,32 @@ fn the_footprint_and_machinery_are_judged_with_the_probes_own_arguments() {
         "{avoid:?}"
     );
 }
+
+#[test]
+fn the_probe_fork_is_judged_with_its_own_flags_not_the_case() {
+    // Docker's default profile: clone only without namespace flags (MASKED_EQ on argument 0,
+    // mask 0x7E020000 as in moby's default.json). The catalog's `clone` case has all-ones
+    // flags and is denied; the probe's clone(SIGCHLD) is allowed, so the probe keeps forking.
+    let cat = Catalog::for_arch(Arch::X86_64);
+    let docker_like = profile(
+        "SCMP_ACT_ERRNO",
+        X86,
+        r#"{"names":["clone"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":2114060288,"op":"SCMP_CMP_MASKED_EQ"}]}"#,
+    );
+    let p = parse_str(&docker_like, "t.json").unwrap();
+    let r = resolve(&p, &host());
+    let o = Oracle::new(&r);
+    assert_eq!(
+        o.predict_filter(cat.get("clone").unwrap()).outcome,
+        Outcome::Errno
+    );
+    assert!(!o.probe_avoid(&cat).contains(&"clone"));
+    // A rule that the probe's own flags fail (bit 4 must be clear; SIGCHLD is 17) is avoided.
+    let hostile = docker_like.replace(
+        r#""value":2114060288,"op":"SCMP_CMP_MASKED_EQ""#,
+        r#""value":16,"op":"SCMP_CMP_MASKED_EQ""#,
+    );
+    let p = parse_str(&hostile, "t.json").unwrap();
+    let r = resolve(&p, &host());
+    assert!(Oracle::new(&r).probe_avoid(&cat).contains(&"clone"));
+}

@@ -10,6 +10,7 @@ pub mod names;
 pub mod parse;
 pub mod resolve;
 pub mod salt;
+pub mod spans;
 pub mod tag;
 pub mod validate;
 
@@ -20,5 +21,6 @@ pub use model::{
 };
 pub use parse::{load, load_all, parse_str, Invalid, ProfileError};
 pub use resolve::{engine_honours_default_errno_ret, resolve, Host, Resolved, Runtime};
+pub use spans::{Pos, SourceMap, Span};
 pub use tag::{tag, tag_for, TagError, Tagged};
 pub use validate::{errno_out_of_range, lint, Warning};

@@ -28,7 +28,7 @@ mod tests {
             )],
         );
         let text = render(&m);
-        assert!(text.contains("\"schema_version\": 1"), "{text}");
+        assert!(text.contains("\"schema_version\": 2"), "{text}");
         assert!(text.contains("\"rule\": \"enosys_stub\""), "{text}");
         assert!(
             !text.contains("\"note\""),
