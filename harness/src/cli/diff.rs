@@ -93,14 +93,21 @@ pub fn main(args: Args) -> Result<u8, Failure> {
         }
     };
     let diff = MatrixDiff::between(&old, &new);
-    let text = render(
-        args.format,
-        &diff,
-        Sides {
-            old: &old_name,
-            new: &new_name,
-        },
-    );
+    let text = match args.format {
+        DiffFormat::Sarif => seccomp_harness::report::sarif::render_diff(
+            &diff,
+            Some(&new),
+            &super::sarif::sources(&new),
+        ),
+        format => render(
+            format,
+            &diff,
+            Sides {
+                old: &old_name,
+                new: &new_name,
+            },
+        ),
+    };
     super::write_out(&text, args.output.as_deref())?;
     Ok(if diff.has_changes() {
         exit::FINDINGS

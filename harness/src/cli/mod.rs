@@ -7,6 +7,7 @@ pub mod diff;
 pub mod explain;
 pub mod render;
 pub mod run;
+pub mod sarif;
 
 use clap::{Parser, Subcommand};
 
@@ -81,7 +82,13 @@ impl OutputArgs {
             color,
             only_interesting: self.only_interesting,
         };
-        let text = seccomp_harness::report::render(self.format, matrix, &options);
+        let text = match self.format {
+            // Findings point at the rule's line: the profiles' positions are read here.
+            seccomp_harness::report::Format::Sarif => {
+                seccomp_harness::report::sarif::render(matrix, &sarif::sources(matrix))
+            }
+            format => seccomp_harness::report::render(format, matrix, &options),
+        };
         write_out(&text, self.output.as_deref())
     }
 }

@@ -108,6 +108,11 @@ impl SourceMap {
     /// warning about a missing field still points inside the right rule.
     pub fn locate(&self, path: &str) -> Span {
         let steps = steps(path);
+        if let [Step::Key("syscalls"), Step::Index(i)] = steps.as_slice() {
+            if let Some(rule) = self.rule(*i) {
+                return rule;
+            }
+        }
         for n in (0..=steps.len()).rev() {
             let prefix = &steps[..n];
             if let Some((Step::Key(k), parent)) = prefix.split_last() {
@@ -356,6 +361,8 @@ mod tests {
         // A field the rule lacks: the rule itself.
         assert_eq!(m.locate("syscalls[0].errnoRet").start, at(4, 5));
         assert_eq!(m.locate("architectures").start, at(1, 1));
+        // A rule as a whole: like `rule`, at its names.
+        assert_eq!(m.locate("syscalls[0]").start, at(5, 7));
     }
 
     #[test]

@@ -17,14 +17,18 @@ pub enum DiffFormat {
     Json,
     /// One self-contained HTML page.
     Html,
+    /// SARIF 2.1.0, one result per changed cell (the CLI locates them in the new matrix's
+    /// profiles with [`super::sarif::render_diff`]).
+    Sarif,
 }
 
 impl DiffFormat {
-    pub const ALL: [DiffFormat; 4] = [
+    pub const ALL: [DiffFormat; 5] = [
         DiffFormat::Table,
         DiffFormat::Markdown,
         DiffFormat::Json,
         DiffFormat::Html,
+        DiffFormat::Sarif,
     ];
 
     pub fn name(self) -> &'static str {
@@ -33,6 +37,7 @@ impl DiffFormat {
             DiffFormat::Markdown => "markdown",
             DiffFormat::Json => "json",
             DiffFormat::Html => "html",
+            DiffFormat::Sarif => "sarif",
         }
     }
 }
@@ -60,6 +65,7 @@ pub fn render(format: DiffFormat, diff: &MatrixDiff, sides: Sides<'_>) -> String
         DiffFormat::Markdown => markdown(diff, sides),
         DiffFormat::Json => json(diff, sides),
         DiffFormat::Html => super::html::render_diff(diff, sides.old, sides.new),
+        DiffFormat::Sarif => super::sarif::render_diff(diff, None, &super::sarif::Sources::new()),
     }
 }
 

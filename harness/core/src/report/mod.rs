@@ -10,6 +10,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod sarif;
 pub mod snapshot;
 pub mod table;
 
@@ -36,15 +37,19 @@ pub enum Format {
     Junit,
     /// One self-contained HTML page: the host, a heatmap with filters and each cell's details.
     Html,
+    /// SARIF 2.1.0 for code scanning: each finding located at the rule that decided it (the
+    /// CLI passes the profiles' positions to [`sarif::render`]; here, files without lines).
+    Sarif,
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Table,
         Format::Json,
         Format::Markdown,
         Format::Junit,
         Format::Html,
+        Format::Sarif,
     ];
 
     pub fn name(self) -> &'static str {
@@ -54,6 +59,7 @@ impl Format {
             Format::Markdown => "markdown",
             Format::Junit => "junit",
             Format::Html => "html",
+            Format::Sarif => "sarif",
         }
     }
 }
@@ -92,6 +98,7 @@ pub fn render(format: Format, matrix: &Matrix, options: &Options) -> String {
         Format::Markdown => markdown::render(matrix, options),
         Format::Junit => junit::render(matrix),
         Format::Html => html::render(matrix, options),
+        Format::Sarif => sarif::render(matrix, &sarif::Sources::new()),
     }
 }
 

@@ -1,0 +1,187 @@
+//! `--format sarif` through the binary: `check` puts each finding at its line and column;
+//! `run` on the real engine, then `render` and `diff` of its matrix, put a failing cell on the
+//! line of the rule that decided it (what a pull request's annotation shows). Every log is
+//! valid against the official SARIF 2.1.0 schema.
+
+mod common;
+
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_seccomp-harness");
+
+fn bin(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+fn valid_sarif(text: &str) -> serde_json::Value {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../core/tests/data/sarif-schema-2.1.0.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(text).expect("SARIF is JSON");
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    v
+}
+
+fn results(v: &serde_json::Value) -> Vec<serde_json::Value> {
+    v["runs"][0]["results"].as_array().unwrap().clone()
+}
+
+fn start(r: &serde_json::Value) -> (u64, u64) {
+    let reg = &r["locations"][0]["physicalLocation"]["region"];
+    (
+        reg["startLine"].as_u64().unwrap(),
+        reg["startColumn"].as_u64().unwrap(),
+    )
+}
+
+/// Line 5 holds the mkdir rule's `names`, line 10 a rule no case of the run reaches.
+const PROFILE: &str = r#"{
+  "defaultAction": "SCMP_ACT_ALLOW",
+  "syscalls": [
+    {
+      "names": ["mkdir"],
+      "action": "SCMP_ACT_ERRNO",
+      "errnoRet": 13
+    },
+    {
+      "names": ["rmdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 39
+    }
+  ]
+}
+"#;
+
+#[test]
+fn check_findings_are_at_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "\n\n{\"defaultAction\": \"SCMP_ACT_DENY\"}\n").unwrap();
+    let o = bin(&["check", bad.to_str().unwrap(), "--format", "sarif"]);
+    assert_eq!(o.status.code(), Some(2));
+    let v = valid_sarif(&String::from_utf8_lossy(&o.stdout));
+    let r = &results(&v)[0];
+    assert_eq!(r["ruleId"], "profile-invalid");
+    assert_eq!(r["level"], "error");
+    assert_eq!(start(r).0, 3);
+
+    // A rule equal to the default action is dropped by runc: a lint at the rule's line.
+    let lint = dir.path().join("lint.json");
+    std::fs::write(
+        &lint,
+        "{\"defaultAction\": \"SCMP_ACT_ALLOW\",\n \"syscalls\": [\n  {\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ALLOW\"}\n]}\n",
+    )
+    .unwrap();
+    let o = bin(&["check", lint.to_str().unwrap(), "--format", "sarif"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v = valid_sarif(&String::from_utf8_lossy(&o.stdout));
+    let lints: Vec<_> = results(&v)
+        .into_iter()
+        .filter(|r| r["ruleId"] == "profile-lint")
+        .collect();
+    assert!(!lints.is_empty(), "{v:#}");
+    assert!(lints.iter().any(|r| start(r) == (3, 4)), "{lints:#?}");
+}
+
+fn docker_available() -> bool {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(common::engine_or_skip()).is_some()
+}
+
+#[test]
+fn a_failing_cell_is_annotated_on_the_line_of_its_rule() {
+    if !docker_available() {
+        return;
+    }
+    // Relative paths, as in a repository checkout: code scanning resolves them there.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    std::fs::write(dir.path().join("deny-mkdir.json"), PROFILE).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let args = [
+        "run",
+        "deny-mkdir.json",
+        "--case",
+        "mkdir",
+        "--case",
+        "getpid",
+    ];
+    let o = run(&[&args[..], &["--format", "sarif"]].concat());
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = valid_sarif(&String::from_utf8_lossy(&o.stdout));
+    // Every cell passed; the rmdir rule decided none of them.
+    let rs = results(&v);
+    assert!(!rs.iter().any(|r| r["ruleId"] == "cell-failed"), "{rs:#?}");
+    let unproven: Vec<_> = rs
+        .iter()
+        .filter(|r| r["ruleId"] == "rule-unproven")
+        .collect();
+    assert_eq!(unproven.len(), 1, "{rs:#?}");
+    assert_eq!(start(unproven[0]), (10, 7));
+    assert_eq!(
+        unproven[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "deny-mkdir.json"
+    );
+
+    // The same run as JSON; then the engine "answers" mkdir otherwise than the rule says.
+    let o = run(&[&args[..], &["--format", "json", "--output", "m.json"]].concat());
+    assert_eq!(o.status.code(), Some(0));
+    let path = dir.path().join("m.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let cell = m["cells"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["case"] == "mkdir" && c["configuration"] == "deny-mkdir")
+        .unwrap();
+    assert_eq!(cell["expected"]["rule"], 0);
+    cell["observed"]["errno"] = 1.into();
+    cell["verdict"] = "fail".into();
+    let failed = dir.path().join("failed.json");
+    std::fs::write(&failed, m.to_string()).unwrap();
+
+    let o = run(&["render", "failed.json", "--format", "sarif"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = valid_sarif(&String::from_utf8_lossy(&o.stdout));
+    let failed_results: Vec<_> = results(&v)
+        .into_iter()
+        .filter(|r| r["ruleId"] == "cell-failed")
+        .collect();
+    assert_eq!(failed_results.len(), 1);
+    assert_eq!(failed_results[0]["level"], "error");
+    assert_eq!(start(&failed_results[0]), (5, 7));
+
+    let o = run(&["diff", "m.json", "failed.json", "--format", "sarif"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v = valid_sarif(&String::from_utf8_lossy(&o.stdout));
+    let changed = results(&v);
+    assert_eq!(changed.len(), 1, "{changed:#?}");
+    assert_eq!(start(&changed[0]), (5, 7));
+
+    // Edited since the run: the findings name the file, without a line that may be wrong.
+    std::fs::write(dir.path().join("deny-mkdir.json"), format!("\n{PROFILE}")).unwrap();
+    let o = run(&["render", "failed.json", "--format", "sarif"]);
+    let v = valid_sarif(&String::from_utf8_lossy(&o.stdout));
+    let r = results(&v)
+        .into_iter()
+        .find(|r| r["ruleId"] == "cell-failed")
+        .unwrap();
+    assert!(r["locations"][0]["physicalLocation"]
+        .get("region")
+        .is_none());
+}
