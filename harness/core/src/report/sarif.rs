@@ -27,6 +27,7 @@ pub enum Kind {
     CellFailed,
     CellDrift,
     CellUnpredicted,
+    CellHeldBack,
     RuleUnproven,
     Readiness,
     CheckError,
@@ -35,10 +36,11 @@ pub enum Kind {
 }
 
 impl Kind {
-    const ALL: [Kind; 8] = [
+    const ALL: [Kind; 9] = [
         Kind::CellFailed,
         Kind::CellDrift,
         Kind::CellUnpredicted,
+        Kind::CellHeldBack,
         Kind::RuleUnproven,
         Kind::Readiness,
         Kind::CheckError,
@@ -51,6 +53,7 @@ impl Kind {
             Kind::CellFailed => "cell-failed",
             Kind::CellDrift => "cell-drift",
             Kind::CellUnpredicted => "cell-unpredicted",
+            Kind::CellHeldBack => "cell-held-back",
             Kind::RuleUnproven => "rule-unproven",
             Kind::Readiness => "readiness",
             Kind::CheckError => "profile-invalid",
@@ -72,6 +75,7 @@ impl Kind {
             Kind::CellFailed => "The engine did otherwise than the profile says: the observed outcome differs from the prediction.",
             Kind::CellDrift => "The engine's builtin profile behaved otherwise than upstream's default for the engine's release.",
             Kind::CellUnpredicted => "No prediction for this cell (builtin with no known upstream profile): nothing was proven.",
+            Kind::CellHeldBack => "The profile kills a call runc makes after loading the filter, which hangs runc for good: the harness did not start it, so nothing was proven.",
             Kind::RuleUnproven => "No cell of the run was decided by this rule, so the run does not prove what it does.",
             Kind::Readiness => "builtin answers EPERM where a newer libc expects ENOSYS to fall back: a newer image breaks.",
             Kind::CheckError => "The profile is invalid: docker or runc refuses it.",
@@ -191,6 +195,7 @@ fn cell_finding(cell: &Cell, config: Option<&Configuration>, sources: &Sources) 
         Verdict::Fail => Kind::CellFailed,
         Verdict::Drift => Kind::CellDrift,
         Verdict::Unpredicted => Kind::CellUnpredicted,
+        Verdict::HeldBack => Kind::CellHeldBack,
     };
     let rule = cell.expected.rule.or(cell.observed.rule);
     let (file, span) = locate(config, rule, sources);
