@@ -4,7 +4,7 @@
 //! oracle against libseccomp's bpf-sim rows) can be scripted. No Docker needed.
 
 use super::{exit, Failure};
-use seccomp_catalog::{Arg, Arch, Case, Catalog};
+use seccomp_catalog::{Arch, Arg, Case, Catalog};
 
 #[derive(clap::Args)]
 pub struct Args {

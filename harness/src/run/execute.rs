@@ -160,8 +160,10 @@ pub async fn execute(
         kernel,
         honours,
         runtimes,
-        &opts.cases,
-        opts.start_held_back,
+        plan::Selection {
+            cases: &opts.cases,
+            start_held_back: opts.start_held_back,
+        },
     )?;
 
     if let Err(why) = upstream {

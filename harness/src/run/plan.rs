@@ -176,6 +176,24 @@ fn avoid_flags(oracle: &Oracle, catalog: &Catalog) -> Vec<String> {
 /// Plans a run of `profiles` × `cap_sets` × `runtimes` for an engine on `arch` with
 /// `kernel`, which passes `defaultErrnoRet` on to the runtime or not. Predictions come later,
 /// from [`Plan::predict`].
+/// What of the planned work the user chose: the cases (empty for all), and whether profiles
+/// that would hang runc are started anyway (`--start-held-back`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Selection<'a> {
+    pub cases: &'a [String],
+    pub start_held_back: bool,
+}
+
+impl<'a> Selection<'a> {
+    /// These cases (all when empty), held-back profiles not started.
+    pub fn cases(cases: &'a [String]) -> Self {
+        Selection {
+            cases,
+            start_held_back: false,
+        }
+    }
+}
+
 pub fn plan(
     mut profiles: Vec<LoadedProfile>,
     cap_sets: Vec<CapSpec>,
@@ -183,9 +201,12 @@ pub fn plan(
     kernel: KernelVersion,
     engine_honours_default_errno_ret: bool,
     runtimes: Vec<PlannedRuntime>,
-    selected_cases: &[String],
-    start_held_back: bool,
+    selection: Selection<'_>,
 ) -> Result<Plan, PlanError> {
+    let Selection {
+        cases: selected_cases,
+        start_held_back,
+    } = selection;
     if runtimes.is_empty() {
         return Err(PlanError::NoRuntime);
     }
