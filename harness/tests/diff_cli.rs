@@ -121,7 +121,7 @@ fn bad_input_exits_2_naming_the_file() {
         dir.path(),
         "future.json",
         &matrix_json("errno", "1", "6.1.0")
-            .replace("\"schema_version\": 1", "\"schema_version\": 2"),
+            .replace("\"schema_version\": 1", "\"schema_version\": 3"),
     );
     let missing = dir.path().join("missing.json");
     let missing = missing.to_str().unwrap();
@@ -136,7 +136,7 @@ fn bad_input_exits_2_naming_the_file() {
         (
             [good.as_str(), future.as_str()],
             "future.json",
-            "schema_version 2",
+            "schema_version 3",
         ),
     ] {
         let o = diff(&args);
