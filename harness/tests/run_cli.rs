@@ -210,7 +210,7 @@ fn a_small_run_renders_every_format_and_leaves_nothing() {
         ("table", "mkdir"),
         ("markdown", "| "),
         ("junit", "<testsuites"),
-        ("json", "\"schema_version\": 1"),
+        ("json", "\"schema_version\": 2"),
     ] {
         let o = run(&[
             profile.to_str().unwrap(),
