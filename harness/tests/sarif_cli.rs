@@ -138,6 +138,15 @@ fn a_failing_cell_is_annotated_on_the_line_of_its_rule() {
     let path = dir.path().join("m.json");
     let mut m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    // The matrix the binary wrote validates against the published contract.
+    let contract: serde_json::Value =
+        serde_json::from_str(include_str!("../../docs/matrix.schema.json")).unwrap();
+    let errors: Vec<String> = jsonschema::validator_for(&contract)
+        .unwrap()
+        .iter_errors(&m)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
     let cell = m["cells"]
         .as_array_mut()
         .unwrap()

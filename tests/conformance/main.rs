@@ -54,7 +54,37 @@ fn main() {
         );
     }
     trials.push(Trial::ignorable_test("html::chromium", html::trial).with_kind("html"));
+    trials.push(Trial::ignorable_test("schema::matrix", schema_trial).with_kind("schema"));
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// The suite's matrix, as `run --format json` writes it, validates against the published
+/// contract (docs/matrix.schema.json, generated from the types by the core's `schema`).
+fn schema_trial() -> Result<Completion, Failed> {
+    let matrix = match matrix_run::matrix()? {
+        Ok(m) => m,
+        Err(ignored) => return Ok(ignored),
+    };
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/matrix.schema.json");
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?,
+    )
+    .map_err(|e| format!("{path}: {e}"))?;
+    let validator =
+        jsonschema::validator_for(&schema).map_err(|e| format!("{path} does not compile: {e}"))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&seccomp_harness::report::json::render(matrix))
+            .map_err(|e| e.to_string())?;
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .take(10)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    if errors.is_empty() {
+        Ok(Completion::Completed)
+    } else {
+        Err(format!("the matrix does not validate against {path}: {errors:#?}").into())
+    }
 }
 
 /// One cell: the observed outcome equals the prediction. builtin is predicted from upstream's

@@ -14,4 +14,5 @@ pub mod outcome;
 pub mod profile;
 pub mod readiness;
 pub mod report;
+pub mod schema;
 pub mod upstream;

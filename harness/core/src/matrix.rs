@@ -13,7 +13,7 @@ pub const SCHEMA_VERSION: u32 = 2;
 /// so a version-1 matrix (a run before it) reads as it is, for `diff` and `render`.
 pub const OLDEST_READABLE_SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Matrix {
     pub schema_version: u32,
     pub host: HostFacts,
@@ -31,7 +31,7 @@ pub struct Matrix {
 }
 
 /// One engine of a run over several: its name, its facts and its builtin's readiness.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EngineEntry {
     pub name: String,
     pub host: HostFacts,
@@ -39,7 +39,7 @@ pub struct EngineEntry {
     pub readiness: Option<crate::readiness::Readiness>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HostFacts {
     pub kernel: String,
     pub arch: String,
@@ -59,7 +59,7 @@ pub struct HostFacts {
     pub seccomp: SeccompFacts,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SeccompFacts {
     /// `None` where /proc/config.gz was not readable.
     pub config_seccomp: Option<bool>,
@@ -76,7 +76,7 @@ pub struct SeccompFacts {
     pub runtime_unknown_syscalls: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Configuration {
     /// `<profile>` or `<profile>+SYS_ADMIN-NET_RAW`.
     pub id: String,
@@ -99,7 +99,7 @@ pub struct Configuration {
     pub engine: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Cell {
     pub configuration: String,
     pub profile: String,
@@ -112,7 +112,7 @@ pub struct Cell {
     pub verdict: Verdict,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Observed {
     pub outcome: Outcome,
     pub errno: Option<i32>,
@@ -124,7 +124,7 @@ pub struct Observed {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Expected {
     pub outcome: Outcome,
     pub errno: Option<i32>,
@@ -134,7 +134,7 @@ pub struct Expected {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Pass,

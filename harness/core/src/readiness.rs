@@ -24,14 +24,14 @@ const EPERM: i32 = 1;
 
 /// The readiness summary of one matrix. Part of the JSON matrix (an optional field, added
 /// within schema_version 1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Readiness {
     /// The builtin configuration the entries come from.
     pub configuration: String,
     pub entries: Vec<Entry>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Entry {
     pub syscall: String,
     /// What decided the EPERM: the rule the upstream profile's tagged run attributed, else
