@@ -1,7 +1,9 @@
 //! The default run (builtin, unconfined, profiles/*.json) against its floor: the same number of
 //! bare containers of a static no-op binary (the probe's `--noop`, same image), at the same
 //! parallelism, on the same daemon. Prints both, their ratio, and what one container per
-//! syscall would cost. Run it with `ci/bench.sh`.
+//! syscall would cost. Then one profile at a time (builtin, deny-namespaces): its wall time,
+//! its containers and the container floor (one bare container start, measured in the same
+//! run) side by side. Run it with `ci/bench.sh`.
 
 use seccomp_harness::engine::container::run_probe_container;
 use seccomp_harness::engine::{
@@ -53,6 +55,8 @@ async fn main() {
         .await
         .expect("the default run");
     let containers = warm.containers;
+    let mut by_job = warm.containers_by_job.clone();
+    by_job.sort();
     let configurations = warm.matrix.configurations.len();
     let cases = warm.matrix.cells.len() / configurations.max(1);
 
@@ -111,6 +115,21 @@ async fn main() {
     println!(
         "default run: {configurations} configurations x {cases} cases, {containers} containers"
     );
+    let restarted: Vec<String> = by_job
+        .iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(label, n)| format!("{label} {n}"))
+        .collect();
+    println!(
+        "containers per job: {} jobs, {} with more than one container{}",
+        by_job.len(),
+        restarted.len(),
+        if restarted.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", restarted.join(", "))
+        }
+    );
     println!("run (median of {ROUNDS}, warm image):          {run_s:8.2} s");
     println!("floor ({containers} bare no-op containers):     {floor_s:8.2} s");
     println!(
@@ -121,6 +140,47 @@ async fn main() {
         "naive, one container per syscall ({naive_containers} containers): {:8.0} s (extrapolated from the floor)",
         naive_containers as f64 * per_container
     );
+
+    // One profile at a time, as a user proving one profile runs it: the whole `execute`
+    // (connect, facts, image check, baseline, as-is, tagged, calibration, prediction and
+    // attribution) against one bare container start on the same engine, in the same run.
+    let mut bare = Vec::new();
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        let spec = ContainerSpec::new(SeccompMode::Unconfined);
+        run_probe_container(&engine, &image, &run, &spec, &["--noop".to_string()], &[])
+            .await
+            .expect("a bare container");
+        bare.push(t.elapsed().as_secs_f64());
+    }
+    let bare_s = median(bare);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    println!("one profile at a time (median of {ROUNDS}):");
+    println!("  profile                  time    containers  floor (1 bare start)  ratio");
+    for (name, input) in [
+        ("builtin", ProfileInput::Builtin),
+        (
+            "deny-namespaces",
+            ProfileInput::File(root.join("../profiles/deny-namespaces.json")),
+        ),
+    ] {
+        let mut times = Vec::new();
+        let mut n = 0;
+        for _ in 0..ROUNDS {
+            let p = vec![load_profile(&input).expect("a shipped profile")];
+            let t = Instant::now();
+            let r = execute(p, vec![CapSpec::docker_default()], &opts)
+                .await
+                .expect("a one-profile run");
+            times.push(t.elapsed().as_secs_f64());
+            n = r.containers;
+        }
+        let s = median(times);
+        println!(
+            "  {name:<22} {s:6.2} s  {n:>10}  {bare_s:16.2} s  {:6.2} (target <= 3)",
+            s / bare_s
+        );
+    }
 
     // Hostile profiles (harness/tests/fixtures/hostile) against a default-like one, each run
     // alone with its baseline and calibration: the machinery's fallbacks and the watchdog
@@ -134,7 +194,6 @@ async fn main() {
             .expect("a run");
         t.elapsed().as_secs_f64()
     };
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let reference = root.join("../profiles/docker-default-hardened.json");
     let reference_s = median(vec![
         single(reference.clone()).await,

@@ -9,7 +9,8 @@
 //! what does I/O: `engine` (Docker via bollard), `run` (plan, execute, assemble) and the CLI.
 
 pub use seccomp_harness_core::{
-    classify, diff, engines, matrix, oracle, outcome, profile, readiness, report, upstream,
+    classify, diff, engines, matrix, oracle, outcome, profile, readiness, report, start_failure,
+    upstream,
 };
 
 pub mod engine;

@@ -15,4 +15,5 @@ pub mod profile;
 pub mod readiness;
 pub mod report;
 pub mod schema;
+pub mod start_failure;
 pub mod upstream;

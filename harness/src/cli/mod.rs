@@ -5,6 +5,7 @@ pub mod check;
 pub mod clean;
 pub mod diff;
 pub mod explain;
+pub mod output;
 pub mod render;
 pub mod run;
 pub mod sarif;
@@ -73,6 +74,16 @@ pub struct OutputArgs {
 }
 
 impl OutputArgs {
+    /// Fails before anything runs when the output file can't be written: a run may take
+    /// minutes, and its containers are gone by the time the matrix is written.
+    pub fn preflight(&self) -> Result<(), Failure> {
+        match &self.output {
+            Some(path) => output::check_writable(path)
+                .map_err(|e| Failure::bad_input(format!("cannot write {}: {e}", path.display()))),
+            None => Ok(()),
+        }
+    }
+
     /// Renders `matrix` and writes it out. Colour only on a terminal, and never with `NO_COLOR`.
     pub fn emit(&self, matrix: &seccomp_harness::matrix::Matrix) -> Result<(), Failure> {
         use std::io::IsTerminal;
@@ -94,12 +105,19 @@ impl OutputArgs {
 }
 
 /// Writes a report to the file the user named (a path that can't be written is a bad
-/// argument, like an unreadable input) or to stdout (a closed pipe, `… | head`, is no error).
+/// argument, like an unreadable input; a full disk is the environment's) or to stdout (a
+/// closed pipe, `… | head`, is no error).
 pub fn write_out(text: &str, path: Option<&std::path::Path>) -> Result<(), Failure> {
     use std::io::Write;
     match path {
-        Some(path) => std::fs::write(path, text)
-            .map_err(|e| Failure::bad_input(format!("cannot write {}: {e}", path.display()))),
+        Some(path) => output::write(path, text.as_bytes()).map_err(|e| {
+            let message = format!("cannot write {}: {e}", path.display());
+            if output::is_full(&e) {
+                Failure::environment(message)
+            } else {
+                Failure::bad_input(message)
+            }
+        }),
         None => {
             let mut out = std::io::stdout().lock();
             match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {

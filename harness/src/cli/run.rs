@@ -138,6 +138,7 @@ pub fn main(args: Args) -> Result<u8, Failure> {
         opts.parallel = n;
     }
 
+    args.output.preflight()?;
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::environment)?;
     let (matrix, reports) = if targets.len() > 1 {
         let r = runtime

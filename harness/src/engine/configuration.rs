@@ -541,3 +541,6 @@ mod tests {
         assert!(a.timed_out);
     }
 }
+
+#[cfg(test)]
+mod stream_props;

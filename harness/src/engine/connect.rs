@@ -17,8 +17,23 @@ use std::path::PathBuf;
 pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 
 /// Seconds bollard waits for a response's head (not for a whole stream: builds and attached
-/// output may take longer).
+/// output may take longer), unless [`TIMEOUT_ENV`] says otherwise.
 const REQUEST_TIMEOUT_SECS: u64 = 120;
+
+/// Overrides [`REQUEST_TIMEOUT_SECS`]: every engine call's deadline, in seconds. The fault
+/// tests use a few seconds against an engine that accepts connections and never answers; an
+/// emulated or loaded engine may want more.
+pub const TIMEOUT_ENV: &str = "SECCOMP_HARNESS_ENGINE_TIMEOUT";
+
+/// Every engine call's deadline: [`TIMEOUT_ENV`] when it holds a positive number of seconds,
+/// else [`REQUEST_TIMEOUT_SECS`].
+pub fn request_timeout_secs() -> u64 {
+    std::env::var(TIMEOUT_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|&s| s > 0)
+        .unwrap_or(REQUEST_TIMEOUT_SECS)
+}
 
 /// A connected engine: the bollard client at the negotiated API version, and the host it was
 /// reached at (for messages). Cheap to clone: the client is reference counted.
@@ -54,6 +69,15 @@ pub enum ConnectError {
         cert_dir: String,
         #[source]
         source: BollardError,
+    },
+    #[error(
+        "the engine at {host} accepted the connection but did not answer {call} within \
+         {seconds} s; check the daemon (or raise {TIMEOUT_ENV})"
+    )]
+    Hung {
+        host: String,
+        call: &'static str,
+        seconds: u64,
     },
     #[error("the docker daemon at {host} reports no usable API version ({reported:?})")]
     NoApiVersion {
@@ -106,7 +130,7 @@ fn cert_dir() -> PathBuf {
 
 /// Builds (without contacting it) a client for `host` speaking `version`.
 fn client(host: &str, origin: Origin, version: &ClientVersion) -> Result<Docker, ConnectError> {
-    let t = REQUEST_TIMEOUT_SECS;
+    let t = request_timeout_secs();
     let unreachable = |source| ConnectError::Unreachable {
         host: host.to_string(),
         source,
@@ -215,6 +239,13 @@ impl Engine {
                     ref message,
                 }) if version_hint(message).is_some_and(|h| h != version) => {
                     version = version_hint(message).expect("checked above");
+                }
+                Err(BollardError::RequestTimeoutError) => {
+                    return Err(ConnectError::Hung {
+                        host,
+                        call: "GET /version",
+                        seconds: request_timeout_secs(),
+                    })
                 }
                 Err(source) => return Err(ConnectError::Unreachable { host, source }),
             }

@@ -207,7 +207,20 @@ impl Engine {
             host: self.host().to_string(),
             message,
         };
-        while let Some(item) = stream.next().await {
+        // bollard's deadline covers a response's head only: the build's stream gets the same
+        // deadline per item, so an engine that stops answering mid-build ends the run too.
+        let deadline = std::time::Duration::from_secs(super::connect::request_timeout_secs());
+        loop {
+            let item = match tokio::time::timeout(deadline, stream.next()).await {
+                Ok(Some(item)) => item,
+                Ok(None) => break,
+                Err(_) => {
+                    return Err(build_error(format!(
+                        "the engine stopped answering POST /build for {} s",
+                        deadline.as_secs()
+                    )))
+                }
+            };
             let info = item.map_err(|source| ImageError::BuildApi {
                 tag: tag.clone(),
                 host: self.host().to_string(),

@@ -65,9 +65,18 @@ pub fn assemble(
         let start_error = if held_back {
             conf.start.note()
         } else {
-            as_is
-                .and_then(|r| r.start_error.clone())
-                .map(|e| start_failure_message(&e, &conf.start, &runtime.model))
+            as_is.and_then(|r| r.start_error.clone()).map(|e| {
+                let outside = crate::start_failure::outside_seccomp(
+                    &e,
+                    &plan.cap_sets[conf.cap_set].caps,
+                    bounding_set(),
+                    baseline.and_then(|b| b.start_error.as_deref()),
+                );
+                match outside {
+                    Some(cause) => format!("{e} ({cause})"),
+                    None => start_failure_message(&e, &conf.start, &runtime.model),
+                }
+            })
         };
         configurations.push(Configuration {
             id: conf.id.clone(),
@@ -290,6 +299,15 @@ fn unpredicted(plan: &Plan) -> Expected {
             "the engine's builtin profile can't be read and {why}, so nothing is predicted"
         )),
     }
+}
+
+/// The capability bounding set where the harness runs (`CapBnd` of /proc/self/status): a
+/// local engine's runtime starts containers under the same one, so a capability missing here
+/// is one no container of that engine can hold. `None` where /proc can't tell.
+fn bounding_set() -> Option<u64> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| crate::start_failure::parse_cap_bnd(&s))
 }
 
 /// The runtime's message, with the oracle's cause where it predicted the failure. runc's

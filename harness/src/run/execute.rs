@@ -93,6 +93,9 @@ pub struct RunReport {
     pub matrix: Matrix,
     pub facts: EngineFacts,
     pub containers: usize,
+    /// The containers of each job (a configuration, a baseline, a tagged copy, the
+    /// calibration), by its label: more than one means restarts.
+    pub containers_by_job: Vec<(String, usize)>,
     pub seconds: f64,
     /// What each container run saw but could not use (`run --diagnostics`), by job.
     pub diagnostics: Vec<(String, Vec<String>)>,
@@ -229,6 +232,10 @@ pub async fn execute(
     let results = results??;
     let seconds = started.elapsed().as_secs_f64();
     let containers = results.iter().map(|(_, _, n)| n).sum();
+    let containers_by_job = results
+        .iter()
+        .map(|(_, r, n)| (r.label.clone(), *n))
+        .collect();
     let results: JobResults = results.into_iter().map(|(k, r, _)| (k, r)).collect();
     let mut diagnostics: Vec<(String, Vec<String>)> = results
         .values()
@@ -258,6 +265,7 @@ pub async fn execute(
         matrix,
         facts,
         containers,
+        containers_by_job,
         seconds,
         diagnostics,
     })

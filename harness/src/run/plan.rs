@@ -10,8 +10,7 @@
 use super::calibration::Calibration;
 use super::input::{CapSpec, LoadedProfile, ProfileKind};
 pub use crate::oracle::Start;
-use crate::oracle::{Oracle, Prediction};
-use crate::outcome::Outcome;
+use crate::oracle::{self, Oracle, Prediction};
 use crate::profile::{self, Host, KernelVersion, Profile, Runtime};
 use seccomp_catalog::{Arch, Catalog};
 use std::collections::{BTreeMap, BTreeSet};
@@ -452,15 +451,12 @@ impl Plan {
                         _ => None,
                     }
                 }
-                ProfileKind::Unconfined => Some(vec![
-                    Prediction {
-                        outcome: Outcome::Allowed,
-                        errno: None,
-                        rule: None,
-                        note: None,
-                    };
-                    cases.len()
-                ]),
+                ProfileKind::Unconfined => Some(
+                    cases
+                        .iter()
+                        .map(|c| oracle::predict_unfiltered(c, self.arch, self.kernel))
+                        .collect(),
+                ),
                 ProfileKind::File { profile, .. } => Some(self.predict_file(
                     profile,
                     conf,

@@ -1,12 +1,86 @@
 //! The kernel layer: what the kernel makes of the action a filter returns
-//! (kernel/seccomp.c `__seccomp_filter`), and the calls it never hands to a filter.
+//! (kernel/seccomp.c `__seccomp_filter`), the calls it never hands to a filter, and the
+//! syscalls a kernel doesn't have yet (`harness/data/kernel/syscalls.tsv`, from the kernel's
+//! syscall tables).
 
 use super::Prediction;
 use crate::outcome::{Outcome, RuleRef};
 use crate::profile::model::EffectiveAction;
 use crate::profile::resolve::Resolved;
 use crate::profile::KernelVersion;
-use seccomp_catalog::Case;
+use seccomp_catalog::{Arch, Case};
+use std::sync::OnceLock;
+
+/// The first release each newer syscall answers in: data with its source in the file's header.
+const SYSCALLS: &str = include_str!("../../../data/kernel/syscalls.tsv");
+
+/// One row of the table: `syscall` answers from `since` on, on `arch` (`None`: every arch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstKernel {
+    pub syscall: &'static str,
+    pub since: KernelVersion,
+    pub arch: Option<Arch>,
+    pub note: &'static str,
+}
+
+/// The table, parsed once. A malformed row is a bug in the shipped data (a test parses it).
+pub fn first_kernels() -> &'static [FirstKernel] {
+    static TABLE: OnceLock<Vec<FirstKernel>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        parse_table(SYSCALLS).unwrap_or_else(|e| panic!("harness/data/kernel/syscalls.tsv: {e}"))
+    })
+}
+
+fn parse_table(text: &'static str) -> Result<Vec<FirstKernel>, String> {
+    let mut rows = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&'static str> = line.split('\t').collect();
+        let [syscall, since, arch, note] = fields[..] else {
+            return Err(format!("line {}: expected 4 tab-separated fields", i + 1));
+        };
+        let since =
+            KernelVersion::parse_min_kernel(since).map_err(|e| format!("line {}: {e}", i + 1))?;
+        let arch = match arch {
+            "*" => None,
+            "x86_64" => Some(Arch::X86_64),
+            "aarch64" => Some(Arch::Aarch64),
+            other => return Err(format!("line {}: unknown arch {other:?}", i + 1)),
+        };
+        rows.push(FirstKernel {
+            syscall,
+            since,
+            arch,
+            note,
+        });
+    }
+    Ok(rows)
+}
+
+/// The first release in which `syscall` answers on `arch`, where the table knows it (older
+/// syscalls, present on every kernel this project runs, are not in it).
+pub fn first_kernel(syscall: &str, arch: Arch) -> Option<&'static FirstKernel> {
+    first_kernels()
+        .iter()
+        .find(|r| r.syscall == syscall && r.arch.is_none_or(|a| a == arch))
+}
+
+/// Why the kernel answers `case` with ENOSYS whatever the filter allows: it predates the
+/// syscall. Only for the native ABI, whose numbers the table's releases are about.
+pub(super) fn absent(case: &Case, arch: Arch, kernel: KernelVersion) -> Option<String> {
+    if case.abi != arch.native_abi() {
+        return None;
+    }
+    let row = first_kernel(case.syscall, arch)?;
+    (!kernel.at_least(row.since)).then(|| {
+        format!(
+            "the kernel ({kernel}) predates {} (Linux {} on: {}): ENOSYS",
+            case.syscall, row.since, row.note
+        )
+    })
+}
 
 pub(super) const ENOSYS: i32 = 38;
 

@@ -24,11 +24,13 @@ use crate::outcome::{Outcome, RuleRef};
 use crate::profile::model::{ArgCond, Op};
 use crate::profile::names;
 use crate::profile::resolve::Resolved;
-use kernel::{outcome_of, seccomp_exception, ENOSYS};
+use crate::profile::KernelVersion;
+use kernel::{absent, outcome_of, seccomp_exception, ENOSYS};
+pub use kernel::{first_kernel, first_kernels, FirstKernel};
 pub use libseccomp::Conflict;
 use libseccomp::{cond_matches, narrow, same_conds, tree_order, LRule, SyscallRules};
 use runtime::{split_like_runc, stub_limits};
-use seccomp_catalog::{Abi, Case, Catalog};
+use seccomp_catalog::{Abi, Arch, Case, Catalog};
 pub use start::{Blocker, CallOutcome, Start, RUNTIME_NEEDS};
 use std::collections::{BTreeMap, HashMap};
 
@@ -250,8 +252,22 @@ impl<'a> Oracle<'a> {
         p
     }
 
-    /// What the filter does to `case`: the answer a program under the profile sees.
+    /// What the filter does to `case`: the answer a program under the profile sees. A call
+    /// the filter lets through reaches the kernel, which answers ENOSYS where it predates the
+    /// syscall (the kernel layer's table of first releases).
     pub fn predict_filter(&self, case: &Case) -> Prediction {
+        let p = self.filter_answer(case);
+        if p.outcome != Outcome::Allowed {
+            return p;
+        }
+        let host = &self.resolved.host;
+        match absent(case, host.arch, host.kernel) {
+            Some(why) => Prediction::new(Outcome::Absent, Some(ENOSYS), p.rule).with_note(why),
+            None => p,
+        }
+    }
+
+    fn filter_answer(&self, case: &Case) -> Prediction {
         let r = self.resolved;
         if r.disabled {
             return Prediction::new(Outcome::Allowed, None, None)
@@ -419,6 +435,15 @@ impl<'a> Oracle<'a> {
             ));
         }
         p
+    }
+}
+
+/// What `case` does with no filter at all (`unconfined`, and a profile docker runs without
+/// one): allowed, unless the kernel predates the syscall.
+pub fn predict_unfiltered(case: &Case, arch: Arch, kernel: KernelVersion) -> Prediction {
+    match absent(case, arch, kernel) {
+        Some(why) => Prediction::new(Outcome::Absent, Some(ENOSYS), None).with_note(why),
+        None => Prediction::new(Outcome::Allowed, None, None),
     }
 }
 

@@ -345,11 +345,11 @@ fn unknown_names_are_ignored_and_do_not_raise_the_stub() {
     let parsed = parse_str(&p, "t.json").unwrap();
     let cat = Catalog::for_arch(Arch::X86_64);
     let known = resolve(&parsed, &host());
+    // The rule lets mseal through; host()'s 6.1 predates it, so the kernel answers ENOSYS.
+    let got = Oracle::new(&known).predict_filter(cat.get("mseal").unwrap());
     assert_eq!(
-        Oracle::new(&known)
-            .predict_filter(cat.get("mseal").unwrap())
-            .outcome,
-        Outcome::Allowed
+        (got.outcome, got.rule),
+        (Outcome::Absent, Some(RuleRef::Index(0)))
     );
     let h = host().with_unknown_names(["mseal".to_string()].into());
     let r = resolve(&parsed, &h);
@@ -740,4 +740,109 @@ fn the_probe_fork_is_judged_with_its_own_flags_not_the_case() {
     let p = parse_str(&hostile, "t.json").unwrap();
     let r = resolve(&p, &host());
     assert!(Oracle::new(&r).probe_avoid(&cat).contains(&"clone"));
+}
+
+#[test]
+fn the_first_kernels_table_names_real_syscalls_once_per_arch() {
+    let rows = first_kernels();
+    assert!(rows.len() > 40, "{} rows", rows.len());
+    for arch in Arch::ALL {
+        let cat = Catalog::for_arch(*arch);
+        let mut seen = std::collections::BTreeSet::new();
+        for row in rows.iter().filter(|r| r.arch.is_none_or(|a| a == *arch)) {
+            assert!(seen.insert(row.syscall), "{} twice for {arch}", row.syscall);
+            // Every row is about a syscall of the catalog, or the arch doesn't have it at all.
+            let in_catalog = cat.cases().iter().any(|c| c.syscall == row.syscall);
+            assert!(
+                in_catalog || row.arch.is_none(),
+                "{} for {arch} is no syscall of the catalog",
+                row.syscall
+            );
+            assert!(row.since >= KernelVersion::new(5, 1), "{row:?}");
+        }
+    }
+    let mseal = first_kernel("mseal", Arch::X86_64).unwrap();
+    assert_eq!(mseal.since, KernelVersion::new(6, 10));
+    assert_eq!(
+        first_kernel("map_shadow_stack", Arch::Aarch64)
+            .unwrap()
+            .since,
+        KernelVersion::new(6, 13)
+    );
+    assert!(first_kernel("uprobe", Arch::Aarch64).is_none());
+    assert!(first_kernel("getpid", Arch::X86_64).is_none());
+}
+
+#[test]
+fn a_syscall_newer_than_the_kernel_is_absent_where_the_filter_lets_it_through() {
+    let p = profile(
+        "SCMP_ACT_ALLOW",
+        X86,
+        r#"{"names":["listmount"],"action":"SCMP_ACT_ERRNO","errnoRet":72}"#,
+    );
+    let parsed = parse_str(&p, "t.json").unwrap();
+    let cat = Catalog::for_arch(Arch::X86_64);
+    let at = |k: KernelVersion, id: &str| {
+        let mut h = host();
+        h.kernel = k;
+        Oracle::new(&resolve(&parsed, &h)).predict_filter(cat.get(id).unwrap())
+    };
+    // Allowed by the default: ENOSYS below the first kernel, allowed from it on.
+    let got = at(KernelVersion::new(6, 1), "statmount");
+    assert_eq!((got.outcome, got.errno), (Outcome::Absent, Some(38)));
+    assert!(got.note.unwrap().contains("Linux 6.8 on"));
+    assert_eq!(
+        at(KernelVersion::new(6, 7), "statmount").outcome,
+        Outcome::Absent
+    );
+    assert_eq!(
+        at(KernelVersion::new(6, 8), "statmount").outcome,
+        Outcome::Allowed
+    );
+    // A denial comes from the filter, before the kernel looks the number up.
+    let got = at(KernelVersion::new(6, 1), "listmount");
+    assert_eq!((got.outcome, got.errno), (Outcome::Errno, Some(72)));
+    // Old syscalls are on every kernel.
+    assert_eq!(
+        at(KernelVersion::new(5, 10), "getpid").outcome,
+        Outcome::Allowed
+    );
+    // uprobe: absent before 6.16, past every filter from 6.16.
+    assert_eq!(
+        at(KernelVersion::new(6, 12), "uprobe").outcome,
+        Outcome::Absent
+    );
+    // memfd_secret answers from 6.5, when secretmem became on by default.
+    assert_eq!(
+        at(KernelVersion::new(6, 1), "memfd_secret").outcome,
+        Outcome::Absent
+    );
+    assert_eq!(
+        at(KernelVersion::new(6, 12), "memfd_secret").outcome,
+        Outcome::Allowed
+    );
+}
+
+#[test]
+fn unfiltered_cells_follow_the_kernel() {
+    let cat = Catalog::for_arch(Arch::X86_64);
+    let at = |k: (u64, u64), id: &str| {
+        predict_unfiltered(
+            cat.get(id).unwrap(),
+            Arch::X86_64,
+            KernelVersion::new(k.0, k.1),
+        )
+        .outcome
+    };
+    assert_eq!(at((6, 1), "mseal"), Outcome::Absent);
+    assert_eq!(at((6, 12), "mseal"), Outcome::Allowed);
+    assert_eq!(at((6, 12), "file_getattr"), Outcome::Absent);
+    assert_eq!(at((6, 17), "file_getattr"), Outcome::Allowed);
+    assert_eq!(at((5, 10), "read"), Outcome::Allowed);
+    // A compat ABI's case is not judged by the native table.
+    let i386 = cat.cases().iter().find(|c| c.abi == Abi::I386).unwrap();
+    assert_eq!(
+        predict_unfiltered(i386, Arch::X86_64, KernelVersion::new(5, 10)).outcome,
+        Outcome::Allowed
+    );
 }

@@ -188,6 +188,23 @@ fn slots_of(names: &[String]) -> Vec<Slot> {
     slots
 }
 
+/// A rule on a multiplexer itself (`socketcall`, `ipc` on i386) decides every call through
+/// it, and a case through it lands on the slot of its call number ([`Slot::of`]): so the rule
+/// holds its sentinel on each of those slots too, where rules on the calls (`socket`) must
+/// not share it. Found by the pipeline's property test (`harness/tests/fuzz_pipeline.rs`): a
+/// rule on `socketcall` had its denials of `i386:socketcall(SYS_SOCKET,…)` unattributed.
+fn with_multiplexed_calls(mut slots: Vec<Slot>, cases: &HashMap<Slot, Vec<Case>>) -> Vec<Slot> {
+    let direct: Vec<Slot> = slots.iter().filter(|s| s.call.is_none()).copied().collect();
+    slots.extend(
+        cases
+            .keys()
+            .filter(|k| k.call.is_some() && direct.iter().any(|d| (d.abi, d.nr) == (k.abi, k.nr))),
+    );
+    slots.sort_unstable();
+    slots.dedup();
+    slots
+}
+
 /// Every case of every arch's catalog, by the slot a filter sees it on.
 fn cases_by_slot() -> HashMap<Slot, Vec<Case>> {
     let mut out: HashMap<Slot, Vec<Case>> = HashMap::new();
@@ -283,15 +300,21 @@ pub fn tagged_allowances(original: &Profile) -> Vec<&'static str> {
             }
         }
     }
+    // Every ABI's stub, compat ones included: i386 numbers its calls otherwise, so a name
+    // below the highest on x86_64 can be above it on i386 (found by the pipeline's property
+    // test: `i386:unshare` went from the stub's ENOSYS to the default in the tagged copy).
     let below_stub = |name: &str| {
-        Arch::ALL.iter().all(|arch| {
-            let abi = arch.native_abi();
+        SLOT_ABIS.iter().all(|&abi| {
             let Some(nr) = names::number(abi, name) else {
                 return true;
             };
+            // Only rules every host keeps: one whose includes or excludes drop it on this host
+            // names nothing in runc's stub (found by the pipeline's property test: with
+            // clone3's rule excluded by minKernel the copy gained a stub the original lacked).
             original
                 .rules
                 .iter()
+                .filter(|r| r.includes.is_empty() && r.excludes.is_empty())
                 .flat_map(|r| &r.names)
                 .filter_map(|n| names::number(abi, n))
                 .any(|max| max > nr)
@@ -471,9 +494,17 @@ pub fn tag_for(
                     model.errno_ret = None;
                     continue;
                 }
+                if !honours_default_errno_ret {
+                    // The engine drops the default's sentinel (before Docker 23), so the
+                    // default stays as it was: a rule equal to it must stay equal too, or runc
+                    // keeps in the copy a rule it drops from the original (found by the
+                    // pipeline's property test: a dropped ERRNO rule beside a conditional
+                    // ALLOW on mkdir denied it in the copy only).
+                    continue;
+                }
                 DEFAULT_SENTINEL
             } else {
-                let slots = slots_of(&rule.names);
+                let slots = with_multiplexed_calls(slots_of(&rule.names), &cases);
                 if !may_decide_a_case(&slots, &rule.args, &cases) {
                     sentinels.unmatched += 1;
                     SHARED_SENTINEL

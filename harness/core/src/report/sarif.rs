@@ -199,14 +199,10 @@ fn cell_finding(cell: &Cell, config: Option<&Configuration>, sources: &Sources) 
     };
     let rule = cell.expected.rule.or(cell.observed.rule);
     let (file, span) = locate(config, rule, sources);
-    let by = rule.map_or_else(
-        || "no rule known".to_string(),
-        |r| format!("decided by {r}"),
-    );
     Some(Finding {
         kind,
         message: format!(
-            "{} in {}: observed {}, expected {} ({by})",
+            "{} in {}: observed {}, expected {}",
             cell.case,
             cell.configuration,
             describe_observed(&cell.observed),

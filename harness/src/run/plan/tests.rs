@@ -1,5 +1,5 @@
 use super::*;
-use crate::outcome::RuleRef;
+use crate::outcome::{Outcome, RuleRef};
 use crate::run::input::{load_profile, ProfileInput};
 use crate::run::plan::Start;
 use std::path::PathBuf;
@@ -70,6 +70,15 @@ fn plans_a_baseline_per_cap_set_and_a_tagged_run_per_file_configuration() {
     let p = predictions.get(4, getpid).unwrap();
     assert_eq!((p.outcome, p.errno), (Outcome::Errno, Some(1)));
     assert!(predictions.get(0, getpid).is_none());
+    // Unconfined follows the kernel: 6.1 predates mseal (6.10), not getpid.
+    let mseal = plan.case_ids.iter().position(|c| c == "mseal").unwrap();
+    assert_eq!(predictions.get(2, mseal).unwrap().outcome, Outcome::Absent);
+    assert_eq!(
+        predictions.get(2, getpid).unwrap().outcome,
+        Outcome::Allowed
+    );
+    // So does a file profile that lets it through.
+    assert_eq!(predictions.get(4, mseal).unwrap().outcome, Outcome::Absent);
     assert_eq!(
         plan.as_is_job(2),
         JobKind::Baseline {

@@ -251,3 +251,34 @@ fn rules_no_case_can_match_share_one_value() {
         Attributed::Rule(RuleRef::Index(2))
     );
 }
+
+/// A rule on i386's `socketcall` itself decides the calls through it, whose cases land on the
+/// slot of their call number: the sentinel must be found there, and a rule on `socket` beside
+/// it must get another value.
+#[test]
+fn a_rule_on_a_multiplexer_is_attributed_on_its_calls() {
+    let p = r#"{"defaultAction":"SCMP_ACT_LOG","architectures":["SCMP_ARCH_X86"],"syscalls":[
+        {"names":["socket"],"action":"SCMP_ACT_ERRNO","errnoRet":5},
+        {"names":["unshare","socketcall"],"action":"SCMP_ACT_ERRNO"}]}"#;
+    let t = tag(p, "p").unwrap();
+    let (socket, socketcall) = (
+        t.profile.rules[0].errno_ret.unwrap() as i32,
+        t.profile.rules[1].errno_ret.unwrap() as i32,
+    );
+    assert_ne!(socket, socketcall);
+    let case = Catalog::for_arch(Arch::X86_64)
+        .cases()
+        .iter()
+        .find(|c| c.id == "i386:socketcall(SYS_SOCKET,AF_VSOCK)")
+        .unwrap()
+        .clone();
+    let s = &t.sentinels;
+    assert_eq!(
+        s.attribute(&case, socketcall),
+        Attributed::Rule(RuleRef::Index(1))
+    );
+    assert_eq!(
+        s.attribute(&case, socket),
+        Attributed::Rule(RuleRef::Index(0))
+    );
+}

@@ -1,0 +1,572 @@
+#!/usr/bin/env bash
+# The kernel lab: a Docker engine on an emulated x86_64 machine running one of Debian's kernels,
+# reached over TCP beside the host's own engine, so the same catalog can be run on several
+# kernels from one host:
+#
+#   seccomp-harness run --docker-host host=unix:///var/run/docker.sock \
+#       --docker-host "linux-6.1=$(ci/kernels/lab.sh up bookworm)"
+#
+#   ci/kernels/lab.sh up KERNEL      boot the machine with that kernel (building the shared disk
+#                                    and fetching the kernel first if needed) and wait for the
+#                                    engine; the only line on stdout is its DOCKER_HOST
+#                                    (tcp://127.0.0.1:PORT); progress goes to stderr
+#   ci/kernels/lab.sh down KERNEL|all  stop the machine (by its PID) and check nothing is left
+#   ci/kernels/lab.sh status [KERNEL]  up/down, DOCKER_HOST, accelerator, kernel, engine versions
+#   ci/kernels/lab.sh host KERNEL    the machine's DOCKER_HOST (up or not)
+#   ci/kernels/lab.sh list           the kernel names with the version each would boot
+#   ci/kernels/lab.sh host-packages  the Debian packages of the host tools this lab needs
+#
+# KERNEL is the Debian suite whose `linux-image-amd64` is booted: bookworm (6.1 LTS), trixie
+# (6.12 LTS), sid (the newest Debian ships), bullseye (5.10 LTS). All kernels share one disk
+# and one engine (trixie's Docker 26.1.5 / containerd 1.7 / runc 1.1.15), so the kernel is the
+# only thing that differs between them.
+#
+# The machine: qemu-system-x86_64, 2 vCPUs, user networking with the engine's port forwarded
+# to 127.0.0.1:PORT (one port per kernel). The accelerator is chosen per boot: KVM is tried
+# first where /dev/kvm exists, and if the kernel has not written to the console within
+# SECCOMP_HARNESS_LAB_KERNELS_KVM_DEADLINE seconds (nested KVM guests hang in the boot loader on
+# this project's host) the machine is stopped and booted again under TCG. `status` and the `up`
+# log say which one ran.
+#
+# The disk: an ext4 image (mkfs.ext4 -d) of a trixie amd64 root file system (debootstrap
+# --variant=minbase, then docker.io, containerd, runc, tini, iproute2, kmod, initramfs-tools),
+# with every lab kernel's modules unpacked into it. Each kernel's package is fetched from its
+# suite's Packages index (linux-image-amd64's dependency), unpacked with dpkg-deb -x (never
+# installed), and given an initramfs made in the root with initramfs-tools (only virtio and
+# ext4 modules). The disk is attached with snapshot=on: every boot starts from the same pristine
+# image and nothing a run writes is kept. PID 1 is a small init that starts
+# `dockerd -H tcp://0.0.0.0:2375 --tls=false` (overlay2, no bridge, no iptables) under tini.
+#
+# State, downloads and the disk live under SECCOMP_HARNESS_LAB_DIR/kernels, outside the clone,
+# and are reused. `down` leaves no process, port or run directory behind. The host's apt
+# sources and its Docker engine are never touched.
+#
+# Exit codes: 0 done; 1 the machine or the engine failed (the console's tail is printed); 2 bad
+# usage; 3 a host tool is missing or not root; 75 Debian's archive can't be reached (a build
+# needs it): CI can say so and go on.
+#
+# Environment:
+#   SECCOMP_HARNESS_LAB_DIR      state and downloads (default /var/cache/seccomp-harness/lab);
+#                                this lab keeps its own under kernels/
+#   SECCOMP_HARNESS_LAB_MIRROR   the Debian mirror (default http://deb.debian.org/debian)
+#   SECCOMP_HARNESS_LAB_KERNELS_ACCEL  auto (default: KVM, then TCG), kvm or tcg
+#   SECCOMP_HARNESS_LAB_KERNELS_KVM_DEADLINE  seconds KVM gets to reach the kernel (default 20)
+#   SECCOMP_HARNESS_LAB_KERNELS_MEM    the machine's memory in MiB (default 2048)
+#   SECCOMP_HARNESS_LAB_KERNELS_BOOT_TIMEOUT  seconds until the engine must answer (default 300)
+set -euo pipefail
+
+LAB=${SECCOMP_HARNESS_LAB_DIR:-/var/cache/seccomp-harness/lab}/kernels
+MIRROR=${SECCOMP_HARNESS_LAB_MIRROR:-http://deb.debian.org/debian}
+ACCEL=${SECCOMP_HARNESS_LAB_KERNELS_ACCEL:-auto}
+KVM_DEADLINE=${SECCOMP_HARNESS_LAB_KERNELS_KVM_DEADLINE:-20}
+MEM=${SECCOMP_HARNESS_LAB_KERNELS_MEM:-2048}
+BOOT_TIMEOUT=${SECCOMP_HARNESS_LAB_KERNELS_BOOT_TIMEOUT:-300}
+EX_UNREACHABLE=75
+KERNELS=(bookworm trixie sid bullseye)
+# The kernels whose modules the shared disk always holds (fetched before it is made, so that
+# booting one after another never remakes it); bullseye joins when it is first booted.
+DISK_KERNELS=(bookworm trixie sid)
+# The root file system's suite: its engine is the one every kernel runs.
+ROOT_SUITE=trixie
+PACKAGES="docker.io containerd runc tini iproute2 kmod initramfs-tools"
+# What the initramfs needs to mount the root (builtin ones are skipped by initramfs-tools).
+INITRAMFS_MODULES="virtio_pci virtio_blk ext4"
+READY=.seccomp-harness-ready
+NAME=seccomp-harness-lab-kernel
+# No CPU-vulnerability mitigations in the guest: under TCG page-table isolation and the
+# speculation barriers cost every syscall and context switch dearly, and none of them changes
+# what a syscall returns or what seccomp decides.
+APPEND="mitigations=off"
+
+ROOTFS=$LAB/rootfs
+DISK=$LAB/disk.img
+
+say() { printf 'lab-kernels: %s\n' "$*" >&2; }
+die() { local code=$1; shift; printf 'lab-kernels: %s\n' "$*" >&2; exit "$code"; }
+usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit "${1:-2}"; }
+
+kernel_port() {
+  case $1 in
+    bookworm) echo 23761 ;;
+    trixie) echo 23762 ;;
+    sid) echo 23763 ;;
+    bullseye) echo 23764 ;;
+    *) die 2 "unknown kernel '$1' (one of: ${KERNELS[*]})" ;;
+  esac
+}
+
+kernel_dir() { echo "$LAB/kernel/$1"; }
+run_dir() { echo "$LAB/run/$1"; }
+docker_host() { echo "tcp://127.0.0.1:$(kernel_port "$1")"; }
+
+# --- the init of the machine ---------------------------------------------------------------------
+
+# PID 1 of the machine (run by the initramfs with init=): mounts, the network of qemu's user
+# networking, then tini reaping for dockerd. When dockerd ends, tini ends, the kernel panics and
+# qemu (-no-reboot) exits, so a dead engine shows as a stopped machine.
+init_script() {
+  cat <<'INIT'
+#!/bin/sh
+set -e
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null || true
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -t tmpfs -o mode=755 tmpfs /run
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mount -o remount,rw /
+hostname seccomp-harness-kernel
+modprobe overlay
+modprobe virtio_net
+ip link set lo up
+ip link set eth0 up
+ip addr add 10.0.2.15/24 dev eth0
+ip route add default via 10.0.2.2
+echo "seccomp-harness-lab: starting containerd and dockerd on $(uname -r)" >/dev/console
+# containerd first, on its own: dockerd gives a containerd it starts itself a fixed time to come
+# up, which an emulated machine on a busy host can miss.
+exec tini -- sh -c '
+  containerd >/run/containerd.log 2>&1 &
+  until [ -S /run/containerd/containerd.sock ]; do sleep 1; done
+  exec dockerd -H tcp://0.0.0.0:2375 -H unix:///run/docker.sock --tls=false \
+    --containerd=/run/containerd/containerd.sock \
+    --storage-driver=overlay2 --bridge=none --iptables=false --ip6tables=false \
+    --exec-opt native.cgroupdriver=cgroupfs'
+INIT
+}
+
+# --- host checks ---------------------------------------------------------------------------------
+
+# The host tools, as Debian packages (what `host-packages` prints for CI to install).
+HOST_PACKAGES="qemu-system-x86 debootstrap e2fsprogs curl xz-utils util-linux dpkg jq"
+
+need_root() { [ "$(id -u)" = 0 ] || die 3 "must run as root (debootstrap, chroot)"; }
+
+need_host_tools() {
+  local tool missing=()
+  for tool in curl flock setsid "$@"; do
+    command -v "$tool" >/dev/null || missing+=("$tool")
+  done
+  [ "${#missing[@]}" = 0 ] ||
+    die 3 "missing host tool(s): ${missing[*]} (apt-get install $HOST_PACKAGES; see: $0 host-packages)"
+}
+
+need_archive() {
+  curl -fsS --max-time 20 -o /dev/null "$MIRROR/dists/$1/Release" 2>/dev/null ||
+    die "$EX_UNREACHABLE" "Debian's archive can't be reached ($MIRROR/dists/$1/Release): the kernel lab can't be built; go on without it"
+}
+
+# --- the root file system ------------------------------------------------------------------------
+
+# Runs a command chrooted into the root file system, in a private mount namespace, so its
+# /proc, /dev and cache mounts vanish with it.
+in_rootfs() {
+  local root=$1; shift
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  nice -n 10 unshare -m --propagation private -- bash -euc '
+    root=$1 cache=$2; shift 2
+    mount -t proc proc "$root/proc"
+    mount --rbind /dev "$root/dev"
+    mount -t tmpfs tmpfs "$root/run"
+    mount -t tmpfs tmpfs "$root/tmp"
+    mkdir -p "$root/var/cache/apt/archives"
+    mount --bind "$cache" "$root/var/cache/apt/archives"
+    exec chroot "$root" "$@"
+  ' lab-kernels "$root" "$LAB/cache/apt" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+    DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"
+}
+
+ensure_rootfs() {
+  if [ -f "$ROOTFS/$READY" ] && [ "$(cat "$ROOTFS/$READY")" = "$PACKAGES" ]; then
+    return 0
+  fi
+  need_archive "$ROOT_SUITE"
+  need_host_tools debootstrap unshare chroot
+  local tmp=$ROOTFS.tmp started=$SECONDS log=$LAB/rootfs.log
+  rm -rf --one-file-system "$tmp" "$ROOTFS"
+  mkdir -p "$LAB/cache/debootstrap" "$LAB/cache/apt/partial"
+  : >"$log"
+  say "root file system: debootstrap --variant=minbase $ROOT_SUITE"
+  nice -n 10 debootstrap --variant=minbase --cache-dir="$LAB/cache/debootstrap" \
+    "$ROOT_SUITE" "$tmp" "$MIRROR" >>"$log" 2>&1 ||
+    { tail -n 20 "$log" >&2; die 1 "debootstrap failed (log: $log)"; }
+  printf '%s\n' 'Acquire::Check-Valid-Until "false";' 'APT::Install-Recommends "false";' \
+    >"$tmp/etc/apt/apt.conf.d/90seccomp-harness"
+  echo "deb $MIRROR $ROOT_SUITE main" >"$tmp/etc/apt/sources.list"
+  rm -f "$tmp/etc/apt/sources.list.d/debian.sources"
+  mkdir -p "$tmp/etc/initramfs-tools/conf.d"
+  echo MODULES=list >"$tmp/etc/initramfs-tools/conf.d/seccomp-harness"
+  # No service is started inside the chroot (docker.io's postinst would try).
+  printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
+  chmod 755 "$tmp/usr/sbin/policy-rc.d"
+  say "root file system: apt-get install $PACKAGES"
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  in_rootfs "$tmp" sh -ec '
+    apt-get update -q
+    apt-get install -y -q $2
+    printf "%s\n" $1 >>/etc/initramfs-tools/modules
+    apt-get clean
+  ' lab "$INITRAMFS_MODULES" "$PACKAGES" >>"$log" 2>&1 ||
+    { tail -n 20 "$log" >&2; die 1 "apt-get in the root file system failed (log: $log)"; }
+  rm -rf "${tmp:?}"/var/lib/apt/lists/* "$tmp/usr/sbin/policy-rc.d"
+  echo "$PACKAGES" >"$tmp/$READY"
+  mv "$tmp" "$ROOTFS"
+  say "root file system ready in $((SECONDS - started)) s"
+}
+
+# --- the kernels ---------------------------------------------------------------------------------
+
+# The suite's Packages index (amd64, main), downloaded once per day into the cache.
+packages_index() {
+  local suite=$1 file=$LAB/cache/index/$1-Packages
+  mkdir -p "$LAB/cache/index"
+  if [ ! -s "$file" ] || [ -n "$(find "$file" -mmin +1440)" ]; then
+    need_archive "$suite"
+    curl -fsS --max-time 300 "$MIRROR/dists/$suite/main/binary-amd64/Packages.xz" |
+      xz -dc >"$file.part" ||
+      die "$EX_UNREACHABLE" "the $suite Packages index can't be downloaded"
+    mv "$file.part" "$file"
+  fi
+  echo "$file"
+}
+
+# A field of a package's stanza in an index (the highest version's, if several).
+index_field() {
+  local index=$1 package=$2 field=$3
+  awk -v p="$package" -v f="$field" '
+    /^Package: / { inpkg = ($2 == p) }
+    inpkg && index($0, f ": ") == 1 { print substr($0, length(f) + 3) }
+  ' "$index" | tail -n 1
+}
+
+# The real kernel package behind the suite's linux-image-amd64: its linux-image-X.Y dependency
+# (sid's also depends on a linux-base-amd64 metapackage).
+kernel_package() {
+  local index=$1 dep
+  dep=$(index_field "$index" linux-image-amd64 Depends | tr ',' '\n' | sed 's/^ *//' |
+    awk '$1 ~ /^linux-image-[0-9]/ { print $1; exit }')
+  [ -n "$dep" ] || die 1 "no linux-image-amd64 dependency in $index"
+  echo "$dep"
+}
+
+# The kernel package's own parts: from Debian 14 (sid) linux-image-X is empty and depends on
+# linux-binary-X (vmlinuz), linux-modules-X and linux-base-X (config); older ones have none.
+kernel_parts() {
+  local index=$1 pkg=$2 part
+  echo "$pkg"
+  for part in $(index_field "$index" "$pkg" Depends | tr ',' '\n' | sed 's/^ *//' |
+    awk '$1 ~ /^linux-(binary|modules|base)-[0-9]/ { print $1 }'); do
+    kernel_parts "$index" "$part"
+  done
+}
+
+# Downloads one package of the suite into the cache; prints the .deb's path.
+fetch_deb() {
+  local suite=$1 index=$2 pkg=$3 file deb
+  file=$(index_field "$index" "$pkg" Filename)
+  [ -n "$file" ] || die 1 "$suite: no Filename for $pkg in its Packages index"
+  deb=$LAB/cache/debs/$(basename "$file")
+  mkdir -p "$LAB/cache/debs"
+  if [ ! -s "$deb" ]; then
+    say "$suite: downloading $pkg ($MIRROR/$file)"
+    curl -fsS --max-time 900 -o "$deb.part" "$MIRROR/$file" ||
+      die "$EX_UNREACHABLE" "$suite: $MIRROR/$file can't be downloaded"
+    mv "$deb.part" "$deb"
+  fi
+  echo "$deb"
+}
+
+# Fetches and unpacks SUITE's kernel: vmlinuz and config into the kernel dir, its modules into
+# the root file system. Prints nothing; the kernel dir's `release` names it.
+ensure_kernel() {
+  local suite=$1 dir index pkg part deb tmp release
+  dir=$(kernel_dir "$suite")
+  if [ -f "$dir/release" ] && [ -f "$dir/vmlinuz" ] && [ -f "$dir/initrd.img" ] &&
+    [ -d "$ROOTFS/usr/lib/modules/$(cat "$dir/release")" ]; then
+    return 0
+  fi
+  need_host_tools dpkg-deb xz
+  index=$(packages_index "$suite")
+  pkg=$(kernel_package "$index")
+  tmp=$LAB/kernel/$suite.tmp
+  rm -rf "$tmp" "$dir.new"
+  mkdir -p "$tmp"
+  for part in $(kernel_parts "$index" "$pkg" | sort -u); do
+    deb=$(fetch_deb "$suite" "$index" "$part")
+    dpkg-deb -x "$deb" "$tmp"
+  done
+  # The release is the package's module tree's name. vmlinuz and config sit in /boot
+  # (-X-amd64 packages up to Debian 13) or beside the modules (Debian 14's linux-binary/-base).
+  release=$(find "$tmp/lib/modules" "$tmp/usr/lib/modules" -mindepth 1 -maxdepth 1 -type d \
+    -printf '%f\n' 2>/dev/null | head -n 1 || true)
+  [ -n "$release" ] || die 1 "$suite: no module tree in $pkg and its parts"
+  local mods vmlinuz config
+  mods=$(find "$tmp/lib/modules/$release" "$tmp/usr/lib/modules/$release" -maxdepth 0 2>/dev/null | head -n 1 || true)
+  vmlinuz=$(find "$tmp/boot/vmlinuz-$release" "$mods/vmlinuz" -maxdepth 0 2>/dev/null | head -n 1 || true)
+  config=$(find "$tmp/boot/config-$release" "$mods/config" -maxdepth 0 2>/dev/null | head -n 1 || true)
+  [ -n "$vmlinuz" ] || die 1 "$suite: no vmlinuz for $release in $pkg and its parts"
+  [ -n "$config" ] || die 1 "$suite: no config for $release in $pkg and its parts"
+  mkdir -p "$dir.new"
+  cp "$vmlinuz" "$dir.new/vmlinuz"
+  # Modules go under /usr/lib/modules (the root is merged-/usr; bookworm's and bullseye's
+  # packages still ship them under /lib): copied, not extracted over the root's /lib link.
+  rm -rf "$ROOTFS/usr/lib/modules/$release"
+  mkdir -p "$ROOTFS/usr/lib/modules"
+  cp -a "$mods" "$ROOTFS/usr/lib/modules/"
+  rm -f "$ROOTFS/usr/lib/modules/$release/vmlinuz"
+  # mkinitramfs reads the kernel's config (for its compression) from /boot.
+  cp "$config" "$ROOTFS/boot/config-$release"
+  say "$suite: initramfs for $release (initramfs-tools in the root)"
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  in_rootfs "$ROOTFS" sh -ec 'depmod "$1" && mkinitramfs -o "/boot/initrd.img-$1" "$1"' \
+    lab "$release" >"$LAB/initramfs-$suite.log" 2>&1 ||
+    { tail -n 20 "$LAB/initramfs-$suite.log" >&2; die 1 "$suite: mkinitramfs failed"; }
+  mv "$ROOTFS/boot/initrd.img-$release" "$dir.new/initrd.img"
+  echo "$pkg" >"$dir.new/package"
+  echo "$release" >"$dir.new/release"
+  rm -rf "$dir" "$tmp"
+  mv "$dir.new" "$dir"
+  say "$suite: kernel $release ready ($pkg)"
+}
+
+# The recipe of the disk: the packages, the init and the kernels' module trees in the root.
+disk_recipe() {
+  { echo "$PACKAGES"; echo "$INITRAMFS_MODULES"; init_script; stat -c %Y "$ROOTFS/$READY"
+    ls "$ROOTFS/usr/lib/modules"; } | sha256sum | cut -d' ' -f1
+}
+
+ensure_disk() {
+  local recipe
+  recipe=$(disk_recipe)
+  if [ -f "$DISK" ] && [ "$(cat "$DISK.recipe" 2>/dev/null)" = "$recipe" ]; then
+    return 0
+  fi
+  need_host_tools mkfs.ext4 du
+  local size_mb started=$SECONDS
+  init_script >"$ROOTFS/sbin/$NAME-init"
+  chmod 755 "$ROOTFS/sbin/$NAME-init"
+  # The root plus room for the engine's data (writes go to qemu's snapshot, not to this file).
+  size_mb=$(( $(du -sm --one-file-system "$ROOTFS" | cut -f1) + 3072 ))
+  say "disk: mkfs.ext4 -d (${size_mb} MiB, sparse)"
+  rm -f "$DISK" "$DISK.tmp" "$DISK.recipe"
+  truncate -s "${size_mb}M" "$DISK.tmp"
+  nice -n 10 mkfs.ext4 -q -F -L "$NAME" -d "$ROOTFS" "$DISK.tmp" >"$LAB/mkfs.log" 2>&1 ||
+    { cat "$LAB/mkfs.log" >&2; rm -f "$DISK.tmp"; die 1 "mkfs.ext4 -d failed"; }
+  mv "$DISK.tmp" "$DISK"
+  echo "$recipe" >"$DISK.recipe"
+  say "disk ready in $((SECONDS - started)) s"
+}
+
+# --- the machine ---------------------------------------------------------------------------------
+
+# The PID of the kernel's qemu, if it runs (checked against its command line, not only the file).
+running_pid() {
+  local pid pidfile
+  pidfile=$(run_dir "$1")/qemu.pid
+  [ -f "$pidfile" ] || return 1
+  pid=$(cat "$pidfile" 2>/dev/null) || return 1
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+  [[ $(tr '\0' ' ' <"/proc/$pid/cmdline") == *"-name $NAME-$1 "* ]] || return 1
+  echo "$pid"
+}
+
+engine_answers() {
+  curl -fsS --max-time 5 -o /dev/null "http://127.0.0.1:$(kernel_port "$1")/_ping" 2>/dev/null
+}
+
+port_taken() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$(kernel_port "$1")") 2>/dev/null
+}
+
+# Starts qemu for KERNEL under ACCEL (kvm or tcg), daemonized; its console goes to the run dir.
+start_machine() {
+  local suite=$1 accel=$2 run dir cpu port
+  run=$(run_dir "$suite")
+  dir=$(kernel_dir "$suite")
+  port=$(kernel_port "$suite")
+  rm -rf "$run"
+  mkdir -p "$run"
+  case $accel in
+    kvm) cpu=host ;;
+    tcg) cpu=max ;;
+  esac
+  echo "$accel" >"$run/accel"
+  say "$suite: booting qemu-system-x86_64 (-accel $accel -cpu $cpu -smp 2, linux $(cat "$dir/release"))"
+  # The lock (fd 9) is not handed to qemu: it would hold it for as long as the machine runs.
+  # Not niced (builds are): under TCG every container start is guest CPU, and at nice 10 on a
+  # busy host the machine got a tenth of a core and a default run took over half an hour.
+  qemu-system-x86_64 -name "$NAME-$suite" \
+    -M q35 -cpu "$cpu" -smp 2 -m "$MEM" -accel "$accel" \
+    -kernel "$dir/vmlinuz" -initrd "$dir/initrd.img" \
+    -append "console=ttyS0 root=/dev/vda rootfstype=ext4 rw init=/sbin/$NAME-init panic=1 $APPEND" \
+    -drive "file=$DISK,if=virtio,format=raw,snapshot=on" \
+    -netdev "user,id=net0,hostfwd=tcp:127.0.0.1:$port-:2375" \
+    -device virtio-net-pci,netdev=net0,romfile= \
+    -display none -monitor none -serial "file:$run/console.log" -no-reboot \
+    -daemonize -pidfile "$run/qemu.pid" >"$run/qemu.log" 2>&1 9>&- || {
+    tail -n 5 "$run/qemu.log" >&2
+    say "$suite: qemu-system-x86_64 failed to start under $accel"
+    return 1
+  }
+}
+
+stop_machine() {
+  local suite=$1 pid
+  if pid=$(running_pid "$suite"); then
+    kill -TERM "$pid"
+    for _ in $(seq 1 20); do
+      [ -e "/proc/$pid" ] || break
+      sleep 0.5
+    done
+    if [ -e "/proc/$pid" ]; then kill -KILL "$pid"; sleep 0.5; fi
+    if [ -e "/proc/$pid" ]; then die 1 "qemu (PID $pid) did not end"; fi
+  fi
+}
+
+# KVM gets KVM_DEADLINE seconds to show the kernel's first console line ("Linux version").
+kvm_boots() {
+  local suite=$1 started=$SECONDS console
+  console=$(run_dir "$suite")/console.log
+  while [ $((SECONDS - started)) -lt "$KVM_DEADLINE" ]; do
+    grep -q 'Linux version' "$console" 2>/dev/null && return 0
+    running_pid "$suite" >/dev/null || return 1
+    sleep 1
+  done
+  return 1
+}
+
+boot() {
+  local suite=$1
+  case $ACCEL in
+    auto)
+      if [ -w /dev/kvm ]; then
+        if start_machine "$suite" kvm; then
+          if kvm_boots "$suite"; then return 0; fi
+          say "$suite: KVM showed no kernel output within $KVM_DEADLINE s: stopping it, falling back to TCG"
+          stop_machine "$suite"
+        else
+          say "$suite: falling back to TCG"
+        fi
+      else
+        say "$suite: no writable /dev/kvm: TCG"
+      fi
+      start_machine "$suite" tcg || die 1 "$suite: qemu-system-x86_64 failed to start"
+      ;;
+    kvm | tcg)
+      start_machine "$suite" "$ACCEL" || die 1 "$suite: qemu-system-x86_64 failed to start"
+      ;;
+    *) die 2 "SECCOMP_HARNESS_LAB_KERNELS_ACCEL must be auto, kvm or tcg (not '$ACCEL')" ;;
+  esac
+}
+
+wait_engine() {
+  local suite=$1 started=$SECONDS console
+  console=$(run_dir "$suite")/console.log
+  until engine_answers "$suite"; do
+    if ! running_pid "$suite" >/dev/null; then
+      tail -n 30 "$console" >&2 2>/dev/null || true
+      die 1 "$suite: the machine stopped before the engine answered (console: $console)"
+    fi
+    if [ $((SECONDS - started)) -ge "$BOOT_TIMEOUT" ]; then
+      tail -n 30 "$console" >&2 2>/dev/null || true
+      die 1 "$suite: the engine did not answer within $BOOT_TIMEOUT s (console: $console); $0 down $suite"
+    fi
+    sleep 1
+  done
+  say "$suite: the engine answers (waited $((SECONDS - started)) s)"
+}
+
+lock() {
+  mkdir -p "$LAB"
+  exec 9>"$LAB/.lab.lock"
+  flock 9
+}
+
+cmd_up() {
+  local suite=$1 started=$SECONDS pid
+  kernel_port "$suite" >/dev/null
+  need_root
+  need_host_tools qemu-system-x86_64
+  lock
+  if pid=$(running_pid "$suite"); then
+    say "$suite: already up (qemu PID $pid, $(cat "$(run_dir "$suite")/accel"))"
+    wait_engine "$suite"
+    docker_host "$suite"
+    return 0
+  fi
+  if port_taken "$suite"; then
+    die 1 "port $(kernel_port "$suite") on 127.0.0.1 is taken by something else"
+  fi
+  ensure_rootfs
+  local k
+  for k in "${DISK_KERNELS[@]}"; do ensure_kernel "$k"; done
+  ensure_kernel "$suite"
+  ensure_disk
+  boot "$suite"
+  wait_engine "$suite"
+  say "$suite: up in $((SECONDS - started)) s under $(cat "$(run_dir "$suite")/accel"): DOCKER_HOST=$(docker_host "$suite")"
+  docker_host "$suite"
+}
+
+cmd_down() {
+  local suite=$1
+  kernel_port "$suite" >/dev/null
+  need_root
+  lock
+  if running_pid "$suite" >/dev/null; then
+    say "$suite: stopping qemu (PID $(running_pid "$suite"))"
+    stop_machine "$suite"
+    if port_taken "$suite"; then die 1 "port $(kernel_port "$suite") still answers after the machine stopped"; fi
+  fi
+  rm -rf "$(run_dir "$suite")"
+  rmdir "$LAB/run" 2>/dev/null || true
+  say "$suite: down"
+}
+
+cmd_status() {
+  local suite=$1 pid
+  if pid=$(running_pid "$suite"); then
+    if engine_answers "$suite"; then
+      echo "$suite: up: DOCKER_HOST=$(docker_host "$suite") (qemu PID $pid, $(cat "$(run_dir "$suite")/accel"))"
+      curl -fsS --max-time 10 "http://127.0.0.1:$(kernel_port "$suite")/version" |
+        jq -r '"  engine \(.Version) (API \(.ApiVersion)), \(.Os)/\(.Arch), kernel \(.KernelVersion)",
+               (.Components[] | "    \(.Name) \(.Version)")' 2>/dev/null || true
+    else
+      echo "$suite: booting: DOCKER_HOST=$(docker_host "$suite") (qemu PID $pid, $(cat "$(run_dir "$suite")/accel"); the engine does not answer yet)"
+    fi
+  else
+    echo "$suite: down"
+  fi
+}
+
+cmd_list() {
+  local suite release
+  for suite in "${KERNELS[@]}"; do
+    release=$(cat "$(kernel_dir "$suite")/release" 2>/dev/null || echo "not fetched yet")
+    echo "$suite $release"
+  done
+}
+
+each() {
+  local cmd=$1 target=${2:-all} suite
+  if [ "$target" = all ]; then
+    for suite in "${KERNELS[@]}"; do "$cmd" "$suite"; done
+  else
+    "$cmd" "$target"
+  fi
+}
+
+case ${1:-} in
+  up) [ $# = 2 ] || usage; cmd_up "$2" ;;
+  down) [ $# = 2 ] || usage; each cmd_down "$2" ;;
+  status) each cmd_status "${2:-all}" ;;
+  host) [ $# = 2 ] || usage; docker_host "$2" ;;
+  list) cmd_list ;;
+  host-packages) echo "$HOST_PACKAGES" ;;
+  -h | --help) usage 0 ;;
+  *) usage ;;
+esac

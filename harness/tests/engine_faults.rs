@@ -1,0 +1,437 @@
+//! Faults of the engine, end to end through the binary on the real engine: a socket that
+//! accepts and never answers, and an engine that stops answering one call in the middle of a
+//! run. Every engine call has a deadline (`SECCOMP_HARNESS_ENGINE_TIMEOUT`, a few seconds
+//! here), the run ends with exit 3 naming the engine and the call, and nothing of the run is
+//! left on the engine.
+//!
+//! The mid-run fault is a proxy in front of the host's engine socket that passes every request
+//! through except the one named, which it holds open and never answers: the real engine does
+//! everything else (facts, the image build, the other calls).
+//!
+//! The Docker-backed tests are skipped, with the reason printed, when no daemon answers; with
+//! `SECCOMP_HARNESS_REQUIRE_DOCKER=1` that is a failure.
+
+mod common;
+
+use seccomp_harness::engine::cleanup::{RunId, RUN_LABEL};
+use std::io::{Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_seccomp-harness");
+const ENGINE_SOCKET: &str = "/var/run/docker.sock";
+/// The deadline the runs here get for each engine call.
+const DEADLINE_SECS: u64 = 4;
+
+/// A unix socket in front of the engine's: requests whose first line contains `hang_on` get no
+/// answer (the connection stays open, silent); everything else is passed through. With
+/// `hang_on` empty, nothing is ever answered (the engine is not even dialled). Stops, closing
+/// every connection, when dropped.
+struct Proxy {
+    dir: tempfile::TempDir,
+    stop: Arc<AtomicBool>,
+    hung: Arc<AtomicBool>,
+}
+
+impl Proxy {
+    fn start(hang_on: &'static str) -> Proxy {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("engine.sock");
+        let listener = UnixListener::bind(&path).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let hung = Arc::new(AtomicBool::new(false));
+        let (s, h) = (stop.clone(), hung.clone());
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            while !s.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        client.set_nonblocking(false).unwrap();
+                        if hang_on.is_empty() {
+                            h.store(true, Ordering::Relaxed);
+                            held.push(client);
+                        } else {
+                            relay(client, hang_on, s.clone(), h.clone());
+                        }
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        Proxy { dir, stop, hung }
+    }
+
+    fn url(&self) -> String {
+        format!("unix://{}", self.dir.path().join("engine.sock").display())
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Copies client → engine (watching each chunk for the request to hold) and engine → client.
+fn relay(client: UnixStream, hang_on: &'static str, stop: Arc<AtomicBool>, hung: Arc<AtomicBool>) {
+    let Ok(engine) = UnixStream::connect(ENGINE_SOCKET) else {
+        return;
+    };
+    let (mut c_read, mut c_write) = (client.try_clone().unwrap(), client);
+    let (mut e_read, mut e_write) = (engine.try_clone().unwrap(), engine);
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match c_read.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            let head = String::from_utf8_lossy(&buf[..n.min(512)]);
+            if head.lines().next().is_some_and(|l| l.contains(hang_on)) {
+                // Hold the connection: never forward, never answer, until the test ends.
+                hung.store(true, Ordering::Relaxed);
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                return;
+            }
+            if e_write.write_all(&buf[..n]).is_err() {
+                return;
+            }
+        }
+    });
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut e_read, &mut c_write);
+    });
+}
+
+fn run_with_deadline(host: &str, args: &[&str]) -> (Output, Duration, u32) {
+    let started = Instant::now();
+    let child = Command::new(BIN)
+        .arg("run")
+        .args(args)
+        .args(["--docker-host", host])
+        .env("SECCOMP_HARNESS_ENGINE_TIMEOUT", DEADLINE_SECS.to_string())
+        .env_remove("DOCKER_HOST")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    (out, started.elapsed(), pid)
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Containers on the real engine whose run label carries `pid`.
+async fn containers_of(engine: &seccomp_harness::engine::Engine, pid: u32) -> Vec<String> {
+    let filters =
+        std::collections::HashMap::from([("label".to_string(), vec![RUN_LABEL.to_string()])]);
+    let opts = bollard::query_parameters::ListContainersOptions {
+        all: true,
+        filters: Some(filters),
+        ..Default::default()
+    };
+    let list = engine.docker().list_containers(Some(opts)).await.unwrap();
+    list.into_iter()
+        .filter(|c| {
+            c.labels
+                .as_ref()
+                .and_then(|l| l.get(RUN_LABEL))
+                .and_then(|r| RunId::pid_of(r))
+                == Some(pid)
+        })
+        .filter_map(|c| c.id)
+        .collect()
+}
+
+/// The Docker tests here run one at a time: each looks at its own run's leftovers.
+static DOCKER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+#[test]
+fn a_socket_that_never_answers_ends_the_run_naming_the_engine_and_the_call() {
+    let proxy = Proxy::start("");
+    let (o, took, _) = run_with_deadline(&proxy.url(), &["unconfined", "--case", "getpid"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        proxy.hung.load(Ordering::Relaxed),
+        "the run never reached the socket"
+    );
+    assert!(err.contains(&proxy.url()), "the engine is named: {err}");
+    assert!(err.contains("GET /version"), "the call is named: {err}");
+    assert!(
+        err.contains(&format!("within {DEADLINE_SECS} s")),
+        "the deadline is said: {err}"
+    );
+    // One deadline (and the version negotiation's retry at most), not bollard's default.
+    assert!(
+        took < Duration::from_secs(6 * DEADLINE_SECS),
+        "took {took:?}"
+    );
+}
+
+/// Each call of a run on an engine that stops answering it: the run ends within a few
+/// deadlines, exit 3, naming the engine and the call, with none of its containers left.
+#[test]
+fn an_engine_that_stops_answering_mid_run_ends_the_run_naming_the_call() {
+    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(engine) = rt.block_on(common::engine_or_skip()) else {
+        return;
+    };
+    if !engine.host().starts_with("unix://") {
+        eprintln!(
+            "skipped: the proxy fronts the local socket, and the engine is {}",
+            engine.host()
+        );
+        return;
+    }
+    // (the request line's fragment, what the error must name)
+    for (hang_on, named) in [
+        ("/containers/create", "create"),
+        ("/attach", "attach"),
+        ("/info", "/info"),
+        ("/images/", "image"),
+    ] {
+        let proxy = Proxy::start(hang_on);
+        let started = Instant::now();
+        let (o, took, pid) = run_with_deadline(
+            &proxy.url(),
+            &[
+                "unconfined",
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../profiles/deny-namespaces.json"
+                ),
+                "--case",
+                "getpid",
+                "--case",
+                "unshare(CLONE_NEWUSER)",
+            ],
+        );
+        let err = stderr(&o);
+        assert!(
+            proxy.hung.load(Ordering::Relaxed),
+            "{hang_on}: the run never made that call: {err}"
+        );
+        assert_eq!(o.status.code(), Some(3), "{hang_on}: {err}");
+        assert!(
+            err.contains(&proxy.url()),
+            "{hang_on}: the engine is named: {err}"
+        );
+        assert!(
+            err.contains(named),
+            "{hang_on}: the call is named ({named}): {err}"
+        );
+        assert!(
+            took < Duration::from_secs(10 * DEADLINE_SECS) + Duration::from_secs(30),
+            "{hang_on}: took {took:?}"
+        );
+        drop(proxy);
+        // The run's sweep went through the proxy, whose held call may have gone through to the
+        // engine after all (a create): nothing of the run is left once the engine settles.
+        let left = rt.block_on(async {
+            for _ in 0..20 {
+                let left = containers_of(&engine, pid).await;
+                if left.is_empty() {
+                    return left;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            containers_of(&engine, pid).await
+        });
+        assert!(left.is_empty(), "{hang_on}: containers left: {left:?}");
+        eprintln!(
+            "{hang_on}: exit 3 in {:.1} s: {}",
+            started.elapsed().as_secs_f64(),
+            err.trim()
+        );
+    }
+}
+
+fn run_plain(args: &[&str]) -> (Output, u32) {
+    let child = Command::new(BIN)
+        .arg("run")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    (child.wait_with_output().unwrap(), pid)
+}
+
+/// An output path that can't be written fails the run before any container starts, with
+/// exit 2 naming the path.
+#[test]
+fn an_unwritable_output_path_fails_before_any_container() {
+    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(engine) = rt.block_on(common::engine_or_skip()) else {
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    for bad in [
+        d.path().join("no-such-dir/m.json"),
+        d.path().to_path_buf(),
+        file.join("under-a-file.json"),
+        "/proc/m.json".into(),
+    ] {
+        let started = Instant::now();
+        let (o, pid) = run_plain(&[
+            "unconfined",
+            "--case",
+            "getpid",
+            "--output",
+            bad.to_str().unwrap(),
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{}: {err}", bad.display());
+        assert!(
+            err.contains(bad.to_str().unwrap()),
+            "the path is named: {err}"
+        );
+        // Refused before the engine is asked anything: no image build, no container.
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{}: {:?}",
+            bad.display(),
+            started.elapsed()
+        );
+        assert!(rt.block_on(containers_of(&engine, pid)).is_empty());
+    }
+    let left: Vec<_> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("a-file")]);
+}
+
+/// A disk that fills up when the matrix is written (a 4 KB tmpfs, mounted here for the test):
+/// the run ends with exit 3 naming the path and the cause, leaves no file there (neither the
+/// report cut short nor its temporary), and no container.
+#[test]
+fn a_full_disk_at_the_end_names_the_path_and_leaves_nothing() {
+    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(engine) = rt.block_on(common::engine_or_skip()) else {
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    let mounted = Command::new("mount")
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=4k",
+            "seccomp-harness-full",
+            d.path().to_str().unwrap(),
+        ])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        assert!(
+            std::env::var("SECCOMP_HARNESS_REQUIRE_DOCKER").as_deref() != Ok("1") || not_root(),
+            "could not mount a small tmpfs as root"
+        );
+        eprintln!("skipped: mounting a small tmpfs needs root");
+        return;
+    }
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _unmount = Unmount(d.path());
+    let out = d.path().join("m.html");
+    // The HTML page is well over 4 KB; the check before the run (a new empty file) passes.
+    let (o, pid) = run_plain(&[
+        "unconfined",
+        "--case",
+        "getpid",
+        "--format",
+        "html",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains(out.to_str().unwrap()),
+        "the path is named: {err}"
+    );
+    assert!(err.contains("No space left"), "the cause is said: {err}");
+    assert_eq!(
+        std::fs::read_dir(d.path()).unwrap().count(),
+        0,
+        "nothing is left on the full disk"
+    );
+    assert!(rt.block_on(containers_of(&engine, pid)).is_empty());
+}
+
+/// Whether this process is not root (only root may mount).
+fn not_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            !s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(true)
+}
+
+/// `--cap-add ALL` on a host whose capability bounding set lacks a capability (this project's
+/// host lacks CAP_SYS_RESOURCE): the start failure names the missing capability and says the
+/// profile is not the cause; on a host with the full set, the configuration starts.
+#[test]
+fn cap_add_all_names_the_capability_the_bounding_set_lacks() {
+    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(engine) = rt.block_on(common::engine_or_skip()) else {
+        return;
+    };
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let bounding = seccomp_harness::start_failure::parse_cap_bnd(&status).unwrap();
+    let all = seccomp_harness::profile::CapSet::all();
+    let missing = seccomp_harness::start_failure::outside_bounding_set(&all, bounding);
+    let (o, pid) = run_plain(&[
+        "builtin",
+        "unconfined",
+        "--cap-add",
+        "ALL",
+        "--case",
+        "getpid",
+        "--format",
+        "json",
+    ]);
+    let m: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+    let confs = m["configurations"].as_array().unwrap();
+    assert!(!confs.is_empty());
+    for c in confs {
+        let start_error = c["start_error"].as_str();
+        if missing.is_empty() {
+            assert_eq!(start_error, None, "{c}");
+            continue;
+        }
+        let e = start_error
+            .unwrap_or_else(|| panic!("{c}: started with {missing:?} outside the bounding set"));
+        assert!(e.contains("not caused by the profile"), "{e}");
+        assert!(!e.contains("the profile allows every call"), "{e}");
+        for cap in &missing {
+            assert!(e.contains(cap), "{cap} is named: {e}");
+        }
+    }
+    assert!(rt.block_on(containers_of(&engine, pid)).is_empty());
+}

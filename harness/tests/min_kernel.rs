@@ -1,0 +1,71 @@
+//! `minKernel` on both sides of its boundary: a profile whose rules are included
+//! (`includes.minKernel`) or excluded (`excludes.minKernel`) from Linux 6.8 on, run on the
+//! engine of `DOCKER_HOST`. This host's 6.18 is above the boundary; the kernel lab's bookworm
+//! machine (Linux 6.1, `ci/kernels/lab.sh up bookworm`) is below it, and `.ci/run` runs this
+//! test against it too. Every cell must pass, and the two rules must do what the engine's side
+//! of the boundary says.
+//!
+//! Skipped, with the reason printed, when no daemon answers; a failure with
+//! `SECCOMP_HARNESS_REQUIRE_DOCKER=1`.
+
+mod common;
+
+use seccomp_harness::matrix::{Matrix, Verdict};
+use seccomp_harness::outcome::Outcome;
+use seccomp_harness::profile::KernelVersion;
+use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use std::path::PathBuf;
+
+const BOUNDARY: KernelVersion = KernelVersion::new(6, 8);
+
+fn fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kernel/min-kernel-6.8.json")
+}
+
+fn cell<'m>(m: &'m Matrix, case: &str) -> &'m seccomp_harness::matrix::Cell {
+    m.cells
+        .iter()
+        .find(|c| c.case == case)
+        .unwrap_or_else(|| panic!("no cell for {case}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn min_kernel_rules_follow_the_engines_kernel() {
+    if common::engine_or_skip().await.is_none() {
+        return;
+    }
+    let profile = load_profile(&ProfileInput::File(fixture())).unwrap();
+    let opts = RunOptions {
+        progress: false,
+        cases: vec!["getpgid".into(), "getsid".into(), "getpid".into()],
+        ..Default::default()
+    };
+    let m = execute(vec![profile], vec![CapSpec::docker_default()], &opts)
+        .await
+        .expect("the run")
+        .matrix;
+    let kernel = KernelVersion::parse_release(&m.host.kernel).unwrap();
+    let failing: Vec<_> = m
+        .cells
+        .iter()
+        .filter(|c| c.verdict != Verdict::Pass)
+        .map(|c| format!("{}: {:?} vs {:?}", c.case, c.observed, c.expected))
+        .collect();
+    assert!(failing.is_empty(), "on {kernel}: {failing:#?}");
+    let (pgid, sid) = (cell(&m, "getpgid"), cell(&m, "getsid"));
+    if kernel.at_least(BOUNDARY) {
+        eprintln!("kernel {kernel}: at or above minKernel {BOUNDARY}");
+        assert_eq!(
+            (pgid.observed.outcome, pgid.observed.errno),
+            (Outcome::Errno, Some(72))
+        );
+        assert_eq!(sid.observed.outcome, Outcome::Allowed);
+    } else {
+        eprintln!("kernel {kernel}: below minKernel {BOUNDARY}");
+        assert_eq!(pgid.observed.outcome, Outcome::Allowed);
+        assert_eq!(
+            (sid.observed.outcome, sid.observed.errno),
+            (Outcome::Errno, Some(73))
+        );
+    }
+}
