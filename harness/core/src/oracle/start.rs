@@ -219,7 +219,12 @@ impl Oracle<'_> {
             let tolerant = tolerated
                 .iter()
                 .filter_map(|n| self.call(catalog, n))
-                .filter(|c| !matches!(c.outcome, Outcome::Allowed | Outcome::Errno));
+                .filter(|c| {
+                    !matches!(
+                        c.outcome,
+                        Outcome::Allowed | Outcome::Errno | Outcome::Absent
+                    )
+                });
             fatal
                 .iter()
                 .filter_map(|n| self.call(catalog, n))
