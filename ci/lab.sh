@@ -14,7 +14,15 @@
 #
 # Engines (NAME): trixie-runc (Docker 26.1 / containerd 1.7 / runc 1.1), sid-runc (Docker 28.5 /
 # containerd 2.1 / runc 1.3), sid-crun (the sid engine with crun as its default runtime, runc
-# still registered), podman (Podman 5.8's Docker-compatible API, `podman system service`).
+# still registered), podman (Podman 5.8's Docker-compatible API, `podman system service`),
+# sid-gvisor (the sid Docker engine with gVisor's runsc registered beside runc: `runsc` as a default
+# install runs it, `runsc-oci` with --oci-seccomp, and bookworm's older runsc as `runsc-bookworm`
+# and `runsc-bookworm-oci`, and sid's as `runsc-flag-override` with --allow-flag-override, so that
+# the per-container annotation dev.gvisor.flag.oci-seccomp can turn OCI seccomp on; every runsc
+# runtime gets --network=none, without which runsc refuses to
+# start in the host's network namespace: "cannot run with network enabled in root network
+# namespace"). sid-gvisor has a root file system of its own (sid's packages plus runsc, and
+# bookworm's runsc binary beside it), so it comes up and down without touching the other engines.
 #
 # How an engine runs: debootstrap --variant=minbase builds one root file system per suite
 # (trixie, sid), apt installs the engine packages into it. Each engine runs in its own mount
@@ -42,7 +50,7 @@ EX_UNREACHABLE=75
 # The host's own Debian packages this script runs (unshare, pivot_root, mount: util-linux;
 # zstd compresses the root file system tarballs when it is there).
 HOST_PACKAGES="util-linux curl debootstrap zstd"
-ENGINES=(trixie-runc sid-runc sid-crun podman)
+ENGINES=(trixie-runc sid-runc sid-crun podman sid-gvisor)
 READY=.seccomp-harness-lab-ready
 # The cgroup under which each engine's daemon and containers are kept (per hierarchy).
 CGROUP_TOP=seccomp-harness-lab
@@ -53,21 +61,36 @@ die() { local code=$1; shift; printf 'lab: %s\n' "$*" >&2; exit "$code"; }
 
 # --- the engines ---------------------------------------------------------------------------------
 
+# The root file system an engine runs in (named after its Debian suite, or its own).
 engine_suite() {
   case $1 in
     trixie-runc) echo trixie ;;
     sid-runc | sid-crun | podman) echo sid ;;
+    sid-gvisor) echo sid-gvisor ;;
     *) die 2 "unknown engine '$1' (one of: ${ENGINES[*]}, all)" ;;
   esac
 }
 
-# The packages each suite's root file system gets (apt, no recommends).
+# The Debian suite a root file system is built from; its downloads (base tarball, .debs, package
+# lists) are shared with that suite's root, its snapshot and logs are its own.
+root_suite() {
+  case $1 in
+    sid-gvisor) echo sid ;;
+    *) echo "$1" ;;
+  esac
+}
+
+# The packages each root file system gets (apt, no recommends).
 suite_packages() {
   case $1 in
     trixie) echo "docker.io containerd runc tini mount" ;;
     sid) echo "docker.io containerd runc tini crun podman conmon mount" ;;
+    sid-gvisor) echo "docker.io containerd runc tini mount runsc +bookworm:runsc" ;;
   esac
 }
+
+# Where the older runsc from bookworm is kept inside the sid-gvisor root (a static Go binary).
+RUNSC_BOOKWORM=/usr/local/sbin/runsc-bookworm
 
 engine_dir() { echo "$LAB/engines/$1"; }
 engine_socket() {
@@ -125,23 +148,26 @@ in_build_root() {
 # Builds SUITE's root file system in DIR: debootstrap's base system (from the tarball of its
 # packages kept in the cache), then the engine packages by apt (.debs and lists kept in the cache).
 build_rootfs() {
-  local suite=$1 tmp=$2 cache="$LAB/cache/$1" tarball="$LAB/cache/$1/base.tgz" pkgs
-  pkgs=$(suite_packages "$suite")
+  local name=$1 tmp=$2 suite cache tarball pkgs logs="$LAB/cache/$1"
+  suite=$(root_suite "$name")
+  cache="$LAB/cache/$suite" tarball="$LAB/cache/$suite/base.tgz"
+  pkgs=$(suite_packages "$name")
+  pkgs=${pkgs/+bookworm:runsc/}
   need_host_tools debootstrap
   if [ ! -s "$tarball" ]; then
     need_archive "$suite"
     say "$suite: downloading the base system (debootstrap --make-tarball)"
     rm -rf --one-file-system "$cache/base-work"
     nice -n 10 debootstrap --variant=minbase --make-tarball="$tarball.part" \
-      "$suite" "$cache/base-work" "$MIRROR" >"$cache/debootstrap.log" 2>&1 ||
-      { tail -n 20 "$cache/debootstrap.log" >&2; die 1 "$suite: debootstrap --make-tarball failed"; }
+      "$suite" "$cache/base-work" "$MIRROR" >"$logs/debootstrap.log" 2>&1 ||
+      { tail -n 20 "$logs/debootstrap.log" >&2; die 1 "$suite: debootstrap --make-tarball failed"; }
     rm -rf --one-file-system "$cache/base-work"
     mv "$tarball.part" "$tarball"
   fi
   say "$suite: unpacking the base system (debootstrap --unpack-tarball)"
   nice -n 10 debootstrap --variant=minbase --unpack-tarball="$tarball" \
-    "$suite" "$tmp" "$MIRROR" >"$cache/debootstrap.log" 2>&1 ||
-    { tail -n 20 "$cache/debootstrap.log" >&2; die 1 "$suite: debootstrap failed"; }
+    "$suite" "$tmp" "$MIRROR" >"$logs/debootstrap.log" 2>&1 ||
+    { tail -n 20 "$logs/debootstrap.log" >&2; die 1 "$suite: debootstrap failed"; }
 
   # apt inside: no recommends; sid's metadata may be past its Valid-Until (a frozen mirror).
   {
@@ -157,18 +183,52 @@ build_rootfs() {
   if [ "${SECCOMP_HARNESS_LAB_REFRESH:-0}" = 1 ] || ! compgen -G "$cache/lists/*_Packages*" >/dev/null; then
     need_archive "$suite"
     say "$suite: apt-get update"
-    in_build_root "$tmp" "$suite" apt-get -q update >"$cache/apt.log" 2>&1 ||
-      { tail -n 20 "$cache/apt.log" >&2; die 1 "$suite: apt-get update failed"; }
+    in_build_root "$tmp" "$suite" apt-get -q update >"$logs/apt.log" 2>&1 ||
+      { tail -n 20 "$logs/apt.log" >&2; die 1 "$suite: apt-get update failed"; }
   fi
   say "$suite: installing $pkgs"
   # shellcheck disable=SC2086 # the package list is split on purpose
-  if ! in_build_root "$tmp" "$suite" apt-get -q -y install $pkgs >>"$cache/apt.log" 2>&1; then
-    tail -n 20 "$cache/apt.log" >&2
+  if ! in_build_root "$tmp" "$suite" apt-get -q -y install $pkgs >>"$logs/apt.log" 2>&1; then
+    tail -n 20 "$logs/apt.log" >&2
     archive_reachable "$suite" || need_archive "$suite"
-    die 1 "$suite: apt-get install failed (log: $cache/apt.log)"
+    die 1 "$suite: apt-get install failed (log: $logs/apt.log)"
   fi
+  if [ "$name" = sid-gvisor ]; then fetch_bookworm_runsc "$tmp" "$logs/apt.log"; fi
   # What apt keeps besides the cache: not needed to run an engine.
   rm -rf "${tmp:?}"/var/lib/apt/lists/* "$tmp"/var/cache/apt/*.bin "$tmp"/var/cache/apt/archives/*.deb
+}
+
+# Puts bookworm's runsc (0.0~20221219) into the root at $RUNSC_BOOKWORM: apt inside the root,
+# with bookworm as its only source and its own lists and .debs under $LAB/cache/bookworm, downloads
+# the package, dpkg-deb unpacks its binary. Nothing of bookworm is installed: runsc is one static
+# Go binary and the Docker engine around it stays sid's.
+fetch_bookworm_runsc() {
+  local tmp=$1 log=$2 cache="$LAB/cache/bookworm"
+  mkdir -p "$cache/archives/partial" "$cache/lists/partial" "$tmp/etc/apt/bookworm/none"
+  echo "deb $MIRROR bookworm main" >"$tmp/etc/apt/bookworm/sources.list"
+  local apt=(apt-get -q -o Dir::Etc::SourceList=/etc/apt/bookworm/sources.list
+    -o Dir::Etc::SourceParts=/etc/apt/bookworm/none -o Dir::Cache::pkgcache=
+    -o Dir::Cache::srcpkgcache= -o Dir::Etc::Preferences=/etc/apt/bookworm/none
+    -o Dir::Etc::PreferencesParts=/etc/apt/bookworm/none)
+  say "sid-gvisor: downloading bookworm's runsc"
+  if [ "${SECCOMP_HARNESS_LAB_REFRESH:-0}" = 1 ] || ! compgen -G "$cache/lists/*bookworm*_Packages*" >/dev/null; then
+    need_archive bookworm
+    in_build_root "$tmp" bookworm "${apt[@]}" update >>"$log" 2>&1 ||
+      { tail -n 20 "$log" >&2; die 1 "bookworm: apt-get update failed (log: $log)"; }
+  fi
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  in_build_root "$tmp" bookworm bash -euc '
+    cd /var/cache/apt/archives
+    ls runsc_*.deb >/dev/null 2>&1 || "$@" download runsc/bookworm
+    deb=$(ls runsc_*.deb | tail -n 1)
+    rm -rf /tmp/runsc-bookworm
+    dpkg-deb -x "$deb" /tmp/runsc-bookworm
+    install -m 755 /tmp/runsc-bookworm/usr/bin/runsc "$0"
+    dpkg-deb -f "$deb" Version >"$0.version"
+    rm -rf /tmp/runsc-bookworm
+  ' "$RUNSC_BOOKWORM" "${apt[@]}" >>"$log" 2>&1 ||
+    { tail -n 20 "$log" >&2; die 1 "bookworm: could not download or unpack runsc (log: $log)"; }
+  rm -rf "$tmp/etc/apt/bookworm"
 }
 
 # Makes sure $LAB/rootfs/SUITE holds the suite's engine packages. $LAB/cache/SUITE keeps the
@@ -178,7 +238,8 @@ build_rootfs() {
 ensure_rootfs() {
   local suite=$1 root="$LAB/rootfs/$1" cache="$LAB/cache/$1" pkgs
   pkgs=$(suite_packages "$suite")
-  mkdir -p "$LAB/rootfs" "$cache/archives/partial" "$cache/lists/partial"
+  mkdir -p "$LAB/rootfs" "$cache" "$LAB/cache/$(root_suite "$suite")/archives/partial" \
+    "$LAB/cache/$(root_suite "$suite")/lists/partial"
   exec 8>"$LAB/rootfs/.$suite.lock"
   flock 8
   if [ -f "$root/$READY" ] && [ "$(cat "$root/$READY")" = "$pkgs" ]; then
@@ -377,6 +438,15 @@ EOF
       local runtimes=''
       [ "$name" = sid-crun ] &&
         runtimes='"default-runtime": "crun", "runtimes": { "crun": { "path": "/usr/bin/crun" } },'
+      # runsc twice per version: as a default install runs it (the OCI profile ignored), and with
+      # --oci-seccomp (the profile applied, with gVisor's semantics). runc stays the default.
+      [ "$name" = sid-gvisor ] && runtimes="\"runtimes\": {
+    \"runsc\": { \"path\": \"/usr/bin/runsc\", \"runtimeArgs\": [\"--network=none\"] },
+    \"runsc-oci\": { \"path\": \"/usr/bin/runsc\", \"runtimeArgs\": [\"--network=none\", \"--oci-seccomp\"] },
+    \"runsc-bookworm\": { \"path\": \"$RUNSC_BOOKWORM\", \"runtimeArgs\": [\"--network=none\"] },
+    \"runsc-bookworm-oci\": { \"path\": \"$RUNSC_BOOKWORM\", \"runtimeArgs\": [\"--network=none\", \"--oci-seccomp\"] },
+    \"runsc-flag-override\": { \"path\": \"/usr/bin/runsc\", \"runtimeArgs\": [\"--network=none\", \"--allow-flag-override\"] }
+  },"
       cat >"$dir/etc/daemon.json" <<EOF
 {
   "hosts": ["unix:///lab/sock/docker.sock"],
@@ -531,6 +601,8 @@ versions_line() {
     *)
       local runtime=runc
       [ "$name" = sid-crun ] && runtime="crun $(pkg_version "$suite" crun) (default), runc"
+      [ "$name" = sid-gvisor ] &&
+        runtime="runsc $(pkg_version "$suite" runsc) (runsc, runsc-oci), runsc $(cat "$LAB/rootfs/$suite$RUNSC_BOOKWORM.version" 2>/dev/null || echo -) (runsc-bookworm, runsc-bookworm-oci), runc"
       echo "docker $(pkg_version "$suite" docker.io), containerd $(pkg_version "$suite" containerd), $runtime $(pkg_version "$suite" runc), libseccomp $(pkg_version "$suite" libseccomp2)" ;;
   esac
 }

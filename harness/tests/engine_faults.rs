@@ -140,7 +140,18 @@ async fn containers_of(engine: &seccomp_harness::engine::Engine, pid: u32) -> Ve
         filters: Some(filters),
         ..Default::default()
     };
-    let list = engine.docker().list_containers(Some(opts)).await.unwrap();
+    // Podman lists a container it is tearing down as "stopped", which bollard can't parse
+    // (the harness's own sweep asks again the same way): ask again for a few seconds.
+    let mut tries = 0;
+    let list = loop {
+        match engine.docker().list_containers(Some(opts.clone())).await {
+            Err(bollard::errors::Error::JsonDataError { .. }) if tries < 10 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            r => break r.unwrap(),
+        }
+    };
     list.into_iter()
         .filter(|c| {
             c.labels
@@ -434,4 +445,94 @@ fn cap_add_all_names_the_capability_the_bounding_set_lacks() {
         }
     }
     assert!(rt.block_on(containers_of(&engine, pid)).is_empty());
+}
+
+/// The harness SIGKILLed mid-run on Podman (the lab's engine, `SECCOMP_HARNESS_LAB_PODMAN`):
+/// its containers and the profile files it wrote beside the socket stay, and `clean` removes
+/// both.
+#[test]
+fn clean_after_a_sigkill_removes_the_containers_and_podmans_profile_files() {
+    let Ok(url) = std::env::var("SECCOMP_HARNESS_LAB_PODMAN") else {
+        eprintln!(
+            "skipped: SECCOMP_HARNESS_LAB_PODMAN names no lab Podman engine (ci/lab.sh up podman)"
+        );
+        return;
+    };
+    let socket_dir = Path::new(url.strip_prefix("unix://").expect("a local socket"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let ours = |pid: u32| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(&socket_dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    n.starts_with(".seccomp-harness-profiles-")
+                        && RunId::pid_of(n.trim_start_matches(".seccomp-harness-profiles-"))
+                            == Some(pid)
+                })
+            })
+            .collect()
+    };
+    let mut child = Command::new(BIN)
+        .args([
+            "run",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../profiles/deny-namespaces.json"
+            ),
+        ])
+        // Long enough to be caught mid-run: one container at a time, three capability sets.
+        .args([
+            "--docker-host",
+            &url,
+            "--parallel",
+            "1",
+            "--caps",
+            "default,+SYS_ADMIN,+SYS_PTRACE",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let engine = rt
+        .block_on(seccomp_harness::engine::Engine::connect(Some(&url)))
+        .unwrap();
+    // Mid-run: the profile files are written and a container of the run exists.
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while ours(pid).is_empty() || rt.block_on(containers_of(&engine, pid)).is_empty() {
+        assert!(Instant::now() < deadline, "the run never got going");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be killed"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(
+        !ours(pid).is_empty(),
+        "a SIGKILLed run can't remove its profile files"
+    );
+    let o = Command::new(BIN)
+        .args(["clean", "--docker-host", &url])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(said.contains("removed profile directory"), "{said}");
+    assert!(ours(pid).is_empty(), "profile files left: {:?}", ours(pid));
+    let left = rt.block_on(async {
+        for _ in 0..20 {
+            if containers_of(&engine, pid).await.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        containers_of(&engine, pid).await
+    });
+    assert!(left.is_empty(), "containers left: {left:?}");
 }

@@ -116,6 +116,13 @@ fn cell_trial(configuration: &str, case: &str) -> Result<Completion, Failed> {
             cell.expected.note,
         )
         .into()),
+        // The engine's runtime ignored the profile (runsc without --oci-seccomp): nothing
+        // was proven, so the trial fails with the reason.
+        Verdict::NotEnforced => Err(format!(
+            "not enforced: {}",
+            cell.observed.note.as_deref().unwrap_or("no reason given")
+        )
+        .into()),
         // builtin behaved otherwise than upstream's profile on this engine: reported, with
         // both observations in the note.
         Verdict::Drift => match &cell.observed.note {

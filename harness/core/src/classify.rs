@@ -38,6 +38,10 @@ pub enum Attribution<'a> {
         /// would trap in the as-is run too, so the two can't be confused.
         default_traps: bool,
     },
+    /// A tagged run whose ERRNO rules and ERRNO default trap (gVisor answers EPERM for every
+    /// errno, so sentinels can't come back): a trap there where this run answered an errno
+    /// is the filter's denial; which rule, it can't say.
+    Trapping,
     /// The engine's builtin profile: it can't be tagged.
     Untaggable,
     /// `seccomp=unconfined`: no filter, so any denial is the kernel's.
@@ -125,6 +129,8 @@ pub fn classify(slot: Slot, runs: CaseRuns<'_>, attribution: &Attribution<'_>) -
         ) => Some(RuleRef::DEFAULT),
         _ => None,
     };
+    let filter_denied = matches!(attribution, Attribution::Trapping)
+        && runs.tagged.map(shape) == Some(Shape::Trapped);
     match seen {
         Shape::TimedOut => observed(Outcome::Timeout, None, None, None, None),
         Shape::Trapped => {
@@ -137,6 +143,16 @@ pub fn classify(slot: Slot, runs: CaseRuns<'_>, attribution: &Attribution<'_>) -
         Shape::Errno(errno) if tagged_rule.is_some() => {
             observed(Outcome::Errno, Some(errno), None, tagged_rule, None)
         }
+        Shape::Errno(errno) if filter_denied => observed(
+            Outcome::Errno,
+            Some(errno),
+            None,
+            None,
+            Some(
+                "denied by the filter (the tagged run, whose ERRNO rules and default trap, trapped here): not attributed to a rule, because gVisor answers EPERM for every errno and its traps carry no data"
+                    .to_string(),
+            ),
+        ),
         Shape::Errno(errno) if shared => observed(
             Outcome::Errno,
             Some(errno),
@@ -172,6 +188,10 @@ pub fn classify(slot: Slot, runs: CaseRuns<'_>, attribution: &Attribution<'_>) -
                         .to_string(),
                 ),
                 Attribution::NoFilter => Some("differs from a second unconfined run".to_string()),
+                Attribution::Trapping => Some(
+                    "denied, but the tagged run did not trap: not an ERRNO rule or default"
+                        .to_string(),
+                ),
                 Attribution::Untaggable => None,
             };
             observed(Outcome::Errno, Some(errno), None, None, note)

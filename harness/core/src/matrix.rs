@@ -1,5 +1,5 @@
 //! The Matrix: every cell of a run, observed and expected side by side. Its JSON form is the
-//! contract of DESIGN §5 (schema_version 1): renderers and `diff` read only this type, and a
+//! contract of DESIGN §5 (schema_version 2): renderers and `diff` read only this type, and a
 //! matrix written by one version must be read by the next.
 
 use crate::outcome::{Outcome, RuleRef};
@@ -7,11 +7,13 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
+/// Version 2 added the verdicts `not_enforced` (with `host.seccomp.not_enforced`) and
+/// `held_back`: a reader of version 1 would not know them, so it could not read such a matrix.
+/// Version 1 matrices hold a subset of version 2 and are read as they are, for `diff` and
+/// `render`.
 pub const SCHEMA_VERSION: u32 = 2;
-
-/// The oldest schema_version this build reads: version 2 only added the `held_back` verdict,
-/// so a version-1 matrix (a run before it) reads as it is, for `diff` and `render`.
-pub const OLDEST_READABLE_SCHEMA_VERSION: u32 = 1;
+/// The oldest schema_version this version reads.
+pub const MIN_SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Matrix {
@@ -74,6 +76,16 @@ pub struct SeccompFacts {
     /// is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime_unknown_syscalls: Option<Vec<String>>,
+    /// The runtimes that ignored the profiles they were given, each with the reason: the
+    /// calibration container's rules had no effect on them (gVisor's runsc without
+    /// `--oci-seccomp`). Their confined cells are `not_enforced`. Keyed by the runtime's
+    /// name as `run --runtime` gave it (the default runtime's name otherwise).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_enforced: BTreeMap<String, String>,
+    /// The runtimes that answered EPERM where the calibration's rules asked for their own
+    /// errnos (gVisor): every denial there is EPERM.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errno_rewritten: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -152,6 +164,9 @@ pub enum Verdict {
     /// start the container (`run --start-held-back` starts it anyway). Never a pass: counted
     /// apart in every format. (Added in schema_version 2.)
     HeldBack,
+    /// The runtime ignored the profile (its calibration rules had no effect), so what the
+    /// cell shows is not the profile's doing: never a pass. The note names the reason.
+    NotEnforced,
 }
 
 /// Why a matrix file could not be read. Each variant names the file, because `diff` reads two
@@ -180,7 +195,7 @@ pub enum ParseError {
     #[error("no `schema_version` field; is this a seccomp-harness matrix?")]
     MissingSchemaVersion,
     #[error(
-        "schema_version {found} is not supported (this seccomp-harness reads {SCHEMA_VERSION}); \
+        "schema_version {found} is not supported (this seccomp-harness reads {MIN_SCHEMA_VERSION} to {SCHEMA_VERSION}); \
          use the seccomp-harness version that wrote it"
     )]
     UnsupportedSchemaVersion { found: serde_json::Value },
@@ -255,8 +270,7 @@ impl Matrix {
             None => return Err(ParseError::MissingSchemaVersion),
             Some(v)
                 if !v.as_u64().is_some_and(|n| {
-                    (u64::from(OLDEST_READABLE_SCHEMA_VERSION)..=u64::from(SCHEMA_VERSION))
-                        .contains(&n)
+                    (u64::from(MIN_SCHEMA_VERSION)..=u64::from(SCHEMA_VERSION)).contains(&n)
                 }) =>
             {
                 return Err(ParseError::UnsupportedSchemaVersion { found: v.clone() })
@@ -444,6 +458,8 @@ pub(crate) mod fixture {
                 actions_available: vec!["kill_process".into(), "errno".into(), "log".into()],
                 engine_profile: "builtin".into(),
                 runtime_unknown_syscalls: None,
+                not_enforced: BTreeMap::new(),
+                errno_rewritten: Vec::new(),
             },
         }
     }

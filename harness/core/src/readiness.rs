@@ -29,6 +29,12 @@ pub struct Readiness {
     /// The builtin configuration the entries come from.
     pub configuration: String,
     pub entries: Vec<Entry>,
+    /// Said once for the whole summary where the builtin configuration's runtime answers
+    /// EPERM for every errno (gVisor, measured by the calibration:
+    /// `host.seccomp.errno_rewritten`): no denial there is ever ENOSYS, so a newer libc's
+    /// ENOSYS fallbacks never happen, whatever the profile asks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -150,9 +156,24 @@ pub fn of(matrix: &Matrix) -> Option<Readiness> {
         .collect();
     // The new-syscall cases first: a newer libc calls them without a second thought.
     entries.sort_by_key(|e| e.upstream_names_it == Some(true));
+    let runtime = matrix
+        .configuration(configuration)
+        .and_then(|c| c.runtime.clone())
+        .unwrap_or_else(|| matrix.host.runtime.clone());
+    let note = matrix
+        .host
+        .seccomp
+        .errno_rewritten
+        .contains(&runtime)
+        .then(|| {
+            format!(
+                "on {runtime} every denial is EPERM (it answers EPERM for every SCMP_ACT_ERRNO, whatever errnoRet says: measured by the calibration), so a newer libc's ENOSYS fallbacks never happen there: an image breaks on every call the profile denies, not only on these"
+            )
+        });
     Some(Readiness {
         configuration: configuration.to_string(),
         entries,
+        note,
     })
 }
 
@@ -242,6 +263,13 @@ impl Entry {
 
 /// The summary's heading line, shared by the text formats.
 pub fn headline(r: &Readiness) -> String {
+    match &r.note {
+        Some(note) => format!("{}; {note}", counted(r)),
+        None => counted(r),
+    }
+}
+
+fn counted(r: &Readiness) -> String {
     let unnamed = r
         .entries
         .iter()

@@ -1,6 +1,7 @@
 //! `seccomp-harness clean`: removes the containers a killed run left behind (found by the
 //! harness's run label, whose pid and host tell whether the run is still alive; `--all` takes
-//! every run's), and with `--images` the cached probe images too.
+//! every run's), the profile directories such runs left beside a local Podman socket, and with
+//! `--images` the cached probe images too.
 
 use super::Failure;
 use seccomp_harness::engine::cleanup::{remove_containers, Sweep};
@@ -51,6 +52,13 @@ async fn clean(args: Args) -> Result<u8, Failure> {
         removed.len(),
         engine.host()
     );
+    // Podman's profile files, beside a local socket (a SIGKILLed run could not remove them).
+    if let Some(socket) = seccomp_harness::engine::podman::unix_socket(engine.host()) {
+        let dirs = seccomp_harness::engine::podman::remove_left_profile_dirs(socket, args.all);
+        for d in &dirs {
+            println!("removed profile directory {}", d.display());
+        }
+    }
     if args.images {
         let images = remove_probe_images(&engine)
             .await

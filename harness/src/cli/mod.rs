@@ -157,6 +157,13 @@ pub enum Command {
     Render(render::Args),
     /// Remove containers a killed run left behind.
     Clean(clean::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout: `seccomp-harness man > seccomp-harness.1`.
+    Man,
 }
 
 /// Returns the process exit code.
@@ -170,6 +177,21 @@ pub fn main() -> u8 {
         Command::Diff(a) => diff::main(a),
         Command::Render(a) => render::main(a),
         Command::Clean(a) => clean::main(a),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "seccomp-harness", &mut out);
+            write_out(&String::from_utf8_lossy(&out), None).map(|_| exit::OK)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map_err(Failure::environment)
+                .and_then(|_| write_out(&String::from_utf8_lossy(&out), None))
+                .map(|_| exit::OK)
+        }
     };
     match result {
         Ok(code) => code,

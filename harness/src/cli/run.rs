@@ -63,6 +63,15 @@ pub struct Args {
     /// removed. Only on an engine you can afford to disturb (the lab).
     #[arg(long)]
     pub start_held_back: bool,
+    /// Exit 0 even when a runtime ignored the profiles (cells `not_enforced`, e.g. gVisor's
+    /// runsc without `--oci-seccomp`): the matrix still says so at the top.
+    #[arg(long)]
+    pub allow_unenforced: bool,
+    /// Give every container the annotation `dev.gvisor.flag.oci-seccomp=true`, which turns
+    /// gVisor's OCI seccomp on per container (runsc release-20220214.0 or later, registered
+    /// with `--allow-flag-override`; other runtimes ignore it). Needs Docker 24 (API 1.43).
+    #[arg(long)]
+    pub gvisor_oci_seccomp_annotation: bool,
 }
 
 pub fn main(args: Args) -> Result<u8, Failure> {
@@ -117,6 +126,12 @@ pub fn main(args: Args) -> Result<u8, Failure> {
         cases: args.cases.clone(),
         ..Default::default()
     };
+    if args.gvisor_oci_seccomp_annotation {
+        opts.annotations.insert(
+            seccomp_harness::oracle::gvisor::OCI_SECCOMP_ANNOTATION.to_string(),
+            "true".to_string(),
+        );
+    }
     if let Some(list) = &args.runtime {
         opts.runtimes = list
             .split(',')
@@ -187,11 +202,19 @@ pub fn main(args: Args) -> Result<u8, Failure> {
     }
 
     args.output.emit(&matrix)?;
-    Ok(if run::assemble::has_failures(&matrix) {
-        exit::FINDINGS
-    } else {
-        exit::OK
-    })
+    let unenforced = run::assemble::has_unenforced(&matrix);
+    if unenforced {
+        for (runtime, why) in seccomp_harness::report::not_enforced(&matrix) {
+            eprintln!("not enforced: {runtime} ignored the profiles: {why}");
+        }
+    }
+    Ok(
+        if run::assemble::has_failures(&matrix) || (unenforced && !args.allow_unenforced) {
+            exit::FINDINGS
+        } else {
+            exit::OK
+        },
+    )
 }
 
 /// Bad input is 2, an interrupted run its signal's code, anything else the environment's 3.

@@ -138,14 +138,27 @@ pub async fn remove_containers(
         .all(true)
         .filters(&filters)
         .build();
-    let list = engine
-        .docker()
-        .list_containers(Some(options))
-        .await
-        .map_err(|source| CleanupError::List {
-            host: engine.host().to_string(),
-            source,
-        })?;
+    // Podman 5.8 lists a container it is tearing down as `"State": "stopped"`, which bollard's
+    // state enum lacks, so the whole answer fails to parse (seen on the lab's Podman 5.8.6
+    // right after a SIGKILLed run's container stopped). The state passes within moments: ask
+    // again for a few seconds before giving up.
+    let mut tries = 0;
+    let list = loop {
+        match engine.docker().list_containers(Some(options.clone())).await {
+            Err(BollardError::JsonDataError { .. } | BollardError::JsonSerdeError { .. })
+                if tries < 10 =>
+            {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            r => {
+                break r.map_err(|source| CleanupError::List {
+                    host: engine.host().to_string(),
+                    source,
+                })?
+            }
+        }
+    };
     let mut removed = Vec::new();
     for c in list {
         let Some(id) = c.id else { continue };

@@ -56,6 +56,9 @@ pub struct ContainerSpec {
     pub labels: HashMap<String, String>,
     /// The OCI runtime (`HostConfig.Runtime`, e.g. `crun`); `None` for the engine's default.
     pub runtime: Option<String>,
+    /// OCI annotations (`HostConfig.Annotations`, API 1.43+): gVisor's
+    /// `dev.gvisor.flag.oci-seccomp` (`run --gvisor-oci-seccomp-annotation`).
+    pub annotations: HashMap<String, String>,
 }
 
 impl Default for ContainerSpec {
@@ -72,6 +75,7 @@ impl Default for ContainerSpec {
             probe_flags: Vec::new(),
             labels: HashMap::new(),
             runtime: None,
+            annotations: HashMap::new(),
         }
     }
 }
@@ -255,6 +259,8 @@ pub async fn run_probe_container(
             memory_swap: Some(spec.memory_bytes),
             auto_remove: Some(false),
             runtime: spec.runtime.clone(),
+            // Only when asked: an older engine has no such field.
+            annotations: (!spec.annotations.is_empty()).then(|| spec.annotations.clone()),
             ..Default::default()
         }),
         ..Default::default()

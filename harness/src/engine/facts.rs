@@ -40,12 +40,23 @@ pub struct EngineFacts {
     /// OCI features of each runtime in `/info` (`run.oci.crun.version`,
     /// `org.opencontainers.runc.version`); Podman names its OCI runtime in `/version`.
     pub runtime_versions: BTreeMap<String, String>,
+    /// Each registered runtime's command as `/info` lists it (`path`, `runtimeArgs`): gVisor's
+    /// runsc reports no version or features, but its path names it and its arguments say
+    /// whether it applies OCI seccomp profiles (`--oci-seccomp`).
+    pub runtime_commands: BTreeMap<String, RuntimeCommand>,
     /// The default runtime's libseccomp, where the engine tells it (the runtime's features:
     /// `io.github.seccomp.libseccomp.version`).
     pub libseccomp_version: Option<String>,
     pub security_options: Vec<SecurityOption>,
     /// `1` or `2`, where the engine reports it.
     pub cgroup_version: Option<String>,
+}
+
+/// A registered runtime's program and the arguments the engine passes it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RuntimeCommand {
+    pub path: String,
+    pub args: Vec<String>,
 }
 
 /// One entry of `/info` SecurityOptions, e.g. `name=seccomp,profile=default`.
@@ -169,6 +180,8 @@ impl EngineFacts {
                     .unwrap_or_default(),
                 // Measured by a run's calibration container, not by the engine.
                 runtime_unknown_syscalls: None,
+                not_enforced: Default::default(),
+                errno_rewritten: Vec::new(),
             },
         }
     }
@@ -265,7 +278,15 @@ impl Engine {
         // it (`runc`, `crun`, Podman's `OCI Runtime (crun)`).
         let mut runtime_versions = BTreeMap::new();
         let mut libseccomp = BTreeMap::new();
+        let mut runtime_commands = BTreeMap::new();
         for (name, rt) in info.runtimes.iter().flatten() {
+            runtime_commands.insert(
+                name.clone(),
+                RuntimeCommand {
+                    path: rt.path.clone().unwrap_or_default(),
+                    args: rt.runtime_args.clone().unwrap_or_default(),
+                },
+            );
             let features = rt
                 .status
                 .as_ref()
@@ -329,6 +350,7 @@ impl Engine {
             default_runtime,
             runtime_version,
             runtime_versions,
+            runtime_commands,
             security_options: info
                 .security_options
                 .as_deref()

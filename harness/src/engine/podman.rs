@@ -197,6 +197,26 @@ impl ProfileFiles {
     }
 }
 
+/// Removes the profile directories that runs left beside the socket at `socket` when they
+/// could not remove them themselves (the harness was SIGKILLed): those of runs whose process
+/// is gone, or every run's with `all`. Returns what was removed.
+pub fn remove_left_profile_dirs(socket: &Path, all: bool) -> Vec<PathBuf> {
+    let parent = socket.parent().unwrap_or(Path::new("/"));
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix(PROFILE_DIR_PREFIX))
+                .is_some_and(|run| all || !RunId::may_be_alive(run))
+        })
+        .filter(|p| std::fs::remove_dir_all(p).is_ok())
+        .collect()
+}
+
 impl Drop for ProfileFiles {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.host_dir);

@@ -60,6 +60,13 @@ pub fn assemble(
             runtime: conf.runtime,
         });
         let runtime = &plan.runtimes[conf.runtime];
+        let gvisor = crate::oracle::gvisor::is_gvisor(&runtime.model);
+        // A runtime that ignored the calibration's rules ignored this profile too: none of
+        // its cells shows what the profile does (unconfined has no profile to ignore).
+        let not_enforced = match profile.kind {
+            ProfileKind::Unconfined => None,
+            _ => host.seccomp.not_enforced.get(runtime.engine_name()),
+        };
         // Held back and not started (`--start-held-back` starts it: then its run decides).
         let held_back = matches!(conf.start, Start::HeldBack(_)) && as_is.is_none();
         let start_error = if held_back {
@@ -89,6 +96,7 @@ pub fn assemble(
             engine: None,
         });
         let attribution = match &profile.kind {
+            ProfileKind::File { .. } if gvisor => Attribution::Trapping,
             ProfileKind::File { tagged, .. } => Attribution::Tagged {
                 sentinels: &tagged.sentinels,
                 default_traps: tagged.default_traps,
@@ -109,9 +117,13 @@ pub fn assemble(
                             id: &plan.configurations[u].id,
                             as_is: results.get(&JobKind::AsIs { configuration: u }),
                             tagged: results.get(&JobKind::Tagged { configuration: u }),
-                            attribution: Attribution::Tagged {
-                                sentinels: &tagged.sentinels,
-                                default_traps: tagged.default_traps,
+                            attribution: if gvisor {
+                                Attribution::Trapping
+                            } else {
+                                Attribution::Tagged {
+                                    sentinels: &tagged.sentinels,
+                                    default_traps: tagged.default_traps,
+                                }
                             },
                         }),
                         _ => None,
@@ -125,7 +137,11 @@ pub fn assemble(
                 .catalog
                 .get(id)
                 .expect("planned cases come from the catalog");
-            let expected = predictions.get(c, i).map(|p| p.to_expected());
+            let mut expected = predictions.get(c, i).map(|p| p.to_expected());
+            if gvisor && start_error.is_none() {
+                expected =
+                    gvisor_expectation(case, baseline.and_then(|b| b.records.get(id))).or(expected);
+            }
             let observed = if held_back {
                 // Nothing ran, so nothing was observed: the cell says why, and its verdict
                 // is `held_back`, never a pass.
@@ -143,6 +159,23 @@ pub fn assemble(
                     signal: None,
                     rule: None,
                     note: Some(msg.clone()),
+                }
+            } else if gvisor && !crate::oracle::gvisor::runs_abi(case.abi) {
+                // The probe's call ran (and answered ENOSYS, unconfined too), but no profile
+                // can decide it: gVisor runs no compat syscall.
+                let saw = as_is
+                    .and_then(|r| r.records.get(id))
+                    .map(|r| format!(" (the probe's call: {})", describe_record(r)))
+                    .unwrap_or_default();
+                Observed {
+                    outcome: Outcome::NotRun,
+                    errno: None,
+                    signal: None,
+                    rule: None,
+                    note: Some(format!(
+                        "{}{saw}",
+                        crate::oracle::gvisor::compat_note(case.abi)
+                    )),
                 }
             } else if let Some(reason) = as_is.and_then(|r| r.not_run.get(id)) {
                 Observed {
@@ -175,10 +208,19 @@ pub fn assemble(
                     }
                 }
             };
-            let verdict = match drift.take() {
+            let mut observed = observed;
+            let verdict = match (not_enforced, drift.take()) {
                 _ if held_back => Verdict::HeldBack,
-                Some(_) => Verdict::Drift,
-                None => verdict(&observed, expected.as_ref()),
+                (Some(why), _) => {
+                    let why = format!("not enforced on this runtime: {why}");
+                    observed.note = Some(match observed.note.take() {
+                        Some(n) => format!("{why}; {n}"),
+                        None => why,
+                    });
+                    Verdict::NotEnforced
+                }
+                (None, Some(_)) => Verdict::Drift,
+                (None, None) => verdict(&observed, expected.as_ref()),
             };
             cells.push(Cell {
                 configuration: conf.id.clone(),
@@ -203,6 +245,37 @@ pub fn assemble(
     };
     matrix.readiness = crate::readiness::of(&matrix);
     matrix
+}
+
+/// What gVisor does whatever the profile says, where the run measured it: no compat call
+/// runs (unconfined too), and on the systrap platform the host kernel runs uretprobe and
+/// uprobe before any filter (the baseline shows it: gVisor itself answers ENOSYS).
+fn gvisor_expectation(
+    case: &seccomp_catalog::Case,
+    baseline: Option<&CaseRecord>,
+) -> Option<Expected> {
+    use crate::oracle::gvisor;
+    if !gvisor::runs_abi(case.abi) {
+        return Some(Expected {
+            outcome: Outcome::NotRun,
+            errno: None,
+            rule: None,
+            note: Some(gvisor::compat_note(case.abi)),
+        });
+    }
+    let baseline = baseline?;
+    if gvisor::HOST_KERNEL_EXCEPTIONS.contains(&case.syscall) && baseline.errno != Some(38) {
+        return Some(Expected {
+            outcome: Outcome::Allowed,
+            errno: None,
+            rule: None,
+            note: Some(gvisor::host_exception_note(
+                case.syscall,
+                &describe_record(baseline),
+            )),
+        });
+    }
+    None
 }
 
 /// Why the tagged run has nothing to say about case `id`: it failed to start (the tagged copy
@@ -333,6 +406,14 @@ pub fn has_failures(matrix: &Matrix) -> bool {
         .cells
         .iter()
         .any(|c| matches!(c.verdict, Verdict::Fail | Verdict::HeldBack))
+}
+
+/// Whether a matrix has a cell whose profile the runtime ignored.
+pub fn has_unenforced(matrix: &Matrix) -> bool {
+    matrix
+        .cells
+        .iter()
+        .any(|c| c.verdict == Verdict::NotEnforced)
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! The calibration container: which syscall names the runtime's libseccomp knows.
+//! The calibration container: whether the runtime applies the profile at all, whether it keeps
+//! a rule's errno, and which syscall names its libseccomp (or gVisor's table) knows.
 
 use super::assemble::JobResult;
 use seccomp_catalog::{Arch, Catalog};
@@ -27,6 +28,24 @@ const CALIBRATION_SKIP: &[&str] = &[
     "faccessat2",
 ];
 const CALIBRATION_ERRNO_BASE: u32 = 3000;
+/// The control rule: a syscall every libseccomp and gVisor know (getpgid, Linux 1.0), which
+/// the probe's machinery never makes and which succeeds unconfined with the catalog's
+/// arguments. If its rule has no effect, no rule of the profile has: the runtime ignores
+/// profiles (runsc without `--oci-seccomp`).
+pub const CALIBRATION_CONTROL: &str = "getpgid";
+const CALIBRATION_CONTROL_ERRNO: i32 = 2999;
+const EPERM: i32 = 1;
+
+/// What the calibration container measured about a runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Calibrated {
+    /// The names whose rule had no effect while the control's did.
+    pub unknown: BTreeSet<String>,
+    /// The runtime answers EPERM where a rule asks for another errno (gVisor).
+    pub errno_rewritten: bool,
+    /// The control rule had no effect: what the control case answered instead.
+    pub not_enforced: Option<String>,
+}
 
 /// The calibration container's profile and what each of its errnos stands for.
 #[derive(Debug, Clone)]
@@ -47,11 +66,66 @@ impl Calibration {
             .filter(|c| !CALIBRATION_SKIP.contains(&c.syscall))
             .map(|c| c.syscall)
             .collect();
-        let cases: Vec<(String, i32)> = names
+        Calibration::of_names(catalog, names)
+    }
+
+    /// The calibration for gVisor, which resolves names with its own syscall table, not
+    /// libseccomp's, and whose table changes with its version: every native syscall is a
+    /// candidate (bookworm's runsc 0.0~20221219 knows neither `pselect6`, which its table
+    /// calls `pselect`, nor uprobe and uretprobe, nor openat2; sid's 0.0~20240729 lacks
+    /// openat2 too: their rules were skipped and the default answered). Left out: the probe's
+    /// footprint and the machinery it can't do without (a denial would stop it), and calls
+    /// that may block (an unknown name would let them sleep). runsc makes no call under the
+    /// filter, so nothing else must be spared.
+    pub(super) fn for_gvisor(catalog: &Catalog, arch: Arch) -> Calibration {
+        let native = arch.native_abi();
+        use seccomp_catalog::own_calls::Role;
+        // An errno on the other machinery moves the probe to its next option (down to
+        // spinning on the clock), and no calibrated case blocks; these it can't do without.
+        let spared: Vec<&str> = seccomp_catalog::own_calls::footprint(arch)
             .iter()
+            .map(|f| f.syscall)
+            .chain(
+                [
+                    Role::SignalHandlers,
+                    Role::Fork,
+                    Role::Lifeline,
+                    Role::Reap,
+                    Role::Write,
+                    Role::Exit,
+                ]
+                .iter()
+                .flat_map(|r| r.options(arch).iter().copied()),
+            )
+            .collect();
+        let names: Vec<&str> = catalog
+            .cases()
+            .iter()
+            .filter(|c| c.abi == native && c.id == c.syscall && !c.may_block)
+            .filter(|c| c.syscall != CALIBRATION_CONTROL && !spared.contains(&c.syscall))
+            .map(|c| c.syscall)
+            .collect();
+        Calibration::of_names(catalog, names)
+    }
+
+    fn of_names(catalog: &Catalog, mut names: Vec<&str>) -> Calibration {
+        if names.is_empty() {
+            return Calibration {
+                json: String::new(),
+                cases: Vec::new(),
+            };
+        }
+        let mut cases: Vec<(String, i32)> = names
+            .drain(..)
             .enumerate()
             .map(|(i, n)| (n.to_string(), (CALIBRATION_ERRNO_BASE + i as u32) as i32))
             .collect();
+        if catalog.get(CALIBRATION_CONTROL).is_some() {
+            cases.insert(
+                0,
+                (CALIBRATION_CONTROL.to_string(), CALIBRATION_CONTROL_ERRNO),
+            );
+        }
         let rules: Vec<serde_json::Value> = cases
             .iter()
             .map(|(n, e)| {
@@ -66,30 +140,57 @@ impl Calibration {
         Calibration { json, cases }
     }
 
-    /// The names the runtime's libseccomp doesn't know, from the calibration run's errnos
-    /// (case id → errno, `None` for a case that returned without one). `None` when the run
-    /// gave no record at all.
-    pub fn unknown_names(
-        &self,
-        errnos: &BTreeMap<String, Option<i32>>,
-    ) -> Option<BTreeSet<String>> {
+    /// What the calibration run's errnos say (case id → errno, `None` for a case that
+    /// returned without one). `None` when the run gave no record at all.
+    ///
+    /// The control first: its own errno means rules apply as written; EPERM means they apply
+    /// but every errno is EPERM (gVisor), so EPERM then marks a known name too; anything else
+    /// means the runtime ignores the profile, and no name can be judged.
+    pub fn measure(&self, errnos: &BTreeMap<String, Option<i32>>) -> Option<Calibrated> {
         if errnos.is_empty() {
             return None;
         }
-        Some(
+        let control = errnos.get(CALIBRATION_CONTROL).copied();
+        let (errno_rewritten, not_enforced) = match control {
+            None => (false, None),
+            Some(Some(CALIBRATION_CONTROL_ERRNO)) => (false, None),
+            Some(Some(EPERM)) => (true, None),
+            Some(got) => (
+                false,
+                Some(format!(
+                    "the calibration container's rule for {CALIBRATION_CONTROL} (SCMP_ACT_ERRNO {CALIBRATION_CONTROL_ERRNO}) had no effect: the call answered {}, as with no filter",
+                    match got {
+                        Some(e) => format!("errno {e}"),
+                        None => "without an errno".to_string(),
+                    }
+                )),
+            ),
+        };
+        let unknown = if not_enforced.is_some() {
+            BTreeSet::new()
+        } else {
             self.cases
                 .iter()
-                .filter(|(id, e)| errnos.get(id).is_some_and(|got| *got != Some(*e)))
+                .filter(|(id, _)| id != CALIBRATION_CONTROL)
+                .filter(|(id, e)| {
+                    errnos.get(id).is_some_and(|got| {
+                        *got != Some(*e) && !(errno_rewritten && *got == Some(EPERM))
+                    })
+                })
                 .map(|(id, _)| id.clone())
-                .collect(),
-        )
+                .collect()
+        };
+        Some(Calibrated {
+            unknown,
+            errno_rewritten,
+            not_enforced,
+        })
     }
 }
 
-/// The names the runtime's libseccomp doesn't know, from the calibration container's result.
-/// `None` when the container did not start or gave no record (the oracle then assumes every
-/// name is known).
-pub fn calibrate(calibration: &Calibration, result: &JobResult) -> Option<BTreeSet<String>> {
+/// What the calibration container measured. `None` when the container did not start or gave
+/// no record (the oracle then assumes every name is known and the profile applied).
+pub fn calibrate(calibration: &Calibration, result: &JobResult) -> Option<Calibrated> {
     if result.start_error.is_some() {
         return None;
     }
@@ -98,7 +199,7 @@ pub fn calibrate(calibration: &Calibration, result: &JobResult) -> Option<BTreeS
         .iter()
         .map(|(id, r)| (id.clone(), r.errno))
         .collect();
-    calibration.unknown_names(&errnos)
+    calibration.measure(&errnos)
 }
 
 #[cfg(test)]
@@ -117,10 +218,51 @@ mod tests {
         got.insert("mseal".into(), Some(22));
         got.insert("listmount".into(), None);
         assert!(errno_of("mseal") as u32 >= CALIBRATION_ERRNO_BASE);
+        let m = cal.measure(&got).unwrap();
         assert_eq!(
-            cal.unknown_names(&got).unwrap(),
+            m.unknown,
             BTreeSet::from(["listmount".to_string(), "mseal".to_string()])
         );
-        assert_eq!(cal.unknown_names(&BTreeMap::new()), None);
+        assert!(!m.errno_rewritten);
+        assert_eq!(m.not_enforced, None);
+        assert_eq!(cal.measure(&BTreeMap::new()), None);
+    }
+
+    /// gVisor with `--oci-seccomp`: every rule answers EPERM (measured on runsc 0.0~20221219
+    /// and 0.0~20240729), so EPERM marks a known name; a name gVisor skips answers as
+    /// unconfined.
+    #[test]
+    fn an_errno_rewritten_to_eperm_still_marks_a_known_name() {
+        let cal = Calibration::new(&Catalog::for_arch(Arch::X86_64), Arch::X86_64);
+        let mut got: BTreeMap<String, Option<i32>> = cal
+            .cases
+            .iter()
+            .map(|(id, _)| (id.clone(), Some(1)))
+            .collect();
+        got.insert("mseal".into(), Some(38));
+        let m = cal.measure(&got).unwrap();
+        assert!(m.errno_rewritten);
+        assert_eq!(m.not_enforced, None);
+        assert_eq!(m.unknown, BTreeSet::from(["mseal".to_string()]));
+    }
+
+    /// gVisor without `--oci-seccomp`: no rule has an effect, the control's included.
+    #[test]
+    fn a_control_rule_without_effect_means_the_profile_is_not_enforced() {
+        let cal = Calibration::new(&Catalog::for_arch(Arch::X86_64), Arch::X86_64);
+        assert_eq!(cal.cases[0].0, CALIBRATION_CONTROL);
+        let mut got: BTreeMap<String, Option<i32>> = cal
+            .cases
+            .iter()
+            .map(|(id, _)| (id.clone(), Some(38)))
+            .collect();
+        got.insert(CALIBRATION_CONTROL.into(), None);
+        let m = cal.measure(&got).unwrap();
+        let why = m.not_enforced.unwrap();
+        assert!(
+            why.contains("getpgid") && why.contains("no effect"),
+            "{why}"
+        );
+        assert!(m.unknown.is_empty(), "no name can be judged");
     }
 }

@@ -70,6 +70,8 @@ pub struct RunOptions {
     /// filter hangs runc 1.1.5, 1.1.15 and 1.3.6 for good): the start's deadline and the
     /// cleanup turn the hang into an observation. For an engine the user can disturb.
     pub start_held_back: bool,
+    /// OCI annotations for every container of the run (`--gvisor-oci-seccomp-annotation`).
+    pub annotations: std::collections::HashMap<String, String>,
 }
 
 impl Default for RunOptions {
@@ -83,6 +85,7 @@ impl Default for RunOptions {
             case_timeout: engine::container::DEFAULT_CASE_TIMEOUT,
             runtimes: Vec::new(),
             start_held_back: false,
+            annotations: std::collections::HashMap::new(),
         }
     }
 }
@@ -244,22 +247,48 @@ pub async fn execute(
         .collect();
     diagnostics.sort();
     // Predictions need the calibration's measurement of the runtime's libseccomp.
-    let unknown: std::collections::BTreeMap<usize, _> = (0..plan.runtimes.len())
+    let calibrated: std::collections::BTreeMap<usize, _> = (0..plan.runtimes.len())
         .filter_map(|rt| {
-            let c = plan.calibration.as_ref()?;
+            let c = plan.calibration_for(rt)?;
             let r = results.get(&JobKind::Calibration { runtime: rt })?;
             Some((rt, calibrate(c, r)?))
         })
         .collect();
+    let unknown: std::collections::BTreeMap<usize, _> = calibrated
+        .iter()
+        .map(|(rt, c)| (*rt, c.unknown.clone()))
+        .collect();
     let predictions = plan.predict(&unknown);
-    let baseline_host = results
-        .get(&JobKind::Baseline {
-            cap_set: 0,
-            runtime: 0,
+    // The host's facts come from a baseline the host kernel ran: gVisor's Sentry reports its
+    // own (kernel 4.4.0, no /proc/config.gz), so a runsc baseline is never asked.
+    let baseline_host = (0..plan.runtimes.len())
+        .find(|&rt| !crate::oracle::gvisor::is_gvisor(&plan.runtimes[rt].model))
+        .and_then(|rt| {
+            results.get(&JobKind::Baseline {
+                cap_set: 0,
+                runtime: rt,
+            })
         })
         .and_then(|r| r.host.as_ref());
     let mut host = facts.host_facts(baseline_host);
     host.seccomp.runtime_unknown_syscalls = unknown.get(&0).map(|u| u.iter().cloned().collect());
+    host.seccomp.not_enforced = calibrated
+        .iter()
+        .filter_map(|(rt, c)| {
+            let measured = c.not_enforced.as_ref()?;
+            let runtime = &plan.runtimes[*rt];
+            let why = match &runtime.unenforced_cause {
+                Some(cause) => format!("{measured}; {cause}"),
+                None => measured.clone(),
+            };
+            Some((runtime.engine_name().to_string(), why))
+        })
+        .collect();
+    host.seccomp.errno_rewritten = calibrated
+        .iter()
+        .filter(|(_, c)| c.errno_rewritten)
+        .map(|(rt, _)| plan.runtimes[*rt].engine_name().to_string())
+        .collect();
     let matrix = assemble(&plan, &predictions, &results, host);
     Ok(RunReport {
         matrix,
@@ -274,12 +303,17 @@ pub async fn execute(
 /// The runtimes of a run: the engine's default, or each named one that the engine has (else
 /// the first name it lacks).
 fn planned_runtimes(facts: &EngineFacts, named: &[String]) -> Result<Vec<PlannedRuntime>, String> {
+    let with_command = |rt: PlannedRuntime, name: &str| match facts.runtime_commands.get(name) {
+        Some(c) => rt.with_command(&c.path, &c.args),
+        None => rt,
+    };
     if named.is_empty() {
-        return Ok(vec![PlannedRuntime::default_of(
-            crate::profile::Runtime::parse(
+        return Ok(vec![with_command(
+            PlannedRuntime::default_of(crate::profile::Runtime::parse(
                 &facts.default_runtime,
                 facts.runtime_version.as_deref(),
-            ),
+            )),
+            &facts.default_runtime,
         )]);
     }
     named
@@ -289,9 +323,9 @@ fn planned_runtimes(facts: &EngineFacts, named: &[String]) -> Result<Vec<Planned
             if !facts.runtimes.is_empty() && !facts.runtimes.contains(name) {
                 return Err(name.clone());
             }
-            Ok(PlannedRuntime::named(
+            Ok(with_command(
+                PlannedRuntime::named(name, facts.runtime_versions.get(name).map(String::as_str)),
                 name,
-                facts.runtime_versions.get(name).map(String::as_str),
             ))
         })
         .collect()
@@ -318,6 +352,7 @@ async fn run_jobs(
             probe_flags: job.probe_flags.clone(),
             case_timeout: opts.case_timeout,
             runtime: plan.runtimes[job.runtime].name.clone(),
+            annotations: opts.annotations.clone(),
             ..ContainerSpec::new(seccomp.clone())
         };
         let label = job_label(plan, job.kind);

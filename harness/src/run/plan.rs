@@ -29,14 +29,22 @@ pub struct PlannedRuntime {
     /// The name the engine gets (`HostConfig.Runtime`); `None` for the engine's default, whose
     /// configurations keep the ids they have always had.
     pub name: Option<String>,
-    /// The runtime as the oracle models it: the name and version the engine reports.
+    /// The runtime as the oracle models it: the name and version the engine reports, or
+    /// `runsc` for any name whose program is gVisor's.
     pub model: Runtime,
+    /// Why the engine's facts say this runtime will ignore a profile (runsc without
+    /// `--oci-seccomp`): the cause named when the calibration finds it unenforced.
+    pub unenforced_cause: Option<String>,
 }
 
 impl PlannedRuntime {
     /// The engine's default runtime.
     pub fn default_of(model: Runtime) -> PlannedRuntime {
-        PlannedRuntime { name: None, model }
+        PlannedRuntime {
+            name: None,
+            model,
+            unenforced_cause: None,
+        }
     }
 
     /// A runtime named with `--runtime`.
@@ -44,7 +52,24 @@ impl PlannedRuntime {
         PlannedRuntime {
             name: Some(name.to_string()),
             model: Runtime::parse(name, version),
+            unenforced_cause: None,
         }
+    }
+
+    /// The same runtime, known by the program the engine runs for it (`/info` `path` and
+    /// `runtimeArgs`): gVisor's runsc, under whatever name it is registered, gets gVisor's
+    /// model, and its arguments say whether it applies profiles at all.
+    pub fn with_command(mut self, program: &str, args: &[String]) -> PlannedRuntime {
+        if crate::oracle::gvisor::is_runsc_program(program) {
+            self.model = Runtime::parse(crate::oracle::gvisor::RUNSC, None);
+            self.unenforced_cause = crate::oracle::gvisor::unenforced_cause(program, args);
+        }
+        self
+    }
+
+    /// The name the engine knows the runtime by: `--runtime`'s, else the model's.
+    pub fn engine_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.model.name)
     }
 
     /// What a configuration id gets: `@crun` for a named runtime, nothing for the default.
@@ -125,6 +150,8 @@ pub struct Plan {
     pub runtimes: Vec<PlannedRuntime>,
     /// Present when a file profile is in the run.
     pub calibration: Option<Calibration>,
+    /// gVisor's calibration, for the runtimes that are runsc ([`Calibration::for_gvisor`]).
+    pub gvisor_calibration: Option<Calibration>,
     /// The profile (index into [`Plan::profiles`]) that predicts `builtin`: upstream's default
     /// for the engine's release ([`super::input::BUILTIN_UPSTREAM`]); else why there is none.
     pub builtin_upstream: Result<usize, String>,
@@ -265,8 +292,20 @@ pub fn plan(
         .any(|p| matches!(p.kind, ProfileKind::File { .. }))
         .then(|| Calibration::new(&catalog, arch))
         .filter(|c| !c.cases.is_empty());
+    let gvisor_calibration = calibration
+        .as_ref()
+        .filter(|_| {
+            runtimes
+                .iter()
+                .any(|r| crate::oracle::gvisor::is_gvisor(&r.model))
+        })
+        .map(|_| Calibration::for_gvisor(&catalog, arch));
     if let Some(c) = &calibration {
-        for rt in 0..runtimes.len() {
+        for (rt, runtime) in runtimes.iter().enumerate() {
+            let c = match &gvisor_calibration {
+                Some(g) if crate::oracle::gvisor::is_gvisor(&runtime.model) => g,
+                _ => c,
+            };
             jobs.push(Job {
                 kind: JobKind::Calibration { runtime: rt },
                 seccomp: Seccomp::Json(c.json.clone()),
@@ -363,6 +402,7 @@ pub fn plan(
         honours_default_errno_ret,
         runtimes,
         calibration,
+        gvisor_calibration,
     })
 }
 
@@ -392,10 +432,23 @@ fn tagged_for_runtime(
     );
     let native_stub = crate::oracle::start::native_stub(model, &original.arches, arch);
     let names = crate::oracle::start::tagged_runtime_allowances(model, native_stub, named, &also);
-    tagged.for_runtime(&names, &runtime.name)
+    let tagged = tagged.for_runtime(&names, &runtime.name);
+    if crate::oracle::gvisor::is_gvisor(runtime) {
+        tagged.trapping_errno_rules()
+    } else {
+        tagged
+    }
 }
 
 impl Plan {
+    /// The calibration a runtime's container ran, if any.
+    pub fn calibration_for(&self, runtime: usize) -> Option<&Calibration> {
+        match &self.gvisor_calibration {
+            Some(g) if crate::oracle::gvisor::is_gvisor(&self.runtimes[runtime].model) => Some(g),
+            _ => self.calibration.as_ref(),
+        }
+    }
+
     /// The host the oracle resolves a configuration for, with the names the calibration found
     /// unknown to its runtime's libseccomp.
     pub fn host(&self, cap_set: usize, runtime: usize, unknown_names: &BTreeSet<String>) -> Host {

@@ -14,6 +14,7 @@
 //! tree), [`runtime`] (what runc does with the profile), [`kernel`] (actions and exceptions).
 //! [`start`] answers whether the cases run at all.
 
+pub mod gvisor;
 mod kernel;
 mod libseccomp;
 mod runtime;
@@ -21,7 +22,7 @@ pub mod start;
 
 use crate::matrix::Expected;
 use crate::outcome::{Outcome, RuleRef};
-use crate::profile::model::{ArgCond, Op};
+use crate::profile::model::{ArgCond, EffectiveAction, Op};
 use crate::profile::names;
 use crate::profile::resolve::Resolved;
 use crate::profile::KernelVersion;
@@ -273,8 +274,15 @@ impl<'a> Oracle<'a> {
             return Prediction::new(Outcome::Allowed, None, None)
                 .with_note("the profile has no defaultAction and no rules: docker runs the container without a seccomp filter");
         }
-        if let Some(why) = seccomp_exception(case, r) {
+        let gvisor = gvisor::is_gvisor(&r.host.runtime);
+        // gVisor's Sentry applies the filter to every call: the host kernel's exceptions
+        // (uprobe, uretprobe) never see the sandboxed call.
+        if let Some(why) = seccomp_exception(case, r).filter(|_| !gvisor) {
             return Prediction::new(Outcome::Allowed, None, None).with_note(why);
+        }
+        if gvisor && !gvisor::runs_abi(case.abi) {
+            return Prediction::new(Outcome::NotRun, None, None)
+                .with_note(gvisor::compat_note(case.abi));
         }
         if !self.covered.contains(&case.abi) {
             // libseccomp's default bad-arch action is SCMP_ACT_KILL (= KILL_THREAD,
@@ -306,7 +314,7 @@ impl<'a> Oracle<'a> {
         let mut p = match self.rules.get(&(case.abi, case.nr)) {
             None => self.default_prediction(),
             Some(SyscallRules::Unconditional(rule)) => {
-                outcome_of(rule.action, RuleRef::Index(rule.rule))
+                self.outcome(rule.action, RuleRef::Index(rule.rule))
             }
             Some(SyscallRules::Conditional(list)) => self.predict_conditional(case, list),
         };
@@ -366,15 +374,43 @@ impl<'a> Oracle<'a> {
                 rule.conds
                     .iter()
                     .all(|c| match case.args[c.index as usize].filter_value() {
-                        Some(v) => cond_matches(c, v, case.abi),
+                        Some(v) => self.cond_holds(c, v, case.abi),
                         None => true,
                     })
             })
             .map(|rule| outcome_of(rule.action, RuleRef::Index(rule.rule)).outcome)
     }
 
+    /// What `action` does to the probe: the kernel's answer ([`outcome_of`]), where gVisor
+    /// answers EPERM for any SCMP_ACT_ERRNO (TRACE keeps its ENOSYS: measured with
+    /// `profiles/demo-trace.json` on both runsc versions).
+    fn outcome(&self, action: EffectiveAction, rule: RuleRef) -> Prediction {
+        let mut p = outcome_of(action, rule);
+        if let EffectiveAction::Errno(asked) = action {
+            if gvisor::is_gvisor(&self.resolved.host.runtime)
+                && p.errno != Some(gvisor::ERRNO_ANSWER)
+            {
+                p.errno = Some(gvisor::ERRNO_ANSWER);
+                p.add_note(gvisor::errno_note(asked));
+            }
+        }
+        p
+    }
+
+    /// Whether a condition holds for `arg`: libseccomp's compare, or gVisor's, whose
+    /// MASKED_EQ compares `arg & value` with `valueTwo` as written (`seccomp.MaskedEqual`),
+    /// where libseccomp masks `valueTwo` first (`_db_node_mask_fixup`). Measured with
+    /// docker-default-hardened's `socket` rules (mask 48, valueTwo 0xff…f0): all-ones
+    /// arguments matched on runc and fell to the default on runsc.
+    fn cond_holds(&self, c: &ArgCond, arg: u64, abi: Abi) -> bool {
+        if c.op == Op::MaskedEq && gvisor::is_gvisor(&self.resolved.host.runtime) {
+            return arg & c.value == c.value_two;
+        }
+        cond_matches(c, arg, abi)
+    }
+
     fn default_prediction(&self) -> Prediction {
-        outcome_of(self.resolved.default, RuleRef::DEFAULT)
+        self.outcome(self.resolved.default, RuleRef::DEFAULT)
     }
 
     fn predict_conditional(&self, case: &Case, list: &[LRule]) -> Prediction {
@@ -385,7 +421,7 @@ impl<'a> Oracle<'a> {
                 rule.conds
                     .iter()
                     .all(|c| match case.args[c.index as usize].filter_value() {
-                        Some(v) => cond_matches(c, v, case.abi),
+                        Some(v) => self.cond_holds(c, v, case.abi),
                         None => {
                             if !unknown_args.contains(&c.index) {
                                 unknown_args.push(c.index);
@@ -397,7 +433,7 @@ impl<'a> Oracle<'a> {
             .collect();
         let mut p = match matching.as_slice() {
             [] => self.default_prediction(),
-            [only] => outcome_of(only.action, RuleRef::Index(only.rule)),
+            [only] => self.outcome(only.action, RuleRef::Index(only.rule)),
             many => {
                 let first = many
                     .iter()
@@ -410,7 +446,7 @@ impl<'a> Oracle<'a> {
                         }
                     })
                     .expect("non-empty");
-                let p = outcome_of(first.action, RuleRef::Index(first.rule));
+                let p = self.outcome(first.action, RuleRef::Index(first.rule));
                 if many.iter().all(|r| r.action == first.action) {
                     p
                 } else {

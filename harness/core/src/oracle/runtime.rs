@@ -186,6 +186,27 @@ pub const RUNTIMES: &[RuntimeModel] = &[
         after_start_tolerated: &[],
         refuses_stray_errno_ret: false,
     },
+    // gVisor: the filter applies to the sandboxed application from its first instruction;
+    // runsc's own start (the Sentry, the gofer, the loader's exec) is outside it, so there are
+    // no start needs. Measured with runsc 0.0~20221219 and 0.0~20240729: the hostile profiles
+    // runsc accepts (signals trapped, waits denied, exit denied, trap-everything) started and
+    // their cells passed. No ENOSYS stub: a call newer than the profile gets the default
+    // action.
+    RuntimeModel {
+        runtime: super::gvisor::RUNSC,
+        since: (0, 0, 0),
+        enosys_stub: false,
+        stub_covers_native: false,
+        // runsc reads `defaultErrnoRet` and then answers EPERM whatever it says (the oracle's
+        // gVisor rule): nothing for the tagging to work around.
+        honours_default_errno_ret: true,
+        kill_hangs_start: false,
+        fatal: &[],
+        tolerated: &[],
+        after_start_fatal: &[],
+        after_start_tolerated: &[],
+        refuses_stray_errno_ret: false,
+    },
     RuntimeModel {
         runtime: "crun",
         since: (0, 0, 0),
@@ -245,6 +266,10 @@ pub(super) fn refusal(r: &Resolved) -> Option<String> {
     // write syscall". crun was not measured here: taken to refuse them too (it needs a
     // listener for any notify action).
     let runtime = &r.host.runtime.name;
+    // gVisor compiles the profile itself (no libseccomp): its own refusals only.
+    if super::gvisor::is_gvisor(&r.host.runtime) {
+        return super::gvisor::refusal(r);
+    }
     if r.default == EffectiveAction::Notify {
         return Some(format!(
             "{runtime} refuses SCMP_ACT_NOTIFY as the default action"

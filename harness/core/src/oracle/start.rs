@@ -219,6 +219,7 @@ impl Oracle<'_> {
             let tolerant = tolerated
                 .iter()
                 .filter_map(|n| self.call(catalog, n))
+                // A call the kernel lacks answers ENOSYS: an errno, which these tolerate.
                 .filter(|c| {
                     !matches!(
                         c.outcome,
@@ -259,7 +260,7 @@ impl Oracle<'_> {
             .filter_map(|f| Some((f, self.own_call(catalog, f.syscall)?)))
             .filter(|(f, c)| match c.outcome {
                 Outcome::Allowed => false,
-                Outcome::Errno => f.on_errno == OnErrno::Fatal,
+                Outcome::Errno | Outcome::Absent => f.on_errno == OnErrno::Fatal,
                 // A trap before the SIGSYS handler is in place kills; after, the call is
                 // skipped with a nonsense result.
                 _ => true,

@@ -154,6 +154,9 @@ pub struct Call {
     pub rule: usize,
     pub name: String,
     pub action: EffectiveAction,
+    /// The action as the profile names it: gVisor accepts `SCMP_ACT_KILL` but refuses
+    /// `SCMP_ACT_KILL_THREAD`, the same effective action under another name.
+    pub declared: Action,
     pub args: Vec<ArgCond>,
     /// runc skips the rule because its action equals the default action ("This rule is
     /// redundant, silently skip it", `matchCall`). It still counts for the ENOSYS stub's
@@ -288,6 +291,7 @@ pub fn resolve(profile: &Profile, host: &Host) -> Resolved {
                 rule: i,
                 name: name.clone(),
                 action,
+                declared: rule.action,
                 args: rule.args.clone(),
                 dropped: action == default,
                 unknown: host.unknown_names.contains(name),

@@ -379,6 +379,39 @@ fn drop_podman_errno_names(seccomp: &mut Value) {
 }
 
 impl Tagged {
+    /// The tagged copy for a runtime that answers EPERM for every errno (gVisor): sentinels
+    /// can't come back, so every ERRNO rule traps instead, as the ERRNO default already does
+    /// where [`Tagged::default_traps`]. A trap in this copy where the as-is run answered an
+    /// errno then shows the filter denied the call, not the kernel (or gVisor's Sentry); which
+    /// rule, the trap can't say (gVisor's TRAP carries no data).
+    pub fn trapping_errno_rules(&self) -> Tagged {
+        let mut doc: Value = serde_json::from_str(&self.json).expect("the tagged copy is JSON");
+        let mut profile = self.profile.clone();
+        let seccomp = match profile.format {
+            Format::Docker => &mut doc,
+            Format::OciConfig => &mut doc["linux"]["seccomp"],
+        };
+        if let Some(Value::Array(rules)) = seccomp.get_mut("syscalls") {
+            for (raw, model) in rules.iter_mut().zip(profile.rules.iter_mut()) {
+                if model.action != Action::Errno {
+                    continue;
+                }
+                raw["action"] = Value::from(Action::Trap.name());
+                if let Some(obj) = raw.as_object_mut() {
+                    obj.remove("errnoRet");
+                }
+                model.action = Action::Trap;
+                model.errno_ret = None;
+            }
+        }
+        Tagged {
+            json: serde_json::to_string_pretty(&doc).expect("a JSON value serializes"),
+            profile,
+            sentinels: Sentinels::default(),
+            default_traps: self.default_traps,
+        }
+    }
+
     /// The tagged copy for one runtime: `names` (calls that runtime survives an errno on but
     /// not the copy's TRAP default, from `oracle::start::tagged_runtime_allowances`) allowed
     /// in the JSON and in the model alike, so the tagged job's predictions see what the

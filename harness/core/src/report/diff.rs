@@ -91,6 +91,7 @@ fn verdict(v: Verdict) -> &'static str {
         Verdict::Unpredicted => "unpredicted",
         Verdict::Drift => "drift",
         Verdict::HeldBack => "held_back",
+        Verdict::NotEnforced => "not_enforced",
     }
 }
 

@@ -57,6 +57,7 @@ pub(crate) fn verdict_name(v: Verdict) -> &'static str {
         Verdict::Unpredicted => "unpredicted",
         Verdict::Drift => "drift",
         Verdict::HeldBack => "held_back",
+        Verdict::NotEnforced => "not_enforced",
     }
 }
 
@@ -106,11 +107,27 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
     let _ = writeln!(
         out,
         "<h1>seccomp-harness: <span class=\"{}\">{}</span> <span class=\"muted\">({} configurations, {} cases)</span></h1>",
-        if summary.total.fail == 0 { "good" } else { "bad" },
+        if summary.total.fail == 0 && summary.total.not_enforced == 0 { "good" } else { "bad" },
         esc(&headline),
         matrix.configurations.len(),
         matrix.case_ids().len()
     );
+    if let Some(headline) = super::not_enforced_headline(matrix, &summary.total) {
+        let _ = writeln!(
+            out,
+            "<section id=\"not-enforced\" class=\"bad\"><h2>{}</h2><ul>",
+            esc(&headline)
+        );
+        for (runtime, why) in super::not_enforced(matrix) {
+            let _ = writeln!(
+                out,
+                "<li><code>{}</code>: {}</li>",
+                esc(&runtime),
+                esc(&why)
+            );
+        }
+        out.push_str("</ul></section>\n");
+    }
     host(&mut out, matrix);
     counts(&mut out, &summary);
     heatmap(&mut out, &grid);
@@ -252,9 +269,10 @@ const OUTCOMES: [Outcome; 9] = [
     Outcome::Absent,
 ];
 
-const VERDICTS: [Verdict; 5] = [
+const VERDICTS: [Verdict; 6] = [
     Verdict::Pass,
     Verdict::Fail,
+    Verdict::NotEnforced,
     Verdict::Drift,
     Verdict::HeldBack,
     Verdict::Unpredicted,

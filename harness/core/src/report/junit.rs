@@ -38,7 +38,8 @@ fn suite_ids(matrix: &Matrix) -> Vec<String> {
 
 fn counts<'a>(cells: impl Iterator<Item = &'a Cell>) -> (usize, usize) {
     cells.fold((0, 0), |(f, s), c| match c.verdict {
-        Verdict::Fail => (f + 1, s),
+        // The profile was not applied at all: a failure of the host, never a pass.
+        Verdict::Fail | Verdict::NotEnforced => (f + 1, s),
         Verdict::Unpredicted | Verdict::Drift | Verdict::HeldBack => (f, s + 1),
         Verdict::Pass => (f, s),
     })
@@ -145,6 +146,15 @@ fn testcase(out: &mut String, cell: &Cell) {
             let _ = writeln!(
                 out,
                 ">\n      <skipped message=\"held back: not started; {}\"/>\n    </testcase>",
+                esc(note)
+            );
+        }
+        Verdict::NotEnforced => {
+            let note = cell.observed.note.as_deref().unwrap_or_default();
+            let _ = writeln!(
+                out,
+                ">\n      <failure message=\"not enforced: observed {}; {}\" type=\"seccomp-not-enforced\"/>\n    </testcase>",
+                esc(&observed),
                 esc(note)
             );
         }

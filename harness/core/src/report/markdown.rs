@@ -84,7 +84,7 @@ fn heading(out: &mut String, matrix: &Matrix, summary: &Summary<'_>) {
         (1, _) => format!("1 of {cells} cells failed"),
         (n, _) => format!("{n} of {cells} cells failed"),
     };
-    let mark = if summary.total.fail == 0 {
+    let mark = if summary.total.fail == 0 && summary.total.not_enforced == 0 {
         "✅"
     } else {
         "❌"
@@ -93,18 +93,31 @@ fn heading(out: &mut String, matrix: &Matrix, summary: &Summary<'_>) {
         out,
         "### {mark} seccomp-harness: {verdict} ({configs} configurations)\n"
     );
+    if let Some(headline) = super::not_enforced_headline(matrix, &summary.total) {
+        let _ = writeln!(out, "> ⛔ **{}**", text(&headline));
+        for (runtime, why) in super::not_enforced(matrix) {
+            let _ = writeln!(out, "> - {}: {}", code(&runtime), text(&why));
+        }
+        out.push('\n');
+    }
 }
 
 fn counts(out: &mut String, summary: &Summary<'_>) {
-    // The held-back column appears only where a profile was not started.
+    // The held-back and not-enforced columns appear only where such cells exist.
     let held_back = summary.total.held_back > 0;
-    if held_back {
-        out.push_str("| # | configuration | caps | pass | fail | held back | unpredicted |\n");
-        out.push_str("|---:|---|---|---:|---:|---:|---:|\n");
-    } else {
-        out.push_str("| # | configuration | caps | pass | fail | unpredicted |\n");
-        out.push_str("|---:|---|---|---:|---:|---:|\n");
-    }
+    let unenforced = summary.total.not_enforced > 0;
+    let _ = writeln!(
+        out,
+        "| # | configuration | caps | pass | fail |{} unpredicted |{}",
+        if held_back { " held back |" } else { "" },
+        if unenforced { " not enforced |" } else { "" },
+    );
+    let _ = writeln!(
+        out,
+        "|---:|---|---|---:|---:|{}---:|{}",
+        if held_back { "---:|" } else { "" },
+        if unenforced { "---:|" } else { "" },
+    );
     for (i, (c, n)) in summary.per_configuration.iter().enumerate() {
         let fail = if n.fail > 0 {
             format!("**{}**", n.fail)
@@ -121,9 +134,14 @@ fn counts(out: &mut String, summary: &Summary<'_>) {
         } else {
             String::new()
         };
+        let extra = if unenforced {
+            format!(" {} |", n.not_enforced)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {caps} | {} | {fail} |{held} {} |",
+            "| {} | {} | {caps} | {} | {fail} |{held} {} |{extra}",
             i + 1,
             code(&c.id),
             n.pass,
@@ -361,6 +379,93 @@ mod tests {
         );
         m.cells[1].observed.note = Some("runc said: a|b <x>\nline two".into());
         m
+    }
+
+    /// A runtime that ignored the profile is the first thing every format says, before the
+    /// counts; the table, HTML and JUnit say it too.
+    #[test]
+    fn not_enforced_comes_first_with_the_cause() {
+        let mut m = sample();
+        for c in &mut m.cells {
+            c.verdict = crate::matrix::Verdict::NotEnforced;
+        }
+        m.host
+            .seccomp
+            .not_enforced
+            .insert("runsc".into(), "runs without --oci-seccomp".into());
+        let md = render(&m, &Options::default());
+        let first = md.find("PROFILES NOT ENFORCED").expect(&md);
+        assert!(first < md.find("| # |").unwrap(), "{md}");
+        assert!(md.contains("> - `runsc`: runs without"), "{md}");
+        assert!(md.starts_with("### ❌"), "{md}");
+        let table = crate::report::table::render(&m, &Options::default());
+        assert!(
+            table
+                .lines()
+                .nth(1)
+                .unwrap()
+                .contains("PROFILES NOT ENFORCED on runsc"),
+            "{table}"
+        );
+        assert!(table.contains("4 not enforced"), "{table}");
+        let html = crate::report::html::render(&m, &Options::default());
+        assert!(html.contains("id=\"not-enforced\""), "no section");
+        let junit = crate::report::junit::render(&m);
+        assert!(junit.contains("seccomp-not-enforced"), "{junit}");
+    }
+
+    /// `held_back` (runc would hang: not started) and `not_enforced` (the runtime ignored the
+    /// profile) are both schema_version 2 verdicts: one matrix can hold both, and every format
+    /// counts each apart, never as a pass.
+    #[test]
+    fn held_back_and_not_enforced_are_counted_apart_side_by_side() {
+        let mut m = sample();
+        m.cells[0].verdict = Verdict::HeldBack;
+        m.cells[0].observed = obs(Outcome::NotRun, None, None);
+        m.cells[0].observed.note = Some("held back: kills getppid".into());
+        m.cells[3].verdict = Verdict::NotEnforced;
+        m.host
+            .seccomp
+            .not_enforced
+            .insert("runsc".into(), "runs without --oci-seccomp".into());
+        let md = render(&m, &Options::default());
+        assert!(
+            md.contains("| # | configuration | caps | pass | fail | held back | unpredicted | not enforced |\n|---:|---|---|---:|---:|---:|---:|---:|\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| 1 | `strict` |  | 0 | **1** | 1 | 0 | 0 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| 2 | `strict+SYS_ADMIN` | `+SYS_ADMIN` | 1 | 0 | 0 | 0 | 1 |"),
+            "{md}"
+        );
+        let table = crate::report::table::render(&m, &Options::default());
+        assert!(table.contains("1 held back"), "{table}");
+        assert!(table.contains("1 not enforced"), "{table}");
+        let junit = crate::report::junit::render(&m);
+        assert!(junit.contains("held back: not started"), "{junit}");
+        assert!(junit.contains("seccomp-not-enforced"), "{junit}");
+        let html = crate::report::html::render(&m, &Options::default());
+        assert!(
+            html.contains("held_back") && html.contains("not_enforced"),
+            "{html}"
+        );
+        let json = crate::report::json::render(&m);
+        let back = Matrix::from_json(&json).unwrap();
+        assert_eq!(back.cells[0].verdict, Verdict::HeldBack);
+        assert_eq!(back.cells[3].verdict, Verdict::NotEnforced);
+        let snap = crate::report::snapshot::render_configuration_snapshot(&m, "strict").unwrap();
+        assert!(snap.contains("held back: not started"), "{snap}");
+        let snap =
+            crate::report::snapshot::render_configuration_snapshot(&m, "strict+SYS_ADMIN").unwrap();
+        assert!(snap.contains("not enforced"), "{snap}");
+        let summary = Summary::of(&m);
+        assert_eq!(
+            (summary.total.held_back, summary.total.not_enforced),
+            (1, 1)
+        );
     }
 
     #[test]

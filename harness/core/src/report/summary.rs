@@ -12,6 +12,7 @@ pub struct Counts {
     pub drift: usize,
     /// Cells of profiles the harness did not start (the verdict `held_back`): never passes.
     pub held_back: usize,
+    pub not_enforced: usize,
 }
 
 impl Counts {
@@ -22,8 +23,48 @@ impl Counts {
             Verdict::Unpredicted => self.unpredicted += 1,
             Verdict::Drift => self.drift += 1,
             Verdict::HeldBack => self.held_back += 1,
+            Verdict::NotEnforced => self.not_enforced += 1,
         }
     }
+}
+
+/// The runtimes that ignored the profiles, each with the reason (`host.seccomp.not_enforced`,
+/// or each engine's in a run over several engines, then named `<engine>/<runtime>`): what
+/// every format says first, because no cell of theirs shows what a profile does.
+pub fn not_enforced(matrix: &Matrix) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = matrix
+        .host
+        .seccomp
+        .not_enforced
+        .iter()
+        .map(|(r, why)| (r.clone(), why.clone()))
+        .collect();
+    for e in &matrix.engines {
+        for (r, why) in &e.host.seccomp.not_enforced {
+            let name = format!("{}/{r}", e.name);
+            if !out.iter().any(|(n, _)| *n == name || n == r) {
+                out.push((name, why.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// The one-line headline every format starts with when a runtime ignored the profiles.
+pub fn not_enforced_headline(matrix: &Matrix, counts: &Counts) -> Option<String> {
+    let runtimes = not_enforced(matrix);
+    if runtimes.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "PROFILES NOT ENFORCED on {}: {} cells show no profile's doing (verdict not_enforced)",
+        runtimes
+            .iter()
+            .map(|(r, _)| r.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        counts.not_enforced
+    ))
 }
 
 /// Counts per configuration (in matrix order), their total, and the failing cells (in matrix

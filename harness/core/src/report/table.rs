@@ -17,6 +17,13 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
     let summary = Summary::of(matrix);
     let mut out = String::new();
     let _ = writeln!(out, "{}", paint.bold("seccomp-harness matrix"));
+    if let Some(headline) = super::not_enforced_headline(matrix, &summary.total) {
+        let _ = writeln!(out, "{}", paint.fail(&headline));
+        for (runtime, why) in super::not_enforced(matrix) {
+            let _ = writeln!(out, "  {runtime}: {why}");
+        }
+        out.push('\n');
+    }
     if matrix.engines.is_empty() {
         host(&mut out, &matrix.host);
     } else {
@@ -272,9 +279,14 @@ fn counts(out: &mut String, summary: &Summary<'_>, paint: Paint) {
         } else {
             String::new()
         };
+        let unenforced = if summary.total.not_enforced > 0 {
+            paint.fail(&format!("  {:>4} not enforced", n.not_enforced))
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "  {key:>4} {id:width$}  {:>4} pass  {fail}{drift}{held_back}  {:>4} unpredicted",
+            "  {key:>4} {id:width$}  {:>4} pass  {fail}{drift}{held_back}  {:>4} unpredicted{unenforced}",
             n.pass, n.unpredicted
         );
     }

@@ -224,6 +224,113 @@ mod reasons {
         assert_eq!(cell(&m, "getppid").observed.outcome, Outcome::Allowed);
     }
 
+    /// runsc without `--oci-seccomp`: the calibration found the profile ignored, so no cell
+    /// of the file profile passes, whatever it shows; unconfined's cells are unaffected.
+    #[test]
+    fn a_runtime_that_ignored_the_profile_gets_not_enforced_cells_with_the_reason() {
+        let (plan, predictions, _dir) = planned(DENY_GETPID);
+        let results = JobResults::from([
+            (
+                JobKind::Baseline {
+                    cap_set: 0,
+                    runtime: 0,
+                },
+                result(&[ok("getpid"), ok("getppid")]),
+            ),
+            (
+                JobKind::AsIs { configuration: 0 },
+                result(&[ok("getpid"), ok("getppid")]),
+            ),
+            (
+                JobKind::Tagged { configuration: 0 },
+                result(&[ok("getpid"), ok("getppid")]),
+            ),
+        ]);
+        let mut host = HostFacts::default();
+        host.seccomp
+            .not_enforced
+            .insert("runc".into(), "the control rule had no effect".into());
+        let m = assemble(&plan, &predictions, &results, host);
+        for case in ["getpid", "getppid"] {
+            let c = cell(&m, case);
+            assert_eq!(c.verdict, Verdict::NotEnforced, "{case}");
+            let note = c.observed.note.as_deref().unwrap();
+            assert!(
+                note.contains("not enforced") && note.contains("control rule"),
+                "{note}"
+            );
+        }
+        assert!(crate::run::assemble::has_unenforced(&m));
+        assert!(!crate::run::assemble::has_failures(&m));
+    }
+
+    /// On gVisor the tagged run traps where the profile denies: a trap there proves the
+    /// filter's EPERM even where the kernel would answer EPERM too; no trap means the EPERM is
+    /// the kernel's (or the Sentry's), so the filter allowed it.
+    #[test]
+    fn on_gvisor_a_trap_in_the_tagged_run_shows_the_filter_denied() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("p.json");
+        std::fs::write(&file, DENY_GETPID).unwrap();
+        let profiles = vec![load_profile(&ProfileInput::File(file)).unwrap()];
+        let runsc = crate::run::plan::PlannedRuntime::named("runsc-oci", None)
+            .with_command("/usr/bin/runsc", &["--oci-seccomp".to_string()]);
+        assert!(runsc.unenforced_cause.is_none());
+        let plan = plan(
+            profiles,
+            vec![CapSpec::docker_default()],
+            Arch::X86_64,
+            KernelVersion::new(6, 1),
+            true,
+            vec![runsc],
+            Selection::cases(&["getpid".to_string(), "getppid".to_string()]),
+        )
+        .unwrap();
+        let predictions = plan.predict(&Default::default());
+        let trapped = CaseRecord {
+            id: "getpid".into(),
+            sigsys: Some(seccomp_catalog::record::SigsysInfo {
+                code: 1,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let results = JobResults::from([
+            (
+                JobKind::Baseline {
+                    cap_set: 0,
+                    runtime: 0,
+                },
+                result(&[errno("getpid", 1), errno("getppid", 1)]),
+            ),
+            (
+                JobKind::AsIs { configuration: 0 },
+                result(&[errno("getpid", 1), errno("getppid", 1)]),
+            ),
+            (
+                JobKind::Tagged { configuration: 0 },
+                result(&[trapped, errno("getppid", 1)]),
+            ),
+        ]);
+        let m = assemble(&plan, &predictions, &results, HostFacts::default());
+        let c = cell(&m, "getpid");
+        assert_eq!(
+            (c.observed.outcome, c.observed.errno),
+            (Outcome::Errno, Some(1))
+        );
+        assert!(c
+            .observed
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("not attributed"));
+        assert_eq!(c.expected.errno, Some(1), "errnoRet 13 is EPERM on gVisor");
+        assert_eq!(c.verdict, Verdict::Pass);
+        let c = cell(&m, "getppid");
+        assert_eq!(c.observed.outcome, Outcome::Allowed);
+        assert_eq!(c.verdict, Verdict::Pass);
+    }
+
     #[test]
     fn a_start_error_wins_over_every_record() {
         let (plan, predictions, _dir) = planned(DENY_GETPID);
