@@ -8,8 +8,12 @@
 #   ci/lab.sh down NAME|all   remove the engine's containers, end its processes, check that no
 #                             process, mount or cgroup of it is left
 #   ci/lab.sh status          each engine: up/down, socket, versions
-#   ci/lab.sh host NAME       the engine's DOCKER_HOST (whether it is up or not)
+#   ci/lab.sh host NAME       the engine's DOCKER_HOST (whether it is up or not); for a containerd
+#                             engine its CRI endpoint for `run --cri`
+#                             (unix://…/containerd.sock?runtime-version=<runc's>)
 #   ci/lab.sh list            the engine names
+#   ci/lab.sh ctr NAME ARGS…  containerd's own ctr (the engine's release) against a containerd
+#                             engine, e.g. `ci/lab.sh ctr sid-containerd -n k8s.io images ls`
 #   ci/lab.sh host-packages   the host's Debian packages this script needs (.ci/run installs them)
 #
 # Engines (NAME): trixie-runc (Docker 26.1 / containerd 1.7 / runc 1.1), sid-runc (Docker 28.5 /
@@ -23,6 +27,10 @@
 # start in the host's network namespace: "cannot run with network enabled in root network
 # namespace"). sid-gvisor has a root file system of its own (sid's packages plus runsc, and
 # bookworm's runsc binary beside it), so it comes up and down without touching the other engines.
+# trixie-containerd (containerd 1.7 / runc 1.1 with its CRI plugin, no Docker) and sid-containerd
+# (containerd 2.1 / runc 1.3 with its CRI plugin, no Docker): a Kubernetes node's runtime without
+# the kubelet, for `seccomp-harness run --cri`. Docker's own containerd disables CRI and is never
+# touched: these are separate daemons with their own root, state dir and socket.
 #
 # How an engine runs: debootstrap --variant=minbase builds one root file system per suite
 # (trixie, sid), apt installs the engine packages into it. Each engine runs in its own mount
@@ -50,7 +58,7 @@ EX_UNREACHABLE=75
 # The host's own Debian packages this script runs (unshare, pivot_root, mount: util-linux;
 # zstd compresses the root file system tarballs when it is there).
 HOST_PACKAGES="util-linux curl debootstrap zstd"
-ENGINES=(trixie-runc sid-runc sid-crun podman sid-gvisor)
+ENGINES=(trixie-runc sid-runc sid-crun podman sid-gvisor trixie-containerd sid-containerd)
 READY=.seccomp-harness-lab-ready
 # The cgroup under which each engine's daemon and containers are kept (per hierarchy).
 CGROUP_TOP=seccomp-harness-lab
@@ -64,8 +72,8 @@ die() { local code=$1; shift; printf 'lab: %s\n' "$*" >&2; exit "$code"; }
 # The root file system an engine runs in (named after its Debian suite, or its own).
 engine_suite() {
   case $1 in
-    trixie-runc) echo trixie ;;
-    sid-runc | sid-crun | podman) echo sid ;;
+    trixie-runc | trixie-containerd) echo trixie ;;
+    sid-runc | sid-crun | podman | sid-containerd) echo sid ;;
     sid-gvisor) echo sid-gvisor ;;
     *) die 2 "unknown engine '$1' (one of: ${ENGINES[*]}, all)" ;;
   esac
@@ -93,13 +101,24 @@ suite_packages() {
 RUNSC_BOOKWORM=/usr/local/sbin/runsc-bookworm
 
 engine_dir() { echo "$LAB/engines/$1"; }
+# The containerd engines: a CRI endpoint, not a Docker API.
+engine_is_cri() { case $1 in *-containerd) return 0 ;; *) return 1 ;; esac }
 engine_socket() {
   case $1 in
     podman) echo "$(engine_dir "$1")/sock/podman.sock" ;;
+    *-containerd) echo "$(engine_dir "$1")/sock/containerd.sock" ;;
     *) echo "$(engine_dir "$1")/sock/docker.sock" ;;
   esac
 }
-engine_host() { echo "unix://$(engine_socket "$1")"; }
+# A containerd engine's endpoint carries its runc version, which the CRI does not tell
+# (`seccomp-harness run --cri` reads it from the query).
+engine_host() {
+  if engine_is_cri "$1"; then
+    echo "unix://$(engine_socket "$1")?runtime-version=$(pkg_version "$(engine_suite "$1")" runc)"
+  else
+    echo "unix://$(engine_socket "$1")"
+  fi
+}
 
 # crun 1.28 refuses a hybrid cgroup layout ("cgroups in hybrid mode not supported"): the engines
 # whose runtime is crun see no cgroup2 mount at /sys/fs/cgroup/unified in their namespace.
@@ -344,6 +363,23 @@ remove_cgroups() {
 
 # --- the engine's API ----------------------------------------------------------------------------
 
+# The suite's own ctr (a host-runnable binary of the engine's release) against a containerd
+# engine's socket, with a deadline: the containerd engines' liveness and `ci/lab.sh ctr`.
+lab_ctr() { # NAME ARGS...
+  local name=$1; shift
+  timeout 120 "$LAB/rootfs/$(engine_suite "$name")/usr/bin/ctr" \
+    --address "$(engine_socket "$name")" --timeout 30s "$@"
+}
+
+# The engine answers: Docker's /_ping, or containerd's version service.
+ping_engine() {
+  if engine_is_cri "$1"; then
+    lab_ctr "$1" version >/dev/null 2>&1
+  else
+    api "$1" /_ping >/dev/null 2>&1
+  fi
+}
+
 api() { # PATH [curl args...]
   local name=$1 path=$2; shift 2
   curl -fsS --max-time 30 --unix-socket "$(engine_socket "$name")" "$@" "http://lab$path"
@@ -355,7 +391,7 @@ engine_running() {
   pid=$(cat "$dir/daemon.pid")
   [ -d "/proc/$pid" ] && [ -s "$dir/mntns" ] &&
     [ "$(readlink "/proc/$pid/ns/mnt" 2>/dev/null)" = "$(cat "$dir/mntns")" ] &&
-    api "$1" /_ping >/dev/null 2>&1
+    ping_engine "$1"
 }
 
 # --- inside the engine's mount namespace ---------------------------------------------------------
@@ -405,9 +441,77 @@ enter_engine() {
         CONTAINERS_STORAGE_CONF=/lab/etc/storage.conf \
         podman --log-level=info system service --time=0 unix:///lab/sock/podman.sock
       ;;
+    *-containerd)
+      exec env -i PATH="$PATH" HOME=/root LC_ALL=C \
+        containerd --config /lab/etc/containerd.toml
+      ;;
     *)
       exec env -i PATH="$PATH" HOME=/root LC_ALL=C \
         dockerd --config-file /lab/etc/daemon.json
+      ;;
+  esac
+}
+
+# containerd's CRI plugin, as the lab needs it (each setting measured here, see issue 21):
+# - cni.conf_dir writable (/lab/cni): the plugin fails to load on "mkdir /etc/cni: read-only
+#   file system" otherwise; no CNI runs, pods use the host network.
+# - restrict_oom_score_adj: root here lacks CAP_SYS_RESOURCE, so the pause container's
+#   oom_score_adj of -998 is refused and RunPodSandbox fails ("can't get final child's PID from
+#   pipe: EOF", the cause visible only with runc --debug).
+# - the native snapshotter (plain copies, like Docker's vfs in the other engines), also for the
+#   transfer service's unpack (2.x ctr imports through it).
+# - the sandbox image is the harness's FROM-scratch pause image, which it imports offline.
+# Config v2 for 1.7, v3 for 2.x (the CRI plugin split into images/runtime plugins).
+CRI_SANDBOX_IMAGE=localhost/seccomp-harness/pause:1
+containerd_config() {
+  local name=$1
+  case $name in
+    trixie-containerd)
+      cat <<EOF
+version = 2
+root = "/lab/data"
+state = "/run/containerd"
+[grpc]
+  address = "/lab/sock/containerd.sock"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$CRI_SANDBOX_IMAGE"
+  restrict_oom_score_adj = true
+  enable_cdi = false
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "native"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/lab/cni/bin"
+    conf_dir = "/lab/cni/net.d"
+EOF
+      ;;
+    sid-containerd)
+      cat <<EOF
+version = 3
+root = "/lab/data"
+state = "/run/containerd"
+[grpc]
+  address = "/lab/sock/containerd.sock"
+[plugins."io.containerd.cri.v1.images"]
+  snapshotter = "native"
+  [plugins."io.containerd.cri.v1.images".pinned_images]
+    sandbox = "$CRI_SANDBOX_IMAGE"
+[plugins."io.containerd.cri.v1.runtime"]
+  restrict_oom_score_adj = true
+  enable_cdi = false
+  [plugins."io.containerd.cri.v1.runtime".containerd]
+    default_runtime_name = "runc"
+    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+  [plugins."io.containerd.cri.v1.runtime".cni]
+    bin_dirs = ["/lab/cni/bin"]
+    conf_dir = "/lab/cni/net.d"
+[[plugins."io.containerd.transfer.v1.local".unpack_config]]
+  platform = "linux/$(dpkg --print-architecture)"
+  snapshotter = "native"
+EOF
       ;;
   esac
 }
@@ -416,6 +520,10 @@ write_config() {
   local name=$1 dir="$LAB/engines/$1"
   mkdir -p "$dir/etc" "$dir/data" "$dir/sock"
   case $name in
+    *-containerd)
+      mkdir -p "$dir/cni/net.d" "$dir/cni/bin"
+      containerd_config "$name" >"$dir/etc/containerd.toml"
+      ;;
     podman)
       cat >"$dir/etc/containers.conf" <<'EOF'
 [containers]
@@ -510,7 +618,7 @@ up() {
       stop_engine "$name" quiet
       die 1 "$name: the daemon exited while starting (log: $dir/daemon.log)"
     fi
-    if api "$name" /_ping >/dev/null 2>&1; then
+    if ping_engine "$name"; then
       # By now $pid is the daemon itself, in its own mount namespace.
       readlink "/proc/$pid/ns/mnt" >"$dir/mntns"
       break
@@ -530,7 +638,20 @@ up() {
 # is left of its processes), removes its cgroups and socket, and checks that nothing is left.
 stop_engine() {
   local name=$1 quiet=${2:-} dir="$LAB/engines/$1" id ids pids pid i root cg
-  if api "$name" /_ping >/dev/null 2>&1; then
+  if engine_is_cri "$name" && ping_engine "$name"; then
+    # Pods and containers a run left (a killed harness): removed from containerd's store; their
+    # processes and mounts end with the namespace below in any case.
+    local ns=k8s.io
+    ids=$(lab_ctr "$name" -n "$ns" tasks list -q 2>/dev/null || true)
+    for id in $ids; do lab_ctr "$name" -n "$ns" tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true; done
+    ids=$(lab_ctr "$name" -n "$ns" containers list -q 2>/dev/null || true)
+    for id in $ids; do
+      lab_ctr "$name" -n "$ns" tasks delete -f "$id" >/dev/null 2>&1 || true
+      lab_ctr "$name" -n "$ns" containers delete "$id" >/dev/null 2>&1 ||
+        say "$name: could not remove container $id"
+    done
+    [ -z "$ids" ] || say "$name: removed $(wc -w <<<"$ids") container(s)"
+  elif ! engine_is_cri "$name" && api "$name" /_ping >/dev/null 2>&1; then
     ids=$(api "$name" '/containers/json?all=1' | grep -o '"Id":"[0-9a-f]*"' | cut -d'"' -f4 || true)
     for id in $ids; do
       # Kill first: Podman's forced removal would wait out a stop timeout.
@@ -565,8 +686,12 @@ stop_engine() {
   local left=''
   pids=$(engine_pids "$name")
   [ -z "$pids" ] || left+=" processes: $(tr '\n' ' ' <<<"$pids");"
-  if awk -v lab="$LAB" '$2 == lab || index($2, lab "/") == 1 { found = 1 } END { exit !found }' /proc/mounts; then
-    left+=" mounts under $LAB;"
+  # Only this engine's own places: the lab dir also holds other labs' build roots (ci/aarch64),
+  # whose mounts while they build are not this engine's leftovers.
+  local mine="$dir" suite_root
+  suite_root="$LAB/rootfs/$(engine_suite "$name")"
+  if awk -v a="$mine" -v b="$suite_root" '$2 == a || index($2, a "/") == 1 || $2 == b || index($2, b "/") == 1 { found = 1 } END { exit !found }' /proc/mounts; then
+    left+=" mounts under $mine or $suite_root;"
   fi
   while read -r root; do
     while read -r cg; do
@@ -598,6 +723,8 @@ versions_line() {
   case $name in
     podman)
       echo "podman $(pkg_version "$suite" podman), crun $(pkg_version "$suite" crun), conmon $(pkg_version "$suite" conmon), libseccomp $(pkg_version "$suite" libseccomp2)" ;;
+    *-containerd)
+      echo "containerd $(pkg_version "$suite" containerd) (CRI), runc $(pkg_version "$suite" runc), libseccomp $(pkg_version "$suite" libseccomp2)" ;;
     *)
       local runtime=runc
       [ "$name" = sid-crun ] && runtime="crun $(pkg_version "$suite" crun) (default), runc"
@@ -611,16 +738,20 @@ status() {
   local name api
   for name in "${ENGINES[@]}"; do
     if engine_running "$name"; then
-      api=$(api "$name" /version | grep -o '"ApiVersion":"[^"]*"' | head -n 1 | cut -d'"' -f4 || true)
-      printf '%-12s up    %s (API %s, pid %s)\n' "$name" "$(engine_host "$name")" "${api:-?}" \
+      if engine_is_cri "$name"; then
+        api=CRI
+      else
+        api=$(api "$name" /version | grep -o '"ApiVersion":"[^"]*"' | head -n 1 | cut -d'"' -f4 || true)
+      fi
+      printf '%-18s up    %s (API %s, pid %s)\n' "$name" "$(engine_host "$name")" "${api:-?}" \
         "$(cat "$(engine_dir "$name")/daemon.pid")"
     else
-      printf '%-12s down  %s\n' "$name" "$(engine_host "$name")"
+      printf '%-18s down  %s\n' "$name" "$(engine_host "$name")"
     fi
     if [ -f "$LAB/rootfs/$(engine_suite "$name")/$READY" ]; then
-      printf '%-12s       %s\n' '' "$(versions_line "$name")"
+      printf '%-18s       %s\n' '' "$(versions_line "$name")"
     else
-      printf '%-12s       (root file system not built)\n' ''
+      printf '%-18s       (root file system not built)\n' ''
     fi
   done
 }
@@ -655,6 +786,13 @@ case ${1:-} in
   status) status ;;
   host) engine_suite "${2:-?}" >/dev/null; engine_host "$2" ;;
   list) printf '%s\n' "${ENGINES[@]}" ;;
+  ctr)
+    engine_suite "${2:-?}" >/dev/null
+    engine_is_cri "$2" || die 2 "$2 is not a containerd engine"
+    name=$2
+    shift 2
+    lab_ctr "$name" "$@"
+    ;;
   host-packages) echo "$HOST_PACKAGES" ;;
   __enter) enter_engine "$2" ;;
   *) usage ;;

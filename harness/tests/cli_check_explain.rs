@@ -32,6 +32,26 @@ fn check_accepts_real_profiles() {
 }
 
 #[test]
+fn check_names_what_a_containerd_node_drops() {
+    // Docker's own default: archMap and capability-gated rules, all lost as a Localhost
+    // profile on containerd.
+    let out = check(&fixture("docker-default-v25.0.0.json"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("archMap: a containerd node drops archMap"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("a containerd node drops includes: SCMP_ACT_ALLOW then applies to"),
+        "{stderr}"
+    );
+    // A profile with neither keeps quiet about containerd.
+    let out = check(&fixture("moby-fixture-example.json"));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("containerd"));
+}
+
+#[test]
 fn check_rejects_each_class_of_broken_input_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let cases: &[(&str, &str, &str)] = &[

@@ -115,6 +115,44 @@ pub fn view(matrix: &Matrix, name: &str) -> Result<Matrix, EnginesError> {
 }
 
 /// The engines' names, in run order.
+/// Two worlds' own defaults side by side: a Docker engine's `builtin` and a CRI node's
+/// `runtime-default` (issue 21) are each the profile a container gets when it asks for none,
+/// so when one view has only the one and the other only the other, the CRI side's
+/// `runtime-default…` configurations are renamed `builtin…` and `diff` pairs their cells.
+pub fn align_defaults(old: &mut Matrix, new: &mut Matrix) {
+    const RD: &str = "runtime-default";
+    let has = |m: &Matrix, p: &str| m.configurations.iter().any(|c| c.profile == p);
+    let side = match (
+        has(old, "builtin"),
+        has(old, RD),
+        has(new, "builtin"),
+        has(new, RD),
+    ) {
+        (true, false, false, true) => new,
+        (false, true, true, false) => old,
+        _ => return,
+    };
+    let rename = |id: &mut String| {
+        if let Some(rest) = id.strip_prefix(RD) {
+            if rest.is_empty() || rest.starts_with(['+', '-', '@']) {
+                *id = format!("builtin{rest}");
+            }
+        }
+    };
+    for c in &mut side.configurations {
+        if c.profile == RD {
+            c.profile = "builtin".to_string();
+            rename(&mut c.id);
+        }
+    }
+    for c in &mut side.cells {
+        if c.profile == RD {
+            c.profile = "builtin".to_string();
+            rename(&mut c.configuration);
+        }
+    }
+}
+
 pub fn names(matrix: &Matrix) -> Vec<&str> {
     matrix.engines.iter().map(|e| e.name.as_str()).collect()
 }
@@ -138,6 +176,37 @@ mod tests {
         );
         m.host.engine_version = engine_version.into();
         m
+    }
+
+    #[test]
+    fn a_docker_builtin_and_a_cri_runtime_default_are_paired() {
+        let docker = one(Some(1), "28.5.2");
+        let mut cri = matrix(
+            &["runtime-default", "unconfined"],
+            vec![cell(
+                "runtime-default",
+                "io_uring_setup",
+                obs(Outcome::Allowed, None, None),
+                exp(Outcome::Allowed, None, None),
+            )],
+        );
+        cri.configurations[0].profile = "runtime-default".into();
+        cri.cells[0].profile = "runtime-default".into();
+        let (mut a, mut b) = (docker.clone(), cri.clone());
+        align_defaults(&mut a, &mut b);
+        assert_eq!(a, docker);
+        assert_eq!(b.configurations[0].id, "builtin");
+        assert_eq!(b.cells[0].configuration, "builtin");
+        assert_eq!(b.configurations[1].id, "unconfined");
+        // io_uring_setup: EPERM under Docker's builtin, allowed under the node's default.
+        assert!(MatrixDiff::between(&a, &b).has_changes());
+        assert!(MatrixDiff::between(&a, &b)
+            .configurations_removed
+            .is_empty());
+        // Both sides with builtin: nothing to pair, nothing renamed.
+        let (mut c, mut d) = (docker.clone(), docker.clone());
+        align_defaults(&mut c, &mut d);
+        assert_eq!(d, docker);
     }
 
     #[test]

@@ -107,7 +107,9 @@ pub fn main(args: Args) -> Result<u8, Failure> {
                     code = exit::BAD_INPUT;
                 }
                 Ok(p) => {
-                    let warnings = profile::lint(&p, &host);
+                    let mut warnings = profile::lint(&p, &host);
+                    // What a Kubernetes node running containerd would not see (issue 21).
+                    warnings.extend(profile::node::containerd_warnings(&p));
                     for w in &warnings {
                         eprintln!("warning: {at}: {w}");
                         let span = at_path(&w.path).filter(|_| doc.name.is_none());

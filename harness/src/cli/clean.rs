@@ -20,6 +20,10 @@ pub struct Args {
     /// of runs whose process is gone, so that a clean never breaks a concurrent run).
     #[arg(long)]
     pub all: bool,
+    /// Clean a Kubernetes node's CRI socket instead (`unix:///…/containerd.sock`): the pod
+    /// sandboxes of dead runs (`--all`: of every run) and the empty pod cgroups they left.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["docker_host", "images"])]
+    pub cri: Option<String>,
 }
 
 pub fn main(args: Args) -> Result<u8, Failure> {
@@ -31,6 +35,13 @@ pub fn main(args: Args) -> Result<u8, Failure> {
 }
 
 async fn clean(args: Args) -> Result<u8, Failure> {
+    if let Some(url) = &args.cri {
+        let removed = seccomp_harness::run::cri::clean_cri(url, args.all)
+            .await
+            .map_err(Failure::environment)?;
+        println!("{removed} pod sandbox(es) removed from {url}");
+        return Ok(super::exit::OK);
+    }
     let engine = Engine::connect(args.docker_host.as_deref())
         .await
         .map_err(Failure::environment)?;

@@ -63,7 +63,8 @@ pub fn main(args: Args) -> Result<u8, Failure> {
                 engines::view(m, name)
                     .map_err(|e| Failure::bad_input(format!("{}: {e}", path.display())))
             };
-            let pair = (of(&old, &args.old, a)?, of(&new, &new_path, b)?);
+            let mut pair = (of(&old, &args.old, a)?, of(&new, &new_path, b)?);
+            engines::align_defaults(&mut pair.0, &mut pair.1);
             old_name = format!("{old_name} [{a}]");
             new_name = format!("{new_name} [{b}]");
             pair

@@ -34,6 +34,14 @@ pub struct Args {
     /// it is named from its facts (`docker-28.5.2`).
     #[arg(long = "docker-host", value_name = "[NAME=]URL", value_delimiter = ',')]
     pub docker_host: Vec<String>,
+    /// A Kubernetes node's CRI socket (containerd), driven as the kubelet does: a pod sandbox
+    /// and a container per run, `builtin` as RuntimeDefault (`runtime-default`), profiles as
+    /// Localhost files beside the socket. `unix:///PATH[?runtime-version=X.Y.Z]` (the OCI
+    /// runtime's version, which the CRI does not tell). Repeatable, and mixes with
+    /// --docker-host in one matrix. Images are imported with containerd's `ctr`
+    /// (`SECCOMP_HARNESS_CTR` to use another command); nothing is pulled.
+    #[arg(long = "cri", value_name = "[NAME=]URL")]
+    pub cri: Vec<String>,
     /// Runtimes to run every configuration on, comma-separated, as the engine names them
     /// (`runc,crun`): each configuration id gets `@<runtime>`, and `diff --runtimes` compares
     /// them. Default: the engine's default runtime, with ids unchanged.
@@ -114,6 +122,12 @@ pub fn main(args: Args) -> Result<u8, Failure> {
         .iter()
         .filter(|h| !h.trim().is_empty())
         .map(|h| EngineTarget::parse(h.trim()))
+        .chain(
+            args.cri
+                .iter()
+                .filter(|h| !h.trim().is_empty())
+                .map(|h| EngineTarget::parse_cri(h.trim())),
+        )
         .collect::<Result<_, _>>()
         .map_err(Failure::bad_input)?;
     EngineTarget::check_all(&targets).map_err(Failure::bad_input)?;
@@ -155,7 +169,7 @@ pub fn main(args: Args) -> Result<u8, Failure> {
 
     args.output.preflight()?;
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::environment)?;
-    let (matrix, reports) = if targets.len() > 1 {
+    let (matrix, reports) = if targets.len() > 1 || targets.iter().any(|t| t.cri) {
         let r = runtime
             .block_on(execute_on_engines(profiles, cap_sets, &targets, &opts))
             .map_err(|e| match e.run_error() {

@@ -269,7 +269,7 @@ impl Interrupted {
     }
 }
 
-async fn interrupt_signal() -> &'static str {
+pub(crate) async fn interrupt_signal() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

@@ -381,6 +381,25 @@ pub async fn run_configuration(
     case_ids: &[String],
     limits: RestartLimits,
 ) -> Result<ConfigurationRun, ContainerError> {
+    run_configuration_with(case_ids, spec, limits, |args, expect| async move {
+        run_probe_container(engine, image, run, spec, &args, &expect).await
+    })
+    .await
+}
+
+/// [`run_configuration`] with the container run given as a function of the probe's arguments
+/// and the cases it is expected to report: the Docker engine's container, or a CRI node's pod
+/// (`engine::cri`). The restart bookkeeping is the same for both.
+pub async fn run_configuration_with<F, Fut>(
+    case_ids: &[String],
+    spec: &ContainerSpec,
+    limits: RestartLimits,
+    mut run_one: F,
+) -> Result<ConfigurationRun, ContainerError>
+where
+    F: FnMut(Vec<String>, Vec<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<ContainerOutcome, ContainerError>>,
+{
     let mut progress = Progress::new(case_ids);
     let mut containers = 0;
     let mut start_error = None;
@@ -391,7 +410,7 @@ pub async fn run_configuration(
         }
         containers += 1;
         let args = progress.args(&spec.probe_flags);
-        match run_probe_container(engine, image, run, spec, &args, &progress.remaining).await? {
+        match run_one(args, progress.remaining.clone()).await? {
             ContainerOutcome::StartFailed { message } => {
                 start_error = Some(message);
                 progress.fail_remaining(NotRunReason::StartFailed);

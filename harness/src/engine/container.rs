@@ -211,6 +211,14 @@ pub enum ContainerError {
         /// The engine's answer, scrubbed of the profile ([`ContainerSpec::scrub`]).
         message: String,
     },
+    /// A CRI node failed a call (`engine::cri`); the message names the call.
+    #[error("cannot {action} {id} on {host}: {message}")]
+    Cri {
+        action: &'static str,
+        id: String,
+        host: String,
+        message: String,
+    },
     #[error("cannot {action} probe container {id} on {host}: {source}")]
     Container {
         action: &'static str,

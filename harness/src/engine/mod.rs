@@ -13,11 +13,13 @@
 //! - [`podman`]: where Podman's compat API differs (profiles by path, default capabilities).
 //! - [`cleanup`]: labels, the Ctrl-C path and `seccomp-harness clean`.
 //! - [`hung`]: freeing a runc that hangs on a held-back profile started anyway.
+//! - [`cri`]: a Kubernetes node's runtime (containerd) through the CRI, beside the Docker API.
 
 pub mod cleanup;
 pub mod configuration;
 pub mod connect;
 pub mod container;
+pub mod cri;
 pub mod facts;
 pub mod hung;
 pub mod image;
@@ -49,4 +51,13 @@ pub enum EngineError {
     Container(#[from] ContainerError),
     #[error(transparent)]
     Podman(#[from] PodmanError),
+    /// Boxed: its messages would make every engine result large.
+    #[error(transparent)]
+    Cri(Box<cri::CriError>),
+}
+
+impl From<cri::CriError> for EngineError {
+    fn from(e: cri::CriError) -> Self {
+        EngineError::Cri(Box::new(e))
+    }
 }

@@ -13,6 +13,8 @@ use crate::matrix::Matrix;
 pub struct EngineTarget {
     pub name: Option<String>,
     pub url: String,
+    /// A Kubernetes node's CRI socket (`run --cri`) rather than a Docker API.
+    pub cri: bool,
 }
 
 impl EngineTarget {
@@ -29,12 +31,22 @@ impl EngineTarget {
                 return Ok(EngineTarget {
                     name: Some(name.to_string()),
                     url: url.to_string(),
+                    cri: false,
                 });
             }
         }
         Ok(EngineTarget {
             name: None,
             url: spec.to_string(),
+            cri: false,
+        })
+    }
+
+    /// A `--cri [NAME=]URL` target.
+    pub fn parse_cri(spec: &str) -> Result<EngineTarget, EnginesError> {
+        Ok(EngineTarget {
+            cri: true,
+            ..EngineTarget::parse(spec)?
         })
     }
 
@@ -114,7 +126,14 @@ pub async fn execute_on_engines(
             ..opts.clone()
         };
         let (profiles, cap_sets) = (profiles.clone(), cap_sets.clone());
-        async move { (t, execute(profiles, cap_sets, &opts).await) }
+        async move {
+            let report = if t.cri {
+                super::cri::execute_cri(profiles, cap_sets, &t.url, &opts).await
+            } else {
+                execute(profiles, cap_sets, &opts).await
+            };
+            (t, report)
+        }
     });
     let mut reports: Vec<(String, RunReport)> = Vec::new();
     for (target, result) in futures_util::future::join_all(runs).await {
@@ -152,14 +171,16 @@ mod tests {
             EngineTarget::parse("sid=unix:///var/lib/x/docker.sock").unwrap(),
             EngineTarget {
                 name: Some("sid".into()),
-                url: "unix:///var/lib/x/docker.sock".into()
+                url: "unix:///var/lib/x/docker.sock".into(),
+                cri: false,
             }
         );
         assert_eq!(
             EngineTarget::parse("tcp://127.0.0.1:2375").unwrap(),
             EngineTarget {
                 name: None,
-                url: "tcp://127.0.0.1:2375".into()
+                url: "tcp://127.0.0.1:2375".into(),
+                cri: false,
             }
         );
         // An `=` inside the address is not a name.

@@ -20,7 +20,8 @@ impl ProfileInput {
     /// `builtin` and `unconfined` are keywords; anything else is a path.
     pub fn parse(s: &str) -> ProfileInput {
         match s {
-            "builtin" => ProfileInput::Builtin,
+            // On a CRI node builtin is RuntimeDefault, and may be named so.
+            "builtin" | "runtime-default" => ProfileInput::Builtin,
             "unconfined" => ProfileInput::Unconfined,
             path => ProfileInput::File(PathBuf::from(path)),
         }

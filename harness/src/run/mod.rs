@@ -9,6 +9,7 @@
 
 pub mod assemble;
 pub mod calibration;
+pub mod cri;
 pub mod engines;
 pub mod execute;
 pub mod input;

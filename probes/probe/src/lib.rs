@@ -2,7 +2,7 @@
 //! prints what each one did, as JSON lines.
 //!
 //! ```text
-//! seccomp-probe [--in-process] [--host-facts] [--avoid NAME,...] [--list] [--noop] [ID...]
+//! seccomp-probe [--in-process] [--host-facts] [--avoid NAME,...] [--list] [--noop] [--pause] [ID...]
 //! ```
 //!
 //! - no ID: every case of the native arch's catalog, in catalog order; with IDs: those cases.
@@ -13,6 +13,8 @@
 //! - `--avoid`: calls the machinery must never make, because the profile kills, traps or
 //!   denies them (see `seccomp_catalog::own_calls` and [`machinery`]).
 //! - `--noop`: start and exit (the floor of the run benchmark).
+//! - `--pause`: sleep until killed: the pod sandbox's process on a CRI node, so the same static
+//!   binary serves as the FROM-scratch pause image (no image is ever pulled).
 //!
 //! Exit codes: 0 when every selected case has a `case` record; 1 when the probe could not write
 //! its output; 2 for bad usage. Any other end means a case ended the probe. The records, the
@@ -41,6 +43,8 @@ struct Cli {
     /// Exit at once: the floor of the run benchmark (ci/bench.sh), a static binary that does
     /// nothing but start and exit in the same image.
     noop: bool,
+    /// Sleep until a signal ends the process: a pod sandbox's pause process.
+    pause: bool,
     list: bool,
     /// Gather the kernel's and the container's facts (the unconfined baseline only).
     host_facts: bool,
@@ -49,12 +53,13 @@ struct Cli {
     ids: Vec<String>,
 }
 
-const USAGE: &str = "usage: seccomp-probe [--in-process] [--host-facts] [--avoid NAME,...] [--list] [--noop] [ID...]";
+const USAGE: &str = "usage: seccomp-probe [--in-process] [--host-facts] [--avoid NAME,...] [--list] [--noop] [--pause] [ID...]";
 
 fn parse_cli() -> Result<Cli, String> {
     let mut cli = Cli {
         in_process: false,
         noop: false,
+        pause: false,
         list: false,
         host_facts: false,
         avoid: Vec::new(),
@@ -68,6 +73,7 @@ fn parse_cli() -> Result<Cli, String> {
             "--in-process" if !only_ids => cli.in_process = true,
             "--list" if !only_ids => cli.list = true,
             "--noop" if !only_ids => cli.noop = true,
+            "--pause" if !only_ids => cli.pause = true,
             "--host-facts" if !only_ids => cli.host_facts = true,
             "--avoid" if !only_ids => {
                 let list = args.next().ok_or("--avoid needs a list of names")?;
@@ -154,6 +160,13 @@ fn run() -> i32 {
     };
     if cli.noop {
         return 0;
+    }
+    if cli.pause {
+        // ppoll with no fds and no timeout sleeps until a signal (both arches have it; x86_64's
+        // pause does not exist on aarch64). The runtime ends a sandbox with SIGKILL.
+        loop {
+            let _ = raw::sys(libc::SYS_ppoll, [0; 6]);
+        }
     }
     machinery::set_avoid(cli.avoid);
     let catalog = Catalog::native();

@@ -337,6 +337,10 @@ pub(super) fn stub_limits(r: &Resolved, covered: &[Abi]) -> Option<BTreeMap<Abi,
     // compat arch gets a stub for that arch only. Measured with runc 1.1.5: jessfraz's Chrome
     // profile (no architectures) answered EPERM from its default for pkey_mprotect and
     // userfaultfd; the same profile with SCMP_ARCH_X86_64, X86 and X32 added answered ENOSYS.
+    // Measured through containerd's CRI too, which drops a Localhost profile's `archMap`
+    // (profile::node): with no architectures left, runc 1.1.15 (containerd 1.7.24) and runc
+    // 1.3.6 (containerd 2.1.9) answered ENOSYS for fchmodat2, futex_wake and every call above
+    // static-server-allowlist's highest name.
     let model = runtime_model(&r.host.runtime);
     let native = r.host.arch.native_abi();
     let stubbed: Vec<Abi> = covered

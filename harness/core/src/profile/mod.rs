@@ -7,6 +7,7 @@ pub mod k8s;
 pub mod kernel;
 pub mod model;
 pub mod names;
+pub mod node;
 pub mod parse;
 pub mod resolve;
 pub mod salt;

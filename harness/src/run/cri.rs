@@ -1,0 +1,207 @@
+//! A run on a Kubernetes node's CRI runtime (`run --cri unix:///…/containerd.sock`): the same
+//! plan, oracle and matrix as a Docker run, with each configuration in Kubernetes' terms:
+//! `builtin` is the node's RuntimeDefault (named `runtime-default` in the matrix), `unconfined`
+//! is Unconfined, and a profile file is a Localhost profile written beside the node's socket and
+//! predicted as containerd reads it (`profile::node`: Docker-only fields dropped). The default
+//! capability set is the runtime's: containerd's (`oci.defaultUnixCaps`) is Docker's 14.
+
+use super::assemble::{assemble, JobResults};
+use super::calibration::calibrate;
+use super::execute::{collect_results, RunError, RunOptions, RunReport};
+use super::input::{CapSpec, LoadedProfile, ProfileKind};
+use super::plan::{self, JobKind, PlannedRuntime, Seccomp};
+use super::progress::Progress;
+use crate::engine::cri::{node::CriEndpoint, pod, CriError, CriNode, PodRunner};
+use crate::engine::{ContainerSpec, EngineError, Interrupted, RunId, SeccompMode};
+use crate::profile::KernelVersion;
+use seccomp_catalog::Arch;
+use std::time::Instant;
+
+/// The configuration name of a node's own default profile.
+pub const RUNTIME_DEFAULT: &str = "runtime-default";
+
+/// Connects to the node at `url`, plans and runs `profiles` × `cap_sets`, and assembles the
+/// matrix.
+pub async fn execute_cri(
+    profiles: Vec<LoadedProfile>,
+    cap_sets: Vec<CapSpec>,
+    url: &str,
+    opts: &RunOptions,
+) -> Result<RunReport, RunError> {
+    let endpoint: CriEndpoint = url.parse().map_err(EngineError::from)?;
+    let node = CriNode::connect(endpoint)
+        .await
+        .map_err(EngineError::from)?;
+    let facts = node.facts();
+    let arch =
+        Arch::parse(&facts.arch).ok_or_else(|| RunError::UnsupportedArch(facts.arch.clone()))?;
+    let kernel = KernelVersion::parse_release(&facts.kernel).map_err(|e| RunError::Kernel {
+        release: facts.kernel.clone(),
+        message: e.to_string(),
+    })?;
+    let profiles: Vec<LoadedProfile> = profiles.into_iter().map(as_node_reads).collect();
+    let runtime = PlannedRuntime::default_of(crate::profile::Runtime::parse(
+        &facts.default_runtime,
+        facts.runtime_version.as_deref(),
+    ));
+    // runc honours the OCI defaultErrnoRet that containerd passes through.
+    let mut plan = plan::plan(
+        profiles,
+        cap_sets,
+        arch,
+        kernel,
+        true,
+        vec![runtime],
+        // Held-back profiles stay held back on a node: freeing a hung runc (engine/hung.rs)
+        // is done for a Docker engine's containers only, so --start-held-back is not applied.
+        plan::Selection::cases(&opts.cases),
+    )?;
+    plan.builtin_upstream = Err(format!(
+        "no RuntimeDefault data for {} {} yet: the node's default profile is not predicted",
+        facts.engine, facts.engine_version
+    ));
+    let probe = match opts.probe.as_deref() {
+        Some(p) => p,
+        None => crate::probe_binary::for_arch(arch).ok_or_else(|| RunError::NoProbe {
+            arch,
+            host: node.url().to_string(),
+            embedded: crate::probe_binary::embedded_arches()
+                .iter()
+                .map(|a| a.uname())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?,
+    };
+    let images = node
+        .ensure_images(probe, &facts.arch)
+        .await
+        .map_err(EngineError::from)?;
+    let run_id = RunId::new();
+    let runner = PodRunner::new(node.clone(), images, run_id.clone(), opts.parallel)
+        .map_err(EngineError::from)?;
+    let mut seccomp = Vec::with_capacity(plan.jobs.len());
+    for (i, job) in plan.jobs.iter().enumerate() {
+        seccomp.push(match &job.seccomp {
+            Seccomp::Builtin => SeccompMode::Builtin,
+            Seccomp::Unconfined => SeccompMode::Unconfined,
+            Seccomp::Json(j) => {
+                let salt = crate::profile::salt::salt_for(run_id.as_str(), i);
+                let json = crate::profile::salt::salted(j, salt, true);
+                let file = runner.write_profile(i, &json).map_err(EngineError::from)?;
+                SeccompMode::ProfilePath(file.node.display().to_string())
+            }
+        });
+    }
+    let started = Instant::now();
+    let progress = Progress::new(opts.progress, plan.jobs.len());
+    let plan_ref = &plan;
+    let (runner_ref, progress_ref) = (&runner, &progress);
+    let work = async move {
+        let plan = plan_ref;
+        let futures = plan.jobs.iter().zip(&seccomp).map(|(job, seccomp)| {
+            let (cap_add, cap_drop) = plan.cap_sets[job.cap_set].engine_add_drop();
+            let spec = ContainerSpec {
+                cap_add,
+                cap_drop,
+                probe_flags: job.probe_flags.clone(),
+                case_timeout: opts.case_timeout,
+                ..ContainerSpec::new(seccomp.clone())
+            };
+            let label = super::execute::job_label(plan, job.kind);
+            let (runner, progress) = (runner_ref, progress_ref);
+            async move {
+                let cases = job.cases.as_ref().unwrap_or(&plan.case_ids);
+                let t = Instant::now();
+                let run = runner.run(&spec, cases).await;
+                if let Ok(r) = &run {
+                    progress.job_done(&label, t.elapsed().as_secs_f64(), r.containers);
+                }
+                (job.kind, label, run)
+            }
+        });
+        futures_util::future::join_all(futures).await
+    };
+    let runs = tokio::select! {
+        runs = work => runs,
+        signal = crate::engine::cleanup::interrupt_signal() => {
+            let (removed, cleanup_error) = match runner.finish().await {
+                Ok(n) => (n, None),
+                Err(e) => (0, Some(e.to_string())),
+            };
+            return Err(RunError::Interrupted(Interrupted {
+                signal,
+                run: run_id,
+                removed,
+                cleanup_error,
+            }));
+        }
+    };
+    progress.finish();
+    // On every other path too: nothing of the run stays on the node.
+    let swept = runner.finish().await;
+    let results = collect_results(runs)?;
+    swept.map_err(EngineError::from)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let containers = results.iter().map(|(_, _, n)| n).sum();
+    let containers_by_job = results
+        .iter()
+        .map(|(_, r, n)| (r.label.clone(), *n))
+        .collect();
+    let results: JobResults = results.into_iter().map(|(k, r, _)| (k, r)).collect();
+    let mut diagnostics: Vec<(String, Vec<String>)> = results
+        .values()
+        .filter(|r| !r.diagnostics.is_empty())
+        .map(|r| (r.label.clone(), r.diagnostics.clone()))
+        .collect();
+    diagnostics.sort();
+    let unknown: std::collections::BTreeMap<usize, _> = plan
+        .calibration
+        .as_ref()
+        .and_then(|c| {
+            let r = results.get(&JobKind::Calibration { runtime: 0 })?;
+            Some((0, calibrate(c, r)?.unknown))
+        })
+        .into_iter()
+        .collect();
+    let predictions = plan.predict(&unknown);
+    let baseline_host = results
+        .get(&JobKind::Baseline {
+            cap_set: 0,
+            runtime: 0,
+        })
+        .and_then(|r| r.host.as_ref());
+    let mut host = facts.host_facts(baseline_host);
+    host.seccomp.runtime_unknown_syscalls = unknown.get(&0).map(|u| u.iter().cloned().collect());
+    let matrix = assemble(&plan, &predictions, &results, host);
+    Ok(RunReport {
+        matrix,
+        facts,
+        containers,
+        containers_by_job,
+        seconds,
+        diagnostics,
+    })
+}
+
+/// A profile of the run as the node takes it: `builtin` is named `runtime-default`, and a
+/// file's model is what containerd reads (the JSON the node gets is the file as written).
+fn as_node_reads(mut p: LoadedProfile) -> LoadedProfile {
+    match &mut p.kind {
+        ProfileKind::Builtin => p.name = RUNTIME_DEFAULT.to_string(),
+        ProfileKind::Unconfined => {}
+        ProfileKind::File {
+            profile, tagged, ..
+        } => {
+            *profile = crate::profile::node::as_containerd_reads(profile);
+            tagged.profile = crate::profile::node::as_containerd_reads(&tagged.profile);
+        }
+    }
+    p
+}
+
+/// `clean --cri URL`: removes the pod sandboxes (and their empty cgroups) of runs whose process
+/// is gone, or of every run with `all`.
+pub async fn clean_cri(url: &str, all: bool) -> Result<usize, CriError> {
+    let node = CriNode::connect(url.parse()?).await?;
+    pod::sweep(&node, None, all).await
+}
