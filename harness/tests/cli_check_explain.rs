@@ -212,3 +212,27 @@ fn explain_rejects_unknown_cases_and_caps() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn cases_as_json_list_every_case_with_its_arguments() {
+    let out = bin()
+        .args(["cases", "--arch", "x86_64", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    let text = bin().args(["cases", "--arch", "x86_64"]).output().unwrap();
+    assert_eq!(
+        cases.len(),
+        String::from_utf8_lossy(&text.stdout).lines().count()
+    );
+    let find = |id: &str| cases.iter().find(|c| c["id"] == id).unwrap().clone();
+    let futex = find("futex");
+    assert_eq!(futex["nr"], 202);
+    assert_eq!(futex["args"][1], 129, "FUTEX_WAKE_PRIVATE: {futex}");
+    // A pointer argument shows the words it points to, not a value a filter could compare.
+    let vsock = find("i386:socketcall(SYS_SOCKET,AF_VSOCK)");
+    assert_eq!(vsock["args"][1]["pointer_to_words32"][0], 40);
+    assert_eq!(find("i386:ipc(SEMCTL)")["args"][0], 3);
+}

@@ -168,7 +168,8 @@ fn a_profile_that_would_hang_the_runtime_is_not_started() {
     if leftover_containers().is_none() {
         return;
     }
-    // KILL on getppid hangs runc 1.1.5 for good: the harness must not start it at all.
+    // KILL on getppid hangs runc 1.1.5 for good: the harness must not start it at all, and
+    // nothing ran, so no cell passes: each is `held_back`, and the run exits 1.
     let (m, code) = run_one(
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_KILL"}]}"#,
     );
@@ -180,12 +181,15 @@ fn a_profile_that_would_hang_the_runtime_is_not_started() {
         error.starts_with("not started") && error.contains("getppid"),
         "{error}"
     );
-    assert!(m["cells"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|c| c["observed"]["outcome"] == "start_failed"));
-    assert_eq!(code, Some(0));
+    assert!(m["cells"].as_array().unwrap().iter().all(|c| {
+        c["observed"]["outcome"] == "not_run"
+            && c["verdict"] == "held_back"
+            && c["observed"]["note"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("not started"))
+    }));
+    assert_eq!(m["schema_version"], 2);
+    assert_eq!(code, Some(1));
     assert_eq!(leftover_containers(), Some(0));
 }
 

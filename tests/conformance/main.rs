@@ -129,6 +129,12 @@ fn cell_trial(configuration: &str, case: &str) -> Result<Completion, Failed> {
             Some(n) if n.starts_with("drift") => Ok(Completion::Completed),
             _ => Err("a drifting cell without its reason".into()),
         },
+        // Nothing ran: never a pass, and no shipped profile may be held back.
+        Verdict::HeldBack => Err(format!(
+            "held back, not started: {}",
+            cell.observed.note.as_deref().unwrap_or("no reason given")
+        )
+        .into()),
         Verdict::Unpredicted => match cell.observed.outcome {
             Outcome::NotRun | Outcome::StartFailed | Outcome::Timeout => Err(format!(
                 "{} under an unpredicted configuration: {}",

@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-/// Version 2 added the verdict `not_enforced` and `host.seccomp.not_enforced`: a reader of
-/// version 1 would not know the verdict, so it could not read such a matrix. Version 1
-/// matrices hold a subset of version 2 and are read as they are.
+/// Version 2 added the verdicts `not_enforced` (with `host.seccomp.not_enforced`) and
+/// `held_back`: a reader of version 1 would not know them, so it could not read such a matrix.
+/// Version 1 matrices hold a subset of version 2 and are read as they are, for `diff` and
+/// `render`.
 pub const SCHEMA_VERSION: u32 = 2;
 /// The oldest schema_version this version reads.
 pub const MIN_SCHEMA_VERSION: u32 = 1;
@@ -164,6 +165,11 @@ pub enum Verdict {
     /// observations in the note, never counted as a failure of the oracle. (A value added
     /// within schema_version 1: only a matrix with drifting cells holds it.)
     Drift,
+    /// Nothing ran: the profile kills a call the runtime makes after loading the filter, and
+    /// runc (1.1.5, 1.1.15 and 1.3.6, measured) then hangs for good, so the harness did not
+    /// start the container (`run --start-held-back` starts it anyway). Never a pass: counted
+    /// apart in every format. (Added in schema_version 2.)
+    HeldBack,
     /// The runtime ignored the profile (its calibration rules had no effect), so what the
     /// cell shows is not the profile's doing: never a pass. The note names the reason.
     NotEnforced,
@@ -337,7 +343,7 @@ mod tests {
     use super::*;
 
     const MINIMAL: &str = r#"{
-        "schema_version": 1,
+        "schema_version": 2,
         "host": { "kernel": "6.1.0", "arch": "x86_64", "engine": "docker",
                   "engine_version": "25.0.0", "api_version": "1.44", "runtime": "runc",
                   "runtime_version": "1.1.12",
@@ -379,6 +385,10 @@ mod tests {
             "{e}"
         );
         assert!(e.to_string().contains("schema_version 3"), "{e}");
+        // Version 1 (before `held_back`) still reads.
+        let v1 = MINIMAL.replacen("\"schema_version\": 2", "\"schema_version\": 1", 1);
+        assert!(v1.contains("\"schema_version\": 1"), "{v1}");
+        Matrix::from_json(&v1).unwrap();
     }
 
     #[test]

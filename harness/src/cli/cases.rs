@@ -1,8 +1,10 @@
-//! `seccomp-harness cases [--arch A]`: the catalog's case ids, with their ABI, syscall and why
-//! their arguments are harmless, for `--case` and `explain`. No Docker needed.
+//! `seccomp-harness cases [--arch A] [-v] [--format text|json]`: the catalog's case ids, with
+//! their ABI, syscall and why their arguments are harmless, for `--case` and `explain`; as
+//! JSON with every argument as the filter sees it, so checks against a peer's test suite (the
+//! oracle against libseccomp's bpf-sim rows) can be scripted. No Docker needed.
 
 use super::{exit, Failure};
-use seccomp_catalog::{Arch, Catalog};
+use seccomp_catalog::{Arch, Arg, Case, Catalog};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -12,6 +14,31 @@ pub struct Args {
     /// Also print each case's ABI, syscall and why its arguments are harmless.
     #[arg(long, short)]
     pub verbose: bool,
+    /// `text` (ids, or tab-separated with -v) or `json` (one object per case: id, abi,
+    /// syscall, nr, args, harmless, may_block).
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+}
+
+/// One argument as JSON: the register value a filter compares, or a pointer to 32-bit words
+/// (the filter sees only an address no profile can predict).
+fn arg_json(a: Arg) -> serde_json::Value {
+    match a {
+        Arg::Value(v) => serde_json::json!(v),
+        Arg::Words32(w) => serde_json::json!({ "pointer_to_words32": w }),
+    }
+}
+
+fn case_json(case: &Case) -> serde_json::Value {
+    serde_json::json!({
+        "id": case.id,
+        "abi": case.abi.name(),
+        "syscall": case.syscall,
+        "nr": case.nr,
+        "args": case.args.iter().map(|a| arg_json(*a)).collect::<Vec<_>>(),
+        "harmless": case.harmless,
+        "may_block": case.may_block,
+    })
 }
 
 pub fn main(args: Args) -> Result<u8, Failure> {
@@ -21,8 +48,18 @@ pub fn main(args: Args) -> Result<u8, Failure> {
         })?,
         None => Arch::native(),
     };
+    let catalog = Catalog::for_arch(arch);
+    if args.format == "json" {
+        let cases: Vec<_> = catalog.cases().iter().map(case_json).collect();
+        let doc = serde_json::json!({ "arch": arch.to_string(), "cases": cases });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&doc).expect("JSON of plain data")
+        );
+        return Ok(exit::OK);
+    }
     let mut out = String::new();
-    for case in Catalog::for_arch(arch).cases() {
+    for case in catalog.cases() {
         if args.verbose {
             out.push_str(&format!(
                 "{}\t{}\t{}\t{}\n",

@@ -71,6 +71,12 @@ pub struct Args {
     /// is named on stderr.
     #[arg(long = "min-coverage", value_name = "PCT", value_parser = parse_percent)]
     pub min_coverage: Option<f64>,
+    /// Start profiles that are held back because they kill a call runc makes after loading
+    /// the filter (runc then hangs for good): the start's 60 s deadline ends the wait, and on
+    /// a local engine the harness kills the hung `runc:[2:INIT]` so the container can be
+    /// removed. Only on an engine you can afford to disturb (the lab).
+    #[arg(long)]
+    pub start_held_back: bool,
     /// Exit 0 even when a runtime ignored the profiles (cells `not_enforced`, e.g. gVisor's
     /// runsc without `--oci-seccomp`): the matrix still says so at the top.
     #[arg(long)]
@@ -174,6 +180,7 @@ pub fn main(args: Args) -> Result<u8, Failure> {
         }
     }
     opts.case_timeout = std::time::Duration::from_secs(args.case_timeout.max(1));
+    opts.start_held_back = args.start_held_back;
     if let Some(n) = args.parallel {
         opts.parallel = n;
     }

@@ -287,7 +287,19 @@ pub async fn run_probe_container(
     let result = drive(engine, &id, spec, expect).await;
     // Removal errors are reported only when the run itself went well: the first error is the
     // one to show, and the label sweep retries the removal.
-    let removed = remove_container(engine, &id).await;
+    // A deadline here too: an engine whose runtime hangs can't remove the container.
+    let removed = match tokio::time::timeout(REMOVE_TIMEOUT, remove_container(engine, &id)).await {
+        Ok(r) => r,
+        Err(_) => {
+            guard.disarm();
+            return Err(ContainerError::Hung {
+                action: "remove",
+                id: id.clone(),
+                host: engine.host().to_string(),
+                seconds: REMOVE_TIMEOUT.as_secs(),
+            });
+        }
+    };
     guard.disarm();
     let outcome = result?;
     removed.map_err(|source| ContainerError::Container {
@@ -301,6 +313,9 @@ pub async fn run_probe_container(
 
 /// How long a start may take: a healthy one takes well under a second, even on a loaded host.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long a forced removal may take (it waits for the runtime to kill the container).
+const REMOVE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Attach, start, collect, wait: the part between create and remove.
 async fn drive(
@@ -347,14 +362,31 @@ async fn drive(
     let started = match tokio::time::timeout(START_TIMEOUT, start).await {
         Ok(r) => r,
         Err(_) => {
+            // The engine can't remove the container while runc waits: free runc where its
+            // processes are visible from here (a local socket), so that the removal works.
+            let freed = if engine.host().starts_with("unix://") {
+                super::hung::free_hung_runc(id)
+            } else {
+                Vec::new()
+            };
+            let cleanup = match freed.as_slice() {
+                [] => "no hung `runc:[2:INIT]` of this container is visible from here, so the \
+                       container may stay stuck in the engine (SIGKILL its `runc:[2:INIT]` on the \
+                       engine's host to free it)"
+                    .to_string(),
+                pids => format!(
+                    "the harness killed the hung `runc:[2:INIT]` (pid {}) so that the engine could remove the container",
+                    pids.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+                ),
+            };
             return Ok(ContainerOutcome::StartFailed {
                 message: format!(
-                    "the runtime did not start the container within {} s; runc hangs when a \
+                    "the runtime did not start the container within {} s: runc hangs when a \
                      profile kills one thread of its init process (SCMP_ACT_KILL on a call it \
-                     makes after loading the filter), and the container may then be stuck in the engine",
+                     makes after loading the filter); {cleanup}",
                     START_TIMEOUT.as_secs()
                 ),
-            })
+            });
         }
     };
     if let Err(e) = started {

@@ -12,6 +12,7 @@
 //! - [`runner`]: many configurations at once, bounded.
 //! - [`podman`]: where Podman's compat API differs (profiles by path, default capabilities).
 //! - [`cleanup`]: labels, the Ctrl-C path and `seccomp-harness clean`.
+//! - [`hung`]: freeing a runc that hangs on a held-back profile started anyway.
 //! - [`cri`]: a Kubernetes node's runtime (containerd) through the CRI, beside the Docker API.
 
 pub mod cleanup;
@@ -20,6 +21,7 @@ pub mod connect;
 pub mod container;
 pub mod cri;
 pub mod facts;
+pub mod hung;
 pub mod image;
 pub mod podman;
 pub mod runner;

@@ -67,9 +67,12 @@ pub fn assemble(
             ProfileKind::Unconfined => None,
             _ => host.seccomp.not_enforced.get(runtime.engine_name()),
         };
-        let start_error = match &conf.start {
-            Start::HeldBack(_) => conf.start.note(),
-            _ => as_is.and_then(|r| r.start_error.clone()).map(|e| {
+        // Held back and not started (`--start-held-back` starts it: then its run decides).
+        let held_back = matches!(conf.start, Start::HeldBack(_)) && as_is.is_none();
+        let start_error = if held_back {
+            conf.start.note()
+        } else {
+            as_is.and_then(|r| r.start_error.clone()).map(|e| {
                 let outside = crate::start_failure::outside_seccomp(
                     &e,
                     &plan.cap_sets[conf.cap_set].caps,
@@ -80,7 +83,7 @@ pub fn assemble(
                     Some(cause) => format!("{e} ({cause})"),
                     None => start_failure_message(&e, &conf.start, &runtime.model),
                 }
-            }),
+            })
         };
         configurations.push(Configuration {
             id: conf.id.clone(),
@@ -139,7 +142,17 @@ pub fn assemble(
                 expected =
                     gvisor_expectation(case, baseline.and_then(|b| b.records.get(id))).or(expected);
             }
-            let observed = if let Some(msg) = &start_error {
+            let observed = if held_back {
+                // Nothing ran, so nothing was observed: the cell says why, and its verdict
+                // is `held_back`, never a pass.
+                Observed {
+                    outcome: Outcome::NotRun,
+                    errno: None,
+                    signal: None,
+                    rule: None,
+                    note: start_error.clone(),
+                }
+            } else if let Some(msg) = &start_error {
                 Observed {
                     outcome: Outcome::StartFailed,
                     errno: None,
@@ -197,6 +210,7 @@ pub fn assemble(
             };
             let mut observed = observed;
             let verdict = match (not_enforced, drift.take()) {
+                _ if held_back => Verdict::HeldBack,
                 (Some(why), _) => {
                     let why = format!("not enforced on this runtime: {why}");
                     observed.note = Some(match observed.note.take() {
@@ -386,9 +400,13 @@ fn start_failure_message(message: &str, start: &Start, runtime: &Runtime) -> Str
     }
 }
 
-/// Whether a matrix has a failing cell.
+/// Whether a matrix has a failing cell, or a held-back one (nothing proven there: a profile
+/// that would hang the runtime is a finding in itself).
 pub fn has_failures(matrix: &Matrix) -> bool {
-    matrix.cells.iter().any(|c| c.verdict == Verdict::Fail)
+    matrix
+        .cells
+        .iter()
+        .any(|c| matches!(c.verdict, Verdict::Fail | Verdict::HeldBack))
 }
 
 /// Whether a matrix has a cell whose profile the runtime ignored.

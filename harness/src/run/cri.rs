@@ -52,7 +52,9 @@ pub async fn execute_cri(
         kernel,
         true,
         vec![runtime],
-        &opts.cases,
+        // Held-back profiles stay held back on a node: freeing a hung runc (engine/hung.rs)
+        // is done for a Docker engine's containers only, so --start-held-back is not applied.
+        plan::Selection::cases(&opts.cases),
     )?;
     plan.builtin_upstream = Err(format!(
         "no RuntimeDefault data for {} {} yet: the node's default profile is not predicted",

@@ -69,6 +69,10 @@ pub struct RunOptions {
     /// Run the cases the profiles' argument conditions generate ([`crate::coverage::generate`]);
     /// off only to measure what they cost (the benchmark).
     pub generated_cases: bool,
+    /// Start profiles the oracle holds back (a kill on a call runc makes after loading the
+    /// filter hangs runc 1.1.5, 1.1.15 and 1.3.6 for good): the start's deadline and the
+    /// cleanup turn the hang into an observation. For an engine the user can disturb.
+    pub start_held_back: bool,
     /// OCI annotations for every container of the run (`--gvisor-oci-seccomp-annotation`).
     pub annotations: std::collections::HashMap<String, String>,
 }
@@ -84,6 +88,7 @@ impl Default for RunOptions {
             case_timeout: engine::container::DEFAULT_CASE_TIMEOUT,
             runtimes: Vec::new(),
             generated_cases: true,
+            start_held_back: false,
             annotations: std::collections::HashMap::new(),
         }
     }
@@ -165,7 +170,10 @@ pub async fn execute(
         kernel,
         honours,
         runtimes,
-        &opts.cases,
+        plan::Selection {
+            cases: &opts.cases,
+            start_held_back: opts.start_held_back,
+        },
     )?;
     if !opts.generated_cases {
         plan.drop_generated();

@@ -207,6 +207,24 @@ fn avoid_flags(oracle: &Oracle, catalog: &Catalog) -> Vec<String> {
 /// Plans a run of `profiles` × `cap_sets` × `runtimes` for an engine on `arch` with
 /// `kernel`, which passes `defaultErrnoRet` on to the runtime or not. Predictions come later,
 /// from [`Plan::predict`].
+/// What of the planned work the user chose: the cases (empty for all), and whether profiles
+/// that would hang runc are started anyway (`--start-held-back`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Selection<'a> {
+    pub cases: &'a [String],
+    pub start_held_back: bool,
+}
+
+impl<'a> Selection<'a> {
+    /// These cases (all when empty), held-back profiles not started.
+    pub fn cases(cases: &'a [String]) -> Self {
+        Selection {
+            cases,
+            start_held_back: false,
+        }
+    }
+}
+
 pub fn plan(
     mut profiles: Vec<LoadedProfile>,
     cap_sets: Vec<CapSpec>,
@@ -214,8 +232,12 @@ pub fn plan(
     kernel: KernelVersion,
     engine_honours_default_errno_ret: bool,
     runtimes: Vec<PlannedRuntime>,
-    selected_cases: &[String],
+    selection: Selection<'_>,
 ) -> Result<Plan, PlanError> {
+    let Selection {
+        cases: selected_cases,
+        start_held_back,
+    } = selection;
     if runtimes.is_empty() {
         return Err(PlanError::NoRuntime);
     }
@@ -362,7 +384,9 @@ pub fn plan(
                         let as_is = profile::resolve(profile, &h);
                         let as_is = Oracle::new(&as_is);
                         start = as_is.start(&catalog);
-                        if !matches!(start, Start::HeldBack(_)) {
+                        // A held-back profile would hang runc for good: not started unless the
+                        // user asks (`--start-held-back`, on an engine they can disturb).
+                        if start_held_back || !matches!(start, Start::HeldBack(_)) {
                             let tagged =
                                 tagged_for_runtime(tagged, profile, &runtimes[rt].model, arch);
                             let tagged_resolved = profile::resolve(&tagged.profile, &h);
@@ -442,7 +466,8 @@ fn tagged_for_runtime(
             .iter()
             .map(|f| f.syscall),
     );
-    let names = crate::oracle::start::tagged_runtime_allowances(model, named, &also);
+    let native_stub = crate::oracle::start::native_stub(model, &original.arches, arch);
+    let names = crate::oracle::start::tagged_runtime_allowances(model, native_stub, named, &also);
     let tagged = tagged.for_runtime(&names, &runtime.name);
     if crate::oracle::gvisor::is_gvisor(runtime) {
         tagged.trapping_errno_rules()
@@ -660,7 +685,9 @@ mod tagged_for_runtime_tests {
         assert!(doc.get("defaultErrno").is_none());
         assert_eq!(rules[0]["errnoRet"], 3000);
         // On a strict profile crun's tolerated calls are allowed, in the JSON and in the
-        // model alike; runc, whose stub answers above the profile, gets nothing more.
+        // model alike; runc from 1.1.15, whose native stub answers above the profile, gets
+        // nothing more; runc 1.1.5 builds no stub for a profile without architectures, so it
+        // gets the same allowances as crun.
         let strict = r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ALLOW"}]}"#;
         let original = profile::parse_str(strict, "strict.json").unwrap();
         let tagged = profile::tag_for(strict, &original, "strict.json", true).unwrap();
@@ -673,7 +700,12 @@ mod tagged_for_runtime_tests {
         let reparsed = profile::parse_str(&t.json, "p").unwrap();
         assert_eq!(reparsed.rules, t.profile.rules);
         assert!(t.profile.rules.len() > tagged.profile.rules.len());
-        let runc = tagged_for_runtime(&tagged, &original, &Runtime::runc_1_1(), Arch::X86_64);
+        let runc = Runtime::parse("runc", Some("1.3.6"));
+        let runc = tagged_for_runtime(&tagged, &original, &runc, Arch::X86_64);
         assert_eq!(runc.profile.rules.len(), tagged.profile.rules.len());
+        let old = tagged_for_runtime(&tagged, &original, &Runtime::runc_1_1(), Arch::X86_64);
+        assert_eq!(old.profile.rules.len(), tagged.profile.rules.len() + 1);
+        let last = old.profile.rules.last().unwrap();
+        assert!(last.names.iter().any(|n| n == "faccessat2"), "{last:?}");
     }
 }

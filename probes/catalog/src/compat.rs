@@ -8,6 +8,9 @@ use crate::variants::{variant, SOCKET_FAMILIES};
 use crate::{Abi, Arg, Case};
 
 const SYS_SOCKET: u64 = 1;
+/// `ipc(2)`'s call number for semctl (linux/ipc.h) and the IPC_STAT command (uapi linux/ipc.h).
+const SEMCTL: u64 = 3;
+const IPC_STAT: u64 = 2;
 
 static SOCKETCALL_VSOCK: [u32; 3] = [40, 1, 0];
 static SOCKETCALL_INET: [u32; 3] = [2, 1, 0];
@@ -68,6 +71,17 @@ fn i386() -> Vec<Case> {
             ));
         }
     }
+    // The SysV IPC multiplexer: libseccomp turns a rule on semctl (or any IPC call) into an
+    // `ipc` rule on its call number, so i386 needs this case as it needs socketcall's.
+    out.push(variant(
+        abi,
+        "ipc",
+        "SEMCTL",
+        [SEMCTL, u32::MAX as u64, 0, IPC_STAT, u32::MAX as u64, 0],
+        "SEMCTL on semaphore id -1 with an unmapped argument pointer: the compat multiplexer \
+         reads the pointer first (EFAULT, ipc/syscall.c compat_ksys_ipc), and id -1 exists \
+         nowhere (EINVAL); nothing is created or changed",
+    ));
     for (label, words) in [
         ("AF_VSOCK", &SOCKETCALL_VSOCK),
         ("AF_INET", &SOCKETCALL_INET),

@@ -220,20 +220,6 @@ const SIGCHLD: u64 = 17;
 /// aarch64.
 pub const FORK_ARGS: [u64; 6] = [SIGCHLD, 0, 0, 0, 0, 0];
 
-/// The arguments the probe really passes to a machinery call, where they are fixed and a
-/// profile may condition on them. The oracle judges the call with these, never with the
-/// catalog case's harmless arguments: Docker's default profile allows `clone` only without
-/// namespace flags (a MASKED_EQ rule on argument 0), which the case's all-ones flags fail and
-/// the probe's fork meets. Judged by the case instead, the harness told the probe to avoid
-/// clone under every default-derived profile, and the probe ran every case in-process, one
-/// container per process-changing case.
-pub fn machinery_args(name: &str) -> Option<[u64; 6]> {
-    match name {
-        "clone" => Some(FORK_ARGS),
-        _ => None,
-    }
-}
-
 /// Every machinery call name on `arch`, each once.
 pub fn machinery_calls(arch: Arch) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
@@ -245,6 +231,107 @@ pub fn machinery_calls(arch: Arch) -> Vec<&'static str> {
         }
     }
     out
+}
+
+/// An argument of one of the probe's own calls, as a seccomp filter sees it: a value fixed by
+/// the probe's code (or glibc's start-up), or one only known at run time (an address, a pid,
+/// a fd the kernel picks, a timeout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnArg {
+    Fixed(u64),
+    RunTime,
+}
+
+use OwnArg::{Fixed as F, RunTime as R};
+
+const NO_ARGS: [OwnArg; 6] = [F(0); 6];
+
+/// `(int)-1` as the kernel's 64-bit register holds it (glibc's and the probe's wrappers pass
+/// `long`).
+const MINUS_ONE: u64 = u64::MAX;
+
+/// Signals the probe sends, catches or asks for.
+const SIGKILL: u64 = 9;
+const SIGUSR1: u64 = 10;
+const SIGALRM: u64 = 14;
+const SIGSYS: u64 = 31;
+
+/// The argument sets the probe really passes to its own call `syscall` on `arch`, one per
+/// distinct call site. The oracle judges the footprint and the machinery with these, not with
+/// the catalog case's arguments (all ones, fd -1): a rule that kills `write` only when fd is 1
+/// must stop the probe's records, and one that kills it when fd is -1 must not. Measured on
+/// x86_64 with `strace -f seccomp-probe getpid` (glibc 2.36's static start-up, then the
+/// probe's own code, `probes/probe/src/{machinery,runner,lib}.rs`); aarch64's glibc start-up
+/// was not traced, so its start-up arguments are all [`OwnArg::RunTime`], while the probe's own
+/// calls pass the same constants on both arches. An empty list: the call takes arguments no
+/// filter can predict (or none the table knows), judged as [`OwnArg::RunTime`] throughout.
+pub fn real_args(arch: Arch, syscall: &str) -> Vec<[OwnArg; 6]> {
+    let x86 = arch == Arch::X86_64;
+    let set = |a: &[OwnArg]| {
+        let mut out = [R; 6];
+        out[..a.len()].copy_from_slice(a);
+        out
+    };
+    match syscall {
+        // glibc's static start-up (x86_64).
+        "brk" if x86 => vec![set(&[F(0)]), set(&[R])],
+        "arch_prctl" if x86 => vec![set(&[F(0x1002), R])], // ARCH_SET_FS
+        "set_robust_list" if x86 => vec![set(&[R, F(24)])],
+        "rseq" if x86 => vec![set(&[R, F(0x20), F(0), F(0x5305_3053)])],
+        "prlimit64" if x86 => vec![set(&[F(0), F(3), F(0), R])], // RLIMIT_STACK
+        "readlink" if x86 => vec![set(&[R, R, F(4096)])],
+        "getrandom" if x86 => vec![set(&[R, F(8), F(1)])], // GRND_NONBLOCK
+        "mprotect" if x86 => vec![set(&[R, R, F(1)])],     // PROT_READ
+        // The probe's arena below 4 GiB and its shared result page (runner.rs).
+        "mmap" => {
+            let arena = if x86 { 0x22 | 0x40 } else { 0x22 }; // MAP_PRIVATE|ANONYMOUS(|32BIT)
+            vec![
+                set(&[F(0), F(4096), F(3), F(arena), F(MINUS_ONE), F(0)]),
+                set(&[F(0), F(4096), F(3), F(0x21), F(MINUS_ONE), F(0)]),
+            ]
+        }
+        // The probe's machinery, the same constants on every arch.
+        "rt_sigaction" => [SIGSYS, SIGUSR1, SIGALRM]
+            .iter()
+            .map(|&sig| set(&[F(sig), R, F(0), F(8)]))
+            .collect(),
+        // Docker's default allows clone only without namespace flags (MASKED_EQ on arg 0):
+        // the probe's fork meets it, the catalog case's all-ones flags don't.
+        "clone" => vec![FORK_ARGS.map(F)],
+        "pipe2" => vec![set(&[R, F(0x80000)])], // O_CLOEXEC
+        "setsid" => vec![NO_ARGS],
+        "kill" | "tkill" => [SIGUSR1, SIGKILL]
+            .iter()
+            .map(|&sig| set(&[R, F(sig)]))
+            .collect(),
+        "tgkill" => [SIGUSR1, SIGKILL]
+            .iter()
+            .map(|&sig| set(&[R, R, F(sig)]))
+            .collect(),
+        "setitimer" => vec![set(&[F(0), R, F(0)])], // ITIMER_REAL
+        "ppoll" => vec![set(&[R, R, R, F(0), F(8)])],
+        "poll" => vec![set(&[R, R, R])],
+        "pselect6" => vec![set(&[R, R, F(0), F(0), R, F(0)])],
+        "nanosleep" => vec![set(&[R, F(0)])],
+        // WNOHANG | __WALL, or __WALL alone.
+        "wait4" => [0x4000_0001, 0x4000_0000]
+            .iter()
+            .map(|&flags| set(&[R, R, F(flags), F(0)]))
+            .collect(),
+        // P_ALL or P_PID, WEXITED with the same flags.
+        "waitid" => vec![set(&[R, R, R, R, F(0)])],
+        // Records to stdout, messages to stderr; the child's byte on the lifeline pipe (a fd
+        // the kernel picks) is one byte long.
+        "write" => vec![set(&[F(1), R, R]), set(&[F(2), R, R]), set(&[R, R, F(1)])],
+        "writev" => vec![set(&[F(1), R, F(1)]), set(&[F(2), R, F(1)])],
+        "vmsplice" => vec![set(&[F(1), R, F(1), F(0)]), set(&[F(2), R, F(1), F(0)])],
+        "exit_group" | "exit" => vec![set(&[R])],
+        "getcpu" => vec![set(&[R, F(0), F(0)])],
+        "sched_setaffinity" => vec![set(&[F(0), F(128), R])],
+        // TIOCNOTTY on fds 0 to 2 (x86_64's and aarch64's generic ioctl numbers agree).
+        "ioctl" => (0..3).map(|fd| set(&[F(fd), F(0x5422), F(0)])).collect(),
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]

@@ -34,6 +34,16 @@ const SPECIALS: &[Special] = &[
         may_block: false,
     },
     Special {
+        name: "futex",
+        // FUTEX_WAKE | FUTEX_PRIVATE_FLAG on an unaligned address. With all ones the
+        // operation is unknown and the kernel answers ENOSYS, so the cell read `absent`.
+        args: [u64::MAX, 129, 0, 0, 0, 0],
+        harmless: "FUTEX_WAKE_PRIVATE of nobody on an unaligned address: the kernel answers \
+                   EINVAL (kernel/futex/core.c get_futex_key checks the alignment) before it \
+                   looks at any waiter",
+        may_block: false,
+    },
+    Special {
         name: "reboot",
         args: [0, 0, 0, 0, 0, 0],
         harmless: "magic numbers 0 are wrong, so the kernel answers EINVAL before any check of \

@@ -393,6 +393,25 @@ impl<'a> Oracle<'a> {
         p
     }
 
+    /// The outcomes of the rules of `case`'s syscall whose conditions on the arguments a
+    /// filter can predict all hold (conditions on the others may hold too), in no order.
+    fn rules_that_may_match<'s>(&'s self, case: &'s Case) -> impl Iterator<Item = Outcome> + 's {
+        let list = match self.rules.get(&(case.abi, case.nr)) {
+            Some(SyscallRules::Conditional(list)) => list.as_slice(),
+            _ => &[],
+        };
+        list.iter()
+            .filter(move |rule| {
+                rule.conds
+                    .iter()
+                    .all(|c| match case.args[c.index as usize].filter_value() {
+                        Some(v) => self.cond_holds(c, v, case.abi),
+                        None => true,
+                    })
+            })
+            .map(|rule| outcome_of(rule.action, RuleRef::Index(rule.rule)).outcome)
+    }
+
     /// What `action` does to the probe: the kernel's answer ([`outcome_of`]), where gVisor
     /// answers EPERM for any SCMP_ACT_ERRNO (TRACE keeps its ENOSYS: measured with
     /// `profiles/demo-trace.json` on both runsc versions).

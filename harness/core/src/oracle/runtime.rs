@@ -3,11 +3,11 @@
 //! a filter, and what it calls after loading it ([`RuntimeModel`], one per runtime and version
 //! range, each fact with its measurement).
 
-use crate::profile::model::{Action, ArgCond, EffectiveAction, MAX_ERRNO_RET};
+use crate::profile::model::{Action, Arches, ArgCond, EffectiveAction, MAX_ERRNO_RET};
 use crate::profile::names;
 use crate::profile::resolve::Resolved;
 use crate::profile::Runtime;
-use seccomp_catalog::Abi;
+use seccomp_catalog::{Abi, Arch};
 use std::collections::BTreeMap;
 
 /// What one runtime, from one version on, does with a profile. Both runc and crun drop a rule
@@ -18,20 +18,30 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuntimeModel {
     pub runtime: &'static str,
-    /// The first version (major.minor) this model holds for.
-    pub since: (u64, u64),
+    /// The first version (major.minor.patch) this model holds for.
+    pub since: (u64, u64, u64),
     /// runc prepends an ENOSYS stub for syscalls above the profile's highest known one
     /// (`patchbpf`); crun has none. Measured on Docker 28.5.2 (the lab's sid-crun, both
     /// runtimes registered): under a default of ERRNO 72 whose highest named syscall is
     /// faccessat2 (439), mseal (462) answered ENOSYS with `--runtime runc` and 72 with crun.
     pub enosys_stub: bool,
+    /// The stub always covers the native arch, listed in `architectures` or not (runc
+    /// 618e149e4 "always include native architecture in stub", first in v1.1.15, and
+    /// ccc500c42 in v1.2.0); before, only the listed arches get a stub. Measured with a
+    /// default of ERRNO allowing every x86_64 syscall up to clone3 (435): with no
+    /// `architectures`, mseal and process_madvise answered EPERM on runc 1.1.5 (this host)
+    /// and ENOSYS on runc 1.1.15 and 1.3.6 (the lab's trixie-runc and sid-runc); with only
+    /// SCMP_ARCH_X86 listed, EPERM on 1.1.5 and ENOSYS on 1.1.15 and 1.3.6.
+    pub stub_covers_native: bool,
     /// The runtime passes `defaultErrnoRet` to libseccomp. Measured with runc 1.3.6 and crun
     /// 1.28: defaults of ERRNO with `defaultErrnoRet` 71, 72 and 73 answered 71, 72 and 73
     /// (the engine must pass it on too: Docker from 23.0).
     pub honours_default_errno_ret: bool,
     /// A kill on a call the runtime makes after loading the filter hangs the start for good
     /// (runc's Go `runc init` keeps living threads), so the harness never starts such a
-    /// container; crun's init is a single C thread: it dies and the start fails at once
+    /// container unless asked to. Measured with a default-ALLOW profile killing getppid: the
+    /// start had not returned after 60 s on runc 1.1.5, 1.1.15 and 1.3.6 alike, the init a
+    /// zombie with live threads (`engine/hung.rs` frees it); crun's init is a single C thread: it dies and the start fails at once
     /// ("read from the init process", measured with crun 1.28).
     pub kill_hangs_start: bool,
     /// Calls after loading the filter that the start needs: any denial fails it.
@@ -56,9 +66,14 @@ pub struct RuntimeModel {
 /// Calls runc makes after loading the filter, whatever its version (measured with runc 1.1.5
 /// by narrowing an allow-list, see profiles/README.md: denying any of these stops the
 /// container from starting, often with a message that names none of them). `write` too:
-/// denying it alone gave "cannot start an already running container".
+/// denying it alone gave "cannot start an already running container". `close` too: runc
+/// closes its log pipe after loading the filter and fails on an error (`standard_init_linux.go`
+/// "close log pipe"); a default-ALLOW profile denying only `close` (ERRNO) failed the start
+/// on runc 1.1.5 ("cannot start a stopped process"), 1.1.15 and 1.3.6 ("cannot start a
+/// container that has stopped").
 pub const RUNC_NEEDS: &[&str] = &[
     "write",
+    "close",
     "fstatfs",
     "openat",
     "getdents64",
@@ -80,6 +95,7 @@ pub const RUNC_NEEDS: &[&str] = &[
 /// with an errno, or the stub's ENOSYS, the start fails "could not get mount id").
 const RUNC_1_3_FATAL: &[&str] = &[
     "write",
+    "close",
     "fstatfs",
     "openat",
     "getdents64",
@@ -133,8 +149,9 @@ const CRUN_1_28_FATAL: &[&str] = &[
 pub const RUNTIMES: &[RuntimeModel] = &[
     RuntimeModel {
         runtime: "runc",
-        since: (1, 2),
+        since: (1, 2, 0),
         enosys_stub: true,
+        stub_covers_native: true,
         honours_default_errno_ret: true,
         kill_hangs_start: true,
         fatal: RUNC_1_3_FATAL,
@@ -145,8 +162,22 @@ pub const RUNTIMES: &[RuntimeModel] = &[
     },
     RuntimeModel {
         runtime: "runc",
-        since: (0, 0),
+        since: (1, 1, 15),
         enosys_stub: true,
+        stub_covers_native: true,
+        honours_default_errno_ret: true,
+        kill_hangs_start: true,
+        fatal: RUNC_NEEDS,
+        tolerated: &["faccessat2"],
+        after_start_fatal: &[],
+        after_start_tolerated: &[],
+        refuses_stray_errno_ret: false,
+    },
+    RuntimeModel {
+        runtime: "runc",
+        since: (0, 0, 0),
+        enosys_stub: true,
+        stub_covers_native: false,
         honours_default_errno_ret: true,
         kill_hangs_start: true,
         fatal: RUNC_NEEDS,
@@ -163,8 +194,9 @@ pub const RUNTIMES: &[RuntimeModel] = &[
     // action.
     RuntimeModel {
         runtime: super::gvisor::RUNSC,
-        since: (0, 0),
+        since: (0, 0, 0),
         enosys_stub: false,
+        stub_covers_native: false,
         // runsc reads `defaultErrnoRet` and then answers EPERM whatever it says (the oracle's
         // gVisor rule): nothing for the tagging to work around.
         honours_default_errno_ret: true,
@@ -177,8 +209,9 @@ pub const RUNTIMES: &[RuntimeModel] = &[
     },
     RuntimeModel {
         runtime: "crun",
-        since: (0, 0),
+        since: (0, 0, 0),
         enosys_stub: false,
+        stub_covers_native: false,
         honours_default_errno_ret: true,
         kill_hangs_start: false,
         fatal: CRUN_1_28_FATAL,
@@ -297,23 +330,32 @@ pub(super) fn stub_limits(r: &Resolved, covered: &[Abi]) -> Option<BTreeMap<Abi,
     if !runtime_model(&r.host.runtime).enosys_stub {
         return None;
     }
-    // runc builds the stub per entry of the config's architectures (`generatePatch` walks
-    // `config.Architectures`): a profile that lists none (or an archMap with no entry for the
-    // daemon's arch) gets no stub at all. Measured with runc 1.1.5: jessfraz's Chrome profile
-    // (no architectures) answered EPERM from its default for pkey_mprotect and userfaultfd; the
-    // same profile with SCMP_ARCH_X86_64, X86 and X32 added answered ENOSYS.
-    //
-    // From runc 1.1.15 and 1.2.0 the native arch gets a stub even then (DESIGN §2, runc's
-    // patchbpf at those tags). Measured through containerd's CRI, which drops a Localhost
-    // profile's `archMap` (profile::node): with no architectures left, runc 1.1.15
-    // (containerd 1.7.24) and runc 1.3.6 (containerd 2.1.9) answered ENOSYS for fchmodat2,
-    // futex_wake and every call above static-server-allowlist's highest name.
-    let mut covered = covered.to_vec();
-    if r.architectures.is_empty() {
-        if !native_stub_without_architectures(&r.host.runtime) {
-            return None;
-        }
-        covered.retain(|abi| *abi == r.host.arch.native_abi());
+    // runc builds the stub per entry of the config's architectures (`findLastSyscalls` walks
+    // `config.Architectures`), from 1.1.15 on with the native arch added (see
+    // [`RuntimeModel::stub_covers_native`]). Before, a profile that lists none (or an archMap
+    // with no entry for the daemon's arch) gets no stub at all, and one that lists only a
+    // compat arch gets a stub for that arch only. Measured with runc 1.1.5: jessfraz's Chrome
+    // profile (no architectures) answered EPERM from its default for pkey_mprotect and
+    // userfaultfd; the same profile with SCMP_ARCH_X86_64, X86 and X32 added answered ENOSYS.
+    // Measured through containerd's CRI too, which drops a Localhost profile's `archMap`
+    // (profile::node): with no architectures left, runc 1.1.15 (containerd 1.7.24) and runc
+    // 1.3.6 (containerd 2.1.9) answered ENOSYS for fchmodat2, futex_wake and every call above
+    // static-server-allowlist's highest name.
+    let model = runtime_model(&r.host.runtime);
+    let native = r.host.arch.native_abi();
+    let stubbed: Vec<Abi> = covered
+        .iter()
+        .copied()
+        .filter(|abi| {
+            (model.stub_covers_native && *abi == native)
+                || r.architectures.iter().any(|a| {
+                    crate::profile::resolve::abi_of_scmp_arch(a) == Some(*abi)
+                        || (a == "SCMP_ARCH_NATIVE" && *abi == native)
+                })
+        })
+        .collect();
+    if stubbed.is_empty() {
+        return None;
     }
     if matches!(
         r.default_action,
@@ -325,7 +367,7 @@ pub(super) fn stub_limits(r: &Resolved, covered: &[Abi]) -> Option<BTreeMap<Abi,
         return None;
     }
     let mut out = BTreeMap::new();
-    for &abi in &covered {
+    for abi in stubbed {
         let max = r
             .calls
             .iter()
@@ -340,14 +382,22 @@ pub(super) fn stub_limits(r: &Resolved, covered: &[Abi]) -> Option<BTreeMap<Abi,
     Some(out)
 }
 
-/// Whether runc stubs the native arch for a profile that lists no architectures: from 1.1.15
-/// and 1.2.0 on. A version the engine did not report is taken as the newest, as for the
-/// models; a 1.1 without a patch level as before the change.
-fn native_stub_without_architectures(rt: &Runtime) -> bool {
-    match rt.version {
-        None => true,
-        Some((1, 1)) => rt.patch.is_some_and(|p| p >= 15),
-        Some(v) => v >= (1, 2),
+/// Whether `model` gives the native ABI of `arch` an ENOSYS stub under a profile whose
+/// architectures are `arches`: runc from 1.1.15 always does, older runc only where the list
+/// (or the archMap entry for the daemon's arch) names it, crun never
+/// ([`RuntimeModel::stub_covers_native`]).
+pub fn native_stub(model: &RuntimeModel, arches: &Arches, arch: Arch) -> bool {
+    if !model.enosys_stub {
+        return false;
+    }
+    if model.stub_covers_native {
+        return true;
+    }
+    let native = arch.native_abi().scmp_arch();
+    match arches {
+        Arches::Unspecified => false,
+        Arches::List(l) => l.iter().any(|a| a == native || a == "SCMP_ARCH_NATIVE"),
+        Arches::Map(m) => m.iter().any(|e| e.architecture == native),
     }
 }
 
@@ -355,16 +405,20 @@ fn native_stub_without_architectures(rt: &Runtime) -> bool {
 /// to its ERRNO default and the copy's TRAP default would stop the runtime or the probe:
 /// crun's calls that survive an errno but not a trap (close, and close_range after the start:
 /// measured with crun 1.28; old profiles such as moby v1.12's default don't name
-/// close_range), and `also` (the probe's footprint and the fallbacks the tagging allows where
-/// runc's stub can't move). Only for a runtime without the ENOSYS stub, where a new name
-/// changes nothing else; with the stub, the tagging itself decides
-/// (`profile::tag::tagged_allowances`).
+/// close_range), runc's (faccessat2, and openat2 and tgkill from 1.3), and `also` (the
+/// probe's footprint and the fallbacks the tagging allows where runc's stub can't move). Only
+/// where the runtime builds no native stub for the profile (`native_stub` is false: crun, or
+/// runc before 1.1.15 with the native arch unlisted), so that a new name moves no stub limit
+/// the native cases meet; with a native stub the tagging itself decides
+/// (`profile::tag::tagged_allowances`). Measured with runc 1.1.5: a profile listing only
+/// SCMP_ARCH_X86 (no native stub) had its tagged copy killed on faccessat2 before this.
 pub fn tagged_runtime_allowances(
     model: &RuntimeModel,
+    native_stub: bool,
     named: impl Fn(&str) -> bool,
     also: &[&'static str],
 ) -> Vec<&'static str> {
-    if model.enosys_stub {
+    if native_stub {
         return Vec::new();
     }
     let mut out: Vec<&'static str> = Vec::new();

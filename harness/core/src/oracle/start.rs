@@ -13,12 +13,13 @@
 
 use super::{Oracle, Prediction};
 use crate::outcome::Outcome;
-use seccomp_catalog::own_calls::{self, OnErrno, Role};
+use seccomp_catalog::own_calls::{self, OnErrno, OwnArg, Role};
 use seccomp_catalog::{Arch, Arg, Case, Catalog};
 use std::fmt;
 
 pub use super::runtime::{
-    runtime_model, tagged_runtime_allowances, RuntimeModel, RUNC_NEEDS as RUNTIME_NEEDS, RUNTIMES,
+    native_stub, runtime_model, tagged_runtime_allowances, RuntimeModel,
+    RUNC_NEEDS as RUNTIME_NEEDS, RUNTIMES,
 };
 
 /// A call with the outcome the oracle predicts for it.
@@ -99,9 +100,10 @@ pub enum Start {
     /// The runtime fails to start the container: `start_failed` cells with its message.
     Refused(Blocker),
     /// The harness does not start the container at all: the profile kills a call the runtime
-    /// makes after loading the filter, and runc 1.1.5 then hangs for good (measured: the
-    /// engine can neither start nor remove the container; [`RuntimeModel::kill_hangs_start`]).
-    /// `start_failed` cells.
+    /// makes after loading the filter, and runc then hangs for good (measured on 1.1.5,
+    /// 1.1.15 and 1.3.6: the engine can neither start nor remove the container;
+    /// [`RuntimeModel::kill_hangs_start`]). Its cells get the verdict `held_back` unless the
+    /// run starts it anyway (`--start-held-back`), where the hang is observed as `start_failed`.
     HeldBack(Blocker),
     /// The container starts, but the probe dies or stays mute before its first case:
     /// `not_run` cells.
@@ -131,7 +133,7 @@ impl Start {
             Start::Starts => return None,
             Start::Refused(b) => format!("the runtime refuses to start the container: {b}"),
             Start::HeldBack(b) => format!(
-                "not started: {b}; a kill there hangs the runtime for good (measured with runc 1.1.5), so the harness does not start the container"
+                "not started: {b}; a kill there hangs the runtime for good (measured with runc 1.1.5, 1.1.15 and 1.3.6), so the harness does not start the container (`run --start-held-back` starts it on an engine you can disturb)"
             ),
             Start::ProbeCannotRun(b) => b.to_string(),
         })
@@ -139,25 +141,70 @@ impl Start {
 }
 
 impl Oracle<'_> {
-    /// The outcome of the native plain case named `syscall`, if the arch has it.
+    /// The outcome of the native plain case named `syscall`, if the arch has it. The runtime's
+    /// calls are judged with the catalog's arguments: what runc passes is not modelled.
     fn call(&self, catalog: &Catalog, syscall: &str) -> Option<CallOutcome> {
-        let case = catalog
-            .get(syscall)
-            .filter(|c| c.abi == catalog.arch().native_abi())?;
-        // The probe's own arguments where they are fixed (its fork's flags): a profile that
-        // conditions on them answers the probe, not the case (DESIGN §9).
-        let p = match own_calls::machinery_args(syscall) {
-            Some(args) => {
-                let mut own = case.clone();
-                own.args = args.map(Arg::Value);
-                self.predict_filter(&own)
-            }
-            None => self.predict_filter(case),
-        };
+        let case = native_case(catalog, syscall)?;
+        let p = self.predict_filter(case);
         Some(CallOutcome {
             syscall: syscall.to_string(),
             outcome: p.outcome,
             errno: p.errno,
+        })
+    }
+
+    /// The probe's own call `syscall` at each of its call sites, with the arguments it really
+    /// passes there ([`own_calls::real_args`]); one site with every argument unknown where the
+    /// table has none.
+    fn own_call_sites(catalog: &Catalog, syscall: &str) -> Vec<Case> {
+        let Some(case) = native_case(catalog, syscall) else {
+            return Vec::new();
+        };
+        let mut sites = own_calls::real_args(catalog.arch(), syscall);
+        if sites.is_empty() {
+            sites.push([OwnArg::RunTime; 6]);
+        }
+        sites
+            .into_iter()
+            .map(|args| {
+                let mut c = case.clone();
+                c.args = args.map(|a| match a {
+                    OwnArg::Fixed(v) => Arg::Value(v),
+                    // An address-like value no profile can predict.
+                    OwnArg::RunTime => Arg::Words32(&[]),
+                });
+                c
+            })
+            .collect()
+    }
+
+    /// The outcome of the probe's own call `syscall` where it is worst: the first site whose
+    /// outcome is not `allowed`, else the first site. Arguments known only at run time are
+    /// taken not to match a condition (as for a case's pointers).
+    fn own_call(&self, catalog: &Catalog, syscall: &str) -> Option<CallOutcome> {
+        let predictions: Vec<Prediction> = Self::own_call_sites(catalog, syscall)
+            .iter()
+            .map(|c| self.predict_filter(c))
+            .collect();
+        let p = predictions
+            .iter()
+            .find(|p| p.outcome != Outcome::Allowed)
+            .or(predictions.first())?;
+        Some(CallOutcome {
+            syscall: syscall.to_string(),
+            outcome: p.outcome,
+            errno: p.errno,
+        })
+    }
+
+    /// Whether the probe's own call `syscall` may be anything but allowed at one of its sites:
+    /// the prediction says so, or a rule of the syscall whose conditions on the known arguments
+    /// hold (those on arguments known only at run time may hold too) does not allow. Used to
+    /// choose what the probe avoids, where a needless avoidance only costs a fallback.
+    fn own_call_may_be_stopped(&self, catalog: &Catalog, syscall: &str) -> bool {
+        Self::own_call_sites(catalog, syscall).iter().any(|c| {
+            self.predict_filter(c).outcome != Outcome::Allowed
+                || self.rules_that_may_match(c).any(|o| o != Outcome::Allowed)
         })
     }
 
@@ -210,7 +257,7 @@ impl Oracle<'_> {
         let arch = catalog.arch();
         let footprint: Vec<CallOutcome> = own_calls::footprint(arch)
             .iter()
-            .filter_map(|f| Some((f, self.call(catalog, f.syscall)?)))
+            .filter_map(|f| Some((f, self.own_call(catalog, f.syscall)?)))
             .filter(|(f, c)| match c.outcome {
                 Outcome::Allowed => false,
                 Outcome::Errno | Outcome::Absent => f.on_errno == OnErrno::Fatal,
@@ -223,8 +270,18 @@ impl Oracle<'_> {
         if !footprint.is_empty() {
             return Start::ProbeCannotRun(Blocker::Footprint { calls: footprint });
         }
-        // The probe's records need write, writev or vmsplice; write is also the runtime's
-        // need, so a profile that lets the container start always leaves the probe a way out.
+        // The probe's records need write, writev or vmsplice to fd 1. runc needs write too, but
+        // on its own fds: a rule on write's fd can leave runc its writes and take the probe's.
+        let avoid = self.probe_avoid(catalog);
+        let writes = Role::Write.options(arch);
+        if writes.iter().all(|n| avoid.contains(n)) {
+            return Start::ProbeCannotRun(Blocker::Footprint {
+                calls: writes
+                    .iter()
+                    .filter_map(|n| self.own_call(catalog, n))
+                    .collect(),
+            });
+        }
         Start::Starts
     }
 
@@ -236,12 +293,16 @@ impl Oracle<'_> {
         names.push("ioctl");
         names
             .into_iter()
-            .filter(|n| {
-                self.call(catalog, n)
-                    .is_some_and(|c| c.outcome != Outcome::Allowed)
-            })
+            .filter(|n| self.own_call_may_be_stopped(catalog, n))
             .collect()
     }
+}
+
+/// The native plain case of `syscall`, if the arch has it.
+fn native_case<'c>(catalog: &'c Catalog, syscall: &str) -> Option<&'c Case> {
+    catalog
+        .get(syscall)
+        .filter(|c| c.abi == catalog.arch().native_abi())
 }
 
 /// Whether the probe can install its SIGSYS and wake-up handlers and return from them, given

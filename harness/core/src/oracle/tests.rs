@@ -466,8 +466,9 @@ fn runtime_needs_follow_the_runtime_and_its_version() {
         Oracle::new(&r).start(&Catalog::for_arch(Arch::X86_64))
     };
     let runc = |v: &str| Runtime::parse("runc", Some(v));
-    assert_eq!(runc("1.3.6+ds1").version, Some((1, 3)));
-    assert_eq!(runc("v1.1.5").version, Some((1, 1)));
+    assert_eq!(runc("1.3.6+ds1").version, Some((1, 3, 6)));
+    assert_eq!(runc("v1.1.5").version, Some((1, 1, 5)));
+    assert_eq!(runc("1.28").version, Some((1, 28, 0)));
     // statx: runc 1.3 can't start without it, runc 1.1 never calls it.
     let statx = r#"{"names":["statx"],"action":"SCMP_ACT_ERRNO"}"#;
     assert_eq!(start_on(runc("1.1.5"), statx), Start::Starts);
@@ -576,6 +577,139 @@ fn the_probe_avoids_what_is_not_allowed_and_predictions_follow() {
     assert_eq!(
         o.predict(cat.get("pause").unwrap(), &[], &cat).outcome,
         Outcome::Allowed
+    );
+}
+
+/// runc's stub by version: before 1.1.15 only the listed arches get one; from 1.1.15 (and
+/// 1.2.0) the native arch always does. Each row measured on runc 1.1.5 (this host), 1.1.15
+/// and 1.3.6 (the lab) with a default of ERRNO allowing every x86_64 call up to clone3.
+#[test]
+fn enosys_stub_covers_the_native_arch_from_runc_1_1_15() {
+    use crate::profile::Runtime;
+    let cat = Catalog::for_arch(Arch::X86_64);
+    let on = |arches: Option<&str>, version: &str, case: &str| {
+        let arches = arches
+            .map(|a| format!(r#""architectures":[{a}],"#))
+            .unwrap_or_default();
+        let p = format!(
+            r#"{{"defaultAction":"SCMP_ACT_ERRNO",{arches}"syscalls":[{{"names":["getpid","mkdir","clone3"],"action":"SCMP_ACT_ALLOW"}}]}}"#
+        );
+        let p = parse_str(&p, "t.json").unwrap();
+        let r = resolve(
+            &p,
+            &host().with_runtime(Runtime::parse("runc", Some(version))),
+        );
+        let got = Oracle::new(&r).predict_filter(cat.get(case).unwrap());
+        (got.outcome, got.errno, got.rule)
+    };
+    let eperm = (Outcome::Errno, Some(1), Some(RuleRef::DEFAULT));
+    let enosys = (Outcome::Errno, Some(ENOSYS), Some(RuleRef::ENOSYS_STUB));
+    for case in ["mseal", "process_madvise"] {
+        // No architectures.
+        assert_eq!(on(None, "1.1.5+ds1", case), eperm, "{case}");
+        assert_eq!(on(None, "1.1.15+ds1", case), enosys, "{case}");
+        assert_eq!(on(None, "1.3.6+ds1", case), enosys, "{case}");
+        // Only the i386 compat arch listed: no native stub before 1.1.15.
+        let x86 = Some(r#""SCMP_ARCH_X86""#);
+        assert_eq!(on(x86, "1.1.5+ds1", case), eperm, "{case}");
+        assert_eq!(on(x86, "1.1.14", case), eperm, "{case}");
+        assert_eq!(on(x86, "1.1.15+ds1", case), enosys, "{case}");
+        assert_eq!(on(x86, "1.3.6+ds1", case), enosys, "{case}");
+        // All three listed: a stub on every version.
+        assert_eq!(on(Some(X86), "1.1.5", case), enosys, "{case}");
+    }
+    // The listed compat arch keeps its own stub on 1.1.5: i386 mkdir (39) is below the
+    // highest i386 number the profile names (clone3, 435), keyctl (288) too; both default.
+    assert_eq!(
+        on(Some(r#""SCMP_ARCH_X86""#), "1.1.5", "i386:keyctl"),
+        eperm
+    );
+}
+
+/// runc closes its log pipe after loading the filter and fails the start on an error
+/// (measured on runc 1.1.5, 1.1.15 and 1.3.6); crun survives an errno on close.
+#[test]
+fn runc_needs_close_after_loading_the_filter() {
+    use crate::profile::Runtime;
+    let cat = Catalog::for_arch(Arch::X86_64);
+    let deny = allow_all_but(
+        "SCMP_ACT_ALLOW",
+        r#"{"names":["close"],"action":"SCMP_ACT_ERRNO"}"#,
+    );
+    let p = parse_str(&deny, "t.json").unwrap();
+    for v in ["1.1.5", "1.1.15", "1.3.6"] {
+        let r = resolve(&p, &host().with_runtime(Runtime::parse("runc", Some(v))));
+        let start = Oracle::new(&r).start(&cat);
+        assert!(
+            matches!(&start, Start::Refused(Blocker::RuntimeCalls { calls, .. }) if calls.iter().any(|c| c.syscall == "close")),
+            "runc {v}: {start:?}"
+        );
+    }
+    let r = resolve(
+        &p,
+        &host().with_runtime(Runtime::parse("crun", Some("1.28"))),
+    );
+    assert_eq!(Oracle::new(&r).start(&cat), Start::Starts);
+}
+
+/// The probe's own calls are judged with the arguments it really passes (`real_args`), not the
+/// catalog case's all-ones: a rule that kills `write` only when fd is 1 stops its records
+/// (measured on runc 1.1.5, 1.1.15 and 1.3.6: every cell `not_run` while the oracle predicted
+/// a start), so the probe must write them with writev instead.
+#[test]
+fn the_footprint_and_machinery_are_judged_with_the_probes_own_arguments() {
+    let cat = Catalog::for_arch(Arch::X86_64);
+    let on_fd1 = |names: &str, action: &str| {
+        format!(
+            r#"{{"names":[{names}],"action":"{action}","args":[{{"index":0,"value":1,"op":"SCMP_CMP_EQ"}}]}}"#
+        )
+    };
+    let p = allow_all_but(
+        "SCMP_ACT_ALLOW",
+        &on_fd1(r#""write""#, "SCMP_ACT_KILL_PROCESS"),
+    );
+    let p = parse_str(&p, "t.json").unwrap();
+    let r = resolve(&p, &host());
+    let o = Oracle::new(&r);
+    assert_eq!(o.start(&cat), Start::Starts);
+    let avoid = o.probe_avoid(&cat);
+    assert!(avoid.contains(&"write"), "{avoid:?}");
+    assert!(!avoid.contains(&"writev"), "{avoid:?}");
+    // With writev and vmsplice gone too, no record can be written.
+    let p = allow_all_but(
+        "SCMP_ACT_ALLOW",
+        &on_fd1(r#""write","writev","vmsplice""#, "SCMP_ACT_ERRNO"),
+    );
+    assert!(
+        matches!(
+            start_of(&p),
+            Start::ProbeCannotRun(Blocker::Footprint { .. })
+        ),
+        "{:?}",
+        start_of(&p)
+    );
+    // glibc's RELRO mprotect passes PROT_READ: killed there, the probe never starts.
+    let p = allow_all_but(
+        "SCMP_ACT_ALLOW",
+        r#"{"names":["mprotect"],"action":"SCMP_ACT_KILL_PROCESS","args":[{"index":2,"value":1,"op":"SCMP_CMP_EQ"}]}"#,
+    );
+    assert!(
+        matches!(start_of(&p), Start::ProbeCannotRun(Blocker::Footprint { ref calls }) if calls[0].syscall == "mprotect"),
+        "{:?}",
+        start_of(&p)
+    );
+    // A rule on an fd the probe never writes to leaves it alone.
+    let p = allow_all_but(
+        "SCMP_ACT_ALLOW",
+        r#"{"names":["write"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":7,"op":"SCMP_CMP_EQ"}]}"#,
+    );
+    let p = parse_str(&p, "t.json").unwrap();
+    let r = resolve(&p, &host());
+    let avoid = Oracle::new(&r).probe_avoid(&cat);
+    // The lifeline's fd is the kernel's choice: it may be 7, so write is avoided, writev not.
+    assert!(
+        avoid.contains(&"write") && !avoid.contains(&"writev"),
+        "{avoid:?}"
     );
 }
 

@@ -41,41 +41,34 @@ pub struct Host {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Runtime {
     pub name: String,
-    /// major.minor; `None` when the engine did not say.
-    pub version: Option<(u64, u64)>,
-    /// The patch level where the version string has one (runc 1.1.15 changed the ENOSYS stub
-    /// within 1.1: `oracle::runtime::stub_limits`).
-    pub patch: Option<u64>,
+    /// major.minor.patch (a missing patch reads 0); `None` when the engine did not say. The
+    /// patch matters: runc 1.1.15 builds its ENOSYS stub otherwise than 1.1.5.
+    pub version: Option<(u64, u64, u64)>,
 }
 
 impl Runtime {
     /// From the engine's runtime name and version string (`1.3.6+ds1`, `v1.1.5`).
     pub fn parse(name: &str, version: Option<&str>) -> Runtime {
-        let numbers: Vec<u64> = version
-            .map(|v| {
-                v.trim_start_matches(|c: char| !c.is_ascii_digit())
-                    .split(|c: char| !c.is_ascii_digit())
-                    .take(3)
-                    .map_while(|n| n.parse().ok())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let version = version.and_then(|v| {
+            let mut parts = v
+                .trim_start_matches(|c: char| !c.is_ascii_digit())
+                .split(|c: char| !c.is_ascii_digit());
+            let major = parts.next()?.parse().ok()?;
+            let minor = parts.next()?.parse().ok()?;
+            let patch = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+            Some((major, minor, patch))
+        });
         Runtime {
             name: name.to_string(),
-            version: match numbers[..] {
-                [a, b, ..] => Some((a, b)),
-                _ => None,
-            },
-            patch: numbers.get(2).copied().filter(|_| numbers.len() == 3),
+            version,
         }
     }
 
-    /// runc 1.1, the oldest runtime users have (this project's host).
+    /// runc 1.1.5, the oldest runtime users have (this project's host).
     pub fn runc_1_1() -> Runtime {
         Runtime {
             name: "runc".into(),
-            version: Some((1, 1)),
-            patch: None,
+            version: Some((1, 1, 5)),
         }
     }
 }
@@ -83,7 +76,7 @@ impl Runtime {
 impl std::fmt::Display for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.version {
-            Some((a, b)) => write!(f, "{} {a}.{b}", self.name),
+            Some((a, b, c)) => write!(f, "{} {a}.{b}.{c}", self.name),
             None => f.write_str(&self.name),
         }
     }

@@ -36,7 +36,7 @@
 //!
 //! [`Host::honours_default_errno_ret`]: super::Host::honours_default_errno_ret
 
-use super::model::{Action, Arches, EffectiveAction, Filter, Format, Profile, Rule};
+use super::model::{Action, EffectiveAction, Filter, Format, Profile, Rule};
 use super::names;
 use super::parse::{parse_str, ProfileError};
 use crate::outcome::RuleRef;
@@ -286,8 +286,10 @@ pub const RUNTIME_FALLBACK_CALLS: &[&str] = &["faccessat2", "openat2", "tgkill",
 /// copy's TRAP default would kill `runc init` or the probe before its first case, and then no
 /// case is attributed at all (measured with runc 1.1.5 on jessfraz's Chrome profile: the
 /// tagged run died on faccessat2, then on rseq). A name is added only where it can't move
-/// runc's ENOSYS stub: the profile lists no architectures (no stub), or on every arch the
-/// profile already names a higher syscall.
+/// runc's ENOSYS stub: on every arch the profile already names a higher syscall. (A profile
+/// with no architectures has no stub on runc before 1.1.15 but a native one from 1.1.15 on,
+/// so the tagging can't tell; the run adds the rest per runtime where no native stub exists:
+/// `oracle::start::tagged_runtime_allowances`.)
 pub fn tagged_allowances(original: &Profile) -> Vec<&'static str> {
     let named = |n: &str| {
         original
@@ -303,7 +305,6 @@ pub fn tagged_allowances(original: &Profile) -> Vec<&'static str> {
             }
         }
     }
-    let no_stub = matches!(original.arches, Arches::Unspecified);
     // Every ABI's stub, compat ones included: i386 numbers its calls otherwise, so a name
     // below the highest on x86_64 can be above it on i386 (found by the pipeline's property
     // test: `i386:unshare` went from the stub's ENOSYS to the default in the tagged copy).
@@ -326,7 +327,7 @@ pub fn tagged_allowances(original: &Profile) -> Vec<&'static str> {
     };
     candidates
         .into_iter()
-        .filter(|n| !named(n) && (no_stub || below_stub(n)))
+        .filter(|n| !named(n) && below_stub(n))
         .collect()
 }
 

@@ -90,6 +90,7 @@ fn verdict(v: Verdict) -> &'static str {
         Verdict::Fail => "fail",
         Verdict::Unpredicted => "unpredicted",
         Verdict::Drift => "drift",
+        Verdict::HeldBack => "held_back",
         Verdict::NotEnforced => "not_enforced",
     }
 }

@@ -178,7 +178,11 @@ const FAMILIES: &[(&str, &[&str], &[&str])] = &[
         ],
         &[],
     ),
-    ("ipc", &["pipe", "pipe2"], &["shm", "sem", "msg", "mq_"]),
+    (
+        "ipc",
+        &["pipe", "pipe2", "ipc"],
+        &["shm", "sem", "msg", "mq_"],
+    ),
     (
         "time & timers",
         &[

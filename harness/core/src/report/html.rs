@@ -56,6 +56,7 @@ pub(crate) fn verdict_name(v: Verdict) -> &'static str {
         Verdict::Fail => "fail",
         Verdict::Unpredicted => "unpredicted",
         Verdict::Drift => "drift",
+        Verdict::HeldBack => "held_back",
         Verdict::NotEnforced => "not_enforced",
     }
 }
@@ -259,7 +260,7 @@ fn readiness(out: &mut String, matrix: &Matrix) {
 fn counts(out: &mut String, summary: &Summary<'_>) {
     out.push_str(
         "<h2>Configurations</h2>\n<table class=\"counts\" id=\"counts\">\n\
-         <tr><th>configuration</th><th>source</th><th>caps</th><th>pass</th><th>fail</th><th>drift</th><th>unpredicted</th></tr>\n",
+         <tr><th>configuration</th><th>source</th><th>caps</th><th>pass</th><th>fail</th><th>drift</th><th>held back</th><th>unpredicted</th></tr>\n",
     );
     for (c, n) in &summary.per_configuration {
         let fail = if n.fail > 0 {
@@ -274,12 +275,13 @@ fn counts(out: &mut String, summary: &Summary<'_>) {
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "<tr><td><code>{}</code>{start}</td><td class=\"muted\">{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{fail}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td><code>{}</code>{start}</td><td class=\"muted\">{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{fail}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             esc(&c.id),
             esc(&c.source),
             esc(&c.caps.join(" ")),
             n.pass,
             n.drift,
+            n.held_back,
             n.unpredicted
         );
     }
@@ -299,11 +301,12 @@ const OUTCOMES: [Outcome; 9] = [
     Outcome::Absent,
 ];
 
-const VERDICTS: [Verdict; 5] = [
+const VERDICTS: [Verdict; 6] = [
     Verdict::Pass,
     Verdict::Fail,
     Verdict::NotEnforced,
     Verdict::Drift,
+    Verdict::HeldBack,
     Verdict::Unpredicted,
 ];
 

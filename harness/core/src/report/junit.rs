@@ -40,7 +40,7 @@ fn counts<'a>(cells: impl Iterator<Item = &'a Cell>) -> (usize, usize) {
     cells.fold((0, 0), |(f, s), c| match c.verdict {
         // The profile was not applied at all: a failure of the host, never a pass.
         Verdict::Fail | Verdict::NotEnforced => (f + 1, s),
-        Verdict::Unpredicted | Verdict::Drift => (f, s + 1),
+        Verdict::Unpredicted | Verdict::Drift | Verdict::HeldBack => (f, s + 1),
         Verdict::Pass => (f, s),
     })
 }
@@ -152,6 +152,14 @@ fn testcase(out: &mut String, cell: &Cell) {
                 out,
                 ">\n      <skipped message=\"unpredicted: observed {}\"/>\n    </testcase>",
                 esc(&observed)
+            );
+        }
+        Verdict::HeldBack => {
+            let note = cell.observed.note.as_deref().unwrap_or_default();
+            let _ = writeln!(
+                out,
+                ">\n      <skipped message=\"held back: not started; {}\"/>\n    </testcase>",
+                esc(note)
             );
         }
         Verdict::NotEnforced => {

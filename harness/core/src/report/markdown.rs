@@ -113,10 +113,11 @@ fn readiness(out: &mut String, matrix: &Matrix) {
 fn heading(out: &mut String, matrix: &Matrix, summary: &Summary<'_>) {
     let cells = matrix.cells.len();
     let configs = matrix.configurations.len();
-    let verdict = match summary.total.fail {
-        0 => format!("all {cells} cells conformant"),
-        1 => format!("1 of {cells} cells failed"),
-        n => format!("{n} of {cells} cells failed"),
+    let verdict = match (summary.total.fail, summary.total.held_back) {
+        (0, 0) => format!("all {cells} cells conformant"),
+        (0, h) => format!("{h} of {cells} cells held back (not started), none failed"),
+        (1, _) => format!("1 of {cells} cells failed"),
+        (n, _) => format!("{n} of {cells} cells failed"),
     };
     let mark = if summary.total.fail == 0 && summary.total.not_enforced == 0 {
         "✅"
@@ -137,14 +138,21 @@ fn heading(out: &mut String, matrix: &Matrix, summary: &Summary<'_>) {
 }
 
 fn counts(out: &mut String, summary: &Summary<'_>) {
+    // The held-back and not-enforced columns appear only where such cells exist.
+    let held_back = summary.total.held_back > 0;
     let unenforced = summary.total.not_enforced > 0;
-    if unenforced {
-        out.push_str("| # | configuration | caps | pass | fail | unpredicted | not enforced |\n");
-        out.push_str("|---:|---|---|---:|---:|---:|---:|\n");
-    } else {
-        out.push_str("| # | configuration | caps | pass | fail | unpredicted |\n");
-        out.push_str("|---:|---|---|---:|---:|---:|\n");
-    }
+    let _ = writeln!(
+        out,
+        "| # | configuration | caps | pass | fail |{} unpredicted |{}",
+        if held_back { " held back |" } else { "" },
+        if unenforced { " not enforced |" } else { "" },
+    );
+    let _ = writeln!(
+        out,
+        "|---:|---|---|---:|---:|{}---:|{}",
+        if held_back { "---:|" } else { "" },
+        if unenforced { "---:|" } else { "" },
+    );
     for (i, (c, n)) in summary.per_configuration.iter().enumerate() {
         let fail = if n.fail > 0 {
             format!("**{}**", n.fail)
@@ -156,6 +164,11 @@ fn counts(out: &mut String, summary: &Summary<'_>) {
         } else {
             code(&c.caps.join(" "))
         };
+        let held = if held_back {
+            format!(" {} |", n.held_back)
+        } else {
+            String::new()
+        };
         let extra = if unenforced {
             format!(" {} |", n.not_enforced)
         } else {
@@ -163,7 +176,7 @@ fn counts(out: &mut String, summary: &Summary<'_>) {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {caps} | {} | {fail} | {} |{extra}",
+            "| {} | {} | {caps} | {} | {fail} |{held} {} |{extra}",
             i + 1,
             code(&c.id),
             n.pass,
@@ -434,6 +447,60 @@ mod tests {
         assert!(html.contains("id=\"not-enforced\""), "no section");
         let junit = crate::report::junit::render(&m);
         assert!(junit.contains("seccomp-not-enforced"), "{junit}");
+    }
+
+    /// `held_back` (runc would hang: not started) and `not_enforced` (the runtime ignored the
+    /// profile) are both schema_version 2 verdicts: one matrix can hold both, and every format
+    /// counts each apart, never as a pass.
+    #[test]
+    fn held_back_and_not_enforced_are_counted_apart_side_by_side() {
+        let mut m = sample();
+        m.cells[0].verdict = Verdict::HeldBack;
+        m.cells[0].observed = obs(Outcome::NotRun, None, None);
+        m.cells[0].observed.note = Some("held back: kills getppid".into());
+        m.cells[3].verdict = Verdict::NotEnforced;
+        m.host
+            .seccomp
+            .not_enforced
+            .insert("runsc".into(), "runs without --oci-seccomp".into());
+        let md = render(&m, &Options::default());
+        assert!(
+            md.contains("| # | configuration | caps | pass | fail | held back | unpredicted | not enforced |\n|---:|---|---|---:|---:|---:|---:|---:|\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| 1 | `strict` |  | 0 | **1** | 1 | 0 | 0 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| 2 | `strict+SYS_ADMIN` | `+SYS_ADMIN` | 1 | 0 | 0 | 0 | 1 |"),
+            "{md}"
+        );
+        let table = crate::report::table::render(&m, &Options::default());
+        assert!(table.contains("1 held back"), "{table}");
+        assert!(table.contains("1 not enforced"), "{table}");
+        let junit = crate::report::junit::render(&m);
+        assert!(junit.contains("held back: not started"), "{junit}");
+        assert!(junit.contains("seccomp-not-enforced"), "{junit}");
+        let html = crate::report::html::render(&m, &Options::default());
+        assert!(
+            html.contains("held_back") && html.contains("not_enforced"),
+            "{html}"
+        );
+        let json = crate::report::json::render(&m);
+        let back = Matrix::from_json(&json).unwrap();
+        assert_eq!(back.cells[0].verdict, Verdict::HeldBack);
+        assert_eq!(back.cells[3].verdict, Verdict::NotEnforced);
+        let snap = crate::report::snapshot::render_configuration_snapshot(&m, "strict").unwrap();
+        assert!(snap.contains("held back: not started"), "{snap}");
+        let snap =
+            crate::report::snapshot::render_configuration_snapshot(&m, "strict+SYS_ADMIN").unwrap();
+        assert!(snap.contains("not enforced"), "{snap}");
+        let summary = Summary::of(&m);
+        assert_eq!(
+            (summary.total.held_back, summary.total.not_enforced),
+            (1, 1)
+        );
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub enum Kind {
     CellFailed,
     CellDrift,
     CellUnpredicted,
+    CellHeldBack,
     CellNotEnforced,
     RuleUnproven,
     Readiness,
@@ -36,10 +37,11 @@ pub enum Kind {
 }
 
 impl Kind {
-    const ALL: [Kind; 9] = [
+    const ALL: [Kind; 10] = [
         Kind::CellFailed,
         Kind::CellDrift,
         Kind::CellUnpredicted,
+        Kind::CellHeldBack,
         Kind::CellNotEnforced,
         Kind::RuleUnproven,
         Kind::Readiness,
@@ -53,6 +55,7 @@ impl Kind {
             Kind::CellFailed => "cell-failed",
             Kind::CellDrift => "cell-drift",
             Kind::CellUnpredicted => "cell-unpredicted",
+            Kind::CellHeldBack => "cell-held-back",
             Kind::CellNotEnforced => "cell-not-enforced",
             Kind::RuleUnproven => "rule-unproven",
             Kind::Readiness => "readiness",
@@ -75,6 +78,7 @@ impl Kind {
             Kind::CellFailed => "The engine did otherwise than the profile says: the observed outcome differs from the prediction.",
             Kind::CellDrift => "The engine's builtin profile behaved otherwise than upstream's default for the engine's release.",
             Kind::CellUnpredicted => "No prediction for this cell (builtin with no known upstream profile): nothing was proven.",
+            Kind::CellHeldBack => "The profile kills a call runc makes after loading the filter, which hangs runc for good: the harness did not start it, so nothing was proven.",
             Kind::CellNotEnforced => "The runtime ignored the profile (gVisor's runsc without --oci-seccomp): nothing the cell shows is the profile's doing.",
             Kind::RuleUnproven => "No cell of the run was decided by this rule, so the run does not prove what it does.",
             Kind::Readiness => "builtin answers EPERM where a newer libc expects ENOSYS to fall back: a newer image breaks.",
@@ -195,6 +199,7 @@ fn cell_finding(cell: &Cell, config: Option<&Configuration>, sources: &Sources) 
         Verdict::Fail => Kind::CellFailed,
         Verdict::Drift => Kind::CellDrift,
         Verdict::Unpredicted => Kind::CellUnpredicted,
+        Verdict::HeldBack => Kind::CellHeldBack,
         Verdict::NotEnforced => Kind::CellNotEnforced,
     };
     let rule = cell.expected.rule.or(cell.observed.rule);

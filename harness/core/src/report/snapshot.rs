@@ -48,6 +48,7 @@ pub fn render_configuration_snapshot(matrix: &Matrix, id: &str) -> Option<String
         let verdict = match cell.verdict {
             Verdict::Pass => "pass".to_owned(),
             Verdict::Unpredicted => "unpredicted".to_owned(),
+            Verdict::HeldBack => "held back: not started".to_owned(),
             Verdict::NotEnforced => "not enforced".to_owned(),
             Verdict::Drift => format!(
                 "drift; upstream's profile predicts {}",

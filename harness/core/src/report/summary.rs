@@ -10,6 +10,8 @@ pub struct Counts {
     pub fail: usize,
     pub unpredicted: usize,
     pub drift: usize,
+    /// Cells of profiles the harness did not start (the verdict `held_back`): never passes.
+    pub held_back: usize,
     pub not_enforced: usize,
 }
 
@@ -20,6 +22,7 @@ impl Counts {
             Verdict::Fail => self.fail += 1,
             Verdict::Unpredicted => self.unpredicted += 1,
             Verdict::Drift => self.drift += 1,
+            Verdict::HeldBack => self.held_back += 1,
             Verdict::NotEnforced => self.not_enforced += 1,
         }
     }

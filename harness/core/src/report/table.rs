@@ -290,11 +290,18 @@ fn counts(out: &mut String, summary: &Summary<'_>, paint: Paint) {
         .chain([(String::new(), "total", summary.total)]);
     // The drift column appears only where a builtin cell drifted.
     let show_drift = summary.total.drift > 0;
+    // So does the held-back column, where a profile was not started: never a pass.
+    let show_held_back = summary.total.held_back > 0;
     for (key, id, n) in rows {
         let fail = format!("{:>4} fail", n.fail);
         let fail = if n.fail > 0 { paint.fail(&fail) } else { fail };
         let drift = if show_drift {
             format!("  {:>4} drift", n.drift)
+        } else {
+            String::new()
+        };
+        let held_back = if show_held_back {
+            format!("  {:>4} held back", n.held_back)
         } else {
             String::new()
         };
@@ -305,7 +312,7 @@ fn counts(out: &mut String, summary: &Summary<'_>, paint: Paint) {
         };
         let _ = writeln!(
             out,
-            "  {key:>4} {id:width$}  {:>4} pass  {fail}{drift}  {:>4} unpredicted{unenforced}",
+            "  {key:>4} {id:width$}  {:>4} pass  {fail}{drift}{held_back}  {:>4} unpredicted{unenforced}",
             n.pass, n.unpredicted
         );
     }

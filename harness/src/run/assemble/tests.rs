@@ -1,7 +1,7 @@
 use super::*;
 use crate::profile::KernelVersion;
 use crate::run::input::{load_profile, load_upstream, CapSpec, ProfileInput};
-use crate::run::plan::plan;
+use crate::run::plan::{plan, Selection};
 use seccomp_catalog::Arch;
 
 fn ok() -> CaseRecord {
@@ -45,7 +45,7 @@ fn builtin_plan(with_upstream: bool) -> Plan {
         vec![crate::run::plan::PlannedRuntime::default_of(
             crate::profile::Runtime::runc_1_1(),
         )],
-        &["getpid".into(), "keyctl".into()],
+        Selection::cases(&["getpid".into(), "keyctl".into()]),
     )
     .unwrap()
 }
@@ -139,7 +139,7 @@ mod reasons {
     use super::super::*;
     use crate::profile::KernelVersion;
     use crate::run::input::{load_profile, CapSpec, ProfileInput};
-    use crate::run::plan::plan;
+    use crate::run::plan::{plan, Selection};
     use seccomp_catalog::Arch;
 
     /// A plan of one file profile (default caps) on two cases, and its predictions.
@@ -157,7 +157,7 @@ mod reasons {
             vec![crate::run::plan::PlannedRuntime::default_of(
                 Runtime::runc_1_1(),
             )],
-            &["getpid".to_string(), "getppid".to_string()],
+            Selection::cases(&["getpid".to_string(), "getppid".to_string()]),
         )
         .unwrap();
         let predictions = p.predict(&Default::default());
@@ -283,7 +283,7 @@ mod reasons {
             KernelVersion::new(6, 1),
             true,
             vec![runsc],
-            &["getpid".to_string(), "getppid".to_string()],
+            Selection::cases(&["getpid".to_string(), "getppid".to_string()]),
         )
         .unwrap();
         let predictions = plan.predict(&Default::default());

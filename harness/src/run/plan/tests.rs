@@ -37,7 +37,7 @@ fn plans_a_baseline_per_cap_set_and_a_tagged_run_per_file_configuration() {
         KernelVersion::new(6, 1),
         true,
         vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
-        &[],
+        Selection::cases(&[]),
     )
     .unwrap();
     let predictions = plan.predict(&BTreeMap::new());
@@ -124,7 +124,7 @@ fn an_engine_that_drops_default_errno_ret_gets_its_own_tagging() {
         KernelVersion::new(6, 1),
         false,
         vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
-        &["getpid".into(), "read".into()],
+        Selection::cases(&["getpid".into(), "read".into()]),
     )
     .unwrap();
     // The default is EPERM on this engine, so the getpid rule is dropped and traps.
@@ -166,7 +166,7 @@ fn a_profile_killing_a_runtime_call_is_held_back_and_one_denying_it_is_predicted
         KernelVersion::new(6, 1),
         true,
         vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
-        &[],
+        Selection::cases(&[]),
     )
     .unwrap();
     assert!(matches!(plan.configurations[0].start, Start::HeldBack(_)));
@@ -200,7 +200,7 @@ fn unknown_cases_and_duplicate_names_are_refused() {
         KernelVersion::new(6, 1),
         true,
         vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
-        &["nope".into()],
+        Selection::cases(&["nope".into()]),
     );
     assert!(matches!(err, Err(PlanError::UnknownCase(_))));
     let err = plan(
@@ -210,7 +210,7 @@ fn unknown_cases_and_duplicate_names_are_refused() {
         KernelVersion::new(6, 1),
         true,
         vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
-        &[],
+        Selection::cases(&[]),
     );
     assert!(matches!(err, Err(PlanError::DuplicateConfiguration(_))));
 }

@@ -181,6 +181,7 @@ fn every_kind_validates_and_has_its_descriptor() {
         note: None,
     });
     m.cells[2].verdict = Verdict::NotEnforced;
+    m.cells[0].verdict = Verdict::HeldBack;
     let sarif = render(&m, &sources());
     assert_valid(&sarif);
     let v: serde_json::Value = serde_json::from_str(&sarif).unwrap();
@@ -199,6 +200,9 @@ fn every_kind_validates_and_has_its_descriptor() {
     assert!(results(&sarif)
         .iter()
         .any(|r| r["ruleId"] == "cell-not-enforced" && r["level"] == "error"));
+    assert!(results(&sarif)
+        .iter()
+        .any(|r| r["ruleId"] == "cell-held-back"));
 
     let diff = MatrixDiff::between(&sample(), &m);
     let sarif = render_diff(&diff, Some(&m), &sources());

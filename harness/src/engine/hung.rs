@@ -1,0 +1,117 @@
+//! Freeing a runtime that hangs on a held-back profile (`run --start-held-back`).
+//!
+//! A profile that kills (SCMP_ACT_KILL, one thread) a call runc makes after loading the filter
+//! leaves `runc:[2:INIT]` a zombie whose other Go threads live on: `runc create` waits for it
+//! for good, the engine's start never returns, and the engine can't remove the container
+//! either. Measured on runc 1.1.5 (Docker 20.10.24), 1.1.15 (Docker 26.1.5) and 1.3.6
+//! (Docker 28.5.2) with a default-ALLOW profile killing getppid: the start had not returned
+//! after 60 s, `docker rm -f` hung too, SIGTERM to `runc create` changed nothing, and SIGKILL
+//! to the zombie init's thread group ended it, after which `runc create` failed and the
+//! engine removed the container at once.
+//!
+//! So when a start passes its deadline on an engine whose socket is on this machine, the
+//! harness kills exactly that process: a child of the `runc … create … <container id>` process
+//! whose name is `runc:[2:INIT]`. An engine elsewhere (tcp, ssh) or in another pid namespace
+//! shows no such process: then nothing is killed and the message says how to free it.
+
+use std::path::Path;
+
+/// Kills the init process that runc left hanging for container `id` (the full id). Returns
+/// the pids killed; empty when none is visible from here.
+pub(crate) fn free_hung_runc(id: &str) -> Vec<i32> {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let pids: Vec<i32> = procs
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    let creators: Vec<i32> = pids
+        .iter()
+        .copied()
+        .filter(|&pid| is_runc_create_of(&cmdline(pid), id))
+        .collect();
+    let mut killed = Vec::new();
+    for &pid in &pids {
+        let Some((comm, ppid)) = comm_and_parent(pid) else {
+            continue;
+        };
+        if comm == "runc:[2:INIT]" && creators.contains(&ppid) {
+            // SAFETY: kill(2) with a pid read from /proc and a constant signal.
+            if unsafe { libc::kill(pid, libc::SIGKILL) } == 0 {
+                killed.push(pid);
+            }
+        }
+    }
+    killed
+}
+
+fn cmdline(pid: i32) -> Vec<String> {
+    std::fs::read(Path::new("/proc").join(pid.to_string()).join("cmdline"))
+        .map(|b| {
+            b.split(|&c| c == 0)
+                .filter(|a| !a.is_empty())
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `runc [global flags] create [flags] <id>`: the runtime process that waits for the init.
+fn is_runc_create_of(argv: &[String], id: &str) -> bool {
+    let Some(first) = argv.first() else {
+        return false;
+    };
+    Path::new(first).file_name().is_some_and(|n| n == "runc")
+        && argv.iter().any(|a| a == "create")
+        && argv.last().is_some_and(|a| a == id)
+}
+
+/// The process's name and its parent's pid, from /proc/PID/stat ("pid (comm) state ppid …";
+/// the name may hold spaces and parentheses, so it ends at the last `)`).
+fn comm_and_parent(pid: i32) -> Option<(String, i32)> {
+    let stat =
+        std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("stat")).ok()?;
+    parse_stat(&stat)
+}
+
+fn parse_stat(stat: &str) -> Option<(String, i32)> {
+    let open = stat.find('(')?;
+    let close = stat.rfind(')')?;
+    let comm = stat.get(open + 1..close)?.to_string();
+    let mut rest = stat.get(close + 1..)?.split_whitespace();
+    let _state = rest.next()?;
+    let ppid = rest.next()?.parse().ok()?;
+    Some((comm, ppid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_runc_create_of_one_container_only() {
+        let argv = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        let id = "7b28834d25f423ce1eafe7a02dc3639d9dbe1a9951fcc634b41c7319e54ed15c";
+        let create = argv(&format!(
+            "runc --root /run/docker/runtime-runc/moby --log /x/log.json --log-format json create --bundle /x --pid-file /x/init.pid {id}"
+        ));
+        assert!(is_runc_create_of(&create, id));
+        assert!(!is_runc_create_of(&create, "another"));
+        assert!(!is_runc_create_of(&argv(&format!("runc start {id}")), id));
+        assert!(!is_runc_create_of(
+            &argv(&format!(
+                "/usr/bin/containerd-shim-runc-v2 -namespace moby -id {id}"
+            )),
+            id
+        ));
+    }
+
+    #[test]
+    fn reads_name_and_parent_from_stat() {
+        assert_eq!(
+            parse_stat("2494 (runc:[2:INIT]) Z 2348 2494 2494 0 -1 4228 0"),
+            Some(("runc:[2:INIT]".to_string(), 2348))
+        );
+        assert_eq!(parse_stat("7 (a) b) S 1 7"), Some(("a) b".to_string(), 1)));
+    }
+}

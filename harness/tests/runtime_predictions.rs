@@ -1,0 +1,217 @@
+//! Three predictions the oracle once got wrong, pinned end to end on every runc the project
+//! can reach (`tests/fixtures/runtime`, README there): the ENOSYS stub by runc version and
+//! listed arches, runc's `close` after loading the filter, and the probe's own `write(1, …)`
+//! judged with its real arguments. On the host's engine (runc 1.1.5 here) always; on the lab's
+//! trixie-runc (runc 1.1.15) and sid-runc (runc 1.3.6) where `SECCOMP_HARNESS_LAB_TRIXIE_RUNC`
+//! and `SECCOMP_HARNESS_LAB_SID_RUNC` hold their DOCKER_HOST (`.ci/run` sets them; unset, that
+//! engine's test prints why it skips).
+//!
+//! Each engine must give 0 failing cells, and the cells that tell the versions apart must be
+//! what that version does, so a test passes only where the oracle and the engine agree on
+//! the fact itself.
+
+mod common;
+
+use seccomp_harness::matrix::{Matrix, Verdict};
+use seccomp_harness::outcome::{Outcome, RuleRef};
+use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use std::path::PathBuf;
+
+const ENOSYS: i32 = 38;
+
+fn fixtures() -> Vec<ProfileInput> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runtime");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files.into_iter().map(ProfileInput::File).collect()
+}
+
+async fn run(host: Option<String>) -> Matrix {
+    let profiles = fixtures()
+        .iter()
+        .map(|p| load_profile(p).unwrap())
+        .collect();
+    let opts = RunOptions {
+        docker_host: host,
+        progress: false,
+        ..Default::default()
+    };
+    execute(profiles, vec![CapSpec::docker_default()], &opts)
+        .await
+        .expect("the run")
+        .matrix
+}
+
+fn cell<'m>(m: &'m Matrix, conf: &str, case: &str) -> &'m seccomp_harness::matrix::Cell {
+    m.cells
+        .iter()
+        .find(|c| c.configuration == conf && c.case == case)
+        .unwrap_or_else(|| panic!("no cell {conf}::{case}"))
+}
+
+/// Every cell passes, and the version-dependent cells show `stub_native` (runc ≥ 1.1.15).
+fn check(m: &Matrix, stub_native: bool) {
+    let failing: Vec<String> = m
+        .cells
+        .iter()
+        .filter(|c| c.verdict == Verdict::Fail)
+        .map(|c| {
+            format!(
+                "{}::{}: observed {:?}, expected {:?}",
+                c.configuration, c.case, c.observed, c.expected
+            )
+        })
+        .collect();
+    assert_eq!(
+        failing,
+        Vec::<String>::new(),
+        "{:?}",
+        m.host.runtime_version
+    );
+    for conf in ["stub-no-architectures", "stub-x86-only"] {
+        for case in ["mseal", "process_madvise"] {
+            let c = cell(m, conf, case);
+            let want = if stub_native {
+                (Some(ENOSYS), Some(RuleRef::ENOSYS_STUB))
+            } else {
+                (Some(1), Some(RuleRef::DEFAULT))
+            };
+            // The observation is the errno; the rule is the oracle's (a stub's ENOSYS carries
+            // no sentinel for the tagged run to attribute), and the cell passed above.
+            assert_eq!(c.observed.outcome, Outcome::Errno, "{conf}::{case}");
+            assert_eq!((c.observed.errno, c.expected.rule), want, "{conf}::{case}");
+        }
+    }
+    assert_eq!(
+        cell(m, "stub-all-x86-arches", "mseal").observed.errno,
+        Some(ENOSYS)
+    );
+    // runc's close after loading the filter: the start fails.
+    assert_eq!(
+        cell(m, "deny-close", "getpid").observed.outcome,
+        Outcome::StartFailed
+    );
+    // The probe avoided write(1, …) and wrote its records with writev: the cases ran.
+    assert_eq!(
+        cell(m, "kill-write-to-stdout", "getpid").observed.outcome,
+        Outcome::Allowed
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_the_hosts_engine() {
+    if common::engine_or_skip().await.is_none() {
+        return;
+    }
+    let m = run(None).await;
+    let version = m.host.runtime_version.clone();
+    // This project's host has runc 1.1.5; another host's runc decides by its version.
+    let stub_native = seccomp_harness::profile::Runtime::parse("runc", Some(&version))
+        .version
+        .is_none_or(|v| v >= (1, 1, 15));
+    check(&m, stub_native);
+}
+
+fn lab_host(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(h) if !h.is_empty() => Some(h),
+        _ => {
+            eprintln!("skipped: {var} is not set (ci/lab.sh up … prints the engine's DOCKER_HOST)");
+            None
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_runc_1_1_15() {
+    let Some(host) = lab_host("SECCOMP_HARNESS_LAB_TRIXIE_RUNC") else {
+        return;
+    };
+    let m = run(Some(host)).await;
+    assert!(
+        m.host.runtime_version.starts_with("1.1.15"),
+        "{}",
+        m.host.runtime_version
+    );
+    check(&m, true);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_runc_1_3_6() {
+    let Some(host) = lab_host("SECCOMP_HARNESS_LAB_SID_RUNC") else {
+        return;
+    };
+    let m = run(Some(host)).await;
+    assert!(
+        m.host.runtime_version.starts_with("1.3"),
+        "{}",
+        m.host.runtime_version
+    );
+    check(&m, true);
+}
+
+/// A profile killing a call runc makes after loading the filter is held back (every cell
+/// `held_back`, none passing); started anyway on the lab's runc 1.1.15 and 1.3.6, the hang is
+/// observed: the start's deadline ends the wait, the harness kills the hung `runc:[2:INIT]`,
+/// every cell is `start_failed` as predicted, and the run removes its containers (a removal
+/// that hung would fail the run).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_back_profile_started_anyway_hangs_runc_1_1_15_and_is_cleaned_up() {
+    if let Some(host) = lab_host("SECCOMP_HARNESS_LAB_TRIXIE_RUNC") {
+        held_back_started_anyway(host).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_back_profile_started_anyway_hangs_runc_1_3_6_and_is_cleaned_up() {
+    if let Some(host) = lab_host("SECCOMP_HARNESS_LAB_SID_RUNC") {
+        held_back_started_anyway(host).await;
+    }
+}
+
+async fn held_back_started_anyway(host: String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kill-getppid.json");
+    std::fs::write(
+        &file,
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_KILL"}]}"#,
+    )
+    .unwrap();
+    let run = |start_held_back: bool| {
+        let host = host.clone();
+        let file = file.clone();
+        async move {
+            let profiles = vec![load_profile(&ProfileInput::File(file)).unwrap()];
+            let opts = RunOptions {
+                docker_host: Some(host),
+                progress: false,
+                cases: vec!["getpid".into(), "getppid".into()],
+                start_held_back,
+                ..Default::default()
+            };
+            execute(profiles, vec![CapSpec::docker_default()], &opts)
+                .await
+                .expect("the run")
+                .matrix
+        }
+    };
+    let held = run(false).await;
+    assert!(held
+        .cells
+        .iter()
+        .all(|c| c.verdict == Verdict::HeldBack && c.observed.outcome == Outcome::NotRun));
+    let started = run(true).await;
+    for c in &started.cells {
+        assert_eq!(c.observed.outcome, Outcome::StartFailed, "{c:?}");
+        assert_eq!(c.verdict, Verdict::Pass, "{c:?}");
+        let note = c.observed.note.as_deref().unwrap_or_default();
+        assert!(
+            note.contains("did not start the container within") && note.contains("killed the hung"),
+            "{note}"
+        );
+    }
+}
