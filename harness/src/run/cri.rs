@@ -7,7 +7,7 @@
 
 use super::assemble::{assemble, JobResults};
 use super::calibration::calibrate;
-use super::execute::{collect_results, RunError, RunOptions, RunReport};
+use super::execute::{collect_results, probe_for, RunError, RunOptions, RunReport};
 use super::input::{CapSpec, LoadedProfile, ProfileKind};
 use super::plan::{self, JobKind, PlannedRuntime, Seccomp};
 use super::progress::Progress;
@@ -60,18 +60,7 @@ pub async fn execute_cri(
         "no RuntimeDefault data for {} {} yet: the node's default profile is not predicted",
         facts.engine, facts.engine_version
     ));
-    let probe = match opts.probe.as_deref() {
-        Some(p) => p,
-        None => crate::probe_binary::for_arch(arch).ok_or_else(|| RunError::NoProbe {
-            arch,
-            host: node.url().to_string(),
-            embedded: crate::probe_binary::embedded_arches()
-                .iter()
-                .map(|a| a.uname())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })?,
-    };
+    let probe = probe_for(opts, arch, node.url())?;
     let images = node
         .ensure_images(probe, &facts.arch)
         .await

@@ -183,18 +183,7 @@ pub async fn execute(
         plan.builtin_upstream = Err(why.to_string());
     }
 
-    let probe = match opts.probe.as_deref() {
-        Some(probe) => probe,
-        None => crate::probe_binary::for_arch(arch).ok_or_else(|| RunError::NoProbe {
-            arch,
-            host: engine.host().to_string(),
-            embedded: crate::probe_binary::embedded_arches()
-                .iter()
-                .map(|a| a.uname())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })?,
-    };
+    let probe = probe_for(opts, arch, engine.host())?;
     let image = engine
         .ensure_probe_image(probe, Some(&facts.arch))
         .await
@@ -437,5 +426,27 @@ pub(super) fn job_label(plan: &Plan, kind: plan::JobKind) -> String {
             "calibration (names the runtime's libseccomp knows){}",
             plan.runtimes[runtime].suffix()
         ),
+    }
+}
+
+/// The probe a run uses on an engine of `arch`: `--probe` when given, else the one embedded for
+/// that arch; none embedded is the environment's fault, named with the engine and what is there.
+#[allow(clippy::result_large_err)] // the run's own error type, as `RunError` is everywhere here
+pub(crate) fn probe_for<'a>(
+    opts: &'a RunOptions,
+    arch: Arch,
+    host: &str,
+) -> Result<&'a [u8], RunError> {
+    match opts.probe.as_deref() {
+        Some(probe) => Ok(probe),
+        None => crate::probe_binary::for_arch(arch).ok_or_else(|| RunError::NoProbe {
+            arch,
+            host: host.to_string(),
+            embedded: crate::probe_binary::embedded_arches()
+                .iter()
+                .map(|a| a.uname())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
     }
 }
