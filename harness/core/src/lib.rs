@@ -9,6 +9,7 @@ pub mod classify;
 pub mod coverage;
 pub mod diff;
 pub mod engines;
+pub mod fallbacks;
 pub mod matrix;
 pub mod oracle;
 pub mod outcome;
