@@ -783,6 +783,26 @@ mod tests {
     }
 
     #[test]
+    fn before_docker_20_10_10_the_fix_needs_no_exclusion() {
+        // 20.10.0 to 20.10.9 name no clone3 at all (upstream-defaults v20.10.4.json): the
+        // default action answers EPERM and no rule allows it under a capability.
+        let mut m = fallbacks_sample();
+        m.host.engine_version = "20.10.9".into();
+        let r = of(&m).unwrap();
+        assert_eq!(r.entries[0].upstream_names_it, Some(false));
+        assert_eq!(
+            r.fix[0].json(),
+            r#"{"names":["clone3"],"action":"SCMP_ACT_ERRNO","errnoRet":38}"#
+        );
+        let place = r.fix_placement.unwrap();
+        assert!(
+            place.contains("profiles/seccomp/default.json at v20.10.9")
+                && place.contains("upstream-defaults/docker/v20.10.4.json"),
+            "{place}"
+        );
+    }
+
+    #[test]
     fn without_a_break_the_headline_says_so() {
         let mut m = fallbacks_sample();
         m.cells.retain(|c| c.case != "clone3");
@@ -792,7 +812,7 @@ mod tests {
         let h = headline(&r);
         assert!(h.contains("no listed userspace breaks on them"), "{h}");
         assert!(
-            h.contains("util-linux ≥ 2.39 libmount's mount (mount(8)) on fsopen"),
+            h.contains("util-linux ≥ 2.39 libmount (mount(8)) on fsopen"),
             "{h}"
         );
     }
