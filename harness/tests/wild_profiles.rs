@@ -1,15 +1,15 @@
 //! The corpus of public profiles (tests/fixtures/wild, provenance in SOURCES.json): every one
 //! has its source recorded, and every Docker-format and OCI-config profile runs end to end on
-//! the engine with every cell passing. Kubernetes YAML resources are recorded but not run:
-//! the harness doesn't read YAML yet.
+//! the engine with every cell passing. Kubernetes YAML resources (k8s/) are read too: one of
+//! them runs and must give the same cells as its `spec` given as a JSON profile.
 //!
 //! Skipped, with the reason printed, when no daemon answers; a failure with
 //! `SECCOMP_HARNESS_REQUIRE_DOCKER=1`.
 
 mod common;
 
-use seccomp_harness::matrix::Verdict;
 use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use seccomp_harness_core::matrix::Verdict;
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -117,7 +117,7 @@ async fn a_seccompprofile_yaml_runs_like_the_same_profile_as_json() {
     }
     let yaml = dir().join("k8s/spo-nginx-1.19.1.v1alpha1.yaml");
     let text = std::fs::read_to_string(&yaml).unwrap();
-    let docs = seccomp_harness::profile::k8s::split(&text, "nginx.yaml").unwrap();
+    let docs = seccomp_harness_core::profile::k8s::split(&text, "nginx.yaml").unwrap();
     assert_eq!(docs.len(), 1);
     let tmp = tempfile::tempdir().unwrap();
     let json = tmp.path().join("nginx-as-json.json");

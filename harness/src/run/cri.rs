@@ -13,8 +13,8 @@ use super::plan::{self, JobKind, PlannedRuntime, Seccomp};
 use super::progress::Progress;
 use crate::engine::cri::{node::CriEndpoint, pod, CriError, CriNode, PodRunner};
 use crate::engine::{ContainerSpec, EngineError, Interrupted, RunId, SeccompMode};
-use crate::profile::KernelVersion;
 use seccomp_catalog::Arch;
+use seccomp_harness_core::profile::KernelVersion;
 use std::time::Instant;
 
 /// The configuration name of a node's own default profile.
@@ -40,7 +40,7 @@ pub async fn execute_cri(
         message: e.to_string(),
     })?;
     let profiles: Vec<LoadedProfile> = profiles.into_iter().map(as_node_reads).collect();
-    let runtime = PlannedRuntime::default_of(crate::profile::Runtime::parse(
+    let runtime = PlannedRuntime::default_of(seccomp_harness_core::profile::Runtime::parse(
         &facts.default_runtime,
         facts.runtime_version.as_deref(),
     ));
@@ -74,8 +74,8 @@ pub async fn execute_cri(
             Seccomp::Builtin => SeccompMode::Builtin,
             Seccomp::Unconfined => SeccompMode::Unconfined,
             Seccomp::Json(j) => {
-                let salt = crate::profile::salt::salt_for(run_id.as_str(), i);
-                let json = crate::profile::salt::salted(j, salt, true);
+                let salt = seccomp_harness_core::profile::salt::salt_for(run_id.as_str(), i);
+                let json = seccomp_harness_core::profile::salt::salted(j, salt, true);
                 let file = runner.write_profile(i, &json).map_err(EngineError::from)?;
                 SeccompMode::ProfilePath(file.node.display().to_string())
             }
@@ -181,8 +181,9 @@ fn as_node_reads(mut p: LoadedProfile) -> LoadedProfile {
         ProfileKind::File {
             profile, tagged, ..
         } => {
-            *profile = crate::profile::node::as_containerd_reads(profile);
-            tagged.profile = crate::profile::node::as_containerd_reads(&tagged.profile);
+            *profile = seccomp_harness_core::profile::node::as_containerd_reads(profile);
+            tagged.profile =
+                seccomp_harness_core::profile::node::as_containerd_reads(&tagged.profile);
         }
     }
     p
