@@ -449,7 +449,9 @@ mod tests {
             .collect();
         assert_eq!(
             lines,
-            [(1, 6), (1, 7), (2, 0), (2, 1), (2, 2)].into_iter().collect()
+            [(1, 6), (1, 7), (2, 0), (2, 1), (2, 2)]
+                .into_iter()
+                .collect()
         );
         for r in containerd_releases() {
             assert_eq!(r.engine, Engine::Containerd);
@@ -509,7 +511,8 @@ mod tests {
         assert!(allows("2.2.0", "mseal"));
         let e = default_for("containerd", "1.5.18").unwrap_err();
         assert!(
-            e.to_string().contains("no upstream containerd release 1.5.18"),
+            e.to_string()
+                .contains("no upstream containerd release 1.5.18"),
             "{e}"
         );
     }

@@ -222,8 +222,14 @@ mod tests {
             doc["architectures"],
             serde_json::json!(["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"])
         );
-        let admin = CapSet::tweak(&CapSet::docker_default(), &["CAP_SYS_ADMIN"], &[] as &[&str]).unwrap();
-        let old = rendered_for_node(text, "d.json", &host(admin, KernelVersion::new(4, 4))).unwrap();
+        let admin = CapSet::tweak(
+            &CapSet::docker_default(),
+            &["CAP_SYS_ADMIN"],
+            &[] as &[&str],
+        )
+        .unwrap();
+        let old =
+            rendered_for_node(text, "d.json", &host(admin, KernelVersion::new(4, 4))).unwrap();
         assert_eq!(names(&old), ["getpid", "arch_prctl", "chroot", "bpf"]);
     }
 
