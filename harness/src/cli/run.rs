@@ -273,7 +273,8 @@ fn run_error_code(e: &RunError) -> ExitCode {
         RunError::Engine(_)
         | RunError::UnsupportedArch(_)
         | RunError::NoProbe { .. }
-        | RunError::Kernel { .. } => ExitCode::Environment,
+        | RunError::Kernel { .. }
+        | RunError::Upstream(_) => ExitCode::Environment,
     }
 }
 
