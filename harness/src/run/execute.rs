@@ -49,6 +49,9 @@ pub enum RunError {
         name: String,
         registered: String,
     },
+    /// A bug in the compiled-in data, not the user's input.
+    #[error("containerd's default profile data can't be rendered for the node ({0}): regenerate it with ci/gen-containerd-defaults.sh")]
+    Upstream(String),
 }
 
 #[derive(Debug, Clone)]
