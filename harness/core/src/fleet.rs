@@ -128,7 +128,6 @@ pub fn view(matrix: &Matrix, name: &str) -> Result<Matrix, FleetError> {
     })
 }
 
-/// The engines' names, in run order.
 /// Two worlds' own defaults side by side: a Docker engine's `builtin` and a CRI node's
 /// `runtime-default` (issue 21) are each the profile a container gets when it asks for none,
 /// so when one view has only the one and the other only the other, the CRI side's
@@ -167,6 +166,7 @@ pub fn align_defaults(old: &mut Matrix, new: &mut Matrix) {
     }
 }
 
+/// The engines' names, in run order.
 pub fn names(matrix: &Matrix) -> Vec<&str> {
     matrix.engines.iter().map(|e| e.name.as_str()).collect()
 }

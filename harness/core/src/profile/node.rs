@@ -233,6 +233,42 @@ mod tests {
         assert_eq!(names(&old), ["getpid", "arch_prctl", "chroot", "bpf"]);
     }
 
+    /// Docker's own default as a Localhost profile: native arch only, and the capability-gated
+    /// rules allow their calls with the default capabilities (measured on containerd 1.7.24 and
+    /// 2.1.9: docs/src/kubernetes.md).
+    #[test]
+    fn dockers_default_as_a_localhost_profile_covers_the_native_arch_with_every_gated_rule() {
+        use crate::oracle::Oracle;
+        use crate::outcome::Outcome;
+        use crate::profile::{resolve, CapSet, Host, KernelVersion};
+        use seccomp_catalog::{Arch, Catalog};
+        let text = include_str!("../../../data/upstream-defaults/docker/v28.2.0.json");
+        let docker = parse_str(text, "default.json").unwrap();
+        let host = Host::new(
+            Arch::X86_64,
+            CapSet::docker_default(),
+            KernelVersion::new(6, 12),
+        );
+        let catalog = Catalog::for_arch(Arch::X86_64);
+        let outcome = |p: &Profile, case: &str| {
+            let resolved = resolve(p, &host);
+            Oracle::new(&resolved)
+                .predict_filter(catalog.get(case).unwrap())
+                .outcome
+        };
+        let node = as_containerd_reads(&docker);
+        for case in ["unshare", "mount", "bpf", "clone(CLONE_NEWUSER)"] {
+            assert_eq!(outcome(&docker, case), Outcome::Errno, "{case}");
+            assert_eq!(outcome(&node, case), Outcome::Allowed, "{case}");
+        }
+        assert_eq!(outcome(&docker, "i386:getpid"), Outcome::Allowed);
+        assert_eq!(outcome(&node, "i386:getpid"), Outcome::Killed);
+        assert!(resolve(&node, &host).architectures.is_empty());
+        let warnings = containerd_warnings(&docker);
+        assert_eq!(warnings[0].path, "archMap");
+        assert!(warnings.len() > 10, "{}", warnings.len());
+    }
+
     #[test]
     fn an_architectures_list_survives() {
         let p = parse_str(
