@@ -75,6 +75,81 @@ const DOCKER_FILES: &[(&str, &str)] = &[
     ),
 ];
 
+const CONTAINERD_INDEX: &str = include_str!("../../data/upstream-defaults/containerd/index.json");
+
+/// Every distinct containerd RuntimeDefault profile of the data (generated from containerd's Go
+/// source by `ci/gen-containerd-defaults.sh`), by its file name. Checked like [`DOCKER_FILES`].
+const CONTAINERD_FILES: &[(&str, &str)] = &[
+    (
+        "containerd/v1.6.0.json",
+        include_str!("../../data/upstream-defaults/containerd/v1.6.0.json"),
+    ),
+    (
+        "containerd/v1.6.7.json",
+        include_str!("../../data/upstream-defaults/containerd/v1.6.7.json"),
+    ),
+    (
+        "containerd/v1.6.9.json",
+        include_str!("../../data/upstream-defaults/containerd/v1.6.9.json"),
+    ),
+    (
+        "containerd/v1.6.16.json",
+        include_str!("../../data/upstream-defaults/containerd/v1.6.16.json"),
+    ),
+    (
+        "containerd/v1.6.22.json",
+        include_str!("../../data/upstream-defaults/containerd/v1.6.22.json"),
+    ),
+    (
+        "containerd/v1.6.28.json",
+        include_str!("../../data/upstream-defaults/containerd/v1.6.28.json"),
+    ),
+    (
+        "containerd/v1.7.0.json",
+        include_str!("../../data/upstream-defaults/containerd/v1.7.0.json"),
+    ),
+    (
+        "containerd/v1.7.3.json",
+        include_str!("../../data/upstream-defaults/containerd/v1.7.3.json"),
+    ),
+    (
+        "containerd/v1.7.13.json",
+        include_str!("../../data/upstream-defaults/containerd/v1.7.13.json"),
+    ),
+    (
+        "containerd/v1.7.32.json",
+        include_str!("../../data/upstream-defaults/containerd/v1.7.32.json"),
+    ),
+    (
+        "containerd/v2.0.0.json",
+        include_str!("../../data/upstream-defaults/containerd/v2.0.0.json"),
+    ),
+    (
+        "containerd/v2.0.9.json",
+        include_str!("../../data/upstream-defaults/containerd/v2.0.9.json"),
+    ),
+    (
+        "containerd/v2.1.0.json",
+        include_str!("../../data/upstream-defaults/containerd/v2.1.0.json"),
+    ),
+    (
+        "containerd/v2.2.0.json",
+        include_str!("../../data/upstream-defaults/containerd/v2.2.0.json"),
+    ),
+    (
+        "containerd/v2.2.4.json",
+        include_str!("../../data/upstream-defaults/containerd/v2.2.4.json"),
+    ),
+];
+
+/// The engine whose releases a [`Release`] belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Engine {
+    #[default]
+    Docker,
+    Containerd,
+}
+
 /// One release and the profile it was built from.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Release {
@@ -87,6 +162,11 @@ pub struct Release {
     /// The data file holding it, relative to `harness/data/upstream-defaults/`.
     pub file: String,
     pub sha256: String,
+    /// For containerd, the git blob of the Go source the profile was generated from.
+    #[serde(default)]
+    pub blob: Option<String>,
+    #[serde(skip)]
+    pub engine: Engine,
 }
 
 impl Release {
@@ -94,25 +174,34 @@ impl Release {
     pub fn text(&self) -> &'static str {
         DOCKER_FILES
             .iter()
+            .chain(CONTAINERD_FILES)
             .find(|(f, _)| *f == self.file)
             .map(|(_, t)| *t)
             .expect("every indexed file is compiled in (checked by a test)")
     }
 
-    /// The configuration name the run gives it: `docker-default-v20.10.24`.
+    /// The configuration name the run gives it: `docker-default-v20.10.24`,
+    /// `containerd-default-v1.7.24`.
     pub fn configuration_name(&self) -> String {
-        format!("docker-default-v{}", self.version)
+        match self.engine {
+            Engine::Docker => format!("docker-default-v{}", self.version),
+            Engine::Containerd => format!("containerd-default-v{}", self.version),
+        }
     }
 
     /// Where it came from, for the matrix's `source`.
     pub fn source(&self) -> String {
-        format!(
-            "upstream-defaults/{} (moby {} at {}, {})",
-            self.file,
-            self.tag,
-            &self.commit[..12.min(self.commit.len())],
-            self.path
-        )
+        let commit = &self.commit[..12.min(self.commit.len())];
+        match self.engine {
+            Engine::Docker => format!(
+                "upstream-defaults/{} (moby {} at {}, {})",
+                self.file, self.tag, commit, self.path
+            ),
+            Engine::Containerd => format!(
+                "upstream-defaults/{} (generated from containerd {} at {}, {})",
+                self.file, self.tag, commit, self.path
+            ),
+        }
     }
 
     fn key(&self) -> Option<(u64, u64, u64)> {
@@ -142,6 +231,26 @@ pub fn docker_releases() -> &'static [Release] {
     })
 }
 
+#[derive(Deserialize)]
+struct ContainerdIndex {
+    releases: Vec<Release>,
+}
+
+/// containerd's releases (1.6 to 2.2) in version order.
+pub fn containerd_releases() -> &'static [Release] {
+    static RELEASES: OnceLock<Vec<Release>> = OnceLock::new();
+    RELEASES.get_or_init(|| {
+        let index: ContainerdIndex = serde_json::from_str(CONTAINERD_INDEX)
+            .expect("the compiled-in containerd index.json parses (tested)");
+        let mut r = index.releases;
+        for release in &mut r {
+            release.engine = Engine::Containerd;
+        }
+        r.sort_by_key(|r| r.key());
+        r
+    })
+}
+
 /// `20.10.24` from `20.10.24+dfsg1`, `28.5.2-1`, `v26.1.5`: the numeric release a
 /// distribution's version string starts with.
 pub fn release_number(version: &str) -> Option<(u64, u64, u64)> {
@@ -159,32 +268,40 @@ pub fn release_number(version: &str) -> Option<(u64, u64, u64)> {
 /// Why no upstream profile stands for an engine's builtin profile.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NoUpstream {
-    #[error("no upstream default profile is known for engine {0:?}: the data covers Docker")]
+    #[error(
+        "no upstream default profile is known for engine {0:?}: the data covers Docker and containerd"
+    )]
     Engine(String),
     #[error("cannot read a release number from the engine version {0:?}")]
     Version(String),
     #[error(
-        "no upstream Docker release {version} in the data (it covers {first} to {last}, final releases only)"
+        "no upstream {engine} release {version} in the data (it covers {first} to {last}, final releases only)"
     )]
     Release {
+        engine: &'static str,
         version: String,
         first: String,
         last: String,
     },
 }
 
-/// The upstream release an engine's builtin profile was built from: the same release number,
-/// whatever a distribution appended (`+dfsg1`). A distribution's patches are what drift shows.
+/// The upstream release an engine's builtin profile was built from (Docker's `builtin`,
+/// containerd's RuntimeDefault): the same release number, whatever a distribution appended
+/// (`+dfsg1`, `~ds1`). A distribution's patches are what drift shows.
 pub fn default_for(engine: &str, version: &str) -> Result<&'static Release, NoUpstream> {
-    if !engine.eq_ignore_ascii_case("docker") {
+    let (name, releases) = if engine.eq_ignore_ascii_case("docker") {
+        ("Docker", docker_releases())
+    } else if engine.eq_ignore_ascii_case("containerd") {
+        ("containerd", containerd_releases())
+    } else {
         return Err(NoUpstream::Engine(engine.to_string()));
-    }
+    };
     let key = release_number(version).ok_or_else(|| NoUpstream::Version(version.to_string()))?;
-    let releases = docker_releases();
     releases
         .iter()
         .find(|r| r.key() == Some(key))
         .ok_or_else(|| NoUpstream::Release {
+            engine: name,
             version: format!("{}.{}.{}", key.0, key.1, key.2),
             first: releases
                 .first()
@@ -302,6 +419,105 @@ mod tests {
     }
 
     #[test]
+    fn every_containerd_file_is_compiled_in_and_indexed() {
+        let indexed: BTreeSet<&str> = containerd_releases()
+            .iter()
+            .map(|r| r.file.as_str())
+            .collect();
+        let compiled: BTreeSet<&str> = CONTAINERD_FILES.iter().map(|(f, _)| *f).collect();
+        assert_eq!(indexed, compiled);
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../data/upstream-defaults/containerd"
+        );
+        let on_disk: BTreeSet<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "index.json")
+            .map(|n| format!("containerd/{n}"))
+            .collect();
+        assert_eq!(
+            on_disk.iter().map(String::as_str).collect::<BTreeSet<_>>(),
+            compiled
+        );
+        let lines: BTreeSet<(u64, u64)> = containerd_releases()
+            .iter()
+            .map(|r| {
+                let k = r.key().unwrap();
+                (k.0, k.1)
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [(1, 6), (1, 7), (2, 0), (2, 1), (2, 2)]
+                .into_iter()
+                .collect()
+        );
+        for r in containerd_releases() {
+            assert_eq!(r.engine, Engine::Containerd);
+            assert!(r.blob.as_deref().is_some_and(|b| b.len() == 40), "{r:?}");
+            assert!(!profile_of(r).rules.is_empty(), "{}", r.file);
+        }
+    }
+
+    /// What containerd's RuntimeDefault allows on x86_64 with its default capabilities, per
+    /// release: the differences issue 21 names, read from the generated data.
+    #[test]
+    fn containerd_runtime_default_differs_by_release_as_upstream_changed_it() {
+        let host = Host::new(
+            Arch::X86_64,
+            CapSet::docker_default(),
+            KernelVersion::new(6, 12),
+        );
+        let catalog = Catalog::for_arch(Arch::X86_64);
+        let resolved = |v: &str| {
+            let r = default_for("containerd", v).unwrap();
+            profile::resolve(&profile_of(r), &host)
+        };
+        let allows = |v: &str, case: &str| {
+            let res = resolved(v);
+            let oracle = crate::oracle::Oracle::new(&res);
+            oracle
+                .predict_filter(catalog.get(case).unwrap_or_else(|| panic!("{case}")))
+                .outcome
+                == crate::outcome::Outcome::Allowed
+        };
+        // As measured with ContainerStatus verbose on 2.1.9: 3 arches and 12 rules.
+        let r = resolved("2.1.9");
+        assert_eq!(r.architectures.len(), 3, "{:?}", r.architectures);
+        let kept: BTreeSet<usize> = r.calls.iter().map(|c| c.rule).collect();
+        assert_eq!(kept.len(), 12);
+        assert_eq!(
+            default_for("containerd", "1.7.24~ds1-1").unwrap().tag,
+            "v1.7.24"
+        );
+        assert_eq!(
+            default_for("containerd", "v2.1.9")
+                .unwrap()
+                .configuration_name(),
+            "containerd-default-v2.1.9"
+        );
+        assert!(default_for("containerd", "2.1.9")
+            .unwrap()
+            .source()
+            .contains("generated from containerd v2.1.9"));
+        // io_uring: 1.6 and 1.7 allow it, 2.0 removed it.
+        assert!(allows("1.6.39", "io_uring_setup"));
+        assert!(allows("1.7.24", "io_uring_setup"));
+        assert!(!allows("2.0.0", "io_uring_setup"));
+        assert!(!allows("2.1.9", "io_uring_setup"));
+        // mseal is in 2.2 only.
+        assert!(!allows("2.1.9", "mseal"));
+        assert!(allows("2.2.0", "mseal"));
+        let e = default_for("containerd", "1.5.18").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("no upstream containerd release 1.5.18"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn a_distribution_version_finds_its_upstream_release() {
         let r = default_for("docker", "20.10.24+dfsg1").unwrap();
         assert_eq!(r.tag, "v20.10.24");
@@ -321,7 +537,7 @@ mod tests {
             "{e}"
         );
         assert!(matches!(
-            default_for("podman", "5.8.6"),
+            default_for("cri-o", "1.34.0"),
             Err(NoUpstream::Engine(_))
         ));
         assert!(matches!(

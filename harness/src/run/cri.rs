@@ -13,8 +13,8 @@ use super::plan::{self, JobKind, PlannedRuntime, Seccomp};
 use super::progress::Progress;
 use crate::engine::cri::{node::CriEndpoint, pod, CriError, CriNode, PodRunner};
 use crate::engine::{ContainerSpec, EngineError, Interrupted, RunId, SeccompMode};
-use crate::profile::KernelVersion;
 use seccomp_catalog::Arch;
+use seccomp_harness_core::profile::KernelVersion;
 use std::time::Instant;
 
 /// The configuration name of a node's own default profile.
@@ -39,8 +39,21 @@ pub async fn execute_cri(
         release: facts.kernel.clone(),
         message: e.to_string(),
     })?;
-    let profiles: Vec<LoadedProfile> = profiles.into_iter().map(as_node_reads).collect();
-    let runtime = PlannedRuntime::default_of(crate::profile::Runtime::parse(
+    let mut profiles: Vec<LoadedProfile> = profiles.into_iter().map(as_node_reads).collect();
+    // RuntimeDefault is predicted from containerd's default for the node's release, which runs
+    // as a Localhost profile beside it, rendered per job as containerd builds it for the
+    // container (its conditions resolved: the node would drop them from a file).
+    let upstream =
+        seccomp_harness_core::upstream::default_for(&facts.engine, &facts.engine_version);
+    if let (Some(b), Ok(release)) = (
+        profiles
+            .iter()
+            .position(|p| matches!(p.kind, ProfileKind::Builtin)),
+        &upstream,
+    ) {
+        profiles.insert(b + 1, super::input::load_upstream(release)?);
+    }
+    let runtime = PlannedRuntime::default_of(seccomp_harness_core::profile::Runtime::parse(
         &facts.default_runtime,
         facts.runtime_version.as_deref(),
     ));
@@ -56,10 +69,9 @@ pub async fn execute_cri(
         // is done for a Docker engine's containers only, so --start-held-back is not applied.
         plan::Selection::cases(&opts.cases),
     )?;
-    plan.builtin_upstream = Err(format!(
-        "no RuntimeDefault data for {} {} yet: the node's default profile is not predicted",
-        facts.engine, facts.engine_version
-    ));
+    if let Err(why) = upstream {
+        plan.builtin_upstream = Err(why.to_string());
+    }
     let probe = probe_for(opts, arch, node.url())?;
     let images = node
         .ensure_images(probe, &facts.arch)
@@ -74,8 +86,26 @@ pub async fn execute_cri(
             Seccomp::Builtin => SeccompMode::Builtin,
             Seccomp::Unconfined => SeccompMode::Unconfined,
             Seccomp::Json(j) => {
-                let salt = crate::profile::salt::salt_for(run_id.as_str(), i);
-                let json = crate::profile::salt::salted(j, salt, true);
+                let rendered;
+                let j = match job.kind {
+                    JobKind::AsIs { configuration } | JobKind::Tagged { configuration }
+                        if plan.builtin_upstream.as_ref().ok()
+                            == Some(&plan.configurations[configuration].profile) =>
+                    {
+                        let host = plan.host(job.cap_set, job.runtime, &Default::default());
+                        let file = &plan.profiles[plan.configurations[configuration].profile];
+                        rendered = seccomp_harness_core::profile::node::rendered_for_node(
+                            j,
+                            &file.source,
+                            &host,
+                        )
+                        .map_err(|e| RunError::Upstream(e.to_string()))?;
+                        &rendered
+                    }
+                    _ => j,
+                };
+                let salt = seccomp_harness_core::profile::salt::salt_for(run_id.as_str(), i);
+                let json = seccomp_harness_core::profile::salt::salted(j, salt, true);
                 let file = runner.write_profile(i, &json).map_err(EngineError::from)?;
                 SeccompMode::ProfilePath(file.node.display().to_string())
             }
@@ -181,8 +211,9 @@ fn as_node_reads(mut p: LoadedProfile) -> LoadedProfile {
         ProfileKind::File {
             profile, tagged, ..
         } => {
-            *profile = crate::profile::node::as_containerd_reads(profile);
-            tagged.profile = crate::profile::node::as_containerd_reads(&tagged.profile);
+            *profile = seccomp_harness_core::profile::node::as_containerd_reads(profile);
+            tagged.profile =
+                seccomp_harness_core::profile::node::as_containerd_reads(&tagged.profile);
         }
     }
     p

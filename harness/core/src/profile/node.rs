@@ -12,7 +12,9 @@
 //! CRI-O reads the Docker format and keeps them.
 
 use super::model::{Arches, Filter, Profile};
+use super::resolve::{resolve, skip_reason, Host};
 use super::validate::Warning;
+use serde_json::Value;
 
 /// What a containerd node would drop from one profile, for `check` and notes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -93,6 +95,57 @@ pub fn as_containerd_reads(profile: &Profile) -> Profile {
     p
 }
 
+/// Why a Docker-format profile can't be turned into the object containerd applies.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeRender {
+    #[error(transparent)]
+    Profile(#[from] super::ProfileError),
+    #[error("{0}: the profile's syscalls do not line up with its parsed rules")]
+    Rules(String),
+}
+
+/// The OCI seccomp object containerd builds itself for a container on `host`, from the
+/// Docker-format JSON that states its conditions (the RuntimeDefault data of
+/// `upstream-defaults/containerd/`): `archMap` becomes the native arch's `architectures`, and
+/// each rule is kept, without its `includes`/`excludes`, where Docker would keep it for the same
+/// capabilities, arch and kernel (the rules containerd's Go code appends under the same
+/// conditions). The result, sent as a Localhost profile, is what the node's RuntimeDefault
+/// should be, so that the two can be compared cell by cell.
+pub fn rendered_for_node(text: &str, file: &str, host: &Host) -> Result<String, NodeRender> {
+    let profile = super::parse_str(text, file)?;
+    let mut doc: Value = serde_json::from_str(text).map_err(|_| NodeRender::Rules(file.into()))?;
+    let obj = doc
+        .as_object_mut()
+        .ok_or_else(|| NodeRender::Rules(file.into()))?;
+    if obj.remove("archMap").is_some() {
+        let architectures = resolve(&profile, host).architectures;
+        if !architectures.is_empty() {
+            obj.insert("architectures".into(), architectures.into());
+        }
+    }
+    let Some(Value::Array(rules)) = obj.get_mut("syscalls") else {
+        return Ok(serde_json::to_string(&doc).expect("a JSON value serializes"));
+    };
+    if rules.len() != profile.rules.len() {
+        return Err(NodeRender::Rules(file.into()));
+    }
+    let kept: Vec<Value> = std::mem::take(rules)
+        .into_iter()
+        .zip(&profile.rules)
+        .filter(|(_, rule)| skip_reason(&rule.excludes, &rule.includes, host).is_none())
+        .map(|(mut v, _)| {
+            if let Some(o) = v.as_object_mut() {
+                for field in ["includes", "excludes", "comment"] {
+                    o.remove(field);
+                }
+            }
+            v
+        })
+        .collect();
+    *rules = kept;
+    Ok(serde_json::to_string(&doc).expect("a JSON value serializes"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +184,89 @@ mod tests {
             w[1]
         );
         assert!(w[2].message.contains("drops excludes"), "{}", w[2]);
+    }
+
+    #[test]
+    fn a_conditional_profile_renders_as_containerd_builds_it_for_the_host() {
+        use crate::profile::{CapSet, KernelVersion};
+        use seccomp_catalog::Arch;
+        let text = r#"{"defaultAction":"SCMP_ACT_ERRNO",
+            "archMap":[{"architecture":"SCMP_ARCH_X86_64","subArchitectures":["SCMP_ARCH_X86","SCMP_ARCH_X32"]},
+                       {"architecture":"SCMP_ARCH_AARCH64","subArchitectures":["SCMP_ARCH_ARM"]}],
+            "syscalls":[
+              {"names":["getpid"],"action":"SCMP_ACT_ALLOW"},
+              {"names":["ptrace"],"action":"SCMP_ACT_ALLOW","includes":{"minKernel":"4.8"}},
+              {"names":["arch_prctl"],"action":"SCMP_ACT_ALLOW","includes":{"arches":["amd64"]}},
+              {"names":["arm_fadvise64_64"],"action":"SCMP_ACT_ALLOW","includes":{"arches":["arm","arm64"]}},
+              {"names":["chroot"],"action":"SCMP_ACT_ALLOW","includes":{"caps":["CAP_SYS_CHROOT"]}},
+              {"names":["bpf"],"action":"SCMP_ACT_ALLOW","includes":{"caps":["CAP_SYS_ADMIN"]}},
+              {"names":["clone3"],"action":"SCMP_ACT_ERRNO","errnoRet":38,"excludes":{"caps":["CAP_SYS_ADMIN"]}}]}"#;
+        let host = |caps: CapSet, kernel| Host::new(Arch::X86_64, caps, kernel);
+        let names = |json: &str| -> Vec<String> {
+            let p = parse_str(json, "r.json").unwrap();
+            assert!(dropped_by_containerd(&p).is_empty(), "{json}");
+            p.rules.iter().map(|r| r.names[0].clone()).collect()
+        };
+        let out = rendered_for_node(
+            text,
+            "d.json",
+            &host(CapSet::docker_default(), KernelVersion::new(6, 12)),
+        )
+        .unwrap();
+        assert_eq!(
+            names(&out),
+            ["getpid", "ptrace", "arch_prctl", "chroot", "clone3"]
+        );
+        let doc: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            doc["architectures"],
+            serde_json::json!(["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"])
+        );
+        let admin = CapSet::tweak(
+            &CapSet::docker_default(),
+            &["CAP_SYS_ADMIN"],
+            &[] as &[&str],
+        )
+        .unwrap();
+        let old =
+            rendered_for_node(text, "d.json", &host(admin, KernelVersion::new(4, 4))).unwrap();
+        assert_eq!(names(&old), ["getpid", "arch_prctl", "chroot", "bpf"]);
+    }
+
+    /// Docker's own default as a Localhost profile: native arch only, and the capability-gated
+    /// rules allow their calls with the default capabilities (measured on containerd 1.7.24 and
+    /// 2.1.9: docs/src/kubernetes.md).
+    #[test]
+    fn dockers_default_as_a_localhost_profile_covers_the_native_arch_with_every_gated_rule() {
+        use crate::oracle::Oracle;
+        use crate::outcome::Outcome;
+        use crate::profile::{resolve, CapSet, Host, KernelVersion};
+        use seccomp_catalog::{Arch, Catalog};
+        let text = include_str!("../../../data/upstream-defaults/docker/v28.2.0.json");
+        let docker = parse_str(text, "default.json").unwrap();
+        let host = Host::new(
+            Arch::X86_64,
+            CapSet::docker_default(),
+            KernelVersion::new(6, 12),
+        );
+        let catalog = Catalog::for_arch(Arch::X86_64);
+        let outcome = |p: &Profile, case: &str| {
+            let resolved = resolve(p, &host);
+            Oracle::new(&resolved)
+                .predict_filter(catalog.get(case).unwrap())
+                .outcome
+        };
+        let node = as_containerd_reads(&docker);
+        for case in ["unshare", "mount", "bpf", "clone(CLONE_NEWUSER)"] {
+            assert_eq!(outcome(&docker, case), Outcome::Errno, "{case}");
+            assert_eq!(outcome(&node, case), Outcome::Allowed, "{case}");
+        }
+        assert_eq!(outcome(&docker, "i386:getpid"), Outcome::Allowed);
+        assert_eq!(outcome(&node, "i386:getpid"), Outcome::Killed);
+        assert!(resolve(&node, &host).architectures.is_empty());
+        let warnings = containerd_warnings(&docker);
+        assert_eq!(warnings[0].path, "archMap");
+        assert!(warnings.len() > 10, "{}", warnings.len());
     }
 
     #[test]
