@@ -1,15 +1,15 @@
 //! The corpus of public profiles (tests/fixtures/wild, provenance in SOURCES.json): every one
 //! has its source recorded, and every Docker-format and OCI-config profile runs end to end on
-//! the engine with every cell passing. Kubernetes YAML resources are recorded but not run:
-//! the harness doesn't read YAML yet.
+//! the engine with every cell passing. Kubernetes YAML resources (k8s/) are read too: one of
+//! them runs and must give the same cells as its `spec` given as a JSON profile.
 //!
 //! Skipped, with the reason printed, when no daemon answers; a failure with
 //! `SECCOMP_HARNESS_REQUIRE_DOCKER=1`.
 
 mod common;
 
-use seccomp_harness::matrix::Verdict;
 use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use seccomp_harness_core::matrix::Verdict;
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -66,6 +66,50 @@ fn every_corpus_file_records_its_source() {
     }
 }
 
+/// A derived file (`derived_from` in SOURCES.json) is its original with exactly one rule
+/// appended: an ALLOW of calls a modelled runtime makes after loading the filter, none of
+/// which the original names. So every rule of the original is in it unchanged, and decides
+/// its syscall as in the original (a filter decides a call by that call's rules and the
+/// default); the entry records the edit.
+#[test]
+fn a_derived_corpus_file_only_adds_the_runtimes_own_calls() {
+    use seccomp_harness_core::oracle::start::RUNTIMES;
+    use seccomp_harness_core::profile::{parse_str, Action};
+    let mut derived = 0;
+    for s in sources() {
+        let Some(original) = s["derived_from"].as_str() else {
+            continue;
+        };
+        derived += 1;
+        let file = s["file"].as_str().unwrap();
+        let read = |f: &str| std::fs::read_to_string(dir().join(f)).unwrap();
+        let o = parse_str(&read(original), original).unwrap();
+        let d = parse_str(&read(file), file).unwrap();
+        assert!(s["edit"].as_str().is_some_and(|e| !e.is_empty()), "{file}");
+        assert_eq!(d.rules.len(), o.rules.len() + 1, "{file}");
+        assert_eq!(d.rules[..o.rules.len()], o.rules[..], "{file}");
+        assert_eq!(
+            (d.default_action, d.default_errno_ret, &d.arches),
+            (o.default_action, o.default_errno_ret, &o.arches),
+            "{file}"
+        );
+        let added = d.rules.last().unwrap();
+        assert_eq!(added.action, Action::Allow, "{file}");
+        assert!(added.args.is_empty() && added.includes.is_empty(), "{file}");
+        for n in &added.names {
+            assert!(
+                RUNTIMES.iter().any(|m| m.fatal.contains(&n.as_str())),
+                "{file}: {n} is no runtime's start need"
+            );
+            assert!(
+                !o.rules.iter().any(|r| r.names.contains(n)),
+                "{file}: {n} is named by the original"
+            );
+        }
+    }
+    assert!(derived >= 2, "{derived} derived files");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_json_profile_of_the_corpus_passes_on_the_engine() {
     if common::engine_or_skip().await.is_none() {
@@ -105,6 +149,53 @@ async fn every_json_profile_of_the_corpus_passes_on_the_engine() {
         failing.len(),
         &failing[..failing.len().min(5)]
     );
+    print_argument_rule_figures(&report.matrix.coverage);
+}
+
+/// Prints each configuration's native figure and the corpus's argument rules proven on both
+/// sides: every file as it is, and with each original that can't start counted through its
+/// derived start-able copy (`derived_from`; the copy holds the original's rules unchanged).
+fn print_argument_rule_figures(coverage: &[seccomp_harness_core::coverage::Coverage]) {
+    let derived: Vec<(String, String)> = sources()
+        .iter()
+        .filter_map(|s| {
+            let stem = |f: &str| f.trim_end_matches(".json").to_string();
+            Some((
+                stem(s["derived_from"].as_str()?),
+                stem(s["file"].as_str().unwrap()),
+            ))
+        })
+        .collect();
+    let native = |c: &seccomp_harness_core::coverage::Coverage| c.figures.first().cloned();
+    let (mut all, mut all_proven, mut through, mut through_proven) = (0, 0, 0, 0);
+    for c in coverage {
+        let Some(f) = native(c) else { continue };
+        eprintln!(
+            "{:<45} {} rules {}/{}, argument rules {}/{}",
+            c.configuration, f.abi, f.proven, f.rules, f.argument_proven, f.argument_rules
+        );
+        all += f.argument_rules;
+        all_proven += f.argument_proven;
+        if derived.iter().any(|(_, d)| *d == c.configuration) {
+            continue;
+        }
+        let stand_in = derived
+            .iter()
+            .find(|(o, _)| *o == c.configuration)
+            .and_then(|(_, d)| coverage.iter().find(|x| x.configuration == *d))
+            .and_then(native)
+            .unwrap_or(f);
+        through += stand_in.argument_rules;
+        through_proven += stand_in.argument_proven;
+    }
+    let pct = |a: usize, b: usize| a as f64 * 100.0 / b.max(1) as f64;
+    eprintln!(
+        "corpus argument rules proven on both sides: {all_proven}/{all} ({:.1}%) file by file; \
+         {through_proven}/{through} ({:.1}%) with each original that can't start counted through \
+         its start-able copy",
+        pct(all_proven, all),
+        pct(through_proven, through)
+    );
 }
 
 /// A Kubernetes SeccompProfile (the security-profiles-operator's recorded nginx profile) runs
@@ -117,7 +208,7 @@ async fn a_seccompprofile_yaml_runs_like_the_same_profile_as_json() {
     }
     let yaml = dir().join("k8s/spo-nginx-1.19.1.v1alpha1.yaml");
     let text = std::fs::read_to_string(&yaml).unwrap();
-    let docs = seccomp_harness::profile::k8s::split(&text, "nginx.yaml").unwrap();
+    let docs = seccomp_harness_core::profile::k8s::split(&text, "nginx.yaml").unwrap();
     assert_eq!(docs.len(), 1);
     let tmp = tempfile::tempdir().unwrap();
     let json = tmp.path().join("nginx-as-json.json");

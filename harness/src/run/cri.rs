@@ -13,9 +13,9 @@ use super::plan::{self, JobKind, PlannedRuntime, Seccomp};
 use super::progress::Progress;
 use crate::engine::cri::{node::CriEndpoint, pod, CriError, CriNode, PodRunner};
 use crate::engine::{ContainerSpec, EngineError, Interrupted, RunId, SeccompMode};
-use crate::matrix::Verdict;
-use crate::profile::KernelVersion;
 use seccomp_catalog::Arch;
+use seccomp_harness_core::matrix::Verdict;
+use seccomp_harness_core::profile::KernelVersion;
 use std::time::Instant;
 
 /// The configuration name of a node's own default profile.
@@ -44,7 +44,8 @@ pub async fn execute_cri(
     // RuntimeDefault is predicted from containerd's default for the node's release, which runs
     // as a Localhost profile beside it, rendered per job as containerd builds it for the
     // container (its conditions resolved: the node would drop them from a file).
-    let upstream = crate::upstream::default_for(&facts.engine, &facts.engine_version);
+    let upstream =
+        seccomp_harness_core::upstream::default_for(&facts.engine, &facts.engine_version);
     if let (Some(b), Ok(release)) = (
         profiles
             .iter()
@@ -53,7 +54,7 @@ pub async fn execute_cri(
     ) {
         profiles.insert(b + 1, super::input::load_upstream(release)?);
     }
-    let runtime = PlannedRuntime::default_of(crate::profile::Runtime::parse(
+    let runtime = PlannedRuntime::default_of(seccomp_harness_core::profile::Runtime::parse(
         &facts.default_runtime,
         facts.runtime_version.as_deref(),
     ));
@@ -98,15 +99,19 @@ pub async fn execute_cri(
                     {
                         let host = plan.host(job.cap_set, job.runtime, &Default::default());
                         let file = &plan.profiles[plan.configurations[configuration].profile];
-                        rendered = crate::profile::node::rendered_for_node(j, &file.source, &host)
-                            .map_err(|e| RunError::Upstream(e.to_string()))?;
+                        rendered = seccomp_harness_core::profile::node::rendered_for_node(
+                            j,
+                            &file.source,
+                            &host,
+                        )
+                        .map_err(|e| RunError::Upstream(e.to_string()))?;
                         rendered_defaults[i] = Some(rendered.clone());
                         &rendered
                     }
                     _ => j,
                 };
-                let salt = crate::profile::salt::salt_for(run_id.as_str(), i);
-                let json = crate::profile::salt::salted(j, salt, true);
+                let salt = seccomp_harness_core::profile::salt::salt_for(run_id.as_str(), i);
+                let json = seccomp_harness_core::profile::salt::salted(j, salt, true);
                 let file = runner.write_profile(i, &json).map_err(EngineError::from)?;
                 sent[i] = Some(json);
                 SeccompMode::ProfilePath(file.node.display().to_string())
@@ -233,9 +238,9 @@ fn applied_checks(
     rendered_defaults: &[Option<String>],
     runner: &PodRunner,
 ) -> Vec<(usize, Vec<String>)> {
-    use crate::profile::node::{applied_differences, as_containerd_reads};
+    use seccomp_harness_core::profile::node::{applied_differences, as_containerd_reads};
     let job_of = |kind: JobKind| plan.jobs.iter().position(|j| j.kind == kind);
-    let parse = |text: &str| crate::profile::parse_str(text, "applied").ok();
+    let parse = |text: &str| seccomp_harness_core::profile::parse_str(text, "applied").ok();
     let mut out = Vec::new();
     for (c, conf) in plan.configurations.iter().enumerate() {
         let Some(i) = job_of(plan.as_is_job(c)) else {
@@ -287,8 +292,9 @@ fn as_node_reads(mut p: LoadedProfile) -> LoadedProfile {
         ProfileKind::File {
             profile, tagged, ..
         } => {
-            *profile = crate::profile::node::as_containerd_reads(profile);
-            tagged.profile = crate::profile::node::as_containerd_reads(&tagged.profile);
+            *profile = seccomp_harness_core::profile::node::as_containerd_reads(profile);
+            tagged.profile =
+                seccomp_harness_core::profile::node::as_containerd_reads(&tagged.profile);
         }
     }
     p

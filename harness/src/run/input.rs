@@ -2,7 +2,7 @@
 //! capability sets. Reads the profile files; everything after this is pure.
 
 use super::PlanError;
-use crate::profile::{self, CapSet, Tagged};
+use seccomp_harness_core::profile::{self, CapSet, Tagged};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -185,9 +185,11 @@ pub fn load_profiles(input: &ProfileInput) -> Result<Vec<LoadedProfile>, PlanErr
 pub const BUILTIN_UPSTREAM: &str = "builtin-upstream";
 
 /// Upstream's default profile for the engine's release, as a file profile of the run.
-pub fn load_upstream(release: &crate::upstream::Release) -> Result<LoadedProfile, PlanError> {
+pub fn load_upstream(
+    release: &seccomp_harness_core::upstream::Release,
+) -> Result<LoadedProfile, PlanError> {
     let text = release.text().to_string();
-    let profile = crate::upstream::profile_of(release);
+    let profile = seccomp_harness_core::upstream::profile_of(release);
     let tagged = profile::tag_for(&text, &profile, &release.file, true)?;
     Ok(LoadedProfile {
         name: BUILTIN_UPSTREAM.into(),

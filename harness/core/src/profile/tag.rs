@@ -279,7 +279,23 @@ pub struct Tagged {
 /// errno, and runc 1.3 signals its threads with tgkill), and the probe's clock: where the
 /// kernel's clocksource has no vDSO support, clock_gettime is a real syscall (seen in the
 /// kernel log under a SCMP_ACT_LOG default on this project's host).
-pub const RUNTIME_FALLBACK_CALLS: &[&str] = &["faccessat2", "openat2", "tgkill", "clock_gettime"];
+///
+/// faccessat and getegid are where runc's faccessat2 falls back to (Go's `Faccessat`
+/// emulation, after ENOSYS or EPERM): when runc's ENOSYS stub answers faccessat2, runc 1.1.5
+/// calls both. Measured on this host (Docker 20.10.24, runc 1.1.5) with the recorded Tomcat
+/// allow-list (`cessa-tomcat-test.startable.json`), which names neither: under a SCMP_ACT_LOG
+/// default with faccessat2 answering ENOSYS, the kernel log showed `runc:[2:INIT]` calling
+/// faccessat (269) and getegid (108); under a TRAP default (the tagged copy) the start failed
+/// ("cannot start a stopped process") until they were allowed; under the ERRNO default the
+/// container started (runc survives their EPERM).
+pub const RUNTIME_FALLBACK_CALLS: &[&str] = &[
+    "faccessat2",
+    "faccessat",
+    "getegid",
+    "openat2",
+    "tgkill",
+    "clock_gettime",
+];
 
 /// The calls the tagged copy allows where the original leaves them to its ERRNO default: the
 /// runtime's fallback calls and the probe's footprint survive an errno, but the tagged

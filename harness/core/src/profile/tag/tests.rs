@@ -282,3 +282,26 @@ fn a_rule_on_a_multiplexer_is_attributed_on_its_calls() {
         Attributed::Rule(RuleRef::Index(0))
     );
 }
+
+/// runc falls back from faccessat2 to faccessat and getegid (Go's `Faccessat` emulation) when
+/// its ENOSYS stub answers faccessat2: the tagged copy of an allow-list naming neither must
+/// allow both, or its TRAP default kills `runc init` (measured with runc 1.1.5 and the
+/// recorded Tomcat allow-list: "cannot start a stopped process" until both were allowed).
+#[test]
+fn the_tagged_copy_allows_runcs_faccessat2_fallback() {
+    let text = r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],
+      "syscalls":[{"names":["read","write","statx"],"action":"SCMP_ACT_ALLOW"}]}"#;
+    let original = parse_str(text, "p").unwrap();
+    let allowed = tagged_allowances(&original);
+    for n in ["faccessat", "getegid"] {
+        assert!(allowed.contains(&n), "{n} in {allowed:?}");
+    }
+    // Not above the profile's highest syscall (statx, 332): faccessat2 (439) stays the stub's.
+    assert!(!allowed.contains(&"faccessat2"), "{allowed:?}");
+    let t = tag(text, "p").unwrap();
+    assert!(t
+        .profile
+        .rules
+        .iter()
+        .any(|r| r.action == Action::Allow && r.names.iter().any(|n| n == "getegid")));
+}
