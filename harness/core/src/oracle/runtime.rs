@@ -7,6 +7,7 @@ use crate::profile::model::{Action, Arches, ArgCond, EffectiveAction, MAX_ERRNO_
 use crate::profile::names;
 use crate::profile::resolve::Resolved;
 use crate::profile::Runtime;
+use seccomp_catalog::own_calls::OwnArg;
 use seccomp_catalog::{Abi, Arch};
 use std::collections::BTreeMap;
 
@@ -61,7 +62,42 @@ pub struct RuntimeModel {
     /// `SCMP_ACT_ALLOW`" (`libcrun_generate_seccomp` checks before it drops rules equal to
     /// the default, so even those count).
     pub refuses_stray_errno_ret: bool,
+    /// The arguments the runtime really passes to some of its calls after loading the filter,
+    /// one entry per call site; a call with no entry is judged with the catalog's arguments
+    /// (all ones, which miss every condition such as `fd <= 8`).
+    pub sites: &'static [RuntimeSite],
 }
+
+/// One call the runtime makes after loading the filter, with the arguments it passes there
+/// (`RunTime` for a pointer or anything else no profile can predict).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuntimeSite {
+    pub syscall: &'static str,
+    pub args: [OwnArg; 6],
+}
+
+const fn site(syscall: &'static str, args: [OwnArg; 6]) -> RuntimeSite {
+    RuntimeSite { syscall, args }
+}
+
+use OwnArg::{Fixed as F, RunTime as R};
+
+/// runc 1.1.5's (Docker 20.10.24, this host) write, close and fstat after loading the filter,
+/// measured by allowing each only under argument conditions in an allow-list that starts
+/// (the nginx start-able copy) and starting `--noop` containers: the start needed exactly
+/// `write(3, _, 1)` (the exec fifo's "0"; `arg0 == 3` and `arg2 == 1` each started, `arg0 <=
+/// 2` and `arg2 == 0` did not), `close(3)` and `close(4)` (one EQ rule each started; either
+/// alone did not, and with only `close(4)` allowed the start hung), and `fstat` on 0, 1 and 2
+/// (all three EQ rules started; any two did not). Newer runc versions were not measured, so
+/// their calls are judged with the catalog's arguments.
+const RUNC_1_1_5_SITES: &[RuntimeSite] = &[
+    site("write", [F(3), R, F(1), F(0), F(0), F(0)]),
+    site("close", [F(3), F(0), F(0), F(0), F(0), F(0)]),
+    site("close", [F(4), F(0), F(0), F(0), F(0), F(0)]),
+    site("fstat", [F(0), R, F(0), F(0), F(0), F(0)]),
+    site("fstat", [F(1), R, F(0), F(0), F(0), F(0)]),
+    site("fstat", [F(2), R, F(0), F(0), F(0), F(0)]),
+];
 
 /// Calls runc makes after loading the filter, whatever its version (measured with runc 1.1.5
 /// by narrowing an allow-list, see profiles/README.md: denying any of these stops the
@@ -159,6 +195,7 @@ pub const RUNTIMES: &[RuntimeModel] = &[
         after_start_fatal: &[],
         after_start_tolerated: &[],
         refuses_stray_errno_ret: false,
+        sites: &[],
     },
     RuntimeModel {
         runtime: "runc",
@@ -172,6 +209,7 @@ pub const RUNTIMES: &[RuntimeModel] = &[
         after_start_fatal: &[],
         after_start_tolerated: &[],
         refuses_stray_errno_ret: false,
+        sites: &[],
     },
     RuntimeModel {
         runtime: "runc",
@@ -185,6 +223,7 @@ pub const RUNTIMES: &[RuntimeModel] = &[
         after_start_fatal: &[],
         after_start_tolerated: &[],
         refuses_stray_errno_ret: false,
+        sites: RUNC_1_1_5_SITES,
     },
     // gVisor: the filter applies to the sandboxed application from its first instruction;
     // runsc's own start (the Sentry, the gofer, the loader's exec) is outside it, so there are
@@ -206,6 +245,7 @@ pub const RUNTIMES: &[RuntimeModel] = &[
         after_start_fatal: &[],
         after_start_tolerated: &[],
         refuses_stray_errno_ret: false,
+        sites: &[],
     },
     RuntimeModel {
         runtime: "crun",
@@ -219,6 +259,7 @@ pub const RUNTIMES: &[RuntimeModel] = &[
         after_start_fatal: &["read", "execve"],
         after_start_tolerated: &["close_range"],
         refuses_stray_errno_ret: true,
+        sites: &[],
     },
 ];
 

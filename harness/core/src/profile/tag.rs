@@ -279,23 +279,18 @@ pub struct Tagged {
 /// errno, and runc 1.3 signals its threads with tgkill), and the probe's clock: where the
 /// kernel's clocksource has no vDSO support, clock_gettime is a real syscall (seen in the
 /// kernel log under a SCMP_ACT_LOG default on this project's host).
-///
-/// faccessat and getegid are where runc's faccessat2 falls back to (Go's `Faccessat`
-/// emulation, after ENOSYS or EPERM): when runc's ENOSYS stub answers faccessat2, runc 1.1.5
-/// calls both. Measured on this host (Docker 20.10.24, runc 1.1.5) with the recorded Tomcat
-/// allow-list (`cessa-tomcat-test.startable.json`), which names neither: under a SCMP_ACT_LOG
-/// default with faccessat2 answering ENOSYS, the kernel log showed `runc:[2:INIT]` calling
-/// faccessat (269) and getegid (108); under a TRAP default (the tagged copy) the start failed
-/// ("cannot start a stopped process") until they were allowed; under the ERRNO default the
-/// container started (runc survives their EPERM).
-pub const RUNTIME_FALLBACK_CALLS: &[&str] = &[
-    "faccessat2",
-    "faccessat",
-    "getegid",
-    "openat2",
-    "tgkill",
-    "clock_gettime",
-];
+pub const RUNTIME_FALLBACK_CALLS: &[&str] = &["faccessat2", "openat2", "tgkill", "clock_gettime"];
+
+/// Where runc's faccessat2 falls back to (Go's `Faccessat` emulation, after ENOSYS or EPERM):
+/// when the profile doesn't allow faccessat2 and runc's ENOSYS stub or the default answers
+/// it, runc 1.1.5 calls faccessat, getuid, getgid and getegid, and survives an errno on each.
+/// Measured on this host (Docker 20.10.24, runc 1.1.5) with start-able copies of the recorded
+/// Tomcat and httpd allow-lists (the corpus's `cessa-tomcat-test.startable.json`; httpd's
+/// copy is not in the corpus, see docs/src/rule-coverage.md): under a SCMP_ACT_LOG default with faccessat2 answering
+/// ENOSYS the kernel log showed `runc:[2:INIT]` calling each (269, 102, 104, 108); under a
+/// TRAP default (the tagged copy) the start failed ("cannot start a stopped process") until
+/// the ones each list leaves out were allowed; under their ERRNO default both started.
+pub const FACCESSAT2_FALLBACK_CALLS: &[&str] = &["faccessat", "getuid", "getgid", "getegid"];
 
 /// The calls the tagged copy allows where the original leaves them to its ERRNO default: the
 /// runtime's fallback calls and the probe's footprint survive an errno, but the tagged
@@ -314,6 +309,17 @@ pub fn tagged_allowances(original: &Profile) -> Vec<&'static str> {
             .any(|r| r.names.iter().any(|m| m == n))
     };
     let mut candidates: Vec<&'static str> = RUNTIME_FALLBACK_CALLS.to_vec();
+    // runc falls back from faccessat2 only where the profile doesn't allow it outright.
+    let allows_faccessat2 = original.rules.iter().any(|r| {
+        r.action == Action::Allow
+            && r.args.is_empty()
+            && r.includes.is_empty()
+            && r.excludes.is_empty()
+            && r.names.iter().any(|n| n == "faccessat2")
+    });
+    if !allows_faccessat2 {
+        candidates.extend(FACCESSAT2_FALLBACK_CALLS);
+    }
     for arch in Arch::ALL {
         for f in own_calls::footprint(*arch) {
             if !candidates.contains(&f.syscall) {
