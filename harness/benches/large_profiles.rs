@@ -13,14 +13,14 @@ mod large_profile;
 
 use seccomp_catalog::record::CaseRecord;
 use seccomp_catalog::{Arch, Catalog};
-use seccomp_harness::classify::{classify, Attribution, CaseRuns};
 use seccomp_harness::engine::container::run_probe_container;
 use seccomp_harness::engine::{ContainerSpec, Engine, RunId, SeccompMode};
-use seccomp_harness::oracle::Oracle;
-use seccomp_harness::outcome::Outcome;
-use seccomp_harness::profile::tag::Slot;
-use seccomp_harness::profile::{self, CapSet, Host, KernelVersion};
 use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use seccomp_harness_core::classify::{classify, Attribution, CaseRuns};
+use seccomp_harness_core::oracle::Oracle;
+use seccomp_harness_core::outcome::Outcome;
+use seccomp_harness_core::profile::tag::Slot;
+use seccomp_harness_core::profile::{self, CapSet, Host, KernelVersion};
 use std::path::Path;
 use std::time::Instant;
 
@@ -170,7 +170,7 @@ async fn main() {
             .matrix
             .cells
             .iter()
-            .filter(|c| c.verdict == seccomp_harness::matrix::Verdict::Fail)
+            .filter(|c| c.verdict == seccomp_harness_core::matrix::Verdict::Fail)
             .count();
         println!(
             "{size:>7} {parse:>6.1}ms {resolve:>6.1}ms {predict:>6.1}ms {tag:>6.1}ms {classify_ms:>6.1}ms {harness:>7.1}ms | {:>8.2} s {:>7.2} s {:>6.1}%{}",

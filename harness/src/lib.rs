@@ -4,14 +4,10 @@
 //! engine runs the probe in containers; classify turns raw probe records into outcomes; the
 //! matrix holds both sides; report renders it; diff compares two matrices.
 //!
-//! The pure part lives in `seccomp-harness-core` (re-exported here under the same paths), which
+//! The pure part is the crate `seccomp-harness-core`, imported here by its own name (its paths
+//! are never re-exported, so `seccomp_harness_core::oracle` always says which crate it is); it
 //! cannot reach an engine: it has no async runtime, Docker client or CLI parser. This crate adds
 //! what does I/O: `engine` (Docker via bollard), `run` (plan, execute, assemble) and the CLI.
-
-pub use seccomp_harness_core::{
-    classify, coverage, diff, engines, matrix, oracle, outcome, profile, readiness, report,
-    start_failure, upstream,
-};
 
 pub mod engine;
 pub mod probe_binary;

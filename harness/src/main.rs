@@ -1,5 +1,5 @@
 mod cli;
 
 fn main() -> std::process::ExitCode {
-    std::process::ExitCode::from(cli::main())
+    cli::main().into()
 }

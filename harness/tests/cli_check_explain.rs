@@ -1,5 +1,6 @@
 //! `check` and `explain` through the real binary: exit codes, messages naming the file, JSON.
 
+use seccomp_harness_core::exit::ExitCode;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -22,12 +23,12 @@ fn check_accepts_real_profiles() {
     let out = check(&fixture("docker-default-v25.0.0.json"));
     assert_eq!(
         out.status.code(),
-        Some(0),
+        Some(ExitCode::Ok.code()),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let out = check(&fixture("moby-fixture-conditional_include.json"));
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(ExitCode::Ok.code()));
     assert!(String::from_utf8_lossy(&out.stderr).contains("warning: "));
 }
 
@@ -37,7 +38,7 @@ fn check_names_what_a_containerd_node_drops() {
     // profile on containerd.
     let out = check(&fixture("docker-default-v25.0.0.json"));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(out.status.code(), Some(ExitCode::Ok.code()), "{stderr}");
     assert!(
         stderr.contains("archMap: a containerd node drops archMap"),
         "{stderr}"
@@ -102,12 +103,19 @@ fn check_rejects_each_class_of_broken_input_naming_the_file() {
         std::fs::write(&path, text).unwrap();
         let out = check(&path);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert_eq!(
+            out.status.code(),
+            Some(ExitCode::BadInput.code()),
+            "{name}: {stderr}"
+        );
         assert!(stderr.contains(&format!("{name}.json")), "{name}: {stderr}");
         assert!(stderr.contains(expect), "{name}: {stderr}");
     }
     let missing = dir.path().join("absent.json");
-    assert_eq!(check(&missing).status.code(), Some(2));
+    assert_eq!(
+        check(&missing).status.code(),
+        Some(ExitCode::BadInput.code())
+    );
 }
 
 #[test]
@@ -121,7 +129,7 @@ fn explain_prints_json_and_text() {
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(ExitCode::Ok.code()));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["case"], "clone3");
     assert_eq!(v["abi"], "x86_64");
@@ -202,7 +210,7 @@ fn explain_rejects_unknown_cases_and_caps() {
         .args(["no_such_call", "--kernel", "6.1"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(ExitCode::BadInput.code()));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown case"));
     let out = bin()
         .arg("explain")
@@ -210,7 +218,7 @@ fn explain_rejects_unknown_cases_and_caps() {
         .args(["getpid", "--kernel", "6.1", "--cap-add", "FLY"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(ExitCode::BadInput.code()));
 }
 
 #[test]
@@ -219,7 +227,7 @@ fn cases_as_json_list_every_case_with_its_arguments() {
         .args(["cases", "--arch", "x86_64", "--format", "json"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(ExitCode::Ok.code()));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let cases = doc["cases"].as_array().unwrap();
     let text = bin().args(["cases", "--arch", "x86_64"]).output().unwrap();

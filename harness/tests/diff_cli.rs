@@ -1,5 +1,6 @@
 //! `seccomp-harness diff` as a user runs it: the built binary, files on disk, exit codes.
 
+use seccomp_harness_core::exit::ExitCode;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -49,7 +50,7 @@ fn unchanged_behaviour_exits_0_even_on_another_kernel() {
     let old = write(dir.path(), "old.json", &matrix_json("errno", "1", "6.1.0"));
     let new = write(dir.path(), "new.json", &matrix_json("errno", "1", "6.8.0"));
     let o = diff(&[&old, &new]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(ExitCode::Ok.code()), "{}", stderr(&o));
     assert!(
         stdout(&o).contains("no behaviour changed"),
         "{}",
@@ -72,7 +73,12 @@ fn a_newly_allowed_cell_exits_1_and_is_named() {
         &matrix_json("allowed", "null", "6.1.0"),
     );
     let o = diff(&[&old, &new]);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(ExitCode::Findings.code()),
+        "{}",
+        stderr(&o)
+    );
     let out = stdout(&o);
     assert!(out.contains("newly allowed (1)"), "{out}");
     assert!(out.contains("unshare(CLONE_NEWUSER)"), "{out}");
@@ -96,7 +102,12 @@ fn json_and_markdown_formats_and_an_output_file() {
         "--output",
         report.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(ExitCode::Findings.code()),
+        "{}",
+        stderr(&o)
+    );
     assert!(o.stdout.is_empty());
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
@@ -104,7 +115,7 @@ fn json_and_markdown_formats_and_an_output_file() {
     assert_eq!(v["cells"][0]["kind"], "kill_trap_changed");
 
     let o = diff(&[&old, &new, "--format", "markdown"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(ExitCode::Findings.code()));
     assert!(
         stdout(&o).contains("#### kill/trap changed (1)"),
         "{}",
@@ -140,7 +151,12 @@ fn bad_input_exits_2_naming_the_file() {
         ),
     ] {
         let o = diff(&args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(ExitCode::BadInput.code()),
+            "{args:?}: {}",
+            stderr(&o)
+        );
         let err = stderr(&o);
         assert!(err.contains(file) && err.contains(words), "{err}");
         assert!(o.stdout.is_empty());
@@ -150,5 +166,5 @@ fn bad_input_exits_2_naming_the_file() {
 #[test]
 fn an_unknown_format_is_a_usage_error() {
     let o = diff(&["a.json", "b.json", "--format", "html"]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(ExitCode::BadInput.code()));
 }

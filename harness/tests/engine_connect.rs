@@ -2,6 +2,7 @@
 //! tried and what to do. Needs no daemon.
 
 use seccomp_harness::engine::{ConnectError, Engine};
+use seccomp_harness_core::exit::ExitCode;
 use std::process::Command;
 
 #[tokio::test]
@@ -31,7 +32,11 @@ fn the_cli_maps_an_unreachable_docker_host_to_exit_3() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(ExitCode::Environment.code()),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("cannot reach the docker daemon at unix:///nonexistent.sock"),
         "{stderr}"
@@ -46,6 +51,10 @@ fn the_flag_wins_over_docker_host() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(ExitCode::Environment.code()),
+        "{stderr}"
+    );
     assert!(stderr.contains("unix:///also-nonexistent.sock"), "{stderr}");
 }

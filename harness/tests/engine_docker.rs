@@ -17,6 +17,7 @@ use seccomp_harness::engine::{
     run_configuration, with_interrupt_cleanup, CaseResult, ConfigurationRun, ContainerSpec, Engine,
     NotRunReason, ProbeImage, RestartLimits, RunId, Runner, SeccompMode,
 };
+use seccomp_harness_core::exit::ExitCode;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -386,7 +387,8 @@ async fn the_runner_runs_configurations_side_by_side() {
         )
     })
     .collect();
-    let results = runner.run_all(&jobs).await;
+    let results =
+        futures_util::future::join_all(jobs.iter().map(|(spec, ids)| runner.run(spec, ids))).await;
     let errnos: Vec<_> = results
         .iter()
         .map(|r| ran(r.as_ref().unwrap(), "unshare(CLONE_NEWUSER)").errno)
@@ -450,7 +452,7 @@ async fn ctrl_c_removes_the_runs_containers() {
     let interrupted = with_interrupt_cleanup(&engine, &run_id, work)
         .await
         .expect_err("the signal comes first");
-    assert_eq!(interrupted.exit_code(), 130);
+    assert_eq!(interrupted.exit_code(), ExitCode::Interrupted);
     assert!(interrupted.cleanup_error.is_none(), "{interrupted:?}");
     assert_nothing_left(&engine, &run_id).await;
 }

@@ -14,6 +14,7 @@
 mod common;
 
 use seccomp_harness::engine::cleanup::{RunId, RUN_LABEL};
+use seccomp_harness_core::exit::ExitCode;
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
@@ -172,7 +173,7 @@ fn a_socket_that_never_answers_ends_the_run_naming_the_engine_and_the_call() {
     let proxy = Proxy::start("");
     let (o, took, _) = run_with_deadline(&proxy.url(), &["unconfined", "--case", "getpid"]);
     let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert_eq!(o.status.code(), Some(ExitCode::Environment.code()), "{err}");
     assert!(
         proxy.hung.load(Ordering::Relaxed),
         "the run never reached the socket"
@@ -234,7 +235,11 @@ fn an_engine_that_stops_answering_mid_run_ends_the_run_naming_the_call() {
             proxy.hung.load(Ordering::Relaxed),
             "{hang_on}: the run never made that call: {err}"
         );
-        assert_eq!(o.status.code(), Some(3), "{hang_on}: {err}");
+        assert_eq!(
+            o.status.code(),
+            Some(ExitCode::Environment.code()),
+            "{hang_on}: {err}"
+        );
         assert!(
             err.contains(&proxy.url()),
             "{hang_on}: the engine is named: {err}"
@@ -308,7 +313,12 @@ fn an_unwritable_output_path_fails_before_any_container() {
             bad.to_str().unwrap(),
         ]);
         let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(2), "{}: {err}", bad.display());
+        assert_eq!(
+            o.status.code(),
+            Some(ExitCode::BadInput.code()),
+            "{}: {err}",
+            bad.display()
+        );
         assert!(
             err.contains(bad.to_str().unwrap()),
             "the path is named: {err}"
@@ -378,7 +388,7 @@ fn a_full_disk_at_the_end_names_the_path_and_leaves_nothing() {
         out.to_str().unwrap(),
     ]);
     let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert_eq!(o.status.code(), Some(ExitCode::Environment.code()), "{err}");
     assert!(
         err.contains(out.to_str().unwrap()),
         "the path is named: {err}"
@@ -413,9 +423,9 @@ fn cap_add_all_names_the_capability_the_bounding_set_lacks() {
         return;
     };
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let bounding = seccomp_harness::start_failure::parse_cap_bnd(&status).unwrap();
-    let all = seccomp_harness::profile::CapSet::all();
-    let missing = seccomp_harness::start_failure::outside_bounding_set(&all, bounding);
+    let bounding = seccomp_harness_core::start_failure::parse_cap_bnd(&status).unwrap();
+    let all = seccomp_harness_core::profile::CapSet::all();
+    let missing = seccomp_harness_core::start_failure::outside_bounding_set(&all, bounding);
     let (o, pid) = run_plain(&[
         "builtin",
         "unconfined",

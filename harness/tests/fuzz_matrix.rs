@@ -12,11 +12,11 @@
 //! property tests*).
 
 use proptest::prelude::*;
-use seccomp_harness::diff::MatrixDiff;
-use seccomp_harness::engines;
-use seccomp_harness::matrix::Matrix;
-use seccomp_harness::report::diff::{render as render_diff, DiffFormat, Sides};
-use seccomp_harness::report::{render, Format, Options};
+use seccomp_harness_core::diff::MatrixDiff;
+use seccomp_harness_core::fleet;
+use seccomp_harness_core::matrix::Matrix;
+use seccomp_harness_core::report::diff::{render as render_diff, DiffFormat, Sides};
+use seccomp_harness_core::report::{render, Format, Options};
 use serde_json::Value;
 
 const SEED: &str = include_str!("fixtures/matrices/docker-20.10.24-runc-1.1.5.json");
@@ -209,8 +209,8 @@ fn everything_a_reader_does(text: &str, seed: &Matrix) -> Result<(), TestCaseErr
             let _ = render_diff(format, &d, sides);
         }
     }
-    for name in engines::names(&m) {
-        if let Ok(view) = engines::view(&m, name) {
+    for name in fleet::names(&m) {
+        if let Ok(view) = fleet::view(&m, name) {
             let _ = MatrixDiff::between(&view, seed);
         }
     }

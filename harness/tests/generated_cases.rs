@@ -10,13 +10,13 @@
 mod common;
 
 use seccomp_catalog::{Arch, Case};
-use seccomp_harness::coverage::generate::{for_profile, NotGenerated};
 use seccomp_harness::engine::{
     run_configuration, CaseResult, ContainerSpec, RestartLimits, RunId, SeccompMode,
 };
 use seccomp_harness::probe_binary::EMBEDDED;
 use seccomp_harness::run::input::ProfileKind;
 use seccomp_harness::run::{load_profiles, ProfileInput};
+use seccomp_harness_core::coverage::generate::{for_profile, NotGenerated};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -9,9 +9,9 @@
 
 mod common;
 
-use seccomp_harness::matrix::Verdict;
-use seccomp_harness::outcome::Outcome;
 use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use seccomp_harness_core::matrix::Verdict;
+use seccomp_harness_core::outcome::Outcome;
 use std::path::PathBuf;
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,6 +5,7 @@
 #[path = "common/browser.rs"]
 mod browser;
 
+use seccomp_harness_core::exit::ExitCode;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -138,7 +139,11 @@ fn diff_html_opens_in_chromium_and_groups_the_changes() {
         .arg(&page)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "changes found: exit 1");
+    assert_eq!(
+        out.status.code(),
+        Some(ExitCode::Findings.code()),
+        "changes found: exit 1"
+    );
     let Some(chromium) = chromium_or_skip() else {
         return;
     };

@@ -9,10 +9,10 @@
 //! - Podman 5.8.6: the shipped profiles and the real upstream ones pass, and no profile file
 //!   is left beside the socket.
 
-use seccomp_harness::diff::{ChangeKind, MatrixDiff};
-use seccomp_harness::matrix::{Matrix, Verdict};
-use seccomp_harness::outcome::{Outcome, RuleRef};
 use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use seccomp_harness_core::diff::{ChangeKind, MatrixDiff};
+use seccomp_harness_core::matrix::{Matrix, Verdict};
+use seccomp_harness_core::outcome::{Outcome, RuleRef};
 use std::path::PathBuf;
 
 fn lab_host(var: &str) -> Option<String> {

@@ -11,9 +11,10 @@ mod common;
 #[path = "support/large_profile.rs"]
 mod large_profile;
 
-use seccomp_harness::matrix::Verdict;
-use seccomp_harness::outcome::{Outcome, RuleRef};
 use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use seccomp_harness_core::exit::ExitCode;
+use seccomp_harness_core::matrix::Verdict;
+use seccomp_harness_core::outcome::{Outcome, RuleRef};
 use std::path::Path;
 use std::process::Command;
 
@@ -36,7 +37,7 @@ fn check_accepts_the_large_profile_and_predicts_a_start() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
-        Some(0),
+        Some(ExitCode::Ok.code()),
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );

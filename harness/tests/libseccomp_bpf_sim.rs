@@ -9,9 +9,9 @@
 //! The test prints how many rows (and argument combinations) agree.
 
 use seccomp_catalog::{Abi, Arch, Arg, Case};
-use seccomp_harness::oracle::Oracle;
-use seccomp_harness::outcome::Outcome;
-use seccomp_harness::profile::{self, names, CapSet, Host, KernelVersion, Runtime};
+use seccomp_harness_core::oracle::Oracle;
+use seccomp_harness_core::outcome::Outcome;
+use seccomp_harness_core::profile::{self, names, CapSet, Host, KernelVersion, Runtime};
 use std::path::PathBuf;
 
 const ENOSYS: i32 = 38;

@@ -10,10 +10,10 @@
 
 mod common;
 
-use seccomp_harness::matrix::{Matrix, Verdict};
-use seccomp_harness::outcome::Outcome;
-use seccomp_harness::profile::KernelVersion;
 use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use seccomp_harness_core::matrix::{Matrix, Verdict};
+use seccomp_harness_core::outcome::Outcome;
+use seccomp_harness_core::profile::KernelVersion;
 use std::path::PathBuf;
 
 const BOUNDARY: KernelVersion = KernelVersion::new(6, 8);
@@ -22,7 +22,7 @@ fn fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kernel/min-kernel-6.8.json")
 }
 
-fn cell<'m>(m: &'m Matrix, case: &str) -> &'m seccomp_harness::matrix::Cell {
+fn cell<'m>(m: &'m Matrix, case: &str) -> &'m seccomp_harness_core::matrix::Cell {
     m.cells
         .iter()
         .find(|c| c.case == case)

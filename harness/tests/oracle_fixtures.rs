@@ -2,10 +2,10 @@
 //! fixtures): the behaviours the releases are known for.
 
 use seccomp_catalog::{Arch, Catalog};
-use seccomp_harness::oracle::{Oracle, Prediction};
-use seccomp_harness::outcome::{Outcome, RuleRef};
-use seccomp_harness::profile::tag::Attributed;
-use seccomp_harness::profile::{self, CapSet, Host, KernelVersion};
+use seccomp_harness_core::oracle::{Oracle, Prediction};
+use seccomp_harness_core::outcome::{Outcome, RuleRef};
+use seccomp_harness_core::profile::tag::Attributed;
+use seccomp_harness_core::profile::{self, CapSet, Host, KernelVersion};
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> profile::Profile {
@@ -213,7 +213,10 @@ fn out_of_range_errno_fails_the_start() {
     );
     let r = profile::resolve(&p, &host);
     let start = Oracle::new(&r).start(&Catalog::for_arch(Arch::X86_64));
-    assert!(matches!(start, seccomp_harness::oracle::Start::Refused(_)));
+    assert!(matches!(
+        start,
+        seccomp_harness_core::oracle::Start::Refused(_)
+    ));
     assert!(start.note().unwrap().contains("syscalls[3]"));
 }
 

@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 use seccomp_catalog::Arch;
-use seccomp_harness::profile::{self, CapSet, Host, KernelVersion};
+use seccomp_harness_core::profile::{self, CapSet, Host, KernelVersion};
 use serde_json::Value;
 
 fn json_value() -> impl Strategy<Value = Value> {
@@ -62,7 +62,7 @@ fn exercise(text: &str) {
         let _ = profile::errno_out_of_range(&p);
         let _ = profile::lint(&p, &host);
         let r = profile::resolve(&p, &host);
-        let o = seccomp_harness::oracle::Oracle::new(&r);
+        let o = seccomp_harness_core::oracle::Oracle::new(&r);
         for c in seccomp_catalog::Catalog::for_arch(Arch::X86_64)
             .cases()
             .iter()

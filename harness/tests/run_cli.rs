@@ -8,6 +8,7 @@
 mod common;
 
 use seccomp_harness::engine::cleanup::{RunId, RUN_LABEL};
+use seccomp_harness_core::exit::ExitCode;
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_seccomp-harness");
@@ -71,19 +72,34 @@ fn a_broken_profile_exits_2_naming_the_file() {
     let bad = dir.path().join("broken.json");
     std::fs::write(&bad, "{\"defaultAction\": \"SCMP_ACT_ERRNO\",\n \"syscalls\": [ {\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_NOPE\"} ]}").unwrap();
     let o = run(&[bad.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(ExitCode::BadInput.code()),
+        "{}",
+        stderr(&o)
+    );
     assert!(stderr(&o).contains("broken.json"), "{}", stderr(&o));
     assert!(stderr(&o).contains("SCMP_ACT_NOPE"), "{}", stderr(&o));
 
     let o = run(&[dir.path().join("missing.json").to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(ExitCode::BadInput.code()),
+        "{}",
+        stderr(&o)
+    );
     assert!(stderr(&o).contains("missing.json"), "{}", stderr(&o));
 }
 
 #[test]
 fn bad_capabilities_exit_2() {
     let o = run(&["unconfined", "--caps", "default,+NOT_A_CAP"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(ExitCode::BadInput.code()),
+        "{}",
+        stderr(&o)
+    );
     assert!(stderr(&o).contains("NOT_A_CAP"), "{}", stderr(&o));
 }
 
@@ -98,7 +114,12 @@ fn an_unreachable_daemon_exits_3() {
         ])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(ExitCode::Environment.code()),
+        "{}",
+        stderr(&o)
+    );
     assert!(
         stderr(&o).contains("/nonexistent/docker.sock"),
         "{}",
@@ -154,7 +175,7 @@ fn a_profile_too_strict_to_start_gives_start_failed_cells_and_leaves_nothing() {
             .all(|c| c["observed"]["outcome"] == "start_failed" && c["verdict"] == "pass"),
         "{cells:?}"
     );
-    assert_eq!(code, Some(0));
+    assert_eq!(code, Some(ExitCode::Ok.code()));
     assert_eq!(
         leftover_containers(),
         Some(0),
@@ -189,7 +210,7 @@ fn a_profile_that_would_hang_the_runtime_is_not_started() {
                 .is_some_and(|n| n.starts_with("not started"))
     }));
     assert_eq!(m["schema_version"], 2);
-    assert_eq!(code, Some(1));
+    assert_eq!(code, Some(ExitCode::Findings.code()));
     assert_eq!(leftover_containers(), Some(0));
 }
 
@@ -222,7 +243,12 @@ fn a_small_run_renders_every_format_and_leaves_nothing() {
             "--format",
             format,
         ]);
-        assert_eq!(o.status.code(), Some(0), "{format}: {}", stderr(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(ExitCode::Ok.code()),
+            "{format}: {}",
+            stderr(&o)
+        );
         let text = String::from_utf8_lossy(&o.stdout);
         assert!(text.contains(needle), "{format}: {text}");
         if format == "json" {
@@ -248,7 +274,12 @@ fn render_reads_a_saved_matrix_and_refuses_a_broken_one() {
     let bad = dir.path().join("not-a-matrix.json");
     std::fs::write(&bad, "{\"schema_version\": 9}").unwrap();
     let o = Command::new(BIN).arg("render").arg(&bad).output().unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(ExitCode::BadInput.code()),
+        "{}",
+        stderr(&o)
+    );
     assert!(stderr(&o).contains("not-a-matrix.json"), "{}", stderr(&o));
 
     if leftover_containers().is_none() {
@@ -265,14 +296,14 @@ fn render_reads_a_saved_matrix_and_refuses_a_broken_one() {
         "--output",
         saved.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(ExitCode::Ok.code()), "{}", stderr(&o));
     let o = Command::new(BIN)
         .arg("render")
         .arg(&saved)
         .args(["--format", "markdown"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(ExitCode::Ok.code()), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("getpid"));
 }
 
@@ -286,7 +317,7 @@ fn cases_lists_every_arch_catalog_and_refuses_an_unknown_arch() {
             .args(["cases", "--arch", arch])
             .output()
             .unwrap();
-        assert_eq!(o.status.code(), Some(0));
+        assert_eq!(o.status.code(), Some(ExitCode::Ok.code()));
         let text = String::from_utf8_lossy(&o.stdout);
         assert!(text.lines().any(|l| l == must), "{arch} lacks {must}");
         assert!(text.lines().count() > 300);
@@ -295,7 +326,7 @@ fn cases_lists_every_arch_catalog_and_refuses_an_unknown_arch() {
         .args(["cases", "--arch", "sparc"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(ExitCode::BadInput.code()));
     assert!(stderr(&o).contains("sparc"));
 }
 
@@ -338,7 +369,7 @@ fn several_engines_give_one_matrix_and_diff_compares_them() {
         "--docker-host",
         &b,
     ]);
-    assert_eq!(code, Some(0), "{m}");
+    assert_eq!(code, Some(ExitCode::Ok.code()), "{m}");
     let engines: Vec<&str> = m["engines"]
         .as_array()
         .unwrap()
@@ -367,7 +398,7 @@ fn several_engines_give_one_matrix_and_diff_compares_them() {
         .unwrap();
     assert_eq!(
         d.status.code(),
-        Some(0),
+        Some(ExitCode::Ok.code()),
         "{}",
         String::from_utf8_lossy(&d.stdout)
     );
@@ -375,7 +406,7 @@ fn several_engines_give_one_matrix_and_diff_compares_them() {
         .args(["diff", file.to_str().unwrap(), "--engines", "a,nope"])
         .output()
         .unwrap();
-    assert_eq!(d.status.code(), Some(2));
+    assert_eq!(d.status.code(), Some(ExitCode::BadInput.code()));
     assert!(stderr(&d).contains("no engine \"nope\""), "{}", stderr(&d));
     assert_eq!(leftover_containers(), Some(0));
 }
@@ -403,7 +434,7 @@ fn an_upgrade_to_the_lab_engine_is_tried_before_doing_it() {
         args.extend(["--case", c]);
     }
     let (m, code) = run_json(&args);
-    assert_eq!(code, Some(0), "{m}");
+    assert_eq!(code, Some(ExitCode::Ok.code()), "{m}");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("m.json");
     std::fs::write(&file, m.to_string()).unwrap();
@@ -412,7 +443,7 @@ fn an_upgrade_to_the_lab_engine_is_tried_before_doing_it() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&d.stdout);
-    assert_eq!(d.status.code(), Some(1), "{text}");
+    assert_eq!(d.status.code(), Some(ExitCode::Findings.code()), "{text}");
     for c in cases {
         assert!(text.contains(c), "{c} missing from the diff:\n{text}");
     }
@@ -438,7 +469,12 @@ fn engine_names_are_checked_before_any_engine_is_reached() {
             "--docker-host",
             args[1],
         ]);
-        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(ExitCode::BadInput.code()),
+            "{}",
+            stderr(&o)
+        );
         assert!(stderr(&o).contains("name"), "{}", stderr(&o));
     }
 }

@@ -12,9 +12,9 @@
 
 mod common;
 
-use seccomp_harness::matrix::{Matrix, Verdict};
-use seccomp_harness::outcome::{Outcome, RuleRef};
 use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use seccomp_harness_core::matrix::{Matrix, Verdict};
+use seccomp_harness_core::outcome::{Outcome, RuleRef};
 use std::path::PathBuf;
 
 const ENOSYS: i32 = 38;
@@ -46,7 +46,7 @@ async fn run(host: Option<String>) -> Matrix {
         .matrix
 }
 
-fn cell<'m>(m: &'m Matrix, conf: &str, case: &str) -> &'m seccomp_harness::matrix::Cell {
+fn cell<'m>(m: &'m Matrix, conf: &str, case: &str) -> &'m seccomp_harness_core::matrix::Cell {
     m.cells
         .iter()
         .find(|c| c.configuration == conf && c.case == case)
@@ -110,7 +110,7 @@ async fn on_the_hosts_engine() {
     let m = run(None).await;
     let version = m.host.runtime_version.clone();
     // This project's host has runc 1.1.5; another host's runc decides by its version.
-    let stub_native = seccomp_harness::profile::Runtime::parse("runc", Some(&version))
+    let stub_native = seccomp_harness_core::profile::Runtime::parse("runc", Some(&version))
         .version
         .is_none_or(|v| v >= (1, 1, 15));
     check(&m, stub_native);

@@ -5,6 +5,7 @@
 
 mod common;
 
+use seccomp_harness_core::exit::ExitCode;
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_seccomp-harness");
@@ -57,7 +58,7 @@ fn check_findings_are_at_their_line() {
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "\n\n{\"defaultAction\": \"SCMP_ACT_DENY\"}\n").unwrap();
     let o = bin(&["check", bad.to_str().unwrap(), "--format", "sarif"]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(ExitCode::BadInput.code()));
     let v = valid_sarif(&String::from_utf8_lossy(&o.stdout));
     let r = &results(&v)[0];
     assert_eq!(r["ruleId"], "profile-invalid");
@@ -72,7 +73,7 @@ fn check_findings_are_at_their_line() {
     )
     .unwrap();
     let o = bin(&["check", lint.to_str().unwrap(), "--format", "sarif"]);
-    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(o.status.code(), Some(ExitCode::Ok.code()));
     let v = valid_sarif(&String::from_utf8_lossy(&o.stdout));
     let lints: Vec<_> = results(&v)
         .into_iter()
@@ -113,7 +114,7 @@ fn a_failing_cell_is_annotated_on_the_line_of_its_rule() {
     let o = run(&[&args[..], &["--format", "sarif"]].concat());
     assert_eq!(
         o.status.code(),
-        Some(0),
+        Some(ExitCode::Ok.code()),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
@@ -134,7 +135,7 @@ fn a_failing_cell_is_annotated_on_the_line_of_its_rule() {
 
     // The same run as JSON; then the engine "answers" mkdir otherwise than the rule says.
     let o = run(&[&args[..], &["--format", "json", "--output", "m.json"]].concat());
-    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(o.status.code(), Some(ExitCode::Ok.code()));
     let path = dir.path().join("m.json");
     let mut m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
@@ -162,7 +163,7 @@ fn a_failing_cell_is_annotated_on_the_line_of_its_rule() {
     let o = run(&["render", "failed.json", "--format", "sarif"]);
     assert_eq!(
         o.status.code(),
-        Some(0),
+        Some(ExitCode::Ok.code()),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
@@ -176,7 +177,7 @@ fn a_failing_cell_is_annotated_on_the_line_of_its_rule() {
     assert_eq!(start(&failed_results[0]), (5, 7));
 
     let o = run(&["diff", "m.json", "failed.json", "--format", "sarif"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(ExitCode::Findings.code()));
     let v = valid_sarif(&String::from_utf8_lossy(&o.stdout));
     let changed = results(&v);
     assert_eq!(changed.len(), 1, "{changed:#?}");

@@ -7,6 +7,7 @@
 
 mod common;
 
+use seccomp_harness_core::exit::ExitCode;
 use std::path::Path;
 use std::process::Command;
 
@@ -58,7 +59,7 @@ fn upgrading_from_v20_to_v25_newly_denies_io_uring_and_vsock() {
         .unwrap();
     assert_eq!(
         out.status.code(),
-        Some(1),
+        Some(ExitCode::Findings.code()),
         "diff must exit 1 when cells changed"
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -82,5 +83,5 @@ fn upgrading_from_v20_to_v25_newly_denies_io_uring_and_vsock() {
         .arg(&old)
         .output()
         .unwrap();
-    assert_eq!(same.status.code(), Some(0));
+    assert_eq!(same.status.code(), Some(ExitCode::Ok.code()));
 }

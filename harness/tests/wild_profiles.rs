@@ -1,15 +1,15 @@
 //! The corpus of public profiles (tests/fixtures/wild, provenance in SOURCES.json): every one
 //! has its source recorded, and every Docker-format and OCI-config profile runs end to end on
-//! the engine with every cell passing. Kubernetes YAML resources are recorded but not run:
-//! the harness doesn't read YAML yet.
+//! the engine with every cell passing. Kubernetes YAML resources (k8s/) are read too: one of
+//! them runs and must give the same cells as its `spec` given as a JSON profile.
 //!
 //! Skipped, with the reason printed, when no daemon answers; a failure with
 //! `SECCOMP_HARNESS_REQUIRE_DOCKER=1`.
 
 mod common;
 
-use seccomp_harness::matrix::Verdict;
 use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use seccomp_harness_core::matrix::Verdict;
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -73,8 +73,8 @@ fn every_corpus_file_records_its_source() {
 /// default); the entry records the edit.
 #[test]
 fn a_derived_corpus_file_only_adds_the_runtimes_own_calls() {
-    use seccomp_harness::oracle::start::RUNTIMES;
-    use seccomp_harness::profile::{parse_str, Action};
+    use seccomp_harness_core::oracle::start::RUNTIMES;
+    use seccomp_harness_core::profile::{parse_str, Action};
     let mut derived = 0;
     for s in sources() {
         let Some(original) = s["derived_from"].as_str() else {
@@ -155,7 +155,7 @@ async fn every_json_profile_of_the_corpus_passes_on_the_engine() {
 /// Prints each configuration's native figure and the corpus's argument rules proven on both
 /// sides: every file as it is, and with each original that can't start counted through its
 /// derived start-able copy (`derived_from`; the copy holds the original's rules unchanged).
-fn print_argument_rule_figures(coverage: &[seccomp_harness::coverage::Coverage]) {
+fn print_argument_rule_figures(coverage: &[seccomp_harness_core::coverage::Coverage]) {
     let derived: Vec<(String, String)> = sources()
         .iter()
         .filter_map(|s| {
@@ -166,7 +166,7 @@ fn print_argument_rule_figures(coverage: &[seccomp_harness::coverage::Coverage])
             ))
         })
         .collect();
-    let native = |c: &seccomp_harness::coverage::Coverage| c.figures.first().cloned();
+    let native = |c: &seccomp_harness_core::coverage::Coverage| c.figures.first().cloned();
     let (mut all, mut all_proven, mut through, mut through_proven) = (0, 0, 0, 0);
     for c in coverage {
         let Some(f) = native(c) else { continue };
@@ -208,7 +208,7 @@ async fn a_seccompprofile_yaml_runs_like_the_same_profile_as_json() {
     }
     let yaml = dir().join("k8s/spo-nginx-1.19.1.v1alpha1.yaml");
     let text = std::fs::read_to_string(&yaml).unwrap();
-    let docs = seccomp_harness::profile::k8s::split(&text, "nginx.yaml").unwrap();
+    let docs = seccomp_harness_core::profile::k8s::split(&text, "nginx.yaml").unwrap();
     assert_eq!(docs.len(), 1);
     let tmp = tempfile::tempdir().unwrap();
     let json = tmp.path().join("nginx-as-json.json");

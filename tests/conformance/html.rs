@@ -8,7 +8,7 @@ mod browser;
 
 use crate::matrix_run::{self, REQUIRE_DOCKER};
 use libtest_mimic::{Completion, Failed};
-use seccomp_harness::report::{self, Format, Options};
+use seccomp_harness_core::report::{self, Format, Options};
 use std::path::Path;
 
 pub fn trial() -> Result<Completion, Failed> {

@@ -15,9 +15,9 @@ mod matrix_run;
 mod snapshot;
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
-use seccomp_harness::matrix::Verdict;
-use seccomp_harness::outcome::Outcome;
 use seccomp_harness::run::input::BUILTIN_UPSTREAM;
+use seccomp_harness_core::matrix::Verdict;
+use seccomp_harness_core::outcome::Outcome;
 
 fn main() {
     let args = Arguments::from_args();
@@ -73,7 +73,7 @@ fn schema_trial() -> Result<Completion, Failed> {
     let validator =
         jsonschema::validator_for(&schema).map_err(|e| format!("{path} does not compile: {e}"))?;
     let json: serde_json::Value =
-        serde_json::from_str(&seccomp_harness::report::json::render(matrix))
+        serde_json::from_str(&seccomp_harness_core::report::json::render(matrix))
             .map_err(|e| e.to_string())?;
     let errors: Vec<String> = validator
         .iter_errors(&json)
@@ -109,8 +109,8 @@ fn cell_trial(configuration: &str, case: &str) -> Result<Completion, Failed> {
         Verdict::Pass => Ok(Completion::Completed),
         Verdict::Fail => Err(format!(
             "observed {} but the oracle expected {} (observed rule {:?}, note {:?}; expected note {:?})",
-            seccomp_harness::report::glyph::describe_observed(&cell.observed),
-            seccomp_harness::report::glyph::describe_expected(&cell.expected),
+            seccomp_harness_core::report::glyph::describe_observed(&cell.observed),
+            seccomp_harness_core::report::glyph::describe_expected(&cell.expected),
             cell.observed.rule,
             cell.observed.note,
             cell.expected.note,

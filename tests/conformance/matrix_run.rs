@@ -3,8 +3,8 @@
 use crate::configurations::{suite, SuiteConfiguration};
 use libtest_mimic::{Completion, Failed};
 use seccomp_harness::engine::EngineError;
-use seccomp_harness::matrix::Matrix;
 use seccomp_harness::run::{execute, load_profile, CapSpec, RunError, RunOptions};
+use seccomp_harness_core::matrix::Matrix;
 use std::sync::OnceLock;
 
 enum Run {

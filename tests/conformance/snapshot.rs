@@ -5,8 +5,8 @@
 use crate::matrix_run;
 use libtest_mimic::{Completion, Failed};
 use seccomp_catalog::Arch;
-use seccomp_harness::matrix::Matrix;
-use seccomp_harness::report::render_configuration_snapshot;
+use seccomp_harness_core::matrix::Matrix;
+use seccomp_harness_core::report::render_configuration_snapshot;
 
 pub fn trial(configuration: &str) -> Result<Completion, Failed> {
     let matrix = match matrix_run::matrix()? {

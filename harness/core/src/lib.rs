@@ -8,7 +8,9 @@
 pub mod classify;
 pub mod coverage;
 pub mod diff;
-pub mod engines;
+pub mod exit;
+pub mod fallbacks;
+pub mod fleet;
 pub mod matrix;
 pub mod oracle;
 pub mod outcome;

@@ -29,7 +29,7 @@ pub struct Matrix {
     pub readiness: Option<crate::readiness::Readiness>,
     /// Each engine of a run over several engines (`run --docker-host A --docker-host B`), by
     /// the name its configurations carry; empty for a run on one engine, whose facts are
-    /// `host` ([`crate::engines`]).
+    /// `host` ([`crate::fleet`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub engines: Vec<EngineEntry>,
     /// Rule coverage of each file configuration ([`crate::coverage`]); empty in a matrix

@@ -3,8 +3,9 @@
 //! JSON with every argument as the filter sees it, so checks against a peer's test suite (the
 //! oracle against libseccomp's bpf-sim rows) can be scripted. No Docker needed.
 
-use super::{exit, Failure};
+use super::Failure;
 use seccomp_catalog::{Arch, Arg, Case, Catalog};
+use seccomp_harness_core::exit::ExitCode;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -41,7 +42,7 @@ fn case_json(case: &Case) -> serde_json::Value {
     })
 }
 
-pub fn main(args: Args) -> Result<u8, Failure> {
+pub fn main(args: Args) -> Result<ExitCode, Failure> {
     let arch = match &args.arch {
         Some(a) => Arch::parse(a).ok_or_else(|| {
             Failure::bad_input(format!("unknown arch {a:?}: use x86_64 or aarch64"))
@@ -56,7 +57,7 @@ pub fn main(args: Args) -> Result<u8, Failure> {
             "{}",
             serde_json::to_string_pretty(&doc).expect("JSON of plain data")
         );
-        return Ok(exit::OK);
+        return Ok(ExitCode::Ok);
     }
     let mut out = String::new();
     for case in catalog.cases() {
@@ -71,5 +72,5 @@ pub fn main(args: Args) -> Result<u8, Failure> {
         }
     }
     print!("{out}");
-    Ok(exit::OK)
+    Ok(ExitCode::Ok)
 }

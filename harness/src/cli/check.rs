@@ -3,10 +3,11 @@
 //! with `--format sarif` they are also written as SARIF 2.1.0 (stdout or `--output`), each at
 //! its line and column in the profile.
 
-use super::{exit, Failure};
+use super::Failure;
 use seccomp_catalog::Arch;
-use seccomp_harness::profile::{self, CapSet, Host, KernelVersion, Pos, SourceMap, Span};
-use seccomp_harness::report::sarif::{self, Finding, Kind};
+use seccomp_harness_core::exit::ExitCode;
+use seccomp_harness_core::profile::{self, CapSet, Host, KernelVersion, Pos, SourceMap, Span};
+use seccomp_harness_core::report::sarif::{self, Finding, Kind};
 use std::path::PathBuf;
 
 /// What `check` writes besides its lines on stderr.
@@ -47,11 +48,11 @@ fn finding(kind: Kind, file: &str, span: Option<Span>, message: String) -> Findi
     }
 }
 
-pub fn main(args: Args) -> Result<u8, Failure> {
+pub fn main(args: Args) -> Result<ExitCode, Failure> {
     // Host-dependent lints (never-enabled rules) use this machine and Docker's default caps.
     let kernel = KernelVersion::host().unwrap_or(KernelVersion::new(6, 1));
     let host = Host::new(Arch::native(), CapSet::docker_default(), kernel);
-    let mut code = exit::OK;
+    let mut code = ExitCode::Ok;
     let mut findings = Vec::new();
     for path in &args.profiles {
         let file = path.display().to_string();
@@ -65,7 +66,7 @@ pub fn main(args: Args) -> Result<u8, Failure> {
                     None,
                     format!("cannot read {file}: {e}"),
                 ));
-                code = exit::BAD_INPUT;
+                code = ExitCode::BadInput;
                 continue;
             }
         };
@@ -77,7 +78,7 @@ pub fn main(args: Args) -> Result<u8, Failure> {
             Err(e) => {
                 eprintln!("error: {e}");
                 findings.push(finding(Kind::CheckError, &file, None, e.to_string()));
-                code = exit::BAD_INPUT;
+                code = ExitCode::BadInput;
                 continue;
             }
         };
@@ -93,7 +94,7 @@ pub fn main(args: Args) -> Result<u8, Failure> {
                     eprintln!("error: {e}");
                     let span = error_position(&e).filter(|_| doc.name.is_none());
                     findings.push(finding(Kind::CheckError, &file, span, e.to_string()));
-                    code = exit::BAD_INPUT;
+                    code = ExitCode::BadInput;
                 }
                 Ok(p) if !profile::errno_out_of_range(&p).is_empty() => {
                     for e in profile::errno_out_of_range(&p) {
@@ -104,7 +105,7 @@ pub fn main(args: Args) -> Result<u8, Failure> {
                         };
                         findings.push(finding(Kind::CheckError, &file, span, format!("{at}: {e}")));
                     }
-                    code = exit::BAD_INPUT;
+                    code = ExitCode::BadInput;
                 }
                 Ok(p) => {
                     let mut warnings = profile::lint(&p, &host);

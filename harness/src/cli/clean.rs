@@ -7,6 +7,7 @@ use super::Failure;
 use seccomp_harness::engine::cleanup::{remove_containers, Sweep};
 use seccomp_harness::engine::image::remove_probe_images;
 use seccomp_harness::engine::Engine;
+use seccomp_harness_core::exit::ExitCode;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -26,7 +27,7 @@ pub struct Args {
     pub cri: Option<String>,
 }
 
-pub fn main(args: Args) -> Result<u8, Failure> {
+pub fn main(args: Args) -> Result<ExitCode, Failure> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -34,13 +35,13 @@ pub fn main(args: Args) -> Result<u8, Failure> {
     runtime.block_on(clean(args))
 }
 
-async fn clean(args: Args) -> Result<u8, Failure> {
+async fn clean(args: Args) -> Result<ExitCode, Failure> {
     if let Some(url) = &args.cri {
         let removed = seccomp_harness::run::cri::clean_cri(url, args.all)
             .await
             .map_err(Failure::environment)?;
         println!("{removed} pod sandbox(es) removed from {url}");
-        return Ok(super::exit::OK);
+        return Ok(ExitCode::Ok);
     }
     let engine = Engine::connect(args.docker_host.as_deref())
         .await
@@ -79,7 +80,7 @@ async fn clean(args: Args) -> Result<u8, Failure> {
         }
         println!("{} image(s) removed", images.len());
     }
-    Ok(super::exit::OK)
+    Ok(ExitCode::Ok)
 }
 
 fn short(id: &str) -> &str {

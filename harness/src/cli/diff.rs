@@ -4,11 +4,12 @@
 //! changed, 0 when it did not, 2 when a file can't be read as a matrix (the message names the
 //! file) or names no such engine.
 
-use super::{exit, Failure};
-use seccomp_harness::diff::MatrixDiff;
-use seccomp_harness::engines;
-use seccomp_harness::matrix::Matrix;
-use seccomp_harness::report::diff::{render, DiffFormat, Sides};
+use super::Failure;
+use seccomp_harness_core::diff::MatrixDiff;
+use seccomp_harness_core::exit::ExitCode;
+use seccomp_harness_core::fleet;
+use seccomp_harness_core::matrix::Matrix;
+use seccomp_harness_core::report::diff::{render, DiffFormat, Sides};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -35,7 +36,7 @@ pub struct Args {
     output: Option<PathBuf>,
 }
 
-pub fn main(args: Args) -> Result<u8, Failure> {
+pub fn main(args: Args) -> Result<ExitCode, Failure> {
     if !matches!(args.engines.len(), 0 | 2) {
         return Err(Failure::bad_input(
             "--engines takes two engine names: OLD,NEW",
@@ -60,11 +61,11 @@ pub fn main(args: Args) -> Result<u8, Failure> {
     let (old, new) = match args.engines.as_slice() {
         [a, b] => {
             let of = |m: &Matrix, path: &PathBuf, name: &str| {
-                engines::view(m, name)
+                fleet::view(m, name)
                     .map_err(|e| Failure::bad_input(format!("{}: {e}", path.display())))
             };
             let mut pair = (of(&old, &args.old, a)?, of(&new, &new_path, b)?);
-            engines::align_defaults(&mut pair.0, &mut pair.1);
+            fleet::align_defaults(&mut pair.0, &mut pair.1);
             old_name = format!("{old_name} [{a}]");
             new_name = format!("{new_name} [{b}]");
             pair
@@ -95,7 +96,7 @@ pub fn main(args: Args) -> Result<u8, Failure> {
     };
     let diff = MatrixDiff::between(&old, &new);
     let text = match args.format {
-        DiffFormat::Sarif => seccomp_harness::report::sarif::render_diff(
+        DiffFormat::Sarif => seccomp_harness_core::report::sarif::render_diff(
             &diff,
             Some(&new),
             &super::sarif::sources(&new),
@@ -111,8 +112,8 @@ pub fn main(args: Args) -> Result<u8, Failure> {
     };
     super::write_out(&text, args.output.as_deref())?;
     Ok(if diff.has_changes() {
-        exit::FINDINGS
+        ExitCode::Findings
     } else {
-        exit::OK
+        ExitCode::Ok
     })
 }

@@ -1,11 +1,12 @@
 //! `seccomp-harness explain PROFILE CASE`: the predicted outcome of one case under a profile,
 //! with the rule that decides it, without running anything.
 
-use super::{exit, Failure};
+use super::Failure;
 use seccomp_catalog::{Arch, Catalog};
-use seccomp_harness::oracle::{Oracle, Start};
-use seccomp_harness::outcome::RuleRef;
-use seccomp_harness::profile::{self, CapSet, Host, KernelVersion};
+use seccomp_harness_core::exit::ExitCode;
+use seccomp_harness_core::oracle::{Oracle, Start};
+use seccomp_harness_core::outcome::RuleRef;
+use seccomp_harness_core::profile::{self, CapSet, Host, KernelVersion};
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -59,7 +60,7 @@ fn parse_kernel(s: &str) -> Result<KernelVersion, String> {
     KernelVersion::parse_release(s).map_err(|e| e.to_string())
 }
 
-pub fn main(args: Args) -> Result<u8, Failure> {
+pub fn main(args: Args) -> Result<ExitCode, Failure> {
     let arch = args.arch.unwrap_or_else(Arch::native);
     let kernel = match args.kernel.or_else(KernelVersion::host) {
         Some(k) => k,
@@ -204,5 +205,5 @@ pub fn main(args: Args) -> Result<u8, Failure> {
             }
         }
     }
-    Ok(exit::OK)
+    Ok(ExitCode::Ok)
 }

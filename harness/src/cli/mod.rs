@@ -11,36 +11,25 @@ pub mod run;
 pub mod sarif;
 
 use clap::{Parser, Subcommand};
-
-/// Exit codes (DESIGN §6, documented in the README).
-pub mod exit {
-    /// Everything conformant.
-    pub const OK: u8 = 0;
-    /// Some cell failed, or `diff` found changes.
-    pub const FINDINGS: u8 = 1;
-    /// Bad input: the command line or a profile.
-    pub const BAD_INPUT: u8 = 2;
-    /// The environment: no daemon, no seccomp support, the image build failed.
-    pub const ENVIRONMENT: u8 = 3;
-}
+use seccomp_harness_core::exit::ExitCode;
 
 /// An error on its way out of the CLI, with the exit code it maps to.
 #[derive(Debug)]
 pub struct Failure {
-    pub code: u8,
+    pub code: ExitCode,
     pub message: String,
 }
 
 impl Failure {
     pub fn bad_input(e: impl std::fmt::Display) -> Self {
         Failure {
-            code: exit::BAD_INPUT,
+            code: ExitCode::BadInput,
             message: e.to_string(),
         }
     }
     pub fn environment(e: impl std::fmt::Display) -> Self {
         Failure {
-            code: exit::ENVIRONMENT,
+            code: ExitCode::Environment,
             message: e.to_string(),
         }
     }
@@ -63,8 +52,8 @@ where
 /// Where and how a matrix is rendered: shared by `run` and `render`.
 #[derive(clap::Args)]
 pub struct OutputArgs {
-    #[arg(long, default_value = "table", value_parser = names_parser::<seccomp_harness::report::Format>(seccomp_harness::report::Format::ALL.map(|f| f.name())))]
-    pub format: seccomp_harness::report::Format,
+    #[arg(long, default_value = "table", value_parser = names_parser::<seccomp_harness_core::report::Format>(seccomp_harness_core::report::Format::ALL.map(|f| f.name())))]
+    pub format: seccomp_harness_core::report::Format,
     /// Write the rendered matrix here instead of stdout.
     #[arg(long, short)]
     pub output: Option<std::path::PathBuf>,
@@ -85,20 +74,20 @@ impl OutputArgs {
     }
 
     /// Renders `matrix` and writes it out. Colour only on a terminal, and never with `NO_COLOR`.
-    pub fn emit(&self, matrix: &seccomp_harness::matrix::Matrix) -> Result<(), Failure> {
+    pub fn emit(&self, matrix: &seccomp_harness_core::matrix::Matrix) -> Result<(), Failure> {
         use std::io::IsTerminal;
         let to_terminal = self.output.is_none() && std::io::stdout().is_terminal();
         let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        let options = seccomp_harness::report::Options {
+        let options = seccomp_harness_core::report::Options {
             color,
             only_interesting: self.only_interesting,
         };
         let text = match self.format {
             // Findings point at the rule's line: the profiles' positions are read here.
-            seccomp_harness::report::Format::Sarif => {
-                seccomp_harness::report::sarif::render(matrix, &sarif::sources(matrix))
+            seccomp_harness_core::report::Format::Sarif => {
+                seccomp_harness_core::report::sarif::render(matrix, &sarif::sources(matrix))
             }
-            format => seccomp_harness::report::render(format, matrix, &options),
+            format => seccomp_harness_core::report::render(format, matrix, &options),
         };
         write_out(&text, self.output.as_deref())
     }
@@ -167,7 +156,7 @@ pub enum Command {
 }
 
 /// Returns the process exit code.
-pub fn main() -> u8 {
+pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Cases(a) => cases::main(a),
@@ -181,7 +170,7 @@ pub fn main() -> u8 {
             use clap::CommandFactory;
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "seccomp-harness", &mut out);
-            write_out(&String::from_utf8_lossy(&out), None).map(|_| exit::OK)
+            write_out(&String::from_utf8_lossy(&out), None).map(|_| ExitCode::Ok)
         }
         Command::Man => {
             use clap::CommandFactory;
@@ -190,7 +179,7 @@ pub fn main() -> u8 {
                 .render(&mut out)
                 .map_err(Failure::environment)
                 .and_then(|_| write_out(&String::from_utf8_lossy(&out), None))
-                .map(|_| exit::OK)
+                .map(|_| ExitCode::Ok)
         }
     };
     match result {

@@ -2,8 +2,9 @@
 //! the containers once and publishes JSON and Markdown from the same run. Exit 0, or 2 when the
 //! file is unreadable or not a schema_version 1 matrix.
 
-use super::{exit, Failure, OutputArgs};
-use seccomp_harness::matrix::Matrix;
+use super::{Failure, OutputArgs};
+use seccomp_harness_core::exit::ExitCode;
+use seccomp_harness_core::matrix::Matrix;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -14,8 +15,8 @@ pub struct Args {
     pub output: OutputArgs,
 }
 
-pub fn main(args: Args) -> Result<u8, Failure> {
+pub fn main(args: Args) -> Result<ExitCode, Failure> {
     let matrix = Matrix::load(&args.matrix).map_err(Failure::bad_input)?;
     args.output.emit(&matrix)?;
-    Ok(exit::OK)
+    Ok(ExitCode::Ok)
 }

@@ -3,16 +3,18 @@
 //! a configuration's rule coverage is below `--min-coverage`), 2 on bad input, 3 when the
 //! environment is at fault.
 
-use super::{exit, Failure, OutputArgs};
-use seccomp_harness::run::engines::{execute_on_engines, EngineTarget};
+use super::{Failure, OutputArgs};
+use seccomp_harness::run::several_engines::{execute_on_engines, EngineTarget, EnginesRunError};
 use seccomp_harness::run::{self, execute, CapSpec, ProfileInput, RunError, RunOptions};
+use seccomp_harness_core::exit::ExitCode;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Profiles: files, `builtin` (the engine's own default) or `unconfined`. Without any:
-    /// builtin, unconfined and every profiles/*.json.
+    /// Profiles: files, `builtin` (the engine's own default) or `unconfined`. Kubernetes'
+    /// spellings work too: `runtime-default` or `runtime/default` for builtin, `localhost/FILE`
+    /// for a file. Without any: builtin, unconfined and every profiles/*.json.
     pub profiles: Vec<String>,
     /// Capability sets to run each profile with, comma-separated: `default,+SYS_ADMIN,+SYS_PTRACE-NET_RAW`.
     #[arg(long, conflicts_with_all = ["cap_add", "cap_drop"])]
@@ -100,7 +102,7 @@ fn parse_percent(s: &str) -> Result<f64, String> {
     }
 }
 
-pub fn main(args: Args) -> Result<u8, Failure> {
+pub fn main(args: Args) -> Result<ExitCode, Failure> {
     let inputs = if args.profiles.is_empty() {
         default_profiles(args.profiles_dir.as_deref())?
     } else {
@@ -160,7 +162,7 @@ pub fn main(args: Args) -> Result<u8, Failure> {
     };
     if args.gvisor_oci_seccomp_annotation {
         opts.annotations.insert(
-            seccomp_harness::oracle::gvisor::OCI_SECCOMP_ANNOTATION.to_string(),
+            seccomp_harness_core::oracle::gvisor::OCI_SECCOMP_ANNOTATION.to_string(),
             "true".to_string(),
         );
     }
@@ -190,12 +192,9 @@ pub fn main(args: Args) -> Result<u8, Failure> {
     let (matrix, reports) = if targets.len() > 1 || targets.iter().any(|t| t.cri) {
         let r = runtime
             .block_on(execute_on_engines(profiles, cap_sets, &targets, &opts))
-            .map_err(|e| match e.run_error() {
-                Some(source) => Failure {
-                    code: run_error_code(source),
-                    message: e.to_string(),
-                },
-                None => Failure::bad_input(e),
+            .map_err(|e| Failure {
+                code: engines_error_code(&e),
+                message: e.to_string(),
             })?;
         (r.matrix, r.reports)
     } else {
@@ -236,7 +235,7 @@ pub fn main(args: Args) -> Result<u8, Failure> {
     args.output.emit(&matrix)?;
     let mut below_coverage = false;
     if let Some(min) = args.min_coverage {
-        for (c, f) in seccomp_harness::coverage::below(&matrix.coverage, min) {
+        for (c, f) in seccomp_harness_core::coverage::below(&matrix.coverage, min) {
             below_coverage = true;
             eprintln!(
                 "{}: {}/{} rules proven on both sides on {} ({:.1}%), below --min-coverage {min}%",
@@ -250,7 +249,7 @@ pub fn main(args: Args) -> Result<u8, Failure> {
     }
     let unenforced = run::assemble::has_unenforced(&matrix);
     if unenforced {
-        for (runtime, why) in seccomp_harness::report::not_enforced(&matrix) {
+        for (runtime, why) in seccomp_harness_core::report::not_enforced(&matrix) {
             eprintln!("not enforced: {runtime} ignored the profiles: {why}");
         }
     }
@@ -259,19 +258,33 @@ pub fn main(args: Args) -> Result<u8, Failure> {
             || below_coverage
             || (unenforced && !args.allow_unenforced)
         {
-            exit::FINDINGS
+            ExitCode::Findings
         } else {
-            exit::OK
+            ExitCode::Ok
         },
     )
 }
 
-/// Bad input is 2, an interrupted run its signal's code, anything else the environment's 3.
-fn run_error_code(e: &RunError) -> u8 {
+/// Bad input is 2, an interrupted run its signal's code, the engine and the host 3. No
+/// wildcard: a new kind of error has to be given its code here.
+fn run_error_code(e: &RunError) -> ExitCode {
     match e {
-        RunError::Plan(_) | RunError::UnknownRuntime { .. } => exit::BAD_INPUT,
+        RunError::Plan(_) | RunError::UnknownRuntime { .. } => ExitCode::BadInput,
         RunError::Interrupted(i) => i.exit_code(),
-        _ => exit::ENVIRONMENT,
+        RunError::Engine(_)
+        | RunError::UnsupportedArch(_)
+        | RunError::NoProbe { .. }
+        | RunError::Kernel { .. }
+        | RunError::Upstream(_) => ExitCode::Environment,
+    }
+}
+
+/// A run over several engines: the failing engine's error decides; engines that can't be
+/// combined (two of one name) are bad input.
+fn engines_error_code(e: &EnginesRunError) -> ExitCode {
+    match e {
+        EnginesRunError::Engine { source, .. } => run_error_code(source),
+        EnginesRunError::Combine(_) => ExitCode::BadInput,
     }
 }
 

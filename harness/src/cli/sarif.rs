@@ -3,9 +3,9 @@
 //! the run recorded: a profile edited since the run would put findings on the wrong line, so
 //! its findings name the file alone.
 
-use seccomp_harness::matrix::Matrix;
-use seccomp_harness::profile::SourceMap;
-use seccomp_harness::report::sarif::Sources;
+use seccomp_harness_core::matrix::Matrix;
+use seccomp_harness_core::profile::SourceMap;
+use seccomp_harness_core::report::sarif::Sources;
 use sha2::{Digest, Sha256};
 
 /// The spans of every profile file of `matrix` that is still as the run saw it.

@@ -261,10 +261,11 @@ pub struct Interrupted {
 
 impl Interrupted {
     /// The shell's convention: 128 + the signal number (130 for Ctrl-C).
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> seccomp_harness_core::exit::ExitCode {
+        use seccomp_harness_core::exit::ExitCode;
         match self.signal {
-            "SIGTERM" => 143,
-            _ => 130,
+            "SIGTERM" => ExitCode::Terminated,
+            _ => ExitCode::Interrupted,
         }
     }
 }
@@ -345,12 +346,18 @@ mod tests {
 
     #[test]
     fn interrupted_exit_codes_follow_the_shell() {
+        use seccomp_harness_core::exit::ExitCode;
         let i = Interrupted {
             signal: "SIGINT",
             run: RunId::new(),
             removed: 0,
             cleanup_error: None,
         };
-        assert_eq!(i.exit_code(), 130);
+        assert_eq!(i.exit_code(), ExitCode::Interrupted);
+        let t = Interrupted {
+            signal: "SIGTERM",
+            ..i
+        };
+        assert_eq!(t.exit_code(), ExitCode::Terminated);
     }
 }

@@ -176,9 +176,10 @@ const DIAGNOSTICS_LIMIT: usize = 200;
 /// Most stderr characters quoted in a reason.
 const STDERR_QUOTE: usize = 500;
 
-/// The bookkeeping between containers; pure, so the restart logic is tested without Docker.
+/// The bookkeeping between containers (cases left, results, mode): the ledger of one
+/// configuration's run; pure, so the restart logic is tested without Docker.
 #[derive(Debug)]
-struct Progress {
+struct Ledger {
     remaining: Vec<String>,
     results: HashMap<String, CaseResult>,
     mode: RunMode,
@@ -192,7 +193,7 @@ enum Step {
     Done,
 }
 
-impl Progress {
+impl Ledger {
     fn new(case_ids: &[String]) -> Self {
         let mut seen = HashSet::new();
         let remaining = case_ids
@@ -200,7 +201,7 @@ impl Progress {
             .filter(|id| seen.insert(id.as_str()))
             .cloned()
             .collect();
-        Progress {
+        Ledger {
             remaining,
             results: HashMap::new(),
             mode: RunMode::Fork,
@@ -400,30 +401,30 @@ where
     F: FnMut(Vec<String>, Vec<String>) -> Fut,
     Fut: std::future::Future<Output = Result<ContainerOutcome, ContainerError>>,
 {
-    let mut progress = Progress::new(case_ids);
+    let mut ledger = Ledger::new(case_ids);
     let mut containers = 0;
     let mut start_error = None;
-    while !progress.remaining.is_empty() {
+    while !ledger.remaining.is_empty() {
         if containers >= limits.max_containers {
-            progress.fail_remaining(NotRunReason::RestartLimit { containers });
+            ledger.fail_remaining(NotRunReason::RestartLimit { containers });
             break;
         }
         containers += 1;
-        let args = progress.args(&spec.probe_flags);
-        match run_one(args, progress.remaining.clone()).await? {
+        let args = ledger.args(&spec.probe_flags);
+        match run_one(args, ledger.remaining.clone()).await? {
             ContainerOutcome::StartFailed { message } => {
                 start_error = Some(message);
-                progress.fail_remaining(NotRunReason::StartFailed);
+                ledger.fail_remaining(NotRunReason::StartFailed);
                 break;
             }
             ContainerOutcome::Exited(out) => {
-                if progress.absorb(&out) == Step::Done {
+                if ledger.absorb(&out) == Step::Done {
                     break;
                 }
             }
         }
     }
-    Ok(progress.finish(case_ids, containers, start_error))
+    Ok(ledger.finish(case_ids, containers, start_error))
 }
 
 #[cfg(test)]
@@ -458,7 +459,7 @@ mod tests {
 
     #[test]
     fn a_clean_run_needs_one_container() {
-        let mut p = Progress::new(&ids(&["a", "b"]));
+        let mut p = Ledger::new(&ids(&["a", "b"]));
         assert_eq!(p.args(&[]), ids(&["a", "b"]));
         let out = output(
             &[
@@ -478,7 +479,7 @@ mod tests {
     #[test]
     fn a_fork_that_dies_first_is_rerun_in_process_and_a_killing_case_is_skipped() {
         let all = ids(&["a", "b", "c"]);
-        let mut p = Progress::new(&all);
+        let mut p = Ledger::new(&all);
         // The fork itself was killed: only the host record came out.
         let out = output(&[Record::Host(HostRecord::default())], 159);
         assert_eq!(p.absorb(&out), Step::Again);
@@ -518,7 +519,7 @@ mod tests {
 
     #[test]
     fn a_probe_that_makes_no_progress_stops_the_configuration() {
-        let mut p = Progress::new(&ids(&["a", "b"]));
+        let mut p = Ledger::new(&ids(&["a", "b"]));
         let failed = ProbeOutput {
             stderr: b"unknown case id a".to_vec(),
             exit_code: 2,
@@ -537,7 +538,7 @@ mod tests {
 
     #[test]
     fn garbage_lines_are_kept_as_diagnostics_and_duplicates_run_once() {
-        let mut p = Progress::new(&ids(&["a", "a"]));
+        let mut p = Ledger::new(&ids(&["a", "a"]));
         assert_eq!(p.args(&[]), ids(&["a"]));
         let mut out = output(&[case("a", RunMode::Fork, None)], 0);
         out.stdout.splice(0..0, b"421\n".iter().copied());
@@ -549,7 +550,7 @@ mod tests {
 
     #[test]
     fn a_timed_out_in_process_case_is_recorded_as_such() {
-        let mut p = Progress::new(&ids(&["a", "b"]));
+        let mut p = Ledger::new(&ids(&["a", "b"]));
         p.mode = RunMode::InProcess;
         let mut out = output(&[Record::Begin { id: "a".into() }], 137);
         out.timed_out = true;

@@ -5,10 +5,10 @@
 //! without seccomp would make every cell meaningless, so that is its own error.
 
 use super::connect::Engine;
-use crate::matrix::{HostFacts, SeccompFacts};
 use bollard::errors::Error as BollardError;
 use seccomp_catalog::record::HostRecord;
 use seccomp_catalog::Arch;
+use seccomp_harness_core::matrix::{HostFacts, SeccompFacts};
 use std::collections::BTreeMap;
 
 /// The engine's view of itself, from `/info` and `/version`.

@@ -61,14 +61,4 @@ impl Runner {
         )
         .await
     }
-
-    /// Runs every job concurrently (within the bound) and returns the results in the jobs'
-    /// order. Dropping the returned future cancels all of them; the containers are then removed
-    /// by their guards and by [`super::with_interrupt_cleanup`]'s label sweep.
-    pub async fn run_all(
-        &self,
-        jobs: &[(ContainerSpec, Vec<String>)],
-    ) -> Vec<Result<ConfigurationRun, ContainerError>> {
-        futures_util::future::join_all(jobs.iter().map(|(spec, ids)| self.run(spec, ids))).await
-    }
 }

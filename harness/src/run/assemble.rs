@@ -3,16 +3,18 @@
 
 use super::input::ProfileKind;
 use super::plan::{JobKind, Plan, Predictions};
-use crate::classify::{classify, describe_record, same_behaviour, verdict, Attribution, CaseRuns};
-use crate::matrix::{
+use seccomp_catalog::record::{CaseRecord, HostRecord};
+use seccomp_harness_core::classify::{
+    classify, describe_record, same_behaviour, verdict, Attribution, CaseRuns,
+};
+use seccomp_harness_core::matrix::{
     Cell, Configuration, Expected, HostFacts, Matrix, Observed, Verdict, SCHEMA_VERSION,
 };
-use crate::oracle::start::runtime_model;
-use crate::oracle::Start;
-use crate::outcome::Outcome;
-use crate::profile::tag::Slot;
-use crate::profile::Runtime;
-use seccomp_catalog::record::{CaseRecord, HostRecord};
+use seccomp_harness_core::oracle::start::runtime_model;
+use seccomp_harness_core::oracle::Start;
+use seccomp_harness_core::outcome::Outcome;
+use seccomp_harness_core::profile::tag::Slot;
+use seccomp_harness_core::profile::Runtime;
 use std::collections::HashMap;
 
 /// Why a case has no record.
@@ -60,7 +62,7 @@ pub fn assemble(
             runtime: conf.runtime,
         });
         let runtime = &plan.runtimes[conf.runtime];
-        let gvisor = crate::oracle::gvisor::is_gvisor(&runtime.model);
+        let gvisor = seccomp_harness_core::oracle::gvisor::is_gvisor(&runtime.model);
         // A runtime that ignored the calibration's rules ignored this profile too: none of
         // its cells shows what the profile does (unconfined has no profile to ignore).
         let not_enforced = match profile.kind {
@@ -73,7 +75,7 @@ pub fn assemble(
             conf.start.note()
         } else {
             as_is.and_then(|r| r.start_error.clone()).map(|e| {
-                let outside = crate::start_failure::outside_seccomp(
+                let outside = seccomp_harness_core::start_failure::outside_seccomp(
                     &e,
                     &plan.cap_sets[conf.cap_set].caps,
                     bounding_set(),
@@ -160,7 +162,7 @@ pub fn assemble(
                     rule: None,
                     note: Some(msg.clone()),
                 }
-            } else if gvisor && !crate::oracle::gvisor::runs_abi(case.abi) {
+            } else if gvisor && !seccomp_harness_core::oracle::gvisor::runs_abi(case.abi) {
                 // The probe's call ran (and answered ENOSYS, unconfined too), but no profile
                 // can decide it: gVisor runs no compat syscall.
                 let saw = as_is
@@ -174,7 +176,7 @@ pub fn assemble(
                     rule: None,
                     note: Some(format!(
                         "{}{saw}",
-                        crate::oracle::gvisor::compat_note(case.abi)
+                        seccomp_harness_core::oracle::gvisor::compat_note(case.abi)
                     )),
                 }
             } else if let Some(reason) = as_is.and_then(|r| r.not_run.get(id)) {
@@ -244,7 +246,7 @@ pub fn assemble(
         engines: Vec::new(),
         coverage: Vec::new(),
     };
-    matrix.readiness = crate::readiness::of(&matrix);
+    matrix.readiness = seccomp_harness_core::readiness::of(&matrix);
     matrix
 }
 
@@ -255,7 +257,7 @@ fn gvisor_expectation(
     case: &seccomp_catalog::Case,
     baseline: Option<&CaseRecord>,
 ) -> Option<Expected> {
-    use crate::oracle::gvisor;
+    use seccomp_harness_core::oracle::gvisor;
     if !gvisor::runs_abi(case.abi) {
         return Some(Expected {
             outcome: Outcome::NotRun,
@@ -381,7 +383,7 @@ fn unpredicted(plan: &Plan) -> Expected {
 fn bounding_set() -> Option<u64> {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| crate::start_failure::parse_cap_bnd(&s))
+        .and_then(|s| seccomp_harness_core::start_failure::parse_cap_bnd(&s))
 }
 
 /// The runtime's message, with the oracle's cause where it predicted the failure. runc's

@@ -11,9 +11,9 @@ use crate::engine::{
     self, CaseResult, ContainerSpec, Engine, EngineError, EngineFacts, Interrupted, ProfileFiles,
     RunId, Runner, SeccompMode,
 };
-use crate::matrix::Matrix;
-use crate::profile::KernelVersion;
 use seccomp_catalog::Arch;
+use seccomp_harness_core::matrix::Matrix;
+use seccomp_harness_core::profile::KernelVersion;
 use std::io::IsTerminal;
 use std::time::Instant;
 
@@ -69,7 +69,7 @@ pub struct RunOptions {
     /// Runtimes to run every configuration on (`--runtime runc,crun`), by the engine's
     /// names; empty for the engine's default runtime (configuration ids then carry none).
     pub runtimes: Vec<String>,
-    /// Run the cases the profiles' argument conditions generate ([`crate::coverage::generate`]);
+    /// Run the cases the profiles' argument conditions generate ([`seccomp_harness_core::coverage::generate`]);
     /// off only to measure what they cost (the benchmark).
     pub generated_cases: bool,
     /// Start profiles the oracle holds back (a kill on a call runc makes after loading the
@@ -146,8 +146,10 @@ pub async fn execute(
         release: facts.kernel.clone(),
         message: e.to_string(),
     })?;
-    let honours =
-        crate::profile::engine_honours_default_errno_ret(&facts.engine, &facts.engine_version);
+    let honours = seccomp_harness_core::profile::engine_honours_default_errno_ret(
+        &facts.engine,
+        &facts.engine_version,
+    );
     let runtimes =
         planned_runtimes(&facts, &opts.runtimes).map_err(|name| RunError::UnknownRuntime {
             host: engine.host().to_string(),
@@ -156,7 +158,8 @@ pub async fn execute(
         })?;
     // builtin is predicted from upstream's default for the engine's release, which runs as a
     // file configuration beside it.
-    let upstream = crate::upstream::default_for(&facts.engine, &facts.engine_version);
+    let upstream =
+        seccomp_harness_core::upstream::default_for(&facts.engine, &facts.engine_version);
     let mut profiles = profiles;
     if let (Some(b), Ok(release)) = (
         profiles
@@ -207,8 +210,12 @@ pub async fn execute(
             Seccomp::Builtin => SeccompMode::Builtin,
             Seccomp::Unconfined => SeccompMode::Unconfined,
             Seccomp::Json(j) => {
-                let salt = crate::profile::salt::salt_for(run_id.as_str(), i);
-                let json = crate::profile::salt::salted(j, salt, plan.honours_default_errno_ret);
+                let salt = seccomp_harness_core::profile::salt::salt_for(run_id.as_str(), i);
+                let json = seccomp_harness_core::profile::salt::salted(
+                    j,
+                    salt,
+                    plan.honours_default_errno_ret,
+                );
                 match files.as_mut() {
                     Some(f) => {
                         SeccompMode::ProfilePath(f.path_for(&json).map_err(EngineError::from)?)
@@ -261,7 +268,7 @@ pub async fn execute(
     // The host's facts come from a baseline the host kernel ran: gVisor's Sentry reports its
     // own (kernel 4.4.0, no /proc/config.gz), so a runsc baseline is never asked.
     let baseline_host = (0..plan.runtimes.len())
-        .find(|&rt| !crate::oracle::gvisor::is_gvisor(&plan.runtimes[rt].model))
+        .find(|&rt| !seccomp_harness_core::oracle::gvisor::is_gvisor(&plan.runtimes[rt].model))
         .and_then(|rt| {
             results.get(&JobKind::Baseline {
                 cap_set: 0,
@@ -309,7 +316,7 @@ fn planned_runtimes(facts: &EngineFacts, named: &[String]) -> Result<Vec<Planned
     };
     if named.is_empty() {
         return Ok(vec![with_command(
-            PlannedRuntime::default_of(crate::profile::Runtime::parse(
+            PlannedRuntime::default_of(seccomp_harness_core::profile::Runtime::parse(
                 &facts.default_runtime,
                 facts.runtime_version.as_deref(),
             )),

@@ -2,7 +2,7 @@
 //! capability sets. Reads the profile files; everything after this is pure.
 
 use super::PlanError;
-use crate::profile::{self, CapSet, Tagged};
+use seccomp_harness_core::profile::{self, CapSet, Tagged};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -17,13 +17,20 @@ pub enum ProfileInput {
 }
 
 impl ProfileInput {
-    /// `builtin` and `unconfined` are keywords; anything else is a path.
+    /// `builtin` and `unconfined` are keywords; anything else is a path. Kubernetes' spellings
+    /// are taken too: `runtime-default` and `runtime/default` are builtin (RuntimeDefault), and
+    /// `localhost/<file>` is the file, unless a path by that very name exists.
     pub fn parse(s: &str) -> ProfileInput {
         match s {
             // On a CRI node builtin is RuntimeDefault, and may be named so.
-            "builtin" | "runtime-default" => ProfileInput::Builtin,
+            "builtin" | "runtime-default" | "runtime/default" => ProfileInput::Builtin,
             "unconfined" => ProfileInput::Unconfined,
-            path => ProfileInput::File(PathBuf::from(path)),
+            path => match path.strip_prefix("localhost/") {
+                Some(file) if !std::path::Path::new(path).exists() && !file.is_empty() => {
+                    ProfileInput::File(PathBuf::from(file))
+                }
+                _ => ProfileInput::File(PathBuf::from(path)),
+            },
         }
     }
 }
@@ -178,9 +185,11 @@ pub fn load_profiles(input: &ProfileInput) -> Result<Vec<LoadedProfile>, PlanErr
 pub const BUILTIN_UPSTREAM: &str = "builtin-upstream";
 
 /// Upstream's default profile for the engine's release, as a file profile of the run.
-pub fn load_upstream(release: &crate::upstream::Release) -> Result<LoadedProfile, PlanError> {
+pub fn load_upstream(
+    release: &seccomp_harness_core::upstream::Release,
+) -> Result<LoadedProfile, PlanError> {
     let text = release.text().to_string();
-    let profile = crate::upstream::profile_of(release);
+    let profile = seccomp_harness_core::upstream::profile_of(release);
     let tagged = profile::tag_for(&text, &profile, &release.file, true)?;
     Ok(LoadedProfile {
         name: BUILTIN_UPSTREAM.into(),
@@ -228,6 +237,27 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kubernetes_spellings_name_the_same_configurations() {
+        assert!(matches!(
+            ProfileInput::parse("runtime/default"),
+            ProfileInput::Builtin
+        ));
+        assert!(matches!(
+            ProfileInput::parse("runtime-default"),
+            ProfileInput::Builtin
+        ));
+        match ProfileInput::parse("localhost/profiles/deny-namespaces.json") {
+            ProfileInput::File(p) => assert_eq!(p, PathBuf::from("profiles/deny-namespaces.json")),
+            other => panic!("{other:?}"),
+        }
+        // `localhost/` alone names no file.
+        match ProfileInput::parse("localhost/") {
+            ProfileInput::File(p) => assert_eq!(p, PathBuf::from("localhost/")),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn cap_tokens_parse_like_docker_names() {

@@ -1,20 +1,22 @@
 //! A run: profiles × capability sets on one engine, turned into a [`Matrix`].
 //!
-//! [`input`] loads what the user named; [`plan`] decides (purely) which containers to run and
-//! what the oracle expects of each cell; [`execute`] runs the plan on the engine (the only
-//! module here that does I/O besides reading profile files); [`calibration`] and
-//! [`assemble`] (pure again) turn the records into the matrix.
+//! [`input`] loads what the user named (it reads the profile files); [`plan`] decides (purely)
+//! which containers to run and what the oracle expects of each cell; [`execute`] runs the plan
+//! on a Docker or Podman engine, [`cri`] on a Kubernetes node's CRI socket and
+//! [`several_engines`] on several engines at once (these three talk to engines);
+//! [`calibration`] and [`assemble`] turn the records into the matrix (pure, except that
+//! `assemble` reads the capability bounding set from `/proc/self/status`).
 //!
-//! [`Matrix`]: crate::matrix::Matrix
+//! [`Matrix`]: seccomp_harness_core::matrix::Matrix
 
 pub mod assemble;
 pub mod calibration;
 pub mod cri;
-pub mod engines;
 pub mod execute;
 pub mod input;
 pub mod plan;
 pub mod progress;
+pub mod several_engines;
 
 pub use execute::{execute, RunError, RunOptions};
 pub use input::{load_profile, load_profiles, CapSpec, ProfileInput};

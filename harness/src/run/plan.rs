@@ -9,11 +9,11 @@
 
 use super::calibration::Calibration;
 use super::input::{CapSpec, LoadedProfile, ProfileKind};
-use crate::coverage::generate::{self, Generated};
-pub use crate::oracle::Start;
-use crate::oracle::{self, Oracle, Prediction};
-use crate::profile::{self, Host, KernelVersion, Profile, Runtime};
 use seccomp_catalog::{Arch, Case, Catalog};
+use seccomp_harness_core::coverage::generate::{self, Generated};
+pub use seccomp_harness_core::oracle::Start;
+use seccomp_harness_core::oracle::{self, Oracle, Prediction};
+use seccomp_harness_core::profile::{self, Host, KernelVersion, Profile, Runtime};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The seccomp option one container gets.
@@ -61,9 +61,10 @@ impl PlannedRuntime {
     /// `runtimeArgs`): gVisor's runsc, under whatever name it is registered, gets gVisor's
     /// model, and its arguments say whether it applies profiles at all.
     pub fn with_command(mut self, program: &str, args: &[String]) -> PlannedRuntime {
-        if crate::oracle::gvisor::is_runsc_program(program) {
-            self.model = Runtime::parse(crate::oracle::gvisor::RUNSC, None);
-            self.unenforced_cause = crate::oracle::gvisor::unenforced_cause(program, args);
+        if seccomp_harness_core::oracle::gvisor::is_runsc_program(program) {
+            self.model = Runtime::parse(seccomp_harness_core::oracle::gvisor::RUNSC, None);
+            self.unenforced_cause =
+                seccomp_harness_core::oracle::gvisor::unenforced_cause(program, args);
         }
         self
     }
@@ -140,7 +141,7 @@ pub struct Plan {
     /// The case ids to run: the catalog's in catalog order, then the generated ones.
     pub case_ids: Vec<String>,
     /// Per profile (by index into [`Plan::profiles`]), the cases its argument conditions call
-    /// for on the native ABI ([`crate::coverage::generate`]); empty for builtin and unconfined.
+    /// for on the native ABI ([`seccomp_harness_core::coverage::generate`]); empty for builtin and unconfined.
     /// They run in the configuration's own containers (and the baselines): no extra one.
     pub generated: Vec<Generated>,
     pub profiles: Vec<LoadedProfile>,
@@ -242,9 +243,9 @@ pub fn plan(
         return Err(PlanError::NoRuntime);
     }
     let honours_default_errno_ret = engine_honours_default_errno_ret
-        && runtimes
-            .iter()
-            .all(|r| crate::oracle::start::runtime_model(&r.model).honours_default_errno_ret);
+        && runtimes.iter().all(|r| {
+            seccomp_harness_core::oracle::start::runtime_model(&r.model).honours_default_errno_ret
+        });
     // Which rules runc drops depends on the default the engine passes on: tag for it.
     if !honours_default_errno_ret {
         for p in &mut profiles {
@@ -332,13 +333,13 @@ pub fn plan(
         .filter(|_| {
             runtimes
                 .iter()
-                .any(|r| crate::oracle::gvisor::is_gvisor(&r.model))
+                .any(|r| seccomp_harness_core::oracle::gvisor::is_gvisor(&r.model))
         })
         .map(|_| Calibration::for_gvisor(&catalog, arch));
     if let Some(c) = &calibration {
         for (rt, runtime) in runtimes.iter().enumerate() {
             let c = match &gvisor_calibration {
-                Some(g) if crate::oracle::gvisor::is_gvisor(&runtime.model) => g,
+                Some(g) if seccomp_harness_core::oracle::gvisor::is_gvisor(&runtime.model) => g,
                 _ => c,
             };
             jobs.push(Job {
@@ -451,7 +452,7 @@ fn tagged_for_runtime(
     runtime: &Runtime,
     arch: Arch,
 ) -> profile::Tagged {
-    let model = crate::oracle::start::runtime_model(runtime);
+    let model = seccomp_harness_core::oracle::start::runtime_model(runtime);
     let already = profile::tag::tagged_allowances(original);
     let named = |n: &str| {
         already.contains(&n)
@@ -466,10 +467,16 @@ fn tagged_for_runtime(
             .iter()
             .map(|f| f.syscall),
     );
-    let native_stub = crate::oracle::start::native_stub(model, &original.arches, arch);
-    let names = crate::oracle::start::tagged_runtime_allowances(model, native_stub, named, &also);
+    let native_stub =
+        seccomp_harness_core::oracle::start::native_stub(model, &original.arches, arch);
+    let names = seccomp_harness_core::oracle::start::tagged_runtime_allowances(
+        model,
+        native_stub,
+        named,
+        &also,
+    );
     let tagged = tagged.for_runtime(&names, &runtime.name);
-    if crate::oracle::gvisor::is_gvisor(runtime) {
+    if seccomp_harness_core::oracle::gvisor::is_gvisor(runtime) {
         tagged.trapping_errno_rules()
     } else {
         tagged
@@ -510,7 +517,13 @@ impl Plan {
     /// The calibration a runtime's container ran, if any.
     pub fn calibration_for(&self, runtime: usize) -> Option<&Calibration> {
         match &self.gvisor_calibration {
-            Some(g) if crate::oracle::gvisor::is_gvisor(&self.runtimes[runtime].model) => Some(g),
+            Some(g)
+                if seccomp_harness_core::oracle::gvisor::is_gvisor(
+                    &self.runtimes[runtime].model,
+                ) =>
+            {
+                Some(g)
+            }
             _ => self.calibration.as_ref(),
         }
     }
@@ -602,9 +615,9 @@ impl Plan {
     /// the calibration's unknown names as [`Plan::predict`] had them.
     pub fn coverage(
         &self,
-        matrix: &crate::matrix::Matrix,
+        matrix: &seccomp_harness_core::matrix::Matrix,
         unknown_names: &BTreeMap<usize, BTreeSet<String>>,
-    ) -> Vec<crate::coverage::Coverage> {
+    ) -> Vec<seccomp_harness_core::coverage::Coverage> {
         let mut out = Vec::new();
         for (c, conf) in self.configurations.iter().enumerate() {
             let loaded = &self.profiles[conf.profile];
@@ -620,7 +633,7 @@ impl Plan {
                 ),
             );
             let oracle = Oracle::new(&resolved);
-            let cells: Vec<&crate::matrix::Cell> = matrix
+            let cells: Vec<&seccomp_harness_core::matrix::Cell> = matrix
                 .cells
                 .iter()
                 .filter(|cell| cell.configuration == conf.id)
@@ -629,16 +642,18 @@ impl Plan {
                 .configurations
                 .get(c)
                 .and_then(|m| m.start_error.as_deref());
-            out.push(crate::coverage::of(&crate::coverage::Input {
-                configuration: &conf.id,
-                profile_name: &loaded.name,
-                profile,
-                resolved: &resolved,
-                oracle: &oracle,
-                cells: &cells,
-                not_generated: &self.generated[conf.profile].not_generated,
-                start_error,
-            }));
+            out.push(seccomp_harness_core::coverage::of(
+                &seccomp_harness_core::coverage::Input {
+                    configuration: &conf.id,
+                    profile_name: &loaded.name,
+                    profile,
+                    resolved: &resolved,
+                    oracle: &oracle,
+                    cells: &cells,
+                    not_generated: &self.generated[conf.profile].not_generated,
+                    start_error,
+                },
+            ));
         }
         out
     }

@@ -97,16 +97,6 @@ impl Abi {
         }
     }
 
-    /// The AUDIT_ARCH_* value a filter checks in `seccomp_data.arch` (linux/audit.h). x32
-    /// shares x86_64's value and is told apart by bit 30 of the syscall number.
-    pub fn audit_arch(self) -> u32 {
-        match self {
-            Abi::X86_64 | Abi::X32 => 0xc000_003e,
-            Abi::I386 => 0x4000_0003,
-            Abi::Aarch64 => 0xc000_00b7,
-        }
-    }
-
     /// Width of a syscall argument register on this ABI. i386 calls pass 32-bit registers, so
     /// a filter sees their arguments zero-extended.
     pub fn arg_bits(self) -> u32 {

@@ -39,9 +39,3 @@ impl Arg {
         }
     }
 }
-
-impl Case {
-    pub fn is_variant(&self) -> bool {
-        self.id.contains('(')
-    }
-}

@@ -144,7 +144,7 @@ proptest! {
         asked in prop::collection::vec(prop::sample::select(IDS).prop_map(str::to_string), 1..8),
         outputs in prop::collection::vec(output(), 1..6),
     ) {
-        let mut progress = Progress::new(&asked);
+        let mut progress = Ledger::new(&asked);
         let distinct: Vec<&String> = {
             let mut seen = HashSet::new();
             asked.iter().filter(|id| seen.insert(id.as_str())).collect()

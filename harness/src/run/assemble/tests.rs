@@ -1,8 +1,8 @@
 use super::*;
-use crate::profile::KernelVersion;
 use crate::run::input::{load_profile, load_upstream, CapSpec, ProfileInput};
 use crate::run::plan::{plan, Selection};
 use seccomp_catalog::Arch;
+use seccomp_harness_core::profile::KernelVersion;
 
 fn ok() -> CaseRecord {
     CaseRecord {
@@ -33,7 +33,8 @@ fn job(records: &[(&str, CaseRecord)]) -> JobResult {
 fn builtin_plan(with_upstream: bool) -> Plan {
     let mut profiles = vec![load_profile(&ProfileInput::Builtin).unwrap()];
     if with_upstream {
-        let release = crate::upstream::default_for("docker", "20.10.24+dfsg1").unwrap();
+        let release =
+            seccomp_harness_core::upstream::default_for("docker", "20.10.24+dfsg1").unwrap();
         profiles.push(load_upstream(release).unwrap());
     }
     plan(
@@ -43,7 +44,7 @@ fn builtin_plan(with_upstream: bool) -> Plan {
         KernelVersion::new(6, 18),
         false,
         vec![crate::run::plan::PlannedRuntime::default_of(
-            crate::profile::Runtime::runc_1_1(),
+            seccomp_harness_core::profile::Runtime::runc_1_1(),
         )],
         Selection::cases(&["getpid".into(), "keyctl".into()]),
     )
@@ -93,7 +94,10 @@ fn builtin_is_predicted_attributed_by_upstream_and_drift_is_reported() {
     let m = assemble(&plan, &predictions, &results, HostFacts::default());
     let keyctl = m.cell("builtin", "keyctl").unwrap();
     assert_eq!(keyctl.verdict, Verdict::Pass, "{keyctl:?}");
-    assert_eq!(keyctl.observed.rule, Some(crate::outcome::RuleRef::DEFAULT));
+    assert_eq!(
+        keyctl.observed.rule,
+        Some(seccomp_harness_core::outcome::RuleRef::DEFAULT)
+    );
     let getpid = m.cell("builtin", "getpid").unwrap();
     assert_eq!(getpid.verdict, Verdict::Drift);
     let note = getpid.observed.note.as_deref().unwrap();
@@ -108,9 +112,11 @@ fn builtin_is_predicted_attributed_by_upstream_and_drift_is_reported() {
 #[test]
 fn without_an_upstream_profile_builtin_stays_unpredicted_with_the_reason() {
     let mut plan = builtin_plan(false);
-    plan.builtin_upstream = Err(crate::upstream::default_for("docker", "19.03.15")
-        .unwrap_err()
-        .to_string());
+    plan.builtin_upstream = Err(
+        seccomp_harness_core::upstream::default_for("docker", "19.03.15")
+            .unwrap_err()
+            .to_string(),
+    );
     let predictions = plan.predict(&Default::default());
     let mut results = JobResults::new();
     results.insert(
@@ -137,10 +143,10 @@ fn without_an_upstream_profile_builtin_stays_unpredicted_with_the_reason() {
 /// Which reason a cell without an observation gets, and how a sentinel names a rule.
 mod reasons {
     use super::super::*;
-    use crate::profile::KernelVersion;
     use crate::run::input::{load_profile, CapSpec, ProfileInput};
     use crate::run::plan::{plan, Selection};
     use seccomp_catalog::Arch;
+    use seccomp_harness_core::profile::KernelVersion;
 
     /// A plan of one file profile (default caps) on two cases, and its predictions.
     fn planned(profile_json: &str) -> (Plan, Predictions, tempfile::TempDir) {
@@ -218,7 +224,10 @@ mod reasons {
         let c = cell(&m, "getpid");
         assert_eq!(
             (c.observed.outcome, c.observed.rule),
-            (Outcome::Errno, Some(crate::outcome::RuleRef::Index(0)))
+            (
+                Outcome::Errno,
+                Some(seccomp_harness_core::outcome::RuleRef::Index(0))
+            )
         );
         assert_eq!(c.verdict, Verdict::Pass);
         assert_eq!(cell(&m, "getppid").observed.outcome, Outcome::Allowed);

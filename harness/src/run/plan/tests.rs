@@ -1,7 +1,7 @@
 use super::*;
-use crate::outcome::{Outcome, RuleRef};
 use crate::run::input::{load_profile, ProfileInput};
 use crate::run::plan::Start;
+use seccomp_harness_core::outcome::{Outcome, RuleRef};
 use std::path::PathBuf;
 
 fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
@@ -90,10 +90,11 @@ fn plans_a_baseline_per_cap_set_and_a_tagged_run_per_file_configuration() {
     else {
         panic!("configuration 4 is the file profile");
     };
-    let getpid_slot = crate::profile::tag::Slot::direct(seccomp_catalog::Abi::X86_64, 39);
+    let getpid_slot =
+        seccomp_harness_core::profile::tag::Slot::direct(seccomp_catalog::Abi::X86_64, 39);
     assert_eq!(
         tagged.sentinels.attribute_slot(getpid_slot, 3000),
-        crate::profile::tag::Attributed::Rule(RuleRef::Index(0))
+        seccomp_harness_core::profile::tag::Attributed::Rule(RuleRef::Index(0))
     );
 }
 
@@ -101,7 +102,7 @@ fn plans_a_baseline_per_cap_set_and_a_tagged_run_per_file_configuration() {
 fn an_engine_that_drops_default_errno_ret_gets_its_own_tagging() {
     let dir = tempfile::tempdir().unwrap();
     // Everything the runtime and the probe need to reach the cases.
-    let mut needs = crate::oracle::RUNTIME_NEEDS.to_vec();
+    let mut needs = seccomp_harness_core::oracle::RUNTIME_NEEDS.to_vec();
     needs.extend(
         seccomp_catalog::own_calls::footprint(Arch::X86_64)
             .iter()

@@ -1,12 +1,12 @@
 //! One run over several engines: the same profiles and capability sets on each engine given
 //! (`run --docker-host A --docker-host B`), the engines in parallel, each with its own image
 //! build, watchdog, restarts and cleanup (each is a whole [`execute`]), and one matrix of
-//! them all ([`crate::engines::combine`]). With one engine it is exactly [`execute`].
+//! them all ([`seccomp_harness_core::fleet::combine`]). With one engine it is exactly [`execute`].
 
 use super::execute::{execute, RunError, RunOptions, RunReport};
 use super::input::{CapSpec, LoadedProfile};
-use crate::engines::{combine, valid_name, EnginesError};
-use crate::matrix::Matrix;
+use seccomp_harness_core::fleet::{combine, valid_name, FleetError};
+use seccomp_harness_core::matrix::Matrix;
 
 /// An engine to run on: its address and, where the user gave one (`NAME=URL`), its name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,11 +22,11 @@ impl EngineTarget {
     /// is a name when it holds no `://` (an `=` inside an address, `ssh://h?x=1`, is not) and
     /// the rest is an address. A name that can't prefix configuration ids is refused here,
     /// before any engine runs.
-    pub fn parse(spec: &str) -> Result<EngineTarget, EnginesError> {
+    pub fn parse(spec: &str) -> Result<EngineTarget, FleetError> {
         if let Some((name, url)) = spec.split_once('=') {
             if !name.contains("://") && url.contains("://") {
                 if !valid_name(name) {
-                    return Err(EnginesError::BadName(name.to_string()));
+                    return Err(FleetError::BadName(name.to_string()));
                 }
                 return Ok(EngineTarget {
                     name: Some(name.to_string()),
@@ -43,7 +43,7 @@ impl EngineTarget {
     }
 
     /// A `--cri [NAME=]URL` target.
-    pub fn parse_cri(spec: &str) -> Result<EngineTarget, EnginesError> {
+    pub fn parse_cri(spec: &str) -> Result<EngineTarget, FleetError> {
         Ok(EngineTarget {
             cri: true,
             ..EngineTarget::parse(spec)?
@@ -52,11 +52,11 @@ impl EngineTarget {
 
     /// Checks a run's targets before anything runs: two engines given the same name would
     /// otherwise be found out only after both had run.
-    pub fn check_all(targets: &[EngineTarget]) -> Result<(), EnginesError> {
+    pub fn check_all(targets: &[EngineTarget]) -> Result<(), FleetError> {
         for (i, t) in targets.iter().enumerate() {
             if let Some(name) = &t.name {
                 if targets[..i].iter().any(|o| o.name.as_ref() == Some(name)) {
-                    return Err(EnginesError::DuplicateName(name.clone()));
+                    return Err(FleetError::DuplicateName(name.clone()));
                 }
             }
         }
@@ -74,17 +74,7 @@ pub enum EnginesRunError {
         source: RunError,
     },
     #[error(transparent)]
-    Combine(#[from] EnginesError),
-}
-
-impl EnginesRunError {
-    /// The error of the engine that failed, for the exit code.
-    pub fn run_error(&self) -> Option<&RunError> {
-        match self {
-            EnginesRunError::Engine { source, .. } => Some(source),
-            EnginesRunError::Combine(_) => None,
-        }
-    }
+    Combine(#[from] FleetError),
 }
 
 /// What a run over several engines hands back.
@@ -188,7 +178,7 @@ mod tests {
         // A name that can't prefix ids, and a name given twice, are refused up front.
         assert_eq!(
             EngineTarget::parse("my/host=unix:///s"),
-            Err(EnginesError::BadName("my/host".into()))
+            Err(FleetError::BadName("my/host".into()))
         );
         let twice = [
             EngineTarget::parse("a=unix:///x").unwrap(),
@@ -196,7 +186,7 @@ mod tests {
         ];
         assert_eq!(
             EngineTarget::check_all(&twice),
-            Err(EnginesError::DuplicateName("a".into()))
+            Err(FleetError::DuplicateName("a".into()))
         );
     }
 }

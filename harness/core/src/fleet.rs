@@ -7,7 +7,7 @@
 use crate::matrix::{EngineEntry, Matrix};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EnginesError {
+pub enum FleetError {
     #[error("two engines are named {0:?}: give each its own name (NAME=URL)")]
     DuplicateName(String),
     #[error("an engine name must be a non-empty run of letters, digits, '.', '_' and '-': {0:?}")]
@@ -29,13 +29,13 @@ pub fn valid_name(name: &str) -> bool {
 
 /// Combines one matrix per engine. A single engine's matrix comes back unchanged, so a run on
 /// one engine reads as it always did.
-pub fn combine(mut parts: Vec<(String, Matrix)>) -> Result<Matrix, EnginesError> {
+pub fn combine(mut parts: Vec<(String, Matrix)>) -> Result<Matrix, FleetError> {
     for (i, (name, _)) in parts.iter().enumerate() {
         if !valid_name(name) {
-            return Err(EnginesError::BadName(name.clone()));
+            return Err(FleetError::BadName(name.clone()));
         }
         if parts[..i].iter().any(|(n, _)| n == name) {
-            return Err(EnginesError::DuplicateName(name.clone()));
+            return Err(FleetError::DuplicateName(name.clone()));
         }
     }
     if parts.len() == 1 {
@@ -77,15 +77,15 @@ pub fn combine(mut parts: Vec<(String, Matrix)>) -> Result<Matrix, EnginesError>
 }
 
 /// One engine's part of a combined matrix, as the matrix a run on that engine alone gives.
-pub fn view(matrix: &Matrix, name: &str) -> Result<Matrix, EnginesError> {
+pub fn view(matrix: &Matrix, name: &str) -> Result<Matrix, FleetError> {
     if matrix.engines.is_empty() {
-        return Err(EnginesError::OneEngine);
+        return Err(FleetError::OneEngine);
     }
     let entry = matrix
         .engines
         .iter()
         .find(|e| e.name == name)
-        .ok_or_else(|| EnginesError::NoSuchEngine {
+        .ok_or_else(|| FleetError::NoSuchEngine {
             name: name.to_string(),
             have: names(matrix).join(", "),
         })?;
@@ -252,9 +252,9 @@ mod tests {
         assert!(d.has_changes());
         assert!(matches!(
             view(&m, "nope"),
-            Err(EnginesError::NoSuchEngine { .. })
+            Err(FleetError::NoSuchEngine { .. })
         ));
-        assert_eq!(view(&old, "host"), Err(EnginesError::OneEngine));
+        assert_eq!(view(&old, "host"), Err(FleetError::OneEngine));
     }
 
     #[test]
@@ -262,11 +262,11 @@ mod tests {
         let m = one(None, "1");
         assert_eq!(
             combine(vec![("a".into(), m.clone()), ("a".into(), m.clone())]),
-            Err(EnginesError::DuplicateName("a".into()))
+            Err(FleetError::DuplicateName("a".into()))
         );
         assert_eq!(
             combine(vec![("a/b".into(), m.clone()), ("c".into(), m)]),
-            Err(EnginesError::BadName("a/b".into()))
+            Err(FleetError::BadName("a/b".into()))
         );
     }
 }
