@@ -10,6 +10,7 @@ pub mod coverage;
 pub mod diff;
 pub mod engine_kind;
 pub mod exit;
+pub mod fallbacks;
 pub mod fleet;
 pub mod matrix;
 pub mod oracle;

@@ -13,6 +13,13 @@
 //! `host.seccomp.runtime_unknown_syscalls`; a rule on an unknown name is dropped, so even a
 //! newer profile would not help until libseccomp is upgraded) and from which upstream Docker
 //! release the default allows it ([`crate::upstream`]).
+//!
+//! Most of those calls (reboot, mount, swapon) are ones no userspace falls back from. The ones
+//! that matter are in [`crate::fallbacks`]: a userspace that tries the call first and falls back
+//! only on ENOSYS breaks on this EPERM. Each entry says which listed userspace it breaks (or
+//! which copes, taking EPERM as "not supported" too, or which fails either way because its
+//! fallback is denied as well), and carries the rule that makes the call answer ENOSYS
+//! instead. The summary leads with those and folds the rest into a count.
 
 use crate::matrix::{Cell, Matrix};
 use crate::outcome::{Outcome, RuleRef};
@@ -35,6 +42,107 @@ pub struct Readiness {
     /// ENOSYS fallbacks never happen, whatever the profile asks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The rules that make every call some listed userspace breaks on answer ENOSYS (one per
+    /// set of exclusions), to add to the profile's `syscalls`; empty when none breaks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fix: Vec<FixRule>,
+    /// The calls of listed userspace ([`crate::fallbacks`]) that this configuration answers
+    /// with ENOSYS where the kernel has them: there the fallback works.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enosys: Vec<String>,
+    /// Where [`Readiness::fix`] goes: which profile to copy and how to pass it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix_placement: Option<String>,
+}
+
+/// A Docker profile rule, as it goes in `syscalls`: `{"names": ["clone3"], "action":
+/// "SCMP_ACT_ERRNO", "errnoRet": 38}`, with `excludes.caps` where the profile allows the call
+/// under those capabilities (two rules on one name that both apply fail the container's start).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct FixRule {
+    pub names: Vec<String>,
+    pub action: String,
+    #[serde(rename = "errnoRet")]
+    pub errno_ret: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excludes: Option<FixExcludes>,
+}
+
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
+pub struct FixExcludes {
+    pub caps: Vec<String>,
+}
+
+impl FixRule {
+    /// The rule as one line of JSON, ready to paste into `syscalls`.
+    pub fn json(&self) -> String {
+        serde_json::to_string(self).expect("a rule serializes")
+    }
+}
+
+/// What an EPERM does to one listed userspace ([`crate::fallbacks`]).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// It falls back only on other errors (ENOSYS): it fails where ENOSYS would have worked.
+    Breaks,
+    /// It would fall back on ENOSYS, but its fallback call is denied here too.
+    FailsEitherWay,
+    /// It takes EPERM as "not supported" too and falls back.
+    Copes,
+}
+
+/// One listed userspace that calls the syscall first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Affected {
+    /// `glibc`, `util-linux`, `Go`, `Rust std`.
+    pub userspace: String,
+    /// The first release that calls it this way.
+    pub since: String,
+    /// The functions or programs that make the call.
+    pub callers: Vec<String>,
+    /// What it does instead when the call is not supported.
+    pub fallback: String,
+    /// The errors it takes for "not supported": `ENOSYS`, `ENOSYS or EPERM`, `any error`.
+    pub not_supported: String,
+    pub effect: Effect,
+    /// The decision's file and line in the project's source: `glibc-2.34:sysdeps/…:55`.
+    pub source: String,
+}
+
+impl Affected {
+    /// `glibc ≥ 2.34 pthread_create, posix_spawn`.
+    pub fn who(&self) -> String {
+        format!(
+            "{} ≥ {} {}",
+            self.userspace,
+            self.since,
+            self.callers.join(", ")
+        )
+    }
+
+    /// `breaks (falls back to clone only on ENOSYS)`, `copes (falls back on ENOSYS or EPERM)`,
+    /// `fails either way (falls back to mount on ENOSYS, and mount is denied too)`.
+    pub fn effect_text(&self) -> String {
+        match self.effect {
+            Effect::Breaks => format!(
+                "breaks: falls back to {} only on {}",
+                self.fallback, self.not_supported
+            ),
+            Effect::FailsEitherWay => format!(
+                "fails either way: falls back to {} on {}, and {} is denied too",
+                self.fallback, self.not_supported, self.fallback
+            ),
+            Effect::Copes => format!(
+                "copes: falls back to {} on {}",
+                self.fallback, self.not_supported
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -56,6 +164,30 @@ pub struct Entry {
     /// The last release that allowed it, where the newest no longer does (io_uring).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_until: Option<String>,
+    /// Listed userspace ([`crate::fallbacks`]) that calls this syscall first: what this EPERM
+    /// does to each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub userspace: Vec<Affected>,
+    /// The rule that makes this call answer ENOSYS, where some listed userspace breaks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<FixRule>,
+}
+
+impl Entry {
+    /// The listed userspace this EPERM breaks.
+    pub fn breaks(&self) -> impl Iterator<Item = &Affected> {
+        self.userspace.iter().filter(|a| a.effect == Effect::Breaks)
+    }
+
+    /// 0 where some listed userspace breaks, 1 where one fails either way, 2 where one copes,
+    /// 3 where none is listed: the order the summary shows them in.
+    fn rank(&self) -> u8 {
+        self.userspace
+            .iter()
+            .map(|a| a.effect as u8)
+            .min()
+            .unwrap_or(3)
+    }
 }
 
 impl Entry {
@@ -132,9 +264,17 @@ pub fn of(matrix: &Matrix) -> Option<Readiness> {
         _ => Vec::new(),
     };
     let unknown = matrix.host.seccomp.runtime_unknown_syscalls.as_ref();
-    let upstream = crate::upstream::default_for(&matrix.host.engine, &matrix.host.engine_version)
-        .ok()
-        .map(crate::upstream::profile_of);
+    let release =
+        crate::upstream::default_for(&matrix.host.engine, &matrix.host.engine_version).ok();
+    let upstream = release.map(crate::upstream::profile_of);
+    let denied_here = |syscall: &str| {
+        matrix.cell(configuration, syscall).is_some_and(|c| {
+            matches!(
+                c.observed.outcome,
+                Outcome::Errno | Outcome::Killed | Outcome::Trapped | Outcome::Ambiguous
+            )
+        })
+    };
     let mut entries: Vec<Entry> = denied
         .iter()
         .map(|c| {
@@ -151,11 +291,44 @@ pub fn of(matrix: &Matrix) -> Option<Readiness> {
                 libseccomp_knows: unknown.map(|u| !u.contains(&c.syscall)),
                 allowed_from: a.and_then(|a| a.from.clone()),
                 allowed_until: a.and_then(|a| a.until.clone()),
+                userspace: affected(&c.syscall, &denied_here),
+                fix: None,
             }
         })
         .collect();
-    // The new-syscall cases first: a newer libc calls them without a second thought.
-    entries.sort_by_key(|e| e.upstream_names_it == Some(true));
+    for e in &mut entries {
+        if e.breaks().next().is_some() {
+            e.fix = Some(fix_rule(vec![e.syscall.clone()], upstream.as_ref()));
+        }
+    }
+    // What breaks first, then the new-syscall cases: a newer libc calls them without a second
+    // thought.
+    entries.sort_by_key(|e| (e.rank(), e.upstream_names_it == Some(true)));
+    let fix = merged_fixes(&entries);
+    let fix_placement = (!fix.is_empty()).then(|| {
+        let unknown: Vec<&str> = entries
+            .iter()
+            .filter(|e| e.fix.is_some() && e.libseccomp_knows == Some(false))
+            .map(|e| e.syscall.as_str())
+            .collect();
+        let profile = match release {
+            Some(r) => format!(
+                "a copy of {} {}'s default profile ({} at {}, kept as harness/data/upstream-defaults/{})",
+                matrix.host.engine, matrix.host.engine_version, r.path, r.tag, r.file
+            ),
+            None => format!("a copy of {}'s default profile", matrix.host.engine),
+        };
+        let mut text = format!(
+            "add to the `syscalls` of {profile} and run with --security-opt seccomp=THAT_FILE"
+        );
+        if !unknown.is_empty() {
+            text.push_str(&format!(
+                "; the runtime's libseccomp does not know {}, so it drops the rule until libseccomp is upgraded",
+                unknown.join(", ")
+            ));
+        }
+        text
+    });
     let runtime = matrix
         .configuration(configuration)
         .and_then(|c| c.runtime.clone())
@@ -174,7 +347,95 @@ pub fn of(matrix: &Matrix) -> Option<Readiness> {
         configuration: configuration.to_string(),
         entries,
         note,
+        fix,
+        enosys: enosys_fallbacks(matrix, configuration, unconfined),
+        fix_placement,
     })
+}
+
+/// The listed userspace's syscalls (each once) that `configuration` answers with ENOSYS from
+/// the filter (a rule or runc's stub) where the unconfined baseline shows the kernel has them.
+fn enosys_fallbacks(matrix: &Matrix, configuration: &str, unconfined: Option<&str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for f in &crate::fallbacks::data().fallbacks {
+        if out.contains(&f.syscall) {
+            continue;
+        }
+        let Some(c) = matrix.cell(configuration, &f.syscall) else {
+            continue;
+        };
+        let enosys =
+            c.observed.outcome == Outcome::Errno && c.observed.errno == Some(ENOSYS as i32);
+        let implemented = unconfined
+            .and_then(|u| matrix.cell(u, &f.syscall))
+            .is_none_or(|b| b.observed.outcome != Outcome::Absent);
+        if enosys && implemented {
+            out.push(f.syscall.clone());
+        }
+    }
+    out
+}
+
+const ENOSYS: u32 = 38;
+
+/// What an EPERM on `syscall` does to each listed userspace; `denied` says whether a fallback
+/// call is denied in the same configuration.
+fn affected(syscall: &str, denied: &dyn Fn(&str) -> bool) -> Vec<Affected> {
+    crate::fallbacks::for_syscall(syscall)
+        .map(|f| {
+            let effect = if f.not_supported.covers(EPERM) {
+                Effect::Copes
+            } else if denied(&f.fallback) {
+                Effect::FailsEitherWay
+            } else {
+                Effect::Breaks
+            };
+            Affected {
+                userspace: f.userspace.clone(),
+                since: f.since.clone(),
+                callers: f.callers.clone(),
+                fallback: f.fallback.clone(),
+                not_supported: f.not_supported.describe(),
+                effect,
+                source: f.cite(),
+            }
+        })
+        .collect()
+}
+
+/// `{"names": names, "action": "SCMP_ACT_ERRNO", "errnoRet": 38}`, excluding the capabilities
+/// under which the profile's rules allow any of the names (both rules would apply there, and
+/// libseccomp refuses two actions for one call).
+fn fix_rule(names: Vec<String>, profile: Option<&crate::profile::Profile>) -> FixRule {
+    let mut caps: Vec<String> = profile
+        .map(|p| {
+            p.rules
+                .iter()
+                .filter(|r| r.names.iter().any(|n| names.contains(n)))
+                .flat_map(|r| r.includes.caps.iter().cloned())
+                .collect()
+        })
+        .unwrap_or_default();
+    caps.sort();
+    caps.dedup();
+    FixRule {
+        names,
+        action: "SCMP_ACT_ERRNO".into(),
+        errno_ret: ENOSYS,
+        excludes: (!caps.is_empty()).then_some(FixExcludes { caps }),
+    }
+}
+
+/// The entries' rules, one per set of exclusions, names in the summary's order.
+fn merged_fixes(entries: &[Entry]) -> Vec<FixRule> {
+    let mut out: Vec<FixRule> = Vec::new();
+    for f in entries.iter().filter_map(|e| e.fix.as_ref()) {
+        match out.iter_mut().find(|o| o.excludes == f.excludes) {
+            Some(o) => o.names.extend(f.names.iter().cloned()),
+            None => out.push(f.clone()),
+        }
+    }
+    out
 }
 
 /// The summary a renderer shows: the one the run stored, else computed from the cells (a
@@ -251,13 +512,20 @@ impl Change {
 impl Entry {
     /// `by defaultAction; the runtime's libseccomp knows it: yes; upstream's default allows it from Docker 28.0.0`.
     pub fn summary(&self) -> String {
-        format!(
+        let mut text = format!(
             "by {}; upstream names it: {}; the runtime's libseccomp knows it: {}; upstream's default allows it {}",
             self.by(),
             self.naming(),
             self.knows(),
             self.allowance()
-        )
+        );
+        for a in &self.userspace {
+            text.push_str(&format!("; {} {} ({})", a.who(), a.effect_text(), a.source));
+        }
+        if let Some(f) = &self.fix {
+            text.push_str(&format!("; fix: {}", f.json()));
+        }
+        text
     }
 }
 
@@ -270,18 +538,65 @@ pub fn headline(r: &Readiness) -> String {
 }
 
 fn counted(r: &Readiness) -> String {
+    let breaking: Vec<String> = r
+        .entries
+        .iter()
+        .flat_map(|e| {
+            e.breaks().map(move |a| {
+                format!(
+                    "{} fails with EPERM here ({}, falls back only on {}; {})",
+                    a.who(),
+                    e.syscall,
+                    a.not_supported,
+                    a.source
+                )
+            })
+        })
+        .collect();
+    if !breaking.is_empty() {
+        let rest = r.entries.iter().filter(|e| e.rank() > 0).count();
+        let unnamed = r
+            .entries
+            .iter()
+            .filter(|e| e.rank() > 0 && e.upstream_names_it == Some(false))
+            .count();
+        return format!(
+            "readiness: on {}, {}; and {rest} more implemented {} denied with EPERM that no listed userspace breaks on ({unnamed} named by no rule of the upstream profile)",
+            r.configuration,
+            breaking.join("; "),
+            if rest == 1 { "syscall" } else { "syscalls" },
+        );
+    }
     let unnamed = r
         .entries
         .iter()
         .filter(|e| e.upstream_names_it == Some(false))
         .count();
+    let either: Vec<String> = r
+        .entries
+        .iter()
+        .flat_map(|e| {
+            e.userspace
+                .iter()
+                .filter(|a| a.effect == Effect::FailsEitherWay)
+                .map(move |a| format!("{} on {}", a.who(), e.syscall))
+        })
+        .collect();
+    let either = if either.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " ({} get EPERM where they expect ENOSYS, but the call they fall back to is denied too)",
+            either.join("; ")
+        )
+    };
     match r.entries.len() {
         0 => format!(
             "readiness: {} denies no implemented syscall with EPERM",
             r.configuration
         ),
         n => format!(
-            "readiness: {} denies {n} implemented {} with EPERM, not ENOSYS, so a newer image's libc can't fall back; {unnamed} named by no rule of the upstream profile (its default action answers)",
+            "readiness: {} denies {n} implemented {} with EPERM, not ENOSYS; no listed userspace breaks on them{either}; {unnamed} named by no rule of the upstream profile (its default action answers)",
             r.configuration,
             if n == 1 { "syscall" } else { "syscalls" },
         ),
@@ -390,6 +705,118 @@ mod tests {
         assert!(md.contains("#### Readiness"), "{md}");
     }
 
+    /// builtin denying clone3 with EPERM (Docker before 20.10.10), fsopen and its fallback
+    /// mount, and copy_file_range.
+    fn fallbacks_sample() -> Matrix {
+        let mut m = sample();
+        let eperm = || obs(Outcome::Errno, Some(1), Some(RuleRef::DEFAULT));
+        let e = || exp(Outcome::Errno, Some(1), Some(RuleRef::DEFAULT));
+        for s in ["clone3", "fsopen", "mount", "copy_file_range"] {
+            m.cells.retain(|c| c.case != s);
+            m.cells.push(cell("builtin", s, eperm(), e()));
+            m.cells.push(cell(
+                "unconfined",
+                s,
+                obs(Outcome::Allowed, None, None),
+                e(),
+            ));
+        }
+        m
+    }
+
+    #[test]
+    fn leads_with_what_listed_userspace_breaks_on_and_carries_the_fix() {
+        let r = of(&fallbacks_sample()).unwrap();
+        let names: Vec<_> = r.entries.iter().map(|e| e.syscall.as_str()).collect();
+        // clone3 breaks glibc; fsopen's fallback (mount) is denied too; copy_file_range: Rust
+        // std copes; the rest has no listed userspace.
+        assert_eq!(
+            names[..3],
+            ["clone3", "fsopen", "copy_file_range"],
+            "{names:?}"
+        );
+        let clone3 = &r.entries[0];
+        let glibc = clone3
+            .userspace
+            .iter()
+            .find(|a| a.userspace == "glibc")
+            .unwrap();
+        assert_eq!(glibc.effect, Effect::Breaks);
+        assert_eq!(
+            glibc.source,
+            "glibc-2.34:sysdeps/unix/sysv/linux/clone-internal.c:55"
+        );
+        let rust = clone3
+            .userspace
+            .iter()
+            .find(|a| a.userspace == "Rust std")
+            .unwrap();
+        assert_eq!(rust.effect, Effect::Copes);
+        assert_eq!(r.entries[1].userspace[0].effect, Effect::FailsEitherWay);
+        assert!(r.entries[1].fix.is_none());
+        assert!(r.entries[2]
+            .userspace
+            .iter()
+            .all(|a| a.effect == Effect::Copes));
+        // Docker 25.0.3's default allows clone3 with CAP_SYS_ADMIN: the fix must not apply there.
+        let fix = clone3.fix.as_ref().unwrap();
+        assert_eq!(
+            fix.json(),
+            r#"{"names":["clone3"],"action":"SCMP_ACT_ERRNO","errnoRet":38,"excludes":{"caps":["CAP_SYS_ADMIN"]}}"#
+        );
+        assert_eq!(r.fix, vec![fix.clone()]);
+        let placement = r.fix_placement.as_deref().unwrap();
+        assert!(
+            placement.contains("docker 25.0.3's default profile"),
+            "{placement}"
+        );
+        let h = headline(&r);
+        assert!(
+            h.starts_with("readiness: on builtin, glibc ≥ 2.34 pthread_create, posix_spawn fails with EPERM here (clone3, falls back only on ENOSYS; glibc-2.34:sysdeps/unix/sysv/linux/clone-internal.c:55)"),
+            "{h}"
+        );
+        assert!(
+            h.contains("and 4 more implemented syscalls denied with EPERM"),
+            "{h}"
+        );
+        assert!(clone3.summary().contains("fix: {\"names\":[\"clone3\"]"));
+    }
+
+    #[test]
+    fn before_docker_20_10_10_the_fix_needs_no_exclusion() {
+        // 20.10.0 to 20.10.9 name no clone3 at all (upstream-defaults v20.10.4.json): the
+        // default action answers EPERM and no rule allows it under a capability.
+        let mut m = fallbacks_sample();
+        m.host.engine_version = "20.10.9".into();
+        let r = of(&m).unwrap();
+        assert_eq!(r.entries[0].upstream_names_it, Some(false));
+        assert_eq!(
+            r.fix[0].json(),
+            r#"{"names":["clone3"],"action":"SCMP_ACT_ERRNO","errnoRet":38}"#
+        );
+        let place = r.fix_placement.unwrap();
+        assert!(
+            place.contains("profiles/seccomp/default.json at v20.10.9")
+                && place.contains("upstream-defaults/docker/v20.10.4.json"),
+            "{place}"
+        );
+    }
+
+    #[test]
+    fn without_a_break_the_headline_says_so() {
+        let mut m = fallbacks_sample();
+        m.cells.retain(|c| c.case != "clone3");
+        let r = of(&m).unwrap();
+        assert!(r.fix.is_empty() && r.fix_placement.is_none());
+        assert!(r.enosys.is_empty());
+        let h = headline(&r);
+        assert!(h.contains("no listed userspace breaks on them"), "{h}");
+        assert!(
+            h.contains("util-linux ≥ 2.39 libmount (mount(8)) on fsopen"),
+            "{h}"
+        );
+    }
+
     #[test]
     fn no_builtin_no_summary() {
         let m = matrix(&["p"], vec![]);
@@ -408,6 +835,8 @@ mod tests {
             libseccomp_knows: None,
             allowed_from: Some("28.0.0".into()),
             allowed_until: None,
+            userspace: Vec::new(),
+            fix: None,
         });
         let c = Change::between(Some(&old), Some(&new));
         assert_eq!(c.added.len(), 1);

@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Profiles: files, `builtin` (the engine's own default) or `unconfined`. Without any:
-    /// builtin, unconfined and every profiles/*.json.
+    /// Profiles: files, `builtin` (the engine's own default) or `unconfined`. Kubernetes'
+    /// spellings work too: `runtime-default` or `runtime/default` for builtin, `localhost/FILE`
+    /// for a file. Without any: builtin, unconfined and every profiles/*.json.
     pub profiles: Vec<String>,
     /// Capability sets to run each profile with, comma-separated: `default,+SYS_ADMIN,+SYS_PTRACE-NET_RAW`.
     #[arg(long, conflicts_with_all = ["cap_add", "cap_drop"])]

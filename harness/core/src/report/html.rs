@@ -236,25 +236,66 @@ fn readiness(out: &mut String, matrix: &Matrix) {
         "<h2>Readiness for newer images</h2>\n<p id=\"readiness-headline\">{}</p>",
         esc(&crate::readiness::headline(&r))
     );
-    if r.entries.is_empty() {
-        return;
+    if !r.entries.is_empty() {
+        out.push_str(
+            "<table class=\"list\" id=\"readiness\">\n<tr><th>syscall</th><th>listed userspace</th><th>EPERM by</th>\
+             <th>upstream profile names it</th><th>runtime's libseccomp knows it</th><th>upstream Docker default allows it</th></tr>\n",
+        );
+        for e in &r.entries {
+            let userspace = if e.userspace.is_empty() {
+                "none listed".to_string()
+            } else {
+                e.userspace
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "{}: {} (<code>{}</code>)",
+                            esc(&a.who()),
+                            esc(&a.effect_text()),
+                            esc(&a.source)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("<br>")
+            };
+            let class = if e.breaks().next().is_some() {
+                "ready breaks"
+            } else {
+                "ready"
+            };
+            let _ = writeln!(
+                out,
+                "<tr class=\"{class}\"><td><code>{}</code></td><td>{userspace}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&e.syscall),
+                esc(&e.by()),
+                esc(e.naming()),
+                esc(e.knows()),
+                esc(&e.allowance())
+            );
+        }
+        out.push_str("</table>\n");
     }
-    out.push_str(
-        "<table class=\"list\" id=\"readiness\">\n<tr><th>syscall</th><th>EPERM by</th>\
-         <th>upstream profile names it</th><th>runtime's libseccomp knows it</th><th>upstream Docker default allows it</th></tr>\n",
-    );
-    for e in &r.entries {
+    if let Some(place) = &r.fix_placement {
+        let rules: Vec<String> = r.fix.iter().map(|f| esc(&f.json())).collect();
         let _ = writeln!(
             out,
-            "<tr class=\"ready\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&e.syscall),
-            esc(&e.by()),
-            esc(e.naming()),
-            esc(e.knows()),
-            esc(&e.allowance())
+            "<p id=\"readiness-fix\">Fix: {}:</p>\n<pre>{}</pre>",
+            esc(place),
+            rules.join("\n")
         );
     }
-    out.push_str("</table>\n");
+    if !r.enosys.is_empty() {
+        let names: Vec<String> = r
+            .enosys
+            .iter()
+            .map(|s| format!("<code>{}</code>", esc(s)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<p id=\"readiness-enosys\">ENOSYS, so listed userspace falls back: {}</p>",
+            names.join(" ")
+        );
+    }
 }
 
 fn counts(out: &mut String, summary: &Summary<'_>) {

@@ -123,6 +123,12 @@ fn readiness(out: &mut String, matrix: &Matrix, id: &str) {
     for e in &r.entries {
         let _ = write!(text, "\n{}: EPERM {}", e.syscall, e.summary());
     }
+    if let Some(place) = &r.fix_placement {
+        let _ = write!(text, "\nfix: {place}:");
+        for f in &r.fix {
+            let _ = write!(text, "\n  {}", f.json());
+        }
+    }
     let _ = writeln!(out, "    <system-out>{}</system-out>", esc_text(&text));
 }
 

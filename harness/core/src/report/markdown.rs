@@ -81,7 +81,8 @@ fn coverage(out: &mut String, matrix: &Matrix) {
     }
 }
 
-/// The readiness summary ([`crate::readiness`]) as a table.
+/// The readiness summary ([`crate::readiness`]): a table of the calls some listed userspace
+/// falls back from, the fix, and the other EPERM denials folded into a count.
 fn readiness(out: &mut String, matrix: &Matrix) {
     let Some(r) = crate::readiness::of_matrix(matrix) else {
         return;
@@ -91,23 +92,56 @@ fn readiness(out: &mut String, matrix: &Matrix) {
         "#### Readiness\n\n{}\n",
         text(&crate::readiness::headline(&r))
     );
-    if r.entries.is_empty() {
-        return;
+    let listed: Vec<_> = r
+        .entries
+        .iter()
+        .filter(|e| !e.userspace.is_empty())
+        .collect();
+    if !listed.is_empty() {
+        out.push_str("| syscall | userspace | on this EPERM | source |\n|---|---|---|---|\n");
+        for e in &listed {
+            for a in &e.userspace {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} |",
+                    code(&e.syscall),
+                    text(&a.who()),
+                    text(&a.effect_text()),
+                    code(&a.source)
+                );
+            }
+        }
+        out.push('\n');
     }
-    out.push_str("| syscall | EPERM by | upstream names it | runtime's libseccomp knows it | upstream default allows it |\n");
-    out.push_str("|---|---|---|---|---|\n");
-    for e in &r.entries {
+    if let Some(place) = &r.fix_placement {
+        let _ = writeln!(out, "Fix: {}:\n\n```json", text(place));
+        for f in &r.fix {
+            let _ = writeln!(out, "{}", f.json());
+        }
+        out.push_str("```\n\n");
+    }
+    if !r.enosys.is_empty() {
+        let names: Vec<String> = r.enosys.iter().map(|s| code(s)).collect();
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
-            code(&e.syscall),
-            text(&e.by()),
-            text(e.naming()),
-            e.knows(),
-            text(&e.allowance())
+            "ENOSYS, so listed userspace falls back: {}\n",
+            names.join(" ")
         );
     }
-    out.push('\n');
+    let rest: Vec<String> = r
+        .entries
+        .iter()
+        .filter(|e| e.userspace.is_empty())
+        .map(|e| code(&e.syscall))
+        .collect();
+    if !rest.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} more denied with EPERM, no listed userspace falls back from them: {}\n",
+            rest.len(),
+            rest.join(" ")
+        );
+    }
 }
 
 fn heading(out: &mut String, matrix: &Matrix, summary: &Summary<'_>) {

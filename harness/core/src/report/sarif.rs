@@ -175,13 +175,7 @@ pub fn findings(matrix: &Matrix, sources: &Sources) -> Vec<Finding> {
         for e in &r.entries {
             out.push(Finding {
                 kind: Kind::Readiness,
-                message: format!(
-                    "builtin ({}) answers {} with EPERM, not ENOSYS, so a newer libc cannot fall back (by {}; upstream's default allows it {})",
-                    r.configuration,
-                    e.syscall,
-                    e.by(),
-                    e.allowance()
-                ),
+                message: readiness_message(r, e),
                 file: None,
                 span: None,
                 logical: Some(r.configuration.clone()),
@@ -191,6 +185,28 @@ pub fn findings(matrix: &Matrix, sources: &Sources) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// A readiness problem: what the EPERM breaks, with the decision's source, and the rule that
+/// fixes it and where it goes.
+fn readiness_message(r: &crate::readiness::Readiness, e: &crate::readiness::Entry) -> String {
+    let mut text = format!(
+        "builtin ({}) answers {} with EPERM, not ENOSYS (by {}; upstream's default allows it {})",
+        r.configuration,
+        e.syscall,
+        e.by(),
+        e.allowance()
+    );
+    if e.userspace.is_empty() {
+        text.push_str("; no listed userspace falls back from it");
+    }
+    for a in &e.userspace {
+        text.push_str(&format!("; {} {} ({})", a.who(), a.effect_text(), a.source));
+    }
+    if let (Some(f), Some(place)) = (&e.fix, &r.fix_placement) {
+        text.push_str(&format!(". Fix: {place}: {}", f.json()));
+    }
+    text
 }
 
 fn cell_finding(cell: &Cell, config: Option<&Configuration>, sources: &Sources) -> Option<Finding> {

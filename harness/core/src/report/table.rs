@@ -88,49 +88,58 @@ fn drifts(out: &mut String, drifts: &[&Cell]) {
     out.push('\n');
 }
 
-/// The readiness summary ([`crate::readiness`]): one line per syscall.
+/// The readiness summary ([`crate::readiness`]): the calls some listed userspace falls back
+/// from, one line per userspace with the source of its decision, the rules that fix what
+/// breaks, and the other EPERM denials folded into a count.
 fn readiness(out: &mut String, matrix: &Matrix, paint: Paint) {
     let Some(r) = crate::readiness::of_matrix(matrix) else {
         return;
     };
     let _ = writeln!(out, "{}", paint.bold(&crate::readiness::headline(&r)));
-    if !r.entries.is_empty() {
-        let w = r
-            .entries
-            .iter()
-            .map(|e| e.syscall.len())
-            .max()
-            .unwrap_or(0)
-            .max(7);
-        let wb = r
-            .entries
-            .iter()
-            .map(|e| e.by().len())
-            .max()
-            .unwrap_or(0)
-            .max(2);
-        let wn = r
-            .entries
-            .iter()
-            .map(|e| e.naming().len())
-            .max()
-            .unwrap_or(0);
-        let _ = writeln!(
-            out,
-            "  {:w$}  {:wb$}  {:wn$}  {:12}  upstream default allows it",
-            "syscall", "by", "upstream names it", "libseccomp"
-        );
-        for e in &r.entries {
+    let listed: Vec<_> = r
+        .entries
+        .iter()
+        .filter(|e| !e.userspace.is_empty())
+        .collect();
+    let w = listed.iter().map(|e| e.syscall.len()).max().unwrap_or(0);
+    for e in &listed {
+        for a in &e.userspace {
             let _ = writeln!(
                 out,
-                "  {:w$}  {:wb$}  {:wn$}  {:12}  {}",
+                "  {:w$}  {}: {}  ({})",
                 e.syscall,
-                e.by(),
-                e.naming(),
-                e.knows(),
-                e.allowance()
+                a.who(),
+                a.effect_text(),
+                a.source
             );
         }
+    }
+    if let Some(place) = &r.fix_placement {
+        let _ = writeln!(out, "  fix: {place}:");
+        for f in &r.fix {
+            let _ = writeln!(out, "    {}", f.json());
+        }
+    }
+    if !r.enosys.is_empty() {
+        let _ = writeln!(
+            out,
+            "  ENOSYS, so listed userspace falls back: {}",
+            r.enosys.join(" ")
+        );
+    }
+    let rest: Vec<&str> = r
+        .entries
+        .iter()
+        .filter(|e| e.userspace.is_empty())
+        .map(|e| e.syscall.as_str())
+        .collect();
+    if !rest.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {} more denied with EPERM, no listed userspace falls back from them: {} (--format json or html: each one's rule, upstream naming, libseccomp and release)",
+            rest.len(),
+            rest.join(" ")
+        );
     }
     out.push('\n');
 }

@@ -177,8 +177,13 @@ fn every_kind_validates_and_has_its_descriptor() {
             libseccomp_knows: Some(true),
             allowed_from: None,
             allowed_until: None,
+            userspace: Vec::new(),
+            fix: None,
         }],
         note: None,
+        fix: Vec::new(),
+        enosys: Vec::new(),
+        fix_placement: None,
     });
     m.cells[2].verdict = Verdict::NotEnforced;
     m.cells[0].verdict = Verdict::HeldBack;
