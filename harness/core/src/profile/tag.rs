@@ -274,24 +274,6 @@ pub struct Tagged {
     pub default_traps: bool,
 }
 
-/// Calls a runtime makes after loading the filter that survive an errno but not a trap
-/// (`oracle::start::RUNTIMES`: runc's Go code falls back from faccessat2 and openat2 on an
-/// errno, and runc 1.3 signals its threads with tgkill), and the probe's clock: where the
-/// kernel's clocksource has no vDSO support, clock_gettime is a real syscall (seen in the
-/// kernel log under a SCMP_ACT_LOG default on this project's host).
-pub const RUNTIME_FALLBACK_CALLS: &[&str] = &["faccessat2", "openat2", "tgkill", "clock_gettime"];
-
-/// Where runc's faccessat2 falls back to (Go's `Faccessat` emulation, after ENOSYS or EPERM):
-/// when the profile doesn't allow faccessat2 and runc's ENOSYS stub or the default answers
-/// it, runc 1.1.5 calls faccessat, getuid, getgid and getegid, and survives an errno on each.
-/// Measured on this host (Docker 20.10.24, runc 1.1.5) with start-able copies of the recorded
-/// Tomcat and httpd allow-lists (the corpus's `cessa-tomcat-test.startable.json`; httpd's
-/// copy is not in the corpus, see docs/src/rule-coverage.md): under a SCMP_ACT_LOG default with faccessat2 answering
-/// ENOSYS the kernel log showed `runc:[2:INIT]` calling each (269, 102, 104, 108); under a
-/// TRAP default (the tagged copy) the start failed ("cannot start a stopped process") until
-/// the ones each list leaves out were allowed; under their ERRNO default both started.
-pub const FACCESSAT2_FALLBACK_CALLS: &[&str] = &["faccessat", "getuid", "getgid", "getegid"];
-
 /// The calls the tagged copy allows where the original leaves them to its ERRNO default: the
 /// runtime's fallback calls and the probe's footprint survive an errno, but the tagged
 /// copy's TRAP default would kill `runc init` or the probe before its first case, and then no
@@ -300,7 +282,7 @@ pub const FACCESSAT2_FALLBACK_CALLS: &[&str] = &["faccessat", "getuid", "getgid"
 /// runc's ENOSYS stub: on every arch the profile already names a higher syscall. (A profile
 /// with no architectures has no stub on runc before 1.1.15 but a native one from 1.1.15 on,
 /// so the tagging can't tell; the run adds the rest per runtime where no native stub exists:
-/// `oracle::start::tagged_runtime_allowances`.)
+/// `runtime::tagged_runtime_allowances`.)
 pub fn tagged_allowances(original: &Profile) -> Vec<&'static str> {
     let named = |n: &str| {
         original
@@ -308,7 +290,7 @@ pub fn tagged_allowances(original: &Profile) -> Vec<&'static str> {
             .iter()
             .any(|r| r.names.iter().any(|m| m == n))
     };
-    let mut candidates: Vec<&'static str> = RUNTIME_FALLBACK_CALLS.to_vec();
+    let mut candidates: Vec<&'static str> = crate::runtime::FALLBACK_CALLS.to_vec();
     // runc falls back from faccessat2 only where the profile doesn't allow it outright.
     let allows_faccessat2 = original.rules.iter().any(|r| {
         r.action == Action::Allow
@@ -318,7 +300,7 @@ pub fn tagged_allowances(original: &Profile) -> Vec<&'static str> {
             && r.names.iter().any(|n| n == "faccessat2")
     });
     if !allows_faccessat2 {
-        candidates.extend(FACCESSAT2_FALLBACK_CALLS);
+        candidates.extend(crate::runtime::FACCESSAT2_FALLBACK_CALLS);
     }
     for arch in Arch::ALL {
         for f in own_calls::footprint(*arch) {
@@ -440,7 +422,7 @@ impl Tagged {
     }
 
     /// The tagged copy for one runtime: `names` (calls that runtime survives an errno on but
-    /// not the copy's TRAP default, from `oracle::start::tagged_runtime_allowances`) allowed
+    /// not the copy's TRAP default, from `runtime::tagged_runtime_allowances`) allowed
     /// in the JSON and in the model alike, so the tagged job's predictions see what the
     /// engine gets. Unchanged when the default doesn't trap or nothing is to be allowed.
     pub fn for_runtime(&self, names: &[&str], runtime: &str) -> Tagged {
