@@ -11,6 +11,7 @@ pub mod diff;
 pub mod exit;
 pub mod fallbacks;
 pub mod fleet;
+pub mod kube;
 pub mod matrix;
 pub mod oracle;
 pub mod outcome;
