@@ -8,6 +8,7 @@
 pub mod classify;
 pub mod coverage;
 pub mod diff;
+pub mod engine_kind;
 pub mod exit;
 pub mod fallbacks;
 pub mod fleet;
@@ -18,6 +19,7 @@ pub mod outcome;
 pub mod profile;
 pub mod readiness;
 pub mod report;
+pub mod runtime;
 pub mod schema;
 pub mod start_failure;
 pub mod upstream;

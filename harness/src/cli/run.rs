@@ -167,7 +167,7 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
     };
     if args.gvisor_oci_seccomp_annotation {
         opts.annotations.insert(
-            seccomp_harness_core::oracle::gvisor::OCI_SECCOMP_ANNOTATION.to_string(),
+            seccomp_harness_core::runtime::gvisor::OCI_SECCOMP_ANNOTATION.to_string(),
             "true".to_string(),
         );
     }
