@@ -73,7 +73,6 @@ fn every_corpus_file_records_its_source() {
 /// default); the entry records the edit.
 #[test]
 fn a_derived_corpus_file_only_adds_the_runtimes_own_calls() {
-    use seccomp_harness_core::oracle::start::RUNTIMES;
     use seccomp_harness_core::profile::{parse_str, Action};
     let mut derived = 0;
     for s in sources() {
@@ -98,7 +97,7 @@ fn a_derived_corpus_file_only_adds_the_runtimes_own_calls() {
         assert!(added.args.is_empty() && added.includes.is_empty(), "{file}");
         for n in &added.names {
             assert!(
-                RUNTIMES.iter().any(|m| m.fatal.contains(&n.as_str())),
+                seccomp_harness_core::runtime::models().any(|m| m.fatal.contains(&n.as_str())),
                 "{file}: {n} is no runtime's start need"
             );
             assert!(

@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Profiles: files, `builtin` (the engine's own default) or `unconfined`. Without any:
-    /// builtin, unconfined and every profiles/*.json.
+    /// Profiles: files, `builtin` (the engine's own default) or `unconfined`. Kubernetes'
+    /// spellings work too: `runtime-default` or `runtime/default` for builtin, `localhost/FILE`
+    /// for a file. Without any: builtin, unconfined and every profiles/*.json.
     pub profiles: Vec<String>,
     /// Capability sets to run each profile with, comma-separated: `default,+SYS_ADMIN,+SYS_PTRACE-NET_RAW`.
     #[arg(long, conflicts_with_all = ["cap_add", "cap_drop"])]
@@ -82,6 +83,11 @@ pub struct Args {
     /// runsc without `--oci-seccomp`): the matrix still says so at the top.
     #[arg(long)]
     pub allow_unenforced: bool,
+    /// Exit 0 once the matrix is written, whatever its cells say (failures, coverage below
+    /// `--min-coverage`, unenforced profiles): the matrix holds them. For a DaemonSet's init
+    /// container (`kube manifest`), which Kubernetes would run again after an exit 1.
+    #[arg(long)]
+    pub findings_exit_zero: bool,
     /// Give every container the annotation `dev.gvisor.flag.oci-seccomp=true`, which turns
     /// gVisor's OCI seccomp on per container (runsc release-20220214.0 or later, registered
     /// with `--allow-flag-override`; other runtimes ignore it). Needs Docker 24 (API 1.43).
@@ -161,7 +167,7 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
     };
     if args.gvisor_oci_seccomp_annotation {
         opts.annotations.insert(
-            seccomp_harness_core::oracle::gvisor::OCI_SECCOMP_ANNOTATION.to_string(),
+            seccomp_harness_core::runtime::gvisor::OCI_SECCOMP_ANNOTATION.to_string(),
             "true".to_string(),
         );
     }
@@ -252,16 +258,16 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
             eprintln!("not enforced: {runtime} ignored the profiles: {why}");
         }
     }
-    Ok(
-        if run::assemble::has_failures(&matrix)
-            || below_coverage
-            || (unenforced && !args.allow_unenforced)
-        {
-            ExitCode::Findings
-        } else {
-            ExitCode::Ok
-        },
-    )
+    Ok(if args.findings_exit_zero {
+        ExitCode::Ok
+    } else if run::assemble::has_failures(&matrix)
+        || below_coverage
+        || (unenforced && !args.allow_unenforced)
+    {
+        ExitCode::Findings
+    } else {
+        ExitCode::Ok
+    })
 }
 
 /// Bad input is 2, an interrupted run its signal's code, the engine and the host 3. No

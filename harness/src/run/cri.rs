@@ -14,6 +14,7 @@ use super::progress::Progress;
 use crate::engine::cri::{node::CriEndpoint, pod, CriError, CriNode, PodRunner};
 use crate::engine::{ContainerSpec, EngineError, Interrupted, RunId, SeccompMode};
 use seccomp_catalog::Arch;
+use seccomp_harness_core::matrix::Verdict;
 use seccomp_harness_core::profile::KernelVersion;
 use std::time::Instant;
 
@@ -53,7 +54,7 @@ pub async fn execute_cri(
     ) {
         profiles.insert(b + 1, super::input::load_upstream(release)?);
     }
-    let runtime = PlannedRuntime::default_of(seccomp_harness_core::profile::Runtime::parse(
+    let runtime = PlannedRuntime::default_of(seccomp_harness_core::runtime::Runtime::parse(
         &facts.default_runtime,
         facts.runtime_version.as_deref(),
     ));
@@ -81,6 +82,10 @@ pub async fn execute_cri(
     let runner = PodRunner::new(node.clone(), images, run_id.clone(), opts.parallel)
         .map_err(EngineError::from)?;
     let mut seccomp = Vec::with_capacity(plan.jobs.len());
+    // Per job, the JSON the node was given, and for the upstream default's jobs the rendered
+    // JSON before its salt: what the node's RuntimeDefault should apply.
+    let mut sent: Vec<Option<String>> = vec![None; plan.jobs.len()];
+    let mut rendered_defaults: Vec<Option<String>> = vec![None; plan.jobs.len()];
     for (i, job) in plan.jobs.iter().enumerate() {
         seccomp.push(match &job.seccomp {
             Seccomp::Builtin => SeccompMode::Builtin,
@@ -100,6 +105,7 @@ pub async fn execute_cri(
                             &host,
                         )
                         .map_err(|e| RunError::Upstream(e.to_string()))?;
+                        rendered_defaults[i] = Some(rendered.clone());
                         &rendered
                     }
                     _ => j,
@@ -107,6 +113,7 @@ pub async fn execute_cri(
                 let salt = seccomp_harness_core::profile::salt::salt_for(run_id.as_str(), i);
                 let json = seccomp_harness_core::profile::salt::salted(j, salt, true);
                 let file = runner.write_profile(i, &json).map_err(EngineError::from)?;
+                sent[i] = Some(json);
                 SeccompMode::ProfilePath(file.node.display().to_string())
             }
         });
@@ -114,10 +121,10 @@ pub async fn execute_cri(
     let started = Instant::now();
     let progress = Progress::new(opts.progress, plan.jobs.len());
     let plan_ref = &plan;
-    let (runner_ref, progress_ref) = (&runner, &progress);
+    let (runner_ref, progress_ref, seccomp_ref) = (&runner, &progress, &seccomp);
     let work = async move {
         let plan = plan_ref;
-        let futures = plan.jobs.iter().zip(&seccomp).map(|(job, seccomp)| {
+        let futures = plan.jobs.iter().zip(seccomp_ref).map(|(job, seccomp)| {
             let (cap_add, cap_drop) = plan.cap_sets[job.cap_set].engine_add_drop();
             let spec = ContainerSpec {
                 cap_add,
@@ -191,7 +198,25 @@ pub async fn execute_cri(
         .and_then(|r| r.host.as_ref());
     let mut host = facts.host_facts(baseline_host);
     host.seccomp.runtime_unknown_syscalls = unknown.get(&0).map(|u| u.iter().cloned().collect());
-    let matrix = assemble(&plan, &predictions, &results, host);
+    let mut matrix = assemble(&plan, &predictions, &results, host);
+    for (c, differences) in applied_checks(&plan, &seccomp, &sent, &rendered_defaults, &runner) {
+        let id = &plan.configurations[c].id;
+        let note = format!(
+            "containerd applied (ContainerStatus verbose) another seccomp object than predicted: {}",
+            differences.join("; ")
+        );
+        for cell in matrix
+            .cells
+            .iter_mut()
+            .filter(|cell| &cell.configuration == id && cell.verdict != Verdict::Pass)
+        {
+            cell.observed.note = Some(match cell.observed.note.take() {
+                Some(n) => format!("{n}; {note}"),
+                None => note.clone(),
+            });
+        }
+        diagnostics.push((id.clone(), differences));
+    }
     Ok(RunReport {
         matrix,
         facts,
@@ -200,6 +225,62 @@ pub async fn execute_cri(
         seconds,
         diagnostics,
     })
+}
+
+/// Per configuration whose applied seccomp object was recorded, how it differs from the
+/// prediction (only those that differ): RuntimeDefault against containerd's default for the
+/// release rendered for the container, a Localhost profile against the file as containerd
+/// reads it, Unconfined against no filter.
+fn applied_checks(
+    plan: &plan::Plan,
+    seccomp: &[SeccompMode],
+    sent: &[Option<String>],
+    rendered_defaults: &[Option<String>],
+    runner: &PodRunner,
+) -> Vec<(usize, Vec<String>)> {
+    use seccomp_harness_core::profile::node::{applied_differences, as_containerd_reads};
+    let job_of = |kind: JobKind| plan.jobs.iter().position(|j| j.kind == kind);
+    let parse = |text: &str| seccomp_harness_core::profile::parse_str(text, "applied").ok();
+    let mut out = Vec::new();
+    for (c, conf) in plan.configurations.iter().enumerate() {
+        let Some(i) = job_of(plan.as_is_job(c)) else {
+            continue;
+        };
+        let Some(applied) = runner.applied(&seccomp[i]) else {
+            continue;
+        };
+        let predicted = match &plan.profiles[conf.profile].kind {
+            ProfileKind::Unconfined => None,
+            ProfileKind::Builtin => {
+                let Some(u) = plan.upstream_configuration(conf.cap_set, conf.runtime) else {
+                    continue;
+                };
+                let Some(text) = job_of(JobKind::AsIs { configuration: u })
+                    .and_then(|j| rendered_defaults[j].as_deref())
+                else {
+                    continue;
+                };
+                parse(text)
+            }
+            ProfileKind::File { .. } => sent[i]
+                .as_deref()
+                .and_then(parse)
+                .map(|p| as_containerd_reads(&p)),
+        };
+        let differences = match (predicted, applied) {
+            (None, None) => Vec::new(),
+            (Some(_), None) => vec!["no filter where one was predicted".to_string()],
+            (None, Some(_)) => vec!["a filter where none was predicted".to_string()],
+            (Some(p), Some(a)) => match parse(&a.to_string()) {
+                Some(a) => applied_differences(&p, &a),
+                None => vec![format!("an object the harness can't read: {a}")],
+            },
+        };
+        if !differences.is_empty() {
+            out.push((c, differences));
+        }
+    }
+    out
 }
 
 /// A profile of the run as the node takes it: `builtin` is named `runtime-default`, and a

@@ -17,13 +17,20 @@ pub enum ProfileInput {
 }
 
 impl ProfileInput {
-    /// `builtin` and `unconfined` are keywords; anything else is a path.
+    /// `builtin` and `unconfined` are keywords; anything else is a path. Kubernetes' spellings
+    /// are taken too: `runtime-default` and `runtime/default` are builtin (RuntimeDefault), and
+    /// `localhost/<file>` is the file, unless a path by that very name exists.
     pub fn parse(s: &str) -> ProfileInput {
         match s {
             // On a CRI node builtin is RuntimeDefault, and may be named so.
-            "builtin" | "runtime-default" => ProfileInput::Builtin,
+            "builtin" | "runtime-default" | "runtime/default" => ProfileInput::Builtin,
             "unconfined" => ProfileInput::Unconfined,
-            path => ProfileInput::File(PathBuf::from(path)),
+            path => match path.strip_prefix("localhost/") {
+                Some(file) if !std::path::Path::new(path).exists() && !file.is_empty() => {
+                    ProfileInput::File(PathBuf::from(file))
+                }
+                _ => ProfileInput::File(PathBuf::from(path)),
+            },
         }
     }
 }
@@ -230,6 +237,27 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kubernetes_spellings_name_the_same_configurations() {
+        assert!(matches!(
+            ProfileInput::parse("runtime/default"),
+            ProfileInput::Builtin
+        ));
+        assert!(matches!(
+            ProfileInput::parse("runtime-default"),
+            ProfileInput::Builtin
+        ));
+        match ProfileInput::parse("localhost/profiles/deny-namespaces.json") {
+            ProfileInput::File(p) => assert_eq!(p, PathBuf::from("profiles/deny-namespaces.json")),
+            other => panic!("{other:?}"),
+        }
+        // `localhost/` alone names no file.
+        match ProfileInput::parse("localhost/") {
+            ProfileInput::File(p) => assert_eq!(p, PathBuf::from("localhost/")),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn cap_tokens_parse_like_docker_names() {

@@ -3,7 +3,7 @@
 //!
 //! Three things stand between a profile and its first case, checked in this order:
 //! 1. the filter itself: libseccomp or the runtime refuses some profiles outright;
-//! 2. the calls the runtime makes after it loads the filter ([`RuntimeModel`]: runc's and
+//! 2. the calls the runtime makes after it loads the filter ([`RuntimeModel`](crate::runtime::RuntimeModel): runc's and
 //!    crun's differ), those it makes before the engine reports the start (a denial fails the
 //!    start) and those after (crun's exec: the probe never runs);
 //! 3. the probe's footprint (`seccomp_catalog::own_calls`).
@@ -17,10 +17,7 @@ use seccomp_catalog::own_calls::{self, OnErrno, OwnArg, Role};
 use seccomp_catalog::{Arch, Arg, Case, Catalog};
 use std::fmt;
 
-pub use super::runtime::{
-    native_stub, runtime_model, tagged_runtime_allowances, RuntimeModel,
-    RUNC_NEEDS as RUNTIME_NEEDS, RUNTIMES,
-};
+use crate::runtime::runtime_model;
 
 /// A call with the outcome the oracle predicts for it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -459,7 +459,7 @@ fn one_start_prediction_for_runtime_calls_footprint_and_output() {
 
 #[test]
 fn runtime_needs_follow_the_runtime_and_its_version() {
-    use crate::profile::Runtime;
+    use crate::runtime::Runtime;
     let start_on = |runtime: Runtime, rules: &str| {
         let p = parse_str(&allow_all_but("SCMP_ACT_ALLOW", rules), "t.json").unwrap();
         let r = resolve(&p, &host().with_runtime(runtime));
@@ -493,7 +493,7 @@ fn runtime_needs_follow_the_runtime_and_its_version() {
 
 #[test]
 fn crun_has_no_enosys_stub_and_its_own_start_needs() {
-    use crate::profile::Runtime;
+    use crate::runtime::Runtime;
     let crun = Runtime::parse("crun", Some("1.28"));
     let cat = Catalog::for_arch(Arch::X86_64);
     // Above the highest named syscall: runc's stub answers ENOSYS, crun the default.
@@ -585,7 +585,7 @@ fn the_probe_avoids_what_is_not_allowed_and_predictions_follow() {
 /// and 1.3.6 (the lab) with a default of ERRNO allowing every x86_64 call up to clone3.
 #[test]
 fn enosys_stub_covers_the_native_arch_from_runc_1_1_15() {
-    use crate::profile::Runtime;
+    use crate::runtime::Runtime;
     let cat = Catalog::for_arch(Arch::X86_64);
     let on = |arches: Option<&str>, version: &str, case: &str| {
         let arches = arches
@@ -630,7 +630,7 @@ fn enosys_stub_covers_the_native_arch_from_runc_1_1_15() {
 /// (measured on runc 1.1.5, 1.1.15 and 1.3.6); crun survives an errno on close.
 #[test]
 fn runc_needs_close_after_loading_the_filter() {
-    use crate::profile::Runtime;
+    use crate::runtime::Runtime;
     let cat = Catalog::for_arch(Arch::X86_64);
     let deny = allow_all_but(
         "SCMP_ACT_ALLOW",

@@ -146,6 +146,84 @@ pub fn rendered_for_node(text: &str, file: &str, host: &Host) -> Result<String, 
     Ok(serde_json::to_string(&doc).expect("a JSON value serializes"))
 }
 
+/// How the seccomp object a node applied (`ContainerStatus` verbose,
+/// `info.runtimeSpec.linux.seccomp`) differs from the one predicted for it: the default, the
+/// architectures and the rules, each rule compared by its names, action, errno and arguments,
+/// in any order (containerd appends its capability rules in the bounding set's order). Empty
+/// when they are the same filter description. `comment`s, `includes` and `excludes` are not
+/// compared: the predicted object has them resolved away.
+pub fn applied_differences(predicted: &Profile, applied: &Profile) -> Vec<String> {
+    let mut out = Vec::new();
+    let default = |p: &Profile| {
+        p.default_action.map(|a| match p.default_errno_ret {
+            Some(e) => format!("{} (errno {e})", a.name()),
+            None => a.name().to_string(),
+        })
+    };
+    if default(predicted) != default(applied) {
+        out.push(format!(
+            "default {} where {} was predicted",
+            default(applied).unwrap_or_else(|| "none".into()),
+            default(predicted).unwrap_or_else(|| "none".into())
+        ));
+    }
+    let arches = |p: &Profile| -> Vec<String> {
+        let mut a = match &p.arches {
+            Arches::Unspecified => Vec::new(),
+            Arches::List(l) => l.clone(),
+            Arches::Map(m) => m
+                .iter()
+                .flat_map(|e| std::iter::once(&e.architecture).chain(&e.sub_architectures))
+                .cloned()
+                .collect(),
+        };
+        a.sort();
+        a
+    };
+    if arches(predicted) != arches(applied) {
+        out.push(format!(
+            "architectures [{}] where [{}] was predicted",
+            arches(applied).join(", "),
+            arches(predicted).join(", ")
+        ));
+    }
+    let rules = |p: &Profile| -> Vec<String> {
+        let mut r: Vec<String> = p
+            .rules
+            .iter()
+            .map(|r| {
+                let mut names = r.names.clone();
+                names.sort();
+                let mut text = format!("{} {}", r.action.name(), names.join(","));
+                if let Some(e) = r.errno_ret {
+                    text.push_str(&format!(" errno {e}"));
+                }
+                if !r.args.is_empty() {
+                    text.push_str(&format!(" args {:?}", r.args));
+                }
+                text
+            })
+            .collect();
+        r.sort();
+        r
+    };
+    let (mut only_predicted, mut only_applied) = (rules(predicted), rules(applied));
+    only_predicted.retain(|r| match only_applied.iter().position(|a| a == r) {
+        Some(i) => {
+            only_applied.remove(i);
+            false
+        }
+        None => true,
+    });
+    for r in only_applied {
+        out.push(format!("applied rule not predicted: {r}"));
+    }
+    for r in only_predicted {
+        out.push(format!("predicted rule not applied: {r}"));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,6 +345,44 @@ mod tests {
         let warnings = containerd_warnings(&docker);
         assert_eq!(warnings[0].path, "archMap");
         assert!(warnings.len() > 10, "{}", warnings.len());
+    }
+
+    #[test]
+    fn applied_objects_are_compared_as_filters_in_any_rule_order() {
+        let predicted = parse_str(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86"],
+                "syscalls":[{"names":["read","getpid"],"action":"SCMP_ACT_ALLOW"},
+                            {"names":["clone3"],"action":"SCMP_ACT_ERRNO","errnoRet":38}]}"#,
+            "p.json",
+        )
+        .unwrap();
+        let same = parse_str(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86","SCMP_ARCH_X86_64"],
+                "syscalls":[{"names":["clone3"],"action":"SCMP_ACT_ERRNO","errnoRet":38,"args":[]},
+                            {"names":["getpid","read"],"action":"SCMP_ACT_ALLOW"}]}"#,
+            "a.json",
+        )
+        .unwrap();
+        assert!(applied_differences(&predicted, &same).is_empty());
+        let other = parse_str(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":38,
+                "syscalls":[{"names":["getpid","read"],"action":"SCMP_ACT_ALLOW"},
+                            {"names":["io_uring_setup"],"action":"SCMP_ACT_ALLOW"}]}"#,
+            "a.json",
+        )
+        .unwrap();
+        let d = applied_differences(&predicted, &other);
+        assert_eq!(d.len(), 4, "{d:?}");
+        assert!(d[0].contains("SCMP_ACT_ERRNO (errno 38) where SCMP_ACT_ERRNO was predicted"));
+        assert!(d[1].starts_with("architectures [] where [SCMP_ARCH_X86, SCMP_ARCH_X86_64]"));
+        assert_eq!(
+            d[2],
+            "applied rule not predicted: SCMP_ACT_ALLOW io_uring_setup"
+        );
+        assert_eq!(
+            d[3],
+            "predicted rule not applied: SCMP_ACT_ERRNO clone3 errno 38"
+        );
     }
 
     #[test]

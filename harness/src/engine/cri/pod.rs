@@ -25,7 +25,7 @@ use crate::engine::container::{
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
@@ -49,6 +49,19 @@ pub struct PodRunner {
     /// The run's directory as the harness writes it, and as the node reads it.
     host_dir: PathBuf,
     node_dir: PathBuf,
+    /// Per seccomp mode ([`mode_key`]), the seccomp object the node applied to its first
+    /// container: `ContainerStatus` verbose's `info.runtimeSpec.linux.seccomp` (`None` when the
+    /// spec had none: no filter). Not recorded where the node's verbose info has no spec.
+    applied: Arc<Mutex<HashMap<String, Option<serde_json::Value>>>>,
+}
+
+/// The key [`PodRunner::applied`] files a seccomp mode under.
+fn mode_key(mode: &SeccompMode) -> String {
+    match mode {
+        SeccompMode::Builtin => "builtin".into(),
+        SeccompMode::Unconfined => "unconfined".into(),
+        SeccompMode::Profile(p) | SeccompMode::ProfilePath(p) => p.clone(),
+    }
 }
 
 /// A file the node reads: its path on both sides.
@@ -82,11 +95,66 @@ impl PodRunner {
             seq: Arc::new(AtomicUsize::new(0)),
             host_dir,
             node_dir: nodeside.join(name),
+            applied: Arc::default(),
         })
     }
 
     pub fn node(&self) -> &CriNode {
         &self.node
+    }
+
+    /// The seccomp object the node applied to a container with this seccomp mode: `None` when
+    /// none was recorded, `Some(None)` when the container had no filter.
+    pub fn applied(&self, mode: &SeccompMode) -> Option<Option<serde_json::Value>> {
+        self.applied
+            .lock()
+            .expect("the applied map's lock is never poisoned")
+            .get(&mode_key(mode))
+            .cloned()
+    }
+
+    /// Records what the node applied to container `id`, once per seccomp mode.
+    async fn record_applied(&self, id: &str, mode: &SeccompMode) {
+        let key = mode_key(mode);
+        let known = |runner: &PodRunner| {
+            runner
+                .applied
+                .lock()
+                .expect("the applied map's lock is never poisoned")
+                .contains_key(&key)
+        };
+        if known(self) {
+            return;
+        }
+        let mut rt = self.node.runtime.clone();
+        let Ok(status) = call(
+            self.node.url(),
+            "ContainerStatus",
+            rt.container_status(ContainerStatusRequest {
+                container_id: id.to_string(),
+                verbose: true,
+            }),
+        )
+        .await
+        else {
+            return;
+        };
+        let Some(info) = status
+            .info
+            .get("info")
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+        else {
+            return;
+        };
+        let Some(spec) = info.get("runtimeSpec") else {
+            return;
+        };
+        let seccomp = spec.pointer("/linux/seccomp").cloned();
+        self.applied
+            .lock()
+            .expect("the applied map's lock is never poisoned")
+            .entry(key)
+            .or_insert(seccomp);
     }
 
     /// Writes a Localhost profile where the node reads it; the CRI wants its absolute path.
@@ -382,6 +450,7 @@ impl PodRunner {
             }
             tokio::time::sleep(POLL).await;
         };
+        self.record_applied(&id, &spec.seccomp).await;
         let streams = log::parse(&std::fs::read(&log_file).unwrap_or_default());
         Ok(ContainerOutcome::Exited(ProbeOutput {
             stdout: streams.stdout,
