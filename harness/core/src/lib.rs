@@ -12,6 +12,7 @@ pub mod engine_kind;
 pub mod exit;
 pub mod fallbacks;
 pub mod fleet;
+pub mod kube;
 pub mod matrix;
 pub mod oracle;
 pub mod outcome;
