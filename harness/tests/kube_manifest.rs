@@ -4,6 +4,7 @@
 //! combines per-node matrices into one fleet matrix named after the files. No cluster runs here.
 
 use k8s_openapi::api::apps::v1::DaemonSet;
+use seccomp_harness_core::exit::ExitCode;
 use serde_json::Value;
 use std::process::Command;
 
@@ -73,7 +74,7 @@ fn a_bad_socket_path_is_refused_with_exit_2() {
         .args(["kube", "manifest", "--socket", "containerd.sock"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(ExitCode::BadInput.code()));
     assert!(String::from_utf8_lossy(&out.stderr).contains("absolute path"));
 }
 
