@@ -216,11 +216,6 @@ fn valid_sarif(path: &Path) -> serde_json::Value {
     v
 }
 
-fn docker_available() -> bool {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(common::engine_or_skip()).is_some()
-}
-
 /// mkdir denied with EACCES, everything else allowed: every cell conformant, the one rule proven.
 const DENY_MKDIR: &str = r#"{
   "defaultAction": "SCMP_ACT_ALLOW",
@@ -243,10 +238,9 @@ const HALF_PROVEN: &str = r#"{
 "#;
 
 #[test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 fn the_action_proves_profiles_and_uploads_sarif_and_the_report() {
-    if !docker_available() {
-        return;
-    }
+    common::require_engine();
     let ws = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     std::fs::create_dir(ws.path().join("seccomp")).unwrap();
     std::fs::write(ws.path().join("seccomp/deny-mkdir.json"), DENY_MKDIR).unwrap();
@@ -317,10 +311,9 @@ fn the_action_proves_profiles_and_uploads_sarif_and_the_report() {
 }
 
 #[test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 fn coverage_below_min_coverage_fails_the_job_after_the_uploads() {
-    if !docker_available() {
-        return;
-    }
+    common::require_engine();
     let ws = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     std::fs::write(ws.path().join("half.json"), HALF_PROVEN).unwrap();
     let dry = dry_run(

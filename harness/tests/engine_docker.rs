@@ -162,7 +162,7 @@ async fn engine() -> Option<Engine> {
         eprintln!("skipped: the fake probe speaks x86_64 syscall numbers");
         return None;
     }
-    common::engine_or_skip().await
+    Some(common::engine().await)
 }
 
 async fn fake_image(engine: &Engine) -> ProbeImage {
@@ -232,6 +232,7 @@ async fn run(engine: &Engine, spec: &ContainerSpec, cases: &[&str]) -> (Configur
 }
 
 #[tokio::test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn facts_say_what_the_engine_is() {
     let Some(engine) = engine().await else { return };
     let facts = engine.facts().await.unwrap();
@@ -247,6 +248,7 @@ async fn facts_say_what_the_engine_is() {
 }
 
 #[tokio::test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn the_image_is_built_once_and_reused() {
     let Some(engine) = engine().await else { return };
     let first = fake_image(&engine).await;
@@ -263,6 +265,7 @@ async fn the_image_is_built_once_and_reused() {
 }
 
 #[tokio::test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn the_default_profile_denies_a_user_namespace_and_unconfined_allows_it() {
     let Some(engine) = engine().await else { return };
     let cases = ["getpid", "unshare(CLONE_NEWUSER)"];
@@ -286,6 +289,7 @@ async fn the_default_profile_denies_a_user_namespace_and_unconfined_allows_it() 
 }
 
 #[tokio::test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn a_profile_too_strict_for_the_runtime_is_start_failed() {
     let Some(engine) = engine().await else { return };
     // runc 1.1.5 calls getppid after loading the filter; other runtimes may not, so the
@@ -311,6 +315,7 @@ async fn a_profile_too_strict_for_the_runtime_is_start_failed() {
 }
 
 #[tokio::test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn a_killed_probe_is_rerun_in_process_and_restarted_from_the_next_case() {
     let Some(engine) = engine().await else { return };
     // KILL on the raw fork: the probe dies before any case in fork mode. KILL on getsid: that
@@ -335,6 +340,7 @@ async fn a_killed_probe_is_rerun_in_process_and_restarted_from_the_next_case() {
 }
 
 #[tokio::test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn a_probe_that_rejects_its_arguments_leaves_the_cases_not_run() {
     let Some(engine) = engine().await else { return };
     let spec = ContainerSpec::new(SeccompMode::Unconfined);
@@ -355,6 +361,7 @@ async fn a_probe_that_rejects_its_arguments_leaves_the_cases_not_run() {
 }
 
 #[tokio::test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn the_container_timeout_kills_a_hanging_probe() {
     let Some(engine) = engine().await else { return };
     let spec = ContainerSpec {
@@ -369,6 +376,7 @@ async fn the_container_timeout_kills_a_hanging_probe() {
 }
 
 #[tokio::test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn the_runner_runs_configurations_side_by_side() {
     let Some(engine) = engine().await else { return };
     let image = fake_image(&engine).await;
@@ -398,6 +406,7 @@ async fn the_runner_runs_configurations_side_by_side() {
 }
 
 #[tokio::test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn a_cancelled_run_leaves_no_container() {
     let Some(engine) = engine().await else { return };
     let image = fake_image(&engine).await;
@@ -426,6 +435,7 @@ async fn a_cancelled_run_leaves_no_container() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn ctrl_c_removes_the_runs_containers() {
     let Some(engine) = engine().await else { return };
     let image = fake_image(&engine).await;

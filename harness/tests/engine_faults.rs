@@ -194,12 +194,11 @@ fn a_socket_that_never_answers_ends_the_run_naming_the_engine_and_the_call() {
 /// Each call of a run on an engine that stops answering it: the run ends within a few
 /// deadlines, exit 3, naming the engine and the call, with none of its containers left.
 #[test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 fn an_engine_that_stops_answering_mid_run_ends_the_run_naming_the_call() {
     let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let Some(engine) = rt.block_on(common::engine_or_skip()) else {
-        return;
-    };
+    let engine = rt.block_on(common::engine());
     if !engine.host().starts_with("unix://") {
         eprintln!(
             "skipped: the proxy fronts the local socket, and the engine is {}",
@@ -289,12 +288,11 @@ fn run_plain(args: &[&str]) -> (Output, u32) {
 /// An output path that can't be written fails the run before any container starts, with
 /// exit 2 naming the path.
 #[test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 fn an_unwritable_output_path_fails_before_any_container() {
     let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let Some(engine) = rt.block_on(common::engine_or_skip()) else {
-        return;
-    };
+    let engine = rt.block_on(common::engine());
     let d = tempfile::tempdir().unwrap();
     let file = d.path().join("a-file");
     std::fs::write(&file, "").unwrap();
@@ -343,12 +341,11 @@ fn an_unwritable_output_path_fails_before_any_container() {
 /// the run ends with exit 3 naming the path and the cause, leaves no file there (neither the
 /// report cut short nor its temporary), and no container.
 #[test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 fn a_full_disk_at_the_end_names_the_path_and_leaves_nothing() {
     let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let Some(engine) = rt.block_on(common::engine_or_skip()) else {
-        return;
-    };
+    let engine = rt.block_on(common::engine());
     let d = tempfile::tempdir().unwrap();
     let mounted = Command::new("mount")
         .args([
@@ -416,12 +413,11 @@ fn not_root() -> bool {
 /// host lacks CAP_SYS_RESOURCE): the start failure names the missing capability and says the
 /// profile is not the cause; on a host with the full set, the configuration starts.
 #[test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 fn cap_add_all_names_the_capability_the_bounding_set_lacks() {
     let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let Some(engine) = rt.block_on(common::engine_or_skip()) else {
-        return;
-    };
+    let engine = rt.block_on(common::engine());
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let bounding = seccomp_harness_core::start_failure::parse_cap_bnd(&status).unwrap();
     let all = seccomp_harness_core::profile::CapSet::all();

@@ -19,7 +19,8 @@ use seccomp_harness_core::oracle::Oracle;
 use seccomp_harness_core::outcome::{Outcome, RuleOther, RuleRef};
 use seccomp_harness_core::profile::salt::{salt_for, salted};
 use seccomp_harness_core::profile::tag::Attributed;
-use seccomp_harness_core::profile::{self, Action, CapSet, Host, KernelVersion, Profile, Runtime};
+use seccomp_harness_core::profile::{self, Action, CapSet, Host, KernelVersion, Profile};
+use seccomp_harness_core::runtime::Runtime;
 use serde_json::{json, Value};
 
 /// The number of cases: `PROPTEST_CASES` when set (a soak), else `default`.

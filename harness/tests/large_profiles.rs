@@ -45,10 +45,9 @@ fn check_accepts_the_large_profile_and_predicts_a_start() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn a_ten_thousand_rule_profile_runs_with_every_cell_observed_and_attributed() {
-    if common::engine_or_skip().await.is_none() {
-        return;
-    }
+    common::engine().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("large-10000.json");
     let text = large_profile::generate(manifest_dir(), RULES);

@@ -11,7 +11,8 @@
 use seccomp_catalog::{Abi, Arch, Arg, Case};
 use seccomp_harness_core::oracle::Oracle;
 use seccomp_harness_core::outcome::Outcome;
-use seccomp_harness_core::profile::{self, names, CapSet, Host, KernelVersion, Runtime};
+use seccomp_harness_core::profile::{self, names, CapSet, Host, KernelVersion};
+use seccomp_harness_core::runtime::Runtime;
 use std::path::PathBuf;
 
 const ENOSYS: i32 = 38;

@@ -30,10 +30,9 @@ fn cell<'m>(m: &'m Matrix, case: &str) -> &'m seccomp_harness_core::matrix::Cell
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn min_kernel_rules_follow_the_engines_kernel() {
-    if common::engine_or_skip().await.is_none() {
-        return;
-    }
+    common::engine().await;
     let profile = load_profile(&ProfileInput::File(fixture())).unwrap();
     let opts = RunOptions {
         progress: false,

@@ -42,7 +42,7 @@ static DOCKER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 fn leftover_containers() -> Option<usize> {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let engine = common::engine_or_skip().await?;
+        let engine = common::engine().await;
         let filters =
             std::collections::HashMap::from([("label".to_string(), vec![RUN_LABEL.to_string()])]);
         let opts = bollard::query_parameters::ListContainersOptions {
@@ -150,11 +150,10 @@ fn run_one(profile_json: &str) -> (serde_json::Value, Option<i32>) {
 }
 
 #[test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 fn a_profile_too_strict_to_start_gives_start_failed_cells_and_leaves_nothing() {
     let _one_at_a_time = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    if leftover_containers().is_none() {
-        return;
-    }
+    common::require_engine();
     // runc 1.1.5 calls fstatfs after it loads the filter ("ensure /proc/self/fd is on procfs").
     let (m, code) = run_one(
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["fstatfs"],"action":"SCMP_ACT_ERRNO"}]}"#,
@@ -184,11 +183,10 @@ fn a_profile_too_strict_to_start_gives_start_failed_cells_and_leaves_nothing() {
 }
 
 #[test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 fn a_profile_that_would_hang_the_runtime_is_not_started() {
     let _one_at_a_time = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    if leftover_containers().is_none() {
-        return;
-    }
+    common::require_engine();
     // KILL on getppid hangs runc 1.1.5 for good: the harness must not start it at all, and
     // nothing ran, so no cell passes: each is `held_back`, and the run exits 1.
     let (m, code) = run_one(
@@ -215,11 +213,10 @@ fn a_profile_that_would_hang_the_runtime_is_not_started() {
 }
 
 #[test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 fn a_small_run_renders_every_format_and_leaves_nothing() {
     let _one_at_a_time = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    if leftover_containers().is_none() {
-        return;
-    }
+    common::require_engine();
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("deny-mkdir.json");
     std::fs::write(
@@ -269,6 +266,7 @@ fn a_small_run_renders_every_format_and_leaves_nothing() {
 }
 
 #[test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 fn render_reads_a_saved_matrix_and_refuses_a_broken_one() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("not-a-matrix.json");
@@ -282,9 +280,7 @@ fn render_reads_a_saved_matrix_and_refuses_a_broken_one() {
     );
     assert!(stderr(&o).contains("not-a-matrix.json"), "{}", stderr(&o));
 
-    if leftover_containers().is_none() {
-        return;
-    }
+    common::require_engine();
     let _one_at_a_time = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
     let saved = dir.path().join("m.json");
     let o = run(&[
@@ -348,11 +344,10 @@ fn run_json(args: &[&str]) -> (serde_json::Value, Option<i32>) {
 }
 
 #[test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 fn several_engines_give_one_matrix_and_diff_compares_them() {
     let _one_at_a_time = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    if leftover_containers().is_none() {
-        return;
-    }
+    common::require_engine();
     // The same engine twice, under two names: both run in parallel, each with its own
     // image check, watchdog and cleanup, and must agree cell for cell.
     let host = host_engine();

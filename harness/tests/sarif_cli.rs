@@ -83,16 +83,10 @@ fn check_findings_are_at_their_line() {
     assert!(lints.iter().any(|r| start(r) == (3, 4)), "{lints:#?}");
 }
 
-fn docker_available() -> bool {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(common::engine_or_skip()).is_some()
-}
-
 #[test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 fn a_failing_cell_is_annotated_on_the_line_of_its_rule() {
-    if !docker_available() {
-        return;
-    }
+    common::require_engine();
     // Relative paths, as in a repository checkout: code scanning resolves them there.
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     std::fs::write(dir.path().join("deny-mkdir.json"), PROFILE).unwrap();

@@ -13,11 +13,6 @@ use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_seccomp-harness");
 
-fn docker_available() -> bool {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(common::engine_or_skip()).is_some()
-}
-
 /// Runs `fixture` as `docker-default` and writes the JSON matrix to `out`.
 fn run_as_docker_default(fixture: &str, dir: &Path, out: &Path) {
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -40,10 +35,9 @@ fn run_as_docker_default(fixture: &str, dir: &Path, out: &Path) {
 }
 
 #[test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 fn upgrading_from_v20_to_v25_newly_denies_io_uring_and_vsock() {
-    if !docker_available() {
-        return;
-    }
+    common::require_engine();
     let (old_dir, new_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let old = old_dir.path().join("old.json");
     let new = new_dir.path().join("new.json");

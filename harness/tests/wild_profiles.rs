@@ -73,7 +73,6 @@ fn every_corpus_file_records_its_source() {
 /// default); the entry records the edit.
 #[test]
 fn a_derived_corpus_file_only_adds_the_runtimes_own_calls() {
-    use seccomp_harness_core::oracle::start::RUNTIMES;
     use seccomp_harness_core::profile::{parse_str, Action};
     let mut derived = 0;
     for s in sources() {
@@ -98,7 +97,7 @@ fn a_derived_corpus_file_only_adds_the_runtimes_own_calls() {
         assert!(added.args.is_empty() && added.includes.is_empty(), "{file}");
         for n in &added.names {
             assert!(
-                RUNTIMES.iter().any(|m| m.fatal.contains(&n.as_str())),
+                seccomp_harness_core::runtime::models().any(|m| m.fatal.contains(&n.as_str())),
                 "{file}: {n} is no runtime's start need"
             );
             assert!(
@@ -111,10 +110,9 @@ fn a_derived_corpus_file_only_adds_the_runtimes_own_calls() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn every_json_profile_of_the_corpus_passes_on_the_engine() {
-    if common::engine_or_skip().await.is_none() {
-        return;
-    }
+    common::engine().await;
     let profiles = sources()
         .iter()
         .filter(|s| matches!(s["format"].as_str(), Some("docker-json" | "oci-config")))
@@ -202,10 +200,9 @@ fn print_argument_rule_figures(coverage: &[seccomp_harness_core::coverage::Cover
 /// as a configuration named by its resource, and gives the same cells as its `spec` given as
 /// a JSON profile.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn a_seccompprofile_yaml_runs_like_the_same_profile_as_json() {
-    if common::engine_or_skip().await.is_none() {
-        return;
-    }
+    common::engine().await;
     let yaml = dir().join("k8s/spo-nginx-1.19.1.v1alpha1.yaml");
     let text = std::fs::read_to_string(&yaml).unwrap();
     let docs = seccomp_harness_core::profile::k8s::split(&text, "nginx.yaml").unwrap();

@@ -7,6 +7,7 @@
 //! carries it wherever it runs. Only Docker's section is used: Podman's profile on a packaged
 //! host comes from the distribution's containers-common, not from Podman's release.
 
+use crate::engine_kind::EngineKind;
 use crate::profile::{self, CapSet, Host, KernelVersion, Profile};
 use seccomp_catalog::{Arch, Catalog};
 use serde::Deserialize;
@@ -289,12 +290,10 @@ pub enum NoUpstream {
 /// containerd's RuntimeDefault): the same release number, whatever a distribution appended
 /// (`+dfsg1`, `~ds1`). A distribution's patches are what drift shows.
 pub fn default_for(engine: &str, version: &str) -> Result<&'static Release, NoUpstream> {
-    let (name, releases) = if engine.eq_ignore_ascii_case("docker") {
-        ("Docker", docker_releases())
-    } else if engine.eq_ignore_ascii_case("containerd") {
-        ("containerd", containerd_releases())
-    } else {
-        return Err(NoUpstream::Engine(engine.to_string()));
+    let (name, releases) = match EngineKind::parse(engine) {
+        Some(EngineKind::Docker) => ("Docker", docker_releases()),
+        Some(EngineKind::Containerd) => ("containerd", containerd_releases()),
+        Some(EngineKind::Podman) | None => return Err(NoUpstream::Engine(engine.to_string())),
     };
     let key = release_number(version).ok_or_else(|| NoUpstream::Version(version.to_string()))?;
     releases

@@ -3,6 +3,7 @@
 
 use super::Failure;
 use seccomp_catalog::{Arch, Catalog};
+use seccomp_harness_core::engine_kind::EngineKind;
 use seccomp_harness_core::exit::ExitCode;
 use seccomp_harness_core::oracle::{Oracle, Start};
 use seccomp_harness_core::outcome::RuleRef;
@@ -109,7 +110,7 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
     let honours = args
         .engine_version
         .as_deref()
-        .is_none_or(|v| profile::engine_honours_default_errno_ret("docker", v));
+        .is_none_or(|v| profile::engine_honours_default_errno_ret(EngineKind::Docker.name(), v));
     let host = Host::new(arch, caps, kernel)
         .with_default_errno_ret(honours)
         .with_unknown_names(args.unknown_syscalls.iter().cloned().collect());
@@ -117,7 +118,10 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
         Some(r) => {
             let mut parts = r.split_whitespace();
             let name = parts.next().unwrap_or("runc");
-            host.with_runtime(profile::Runtime::parse(name, parts.next()))
+            host.with_runtime(seccomp_harness_core::runtime::Runtime::parse(
+                name,
+                parts.next(),
+            ))
         }
         None => host,
     };

@@ -5,6 +5,7 @@ pub mod check;
 pub mod clean;
 pub mod diff;
 pub mod explain;
+pub mod kube;
 pub mod output;
 pub mod render;
 pub mod run;
@@ -146,6 +147,9 @@ pub enum Command {
     Render(render::Args),
     /// Remove containers a killed run left behind.
     Clean(clean::Args),
+    /// A whole Kubernetes cluster: the DaemonSet manifest, and the merge of its nodes' matrices.
+    #[command(subcommand)]
+    Kube(kube::Command),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     Completions {
         #[arg(value_enum)]
@@ -166,6 +170,7 @@ pub fn main() -> ExitCode {
         Command::Diff(a) => diff::main(a),
         Command::Render(a) => render::main(a),
         Command::Clean(a) => clean::main(a),
+        Command::Kube(c) => kube::main(c),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut out = Vec::new();

@@ -83,6 +83,11 @@ pub struct Args {
     /// runsc without `--oci-seccomp`): the matrix still says so at the top.
     #[arg(long)]
     pub allow_unenforced: bool,
+    /// Exit 0 once the matrix is written, whatever its cells say (failures, coverage below
+    /// `--min-coverage`, unenforced profiles): the matrix holds them. For a DaemonSet's init
+    /// container (`kube manifest`), which Kubernetes would run again after an exit 1.
+    #[arg(long)]
+    pub findings_exit_zero: bool,
     /// Give every container the annotation `dev.gvisor.flag.oci-seccomp=true`, which turns
     /// gVisor's OCI seccomp on per container (runsc release-20220214.0 or later, registered
     /// with `--allow-flag-override`; other runtimes ignore it). Needs Docker 24 (API 1.43).
@@ -162,7 +167,7 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
     };
     if args.gvisor_oci_seccomp_annotation {
         opts.annotations.insert(
-            seccomp_harness_core::oracle::gvisor::OCI_SECCOMP_ANNOTATION.to_string(),
+            seccomp_harness_core::runtime::gvisor::OCI_SECCOMP_ANNOTATION.to_string(),
             "true".to_string(),
         );
     }
@@ -253,16 +258,16 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
             eprintln!("not enforced: {runtime} ignored the profiles: {why}");
         }
     }
-    Ok(
-        if run::assemble::has_failures(&matrix)
-            || below_coverage
-            || (unenforced && !args.allow_unenforced)
-        {
-            ExitCode::Findings
-        } else {
-            ExitCode::Ok
-        },
-    )
+    Ok(if args.findings_exit_zero {
+        ExitCode::Ok
+    } else if run::assemble::has_failures(&matrix)
+        || below_coverage
+        || (unenforced && !args.allow_unenforced)
+    {
+        ExitCode::Findings
+    } else {
+        ExitCode::Ok
+    })
 }
 
 /// Bad input is 2, an interrupted run its signal's code, the engine and the host 3. No

@@ -8,6 +8,7 @@ use super::connect::Engine;
 use bollard::errors::Error as BollardError;
 use seccomp_catalog::record::HostRecord;
 use seccomp_catalog::Arch;
+use seccomp_harness_core::engine_kind::EngineKind;
 use seccomp_harness_core::matrix::{HostFacts, SeccompFacts};
 use std::collections::BTreeMap;
 
@@ -114,6 +115,11 @@ impl std::fmt::Display for SecurityOption {
 }
 
 impl EngineFacts {
+    /// The kind of engine, where the harness knows it (a CRI node names its runtime freely).
+    pub fn kind(&self) -> Option<EngineKind> {
+        EngineKind::parse(&self.engine)
+    }
+
     /// The `seccomp` security option, if the engine has one.
     pub fn seccomp(&self) -> Option<&SecurityOption> {
         self.security_options.iter().find(|o| o.name == "seccomp")
@@ -195,12 +201,12 @@ pub fn normalize_arch(arch: &str) -> String {
         .unwrap_or_else(|| arch.to_string())
 }
 
-/// `podman` when `/version` lists Podman's own component, else `docker`.
-fn engine_kind(components: &[(String, String)]) -> &'static str {
+/// Podman when `/version` lists Podman's own component, else Docker.
+fn engine_kind(components: &[(String, String)]) -> EngineKind {
     if components.iter().any(|(n, _)| n == "Podman Engine") {
-        "podman"
+        EngineKind::Podman
     } else {
-        "docker"
+        EngineKind::Docker
     }
 }
 
@@ -325,7 +331,7 @@ impl Engine {
         }
 
         Ok(EngineFacts {
-            engine: engine.to_string(),
+            engine: engine.name().to_string(),
             engine_version: info
                 .server_version
                 .clone()
@@ -416,13 +422,13 @@ mod tests {
                 "crun version 1.28\ncommit: 54f16ff\nspec: 1.0.0".to_string(),
             ),
         ];
-        assert_eq!(engine_kind(&podman), "podman");
+        assert_eq!(engine_kind(&podman), EngineKind::Podman);
         assert_eq!(component_version(&podman, "crun").as_deref(), Some("1.28"));
         let docker = vec![
             ("Engine".to_string(), "28.5.2+dfsg4".to_string()),
             ("crun".to_string(), "1.28".to_string()),
         ];
-        assert_eq!(engine_kind(&docker), "docker");
+        assert_eq!(engine_kind(&docker), EngineKind::Docker);
         assert_eq!(component_version(&docker, "crun").as_deref(), Some("1.28"));
         assert_eq!(component_version(&docker, "runc"), None);
         assert_eq!(normalize_arch("amd64"), "x86_64");

@@ -10,11 +10,11 @@ use seccomp_harness_core::classify::{
 use seccomp_harness_core::matrix::{
     Cell, Configuration, Expected, HostFacts, Matrix, Observed, Verdict, SCHEMA_VERSION,
 };
-use seccomp_harness_core::oracle::start::runtime_model;
 use seccomp_harness_core::oracle::Start;
 use seccomp_harness_core::outcome::Outcome;
 use seccomp_harness_core::profile::tag::Slot;
-use seccomp_harness_core::profile::Runtime;
+use seccomp_harness_core::runtime::runtime_model;
+use seccomp_harness_core::runtime::Runtime;
 use std::collections::HashMap;
 
 /// Why a case has no record.
@@ -62,7 +62,7 @@ pub fn assemble(
             runtime: conf.runtime,
         });
         let runtime = &plan.runtimes[conf.runtime];
-        let gvisor = seccomp_harness_core::oracle::gvisor::is_gvisor(&runtime.model);
+        let gvisor = seccomp_harness_core::runtime::gvisor::is_gvisor(&runtime.model);
         // A runtime that ignored the calibration's rules ignored this profile too: none of
         // its cells shows what the profile does (unconfined has no profile to ignore).
         let not_enforced = match profile.kind {
@@ -162,7 +162,7 @@ pub fn assemble(
                     rule: None,
                     note: Some(msg.clone()),
                 }
-            } else if gvisor && !seccomp_harness_core::oracle::gvisor::runs_abi(case.abi) {
+            } else if gvisor && !seccomp_harness_core::runtime::gvisor::runs_abi(case.abi) {
                 // The probe's call ran (and answered ENOSYS, unconfined too), but no profile
                 // can decide it: gVisor runs no compat syscall.
                 let saw = as_is
@@ -176,7 +176,7 @@ pub fn assemble(
                     rule: None,
                     note: Some(format!(
                         "{}{saw}",
-                        seccomp_harness_core::oracle::gvisor::compat_note(case.abi)
+                        seccomp_harness_core::runtime::gvisor::compat_note(case.abi)
                     )),
                 }
             } else if let Some(reason) = as_is.and_then(|r| r.not_run.get(id)) {
@@ -257,7 +257,7 @@ fn gvisor_expectation(
     case: &seccomp_catalog::Case,
     baseline: Option<&CaseRecord>,
 ) -> Option<Expected> {
-    use seccomp_harness_core::oracle::gvisor;
+    use seccomp_harness_core::runtime::gvisor;
     if !gvisor::runs_abi(case.abi) {
         return Some(Expected {
             outcome: Outcome::NotRun,

@@ -3,6 +3,7 @@
 
 use super::assemble::JobResult;
 use seccomp_catalog::{Arch, Catalog};
+use seccomp_harness_core::runtime;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The syscalls numbered from 424 on (the same numbers on x86_64 and aarch64, the first
@@ -16,17 +17,6 @@ use std::collections::{BTreeMap, BTreeSet};
 /// x86_64's newer `uretprobe` (335) and `uprobe` (336) can't be measured this way: the kernel
 /// never hands them to a filter (see the oracle's `seccomp_exception`).
 pub const CALIBRATION_MIN_NR: u64 = 424;
-/// Calls runc (or its Go runtime) may make after it loads the filter, where an errno would
-/// stop the container (see `oracle::RUNTIME_NEEDS`): never calibrated, assumed known.
-const CALIBRATION_SKIP: &[&str] = &[
-    "pidfd_send_signal",
-    "pidfd_open",
-    "clone3",
-    "close_range",
-    "openat2",
-    "pidfd_getfd",
-    "faccessat2",
-];
 const CALIBRATION_ERRNO_BASE: u32 = 3000;
 /// The control rule: a syscall every libseccomp and gVisor know (getpgid, Linux 1.0), which
 /// the probe's machinery never makes and which succeeds unconfined with the catalog's
@@ -63,7 +53,7 @@ impl Calibration {
             .iter()
             .filter(|c| c.abi == native && c.id == c.syscall)
             .filter(|c| c.nr >= CALIBRATION_MIN_NR)
-            .filter(|c| !CALIBRATION_SKIP.contains(&c.syscall))
+            .filter(|c| !runtime::CALIBRATION_SKIP.contains(&c.syscall))
             .map(|c| c.syscall)
             .collect();
         Calibration::of_names(catalog, names)

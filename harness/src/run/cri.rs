@@ -54,7 +54,7 @@ pub async fn execute_cri(
     ) {
         profiles.insert(b + 1, super::input::load_upstream(release)?);
     }
-    let runtime = PlannedRuntime::default_of(seccomp_harness_core::profile::Runtime::parse(
+    let runtime = PlannedRuntime::default_of(seccomp_harness_core::runtime::Runtime::parse(
         &facts.default_runtime,
         facts.runtime_version.as_deref(),
     ));

@@ -12,6 +12,7 @@ use crate::engine::{
     RunId, Runner, SeccompMode,
 };
 use seccomp_catalog::Arch;
+use seccomp_harness_core::engine_kind::EngineKind;
 use seccomp_harness_core::matrix::Matrix;
 use seccomp_harness_core::profile::KernelVersion;
 use std::io::IsTerminal;
@@ -125,7 +126,7 @@ pub async fn execute(
         .require_seccomp(engine.host())
         .map_err(EngineError::from)?;
     // Podman: profiles go by path, which needs a local socket; its default caps differ.
-    let podman_info = if facts.engine == "podman" {
+    let podman_info = if facts.kind() == Some(EngineKind::Podman) {
         let socket = podman::unix_socket(engine.host()).ok_or_else(|| {
             EngineError::from(engine::PodmanError::Remote {
                 host: engine.host().to_string(),
@@ -269,7 +270,7 @@ pub async fn execute(
     // The host's facts come from a baseline the host kernel ran: gVisor's Sentry reports its
     // own (kernel 4.4.0, no /proc/config.gz), so a runsc baseline is never asked.
     let baseline_host = (0..plan.runtimes.len())
-        .find(|&rt| !seccomp_harness_core::oracle::gvisor::is_gvisor(&plan.runtimes[rt].model))
+        .find(|&rt| !seccomp_harness_core::runtime::gvisor::is_gvisor(&plan.runtimes[rt].model))
         .and_then(|rt| {
             results.get(&JobKind::Baseline {
                 cap_set: 0,
@@ -317,7 +318,7 @@ fn planned_runtimes(facts: &EngineFacts, named: &[String]) -> Result<Vec<Planned
     };
     if named.is_empty() {
         return Ok(vec![with_command(
-            PlannedRuntime::default_of(seccomp_harness_core::profile::Runtime::parse(
+            PlannedRuntime::default_of(seccomp_harness_core::runtime::Runtime::parse(
                 &facts.default_runtime,
                 facts.runtime_version.as_deref(),
             )),

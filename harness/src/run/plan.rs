@@ -13,7 +13,8 @@ use seccomp_catalog::{Arch, Case, Catalog};
 use seccomp_harness_core::coverage::generate::{self, Generated};
 pub use seccomp_harness_core::oracle::Start;
 use seccomp_harness_core::oracle::{self, Oracle, Prediction};
-use seccomp_harness_core::profile::{self, Host, KernelVersion, Profile, Runtime};
+use seccomp_harness_core::profile::{self, Host, KernelVersion, Profile};
+use seccomp_harness_core::runtime::Runtime;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The seccomp option one container gets.
@@ -61,10 +62,10 @@ impl PlannedRuntime {
     /// `runtimeArgs`): gVisor's runsc, under whatever name it is registered, gets gVisor's
     /// model, and its arguments say whether it applies profiles at all.
     pub fn with_command(mut self, program: &str, args: &[String]) -> PlannedRuntime {
-        if seccomp_harness_core::oracle::gvisor::is_runsc_program(program) {
-            self.model = Runtime::parse(seccomp_harness_core::oracle::gvisor::RUNSC, None);
+        if seccomp_harness_core::runtime::gvisor::is_runsc_program(program) {
+            self.model = Runtime::gvisor();
             self.unenforced_cause =
-                seccomp_harness_core::oracle::gvisor::unenforced_cause(program, args);
+                seccomp_harness_core::runtime::gvisor::unenforced_cause(program, args);
         }
         self
     }
@@ -152,7 +153,7 @@ pub struct Plan {
     pub configurations: Vec<PlannedConfiguration>,
     pub jobs: Vec<Job>,
     /// Whether the engine passes `defaultErrnoRet` on ([`Host::honours_default_errno_ret`]),
-    /// and every planned runtime too (runc and crun both do: `oracle::start::RUNTIMES`).
+    /// and every planned runtime too (runc and crun both do: `runtime::models`).
     pub honours_default_errno_ret: bool,
     /// The runtimes configurations run on, whose models decide which profiles start and
     /// what the filter does (the first is the one the matrix's host facts describe).
@@ -247,7 +248,7 @@ pub fn plan(
     }
     let honours_default_errno_ret = engine_honours_default_errno_ret
         && runtimes.iter().all(|r| {
-            seccomp_harness_core::oracle::start::runtime_model(&r.model).honours_default_errno_ret
+            seccomp_harness_core::runtime::runtime_model(&r.model).honours_default_errno_ret
         });
     // Which rules runc drops depends on the default the engine passes on: tag for it.
     if !honours_default_errno_ret {
@@ -333,16 +334,12 @@ pub fn plan(
         .filter(|c| !c.cases.is_empty());
     let gvisor_calibration = calibration
         .as_ref()
-        .filter(|_| {
-            runtimes
-                .iter()
-                .any(|r| seccomp_harness_core::oracle::gvisor::is_gvisor(&r.model))
-        })
+        .filter(|_| runtimes.iter().any(|r| r.model.is_gvisor()))
         .map(|_| Calibration::for_gvisor(&catalog, arch));
     if let Some(c) = &calibration {
         for (rt, runtime) in runtimes.iter().enumerate() {
             let c = match &gvisor_calibration {
-                Some(g) if seccomp_harness_core::oracle::gvisor::is_gvisor(&runtime.model) => g,
+                Some(g) if runtime.model.is_gvisor() => g,
                 _ => c,
             };
             jobs.push(Job {
@@ -391,8 +388,12 @@ pub fn plan(
                         // A held-back profile would hang runc for good: not started unless the
                         // user asks (`--start-held-back`, on an engine they can disturb).
                         if start_held_back || !matches!(start, Start::HeldBack(_)) {
-                            let tagged =
-                                tagged_for_runtime(tagged, profile, &runtimes[rt].model, arch);
+                            let tagged = seccomp_harness_core::runtime::tagged_for(
+                                tagged,
+                                profile,
+                                &runtimes[rt].model,
+                                arch,
+                            );
                             let tagged_resolved = profile::resolve(&tagged.profile, &h);
                             let tagged_oracle = Oracle::new(&tagged_resolved);
                             jobs.push(Job {
@@ -447,46 +448,6 @@ pub fn plan(
     })
 }
 
-/// The tagged copy for one runtime: the calls this runtime or the probe survives an errno on
-/// but not the copy's TRAP default are allowed where the original leaves them to its default
-/// (`oracle::start::tagged_runtime_allowances`; the tagging itself does the rest).
-fn tagged_for_runtime(
-    tagged: &profile::Tagged,
-    original: &Profile,
-    runtime: &Runtime,
-    arch: Arch,
-) -> profile::Tagged {
-    let model = seccomp_harness_core::oracle::start::runtime_model(runtime);
-    let already = profile::tag::tagged_allowances(original);
-    let named = |n: &str| {
-        already.contains(&n)
-            || original
-                .rules
-                .iter()
-                .any(|r| r.names.iter().any(|m| m == n))
-    };
-    let mut also: Vec<&'static str> = profile::tag::RUNTIME_FALLBACK_CALLS.to_vec();
-    also.extend(
-        seccomp_catalog::own_calls::footprint(arch)
-            .iter()
-            .map(|f| f.syscall),
-    );
-    let native_stub =
-        seccomp_harness_core::oracle::start::native_stub(model, &original.arches, arch);
-    let names = seccomp_harness_core::oracle::start::tagged_runtime_allowances(
-        model,
-        native_stub,
-        named,
-        &also,
-    );
-    let tagged = tagged.for_runtime(&names, &runtime.name);
-    if seccomp_harness_core::oracle::gvisor::is_gvisor(runtime) {
-        tagged.trapping_errno_rules()
-    } else {
-        tagged
-    }
-}
-
 impl Plan {
     /// A planned case: the catalog's, or one a profile's conditions generated.
     pub fn case(&self, id: &str) -> Option<&Case> {
@@ -521,13 +482,7 @@ impl Plan {
     /// The calibration a runtime's container ran, if any.
     pub fn calibration_for(&self, runtime: usize) -> Option<&Calibration> {
         match &self.gvisor_calibration {
-            Some(g)
-                if seccomp_harness_core::oracle::gvisor::is_gvisor(
-                    &self.runtimes[runtime].model,
-                ) =>
-            {
-                Some(g)
-            }
+            Some(g) if self.runtimes[runtime].model.is_gvisor() => Some(g),
             _ => self.calibration.as_ref(),
         }
     }
@@ -675,57 +630,3 @@ impl Plan {
 
 #[cfg(test)]
 mod tests;
-
-#[cfg(test)]
-mod tagged_for_runtime_tests {
-    use super::*;
-    use crate::run::input::{load_profile, ProfileInput};
-
-    #[test]
-    fn the_tagged_copy_drops_podmans_errno_names_and_allows_cruns_tolerated_calls() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/podman-containers-common-2025-08.json");
-        let loaded = load_profile(&ProfileInput::File(path)).unwrap();
-        let ProfileKind::File {
-            text,
-            profile,
-            tagged,
-        } = &loaded.kind
-        else {
-            unreachable!()
-        };
-        // Podman's own errno names are in the profile, and the tagging drops them.
-        assert!(text.contains("\"errno\""));
-        let crun = Runtime::parse("crun", Some("1.28"));
-        let t = tagged_for_runtime(tagged, profile, &crun, Arch::X86_64);
-        let json = &t.json;
-        let doc: serde_json::Value = serde_json::from_str(json).unwrap();
-        let rules = doc["syscalls"].as_array().unwrap();
-        assert!(rules.iter().all(|r| r.get("errno").is_none()), "{json}");
-        assert!(doc.get("defaultErrno").is_none());
-        assert_eq!(rules[0]["errnoRet"], 3000);
-        // On a strict profile crun's tolerated calls are allowed, in the JSON and in the
-        // model alike; runc from 1.1.15, whose native stub answers above the profile, gets
-        // nothing more; runc 1.1.5 builds no stub for a profile without architectures, so it
-        // gets the same allowances as crun.
-        let strict = r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ALLOW"}]}"#;
-        let original = profile::parse_str(strict, "strict.json").unwrap();
-        let tagged = profile::tag_for(strict, &original, "strict.json", true).unwrap();
-        let t = tagged_for_runtime(&tagged, &original, &crun, Arch::X86_64);
-        assert!(t.default_traps);
-        let doc: serde_json::Value = serde_json::from_str(&t.json).unwrap();
-        let last = doc["syscalls"].as_array().unwrap().last().unwrap().clone();
-        assert_eq!(last["action"], "SCMP_ACT_ALLOW");
-        assert!(last["comment"].as_str().unwrap().contains("crun"), "{last}");
-        let reparsed = profile::parse_str(&t.json, "p").unwrap();
-        assert_eq!(reparsed.rules, t.profile.rules);
-        assert!(t.profile.rules.len() > tagged.profile.rules.len());
-        let runc = Runtime::parse("runc", Some("1.3.6"));
-        let runc = tagged_for_runtime(&tagged, &original, &runc, Arch::X86_64);
-        assert_eq!(runc.profile.rules.len(), tagged.profile.rules.len());
-        let old = tagged_for_runtime(&tagged, &original, &Runtime::runc_1_1(), Arch::X86_64);
-        assert_eq!(old.profile.rules.len(), tagged.profile.rules.len() + 1);
-        let last = old.profile.rules.last().unwrap();
-        assert!(last.names.iter().any(|n| n == "faccessat2"), "{last:?}");
-    }
-}

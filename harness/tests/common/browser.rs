@@ -1,9 +1,9 @@
 //! Loads an HTML report in a real browser: Debian's headless Chromium. Shared by the HTML
 //! report's tests and the conformance suite (included there by path), so it uses std only.
 //!
-//! A missing browser follows the policy for a missing Docker daemon (`common::engine_or_skip`):
-//! the test says why and is skipped, unless `SECCOMP_HARNESS_REQUIRE_DOCKER=1` (what `.ci/run`
-//! sets; it also installs `chromium`), which turns the absence into a failure with the reason.
+//! A missing browser: the test says why and is skipped, unless `SECCOMP_HARNESS_REQUIRE_DOCKER=1`
+//! (what `.ci/run` sets; it also installs `chromium`), which turns the absence into a failure
+//! with the reason.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

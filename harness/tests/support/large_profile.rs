@@ -39,15 +39,13 @@ fn allow_list(manifest_dir: &Path) -> Vec<String> {
 }
 
 /// Every call a modelled runtime needs after loading the filter (runc's and crun's, every
-/// version: oracle/runtime.rs), so the profile starts on any engine of the lab.
+/// version: runtime/), so the profile starts on any engine of the lab.
 fn runtime_needs() -> Vec<String> {
-    use seccomp_harness_core::profile::Runtime;
+    use seccomp_harness_core::runtime::Runtime;
     let mut out = Vec::new();
     for (name, version) in [("runc", "1.1.5"), ("runc", "1.3.6"), ("crun", "1.28")] {
-        let model = seccomp_harness_core::oracle::start::runtime_model(&Runtime::parse(
-            name,
-            Some(version),
-        ));
+        let model =
+            seccomp_harness_core::runtime::runtime_model(&Runtime::parse(name, Some(version)));
         for call in model
             .fatal
             .iter()

@@ -14,10 +14,8 @@
 //! tree), [`runtime`] (what runc does with the profile), [`kernel`] (actions and exceptions).
 //! [`start`] answers whether the cases run at all.
 
-pub mod gvisor;
 mod kernel;
 mod libseccomp;
-mod runtime;
 pub mod start;
 
 use crate::matrix::Expected;
@@ -26,13 +24,14 @@ use crate::profile::model::{ArgCond, EffectiveAction, Op};
 use crate::profile::names;
 use crate::profile::resolve::Resolved;
 use crate::profile::KernelVersion;
+use crate::runtime::gvisor;
+use crate::runtime::{split_conditions, stub_limits};
 use kernel::{absent, outcome_of, seccomp_exception, ENOSYS};
 pub use kernel::{first_kernel, first_kernels, FirstKernel};
 pub use libseccomp::Conflict;
 use libseccomp::{cond_matches, narrow, same_conds, tree_order, LRule, SyscallRules};
-use runtime::{split_like_runc, stub_limits};
 use seccomp_catalog::{Abi, Arch, Case, Catalog};
-pub use start::{Blocker, CallOutcome, Start, RUNTIME_NEEDS};
+pub use start::{Blocker, CallOutcome, Start};
 use std::collections::{BTreeMap, HashMap};
 
 /// Whether a rule with conditions `args` can match `case` on the case's ABI: for one of the
@@ -42,7 +41,7 @@ use std::collections::{BTreeMap, HashMap};
 /// tagged filter as small as the original (the kernel refuses a filter over 4,096 BPF
 /// instructions, and distinct errnos defeat libseccomp's merging).
 pub fn conditions_may_match(args: &[ArgCond], case: &Case) -> bool {
-    split_like_runc(args).iter().any(|conds| {
+    split_conditions(args).iter().any(|conds| {
         conds.iter().filter_map(|c| narrow(c, case.abi)).all(|c| {
             match case.args[c.index as usize].filter_value() {
                 Some(v) => cond_matches(&c, v, case.abi),
@@ -53,10 +52,10 @@ pub fn conditions_may_match(args: &[ArgCond], case: &Case) -> bool {
 }
 
 /// The condition chains a rule with conditions `args` becomes on `abi`: one per rule runc
-/// splits it into ([`split_like_runc`]), each narrowed to what the filter compares there, with
+/// splits it into ([`split_conditions`]), each narrowed to what the filter compares there, with
 /// libseccomp's tautologies dropped (an empty chain matches every call).
 pub fn condition_chains(args: &[ArgCond], abi: Abi) -> Vec<Vec<ArgCond>> {
-    split_like_runc(args)
+    split_conditions(args)
         .iter()
         .map(|conds| conds.iter().filter_map(|c| narrow(c, abi)).collect())
         .collect()
@@ -139,7 +138,7 @@ impl<'a> Oracle<'a> {
         if resolved.disabled {
             return o;
         }
-        o.refusal = runtime::refusal(resolved);
+        o.refusal = crate::runtime::refusal(resolved);
         o.stub = stub_limits(resolved, &covered);
         for abi in covered {
             o.build_abi(abi);
@@ -189,7 +188,7 @@ impl<'a> Oracle<'a> {
             .iter()
             .filter(|c| !c.dropped && !c.unknown)
         {
-            for conds in split_like_runc(&call.args) {
+            for conds in split_conditions(&call.args) {
                 // The direct syscall, and on i386 the multiplexed socketcall/ipc form, whose
                 // first argument libseccomp overwrites with `== call number` while the other
                 // conditions stay (`abi_rule_add`, src/syscalls.c).

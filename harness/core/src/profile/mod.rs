@@ -21,7 +21,7 @@ pub use model::{
     Action, Arches, ArgCond, EffectiveAction, Filter, Format, Op, Profile, Rule, MAX_ERRNO_RET,
 };
 pub use parse::{load, load_all, parse_str, Invalid, ProfileError};
-pub use resolve::{engine_honours_default_errno_ret, resolve, Host, Resolved, Runtime};
+pub use resolve::{engine_honours_default_errno_ret, resolve, Host, Resolved};
 pub use spans::{Pos, SourceMap, Span};
 pub use tag::{tag, tag_for, TagError, Tagged};
 pub use validate::{errno_out_of_range, lint, Warning};

@@ -11,6 +11,8 @@
 use super::caps::CapSet;
 use super::kernel::KernelVersion;
 use super::model::{Action, Arches, ArgCond, EffectiveAction, Filter, Profile};
+use crate::engine_kind::EngineKind;
+use crate::runtime::Runtime;
 use seccomp_catalog::{Abi, Arch};
 use std::collections::BTreeSet;
 
@@ -39,51 +41,6 @@ pub struct Host {
     /// The runtime that loads the filter: what it calls after loading it differs by runtime
     /// and version (see the oracle's `start` layer).
     pub runtime: Runtime,
-}
-
-/// A container runtime and its version, as the engine reports them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Runtime {
-    pub name: String,
-    /// major.minor.patch (a missing patch reads 0); `None` when the engine did not say. The
-    /// patch matters: runc 1.1.15 builds its ENOSYS stub otherwise than 1.1.5.
-    pub version: Option<(u64, u64, u64)>,
-}
-
-impl Runtime {
-    /// From the engine's runtime name and version string (`1.3.6+ds1`, `v1.1.5`).
-    pub fn parse(name: &str, version: Option<&str>) -> Runtime {
-        let version = version.and_then(|v| {
-            let mut parts = v
-                .trim_start_matches(|c: char| !c.is_ascii_digit())
-                .split(|c: char| !c.is_ascii_digit());
-            let major = parts.next()?.parse().ok()?;
-            let minor = parts.next()?.parse().ok()?;
-            let patch = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-            Some((major, minor, patch))
-        });
-        Runtime {
-            name: name.to_string(),
-            version,
-        }
-    }
-
-    /// runc 1.1.5, the oldest runtime users have (this project's host).
-    pub fn runc_1_1() -> Runtime {
-        Runtime {
-            name: "runc".into(),
-            version: Some((1, 1, 5)),
-        }
-    }
-}
-
-impl std::fmt::Display for Runtime {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.version {
-            Some((a, b, c)) => write!(f, "{} {a}.{b}.{c}", self.name),
-            None => f.write_str(&self.name),
-        }
-    }
 }
 
 impl Host {
@@ -125,7 +82,7 @@ impl Host {
 /// `20.10.24+dfsg1`) passes `defaultErrnoRet` to the runtime: Docker from 23.0 on (moby PR
 /// #42604). An engine or version this can't read is assumed to honour it.
 pub fn engine_honours_default_errno_ret(engine: &str, version: &str) -> bool {
-    if engine != "docker" {
+    if EngineKind::parse(engine) != Some(EngineKind::Docker) {
         return true;
     }
     let major = version

@@ -134,7 +134,8 @@ fn multiplexed(name: &str) -> bool {
 mod tests {
     use super::*;
     use crate::oracle::Oracle;
-    use crate::profile::{parse_str, resolve, CapSet, Host, KernelVersion, Runtime};
+    use crate::profile::{parse_str, resolve, CapSet, Host, KernelVersion};
+    use crate::runtime::Runtime;
     use seccomp_catalog::{Arch, Catalog};
 
     #[test]

@@ -274,29 +274,6 @@ pub struct Tagged {
     pub default_traps: bool,
 }
 
-/// Calls a runtime makes after loading the filter that survive an errno but not a trap
-/// (`oracle::start::RUNTIMES`: runc's Go code falls back from faccessat2 and openat2 on an
-/// errno, and runc 1.3 signals its threads with tgkill), and the probe's clock: where the
-/// kernel's clocksource has no vDSO support, clock_gettime is a real syscall (seen in the
-/// kernel log under a SCMP_ACT_LOG default on this project's host).
-///
-/// faccessat and getegid are where runc's faccessat2 falls back to (Go's `Faccessat`
-/// emulation, after ENOSYS or EPERM): when runc's ENOSYS stub answers faccessat2, runc 1.1.5
-/// calls both. Measured on this host (Docker 20.10.24, runc 1.1.5) with the recorded Tomcat
-/// allow-list (`cessa-tomcat-test.startable.json`), which names neither: under a SCMP_ACT_LOG
-/// default with faccessat2 answering ENOSYS, the kernel log showed `runc:[2:INIT]` calling
-/// faccessat (269) and getegid (108); under a TRAP default (the tagged copy) the start failed
-/// ("cannot start a stopped process") until they were allowed; under the ERRNO default the
-/// container started (runc survives their EPERM).
-pub const RUNTIME_FALLBACK_CALLS: &[&str] = &[
-    "faccessat2",
-    "faccessat",
-    "getegid",
-    "openat2",
-    "tgkill",
-    "clock_gettime",
-];
-
 /// The calls the tagged copy allows where the original leaves them to its ERRNO default: the
 /// runtime's fallback calls and the probe's footprint survive an errno, but the tagged
 /// copy's TRAP default would kill `runc init` or the probe before its first case, and then no
@@ -305,7 +282,7 @@ pub const RUNTIME_FALLBACK_CALLS: &[&str] = &[
 /// runc's ENOSYS stub: on every arch the profile already names a higher syscall. (A profile
 /// with no architectures has no stub on runc before 1.1.15 but a native one from 1.1.15 on,
 /// so the tagging can't tell; the run adds the rest per runtime where no native stub exists:
-/// `oracle::start::tagged_runtime_allowances`.)
+/// `runtime::tagged_runtime_allowances`.)
 pub fn tagged_allowances(original: &Profile) -> Vec<&'static str> {
     let named = |n: &str| {
         original
@@ -313,7 +290,18 @@ pub fn tagged_allowances(original: &Profile) -> Vec<&'static str> {
             .iter()
             .any(|r| r.names.iter().any(|m| m == n))
     };
-    let mut candidates: Vec<&'static str> = RUNTIME_FALLBACK_CALLS.to_vec();
+    let mut candidates: Vec<&'static str> = crate::runtime::FALLBACK_CALLS.to_vec();
+    // runc falls back from faccessat2 only where the profile doesn't allow it outright.
+    let allows_faccessat2 = original.rules.iter().any(|r| {
+        r.action == Action::Allow
+            && r.args.is_empty()
+            && r.includes.is_empty()
+            && r.excludes.is_empty()
+            && r.names.iter().any(|n| n == "faccessat2")
+    });
+    if !allows_faccessat2 {
+        candidates.extend(crate::runtime::FACCESSAT2_FALLBACK_CALLS);
+    }
     for arch in Arch::ALL {
         for f in own_calls::footprint(*arch) {
             if !candidates.contains(&f.syscall) {
@@ -434,7 +422,7 @@ impl Tagged {
     }
 
     /// The tagged copy for one runtime: `names` (calls that runtime survives an errno on but
-    /// not the copy's TRAP default, from `oracle::start::tagged_runtime_allowances`) allowed
+    /// not the copy's TRAP default, from `runtime::tagged_runtime_allowances`) allowed
     /// in the JSON and in the model alike, so the tagged job's predictions see what the
     /// engine gets. Unchanged when the default doesn't trap or nothing is to be allowed.
     pub fn for_runtime(&self, names: &[&str], runtime: &str) -> Tagged {

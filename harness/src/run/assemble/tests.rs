@@ -44,7 +44,7 @@ fn builtin_plan(with_upstream: bool) -> Plan {
         KernelVersion::new(6, 18),
         false,
         vec![crate::run::plan::PlannedRuntime::default_of(
-            seccomp_harness_core::profile::Runtime::runc_1_1(),
+            seccomp_harness_core::runtime::Runtime::runc_1_1(),
         )],
         Selection::cases(&["getpid".into(), "keyctl".into()]),
     )

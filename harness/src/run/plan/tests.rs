@@ -102,7 +102,9 @@ fn plans_a_baseline_per_cap_set_and_a_tagged_run_per_file_configuration() {
 fn an_engine_that_drops_default_errno_ret_gets_its_own_tagging() {
     let dir = tempfile::tempdir().unwrap();
     // Everything the runtime and the probe need to reach the cases.
-    let mut needs = seccomp_harness_core::oracle::RUNTIME_NEEDS.to_vec();
+    let mut needs = seccomp_harness_core::runtime::runtime_model(&Runtime::runc_1_1())
+        .fatal
+        .to_vec();
     needs.extend(
         seccomp_catalog::own_calls::footprint(Arch::X86_64)
             .iter()

@@ -13,13 +13,39 @@
 //!   ENOSYS set (the calls it doesn't implement) is measured by the unconfined baseline on
 //!   runsc, like the kernel's.
 
+use super::{Runtime, RuntimeModel};
 use crate::profile::model::Action;
-use crate::profile::resolve::{Resolved, Runtime};
+use crate::profile::resolve::Resolved;
 use seccomp_catalog::Abi;
 
 /// The runtime name the oracle's model uses for gVisor, whatever name the engine registered it
 /// under (`runsc-oci` …): the program's file name starts with it.
 pub const RUNSC: &str = "runsc";
+
+pub(super) const MODELS: &[RuntimeModel] = &[
+    // gVisor: the filter applies to the sandboxed application from its first instruction;
+    // runsc's own start (the Sentry, the gofer, the loader's exec) is outside it, so there are
+    // no start needs. Measured with runsc 0.0~20221219 and 0.0~20240729: the hostile profiles
+    // runsc accepts (signals trapped, waits denied, exit denied, trap-everything) started and
+    // their cells passed. No ENOSYS stub: a call newer than the profile gets the default
+    // action.
+    RuntimeModel {
+        runtime: RUNSC,
+        since: (0, 0, 0),
+        enosys_stub: false,
+        stub_covers_native: false,
+        // runsc reads `defaultErrnoRet` and then answers EPERM whatever it says (the oracle's
+        // gVisor rule): nothing for the tagging to work around.
+        honours_default_errno_ret: true,
+        kill_hangs_start: false,
+        fatal: &[],
+        tolerated: &[],
+        after_start_fatal: &[],
+        after_start_tolerated: &[],
+        refuses_stray_errno_ret: false,
+        sites: &[],
+    },
+];
 
 /// The per-container annotation that turns OCI seccomp on (gVisor release-20220214.0 and
 /// later): runsc honours `dev.gvisor.flag.*` annotations only when it runs with

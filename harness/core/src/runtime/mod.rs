@@ -1,14 +1,81 @@
-//! The runtime layer: what the OCI runtime (runc or crun) does with a resolved profile before
-//! libseccomp sees it (splitting argument conditions, runc's ENOSYS stub), what makes it refuse
-//! a filter, and what it calls after loading it ([`RuntimeModel`], one per runtime and version
-//! range, each fact with its measurement).
+//! Every measured fact about an OCI runtime, in one place: what it does with a resolved
+//! profile before libseccomp sees it (splitting argument conditions, an ENOSYS stub and when
+//! it is added), which filters it refuses, what it calls after loading the filter (start
+//! needs, tolerated calls, before and after the engine reports the start), whether it passes
+//! `defaultErrnoRet` on, whether a kill hangs its start, and which calls the calibration
+//! must spare. [`RuntimeModel`] holds them per runtime and version range; the oracle, the
+//! tagging, the planning and the calibration ask this module, and nothing else names a
+//! runtime. A new runtime is one new file here (its models, with their measurements) added
+//! to [`models`], plus its tests.
 
-use crate::profile::model::{Action, Arches, ArgCond, EffectiveAction, MAX_ERRNO_RET};
+mod crun;
+pub mod gvisor;
+mod runc;
+
+pub use runc::{CALIBRATION_SKIP, FACCESSAT2_FALLBACK_CALLS, FALLBACK_CALLS};
+
+use crate::profile::model::{Action, Arches, ArgCond, EffectiveAction, Profile, MAX_ERRNO_RET};
 use crate::profile::names;
 use crate::profile::resolve::Resolved;
-use crate::profile::Runtime;
+use crate::profile::Tagged;
+use seccomp_catalog::own_calls::OwnArg;
 use seccomp_catalog::{Abi, Arch};
 use std::collections::BTreeMap;
+
+/// A container runtime and its version, as the engine reports them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Runtime {
+    pub name: String,
+    /// major.minor.patch (a missing patch reads 0); `None` when the engine did not say. The
+    /// patch matters: runc 1.1.15 builds its ENOSYS stub otherwise than 1.1.5.
+    pub version: Option<(u64, u64, u64)>,
+}
+
+impl Runtime {
+    /// From the engine's runtime name and version string (`1.3.6+ds1`, `v1.1.5`).
+    pub fn parse(name: &str, version: Option<&str>) -> Runtime {
+        let version = version.and_then(|v| {
+            let mut parts = v
+                .trim_start_matches(|c: char| !c.is_ascii_digit())
+                .split(|c: char| !c.is_ascii_digit());
+            let major = parts.next()?.parse().ok()?;
+            let minor = parts.next()?.parse().ok()?;
+            let patch = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+            Some((major, minor, patch))
+        });
+        Runtime {
+            name: name.to_string(),
+            version,
+        }
+    }
+
+    /// runc 1.1.5, the oldest runtime users have (this project's host).
+    pub fn runc_1_1() -> Runtime {
+        Runtime {
+            name: runc::NAME.into(),
+            version: Some((1, 1, 5)),
+        }
+    }
+
+    /// gVisor, whatever name the engine registered it under (its model has no version).
+    pub fn gvisor() -> Runtime {
+        Runtime::parse(gvisor::RUNSC, None)
+    }
+
+    /// Whether this is gVisor.
+    pub fn is_gvisor(&self) -> bool {
+        gvisor::is_gvisor(self)
+    }
+}
+
+impl std::fmt::Display for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.version {
+            Some((a, b, c)) => write!(f, "{} {a}.{b}.{c}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
 
 /// What one runtime, from one version on, does with a profile. Both runc and crun drop a rule
 /// whose action equals the default (runc `matchCall`; crun 1.28 `libcrun_generate_seccomp`:
@@ -61,179 +128,43 @@ pub struct RuntimeModel {
     /// `SCMP_ACT_ALLOW`" (`libcrun_generate_seccomp` checks before it drops rules equal to
     /// the default, so even those count).
     pub refuses_stray_errno_ret: bool,
+    /// The arguments the runtime really passes to some of its calls after loading the filter,
+    /// one entry per call site; a call with no entry is judged with the catalog's arguments
+    /// (all ones, which miss every condition such as `fd <= 8`).
+    pub sites: &'static [RuntimeSite],
 }
 
-/// Calls runc makes after loading the filter, whatever its version (measured with runc 1.1.5
-/// by narrowing an allow-list, see profiles/README.md: denying any of these stops the
-/// container from starting, often with a message that names none of them). `write` too:
-/// denying it alone gave "cannot start an already running container". `close` too: runc
-/// closes its log pipe after loading the filter and fails on an error (`standard_init_linux.go`
-/// "close log pipe"); a default-ALLOW profile denying only `close` (ERRNO) failed the start
-/// on runc 1.1.5 ("cannot start a stopped process"), 1.1.15 and 1.3.6 ("cannot start a
-/// container that has stopped").
-pub const RUNC_NEEDS: &[&str] = &[
-    "write",
-    "close",
-    "fstatfs",
-    "openat",
-    "getdents64",
-    "getcwd",
-    "chdir",
-    "newfstatat",
-    "fstat",
-    "setuid",
-    "setgid",
-    "setgroups",
-    "capget",
-    "capset",
-    "prctl",
-    "getppid",
-    "execve",
-];
+/// One call the runtime makes after loading the filter, with the arguments it passes there
+/// (`RunTime` for a pointer or anything else no profile can predict).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuntimeSite {
+    pub syscall: &'static str,
+    pub args: [OwnArg; 6],
+}
 
-/// runc 1.3's needs on top of [`RUNC_NEEDS`]: statx (the mount id of /proc/thread-self/fd;
-/// with an errno, or the stub's ENOSYS, the start fails "could not get mount id").
-const RUNC_1_3_FATAL: &[&str] = &[
-    "write",
-    "close",
-    "fstatfs",
-    "openat",
-    "getdents64",
-    "getcwd",
-    "chdir",
-    "newfstatat",
-    "fstat",
-    "setuid",
-    "setgid",
-    "setgroups",
-    "capget",
-    "capset",
-    "prctl",
-    "getppid",
-    "execve",
-    "statx",
-];
+pub(crate) const fn site(syscall: &'static str, args: [OwnArg; 6]) -> RuntimeSite {
+    RuntimeSite { syscall, args }
+}
 
-/// crun 1.28's calls after loading the filter (Docker 28.5.2 and Podman 5.8.6, which load the
-/// filter before dropping privileges: `apply_security_settings` then `libcrun_set_caps`).
-/// Found under a SCMP_ACT_LOG default, the kernel log naming `crun`'s calls (the log is rate
-/// limited, so each round allowed what the last one found, until a round logged nothing),
-/// then each call denied (ERRNO), trapped and killed alone in a default-ALLOW profile:
-/// - prctl ("prctl drop bounding"), setresgid, setresuid ("setresuid to `0`"), capset,
-///   rt_sigprocmask, rt_sigaction, write and pselect6: any denial fails the start;
-/// - close: an errno is ignored, a trap or kill fails the start;
-/// - after `crun start` returned: read (the exec fifo) and execve fail on an errno (exit 1,
-///   "read from the exec fifo: Operation not permitted") and die of SIGSYS on a trap or kill
-///   (exit 159); close_range survives an errno.
-///
-/// A default-ERRNO (and a default-TRAP) profile allowing exactly these, the exit calls and
-/// the probe's footprint ran the probe.
-const CRUN_1_28_FATAL: &[&str] = &[
-    "prctl",
-    "setresgid",
-    "setresuid",
-    "capset",
-    "rt_sigprocmask",
-    "rt_sigaction",
-    "write",
-    "pselect6",
-];
-
-/// Per runtime and version, the newest first. runc: measured under a SCMP_ACT_LOG default
-/// (`runc:[2:INIT]`'s calls in the kernel log) and by trapping, denying and killing each call
-/// alone: runc 1.1.5 (Docker 20.10.24) called faccessat2 (exec's lookup); runc 1.3.6 (Docker
-/// 28.5.2, the lab's sid-runc) also openat2, statx and tgkill. runc 1.1.15 (the lab's
-/// trixie-runc) started profiles without statx. Versions between 1.1.15 and 1.3.6 were not
-/// measured: 1.2 is taken to behave like 1.3. crun: only 1.28 was measured (the lab's
-/// sid-crun and podman); older versions get its model.
-pub const RUNTIMES: &[RuntimeModel] = &[
-    RuntimeModel {
-        runtime: "runc",
-        since: (1, 2, 0),
-        enosys_stub: true,
-        stub_covers_native: true,
-        honours_default_errno_ret: true,
-        kill_hangs_start: true,
-        fatal: RUNC_1_3_FATAL,
-        tolerated: &["faccessat2", "openat2", "tgkill"],
-        after_start_fatal: &[],
-        after_start_tolerated: &[],
-        refuses_stray_errno_ret: false,
-    },
-    RuntimeModel {
-        runtime: "runc",
-        since: (1, 1, 15),
-        enosys_stub: true,
-        stub_covers_native: true,
-        honours_default_errno_ret: true,
-        kill_hangs_start: true,
-        fatal: RUNC_NEEDS,
-        tolerated: &["faccessat2"],
-        after_start_fatal: &[],
-        after_start_tolerated: &[],
-        refuses_stray_errno_ret: false,
-    },
-    RuntimeModel {
-        runtime: "runc",
-        since: (0, 0, 0),
-        enosys_stub: true,
-        stub_covers_native: false,
-        honours_default_errno_ret: true,
-        kill_hangs_start: true,
-        fatal: RUNC_NEEDS,
-        tolerated: &["faccessat2"],
-        after_start_fatal: &[],
-        after_start_tolerated: &[],
-        refuses_stray_errno_ret: false,
-    },
-    // gVisor: the filter applies to the sandboxed application from its first instruction;
-    // runsc's own start (the Sentry, the gofer, the loader's exec) is outside it, so there are
-    // no start needs. Measured with runsc 0.0~20221219 and 0.0~20240729: the hostile profiles
-    // runsc accepts (signals trapped, waits denied, exit denied, trap-everything) started and
-    // their cells passed. No ENOSYS stub: a call newer than the profile gets the default
-    // action.
-    RuntimeModel {
-        runtime: super::gvisor::RUNSC,
-        since: (0, 0, 0),
-        enosys_stub: false,
-        stub_covers_native: false,
-        // runsc reads `defaultErrnoRet` and then answers EPERM whatever it says (the oracle's
-        // gVisor rule): nothing for the tagging to work around.
-        honours_default_errno_ret: true,
-        kill_hangs_start: false,
-        fatal: &[],
-        tolerated: &[],
-        after_start_fatal: &[],
-        after_start_tolerated: &[],
-        refuses_stray_errno_ret: false,
-    },
-    RuntimeModel {
-        runtime: "crun",
-        since: (0, 0, 0),
-        enosys_stub: false,
-        stub_covers_native: false,
-        honours_default_errno_ret: true,
-        kill_hangs_start: false,
-        fatal: CRUN_1_28_FATAL,
-        tolerated: &["close"],
-        after_start_fatal: &["read", "execve"],
-        after_start_tolerated: &["close_range"],
-        refuses_stray_errno_ret: true,
-    },
-];
+/// Every model: per runtime, the newest first.
+pub fn models() -> impl Iterator<Item = &'static RuntimeModel> {
+    runc::MODELS
+        .iter()
+        .chain(gvisor::MODELS)
+        .chain(crun::MODELS)
+}
 
 /// The model of `runtime`: the newest for its version. A version the engine did not report
 /// gets the newest model; a runtime with no model of its own gets runc's (the notes name the
 /// runtime that ran).
 pub fn runtime_model(runtime: &Runtime) -> &'static RuntimeModel {
-    let name = if RUNTIMES.iter().any(|m| m.runtime == runtime.name) {
+    let name = if models().any(|m| m.runtime == runtime.name) {
         runtime.name.as_str()
     } else {
-        "runc"
+        runc::NAME
     };
     let version = runtime.version.filter(|_| name == runtime.name);
-    RUNTIMES
-        .iter()
+    models()
         .find(|m| m.runtime == name && version.is_none_or(|v| v >= m.since))
         .expect("a model for every version of each modelled runtime")
 }
@@ -241,11 +172,12 @@ pub fn runtime_model(runtime: &Runtime) -> &'static RuntimeModel {
 /// `SCMP_ACT_ERRNO(ENOSYS)`, the value runc's `generatePatch` compares `defaultErrnoRet` with
 /// (a bare errno never equals it, so runc skips the stub only for a `defaultErrnoRet` of
 /// 0x50026, which the parser rejects: in effect the stub is always there).
-pub(super) const RET_ERRNO_ENOSYS: u32 = 0x0005_0026;
+pub(crate) const RET_ERRNO_ENOSYS: u32 = 0x0005_0026;
 
-/// runc's `matchCall`: when any argument index carries more than one condition, every
-/// condition becomes a rule of its own (OR), otherwise all conditions form one rule (AND).
-pub(super) fn split_like_runc(args: &[ArgCond]) -> Vec<Vec<ArgCond>> {
+/// How runc's `matchCall` (and crun alike) splits a rule's argument conditions: when any
+/// argument index carries more than one condition, every condition becomes a rule of its own
+/// (OR), otherwise all conditions form one rule (AND).
+pub(crate) fn split_conditions(args: &[ArgCond]) -> Vec<Vec<ArgCond>> {
     if args.is_empty() {
         return vec![Vec::new()];
     }
@@ -261,14 +193,14 @@ pub(super) fn split_like_runc(args: &[ArgCond]) -> Vec<Vec<ArgCond>> {
 }
 
 /// Whether the runtime will refuse this filter before any case runs.
-pub(super) fn refusal(r: &Resolved) -> Option<String> {
+pub(crate) fn refusal(r: &Resolved) -> Option<String> {
     // runc `InitSeccomp`: "SCMP_ACT_NOTIFY cannot be used as default action" and "… for the
     // write syscall". crun was not measured here: taken to refuse them too (it needs a
     // listener for any notify action).
     let runtime = &r.host.runtime.name;
     // gVisor compiles the profile itself (no libseccomp): its own refusals only.
-    if super::gvisor::is_gvisor(&r.host.runtime) {
-        return super::gvisor::refusal(r);
+    if gvisor::is_gvisor(&r.host.runtime) {
+        return gvisor::refusal(r);
     }
     if r.default == EffectiveAction::Notify {
         return Some(format!(
@@ -325,7 +257,7 @@ pub(super) fn refusal(r: &Resolved) -> Option<String> {
 /// config (runc computes it before dropping rules), resolved per arch, pseudo numbers (i386
 /// socket and ipc calls: `abi_syscall_resolve_name_munge`) ignored; an ABI with no known name
 /// gets no section.
-pub(super) fn stub_limits(r: &Resolved, covered: &[Abi]) -> Option<BTreeMap<Abi, u64>> {
+pub(crate) fn stub_limits(r: &Resolved, covered: &[Abi]) -> Option<BTreeMap<Abi, u64>> {
     // crun has no stub: a call above the profile's highest one gets the default action.
     if !runtime_model(&r.host.runtime).enosys_stub {
         return None;
@@ -435,17 +367,105 @@ pub fn tagged_runtime_allowances(
     out
 }
 
+/// The tagged copy for one runtime: the calls this runtime or the probe survives an errno on
+/// but not the copy's TRAP default are allowed where the original leaves them to its default
+/// ([`tagged_runtime_allowances`]; the tagging itself does the rest); on gVisor, which
+/// answers EPERM for every errno so no sentinel comes back, every ERRNO rule traps
+/// ([`Tagged::trapping_errno_rules`]).
+pub fn tagged_for(tagged: &Tagged, original: &Profile, runtime: &Runtime, arch: Arch) -> Tagged {
+    let model = runtime_model(runtime);
+    let already = crate::profile::tag::tagged_allowances(original);
+    let named = |n: &str| {
+        already.contains(&n)
+            || original
+                .rules
+                .iter()
+                .any(|r| r.names.iter().any(|m| m == n))
+    };
+    let mut also: Vec<&'static str> = FALLBACK_CALLS.to_vec();
+    also.extend(
+        seccomp_catalog::own_calls::footprint(arch)
+            .iter()
+            .map(|f| f.syscall),
+    );
+    let native_stub = native_stub(model, &original.arches, arch);
+    let names = tagged_runtime_allowances(model, native_stub, named, &also);
+    let tagged = tagged.for_runtime(&names, &runtime.name);
+    if runtime.is_gvisor() {
+        tagged.trapping_errno_rules()
+    } else {
+        tagged
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile;
 
-    /// runc 1.3's list repeats runc's needs (a const slice can't be built from another): it
-    /// must stay a superset, or a call runc 1.1 needs would be forgotten for 1.3.
     #[test]
-    fn runc_1_3_needs_everything_runc_1_1_needs() {
-        for call in RUNC_NEEDS {
-            assert!(RUNC_1_3_FATAL.contains(call), "{call}");
+    fn the_tagged_copy_drops_podmans_errno_names_and_allows_cruns_tolerated_calls() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/podman-containers-common-2025-08.json"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let profile = profile::parse_str(&text, path).unwrap();
+        let tagged = profile::tag_for(&text, &profile, path, true).unwrap();
+        // Podman's own errno names are in the profile, and the tagging drops them.
+        assert!(text.contains("\"errno\""));
+        let crun = Runtime::parse("crun", Some("1.28"));
+        let t = tagged_for(&tagged, &profile, &crun, Arch::X86_64);
+        let json = &t.json;
+        let doc: serde_json::Value = serde_json::from_str(json).unwrap();
+        let rules = doc["syscalls"].as_array().unwrap();
+        assert!(rules.iter().all(|r| r.get("errno").is_none()), "{json}");
+        assert!(doc.get("defaultErrno").is_none());
+        assert_eq!(rules[0]["errnoRet"], 3000);
+        // On a strict profile crun's tolerated calls are allowed, in the JSON and in the
+        // model alike; runc from 1.1.15, whose native stub answers above the profile, gets
+        // nothing more; runc 1.1.5 builds no stub for a profile without architectures, so it
+        // gets the same allowances as crun.
+        let strict = r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ALLOW"}]}"#;
+        let original = profile::parse_str(strict, "strict.json").unwrap();
+        let tagged = profile::tag_for(strict, &original, "strict.json", true).unwrap();
+        let t = tagged_for(&tagged, &original, &crun, Arch::X86_64);
+        assert!(t.default_traps);
+        let doc: serde_json::Value = serde_json::from_str(&t.json).unwrap();
+        let last = doc["syscalls"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["action"], "SCMP_ACT_ALLOW");
+        assert!(last["comment"].as_str().unwrap().contains("crun"), "{last}");
+        let reparsed = profile::parse_str(&t.json, "p").unwrap();
+        assert_eq!(reparsed.rules, t.profile.rules);
+        assert!(t.profile.rules.len() > tagged.profile.rules.len());
+        let runc = Runtime::parse("runc", Some("1.3.6"));
+        let runc = tagged_for(&tagged, &original, &runc, Arch::X86_64);
+        assert_eq!(runc.profile.rules.len(), tagged.profile.rules.len());
+        let old = tagged_for(&tagged, &original, &Runtime::runc_1_1(), Arch::X86_64);
+        assert_eq!(old.profile.rules.len(), tagged.profile.rules.len() + 1);
+        let last = old.profile.rules.last().unwrap();
+        assert!(last.names.iter().any(|n| n == "faccessat2"), "{last:?}");
+    }
+
+    #[test]
+    fn every_runtime_has_a_model_from_version_zero_and_the_newest_first() {
+        let mut names: Vec<&str> = models().map(|m| m.runtime).collect();
+        names.dedup();
+        for name in &names {
+            let versions: Vec<_> = models()
+                .filter(|m| m.runtime == *name)
+                .map(|m| m.since)
+                .collect();
+            assert!(
+                versions.windows(2).all(|w| w[0] > w[1]),
+                "{name}: {versions:?}"
+            );
+            assert_eq!(versions.last(), Some(&(0, 0, 0)), "{name}");
         }
-        assert!(RUNC_1_3_FATAL.contains(&"statx"));
+        // Each runtime's models are together, so the list reads per runtime.
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
     }
 }

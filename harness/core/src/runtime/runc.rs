@@ -1,0 +1,173 @@
+//! runc: its start needs and tolerated calls per version, its ENOSYS stub (`patchbpf`), its
+//! Go fallbacks. Every fact with its measurement.
+
+use super::{site, RuntimeModel, RuntimeSite};
+use seccomp_catalog::own_calls::OwnArg::{Fixed as F, RunTime as R};
+
+/// The name engines register runc under.
+pub(super) const NAME: &str = "runc";
+
+/// Calls runc makes after loading the filter, whatever its version (measured with runc 1.1.5
+/// by narrowing an allow-list, see profiles/README.md: denying any of these stops the
+/// container from starting, often with a message that names none of them). `write` too:
+/// denying it alone gave "cannot start an already running container". `close` too: runc
+/// closes its log pipe after loading the filter and fails on an error (`standard_init_linux.go`
+/// "close log pipe"); a default-ALLOW profile denying only `close` (ERRNO) failed the start
+/// on runc 1.1.5 ("cannot start a stopped process"), 1.1.15 and 1.3.6 ("cannot start a
+/// container that has stopped").
+pub const RUNC_NEEDS: &[&str] = &[
+    "write",
+    "close",
+    "fstatfs",
+    "openat",
+    "getdents64",
+    "getcwd",
+    "chdir",
+    "newfstatat",
+    "fstat",
+    "setuid",
+    "setgid",
+    "setgroups",
+    "capget",
+    "capset",
+    "prctl",
+    "getppid",
+    "execve",
+];
+
+/// runc 1.3's needs on top of [`RUNC_NEEDS`]: statx (the mount id of /proc/thread-self/fd;
+/// with an errno, or the stub's ENOSYS, the start fails "could not get mount id").
+const RUNC_1_3_FATAL: &[&str] = &[
+    "write",
+    "close",
+    "fstatfs",
+    "openat",
+    "getdents64",
+    "getcwd",
+    "chdir",
+    "newfstatat",
+    "fstat",
+    "setuid",
+    "setgid",
+    "setgroups",
+    "capget",
+    "capset",
+    "prctl",
+    "getppid",
+    "execve",
+    "statx",
+];
+
+/// runc 1.1.5's (Docker 20.10.24, this host) write, close and fstat after loading the filter,
+/// measured by allowing each only under argument conditions in an allow-list that starts
+/// (the nginx start-able copy) and starting `--noop` containers: the start needed exactly
+/// `write(3, _, 1)` (the exec fifo's "0"; `arg0 == 3` and `arg2 == 1` each started, `arg0 <=
+/// 2` and `arg2 == 0` did not), `close(3)` and `close(4)` (one EQ rule each started; either
+/// alone did not, and with only `close(4)` allowed the start hung), and `fstat` on 0, 1 and 2
+/// (all three EQ rules started; any two did not). Newer runc versions were not measured, so
+/// their calls are judged with the catalog's arguments.
+const RUNC_1_1_5_SITES: &[RuntimeSite] = &[
+    site("write", [F(3), R, F(1), F(0), F(0), F(0)]),
+    site("close", [F(3), F(0), F(0), F(0), F(0), F(0)]),
+    site("close", [F(4), F(0), F(0), F(0), F(0), F(0)]),
+    site("fstat", [F(0), R, F(0), F(0), F(0), F(0)]),
+    site("fstat", [F(1), R, F(0), F(0), F(0), F(0)]),
+    site("fstat", [F(2), R, F(0), F(0), F(0), F(0)]),
+];
+
+/// The models, the newest first. runc: measured under a SCMP_ACT_LOG default
+/// (`runc:[2:INIT]`'s calls in the kernel log) and by trapping, denying and killing each call
+/// alone: runc 1.1.5 (Docker 20.10.24) called faccessat2 (exec's lookup); runc 1.3.6 (Docker
+/// 28.5.2, the lab's sid-runc) also openat2, statx and tgkill. runc 1.1.15 (the lab's
+/// trixie-runc) started profiles without statx. Versions between 1.1.15 and 1.3.6 were not
+/// measured: 1.2 is taken to behave like 1.3.
+pub(super) const MODELS: &[RuntimeModel] = &[
+    RuntimeModel {
+        runtime: NAME,
+        since: (1, 2, 0),
+        enosys_stub: true,
+        stub_covers_native: true,
+        honours_default_errno_ret: true,
+        kill_hangs_start: true,
+        fatal: RUNC_1_3_FATAL,
+        tolerated: &["faccessat2", "openat2", "tgkill"],
+        after_start_fatal: &[],
+        after_start_tolerated: &[],
+        refuses_stray_errno_ret: false,
+        sites: &[],
+    },
+    RuntimeModel {
+        runtime: NAME,
+        since: (1, 1, 15),
+        enosys_stub: true,
+        stub_covers_native: true,
+        honours_default_errno_ret: true,
+        kill_hangs_start: true,
+        fatal: RUNC_NEEDS,
+        tolerated: &["faccessat2"],
+        after_start_fatal: &[],
+        after_start_tolerated: &[],
+        refuses_stray_errno_ret: false,
+        sites: &[],
+    },
+    RuntimeModel {
+        runtime: NAME,
+        since: (0, 0, 0),
+        enosys_stub: true,
+        stub_covers_native: false,
+        honours_default_errno_ret: true,
+        kill_hangs_start: true,
+        fatal: RUNC_NEEDS,
+        tolerated: &["faccessat2"],
+        after_start_fatal: &[],
+        after_start_tolerated: &[],
+        refuses_stray_errno_ret: false,
+        sites: RUNC_1_1_5_SITES,
+    },
+];
+
+/// Calls a runtime makes after loading the filter that survive an errno but not a trap
+/// ([`MODELS`]: runc's Go code falls back from faccessat2 and openat2 on an
+/// errno, and runc 1.3 signals its threads with tgkill), and the probe's clock: where the
+/// kernel's clocksource has no vDSO support, clock_gettime is a real syscall (seen in the
+/// kernel log under a SCMP_ACT_LOG default on this project's host).
+pub const FALLBACK_CALLS: &[&str] = &["faccessat2", "openat2", "tgkill", "clock_gettime"];
+
+/// Where runc's faccessat2 falls back to (Go's `Faccessat` emulation, after ENOSYS or EPERM):
+/// when the profile doesn't allow faccessat2 and runc's ENOSYS stub or the default answers
+/// it, runc 1.1.5 calls faccessat, getuid, getgid and getegid, and survives an errno on each.
+/// Measured on this host (Docker 20.10.24, runc 1.1.5) with start-able copies of the recorded
+/// Tomcat and httpd allow-lists (the corpus's `cessa-tomcat-test.startable.json`; httpd's
+/// copy is not in the corpus, see docs/src/rule-coverage.md): under a SCMP_ACT_LOG default
+/// with faccessat2 answering ENOSYS the kernel log showed `runc:[2:INIT]` calling each (269,
+/// 102, 104, 108); under a TRAP default (the tagged copy) the start failed ("cannot start a
+/// stopped process") until the ones each list leaves out were allowed; under their ERRNO
+/// default both started.
+pub const FACCESSAT2_FALLBACK_CALLS: &[&str] = &["faccessat", "getuid", "getgid", "getegid"];
+
+/// Calls runc (or its Go runtime) may make after it loads the filter, where an errno would
+/// stop the container (see [`RUNC_NEEDS`]): never calibrated, assumed known.
+pub const CALIBRATION_SKIP: &[&str] = &[
+    "pidfd_send_signal",
+    "pidfd_open",
+    "clone3",
+    "close_range",
+    "openat2",
+    "pidfd_getfd",
+    "faccessat2",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// runc 1.3's list repeats runc's needs (a const slice can't be built from another): it
+    /// must stay a superset, or a call runc 1.1 needs would be forgotten for 1.3.
+    #[test]
+    fn runc_1_3_needs_everything_runc_1_1_needs() {
+        for call in RUNC_NEEDS {
+            assert!(RUNC_1_3_FATAL.contains(call), "{call}");
+        }
+        assert!(RUNC_1_3_FATAL.contains(&"statx"));
+    }
+}
