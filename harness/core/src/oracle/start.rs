@@ -138,11 +138,34 @@ impl Start {
 }
 
 impl Oracle<'_> {
-    /// The outcome of the native plain case named `syscall`, if the arch has it. The runtime's
-    /// calls are judged with the catalog's arguments: what runc passes is not modelled.
+    /// The outcome of the runtime's call `syscall` after loading the filter: at each of its
+    /// measured call sites ([`RuntimeModel::sites`], the worst one), else with the native
+    /// plain case's arguments, if the arch has it.
     fn call(&self, catalog: &Catalog, syscall: &str) -> Option<CallOutcome> {
         let case = native_case(catalog, syscall)?;
-        let p = self.predict_filter(case);
+        let model = runtime_model(&self.resolved.host.runtime);
+        let sites: Vec<Case> = model
+            .sites
+            .iter()
+            .filter(|s| s.syscall == syscall)
+            .map(|s| {
+                let mut c = case.clone();
+                c.args = s.args.map(|a| match a {
+                    OwnArg::Fixed(v) => Arg::Value(v),
+                    OwnArg::RunTime => Arg::Words32(&[]),
+                });
+                c
+            })
+            .collect();
+        let predictions: Vec<Prediction> = if sites.is_empty() {
+            vec![self.predict_filter(case)]
+        } else {
+            sites.iter().map(|c| self.predict_filter(c)).collect()
+        };
+        let p = predictions
+            .iter()
+            .find(|p| p.outcome != Outcome::Allowed)
+            .or(predictions.first())?;
         Some(CallOutcome {
             syscall: syscall.to_string(),
             outcome: p.outcome,

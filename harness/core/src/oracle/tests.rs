@@ -846,3 +846,50 @@ fn unfiltered_cells_follow_the_kernel() {
         Outcome::Allowed
     );
 }
+
+/// runc 1.1.5's write, close and fstat after loading the filter are judged with the arguments
+/// it really passes (`write(3, _, 1)`, `close(3)`, `close(4)`, `fstat(0..=2)`, measured on this
+/// host), not the catalog's all-ones: the recorded httpd allow-list bounds them by fd and size
+/// and starts. Before, the oracle predicted "does not allow write (errno 1), close (errno 1),
+/// fstat (errno 1)" and every cell of the start-able httpd copy failed.
+#[test]
+fn runc_1_1_5s_own_writes_and_closes_are_judged_with_its_real_arguments() {
+    use crate::runtime::Runtime;
+    let start_on = |runtime: &str, rules: &str| {
+        let p = parse_str(&allow_all_but("SCMP_ACT_ERRNO", rules), "t.json").unwrap();
+        let r = resolve(
+            &p,
+            &host().with_runtime(Runtime::parse("runc", Some(runtime))),
+        );
+        Oracle::new(&r).start(&Catalog::for_arch(Arch::X86_64))
+    };
+    let needs = r#"{"names":["fstatfs","openat","getdents64","getcwd","chdir","newfstatat","setuid","setgid","setgroups","capget","capset","prctl","getppid","execve","statx","exit_group","arch_prctl","set_tid_address","rt_sigaction","rt_sigprocmask","rt_sigreturn","sigaltstack","clone","wait4","kill","tgkill","getpid","gettid","exit","writev","mmap","munmap","rseq","set_robust_list","prlimit64","brk","read","getrandom","clock_gettime","poll","ppoll","pselect6","nanosleep","setsid","prctl","ioctl","dup2","dup3","pipe2","fcntl"],"action":"SCMP_ACT_ALLOW"}"#;
+    let bounded = |write_fd: u64| {
+        format!(
+            r#"{needs},
+            {{"names":["write"],"action":"SCMP_ACT_ALLOW","args":[{{"index":0,"op":"SCMP_CMP_LE","value":{write_fd}}},{{"index":2,"op":"SCMP_CMP_LE","value":256}}]}},
+            {{"names":["close","fstat"],"action":"SCMP_ACT_ALLOW","args":[{{"index":0,"op":"SCMP_CMP_LE","value":64}}]}}"#
+        )
+    };
+    let start = start_on("1.1.5", &bounded(8));
+    assert!(
+        !matches!(start, Start::Refused(Blocker::RuntimeCalls { .. })),
+        "{start:?}"
+    );
+    // runc's write is on fd 3: a bound of 2 takes it.
+    let refused = start_on("1.1.5", &bounded(2));
+    assert!(
+        matches!(refused, Start::Refused(Blocker::RuntimeCalls { .. })),
+        "{refused:?}"
+    );
+    assert!(
+        refused.note().unwrap().contains("write (errno 1)"),
+        "{refused:?}"
+    );
+    assert!(!refused.note().unwrap().contains("close"), "{refused:?}");
+    // Newer runc was not measured: its calls keep the catalog's arguments.
+    assert!(matches!(
+        start_on("1.3.6", &bounded(8)),
+        Start::Refused(Blocker::RuntimeCalls { .. })
+    ));
+}

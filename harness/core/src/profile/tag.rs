@@ -291,6 +291,17 @@ pub fn tagged_allowances(original: &Profile) -> Vec<&'static str> {
             .any(|r| r.names.iter().any(|m| m == n))
     };
     let mut candidates: Vec<&'static str> = crate::runtime::FALLBACK_CALLS.to_vec();
+    // runc falls back from faccessat2 only where the profile doesn't allow it outright.
+    let allows_faccessat2 = original.rules.iter().any(|r| {
+        r.action == Action::Allow
+            && r.args.is_empty()
+            && r.includes.is_empty()
+            && r.excludes.is_empty()
+            && r.names.iter().any(|n| n == "faccessat2")
+    });
+    if !allows_faccessat2 {
+        candidates.extend(crate::runtime::FACCESSAT2_FALLBACK_CALLS);
+    }
     for arch in Arch::ALL {
         for f in own_calls::footprint(*arch) {
             if !candidates.contains(&f.syscall) {

@@ -43,6 +43,7 @@ pub(super) const MODELS: &[RuntimeModel] = &[
         after_start_fatal: &[],
         after_start_tolerated: &[],
         refuses_stray_errno_ret: false,
+        sites: &[],
     },
 ];
 

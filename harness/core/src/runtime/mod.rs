@@ -12,12 +12,13 @@ mod crun;
 pub mod gvisor;
 mod runc;
 
-pub use runc::{CALIBRATION_SKIP, FALLBACK_CALLS};
+pub use runc::{CALIBRATION_SKIP, FACCESSAT2_FALLBACK_CALLS, FALLBACK_CALLS};
 
 use crate::profile::model::{Action, Arches, ArgCond, EffectiveAction, Profile, MAX_ERRNO_RET};
 use crate::profile::names;
 use crate::profile::resolve::Resolved;
 use crate::profile::Tagged;
+use seccomp_catalog::own_calls::OwnArg;
 use seccomp_catalog::{Abi, Arch};
 use std::collections::BTreeMap;
 
@@ -127,6 +128,22 @@ pub struct RuntimeModel {
     /// `SCMP_ACT_ALLOW`" (`libcrun_generate_seccomp` checks before it drops rules equal to
     /// the default, so even those count).
     pub refuses_stray_errno_ret: bool,
+    /// The arguments the runtime really passes to some of its calls after loading the filter,
+    /// one entry per call site; a call with no entry is judged with the catalog's arguments
+    /// (all ones, which miss every condition such as `fd <= 8`).
+    pub sites: &'static [RuntimeSite],
+}
+
+/// One call the runtime makes after loading the filter, with the arguments it passes there
+/// (`RunTime` for a pointer or anything else no profile can predict).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuntimeSite {
+    pub syscall: &'static str,
+    pub args: [OwnArg; 6],
+}
+
+pub(crate) const fn site(syscall: &'static str, args: [OwnArg; 6]) -> RuntimeSite {
+    RuntimeSite { syscall, args }
 }
 
 /// Every model: per runtime, the newest first.

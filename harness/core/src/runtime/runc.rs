@@ -1,7 +1,8 @@
 //! runc: its start needs and tolerated calls per version, its ENOSYS stub (`patchbpf`), its
 //! Go fallbacks. Every fact with its measurement.
 
-use super::RuntimeModel;
+use super::{site, RuntimeModel, RuntimeSite};
+use seccomp_catalog::own_calls::OwnArg::{Fixed as F, RunTime as R};
 
 /// The name engines register runc under.
 pub(super) const NAME: &str = "runc";
@@ -57,6 +58,23 @@ const RUNC_1_3_FATAL: &[&str] = &[
     "statx",
 ];
 
+/// runc 1.1.5's (Docker 20.10.24, this host) write, close and fstat after loading the filter,
+/// measured by allowing each only under argument conditions in an allow-list that starts
+/// (the nginx start-able copy) and starting `--noop` containers: the start needed exactly
+/// `write(3, _, 1)` (the exec fifo's "0"; `arg0 == 3` and `arg2 == 1` each started, `arg0 <=
+/// 2` and `arg2 == 0` did not), `close(3)` and `close(4)` (one EQ rule each started; either
+/// alone did not, and with only `close(4)` allowed the start hung), and `fstat` on 0, 1 and 2
+/// (all three EQ rules started; any two did not). Newer runc versions were not measured, so
+/// their calls are judged with the catalog's arguments.
+const RUNC_1_1_5_SITES: &[RuntimeSite] = &[
+    site("write", [F(3), R, F(1), F(0), F(0), F(0)]),
+    site("close", [F(3), F(0), F(0), F(0), F(0), F(0)]),
+    site("close", [F(4), F(0), F(0), F(0), F(0), F(0)]),
+    site("fstat", [F(0), R, F(0), F(0), F(0), F(0)]),
+    site("fstat", [F(1), R, F(0), F(0), F(0), F(0)]),
+    site("fstat", [F(2), R, F(0), F(0), F(0), F(0)]),
+];
+
 /// The models, the newest first. runc: measured under a SCMP_ACT_LOG default
 /// (`runc:[2:INIT]`'s calls in the kernel log) and by trapping, denying and killing each call
 /// alone: runc 1.1.5 (Docker 20.10.24) called faccessat2 (exec's lookup); runc 1.3.6 (Docker
@@ -76,6 +94,7 @@ pub(super) const MODELS: &[RuntimeModel] = &[
         after_start_fatal: &[],
         after_start_tolerated: &[],
         refuses_stray_errno_ret: false,
+        sites: &[],
     },
     RuntimeModel {
         runtime: NAME,
@@ -89,6 +108,7 @@ pub(super) const MODELS: &[RuntimeModel] = &[
         after_start_fatal: &[],
         after_start_tolerated: &[],
         refuses_stray_errno_ret: false,
+        sites: &[],
     },
     RuntimeModel {
         runtime: NAME,
@@ -102,6 +122,7 @@ pub(super) const MODELS: &[RuntimeModel] = &[
         after_start_fatal: &[],
         after_start_tolerated: &[],
         refuses_stray_errno_ret: false,
+        sites: RUNC_1_1_5_SITES,
     },
 ];
 
@@ -110,23 +131,19 @@ pub(super) const MODELS: &[RuntimeModel] = &[
 /// errno, and runc 1.3 signals its threads with tgkill), and the probe's clock: where the
 /// kernel's clocksource has no vDSO support, clock_gettime is a real syscall (seen in the
 /// kernel log under a SCMP_ACT_LOG default on this project's host).
-///
-/// faccessat and getegid are where runc's faccessat2 falls back to (Go's `Faccessat`
-/// emulation, after ENOSYS or EPERM): when runc's ENOSYS stub answers faccessat2, runc 1.1.5
-/// calls both. Measured on this host (Docker 20.10.24, runc 1.1.5) with the recorded Tomcat
-/// allow-list (`cessa-tomcat-test.startable.json`), which names neither: under a SCMP_ACT_LOG
-/// default with faccessat2 answering ENOSYS, the kernel log showed `runc:[2:INIT]` calling
-/// faccessat (269) and getegid (108); under a TRAP default (the tagged copy) the start failed
-/// ("cannot start a stopped process") until they were allowed; under the ERRNO default the
-/// container started (runc survives their EPERM).
-pub const FALLBACK_CALLS: &[&str] = &[
-    "faccessat2",
-    "faccessat",
-    "getegid",
-    "openat2",
-    "tgkill",
-    "clock_gettime",
-];
+pub const FALLBACK_CALLS: &[&str] = &["faccessat2", "openat2", "tgkill", "clock_gettime"];
+
+/// Where runc's faccessat2 falls back to (Go's `Faccessat` emulation, after ENOSYS or EPERM):
+/// when the profile doesn't allow faccessat2 and runc's ENOSYS stub or the default answers
+/// it, runc 1.1.5 calls faccessat, getuid, getgid and getegid, and survives an errno on each.
+/// Measured on this host (Docker 20.10.24, runc 1.1.5) with start-able copies of the recorded
+/// Tomcat and httpd allow-lists (the corpus's `cessa-tomcat-test.startable.json`; httpd's
+/// copy is not in the corpus, see docs/src/rule-coverage.md): under a SCMP_ACT_LOG default
+/// with faccessat2 answering ENOSYS the kernel log showed `runc:[2:INIT]` calling each (269,
+/// 102, 104, 108); under a TRAP default (the tagged copy) the start failed ("cannot start a
+/// stopped process") until the ones each list leaves out were allowed; under their ERRNO
+/// default both started.
+pub const FACCESSAT2_FALLBACK_CALLS: &[&str] = &["faccessat", "getuid", "getgid", "getegid"];
 
 /// Calls runc (or its Go runtime) may make after it loads the filter, where an errno would
 /// stop the container (see [`RUNC_NEEDS`]): never calibrated, assumed known.

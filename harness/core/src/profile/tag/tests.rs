@@ -283,19 +283,23 @@ fn a_rule_on_a_multiplexer_is_attributed_on_its_calls() {
     );
 }
 
-/// runc falls back from faccessat2 to faccessat and getegid (Go's `Faccessat` emulation) when
-/// its ENOSYS stub answers faccessat2: the tagged copy of an allow-list naming neither must
-/// allow both, or its TRAP default kills `runc init` (measured with runc 1.1.5 and the
-/// recorded Tomcat allow-list: "cannot start a stopped process" until both were allowed).
+/// runc falls back from faccessat2 to faccessat, getuid, getgid and getegid (Go's `Faccessat`
+/// emulation) when its ENOSYS stub answers faccessat2: the tagged copy of an allow-list naming
+/// none must allow them, or its TRAP default kills `runc init` (measured with runc 1.1.5 and
+/// the recorded Tomcat and httpd allow-lists: "cannot start a stopped process" until they
+/// were allowed). A profile allowing faccessat2 gets no fallback, so nothing is added.
 #[test]
 fn the_tagged_copy_allows_runcs_faccessat2_fallback() {
     let text = r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],
       "syscalls":[{"names":["read","write","statx"],"action":"SCMP_ACT_ALLOW"}]}"#;
     let original = parse_str(text, "p").unwrap();
     let allowed = tagged_allowances(&original);
-    for n in ["faccessat", "getegid"] {
+    for n in ["faccessat", "getuid", "getgid", "getegid"] {
         assert!(allowed.contains(&n), "{n} in {allowed:?}");
     }
+    let with = text.replace(r#""statx"]"#, r#""statx","faccessat2"]"#);
+    let allowed_with = tagged_allowances(&parse_str(&with, "p").unwrap());
+    assert!(!allowed_with.contains(&"getegid"), "{allowed_with:?}");
     // Not above the profile's highest syscall (statx, 332): faccessat2 (439) stays the stub's.
     assert!(!allowed.contains(&"faccessat2"), "{allowed:?}");
     let t = tag(text, "p").unwrap();
