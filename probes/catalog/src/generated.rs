@@ -92,12 +92,24 @@ pub enum Poison {
     /// Flag bits that make the flags invalid together, with bits that must stay clear; the
     /// other bits are free, so a MASKED_EQ term whose mask leaves these bits alone keeps it.
     OrBits { arg: u8, bits: u64, clear: u64 },
+    /// This exact value, valid only while the argument `when` is pinned (unmasked) to one of
+    /// `among` (compared on its low word, the kernel's `int`): the rejection is the handler's
+    /// of that value, such as a socket family's protocol check.
+    SetWhen {
+        arg: u8,
+        value: u64,
+        when: u8,
+        among: &'static [u64],
+    },
 }
 
 impl Poison {
     fn arg(self) -> u8 {
         match self {
-            Poison::Set { arg, .. } | Poison::NotOpenFd { arg } | Poison::OrBits { arg, .. } => arg,
+            Poison::Set { arg, .. }
+            | Poison::NotOpenFd { arg }
+            | Poison::OrBits { arg, .. }
+            | Poison::SetWhen { arg, .. } => arg,
         }
     }
 }
@@ -220,6 +232,7 @@ pub const TABLE: &[Entry] = &[
         poisons: &[
             opt(Poison::OrBits { arg: 1, bits: 0x4000_0000, clear: 0 }, "a type flag other than SOCK_CLOEXEC and SOCK_NONBLOCK: __sys_socket_create answers EINVAL before any socket exists (net/socket.c)"),
             opt(Poison::Set { arg: 0, value: 0xffff }, "a family at or above NPROTO: __sock_create answers EAFNOSUPPORT before any socket exists (net/socket.c)"),
+            opt(Poison::SetWhen { arg: 2, value: 0xffff_ffff, when: 0, among: &[1, 2, 10, 16] }, "a protocol of -1 where the family is pinned to AF_UNIX, AF_INET, AF_INET6 or AF_NETLINK: unix_create answers EPROTONOSUPPORT (net/unix/af_unix.c), inet_create and inet6_create EINVAL for a protocol outside 0..IPPROTO_MAX (net/ipv4/af_inet.c, net/ipv6/af_inet6.c), netlink_create EPROTONOSUPPORT outside 0..MAX_LINKS (net/netlink/af_netlink.c), each before the family's socket exists; __sock_create releases the bare socket it allocated and no fd is installed (net/socket.c)"),
         ],
     },
     Entry {
@@ -311,6 +324,21 @@ fn usable(p: Poison, args: &mut [u64; 6], pinned: &[Term]) -> bool {
             args[a] = bits;
             true
         }
+        (
+            Poison::SetWhen {
+                value, when, among, ..
+            },
+            None,
+        ) => {
+            let pinned_among = pinned.iter().any(|t| {
+                t.index == when && t.mask.is_none() && among.contains(&(t.value & 0xffff_ffff))
+            });
+            if pinned_among {
+                args[a] = value;
+            }
+            pinned_among
+        }
+        (Poison::SetWhen { .. }, Some(_)) => false,
         (Poison::OrBits { bits, clear, .. }, Some(t)) => {
             let free = match t.mask {
                 Some(m) => bits & m == 0,
@@ -452,6 +480,18 @@ mod tests {
         );
         assert!(parse(Arch::X86_64, "read").is_err());
         assert!(parse(Arch::X86_64, "i386:read[arg0==0x40]").is_ok());
+    }
+
+    /// A socket pinned on family and whole type (the recorded Tomcat profile's rules) is
+    /// poisoned by its protocol, but only for families whose create handler checks it first.
+    #[test]
+    fn a_pinned_socket_family_and_type_leave_the_protocol() {
+        let c = build(Abi::X86_64, "socket", &[t(0, 1), t(1, 0x80801)]).unwrap();
+        assert_eq!(c.args[2], Arg::Value(0xffff_ffff));
+        let high = build(Abi::X86_64, "socket", &[t(0, 1 << 32 | 10), t(1, 0x80001)]).unwrap();
+        assert_eq!(high.args[2], Arg::Value(0xffff_ffff));
+        // AF_PACKET (17) takes any protocol: no case.
+        assert!(build(Abi::X86_64, "socket", &[t(0, 17), t(1, 3)]).is_err());
     }
 
     #[test]
