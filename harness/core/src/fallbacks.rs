@@ -60,6 +60,11 @@ pub struct Fallback {
     pub callers: Vec<String>,
     /// What it does instead when the call is "not supported".
     pub fallback: String,
+    /// The syscall whose plain catalog case stands for the fallback, where one does: `mount`
+    /// for libmount. Absent where the case would not: glibc's `clone` fallback passes thread
+    /// flags, the catalog's `clone` case every namespace flag (which Docker's default denies).
+    #[serde(default)]
+    pub fallback_call: Option<String>,
     pub not_supported: NotSupported,
     pub source: Source,
 }
@@ -183,6 +188,12 @@ mod tests {
             }
             assert!(f.source.line > 0 && !f.source.path.is_empty());
             assert!(!f.callers.is_empty() && !f.fallback.is_empty());
+            if let Some(c) = &f.fallback_call {
+                assert!(
+                    <syscalls::x86_64::Sysno as std::str::FromStr>::from_str(c).is_ok(),
+                    "{c}"
+                );
+            }
             if let NotSupported::Errnos(names) = &f.not_supported {
                 assert!(!names.is_empty());
                 for n in names {

@@ -182,6 +182,7 @@ pub async fn execute(
             start_held_back: opts.start_held_back,
         },
     )?;
+    plan.kernel_sublevel = KernelVersion::sublevel_of(&facts.kernel);
     if !opts.generated_cases {
         plan.drop_generated();
     }

@@ -138,6 +138,9 @@ pub struct Job {
 pub struct Plan {
     pub arch: Arch,
     pub kernel: KernelVersion,
+    /// The release's sublevel ([`KernelVersion::sublevel_of`]), set by the caller from the
+    /// engine's facts: the kernel layer's stable backports need it.
+    pub kernel_sublevel: Option<u64>,
     pub catalog: Catalog,
     /// The case ids to run: the catalog's in catalog order, then the generated ones.
     pub case_ids: Vec<String>,
@@ -429,6 +432,7 @@ pub fn plan(
     Ok(Plan {
         arch,
         kernel,
+        kernel_sublevel: None,
         catalog,
         case_ids,
         generated,
@@ -487,6 +491,7 @@ impl Plan {
     /// unknown to its runtime's libseccomp.
     pub fn host(&self, cap_set: usize, runtime: usize, unknown_names: &BTreeSet<String>) -> Host {
         Host::new(self.arch, self.cap_sets[cap_set].caps.clone(), self.kernel)
+            .with_kernel_sublevel(self.kernel_sublevel)
             .with_default_errno_ret(self.honours_default_errno_ret)
             .with_unknown_names(unknown_names.clone())
             .with_runtime(self.runtimes[runtime].model.clone())

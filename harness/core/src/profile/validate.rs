@@ -151,7 +151,66 @@ pub fn lint(profile: &Profile, host: &Host) -> Vec<Warning> {
     if let (Some(why), false) = (start.note(), start_is_conflict(&start, &oracle)) {
         out.push(warn("profile", why));
     }
+    lint_fallbacks(profile, &oracle, host, &mut out);
     out
+}
+
+/// The calls some listed userspace tries first and falls back from only on ENOSYS
+/// ([`crate::fallbacks`]) that this profile answers with EPERM on this host (the oracle's
+/// answer, runc's ENOSYS stub included): a newer image's libc breaks there. The warning sits on
+/// the rule that answers (or `defaultAction`), names who breaks with the source of that
+/// decision, and carries the rule that fixes it. Where the userspace's fallback call is denied
+/// too, ENOSYS would not help, so that is no warning.
+fn lint_fallbacks(profile: &Profile, oracle: &Oracle, host: &Host, out: &mut Vec<Warning>) {
+    use crate::outcome::{Outcome, RuleOther, RuleRef};
+    const EPERM: i32 = 1;
+    let catalog = Catalog::for_arch(host.arch);
+    let denied = |id: &str| {
+        catalog.get(id).is_some_and(|c| {
+            !matches!(
+                oracle.predict_filter(c).outcome,
+                Outcome::Allowed | Outcome::Absent
+            )
+        })
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    for f in &crate::fallbacks::data().fallbacks {
+        if seen.contains(&f.syscall.as_str()) {
+            continue;
+        }
+        seen.push(&f.syscall);
+        let Some(case) = catalog.get(&f.syscall) else {
+            continue;
+        };
+        let p = oracle.predict_filter(case);
+        if p.outcome != Outcome::Errno || p.errno != Some(EPERM) {
+            continue;
+        }
+        let breaks: Vec<String> = crate::fallbacks::for_syscall(&f.syscall)
+            .filter(|b| {
+                !b.not_supported.covers(EPERM) && !b.fallback_call.as_deref().is_some_and(denied)
+            })
+            .map(|b| format!("{} ({})", b.who(), b.cite()))
+            .collect();
+        if breaks.is_empty() {
+            continue;
+        }
+        let path = match p.rule {
+            Some(RuleRef::Index(i)) => format!("syscalls[{i}]"),
+            Some(RuleRef::Other(RuleOther::Default)) | None => "defaultAction".into(),
+            Some(other) => other.to_string(),
+        };
+        let fix = crate::readiness::fix_rule(vec![f.syscall.clone()], Some(profile));
+        out.push(warn(
+            path,
+            format!(
+                "{} answers EPERM, not ENOSYS, so {} fails with EPERM where it falls back only on ENOSYS; to fix, add to syscalls: {}",
+                f.syscall,
+                breaks.join(" and "),
+                fix.json()
+            ),
+        ));
+    }
 }
 
 /// A conflict is already warned about on its rule.
@@ -216,6 +275,59 @@ mod tests {
             KernelVersion::new(4, 4),
         );
         lint(&p, &host).iter().map(|w| w.to_string()).collect()
+    }
+
+    fn lints_on(text: &str, kernel: KernelVersion) -> Vec<String> {
+        let p = parse_str(text, "p").unwrap();
+        let host = Host::new(Arch::X86_64, CapSet::docker_default(), kernel);
+        lint(&p, &host).iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn eperm_on_a_call_userspace_falls_back_from_only_on_enosys_is_a_warning_with_its_fix() {
+        let archs = r#""architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"]"#;
+        let k = KernelVersion::new(6, 6);
+        // An allow-list naming neither clone3 nor fsopen: the default answers EPERM. glibc
+        // breaks on clone3; libmount's fallback, mount, is denied too, so fsopen is no warning.
+        let w = lints_on(
+            &format!(
+                r#"{{"defaultAction":"SCMP_ACT_ERRNO",{archs},"syscalls":[
+                  {{"names":["read","write","faccessat2","close_range"],"action":"SCMP_ACT_ALLOW"}}]}}"#
+            ),
+            k,
+        );
+        let fallback: Vec<_> = w.iter().filter(|x| x.contains("not ENOSYS")).collect();
+        assert_eq!(fallback.len(), 1, "{w:?}");
+        assert_eq!(
+            fallback[0],
+            "defaultAction: clone3 answers EPERM, not ENOSYS, so glibc ≥ 2.34 pthread_create, posix_spawn (glibc-2.34:sysdeps/unix/sysv/linux/clone-internal.c:55) fails with EPERM where it falls back only on ENOSYS; to fix, add to syscalls: {\"names\":[\"clone3\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38}"
+        );
+        // A rule answering EPERM gets it on its own line; with CAP_SYS_ADMIN allowing clone3
+        // elsewhere, the fix excludes that capability.
+        let w = lints_on(
+            &format!(
+                r#"{{"defaultAction":"SCMP_ACT_ALLOW",{archs},"syscalls":[
+                  {{"names":["clone3"],"action":"SCMP_ACT_ERRNO","errnoRet":1}},
+                  {{"names":["clone3"],"action":"SCMP_ACT_ALLOW","includes":{{"caps":["CAP_SYS_ADMIN"]}}}}]}}"#
+            ),
+            k,
+        );
+        let hit = w.iter().find(|x| x.contains("not ENOSYS")).unwrap();
+        assert!(hit.starts_with("syscalls[0]: clone3"), "{hit}");
+        assert!(
+            hit.ends_with(r#""errnoRet":38,"excludes":{"caps":["CAP_SYS_ADMIN"]}}"#),
+            "{hit}"
+        );
+        // ENOSYS, and EPERM on a call whose listed userspace copes (Rust std's statx), are fine.
+        let w = lints_on(
+            &format!(
+                r#"{{"defaultAction":"SCMP_ACT_ALLOW",{archs},"syscalls":[
+                  {{"names":["clone3"],"action":"SCMP_ACT_ERRNO","errnoRet":38}},
+                  {{"names":["statx"],"action":"SCMP_ACT_ERRNO","errnoRet":1}}]}}"#
+            ),
+            k,
+        );
+        assert!(!w.iter().any(|x| x.contains("not ENOSYS")), "{w:?}");
     }
 
     #[test]
