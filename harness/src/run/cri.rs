@@ -130,7 +130,7 @@ pub async fn execute_cri(
             let spec = ContainerSpec {
                 cap_add,
                 cap_drop,
-                probe_flags: job.probe_flags.clone(),
+                probe_args: job.probe_args.clone(),
                 case_timeout: opts.case_timeout,
                 ..ContainerSpec::new(seccomp.clone())
             };

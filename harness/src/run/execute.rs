@@ -358,7 +358,7 @@ async fn run_jobs(
         let spec = ContainerSpec {
             cap_add,
             cap_drop,
-            probe_flags: job.probe_flags.clone(),
+            probe_args: job.probe_args.clone(),
             case_timeout: opts.case_timeout,
             runtime: plan.runtimes[job.runtime].name.clone(),
             annotations: opts.annotations.clone(),
@@ -426,7 +426,7 @@ pub(super) fn job_label(plan: &Plan, kind: plan::JobKind) -> String {
         plan::JobKind::Baseline { cap_set, runtime } => {
             format!(
                 "baseline (unconfined{}{})",
-                plan.cap_sets[cap_set].changes.concat(),
+                plan.cap_sets[cap_set].suffix(),
                 plan.runtimes[runtime].suffix()
             )
         }

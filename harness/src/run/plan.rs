@@ -9,6 +9,7 @@
 
 use super::calibration::Calibration;
 use super::input::{CapSpec, LoadedProfile, ProfileKind};
+use seccomp_catalog::record::ProbeArgs;
 use seccomp_catalog::{Arch, Case, Catalog};
 use seccomp_harness_core::coverage::generate::{self, Generated};
 pub use seccomp_harness_core::oracle::Start;
@@ -131,7 +132,7 @@ pub struct Job {
     pub cases: Option<Vec<String>>,
     /// The probe's flags before the case ids: `--host-facts` for a baseline, `--avoid` for the
     /// calls the oracle does not predict `allowed` under the job's own filter.
-    pub probe_flags: Vec<String>,
+    pub probe_args: ProbeArgs,
 }
 
 #[derive(Debug, Clone)]
@@ -200,12 +201,14 @@ pub enum PlanError {
 }
 
 /// The probe flags for a filter: the machinery calls it must avoid.
-fn avoid_flags(oracle: &Oracle, catalog: &Catalog) -> Vec<String> {
-    let avoid = oracle.probe_avoid(catalog);
-    if avoid.is_empty() {
-        Vec::new()
-    } else {
-        vec!["--avoid".to_string(), avoid.join(",")]
+fn avoid_flags(oracle: &Oracle, catalog: &Catalog) -> ProbeArgs {
+    ProbeArgs {
+        avoid: oracle
+            .probe_avoid(catalog)
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        ..ProbeArgs::default()
     }
 }
 
@@ -324,7 +327,10 @@ pub fn plan(
             cap_set: i,
             runtime: rt,
             cases: None,
-            probe_flags: vec!["--host-facts".to_string()],
+            probe_args: ProbeArgs {
+                host_facts: true,
+                ..ProbeArgs::default()
+            },
         }));
     }
     let calibration = profiles
@@ -348,7 +354,7 @@ pub fn plan(
                 cap_set: 0,
                 runtime: rt,
                 cases: Some(c.cases.iter().map(|(id, _)| id.clone()).collect()),
-                probe_flags: Vec::new(),
+                probe_args: ProbeArgs::default(),
             });
         }
     }
@@ -372,7 +378,7 @@ pub fn plan(
                         cap_set: s,
                         runtime: rt,
                         cases: cases_of(p),
-                        probe_flags: Vec::new(),
+                        probe_args: ProbeArgs::default(),
                     }),
                     ProfileKind::File {
                         text,
@@ -402,7 +408,7 @@ pub fn plan(
                                 cap_set: s,
                                 runtime: rt,
                                 cases: cases_of(p),
-                                probe_flags: avoid_flags(&as_is, &catalog),
+                                probe_args: avoid_flags(&as_is, &catalog),
                             });
                             jobs.push(Job {
                                 kind: JobKind::Tagged { configuration },
@@ -410,7 +416,7 @@ pub fn plan(
                                 cap_set: s,
                                 runtime: rt,
                                 cases: cases_of(p),
-                                probe_flags: avoid_flags(&tagged_oracle, &catalog),
+                                probe_args: avoid_flags(&tagged_oracle, &catalog),
                             });
                         }
                     }
