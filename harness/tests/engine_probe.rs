@@ -36,7 +36,10 @@ async fn run(engine: &Engine, mode: SeccompMode, cases: &[String]) -> Configurat
         &image,
         &run_id,
         &ContainerSpec {
-            probe_flags: vec!["--host-facts".to_string()],
+            probe_args: seccomp_catalog::record::ProbeArgs {
+                host_facts: true,
+                ..Default::default()
+            },
             ..ContainerSpec::new(mode)
         },
         cases,

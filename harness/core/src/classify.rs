@@ -127,6 +127,18 @@ pub fn classify(slot: Slot, runs: CaseRuns<'_>, attribution: &Attribution<'_>) -
             },
             Some(Shape::Trapped),
         ) => Some(RuleRef::DEFAULT),
+        // The tagged copy's default traps, but a probe that may not install its SIGSYS handler
+        // (a profile that denies rt_sigaction) dies of the trap instead of recording it. Where
+        // the as-is run got an errno, the copy's ERRNO rules would have answered a sentinel
+        // and its kills and bad-arch action would have killed the as-is run too: the signal
+        // is the default's trap.
+        (
+            Attribution::Tagged {
+                default_traps: true,
+                ..
+            },
+            Some(Shape::Signal(SIGSYS)),
+        ) if matches!(seen, Shape::Errno(_)) => Some(RuleRef::DEFAULT),
         _ => None,
     };
     let filter_denied = matches!(attribution, Attribution::Trapping)
@@ -313,6 +325,26 @@ mod tests {
             }),
             ..errno(38)
         }
+    }
+
+    #[test]
+    fn a_tagged_run_killed_by_its_trapping_default_is_the_errno_defaults() {
+        // SPO's runc base profile allows no rt_sigaction: the tagged probe has no SIGSYS
+        // handler, so the copy's trapping default kills it (measured on Docker 20.10.24 and
+        // containerd 1.7.24 and 2.1.9: syslog, setsid, mkdir).
+        let (o, b, t) = (errno(1), errno(1), signal(SIGSYS));
+        let map = Sentinels::default();
+        let got = classify(SLOT, runs(&o, &b, Some(&t)), &tagged(&map, true));
+        assert_eq!(
+            (got.outcome, got.errno, got.rule),
+            (Outcome::Errno, Some(1), Some(RuleRef::DEFAULT))
+        );
+        // Not where the default doesn't trap, nor where the as-is run was killed too.
+        let got = classify(SLOT, runs(&o, &b, Some(&t)), &tagged(&map, false));
+        assert_eq!(got.outcome, Outcome::Allowed);
+        let killed = signal(SIGSYS);
+        let got = classify(SLOT, runs(&killed, &b, Some(&t)), &tagged(&map, true));
+        assert_eq!((got.outcome, got.rule), (Outcome::Killed, None));
     }
 
     #[test]

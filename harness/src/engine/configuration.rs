@@ -19,7 +19,7 @@ use super::container::{
     run_probe_container, ContainerError, ContainerOutcome, ContainerSpec, ProbeOutput,
 };
 use super::image::ProbeImage;
-use seccomp_catalog::record::{CaseRecord, HostRecord, Record, RunMode};
+use seccomp_catalog::record::{CaseRecord, HostRecord, ProbeArgs, Record, RunMode};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
@@ -210,14 +210,15 @@ impl Ledger {
         }
     }
 
-    /// The probe's command line for the next container, after `flags`.
-    fn args(&self, flags: &[String]) -> Vec<String> {
-        let mut args = flags.to_vec();
-        if self.mode == RunMode::InProcess {
-            args.push("--in-process".to_string());
+    /// The probe's command line for the next container: `flags`, in-process where the mode
+    /// says so, and the cases left.
+    fn args(&self, flags: &ProbeArgs) -> Vec<String> {
+        ProbeArgs {
+            in_process: flags.in_process || self.mode == RunMode::InProcess,
+            ids: self.remaining.clone(),
+            ..flags.clone()
         }
-        args.extend(self.remaining.iter().cloned());
-        args
+        .to_args()
     }
 
     fn note(&mut self, s: String) {
@@ -410,7 +411,7 @@ where
             break;
         }
         containers += 1;
-        let args = ledger.args(&spec.probe_flags);
+        let args = ledger.args(&spec.probe_args);
         match run_one(args, ledger.remaining.clone()).await? {
             ContainerOutcome::StartFailed { message } => {
                 start_error = Some(message);
@@ -460,7 +461,7 @@ mod tests {
     #[test]
     fn a_clean_run_needs_one_container() {
         let mut p = Ledger::new(&ids(&["a", "b"]));
-        assert_eq!(p.args(&[]), ids(&["a", "b"]));
+        assert_eq!(p.args(&ProbeArgs::default()), ids(&["a", "b"]));
         let out = output(
             &[
                 Record::Host(HostRecord::default()),
@@ -483,7 +484,10 @@ mod tests {
         // The fork itself was killed: only the host record came out.
         let out = output(&[Record::Host(HostRecord::default())], 159);
         assert_eq!(p.absorb(&out), Step::Again);
-        assert_eq!(p.args(&[]), ids(&["--in-process", "a", "b", "c"]));
+        assert_eq!(
+            p.args(&ProbeArgs::default()),
+            ids(&["--in-process", "a", "b", "c"])
+        );
         // In process, b kills the probe.
         let out = output(
             &[
@@ -494,7 +498,7 @@ mod tests {
             159,
         );
         assert_eq!(p.absorb(&out), Step::Again);
-        assert_eq!(p.args(&[]), ids(&["--in-process", "c"]));
+        assert_eq!(p.args(&ProbeArgs::default()), ids(&["--in-process", "c"]));
         let out = output(
             &[
                 Record::Begin { id: "c".into() },
@@ -539,7 +543,7 @@ mod tests {
     #[test]
     fn garbage_lines_are_kept_as_diagnostics_and_duplicates_run_once() {
         let mut p = Ledger::new(&ids(&["a", "a"]));
-        assert_eq!(p.args(&[]), ids(&["a"]));
+        assert_eq!(p.args(&ProbeArgs::default()), ids(&["a"]));
         let mut out = output(&[case("a", RunMode::Fork, None)], 0);
         out.stdout.splice(0..0, b"421\n".iter().copied());
         assert_eq!(p.absorb(&out), Step::Done);

@@ -14,6 +14,7 @@ use bollard::query_parameters::{
     AttachContainerOptionsBuilder, KillContainerOptionsBuilder, WaitContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
+use seccomp_catalog::record::ProbeArgs;
 use seccomp_catalog::record::Record;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -50,8 +51,8 @@ pub struct ContainerSpec {
     pub case_timeout: Duration,
     /// Wall-clock limit for the whole container: a last resort behind the watchdog.
     pub timeout: Duration,
-    /// The probe's flags before the case ids (`--host-facts`, `--avoid ...`).
-    pub probe_flags: Vec<String>,
+    /// The probe's flags (`--host-facts`, `--avoid ...`); the case ids are added per container.
+    pub probe_args: ProbeArgs,
     /// Extra labels (the run label is always added).
     pub labels: HashMap<String, String>,
     /// The OCI runtime (`HostConfig.Runtime`, e.g. `crun`); `None` for the engine's default.
@@ -72,7 +73,7 @@ impl Default for ContainerSpec {
             memory_bytes: 256 * 1024 * 1024,
             case_timeout: DEFAULT_CASE_TIMEOUT,
             timeout: Duration::from_secs(1800),
-            probe_flags: Vec::new(),
+            probe_args: ProbeArgs::default(),
             labels: HashMap::new(),
             runtime: None,
             annotations: HashMap::new(),

@@ -54,7 +54,7 @@ pub fn assemble(
     let mut cells = Vec::new();
     for (c, conf) in plan.configurations.iter().enumerate() {
         let profile = &plan.profiles[conf.profile];
-        let caps = plan.cap_sets[conf.cap_set].changes.clone();
+        let caps = plan.cap_sets[conf.cap_set].written();
         let as_is = results.get(&plan.as_is_job(c));
         let tagged = results.get(&JobKind::Tagged { configuration: c });
         let baseline = results.get(&JobKind::Baseline {

@@ -70,6 +70,7 @@ pub async fn execute_cri(
         // is done for a Docker engine's containers only, so --start-held-back is not applied.
         plan::Selection::cases(&opts.cases),
     )?;
+    plan.kernel_sublevel = KernelVersion::sublevel_of(&facts.kernel);
     if let Err(why) = upstream {
         plan.builtin_upstream = Err(why.to_string());
     }
@@ -129,7 +130,7 @@ pub async fn execute_cri(
             let spec = ContainerSpec {
                 cap_add,
                 cap_drop,
-                probe_flags: job.probe_flags.clone(),
+                probe_args: job.probe_args.clone(),
                 case_timeout: opts.case_timeout,
                 ..ContainerSpec::new(seccomp.clone())
             };

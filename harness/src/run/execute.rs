@@ -182,6 +182,7 @@ pub async fn execute(
             start_held_back: opts.start_held_back,
         },
     )?;
+    plan.kernel_sublevel = KernelVersion::sublevel_of(&facts.kernel);
     if !opts.generated_cases {
         plan.drop_generated();
     }
@@ -357,7 +358,7 @@ async fn run_jobs(
         let spec = ContainerSpec {
             cap_add,
             cap_drop,
-            probe_flags: job.probe_flags.clone(),
+            probe_args: job.probe_args.clone(),
             case_timeout: opts.case_timeout,
             runtime: plan.runtimes[job.runtime].name.clone(),
             annotations: opts.annotations.clone(),
@@ -425,7 +426,7 @@ pub(super) fn job_label(plan: &Plan, kind: plan::JobKind) -> String {
         plan::JobKind::Baseline { cap_set, runtime } => {
             format!(
                 "baseline (unconfined{}{})",
-                plan.cap_sets[cap_set].changes.concat(),
+                plan.cap_sets[cap_set].suffix(),
                 plan.runtimes[runtime].suffix()
             )
         }

@@ -2,7 +2,7 @@
 //! capability sets. Reads the profile files; everything after this is pure.
 
 use super::PlanError;
-use seccomp_harness_core::profile::{self, CapSet, Tagged};
+use seccomp_harness_core::profile::{self, CapChange, CapSet, Tagged};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -38,8 +38,8 @@ impl ProfileInput {
 /// One capability set: Docker's default plus changes such as `+SYS_ADMIN` and `-NET_RAW`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CapSpec {
-    /// As the matrix records them: `["+SYS_ADMIN"]`, empty for Docker's default.
-    pub changes: Vec<String>,
+    /// `+SYS_ADMIN` and the like, in order; empty for Docker's default.
+    pub changes: Vec<CapChange>,
     pub caps: CapSet,
 }
 
@@ -89,18 +89,22 @@ impl CapSpec {
         let mut add = Vec::new();
         let mut drop = Vec::new();
         for c in &self.changes {
-            let (sign, name) = c.split_at(1);
-            if sign == "+" {
-                add.push(name.to_string())
-            } else {
-                drop.push(name.to_string())
+            match c {
+                CapChange::Add(name) => add.push(name.clone()),
+                CapChange::Drop(name) => drop.push(name.clone()),
             }
         }
         (add, drop)
     }
 
+    /// The changes as configuration ids and the matrix write them: `+SYS_ADMIN-NET_RAW`.
     pub(super) fn suffix(&self) -> String {
-        self.changes.concat()
+        self.changes.iter().map(ToString::to_string).collect()
+    }
+
+    /// The changes as the matrix's `caps` records them: `["+SYS_ADMIN"]`.
+    pub(super) fn written(&self) -> Vec<String> {
+        self.changes.iter().map(ToString::to_string).collect()
     }
 }
 
@@ -262,7 +266,8 @@ mod tests {
     #[test]
     fn cap_tokens_parse_like_docker_names() {
         let c = CapSpec::parse("+SYS_ADMIN-NET_RAW").unwrap();
-        assert_eq!(c.changes, ["+SYS_ADMIN", "-NET_RAW"]);
+        assert_eq!(c.written(), ["+SYS_ADMIN", "-NET_RAW"]);
+        assert_eq!(c.suffix(), "+SYS_ADMIN-NET_RAW");
         assert_eq!(
             c.engine_add_drop(),
             (vec!["SYS_ADMIN".to_string()], vec!["NET_RAW".to_string()])

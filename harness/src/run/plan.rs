@@ -9,6 +9,7 @@
 
 use super::calibration::Calibration;
 use super::input::{CapSpec, LoadedProfile, ProfileKind};
+use seccomp_catalog::record::ProbeArgs;
 use seccomp_catalog::{Arch, Case, Catalog};
 use seccomp_harness_core::coverage::generate::{self, Generated};
 pub use seccomp_harness_core::oracle::Start;
@@ -131,13 +132,16 @@ pub struct Job {
     pub cases: Option<Vec<String>>,
     /// The probe's flags before the case ids: `--host-facts` for a baseline, `--avoid` for the
     /// calls the oracle does not predict `allowed` under the job's own filter.
-    pub probe_flags: Vec<String>,
+    pub probe_args: ProbeArgs,
 }
 
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub arch: Arch,
     pub kernel: KernelVersion,
+    /// The release's sublevel ([`KernelVersion::sublevel_of`]), set by the caller from the
+    /// engine's facts: the kernel layer's stable backports need it.
+    pub kernel_sublevel: Option<u64>,
     pub catalog: Catalog,
     /// The case ids to run: the catalog's in catalog order, then the generated ones.
     pub case_ids: Vec<String>,
@@ -197,12 +201,14 @@ pub enum PlanError {
 }
 
 /// The probe flags for a filter: the machinery calls it must avoid.
-fn avoid_flags(oracle: &Oracle, catalog: &Catalog) -> Vec<String> {
-    let avoid = oracle.probe_avoid(catalog);
-    if avoid.is_empty() {
-        Vec::new()
-    } else {
-        vec!["--avoid".to_string(), avoid.join(",")]
+fn avoid_flags(oracle: &Oracle, catalog: &Catalog) -> ProbeArgs {
+    ProbeArgs {
+        avoid: oracle
+            .probe_avoid(catalog)
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        ..ProbeArgs::default()
     }
 }
 
@@ -321,7 +327,10 @@ pub fn plan(
             cap_set: i,
             runtime: rt,
             cases: None,
-            probe_flags: vec!["--host-facts".to_string()],
+            probe_args: ProbeArgs {
+                host_facts: true,
+                ..ProbeArgs::default()
+            },
         }));
     }
     let calibration = profiles
@@ -345,7 +354,7 @@ pub fn plan(
                 cap_set: 0,
                 runtime: rt,
                 cases: Some(c.cases.iter().map(|(id, _)| id.clone()).collect()),
-                probe_flags: Vec::new(),
+                probe_args: ProbeArgs::default(),
             });
         }
     }
@@ -369,7 +378,7 @@ pub fn plan(
                         cap_set: s,
                         runtime: rt,
                         cases: cases_of(p),
-                        probe_flags: Vec::new(),
+                        probe_args: ProbeArgs::default(),
                     }),
                     ProfileKind::File {
                         text,
@@ -399,7 +408,7 @@ pub fn plan(
                                 cap_set: s,
                                 runtime: rt,
                                 cases: cases_of(p),
-                                probe_flags: avoid_flags(&as_is, &catalog),
+                                probe_args: avoid_flags(&as_is, &catalog),
                             });
                             jobs.push(Job {
                                 kind: JobKind::Tagged { configuration },
@@ -407,7 +416,7 @@ pub fn plan(
                                 cap_set: s,
                                 runtime: rt,
                                 cases: cases_of(p),
-                                probe_flags: avoid_flags(&tagged_oracle, &catalog),
+                                probe_args: avoid_flags(&tagged_oracle, &catalog),
                             });
                         }
                     }
@@ -429,6 +438,7 @@ pub fn plan(
     Ok(Plan {
         arch,
         kernel,
+        kernel_sublevel: None,
         catalog,
         case_ids,
         generated,
@@ -487,6 +497,7 @@ impl Plan {
     /// unknown to its runtime's libseccomp.
     pub fn host(&self, cap_set: usize, runtime: usize, unknown_names: &BTreeSet<String>) -> Host {
         Host::new(self.arch, self.cap_sets[cap_set].caps.clone(), self.kernel)
+            .with_kernel_sublevel(self.kernel_sublevel)
             .with_default_errno_ret(self.honours_default_errno_ret)
             .with_unknown_names(unknown_names.clone())
             .with_runtime(self.runtimes[runtime].model.clone())

@@ -26,6 +26,82 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The probe's command line, as the harness writes it and the probe reads it: one type on both
+/// sides of the container, so a flag can't be spelled two ways.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProbeArgs {
+    /// `--host-facts`: gather the kernel's and the container's facts (the unconfined baseline).
+    pub host_facts: bool,
+    /// `--avoid NAME,...`: calls the machinery must never make.
+    pub avoid: Vec<String>,
+    /// `--in-process`: run the cases in the probe's own process.
+    pub in_process: bool,
+    /// `--list`: print the case ids.
+    pub list: bool,
+    /// `--noop`: exit at once (the floor of the run benchmark).
+    pub noop: bool,
+    /// `--pause`: sleep until a signal ends the process (a pod sandbox's pause process).
+    pub pause: bool,
+    /// The case ids to run; all native-arch cases when empty.
+    pub ids: Vec<String>,
+}
+
+impl ProbeArgs {
+    pub const USAGE: &'static str = "usage: seccomp-probe [--in-process] [--host-facts] [--avoid NAME,...] [--list] [--noop] [--pause] [ID...]";
+
+    /// Reads a command line (without the program's name). `Err("")` for `--help`, otherwise
+    /// the reason it is bad. After `--` every argument is an id.
+    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<ProbeArgs, String> {
+        let mut out = ProbeArgs::default();
+        let mut only_ids = false;
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--" if !only_ids => only_ids = true,
+                "--in-process" if !only_ids => out.in_process = true,
+                "--list" if !only_ids => out.list = true,
+                "--noop" if !only_ids => out.noop = true,
+                "--pause" if !only_ids => out.pause = true,
+                "--host-facts" if !only_ids => out.host_facts = true,
+                "--avoid" if !only_ids => {
+                    let list = args.next().ok_or("--avoid needs a list of names")?;
+                    out.avoid
+                        .extend(list.split(',').filter(|n| !n.is_empty()).map(String::from));
+                }
+                "-h" | "--help" if !only_ids => return Err(String::new()),
+                a if !only_ids && a.starts_with("--") => return Err(format!("unknown flag {a}")),
+                _ => out.ids.push(arg),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The command line: the flags, then the ids (after `--` should an id ever look like a
+    /// flag).
+    pub fn to_args(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let flag = |out: &mut Vec<String>, on: bool, name: &str| {
+            if on {
+                out.push(name.to_string());
+            }
+        };
+        flag(&mut out, self.host_facts, "--host-facts");
+        if !self.avoid.is_empty() {
+            out.push("--avoid".to_string());
+            out.push(self.avoid.join(","));
+        }
+        flag(&mut out, self.in_process, "--in-process");
+        flag(&mut out, self.list, "--list");
+        flag(&mut out, self.noop, "--noop");
+        flag(&mut out, self.pause, "--pause");
+        if self.ids.iter().any(|id| id.starts_with('-')) {
+            out.push("--".to_string());
+        }
+        out.extend(self.ids.iter().cloned());
+        out
+    }
+}
+
 /// A line of probe output.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -180,5 +256,59 @@ mod tests {
         // `abandoned` is left out when false, and read as false when absent.
         let line = serde_json::to_string(&Record::Case(CaseRecord::default())).unwrap();
         assert!(!line.contains("abandoned"), "{line}");
+    }
+}
+
+#[cfg(test)]
+mod probe_args_tests {
+    use super::ProbeArgs;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_command_line_reads_back_as_written() {
+        let all = ProbeArgs {
+            host_facts: true,
+            avoid: args(&["kill", "poll"]),
+            in_process: true,
+            list: true,
+            noop: true,
+            pause: true,
+            ids: args(&["getpid", "unshare(CLONE_NEWUSER)"]),
+        };
+        assert_eq!(ProbeArgs::parse(all.to_args()), Ok(all.clone()));
+        assert_eq!(
+            all.to_args(),
+            args(&[
+                "--host-facts",
+                "--avoid",
+                "kill,poll",
+                "--in-process",
+                "--list",
+                "--noop",
+                "--pause",
+                "getpid",
+                "unshare(CLONE_NEWUSER)"
+            ])
+        );
+        assert!(ProbeArgs::default().to_args().is_empty());
+        let odd = ProbeArgs {
+            ids: args(&["--odd"]),
+            ..ProbeArgs::default()
+        };
+        assert_eq!(odd.to_args(), args(&["--", "--odd"]));
+        assert_eq!(ProbeArgs::parse(odd.to_args()), Ok(odd));
+    }
+
+    #[test]
+    fn bad_command_lines_say_why() {
+        assert_eq!(
+            ProbeArgs::parse(args(&["--frobnicate"])),
+            Err("unknown flag --frobnicate".to_string())
+        );
+        assert!(ProbeArgs::parse(args(&["--avoid"])).is_err());
+        assert_eq!(ProbeArgs::parse(args(&["--help"])), Err(String::new()));
     }
 }

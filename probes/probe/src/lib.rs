@@ -35,57 +35,13 @@ mod signals;
 
 use runner::{LowArena, Prepared, Slot};
 use seccomp_catalog::own_calls::Role;
-use seccomp_catalog::record::{Record, RunMode};
+use seccomp_catalog::record::{ProbeArgs, Record, RunMode};
 use seccomp_catalog::{Arg, Catalog};
 
-struct Cli {
-    in_process: bool,
-    /// Exit at once: the floor of the run benchmark (ci/bench.sh), a static binary that does
-    /// nothing but start and exit in the same image.
-    noop: bool,
-    /// Sleep until a signal ends the process: a pod sandbox's pause process.
-    pause: bool,
-    list: bool,
-    /// Gather the kernel's and the container's facts (the unconfined baseline only).
-    host_facts: bool,
-    /// Calls the machinery must never make.
-    avoid: Vec<String>,
-    ids: Vec<String>,
-}
+const USAGE: &str = ProbeArgs::USAGE;
 
-const USAGE: &str = "usage: seccomp-probe [--in-process] [--host-facts] [--avoid NAME,...] [--list] [--noop] [--pause] [ID...]";
-
-fn parse_cli() -> Result<Cli, String> {
-    let mut cli = Cli {
-        in_process: false,
-        noop: false,
-        pause: false,
-        list: false,
-        host_facts: false,
-        avoid: Vec::new(),
-        ids: Vec::new(),
-    };
-    let mut only_ids = false;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--" if !only_ids => only_ids = true,
-            "--in-process" if !only_ids => cli.in_process = true,
-            "--list" if !only_ids => cli.list = true,
-            "--noop" if !only_ids => cli.noop = true,
-            "--pause" if !only_ids => cli.pause = true,
-            "--host-facts" if !only_ids => cli.host_facts = true,
-            "--avoid" if !only_ids => {
-                let list = args.next().ok_or("--avoid needs a list of names")?;
-                cli.avoid
-                    .extend(list.split(',').filter(|n| !n.is_empty()).map(String::from));
-            }
-            "-h" | "--help" if !only_ids => return Err(String::new()),
-            a if !only_ids && a.starts_with("--") => return Err(format!("unknown flag {a}")),
-            _ => cli.ids.push(arg),
-        }
-    }
-    Ok(cli)
+fn parse_cli() -> Result<ProbeArgs, String> {
+    ProbeArgs::parse(std::env::args().skip(1))
 }
 
 /// Writes all of `bytes` to stdout with raw calls (see the module doc for why not stdio).

@@ -191,9 +191,22 @@ pub fn of(input: &Input) -> Coverage {
                     rules.push(rc);
                     continue;
                 }
-                rc.reason = match input.start_error {
-                    Some(e) => Some(format!("no case ran: {e}")),
-                    None => input.oracle.shadowed_by(abi, nr, i).map(|n| {
+                let unenforced = input
+                    .cells
+                    .iter()
+                    .find(|c| c.verdict == Verdict::NotEnforced);
+                rc.reason = match (unenforced, input.start_error) {
+                    (Some(c), _) => Some(format!(
+                        "not enforced: the runtime ran the cases without the profile's filter, so no answer came from this rule{}",
+                        c.observed
+                            .note
+                            .as_deref()
+                            .or(c.expected.note.as_deref())
+                            .map(|n| format!(" ({n})"))
+                            .unwrap_or_default()
+                    )),
+                    (None, Some(e)) => Some(format!("no case ran: {e}")),
+                    (None, None) => input.oracle.shadowed_by(abi, nr, i).map(|n| {
                         format!("shadowed by syscalls[{n}], which has no conditions: libseccomp keeps the first unconditional rule of a syscall and discards every other")
                     }),
                 };

@@ -90,6 +90,10 @@ pub(super) const ENOSYS: i32 = 38;
 /// 6.16) through before any filter runs, so that a probed process under seccomp isn't killed
 /// by being traced. Measured on 6.18 with Docker 20.10/runc 1.1.5: both behave as unconfined
 /// under every profile, even those whose default denies them.
+///
+/// Stable series took the uretprobe one too ([`EXCEPTION_BACKPORTS`]). "seccomp: passthrough
+/// uprobe systemcall without filtering" reached 6.12.57 as well, but 6.12 has no `uprobe`
+/// syscall, so it changes nothing there (measured: 6.12.117 filters `uprobe` like any call).
 pub(super) fn seccomp_exception(case: &Case, r: &Resolved) -> Option<String> {
     if case.abi != r.host.arch.native_abi() {
         return None;
@@ -99,13 +103,43 @@ pub(super) fn seccomp_exception(case: &Case, r: &Resolved) -> Option<String> {
         "uprobe" => KernelVersion::new(6, 16),
         _ => return None,
     };
-    r.host.kernel.at_least(since).then(|| {
-        format!(
+    if r.host.kernel.at_least(since) {
+        return Some(format!(
             "the kernel passes the native {} to no seccomp filter (kernel/seccomp.c seccomp_uprobe_exception, Linux {since} on)",
             case.syscall
-        )
-    })
+        ));
+    }
+    let sublevel = r.host.kernel_sublevel?;
+    EXCEPTION_BACKPORTS
+        .iter()
+        .find(|b| b.syscall == case.syscall && b.series == r.host.kernel && sublevel >= b.sublevel)
+        .map(|b| {
+            format!(
+                "the kernel passes the native {} to no seccomp filter (kernel/seccomp.c seccomp_uprobe_exception, Linux {since} on, backported to {}.{})",
+                case.syscall, b.series, b.sublevel
+            )
+        })
 }
+
+/// A seccomp exception a stable series took before its mainline release: from
+/// `series.sublevel` on.
+pub(super) struct Backport {
+    pub syscall: &'static str,
+    pub series: KernelVersion,
+    pub sublevel: u64,
+}
+
+/// The stable backports of [`seccomp_exception`]'s calls, from the stable releases' changelogs
+/// (kernel.org `ChangeLog-6.12.14`, as Debian's linux 6.12.15-1 changelog lists it: "seccomp:
+/// passthrough uretprobe systemcall without filtering"). Measured on Debian's 6.12.117: the
+/// native `uretprobe` is allowed under builtin and an allowlist whose default denies it.
+/// A 6.13 stable kernel may have it too; no source for its sublevel here, so 6.13 follows
+/// mainline (filtered).
+pub(super) const EXCEPTION_BACKPORTS: &[Backport] = &[Backport {
+    syscall: "uretprobe",
+    series: KernelVersion::new(6, 12),
+    sublevel: 14,
+}];
 
 /// What the kernel does with a filter's action (kernel/seccomp.c `__seccomp_filter`).
 pub(super) fn outcome_of(action: EffectiveAction, rule: RuleRef) -> Prediction {

@@ -395,6 +395,34 @@ fn uretprobe_and_uprobe_bypass_seccomp_on_new_kernels() {
 }
 
 #[test]
+fn uretprobe_exception_follows_the_6_12_stable_backport() {
+    let p = profile(
+        "SCMP_ACT_ERRNO",
+        X86,
+        r#"{"names":["getpid","mseal"],"action":"SCMP_ACT_ALLOW"}"#,
+    );
+    let parsed = parse_str(&p, "t.json").unwrap();
+    let cat = Catalog::for_arch(Arch::X86_64);
+    let at = |minor: u64, sublevel: Option<u64>, id: &str| {
+        let mut h = host().with_kernel_sublevel(sublevel);
+        h.kernel = KernelVersion::new(6, minor);
+        Oracle::new(&resolve(&parsed, &h)).predict_filter(cat.get(id).unwrap())
+    };
+    // 6.12.14 took it (measured on Debian's 6.12.117): past every filter.
+    let got = at(12, Some(117), "uretprobe");
+    assert_eq!((got.outcome, got.rule), (Outcome::Allowed, None));
+    assert!(got.note.unwrap().contains("backported to 6.12.14"));
+    assert_eq!(at(12, Some(14), "uretprobe").outcome, Outcome::Allowed);
+    // Before it, or with the sublevel unknown, the filter decides.
+    assert_eq!(at(12, Some(13), "uretprobe").rule, Some(RuleRef::DEFAULT));
+    assert_eq!(at(12, None, "uretprobe").rule, Some(RuleRef::DEFAULT));
+    // Another series with a high sublevel: mainline's rule (6.14).
+    assert_eq!(at(13, Some(50), "uretprobe").rule, Some(RuleRef::DEFAULT));
+    // 6.12 has no uprobe syscall: its backported exception changes nothing.
+    assert_eq!(at(12, Some(117), "uprobe").rule, Some(RuleRef::DEFAULT));
+}
+
+#[test]
 fn notify_default_fails_the_start() {
     let p = profile("SCMP_ACT_NOTIFY", X86, "");
     assert!(matches!(start_of(&p), Start::Refused(Blocker::Filter(_))));

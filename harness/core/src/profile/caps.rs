@@ -6,6 +6,33 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+/// One change to Docker's default capability set, by Docker's short name (`SYS_ADMIN`,
+/// `ALL`): `--cap-add` or `--cap-drop`. Written `+SYS_ADMIN` / `-NET_RAW`, as configuration ids
+/// and the matrix's `caps` spell it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CapChange {
+    Add(String),
+    Drop(String),
+}
+
+impl CapChange {
+    /// The capability's short name.
+    pub fn name(&self) -> &str {
+        match self {
+            CapChange::Add(n) | CapChange::Drop(n) => n,
+        }
+    }
+}
+
+impl fmt::Display for CapChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CapChange::Add(n) => write!(f, "+{n}"),
+            CapChange::Drop(n) => write!(f, "-{n}"),
+        }
+    }
+}
+
 /// Every capability the kernel defines (linux/capability.h, up to CAP_CHECKPOINT_RESTORE, 40).
 /// moby derives "ALL" from what the host kernel knows; on a current kernel it is this list.
 pub const ALL_CAPS: &[&str] = &[
@@ -177,8 +204,9 @@ impl CapSet {
 
     /// Parses the run command's `--caps` form: comma-separated tokens, `default` (Docker's
     /// default set, implied), `+NAME` to add, `-NAME` to drop, e.g. `default,+SYS_ADMIN,-NET_RAW`.
-    /// Returns the set and the changes in the Docker form the matrix records (`+SYS_ADMIN`).
-    pub fn parse_changes(spec: &str) -> Result<(CapSet, Vec<String>), CapError> {
+    /// Returns the set and the changes, each written in the Docker form the matrix records
+    /// (`+SYS_ADMIN`).
+    pub fn parse_changes(spec: &str) -> Result<(CapSet, Vec<CapChange>), CapError> {
         let mut adds = Vec::new();
         let mut drops = Vec::new();
         let mut changes = Vec::new();
@@ -194,12 +222,16 @@ impl CapSet {
                 CapName::All => "ALL".to_string(),
                 CapName::Cap(c) => c.trim_start_matches("CAP_").to_string(),
             };
-            match sign {
-                "+" => adds.push(short.clone()),
-                "-" => drops.push(short.clone()),
+            let change = match sign {
+                "+" => CapChange::Add(short),
+                "-" => CapChange::Drop(short),
                 _ => return Err(CapError::BadToken(token.to_string())),
+            };
+            match &change {
+                CapChange::Add(name) => adds.push(name.clone()),
+                CapChange::Drop(name) => drops.push(name.clone()),
             }
-            changes.push(format!("{sign}{short}"));
+            changes.push(change);
         }
         let set = CapSet::tweak(&CapSet::docker_default(), &adds, &drops)?;
         Ok((set, changes))
@@ -265,7 +297,15 @@ mod tests {
     fn parses_run_tokens() {
         let (s, changes) = CapSet::parse_changes("default,+SYS_ADMIN,-cap_net_raw").unwrap();
         assert!(s.contains("CAP_SYS_ADMIN") && !s.contains("CAP_NET_RAW"));
-        assert_eq!(changes, vec!["+SYS_ADMIN", "-NET_RAW"]);
+        assert_eq!(
+            changes,
+            vec![
+                CapChange::Add("SYS_ADMIN".into()),
+                CapChange::Drop("NET_RAW".into())
+            ]
+        );
+        let written: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        assert_eq!(written, ["+SYS_ADMIN", "-NET_RAW"]);
         let (d, none) = CapSet::parse_changes("default").unwrap();
         assert_eq!(d, CapSet::docker_default());
         assert!(none.is_empty());

@@ -52,6 +52,16 @@ impl KernelVersion {
         Ok(KernelVersion::new(major, minor))
     }
 
+    /// A release's sublevel, the number after major.minor (`6.12.117+deb13-amd64` → 117);
+    /// `None` where there is none (`6.12`, `3.12-rc5`). A lower bound only: Debian 12 and
+    /// older name the package ABI there (`6.1.0-50-amd64` reads 0 on 6.1.176).
+    pub fn sublevel_of(release: &str) -> Option<u64> {
+        let mut parts = release.trim().splitn(3, '.');
+        let (_, _, rest) = (parts.next()?, parts.next()?, parts.next()?);
+        let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+        digits.parse().ok()
+    }
+
     /// The running kernel's version, from `/proc/sys/kernel/osrelease` (what uname reports).
     pub fn host() -> Option<Self> {
         let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").ok()?;
@@ -107,6 +117,13 @@ mod tests {
             KernelVersion::new(4, 4)
         );
         assert!(KernelVersion::parse_release("linux").is_err());
+        assert_eq!(
+            KernelVersion::sublevel_of("6.12.117+deb13-amd64"),
+            Some(117)
+        );
+        assert_eq!(KernelVersion::sublevel_of("6.18.44-generic"), Some(44));
+        assert_eq!(KernelVersion::sublevel_of("6.12"), None);
+        assert_eq!(KernelVersion::sublevel_of("3.12-rc5"), None);
     }
 
     #[test]

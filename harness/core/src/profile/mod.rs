@@ -15,7 +15,7 @@ pub mod spans;
 pub mod tag;
 pub mod validate;
 
-pub use caps::{CapError, CapSet};
+pub use caps::{CapChange, CapError, CapSet};
 pub use kernel::KernelVersion;
 pub use model::{
     Action, Arches, ArgCond, EffectiveAction, Filter, Format, Op, Profile, Rule, MAX_ERRNO_RET,

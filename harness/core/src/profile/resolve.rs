@@ -23,6 +23,10 @@ pub struct Host {
     pub arch: Arch,
     pub caps: CapSet,
     pub kernel: KernelVersion,
+    /// The kernel release's third number (`6.12.117+deb13-amd64` → 117), where known: stable
+    /// series take fixes that change what seccomp sees (the oracle's kernel layer says which),
+    /// while `minKernel` compares major.minor only.
+    pub kernel_sublevel: Option<u64>,
     /// Whether the engine passes `defaultErrnoRet` on to the runtime. Docker before 23.0
     /// does not: moby copies `DefaultErrnoRet` into the OCI config only since PR #42604
     /// (released in 23.0), so runc's default is then `SCMP_ACT_ERRNO` with EPERM. Measured
@@ -46,6 +50,7 @@ impl Host {
             arch,
             caps,
             kernel,
+            kernel_sublevel: None,
             honours_default_errno_ret: true,
             unknown_names: BTreeSet::new(),
             runtime: Runtime::runc_1_1(),
@@ -54,6 +59,11 @@ impl Host {
 
     pub fn with_runtime(mut self, runtime: Runtime) -> Self {
         self.runtime = runtime;
+        self
+    }
+
+    pub fn with_kernel_sublevel(mut self, sublevel: Option<u64>) -> Self {
+        self.kernel_sublevel = sublevel;
         self
     }
 

@@ -153,10 +153,15 @@ fn heading(out: &mut String, matrix: &Matrix, summary: &Summary<'_>) {
         (1, _) => format!("1 of {cells} cells failed"),
         (n, _) => format!("{n} of {cells} cells failed"),
     };
-    let mark = if summary.total.fail == 0 && summary.total.not_enforced == 0 {
-        "✅"
-    } else {
-        "❌"
+    // A pass mark only where every cell was observed: held-back cells never ran.
+    let mark = match (
+        summary.total.fail,
+        summary.total.not_enforced,
+        summary.total.held_back,
+    ) {
+        (0, 0, 0) => "✅",
+        (0, 0, _) => "⚠️",
+        _ => "❌",
     };
     let _ = writeln!(
         out,
@@ -607,6 +612,26 @@ Legend: `ok` allowed: the call got what it gets unconfined · `EPERM, E4000` err
         let out = render(&m, &Options::default());
         assert!(out.starts_with("### ✅ seccomp-harness: all 3 cells conformant"));
         assert!(!out.contains("Failures"));
+    }
+
+    /// A run whose only non-passing cells are held back (never started) gets no pass mark:
+    /// nothing ran for them.
+    #[test]
+    fn a_held_back_run_has_no_pass_mark() {
+        let mut m = sample();
+        m.cells.remove(1);
+        for c in &mut m.cells {
+            c.verdict = Verdict::HeldBack;
+            c.observed = obs(Outcome::NotRun, None, None);
+        }
+        let out = render(&m, &Options::default());
+        assert!(
+            out.starts_with(
+                "### ⚠️ seccomp-harness: 3 of 3 cells held back (not started), none failed"
+            ),
+            "{out}"
+        );
+        assert!(!out.contains('✅'), "{out}");
     }
 
     #[test]

@@ -153,7 +153,10 @@ proptest! {
         let mut containers = 0;
         while !progress.remaining.is_empty() {
             prop_assert!(containers < bound, "more than {} containers for {:?}", bound, asked);
-            let _ = progress.args(&["--avoid".to_string(), "kill".to_string()]);
+            let _ = progress.args(&ProbeArgs {
+                avoid: vec!["kill".to_string()],
+                ..ProbeArgs::default()
+            });
             let out = &outputs[containers % outputs.len()];
             containers += 1;
             if progress.absorb(out) == Step::Done {

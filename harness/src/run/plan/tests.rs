@@ -58,7 +58,7 @@ fn plans_a_baseline_per_cap_set_and_a_tagged_run_per_file_configuration() {
     assert_eq!(plan.jobs.len(), 9);
     assert!(plan.jobs[..2]
         .iter()
-        .all(|j| j.probe_flags == ["--host-facts"]));
+        .all(|j| j.probe_args.to_args() == ["--host-facts"]));
     let cal = plan.calibration.as_ref().unwrap();
     assert!(cal.cases.iter().any(|(id, _)| id == "mseal"));
     assert!(!cal.cases.iter().any(|(id, _)| id == "clone3"));
@@ -184,7 +184,7 @@ fn a_profile_killing_a_runtime_call_is_held_back_and_one_denying_it_is_predicted
         .find(|j| j.kind == JobKind::AsIs { configuration: 1 })
         .unwrap();
     // The probe is told which of its calls the profile does not allow.
-    assert_eq!(as_is.probe_flags, ["--avoid", "kill,poll"]);
+    assert_eq!(as_is.probe_args.to_args(), ["--avoid", "kill,poll"]);
     let predictions = plan.predict(&BTreeMap::new());
     let p = predictions.get(0, 0).unwrap();
     assert_eq!(p.outcome, Outcome::StartFailed);
