@@ -272,7 +272,7 @@ mod tests {
         let ids: Vec<&str> = m.configurations.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["host/builtin"]);
         assert_eq!(names(&m), ["host"]);
-        assert_eq!(m.missing_engines, [gone.clone()]);
+        assert_eq!(m.missing_engines, std::slice::from_ref(&gone));
         let back = Matrix::from_json(&serde_json::to_string(&m).unwrap()).unwrap();
         assert_eq!(back, m);
         assert_eq!(view(&m, "host").unwrap(), one(None, "20.10.24"));
