@@ -4,6 +4,9 @@
 //! here), the run ends with exit 3 naming the engine and the call, and nothing of the run is
 //! left on the engine.
 //!
+//! In a run over several engines, one engine down and another dying mid-run leave the host's
+//! part complete and the matrix naming them.
+//!
 //! The mid-run fault is a proxy in front of the host's engine socket that passes every request
 //! through except the one named, which it holds open and never answers: the real engine does
 //! everything else (facts, the image build, the other calls).
@@ -112,11 +115,16 @@ fn relay(client: UnixStream, hang_on: &'static str, stop: Arc<AtomicBool>, hung:
 }
 
 fn run_with_deadline(host: &str, args: &[&str]) -> (Output, Duration, u32) {
+    run_on_engines(&[host], args)
+}
+
+/// `run ARGS --docker-host H` for each of `hosts`, each engine call with the deadline here.
+fn run_on_engines(hosts: &[&str], args: &[&str]) -> (Output, Duration, u32) {
     let started = Instant::now();
     let child = Command::new(BIN)
         .arg("run")
         .args(args)
-        .args(["--docker-host", host])
+        .args(hosts.iter().flat_map(|h| ["--docker-host", h]))
         .env("SECCOMP_HARNESS_ENGINE_TIMEOUT", DEADLINE_SECS.to_string())
         .env_remove("DOCKER_HOST")
         .stdout(Stdio::piped())
@@ -531,6 +539,149 @@ fn clean_after_a_sigkill_removes_the_containers_and_podmans_profile_files() {
     let said = String::from_utf8_lossy(&o.stdout);
     assert!(said.contains("removed profile directory"), "{said}");
     assert!(ours(pid).is_empty(), "profile files left: {:?}", ours(pid));
+    let left = rt.block_on(async {
+        for _ in 0..20 {
+            if containers_of(&engine, pid).await.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        containers_of(&engine, pid).await
+    });
+    assert!(left.is_empty(), "containers left: {left:?}");
+}
+
+/// One engine of a run over several is down (a socket nobody listens on) and another stops
+/// answering in the middle of the run (a proxy in front of the host's engine that holds its
+/// container creates, after the facts and the image check went through): the host's engine
+/// completes its part, the matrix written names each missing engine with its error, the run
+/// exits 3 (never 0: the matrix lacks engines), and nothing of the run is left.
+#[test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
+fn one_engine_of_several_down_or_dying_leaves_the_others_complete_and_names_it() {
+    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let engine = rt.block_on(common::engine());
+    if !engine.host().starts_with("unix://") {
+        eprintln!(
+            "skipped: the proxy fronts the local socket, and the engine is {}",
+            engine.host()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.json");
+    let proxy = Proxy::start("/containers/create");
+    let host = format!("host={}", engine.host());
+    let dies = format!("dies={}", proxy.url());
+    let (o, took, pid) = run_on_engines(
+        &[&host, "gone=unix:///nonexistent/engine.sock", &dies],
+        &[
+            "unconfined",
+            "builtin",
+            "--case",
+            "getpid",
+            "--case",
+            "unshare(CLONE_NEWUSER)",
+            "--format",
+            "json",
+            "--output",
+            out.to_str().unwrap(),
+        ],
+    );
+    let err = stderr(&o);
+    assert!(
+        proxy.hung.load(Ordering::Relaxed),
+        "the dying engine was never reached: {err}"
+    );
+    assert_eq!(o.status.code(), Some(ExitCode::Environment.code()), "{err}");
+    assert!(
+        took < Duration::from_secs(10 * DEADLINE_SECS) + Duration::from_secs(60),
+        "took {took:?}"
+    );
+    for name in ["gone", "dies"] {
+        assert!(
+            err.contains(&format!("engine {name} is missing from the matrix")),
+            "{name} is named on stderr: {err}"
+        );
+    }
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap())
+        .unwrap_or_else(|e| panic!("no matrix written ({e}): {err}"));
+
+    // The host's part is whole: both configurations, each with both cases, all passing.
+    let engines: Vec<&str> = m["engines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(engines, ["host"]);
+    // (builtin-upstream joins builtin where upstream's profile for the engine is known.)
+    let ids: Vec<&str> = m["configurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"host/builtin")
+            && ids.contains(&"host/unconfined")
+            && ids.iter().all(|id| id.starts_with("host/")),
+        "{ids:?}"
+    );
+    let cells = m["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 2 * ids.len(), "{cells:?}");
+    assert!(
+        cells.iter().all(|c| c["verdict"] == "pass"),
+        "the host's cells: {cells:?}"
+    );
+
+    // The missing engines, in the order given, each with why.
+    let missing = m["missing_engines"].as_array().unwrap();
+    let names: Vec<&str> = missing
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["gone", "dies"], "{missing:?}");
+    assert_eq!(missing[0]["url"], "unix:///nonexistent/engine.sock");
+    assert_eq!(missing[1]["url"], proxy.url());
+    let why = |i: usize| missing[i]["error"].as_str().unwrap().to_string();
+    assert!(
+        why(0).contains("cannot reach") && why(0).contains("/nonexistent/engine.sock"),
+        "the down engine's error: {}",
+        why(0)
+    );
+    assert!(
+        why(1).contains("create") && why(1).contains(&proxy.url()),
+        "the dying engine's call is named: {}",
+        why(1)
+    );
+
+    // The reports say it too, and `diff` refuses the missing engine, naming why.
+    let r = Command::new(BIN)
+        .args(["render", out.to_str().unwrap(), "--format", "markdown"])
+        .output()
+        .unwrap();
+    let md = String::from_utf8_lossy(&r.stdout);
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert!(
+        md.contains("**Engine dies: missing from this matrix**"),
+        "{md}"
+    );
+    let d = Command::new(BIN)
+        .args(["diff", out.to_str().unwrap(), "--engines", "host,gone"])
+        .output()
+        .unwrap();
+    assert_eq!(d.status.code(), Some(ExitCode::BadInput.code()));
+    assert!(
+        stderr(&d).contains("engine \"gone\" gave no matrix in this run"),
+        "{}",
+        stderr(&d)
+    );
+
+    drop(proxy);
+    // A create the proxy held may have reached the engine: nothing of the run is left once it
+    // settles.
     let left = rt.block_on(async {
         for _ in 0..20 {
             if containers_of(&engine, pid).await.is_empty() {

@@ -4,7 +4,7 @@
 //! engine's part back out as a matrix of its own, so `diff` can compare two engines of one
 //! matrix with the same rules it uses for two matrices.
 
-use crate::matrix::{EngineEntry, Matrix};
+use crate::matrix::{EngineEntry, Matrix, MissingEngine};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FleetError {
@@ -16,6 +16,10 @@ pub enum FleetError {
     NoSuchEngine { name: String, have: String },
     #[error("the matrix comes from a run on one engine: there are no engines to compare")]
     OneEngine,
+    #[error("engine {name:?} gave no matrix in this run: {error}")]
+    MissingEngine { name: String, error: String },
+    #[error("no engine of the run gave a matrix")]
+    NoEngine,
 }
 
 /// Whether `name` can prefix configuration ids: it must not hold the separator `/` or the
@@ -29,16 +33,37 @@ pub fn valid_name(name: &str) -> bool {
 
 /// Combines one matrix per engine. A single engine's matrix comes back unchanged, so a run on
 /// one engine reads as it always did.
-pub fn combine(mut parts: Vec<(String, Matrix)>) -> Result<Matrix, FleetError> {
-    for (i, (name, _)) in parts.iter().enumerate() {
-        if !valid_name(name) {
-            return Err(FleetError::BadName(name.clone()));
+pub fn combine(parts: Vec<(String, Matrix)>) -> Result<Matrix, FleetError> {
+    combine_partial(parts, Vec::new())
+}
+
+/// Combines the matrices of the engines that gave one, and names those that did not
+/// (`missing`, each with why). With one engine missing, even a single remaining matrix takes
+/// the several-engines form, so its configurations carry their engine and the matrix says
+/// what it lacks.
+pub fn combine_partial(
+    mut parts: Vec<(String, Matrix)>,
+    missing: Vec<MissingEngine>,
+) -> Result<Matrix, FleetError> {
+    // A missing engine's name prefixes no id (an unnamed one goes by its address), but it
+    // must not be taken by another engine.
+    let names: Vec<&String> = parts
+        .iter()
+        .map(|(n, _)| n)
+        .chain(missing.iter().map(|m| &m.name))
+        .collect();
+    for (i, name) in names.iter().enumerate() {
+        if i < parts.len() && !valid_name(name) {
+            return Err(FleetError::BadName((*name).clone()));
         }
-        if parts[..i].iter().any(|(n, _)| n == name) {
-            return Err(FleetError::DuplicateName(name.clone()));
+        if names[..i].contains(name) {
+            return Err(FleetError::DuplicateName((*name).clone()));
         }
     }
-    if parts.len() == 1 {
+    if parts.is_empty() {
+        return Err(FleetError::NoEngine);
+    }
+    if parts.len() == 1 && missing.is_empty() {
         return Ok(parts.remove(0).1);
     }
     let first = &parts[0].1;
@@ -49,6 +74,7 @@ pub fn combine(mut parts: Vec<(String, Matrix)>) -> Result<Matrix, FleetError> {
         cells: Vec::new(),
         readiness: None,
         engines: Vec::new(),
+        missing_engines: missing,
         coverage: Vec::new(),
     };
     for (name, m) in parts {
@@ -78,6 +104,12 @@ pub fn combine(mut parts: Vec<(String, Matrix)>) -> Result<Matrix, FleetError> {
 
 /// One engine's part of a combined matrix, as the matrix a run on that engine alone gives.
 pub fn view(matrix: &Matrix, name: &str) -> Result<Matrix, FleetError> {
+    if let Some(m) = matrix.missing_engines.iter().find(|m| m.name == name) {
+        return Err(FleetError::MissingEngine {
+            name: name.to_string(),
+            error: m.error.clone(),
+        });
+    }
     if matrix.engines.is_empty() {
         return Err(FleetError::OneEngine);
     }
@@ -116,6 +148,7 @@ pub fn view(matrix: &Matrix, name: &str) -> Result<Matrix, FleetError> {
             .collect(),
         readiness: entry.readiness.clone(),
         engines: Vec::new(),
+        missing_engines: Vec::new(),
         coverage: matrix
             .coverage
             .iter()
@@ -221,6 +254,47 @@ mod tests {
         let (mut c, mut d) = (docker.clone(), docker.clone());
         align_defaults(&mut c, &mut d);
         assert_eq!(d, docker);
+    }
+
+    #[test]
+    fn a_missing_engine_is_named_and_the_others_keep_their_configurations() {
+        let gone = MissingEngine {
+            name: "gone".into(),
+            url: "unix:///nonexistent.sock".into(),
+            error: "no daemon".into(),
+        };
+        let m = combine_partial(
+            vec![("host".into(), one(None, "20.10.24"))],
+            vec![gone.clone()],
+        )
+        .unwrap();
+        // One engine left still takes the several-engines form: ids say whose they are.
+        let ids: Vec<&str> = m.configurations.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["host/builtin"]);
+        assert_eq!(names(&m), ["host"]);
+        assert_eq!(m.missing_engines, std::slice::from_ref(&gone));
+        let back = Matrix::from_json(&serde_json::to_string(&m).unwrap()).unwrap();
+        assert_eq!(back, m);
+        assert_eq!(view(&m, "host").unwrap(), one(None, "20.10.24"));
+        assert_eq!(
+            view(&m, "gone"),
+            Err(FleetError::MissingEngine {
+                name: "gone".into(),
+                error: "no daemon".into()
+            })
+        );
+        // A missing engine's name counts among the run's names; no engine left is an error.
+        assert_eq!(
+            combine_partial(
+                vec![("gone".into(), one(None, "20.10.24"))],
+                vec![gone.clone()]
+            ),
+            Err(FleetError::DuplicateName("gone".into()))
+        );
+        assert_eq!(
+            combine_partial(Vec::new(), vec![gone]),
+            Err(FleetError::NoEngine)
+        );
     }
 
     #[test]

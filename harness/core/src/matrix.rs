@@ -32,6 +32,11 @@ pub struct Matrix {
     /// `host` ([`crate::fleet`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub engines: Vec<EngineEntry>,
+    /// The engines of a run over several that gave no matrix (down, or gone in the middle of
+    /// the run), each with why: their configurations are absent, the other engines' complete.
+    /// Empty when every engine answered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_engines: Vec<MissingEngine>,
     /// Rule coverage of each file configuration ([`crate::coverage`]); empty in a matrix
     /// written before schema_version 2, or one without file profiles.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -45,6 +50,15 @@ pub struct EngineEntry {
     pub host: HostFacts,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub readiness: Option<crate::readiness::Readiness>,
+}
+
+/// An engine of a run over several that gave no matrix: its name, its address and the error
+/// its run ended with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MissingEngine {
+    pub name: String,
+    pub url: String,
+    pub error: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
@@ -265,6 +279,7 @@ impl Matrix {
                 .clone()
                 .filter(|_| self.host.runtime == runtime),
             engines: self.engines.clone(),
+            missing_engines: self.missing_engines.clone(),
             coverage: self
                 .coverage
                 .iter()
@@ -428,6 +443,7 @@ mod runtime_tests {
             cells: Vec::new(),
             readiness: None,
             engines: Vec::new(),
+            missing_engines: Vec::new(),
             coverage: Vec::new(),
         };
         m.configurations[0].runtime = Some("runc".into());
@@ -546,6 +562,7 @@ pub(crate) mod fixture {
             cells,
             readiness: None,
             engines: Vec::new(),
+            missing_engines: Vec::new(),
             coverage: Vec::new(),
         }
     }

@@ -194,14 +194,14 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
 
     args.output.preflight()?;
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::environment)?;
-    let (matrix, reports) = if targets.len() > 1 || targets.iter().any(|t| t.cri) {
+    let (matrix, reports, failed) = if targets.len() > 1 || targets.iter().any(|t| t.cri) {
         let r = runtime
             .block_on(execute_on_engines(profiles, cap_sets, &targets, &opts))
             .map_err(|e| Failure {
                 code: engines_error_code(&e),
                 message: e.to_string(),
             })?;
-        (r.matrix, r.reports)
+        (r.matrix, r.reports, r.failed)
     } else {
         let r = runtime
             .block_on(execute(profiles, cap_sets, &opts))
@@ -209,7 +209,7 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
                 code: run_error_code(&e),
                 message: e.to_string(),
             })?;
-        (r.matrix.clone(), vec![(String::new(), r)])
+        (r.matrix.clone(), vec![(String::new(), r)], Vec::new())
     };
     let several = reports.len() > 1;
     for (name, report) in &reports {
@@ -257,6 +257,19 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
         for (runtime, why) in seccomp_harness_core::report::not_enforced(&matrix) {
             eprintln!("not enforced: {runtime} ignored the profiles: {why}");
         }
+    }
+    // An engine of several that gave no matrix: the others' matrix is written, and the run
+    // still ends with that engine's error code (3 for an engine down or gone), whatever the
+    // findings, so a matrix with an engine missing never passes for a complete one.
+    for (name, error) in &failed {
+        eprintln!("engine {name} is missing from the matrix: {error}");
+    }
+    if let Some(code) = failed
+        .iter()
+        .map(|(_, e)| run_error_code(e))
+        .max_by_key(|c| c.code())
+    {
+        return Ok(code);
     }
     Ok(if args.findings_exit_zero {
         ExitCode::Ok

@@ -244,6 +244,7 @@ pub fn assemble(
         cells,
         readiness: None,
         engines: Vec::new(),
+        missing_engines: Vec::new(),
         coverage: Vec::new(),
     };
     matrix.readiness = seccomp_harness_core::readiness::of(&matrix);

@@ -1,12 +1,14 @@
 //! One run over several engines: the same profiles and capability sets on each engine given
 //! (`run --docker-host A --docker-host B`), the engines in parallel, each with its own image
 //! build, watchdog, restarts and cleanup (each is a whole [`execute`]), and one matrix of
-//! them all ([`seccomp_harness_core::fleet::combine`]). With one engine it is exactly [`execute`].
+//! them all ([`seccomp_harness_core::fleet::combine_partial`]). With one engine it is exactly
+//! [`execute`]. An engine whose run fails while others complete is named in the matrix's
+//! `missing_engines` instead of failing the whole run.
 
 use super::execute::{execute, RunError, RunOptions, RunReport};
 use super::input::{CapSpec, LoadedProfile};
-use seccomp_harness_core::fleet::{combine, valid_name, FleetError};
-use seccomp_harness_core::matrix::Matrix;
+use seccomp_harness_core::fleet::{combine_partial, valid_name, FleetError};
+use seccomp_harness_core::matrix::{Matrix, MissingEngine};
 
 /// An engine to run on: its address and, where the user gave one (`NAME=URL`), its name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +85,9 @@ pub struct EnginesReport {
     pub matrix: Matrix,
     /// Each engine's own report, by name, in the order given.
     pub reports: Vec<(String, RunReport)>,
+    /// The engines whose run failed while others completed, by name, with the error (the
+    /// matrix names them in `missing_engines`); the caller picks the exit code from it.
+    pub failed: Vec<(String, RunError)>,
 }
 
 /// A name from the engine's facts where the user gave none: `docker-28.5.2`, `podman-5.8.6`.
@@ -126,29 +131,74 @@ pub async fn execute_on_engines(
         }
     });
     let mut reports: Vec<(String, RunReport)> = Vec::new();
+    let mut failed: Vec<(&EngineTarget, RunError)> = Vec::new();
     for (target, result) in futures_util::future::join_all(runs).await {
-        let report = result.map_err(|source| EnginesRunError::Engine {
-            name: target.name.clone().unwrap_or_else(|| target.url.clone()),
-            url: target.url.clone(),
-            source,
-        })?;
+        let report = match result {
+            Ok(report) => report,
+            Err(source) => {
+                failed.push((target, source));
+                continue;
+            }
+        };
         let mut name = target.name.clone().unwrap_or_else(|| derived_name(&report));
-        // Two unnamed engines of one version: number the later ones.
+        // Two unnamed engines of one version: number the later ones. An unnamed engine also
+        // keeps off the names given to the others (one of which may have failed).
         let base = name.clone();
         let mut n = 2;
-        while reports.iter().any(|(existing, _)| *existing == name) {
+        let given = |name: &str| {
+            target.name.is_none() && targets.iter().any(|t| t.name.as_deref() == Some(name))
+        };
+        while reports.iter().any(|(existing, _)| *existing == name) || given(&name) {
             name = format!("{base}-{n}");
             n += 1;
         }
         reports.push((name, report));
     }
-    let matrix = combine(
+    // The whole run fails, as on one engine, when no engine gave a matrix, or when the run was
+    // interrupted (every engine's run stops then: a partial matrix would only look complete).
+    let whole = reports.is_empty()
+        || failed
+            .iter()
+            .any(|(_, e)| matches!(e, RunError::Interrupted(_)));
+    if whole && !failed.is_empty() {
+        // The interruption's error when there is one, so the run exits with its signal's code.
+        let i = failed
+            .iter()
+            .position(|(_, e)| matches!(e, RunError::Interrupted(_)))
+            .unwrap_or(0);
+        let (target, source) = failed.swap_remove(i);
+        return Err(EnginesRunError::Engine {
+            name: target.name.clone().unwrap_or_else(|| target.url.clone()),
+            url: target.url.clone(),
+            source,
+        });
+    }
+    // An engine that gave no matrix has no facts to name it by: its given name, else its
+    // address.
+    let failed: Vec<(String, &EngineTarget, RunError)> = failed
+        .into_iter()
+        .map(|(t, e)| (t.name.clone().unwrap_or_else(|| t.url.clone()), t, e))
+        .collect();
+    let missing = failed
+        .iter()
+        .map(|(name, t, e)| MissingEngine {
+            name: name.clone(),
+            url: t.url.clone(),
+            error: e.to_string(),
+        })
+        .collect();
+    let matrix = combine_partial(
         reports
             .iter()
             .map(|(name, r)| (name.clone(), r.matrix.clone()))
             .collect(),
+        missing,
     )?;
-    Ok(EnginesReport { matrix, reports })
+    Ok(EnginesReport {
+        matrix,
+        reports,
+        failed: failed.into_iter().map(|(n, _, e)| (n, e)).collect(),
+    })
 }
 
 #[cfg(test)]

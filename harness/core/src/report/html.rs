@@ -154,6 +154,16 @@ fn host(out: &mut String, matrix: &Matrix) {
             };
             host_table(out, &format!("Engine {}", e.name), &id, &e.host);
         }
+        for m in &matrix.missing_engines {
+            let _ = writeln!(
+                out,
+                "<p class=\"bad\">Engine {}: missing from this matrix \
+                 (<code>{}</code>): {}</p>",
+                esc(&m.name),
+                esc(&m.url),
+                esc(&m.error),
+            );
+        }
     }
 }
 

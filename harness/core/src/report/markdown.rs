@@ -253,6 +253,15 @@ fn host(out: &mut String, matrix: &Matrix) {
         for e in &matrix.engines {
             host_line(out, &format!("Engine {}", text(&e.name)), &e.host);
         }
+        for m in &matrix.missing_engines {
+            let _ = writeln!(
+                out,
+                "**Engine {}: missing from this matrix** ({}): {}\n",
+                text(&m.name),
+                code(&m.url),
+                text(&m.error),
+            );
+        }
     }
 }
 

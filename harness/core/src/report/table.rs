@@ -31,6 +31,11 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
             let _ = writeln!(out, "  [{}]", e.name);
             host(&mut out, &e.host);
         }
+        for m in &matrix.missing_engines {
+            let _ = writeln!(out, "  [{}]", m.name);
+            let line = format!("    missing from this matrix ({}): {}", m.url, m.error);
+            let _ = writeln!(out, "{}", paint.fail(&line));
+        }
     }
     out.push('\n');
     configurations(&mut out, matrix, paint);
