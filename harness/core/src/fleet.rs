@@ -275,6 +275,25 @@ mod tests {
         assert_eq!(m.missing_engines, std::slice::from_ref(&gone));
         let back = Matrix::from_json(&serde_json::to_string(&m).unwrap()).unwrap();
         assert_eq!(back, m);
+        // Every human report says which engine is missing and why.
+        let options = crate::report::Options::default();
+        for (format, out) in [
+            ("table", crate::report::table::render(&m, &options)),
+            ("markdown", crate::report::markdown::render(&m, &options)),
+            ("html", crate::report::html::render(&m, &options)),
+        ] {
+            assert!(
+                [
+                    "gone",
+                    "missing from this matrix",
+                    "nonexistent.sock",
+                    "no daemon"
+                ]
+                .iter()
+                .all(|s| out.contains(s)),
+                "{format}:\n{out}"
+            );
+        }
         assert_eq!(view(&m, "host").unwrap(), one(None, "20.10.24"));
         assert_eq!(
             view(&m, "gone"),
