@@ -284,8 +284,7 @@ mod tests {
         ] {
             assert!(
                 [
-                    "gone",
-                    "missing from this matrix",
+                    "engine missing from this matrix: gone",
                     "nonexistent.sock",
                     "no daemon"
                 ]
@@ -294,6 +293,8 @@ mod tests {
                 "{format}:\n{out}"
             );
         }
+        // Markdown gives no pass mark to a matrix with an engine missing.
+        assert!(!crate::report::markdown::render(&m, &options).contains('✅'));
         assert_eq!(view(&m, "host").unwrap(), one(None, "20.10.24"));
         assert_eq!(
             view(&m, "gone"),

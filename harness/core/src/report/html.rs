@@ -107,11 +107,14 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
     let _ = writeln!(
         out,
         "<h1>seccomp-harness: <span class=\"{}\">{}</span> <span class=\"muted\">({} configurations, {} cases)</span></h1>",
-        if summary.total.fail == 0 && summary.total.not_enforced == 0 { "good" } else { "bad" },
+        if summary.total.fail == 0 && summary.total.not_enforced == 0 && matrix.missing_engines.is_empty() { "good" } else { "bad" },
         esc(&headline),
         matrix.configurations.len(),
         matrix.case_ids().len()
     );
+    if let Some(line) = super::missing_engines_headline(matrix) {
+        let _ = writeln!(out, "<p class=\"bad\">{}</p>", esc(&line));
+    }
     if let Some(headline) = super::not_enforced_headline(matrix, &summary.total) {
         let _ = writeln!(
             out,

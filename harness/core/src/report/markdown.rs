@@ -159,7 +159,8 @@ fn heading(out: &mut String, matrix: &Matrix, summary: &Summary<'_>) {
         summary.total.not_enforced,
         summary.total.held_back,
     ) {
-        (0, 0, 0) => "✅",
+        // No pass mark either where an engine of the run gave no matrix.
+        (0, 0, 0) if matrix.missing_engines.is_empty() => "✅",
         (0, 0, _) => "⚠️",
         _ => "❌",
     };
@@ -167,6 +168,9 @@ fn heading(out: &mut String, matrix: &Matrix, summary: &Summary<'_>) {
         out,
         "### {mark} seccomp-harness: {verdict} ({configs} configurations)\n"
     );
+    if let Some(line) = super::missing_engines_headline(matrix) {
+        let _ = writeln!(out, "> ⛔ **{}**\n", text(&line));
+    }
     if let Some(headline) = super::not_enforced_headline(matrix, &summary.total) {
         let _ = writeln!(out, "> ⛔ **{}**", text(&headline));
         for (runtime, why) in super::not_enforced(matrix) {

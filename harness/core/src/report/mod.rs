@@ -18,7 +18,7 @@ mod grid;
 mod summary;
 
 pub use snapshot::render_configuration_snapshot;
-pub use summary::{not_enforced, not_enforced_headline, Counts, Summary};
+pub use summary::{missing_engines_headline, not_enforced, not_enforced_headline, Counts, Summary};
 
 use crate::matrix::Matrix;
 

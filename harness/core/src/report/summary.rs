@@ -50,6 +50,24 @@ pub fn not_enforced(matrix: &Matrix) -> Vec<(String, String)> {
     out
 }
 
+/// The line every format puts under its headline when engines of a run over several gave no
+/// matrix: the cells counted are only the other engines'.
+pub fn missing_engines_headline(matrix: &Matrix) -> Option<String> {
+    let names: Vec<&str> = matrix
+        .missing_engines
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
+    match names.len() {
+        0 => None,
+        1 => Some(format!("engine missing from this matrix: {}", names[0])),
+        n => Some(format!(
+            "{n} engines missing from this matrix: {}",
+            names.join(", ")
+        )),
+    }
+}
+
 /// The one-line headline every format starts with when a runtime ignored the profiles.
 pub fn not_enforced_headline(matrix: &Matrix, counts: &Counts) -> Option<String> {
     let runtimes = not_enforced(matrix);

@@ -17,6 +17,9 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
     let summary = Summary::of(matrix);
     let mut out = String::new();
     let _ = writeln!(out, "{}", paint.bold("seccomp-harness matrix"));
+    if let Some(line) = super::missing_engines_headline(matrix) {
+        let _ = writeln!(out, "{}", paint.fail(&line));
+    }
     if let Some(headline) = super::not_enforced_headline(matrix, &summary.total) {
         let _ = writeln!(out, "{}", paint.fail(&headline));
         for (runtime, why) in super::not_enforced(matrix) {
