@@ -44,16 +44,11 @@ pub async fn execute_cri(
     // RuntimeDefault is predicted from containerd's default for the node's release, which runs
     // as a Localhost profile beside it, rendered per job as containerd builds it for the
     // container (its conditions resolved: the node would drop them from a file).
-    let upstream =
-        seccomp_harness_core::upstream::default_for(&facts.engine, &facts.engine_version);
-    if let (Some(b), Ok(release)) = (
-        profiles
-            .iter()
-            .position(|p| matches!(p.kind, ProfileKind::Builtin)),
-        &upstream,
-    ) {
-        profiles.insert(b + 1, super::input::load_upstream(release)?);
-    }
+    let upstream = super::input::add_upstream_beside_builtin(
+        &mut profiles,
+        &facts.engine,
+        &facts.engine_version,
+    )?;
     let runtime = PlannedRuntime::default_of(seccomp_harness_core::runtime::Runtime::parse(
         &facts.default_runtime,
         facts.runtime_version.as_deref(),

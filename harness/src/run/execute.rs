@@ -159,17 +159,12 @@ pub async fn execute(
         })?;
     // builtin is predicted from upstream's default for the engine's release, which runs as a
     // file configuration beside it.
-    let upstream =
-        seccomp_harness_core::upstream::default_for(&facts.engine, &facts.engine_version);
     let mut profiles = profiles;
-    if let (Some(b), Ok(release)) = (
-        profiles
-            .iter()
-            .position(|p| matches!(p.kind, ProfileKind::Builtin)),
-        &upstream,
-    ) {
-        profiles.insert(b + 1, super::input::load_upstream(release)?);
-    }
+    let upstream = super::input::add_upstream_beside_builtin(
+        &mut profiles,
+        &facts.engine,
+        &facts.engine_version,
+    )?;
     let mut plan = plan::plan(
         profiles,
         cap_sets,

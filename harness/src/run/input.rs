@@ -188,6 +188,33 @@ pub fn load_profiles(input: &ProfileInput) -> Result<Vec<LoadedProfile>, PlanErr
 /// release beside `builtin`, so builtin is predicted and its denials attributed.
 pub const BUILTIN_UPSTREAM: &str = "builtin-upstream";
 
+/// Inserts upstream's default for the engine's release right after `builtin`, where there is
+/// one: `builtin` (or a node's `runtime-default`) is predicted from it, so it runs as a file
+/// configuration beside it. The lookup's answer is returned, as the plan names why there is
+/// none.
+pub fn add_upstream_beside_builtin(
+    profiles: &mut Vec<LoadedProfile>,
+    engine: &str,
+    engine_version: &str,
+) -> Result<
+    Result<
+        &'static seccomp_harness_core::upstream::Release,
+        seccomp_harness_core::upstream::NoUpstream,
+    >,
+    PlanError,
+> {
+    let upstream = seccomp_harness_core::upstream::default_for(engine, engine_version);
+    if let (Some(b), Ok(release)) = (
+        profiles
+            .iter()
+            .position(|p| matches!(p.kind, ProfileKind::Builtin)),
+        &upstream,
+    ) {
+        profiles.insert(b + 1, load_upstream(release)?);
+    }
+    Ok(upstream)
+}
+
 /// Upstream's default profile for the engine's release, as a file profile of the run.
 pub fn load_upstream(
     release: &seccomp_harness_core::upstream::Release,

@@ -7,6 +7,33 @@ use seccomp_catalog::own_calls::OwnArg::{Fixed as F, RunTime as R};
 /// The name engines register runc under.
 pub(super) const NAME: &str = "runc";
 
+/// The calls every runc version makes after loading the filter, with a version's own on top:
+/// one list written once, so runc 1.3's can't drift from the older versions'.
+macro_rules! runc_needs {
+    ($($extra:literal),*) => {
+        &[
+            "write",
+            "close",
+            "fstatfs",
+            "openat",
+            "getdents64",
+            "getcwd",
+            "chdir",
+            "newfstatat",
+            "fstat",
+            "setuid",
+            "setgid",
+            "setgroups",
+            "capget",
+            "capset",
+            "prctl",
+            "getppid",
+            "execve",
+            $($extra,)*
+        ]
+    };
+}
+
 /// Calls runc makes after loading the filter, whatever its version (measured with runc 1.1.5
 /// by narrowing an allow-list, see profiles/README.md: denying any of these stops the
 /// container from starting, often with a message that names none of them). `write` too:
@@ -15,48 +42,11 @@ pub(super) const NAME: &str = "runc";
 /// "close log pipe"); a default-ALLOW profile denying only `close` (ERRNO) failed the start
 /// on runc 1.1.5 ("cannot start a stopped process"), 1.1.15 and 1.3.6 ("cannot start a
 /// container that has stopped").
-pub const RUNC_NEEDS: &[&str] = &[
-    "write",
-    "close",
-    "fstatfs",
-    "openat",
-    "getdents64",
-    "getcwd",
-    "chdir",
-    "newfstatat",
-    "fstat",
-    "setuid",
-    "setgid",
-    "setgroups",
-    "capget",
-    "capset",
-    "prctl",
-    "getppid",
-    "execve",
-];
+pub const RUNC_NEEDS: &[&str] = runc_needs!();
 
 /// runc 1.3's needs on top of [`RUNC_NEEDS`]: statx (the mount id of /proc/thread-self/fd;
 /// with an errno, or the stub's ENOSYS, the start fails "could not get mount id").
-const RUNC_1_3_FATAL: &[&str] = &[
-    "write",
-    "close",
-    "fstatfs",
-    "openat",
-    "getdents64",
-    "getcwd",
-    "chdir",
-    "newfstatat",
-    "fstat",
-    "setuid",
-    "setgid",
-    "setgroups",
-    "capget",
-    "capset",
-    "prctl",
-    "getppid",
-    "execve",
-    "statx",
-];
+const RUNC_1_3_FATAL: &[&str] = runc_needs!("statx");
 
 /// runc 1.1.5's (Docker 20.10.24, this host) write, close and fstat after loading the filter,
 /// measured by allowing each only under argument conditions in an allow-list that starts
