@@ -3,7 +3,7 @@
 
 use super::assemble::{assemble, JobResult, JobResults, NotRun};
 use super::calibration::calibrate;
-use super::input::{CapSpec, LoadedProfile, ProfileKind};
+use super::input::{CapSpec, LoadedProfile};
 use super::plan::{self, JobKind, Plan, PlanError, PlannedRuntime, Seccomp};
 use super::progress::Progress;
 use crate::engine::podman::{self, PodmanInfo};
