@@ -43,6 +43,35 @@ pub struct JobResult {
 /// The results of a plan's containers, by what each was for.
 pub type JobResults = HashMap<JobKind, JobResult>;
 
+/// What a run's containers came back with, tallied once for the Docker and the CRI paths.
+pub struct Tally {
+    /// Containers started in all, and per job (the benchmark's count).
+    pub containers: usize,
+    pub containers_by_job: Vec<(String, usize)>,
+    pub results: JobResults,
+    /// What each job saw but could not use (`run --diagnostics`), sorted by job.
+    pub diagnostics: Vec<(String, Vec<String>)>,
+}
+
+/// Tallies the jobs' results, each with the number of containers it took.
+pub fn tally(jobs: Vec<(JobKind, JobResult, usize)>) -> Tally {
+    let containers = jobs.iter().map(|(_, _, n)| n).sum();
+    let containers_by_job = jobs.iter().map(|(_, r, n)| (r.label.clone(), *n)).collect();
+    let results: JobResults = jobs.into_iter().map(|(k, r, _)| (k, r)).collect();
+    let mut diagnostics: Vec<(String, Vec<String>)> = results
+        .values()
+        .filter(|r| !r.diagnostics.is_empty())
+        .map(|r| (r.label.clone(), r.diagnostics.clone()))
+        .collect();
+    diagnostics.sort();
+    Tally {
+        containers,
+        containers_by_job,
+        results,
+        diagnostics,
+    }
+}
+
 /// Builds the matrix from the jobs' results and the oracle's predictions.
 pub fn assemble(
     plan: &Plan,

@@ -5,7 +5,7 @@
 //! predicted as containerd reads it (`profile::node`: Docker-only fields dropped). The default
 //! capability set is the runtime's: containerd's (`oci.defaultUnixCaps`) is Docker's 14.
 
-use super::assemble::{assemble, JobResults};
+use super::assemble::assemble;
 use super::calibration::calibrate;
 use super::execute::{collect_results, probe_for, RunError, RunOptions, RunReport};
 use super::input::{CapSpec, LoadedProfile, ProfileKind};
@@ -164,18 +164,12 @@ pub async fn execute_cri(
     let results = collect_results(runs)?;
     swept.map_err(EngineError::from)?;
     let seconds = started.elapsed().as_secs_f64();
-    let containers = results.iter().map(|(_, _, n)| n).sum();
-    let containers_by_job = results
-        .iter()
-        .map(|(_, r, n)| (r.label.clone(), *n))
-        .collect();
-    let results: JobResults = results.into_iter().map(|(k, r, _)| (k, r)).collect();
-    let mut diagnostics: Vec<(String, Vec<String>)> = results
-        .values()
-        .filter(|r| !r.diagnostics.is_empty())
-        .map(|r| (r.label.clone(), r.diagnostics.clone()))
-        .collect();
-    diagnostics.sort();
+    let super::assemble::Tally {
+        containers,
+        containers_by_job,
+        results,
+        mut diagnostics,
+    } = super::assemble::tally(results);
     let unknown: std::collections::BTreeMap<usize, _> = plan
         .calibration
         .as_ref()

@@ -1,7 +1,7 @@
 //! Runs a plan on the engine: facts, the probe image, every container of the plan in parallel
 //! (bounded), and cleanup on every path including Ctrl-C.
 
-use super::assemble::{assemble, JobResult, JobResults, NotRun};
+use super::assemble::{assemble, JobResult, NotRun};
 use super::calibration::calibrate;
 use super::input::{CapSpec, LoadedProfile};
 use super::plan::{self, JobKind, Plan, PlanError, PlannedRuntime, Seccomp};
@@ -237,18 +237,12 @@ pub async fn execute(
     drop(files);
     let results = results??;
     let seconds = started.elapsed().as_secs_f64();
-    let containers = results.iter().map(|(_, _, n)| n).sum();
-    let containers_by_job = results
-        .iter()
-        .map(|(_, r, n)| (r.label.clone(), *n))
-        .collect();
-    let results: JobResults = results.into_iter().map(|(k, r, _)| (k, r)).collect();
-    let mut diagnostics: Vec<(String, Vec<String>)> = results
-        .values()
-        .filter(|r| !r.diagnostics.is_empty())
-        .map(|r| (r.label.clone(), r.diagnostics.clone()))
-        .collect();
-    diagnostics.sort();
+    let super::assemble::Tally {
+        containers,
+        containers_by_job,
+        results,
+        diagnostics,
+    } = super::assemble::tally(results);
     // Predictions need the calibration's measurement of the runtime's libseccomp.
     let calibrated: std::collections::BTreeMap<usize, _> = (0..plan.runtimes.len())
         .filter_map(|rt| {
