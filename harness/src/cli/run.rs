@@ -116,7 +116,7 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
             .map(|p| ProfileInput::parse(p))
             .collect()
     };
-    let profiles: Vec<_> = inputs
+    let mut profiles: Vec<_> = inputs
         .iter()
         .map(run::load_profiles)
         .collect::<Result<Vec<_>, _>>()
@@ -124,6 +124,7 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
         .into_iter()
         .flatten()
         .collect();
+    run::qualify_shared_names(&mut profiles);
     let cap_sets = match &args.caps {
         Some(list) => list
             .split(',')
