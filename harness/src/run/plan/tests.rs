@@ -234,8 +234,14 @@ fn shared_resource_names_are_qualified_by_file_and_unresolvable_ones_name_both_f
     .concat();
     crate::run::qualify_shared_names(&mut profiles);
     let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
-    assert!(names.contains(&"spo-seccompprofile.v1:profile-block-all"), "{names:?}");
-    assert!(names.contains(&"spo-seccompprofile.v1beta1:profile-block-all"), "{names:?}");
+    assert!(
+        names.contains(&"spo-seccompprofile.v1:profile-block-all"),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"spo-seccompprofile.v1beta1:profile-block-all"),
+        "{names:?}"
+    );
     let planned = plan(
         profiles,
         vec![CapSpec::docker_default()],
