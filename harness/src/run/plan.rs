@@ -98,6 +98,10 @@ pub struct PlannedConfiguration {
     /// Whether the container starts and the probe reaches its cases: the oracle's answer for
     /// file profiles, [`Start::Starts`] for `builtin` and `unconfined`.
     pub start: Start,
+    /// The calls the tagged copy for this configuration's runtime allows on purpose
+    /// ([`seccomp_harness_core::profile::Tagged::allowed_on_purpose`]): its run can't
+    /// attribute their cells. Empty where there is no tagged run.
+    pub tagged_allows: Vec<String>,
 }
 
 /// What one container run is for.
@@ -194,8 +198,12 @@ pub enum PlanError {
     UnknownCase(String),
     #[error("{file} holds {count} profiles where one was expected")]
     SeveralProfiles { file: String, count: usize },
-    #[error("two configurations are both named {0:?}: rename one of the profile files (or SeccompProfile resources, named by their metadata.name)")]
-    DuplicateConfiguration(String),
+    #[error("two configurations are both named {id:?}, from {first} and {second}: rename one of the profile files (or SeccompProfile resources, named by their metadata.name)")]
+    DuplicateConfiguration {
+        id: String,
+        first: String,
+        second: String,
+    },
     #[error("--runtime names no runtime")]
     NoRuntime,
 }
@@ -233,6 +241,8 @@ impl<'a> Selection<'a> {
     }
 }
 
+// Over 80 lines: its phases are still to be split into named steps (issue #20).
+#[allow(clippy::too_many_lines)]
 pub fn plan(
     mut profiles: Vec<LoadedProfile>,
     cap_sets: Vec<CapSpec>,
@@ -359,16 +369,21 @@ pub fn plan(
         }
     }
     let mut configurations = Vec::new();
-    let mut ids = BTreeSet::new();
+    let mut ids: BTreeMap<String, &str> = BTreeMap::new();
     for (p, loaded) in profiles.iter().enumerate() {
         for (s, caps) in cap_sets.iter().enumerate() {
             for (rt, runtime) in runtimes.iter().enumerate() {
                 let id = format!("{}{}{}", loaded.name, caps.suffix(), runtime.suffix());
-                if !ids.insert(id.clone()) {
-                    return Err(PlanError::DuplicateConfiguration(id));
+                if let Some(first) = ids.insert(id.clone(), &loaded.source) {
+                    return Err(PlanError::DuplicateConfiguration {
+                        id,
+                        first: first.to_string(),
+                        second: loaded.source.clone(),
+                    });
                 }
                 let configuration = configurations.len();
                 let mut start = Start::Starts;
+                let mut tagged_allows = Vec::new();
                 match &loaded.kind {
                     // The baseline of this capability set is this configuration's run.
                     ProfileKind::Unconfined => {}
@@ -400,6 +415,7 @@ pub fn plan(
                                 &runtimes[rt].model,
                                 arch,
                             );
+                            tagged_allows = tagged.allowed_on_purpose(profile);
                             let tagged_resolved = profile::resolve(&tagged.profile, &h);
                             let tagged_oracle = Oracle::new(&tagged_resolved);
                             jobs.push(Job {
@@ -427,6 +443,7 @@ pub fn plan(
                     cap_set: s,
                     runtime: rt,
                     start,
+                    tagged_allows,
                 });
             }
         }
