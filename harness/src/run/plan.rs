@@ -454,7 +454,33 @@ pub fn plan(
     })
 }
 
+impl Job {
+    /// Whether the probe will run this job's cases in its own process from the start: told to,
+    /// or told to avoid every way to fork or every way to reap a child. Such a job needs a
+    /// fresh container after each case that ends or changes the probe (`static-server-allowlist`
+    /// took 19), so it is the longest of a run.
+    pub fn runs_in_process(&self, arch: Arch) -> bool {
+        use seccomp_catalog::own_calls::Role;
+        let avoided = |role: Role| {
+            role.options(arch)
+                .iter()
+                .all(|n| self.probe_args.avoid.iter().any(|a| a == n))
+        };
+        self.probe_args.in_process || avoided(Role::Fork) || avoided(Role::Reap)
+    }
+}
+
 impl Plan {
+    /// The order the jobs ask for a container slot in: those that run in-process first, then
+    /// the rest, each group in plan order. Started last, an in-process job's chain of
+    /// containers ran alone at the end of the default run; started first, it overlaps the
+    /// one-container jobs.
+    pub fn start_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.jobs.len()).collect();
+        order.sort_by_key(|&j| !self.jobs[j].runs_in_process(self.arch));
+        order
+    }
+
     /// A planned case: the catalog's, or one a profile's conditions generated.
     pub fn case(&self, id: &str) -> Option<&Case> {
         self.catalog

@@ -217,3 +217,42 @@ fn unknown_cases_and_duplicate_names_are_refused() {
     );
     assert!(matches!(err, Err(PlanError::DuplicateConfiguration(_))));
 }
+
+/// A profile that denies every way to reap a child runs in-process, a new container after
+/// each case that ends the probe: its jobs ask for a slot first, the rest keep plan order.
+#[test]
+fn jobs_that_run_in_process_start_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let waits = write(
+        &dir,
+        "waits-denied.json",
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["wait4","waitid"],"action":"SCMP_ACT_ERRNO"}]}"#,
+    );
+    let getpid = write(
+        &dir,
+        "deny-getpid.json",
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#,
+    );
+    let profiles = [ProfileInput::File(getpid), ProfileInput::File(waits)]
+        .iter()
+        .map(|p| load_profile(p).unwrap())
+        .collect();
+    let plan = plan(
+        profiles,
+        vec![CapSpec::docker_default()],
+        Arch::X86_64,
+        KernelVersion::new(6, 1),
+        true,
+        vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
+        Selection::cases(&[]),
+    )
+    .unwrap();
+    let in_process: Vec<bool> = plan
+        .jobs
+        .iter()
+        .map(|j| j.runs_in_process(plan.arch))
+        .collect();
+    // baseline, calibration, deny-getpid as-is and tagged, waits-denied as-is and tagged.
+    assert_eq!(in_process, [false, false, false, false, true, true]);
+    assert_eq!(plan.start_order(), [4, 5, 0, 1, 2, 3]);
+}
