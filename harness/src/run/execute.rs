@@ -422,7 +422,18 @@ async fn run_jobs(
         async move {
             let cases = job.cases.as_ref().unwrap_or(&plan.case_ids);
             let started = Instant::now();
-            let run = runner.run(&spec, cases).await;
+            let run = if job.parts.is_empty() {
+                runner.run(&spec, cases).await
+            } else {
+                // The containers an in-process job's restarts would start one after another,
+                // started at once (`plan::in_process_parts`).
+                let parts = job.parts.iter().map(|part| runner.run(&spec, part));
+                futures_util::future::join_all(parts)
+                    .await
+                    .into_iter()
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(|parts| engine::ConfigurationRun::merge(cases, parts))
+            };
             if let Ok(r) = &run {
                 progress.job_done(&label, started.elapsed().as_secs_f64(), r.containers);
                 finished.lock().expect("timings lock").push((

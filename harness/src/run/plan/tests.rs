@@ -255,4 +255,34 @@ fn jobs_that_run_in_process_start_first() {
     // baseline, calibration, deny-getpid as-is and tagged, waits-denied as-is and tagged.
     assert_eq!(in_process, [false, false, false, false, true, true]);
     assert_eq!(plan.start_order(), [4, 5, 0, 1, 2, 3]);
+
+    // The in-process jobs' cases are cut where the probe will end: after each call that ends
+    // it (exit, exit_group, rt_sigreturn let through) and each bad-arch kill (the profile
+    // lists no architectures, so i386 and x32 calls are killed on x86_64).
+    assert!(plan.jobs[..4].iter().all(|j| j.parts.is_empty()));
+    let rank =
+        |id: &str| seccomp_catalog::own_calls::in_process_rank(plan.case(id).unwrap().syscall);
+    for job in &plan.jobs[4..] {
+        let mut in_order: Vec<&String> = plan.case_ids.iter().collect();
+        in_order.sort_by_key(|id| rank(id));
+        assert_eq!(job.parts.concat().iter().collect::<Vec<_>>(), in_order);
+        let ends: Vec<&str> = job.parts[..job.parts.len() - 1]
+            .iter()
+            .map(|p| p.last().unwrap().as_str())
+            .collect();
+        for id in [
+            "exit",
+            "exit_group",
+            "rt_sigreturn",
+            "i386:getpid",
+            "x32:getpid",
+        ] {
+            assert!(ends.contains(&id), "{id} ends no part: {ends:?}");
+        }
+        // Nothing else ends one: the calls that end the probe, and other ABIs' calls.
+        assert!(
+            ends.iter().all(|id| rank(id) == 2 || id.contains(':')),
+            "{ends:?}"
+        );
+    }
 }
