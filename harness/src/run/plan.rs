@@ -99,6 +99,10 @@ pub struct PlannedConfiguration {
     /// Whether the container starts and the probe reaches its cases: the oracle's answer for
     /// file profiles, [`Start::Starts`] for `builtin` and `unconfined`.
     pub start: Start,
+    /// The calls the tagged copy for this configuration's runtime allows on purpose
+    /// ([`seccomp_harness_core::profile::Tagged::allowed_on_purpose`]): its run can't
+    /// attribute their cells. Empty where there is no tagged run.
+    pub tagged_allows: Vec<String>,
 }
 
 /// What one container run is for.
@@ -420,6 +424,7 @@ pub fn plan(
                 }
                 let configuration = configurations.len();
                 let mut start = Start::Starts;
+                let mut tagged_allows = Vec::new();
                 match &loaded.kind {
                     // The baseline of this capability set is this configuration's run.
                     ProfileKind::Unconfined => {}
@@ -452,6 +457,7 @@ pub fn plan(
                                 &runtimes[rt].model,
                                 arch,
                             );
+                            tagged_allows = tagged.allowed_on_purpose(profile);
                             let tagged_resolved = profile::resolve(&tagged.profile, &h);
                             let tagged_oracle = Oracle::new(&tagged_resolved);
                             let cases = cases_of(p);
@@ -496,6 +502,7 @@ pub fn plan(
                     cap_set: s,
                     runtime: rt,
                     start,
+                    tagged_allows,
                 });
             }
         }

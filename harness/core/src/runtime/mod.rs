@@ -416,6 +416,7 @@ pub fn tagged_for(tagged: &Tagged, original: &Profile, runtime: &Runtime, arch: 
             .iter()
             .map(|f| f.syscall),
     );
+    also.extend(crate::profile::tag::trap_handler_calls(arch));
     let native_stub = native_stub(model, &original.arches, arch);
     let names = tagged_runtime_allowances(model, native_stub, named, &also);
     let tagged = tagged.for_runtime(&names, &runtime.name);
