@@ -53,7 +53,7 @@ pub struct Args {
     /// A static probe binary to use instead of the embedded one for the engine's arch.
     #[arg(long)]
     pub probe: Option<PathBuf>,
-    /// How many containers run at once (default: the number of CPUs).
+    /// How many containers run at once (default: the number of CPUs, at least 4).
     #[arg(long)]
     pub parallel: Option<usize>,
     /// The watchdog: seconds the probe may go without a record before its container is killed
@@ -118,7 +118,7 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
             .map(|p| ProfileInput::parse(p))
             .collect()
     };
-    let profiles: Vec<_> = inputs
+    let mut profiles: Vec<_> = inputs
         .iter()
         .map(run::load_profiles)
         .collect::<Result<Vec<_>, _>>()
@@ -126,6 +126,7 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
         .into_iter()
         .flatten()
         .collect();
+    run::qualify_shared_names(&mut profiles);
     let cap_sets = match &args.caps {
         Some(list) => list
             .split(',')
@@ -227,6 +228,16 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
             );
         }
         if args.diagnostics {
+            for line in report.timings.lines() {
+                eprintln!(
+                    "{}{line}",
+                    if several {
+                        format!("{name}: ")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
             for (job, lines) in &report.diagnostics {
                 eprintln!(
                     "diagnostics of {name}{}{job}:",
