@@ -202,6 +202,58 @@ fn explain_prints_json_and_text() {
 }
 
 #[test]
+fn explain_reads_the_sublevel_of_kernel() {
+    // uretprobe passes every filter from 6.12.14 on (a stable backport); before it, or with
+    // no sublevel, Docker's default denies it like any call it doesn't list.
+    let p = fixture("docker-default-v25.0.0.json");
+    let explain = |kernel: &str| {
+        let out = bin()
+            .arg("explain")
+            .arg(&p)
+            .args([
+                "uretprobe",
+                "--arch",
+                "x86_64",
+                "--kernel",
+                kernel,
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(ExitCode::Ok.code()),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let v = explain("6.12.14");
+    assert_eq!(
+        (v["outcome"].as_str(), &v["rule"]),
+        (Some("allowed"), &serde_json::Value::Null),
+        "{v}"
+    );
+    assert!(
+        v["note"]
+            .as_str()
+            .unwrap_or("")
+            .contains("backported to 6.12.14"),
+        "{v}"
+    );
+    assert_eq!(explain("6.12.117+deb13-amd64")["outcome"], "allowed");
+    for kernel in ["6.12.13", "6.12"] {
+        let v = explain(kernel);
+        assert_eq!(
+            (v["outcome"].as_str(), v["rule"].as_str()),
+            (Some("errno"), Some("default")),
+            "{kernel}: {v}"
+        );
+    }
+}
+
+#[test]
 fn explain_rejects_unknown_cases_and_caps() {
     let p = fixture("docker-default-v25.0.0.json");
     let out = bin()

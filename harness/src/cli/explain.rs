@@ -7,7 +7,7 @@ use seccomp_harness_core::engine_kind::EngineKind;
 use seccomp_harness_core::exit::ExitCode;
 use seccomp_harness_core::oracle::{Oracle, Start};
 use seccomp_harness_core::outcome::RuleRef;
-use seccomp_harness_core::profile::{self, CapSet, Host, KernelVersion};
+use seccomp_harness_core::profile::{self, CapSet, Host, KernelRelease};
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -31,9 +31,11 @@ pub struct Args {
     /// A capability dropped from Docker's default set, as with `docker run --cap-drop`.
     #[arg(long = "cap-drop", value_name = "CAP")]
     pub cap_drop: Vec<String>,
-    /// The kernel version for `minKernel` (default: this machine's).
-    #[arg(long, value_name = "X.Y", value_parser = parse_kernel)]
-    pub kernel: Option<KernelVersion>,
+    /// The kernel release (default: this machine's). X.Y decides `minKernel` and which
+    /// syscalls exist; the sublevel Z, where given, the stable backports (uretprobe passes
+    /// every filter from 6.12.14 on).
+    #[arg(long, value_name = "X.Y[.Z]", value_parser = parse_kernel)]
+    pub kernel: Option<KernelRelease>,
     /// The Docker engine version (`20.10.24`): Docker before 23.0 drops `defaultErrnoRet`, so
     /// the default's errno is EPERM there (default: an engine that honours it).
     #[arg(long = "engine-version", value_name = "VERSION")]
@@ -57,17 +59,17 @@ fn parse_arch(s: &str) -> Result<Arch, String> {
     Arch::parse(s).ok_or_else(|| format!("unknown arch {s:?} (expected x86_64 or aarch64)"))
 }
 
-fn parse_kernel(s: &str) -> Result<KernelVersion, String> {
-    KernelVersion::parse_release(s).map_err(|e| e.to_string())
+fn parse_kernel(s: &str) -> Result<KernelRelease, String> {
+    KernelRelease::parse(s).map_err(|e| e.to_string())
 }
 
 pub fn main(args: Args) -> Result<ExitCode, Failure> {
     let arch = args.arch.unwrap_or_else(Arch::native);
-    let kernel = match args.kernel.or_else(KernelVersion::host) {
+    let kernel = match args.kernel.or_else(KernelRelease::host) {
         Some(k) => k,
         None => {
             return Err(Failure::environment(
-                "cannot read the kernel version; pass --kernel X.Y",
+                "cannot read the kernel version; pass --kernel X.Y[.Z]",
             ))
         }
     };
@@ -111,7 +113,8 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
         .engine_version
         .as_deref()
         .is_none_or(|v| profile::engine_honours_default_errno_ret(EngineKind::Docker.name(), v));
-    let host = Host::new(arch, caps, kernel)
+    let host = Host::new(arch, caps, kernel.version)
+        .with_kernel_sublevel(kernel.sublevel)
         .with_default_errno_ret(honours)
         .with_unknown_names(args.unknown_syscalls.iter().cloned().collect());
     let host = match &args.runtime {

@@ -74,6 +74,49 @@ impl KernelVersion {
     }
 }
 
+/// A kernel release as the oracle reads it: major.minor (for `minKernel` and the syscall
+/// table) and the sublevel, which only stable backports of kernel behaviour look at
+/// (`oracle/kernel.rs` `EXCEPTION_BACKPORTS`, uretprobe from 6.12.14). What `explain
+/// --kernel` takes, so that a user can ask about 6.12.13 and 6.12.14 apart, as `run` tells
+/// them apart on a real engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KernelRelease {
+    pub version: KernelVersion,
+    pub sublevel: Option<u64>,
+}
+
+impl KernelRelease {
+    /// `uname -r` (`6.12.117+deb13-amd64`) or a plain `X.Y` / `X.Y.Z` from the command line.
+    pub fn parse(s: &str) -> Result<Self, KernelVersionError> {
+        Ok(KernelRelease {
+            version: KernelVersion::parse_release(s)?,
+            sublevel: KernelVersion::sublevel_of(s),
+        })
+    }
+
+    /// The running kernel's release, from `/proc/sys/kernel/osrelease`.
+    pub fn host() -> Option<Self> {
+        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").ok()?;
+        Self::parse(&release).ok()
+    }
+}
+
+impl FromStr for KernelRelease {
+    type Err = KernelVersionError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for KernelRelease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.sublevel {
+            Some(n) => write!(f, "{}.{n}", self.version),
+            None => write!(f, "{}", self.version),
+        }
+    }
+}
+
 impl FromStr for KernelVersion {
     type Err = KernelVersionError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -124,6 +167,22 @@ mod tests {
         assert_eq!(KernelVersion::sublevel_of("6.18.44-generic"), Some(44));
         assert_eq!(KernelVersion::sublevel_of("6.12"), None);
         assert_eq!(KernelVersion::sublevel_of("3.12-rc5"), None);
+    }
+
+    #[test]
+    fn release_keeps_the_sublevel_for_backports() {
+        let r = KernelRelease::parse("6.12.14").unwrap();
+        assert_eq!(
+            (r.version, r.sublevel),
+            (KernelVersion::new(6, 12), Some(14))
+        );
+        assert_eq!(r.to_string(), "6.12.14");
+        let r: KernelRelease = "6.12.117+deb13-amd64".parse().unwrap();
+        assert_eq!(r.to_string(), "6.12.117");
+        let r = KernelRelease::parse("6.1").unwrap();
+        assert_eq!((r.version, r.sublevel), (KernelVersion::new(6, 1), None));
+        assert_eq!(r.to_string(), "6.1");
+        assert!(KernelRelease::parse("six").is_err());
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub mod tag;
 pub mod validate;
 
 pub use caps::{CapChange, CapError, CapSet};
-pub use kernel::KernelVersion;
+pub use kernel::{KernelRelease, KernelVersion};
 pub use model::{
     Action, Arches, ArgCond, EffectiveAction, Filter, Format, Op, Profile, Rule, MAX_ERRNO_RET,
 };
