@@ -187,6 +187,12 @@ pub enum Verdict {
     /// The runtime ignored the profile (its calibration rules had no effect), so what the
     /// cell shows is not the profile's doing: never a pass. The note names the reason.
     NotEnforced,
+    /// What the cell saw fits the prediction but doesn't prove it: the same errno here as
+    /// unconfined, and nothing to tell the filter's answer from the kernel's (no tagged
+    /// record for the case, or the tagged copy allows the call on purpose; the observation's
+    /// note names which). Never a pass, not a failure: counted apart in every format. (A
+    /// value added within schema_version 2: only a matrix with such cells holds it.)
+    Undecided,
 }
 
 /// Why a matrix file could not be read. Each variant names the file, because `diff` reads two

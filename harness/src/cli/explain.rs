@@ -120,7 +120,9 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
     let host = match &args.runtime {
         Some(r) => {
             let mut parts = r.split_whitespace();
-            let name = parts.next().unwrap_or("runc");
+            let name = parts
+                .next()
+                .unwrap_or(seccomp_harness_core::runtime::DEFAULT_NAME);
             host.with_runtime(seccomp_harness_core::runtime::Runtime::parse(
                 name,
                 parts.next(),

@@ -366,27 +366,12 @@ async fn drive(
             // The engine can't remove the container while runc waits: free runc where its
             // processes are visible from here (a local socket), so that the removal works.
             let freed = if engine.host().starts_with("unix://") {
-                super::hung::free_hung_runc(id)
+                super::hung::free_hung_init(id)
             } else {
                 Vec::new()
             };
-            let cleanup = match freed.as_slice() {
-                [] => "no hung `runc:[2:INIT]` of this container is visible from here, so the \
-                       container may stay stuck in the engine (SIGKILL its `runc:[2:INIT]` on the \
-                       engine's host to free it)"
-                    .to_string(),
-                pids => format!(
-                    "the harness killed the hung `runc:[2:INIT]` (pid {}) so that the engine could remove the container",
-                    pids.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
-                ),
-            };
             return Ok(ContainerOutcome::StartFailed {
-                message: format!(
-                    "the runtime did not start the container within {} s: runc hangs when a \
-                     profile kills one thread of its init process (SCMP_ACT_KILL on a call it \
-                     makes after loading the filter); {cleanup}",
-                    START_TIMEOUT.as_secs()
-                ),
+                message: seccomp_harness_core::runtime::hung::note(START_TIMEOUT.as_secs(), &freed),
             });
         }
     };

@@ -10,6 +10,7 @@ use seccomp_catalog::record::HostRecord;
 use seccomp_catalog::Arch;
 use seccomp_harness_core::engine_kind::EngineKind;
 use seccomp_harness_core::matrix::{HostFacts, SeccompFacts};
+use seccomp_harness_core::runtime;
 use std::collections::BTreeMap;
 
 /// The engine's view of itself, from `/info` and `/version`.
@@ -244,7 +245,9 @@ impl RuntimeFeatures {
         let a = v.get("annotations")?;
         let get = |k: &str| a.get(k).and_then(|x| x.as_str()).map(str::to_string);
         Some(RuntimeFeatures {
-            version: get("run.oci.crun.version").or_else(|| get("org.opencontainers.runc.version")),
+            version: runtime::FEATURES_VERSION_ANNOTATIONS
+                .iter()
+                .find_map(|k| get(k)),
             libseccomp: get("io.github.seccomp.libseccomp.version"),
         })
     }
@@ -319,7 +322,7 @@ impl Engine {
         let runtime_version = component_version(&components, &default_runtime)
             .or_else(|| runtime_versions.get(&default_runtime).cloned())
             .or_else(|| {
-                (default_runtime == "runc")
+                runtime::info_commit_is_version_of(&default_runtime)
                     .then(|| info.runc_commit.as_ref().and_then(|c| c.id.clone()))
                     .flatten()
             })

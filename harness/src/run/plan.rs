@@ -98,6 +98,10 @@ pub struct PlannedConfiguration {
     /// Whether the container starts and the probe reaches its cases: the oracle's answer for
     /// file profiles, [`Start::Starts`] for `builtin` and `unconfined`.
     pub start: Start,
+    /// The calls the tagged copy for this configuration's runtime allows on purpose
+    /// ([`seccomp_harness_core::profile::Tagged::allowed_on_purpose`]): its run can't
+    /// attribute their cells. Empty where there is no tagged run.
+    pub tagged_allows: Vec<String>,
 }
 
 /// What one container run is for.
@@ -369,6 +373,7 @@ pub fn plan(
                 }
                 let configuration = configurations.len();
                 let mut start = Start::Starts;
+                let mut tagged_allows = Vec::new();
                 match &loaded.kind {
                     // The baseline of this capability set is this configuration's run.
                     ProfileKind::Unconfined => {}
@@ -400,6 +405,7 @@ pub fn plan(
                                 &runtimes[rt].model,
                                 arch,
                             );
+                            tagged_allows = tagged.allowed_on_purpose(profile);
                             let tagged_resolved = profile::resolve(&tagged.profile, &h);
                             let tagged_oracle = Oracle::new(&tagged_resolved);
                             jobs.push(Job {
@@ -427,6 +433,7 @@ pub fn plan(
                     cap_set: s,
                     runtime: rt,
                     start,
+                    tagged_allows,
                 });
             }
         }

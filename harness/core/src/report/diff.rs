@@ -92,6 +92,7 @@ fn verdict(v: Verdict) -> &'static str {
         Verdict::Drift => "drift",
         Verdict::HeldBack => "held_back",
         Verdict::NotEnforced => "not_enforced",
+        Verdict::Undecided => "undecided",
     }
 }
 

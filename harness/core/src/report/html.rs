@@ -58,6 +58,7 @@ pub(crate) fn verdict_name(v: Verdict) -> &'static str {
         Verdict::Drift => "drift",
         Verdict::HeldBack => "held_back",
         Verdict::NotEnforced => "not_enforced",
+        Verdict::Undecided => "undecided",
     }
 }
 
@@ -312,9 +313,13 @@ fn readiness(out: &mut String, matrix: &Matrix) {
 }
 
 fn counts(out: &mut String, summary: &Summary<'_>) {
-    out.push_str(
+    // The undecided column appears only where a cell fits the prediction without proving it.
+    let undecided = summary.total.undecided > 0;
+    let _ = writeln!(
+        out,
         "<h2>Configurations</h2>\n<table class=\"counts\" id=\"counts\">\n\
-         <tr><th>configuration</th><th>source</th><th>caps</th><th>pass</th><th>fail</th><th>drift</th><th>held back</th><th>unpredicted</th></tr>\n",
+         <tr><th>configuration</th><th>source</th><th>caps</th><th>pass</th><th>fail</th><th>drift</th><th>held back</th>{}<th>unpredicted</th></tr>",
+        if undecided { "<th>undecided</th>" } else { "" }
     );
     for (c, n) in &summary.per_configuration {
         let fail = if n.fail > 0 {
@@ -327,9 +332,14 @@ fn counts(out: &mut String, summary: &Summary<'_>) {
             .as_ref()
             .map(|e| format!("<br><span class=\"bad\">could not start: {}</span>", esc(e)))
             .unwrap_or_default();
+        let undecided_cell = if undecided {
+            format!("<td class=\"n\">{}</td>", n.undecided)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "<tr><td><code>{}</code>{start}</td><td class=\"muted\">{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{fail}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td><code>{}</code>{start}</td><td class=\"muted\">{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{fail}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>{undecided_cell}<td class=\"n\">{}</td></tr>",
             esc(&c.id),
             esc(&c.source),
             esc(&c.caps.join(" ")),
@@ -355,10 +365,11 @@ const OUTCOMES: [Outcome; 9] = [
     Outcome::Absent,
 ];
 
-const VERDICTS: [Verdict; 6] = [
+const VERDICTS: [Verdict; 7] = [
     Verdict::Pass,
     Verdict::Fail,
     Verdict::NotEnforced,
+    Verdict::Undecided,
     Verdict::Drift,
     Verdict::HeldBack,
     Verdict::Unpredicted,

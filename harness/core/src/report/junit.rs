@@ -40,7 +40,9 @@ fn counts<'a>(cells: impl Iterator<Item = &'a Cell>) -> (usize, usize) {
     cells.fold((0, 0), |(f, s), c| match c.verdict {
         // The profile was not applied at all: a failure of the host, never a pass.
         Verdict::Fail | Verdict::NotEnforced => (f + 1, s),
-        Verdict::Unpredicted | Verdict::Drift | Verdict::HeldBack => (f, s + 1),
+        Verdict::Unpredicted | Verdict::Drift | Verdict::HeldBack | Verdict::Undecided => {
+            (f, s + 1)
+        }
         Verdict::Pass => (f, s),
     })
 }
@@ -165,6 +167,16 @@ fn testcase(out: &mut String, cell: &Cell) {
             let _ = writeln!(
                 out,
                 ">\n      <skipped message=\"held back: not started; {}\"/>\n    </testcase>",
+                esc(note)
+            );
+        }
+        Verdict::Undecided => {
+            let note = cell.observed.note.as_deref().unwrap_or_default();
+            let _ = writeln!(
+                out,
+                ">\n      <skipped message=\"undecided: observed {}, expected {}; {}\"/>\n    </testcase>",
+                esc(&observed),
+                esc(&expected),
                 esc(note)
             );
         }

@@ -184,16 +184,19 @@ fn counts(out: &mut String, summary: &Summary<'_>) {
     // The held-back and not-enforced columns appear only where such cells exist.
     let held_back = summary.total.held_back > 0;
     let unenforced = summary.total.not_enforced > 0;
+    let undecided = summary.total.undecided > 0;
     let _ = writeln!(
         out,
-        "| # | configuration | caps | pass | fail |{} unpredicted |{}",
+        "| # | configuration | caps | pass | fail |{}{} unpredicted |{}",
         if held_back { " held back |" } else { "" },
+        if undecided { " undecided |" } else { "" },
         if unenforced { " not enforced |" } else { "" },
     );
     let _ = writeln!(
         out,
-        "|---:|---|---|---:|---:|{}---:|{}",
+        "|---:|---|---|---:|---:|{}{}---:|{}",
         if held_back { "---:|" } else { "" },
+        if undecided { "---:|" } else { "" },
         if unenforced { "---:|" } else { "" },
     );
     for (i, (c, n)) in summary.per_configuration.iter().enumerate() {
@@ -217,9 +220,14 @@ fn counts(out: &mut String, summary: &Summary<'_>) {
         } else {
             String::new()
         };
+        let undecided = if undecided {
+            format!(" {} |", n.undecided)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {caps} | {} | {fail} |{held} {} |{extra}",
+            "| {} | {} | {caps} | {} | {fail} |{held}{undecided} {} |{extra}",
             i + 1,
             code(&c.id),
             n.pass,

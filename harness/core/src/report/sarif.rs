@@ -29,6 +29,7 @@ pub enum Kind {
     CellUnpredicted,
     CellHeldBack,
     CellNotEnforced,
+    CellUndecided,
     RuleUnproven,
     Readiness,
     CheckError,
@@ -37,12 +38,13 @@ pub enum Kind {
 }
 
 impl Kind {
-    const ALL: [Kind; 10] = [
+    const ALL: [Kind; 11] = [
         Kind::CellFailed,
         Kind::CellDrift,
         Kind::CellUnpredicted,
         Kind::CellHeldBack,
         Kind::CellNotEnforced,
+        Kind::CellUndecided,
         Kind::RuleUnproven,
         Kind::Readiness,
         Kind::CheckError,
@@ -57,6 +59,7 @@ impl Kind {
             Kind::CellUnpredicted => "cell-unpredicted",
             Kind::CellHeldBack => "cell-held-back",
             Kind::CellNotEnforced => "cell-not-enforced",
+            Kind::CellUndecided => "cell-undecided",
             Kind::RuleUnproven => "rule-unproven",
             Kind::Readiness => "readiness",
             Kind::CheckError => "profile-invalid",
@@ -68,7 +71,7 @@ impl Kind {
     fn level(self) -> &'static str {
         match self {
             Kind::CellFailed | Kind::CellNotEnforced | Kind::CheckError => "error",
-            Kind::CellUnpredicted => "note",
+            Kind::CellUnpredicted | Kind::CellUndecided => "note",
             _ => "warning",
         }
     }
@@ -80,6 +83,7 @@ impl Kind {
             Kind::CellUnpredicted => "No prediction for this cell (builtin with no known upstream profile): nothing was proven.",
             Kind::CellHeldBack => "The profile kills a call runc makes after loading the filter, which hangs runc for good: the harness did not start it, so nothing was proven.",
             Kind::CellNotEnforced => "The runtime ignored the profile (gVisor's runsc without --oci-seccomp): nothing the cell shows is the profile's doing.",
+            Kind::CellUndecided => "The same errno under the profile as unconfined, and nothing to tell the filter's answer from the kernel's: it fits the prediction but nothing was proven.",
             Kind::RuleUnproven => "No cell of the run was decided by this rule, so the run does not prove what it does.",
             Kind::Readiness => "builtin answers EPERM where a newer libc expects ENOSYS to fall back: a newer image breaks.",
             Kind::CheckError => "The profile is invalid: docker or runc refuses it.",
@@ -217,6 +221,7 @@ fn cell_finding(cell: &Cell, config: Option<&Configuration>, sources: &Sources) 
         Verdict::Unpredicted => Kind::CellUnpredicted,
         Verdict::HeldBack => Kind::CellHeldBack,
         Verdict::NotEnforced => Kind::CellNotEnforced,
+        Verdict::Undecided => Kind::CellUndecided,
     };
     let rule = cell.expected.rule.or(cell.observed.rule);
     let (file, span) = locate(config, rule, sources);

@@ -13,6 +13,8 @@ pub struct Counts {
     /// Cells of profiles the harness did not start (the verdict `held_back`): never passes.
     pub held_back: usize,
     pub not_enforced: usize,
+    /// Cells whose observation fits the prediction without proving it (`undecided`).
+    pub undecided: usize,
 }
 
 impl Counts {
@@ -24,6 +26,7 @@ impl Counts {
             Verdict::Drift => self.drift += 1,
             Verdict::HeldBack => self.held_back += 1,
             Verdict::NotEnforced => self.not_enforced += 1,
+            Verdict::Undecided => self.undecided += 1,
         }
     }
 }

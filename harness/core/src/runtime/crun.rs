@@ -3,6 +3,12 @@
 
 use super::RuntimeModel;
 
+/// The name engines register crun under.
+pub(super) const NAME: &str = "crun";
+
+/// The annotation of crun's OCI features document (`crun features`) that carries its version.
+pub(super) const FEATURES_VERSION_ANNOTATION: &str = "run.oci.crun.version";
+
 /// crun 1.28's calls after loading the filter (Docker 28.5.2 and Podman 5.8.6, which load the
 /// filter before dropping privileges: `apply_security_settings` then `libcrun_set_caps`).
 /// Found under a SCMP_ACT_LOG default, the kernel log naming `crun`'s calls (the log is rate
@@ -30,7 +36,7 @@ const CRUN_1_28_FATAL: &[&str] = &[
 
 /// crun: only 1.28 was measured (the lab's sid-crun and podman); older versions get its model.
 pub(super) const MODELS: &[RuntimeModel] = &[RuntimeModel {
-    runtime: "crun",
+    runtime: NAME,
     since: (0, 0, 0),
     enosys_stub: false,
     stub_covers_native: false,

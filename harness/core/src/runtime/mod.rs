@@ -10,9 +10,37 @@
 
 mod crun;
 pub mod gvisor;
+#[cfg(test)]
+mod named_elsewhere;
 mod runc;
 
 pub use runc::{CALIBRATION_SKIP, FACCESSAT2_FALLBACK_CALLS, FALLBACK_CALLS};
+
+/// The runtime an engine runs when its configuration names none (Docker's and containerd's
+/// default), and the one `explain` assumes.
+pub const DEFAULT_NAME: &str = runc::NAME;
+
+/// The annotations of a runtime's OCI features document (runtime-spec `features.md`, which
+/// Docker 25+ shows per runtime in `/info`) that carry the runtime's version, in the order
+/// they are read.
+pub const FEATURES_VERSION_ANNOTATIONS: &[&str] = &[
+    crun::FEATURES_VERSION_ANNOTATION,
+    runc::FEATURES_VERSION_ANNOTATION,
+];
+
+/// Whether Docker's `/info` commit (`RuncCommit`: a git description such as
+/// `v1.1.12-0-g51d5e94`, or a distribution's version string) is the version of runtime
+/// `name`: Docker fills it from runc alone.
+pub fn info_commit_is_version_of(name: &str) -> bool {
+    name == runc::NAME
+}
+
+/// Freeing a start that a kill hung for good ([`RuntimeModel::kill_hangs_start`]): which
+/// process to kill and what to tell the user. The harness's `engine/hung.rs` reads `/proc`
+/// and kills; what it looks for is the runtime's.
+pub mod hung {
+    pub use super::runc::{hung_start_note as note, is_create_of, INIT_PROCESS};
+}
 
 use crate::profile::model::{Action, Arches, ArgCond, EffectiveAction, Profile, MAX_ERRNO_RET};
 use crate::profile::names;
@@ -388,6 +416,7 @@ pub fn tagged_for(tagged: &Tagged, original: &Profile, runtime: &Runtime, arch: 
             .iter()
             .map(|f| f.syscall),
     );
+    also.extend(crate::profile::tag::trap_handler_calls(arch));
     let native_stub = native_stub(model, &original.arches, arch);
     let names = tagged_runtime_allowances(model, native_stub, named, &also);
     let tagged = tagged.for_runtime(&names, &runtime.name);

@@ -7,6 +7,47 @@ use seccomp_catalog::own_calls::OwnArg::{Fixed as F, RunTime as R};
 /// The name engines register runc under.
 pub(super) const NAME: &str = "runc";
 
+/// The annotation of runc's OCI features document (`runc features`, runtime-spec
+/// `features.md`) that carries its version.
+pub(super) const FEATURES_VERSION_ANNOTATION: &str = "org.opencontainers.runc.version";
+
+/// The name runc's init process takes once it has loaded the filter: the process a kill on
+/// one of its threads leaves a zombie with live Go threads, so that `runc create` waits for
+/// it for good (see `RuntimeModel::kill_hangs_start`).
+pub const INIT_PROCESS: &str = "runc:[2:INIT]";
+
+/// `runc [global flags] create [flags] <id>`: the runtime process that waits for the init of
+/// container `id` (the full id).
+pub fn is_create_of(argv: &[String], id: &str) -> bool {
+    let Some(first) = argv.first() else {
+        return false;
+    };
+    first.rsplit('/').next() == Some(NAME)
+        && argv.iter().any(|a| a == "create")
+        && argv.last().is_some_and(|a| a == id)
+}
+
+/// Why a start passed its deadline, and what became of the hung init: `freed` is the pids the
+/// harness killed (none where the engine's processes are not visible from here).
+pub fn hung_start_note(deadline_secs: u64, freed: &[i32]) -> String {
+    let cleanup = match freed {
+        [] => format!(
+            "no hung `{INIT_PROCESS}` of this container is visible from here, so the \
+             container may stay stuck in the engine (SIGKILL its `{INIT_PROCESS}` on the \
+             engine's host to free it)"
+        ),
+        pids => format!(
+            "the harness killed the hung `{INIT_PROCESS}` (pid {}) so that the engine could remove the container",
+            pids.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    format!(
+        "the runtime did not start the container within {deadline_secs} s: {NAME} hangs when a \
+         profile kills one thread of its init process (SCMP_ACT_KILL on a call it \
+         makes after loading the filter); {cleanup}"
+    )
+}
+
 /// The calls every runc version makes after loading the filter, with a version's own on top:
 /// one list written once, so runc 1.3's can't drift from the older versions'.
 macro_rules! runc_needs {
@@ -158,6 +199,39 @@ pub const CALIBRATION_SKIP: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_the_create_of_one_container_only() {
+        let argv = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        let id = "7b28834d25f423ce1eafe7a02dc3639d9dbe1a9951fcc634b41c7319e54ed15c";
+        let create = argv(&format!(
+            "/usr/sbin/runc --root /run/docker/runtime-runc/moby --log /x/log.json --log-format json create --bundle /x --pid-file /x/init.pid {id}"
+        ));
+        assert!(is_create_of(&create, id));
+        assert!(!is_create_of(&create, "another"));
+        assert!(!is_create_of(&argv(&format!("runc start {id}")), id));
+        assert!(!is_create_of(
+            &argv(&format!(
+                "/usr/bin/containerd-shim-runc-v2 -namespace moby -id {id}"
+            )),
+            id
+        ));
+    }
+
+    #[test]
+    fn the_hung_start_note_says_what_was_freed() {
+        let freed = hung_start_note(60, &[12, 34]);
+        assert!(
+            freed.starts_with("the runtime did not start the container within 60 s: runc hangs"),
+            "{freed}"
+        );
+        assert!(freed.ends_with("killed the hung `runc:[2:INIT]` (pid 12, 34) so that the engine could remove the container"), "{freed}");
+        let stuck = hung_start_note(60, &[]);
+        assert!(
+            stuck.contains("SIGKILL its `runc:[2:INIT]` on the engine's host"),
+            "{stuck}"
+        );
+    }
 
     /// runc 1.3's list repeats runc's needs (a const slice can't be built from another): it
     /// must stay a superset, or a call runc 1.1 needs would be forgotten for 1.3.
