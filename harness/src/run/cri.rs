@@ -23,6 +23,8 @@ pub const RUNTIME_DEFAULT: &str = "runtime-default";
 
 /// Connects to the node at `url`, plans and runs `profiles` × `cap_sets`, and assembles the
 /// matrix.
+// Over 80 lines: its phases are still to be split into named steps (issue #20).
+#[allow(clippy::too_many_lines)]
 pub async fn execute_cri(
     profiles: Vec<LoadedProfile>,
     cap_sets: Vec<CapSpec>,

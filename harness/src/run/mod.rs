@@ -19,5 +19,5 @@ pub mod progress;
 pub mod several_engines;
 
 pub use execute::{execute, RunError, RunOptions};
-pub use input::{load_profile, load_profiles, CapSpec, ProfileInput};
+pub use input::{load_profile, load_profiles, qualify_shared_names, CapSpec, ProfileInput};
 pub use plan::{Plan, PlanError};

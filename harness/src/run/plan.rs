@@ -198,8 +198,12 @@ pub enum PlanError {
     UnknownCase(String),
     #[error("{file} holds {count} profiles where one was expected")]
     SeveralProfiles { file: String, count: usize },
-    #[error("two configurations are both named {0:?}: rename one of the profile files (or SeccompProfile resources, named by their metadata.name)")]
-    DuplicateConfiguration(String),
+    #[error("two configurations are both named {id:?}, from {first} and {second}: rename one of the profile files (or SeccompProfile resources, named by their metadata.name)")]
+    DuplicateConfiguration {
+        id: String,
+        first: String,
+        second: String,
+    },
     #[error("--runtime names no runtime")]
     NoRuntime,
 }
@@ -237,6 +241,8 @@ impl<'a> Selection<'a> {
     }
 }
 
+// Over 80 lines: its phases are still to be split into named steps (issue #20).
+#[allow(clippy::too_many_lines)]
 pub fn plan(
     mut profiles: Vec<LoadedProfile>,
     cap_sets: Vec<CapSpec>,
@@ -363,13 +369,17 @@ pub fn plan(
         }
     }
     let mut configurations = Vec::new();
-    let mut ids = BTreeSet::new();
+    let mut ids: BTreeMap<String, &str> = BTreeMap::new();
     for (p, loaded) in profiles.iter().enumerate() {
         for (s, caps) in cap_sets.iter().enumerate() {
             for (rt, runtime) in runtimes.iter().enumerate() {
                 let id = format!("{}{}{}", loaded.name, caps.suffix(), runtime.suffix());
-                if !ids.insert(id.clone()) {
-                    return Err(PlanError::DuplicateConfiguration(id));
+                if let Some(first) = ids.insert(id.clone(), &loaded.source) {
+                    return Err(PlanError::DuplicateConfiguration {
+                        id,
+                        first: first.to_string(),
+                        second: loaded.source.clone(),
+                    });
                 }
                 let configuration = configurations.len();
                 let mut start = Start::Starts;

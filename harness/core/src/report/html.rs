@@ -375,6 +375,8 @@ const VERDICTS: [Verdict; 7] = [
     Verdict::Unpredicted,
 ];
 
+// Over 80 lines: its phases are still to be split into named steps (issue #20).
+#[allow(clippy::too_many_lines)]
 fn heatmap(out: &mut String, grid: &Grid<'_>) {
     let families: BTreeSet<&str> = grid
         .rows
@@ -543,6 +545,8 @@ fn cell_list(out: &mut String, title: &str, id: &str, cells: &[&Cell]) {
 
 /// Renders a diff as one HTML page: the headline, host differences as context, then one table
 /// per kind of change, the worst first.
+// Over 80 lines: its phases are still to be split into named steps (issue #20).
+#[allow(clippy::too_many_lines)]
 pub fn render_diff(diff: &MatrixDiff, old: &str, new: &str) -> String {
     let mut out = String::new();
     let headline = super::diff::headline(diff);

@@ -215,5 +215,72 @@ fn unknown_cases_and_duplicate_names_are_refused() {
         vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
         Selection::cases(&[]),
     );
-    assert!(matches!(err, Err(PlanError::DuplicateConfiguration(_))));
+    assert!(matches!(err, Err(PlanError::DuplicateConfiguration { .. })));
+}
+
+/// SPO's v1 and v1beta1 examples define SeccompProfile resources of the same names: they run
+/// in one plan as `<file stem>:<name>`. Two files of one stem can't be told apart that way:
+/// the plan refuses them, naming both files.
+#[test]
+fn shared_resource_names_are_qualified_by_file_and_unresolvable_ones_name_both_files() {
+    let k8s = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/wild/k8s/");
+    let load = |f: &str| {
+        crate::run::load_profiles(&ProfileInput::File(format!("{k8s}{f}").into())).unwrap()
+    };
+    let mut profiles = [
+        load("spo-seccompprofile.v1.yaml"),
+        load("spo-seccompprofile.v1beta1.yaml"),
+    ]
+    .concat();
+    crate::run::qualify_shared_names(&mut profiles);
+    let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
+    assert!(
+        names.contains(&"spo-seccompprofile.v1:profile-block-all"),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"spo-seccompprofile.v1beta1:profile-block-all"),
+        "{names:?}"
+    );
+    let planned = plan(
+        profiles,
+        vec![CapSpec::docker_default()],
+        Arch::X86_64,
+        KernelVersion::new(6, 1),
+        true,
+        vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
+        Selection::cases(&["getpid".into()]),
+    )
+    .unwrap();
+    assert_eq!(planned.configurations.len(), 8);
+
+    let dir = tempfile::tempdir().unwrap();
+    let json = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[]}"#;
+    let mut files = Vec::new();
+    for sub in ["a", "b"] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+        let f = dir.path().join(sub).join("p.json");
+        std::fs::write(&f, json).unwrap();
+        files.push(f);
+    }
+    let mut profiles: Vec<_> = files
+        .iter()
+        .flat_map(|f| crate::run::load_profiles(&ProfileInput::File(f.clone())).unwrap())
+        .collect();
+    crate::run::qualify_shared_names(&mut profiles);
+    let err = plan(
+        profiles,
+        vec![CapSpec::docker_default()],
+        Arch::X86_64,
+        KernelVersion::new(6, 1),
+        true,
+        vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
+        Selection::cases(&["getpid".into()]),
+    )
+    .unwrap_err()
+    .to_string();
+    for f in &files {
+        assert!(err.contains(&f.display().to_string()), "{err}");
+    }
+    assert!(err.contains("rename one"), "{err}");
 }
