@@ -53,7 +53,7 @@ pub struct Args {
     /// A static probe binary to use instead of the embedded one for the engine's arch.
     #[arg(long)]
     pub probe: Option<PathBuf>,
-    /// How many containers run at once (default: the number of CPUs).
+    /// How many containers run at once (default: the number of CPUs, at least 4).
     #[arg(long)]
     pub parallel: Option<usize>,
     /// The watchdog: seconds the probe may go without a record before its container is killed
@@ -228,6 +228,16 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
             );
         }
         if args.diagnostics {
+            for line in report.timings.lines() {
+                eprintln!(
+                    "{}{line}",
+                    if several {
+                        format!("{name}: ")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
             for (job, lines) in &report.diagnostics {
                 eprintln!(
                     "diagnostics of {name}{}{job}:",

@@ -216,6 +216,7 @@ pub async fn execute_cri(
         containers_by_job,
         seconds,
         diagnostics,
+        timings: Default::default(),
     })
 }
 

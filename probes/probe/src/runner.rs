@@ -539,15 +539,10 @@ pub fn changes_the_process(p: &Prepared) -> bool {
     in_process_rank(p) == 1
 }
 
-/// In-process order: calls that change the probe's own process (its namespaces, its
-/// personality) run after all others so they cannot skew them, and calls that end the probe
-/// run last of all. A stable sort, so the catalog order holds within each group.
+/// In-process order ([`own_calls::in_process_rank`]), for a stable sort: the catalog order
+/// holds within each group.
 pub fn in_process_rank(p: &Prepared) -> u8 {
-    match p.syscall {
-        "exit" | "exit_group" | "rt_sigreturn" | "uretprobe" | "uprobe" => 2,
-        "unshare" | "setns" | "personality" => 1,
-        _ => 0,
-    }
+    own_calls::in_process_rank(p.syscall)
 }
 
 #[cfg(test)]
