@@ -319,8 +319,9 @@ pub fn profile_of(release: &Release) -> Profile {
         .expect("the compiled-in upstream profiles parse (tested)")
 }
 
-/// Which Docker releases' defaults allow a syscall with Docker's default capabilities, on an
-/// arch and kernel: what upstream intended, so the runtime's libseccomp is not consulted.
+/// Which of an engine's releases' defaults allow a syscall with the default capabilities (Docker's
+/// 14, which containerd's are too), on an arch and kernel: what upstream intended, so the
+/// runtime's libseccomp is not consulted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Allowance {
     /// The first release of the last run of releases that allow it up to the newest in the
@@ -330,21 +331,28 @@ pub struct Allowance {
     pub until: Option<String>,
 }
 
-/// Per syscall name, from which release Docker's default allows it. Each distinct profile is
-/// resolved once; the plain case of the syscall (its own name in the catalog) is asked of the
-/// oracle, as for any file profile.
-pub fn docker_allowance(
+/// Per syscall name, from which release of `engine` its default allows it: Docker's
+/// `default.json` history, or containerd's RuntimeDefault (1.6 to 2.2, in version order across
+/// the release lines) on a Kubernetes node; empty for an engine without upstream data. Each
+/// distinct profile is resolved once; the plain case of the syscall (its own name in the
+/// catalog) is asked of the oracle, as for any file profile.
+pub fn allowance(
+    engine: EngineKind,
     arch: Arch,
     kernel: KernelVersion,
     syscalls: &[&str],
 ) -> Vec<(String, Allowance)> {
+    let releases = match engine {
+        EngineKind::Docker => docker_releases(),
+        EngineKind::Containerd => containerd_releases(),
+        EngineKind::Podman => return Vec::new(),
+    };
     let catalog = Catalog::for_arch(arch);
     let host = Host::new(arch, CapSet::docker_default(), kernel);
     let mut verdicts: Vec<(String, Vec<bool>)> = syscalls
         .iter()
         .map(|s| (s.to_string(), Vec::new()))
         .collect();
-    let releases = docker_releases();
     let mut cache: Vec<(&str, Vec<bool>)> = Vec::new();
     for r in releases {
         let allowed = match cache.iter().find(|(f, _)| *f == r.file) {
@@ -547,7 +555,8 @@ mod tests {
 
     #[test]
     fn allowances_follow_the_releases() {
-        let a = docker_allowance(
+        let a = allowance(
+            EngineKind::Docker,
             Arch::X86_64,
             KernelVersion::new(6, 18),
             &[
@@ -573,5 +582,33 @@ mod tests {
             .from
             .as_deref()
             .is_some_and(|v| v.starts_with("20.10.")));
+    }
+
+    /// A Kubernetes node's history is containerd's RuntimeDefault, not Docker's default.json:
+    /// io_uring was allowed up to the 1.7 line and removed in 2.0, mseal arrives in 2.2.0.
+    #[test]
+    fn a_nodes_allowances_follow_containerds_releases() {
+        let a = allowance(
+            EngineKind::Containerd,
+            Arch::X86_64,
+            KernelVersion::new(6, 18),
+            &["getpid", "io_uring_setup", "mseal"],
+        );
+        let get = |n: &str| a.iter().find(|(s, _)| s == n).unwrap().1.clone();
+        assert_eq!(get("getpid").from.as_deref(), Some("1.6.0"), "{a:?}");
+        let io = get("io_uring_setup");
+        assert_eq!(io.from, None);
+        assert!(
+            io.until.as_deref().is_some_and(|u| u.starts_with("1.7.")),
+            "{io:?}"
+        );
+        assert_eq!(get("mseal").from.as_deref(), Some("2.2.0"), "{a:?}");
+        assert!(allowance(
+            EngineKind::Podman,
+            Arch::X86_64,
+            KernelVersion::new(6, 18),
+            &["getpid"]
+        )
+        .is_empty());
     }
 }

@@ -177,6 +177,7 @@ fn every_kind_validates_and_has_its_descriptor() {
             libseccomp_knows: Some(true),
             allowed_from: None,
             allowed_until: None,
+            history: None,
             userspace: Vec::new(),
             fix: None,
         }],
