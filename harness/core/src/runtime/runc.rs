@@ -2,6 +2,7 @@
 //! Go fallbacks. Every fact with its measurement.
 
 use super::{site, RuntimeModel, RuntimeSite};
+use crate::version::Version;
 use seccomp_catalog::own_calls::OwnArg::{Fixed as F, RunTime as R};
 
 /// The name engines register runc under.
@@ -123,7 +124,7 @@ const RUNC_1_1_5_SITES: &[RuntimeSite] = &[
 pub(super) const MODELS: &[RuntimeModel] = &[
     RuntimeModel {
         runtime: NAME,
-        since: (1, 2, 0),
+        since: Version::new(1, 2, 0),
         enosys_stub: true,
         stub_covers_native: true,
         honours_default_errno_ret: true,
@@ -137,7 +138,7 @@ pub(super) const MODELS: &[RuntimeModel] = &[
     },
     RuntimeModel {
         runtime: NAME,
-        since: (1, 1, 15),
+        since: Version::new(1, 1, 15),
         enosys_stub: true,
         stub_covers_native: true,
         honours_default_errno_ret: true,
@@ -151,7 +152,7 @@ pub(super) const MODELS: &[RuntimeModel] = &[
     },
     RuntimeModel {
         runtime: NAME,
-        since: (0, 0, 0),
+        since: Version::new(0, 0, 0),
         enosys_stub: true,
         stub_covers_native: false,
         honours_default_errno_ret: true,
