@@ -4,7 +4,7 @@
 //! engine's part back out as a matrix of its own, so `diff` can compare two engines of one
 //! matrix with the same rules it uses for two matrices.
 
-use crate::matrix::{Configuration, EngineEntry, Matrix, MissingEngine};
+use crate::matrix::{Configuration, EngineEntry, Matrix, MissingConfiguration, MissingEngine};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FleetError {
@@ -75,6 +75,7 @@ pub fn combine_partial(
         readiness: None,
         engines: Vec::new(),
         missing_engines: missing,
+        missing_configurations: Vec::new(),
         coverage: Vec::new(),
     };
     for (name, m) in parts {
@@ -93,6 +94,15 @@ pub fn combine_partial(
             c.configuration = prefix(&c.configuration);
             c
         }));
+        out.missing_configurations
+            .extend(
+                m.missing_configurations
+                    .into_iter()
+                    .map(|c| MissingConfiguration {
+                        id: prefix(&c.id),
+                        ..c
+                    }),
+            );
         out.engines.push(EngineEntry {
             name,
             host: m.host,
@@ -135,6 +145,7 @@ pub fn view(matrix: &Matrix, name: &str) -> Result<Matrix, FleetError> {
         readiness: entry.readiness.clone(),
         engines: Vec::new(),
         missing_engines: Vec::new(),
+        missing_configurations: of_engine(&matrix.missing_configurations, |m| &mut m.id, strip),
         coverage: of_engine(&matrix.coverage, |c| &mut c.configuration, strip),
     })
 }

@@ -220,7 +220,7 @@ pub enum ContainerError {
         host: String,
         message: String,
     },
-    #[error("cannot {action} probe container {id} on {host}: {source}")]
+    #[error("cannot {action} probe container {id} on {host}: {}", super::connect::explain(.source))]
     Container {
         action: &'static str,
         id: String,

@@ -44,21 +44,21 @@ pub enum ImageError {
         host: String,
         message: String,
     },
-    #[error("cannot build the probe image {tag} on {host}: {source}")]
+    #[error("cannot build the probe image {tag} on {host}: {}", super::connect::explain(.source))]
     BuildApi {
         tag: String,
         host: String,
         #[source]
         source: BollardError,
     },
-    #[error("cannot inspect the probe image {tag} on {host}: {source}")]
+    #[error("cannot inspect the probe image {tag} on {host}: {}", super::connect::explain(.source))]
     Inspect {
         tag: String,
         host: String,
         #[source]
         source: BollardError,
     },
-    #[error("cannot remove {image} on {host}: {source}")]
+    #[error("cannot remove {image} on {host}: {}", super::connect::explain(.source))]
     Remove {
         image: String,
         host: String,

@@ -922,3 +922,33 @@ fn runc_1_1_5s_own_writes_and_closes_are_judged_with_its_real_arguments() {
         Start::Refused(Blocker::RuntimeCalls { .. })
     ));
 }
+
+/// runc's init is a Go program whose signal handlers can run between loading the filter and
+/// `execve`; their return is `rt_sigreturn`. A profile that denies it failed 2 of 16 starts on
+/// runc 1.1.5 (exit 139 before the probe ran), so a start proves nothing: it is predicted not
+/// to start, with the call named. Before, the oracle predicted a start, and the recorded
+/// httpd allow-list's start-able copy (which names the i386-only `sigreturn`) failed at random.
+#[test]
+fn a_profile_that_denies_rt_sigreturn_is_predicted_not_to_start_on_runc() {
+    use crate::runtime::Runtime;
+    let p = parse_str(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["rt_sigreturn"],"action":"SCMP_ACT_ERRNO"}]}"#,
+        "t.json",
+    )
+    .unwrap();
+    for version in ["1.1.5", "1.1.15", "1.3.6"] {
+        let r = resolve(
+            &p,
+            &host().with_runtime(Runtime::parse("runc", Some(version))),
+        );
+        let start = Oracle::new(&r).start(&Catalog::for_arch(Arch::X86_64));
+        assert!(
+            matches!(start, Start::Refused(Blocker::RuntimeCalls { .. })),
+            "runc {version}: {start:?}"
+        );
+        assert!(
+            start.note().unwrap().contains("rt_sigreturn (errno 1)"),
+            "runc {version}: {start:?}"
+        );
+    }
+}
