@@ -331,7 +331,11 @@ mod tests {
 
     #[test]
     fn engines_prefix_their_configurations_and_views_take_them_back_out() {
-        let (old, new) = (one(None, "20.10.24"), one(Some(1), "28.5.2"));
+        let (old, mut new) = (one(None, "20.10.24"), one(Some(1), "28.5.2"));
+        new.missing_configurations.push(MissingConfiguration {
+            id: "strict".into(),
+            error: "the engine refused it".into(),
+        });
         let m = combine(vec![
             ("host".into(), old.clone()),
             ("sid-runc".into(), new.clone()),
