@@ -262,12 +262,7 @@ pub async fn run_probe_container(
     }
     match run_probe_container_once(engine, image, run, spec, args, expect).await? {
         Attempt::StartHung { seconds, .. } => Ok(ContainerOutcome::StartFailed {
-            message: format!(
-                "stuck in Created: the runtime did not start the container within {seconds} s, \
-                 twice (the start was tried again in a new container, and the engine removed \
-                 both). A runtime can wait for good for its container's init under load (crun \
-                 1.28 in fifo_open/wait_for_partner)"
-            ),
+            message: seccomp_harness_core::runtime::hung::stuck_note(seconds),
         }),
         second => Ok(second.into_outcome()),
     }
