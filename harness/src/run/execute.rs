@@ -276,7 +276,8 @@ pub async fn execute(
         });
     }
     let podman_caps = podman_info.as_ref().map(|(_, i)| i);
-    let runner = Runner::new(engine.clone(), image, run_id.clone(), opts.parallel.max(1));
+    let runner = Runner::new(engine.clone(), image, run_id.clone(), opts.parallel.max(1))
+        .rebuilding_from(probe, &facts.arch);
     let started = Instant::now();
     let work = run_jobs(&runner, &plan, &seccomp, podman_caps, opts);
     let results = engine::with_interrupt_cleanup(&engine, &run_id, work).await;

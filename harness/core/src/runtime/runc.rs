@@ -123,48 +123,36 @@ const RUNC_1_1_5_SITES: &[RuntimeSite] = &[
 /// measured: 1.2 is taken to behave like 1.3.
 pub(super) const MODELS: &[RuntimeModel] = &[
     RuntimeModel {
-        runtime: NAME,
         since: Version::new(1, 2, 0),
-        enosys_stub: true,
-        stub_covers_native: true,
-        honours_default_errno_ret: true,
-        kill_hangs_start: true,
         fatal: RUNC_1_3_FATAL,
         tolerated: &["faccessat2", "openat2", "tgkill"],
-        after_start_fatal: &[],
-        after_start_tolerated: &[],
-        refuses_stray_errno_ret: false,
-        sites: &[],
+        ..RUNC_1_1_15
     },
+    RUNC_1_1_15,
     RuntimeModel {
-        runtime: NAME,
-        since: Version::new(1, 1, 15),
-        enosys_stub: true,
-        stub_covers_native: true,
-        honours_default_errno_ret: true,
-        kill_hangs_start: true,
-        fatal: RUNC_NEEDS,
-        tolerated: &["faccessat2"],
-        after_start_fatal: &[],
-        after_start_tolerated: &[],
-        refuses_stray_errno_ret: false,
-        sites: &[],
-    },
-    RuntimeModel {
-        runtime: NAME,
         since: Version::new(0, 0, 0),
-        enosys_stub: true,
         stub_covers_native: false,
-        honours_default_errno_ret: true,
-        kill_hangs_start: true,
-        fatal: RUNC_NEEDS,
-        tolerated: &["faccessat2"],
-        after_start_fatal: &[],
-        after_start_tolerated: &[],
-        refuses_stray_errno_ret: false,
         sites: RUNC_1_1_5_SITES,
+        ..RUNC_1_1_15
     },
 ];
+
+/// runc 1.1.15 (the lab's trixie-runc): the model the others are written against, each
+/// stating only what it changes.
+const RUNC_1_1_15: RuntimeModel = RuntimeModel {
+    runtime: NAME,
+    since: Version::new(1, 1, 15),
+    enosys_stub: true,
+    stub_covers_native: true,
+    honours_default_errno_ret: true,
+    kill_hangs_start: true,
+    fatal: RUNC_NEEDS,
+    tolerated: &["faccessat2"],
+    after_start_fatal: &[],
+    after_start_tolerated: &[],
+    refuses_stray_errno_ret: false,
+    sites: &[],
+};
 
 /// Calls a runtime makes after loading the filter that survive an errno but not a trap
 /// ([`MODELS`]: runc's Go code falls back from faccessat2 and openat2 on an
