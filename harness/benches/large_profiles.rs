@@ -124,7 +124,7 @@ async fn main() {
                     let runs = CaseRuns {
                         observed: Some(r),
                         baseline: Some(r),
-                        tagged: Some(r),
+                        tagged: seccomp_harness_core::classify::TaggedRun::Record(r),
                     };
                     classify(Slot::of(case), runs, &attribution)
                 })

@@ -129,6 +129,12 @@ fn cell_trial(configuration: &str, case: &str) -> Result<Completion, Failed> {
             Some(n) if !n.trim().is_empty() => Ok(Completion::Completed),
             _ => Err("a drifting cell without its reason".into()),
         },
+        // Consistent with the oracle but not proven: a shipped profile's cells must be.
+        Verdict::Undecided => Err(format!(
+            "undecided: {}",
+            cell.observed.note.as_deref().unwrap_or("no reason given")
+        )
+        .into()),
         // Nothing ran: never a pass, and no shipped profile may be held back.
         Verdict::HeldBack => Err(format!(
             "held back, not started: {}",

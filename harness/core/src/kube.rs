@@ -99,31 +99,14 @@ fn absolute(what: &'static str, path: &str) -> Result<(), ManifestError> {
 }
 
 impl Manifest {
-    /// The DaemonSet as a JSON value (apps/v1).
+    /// The DaemonSet as a JSON value (apps/v1): the inputs checked first, so that a bad name
+    /// or path is refused before any of the manifest is built.
     pub fn daemonset(&self) -> Result<Value, ManifestError> {
         dns_name("the DaemonSet's name", &self.name)?;
         dns_name("the namespace", &self.namespace)?;
-        let socket_dir = match self.socket.rsplit_once('/') {
-            Some((dir, file)) if self.socket.starts_with('/') && !file.is_empty() => {
-                if dir.is_empty() {
-                    "/"
-                } else {
-                    dir
-                }
-            }
-            _ => return Err(ManifestError::Socket(self.socket.clone())),
-        };
+        let socket_dir = self.socket_dir()?;
         absolute("the results directory", &self.results)?;
-        let profiles_volume = match &self.profiles {
-            Profiles::ConfigMap(name) => {
-                dns_name("the ConfigMap's name", name)?;
-                json!({"name": "profiles", "configMap": {"name": name}})
-            }
-            Profiles::HostDir(dir) => {
-                absolute("the profile directory", dir)?;
-                json!({"name": "profiles", "hostPath": {"path": dir, "type": "Directory"}})
-            }
-        };
+        let profiles_volume = self.profiles_volume()?;
         let labels = json!({"app.kubernetes.io/name": self.name});
         Ok(json!({
             "apiVersion": "apps/v1",
@@ -139,34 +122,7 @@ impl Manifest {
                     "metadata": {"labels": labels},
                     "spec": {
                         "tolerations": [{"operator": "Exists"}],
-                        "initContainers": [{
-                            "name": "harness",
-                            "image": self.image,
-                            "command": ["seccomp-harness"],
-                            "args": [
-                                "run",
-                                "--cri",
-                                format!("$(NODE_NAME)=unix://{}", self.socket),
-                                "--profiles-dir",
-                                "/profiles",
-                                "--format",
-                                "json",
-                                "--output",
-                                "/results/$(NODE_NAME).json",
-                                "--findings-exit-zero",
-                            ],
-                            "env": [{
-                                "name": "NODE_NAME",
-                                "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}},
-                            }],
-                            "securityContext": {"privileged": true},
-                            "volumeMounts": [
-                                {"name": "cri", "mountPath": socket_dir},
-                                {"name": "cgroup", "mountPath": "/sys/fs/cgroup"},
-                                {"name": "profiles", "mountPath": "/profiles", "readOnly": true},
-                                {"name": "results", "mountPath": "/results"},
-                            ],
-                        }],
+                        "initContainers": [self.harness_container(socket_dir)],
                         "containers": [{
                             "name": "done",
                             "image": self.pause_image,
@@ -182,6 +138,64 @@ impl Manifest {
                 },
             },
         }))
+    }
+
+    /// The directory of the CRI socket, mounted at its own path so that the socket's address
+    /// is the same inside the pod.
+    fn socket_dir(&self) -> Result<&str, ManifestError> {
+        match self.socket.rsplit_once('/') {
+            Some((dir, file)) if self.socket.starts_with('/') && !file.is_empty() => {
+                Ok(if dir.is_empty() { "/" } else { dir })
+            }
+            _ => Err(ManifestError::Socket(self.socket.clone())),
+        }
+    }
+
+    /// Where the pod reads the profiles from: a ConfigMap or a directory of the node.
+    fn profiles_volume(&self) -> Result<Value, ManifestError> {
+        Ok(match &self.profiles {
+            Profiles::ConfigMap(name) => {
+                dns_name("the ConfigMap's name", name)?;
+                json!({"name": "profiles", "configMap": {"name": name}})
+            }
+            Profiles::HostDir(dir) => {
+                absolute("the profile directory", dir)?;
+                json!({"name": "profiles", "hostPath": {"path": dir, "type": "Directory"}})
+            }
+        })
+    }
+
+    /// The init container that runs the harness against its node's CRI socket and writes the
+    /// matrix into the results directory.
+    fn harness_container(&self, socket_dir: &str) -> Value {
+        json!({
+            "name": "harness",
+            "image": self.image,
+            "command": ["seccomp-harness"],
+            "args": [
+                "run",
+                "--cri",
+                format!("$(NODE_NAME)=unix://{}", self.socket),
+                "--profiles-dir",
+                "/profiles",
+                "--format",
+                "json",
+                "--output",
+                "/results/$(NODE_NAME).json",
+                "--findings-exit-zero",
+            ],
+            "env": [{
+                "name": "NODE_NAME",
+                "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}},
+            }],
+            "securityContext": {"privileged": true},
+            "volumeMounts": [
+                {"name": "cri", "mountPath": socket_dir},
+                {"name": "cgroup", "mountPath": "/sys/fs/cgroup"},
+                {"name": "profiles", "mountPath": "/profiles", "readOnly": true},
+                {"name": "results", "mountPath": "/results"},
+            ],
+        })
     }
 
     /// The DaemonSet as YAML, for `kubectl apply -f -`.

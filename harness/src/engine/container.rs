@@ -212,6 +212,11 @@ pub enum ContainerError {
         /// The engine's answer, scrubbed of the profile ([`ContainerSpec::scrub`]).
         message: String,
     },
+    /// The probe image went away between the run's check and this create (a `clean` from
+    /// elsewhere removed it while no container used it): [`super::Runner`] builds it again
+    /// and retries once.
+    #[error("the probe image {image} is gone from {host} (removed while the run went on)")]
+    ImageGone { image: String, host: String },
     /// A CRI node failed a call (`engine::cri`); the message names the call.
     #[error("cannot {action} {id} on {host}: {message}")]
     Cri {
@@ -220,7 +225,7 @@ pub enum ContainerError {
         host: String,
         message: String,
     },
-    #[error("cannot {action} probe container {id} on {host}: {source}")]
+    #[error("cannot {action} probe container {id} on {host}: {}", super::connect::explain(.source))]
     Container {
         action: &'static str,
         id: String,
@@ -274,15 +279,24 @@ pub async fn run_probe_container(
         }),
         ..Default::default()
     };
-    let created = engine
-        .docker()
-        .create_container(None, body)
-        .await
-        .map_err(|source| ContainerError::Create {
-            image: image.tag.clone(),
-            host: engine.host().to_string(),
-            message: spec.scrub(&source.to_string()),
-        })?;
+    let created =
+        engine
+            .docker()
+            .create_container(None, body)
+            .await
+            .map_err(|source| match source {
+                BollardError::DockerResponseServerError {
+                    status_code: 404, ..
+                } => ContainerError::ImageGone {
+                    image: image.tag.clone(),
+                    host: engine.host().to_string(),
+                },
+                source => ContainerError::Create {
+                    image: image.tag.clone(),
+                    host: engine.host().to_string(),
+                    message: spec.scrub(&super::connect::explain(&source)),
+                },
+            })?;
     let id = created.id;
     let guard = ContainerGuard::new(engine, &id);
     let result = drive(engine, &id, spec, expect).await;
@@ -319,6 +333,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 const REMOVE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Attach, start, collect, wait: the part between create and remove.
+// Over 80 lines: its phases are still to be split into named steps (issue #20).
+#[allow(clippy::too_many_lines)]
 async fn drive(
     engine: &Engine,
     id: &str,
@@ -366,27 +382,12 @@ async fn drive(
             // The engine can't remove the container while runc waits: free runc where its
             // processes are visible from here (a local socket), so that the removal works.
             let freed = if engine.host().starts_with("unix://") {
-                super::hung::free_hung_runc(id)
+                super::hung::free_hung_init(id)
             } else {
                 Vec::new()
             };
-            let cleanup = match freed.as_slice() {
-                [] => "no hung `runc:[2:INIT]` of this container is visible from here, so the \
-                       container may stay stuck in the engine (SIGKILL its `runc:[2:INIT]` on the \
-                       engine's host to free it)"
-                    .to_string(),
-                pids => format!(
-                    "the harness killed the hung `runc:[2:INIT]` (pid {}) so that the engine could remove the container",
-                    pids.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
-                ),
-            };
             return Ok(ContainerOutcome::StartFailed {
-                message: format!(
-                    "the runtime did not start the container within {} s: runc hangs when a \
-                     profile kills one thread of its init process (SCMP_ACT_KILL on a call it \
-                     makes after loading the filter); {cleanup}",
-                    START_TIMEOUT.as_secs()
-                ),
+                message: seccomp_harness_core::runtime::hung::note(START_TIMEOUT.as_secs(), &freed),
             });
         }
     };

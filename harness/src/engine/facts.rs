@@ -10,6 +10,7 @@ use seccomp_catalog::record::HostRecord;
 use seccomp_catalog::Arch;
 use seccomp_harness_core::engine_kind::EngineKind;
 use seccomp_harness_core::matrix::{HostFacts, SeccompFacts};
+use seccomp_harness_core::runtime;
 use std::collections::BTreeMap;
 
 /// The engine's view of itself, from `/info` and `/version`.
@@ -69,7 +70,7 @@ pub struct SecurityOption {
 
 #[derive(Debug, thiserror::Error)]
 pub enum FactsError {
-    #[error("cannot read the engine's facts from {host} (`{endpoint}`): {source}")]
+    #[error("cannot read the engine's facts from {host} (`{endpoint}`): {}", super::connect::explain(.source))]
     Query {
         host: String,
         endpoint: &'static str,
@@ -244,7 +245,9 @@ impl RuntimeFeatures {
         let a = v.get("annotations")?;
         let get = |k: &str| a.get(k).and_then(|x| x.as_str()).map(str::to_string);
         Some(RuntimeFeatures {
-            version: get("run.oci.crun.version").or_else(|| get("org.opencontainers.runc.version")),
+            version: runtime::FEATURES_VERSION_ANNOTATIONS
+                .iter()
+                .find_map(|k| get(k)),
             libseccomp: get("io.github.seccomp.libseccomp.version"),
         })
     }
@@ -280,52 +283,15 @@ impl Engine {
             .collect();
         let engine = engine_kind(&components);
 
-        // Per runtime: its OCI features (Docker 25+), else a `/version` component named after
-        // it (`runc`, `crun`, Podman's `OCI Runtime (crun)`).
-        let mut runtime_versions = BTreeMap::new();
-        let mut libseccomp = BTreeMap::new();
-        let mut runtime_commands = BTreeMap::new();
-        for (name, rt) in info.runtimes.iter().flatten() {
-            runtime_commands.insert(
-                name.clone(),
-                RuntimeCommand {
-                    path: rt.path.clone().unwrap_or_default(),
-                    args: rt.runtime_args.clone().unwrap_or_default(),
-                },
-            );
-            let features = rt
-                .status
-                .as_ref()
-                .and_then(|s| s.get("org.opencontainers.runtime-spec.features"));
-            if let Some(f) = features.and_then(|f| RuntimeFeatures::parse(f)) {
-                if let Some(v) = f.version {
-                    runtime_versions.insert(name.clone(), v);
-                }
-                if let Some(v) = f.libseccomp {
-                    libseccomp.insert(name.clone(), v);
-                }
-            }
-        }
-        for name in &runtimes {
-            if runtime_versions.contains_key(name) {
-                continue;
-            }
-            if let Some(v) = component_version(&components, name) {
-                runtime_versions.insert(name.clone(), v);
-            }
-        }
-        // The `/info` commit is the last fallback (an ID such as `v1.1.12-0-g51d5e94` or a
-        // distribution's version string).
-        let runtime_version = component_version(&components, &default_runtime)
-            .or_else(|| runtime_versions.get(&default_runtime).cloned())
-            .or_else(|| {
-                (default_runtime == "runc")
-                    .then(|| info.runc_commit.as_ref().and_then(|c| c.id.clone()))
-                    .flatten()
-            })
-            .filter(|v| !v.is_empty());
+        let RegisteredRuntimes {
+            mut versions,
+            libseccomp,
+            commands,
+        } = RegisteredRuntimes::read(&info, &components, &runtimes);
+        let runtime_version =
+            default_runtime_version(&info, &components, &default_runtime, &versions);
         if let Some(v) = &runtime_version {
-            runtime_versions
+            versions
                 .entry(default_runtime.clone())
                 .or_insert_with(|| v.clone());
         }
@@ -355,8 +321,8 @@ impl Engine {
             runtimes,
             default_runtime,
             runtime_version,
-            runtime_versions,
-            runtime_commands,
+            runtime_versions: versions,
+            runtime_commands: commands,
             security_options: info
                 .security_options
                 .as_deref()
@@ -371,6 +337,78 @@ impl Engine {
                 .filter(|v| !v.is_empty()),
         })
     }
+}
+
+/// What `/info` and `/version` say about each registered runtime.
+struct RegisteredRuntimes {
+    versions: BTreeMap<String, String>,
+    libseccomp: BTreeMap<String, String>,
+    commands: BTreeMap<String, RuntimeCommand>,
+}
+
+impl RegisteredRuntimes {
+    /// Per runtime: its command; its versions from its OCI features (Docker 25+), else from a
+    /// `/version` component named after it (`runc`, `crun`, Podman's `OCI Runtime (crun)`).
+    fn read(
+        info: &bollard::models::SystemInfo,
+        components: &[(String, String)],
+        runtimes: &[String],
+    ) -> RegisteredRuntimes {
+        let mut out = RegisteredRuntimes {
+            versions: BTreeMap::new(),
+            libseccomp: BTreeMap::new(),
+            commands: BTreeMap::new(),
+        };
+        for (name, rt) in info.runtimes.iter().flatten() {
+            out.commands.insert(
+                name.clone(),
+                RuntimeCommand {
+                    path: rt.path.clone().unwrap_or_default(),
+                    args: rt.runtime_args.clone().unwrap_or_default(),
+                },
+            );
+            let features = rt
+                .status
+                .as_ref()
+                .and_then(|s| s.get("org.opencontainers.runtime-spec.features"));
+            if let Some(f) = features.and_then(|f| RuntimeFeatures::parse(f)) {
+                if let Some(v) = f.version {
+                    out.versions.insert(name.clone(), v);
+                }
+                if let Some(v) = f.libseccomp {
+                    out.libseccomp.insert(name.clone(), v);
+                }
+            }
+        }
+        for name in runtimes {
+            if out.versions.contains_key(name) {
+                continue;
+            }
+            if let Some(v) = component_version(components, name) {
+                out.versions.insert(name.clone(), v);
+            }
+        }
+        out
+    }
+}
+
+/// The default runtime's version: its `/version` component, else what [`RegisteredRuntimes`]
+/// found, else `/info`'s commit (an ID such as `v1.1.12-0-g51d5e94` or a distribution's
+/// version string).
+fn default_runtime_version(
+    info: &bollard::models::SystemInfo,
+    components: &[(String, String)],
+    default_runtime: &str,
+    versions: &BTreeMap<String, String>,
+) -> Option<String> {
+    component_version(components, default_runtime)
+        .or_else(|| versions.get(default_runtime).cloned())
+        .or_else(|| {
+            runtime::info_commit_is_version_of(default_runtime)
+                .then(|| info.runc_commit.as_ref().and_then(|c| c.id.clone()))
+                .flatten()
+        })
+        .filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]

@@ -14,11 +14,12 @@
 //! whose name is `runc:[2:INIT]`. An engine elsewhere (tcp, ssh) or in another pid namespace
 //! shows no such process: then nothing is killed and the message says how to free it.
 
+use seccomp_harness_core::runtime::hung;
 use std::path::Path;
 
-/// Kills the init process that runc left hanging for container `id` (the full id). Returns
-/// the pids killed; empty when none is visible from here.
-pub(crate) fn free_hung_runc(id: &str) -> Vec<i32> {
+/// Kills the init process that the runtime left hanging for container `id` (the full id).
+/// Returns the pids killed; empty when none is visible from here.
+pub(crate) fn free_hung_init(id: &str) -> Vec<i32> {
     let Ok(procs) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -28,14 +29,14 @@ pub(crate) fn free_hung_runc(id: &str) -> Vec<i32> {
     let creators: Vec<i32> = pids
         .iter()
         .copied()
-        .filter(|&pid| is_runc_create_of(&cmdline(pid), id))
+        .filter(|&pid| hung::is_create_of(&cmdline(pid), id))
         .collect();
     let mut killed = Vec::new();
     for &pid in &pids {
         let Some((comm, ppid)) = comm_and_parent(pid) else {
             continue;
         };
-        if comm == "runc:[2:INIT]" && creators.contains(&ppid) {
+        if comm == hung::INIT_PROCESS && creators.contains(&ppid) {
             // SAFETY: kill(2) with a pid read from /proc and a constant signal.
             if unsafe { libc::kill(pid, libc::SIGKILL) } == 0 {
                 killed.push(pid);
@@ -54,16 +55,6 @@ fn cmdline(pid: i32) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// `runc [global flags] create [flags] <id>`: the runtime process that waits for the init.
-fn is_runc_create_of(argv: &[String], id: &str) -> bool {
-    let Some(first) = argv.first() else {
-        return false;
-    };
-    Path::new(first).file_name().is_some_and(|n| n == "runc")
-        && argv.iter().any(|a| a == "create")
-        && argv.last().is_some_and(|a| a == id)
 }
 
 /// The process's name and its parent's pid, from /proc/PID/stat ("pid (comm) state ppid …";
@@ -87,24 +78,6 @@ fn parse_stat(stat: &str) -> Option<(String, i32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn finds_runc_create_of_one_container_only() {
-        let argv = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
-        let id = "7b28834d25f423ce1eafe7a02dc3639d9dbe1a9951fcc634b41c7319e54ed15c";
-        let create = argv(&format!(
-            "runc --root /run/docker/runtime-runc/moby --log /x/log.json --log-format json create --bundle /x --pid-file /x/init.pid {id}"
-        ));
-        assert!(is_runc_create_of(&create, id));
-        assert!(!is_runc_create_of(&create, "another"));
-        assert!(!is_runc_create_of(&argv(&format!("runc start {id}")), id));
-        assert!(!is_runc_create_of(
-            &argv(&format!(
-                "/usr/bin/containerd-shim-runc-v2 -namespace moby -id {id}"
-            )),
-            id
-        ));
-    }
 
     #[test]
     fn reads_name_and_parent_from_stat() {

@@ -5,7 +5,7 @@ use super::input::ProfileKind;
 use super::plan::{JobKind, Plan, Predictions};
 use seccomp_catalog::record::{CaseRecord, HostRecord};
 use seccomp_harness_core::classify::{
-    classify, describe_record, same_behaviour, verdict, Attribution, CaseRuns,
+    classify, describe_record, same_behaviour, verdict, Attribution, CaseRuns, TaggedRun,
 };
 use seccomp_harness_core::matrix::{
     Cell, Configuration, Expected, HostFacts, Matrix, Observed, Verdict, SCHEMA_VERSION,
@@ -73,6 +73,8 @@ pub fn tally(jobs: Vec<(JobKind, JobResult, usize)>) -> Tally {
 }
 
 /// Builds the matrix from the jobs' results and the oracle's predictions.
+// Over 80 lines: its phases are still to be split into named steps (issue #20).
+#[allow(clippy::too_many_lines)]
 pub fn assemble(
     plan: &Plan,
     predictions: &Predictions,
@@ -148,6 +150,7 @@ pub fn assemble(
                             id: &plan.configurations[u].id,
                             as_is: results.get(&JobKind::AsIs { configuration: u }),
                             tagged: results.get(&JobKind::Tagged { configuration: u }),
+                            tagged_allows: &plan.configurations[u].tagged_allows,
                             attribution: if gvisor {
                                 Attribution::Trapping
                             } else {
@@ -217,26 +220,19 @@ pub fn assemble(
                     note: Some(not_run_note(reason, &conf.start)),
                 }
             } else {
+                let silence = tagged_silence(tagged, id, case.syscall, &conf.tagged_allows);
                 let runs = CaseRuns {
                     observed: as_is.and_then(|r| r.records.get(id)),
                     baseline: baseline.and_then(|r| r.records.get(id)),
-                    tagged: tagged.and_then(|r| r.records.get(id)),
+                    tagged: tagged_run(tagged, id, silence.as_deref()),
                 };
                 match &upstream {
                     Some(up) => {
-                        let (observed, why) = up.classify(Slot::of(case), id, runs);
+                        let (observed, why) = up.classify(Slot::of(case), id, case.syscall, runs);
                         drift = why;
                         observed
                     }
-                    None => {
-                        let mut o = classify(Slot::of(case), runs, &attribution);
-                        if let Some(why) = tagged_missing(tagged, id) {
-                            if o.outcome == Outcome::Errno && o.rule.is_none() {
-                                o.note = Some(why);
-                            }
-                        }
-                        o
-                    }
+                    None => classify(Slot::of(case), runs, &attribution),
                 }
             };
             let mut observed = observed;
@@ -274,10 +270,60 @@ pub fn assemble(
         readiness: None,
         engines: Vec::new(),
         missing_engines: Vec::new(),
+        missing_configurations: Vec::new(),
         coverage: Vec::new(),
     };
     matrix.readiness = seccomp_harness_core::readiness::of(&matrix);
     matrix
+}
+
+/// Takes out of `matrix` every configuration that needs a job whose container run ended in an
+/// engine error (its own run, its tagged copy, its baseline, its runtime's calibration, and
+/// for builtin upstream's runs), with its cells and coverage, and names each in
+/// `missing_configurations` with the first such job's error. The other configurations keep
+/// everything: their jobs all completed.
+pub fn leave_out_failed(matrix: &mut Matrix, plan: &Plan, failed: &[(JobKind, String)]) {
+    if failed.is_empty() {
+        return;
+    }
+    let error_of = |kind: JobKind| {
+        failed
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, e)| e.clone())
+    };
+    let mut missing = Vec::new();
+    for (c, conf) in plan.configurations.iter().enumerate() {
+        let mut needs = vec![
+            plan.as_is_job(c),
+            JobKind::Tagged { configuration: c },
+            JobKind::Baseline {
+                cap_set: conf.cap_set,
+                runtime: conf.runtime,
+            },
+            JobKind::Calibration {
+                runtime: conf.runtime,
+            },
+        ];
+        if matches!(plan.profiles[conf.profile].kind, ProfileKind::Builtin) {
+            if let Some(u) = plan.upstream_configuration(conf.cap_set, conf.runtime) {
+                needs.push(JobKind::AsIs { configuration: u });
+                needs.push(JobKind::Tagged { configuration: u });
+            }
+        }
+        if let Some(error) = needs.into_iter().find_map(error_of) {
+            missing.push(seccomp_harness_core::matrix::MissingConfiguration {
+                id: conf.id.clone(),
+                error,
+            });
+        }
+    }
+    let gone = |id: &str| missing.iter().any(|m| m.id == id);
+    matrix.configurations.retain(|c| !gone(&c.id));
+    matrix.cells.retain(|c| !gone(&c.configuration));
+    matrix.coverage.retain(|c| !gone(&c.configuration));
+    matrix.missing_configurations.extend(missing);
+    matrix.readiness = seccomp_harness_core::readiness::of(matrix);
 }
 
 /// What gVisor does whatever the profile says, where the run measured it: no compat call
@@ -311,22 +357,53 @@ fn gvisor_expectation(
     None
 }
 
-/// Why the tagged run has nothing to say about case `id`: it failed to start (the tagged copy
-/// of a huge profile once exceeded the kernel's filter size while the original loaded), or it
-/// never reached the case. Its denials in the as-is run then can't be attributed to a rule.
-fn tagged_missing(tagged: Option<&JobResult>, id: &str) -> Option<String> {
+/// Why the tagged run has nothing to say about case `id` on `syscall`: it failed to start (the
+/// tagged copy of a huge profile once exceeded the kernel's filter size while the original
+/// loaded), it never reached the case, its copy allows the call on purpose (`allows`: the
+/// runtime's and the probe's calls, which survive an errno but not the copy's trap), or it
+/// gave no record. Its denials in the as-is run then can't be attributed to a rule, and an
+/// errno the kernel gives unconfined too can't be told from the filter's. `None` where it can
+/// speak, or where there is no tagged run.
+fn tagged_silence(
+    tagged: Option<&JobResult>,
+    id: &str,
+    syscall: &str,
+    allows: &[String],
+) -> Option<String> {
     let tagged = tagged?;
     if let Some(e) = &tagged.start_error {
         return Some(format!(
-            "not attributed: the tagged copy of the profile failed to start ({e})"
+            "the tagged copy of the profile failed to start ({e})"
         ));
     }
-    tagged.not_run.get(id).map(|r| {
-        format!(
-            "not attributed: the tagged run did not reach this case ({})",
+    if let Some(r) = tagged.not_run.get(id) {
+        return Some(format!(
+            "the tagged run did not reach this case ({})",
             r.message
-        )
-    })
+        ));
+    }
+    if allows.iter().any(|a| a == syscall) {
+        return Some(format!(
+            "the tagged copy allows {syscall} on purpose (the runtime and the probe survive an errno there, not the copy's trapping default)"
+        ));
+    }
+    if !tagged.records.contains_key(id) {
+        return Some("the tagged run gave no record of this case".into());
+    }
+    None
+}
+
+/// The tagged run's word on case `id`: silent for `silence`, else its record.
+fn tagged_run<'a>(
+    tagged: Option<&'a JobResult>,
+    id: &str,
+    silence: Option<&'a str>,
+) -> TaggedRun<'a> {
+    match (silence, tagged.and_then(|r| r.records.get(id))) {
+        (Some(why), _) => TaggedRun::Silent(why),
+        (None, Some(r)) => TaggedRun::Record(r),
+        (None, None) => TaggedRun::None,
+    }
 }
 
 /// Why a case has no observation, with the oracle's cause where the probe never reached its
@@ -348,6 +425,7 @@ struct Upstream<'a> {
     id: &'a str,
     as_is: Option<&'a JobResult>,
     tagged: Option<&'a JobResult>,
+    tagged_allows: &'a [String],
     attribution: Attribution<'a>,
 }
 
@@ -355,12 +433,19 @@ impl Upstream<'_> {
     /// builtin's cell: classified with upstream's tagged run where builtin behaved as
     /// upstream's profile did, so the denial gets its rule; otherwise classified alone, with
     /// the reason it drifts.
-    fn classify(&self, slot: Slot, id: &str, runs: CaseRuns<'_>) -> (Observed, Option<String>) {
+    fn classify(
+        &self,
+        slot: Slot,
+        id: &str,
+        syscall: &str,
+        runs: CaseRuns<'_>,
+    ) -> (Observed, Option<String>) {
         let upstream = self.as_is.and_then(|r| r.records.get(id));
         match (runs.observed, upstream) {
             (Some(b), Some(u)) if same_behaviour(b, u) => {
+                let silence = tagged_silence(self.tagged, id, syscall, self.tagged_allows);
                 let runs = CaseRuns {
-                    tagged: self.tagged.and_then(|r| r.records.get(id)),
+                    tagged: tagged_run(self.tagged, id, silence.as_deref()),
                     ..runs
                 };
                 (classify(slot, runs, &self.attribution), None)

@@ -4,6 +4,7 @@
 use super::PlanError;
 use seccomp_harness_core::profile::{self, CapChange, CapSet, Tagged};
 use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// A profile as the user named it on the command line.
@@ -182,6 +183,35 @@ pub fn load_profiles(input: &ProfileInput) -> Result<Vec<LoadedProfile>, PlanErr
             out
         }
     })
+}
+
+/// Names the profiles of a shared name by their files too, `<file stem>:<name>`, where several
+/// files define it: the Security Profiles Operator's `v1` and `v1beta1` examples hold
+/// `SeccompProfile` resources of the same four names, which then run side by side in one
+/// matrix. Only where the stems tell the files apart (`a/p.json` and `b/p.json` both stay `p`,
+/// and the plan refuses them, naming both files). Resources of one name within one file are
+/// left for the plan to refuse the same way.
+pub fn qualify_shared_names(profiles: &mut [LoadedProfile]) {
+    let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, p) in profiles.iter().enumerate() {
+        if matches!(p.kind, ProfileKind::File { .. }) {
+            by_name.entry(p.name.clone()).or_default().push(i);
+        }
+    }
+    for (name, group) in by_name {
+        let stems: BTreeSet<String> = group
+            .iter()
+            .map(|&i| profile_name(Path::new(&profiles[i].source)))
+            .collect();
+        let sources: BTreeSet<&str> = group.iter().map(|&i| profiles[i].source.as_str()).collect();
+        if group.len() < 2 || sources.len() != group.len() || stems.len() != group.len() {
+            continue;
+        }
+        for i in group {
+            let stem = profile_name(Path::new(&profiles[i].source));
+            profiles[i].name = format!("{stem}:{name}");
+        }
+    }
 }
 
 /// The name of the configuration that runs upstream's default profile for the engine's

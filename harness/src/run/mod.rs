@@ -18,6 +18,6 @@ pub mod plan;
 pub mod progress;
 pub mod several_engines;
 
-pub use execute::{execute, RunError, RunOptions};
-pub use input::{load_profile, load_profiles, CapSpec, ProfileInput};
+pub use execute::{execute, RunError, RunOptions, Timings};
+pub use input::{load_profile, load_profiles, qualify_shared_names, CapSpec, ProfileInput};
 pub use plan::{Plan, PlanError};

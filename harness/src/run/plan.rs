@@ -14,6 +14,7 @@ use seccomp_catalog::{Arch, Case, Catalog};
 use seccomp_harness_core::coverage::generate::{self, Generated};
 pub use seccomp_harness_core::oracle::Start;
 use seccomp_harness_core::oracle::{self, Oracle, Prediction};
+use seccomp_harness_core::outcome::Outcome;
 use seccomp_harness_core::profile::{self, Host, KernelVersion, Profile};
 use seccomp_harness_core::runtime::Runtime;
 use std::collections::{BTreeMap, BTreeSet};
@@ -98,6 +99,10 @@ pub struct PlannedConfiguration {
     /// Whether the container starts and the probe reaches its cases: the oracle's answer for
     /// file profiles, [`Start::Starts`] for `builtin` and `unconfined`.
     pub start: Start,
+    /// The calls the tagged copy for this configuration's runtime allows on purpose
+    /// ([`seccomp_harness_core::profile::Tagged::allowed_on_purpose`]): its run can't
+    /// attribute their cells. Empty where there is no tagged run.
+    pub tagged_allows: Vec<String>,
 }
 
 /// What one container run is for.
@@ -133,6 +138,10 @@ pub struct Job {
     /// The probe's flags before the case ids: `--host-facts` for a baseline, `--avoid` for the
     /// calls the oracle does not predict `allowed` under the job's own filter.
     pub probe_args: ProbeArgs,
+    /// For a job that runs in-process, its cases cut after each one the oracle expects to end
+    /// the probe ([`in_process_parts`]): the containers its restarts would start one after
+    /// another, to start at once. Empty: all cases in one container, restarted as needed.
+    pub parts: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -194,8 +203,12 @@ pub enum PlanError {
     UnknownCase(String),
     #[error("{file} holds {count} profiles where one was expected")]
     SeveralProfiles { file: String, count: usize },
-    #[error("two configurations are both named {0:?}: rename one of the profile files (or SeccompProfile resources, named by their metadata.name)")]
-    DuplicateConfiguration(String),
+    #[error("two configurations are both named {id:?}, from {first} and {second}: rename one of the profile files (or SeccompProfile resources, named by their metadata.name)")]
+    DuplicateConfiguration {
+        id: String,
+        first: String,
+        second: String,
+    },
     #[error("--runtime names no runtime")]
     NoRuntime,
 }
@@ -210,6 +223,50 @@ fn avoid_flags(oracle: &Oracle, catalog: &Catalog) -> ProbeArgs {
             .collect(),
         ..ProbeArgs::default()
     }
+}
+
+/// Where an in-process run of `ids` under `oracle`'s filter will need fresh containers, the
+/// cases cut there: empty unless the probe runs them in-process ([`Job::runs_in_process`]).
+///
+/// The probe runs them in the order of [`own_calls::in_process_rank`], and a case that kills
+/// it (a kill, a trap it has no handler for, the watchdog's timeout) or ends it (`exit`,
+/// `exit_group`, `rt_sigreturn`, `uretprobe`, `uprobe` let through) ends its container; the
+/// harness then starts a fresh one from the next case. Each part here is one of those
+/// containers, so the same cases run in the same fresh processes, only at once. A wrong
+/// guess costs a container, never a result: a part that ends early restarts on its own.
+fn in_process_parts<'c>(
+    oracle: &Oracle,
+    args: &ProbeArgs,
+    ids: &[String],
+    case: impl Fn(&str) -> Option<&'c Case>,
+    catalog: &Catalog,
+) -> Vec<Vec<String>> {
+    use seccomp_catalog::own_calls;
+    if !runs_in_process(args, catalog.arch()) {
+        return Vec::new();
+    }
+    let avoid: Vec<&str> = args.avoid.iter().map(String::as_str).collect();
+    let rank = |id: &str| case(id).map_or(0, |c| own_calls::in_process_rank(c.syscall));
+    let mut order: Vec<&String> = ids.iter().collect();
+    order.sort_by_key(|id| rank(id));
+    let mut parts: Vec<Vec<String>> = vec![Vec::new()];
+    for id in order {
+        parts.last_mut().expect("never empty").push(id.clone());
+        let Some(c) = case(id) else { continue };
+        let ends = match oracle.predict(c, &avoid, catalog).outcome {
+            Outcome::Killed | Outcome::Timeout => true,
+            Outcome::Allowed => own_calls::in_process_rank(c.syscall) == 2,
+            _ => false,
+        };
+        if ends {
+            parts.push(Vec::new());
+        }
+    }
+    parts.retain(|p| !p.is_empty());
+    if parts.len() < 2 {
+        parts.clear();
+    }
+    parts
 }
 
 /// Plans a run of `profiles` × `cap_sets` × `runtimes` for an engine on `arch` with
@@ -233,6 +290,8 @@ impl<'a> Selection<'a> {
     }
 }
 
+// Over 80 lines: its phases are still to be split into named steps (issue #20).
+#[allow(clippy::too_many_lines)]
 pub fn plan(
     mut profiles: Vec<LoadedProfile>,
     cap_sets: Vec<CapSpec>,
@@ -331,6 +390,7 @@ pub fn plan(
                 host_facts: true,
                 ..ProbeArgs::default()
             },
+            parts: Vec::new(),
         }));
     }
     let calibration = profiles
@@ -355,20 +415,26 @@ pub fn plan(
                 runtime: rt,
                 cases: Some(c.cases.iter().map(|(id, _)| id.clone()).collect()),
                 probe_args: ProbeArgs::default(),
+                parts: Vec::new(),
             });
         }
     }
     let mut configurations = Vec::new();
-    let mut ids = BTreeSet::new();
+    let mut ids: BTreeMap<String, &str> = BTreeMap::new();
     for (p, loaded) in profiles.iter().enumerate() {
         for (s, caps) in cap_sets.iter().enumerate() {
             for (rt, runtime) in runtimes.iter().enumerate() {
                 let id = format!("{}{}{}", loaded.name, caps.suffix(), runtime.suffix());
-                if !ids.insert(id.clone()) {
-                    return Err(PlanError::DuplicateConfiguration(id));
+                if let Some(first) = ids.insert(id.clone(), &loaded.source) {
+                    return Err(PlanError::DuplicateConfiguration {
+                        id,
+                        first: first.to_string(),
+                        second: loaded.source.clone(),
+                    });
                 }
                 let configuration = configurations.len();
                 let mut start = Start::Starts;
+                let mut tagged_allows = Vec::new();
                 match &loaded.kind {
                     // The baseline of this capability set is this configuration's run.
                     ProfileKind::Unconfined => {}
@@ -379,6 +445,7 @@ pub fn plan(
                         runtime: rt,
                         cases: cases_of(p),
                         probe_args: ProbeArgs::default(),
+                        parts: Vec::new(),
                     }),
                     ProfileKind::File {
                         text,
@@ -400,23 +467,41 @@ pub fn plan(
                                 &runtimes[rt].model,
                                 arch,
                             );
+                            tagged_allows = tagged.allowed_on_purpose(profile);
                             let tagged_resolved = profile::resolve(&tagged.profile, &h);
                             let tagged_oracle = Oracle::new(&tagged_resolved);
+                            let cases = cases_of(p);
+                            let case =
+                                |id: &str| catalog.get(id).or_else(|| generated[p].cases.get(id));
+                            let ids = cases.as_deref().unwrap_or(&case_ids);
+                            let parts = |oracle: &Oracle, args: &ProbeArgs| match start {
+                                Start::Starts => {
+                                    in_process_parts(oracle, args, ids, case, &catalog)
+                                }
+                                // A container that does not start fails the same in every part.
+                                _ => Vec::new(),
+                            };
+                            let as_is_args = avoid_flags(&as_is, &catalog);
+                            let tagged_args = avoid_flags(&tagged_oracle, &catalog);
+                            let as_is_parts = parts(&as_is, &as_is_args);
+                            let tagged_parts = parts(&tagged_oracle, &tagged_args);
                             jobs.push(Job {
                                 kind: JobKind::AsIs { configuration },
                                 seccomp: Seccomp::Json(text.clone()),
                                 cap_set: s,
                                 runtime: rt,
-                                cases: cases_of(p),
-                                probe_args: avoid_flags(&as_is, &catalog),
+                                cases: cases.clone(),
+                                parts: as_is_parts,
+                                probe_args: as_is_args,
                             });
                             jobs.push(Job {
                                 kind: JobKind::Tagged { configuration },
                                 seccomp: Seccomp::Json(tagged.json),
                                 cap_set: s,
                                 runtime: rt,
-                                cases: cases_of(p),
-                                probe_args: avoid_flags(&tagged_oracle, &catalog),
+                                cases,
+                                parts: tagged_parts,
+                                probe_args: tagged_args,
                             });
                         }
                     }
@@ -427,6 +512,7 @@ pub fn plan(
                     cap_set: s,
                     runtime: rt,
                     start,
+                    tagged_allows,
                 });
             }
         }
@@ -454,7 +540,38 @@ pub fn plan(
     })
 }
 
+impl Job {
+    /// Whether the probe will run this job's cases in its own process from the start: told to,
+    /// or told to avoid every way to fork or every way to reap a child. Such a job needs a
+    /// fresh container after each case that ends or changes the probe (`static-server-allowlist`
+    /// took 19), so it is the longest of a run.
+    pub fn runs_in_process(&self, arch: Arch) -> bool {
+        runs_in_process(&self.probe_args, arch)
+    }
+}
+
+/// [`Job::runs_in_process`], from the probe's flags.
+fn runs_in_process(args: &ProbeArgs, arch: Arch) -> bool {
+    use seccomp_catalog::own_calls::Role;
+    let avoided = |role: Role| {
+        role.options(arch)
+            .iter()
+            .all(|n| args.avoid.iter().any(|a| a == n))
+    };
+    args.in_process || avoided(Role::Fork) || avoided(Role::Reap)
+}
+
 impl Plan {
+    /// The order the jobs ask for a container slot in: those that run in-process first, then
+    /// the rest, each group in plan order. Started last, an in-process job's chain of
+    /// containers ran alone at the end of the default run; started first, it overlaps the
+    /// one-container jobs.
+    pub fn start_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.jobs.len()).collect();
+        order.sort_by_key(|&j| !self.jobs[j].runs_in_process(self.arch));
+        order
+    }
+
     /// A planned case: the catalog's, or one a profile's conditions generated.
     pub fn case(&self, id: &str) -> Option<&Case> {
         self.catalog
@@ -472,6 +589,13 @@ impl Plan {
         for job in &mut self.jobs {
             if !matches!(job.kind, JobKind::Calibration { .. }) {
                 job.cases = None;
+            }
+            for part in &mut job.parts {
+                part.retain(|id| catalog.get(id).is_some());
+            }
+            job.parts.retain(|p| !p.is_empty());
+            if job.parts.len() < 2 {
+                job.parts.clear();
             }
         }
     }

@@ -212,6 +212,19 @@ impl Role {
     }
 }
 
+/// Where a case goes when the probe runs its cases in its own process (no fork): calls that
+/// change the process (its namespaces, its personality) run after all others so they cannot
+/// skew them (1), and calls that end the probe run last of all (2); the rest keep their order
+/// (0, the probe sorts stably). The probe orders its cases by it, and the harness foresees by
+/// it where an in-process run will need a fresh container.
+pub fn in_process_rank(syscall: &str) -> u8 {
+    match syscall {
+        "exit" | "exit_group" | "rt_sigreturn" | "uretprobe" | "uprobe" => 2,
+        "unshare" | "setns" | "personality" => 1,
+        _ => 0,
+    }
+}
+
 /// `SIGCHLD`, the same number on every arch the catalog has (asm-generic and x86 signal.h).
 const SIGCHLD: u64 = 17;
 

@@ -131,6 +131,8 @@ fn observed_answer(c: &Cell) -> bool {
 }
 
 /// The coverage of one file configuration.
+// Over 80 lines: its phases are still to be split into named steps (issue #20).
+#[allow(clippy::too_many_lines)]
 pub fn of(input: &Input) -> Coverage {
     let mut rules = Vec::new();
     let covered = input.resolved.covered_abis();
@@ -250,6 +252,8 @@ pub fn of(input: &Input) -> Coverage {
 }
 
 /// Finds the hit and the miss among the configuration's passing cells.
+// Over 80 lines: its phases are still to be split into named steps (issue #20).
+#[allow(clippy::too_many_lines)]
 fn exercise(
     rc: &mut RuleCoverage,
     input: &Input,

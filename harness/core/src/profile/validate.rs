@@ -3,7 +3,7 @@
 //! filter). What Docker itself refuses is a parse error ([`super::parse_str`]).
 
 use super::caps::is_known_cap;
-use super::model::{Action, Arches, Profile, MAX_ERRNO_RET};
+use super::model::{Action, Arches, EffectiveAction, Profile, Rule, MAX_ERRNO_RET};
 use super::names;
 use super::parse::Invalid;
 use super::resolve::{resolve, Host};
@@ -72,69 +72,7 @@ pub fn lint(profile: &Profile, host: &Host) -> Vec<Warning> {
     lint_arches(profile, host, &mut out);
     let default = profile.default_effective_action();
     for (i, rule) in profile.rules.iter().enumerate() {
-        let path = format!("syscalls[{i}]");
-        for name in &rule.names {
-            if !names::known_anywhere(name) {
-                out.push(warn(
-                    &path,
-                    format!("unknown syscall name {name:?}: libseccomp does not know it on any arch, so runc ignores it"),
-                ));
-            }
-        }
-        if Some(rule.effective_action()) == default {
-            out.push(warn(
-                &path,
-                format!(
-                    "action {} equals the default action: runc drops the rule, so it never takes effect",
-                    rule.effective_action()
-                ),
-            ));
-        }
-        if rule.errno_ret.is_some() && !rule.action.takes_errno_ret() {
-            out.push(warn(
-                &path,
-                format!("errnoRet is ignored with {}", rule.action),
-            ));
-        }
-        for c in rule.includes.caps.iter().chain(&rule.excludes.caps) {
-            if !is_known_cap(c) {
-                out.push(warn(
-                    &path,
-                    format!("{c:?} is not a capability name docker matches (expected e.g. \"CAP_SYS_ADMIN\"), so it never matches"),
-                ));
-            }
-        }
-        if rule.includes.caps.iter().any(|c| !is_known_cap(c)) {
-            out.push(warn(
-                &path,
-                "includes.caps can never all be present: the rule is never enabled",
-            ));
-        }
-        if let Some(k) = rule.includes.min_kernel {
-            if !host.kernel.at_least(k) {
-                out.push(warn(
-                    &path,
-                    format!("includes.minKernel {k} is above this host's kernel {}: the rule is never enabled here", host.kernel),
-                ));
-            }
-        }
-        if let Some(k) = rule.excludes.min_kernel {
-            if host.kernel.at_least(k) {
-                out.push(warn(
-                    &path,
-                    format!(
-                        "excludes.minKernel {k}: this host's kernel {} always excludes the rule",
-                        host.kernel
-                    ),
-                ));
-            }
-        }
-        if rule.action == Action::Notify {
-            out.push(warn(
-                &path,
-                "SCMP_ACT_NOTIFY needs a listener, which docker does not attach",
-            ));
-        }
+        lint_rule(i, rule, default, host, &mut out);
     }
     let resolved = resolve(profile, host);
     let oracle = Oracle::new(&resolved);
@@ -153,6 +91,79 @@ pub fn lint(profile: &Profile, host: &Host) -> Vec<Warning> {
     }
     lint_fallbacks(profile, &oracle, host, &mut out);
     out
+}
+
+/// What one rule can't do as written, on any host or on this one (its kernel).
+fn lint_rule(
+    i: usize,
+    rule: &Rule,
+    default: Option<EffectiveAction>,
+    host: &Host,
+    out: &mut Vec<Warning>,
+) {
+    let path = format!("syscalls[{i}]");
+    for name in &rule.names {
+        if !names::known_anywhere(name) {
+            out.push(warn(
+                &path,
+                format!("unknown syscall name {name:?}: libseccomp does not know it on any arch, so runc ignores it"),
+            ));
+        }
+    }
+    if Some(rule.effective_action()) == default {
+        out.push(warn(
+            &path,
+            format!(
+                "action {} equals the default action: runc drops the rule, so it never takes effect",
+                rule.effective_action()
+            ),
+        ));
+    }
+    if rule.errno_ret.is_some() && !rule.action.takes_errno_ret() {
+        out.push(warn(
+            &path,
+            format!("errnoRet is ignored with {}", rule.action),
+        ));
+    }
+    for c in rule.includes.caps.iter().chain(&rule.excludes.caps) {
+        if !is_known_cap(c) {
+            out.push(warn(
+                &path,
+                format!("{c:?} is not a capability name docker matches (expected e.g. \"CAP_SYS_ADMIN\"), so it never matches"),
+            ));
+        }
+    }
+    if rule.includes.caps.iter().any(|c| !is_known_cap(c)) {
+        out.push(warn(
+            &path,
+            "includes.caps can never all be present: the rule is never enabled",
+        ));
+    }
+    if let Some(k) = rule.includes.min_kernel {
+        if !host.kernel.at_least(k) {
+            out.push(warn(
+                &path,
+                format!("includes.minKernel {k} is above this host's kernel {}: the rule is never enabled here", host.kernel),
+            ));
+        }
+    }
+    if let Some(k) = rule.excludes.min_kernel {
+        if host.kernel.at_least(k) {
+            out.push(warn(
+                &path,
+                format!(
+                    "excludes.minKernel {k}: this host's kernel {} always excludes the rule",
+                    host.kernel
+                ),
+            ));
+        }
+    }
+    if rule.action == Action::Notify {
+        out.push(warn(
+            &path,
+            "SCMP_ACT_NOTIFY needs a listener, which docker does not attach",
+        ));
+    }
 }
 
 /// The calls some listed userspace tries first and falls back from only on ENOSYS

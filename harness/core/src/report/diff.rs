@@ -92,6 +92,7 @@ fn verdict(v: Verdict) -> &'static str {
         Verdict::Drift => "drift",
         Verdict::HeldBack => "held_back",
         Verdict::NotEnforced => "not_enforced",
+        Verdict::Undecided => "undecided",
     }
 }
 
@@ -197,9 +198,10 @@ fn table(d: &MatrixDiff, sides: Sides<'_>) -> String {
     out
 }
 
+/// The diff as Markdown (a PR comment): the headline, then one section per kind of change,
+/// each a step below.
 fn markdown(d: &MatrixDiff, sides: Sides<'_>) -> String {
     let code = super::markdown::code;
-    let text = super::markdown::text;
     let mut out = String::new();
     let mark = if d.has_changes() { "⚠️" } else { "✅" };
     let _ = writeln!(
@@ -209,6 +211,17 @@ fn markdown(d: &MatrixDiff, sides: Sides<'_>) -> String {
         code(sides.old),
         code(sides.new)
     );
+    markdown_cells(&mut out, d);
+    markdown_cases_and_configurations(&mut out, d);
+    markdown_readiness(&mut out, d);
+    markdown_context(&mut out, d);
+    out
+}
+
+/// One table per kind of cell change.
+fn markdown_cells(out: &mut String, d: &MatrixDiff) {
+    let code = super::markdown::code;
+    let text = super::markdown::text;
     for kind in ChangeKind::ALL {
         let cells: Vec<&CellChange> = d.cells_of(kind).collect();
         if cells.is_empty() {
@@ -227,6 +240,11 @@ fn markdown(d: &MatrixDiff, sides: Sides<'_>) -> String {
         }
         out.push('\n');
     }
+}
+
+/// The cases and configurations only one side has.
+fn markdown_cases_and_configurations(out: &mut String, d: &MatrixDiff) {
+    let code = super::markdown::code;
     for (title, cases) in [
         ("Cases added", &d.cases_added),
         ("Cases removed", &d.cases_removed),
@@ -251,39 +269,49 @@ fn markdown(d: &MatrixDiff, sides: Sides<'_>) -> String {
         let list: Vec<String> = ids.iter().map(|s| code(s)).collect();
         let _ = writeln!(out, "**{title}:** {}\n", list.join(", "));
     }
-    if !d.readiness.is_empty() {
-        out.push_str("#### Readiness: EPERM on implemented syscalls under builtin\n\n");
-        for l in d.readiness.lines() {
-            let _ = writeln!(out, "- {}", text(&l));
-        }
-        out.push('\n');
+}
+
+fn markdown_readiness(out: &mut String, d: &MatrixDiff) {
+    if d.readiness.is_empty() {
+        return;
     }
-    if !d.host.is_empty() || !d.configurations_changed.is_empty() {
-        out.push_str("| context | old | new |\n|---|---|---|\n");
-        for f in &d.host {
+    out.push_str("#### Readiness: EPERM on implemented syscalls under builtin\n\n");
+    for l in d.readiness.lines() {
+        let _ = writeln!(out, "- {}", super::markdown::text(&l));
+    }
+    out.push('\n');
+}
+
+/// What changed around the cells: host facts and each configuration's own.
+fn markdown_context(out: &mut String, d: &MatrixDiff) {
+    let code = super::markdown::code;
+    let text = super::markdown::text;
+    if d.host.is_empty() && d.configurations_changed.is_empty() {
+        return;
+    }
+    out.push_str("| context | old | new |\n|---|---|---|\n");
+    for f in &d.host {
+        let _ = writeln!(
+            out,
+            "| host {} | {} | {} |",
+            text(&f.fact),
+            code(&f.old),
+            code(&f.new)
+        );
+    }
+    for c in &d.configurations_changed {
+        for f in &c.changes {
             let _ = writeln!(
                 out,
-                "| host {} | {} | {} |",
+                "| {} {} | {} | {} |",
+                code(&c.configuration),
                 text(&f.fact),
                 code(&f.old),
                 code(&f.new)
             );
         }
-        for c in &d.configurations_changed {
-            for f in &c.changes {
-                let _ = writeln!(
-                    out,
-                    "| {} {} | {} | {} |",
-                    code(&c.configuration),
-                    text(&f.fact),
-                    code(&f.old),
-                    code(&f.new)
-                );
-            }
-        }
-        out.push('\n');
     }
-    out
+    out.push('\n');
 }
 
 /// The diff as JSON, with the compared files and the verdict `diff`'s exit code reports.

@@ -160,7 +160,7 @@ fn heading(out: &mut String, matrix: &Matrix, summary: &Summary<'_>) {
         summary.total.held_back,
     ) {
         // No pass mark either where an engine of the run gave no matrix.
-        (0, 0, 0) if matrix.missing_engines.is_empty() => "✅",
+        (0, 0, 0) if !matrix.is_partial() => "✅",
         (0, 0, _) => "⚠️",
         _ => "❌",
     };
@@ -170,6 +170,13 @@ fn heading(out: &mut String, matrix: &Matrix, summary: &Summary<'_>) {
     );
     if let Some(line) = super::missing_engines_headline(matrix) {
         let _ = writeln!(out, "> ⛔ **{}**\n", text(&line));
+    }
+    if let Some(line) = super::missing_configurations_headline(matrix) {
+        let _ = writeln!(out, "> ⛔ **{}**", text(&line));
+        for m in super::missing_configurations(matrix) {
+            let _ = writeln!(out, "> - {}", text(&m));
+        }
+        out.push('\n');
     }
     if let Some(headline) = super::not_enforced_headline(matrix, &summary.total) {
         let _ = writeln!(out, "> ⛔ **{}**", text(&headline));
@@ -184,16 +191,19 @@ fn counts(out: &mut String, summary: &Summary<'_>) {
     // The held-back and not-enforced columns appear only where such cells exist.
     let held_back = summary.total.held_back > 0;
     let unenforced = summary.total.not_enforced > 0;
+    let undecided = summary.total.undecided > 0;
     let _ = writeln!(
         out,
-        "| # | configuration | caps | pass | fail |{} unpredicted |{}",
+        "| # | configuration | caps | pass | fail |{}{} unpredicted |{}",
         if held_back { " held back |" } else { "" },
+        if undecided { " undecided |" } else { "" },
         if unenforced { " not enforced |" } else { "" },
     );
     let _ = writeln!(
         out,
-        "|---:|---|---|---:|---:|{}---:|{}",
+        "|---:|---|---|---:|---:|{}{}---:|{}",
         if held_back { "---:|" } else { "" },
+        if undecided { "---:|" } else { "" },
         if unenforced { "---:|" } else { "" },
     );
     for (i, (c, n)) in summary.per_configuration.iter().enumerate() {
@@ -217,9 +227,14 @@ fn counts(out: &mut String, summary: &Summary<'_>) {
         } else {
             String::new()
         };
+        let undecided = if undecided {
+            format!(" {} |", n.undecided)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {caps} | {} | {fail} |{held} {} |{extra}",
+            "| {} | {} | {caps} | {} | {fail} |{held}{undecided} {} |{extra}",
             i + 1,
             code(&c.id),
             n.pass,

@@ -29,25 +29,30 @@ pub enum Kind {
     CellUnpredicted,
     CellHeldBack,
     CellNotEnforced,
+    CellUndecided,
     RuleUnproven,
     Readiness,
     CheckError,
     CheckWarning,
     Changed,
+    /// An engine of the run, or a configuration, gave no cells: the matrix is partial.
+    RunIncomplete,
 }
 
 impl Kind {
-    const ALL: [Kind; 10] = [
+    const ALL: [Kind; 12] = [
         Kind::CellFailed,
         Kind::CellDrift,
         Kind::CellUnpredicted,
         Kind::CellHeldBack,
         Kind::CellNotEnforced,
+        Kind::CellUndecided,
         Kind::RuleUnproven,
         Kind::Readiness,
         Kind::CheckError,
         Kind::CheckWarning,
         Kind::Changed,
+        Kind::RunIncomplete,
     ];
 
     fn id(self) -> &'static str {
@@ -57,18 +62,22 @@ impl Kind {
             Kind::CellUnpredicted => "cell-unpredicted",
             Kind::CellHeldBack => "cell-held-back",
             Kind::CellNotEnforced => "cell-not-enforced",
+            Kind::CellUndecided => "cell-undecided",
             Kind::RuleUnproven => "rule-unproven",
             Kind::Readiness => "readiness",
             Kind::CheckError => "profile-invalid",
             Kind::CheckWarning => "profile-lint",
             Kind::Changed => "cell-changed",
+            Kind::RunIncomplete => "run-incomplete",
         }
     }
 
     fn level(self) -> &'static str {
         match self {
-            Kind::CellFailed | Kind::CellNotEnforced | Kind::CheckError => "error",
-            Kind::CellUnpredicted => "note",
+            Kind::CellFailed | Kind::CellNotEnforced | Kind::CheckError | Kind::RunIncomplete => {
+                "error"
+            }
+            Kind::CellUnpredicted | Kind::CellUndecided => "note",
             _ => "warning",
         }
     }
@@ -80,11 +89,13 @@ impl Kind {
             Kind::CellUnpredicted => "No prediction for this cell (builtin with no known upstream profile): nothing was proven.",
             Kind::CellHeldBack => "The profile kills a call runc makes after loading the filter, which hangs runc for good: the harness did not start it, so nothing was proven.",
             Kind::CellNotEnforced => "The runtime ignored the profile (gVisor's runsc without --oci-seccomp): nothing the cell shows is the profile's doing.",
+            Kind::CellUndecided => "The same errno under the profile as unconfined, and nothing to tell the filter's answer from the kernel's: it fits the prediction but nothing was proven.",
             Kind::RuleUnproven => "No cell of the run was decided by this rule, so the run does not prove what it does.",
             Kind::Readiness => "builtin answers EPERM where a newer libc expects ENOSYS to fall back: a newer image breaks.",
             Kind::CheckError => "The profile is invalid: docker or runc refuses it.",
             Kind::CheckWarning => "The profile is valid but a rule does not do what it seems to.",
             Kind::Changed => "A cell behaves otherwise than in the old matrix.",
+            Kind::RunIncomplete => "The run did not complete: an engine or a configuration gave no cells (the engine was down, died or failed a call), so nothing about it was proven.",
         }
     }
 }
@@ -150,9 +161,45 @@ pub fn render_findings(findings: &[Finding]) -> String {
     to_string(findings)
 }
 
-/// Every finding of `matrix`, in the order: failing cells, drift, unpredicted, unproven
-/// rules, readiness.
+/// Every finding of `matrix`, in the order: what the run lacks (missing engines and
+/// configurations), failing cells, drift, unpredicted, unproven rules, readiness.
 pub fn findings(matrix: &Matrix, sources: &Sources) -> Vec<Finding> {
+    let mut out = incomplete(matrix);
+    out.extend(cell_findings(matrix, sources));
+    out
+}
+
+/// The engines and configurations that gave no cells, each with its error: a partial matrix
+/// must not read as a clean scan.
+fn incomplete(matrix: &Matrix) -> Vec<Finding> {
+    let engines = matrix.missing_engines.iter().map(|m| Finding {
+        kind: Kind::RunIncomplete,
+        message: format!(
+            "engine {} ({}) is missing from this matrix: {}",
+            m.name, m.url, m.error
+        ),
+        file: None,
+        span: None,
+        logical: Some(m.name.clone()),
+        fingerprint: format!("missing-engine/{}", m.name),
+        level: None,
+    });
+    let configurations = matrix.missing_configurations.iter().map(|m| Finding {
+        kind: Kind::RunIncomplete,
+        message: format!(
+            "configuration {} is missing from this matrix: {}",
+            m.id, m.error
+        ),
+        file: None,
+        span: None,
+        logical: Some(m.id.clone()),
+        fingerprint: format!("missing-configuration/{}", m.id),
+        level: None,
+    });
+    engines.chain(configurations).collect()
+}
+
+fn cell_findings(matrix: &Matrix, sources: &Sources) -> Vec<Finding> {
     let configs: BTreeMap<&str, &Configuration> = matrix
         .configurations
         .iter()
@@ -217,6 +264,7 @@ fn cell_finding(cell: &Cell, config: Option<&Configuration>, sources: &Sources) 
         Verdict::Unpredicted => Kind::CellUnpredicted,
         Verdict::HeldBack => Kind::CellHeldBack,
         Verdict::NotEnforced => Kind::CellNotEnforced,
+        Verdict::Undecided => Kind::CellUndecided,
     };
     let rule = cell.expected.rule.or(cell.observed.rule);
     let (file, span) = locate(config, rule, sources);

@@ -50,6 +50,7 @@ pub fn render_configuration_snapshot(matrix: &Matrix, id: &str) -> Option<String
             Verdict::Unpredicted => "unpredicted".to_owned(),
             Verdict::HeldBack => "held back: not started".to_owned(),
             Verdict::NotEnforced => "not enforced".to_owned(),
+            Verdict::Undecided => "undecided".to_owned(),
             Verdict::Drift => format!(
                 "drift; upstream's profile predicts {}",
                 glyph::describe_expected(&cell.expected)

@@ -13,6 +13,8 @@ pub struct Counts {
     /// Cells of profiles the harness did not start (the verdict `held_back`): never passes.
     pub held_back: usize,
     pub not_enforced: usize,
+    /// Cells whose observation fits the prediction without proving it (`undecided`).
+    pub undecided: usize,
 }
 
 impl Counts {
@@ -24,6 +26,7 @@ impl Counts {
             Verdict::Drift => self.drift += 1,
             Verdict::HeldBack => self.held_back += 1,
             Verdict::NotEnforced => self.not_enforced += 1,
+            Verdict::Undecided => self.undecided += 1,
         }
     }
 }
@@ -66,6 +69,33 @@ pub fn missing_engines_headline(matrix: &Matrix) -> Option<String> {
             names.join(", ")
         )),
     }
+}
+
+/// The line every format puts under its headline when configurations of the run have no cells
+/// (the engine died or failed their container runs): the matrix is partial. Each one's error
+/// follows in [`missing_configurations`].
+pub fn missing_configurations_headline(matrix: &Matrix) -> Option<String> {
+    match matrix.missing_configurations.len() {
+        0 => None,
+        n => Some(format!(
+            "PARTIAL MATRIX: {n} configuration(s) missing, their run ended in an engine error: {}",
+            matrix
+                .missing_configurations
+                .iter()
+                .map(|m| m.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// Each missing configuration as `id: error`, for the lines under the headline.
+pub fn missing_configurations(matrix: &Matrix) -> Vec<String> {
+    matrix
+        .missing_configurations
+        .iter()
+        .map(|m| format!("{}: {}", m.id, m.error))
+        .collect()
 }
 
 /// The one-line headline every format starts with when a runtime ignored the profiles.

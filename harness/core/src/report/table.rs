@@ -20,6 +20,12 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
     if let Some(line) = super::missing_engines_headline(matrix) {
         let _ = writeln!(out, "{}", paint.fail(&line));
     }
+    if let Some(line) = super::missing_configurations_headline(matrix) {
+        let _ = writeln!(out, "{}", paint.fail(&line));
+        for m in super::missing_configurations(matrix) {
+            let _ = writeln!(out, "  {m}");
+        }
+    }
     if let Some(headline) = super::not_enforced_headline(matrix, &summary.total) {
         let _ = writeln!(out, "{}", paint.fail(&headline));
         for (runtime, why) in super::not_enforced(matrix) {
@@ -309,6 +315,8 @@ fn counts(out: &mut String, summary: &Summary<'_>, paint: Paint) {
     let show_drift = summary.total.drift > 0;
     // So does the held-back column, where a profile was not started: never a pass.
     let show_held_back = summary.total.held_back > 0;
+    // And the undecided column, where a cell fits the prediction without proving it.
+    let show_undecided = summary.total.undecided > 0;
     for (key, id, n) in rows {
         let fail = format!("{:>4} fail", n.fail);
         let fail = if n.fail > 0 { paint.fail(&fail) } else { fail };
@@ -322,6 +330,11 @@ fn counts(out: &mut String, summary: &Summary<'_>, paint: Paint) {
         } else {
             String::new()
         };
+        let undecided = if show_undecided {
+            format!("  {:>4} undecided", n.undecided)
+        } else {
+            String::new()
+        };
         let unenforced = if summary.total.not_enforced > 0 {
             paint.fail(&format!("  {:>4} not enforced", n.not_enforced))
         } else {
@@ -329,7 +342,7 @@ fn counts(out: &mut String, summary: &Summary<'_>, paint: Paint) {
         };
         let _ = writeln!(
             out,
-            "  {key:>4} {id:width$}  {:>4} pass  {fail}{drift}{held_back}  {:>4} unpredicted{unenforced}",
+            "  {key:>4} {id:width$}  {:>4} pass  {fail}{drift}{held_back}{undecided}  {:>4} unpredicted{unenforced}",
             n.pass, n.unpredicted
         );
     }

@@ -2,6 +2,13 @@
 //! survive an errno, and its refusal of a stray `errnoRet`. Every fact with its measurement.
 
 use super::RuntimeModel;
+use crate::version::Version;
+
+/// The name engines register crun under.
+pub(super) const NAME: &str = "crun";
+
+/// The annotation of crun's OCI features document (`crun features`) that carries its version.
+pub(super) const FEATURES_VERSION_ANNOTATION: &str = "run.oci.crun.version";
 
 /// crun 1.28's calls after loading the filter (Docker 28.5.2 and Podman 5.8.6, which load the
 /// filter before dropping privileges: `apply_security_settings` then `libcrun_set_caps`).
@@ -30,8 +37,8 @@ const CRUN_1_28_FATAL: &[&str] = &[
 
 /// crun: only 1.28 was measured (the lab's sid-crun and podman); older versions get its model.
 pub(super) const MODELS: &[RuntimeModel] = &[RuntimeModel {
-    runtime: "crun",
-    since: (0, 0, 0),
+    runtime: NAME,
+    since: Version::new(0, 0, 0),
     enosys_stub: false,
     stub_covers_native: false,
     honours_default_errno_ret: true,

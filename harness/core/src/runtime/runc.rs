@@ -2,10 +2,52 @@
 //! Go fallbacks. Every fact with its measurement.
 
 use super::{site, RuntimeModel, RuntimeSite};
+use crate::version::Version;
 use seccomp_catalog::own_calls::OwnArg::{Fixed as F, RunTime as R};
 
 /// The name engines register runc under.
 pub(super) const NAME: &str = "runc";
+
+/// The annotation of runc's OCI features document (`runc features`, runtime-spec
+/// `features.md`) that carries its version.
+pub(super) const FEATURES_VERSION_ANNOTATION: &str = "org.opencontainers.runc.version";
+
+/// The name runc's init process takes once it has loaded the filter: the process a kill on
+/// one of its threads leaves a zombie with live Go threads, so that `runc create` waits for
+/// it for good (see `RuntimeModel::kill_hangs_start`).
+pub const INIT_PROCESS: &str = "runc:[2:INIT]";
+
+/// `runc [global flags] create [flags] <id>`: the runtime process that waits for the init of
+/// container `id` (the full id).
+pub fn is_create_of(argv: &[String], id: &str) -> bool {
+    let Some(first) = argv.first() else {
+        return false;
+    };
+    first.rsplit('/').next() == Some(NAME)
+        && argv.iter().any(|a| a == "create")
+        && argv.last().is_some_and(|a| a == id)
+}
+
+/// Why a start passed its deadline, and what became of the hung init: `freed` is the pids the
+/// harness killed (none where the engine's processes are not visible from here).
+pub fn hung_start_note(deadline_secs: u64, freed: &[i32]) -> String {
+    let cleanup = match freed {
+        [] => format!(
+            "no hung `{INIT_PROCESS}` of this container is visible from here, so the \
+             container may stay stuck in the engine (SIGKILL its `{INIT_PROCESS}` on the \
+             engine's host to free it)"
+        ),
+        pids => format!(
+            "the harness killed the hung `{INIT_PROCESS}` (pid {}) so that the engine could remove the container",
+            pids.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    format!(
+        "the runtime did not start the container within {deadline_secs} s: {NAME} hangs when a \
+         profile kills one thread of its init process (SCMP_ACT_KILL on a call it \
+         makes after loading the filter); {cleanup}"
+    )
+}
 
 /// The calls every runc version makes after loading the filter, with a version's own on top:
 /// one list written once, so runc 1.3's can't drift from the older versions'.
@@ -29,6 +71,7 @@ macro_rules! runc_needs {
             "prctl",
             "getppid",
             "execve",
+            "rt_sigreturn",
             $($extra,)*
         ]
     };
@@ -41,7 +84,14 @@ macro_rules! runc_needs {
 /// closes its log pipe after loading the filter and fails on an error (`standard_init_linux.go`
 /// "close log pipe"); a default-ALLOW profile denying only `close` (ERRNO) failed the start
 /// on runc 1.1.5 ("cannot start a stopped process"), 1.1.15 and 1.3.6 ("cannot start a
-/// container that has stopped").
+/// container that has stopped"). `rt_sigreturn` too, though denying it stops only some starts:
+/// runc's init is a Go program, and the Go runtime's signal handlers (async preemption sends
+/// SIGURG to its threads, Go 1.14 on) can run between loading the filter and `execve`; their
+/// return is `rt_sigreturn`, and under an errno the thread resumes on a garbage frame. A
+/// default-ALLOW profile denying only `rt_sigreturn` (ERRNO) failed 2 of 16 `--noop` starts on
+/// runc 1.1.5 with exit 139 (SIGSEGV) before the probe ran; with `rt_sigreturn` allowed, the
+/// same allow-list started every time. A start that fails at random proves nothing either
+/// way, so such a profile is predicted not to start.
 pub const RUNC_NEEDS: &[&str] = runc_needs!();
 
 /// runc 1.3's needs on top of [`RUNC_NEEDS`]: statx (the mount id of /proc/thread-self/fd;
@@ -73,48 +123,36 @@ const RUNC_1_1_5_SITES: &[RuntimeSite] = &[
 /// measured: 1.2 is taken to behave like 1.3.
 pub(super) const MODELS: &[RuntimeModel] = &[
     RuntimeModel {
-        runtime: NAME,
-        since: (1, 2, 0),
-        enosys_stub: true,
-        stub_covers_native: true,
-        honours_default_errno_ret: true,
-        kill_hangs_start: true,
+        since: Version::new(1, 2, 0),
         fatal: RUNC_1_3_FATAL,
         tolerated: &["faccessat2", "openat2", "tgkill"],
-        after_start_fatal: &[],
-        after_start_tolerated: &[],
-        refuses_stray_errno_ret: false,
-        sites: &[],
+        ..RUNC_1_1_15
     },
+    RUNC_1_1_15,
     RuntimeModel {
-        runtime: NAME,
-        since: (1, 1, 15),
-        enosys_stub: true,
-        stub_covers_native: true,
-        honours_default_errno_ret: true,
-        kill_hangs_start: true,
-        fatal: RUNC_NEEDS,
-        tolerated: &["faccessat2"],
-        after_start_fatal: &[],
-        after_start_tolerated: &[],
-        refuses_stray_errno_ret: false,
-        sites: &[],
-    },
-    RuntimeModel {
-        runtime: NAME,
-        since: (0, 0, 0),
-        enosys_stub: true,
+        since: Version::new(0, 0, 0),
         stub_covers_native: false,
-        honours_default_errno_ret: true,
-        kill_hangs_start: true,
-        fatal: RUNC_NEEDS,
-        tolerated: &["faccessat2"],
-        after_start_fatal: &[],
-        after_start_tolerated: &[],
-        refuses_stray_errno_ret: false,
         sites: RUNC_1_1_5_SITES,
+        ..RUNC_1_1_15
     },
 ];
+
+/// runc 1.1.15 (the lab's trixie-runc): the model the others are written against, each
+/// stating only what it changes.
+const RUNC_1_1_15: RuntimeModel = RuntimeModel {
+    runtime: NAME,
+    since: Version::new(1, 1, 15),
+    enosys_stub: true,
+    stub_covers_native: true,
+    honours_default_errno_ret: true,
+    kill_hangs_start: true,
+    fatal: RUNC_NEEDS,
+    tolerated: &["faccessat2"],
+    after_start_fatal: &[],
+    after_start_tolerated: &[],
+    refuses_stray_errno_ret: false,
+    sites: &[],
+};
 
 /// Calls a runtime makes after loading the filter that survive an errno but not a trap
 /// ([`MODELS`]: runc's Go code falls back from faccessat2 and openat2 on an
@@ -127,8 +165,8 @@ pub const FALLBACK_CALLS: &[&str] = &["faccessat2", "openat2", "tgkill", "clock_
 /// when the profile doesn't allow faccessat2 and runc's ENOSYS stub or the default answers
 /// it, runc 1.1.5 calls faccessat, getuid, getgid and getegid, and survives an errno on each.
 /// Measured on this host (Docker 20.10.24, runc 1.1.5) with start-able copies of the recorded
-/// Tomcat and httpd allow-lists (the corpus's `cessa-tomcat-test.startable.json`; httpd's
-/// copy is not in the corpus, see docs/src/rule-coverage.md): under a SCMP_ACT_LOG default
+/// Tomcat and httpd allow-lists (the corpus's `cessa-tomcat-test.startable.json` and
+/// `cessa-httpd-test.startable.json`): under a SCMP_ACT_LOG default
 /// with faccessat2 answering ENOSYS the kernel log showed `runc:[2:INIT]` calling each (269,
 /// 102, 104, 108); under a TRAP default (the tagged copy) the start failed ("cannot start a
 /// stopped process") until the ones each list leaves out were allowed; under their ERRNO
@@ -150,6 +188,39 @@ pub const CALIBRATION_SKIP: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_the_create_of_one_container_only() {
+        let argv = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        let id = "7b28834d25f423ce1eafe7a02dc3639d9dbe1a9951fcc634b41c7319e54ed15c";
+        let create = argv(&format!(
+            "/usr/sbin/runc --root /run/docker/runtime-runc/moby --log /x/log.json --log-format json create --bundle /x --pid-file /x/init.pid {id}"
+        ));
+        assert!(is_create_of(&create, id));
+        assert!(!is_create_of(&create, "another"));
+        assert!(!is_create_of(&argv(&format!("runc start {id}")), id));
+        assert!(!is_create_of(
+            &argv(&format!(
+                "/usr/bin/containerd-shim-runc-v2 -namespace moby -id {id}"
+            )),
+            id
+        ));
+    }
+
+    #[test]
+    fn the_hung_start_note_says_what_was_freed() {
+        let freed = hung_start_note(60, &[12, 34]);
+        assert!(
+            freed.starts_with("the runtime did not start the container within 60 s: runc hangs"),
+            "{freed}"
+        );
+        assert!(freed.ends_with("killed the hung `runc:[2:INIT]` (pid 12, 34) so that the engine could remove the container"), "{freed}");
+        let stuck = hung_start_note(60, &[]);
+        assert!(
+            stuck.contains("SIGKILL its `runc:[2:INIT]` on the engine's host"),
+            "{stuck}"
+        );
+    }
 
     /// runc 1.3's list repeats runc's needs (a const slice can't be built from another): it
     /// must stay a superset, or a call runc 1.1 needs would be forgotten for 1.3.

@@ -183,24 +183,31 @@ impl CriNode {
             .map(str::to_string)
     }
 
-    /// Whether the node's runc uses the systemd cgroup driver (`SystemdCgroup`).
+    /// Whether the node's default runtime uses the systemd cgroup driver (`SystemdCgroup` in
+    /// its options: containerd's runtimes are keyed by handler name).
     pub fn systemd_cgroup(&self) -> bool {
         self.config
-            .pointer("/containerd/runtimes/runc/options/SystemdCgroup")
+            .pointer(&format!(
+                "/containerd/runtimes/{}/options/SystemdCgroup",
+                self.default_runtime()
+            ))
             .and_then(|v| v.as_bool())
             .unwrap_or(false)
+    }
+
+    /// The runtime handler pods get without a runtime class (`defaultRuntimeName`).
+    fn default_runtime(&self) -> &str {
+        self.config
+            .pointer("/containerd/defaultRuntimeName")
+            .and_then(|s| s.as_str())
+            .filter(|s| !s.is_empty())
+            .unwrap_or(seccomp_harness_core::runtime::DEFAULT_NAME)
     }
 
     /// The engine facts the run's header and planning need. The CRI socket is a unix socket,
     /// so the node is this machine: its arch and kernel are read here.
     pub fn facts(&self) -> EngineFacts {
-        let runtime = self
-            .config
-            .pointer("/containerd/defaultRuntimeName")
-            .and_then(|s| s.as_str())
-            .filter(|s| !s.is_empty())
-            .unwrap_or("runc")
-            .to_string();
+        let runtime = self.default_runtime().to_string();
         let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
             .map(|k| k.trim().to_string())
             .unwrap_or_default();

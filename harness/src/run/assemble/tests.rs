@@ -194,6 +194,83 @@ mod reasons {
         }
     }
 
+    /// SPO's runc base profile (an allow-list with an ERRNO default that leaves rt_sigaction to
+    /// it), on a call the kernel refuses without CAP_SYS_ADMIN and on rt_sigaction.
+    #[test]
+    fn a_silent_tagged_run_leaves_the_kernels_errno_undecided_and_names_why() {
+        let strict = r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],
+          "syscalls":[{"names":["arch_prctl","brk","capget","capset","chdir","close","close_range",
+            "epoll_ctl","epoll_pwait","execve","exit_group","faccessat2","fcntl","fstat","fstatfs",
+            "futex","getcwd","getdents64","getpid","getppid","getuid","mmap","mprotect",
+            "nanosleep","newfstatat","openat","openat2","prctl","read","recvfrom","rt_sigreturn",
+            "sched_yield","set_tid_address","setgid","setgroups","setuid","sigaltstack","statx",
+            "tgkill","write"],"action":"SCMP_ACT_ALLOW"}]}"#;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("strict.json");
+        std::fs::write(&file, strict).unwrap();
+        let (unshare, sigaction) = ("unshare(CLONE_NEWNS)", "rt_sigaction");
+        let plan = plan(
+            vec![load_profile(&ProfileInput::File(file)).unwrap()],
+            vec![CapSpec::docker_default()],
+            Arch::X86_64,
+            KernelVersion::new(6, 18),
+            false,
+            vec![crate::run::plan::PlannedRuntime::default_of(
+                Runtime::runc_1_1(),
+            )],
+            Selection::cases(&[unshare.to_string(), sigaction.to_string()]),
+        )
+        .unwrap();
+        let c = &plan.configurations[0];
+        assert!(c.tagged_allows.iter().any(|n| n == sigaction), "{c:?}");
+        let predictions = plan.predict(&Default::default());
+        let mut tagged = result(&[ok(sigaction)]);
+        tagged.not_run.insert(
+            unshare.into(),
+            NotRun {
+                message: "stopped after 256 containers (restart limit)".into(),
+                before_first_case: false,
+            },
+        );
+        let results = JobResults::from([
+            (
+                JobKind::Baseline {
+                    cap_set: 0,
+                    runtime: 0,
+                },
+                result(&[errno(unshare, 1), errno(sigaction, 22)]),
+            ),
+            (
+                JobKind::AsIs { configuration: 0 },
+                result(&[errno(unshare, 1), errno(sigaction, 1)]),
+            ),
+            (JobKind::Tagged { configuration: 0 }, tagged),
+        ]);
+        let m = assemble(&plan, &predictions, &results, HostFacts::default());
+        let strict_cell = |case: &str| {
+            m.cells
+                .iter()
+                .find(|c| c.case == case && c.configuration == "strict")
+                .unwrap()
+        };
+        let u = strict_cell(unshare);
+        assert_eq!(
+            (u.observed.outcome, u.verdict),
+            (Outcome::Ambiguous, Verdict::Undecided)
+        );
+        let note = u.observed.note.as_deref().unwrap();
+        assert!(note.contains("did not reach this case"), "{note}");
+        // Denied where the kernel answers EINVAL: the filter's, but the tagged copy allows
+        // rt_sigaction on purpose, so no rule is named.
+        let s = strict_cell(sigaction);
+        assert_eq!(
+            (s.observed.outcome, s.observed.rule, s.verdict),
+            (Outcome::Errno, None, Verdict::Pass)
+        );
+        let note = s.observed.note.as_deref().unwrap();
+        assert!(note.contains("allows rt_sigaction on purpose"), "{note}");
+    }
+
     const DENY_GETPID: &str = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#;
 
     fn cell<'m>(m: &'m Matrix, case: &str) -> &'m Cell {
@@ -462,4 +539,49 @@ fn a_tally_counts_every_container_and_keeps_each_jobs_diagnostics_sorted() {
             ("b tagged".into(), vec!["restarted".into()]),
         ]
     );
+}
+
+/// A job that ended in an engine error takes out exactly the configurations that need it:
+/// upstream's as-is run is builtin's attribution, so both go; nothing else is touched.
+#[test]
+fn a_failed_job_leaves_out_the_configurations_that_need_it() {
+    let plan = builtin_plan(true);
+    let predictions = plan.predict(&Default::default());
+    let upstream = plan.upstream_configuration(0, 0).unwrap();
+    let mut results = JobResults::new();
+    let baseline = JobKind::Baseline {
+        cap_set: 0,
+        runtime: 0,
+    };
+    results.insert(baseline, job(&[("getpid", ok()), ("keyctl", errno(22))]));
+    results.insert(
+        JobKind::AsIs { configuration: 0 },
+        job(&[("getpid", ok()), ("keyctl", errno(1))]),
+    );
+    let mut m = assemble(&plan, &predictions, &results, HostFacts::default());
+    let whole = m.clone();
+    leave_out_failed(&mut m, &plan, &[]);
+    assert_eq!(m, whole, "no failed job: nothing changes");
+
+    let failed = vec![(
+        JobKind::AsIs {
+            configuration: upstream,
+        },
+        "builtin-upstream: cannot start probe container x on unix:///s: closed".to_string(),
+    )];
+    leave_out_failed(&mut m, &plan, &failed);
+    let missing: Vec<&str> = m
+        .missing_configurations
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(missing, ["builtin", "builtin-upstream"]);
+    assert!(m.missing_configurations[0].error.ends_with("closed"));
+    assert!(m.configurations.is_empty() && m.cells.is_empty() && m.readiness.is_none());
+    assert!(m.is_partial());
+
+    // The baseline is every configuration's: with it gone, nothing is kept.
+    let mut m = whole.clone();
+    leave_out_failed(&mut m, &plan, &[(baseline, "gone".into())]);
+    assert_eq!(m.missing_configurations.len(), plan.configurations.len());
 }

@@ -215,5 +215,141 @@ fn unknown_cases_and_duplicate_names_are_refused() {
         vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
         Selection::cases(&[]),
     );
-    assert!(matches!(err, Err(PlanError::DuplicateConfiguration(_))));
+    assert!(matches!(err, Err(PlanError::DuplicateConfiguration { .. })));
+}
+
+/// SPO's v1 and v1beta1 examples define SeccompProfile resources of the same names: they run
+/// in one plan as `<file stem>:<name>`. Two files of one stem can't be told apart that way:
+/// the plan refuses them, naming both files.
+#[test]
+fn shared_resource_names_are_qualified_by_file_and_unresolvable_ones_name_both_files() {
+    let k8s = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/wild/k8s/");
+    let load = |f: &str| {
+        crate::run::load_profiles(&ProfileInput::File(format!("{k8s}{f}").into())).unwrap()
+    };
+    let mut profiles = [
+        load("spo-seccompprofile.v1.yaml"),
+        load("spo-seccompprofile.v1beta1.yaml"),
+    ]
+    .concat();
+    crate::run::qualify_shared_names(&mut profiles);
+    let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
+    assert!(
+        names.contains(&"spo-seccompprofile.v1:profile-block-all"),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"spo-seccompprofile.v1beta1:profile-block-all"),
+        "{names:?}"
+    );
+    let planned = plan(
+        profiles,
+        vec![CapSpec::docker_default()],
+        Arch::X86_64,
+        KernelVersion::new(6, 1),
+        true,
+        vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
+        Selection::cases(&["getpid".into()]),
+    )
+    .unwrap();
+    assert_eq!(planned.configurations.len(), 8);
+
+    let dir = tempfile::tempdir().unwrap();
+    let json = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[]}"#;
+    let mut files = Vec::new();
+    for sub in ["a", "b"] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+        let f = dir.path().join(sub).join("p.json");
+        std::fs::write(&f, json).unwrap();
+        files.push(f);
+    }
+    let mut profiles: Vec<_> = files
+        .iter()
+        .flat_map(|f| crate::run::load_profiles(&ProfileInput::File(f.clone())).unwrap())
+        .collect();
+    crate::run::qualify_shared_names(&mut profiles);
+    let err = plan(
+        profiles,
+        vec![CapSpec::docker_default()],
+        Arch::X86_64,
+        KernelVersion::new(6, 1),
+        true,
+        vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
+        Selection::cases(&["getpid".into()]),
+    )
+    .unwrap_err()
+    .to_string();
+    for f in &files {
+        assert!(err.contains(&f.display().to_string()), "{err}");
+    }
+    assert!(err.contains("rename one"), "{err}");
+}
+
+/// A profile that denies every way to reap a child runs in-process, a new container after
+/// each case that ends the probe: its jobs ask for a slot first, the rest keep plan order.
+#[test]
+fn jobs_that_run_in_process_start_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let waits = write(
+        &dir,
+        "waits-denied.json",
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["wait4","waitid"],"action":"SCMP_ACT_ERRNO"}]}"#,
+    );
+    let getpid = write(
+        &dir,
+        "deny-getpid.json",
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#,
+    );
+    let profiles = [ProfileInput::File(getpid), ProfileInput::File(waits)]
+        .iter()
+        .map(|p| load_profile(p).unwrap())
+        .collect();
+    let plan = plan(
+        profiles,
+        vec![CapSpec::docker_default()],
+        Arch::X86_64,
+        KernelVersion::new(6, 1),
+        true,
+        vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
+        Selection::cases(&[]),
+    )
+    .unwrap();
+    let in_process: Vec<bool> = plan
+        .jobs
+        .iter()
+        .map(|j| j.runs_in_process(plan.arch))
+        .collect();
+    // baseline, calibration, deny-getpid as-is and tagged, waits-denied as-is and tagged.
+    assert_eq!(in_process, [false, false, false, false, true, true]);
+    assert_eq!(plan.start_order(), [4, 5, 0, 1, 2, 3]);
+
+    // The in-process jobs' cases are cut where the probe will end: after each call that ends
+    // it (exit, exit_group, rt_sigreturn let through) and each bad-arch kill (the profile
+    // lists no architectures, so i386 and x32 calls are killed on x86_64).
+    assert!(plan.jobs[..4].iter().all(|j| j.parts.is_empty()));
+    let rank =
+        |id: &str| seccomp_catalog::own_calls::in_process_rank(plan.case(id).unwrap().syscall);
+    for job in &plan.jobs[4..] {
+        let mut in_order: Vec<&String> = plan.case_ids.iter().collect();
+        in_order.sort_by_key(|id| rank(id));
+        assert_eq!(job.parts.concat().iter().collect::<Vec<_>>(), in_order);
+        let ends: Vec<&str> = job.parts[..job.parts.len() - 1]
+            .iter()
+            .map(|p| p.last().unwrap().as_str())
+            .collect();
+        for id in [
+            "exit",
+            "exit_group",
+            "rt_sigreturn",
+            "i386:getpid",
+            "x32:getpid",
+        ] {
+            assert!(ends.contains(&id), "{id} ends no part: {ends:?}");
+        }
+        // Nothing else ends one: the calls that end the probe, and other ABIs' calls.
+        assert!(
+            ends.iter().all(|id| rank(id) == 2 || id.contains(':')),
+            "{ends:?}"
+        );
+    }
 }

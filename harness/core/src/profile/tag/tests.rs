@@ -309,3 +309,38 @@ fn the_tagged_copy_allows_runcs_faccessat2_fallback() {
         .iter()
         .any(|r| r.action == Action::Allow && r.names.iter().any(|n| n == "getegid")));
 }
+
+/// SPO's runc base profile allows rt_sigreturn but no rt_sigaction: the probe under the
+/// tagged copy could not install its SIGSYS handler, so each trap of the copy's default killed
+/// it and the run restarted at the next case, until the restart limit (256 containers) left
+/// the rest of the catalog unattributed (measured on Docker 20.10.24 and containerd 1.7.24 and
+/// 2.1.9). The copy now allows the handler's calls, and the probe under it keeps its handler.
+#[test]
+fn the_tagged_copy_lets_the_probe_catch_its_traps() {
+    let text = r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],
+      "syscalls":[{"names":["read","write","rt_sigreturn","statx","openat2"],"action":"SCMP_ACT_ALLOW"}]}"#;
+    let original = parse_str(text, "p").unwrap();
+    let allowed = tagged_allowances(&original);
+    assert!(allowed.contains(&"rt_sigaction"), "{allowed:?}");
+    // Named by the profile already: left as it is.
+    assert!(!allowed.contains(&"rt_sigreturn"), "{allowed:?}");
+    let t = tag(text, "p").unwrap();
+    assert!(t.default_traps);
+    let cat = Catalog::for_arch(Arch::X86_64);
+    let host = Host::new(
+        Arch::X86_64,
+        CapSet::docker_default(),
+        KernelVersion::new(6, 18),
+    );
+    let avoid = Oracle::new(&resolve(&t.profile, &host)).probe_avoid(&cat);
+    assert!(
+        crate::oracle::start::probe_has_handlers(&avoid, Arch::X86_64),
+        "{avoid:?}"
+    );
+    // The original leaves the probe no handler (it answers EPERM, so nothing traps there).
+    let avoid = Oracle::new(&resolve(&original, &host)).probe_avoid(&cat);
+    assert!(!crate::oracle::start::probe_has_handlers(
+        &avoid,
+        Arch::X86_64
+    ));
+}
