@@ -118,12 +118,7 @@ pub struct Affected {
 impl Affected {
     /// `glibc ≥ 2.34 pthread_create, posix_spawn`.
     pub fn who(&self) -> String {
-        format!(
-            "{} ≥ {} {}",
-            self.userspace,
-            self.since,
-            self.callers.join(", ")
-        )
+        crate::fallbacks::who(&self.userspace, &self.since, &self.callers)
     }
 
     /// `breaks (falls back to clone only on ENOSYS)`, `copes (falls back on ENOSYS or EPERM)`,

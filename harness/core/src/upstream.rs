@@ -9,6 +9,7 @@
 
 use crate::engine_kind::EngineKind;
 use crate::profile::{self, CapSet, Host, KernelVersion, Profile};
+use crate::version::Version;
 use seccomp_catalog::{Arch, Catalog};
 use serde::Deserialize;
 use std::sync::OnceLock;
@@ -205,8 +206,9 @@ impl Release {
         }
     }
 
-    fn key(&self) -> Option<(u64, u64, u64)> {
-        release_number(&self.version)
+    /// The release number (`20.10.24` of `20.10.24+dfsg1`, `28.5.2-1`, `v26.1.5`).
+    fn key(&self) -> Option<Version> {
+        Version::parse_release(&self.version).ok()
     }
 }
 
@@ -252,20 +254,6 @@ pub fn containerd_releases() -> &'static [Release] {
     })
 }
 
-/// `20.10.24` from `20.10.24+dfsg1`, `28.5.2-1`, `v26.1.5`: the numeric release a
-/// distribution's version string starts with.
-pub fn release_number(version: &str) -> Option<(u64, u64, u64)> {
-    let v = version.trim().trim_start_matches('v');
-    let end = v
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(v.len());
-    let mut parts = v[..end].split('.').map(|p| p.parse::<u64>().ok());
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(Some(a)), Some(Some(b)), Some(Some(c)), None) => Some((a, b, c)),
-        _ => None,
-    }
-}
-
 /// Why no upstream profile stands for an engine's builtin profile.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NoUpstream {
@@ -295,13 +283,14 @@ pub fn default_for(engine: &str, version: &str) -> Result<&'static Release, NoUp
         Some(EngineKind::Containerd) => ("containerd", containerd_releases()),
         Some(EngineKind::Podman) | None => return Err(NoUpstream::Engine(engine.to_string())),
     };
-    let key = release_number(version).ok_or_else(|| NoUpstream::Version(version.to_string()))?;
+    let key =
+        Version::parse_release(version).map_err(|_| NoUpstream::Version(version.to_string()))?;
     releases
         .iter()
         .find(|r| r.key() == Some(key))
         .ok_or_else(|| NoUpstream::Release {
             engine: name,
-            version: format!("{}.{}.{}", key.0, key.1, key.2),
+            version: key.to_string(),
             first: releases
                 .first()
                 .map(|r| r.version.clone())
@@ -451,7 +440,7 @@ mod tests {
             .iter()
             .map(|r| {
                 let k = r.key().unwrap();
-                (k.0, k.1)
+                (k.major, k.minor)
             })
             .collect();
         assert_eq!(
