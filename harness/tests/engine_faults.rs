@@ -693,3 +693,517 @@ fn one_engine_of_several_down_or_dying_leaves_the_others_complete_and_names_it()
     });
     assert!(left.is_empty(), "containers left: {left:?}");
 }
+
+/// A unix socket in front of the engine's that passes everything through until the
+/// `die_at`-th request whose first line contains `on`; then it dies as a killed daemon does:
+/// that request gets no answer, every open connection is closed, and the socket refuses new
+/// ones (it stays in place, unlistened, as a dead dockerd leaves `docker.sock`).
+struct DyingProxy {
+    dir: tempfile::TempDir,
+    died: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+}
+
+impl DyingProxy {
+    fn start(on: &'static str, die_at: usize) -> DyingProxy {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = UnixListener::bind(dir.path().join("engine.sock")).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let died = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let open: Arc<std::sync::Mutex<Vec<UnixStream>>> = Arc::default();
+        let (d, s) = (died.clone(), stop.clone());
+        std::thread::spawn(move || {
+            // Dropping the listener when the proxy dies leaves the socket file refusing.
+            while !d.load(Ordering::Relaxed) && !s.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        client.set_nonblocking(false).unwrap();
+                        let Ok(engine) = UnixStream::connect(ENGINE_SOCKET) else {
+                            continue;
+                        };
+                        {
+                            let mut open = open.lock().unwrap();
+                            open.push(client.try_clone().unwrap());
+                            open.push(engine.try_clone().unwrap());
+                        }
+                        let (d, seen, open) = (d.clone(), seen.clone(), open.clone());
+                        let (mut c_read, mut c_write) = (client.try_clone().unwrap(), client);
+                        let (mut e_read, mut e_write) = (engine.try_clone().unwrap(), engine);
+                        std::thread::spawn(move || {
+                            let mut buf = vec![0u8; 64 * 1024];
+                            loop {
+                                let n = match c_read.read(&mut buf) {
+                                    Ok(0) | Err(_) => return,
+                                    Ok(n) => n,
+                                };
+                                let head = String::from_utf8_lossy(&buf[..n.min(512)]);
+                                let hit = head.lines().next().is_some_and(|l| l.contains(on));
+                                if hit && seen.fetch_add(1, Ordering::SeqCst) + 1 >= die_at {
+                                    // Die: nothing more is forwarded, every connection closes.
+                                    d.store(true, Ordering::SeqCst);
+                                    for s in open.lock().unwrap().iter() {
+                                        let _ = s.shutdown(std::net::Shutdown::Both);
+                                    }
+                                    return;
+                                }
+                                if d.load(Ordering::SeqCst) || e_write.write_all(&buf[..n]).is_err()
+                                {
+                                    return;
+                                }
+                            }
+                        });
+                        std::thread::spawn(move || {
+                            let _ = std::io::copy(&mut e_read, &mut c_write);
+                        });
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        DyingProxy { dir, died, stop }
+    }
+
+    fn url(&self) -> String {
+        format!("unix://{}", self.dir.path().join("engine.sock").display())
+    }
+}
+
+impl Drop for DyingProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The engine dies in the middle of a run (a proxy in front of the host's engine that closes
+/// every connection and refuses new ones at the sixth container start, as a killed daemon
+/// does; the host's dockerd is shared and stays up). The run ends with exit 3 naming the
+/// configurations it could not complete and why; the matrix it writes keeps the
+/// configurations that completed, whole, and names the others in `missing_configurations`, so
+/// it never looks complete (every report says PARTIAL). Once the engine is back (here: asked
+/// directly), `clean` removes what the run left.
+#[test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
+fn an_engine_killed_mid_run_leaves_a_partial_matrix_per_configuration() {
+    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let engine = rt.block_on(common::engine());
+    if !engine.host().starts_with("unix://") {
+        eprintln!(
+            "skipped: the proxy fronts the local socket, and the engine is {}",
+            engine.host()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.json");
+    // One container at a time, in plan order: the two baselines, the calibration, then
+    // deny-namespaces as is and tagged, then the same with +SYS_ADMIN. The sixth start is
+    // the +SYS_ADMIN configuration's first.
+    let proxy = DyingProxy::start("/start", 6);
+    let (o, took, pid) = run_with_deadline(
+        &proxy.url(),
+        &[
+            "unconfined",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../profiles/deny-namespaces.json"
+            ),
+            "--caps",
+            "default,+SYS_ADMIN",
+            "--case",
+            "getpid",
+            "--case",
+            "unshare(CLONE_NEWUSER)",
+            "--parallel",
+            "1",
+            "--format",
+            "json",
+            "--output",
+            out.to_str().unwrap(),
+        ],
+    );
+    let err = stderr(&o);
+    assert!(
+        proxy.died.load(Ordering::SeqCst),
+        "the run never reached the sixth start: {err}"
+    );
+    assert_eq!(o.status.code(), Some(ExitCode::Environment.code()), "{err}");
+    assert!(
+        took < Duration::from_secs(10 * DEADLINE_SECS) + Duration::from_secs(60),
+        "took {took:?}"
+    );
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap())
+        .unwrap_or_else(|e| panic!("no matrix written ({e}): {err}"));
+    let ids = |key: &str, field: &str| -> Vec<String> {
+        m[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|c| c[field].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let present = ids("configurations", "id");
+    let missing = ids("missing_configurations", "id");
+    assert!(!present.is_empty(), "nothing kept: {m}");
+    assert!(!missing.is_empty(), "nothing named missing: {m}");
+    let mut all: Vec<String> = present.iter().chain(&missing).cloned().collect();
+    all.sort();
+    assert_eq!(
+        all,
+        [
+            "deny-namespaces",
+            "deny-namespaces+SYS_ADMIN",
+            "unconfined",
+            "unconfined+SYS_ADMIN"
+        ],
+        "every configuration is either whole or named missing"
+    );
+    // Each kept configuration is whole (both cases) and passes; a missing one has no cell.
+    let cells = m["cells"].as_array().unwrap();
+    for id in &present {
+        let of: Vec<_> = cells.iter().filter(|c| c["configuration"] == *id).collect();
+        assert_eq!(of.len(), 2, "{id}: {of:?}");
+        assert!(of.iter().all(|c| c["verdict"] == "pass"), "{id}: {of:?}");
+    }
+    assert!(cells
+        .iter()
+        .all(|c| !missing.contains(&c["configuration"].as_str().unwrap().to_string())));
+    // Each missing one says why: the engine's closed or refused connection, and the call.
+    for c in m["missing_configurations"].as_array().unwrap() {
+        let (id, why) = (c["id"].as_str().unwrap(), c["error"].as_str().unwrap());
+        assert!(
+            why.contains(&proxy.url())
+                && (why.contains("closed the connection") || why.contains("refused")),
+            "{id}: {why}"
+        );
+        assert!(
+            err.contains(&format!("configuration {id} is missing from the matrix")),
+            "{id} is named on stderr: {err}"
+        );
+    }
+    // The reports say it is partial.
+    let r = Command::new(BIN)
+        .args(["render", out.to_str().unwrap(), "--format", "markdown"])
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert!(
+        String::from_utf8_lossy(&r.stdout).contains("PARTIAL MATRIX"),
+        "{}",
+        String::from_utf8_lossy(&r.stdout)
+    );
+    drop(proxy);
+    eprintln!(
+        "exit 3 in {:.1} s; kept {present:?}; missing {}; left on the engine: {}",
+        took.as_secs_f64(),
+        m["missing_configurations"],
+        rt.block_on(containers_of(&engine, pid)).len()
+    );
+
+    // The engine is back: `clean` removes the containers the dead run could not. (Through a
+    // proxy that keeps every image: the probe images of concurrent runs on the shared engine
+    // are not this test's to remove.)
+    let keep_images = AnsweringProxy::start(Arc::new(|line: &str| {
+        (line.starts_with("DELETE ") && line.contains("/images/")).then(|| {
+            (
+                "409 Conflict",
+                r#"{"message":"images are kept by the test's proxy"}"#.to_string(),
+            )
+        })
+    }));
+    let c = Command::new(BIN)
+        .args(["clean", "--docker-host", &keep_images.url()])
+        .output()
+        .unwrap();
+    assert!(c.status.success(), "{}", stderr(&c));
+    let left = rt.block_on(async {
+        for _ in 0..20 {
+            if containers_of(&engine, pid).await.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        containers_of(&engine, pid).await
+    });
+    assert!(left.is_empty(), "containers left: {left:?}");
+}
+
+/// An engine socket that accepts every connection and closes it at once, answering nothing
+/// (a daemon going down, or a proxy in front of one that is gone): the run ends at once with
+/// exit 3, saying the engine at that address closed the connection without answering and
+/// which call, never bollard's bare "client error (SendRequest)".
+#[test]
+fn a_socket_that_closes_every_connection_ends_the_run_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("engine.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let a = accepted.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            a.fetch_add(1, Ordering::SeqCst);
+            drop(client);
+        }
+    });
+    let url = format!("unix://{}", path.display());
+    let (o, took, _) = run_with_deadline(&url, &["unconfined", "--case", "getpid"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(ExitCode::Environment.code()), "{err}");
+    assert!(
+        accepted.load(Ordering::SeqCst) > 0,
+        "never connected: {err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "the engine at {url} accepted the connection but closed it without answering GET /version"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    // No deadline to wait out: a closed connection is known at once.
+    assert!(took < Duration::from_secs(DEADLINE_SECS), "took {took:?}");
+}
+
+/// A unix socket in front of the engine's that passes everything through except the requests
+/// `answer` picks (by their first line): those get its answer (a status line's code and
+/// reason, and a JSON body), unforwarded, as if the engine had said it.
+struct AnsweringProxy {
+    dir: tempfile::TempDir,
+    stop: Arc<AtomicBool>,
+}
+
+type Answer = dyn Fn(&str) -> Option<(&'static str, String)> + Send + Sync;
+
+impl AnsweringProxy {
+    fn start(answer: Arc<Answer>) -> AnsweringProxy {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = UnixListener::bind(dir.path().join("engine.sock")).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = stop.clone();
+        std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                };
+                client.set_nonblocking(false).unwrap();
+                let Ok(engine) = UnixStream::connect(ENGINE_SOCKET) else {
+                    continue;
+                };
+                let answer = answer.clone();
+                let (mut c_read, mut c_write) = (client.try_clone().unwrap(), client);
+                let (mut e_read, mut e_write) = (engine.try_clone().unwrap(), engine);
+                std::thread::spawn(move || {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    loop {
+                        let n = match c_read.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        let head = String::from_utf8_lossy(&buf[..n.min(512)]).into_owned();
+                        let line = head.lines().next().unwrap_or_default();
+                        if let Some((status, body)) = answer(line) {
+                            // The client sends one request at a time on a connection: the
+                            // answer goes back on it, as the engine's would.
+                            let reply = format!(
+                                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\n\
+                                 Content-Length: {}\r\n\r\n{body}",
+                                body.len()
+                            );
+                            let mut c = c_read.try_clone().unwrap();
+                            if c.write_all(reply.as_bytes()).is_err() {
+                                return;
+                            }
+                            continue;
+                        }
+                        if e_write.write_all(&buf[..n]).is_err() {
+                            return;
+                        }
+                    }
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut e_read, &mut c_write);
+                });
+            }
+        });
+        AnsweringProxy { dir, stop }
+    }
+
+    fn url(&self) -> String {
+        format!("unix://{}", self.dir.path().join("engine.sock").display())
+    }
+}
+
+impl Drop for AnsweringProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// `clean` removes the probe images no container uses (what a killed run left) and keeps
+/// one a container still uses, until that container is gone. The images are this test's own
+/// (the embedded probe with a few bytes appended: another content hash, another tag); a proxy
+/// refuses the removal of any other, so the concurrent runs sharing the engine keep theirs.
+/// Nothing of the test is left: both images and the container go.
+#[test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
+fn clean_removes_the_unused_probe_images_and_keeps_one_in_use() {
+    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let engine = rt.block_on(common::engine());
+    if !engine.host().starts_with("unix://") {
+        eprintln!(
+            "skipped: the proxy fronts the local socket, and the engine is {}",
+            engine.host()
+        );
+        return;
+    }
+    let arch = seccomp_catalog::Arch::parse(std::env::consts::ARCH).expect("a catalog arch");
+    let probe = seccomp_harness::probe_binary::for_arch(arch).expect("an embedded probe");
+    let variant = |what: &str| {
+        let mut p = probe.to_vec();
+        p.extend_from_slice(
+            format!("\n{what}-{}-{:?}", std::process::id(), Instant::now()).as_bytes(),
+        );
+        p
+    };
+    let (unused, in_use) = rt.block_on(async {
+        (
+            engine
+                .ensure_probe_image(&variant("unused"), None)
+                .await
+                .unwrap(),
+            engine
+                .ensure_probe_image(&variant("in-use"), None)
+                .await
+                .unwrap(),
+        )
+    });
+    // A container of this (live) test process's run holds the second image.
+    let run = RunId::new();
+    let holder = rt.block_on(async {
+        let body = bollard::models::ContainerCreateBody {
+            image: Some(in_use.tag.clone()),
+            labels: Some(std::collections::HashMap::from([(
+                RUN_LABEL.to_string(),
+                run.to_string(),
+            )])),
+            network_disabled: Some(true),
+            ..Default::default()
+        };
+        engine
+            .docker()
+            .create_container(None, body)
+            .await
+            .unwrap()
+            .id
+    });
+    let hex = |id: &str| id.trim_start_matches("sha256:").to_string();
+    // Any other image's removal is refused as the engine refuses an image in use.
+    let allowed = [hex(&unused.id), hex(&in_use.id)];
+    let proxy = AnsweringProxy::start(Arc::new(move |line: &str| {
+        (line.starts_with("DELETE ")
+            && line.contains("/images/")
+            && !allowed.iter().any(|a| line.contains(a.as_str())))
+        .then(|| {
+            (
+                "409 Conflict",
+                r#"{"message":"refused by the test's proxy: not this test's image"}"#.to_string(),
+            )
+        })
+    }));
+    let exists = |tag: &str| rt.block_on(engine.docker().inspect_image(tag)).is_ok();
+    let clean = || {
+        let o = Command::new(BIN)
+            .args(["clean", "--docker-host", &proxy.url()])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+
+    let said = clean();
+    assert!(
+        said.contains(&format!("removed image {}", unused.tag)),
+        "{said}"
+    );
+    assert!(!exists(&unused.tag), "the unused image is gone");
+    assert!(exists(&in_use.tag), "the image in use is kept: {said}");
+    assert!(
+        !said.contains(&format!("removed image {}", in_use.tag)),
+        "{said}"
+    );
+
+    // Its container gone, the image is unused too.
+    rt.block_on(engine.docker().remove_container(
+        &holder,
+        None::<bollard::query_parameters::RemoveContainerOptions>,
+    ))
+    .unwrap();
+    let said = clean();
+    assert!(
+        said.contains(&format!("removed image {}", in_use.tag)),
+        "{said}"
+    );
+    assert!(!exists(&in_use.tag));
+    drop(proxy);
+}
+
+/// The probe image vanishes in the middle of a run (a `clean` elsewhere removed it while no
+/// container of the run used it): the create that finds it gone (the engine's 404 "No such
+/// image", given here by a proxy for the run's first create) makes the run build the image
+/// again and run that configuration once more. The matrix is whole and passes.
+#[test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
+fn a_probe_image_removed_mid_run_is_built_again() {
+    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let engine = rt.block_on(common::engine());
+    if !engine.host().starts_with("unix://") {
+        eprintln!(
+            "skipped: the proxy fronts the local socket, and the engine is {}",
+            engine.host()
+        );
+        return;
+    }
+    let gone = Arc::new(AtomicBool::new(false));
+    let g = gone.clone();
+    let proxy = AnsweringProxy::start(Arc::new(move |line: &str| {
+        (line.starts_with("POST ")
+            && line.contains("/containers/create")
+            && !g.swap(true, Ordering::SeqCst))
+        .then(|| {
+            (
+                "404 Not Found",
+                r#"{"message":"No such image: seccomp-harness-probe:gone"}"#.to_string(),
+            )
+        })
+    }));
+    let (o, _, pid) = run_with_deadline(
+        &proxy.url(),
+        &[
+            "unconfined",
+            "--case",
+            "getpid",
+            "--parallel",
+            "1",
+            "--format",
+            "json",
+        ],
+    );
+    let err = stderr(&o);
+    assert!(gone.load(Ordering::SeqCst), "no create was made: {err}");
+    assert_eq!(o.status.code(), Some(ExitCode::Ok.code()), "{err}");
+    let m: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(m.get("missing_configurations").is_none(), "{m}");
+    let cells = m["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 1, "{m}");
+    assert_eq!(cells[0]["verdict"], "pass");
+    drop(proxy);
+    assert!(rt.block_on(containers_of(&engine, pid)).is_empty());
+}

@@ -419,6 +419,21 @@ fn filters_on_the_probes_own_calls_do_not_lose_cases() {
     assert_eq!(run.case(TARGET).errno, Some(libc::EFAULT));
 }
 
+/// A trapped mmap (the tagged run's TRAP default, where a profile allows mmap only under
+/// conditions the probe's anonymous mappings miss) leaves the probe without its shared page,
+/// so it runs the cases in-process. Before, libc's mmap wrapper passed on the SIGSYS
+/// handler's result register (the syscall number, 9) as the mapping's address, and the probe
+/// died of SIGSEGV before its first case.
+#[test]
+fn a_trapped_mmap_leaves_the_probe_running_in_process() {
+    let bpf = filter(vec![(libc::SYS_mmap, vec![])], SeccompAction::Trap);
+    let run = run_probe(Some(&bpf), &["getpid", TARGET]);
+    assert!(run.status.success(), "{:?} {:?}", run.status, run.records);
+    assert_eq!(run.mode(), RunMode::InProcess);
+    assert!(run.case("getpid").ret.unwrap() > 0);
+    assert_eq!(run.case(TARGET).errno, Some(libc::EFAULT));
+}
+
 /// The footprint is all the probe needs: under a KILL_PROCESS default that allows only the
 /// footprint (`own_calls`), execve (the test's own exec), write, exit_group and one case's
 /// syscall, with every other machinery call on `--avoid`, the probe reaches the case.

@@ -111,7 +111,7 @@ async fn on_the_hosts_engine() {
     // This project's host has runc 1.1.5; another host's runc decides by its version.
     let stub_native = seccomp_harness_core::runtime::Runtime::parse("runc", Some(&version))
         .version
-        .is_none_or(|v| v >= (1, 1, 15));
+        .is_none_or(|v| v >= seccomp_harness_core::version::Version::new(1, 1, 15));
     check(&m, stub_native);
 }
 

@@ -7,6 +7,7 @@ use libtest_mimic::{Completion, Failed};
 use seccomp_catalog::Arch;
 use seccomp_harness_core::matrix::Matrix;
 use seccomp_harness_core::report::render_configuration_snapshot;
+use seccomp_harness_core::version::Version;
 
 pub fn trial(configuration: &str) -> Result<Completion, Failed> {
     let matrix = match matrix_run::matrix()? {
@@ -60,10 +61,8 @@ fn suffix(matrix: &Matrix, configuration: &str) -> String {
 
 /// `6.18.44-fc` → `6.18`, `1.1.5+ds1` → `1.1`; `0.0` for what gives no number.
 fn major_minor(version: &str) -> String {
-    let mut parts = version
-        .trim_start_matches(|c: char| !c.is_ascii_digit())
-        .split(['.', '-', '+', '~']);
-    let major = parts.next().filter(|p| !p.is_empty()).unwrap_or("0");
-    let minor = parts.next().filter(|p| !p.is_empty()).unwrap_or("0");
-    format!("{major}.{minor}")
+    Version::parse(version).map_or_else(
+        |_| "0.0".to_string(),
+        |v| format!("{}.{}", v.major, v.minor),
+    )
 }

@@ -123,15 +123,16 @@ impl Source {
     }
 }
 
+/// `glibc ≥ 2.34 pthread_create, posix_spawn`: who makes a call, from which release, in one
+/// wording for the dataset and the readiness summary built from it.
+pub fn who(userspace: &str, since: &str, callers: &[String]) -> String {
+    format!("{userspace} ≥ {since} {}", callers.join(", "))
+}
+
 impl Fallback {
     /// `glibc ≥ 2.34 pthread_create, posix_spawn`.
     pub fn who(&self) -> String {
-        format!(
-            "{} ≥ {} {}",
-            self.userspace,
-            self.since,
-            self.callers.join(", ")
-        )
+        who(&self.userspace, &self.since, &self.callers)
     }
 
     /// `glibc-2.34:sysdeps/…/clone-internal.c:55`, prefixed with the userspace where the tag

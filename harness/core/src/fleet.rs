@@ -4,7 +4,7 @@
 //! engine's part back out as a matrix of its own, so `diff` can compare two engines of one
 //! matrix with the same rules it uses for two matrices.
 
-use crate::matrix::{EngineEntry, Matrix, MissingEngine};
+use crate::matrix::{Configuration, EngineEntry, Matrix, MissingConfiguration, MissingEngine};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FleetError {
@@ -75,6 +75,7 @@ pub fn combine_partial(
         readiness: None,
         engines: Vec::new(),
         missing_engines: missing,
+        missing_configurations: Vec::new(),
         coverage: Vec::new(),
     };
     for (name, m) in parts {
@@ -93,6 +94,15 @@ pub fn combine_partial(
             c.configuration = prefix(&c.configuration);
             c
         }));
+        out.missing_configurations
+            .extend(
+                m.missing_configurations
+                    .into_iter()
+                    .map(|c| MissingConfiguration {
+                        id: prefix(&c.id),
+                        ..c
+                    }),
+            );
         out.engines.push(EngineEntry {
             name,
             host: m.host,
@@ -126,39 +136,35 @@ pub fn view(matrix: &Matrix, name: &str) -> Result<Matrix, FleetError> {
     Ok(Matrix {
         schema_version: matrix.schema_version,
         host: entry.host.clone(),
-        configurations: matrix
-            .configurations
-            .iter()
+        configurations: of_engine(&matrix.configurations, |c| &mut c.id, strip)
+            .into_iter()
             .filter(|c| c.engine.as_deref() == Some(name))
-            .filter_map(|c| {
-                let mut c = c.clone();
-                c.id = strip(&c.id)?;
-                c.engine = None;
-                Some(c)
-            })
+            .map(|c| Configuration { engine: None, ..c })
             .collect(),
-        cells: matrix
-            .cells
-            .iter()
-            .filter_map(|c| {
-                let mut c = c.clone();
-                c.configuration = strip(&c.configuration)?;
-                Some(c)
-            })
-            .collect(),
+        cells: of_engine(&matrix.cells, |c| &mut c.configuration, strip),
         readiness: entry.readiness.clone(),
         engines: Vec::new(),
         missing_engines: Vec::new(),
-        coverage: matrix
-            .coverage
-            .iter()
-            .filter_map(|c| {
-                let mut c = c.clone();
-                c.configuration = strip(&c.configuration)?;
-                Some(c)
-            })
-            .collect(),
+        missing_configurations: of_engine(&matrix.missing_configurations, |m| &mut m.id, strip),
+        coverage: of_engine(&matrix.coverage, |c| &mut c.configuration, strip),
     })
+}
+
+/// The items whose configuration id `strip` takes the engine's prefix off, renamed so.
+fn of_engine<T: Clone>(
+    items: &[T],
+    id: impl Fn(&mut T) -> &mut String,
+    strip: impl Fn(&str) -> Option<String>,
+) -> Vec<T> {
+    items
+        .iter()
+        .filter_map(|item| {
+            let mut item = item.clone();
+            let own = strip(id(&mut item))?;
+            *id(&mut item) = own;
+            Some(item)
+        })
+        .collect()
 }
 
 /// Two worlds' own defaults side by side: a Docker engine's `builtin` and a CRI node's
@@ -325,7 +331,11 @@ mod tests {
 
     #[test]
     fn engines_prefix_their_configurations_and_views_take_them_back_out() {
-        let (old, new) = (one(None, "20.10.24"), one(Some(1), "28.5.2"));
+        let (old, mut new) = (one(None, "20.10.24"), one(Some(1), "28.5.2"));
+        new.missing_configurations.push(MissingConfiguration {
+            id: "strict".into(),
+            error: "the engine refused it".into(),
+        });
         let m = combine(vec![
             ("host".into(), old.clone()),
             ("sid-runc".into(), new.clone()),

@@ -27,3 +27,4 @@ pub mod runtime;
 pub mod schema;
 pub mod start_failure;
 pub mod upstream;
+pub mod version;

@@ -37,6 +37,12 @@ pub struct Matrix {
     /// Empty when every engine answered.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing_engines: Vec<MissingEngine>,
+    /// The configurations a run could not complete (the engine died or stopped answering in
+    /// the middle of the run, or one container run ended in an engine error), each with why:
+    /// their cells are absent, the other configurations' complete. A matrix with any is
+    /// partial: the run exits 3, and every report says so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_configurations: Vec<MissingConfiguration>,
     /// Rule coverage of each file configuration ([`crate::coverage`]); empty in a matrix
     /// written before schema_version 2, or one without file profiles.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -58,6 +64,14 @@ pub struct EngineEntry {
 pub struct MissingEngine {
     pub name: String,
     pub url: String,
+    pub error: String,
+}
+
+/// A configuration of the run with no cells: its id (as the configurations' ids are written)
+/// and the engine error its container run ended with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MissingConfiguration {
+    pub id: String,
     pub error: String,
 }
 
@@ -230,6 +244,12 @@ pub enum ParseError {
 }
 
 impl Matrix {
+    /// Whether the run behind this matrix did not complete: an engine of several gave no
+    /// matrix, or configurations have no cells. No report gives such a matrix a pass mark.
+    pub fn is_partial(&self) -> bool {
+        !self.missing_engines.is_empty() || !self.missing_configurations.is_empty()
+    }
+
     /// The columns of one runtime, with the `@<runtime>` taken off their ids, so that `diff`
     /// can pair them with another runtime's columns (`run --runtime runc,crun` puts both in
     /// one matrix). Configurations that name no runtime ran on `host.runtime`: they belong to
@@ -286,6 +306,18 @@ impl Matrix {
                 .filter(|_| self.host.runtime == runtime),
             engines: self.engines.clone(),
             missing_engines: self.missing_engines.clone(),
+            missing_configurations: self
+                .missing_configurations
+                .iter()
+                // Absent from the configurations: the id says the runtime.
+                .filter(|m| {
+                    m.id.ends_with(&suffix) || (!m.id.contains('@') && self.host.runtime == runtime)
+                })
+                .map(|m| MissingConfiguration {
+                    id: strip(&m.id),
+                    ..m.clone()
+                })
+                .collect(),
             coverage: self
                 .coverage
                 .iter()
@@ -450,6 +482,7 @@ mod runtime_tests {
             readiness: None,
             engines: Vec::new(),
             missing_engines: Vec::new(),
+            missing_configurations: Vec::new(),
             coverage: Vec::new(),
         };
         m.configurations[0].runtime = Some("runc".into());
@@ -569,6 +602,7 @@ pub(crate) mod fixture {
             readiness: None,
             engines: Vec::new(),
             missing_engines: Vec::new(),
+            missing_configurations: Vec::new(),
             coverage: Vec::new(),
         }
     }

@@ -21,6 +21,7 @@
 //! fallback is denied as well), and carries the rule that makes the call answer ENOSYS
 //! instead. The summary leads with those and folds the rest into a count.
 
+use crate::engine_kind::EngineKind;
 use crate::matrix::{Cell, Matrix};
 use crate::outcome::{Outcome, RuleRef};
 use crate::profile::KernelVersion;
@@ -117,12 +118,7 @@ pub struct Affected {
 impl Affected {
     /// `glibc ≥ 2.34 pthread_create, posix_spawn`.
     pub fn who(&self) -> String {
-        format!(
-            "{} ≥ {} {}",
-            self.userspace,
-            self.since,
-            self.callers.join(", ")
-        )
+        crate::fallbacks::who(&self.userspace, &self.since, &self.callers)
     }
 
     /// `breaks (falls back to clone only on ENOSYS)`, `copes (falls back on ENOSYS or EPERM)`,
@@ -164,6 +160,10 @@ pub struct Entry {
     /// The last release that allowed it, where the newest no longer does (io_uring).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_until: Option<String>,
+    /// Whose releases `allowed_from` and `allowed_until` name: `containerd` (its
+    /// RuntimeDefault) on a Kubernetes node; absent for Docker's `default.json` history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<String>,
     /// Listed userspace ([`crate::fallbacks`]) that calls this syscall first: what this EPERM
     /// does to each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -191,11 +191,12 @@ impl Entry {
 }
 
 impl Entry {
-    /// `from Docker 25.0.0`, `allowed until 24.0.9, not since`, `never`.
+    /// `from Docker 25.0.0`, `until containerd 1.7.30, not since`, `in no release`.
     pub fn allowance(&self) -> String {
+        let engine = self.history.as_deref().unwrap_or("Docker");
         match (&self.allowed_from, &self.allowed_until) {
-            (Some(v), _) => format!("from Docker {v}"),
-            (None, Some(u)) => format!("until Docker {u}, not since"),
+            (Some(v), _) => format!("from {engine} {v}"),
+            (None, Some(u)) => format!("until {engine} {u}, not since"),
             (None, None) => "in no release".into(),
         }
     }
@@ -261,10 +262,13 @@ pub fn of(matrix: &Matrix) -> Option<Readiness> {
         .collect();
     let names: Vec<&str> = denied.iter().map(|c| c.syscall.as_str()).collect();
     let kernel = KernelVersion::parse_release(&matrix.host.kernel).ok();
-    let allowance = match (arch, kernel) {
-        (Some(a), Some(k)) => crate::upstream::docker_allowance(a, k, &names),
+    let engine = EngineKind::parse(&matrix.host.engine);
+    let allowance = match (engine, arch, kernel) {
+        (Some(e), Some(a), Some(k)) => crate::upstream::allowance(e, a, k, &names),
         _ => Vec::new(),
     };
+    let history =
+        (engine == Some(EngineKind::Containerd)).then(|| EngineKind::Containerd.to_string());
     let unknown = matrix.host.seccomp.runtime_unknown_syscalls.as_ref();
     let release =
         crate::upstream::default_for(&matrix.host.engine, &matrix.host.engine_version).ok();
@@ -293,6 +297,7 @@ pub fn of(matrix: &Matrix) -> Option<Readiness> {
                 libseccomp_knows: unknown.map(|u| !u.contains(&c.syscall)),
                 allowed_from: a.and_then(|a| a.from.clone()),
                 allowed_until: a.and_then(|a| a.until.clone()),
+                history: history.clone(),
                 userspace: affected(&c.syscall, &denied_here),
                 fix: None,
             }
@@ -320,9 +325,14 @@ pub fn of(matrix: &Matrix) -> Option<Readiness> {
             ),
             None => format!("a copy of {}'s default profile", matrix.host.engine),
         };
-        let mut text = format!(
-            "add to the `syscalls` of {profile} and run with --security-opt seccomp=THAT_FILE"
-        );
+        // A node takes no profile on the command line: the pod names a Localhost file, which
+        // containerd reads without `archMap`, `includes` or `excludes` (`profile::node`).
+        let how = if engine == Some(EngineKind::Containerd) {
+            "give it to the pod as a Localhost profile (`seccompProfile: {type: Localhost, localhostProfile: THAT_FILE}`), after resolving its `archMap`, `includes` and `excludes` for the container, which containerd drops from the file"
+        } else {
+            "run with --security-opt seccomp=THAT_FILE"
+        };
+        let mut text = format!("add to the `syscalls` of {profile} and {how}");
         if !unknown.is_empty() {
             text.push_str(&format!(
                 "; the runtime's libseccomp does not know {}, so it drops the rule until libseccomp is upgraded",
@@ -688,6 +698,46 @@ mod tests {
         assert_eq!(e.upstream_names_it, Some(false));
     }
 
+    /// On a Kubernetes node the history is containerd's RuntimeDefault, not Docker's
+    /// default.json (which allows mseal from 28.x and io_uring until 24.x).
+    #[test]
+    fn on_a_containerd_node_the_history_is_containerds() {
+        let mut m = sample();
+        m.host.engine = "containerd".into();
+        m.host.engine_version = "1.7.24~ds1".into();
+        m.host.arch = "x86_64".into();
+        let eperm = || obs(Outcome::Errno, Some(1), Some(RuleRef::DEFAULT));
+        let e = || exp(Outcome::Errno, Some(1), Some(RuleRef::DEFAULT));
+        let ok = || obs(Outcome::Allowed, None, None);
+        m.cells = vec![
+            cell("builtin", "mseal", eperm(), e()),
+            cell("unconfined", "mseal", ok(), e()),
+            cell("builtin", "io_uring_setup", eperm(), e()),
+            cell("unconfined", "io_uring_setup", ok(), e()),
+        ];
+        let r = of(&m).unwrap();
+        let get = |n: &str| r.entries.iter().find(|e| e.syscall == n).unwrap();
+        assert_eq!(get("mseal").history.as_deref(), Some("containerd"));
+        assert_eq!(get("mseal").allowance(), "from containerd 2.2.0");
+        let io = get("io_uring_setup").allowance();
+        assert!(io.starts_with("until containerd 1.7."), "{io}");
+        // Docker's matrix keeps Docker's history, and says so.
+        m.host.engine = "docker".into();
+        m.host.engine_version = "25.0.3".into();
+        let r = of(&m).unwrap();
+        let io = r
+            .entries
+            .iter()
+            .find(|e| e.syscall == "io_uring_setup")
+            .unwrap();
+        assert_eq!(io.history, None);
+        assert!(
+            io.allowance().starts_with("until Docker 2"),
+            "{}",
+            io.allowance()
+        );
+    }
+
     #[test]
     fn every_format_shows_the_summary() {
         use crate::report::{render, Format, Options};
@@ -839,6 +889,7 @@ mod tests {
             libseccomp_knows: None,
             allowed_from: Some("28.0.0".into()),
             allowed_until: None,
+            history: None,
             userspace: Vec::new(),
             fix: None,
         });

@@ -9,6 +9,7 @@
 
 use crate::engine_kind::EngineKind;
 use crate::profile::{self, CapSet, Host, KernelVersion, Profile};
+use crate::version::Version;
 use seccomp_catalog::{Arch, Catalog};
 use serde::Deserialize;
 use std::sync::OnceLock;
@@ -205,8 +206,9 @@ impl Release {
         }
     }
 
-    fn key(&self) -> Option<(u64, u64, u64)> {
-        release_number(&self.version)
+    /// The release number (`20.10.24` of `20.10.24+dfsg1`, `28.5.2-1`, `v26.1.5`).
+    fn key(&self) -> Option<Version> {
+        Version::parse_release(&self.version).ok()
     }
 }
 
@@ -252,20 +254,6 @@ pub fn containerd_releases() -> &'static [Release] {
     })
 }
 
-/// `20.10.24` from `20.10.24+dfsg1`, `28.5.2-1`, `v26.1.5`: the numeric release a
-/// distribution's version string starts with.
-pub fn release_number(version: &str) -> Option<(u64, u64, u64)> {
-    let v = version.trim().trim_start_matches('v');
-    let end = v
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(v.len());
-    let mut parts = v[..end].split('.').map(|p| p.parse::<u64>().ok());
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(Some(a)), Some(Some(b)), Some(Some(c)), None) => Some((a, b, c)),
-        _ => None,
-    }
-}
-
 /// Why no upstream profile stands for an engine's builtin profile.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NoUpstream {
@@ -295,13 +283,14 @@ pub fn default_for(engine: &str, version: &str) -> Result<&'static Release, NoUp
         Some(EngineKind::Containerd) => ("containerd", containerd_releases()),
         Some(EngineKind::Podman) | None => return Err(NoUpstream::Engine(engine.to_string())),
     };
-    let key = release_number(version).ok_or_else(|| NoUpstream::Version(version.to_string()))?;
+    let key =
+        Version::parse_release(version).map_err(|_| NoUpstream::Version(version.to_string()))?;
     releases
         .iter()
         .find(|r| r.key() == Some(key))
         .ok_or_else(|| NoUpstream::Release {
             engine: name,
-            version: format!("{}.{}.{}", key.0, key.1, key.2),
+            version: key.to_string(),
             first: releases
                 .first()
                 .map(|r| r.version.clone())
@@ -319,8 +308,9 @@ pub fn profile_of(release: &Release) -> Profile {
         .expect("the compiled-in upstream profiles parse (tested)")
 }
 
-/// Which Docker releases' defaults allow a syscall with Docker's default capabilities, on an
-/// arch and kernel: what upstream intended, so the runtime's libseccomp is not consulted.
+/// Which of an engine's releases' defaults allow a syscall with the default capabilities (Docker's
+/// 14, which containerd's are too), on an arch and kernel: what upstream intended, so the
+/// runtime's libseccomp is not consulted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Allowance {
     /// The first release of the last run of releases that allow it up to the newest in the
@@ -330,21 +320,28 @@ pub struct Allowance {
     pub until: Option<String>,
 }
 
-/// Per syscall name, from which release Docker's default allows it. Each distinct profile is
-/// resolved once; the plain case of the syscall (its own name in the catalog) is asked of the
-/// oracle, as for any file profile.
-pub fn docker_allowance(
+/// Per syscall name, from which release of `engine` its default allows it: Docker's
+/// `default.json` history, or containerd's RuntimeDefault (1.6 to 2.2, in version order across
+/// the release lines) on a Kubernetes node; empty for an engine without upstream data. Each
+/// distinct profile is resolved once; the plain case of the syscall (its own name in the
+/// catalog) is asked of the oracle, as for any file profile.
+pub fn allowance(
+    engine: EngineKind,
     arch: Arch,
     kernel: KernelVersion,
     syscalls: &[&str],
 ) -> Vec<(String, Allowance)> {
+    let releases = match engine {
+        EngineKind::Docker => docker_releases(),
+        EngineKind::Containerd => containerd_releases(),
+        EngineKind::Podman => return Vec::new(),
+    };
     let catalog = Catalog::for_arch(arch);
     let host = Host::new(arch, CapSet::docker_default(), kernel);
     let mut verdicts: Vec<(String, Vec<bool>)> = syscalls
         .iter()
         .map(|s| (s.to_string(), Vec::new()))
         .collect();
-    let releases = docker_releases();
     let mut cache: Vec<(&str, Vec<bool>)> = Vec::new();
     for r in releases {
         let allowed = match cache.iter().find(|(f, _)| *f == r.file) {
@@ -443,7 +440,7 @@ mod tests {
             .iter()
             .map(|r| {
                 let k = r.key().unwrap();
-                (k.0, k.1)
+                (k.major, k.minor)
             })
             .collect();
         assert_eq!(
@@ -547,7 +544,8 @@ mod tests {
 
     #[test]
     fn allowances_follow_the_releases() {
-        let a = docker_allowance(
+        let a = allowance(
+            EngineKind::Docker,
             Arch::X86_64,
             KernelVersion::new(6, 18),
             &[
@@ -573,5 +571,33 @@ mod tests {
             .from
             .as_deref()
             .is_some_and(|v| v.starts_with("20.10.")));
+    }
+
+    /// A Kubernetes node's history is containerd's RuntimeDefault, not Docker's default.json:
+    /// io_uring was allowed up to the 1.7 line and removed in 2.0, mseal arrives in 2.2.0.
+    #[test]
+    fn a_nodes_allowances_follow_containerds_releases() {
+        let a = allowance(
+            EngineKind::Containerd,
+            Arch::X86_64,
+            KernelVersion::new(6, 18),
+            &["getpid", "io_uring_setup", "mseal"],
+        );
+        let get = |n: &str| a.iter().find(|(s, _)| s == n).unwrap().1.clone();
+        assert_eq!(get("getpid").from.as_deref(), Some("1.6.0"), "{a:?}");
+        let io = get("io_uring_setup");
+        assert_eq!(io.from, None);
+        assert!(
+            io.until.as_deref().is_some_and(|u| u.starts_with("1.7.")),
+            "{io:?}"
+        );
+        assert_eq!(get("mseal").from.as_deref(), Some("2.2.0"), "{a:?}");
+        assert!(allowance(
+            EngineKind::Podman,
+            Arch::X86_64,
+            KernelVersion::new(6, 18),
+            &["getpid"]
+        )
+        .is_empty());
     }
 }

@@ -1,11 +1,11 @@
 //! `seccomp-harness clean`: removes the containers a killed run left behind (found by the
 //! harness's run label, whose pid and host tell whether the run is still alive; `--all` takes
-//! every run's), the profile directories such runs left beside a local Podman socket, and with
-//! `--images` the cached probe images too.
+//! every run's), the profile directories such runs left beside a local Podman socket, and the
+//! probe images no container uses (`--images`: every probe image, forced).
 
 use super::Failure;
 use seccomp_harness::engine::cleanup::{remove_containers, Sweep};
-use seccomp_harness::engine::image::remove_probe_images;
+use seccomp_harness::engine::image::{remove_probe_images, ImageSweep};
 use seccomp_harness::engine::Engine;
 use seccomp_harness_core::exit::ExitCode;
 
@@ -14,7 +14,8 @@ pub struct Args {
     /// The Docker daemon to clean (default: $DOCKER_HOST, else the local socket).
     #[arg(long, value_name = "HOST")]
     pub docker_host: Option<String>,
-    /// Also remove the probe images (they are rebuilt on the next run).
+    /// Remove every probe image, even one a container uses (by default only those no
+    /// container uses go; either way they are rebuilt on the next run).
     #[arg(long)]
     pub images: bool,
     /// Remove the containers of every run, also of runs still going (by default only those
@@ -71,15 +72,26 @@ async fn clean(args: Args) -> Result<ExitCode, Failure> {
             println!("removed profile directory {}", d.display());
         }
     }
-    if args.images {
-        let images = remove_probe_images(&engine)
-            .await
-            .map_err(Failure::environment)?;
-        for tag in &images {
-            println!("removed image {tag}");
-        }
-        println!("{} image(s) removed", images.len());
+    // The probe images no container uses (a killed run's), or with `--images` every one.
+    let sweep = if args.images {
+        ImageSweep::All
+    } else {
+        ImageSweep::Unused
+    };
+    let images = remove_probe_images(&engine, sweep)
+        .await
+        .map_err(Failure::environment)?;
+    for tag in &images.removed {
+        println!("removed image {tag}");
     }
+    println!(
+        "{} probe image(s) removed{}",
+        images.removed.len(),
+        match images.in_use.len() {
+            0 => String::new(),
+            n => format!(", {n} kept: a container uses it"),
+        }
+    );
     Ok(ExitCode::Ok)
 }
 

@@ -284,6 +284,18 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
     {
         return Ok(code);
     }
+    // Configurations whose container runs ended in an engine error (the engine died or
+    // stopped answering mid-run): the matrix keeps the others' cells and names these, and
+    // the run exits 3 like any engine failure, so a partial matrix never passes.
+    for m in &matrix.missing_configurations {
+        eprintln!(
+            "configuration {} is missing from the matrix: {}",
+            m.id, m.error
+        );
+    }
+    if !matrix.missing_configurations.is_empty() {
+        return Ok(ExitCode::Environment);
+    }
     Ok(if args.findings_exit_zero {
         ExitCode::Ok
     } else if run::assemble::has_failures(&matrix)

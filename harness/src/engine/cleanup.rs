@@ -108,13 +108,13 @@ pub struct Removed {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CleanupError {
-    #[error("cannot list the harness's containers on {host}: {source}")]
+    #[error("cannot list the harness's containers on {host}: {}", super::connect::explain(.source))]
     List {
         host: String,
         #[source]
         source: BollardError,
     },
-    #[error("cannot remove container {id} on {host}: {source}")]
+    #[error("cannot remove container {id} on {host}: {}", super::connect::explain(.source))]
     Remove {
         id: String,
         host: String,

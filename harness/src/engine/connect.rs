@@ -35,6 +35,47 @@ pub fn request_timeout_secs() -> u64 {
         .unwrap_or(REQUEST_TIMEOUT_SECS)
 }
 
+/// A bollard error with its causes. bollard's message for a broken connection is hyper's
+/// "client error (SendRequest)" alone; only the causes tell a connection the engine closed
+/// without answering (a daemon being stopped, killed or restarted, or a proxy in front of one
+/// that is gone) from one it refused, so every engine error the harness shows goes through
+/// here.
+pub fn explain(e: &BollardError) -> String {
+    let mut out = chain(e);
+    if closed_without_answer(&out) {
+        out.push_str(
+            " (the engine closed the connection without answering: is the daemon stopping, \
+             restarting or gone?)",
+        );
+    }
+    out
+}
+
+/// An error's message followed by each cause's that it does not already hold.
+fn chain(e: &BollardError) -> String {
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// Whether an error's text (with its causes) says the peer closed the connection before a
+/// whole answer came: hyper's "connection closed before message completed", or a reset.
+fn closed_without_answer(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    t.contains("connection closed before message completed")
+        || t.contains("connection reset by peer")
+        || t.contains("broken pipe")
+        || t.contains("unexpected end of file")
+}
+
 /// A connected engine: the bollard client at the negotiated API version, and the host it was
 /// reached at (for messages). Cheap to clone: the client is reference counted.
 #[derive(Debug, Clone)]
@@ -47,8 +88,9 @@ pub struct Engine {
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error(
-        "cannot reach the docker daemon at {host}: {source}; start the daemon, or point \
-         DOCKER_HOST or --docker-host at a running engine"
+        "cannot reach the docker daemon at {host}: {}; start the daemon, or point \
+         DOCKER_HOST or --docker-host at a running engine",
+        explain(.source)
     )]
     Unreachable {
         host: String,
@@ -61,8 +103,9 @@ pub enum ConnectError {
     )]
     UnsupportedScheme { host: String, origin: &'static str },
     #[error(
-        "cannot set up TLS for {host} with the certificates in {cert_dir}: {source}; check \
-         DOCKER_CERT_PATH (key.pem, cert.pem, ca.pem)"
+        "cannot set up TLS for {host} with the certificates in {cert_dir}: {}; check \
+         DOCKER_CERT_PATH (key.pem, cert.pem, ca.pem)",
+        explain(.source)
     )]
     Tls {
         host: String,
@@ -78,6 +121,18 @@ pub enum ConnectError {
         host: String,
         call: &'static str,
         seconds: u64,
+    },
+    #[error(
+        "the engine at {host} accepted the connection but closed it without answering \
+         {call}: is the daemon stopping, restarting or gone, or is {host} a proxy in front of \
+         one that is? ({})",
+        chain(.source)
+    )]
+    Closed {
+        host: String,
+        call: &'static str,
+        #[source]
+        source: BollardError,
     },
     #[error("the docker daemon at {host} reports no usable API version ({reported:?})")]
     NoApiVersion {
@@ -245,6 +300,13 @@ impl Engine {
                         host,
                         call: "GET /version",
                         seconds: request_timeout_secs(),
+                    })
+                }
+                Err(source) if closed_without_answer(&chain(&source)) => {
+                    return Err(ConnectError::Closed {
+                        host,
+                        call: "GET /version",
+                        source,
                     })
                 }
                 Err(source) => return Err(ConnectError::Unreachable { host, source }),

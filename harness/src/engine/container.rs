@@ -212,6 +212,11 @@ pub enum ContainerError {
         /// The engine's answer, scrubbed of the profile ([`ContainerSpec::scrub`]).
         message: String,
     },
+    /// The probe image went away between the run's check and this create (a `clean` from
+    /// elsewhere removed it while no container used it): [`super::Runner`] builds it again
+    /// and retries once.
+    #[error("the probe image {image} is gone from {host} (removed while the run went on)")]
+    ImageGone { image: String, host: String },
     /// A CRI node failed a call (`engine::cri`); the message names the call.
     #[error("cannot {action} {id} on {host}: {message}")]
     Cri {
@@ -220,7 +225,7 @@ pub enum ContainerError {
         host: String,
         message: String,
     },
-    #[error("cannot {action} probe container {id} on {host}: {source}")]
+    #[error("cannot {action} probe container {id} on {host}: {}", super::connect::explain(.source))]
     Container {
         action: &'static str,
         id: String,
@@ -274,15 +279,24 @@ pub async fn run_probe_container(
         }),
         ..Default::default()
     };
-    let created = engine
-        .docker()
-        .create_container(None, body)
-        .await
-        .map_err(|source| ContainerError::Create {
-            image: image.tag.clone(),
-            host: engine.host().to_string(),
-            message: spec.scrub(&source.to_string()),
-        })?;
+    let created =
+        engine
+            .docker()
+            .create_container(None, body)
+            .await
+            .map_err(|source| match source {
+                BollardError::DockerResponseServerError {
+                    status_code: 404, ..
+                } => ContainerError::ImageGone {
+                    image: image.tag.clone(),
+                    host: engine.host().to_string(),
+                },
+                source => ContainerError::Create {
+                    image: image.tag.clone(),
+                    host: engine.host().to_string(),
+                    message: spec.scrub(&super::connect::explain(&source)),
+                },
+            })?;
     let id = created.id;
     let guard = ContainerGuard::new(engine, &id);
     let result = drive(engine, &id, spec, expect).await;

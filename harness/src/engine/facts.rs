@@ -70,7 +70,7 @@ pub struct SecurityOption {
 
 #[derive(Debug, thiserror::Error)]
 pub enum FactsError {
-    #[error("cannot read the engine's facts from {host} (`{endpoint}`): {source}")]
+    #[error("cannot read the engine's facts from {host} (`{endpoint}`): {}", super::connect::explain(.source))]
     Query {
         host: String,
         endpoint: &'static str,

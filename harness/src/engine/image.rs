@@ -44,21 +44,21 @@ pub enum ImageError {
         host: String,
         message: String,
     },
-    #[error("cannot build the probe image {tag} on {host}: {source}")]
+    #[error("cannot build the probe image {tag} on {host}: {}", super::connect::explain(.source))]
     BuildApi {
         tag: String,
         host: String,
         #[source]
         source: BollardError,
     },
-    #[error("cannot inspect the probe image {tag} on {host}: {source}")]
+    #[error("cannot inspect the probe image {tag} on {host}: {}", super::connect::explain(.source))]
     Inspect {
         tag: String,
         host: String,
         #[source]
         source: BollardError,
     },
-    #[error("cannot remove {image} on {host}: {source}")]
+    #[error("cannot remove {image} on {host}: {}", super::connect::explain(.source))]
     Remove {
         image: String,
         host: String,
@@ -274,9 +274,32 @@ impl Engine {
     }
 }
 
-/// Removes every probe image (found by [`IMAGE_LABEL`]) and returns their names. For
-/// `seccomp-harness clean --images`: images are otherwise kept, so the next run reuses them.
-pub async fn remove_probe_images(engine: &Engine) -> Result<Vec<String>, ImageError> {
+/// Which probe images [`remove_probe_images`] takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageSweep {
+    /// Those no container uses, in any state (`seccomp-harness clean`): what a killed run
+    /// left. The engine decides "used" (a removal without force is refused for an image a
+    /// container holds); a run whose image goes between two of its containers builds it
+    /// again ([`super::Runner::rebuilding_from`]).
+    Unused,
+    /// Every one, forced (`clean --images`).
+    All,
+}
+
+/// What [`remove_probe_images`] did: the images removed, and those kept because a
+/// container uses them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImagesRemoved {
+    pub removed: Vec<String>,
+    pub in_use: Vec<String>,
+}
+
+/// Removes the probe images (found by [`IMAGE_LABEL`], so never another image) that `sweep`
+/// selects.
+pub async fn remove_probe_images(
+    engine: &Engine,
+    sweep: ImageSweep,
+) -> Result<ImagesRemoved, ImageError> {
     let filters = HashMap::from([("label".to_string(), vec![IMAGE_LABEL.to_string()])]);
     let options = ListImagesOptionsBuilder::default()
         .filters(&filters)
@@ -291,7 +314,8 @@ pub async fn remove_probe_images(engine: &Engine) -> Result<Vec<String>, ImageEr
             host: host.clone(),
             source,
         })?;
-    let mut removed = Vec::new();
+    let mut out = ImagesRemoved::default();
+    let force = sweep == ImageSweep::All;
     for image in images {
         let name = image
             .repo_tags
@@ -300,16 +324,25 @@ pub async fn remove_probe_images(engine: &Engine) -> Result<Vec<String>, ImageEr
             .find(|t| t.as_str() != "<none>:<none>")
             .cloned()
             .unwrap_or_else(|| image.id.clone());
-        let options = RemoveImageOptionsBuilder::default().force(true).build();
+        // An image a container holds is the engine's to refuse (409), but only for a running
+        // container on some engines: ask for any container of it, stopped or created too.
+        if !force && image_in_use(engine, &image.id).await? {
+            out.in_use.push(name);
+            continue;
+        }
+        let options = RemoveImageOptionsBuilder::default().force(force).build();
         match engine
             .docker()
             .remove_image(&image.id, Some(options), None)
             .await
         {
-            Ok(_) => removed.push(name),
+            Ok(_) => out.removed.push(name),
             Err(BollardError::DockerResponseServerError {
                 status_code: 404, ..
             }) => {}
+            Err(BollardError::DockerResponseServerError {
+                status_code: 409, ..
+            }) if !force => out.in_use.push(name),
             Err(source) => {
                 return Err(ImageError::Remove {
                     image: name,
@@ -319,7 +352,26 @@ pub async fn remove_probe_images(engine: &Engine) -> Result<Vec<String>, ImageEr
             }
         }
     }
-    Ok(removed)
+    Ok(out)
+}
+
+/// Whether any container, in any state, is made from image `id`.
+async fn image_in_use(engine: &Engine, id: &str) -> Result<bool, ImageError> {
+    let filters = HashMap::from([("ancestor".to_string(), vec![id.to_string()])]);
+    let options = bollard::query_parameters::ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
+    engine
+        .docker()
+        .list_containers(Some(options))
+        .await
+        .map(|c| !c.is_empty())
+        .map_err(|source| ImageError::Remove {
+            image: id.to_string(),
+            host: engine.host().to_string(),
+            source,
+        })
 }
 
 #[cfg(test)]

@@ -18,6 +18,8 @@ pub struct Runner {
     run: RunId,
     limits: RestartLimits,
     permits: Arc<Semaphore>,
+    /// The probe and the engine's arch, to build the image again should it vanish mid-run.
+    rebuild: Option<Arc<(Vec<u8>, String)>>,
 }
 
 /// The default bound: one container per CPU, and at least [`MIN_CONCURRENCY`].
@@ -43,7 +45,17 @@ impl Runner {
             run,
             limits: RestartLimits::default(),
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            rebuild: None,
         }
+    }
+
+    /// Lets the runner build the probe image again (from `probe`, for an engine of `arch`)
+    /// when a create finds it gone, and retry that configuration once. An unused probe image
+    /// is `clean`'s to remove, and a run has no container using it between two of its
+    /// containers; the tag is the content's hash, so the rebuilt image is the same one.
+    pub fn rebuilding_from(mut self, probe: &[u8], arch: &str) -> Runner {
+        self.rebuild = Some(Arc::new((probe.to_vec(), arch.to_string())));
+        self
     }
 
     /// Runs one configuration when a slot is free. Its restarts reuse the same slot, so the
@@ -58,14 +70,32 @@ impl Runner {
             .acquire()
             .await
             .expect("the runner's semaphore is never closed");
-        run_configuration(
-            &self.engine,
-            &self.image,
-            &self.run,
-            spec,
-            case_ids,
-            self.limits,
-        )
-        .await
+        let run = || {
+            run_configuration(
+                &self.engine,
+                &self.image,
+                &self.run,
+                spec,
+                case_ids,
+                self.limits,
+            )
+        };
+        match (run().await, &self.rebuild) {
+            (Err(ContainerError::ImageGone { .. }), Some(rebuild)) => {
+                let (probe, arch) = rebuild.as_ref();
+                self.engine
+                    .ensure_probe_image(probe, Some(arch))
+                    .await
+                    .map_err(|e| ContainerError::Create {
+                        image: self.image.tag.clone(),
+                        host: self.engine.host().to_string(),
+                        message: format!(
+                            "the probe image was gone and could not be built again: {e}"
+                        ),
+                    })?;
+                run().await
+            }
+            (r, _) => r,
+        }
     }
 }

@@ -270,10 +270,60 @@ pub fn assemble(
         readiness: None,
         engines: Vec::new(),
         missing_engines: Vec::new(),
+        missing_configurations: Vec::new(),
         coverage: Vec::new(),
     };
     matrix.readiness = seccomp_harness_core::readiness::of(&matrix);
     matrix
+}
+
+/// Takes out of `matrix` every configuration that needs a job whose container run ended in an
+/// engine error (its own run, its tagged copy, its baseline, its runtime's calibration, and
+/// for builtin upstream's runs), with its cells and coverage, and names each in
+/// `missing_configurations` with the first such job's error. The other configurations keep
+/// everything: their jobs all completed.
+pub fn leave_out_failed(matrix: &mut Matrix, plan: &Plan, failed: &[(JobKind, String)]) {
+    if failed.is_empty() {
+        return;
+    }
+    let error_of = |kind: JobKind| {
+        failed
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, e)| e.clone())
+    };
+    let mut missing = Vec::new();
+    for (c, conf) in plan.configurations.iter().enumerate() {
+        let mut needs = vec![
+            plan.as_is_job(c),
+            JobKind::Tagged { configuration: c },
+            JobKind::Baseline {
+                cap_set: conf.cap_set,
+                runtime: conf.runtime,
+            },
+            JobKind::Calibration {
+                runtime: conf.runtime,
+            },
+        ];
+        if matches!(plan.profiles[conf.profile].kind, ProfileKind::Builtin) {
+            if let Some(u) = plan.upstream_configuration(conf.cap_set, conf.runtime) {
+                needs.push(JobKind::AsIs { configuration: u });
+                needs.push(JobKind::Tagged { configuration: u });
+            }
+        }
+        if let Some(error) = needs.into_iter().find_map(error_of) {
+            missing.push(seccomp_harness_core::matrix::MissingConfiguration {
+                id: conf.id.clone(),
+                error,
+            });
+        }
+    }
+    let gone = |id: &str| missing.iter().any(|m| m.id == id);
+    matrix.configurations.retain(|c| !gone(&c.id));
+    matrix.cells.retain(|c| !gone(&c.configuration));
+    matrix.coverage.retain(|c| !gone(&c.configuration));
+    matrix.missing_configurations.extend(missing);
+    matrix.readiness = seccomp_harness_core::readiness::of(matrix);
 }
 
 /// What gVisor does whatever the profile says, where the run measured it: no compat call

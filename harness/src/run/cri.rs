@@ -163,7 +163,7 @@ pub async fn execute_cri(
     progress.finish();
     // On every other path too: nothing of the run stays on the node.
     let swept = runner.finish().await;
-    let results = collect_results(runs)?;
+    let (results, failed) = collect_results(runs)?;
     swept.map_err(EngineError::from)?;
     let seconds = started.elapsed().as_secs_f64();
     let super::assemble::Tally {
@@ -209,6 +209,7 @@ pub async fn execute_cri(
         }
         diagnostics.push((id.clone(), differences));
     }
+    super::assemble::leave_out_failed(&mut matrix, &plan, &failed);
     Ok(RunReport {
         matrix,
         facts,

@@ -295,19 +295,25 @@ pub async fn execute(
         });
     }
     let podman_caps = podman_info.as_ref().map(|(_, i)| i);
-    let runner = Runner::new(engine.clone(), image, run_id.clone(), opts.parallel.max(1));
+    let runner = Runner::new(engine.clone(), image, run_id.clone(), opts.parallel.max(1))
+        .rebuilding_from(probe, &facts.arch);
     let started = Instant::now();
     let work = run_jobs(&runner, &plan, &seccomp, podman_caps, opts);
     let results = engine::with_interrupt_cleanup(&engine, &run_id, work).await;
-    if let Ok(Err(_)) = &results {
+    if matches!(&results, Ok(Err(_)))
+        || matches!(&results, Ok(Ok(((_, failed), _))) if !failed.is_empty())
+    {
         // An engine error mid-run (a create the client gave up on while the daemon went on, as
         // seen once on a loaded lab engine) can leave a container: sweep the run's label.
-        let _ = engine::remove_containers(&engine, engine::cleanup::Sweep::Run(&run_id)).await;
+        // Bounded: an engine that died does not answer the sweep either (`clean` removes what
+        // is left once it is back).
+        let sweep = engine::remove_containers(&engine, engine::cleanup::Sweep::Run(&run_id));
+        let _ = tokio::time::timeout(SWEEP_TIMEOUT, sweep).await;
     }
     // The profile files go once no container of the run is left (on every path, Ctrl-C
     // included: the interrupt sweep above removed the containers).
     drop(files);
-    let (results, finished) = results??;
+    let ((results, failed), finished) = results??;
     let seconds = started.elapsed().as_secs_f64();
     phase_done("containers", &mut timings);
     timings.jobs = finished;
@@ -362,6 +368,7 @@ pub async fn execute(
         .collect();
     let mut matrix = assemble(&plan, &predictions, &results, host);
     matrix.coverage = plan.coverage(&matrix, &unknown);
+    super::assemble::leave_out_failed(&mut matrix, &plan, &failed);
     phase_done("predictions and matrix", &mut timings);
     Ok(RunReport {
         matrix,
@@ -405,8 +412,9 @@ fn planned_runtimes(facts: &EngineFacts, named: &[String]) -> Result<Vec<Planned
         .collect()
 }
 
-/// The jobs' results in plan order, and when each job finished ([`Timings::jobs`]).
-type JobRuns = (Vec<(JobKind, JobResult, usize)>, Vec<(String, usize, f64)>);
+/// The jobs' results in plan order with the jobs that failed, and when each job finished
+/// ([`Timings::jobs`]).
+type JobRuns = (Collected, Vec<(String, usize, f64)>);
 
 async fn run_jobs(
     runner: &Runner,
@@ -476,7 +484,21 @@ async fn run_jobs(
     Ok((results, finished.into_inner().expect("timings lock")))
 }
 
-/// The container runs of a plan's jobs turned into the assembler's results (any engine's).
+/// How long the sweep after a failed job may take: an engine that died answers nothing.
+const SWEEP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The jobs whose container runs ended in an engine error, each with the error: the
+/// configurations that need them are left out of the matrix and named
+/// ([`super::assemble::leave_out_failed`]).
+pub type FailedJobs = Vec<(JobKind, String)>;
+
+/// The jobs that completed, each with its result and the containers it took, and those that
+/// failed.
+pub(super) type Collected = (Vec<(JobKind, JobResult, usize)>, FailedJobs);
+
+/// The container runs of a plan's jobs turned into the assembler's results (any engine's),
+/// and the jobs that ended in an engine error. A run whose every job failed (the engine gone
+/// from the start) fails whole, with the first error: there is no matrix to keep.
 // RunError is as large as the engine layer's errors (bollard's); the async callers returned it
 // before this was split out, where the lint does not look.
 #[allow(clippy::result_large_err)]
@@ -486,10 +508,19 @@ pub(super) fn collect_results(
         String,
         Result<engine::ConfigurationRun, engine::ContainerError>,
     )>,
-) -> Result<Vec<(JobKind, JobResult, usize)>, RunError> {
+) -> Result<Collected, RunError> {
     let mut out = Vec::with_capacity(runs.len());
+    let mut failed = Vec::new();
+    let mut first_error = None;
     for (kind, label, run) in runs {
-        let run = run.map_err(EngineError::from)?;
+        let run = match run {
+            Ok(run) => run,
+            Err(e) => {
+                failed.push((kind, format!("{label}: {e}")));
+                first_error.get_or_insert(e);
+                continue;
+            }
+        };
         let mut result = JobResult {
             label,
             host: run.host,
@@ -513,7 +544,10 @@ pub(super) fn collect_results(
         }
         out.push((kind, result, run.containers));
     }
-    Ok(out)
+    match first_error {
+        Some(e) if out.is_empty() => Err(EngineError::from(e).into()),
+        _ => Ok((out, failed)),
+    }
 }
 
 pub(super) fn job_label(plan: &Plan, kind: plan::JobKind) -> String {

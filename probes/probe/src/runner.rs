@@ -39,6 +39,20 @@ pub struct Prepared {
     pub syscall: &'static str,
 }
 
+/// An anonymous read-write mapping of `len` bytes, kept for the life of the process; `None`
+/// when the filter denies or traps mmap. A raw call rather than libc's `mmap`: under a TRAP
+/// (the tagged run's default, where a profile allows mmap only under conditions) the SIGSYS
+/// handler returns with the syscall number in the result register, which libc's wrapper
+/// passed on as the address 9, and the first store there killed the probe with SIGSEGV before
+/// its first case (measured with the recorded httpd allow-list's start-able copy).
+fn map_anonymous(len: usize, flags: libc::c_int) -> Option<*mut libc::c_void> {
+    let prot = (libc::PROT_READ | libc::PROT_WRITE) as u64;
+    let args = [0, len as u64, prot, flags as u64, -1i64 as u64, 0];
+    raw::sys(libc::SYS_mmap, args)
+        .ok()
+        .map(|p| p as *mut libc::c_void)
+}
+
 /// Memory below 4 GiB for [`Arg::Words32`] arguments, which an i386 call can only pass as
 /// 32-bit pointers.
 pub struct LowArena {
@@ -54,25 +68,14 @@ impl LowArena {
         let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_32BIT;
         #[cfg(not(target_arch = "x86_64"))]
         let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
-        // SAFETY: an anonymous mapping owned by this arena for the life of the process.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                flags,
-                -1,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
+        let Some(p) = map_anonymous(len, flags) else {
             // The cases then pass NULL and get EFAULT: still a result, just a less telling one.
             return LowArena {
                 base: std::ptr::null_mut(),
                 words: 0,
                 used: 0,
             };
-        }
+        };
         LowArena {
             base: p.cast(),
             words: len / 4,
@@ -225,18 +228,7 @@ pub struct Slot(*mut Outcome);
 
 impl Slot {
     pub fn new() -> Option<Slot> {
-        // SAFETY: an anonymous shared mapping, kept for the life of the process.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                4096,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        (p != libc::MAP_FAILED).then(|| Slot(p.cast()))
+        map_anonymous(4096, libc::MAP_SHARED | libc::MAP_ANONYMOUS).map(|p| Slot(p.cast()))
     }
 
     fn write(&self, o: Outcome) {

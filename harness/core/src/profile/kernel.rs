@@ -2,6 +2,7 @@
 //! `profiles/seccomp/kernel_linux.go`, `kernelGreaterEqualThan`), so "4.8.0-rc1" and
 //! "4.8.17-gentoo" are both 4.8.
 
+use crate::version::Version;
 use std::fmt;
 use std::str::FromStr;
 
@@ -41,25 +42,18 @@ impl KernelVersion {
     }
 
     /// Parses a kernel release (`uname -r`) the way moby's `parseRelease` does: the leading
-    /// "%d.%d"; anything after it is ignored. Also accepts a plain "X.Y" from the command line.
+    /// "%d.%d"; anything after it is ignored ([`Version::parse`]). Also accepts a plain "X.Y"
+    /// from the command line.
     pub fn parse_release(s: &str) -> Result<Self, KernelVersionError> {
-        let bad = || KernelVersionError::Invalid(s.to_string());
-        let s_trim = s.trim();
-        let (a, rest) = s_trim.split_once('.').ok_or_else(bad)?;
-        let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
-        let major = a.parse().map_err(|_| bad())?;
-        let minor = digits.parse().map_err(|_| bad())?;
-        Ok(KernelVersion::new(major, minor))
+        let v = Version::parse(s).map_err(|_| KernelVersionError::Invalid(s.to_string()))?;
+        Ok(KernelVersion::new(v.major, v.minor))
     }
 
     /// A release's sublevel, the number after major.minor (`6.12.117+deb13-amd64` → 117);
     /// `None` where there is none (`6.12`, `3.12-rc5`). A lower bound only: Debian 12 and
     /// older name the package ABI there (`6.1.0-50-amd64` reads 0 on 6.1.176).
     pub fn sublevel_of(release: &str) -> Option<u64> {
-        let mut parts = release.trim().splitn(3, '.');
-        let (_, _, rest) = (parts.next()?, parts.next()?, parts.next()?);
-        let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
-        digits.parse().ok()
+        Version::parse(release).ok()?.patch
     }
 
     /// The running kernel's version, from `/proc/sys/kernel/osrelease` (what uname reports).

@@ -13,6 +13,7 @@ use super::kernel::KernelVersion;
 use super::model::{Action, Arches, ArgCond, EffectiveAction, Filter, Profile};
 use crate::engine_kind::EngineKind;
 use crate::runtime::Runtime;
+use crate::version::Version;
 use seccomp_catalog::{Abi, Arch};
 use std::collections::BTreeSet;
 
@@ -85,12 +86,7 @@ pub fn engine_honours_default_errno_ret(engine: &str, version: &str) -> bool {
     if EngineKind::parse(engine) != Some(EngineKind::Docker) {
         return true;
     }
-    let major = version
-        .trim_start_matches('v')
-        .split(|c: char| !c.is_ascii_digit())
-        .next()
-        .and_then(|m| m.parse::<u64>().ok());
-    !matches!(major, Some(m) if m < 23)
+    Version::parse(version).map_or(true, |v| v.major >= 23)
 }
 
 /// The daemon's arch as Docker compares it with `includes.arches` / `excludes.arches`:

@@ -108,13 +108,24 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
     let _ = writeln!(
         out,
         "<h1>seccomp-harness: <span class=\"{}\">{}</span> <span class=\"muted\">({} configurations, {} cases)</span></h1>",
-        if summary.total.fail == 0 && summary.total.not_enforced == 0 && matrix.missing_engines.is_empty() { "good" } else { "bad" },
+        if summary.total.fail == 0 && summary.total.not_enforced == 0 && !matrix.is_partial() { "good" } else { "bad" },
         esc(&headline),
         matrix.configurations.len(),
         matrix.case_ids().len()
     );
     if let Some(line) = super::missing_engines_headline(matrix) {
         let _ = writeln!(out, "<p class=\"bad\">{}</p>", esc(&line));
+    }
+    if let Some(line) = super::missing_configurations_headline(matrix) {
+        let _ = writeln!(
+            out,
+            "<section id=\"missing\" class=\"bad\"><h2>{}</h2><ul>",
+            esc(&line)
+        );
+        for m in super::missing_configurations(matrix) {
+            let _ = writeln!(out, "<li>{}</li>", esc(&m));
+        }
+        out.push_str("</ul></section>\n");
     }
     if let Some(headline) = super::not_enforced_headline(matrix, &summary.total) {
         let _ = writeln!(

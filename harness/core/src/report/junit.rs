@@ -11,17 +11,60 @@ use std::fmt::Write;
 pub fn render(matrix: &Matrix) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let (fail, skip) = counts(matrix.cells.iter());
+    let missing = missing(matrix);
     let _ = writeln!(
         out,
-        "<testsuites name=\"seccomp-harness\" tests=\"{}\" failures=\"{fail}\" errors=\"0\" \
+        "<testsuites name=\"seccomp-harness\" tests=\"{}\" failures=\"{fail}\" errors=\"{}\" \
          skipped=\"{skip}\">",
-        matrix.cells.len()
+        matrix.cells.len() + missing.len(),
+        missing.len()
     );
     for id in suite_ids(matrix) {
         suite(&mut out, matrix, &id);
     }
+    for (name, error) in &missing {
+        missing_suite(&mut out, name, error);
+    }
     out.push_str("</testsuites>\n");
     out
+}
+
+/// What the run lacks, each as (suite name, why): the engines of several that gave no matrix
+/// and the configurations whose container runs ended in an engine error.
+fn missing(matrix: &Matrix) -> Vec<(String, String)> {
+    let engines = matrix.missing_engines.iter().map(|m| {
+        (
+            format!("engine {}", m.name),
+            format!("{} ({})", m.error, m.url),
+        )
+    });
+    let configurations = matrix
+        .missing_configurations
+        .iter()
+        .map(|m| (m.id.clone(), m.error.clone()));
+    engines.chain(configurations).collect()
+}
+
+/// A suite for an engine or configuration that gave no cells: one testcase in error, so CI
+/// shows the run as broken rather than passing on the cells it has.
+fn missing_suite(out: &mut String, name: &str, error: &str) {
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"{}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">",
+        esc(name)
+    );
+    let _ = writeln!(
+        out,
+        "    <testcase classname=\"{}\" name=\"missing from this matrix\">",
+        esc(name)
+    );
+    let _ = writeln!(
+        out,
+        "      <error message=\"missing from this matrix: {}\" type=\"missing\">{}</error>",
+        esc(error),
+        esc_text(error)
+    );
+    out.push_str("    </testcase>\n  </testsuite>\n");
 }
 
 /// Configurations in matrix order, then any configuration a cell names that the list lacks:
@@ -261,6 +304,51 @@ mod tests {
     use super::*;
     use crate::matrix::fixture::{cell, exp, matrix, obs};
     use crate::outcome::{Outcome, RuleRef};
+
+    #[test]
+    fn missing_engines_and_configurations_are_suites_in_error() {
+        let mut m = matrix(
+            &["strict"],
+            vec![cell(
+                "strict",
+                "getpid",
+                obs(Outcome::Allowed, None, None),
+                exp(Outcome::Allowed, None, None),
+            )],
+        );
+        m.missing_engines.push(crate::matrix::MissingEngine {
+            name: "sid".into(),
+            url: "unix:///gone.sock".into(),
+            error: "cannot reach <it>".into(),
+        });
+        m.missing_configurations
+            .push(crate::matrix::MissingConfiguration {
+                id: "strict+SYS_ADMIN".into(),
+                error: "the engine closed the connection".into(),
+            });
+        let xml = render(&m);
+        assert!(
+            xml.contains("tests=\"3\" failures=\"0\" errors=\"2\""),
+            "{xml}"
+        );
+        assert!(xml.contains("<testsuite name=\"engine sid\""), "{xml}");
+        assert!(
+            xml.contains("cannot reach &lt;it&gt; (unix:///gone.sock)"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<testsuite name=\"strict+SYS_ADMIN\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("missing from this matrix: the engine closed the connection"),
+            "{xml}"
+        );
+        // A whole matrix has no error suite.
+        m.missing_engines.clear();
+        m.missing_configurations.clear();
+        assert!(!render(&m).contains("missing from this matrix"));
+    }
 
     fn sample() -> Matrix {
         let d = Some(RuleRef::DEFAULT);

@@ -160,7 +160,7 @@ fn heading(out: &mut String, matrix: &Matrix, summary: &Summary<'_>) {
         summary.total.held_back,
     ) {
         // No pass mark either where an engine of the run gave no matrix.
-        (0, 0, 0) if matrix.missing_engines.is_empty() => "✅",
+        (0, 0, 0) if !matrix.is_partial() => "✅",
         (0, 0, _) => "⚠️",
         _ => "❌",
     };
@@ -170,6 +170,13 @@ fn heading(out: &mut String, matrix: &Matrix, summary: &Summary<'_>) {
     );
     if let Some(line) = super::missing_engines_headline(matrix) {
         let _ = writeln!(out, "> ⛔ **{}**\n", text(&line));
+    }
+    if let Some(line) = super::missing_configurations_headline(matrix) {
+        let _ = writeln!(out, "> ⛔ **{}**", text(&line));
+        for m in super::missing_configurations(matrix) {
+            let _ = writeln!(out, "> - {}", text(&m));
+        }
+        out.push('\n');
     }
     if let Some(headline) = super::not_enforced_headline(matrix, &summary.total) {
         let _ = writeln!(out, "> ⛔ **{}**", text(&headline));

@@ -35,10 +35,12 @@ pub enum Kind {
     CheckError,
     CheckWarning,
     Changed,
+    /// An engine of the run, or a configuration, gave no cells: the matrix is partial.
+    RunIncomplete,
 }
 
 impl Kind {
-    const ALL: [Kind; 11] = [
+    const ALL: [Kind; 12] = [
         Kind::CellFailed,
         Kind::CellDrift,
         Kind::CellUnpredicted,
@@ -50,6 +52,7 @@ impl Kind {
         Kind::CheckError,
         Kind::CheckWarning,
         Kind::Changed,
+        Kind::RunIncomplete,
     ];
 
     fn id(self) -> &'static str {
@@ -65,12 +68,15 @@ impl Kind {
             Kind::CheckError => "profile-invalid",
             Kind::CheckWarning => "profile-lint",
             Kind::Changed => "cell-changed",
+            Kind::RunIncomplete => "run-incomplete",
         }
     }
 
     fn level(self) -> &'static str {
         match self {
-            Kind::CellFailed | Kind::CellNotEnforced | Kind::CheckError => "error",
+            Kind::CellFailed | Kind::CellNotEnforced | Kind::CheckError | Kind::RunIncomplete => {
+                "error"
+            }
             Kind::CellUnpredicted | Kind::CellUndecided => "note",
             _ => "warning",
         }
@@ -89,6 +95,7 @@ impl Kind {
             Kind::CheckError => "The profile is invalid: docker or runc refuses it.",
             Kind::CheckWarning => "The profile is valid but a rule does not do what it seems to.",
             Kind::Changed => "A cell behaves otherwise than in the old matrix.",
+            Kind::RunIncomplete => "The run did not complete: an engine or a configuration gave no cells (the engine was down, died or failed a call), so nothing about it was proven.",
         }
     }
 }
@@ -154,9 +161,45 @@ pub fn render_findings(findings: &[Finding]) -> String {
     to_string(findings)
 }
 
-/// Every finding of `matrix`, in the order: failing cells, drift, unpredicted, unproven
-/// rules, readiness.
+/// Every finding of `matrix`, in the order: what the run lacks (missing engines and
+/// configurations), failing cells, drift, unpredicted, unproven rules, readiness.
 pub fn findings(matrix: &Matrix, sources: &Sources) -> Vec<Finding> {
+    let mut out = incomplete(matrix);
+    out.extend(cell_findings(matrix, sources));
+    out
+}
+
+/// The engines and configurations that gave no cells, each with its error: a partial matrix
+/// must not read as a clean scan.
+fn incomplete(matrix: &Matrix) -> Vec<Finding> {
+    let engines = matrix.missing_engines.iter().map(|m| Finding {
+        kind: Kind::RunIncomplete,
+        message: format!(
+            "engine {} ({}) is missing from this matrix: {}",
+            m.name, m.url, m.error
+        ),
+        file: None,
+        span: None,
+        logical: Some(m.name.clone()),
+        fingerprint: format!("missing-engine/{}", m.name),
+        level: None,
+    });
+    let configurations = matrix.missing_configurations.iter().map(|m| Finding {
+        kind: Kind::RunIncomplete,
+        message: format!(
+            "configuration {} is missing from this matrix: {}",
+            m.id, m.error
+        ),
+        file: None,
+        span: None,
+        logical: Some(m.id.clone()),
+        fingerprint: format!("missing-configuration/{}", m.id),
+        level: None,
+    });
+    engines.chain(configurations).collect()
+}
+
+fn cell_findings(matrix: &Matrix, sources: &Sources) -> Vec<Finding> {
     let configs: BTreeMap<&str, &Configuration> = matrix
         .configurations
         .iter()

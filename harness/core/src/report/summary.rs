@@ -71,6 +71,33 @@ pub fn missing_engines_headline(matrix: &Matrix) -> Option<String> {
     }
 }
 
+/// The line every format puts under its headline when configurations of the run have no cells
+/// (the engine died or failed their container runs): the matrix is partial. Each one's error
+/// follows in [`missing_configurations`].
+pub fn missing_configurations_headline(matrix: &Matrix) -> Option<String> {
+    match matrix.missing_configurations.len() {
+        0 => None,
+        n => Some(format!(
+            "PARTIAL MATRIX: {n} configuration(s) missing, their run ended in an engine error: {}",
+            matrix
+                .missing_configurations
+                .iter()
+                .map(|m| m.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// Each missing configuration as `id: error`, for the lines under the headline.
+pub fn missing_configurations(matrix: &Matrix) -> Vec<String> {
+    matrix
+        .missing_configurations
+        .iter()
+        .map(|m| format!("{}: {}", m.id, m.error))
+        .collect()
+}
+
 /// The one-line headline every format starts with when a runtime ignored the profiles.
 pub fn not_enforced_headline(matrix: &Matrix, counts: &Counts) -> Option<String> {
     let runtimes = not_enforced(matrix);

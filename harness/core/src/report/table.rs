@@ -20,6 +20,12 @@ pub fn render(matrix: &Matrix, options: &Options) -> String {
     if let Some(line) = super::missing_engines_headline(matrix) {
         let _ = writeln!(out, "{}", paint.fail(&line));
     }
+    if let Some(line) = super::missing_configurations_headline(matrix) {
+        let _ = writeln!(out, "{}", paint.fail(&line));
+        for m in super::missing_configurations(matrix) {
+            let _ = writeln!(out, "  {m}");
+        }
+    }
     if let Some(headline) = super::not_enforced_headline(matrix, &summary.total) {
         let _ = writeln!(out, "{}", paint.fail(&headline));
         for (runtime, why) in super::not_enforced(matrix) {

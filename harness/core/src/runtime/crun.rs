@@ -2,6 +2,7 @@
 //! survive an errno, and its refusal of a stray `errnoRet`. Every fact with its measurement.
 
 use super::RuntimeModel;
+use crate::version::Version;
 
 /// The name engines register crun under.
 pub(super) const NAME: &str = "crun";
@@ -37,7 +38,7 @@ const CRUN_1_28_FATAL: &[&str] = &[
 /// crun: only 1.28 was measured (the lab's sid-crun and podman); older versions get its model.
 pub(super) const MODELS: &[RuntimeModel] = &[RuntimeModel {
     runtime: NAME,
-    since: (0, 0, 0),
+    since: Version::new(0, 0, 0),
     enosys_stub: false,
     stub_covers_native: false,
     honours_default_errno_ret: true,

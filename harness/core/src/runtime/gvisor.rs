@@ -16,6 +16,7 @@
 use super::{Runtime, RuntimeModel};
 use crate::profile::model::Action;
 use crate::profile::resolve::Resolved;
+use crate::version::Version;
 use seccomp_catalog::Abi;
 
 /// The runtime name the oracle's model uses for gVisor, whatever name the engine registered it
@@ -31,7 +32,7 @@ pub(super) const MODELS: &[RuntimeModel] = &[
     // action.
     RuntimeModel {
         runtime: RUNSC,
-        since: (0, 0, 0),
+        since: Version::new(0, 0, 0),
         enosys_stub: false,
         stub_covers_native: false,
         // runsc reads `defaultErrnoRet` and then answers EPERM whatever it says (the oracle's

@@ -46,6 +46,7 @@ use crate::profile::model::{Action, Arches, ArgCond, EffectiveAction, Profile, M
 use crate::profile::names;
 use crate::profile::resolve::Resolved;
 use crate::profile::Tagged;
+use crate::version::Version;
 use seccomp_catalog::own_calls::OwnArg;
 use seccomp_catalog::{Abi, Arch};
 use std::collections::BTreeMap;
@@ -54,26 +55,17 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Runtime {
     pub name: String,
-    /// major.minor.patch (a missing patch reads 0); `None` when the engine did not say. The
-    /// patch matters: runc 1.1.15 builds its ENOSYS stub otherwise than 1.1.5.
-    pub version: Option<(u64, u64, u64)>,
+    /// `None` when the engine did not say (a missing patch compares as 0). The patch matters:
+    /// runc 1.1.15 builds its ENOSYS stub otherwise than 1.1.5.
+    pub version: Option<Version>,
 }
 
 impl Runtime {
     /// From the engine's runtime name and version string (`1.3.6+ds1`, `v1.1.5`).
     pub fn parse(name: &str, version: Option<&str>) -> Runtime {
-        let version = version.and_then(|v| {
-            let mut parts = v
-                .trim_start_matches(|c: char| !c.is_ascii_digit())
-                .split(|c: char| !c.is_ascii_digit());
-            let major = parts.next()?.parse().ok()?;
-            let minor = parts.next()?.parse().ok()?;
-            let patch = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-            Some((major, minor, patch))
-        });
         Runtime {
             name: name.to_string(),
-            version,
+            version: version.and_then(|v| Version::parse(v).ok()),
         }
     }
 
@@ -81,7 +73,7 @@ impl Runtime {
     pub fn runc_1_1() -> Runtime {
         Runtime {
             name: runc::NAME.into(),
-            version: Some((1, 1, 5)),
+            version: Some(Version::new(1, 1, 5)),
         }
     }
 
@@ -98,7 +90,9 @@ impl Runtime {
 
 impl std::fmt::Display for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.version {
+        // major.minor.patch always (`crun 1.28.0`), as the notes have said since before
+        // [`Version`] kept a missing patch missing.
+        match self.version.map(Version::triple) {
             Some((a, b, c)) => write!(f, "{} {a}.{b}.{c}", self.name),
             None => f.write_str(&self.name),
         }
@@ -113,8 +107,8 @@ impl std::fmt::Display for Runtime {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuntimeModel {
     pub runtime: &'static str,
-    /// The first version (major.minor.patch) this model holds for.
-    pub since: (u64, u64, u64),
+    /// The first version this model holds for.
+    pub since: Version,
     /// runc prepends an ENOSYS stub for syscalls above the profile's highest known one
     /// (`patchbpf`); crun has none. Measured on Docker 28.5.2 (the lab's sid-crun, both
     /// runtimes registered): under a default of ERRNO 72 whose highest named syscall is
@@ -489,7 +483,7 @@ mod tests {
                 versions.windows(2).all(|w| w[0] > w[1]),
                 "{name}: {versions:?}"
             );
-            assert_eq!(versions.last(), Some(&(0, 0, 0)), "{name}");
+            assert_eq!(versions.last(), Some(&Version::new(0, 0, 0)), "{name}");
         }
         // Each runtime's models are together, so the list reads per runtime.
         let mut unique = names.clone();

@@ -540,3 +540,48 @@ fn a_tally_counts_every_container_and_keeps_each_jobs_diagnostics_sorted() {
         ]
     );
 }
+
+/// A job that ended in an engine error takes out exactly the configurations that need it:
+/// upstream's as-is run is builtin's attribution, so both go; nothing else is touched.
+#[test]
+fn a_failed_job_leaves_out_the_configurations_that_need_it() {
+    let plan = builtin_plan(true);
+    let predictions = plan.predict(&Default::default());
+    let upstream = plan.upstream_configuration(0, 0).unwrap();
+    let mut results = JobResults::new();
+    let baseline = JobKind::Baseline {
+        cap_set: 0,
+        runtime: 0,
+    };
+    results.insert(baseline, job(&[("getpid", ok()), ("keyctl", errno(22))]));
+    results.insert(
+        JobKind::AsIs { configuration: 0 },
+        job(&[("getpid", ok()), ("keyctl", errno(1))]),
+    );
+    let mut m = assemble(&plan, &predictions, &results, HostFacts::default());
+    let whole = m.clone();
+    leave_out_failed(&mut m, &plan, &[]);
+    assert_eq!(m, whole, "no failed job: nothing changes");
+
+    let failed = vec![(
+        JobKind::AsIs {
+            configuration: upstream,
+        },
+        "builtin-upstream: cannot start probe container x on unix:///s: closed".to_string(),
+    )];
+    leave_out_failed(&mut m, &plan, &failed);
+    let missing: Vec<&str> = m
+        .missing_configurations
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(missing, ["builtin", "builtin-upstream"]);
+    assert!(m.missing_configurations[0].error.ends_with("closed"));
+    assert!(m.configurations.is_empty() && m.cells.is_empty() && m.readiness.is_none());
+    assert!(m.is_partial());
+
+    // The baseline is every configuration's: with it gone, nothing is kept.
+    let mut m = whole.clone();
+    leave_out_failed(&mut m, &plan, &[(baseline, "gone".into())]);
+    assert_eq!(m.missing_configurations.len(), plan.configurations.len());
+}

@@ -177,6 +177,7 @@ fn every_kind_validates_and_has_its_descriptor() {
             libseccomp_knows: Some(true),
             allowed_from: None,
             allowed_until: None,
+            history: None,
             userspace: Vec::new(),
             fix: None,
         }],
@@ -236,4 +237,35 @@ fn the_schema_check_can_fail() {
         render(&sample(), &sources()).replacen("\"level\": \"error\"", "\"level\": \"fatal\"", 1);
     let result = std::panic::catch_unwind(|| assert_valid(&sarif));
     assert!(result.is_err(), "a level the schema does not allow passed");
+}
+
+#[test]
+fn missing_engines_and_configurations_are_errors() {
+    let mut m = matrix(&["strict"], Vec::new());
+    m.missing_engines.push(crate::matrix::MissingEngine {
+        name: "sid".into(),
+        url: "unix:///gone.sock".into(),
+        error: "cannot reach it".into(),
+    });
+    m.missing_configurations
+        .push(crate::matrix::MissingConfiguration {
+            id: "strict+SYS_ADMIN".into(),
+            error: "the engine closed the connection".into(),
+        });
+    let f = findings(&m, &Sources::new());
+    assert_eq!(f.len(), 2, "{f:?}");
+    assert!(f.iter().all(|f| f.kind == Kind::RunIncomplete));
+    assert!(f[0]
+        .message
+        .contains("engine sid (unix:///gone.sock) is missing"));
+    assert_eq!(f[1].logical.as_deref(), Some("strict+SYS_ADMIN"));
+    assert!(f[1].message.contains("the engine closed the connection"));
+    let v: serde_json::Value = serde_json::from_str(&render(&m, &Sources::new())).unwrap();
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    assert!(results
+        .iter()
+        .all(|r| r["ruleId"] == "run-incomplete" && r["level"] == "error"));
+    let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let index = results[0]["ruleIndex"].as_u64().unwrap() as usize;
+    assert_eq!(rules[index]["id"], "run-incomplete");
 }
