@@ -16,7 +16,7 @@ use seccomp_harness::engine::{
 use seccomp_harness::probe_binary::EMBEDDED;
 use seccomp_harness::run::input::ProfileKind;
 use seccomp_harness::run::{load_profiles, ProfileInput};
-use seccomp_harness_core::coverage::generate::{for_profile, NotGenerated};
+use seccomp_harness_core::coverage::generate::{for_profile_on, NotGenerated};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -45,7 +45,7 @@ fn corpus_cases(arch: Arch) -> (BTreeMap<String, Case>, Vec<NotGenerated>) {
     for f in files {
         for loaded in load_profiles(&ProfileInput::File(f.clone())).unwrap() {
             if let ProfileKind::File { profile, .. } = &loaded.kind {
-                let g = for_profile(profile, arch.native_abi());
+                let g = for_profile_on(profile, arch);
                 cases.extend(g.cases);
                 not.extend(g.not_generated);
             }

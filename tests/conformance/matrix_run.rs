@@ -82,7 +82,28 @@ fn run() -> Run {
         }
     }
     match merged {
-        Some(m) => Run::Done(Box::new(m)),
+        Some(m) => match keep(&m) {
+            Ok(()) => Run::Done(Box::new(m)),
+            Err(why) => Run::Failed(why),
+        },
         None => Run::Failed("the suite has no configuration".into()),
     }
+}
+
+/// Where `SECCOMP_HARNESS_SUITE_MATRIX` names a file, the suite's matrix is written there as
+/// `run --format json` would: the snapshots keep only what a reviewer reads, and this keeps
+/// every observation, so two suite runs (or a suite run and a `run`) can be compared cell by
+/// cell, or diffed with `seccomp-harness diff`.
+pub const SUITE_MATRIX: &str = "SECCOMP_HARNESS_SUITE_MATRIX";
+
+fn keep(matrix: &Matrix) -> Result<(), String> {
+    let Some(path) = std::env::var_os(SUITE_MATRIX) else {
+        return Ok(());
+    };
+    std::fs::write(&path, seccomp_harness_core::report::json::render(matrix)).map_err(|e| {
+        format!(
+            "failed to write the suite's matrix to {} ({SUITE_MATRIX}): {e}",
+            std::path::Path::new(&path).display()
+        )
+    })
 }

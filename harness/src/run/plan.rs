@@ -329,7 +329,7 @@ pub fn plan(
     let generated: Vec<Generated> = profiles
         .iter()
         .map(|p| match &p.kind {
-            ProfileKind::File { profile, .. } => generate::for_profile(profile, arch.native_abi()),
+            ProfileKind::File { profile, .. } => generate::for_profile_on(profile, arch),
             _ => Generated::default(),
         })
         .collect();

@@ -137,3 +137,55 @@ impl fmt::Display for Abi {
         f.write_str(self.name())
     }
 }
+
+/// The x32 ABI's own entries (arch/x86/entry/syscalls/syscall_64.tbl, "x32" lines, numbers 512
+/// to 547): calls whose x86_64 entry takes 64-bit structures, so x32 calls them by a number of
+/// its own (plus `X32_SYSCALL_BIT`); their x86_64 numbers are "64"-only entries that an x32 call
+/// never reaches. libseccomp's x32 table numbers them the same way. Every other x32 call has
+/// its x86_64 number.
+pub const X32_OWN_NUMBERS: &[(&str, u64)] = &[
+    ("rt_sigaction", 512),
+    ("rt_sigreturn", 513),
+    ("ioctl", 514),
+    ("readv", 515),
+    ("writev", 516),
+    ("recvfrom", 517),
+    ("sendmsg", 518),
+    ("recvmsg", 519),
+    ("execve", 520),
+    ("ptrace", 521),
+    ("rt_sigpending", 522),
+    ("rt_sigtimedwait", 523),
+    ("rt_sigqueueinfo", 524),
+    ("sigaltstack", 525),
+    ("timer_create", 526),
+    ("mq_notify", 527),
+    ("kexec_load", 528),
+    ("waitid", 529),
+    ("set_robust_list", 530),
+    ("get_robust_list", 531),
+    ("vmsplice", 532),
+    ("move_pages", 533),
+    ("preadv", 534),
+    ("pwritev", 535),
+    ("rt_tgsigqueueinfo", 536),
+    ("recvmmsg", 537),
+    ("sendmmsg", 538),
+    ("process_vm_readv", 539),
+    ("process_vm_writev", 540),
+    ("setsockopt", 541),
+    ("getsockopt", 542),
+    ("io_setup", 543),
+    ("io_submit", 544),
+    ("execveat", 545),
+    ("preadv2", 546),
+    ("pwritev2", 547),
+];
+
+/// The number an x32 call of `name` uses without `X32_SYSCALL_BIT`, given its x86_64 number.
+pub fn x32_number(name: &str, x86_64: u64) -> u64 {
+    X32_OWN_NUMBERS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(x86_64, |(_, nr)| *nr)
+}

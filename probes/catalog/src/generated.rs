@@ -277,6 +277,27 @@ pub const NO_POISON: &[(&str, &str)] = &[(
     "its one argument is the persona itself, which the call sets",
 )];
 
+/// Syscalls whose i386 entry takes its arguments elsewhere than the 64-bit entry the table's
+/// poisons are written for (arch/x86/entry/syscalls/syscall_32.tbl): no i386 case is made.
+pub const I386_OTHER_LAYOUT: &[(&str, &str)] = &[
+    ("mmap", "i386's mmap (90) is old_mmap, whose one argument points to the six in memory (compat_sys_ia32_mmap, arch/x86/kernel/sys_ia32.c)"),
+    ("pread64", "i386's pread64 takes the offset as two 32-bit words, arg3 and arg4 (compat_sys_ia32_pread64, arch/x86/kernel/sys_ia32.c)"),
+    ("pwrite64", "i386's pwrite64 takes the offset as two 32-bit words, arg3 and arg4 (compat_sys_ia32_pwrite64, arch/x86/kernel/sys_ia32.c)"),
+];
+
+/// Whether `poison` still rejects the call when `abi`'s registers carry it: an i386 register
+/// holds 32 bits, so a value above them (a kernel address, a 64-bit -1) would reach the kernel
+/// cut to its low word, which means something else there (0xfffff000 is a user address; a
+/// length of 0xffffffff is no longer negative to compat_sys_ftruncate).
+fn survives_registers(poison: Poison, abi: Abi) -> bool {
+    match poison {
+        Poison::Set { value, .. } | Poison::SetWhen { value, .. } if abi == Abi::I386 => {
+            value <= u64::from(u32::MAX)
+        }
+        _ => true,
+    }
+}
+
 /// The safety table's row for `syscall`.
 pub fn entry(syscall: &str) -> Option<&'static Entry> {
     TABLE.iter().find(|e| e.syscall == syscall)
@@ -365,6 +386,12 @@ pub fn build(abi: Abi, syscall: &str, terms: &[Term]) -> Result<Case, NoCase> {
             "{syscall} has no row in the poison table (probes/catalog/src/generated.rs)"
         ))
     })?;
+    if let Some((_, why)) = I386_OTHER_LAYOUT
+        .iter()
+        .find(|(s, _)| abi == Abi::I386 && *s == syscall)
+    {
+        return Err(NoCase(format!("no i386 case for {syscall}: {why}")));
+    }
     let nr = crate::variants::nr(abi, syscall)
         .ok_or_else(|| NoCase(format!("{syscall} is not in the {abi} table")))?;
     let mut args = [u64::MAX; 6];
@@ -374,6 +401,7 @@ pub fn build(abi: Abi, syscall: &str, terms: &[Term]) -> Result<Case, NoCase> {
     let chosen = entry
         .poisons
         .iter()
+        .filter(|o| survives_registers(o.poison, abi))
         .find(|o| {
             let mut trial = args;
             let ok = usable(o.poison, &mut trial, terms);

@@ -11,7 +11,7 @@ mod plain;
 pub mod record;
 mod variants;
 
-pub use abi::{Abi, Arch};
+pub use abi::{x32_number, Abi, Arch, X32_OWN_NUMBERS};
 pub use case::{Arg, Case};
 pub use plain::{libseccomp_name, only_32_bit, RENAMED};
 

@@ -52,7 +52,7 @@ pub(crate) fn nr(abi: Abi, name: &str) -> Option<u64> {
         Abi::I386 => syscalls::x86::Sysno::iter()
             .find(|s| s.name() == name)?
             .id(),
-        Abi::X32 => return Some(0x4000_0000 | nr(Abi::X86_64, name)?),
+        Abi::X32 => return Some(0x4000_0000 | crate::x32_number(name, nr(Abi::X86_64, name)?)),
     };
     Some(n as u64)
 }

@@ -306,7 +306,7 @@ fn exercise(
     let not_generated = input
         .not_generated
         .iter()
-        .find(|n| n.rule == rc.rule && n.syscall == rc.syscall)
+        .find(|n| n.rule == rc.rule && n.abi.name() == rc.abi && n.syscall == rc.syscall)
         .map(|n| format!("{}: {}", n.id, n.reason));
     let no_hit = || {
         not_generated.clone().unwrap_or_else(|| {

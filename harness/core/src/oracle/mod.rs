@@ -28,6 +28,7 @@ use crate::runtime::gvisor;
 use crate::runtime::{split_conditions, stub_limits};
 use kernel::{absent, outcome_of, seccomp_exception, ENOSYS};
 pub use kernel::{first_kernel, first_kernels, FirstKernel};
+pub(crate) use libseccomp::arg_width_is_32;
 pub use libseccomp::Conflict;
 use libseccomp::{cond_matches, narrow, same_conds, tree_order, LRule, SyscallRules};
 use seccomp_catalog::{Abi, Arch, Case, Catalog};

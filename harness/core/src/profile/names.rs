@@ -43,7 +43,8 @@ fn number_in_table(abi: Abi, name: &str) -> Option<u64> {
         Abi::I386 => syscalls::x86::Sysno::from_str(name)
             .ok()
             .map(|s| s.id() as u64),
-        Abi::X32 => number_in_table(Abi::X86_64, name).map(|n| n | X32_SYSCALL_BIT),
+        Abi::X32 => number_in_table(Abi::X86_64, name)
+            .map(|n| seccomp_catalog::x32_number(name, n) | X32_SYSCALL_BIT),
         Abi::Aarch64 => syscalls::aarch64::Sysno::from_str(name)
             .ok()
             .map(|s| s.id() as u64),
@@ -140,6 +141,14 @@ mod tests {
         assert_eq!(number(Abi::I386, "socket"), Some(359));
         assert_eq!(number(Abi::I386, "socketcall"), Some(102));
         assert_eq!(number(Abi::X32, "getpid"), Some(0x4000_0000 | 39));
+        // x32's own entries (512-547) are not the x86_64 numbers: libseccomp puts a rule on
+        // process_vm_readv at 539 there, where the x86_64 number 310 is a 64-bit-only entry
+        // (found by the generated x32 cases of runc's seccomp_syscall_test1).
+        assert_eq!(
+            number(Abi::X32, "process_vm_readv"),
+            Some(0x4000_0000 | 539)
+        );
+        assert_eq!(number(Abi::X32, "ioctl"), Some(0x4000_0000 | 514));
         assert_eq!(number(Abi::Aarch64, "getpid"), Some(172));
         assert_eq!(number(Abi::X86_64, "socketcall"), None);
         assert_eq!(number(Abi::Aarch64, "open"), None);

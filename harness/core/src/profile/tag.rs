@@ -213,7 +213,7 @@ fn cases_by_slot(profile: &Profile) -> HashMap<Slot, Vec<Case>> {
         for case in Catalog::for_arch(*arch).cases() {
             out.entry(Slot::of(case)).or_default().push(case.clone());
         }
-        let generated = crate::coverage::generate::for_profile(profile, arch.native_abi());
+        let generated = crate::coverage::generate::for_profile_on(profile, *arch);
         for case in generated.cases.into_values() {
             out.entry(Slot::of(&case)).or_default().push(case);
         }
