@@ -26,7 +26,8 @@ enum Kind {
 /// crun: "capset: Operation not permitted"; images: "exec format error", "no such image",
 /// "executable file not found"; cgroups: any "cgroup" ("failed to write … cgroup.procs",
 /// "cgroups: cgroup mountpoint does not exist"); engines: "unknown runtime", "no such
-/// container", "is not running".
+/// container", "is not running", and the harness's "stuck in Created" (a start that did not
+/// return within its deadline twice, where no kill of the runtime's calls was predicted).
 const PATTERNS: &[(Kind, &str)] = &[
     (Kind::Capabilities, "apply caps"),
     (Kind::Capabilities, "capset"),
@@ -39,6 +40,9 @@ const PATTERNS: &[(Kind, &str)] = &[
     (Kind::Engine, "unknown runtime"),
     (Kind::Engine, "runtime not found"),
     (Kind::Engine, "no such container"),
+    // The harness's own words for a start that never returned, twice, in a configuration not
+    // predicted to hang the runtime (engine/container.rs).
+    (Kind::Engine, "stuck in created"),
 ];
 
 fn kind_of(message: &str) -> Option<Kind> {
@@ -166,6 +170,10 @@ mod tests {
             ),
             (
                 "Error response from daemon: unknown runtime specified crun",
+                "engine",
+            ),
+            (
+                "stuck in Created: the runtime did not start the container within 60 s, twice",
                 "engine",
             ),
         ] {

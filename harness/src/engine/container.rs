@@ -53,6 +53,10 @@ pub struct ContainerSpec {
     pub timeout: Duration,
     /// The probe's flags (`--host-facts`, `--avoid ...`); the case ids are added per container.
     pub probe_args: ProbeArgs,
+    /// A start that passes its deadline is retried once in a new container (a runtime stuck
+    /// in Created under load: crun 1.28 waiting in fifo_open for its init). Off for a
+    /// profile predicted to hang runc (`run --start-held-back`), whose start never returns.
+    pub retry_hung_start: bool,
     /// Extra labels (the run label is always added).
     pub labels: HashMap<String, String>,
     /// The OCI runtime (`HostConfig.Runtime`, e.g. `crun`); `None` for the engine's default.
@@ -74,6 +78,7 @@ impl Default for ContainerSpec {
             case_timeout: DEFAULT_CASE_TIMEOUT,
             timeout: Duration::from_secs(1800),
             probe_args: ProbeArgs::default(),
+            retry_hung_start: true,
             labels: HashMap::new(),
             runtime: None,
             annotations: HashMap::new(),
@@ -240,7 +245,9 @@ pub enum ContainerError {
 const OUTPUT_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Runs the probe with `args` in a fresh container made from `spec`, labelled for `run`, and
-/// removes the container whatever happens.
+/// removes the container whatever happens. A start that does not return within its deadline
+/// (the container stuck in Created) is tried once more in a new container, unless the spec
+/// says the start is expected to hang; a second hang is a start failure naming the cause.
 pub async fn run_probe_container(
     engine: &Engine,
     image: &ProbeImage,
@@ -249,6 +256,49 @@ pub async fn run_probe_container(
     args: &[String],
     expect: &[String],
 ) -> Result<ContainerOutcome, ContainerError> {
+    let first = run_probe_container_once(engine, image, run, spec, args, expect).await?;
+    if !spec.retry_hung_start || !matches!(first, Attempt::StartHung { .. }) {
+        return Ok(first.into_outcome());
+    }
+    match run_probe_container_once(engine, image, run, spec, args, expect).await? {
+        Attempt::StartHung { seconds, .. } => Ok(ContainerOutcome::StartFailed {
+            message: seccomp_harness_core::runtime::hung::stuck_note(seconds),
+        }),
+        second => Ok(second.into_outcome()),
+    }
+}
+
+/// How one container went, with a start that passed its deadline told apart.
+enum Attempt {
+    Done(ContainerOutcome),
+    /// The start did not return within `seconds`; `freed` holds the hung init processes the
+    /// harness killed so that the engine could remove the container.
+    StartHung {
+        seconds: u64,
+        freed: Vec<i32>,
+    },
+}
+
+impl Attempt {
+    fn into_outcome(self) -> ContainerOutcome {
+        match self {
+            Attempt::Done(o) => o,
+            Attempt::StartHung { seconds, freed } => ContainerOutcome::StartFailed {
+                message: seccomp_harness_core::runtime::hung::note(seconds, &freed),
+            },
+        }
+    }
+}
+
+/// One container: create, drive, remove.
+async fn run_probe_container_once(
+    engine: &Engine,
+    image: &ProbeImage,
+    run: &RunId,
+    spec: &ContainerSpec,
+    args: &[String],
+    expect: &[String],
+) -> Result<Attempt, ContainerError> {
     let mut labels = spec.labels.clone();
     labels.insert(RUN_LABEL.to_string(), run.to_string());
     let body = ContainerCreateBody {
@@ -327,7 +377,12 @@ pub async fn run_probe_container(
 }
 
 /// How long a start may take: a healthy one takes well under a second, even on a loaded host.
+/// Never longer than every engine call's deadline ([`super::connect::TIMEOUT_ENV`]).
 const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn start_timeout() -> Duration {
+    START_TIMEOUT.min(Duration::from_secs(super::connect::request_timeout_secs()))
+}
 
 /// How long a forced removal may take (it waits for the runtime to kill the container).
 const REMOVE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -340,7 +395,7 @@ async fn drive(
     id: &str,
     spec: &ContainerSpec,
     expect: &[String],
-) -> Result<ContainerOutcome, ContainerError> {
+) -> Result<Attempt, ContainerError> {
     let err = |action: &'static str| {
         let id = id.to_string();
         let host = engine.host().to_string();
@@ -368,17 +423,18 @@ async fn drive(
             status_code: 500,
             message,
         }) => {
-            return Ok(ContainerOutcome::StartFailed {
+            return Ok(Attempt::Done(ContainerOutcome::StartFailed {
                 message: spec.scrub(&message),
-            })
+            }))
         }
         Err(e) => return Err(err("attach to")(e)),
     };
 
     let start = engine.docker().start_container(id, None);
-    let started = match tokio::time::timeout(START_TIMEOUT, start).await {
-        Ok(r) => r,
-        Err(_) => {
+    let deadline = start_timeout();
+    let started = match tokio::time::timeout(deadline, start).await {
+        // bollard's own deadline ([`super::connect::TIMEOUT_ENV`]) is the same hang.
+        Ok(Err(BollardError::RequestTimeoutError)) | Err(_) => {
             // The engine can't remove the container while runc waits: free runc where its
             // processes are visible from here (a local socket), so that the removal works.
             let freed = if engine.host().starts_with("unix://") {
@@ -386,10 +442,12 @@ async fn drive(
             } else {
                 Vec::new()
             };
-            return Ok(ContainerOutcome::StartFailed {
-                message: seccomp_harness_core::runtime::hung::note(START_TIMEOUT.as_secs(), &freed),
+            return Ok(Attempt::StartHung {
+                seconds: deadline.as_secs(),
+                freed,
             });
         }
+        Ok(r) => r,
     };
     if let Err(e) = started {
         return match e {
@@ -398,9 +456,9 @@ async fn drive(
             BollardError::DockerResponseServerError {
                 status_code: 500,
                 message,
-            } => Ok(ContainerOutcome::StartFailed {
+            } => Ok(Attempt::Done(ContainerOutcome::StartFailed {
                 message: spec.scrub(&message),
-            }),
+            })),
             e => Err(err("start")(e)),
         };
     }
@@ -483,7 +541,7 @@ async fn drive(
             state.and_then(|s| s.exit_code).unwrap_or(-1)
         }
     };
-    Ok(ContainerOutcome::Exited(out))
+    Ok(Attempt::Done(ContainerOutcome::Exited(out)))
 }
 
 fn push_limited(buf: &mut Vec<u8>, data: &[u8]) {

@@ -444,6 +444,8 @@ async fn run_jobs(
             case_timeout: opts.case_timeout,
             runtime: plan.runtimes[job.runtime].name.clone(),
             annotations: opts.annotations.clone(),
+            // A held-back profile started on purpose hangs runc for good: no second wait.
+            retry_hung_start: !held_back(plan, job.kind),
             ..ContainerSpec::new(seccomp.clone())
         };
         let label = job_label(plan, job.kind);
@@ -547,6 +549,17 @@ pub(super) fn collect_results(
     match first_error {
         Some(e) if out.is_empty() => Err(EngineError::from(e).into()),
         _ => Ok((out, failed)),
+    }
+}
+
+/// Whether a job runs a configuration the oracle holds back (`run --start-held-back`).
+fn held_back(plan: &Plan, kind: JobKind) -> bool {
+    match kind {
+        JobKind::AsIs { configuration } | JobKind::Tagged { configuration } => matches!(
+            plan.configurations[configuration].start,
+            seccomp_harness_core::oracle::Start::HeldBack(_)
+        ),
+        JobKind::Baseline { .. } | JobKind::Calibration { .. } => false,
     }
 }
 

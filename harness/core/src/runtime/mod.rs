@@ -40,6 +40,19 @@ pub fn info_commit_is_version_of(name: &str) -> bool {
 /// and kills; what it looks for is the runtime's.
 pub mod hung {
     pub use super::runc::{hung_start_note as note, is_create_of, INIT_PROCESS};
+
+    /// A start that did not return within `seconds` twice, in a configuration no kill was
+    /// predicted to hang: the runtime stuck in Created. crun 1.28 was seen waiting in
+    /// fifo_open/wait_for_partner under load on the lab. "stuck in Created" is what
+    /// [`crate::start_failure`] reads as the engine's or runtime's failure, not the profile's.
+    pub fn stuck_note(seconds: u64) -> String {
+        format!(
+            "stuck in Created: the runtime did not start the container within {seconds} s, \
+             twice (the start was tried again in a new container, and the engine removed \
+             both). A runtime can wait for good for its container's init under load (crun \
+             1.28 in fifo_open/wait_for_partner)"
+        )
+    }
 }
 
 use crate::profile::model::{Action, Arches, ArgCond, EffectiveAction, Profile, MAX_ERRNO_RET};
