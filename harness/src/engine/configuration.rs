@@ -213,6 +213,17 @@ struct Ledger {
     diagnostics: Vec<String>,
 }
 
+/// What one container's output said about how far the probe got.
+#[derive(Debug, Default)]
+struct Reading {
+    /// A case the probe began and never recorded: the one that ended it.
+    open_begin: Option<String>,
+    /// Cases recorded from this container.
+    recorded: usize,
+    /// The probe got as far as its `ready` record.
+    ready: bool,
+}
+
 #[derive(Debug, PartialEq, Eq)]
 enum Step {
     Again,
@@ -276,40 +287,16 @@ impl Ledger {
     }
 
     /// Takes in one container's output and says whether another container is needed.
-    // Over 80 lines: its phases are still to be split into named steps (issue #20).
-    #[allow(clippy::too_many_lines)]
     fn absorb(&mut self, out: &ProbeOutput) -> Step {
-        let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
         if !stderr.is_empty() {
             self.note(format!("probe stderr: {stderr}"));
         }
-        let mut open_begin: Option<String> = None;
-        let mut recorded = 0usize;
-        let mut ready = false;
-        for line in stdout.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            match serde_json::from_str::<Record>(line) {
-                Ok(Record::Host(h)) => {
-                    if self.host.is_none() {
-                        self.host = Some(h);
-                    }
-                }
-                Ok(Record::Ready { .. }) => ready = true,
-                Ok(Record::Begin { id }) => open_begin = Some(id),
-                Ok(Record::Case(rec)) => {
-                    if open_begin.as_deref() == Some(rec.id.as_str()) {
-                        open_begin = None;
-                    }
-                    let id = rec.id.clone();
-                    if self.record(CaseResult::Ran(rec)) {
-                        recorded += 1;
-                    } else {
-                        self.note(format!("probe reported a case not asked for: {id}"));
-                    }
-                }
-                Err(e) => self.note(format!("not a probe record ({e}): {line}")),
-            }
-        }
+        let Reading {
+            open_begin,
+            recorded,
+            ready,
+        } = self.read_records(&String::from_utf8_lossy(&out.stdout));
         if self.remaining.is_empty() {
             return Step::Done;
         }
@@ -374,6 +361,36 @@ impl Ledger {
         };
         self.fail_remaining(reason);
         Step::Done
+    }
+
+    /// Records the probe's output, line by line: its host record, its cases, and notes for
+    /// what is no record or a case not asked for.
+    fn read_records(&mut self, stdout: &str) -> Reading {
+        let mut reading = Reading::default();
+        for line in stdout.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            match serde_json::from_str::<Record>(line) {
+                Ok(Record::Host(h)) => {
+                    if self.host.is_none() {
+                        self.host = Some(h);
+                    }
+                }
+                Ok(Record::Ready { .. }) => reading.ready = true,
+                Ok(Record::Begin { id }) => reading.open_begin = Some(id),
+                Ok(Record::Case(rec)) => {
+                    if reading.open_begin.as_deref() == Some(rec.id.as_str()) {
+                        reading.open_begin = None;
+                    }
+                    let id = rec.id.clone();
+                    if self.record(CaseResult::Ran(rec)) {
+                        reading.recorded += 1;
+                    } else {
+                        self.note(format!("probe reported a case not asked for: {id}"));
+                    }
+                }
+                Err(e) => self.note(format!("not a probe record ({e}): {line}")),
+            }
+        }
+        reading
     }
 
     fn finish(

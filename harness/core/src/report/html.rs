@@ -386,9 +386,29 @@ const VERDICTS: [Verdict; 7] = [
     Verdict::Unpredicted,
 ];
 
-// Over 80 lines: its phases are still to be split into named steps (issue #20).
-#[allow(clippy::too_many_lines)]
+/// The matrix as a heatmap under its filters; each cell's details ride along as JSON, for the
+/// page's script to show on a click.
 fn heatmap(out: &mut String, grid: &Grid<'_>) {
+    heatmap_filters(out, grid);
+    if grid.hidden > 0 {
+        let _ = writeln!(
+            out,
+            "<p class=\"muted\">{} rows where every configuration agrees and nothing failed are left out.</p>",
+            grid.hidden
+        );
+    }
+    let details = heatmap_table(out, grid);
+    let data = serde_json::json!({ "fields": FIELDS, "cells": details });
+    let _ = writeln!(
+        out,
+        "<script type=\"application/json\" id=\"cell-data\">{}</script>",
+        script_json(&data)
+    );
+}
+
+/// The filters above the heatmap (outcome, verdict, the families present, a search) and the
+/// glyphs' legend.
+fn heatmap_filters(out: &mut String, grid: &Grid<'_>) {
     let families: BTreeSet<&str> = grid
         .rows
         .iter()
@@ -428,13 +448,11 @@ fn heatmap(out: &mut String, grid: &Grid<'_>) {
         "<span><code>!</code> failed: observed differs from the prediction (red frame)</span>\
          <span><code>~</code> drift: builtin differs from upstream's profile for the engine's release (dashed frame)</span></div>\n",
     );
-    if grid.hidden > 0 {
-        let _ = writeln!(
-            out,
-            "<p class=\"muted\">{} rows where every configuration agrees and nothing failed are left out.</p>",
-            grid.hidden
-        );
-    }
+}
+
+/// The heatmap's table, a row per case and a column per configuration; returns each cell's
+/// details, which the table's cells point to by index.
+fn heatmap_table(out: &mut String, grid: &Grid<'_>) -> Vec<serde_json::Value> {
     out.push_str(
         "<div class=\"wrap\"><table id=\"heatmap\">\n<thead><tr><th class=\"corner\">case</th>",
     );
@@ -487,12 +505,7 @@ fn heatmap(out: &mut String, grid: &Grid<'_>) {
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody></table></div>\n");
-    let data = serde_json::json!({ "fields": FIELDS, "cells": details });
-    let _ = writeln!(
-        out,
-        "<script type=\"application/json\" id=\"cell-data\">{}</script>",
-        script_json(&data)
-    );
+    details
 }
 
 /// One cell's details, in [`FIELDS`] order.
@@ -556,8 +569,6 @@ fn cell_list(out: &mut String, title: &str, id: &str, cells: &[&Cell]) {
 
 /// Renders a diff as one HTML page: the headline, host differences as context, then one table
 /// per kind of change, the worst first.
-// Over 80 lines: its phases are still to be split into named steps (issue #20).
-#[allow(clippy::too_many_lines)]
 pub fn render_diff(diff: &MatrixDiff, old: &str, new: &str) -> String {
     let mut out = String::new();
     let headline = super::diff::headline(diff);
@@ -570,6 +581,16 @@ pub fn render_diff(diff: &MatrixDiff, old: &str, new: &str) -> String {
         esc(old),
         esc(new)
     );
+    diff_host(&mut out, diff);
+    diff_cells(&mut out, diff);
+    diff_readiness(&mut out, diff);
+    diff_lists(&mut out, diff);
+    out.push_str("<script>document.body.dataset.ready = \"1\";</script>\n</body>\n</html>\n");
+    out
+}
+
+/// The host facts that differ, as context.
+fn diff_host(out: &mut String, diff: &MatrixDiff) {
     if !diff.host.is_empty() {
         out.push_str("<h2>Host (context)</h2>\n<table class=\"facts\" id=\"host\">\n<tr><th>fact</th><th>old</th><th>new</th></tr>\n");
         for f in &diff.host {
@@ -583,6 +604,10 @@ pub fn render_diff(diff: &MatrixDiff, old: &str, new: &str) -> String {
         }
         out.push_str("</table>\n");
     }
+}
+
+/// One table per kind of cell change, the worst first.
+fn diff_cells(out: &mut String, diff: &MatrixDiff) {
     for kind in ChangeKind::ALL {
         let cells: Vec<&CellChange> = diff.cells_of(kind).collect();
         if cells.is_empty() {
@@ -616,6 +641,9 @@ pub fn render_diff(diff: &MatrixDiff, old: &str, new: &str) -> String {
         }
         out.push_str("</table>\n");
     }
+}
+
+fn diff_readiness(out: &mut String, diff: &MatrixDiff) {
     if !diff.readiness.is_empty() {
         out.push_str("<h2>Readiness: EPERM on implemented syscalls under builtin</h2>\n<ul id=\"readiness-changes\">\n");
         for l in diff.readiness.lines() {
@@ -623,6 +651,10 @@ pub fn render_diff(diff: &MatrixDiff, old: &str, new: &str) -> String {
         }
         out.push_str("</ul>\n");
     }
+}
+
+/// The cases and configurations only one side has.
+fn diff_lists(out: &mut String, diff: &MatrixDiff) {
     let lists = [
         (
             "cases added",
@@ -654,8 +686,6 @@ pub fn render_diff(diff: &MatrixDiff, old: &str, new: &str) -> String {
         }
         out.push_str("</ul>\n");
     }
-    out.push_str("<script>document.body.dataset.ready = \"1\";</script>\n</body>\n</html>\n");
-    out
 }
 
 #[cfg(test)]
