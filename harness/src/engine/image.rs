@@ -244,6 +244,20 @@ impl Engine {
         }
     }
 
+    /// The image for `probe` if the engine has it, found without building anything: a run
+    /// asks this while it asks the engine's facts, which say whether this probe is the one
+    /// the engine needs ([`Engine::ensure_probe_image`] then does the rest).
+    pub async fn find_probe_image(&self, probe: &[u8]) -> Result<Option<ProbeImage>, ImageError> {
+        let (_, context_sha256) = build_context(probe)?;
+        let tag = tag_for(&context_sha256);
+        Ok(self.image_id(&tag).await?.map(|id| ProbeImage {
+            tag,
+            id,
+            context_sha256,
+            reused: true,
+        }))
+    }
+
     /// The id of the image `tag`, or `None` when there is none.
     async fn image_id(&self, tag: &str) -> Result<Option<String>, ImageError> {
         match self.docker().inspect_image(tag).await {
