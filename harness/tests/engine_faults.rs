@@ -1321,3 +1321,131 @@ fn a_start_stuck_twice_is_a_named_start_failure_of_that_configuration_alone() {
     drop(proxy);
     assert!(rt.block_on(containers_of(&engine, pid)).is_empty());
 }
+
+/// Docker's containerd socket on this machine and a `ctr` to ask it, or why not.
+fn docker_containerd() -> Result<&'static str, String> {
+    let socket = [
+        "/var/run/docker/containerd/containerd.sock",
+        "/run/containerd/containerd.sock",
+    ]
+    .into_iter()
+    .find(|s| Path::new(s).exists())
+    .ok_or("no containerd socket of Docker's here")?;
+    Command::new("ctr")
+        .arg("--version")
+        .output()
+        .map_err(|e| format!("no ctr: {e}"))?;
+    Ok(socket)
+}
+
+fn ctr(socket: &str, args: &[&str]) -> Output {
+    Command::new("ctr")
+        .args([
+            "--address",
+            socket,
+            "--namespace",
+            "moby",
+            "--timeout",
+            "20s",
+        ])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A STOPPED containerd task held by its shim whose Docker container is gone (what Docker
+/// 20.10 was seen to leave when it lost a task's exit), made here the way it stays: a task in
+/// Docker's containerd namespace that ran and exited with no Docker container for it. `clean`
+/// removes the probe's (its process is the probe image's entrypoint) and leaves another
+/// program's alone.
+#[test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
+fn clean_removes_stopped_containerd_tasks_of_probe_containers_docker_lost() {
+    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let engine = rt.block_on(common::engine());
+    let socket = match (engine.host().starts_with("unix://"), docker_containerd()) {
+        (true, Ok(s)) => s,
+        (local, why) => {
+            eprintln!(
+                "skipped: the engine is {} (local: {local}), {why:?}",
+                engine.host()
+            );
+            return;
+        }
+    };
+    let arch = seccomp_catalog::Arch::parse(std::env::consts::ARCH).expect("a catalog arch");
+    let probe = seccomp_harness::probe_binary::for_arch(arch).expect("an embedded probe");
+    let root = tempfile::tempdir().unwrap();
+    for name in ["seccomp-probe", "another-program"] {
+        let path = root.path().join(name);
+        std::fs::write(&path, probe).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+    }
+    let id = |what: &str| format!("seccomp-harness-test-{what}-{}", std::process::id());
+    let (ours, theirs) = (id("orphan"), id("other"));
+    let rootfs = root.path().to_str().unwrap();
+    for (id, program) in [(&ours, "/seccomp-probe"), (&theirs, "/another-program")] {
+        let o = ctr(
+            socket,
+            &[
+                "run",
+                "-d",
+                "--null-io",
+                "--rootfs",
+                rootfs,
+                id,
+                program,
+                "--list",
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let stopped = |id: &str| {
+        String::from_utf8_lossy(&ctr(socket, &["tasks", "ls"]).stdout)
+            .lines()
+            .any(|l| l.starts_with(id) && l.contains("STOPPED"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !(stopped(&ours) && stopped(&theirs)) {
+        assert!(Instant::now() < deadline, "the tasks never stopped");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // Through a proxy that keeps every image (concurrent runs' probe images are not ours).
+    let keep_images = AnsweringProxy::start(Arc::new(|line: &str| {
+        (line.starts_with("DELETE ") && line.contains("/images/")).then(|| {
+            (
+                "409 Conflict",
+                r#"{"message":"images are kept by the test's proxy"}"#.to_string(),
+            )
+        })
+    }));
+    let o = Command::new(BIN)
+        .args(["clean", "--docker-host", &keep_images.url()])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&o.stdout).into_owned();
+    let known = |id: &str| {
+        let listed = |what: &str| {
+            String::from_utf8_lossy(&ctr(socket, &[what, "ls", "-q"]).stdout)
+                .lines()
+                .any(|l| l == id)
+        };
+        listed("tasks") || listed("containers")
+    };
+    let ours_left = known(&ours);
+    let theirs_left = stopped(&theirs);
+    // Another program's task is not the harness's to remove: this test removes its own.
+    ctr(socket, &["tasks", "delete", &theirs]);
+    ctr(socket, &["containers", "delete", &theirs]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        said.contains(&format!("removed stopped containerd task {}", &ours[..12])),
+        "{said}"
+    );
+    assert!(!ours_left, "the probe's stopped task is left: {said}");
+    assert!(theirs_left, "another program's task was removed: {said}");
+    assert!(!known(&theirs));
+}

@@ -65,6 +65,24 @@ async fn clean(args: Args) -> Result<ExitCode, Failure> {
         removed.len(),
         engine.host()
     );
+    // Stopped containerd tasks of probe containers the engine lost (a local Docker only).
+    match seccomp_harness::engine::orphans::remove_orphan_tasks(&engine)
+        .await
+        .map_err(Failure::environment)?
+    {
+        seccomp_harness::engine::orphans::Swept::Removed(ids) => {
+            for id in &ids {
+                println!(
+                    "removed stopped containerd task {} (no Docker container)",
+                    short(id)
+                );
+            }
+            println!("{} stopped containerd task(s) removed", ids.len());
+        }
+        seccomp_harness::engine::orphans::Swept::NotChecked(why) => {
+            println!("containerd tasks not checked: {why}");
+        }
+    }
     // Podman's profile files, beside a local socket (a SIGKILLed run could not remove them).
     if let Some(socket) = seccomp_harness::engine::podman::unix_socket(engine.host()) {
         let dirs = seccomp_harness::engine::podman::remove_left_profile_dirs(socket, args.all);

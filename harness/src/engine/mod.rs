@@ -13,6 +13,7 @@
 //! - [`podman`]: where Podman's compat API differs (profiles by path, default capabilities).
 //! - [`cleanup`]: labels, the Ctrl-C path and `seccomp-harness clean`.
 //! - [`hung`]: freeing a runc that hangs on a held-back profile started anyway.
+//! - [`orphans`]: stopped containerd tasks of probe containers Docker lost (`clean`).
 //! - [`cri`]: a Kubernetes node's runtime (containerd) through the CRI, beside the Docker API.
 
 pub mod cleanup;
@@ -23,6 +24,7 @@ pub mod cri;
 pub mod facts;
 pub mod hung;
 pub mod image;
+pub mod orphans;
 pub mod podman;
 pub mod runner;
 

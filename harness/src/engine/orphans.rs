@@ -1,0 +1,196 @@
+//! Stopped containerd tasks of probe containers that Docker no longer knows (`clean`).
+//!
+//! Seen on Docker 20.10: `ctr -n moby tasks ls` on Docker's containerd listed STOPPED tasks,
+//! each held by its shim, whose Docker container was gone. Docker deletes a container's task
+//! when it handles the task's exit; an exit it never handles (its event lost while containerd
+//! or the daemon was too busy, or the container already gone from the daemon when the exit
+//! came) leaves the task for good, and nothing in the Docker API shows or removes it. The
+//! harness's own paths (every create has a remove, bounded; kill, wait, then remove) were run
+//! through start timeouts, interrupts, SIGKILL and `clean`, a start raced by a forced remove,
+//! and 20 default runs back to back without leaving one (ci/soak.sh), so `clean` sweeps what an
+//! engine's lost event left.
+//!
+//! A task is swept only when all of these hold: it is STOPPED, no Docker container has its id,
+//! and its container runs the probe image's entrypoint ([`super::image::PROBE_PATH`]): a probe
+//! container of the harness, whatever run made it. Anything else in containerd is left alone.
+//! Only a local engine: the containerd socket must be on this machine (Docker 20.10's own
+//! under /var/run/docker, or the system one that later Docker uses, namespace `moby`), and
+//! containerd's `ctr` (or `SECCOMP_HARNESS_CTR`) must be there.
+
+use super::connect::Engine;
+use super::image::PROBE_PATH;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where Docker's tasks live: Docker 20.10's own containerd, then the system's.
+const SOCKETS: [&str; 2] = [
+    "/var/run/docker/containerd/containerd.sock",
+    "/run/containerd/containerd.sock",
+];
+/// Docker's containerd namespace.
+const NAMESPACE: &str = "moby";
+/// Every `ctr` call's deadline.
+const CTR_DEADLINE: Duration = Duration::from_secs(20);
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrphanError {
+    #[error("cannot ask containerd at {socket} about Docker's tasks (`{command}`): {message}")]
+    Ctr {
+        socket: String,
+        command: String,
+        message: String,
+    },
+}
+
+/// What the sweep found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Swept {
+    /// The stopped probe tasks removed, by container id.
+    Removed(Vec<String>),
+    /// Not looked at, and why (a remote engine, no containerd socket here, no `ctr`).
+    NotChecked(String),
+}
+
+/// The STOPPED tasks of a `ctr tasks ls` listing (`TASK PID STATUS`, a header first).
+pub fn stopped_tasks(listing: &str) -> Vec<String> {
+    listing
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let (id, _pid, status) = (words.next()?, words.next()?, words.next()?);
+            (status == "STOPPED").then(|| id.to_string())
+        })
+        .collect()
+}
+
+/// Whether a `ctr containers info` answer is a probe container: its process runs the probe
+/// image's entrypoint.
+pub fn runs_the_probe(info: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(info)
+        .ok()
+        .and_then(|v| {
+            v["Spec"]["process"]["args"]
+                .get(0)
+                .and_then(|a| a.as_str())
+                .map(|a| a == PROBE_PATH)
+        })
+        .unwrap_or(false)
+}
+
+/// Removes the stopped tasks (and their containerd containers) of probe containers that the
+/// engine no longer has.
+pub async fn remove_orphan_tasks(engine: &Engine) -> Result<Swept, OrphanError> {
+    if !engine.host().starts_with("unix://") {
+        return Ok(Swept::NotChecked(format!(
+            "{} is not a local socket",
+            engine.host()
+        )));
+    }
+    let Some(socket) = SOCKETS.iter().map(Path::new).find(|p| p.exists()) else {
+        return Ok(Swept::NotChecked(
+            "no containerd socket of Docker's on this machine".into(),
+        ));
+    };
+    let ctr = Ctr::new(socket.to_path_buf());
+    let listing = match ctr.run(&["tasks", "ls"]).await {
+        Ok(l) => l,
+        Err(OrphanError::Ctr { message, .. }) if message.starts_with("cannot start") => {
+            return Ok(Swept::NotChecked(message))
+        }
+        Err(e) => return Err(e),
+    };
+    let mut removed = Vec::new();
+    for id in stopped_tasks(&listing) {
+        // Docker still has it: its own removal deletes the task.
+        match engine.docker().inspect_container(&id, None).await {
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => {}
+            _ => continue,
+        }
+        let info = ctr.run(&["containers", "info", &id]).await?;
+        if !runs_the_probe(&info) {
+            continue;
+        }
+        ctr.run(&["tasks", "delete", &id]).await?;
+        ctr.run(&["containers", "delete", &id]).await?;
+        removed.push(id);
+    }
+    Ok(Swept::Removed(removed))
+}
+
+/// containerd's `ctr` on Docker's namespace, each call with a deadline.
+struct Ctr {
+    words: Vec<String>,
+    socket: PathBuf,
+}
+
+impl Ctr {
+    fn new(socket: PathBuf) -> Ctr {
+        let words = std::env::var("SECCOMP_HARNESS_CTR")
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| s.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_else(|| vec!["ctr".to_string()]);
+        Ctr { words, socket }
+    }
+
+    async fn run(&self, args: &[&str]) -> Result<String, OrphanError> {
+        let socket = self.socket.display().to_string();
+        let mut all: Vec<String> = self.words[1..].to_vec();
+        all.extend(["--address", &socket, "--namespace", NAMESPACE].map(str::to_string));
+        all.extend(args.iter().map(|a| a.to_string()));
+        let command = format!("{} {}", self.words[0], all.join(" "));
+        let fail = |message: String| OrphanError::Ctr {
+            socket: socket.clone(),
+            command: command.clone(),
+            message,
+        };
+        let child = tokio::process::Command::new(&self.words[0])
+            .args(&all)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| fail(format!("cannot start it ({e})")))?;
+        let out = tokio::time::timeout(CTR_DEADLINE, child.wait_with_output())
+            .await
+            .map_err(|_| fail(format!("no answer within {} s", CTR_DEADLINE.as_secs())))?
+            .map_err(|e| fail(e.to_string()))?;
+        if !out.status.success() {
+            return Err(fail(format!(
+                "{}: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_stopped_tasks_are_listed() {
+        let listing = "TASK    PID    STATUS    \n\
+                       aaa     123    RUNNING\n\
+                       bbb     456    STOPPED\n\
+                       ccc     0      CREATED\n";
+        assert_eq!(stopped_tasks(listing), ["bbb"]);
+        assert!(stopped_tasks("TASK    PID    STATUS    \n").is_empty());
+    }
+
+    #[test]
+    fn a_probe_container_runs_the_probe() {
+        let probe = r#"{"ID":"x","Spec":{"process":{"args":["/seccomp-probe","--list"]}}}"#;
+        let other = r#"{"ID":"y","Spec":{"process":{"args":["/bin/sh"]}}}"#;
+        assert!(runs_the_probe(probe));
+        assert!(!runs_the_probe(other));
+        assert!(!runs_the_probe("not json"));
+        assert!(!runs_the_probe(r#"{"Spec":{}}"#));
+    }
+}
