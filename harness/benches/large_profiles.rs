@@ -111,9 +111,11 @@ async fn main() {
             .iter()
             .map(|p| record_like(p.outcome, p.errno))
             .collect();
+        let errnos = seccomp_harness_core::classify::filter_errnos(&parsed);
         let attribution = Attribution::Tagged {
             sentinels: &tagged.sentinels,
             default_traps: tagged.default_traps,
+            errnos: &errnos,
         };
         let (classify_ms, _) = time_ms(|| {
             catalog

@@ -5,6 +5,7 @@
 
 use crate::matrix::{Expected, Observed, Verdict};
 use crate::outcome::{Outcome, RuleRef};
+use crate::profile::model::{Action, Profile};
 use crate::profile::tag::{Attributed, Sentinels, Slot};
 use seccomp_catalog::record::CaseRecord;
 
@@ -60,6 +61,9 @@ pub enum Attribution<'a> {
         /// seccomp trap in the tagged run is the default's. A TRAP *rule* of the original
         /// would trap in the as-is run too, so the two can't be confused.
         default_traps: bool,
+        /// The errnos the profile as written can answer ([`filter_errnos`]): an errno outside
+        /// them, the same as unconfined, is the kernel's even with no tagged record.
+        errnos: &'a [i32],
     },
     /// A tagged run whose ERRNO rules and ERRNO default trap (gVisor answers EPERM for every
     /// errno, so sentinels can't come back): a trap there where this run answered an errno
@@ -69,6 +73,26 @@ pub enum Attribution<'a> {
     Untaggable,
     /// `seccomp=unconfined`: no filter, so any denial is the kernel's.
     NoFilter,
+}
+
+/// The errnos a profile's filter can answer: each ERRNO rule's and the ERRNO default's
+/// (`errnoRet`, else EPERM), and EPERM for the default too, since an engine before Docker 23
+/// drops `defaultErrnoRet`. runc's ENOSYS stub is not among them: a call the kernel lacks
+/// answers the same.
+pub fn filter_errnos(profile: &Profile) -> Vec<i32> {
+    let errno = |e: Option<u32>| e.map_or(EPERM, |e| i32::try_from(e).unwrap_or(i32::MAX));
+    let mut out: Vec<i32> = profile
+        .rules
+        .iter()
+        .filter(|r| r.action == Action::Errno)
+        .map(|r| errno(r.errno_ret))
+        .collect();
+    if profile.default_action == Some(Action::Errno) {
+        out.extend([errno(profile.default_errno_ret), EPERM]);
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// The comparable part of a record: what the call did, ignoring values that legitimately vary
@@ -134,9 +158,12 @@ pub fn classify(slot: Slot, runs: CaseRuns<'_>, attribution: &Attribution<'_>) -
     let seen = shape(rec);
     let base = runs.baseline.map(shape);
     let mut shared = false;
-    let silent = match (attribution, runs.tagged) {
-        (Attribution::Tagged { .. } | Attribution::Trapping, TaggedRun::Silent(why)) => Some(why),
-        _ => None,
+    // Why the tagged run can't speak here, and the errnos the filter could have answered
+    // (gVisor answers EPERM for every errno).
+    let (silent, filter_errnos): (Option<&str>, &[i32]) = match (attribution, runs.tagged) {
+        (Attribution::Tagged { errnos, .. }, TaggedRun::Silent(why)) => (Some(why), errnos),
+        (Attribution::Trapping, TaggedRun::Silent(why)) => (Some(why), &[EPERM]),
+        _ => (None, &[]),
     };
     let tagged_rec = runs.tagged.record();
     let tagged_rule = match (attribution, tagged_rec.map(shape)) {
@@ -215,7 +242,7 @@ pub fn classify(slot: Slot, runs: CaseRuns<'_>, attribution: &Attribution<'_>) -
         // The same errno unconfined, and no tagged record to tell a rule's answer from the
         // kernel's (a profile may deny with the very errno the kernel gives, as an ERRNO
         // default's EPERM without CAP_SYS_ADMIN): neither "allowed" nor the filter's.
-        Shape::Errno(e) if Some(seen) == base && e != ENOSYS && silent.is_some() => observed(
+        Shape::Errno(e) if Some(seen) == base && silent.is_some() && filter_errnos.contains(&e) => observed(
             Outcome::Ambiguous,
             Some(e),
             None,
@@ -369,10 +396,14 @@ mod tests {
         s
     }
 
+    /// The errnos of an allow-list whose ERRNO default answers EPERM.
+    const EPERM_ONLY: &[i32] = &[EPERM];
+
     fn tagged(map: &Sentinels, default_traps: bool) -> Attribution<'_> {
         Attribution::Tagged {
             sentinels: map,
             default_traps,
+            errnos: EPERM_ONLY,
         }
     }
 
@@ -450,6 +481,19 @@ mod tests {
         "the tagged run did not reach this case (stopped after 256 containers (restart limit))";
 
     #[test]
+    fn a_filters_errnos_are_its_errno_rules_and_default() {
+        let p = crate::profile::parse_str(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":38,"syscalls":[
+              {"names":["mkdir"],"action":"SCMP_ACT_ERRNO","errnoRet":13},
+              {"names":["rmdir"],"action":"SCMP_ACT_ERRNO"},
+              {"names":["open"],"action":"SCMP_ACT_TRACE","errnoRet":5}]}"#,
+            "p",
+        )
+        .unwrap();
+        assert_eq!(filter_errnos(&p), [1, 13, 38]);
+    }
+
+    #[test]
     fn the_kernels_errno_with_a_silent_tagged_run_is_undecided() {
         // SPO's runc base profile on Docker 20.10.24 and containerd 1.7.24 and 2.1.9: the
         // ERRNO default answers EPERM for unshare(CLONE_NEWNS) and fsopen, and so does the
@@ -510,6 +554,17 @@ mod tests {
         // Succeeded as unconfined: no filter answers with success.
         let got = classify(SLOT, silent(&ok(), &ok(), why), &t);
         assert_eq!(got.outcome, Outcome::Allowed);
+        // EBADF as unconfined, which this filter (EPERM only) can't answer: the kernel's.
+        let got = classify(SLOT, silent(&errno(9), &errno(9), why), &t);
+        assert_eq!(got.outcome, Outcome::Allowed);
+        // A profile whose rule answers EBADF could have: undecided.
+        let ebadf = Attribution::Tagged {
+            sentinels: &map,
+            default_traps: true,
+            errnos: &[1, 9],
+        };
+        let got = classify(SLOT, silent(&errno(9), &errno(9), why), &ebadf);
+        assert_eq!((got.outcome, got.errno), (Outcome::Ambiguous, Some(9)));
         // ENOSYS as unconfined: the kernel lacks the call.
         let got = classify(SLOT, silent(&errno(38), &errno(38), why), &t);
         assert_eq!(got.outcome, Outcome::Absent);

@@ -5,7 +5,8 @@ use super::input::ProfileKind;
 use super::plan::{JobKind, Plan, Predictions};
 use seccomp_catalog::record::{CaseRecord, HostRecord};
 use seccomp_harness_core::classify::{
-    classify, describe_record, same_behaviour, verdict, Attribution, CaseRuns, TaggedRun,
+    classify, describe_record, filter_errnos, same_behaviour, verdict, Attribution, CaseRuns,
+    TaggedRun,
 };
 use seccomp_harness_core::matrix::{
     Cell, Configuration, Expected, HostFacts, Matrix, Observed, Verdict, SCHEMA_VERSION,
@@ -128,11 +129,28 @@ pub fn assemble(
             start_error: start_error.clone(),
             engine: None,
         });
+        let errnos = match &profile.kind {
+            ProfileKind::File { profile: p, .. } => filter_errnos(p),
+            _ => Vec::new(),
+        };
+        let upstream_errnos = match &profile.kind {
+            ProfileKind::Builtin => plan
+                .upstream_configuration(conf.cap_set, conf.runtime)
+                .and_then(
+                    |u| match &plan.profiles[plan.configurations[u].profile].kind {
+                        ProfileKind::File { profile: p, .. } => Some(filter_errnos(p)),
+                        _ => None,
+                    },
+                )
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
         let attribution = match &profile.kind {
             ProfileKind::File { .. } if gvisor => Attribution::Trapping,
             ProfileKind::File { tagged, .. } => Attribution::Tagged {
                 sentinels: &tagged.sentinels,
                 default_traps: tagged.default_traps,
+                errnos: &errnos,
             },
             ProfileKind::Unconfined => Attribution::NoFilter,
             ProfileKind::Builtin => Attribution::Untaggable,
@@ -157,6 +175,7 @@ pub fn assemble(
                                 Attribution::Tagged {
                                     sentinels: &tagged.sentinels,
                                     default_traps: tagged.default_traps,
+                                    errnos: &upstream_errnos,
                                 }
                             },
                         }),
