@@ -72,7 +72,7 @@ for i in $(seq 1 "$runs"); do
 done
 total=$(( $(date +%s) - started ))
 sleep 3
-[ -n "${events:-}" ] && kill "$events" 2>/dev/null || true
+if [ -n "${events:-}" ]; then kill "$events" 2>/dev/null || true; fi
 
 left=0
 # Containers of these runs (their run label carries the pid).
