@@ -2,12 +2,12 @@
 //! with the rule that decides it, without running anything.
 
 use super::Failure;
-use seccomp_catalog::{Arch, Catalog};
+use seccomp_catalog::{Arch, Case, Catalog};
 use seccomp_harness_core::engine_kind::EngineKind;
 use seccomp_harness_core::exit::ExitCode;
-use seccomp_harness_core::oracle::{Oracle, Start};
+use seccomp_harness_core::oracle::{Oracle, Prediction, Start};
 use seccomp_harness_core::outcome::RuleRef;
-use seccomp_harness_core::profile::{self, CapSet, Host, KernelRelease};
+use seccomp_harness_core::profile::{self, CapSet, Host, KernelRelease, Profile};
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -63,8 +63,6 @@ fn parse_kernel(s: &str) -> Result<KernelRelease, String> {
     KernelRelease::parse(s).map_err(|e| e.to_string())
 }
 
-// Over 80 lines: its phases are still to be split into named steps (issue #20).
-#[allow(clippy::too_many_lines)]
 pub fn main(args: Args) -> Result<ExitCode, Failure> {
     let arch = args.arch.unwrap_or_else(Arch::native);
     let kernel = match args.kernel.or_else(KernelRelease::host) {
@@ -77,61 +75,10 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
     };
     let caps = CapSet::tweak(&CapSet::docker_default(), &args.cap_add, &args.cap_drop)
         .map_err(Failure::bad_input)?;
-    let mut all = profile::load_all(&args.profile).map_err(Failure::bad_input)?;
-    let names: Vec<String> = all.iter().filter_map(|(n, _, _)| n.clone()).collect();
-    let chosen = match &args.resource {
-        Some(r) => all
-            .iter()
-            .position(|(n, _, _)| n.as_deref() == Some(r.as_str())),
-        None if all.len() == 1 => Some(0),
-        None => None,
-    }
-    .ok_or_else(|| {
-        Failure::bad_input(format!(
-            "{} holds the SeccompProfile resources {}: pick one with --resource",
-            args.profile.display(),
-            names.join(", ")
-        ))
-    })?;
-    let (_, _, p) = all.swap_remove(chosen);
+    let p = chosen_profile(&args)?;
     let catalog = Catalog::for_arch(arch);
-    // A catalog case, or one generated from a profile's conditions, rebuilt from its id.
-    let case = match catalog.get(&args.case) {
-        Some(c) => c.clone(),
-        None if seccomp_catalog::generated::is_generated_id(&args.case) => {
-            seccomp_catalog::generated::parse(arch, &args.case).map_err(|e| {
-                Failure::bad_input(format!("case {:?} can't be made: {e}", args.case))
-            })?
-        }
-        None => {
-            return Err(Failure::bad_input(format!(
-                "unknown case {:?} for {arch}: expected a syscall name such as `mkdir`, a variant such as `socket(AF_VSOCK)`, a compat case such as `i386:getpid`, or a generated case such as `read[arg0==0x40]`",
-                args.case
-            )))
-        }
-    };
-    let case = &case;
-    let honours = args
-        .engine_version
-        .as_deref()
-        .is_none_or(|v| profile::engine_honours_default_errno_ret(EngineKind::Docker.name(), v));
-    let host = Host::new(arch, caps, kernel.version)
-        .with_kernel_sublevel(kernel.sublevel)
-        .with_default_errno_ret(honours)
-        .with_unknown_names(args.unknown_syscalls.iter().cloned().collect());
-    let host = match &args.runtime {
-        Some(r) => {
-            let mut parts = r.split_whitespace();
-            let name = parts
-                .next()
-                .unwrap_or(seccomp_harness_core::runtime::DEFAULT_NAME);
-            host.with_runtime(seccomp_harness_core::runtime::Runtime::parse(
-                name,
-                parts.next(),
-            ))
-        }
-        None => host,
-    };
+    let case = &case_of(&catalog, arch, &args.case)?;
+    let host = host_of(&args, arch, caps, kernel);
     let resolved = profile::resolve(&p, &host);
     let oracle = Oracle::new(&resolved);
     let start = oracle.start(&catalog);
@@ -169,52 +116,139 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
             }
             println!("{v}");
         }
-        Format::Text => {
-            println!("case:    {} ({}, nr {})", case.id, case.abi, case.nr);
-            if seccomp_catalog::generated::is_generated_id(&case.id) {
-                let args: Vec<String> = case
-                    .args
-                    .iter()
-                    .map(|a| match a.filter_value() {
-                        Some(v) => format!("{v:#x}"),
-                        None => "pointer".to_string(),
-                    })
-                    .collect();
-                println!("args:    {}", args.join(", "));
-                println!("poison:  {}", case.harmless);
-            }
-            println!(
-                "host:    {arch}, kernel {kernel}, {} capabilities",
-                resolved.host.caps.len()
-            );
-            if let Some(why) = start.note() {
-                println!("start:   {why}");
-            }
-            match pred.errno {
-                Some(e) => println!("outcome: {} {e}", pred.outcome),
-                None => println!("outcome: {}", pred.outcome),
-            }
-            match pred.rule {
-                Some(RuleRef::Index(i)) => {
-                    let r = &p.rules[i];
-                    let conds: Vec<String> = r.args.iter().map(|c| c.to_string()).collect();
-                    let when = if conds.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" when {}", conds.join(", "))
-                    };
-                    println!("rule:    syscalls[{i}]: {}{when}", r.effective_action());
-                }
-                Some(other) => println!("rule:    {other}"),
-                None => println!("rule:    none"),
-            }
-            if let Some(n) = &pred.note {
-                println!("note:    {n}");
-            }
-            for s in &skipped {
-                println!("skipped: syscalls[{}]: {}", s.rule, s.reason);
-            }
-        }
+        Format::Text => print_text(&Explained {
+            case,
+            arch,
+            kernel,
+            caps: resolved.host.caps.len(),
+            profile: &p,
+            start: &start,
+            pred: &pred,
+            skipped: &skipped,
+        }),
     }
     Ok(ExitCode::Ok)
+}
+
+/// The profile to explain: the file's only one, or the SeccompProfile resource `--resource`
+/// names.
+fn chosen_profile(args: &Args) -> Result<Profile, Failure> {
+    let mut all = profile::load_all(&args.profile).map_err(Failure::bad_input)?;
+    let names: Vec<String> = all.iter().filter_map(|(n, _, _)| n.clone()).collect();
+    let chosen = match &args.resource {
+        Some(r) => all
+            .iter()
+            .position(|(n, _, _)| n.as_deref() == Some(r.as_str())),
+        None if all.len() == 1 => Some(0),
+        None => None,
+    }
+    .ok_or_else(|| {
+        Failure::bad_input(format!(
+            "{} holds the SeccompProfile resources {}: pick one with --resource",
+            args.profile.display(),
+            names.join(", ")
+        ))
+    })?;
+    let (_, _, p) = all.swap_remove(chosen);
+    Ok(p)
+}
+
+/// A catalog case, or one generated from a profile's conditions, rebuilt from its id.
+fn case_of(catalog: &Catalog, arch: Arch, id: &str) -> Result<Case, Failure> {
+    match catalog.get(id) {
+        Some(c) => Ok(c.clone()),
+        None if seccomp_catalog::generated::is_generated_id(id) => {
+            seccomp_catalog::generated::parse(arch, id)
+                .map_err(|e| Failure::bad_input(format!("case {id:?} can't be made: {e}")))
+        }
+        None => Err(Failure::bad_input(format!(
+            "unknown case {id:?} for {arch}: expected a syscall name such as `mkdir`, a variant such as `socket(AF_VSOCK)`, a compat case such as `i386:getpid`, or a generated case such as `read[arg0==0x40]`"
+        ))),
+    }
+}
+
+/// What `explain` found, for its text form.
+struct Explained<'a> {
+    case: &'a Case,
+    arch: Arch,
+    kernel: KernelRelease,
+    caps: usize,
+    profile: &'a Profile,
+    start: &'a Start,
+    pred: &'a Prediction,
+    skipped: &'a [&'a profile::resolve::Skipped],
+}
+
+fn print_text(e: &Explained<'_>) {
+    println!("case:    {} ({}, nr {})", e.case.id, e.case.abi, e.case.nr);
+    if seccomp_catalog::generated::is_generated_id(&e.case.id) {
+        let args: Vec<String> = e
+            .case
+            .args
+            .iter()
+            .map(|a| match a.filter_value() {
+                Some(v) => format!("{v:#x}"),
+                None => "pointer".to_string(),
+            })
+            .collect();
+        println!("args:    {}", args.join(", "));
+        println!("poison:  {}", e.case.harmless);
+    }
+    println!(
+        "host:    {}, kernel {}, {} capabilities",
+        e.arch, e.kernel, e.caps
+    );
+    if let Some(why) = e.start.note() {
+        println!("start:   {why}");
+    }
+    match e.pred.errno {
+        Some(errno) => println!("outcome: {} {errno}", e.pred.outcome),
+        None => println!("outcome: {}", e.pred.outcome),
+    }
+    match e.pred.rule {
+        Some(RuleRef::Index(i)) => {
+            let r = &e.profile.rules[i];
+            let conds: Vec<String> = r.args.iter().map(|c| c.to_string()).collect();
+            let when = if conds.is_empty() {
+                String::new()
+            } else {
+                format!(" when {}", conds.join(", "))
+            };
+            println!("rule:    syscalls[{i}]: {}{when}", r.effective_action());
+        }
+        Some(other) => println!("rule:    {other}"),
+        None => println!("rule:    none"),
+    }
+    if let Some(n) = &e.pred.note {
+        println!("note:    {n}");
+    }
+    for s in e.skipped {
+        println!("skipped: syscalls[{}]: {}", s.rule, s.reason);
+    }
+}
+
+/// The host the prediction is for: this machine's arch and kernel unless told, Docker's
+/// capabilities as tweaked, and the engine's and runtime's versions where given.
+fn host_of(args: &Args, arch: Arch, caps: CapSet, kernel: KernelRelease) -> Host {
+    let honours = args
+        .engine_version
+        .as_deref()
+        .is_none_or(|v| profile::engine_honours_default_errno_ret(EngineKind::Docker.name(), v));
+    let host = Host::new(arch, caps, kernel.version)
+        .with_kernel_sublevel(kernel.sublevel)
+        .with_default_errno_ret(honours)
+        .with_unknown_names(args.unknown_syscalls.iter().cloned().collect());
+    match &args.runtime {
+        Some(r) => {
+            let mut parts = r.split_whitespace();
+            let name = parts
+                .next()
+                .unwrap_or(seccomp_harness_core::runtime::DEFAULT_NAME);
+            host.with_runtime(seccomp_harness_core::runtime::Runtime::parse(
+                name,
+                parts.next(),
+            ))
+        }
+        None => host,
+    }
 }
