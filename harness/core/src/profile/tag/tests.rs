@@ -344,3 +344,25 @@ fn the_tagged_copy_lets_the_probe_catch_its_traps() {
         Arch::X86_64
     ));
 }
+
+/// Only the stubs the filter holds keep a name out of the copy: SPO's runc base profile lists
+/// x86_64 alone, so x32's own number for set_robust_list (530, above the profile's highest,
+/// faccessat2 439) is no stub of it, and glibc's start-up call must be allowed, or the copy's
+/// trapping default kills the probe before it installs its handler (every denial undecided).
+/// With x32 listed, 530 is above x32's stub and the copy must leave it there.
+#[test]
+fn only_the_abis_the_filter_holds_keep_a_start_up_call_out_of_the_copy() {
+    let names = r#"["read","write","rt_sigreturn","mmap","faccessat2"]"#;
+    let only_x86_64 = format!(
+        r#"{{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],
+          "syscalls":[{{"names":{names},"action":"SCMP_ACT_ALLOW"}}]}}"#
+    );
+    let allowed = tagged_allowances(&parse_str(&only_x86_64, "p").unwrap());
+    assert!(allowed.contains(&"set_robust_list"), "{allowed:?}");
+    let with_x32 = only_x86_64.replace(
+        r#""SCMP_ARCH_X86_64"]"#,
+        r#""SCMP_ARCH_X86_64","SCMP_ARCH_X32"]"#,
+    );
+    let allowed = tagged_allowances(&parse_str(&with_x32, "p").unwrap());
+    assert!(!allowed.contains(&"set_robust_list"), "{allowed:?}");
+}
