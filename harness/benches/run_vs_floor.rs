@@ -128,12 +128,12 @@ async fn main() {
     // tagged runs it would need to classify them the same way.
     let naive_containers = cases * containers;
     println!(
-        "engine {} (API {}), runtime {} {}, {} CPUs, parallelism {parallel}",
+        "engine {} (API {}), runtime {} {}, {} host CPUs, parallelism {parallel}",
         facts.engine_version,
         facts.api_version,
         facts.default_runtime,
         facts.runtime_version.clone().unwrap_or_default(),
-        parallel
+        std::thread::available_parallelism().map_or(0, std::num::NonZeroUsize::get)
     );
     println!(
         "default run: {configurations} configurations x {cases} cases, {containers} containers"
