@@ -21,6 +21,7 @@ pub mod configuration;
 pub mod connect;
 pub mod container;
 pub mod cri;
+pub mod ctr;
 pub mod facts;
 pub mod hung;
 pub mod image;

@@ -18,8 +18,9 @@
 //! containerd's `ctr` (or `SECCOMP_HARNESS_CTR`) must be there.
 
 use super::connect::Engine;
+use super::ctr::{Ctr, CtrFailure};
 use super::image::PROBE_PATH;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// Where Docker's tasks live: Docker 20.10's own containerd, then the system's.
@@ -34,11 +35,11 @@ const CTR_DEADLINE: Duration = Duration::from_secs(20);
 
 #[derive(Debug, thiserror::Error)]
 pub enum OrphanError {
-    #[error("cannot ask containerd at {socket} about Docker's tasks (`{command}`): {message}")]
+    #[error("cannot ask containerd at {socket} about Docker's tasks (`{command}`): {failure}")]
     Ctr {
         socket: String,
         command: String,
-        message: String,
+        failure: CtrFailure,
     },
 }
 
@@ -92,12 +93,12 @@ pub async fn remove_orphan_tasks(engine: &Engine) -> Result<Swept, OrphanError> 
             "no containerd socket of Docker's on this machine".into(),
         ));
     };
-    let ctr = Ctr::new(socket.to_path_buf());
-    let listing = match ctr.run(&["tasks", "ls"]).await {
+    let listing = match ctr(socket, &["tasks", "ls"]).await {
         Ok(l) => l,
-        Err(OrphanError::Ctr { message, .. }) if message.starts_with("cannot start") => {
-            return Ok(Swept::NotChecked(message))
-        }
+        Err(OrphanError::Ctr {
+            failure: failure @ CtrFailure::NotStarted(_),
+            ..
+        }) => return Ok(Swept::NotChecked(failure.to_string())),
         Err(e) => return Err(e),
     };
     let mut removed = Vec::new();
@@ -109,65 +110,32 @@ pub async fn remove_orphan_tasks(engine: &Engine) -> Result<Swept, OrphanError> 
             }) => {}
             _ => continue,
         }
-        let info = ctr.run(&["containers", "info", &id]).await?;
+        let info = ctr(socket, &["containers", "info", &id]).await?;
         if !runs_the_probe(&info) {
             continue;
         }
-        ctr.run(&["tasks", "delete", &id]).await?;
-        ctr.run(&["containers", "delete", &id]).await?;
+        ctr(socket, &["tasks", "delete", &id]).await?;
+        ctr(socket, &["containers", "delete", &id]).await?;
         removed.push(id);
     }
     Ok(Swept::Removed(removed))
 }
 
-/// containerd's `ctr` on Docker's namespace, each call with a deadline.
-struct Ctr {
-    words: Vec<String>,
-    socket: PathBuf,
-}
-
-impl Ctr {
-    fn new(socket: PathBuf) -> Ctr {
-        let words = std::env::var("SECCOMP_HARNESS_CTR")
-            .ok()
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| s.split_whitespace().map(str::to_string).collect())
-            .unwrap_or_else(|| vec!["ctr".to_string()]);
-        Ctr { words, socket }
-    }
-
-    async fn run(&self, args: &[&str]) -> Result<String, OrphanError> {
-        let socket = self.socket.display().to_string();
-        let mut all: Vec<String> = self.words[1..].to_vec();
-        all.extend(["--address", &socket, "--namespace", NAMESPACE].map(str::to_string));
-        all.extend(args.iter().map(|a| a.to_string()));
-        let command = format!("{} {}", self.words[0], all.join(" "));
-        let fail = |message: String| OrphanError::Ctr {
-            socket: socket.clone(),
-            command: command.clone(),
-            message,
-        };
-        let child = tokio::process::Command::new(&self.words[0])
-            .args(&all)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| fail(format!("cannot start it ({e})")))?;
-        let out = tokio::time::timeout(CTR_DEADLINE, child.wait_with_output())
-            .await
-            .map_err(|_| fail(format!("no answer within {} s", CTR_DEADLINE.as_secs())))?
-            .map_err(|e| fail(e.to_string()))?;
-        if !out.status.success() {
-            return Err(fail(format!(
-                "{}: {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    }
+/// One `ctr` call on Docker's namespace at `socket`, with its deadline.
+async fn ctr(socket: &Path, args: &[&str]) -> Result<String, OrphanError> {
+    let socket = socket.display().to_string();
+    let ctr = Ctr::new(
+        ["--address", &socket, "--namespace", NAMESPACE]
+            .into_iter()
+            .chain(args.iter().copied()),
+    );
+    ctr.output(None, CTR_DEADLINE)
+        .await
+        .map_err(|failure| OrphanError::Ctr {
+            command: ctr.line(),
+            socket,
+            failure,
+        })
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 use super::api::{ImageSpec, ImageStatusRequest};
 use super::node::CriNode;
 use super::{call, CriError};
+use crate::engine::ctr::Ctr;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
@@ -178,65 +179,27 @@ impl CriNode {
     }
 
     async fn ctr_import(&self, names: &str, archive: Vec<u8>) -> Result<(), CriError> {
-        use tokio::io::AsyncWriteExt;
-        let words: Vec<String> = std::env::var("SECCOMP_HARNESS_CTR")
-            .ok()
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| s.split_whitespace().map(str::to_string).collect())
-            .unwrap_or_else(|| vec!["ctr".to_string()]);
         let socket = self.endpoint.socket.display().to_string();
-        let mut args: Vec<String> = words[1..].to_vec();
-        args.extend(
-            [
-                "--address",
-                &socket,
-                "--timeout",
-                "120s",
-                "--namespace",
-                "k8s.io",
-                "images",
-                "import",
-                "--no-unpack",
-                "-",
-            ]
-            .map(str::to_string),
-        );
-        let command = format!("{} {}", words[0], args.join(" "));
-        let fail = |message: String| CriError::Import {
-            image: names.to_string(),
-            endpoint: self.url().to_string(),
-            command: command.clone(),
-            message,
-        };
-        let mut child = tokio::process::Command::new(&words[0])
-            .args(&args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| {
-                fail(format!(
-                    "cannot start it ({e}); install containerd's ctr or set SECCOMP_HARNESS_CTR"
-                ))
-            })?;
-        let mut stdin = child.stdin.take().expect("piped");
-        let run = async {
-            stdin.write_all(&archive).await?;
-            drop(stdin);
-            child.wait_with_output().await
-        };
-        let out = tokio::time::timeout(IMPORT_DEADLINE, run)
+        let ctr = Ctr::new([
+            "--address",
+            &socket,
+            "--timeout",
+            "120s",
+            "--namespace",
+            "k8s.io",
+            "images",
+            "import",
+            "--no-unpack",
+            "-",
+        ]);
+        ctr.output(Some(&archive), IMPORT_DEADLINE)
             .await
-            .map_err(|_| fail(format!("no end within {} s", IMPORT_DEADLINE.as_secs())))?
-            .map_err(|e| fail(e.to_string()))?;
-        if !out.status.success() {
-            return Err(fail(format!(
-                "{}: {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
-        }
+            .map_err(|failure| CriError::Import {
+                image: names.to_string(),
+                endpoint: self.url().to_string(),
+                command: ctr.line(),
+                message: failure.to_string(),
+            })?;
         Ok(())
     }
 }
