@@ -25,7 +25,7 @@ const LEFT: &[(&str, usize)] = &[
     ("src/run/plan.rs", 13),
     ("src/run/assemble.rs", 16),
     ("src/run/calibration.rs", 1),
-    ("src/run/execute.rs", 2),
+    ("src/run/finish.rs", 1),
     // User-facing prose in notes and lints, and the oracle's gVisor branches.
     ("core/src/outcome.rs", 1),
     ("core/src/classify.rs", 2),
