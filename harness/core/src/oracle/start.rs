@@ -129,9 +129,7 @@ impl Start {
         Some(match self {
             Start::Starts => return None,
             Start::Refused(b) => format!("the runtime refuses to start the container: {b}"),
-            Start::HeldBack(b) => format!(
-                "not started: {b}; a kill there hangs the runtime for good (measured with runc 1.1.5, 1.1.15 and 1.3.6), so the harness does not start the container (`run --start-held-back` starts it on an engine you can disturb)"
-            ),
+            Start::HeldBack(b) => crate::runtime::prose::held_back(b),
             Start::ProbeCannotRun(b) => b.to_string(),
         })
     }

@@ -964,3 +964,27 @@ fn a_profile_that_denies_rt_sigreturn_is_predicted_not_to_start_on_runc() {
         );
     }
 }
+
+/// What answers before the rules: nothing for a plain case, the stub above the highest name,
+/// the bad-arch action for an ABI the filter lacks.
+#[test]
+fn before_the_rules_come_the_stub_and_the_bad_arch_action() {
+    let p = parse_str(
+        &profile(
+            "SCMP_ACT_ERRNO",
+            r#""SCMP_ARCH_X86_64""#,
+            r#"{"names":["getpid"],"action":"SCMP_ACT_ALLOW"}"#,
+        ),
+        "t.json",
+    )
+    .unwrap();
+    let r = resolve(&p, &host());
+    let o = Oracle::new(&r);
+    let cat = Catalog::for_arch(Arch::X86_64);
+    assert!(o.before_rules(cat.get("getpid").unwrap()).is_none());
+    assert!(o.before_rules(cat.get("read").unwrap()).is_none());
+    let stub = o.before_rules(cat.get("mkdir").unwrap()).unwrap();
+    assert_eq!(stub.rule, Some(RuleRef::ENOSYS_STUB));
+    let bad = o.before_rules(cat.get("i386:getpid").unwrap()).unwrap();
+    assert_eq!(bad.rule, Some(RuleRef::BAD_ARCH));
+}

@@ -40,7 +40,7 @@ pub enum Invalid {
     EmptyName,
     #[error("both `name` and `names` are set, which docker refuses; keep `names`")]
     NameAndNames,
-    #[error("`defaultAction` is missing but rules are present, which runc refuses")]
+    #[error("`defaultAction` is missing but rules are present, which {runtime} refuses", runtime = crate::runtime::DEFAULT_NAME)]
     MissingDefaultAction,
     #[error("invalid minKernel: {0}")]
     MinKernel(KernelVersionError),

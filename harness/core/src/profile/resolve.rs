@@ -54,7 +54,7 @@ impl Host {
             kernel_sublevel: None,
             honours_default_errno_ret: true,
             unknown_names: BTreeSet::new(),
-            runtime: Runtime::runc_1_1(),
+            runtime: Runtime::default(),
         }
     }
 

@@ -111,7 +111,7 @@ fn salt_rule(doc: &Value, salt: u64, honours_default_errno_ret: bool) -> Option<
         "names": [name],
         "action": action,
         "args": [{"index": 0, "value": salt_value(salt), "op": "SCMP_CMP_EQ"}],
-        "comment": "seccomp-harness: a per-run salt against crun's filter cache; it changes no call (see the harness's README)",
+        "comment": crate::runtime::prose::SALT_COMMENT,
     });
     for key in ["includes", "excludes"] {
         if let Some(v) = template.get(key) {

@@ -12,6 +12,7 @@ mod crun;
 pub mod gvisor;
 #[cfg(test)]
 mod named_elsewhere;
+pub mod prose;
 mod runc;
 
 pub use runc::{CALIBRATION_SKIP, FACCESSAT2_FALLBACK_CALLS, FALLBACK_CALLS};
@@ -98,6 +99,44 @@ impl Runtime {
     /// Whether this is gVisor.
     pub fn is_gvisor(&self) -> bool {
         gvisor::is_gvisor(self)
+    }
+
+    /// Whether the host kernel's seccomp exceptions (the oracle's kernel layer: uprobe,
+    /// uretprobe) pass this runtime's filter: not on gVisor, whose Sentry applies the filter
+    /// to every call, so the host kernel's exceptions never see the sandboxed call.
+    pub fn host_kernel_exceptions_apply(&self) -> bool {
+        !self.is_gvisor()
+    }
+
+    /// Why calls of `abi` reach no filter on this runtime, as a cell's note: gVisor runs the
+    /// native ABI only ([`gvisor::runs_abi`]).
+    pub fn abi_not_run(&self, abi: Abi) -> Option<String> {
+        (self.is_gvisor() && !gvisor::runs_abi(abi)).then(|| gvisor::compat_note(abi))
+    }
+
+    /// The errno every ERRNO action answers on this runtime whatever it asks, with the note of
+    /// an action that asked `asked`: gVisor's EPERM ([`gvisor::ERRNO_ANSWER`]). `None` where
+    /// the runtime passes the errno on.
+    pub fn rewritten_errno(&self, asked: u16) -> Option<(i32, String)> {
+        self.is_gvisor()
+            .then(|| (gvisor::ERRNO_ANSWER, gvisor::errno_note(asked)))
+    }
+
+    /// Whether MASKED_EQ compares `arg & value` with `valueTwo` as written (gVisor's
+    /// `seccomp.MaskedEqual`), where libseccomp masks `valueTwo` first
+    /// (`_db_node_mask_fixup`). Measured with docker-default-hardened's `socket` rules (mask
+    /// 48, valueTwo 0xff…f0): all-ones arguments matched on runc and fell to the default on
+    /// runsc.
+    pub fn masked_eq_as_written(&self) -> bool {
+        self.is_gvisor()
+    }
+}
+
+/// The runtime a [`crate::profile::Host`] assumes where none is given: runc 1.1.5, the oldest
+/// users have ([`Runtime::runc_1_1`]).
+impl Default for Runtime {
+    fn default() -> Runtime {
+        Runtime::runc_1_1()
     }
 }
 
@@ -481,6 +520,23 @@ mod tests {
         assert_eq!(old.profile.rules.len(), tagged.profile.rules.len() + 1);
         let last = old.profile.rules.last().unwrap();
         assert!(last.names.iter().any(|n| n == "faccessat2"), "{last:?}");
+    }
+
+    /// What the oracle asks a runtime instead of its name: gVisor differs on each point.
+    #[test]
+    fn the_oracle_asks_the_runtime_for_its_behaviour() {
+        let runc = Runtime::default();
+        assert_eq!(runc, Runtime::runc_1_1());
+        assert!(runc.host_kernel_exceptions_apply() && !runc.masked_eq_as_written());
+        assert_eq!(runc.abi_not_run(Abi::I386), None);
+        assert_eq!(runc.rewritten_errno(38), None);
+        let runsc = Runtime::gvisor();
+        assert!(!runsc.host_kernel_exceptions_apply() && runsc.masked_eq_as_written());
+        assert_eq!(runsc.abi_not_run(Abi::X86_64), None);
+        assert!(runsc.abi_not_run(Abi::I386).is_some());
+        let (errno, note) = runsc.rewritten_errno(38).unwrap();
+        assert_eq!(errno, 1);
+        assert!(note.contains("errno 38"), "{note}");
     }
 
     #[test]
