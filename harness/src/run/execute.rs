@@ -14,6 +14,7 @@ use crate::engine::{
     RunId, Runner, SeccompMode,
 };
 use seccomp_catalog::Arch;
+use seccomp_harness_core::configuration_id::ConfigurationId;
 use seccomp_harness_core::engine_kind::EngineKind;
 use seccomp_harness_core::matrix::Matrix;
 use seccomp_harness_core::profile::salt;
@@ -570,11 +571,12 @@ fn held_back(plan: &Plan, kind: JobKind) -> bool {
 pub(super) fn job_label(plan: &Plan, kind: plan::JobKind) -> String {
     match kind {
         plan::JobKind::Baseline { cap_set, runtime } => {
-            format!(
-                "baseline (unconfined{}{})",
-                plan.cap_sets[cap_set].suffix(),
-                plan.runtimes[runtime].suffix()
-            )
+            let unconfined = ConfigurationId {
+                caps: plan.cap_sets[cap_set].changes.clone(),
+                runtime: plan.runtimes[runtime].name.clone(),
+                ..ConfigurationId::of_profile("unconfined")
+            };
+            format!("baseline ({unconfined})")
         }
         plan::JobKind::AsIs { configuration } => plan.configurations[configuration].id.clone(),
         plan::JobKind::Tagged { configuration } => {
@@ -582,7 +584,10 @@ pub(super) fn job_label(plan: &Plan, kind: plan::JobKind) -> String {
         }
         plan::JobKind::Calibration { runtime } => format!(
             "calibration (names the runtime's libseccomp knows){}",
-            plan.runtimes[runtime].suffix()
+            plan.runtimes[runtime]
+                .name
+                .as_ref()
+                .map_or(String::new(), |n| format!("@{n}"))
         ),
     }
 }

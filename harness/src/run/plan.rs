@@ -11,6 +11,7 @@ use super::calibration::Calibration;
 use super::input::{CapSpec, LoadedProfile, ProfileKind};
 use seccomp_catalog::record::ProbeArgs;
 use seccomp_catalog::{Arch, Case, Catalog};
+use seccomp_harness_core::configuration_id::ConfigurationId;
 use seccomp_harness_core::coverage::generate::{self, Generated};
 pub use seccomp_harness_core::oracle::Start;
 use seccomp_harness_core::oracle::{self, Oracle, Prediction};
@@ -75,14 +76,6 @@ impl PlannedRuntime {
     /// The name the engine knows the runtime by: `--runtime`'s, else the model's.
     pub fn engine_name(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.model.name)
-    }
-
-    /// What a configuration id gets: `@crun` for a named runtime, nothing for the default.
-    pub fn suffix(&self) -> String {
-        self.name
-            .as_ref()
-            .map(|n| format!("@{n}"))
-            .unwrap_or_default()
     }
 }
 
@@ -211,6 +204,12 @@ pub enum PlanError {
     },
     #[error("--runtime names no runtime")]
     NoRuntime,
+    /// A name the configuration's id could not carry: it would read back as other parts.
+    #[error("a configuration of {file}: {source}")]
+    ConfigurationId {
+        file: String,
+        source: seccomp_harness_core::configuration_id::IdError,
+    },
 }
 
 /// The probe flags for a filter: the machinery calls it must avoid.
@@ -512,7 +511,17 @@ impl Planner<'_> {
         for (p, loaded) in profiles.iter().enumerate() {
             for (s, caps) in self.cap_sets.iter().enumerate() {
                 for (rt, runtime) in self.runtimes.iter().enumerate() {
-                    let id = format!("{}{}{}", loaded.name, caps.suffix(), runtime.suffix());
+                    let id = ConfigurationId {
+                        engine: None,
+                        profile: loaded.name.clone(),
+                        caps: caps.changes.clone(),
+                        runtime: runtime.name.clone(),
+                    };
+                    id.check().map_err(|source| PlanError::ConfigurationId {
+                        file: loaded.source.clone(),
+                        source,
+                    })?;
+                    let id = id.to_string();
                     if let Some(first) = ids.insert(id.clone(), &loaded.source) {
                         return Err(PlanError::DuplicateConfiguration {
                             id,

@@ -218,6 +218,36 @@ fn unknown_cases_and_duplicate_names_are_refused() {
     assert!(matches!(err, Err(PlanError::DuplicateConfiguration { .. })));
 }
 
+/// A name the id would read back as other parts (`p@x` as profile `p` on runtime `x`) is
+/// refused before anything runs, naming the file; so is such a runtime name.
+#[test]
+fn names_a_configuration_id_cannot_carry_are_refused() {
+    let mut named = load_profile(&ProfileInput::Unconfined).unwrap();
+    named.name = "p@x".into();
+    named.source = "dir/p@x.json".into();
+    let refused = |profiles: Vec<LoadedProfile>, runtime: Option<&str>| {
+        let mut rt = PlannedRuntime::default_of(Runtime::runc_1_1());
+        rt.name = runtime.map(str::to_string);
+        match plan(
+            profiles,
+            vec![CapSpec::docker_default()],
+            Arch::X86_64,
+            KernelVersion::new(6, 1),
+            true,
+            vec![rt],
+            Selection::cases(&[]),
+        ) {
+            Err(e @ PlanError::ConfigurationId { .. }) => e.to_string(),
+            other => panic!("{:?}", other.map(|p| p.configurations.len())),
+        }
+    };
+    let e = refused(vec![named], None);
+    assert!(e.contains("\"p@x\"") && e.contains("dir/p@x.json"), "{e}");
+    let plain = load_profile(&ProfileInput::Unconfined).unwrap();
+    let e = refused(vec![plain], Some("a@b"));
+    assert!(e.contains("runtime name \"a@b\""), "{e}");
+}
+
 /// SPO's v1 and v1beta1 examples define SeccompProfile resources of the same names: they run
 /// in one plan as `<file stem>:<name>`. Two files of one stem can't be told apart that way:
 /// the plan refuses them, naming both files.
