@@ -98,11 +98,6 @@ impl CapSpec {
         (add, drop)
     }
 
-    /// The changes as configuration ids and the matrix write them: `+SYS_ADMIN-NET_RAW`.
-    pub(super) fn suffix(&self) -> String {
-        self.changes.iter().map(ToString::to_string).collect()
-    }
-
     /// The changes as the matrix's `caps` records them: `["+SYS_ADMIN"]`.
     pub(super) fn written(&self) -> Vec<String> {
         self.changes.iter().map(ToString::to_string).collect()
@@ -324,7 +319,6 @@ mod tests {
     fn cap_tokens_parse_like_docker_names() {
         let c = CapSpec::parse("+SYS_ADMIN-NET_RAW").unwrap();
         assert_eq!(c.written(), ["+SYS_ADMIN", "-NET_RAW"]);
-        assert_eq!(c.suffix(), "+SYS_ADMIN-NET_RAW");
         assert_eq!(
             c.engine_add_drop(),
             (vec!["SYS_ADMIN".to_string()], vec!["NET_RAW".to_string()])
