@@ -28,7 +28,7 @@ const LEFT: &[(&str, usize)] = &[
     ("src/run/plan.rs", 13),
     ("src/run/assemble.rs", 16),
     ("src/run/calibration.rs", 1),
-    ("src/run/execute.rs", 2),
+    ("src/run/finish.rs", 1),
 ];
 
 /// How many times `line` names a runtime, as a word.

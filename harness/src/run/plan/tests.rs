@@ -1,5 +1,5 @@
 use super::*;
-use crate::run::input::{load_profile, ProfileInput};
+use crate::run::input::{load_profile, load_upstream, ProfileInput};
 use crate::run::plan::Start;
 use seccomp_harness_core::outcome::{Outcome, RuleRef};
 use std::path::PathBuf;
@@ -382,4 +382,110 @@ fn jobs_that_run_in_process_start_first() {
             "{ends:?}"
         );
     }
+}
+
+#[test]
+fn planned_cases_are_the_catalogs_then_the_generated_and_each_configuration_gets_its_own() {
+    let catalog = Catalog::for_arch(Arch::X86_64);
+    let reads = profile::parse_str(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":64,"op":"SCMP_CMP_LE"}]}]}"#,
+        "reads.json",
+    )
+    .unwrap();
+    let generated = vec![
+        Generated::default(),
+        generate::for_profile_on(&reads, Arch::X86_64),
+    ];
+    let own: Vec<String> = generated[1].cases.keys().cloned().collect();
+    assert!(!own.is_empty());
+
+    let all = PlannedCases::select(&catalog, &generated, &[]).unwrap();
+    assert_eq!(all.catalog_cases, catalog.cases().len());
+    assert_eq!(all.ids[..all.catalog_cases].len(), catalog.cases().len());
+    assert_eq!(all.ids[all.catalog_cases..], own[..]);
+    // A profile without generated cases runs the catalog's; one with, those and its own.
+    assert_eq!(
+        all.of_profile(&generated[0]).unwrap(),
+        all.ids[..all.catalog_cases]
+    );
+    assert_eq!(all.of_profile(&generated[1]).unwrap(), all.ids);
+
+    let picked = [own[0].clone(), "getpid".to_string()];
+    let some = PlannedCases::select(&catalog, &generated, &picked).unwrap();
+    assert_eq!(some.ids, ["getpid".to_string(), own[0].clone()]);
+    assert_eq!(some.catalog_cases, 1);
+    // Nothing generated at all: every configuration runs every planned case.
+    let none = PlannedCases::select(&catalog, &generated[..1], &[]).unwrap();
+    assert_eq!(none.of_profile(&generated[0]), None);
+    assert!(matches!(
+        PlannedCases::select(&catalog, &generated, &["getpid".into(), "nope".into()]),
+        Err(PlanError::UnknownCase(id)) if id == "nope"
+    ));
+}
+
+#[test]
+fn jobs_come_in_order_baselines_calibrations_then_configurations() {
+    let p = vec![
+        load_profile(&ProfileInput::Unconfined).unwrap(),
+        load_upstream(seccomp_harness_core::upstream::default_for("docker", "28.5.2").unwrap())
+            .unwrap(),
+    ];
+    let runtimes = vec![
+        PlannedRuntime::named("runc", Some("1.3.6")),
+        PlannedRuntime::named("runsc", None).with_command("/usr/bin/runsc", &[]),
+    ];
+    let plan = plan(
+        p,
+        vec![
+            CapSpec::docker_default(),
+            CapSpec::parse("+SYS_ADMIN").unwrap(),
+        ],
+        Arch::X86_64,
+        KernelVersion::new(6, 12),
+        true,
+        runtimes,
+        Selection::cases(&["getpid".into()]),
+    )
+    .unwrap();
+    let kinds: Vec<JobKind> = plan.jobs.iter().map(|j| j.kind).collect();
+    let baseline = |cap_set, runtime| JobKind::Baseline { cap_set, runtime };
+    assert_eq!(
+        kinds[..6],
+        [
+            baseline(0, 0),
+            baseline(1, 0),
+            baseline(0, 1),
+            baseline(1, 1),
+            JobKind::Calibration { runtime: 0 },
+            JobKind::Calibration { runtime: 1 },
+        ]
+    );
+    // Each runtime's calibration is the one its runtime needs.
+    let runsc = &plan.jobs[5];
+    let gvisor = plan.gvisor_calibration.as_ref().unwrap();
+    assert_eq!(runsc.seccomp, Seccomp::Json(gvisor.json.clone()));
+    let runc = &plan.jobs[4];
+    let calibration = plan.calibration.as_ref().unwrap();
+    assert_eq!(runc.seccomp, Seccomp::Json(calibration.json.clone()));
+    // Then the file configurations (4: two capability sets on two runtimes), each as written
+    // and tagged, in configuration order; unconfined's run is its baseline.
+    let rest: Vec<JobKind> = (4..8)
+        .flat_map(|configuration| {
+            [
+                JobKind::AsIs { configuration },
+                JobKind::Tagged { configuration },
+            ]
+        })
+        .collect();
+    assert_eq!(kinds[6..], rest[..]);
+    let ids: Vec<_> = plan.configurations.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        ids[4..],
+        [
+            "builtin-upstream@runc",
+            "builtin-upstream@runsc",
+            "builtin-upstream+SYS_ADMIN@runc",
+            "builtin-upstream+SYS_ADMIN@runsc",
+        ]
+    );
 }
