@@ -355,6 +355,20 @@ fn unlike_baseline(
     attribution: &Attribution<'_>,
 ) -> Observed {
     match seen {
+        // No case blocks unconfined (the probe wakes `pause`), so a baseline's timeout is a
+        // starved machine's, and what the kernel answers alone is unknown: an errno here can be
+        // the filter's or the kernel's. Without this, the kernel's EINVAL for recvmmsg read as
+        // a denial in both +SYS_ADMIN configurations on sid's 7.2 under TCG.
+        Shape::Errno(e) if base == Shape::TimedOut => observed(
+            Outcome::Ambiguous,
+            Some(e),
+            None,
+            None,
+            Some(format!(
+                "errno {e} here, but the unconfined baseline timed out on this case, so the \
+                 kernel's own answer is unknown: not attributed"
+            )),
+        ),
         Shape::Errno(errno) => {
             let note = match (silent, attribution) {
                 (Some(s), _) => Some(format!("not attributed: {}", s.why)),
@@ -544,6 +558,48 @@ mod tests {
         // A trap in the as-is run is a TRAP rule's, whatever the tagged run did.
         let got = classify(SLOT, runs(&trap(103), &ok(), Some(&t)), &tagged(&map, true));
         assert_eq!(got.outcome, Outcome::Trapped);
+    }
+
+    #[test]
+    fn an_errno_against_a_timed_out_baseline_is_not_a_denial() {
+        // The kernel's EINVAL for recvmmsg (all-ones flags hold MSG_CMSG_COMPAT) where the
+        // baseline timed out and the tagged run got no sentinel: it read as the filter's errno.
+        let timed_out = CaseRecord {
+            timed_out: true,
+            ..Default::default()
+        };
+        let (o, t) = (errno(22), errno(22));
+        let map = Sentinels::default();
+        let got = classify(SLOT, runs(&o, &timed_out, Some(&t)), &tagged(&map, false));
+        assert_eq!(
+            (got.outcome, got.errno, got.rule),
+            (Outcome::Ambiguous, Some(22), None)
+        );
+        assert!(got.note.as_deref().unwrap().contains("baseline timed out"));
+        let allowed = Expected {
+            outcome: Outcome::Allowed,
+            errno: None,
+            rule: None,
+            note: None,
+        };
+        assert_eq!(verdict(&got, Some(&allowed)), Verdict::Undecided);
+        // A sentinel still names its rule, and a success is still the call let through.
+        let map = sentinels(&[(SLOT, 3001, RuleRef::Index(0))]);
+        let got = classify(
+            SLOT,
+            runs(&o, &timed_out, Some(&errno(3001))),
+            &tagged(&map, false),
+        );
+        assert_eq!(
+            (got.outcome, got.rule),
+            (Outcome::Errno, Some(RuleRef::Index(0)))
+        );
+        let got = classify(
+            SLOT,
+            runs(&ok(), &timed_out, Some(&ok())),
+            &tagged(&map, false),
+        );
+        assert_eq!(got.outcome, Outcome::Allowed);
     }
 
     fn runs<'a>(o: &'a CaseRecord, b: &'a CaseRecord, t: Option<&'a CaseRecord>) -> CaseRuns<'a> {

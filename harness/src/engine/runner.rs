@@ -58,6 +58,11 @@ impl Runner {
         self
     }
 
+    /// The run whose label every container of this runner carries (what a sweep removes).
+    pub fn run_id(&self) -> &RunId {
+        &self.run
+    }
+
     /// Runs one configuration when a slot is free. Its restarts reuse the same slot, so the
     /// bound counts live containers.
     pub async fn run(

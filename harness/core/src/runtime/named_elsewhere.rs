@@ -27,7 +27,7 @@ const LEFT: &[(&str, usize)] = &[
     // gVisor's calibration, still planned in the harness (the expectations are the runtime's).
     ("src/run/plan.rs", 13),
     ("src/run/calibration.rs", 1),
-    ("src/run/execute.rs", 2),
+    ("src/run/finish.rs", 1),
 ];
 
 /// How many times `line` names a runtime, as a word.
