@@ -116,7 +116,7 @@ impl Start {
     }
 
     /// The outcome every cell gets when the cases can't run.
-    pub fn cell_outcome(&self) -> Option<Outcome> {
+    pub(crate) fn cell_outcome(&self) -> Option<Outcome> {
         match self {
             Start::Starts => None,
             Start::Refused(_) | Start::HeldBack(_) => Some(Outcome::StartFailed),
@@ -310,7 +310,7 @@ fn native_case<'c>(catalog: &'c Catalog, syscall: &str) -> Option<&'c Case> {
 
 /// Whether the probe can install its SIGSYS and wake-up handlers and return from them, given
 /// the calls it must avoid.
-pub fn probe_has_handlers(avoid: &[&str], arch: Arch) -> bool {
+pub(crate) fn probe_has_handlers(avoid: &[&str], arch: Arch) -> bool {
     Role::SignalHandlers
         .options(arch)
         .iter()
@@ -319,7 +319,7 @@ pub fn probe_has_handlers(avoid: &[&str], arch: Arch) -> bool {
 
 /// Whether anything can wake a sleeping case: a signal from the parent or the child's own
 /// timer (which needs the handlers).
-pub fn probe_can_wake(avoid: &[&str], arch: Arch) -> bool {
+pub(crate) fn probe_can_wake(avoid: &[&str], arch: Arch) -> bool {
     let signal = Role::Signal
         .options(arch)
         .iter()
