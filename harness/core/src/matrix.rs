@@ -608,6 +608,16 @@ pub(crate) mod fixture {
         }
     }
 
+    /// A cell allowed, as predicted.
+    pub fn allowed(configuration: &str, case: &str) -> Cell {
+        cell(
+            configuration,
+            case,
+            obs(Outcome::Allowed, None, None),
+            exp(Outcome::Allowed, None, None),
+        )
+    }
+
     pub fn matrix(configurations: &[&str], cells: Vec<Cell>) -> Matrix {
         Matrix {
             schema_version: SCHEMA_VERSION,
