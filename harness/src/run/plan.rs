@@ -662,9 +662,11 @@ impl Planner<'_> {
 
 impl Job {
     /// Whether the probe will run this job's cases in its own process from the start: told to,
-    /// or told to avoid every way to fork or every way to reap a child. Such a job needs a
-    /// fresh container after each case that ends or changes the probe (`static-server-allowlist`
-    /// took 19), so it is the longest of a run.
+    /// or told to avoid every way to fork, or every way to learn how a child ended (the reap
+    /// calls, and SIGCHLD's siginfo, which needs rt_sigaction and rt_sigreturn). Such a job
+    /// needs a fresh container after each case that ends or changes the probe (19 for
+    /// `static-server-allowlist` before the probe learned its children's ends from SIGCHLD),
+    /// so it is the longest of a run.
     pub fn runs_in_process(&self, arch: Arch) -> bool {
         runs_in_process(&self.probe_args, arch)
     }
@@ -673,12 +675,17 @@ impl Job {
 /// [`Job::runs_in_process`], from the probe's flags.
 fn runs_in_process(args: &ProbeArgs, arch: Arch) -> bool {
     use seccomp_catalog::own_calls::Role;
+    let is_avoided = |n: &&str| args.avoid.iter().any(|a| a == n);
+    // Out of use: every option avoided, or for a role that needs all of them, any one.
     let avoided = |role: Role| {
-        role.options(arch)
-            .iter()
-            .all(|n| args.avoid.iter().any(|a| a == n))
+        let mut options = role.options(arch).iter();
+        if role.needs_all() {
+            options.any(is_avoided)
+        } else {
+            options.all(is_avoided)
+        }
     };
-    args.in_process || avoided(Role::Fork) || avoided(Role::Reap)
+    args.in_process || avoided(Role::Fork) || (avoided(Role::Reap) && avoided(Role::ChildSignal))
 }
 
 impl Plan {

@@ -315,8 +315,10 @@ fn shared_resource_names_are_qualified_by_file_and_unresolvable_ones_name_both_f
     assert!(err.contains("rename one"), "{err}");
 }
 
-/// A profile that denies every way to reap a child runs in-process, a new container after
-/// each case that ends the probe: its jobs ask for a slot first, the rest keep plan order.
+/// A profile that denies every way to learn how a child ended (wait4, waitid, and
+/// rt_sigaction for SIGCHLD's handler) runs in-process, a new container after each case that
+/// ends the probe: its jobs ask for a slot first, the rest keep plan order. One that denies
+/// only the reap calls stays in fork mode: the probe learns its children's ends from SIGCHLD.
 #[test]
 fn jobs_that_run_in_process_start_first() {
     let dir = tempfile::tempdir().unwrap();
@@ -325,15 +327,24 @@ fn jobs_that_run_in_process_start_first() {
         "waits-denied.json",
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["wait4","waitid"],"action":"SCMP_ACT_ERRNO"}]}"#,
     );
+    let ends = write(
+        &dir,
+        "ends-denied.json",
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["wait4","waitid","rt_sigaction"],"action":"SCMP_ACT_ERRNO"}]}"#,
+    );
     let getpid = write(
         &dir,
         "deny-getpid.json",
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#,
     );
-    let profiles = [ProfileInput::File(getpid), ProfileInput::File(waits)]
-        .iter()
-        .map(|p| load_profile(p).unwrap())
-        .collect();
+    let profiles = [
+        ProfileInput::File(getpid),
+        ProfileInput::File(waits),
+        ProfileInput::File(ends),
+    ]
+    .iter()
+    .map(|p| load_profile(p).unwrap())
+    .collect();
     let plan = plan(
         profiles,
         vec![CapSpec::docker_default()],
@@ -349,17 +360,20 @@ fn jobs_that_run_in_process_start_first() {
         .iter()
         .map(|j| j.runs_in_process(plan.arch))
         .collect();
-    // baseline, calibration, deny-getpid as-is and tagged, waits-denied as-is and tagged.
-    assert_eq!(in_process, [false, false, false, false, true, true]);
-    assert_eq!(plan.start_order(), [4, 5, 0, 1, 2, 3]);
+    // baseline, calibration, then as-is and tagged of deny-getpid, waits-denied, ends-denied.
+    assert_eq!(
+        in_process,
+        [false, false, false, false, false, false, true, true]
+    );
+    assert_eq!(plan.start_order(), [6, 7, 0, 1, 2, 3, 4, 5]);
 
     // The in-process jobs' cases are cut where the probe will end: after each call that ends
     // it (exit, exit_group, rt_sigreturn let through) and each bad-arch kill (the profile
     // lists no architectures, so i386 and x32 calls are killed on x86_64).
-    assert!(plan.jobs[..4].iter().all(|j| j.parts.is_empty()));
+    assert!(plan.jobs[..6].iter().all(|j| j.parts.is_empty()));
     let rank =
         |id: &str| seccomp_catalog::own_calls::in_process_rank(plan.case(id).unwrap().syscall);
-    for job in &plan.jobs[4..] {
+    for job in &plan.jobs[6..] {
         let mut in_order: Vec<&String> = plan.case_ids.iter().collect();
         in_order.sort_by_key(|id| rank(id));
         assert_eq!(job.parts.concat().iter().collect::<Vec<_>>(), in_order);
@@ -373,12 +387,16 @@ fn jobs_that_run_in_process_start_first() {
             "rt_sigreturn",
             "i386:getpid",
             "x32:getpid",
+            // With rt_sigaction denied the probe has no handler for a wake-up signal: pause
+            // sleeps until the watchdog ends the container.
+            "pause",
         ] {
             assert!(ends.contains(&id), "{id} ends no part: {ends:?}");
         }
-        // Nothing else ends one: the calls that end the probe, and other ABIs' calls.
+        // Nothing else ends one: the calls that end the probe, other ABIs' calls, pause.
         assert!(
-            ends.iter().all(|id| rank(id) == 2 || id.contains(':')),
+            ends.iter()
+                .all(|id| rank(id) == 2 || id.contains(':') || *id == "pause"),
             "{ends:?}"
         );
     }
