@@ -2,8 +2,7 @@
 //! capability sets. Reads the profile files; everything after this is pure.
 
 use super::PlanError;
-use seccomp_harness_core::profile::{self, CapChange, CapSet, Tagged};
-use sha2::{Digest, Sha256};
+use seccomp_harness_core::profile::{self, CapChange, CapSet, ProfileFile, Tagged};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -156,18 +155,16 @@ pub fn load_profiles(input: &ProfileInput) -> Result<Vec<LoadedProfile>, PlanErr
             kind: ProfileKind::Unconfined,
         }],
         ProfileInput::File(path) => {
-            let file = path.display().to_string();
-            let sha256 = std::fs::read(path)
-                .ok()
-                .map(|bytes| hex(&Sha256::digest(&bytes)));
+            let read = ProfileFile::read(path)?;
+            let file = &read.file;
             let mut out = Vec::new();
-            for (resource, original, profile) in profile::load_all(path)? {
-                let (text, profile) = engine_text(original, profile, &file)?;
-                let tagged = profile::tag_for(&text, &profile, &file, true)?;
+            for loaded in read.profiles()? {
+                let (text, profile) = engine_text(loaded.json, loaded.profile, file)?;
+                let tagged = profile::tag_for(&text, &profile, file, true)?;
                 out.push(LoadedProfile {
-                    name: resource.unwrap_or_else(|| profile_name(path)),
+                    name: loaded.resource.unwrap_or_else(|| profile_name(path)),
                     source: file.clone(),
-                    sha256: sha256.clone(),
+                    sha256: Some(read.sha256.clone()),
                     kind: ProfileKind::File {
                         text,
                         profile,
@@ -284,10 +281,6 @@ fn profile_name(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
