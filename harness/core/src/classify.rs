@@ -469,17 +469,10 @@ mod tests {
     use seccomp_catalog::record::SigsysInfo;
 
     fn ok() -> CaseRecord {
-        CaseRecord {
-            ret: Some(0),
-            ..Default::default()
-        }
+        CaseRecord::returned(0)
     }
     fn errno(e: i32) -> CaseRecord {
-        CaseRecord {
-            ret: Some(-(e as i64)),
-            errno: Some(e),
-            ..Default::default()
-        }
+        CaseRecord::failed(e)
     }
     fn signal(s: i32) -> CaseRecord {
         CaseRecord {

@@ -87,7 +87,7 @@ impl ConfigurationId {
 
     /// The same configuration as one engine of a fleet names it: `name/` before the engine
     /// the id may already have.
-    pub fn on_engine(mut self, name: &str) -> ConfigurationId {
+    pub(crate) fn on_engine(mut self, name: &str) -> ConfigurationId {
         self.engine = Some(match self.engine {
             Some(inner) => format!("{name}/{inner}"),
             None => name.to_string(),
@@ -96,7 +96,7 @@ impl ConfigurationId {
     }
 
     /// The id as engine `name`'s own matrix has it, where the id is one of that engine's.
-    pub fn off_engine(mut self, name: &str) -> Option<ConfigurationId> {
+    pub(crate) fn off_engine(mut self, name: &str) -> Option<ConfigurationId> {
         let engine = self.engine.take()?;
         if engine == name {
             return Some(self);

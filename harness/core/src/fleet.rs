@@ -226,7 +226,7 @@ pub fn names(matrix: &Matrix) -> Vec<&str> {
 mod tests {
     use super::*;
     use crate::diff::MatrixDiff;
-    use crate::matrix::fixture::{cell, exp, matrix, obs};
+    use crate::matrix::fixture::{allowed, cell, exp, matrix, obs};
     use crate::matrix::MissingConfiguration;
     use crate::outcome::Outcome;
 
@@ -249,12 +249,7 @@ mod tests {
         let docker = one(Some(1), "28.5.2");
         let mut cri = matrix(
             &["runtime-default", "unconfined"],
-            vec![cell(
-                "runtime-default",
-                "io_uring_setup",
-                obs(Outcome::Allowed, None, None),
-                exp(Outcome::Allowed, None, None),
-            )],
+            vec![allowed("runtime-default", "io_uring_setup")],
         );
         cri.configurations[0].profile = "runtime-default".into();
         cri.cells[0].profile = "runtime-default".into();

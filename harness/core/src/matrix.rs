@@ -398,7 +398,10 @@ impl Matrix {
     }
 
     /// The cells of one configuration, in matrix order.
-    pub fn cells_of<'a>(&'a self, configuration: &'a str) -> impl Iterator<Item = &'a Cell> + 'a {
+    pub(crate) fn cells_of<'a>(
+        &'a self,
+        configuration: &'a str,
+    ) -> impl Iterator<Item = &'a Cell> + 'a {
         self.cells
             .iter()
             .filter(move |c| c.configuration == configuration)
@@ -564,7 +567,7 @@ pub(crate) mod fixture {
         }
     }
 
-    pub fn obs(outcome: Outcome, errno: Option<i32>, rule: Option<RuleRef>) -> Observed {
+    pub(crate) fn obs(outcome: Outcome, errno: Option<i32>, rule: Option<RuleRef>) -> Observed {
         let signal = matches!(outcome, Outcome::Killed | Outcome::Trapped).then_some(31);
         Observed {
             outcome,
@@ -575,7 +578,7 @@ pub(crate) mod fixture {
         }
     }
 
-    pub fn exp(outcome: Outcome, errno: Option<i32>, rule: Option<RuleRef>) -> Expected {
+    pub(crate) fn exp(outcome: Outcome, errno: Option<i32>, rule: Option<RuleRef>) -> Expected {
         Expected {
             outcome,
             errno,
@@ -603,6 +606,16 @@ pub(crate) mod fixture {
             expected,
             verdict,
         }
+    }
+
+    /// A cell allowed, as predicted.
+    pub fn allowed(configuration: &str, case: &str) -> Cell {
+        cell(
+            configuration,
+            case,
+            obs(Outcome::Allowed, None, None),
+            exp(Outcome::Allowed, None, None),
+        )
     }
 
     pub fn matrix(configurations: &[&str], cells: Vec<Cell>) -> Matrix {

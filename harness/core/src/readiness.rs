@@ -117,13 +117,13 @@ pub struct Affected {
 
 impl Affected {
     /// `glibc ≥ 2.34 pthread_create, posix_spawn`.
-    pub fn who(&self) -> String {
+    pub(crate) fn who(&self) -> String {
         crate::fallbacks::who(&self.userspace, &self.since, &self.callers)
     }
 
     /// `breaks (falls back to clone only on ENOSYS)`, `copes (falls back on ENOSYS or EPERM)`,
     /// `fails either way (falls back to mount on ENOSYS, and mount is denied too)`.
-    pub fn effect_text(&self) -> String {
+    pub(crate) fn effect_text(&self) -> String {
         match self.effect {
             Effect::Breaks => format!(
                 "breaks: falls back to {} only on {}",
@@ -192,7 +192,7 @@ impl Entry {
 
 impl Entry {
     /// `from Docker 25.0.0`, `until containerd 1.7.30, not since`, `in no release`.
-    pub fn allowance(&self) -> String {
+    pub(crate) fn allowance(&self) -> String {
         let engine = self.history.as_deref().unwrap_or("Docker");
         match (&self.allowed_from, &self.allowed_until) {
             (Some(v), _) => format!("from {engine} {v}"),
@@ -472,7 +472,7 @@ fn merged_fixes(entries: &[Entry]) -> Vec<FixRule> {
 
 /// The summary a renderer shows: the one the run stored, else computed from the cells (a
 /// matrix written before the summary existed).
-pub fn of_matrix(matrix: &Matrix) -> Option<Readiness> {
+pub(crate) fn of_matrix(matrix: &Matrix) -> Option<Readiness> {
     matrix.readiness.clone().or_else(|| of(matrix))
 }
 

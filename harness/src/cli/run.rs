@@ -254,7 +254,7 @@ fn run_on_engines(
             .block_on(execute_on_engines(profiles, cap_sets, targets, opts))
             .map_err(|e| Failure {
                 code: engines_error_code(&e),
-                message: e.to_string(),
+                message: super::with_causes(&e),
             })?;
         Ok(Ran {
             matrix: r.matrix,
@@ -266,7 +266,7 @@ fn run_on_engines(
             .block_on(execute(profiles, cap_sets, opts))
             .map_err(|e| Failure {
                 code: run_error_code(&e),
-                message: e.to_string(),
+                message: super::with_causes(&e),
             })?;
         Ok(Ran {
             matrix: r.matrix.clone(),
@@ -351,7 +351,10 @@ impl Findings {
             }
         }
         for (name, error) in &ran.failed {
-            eprintln!("engine {name} is missing from the matrix: {error}");
+            eprintln!(
+                "engine {name} is missing from the matrix: {}",
+                super::with_causes(error)
+            );
         }
         let missing_engine = ran
             .failed

@@ -85,7 +85,7 @@ pub enum NotRunReason {
 
 impl NotRunReason {
     /// Whether the probe never reached a case: the cause is its start-up, not a case.
-    pub fn before_first_case(&self) -> bool {
+    pub(crate) fn before_first_case(&self) -> bool {
         match self {
             NotRunReason::ProbeFailed {
                 before_first_case, ..
@@ -500,7 +500,7 @@ pub async fn run_configuration(
 /// [`run_configuration`] with the container run given as a function of the probe's arguments
 /// and the cases it is expected to report: the Docker engine's container, or a CRI node's pod
 /// (`engine::cri`). The restart bookkeeping is the same for both.
-pub async fn run_configuration_with<F, Fut>(
+pub(crate) async fn run_configuration_with<F, Fut>(
     case_ids: &[String],
     spec: &ContainerSpec,
     limits: RestartLimits,

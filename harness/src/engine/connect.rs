@@ -30,13 +30,13 @@ pub const TIMEOUT_ENV: &str = "SECCOMP_HARNESS_ENGINE_TIMEOUT";
 
 /// Every engine call's deadline: [`TIMEOUT_ENV`] when it holds a positive number of seconds,
 /// else [`REQUEST_TIMEOUT_SECS`].
-pub fn request_timeout_secs() -> u64 {
+pub(crate) fn request_timeout_secs() -> u64 {
     request_timeout_set().unwrap_or(REQUEST_TIMEOUT_SECS)
 }
 
 /// The engine-call deadline the user set with [`TIMEOUT_ENV`] (a positive number of seconds),
 /// if any: a start's deadline fits the engine ([`super::start_deadline`]) but never passes it.
-pub fn request_timeout_set() -> Option<u64> {
+pub(crate) fn request_timeout_set() -> Option<u64> {
     std::env::var(TIMEOUT_ENV)
         .ok()
         .and_then(|v| v.trim().parse().ok())
@@ -352,14 +352,14 @@ impl Engine {
 
     /// The deadline for a container start (or the wait for its end) on this engine now: fitted
     /// to its slowest start so far, within the engine-call deadline a user set.
-    pub fn start_deadline(&self) -> Duration {
+    pub(crate) fn start_deadline(&self) -> Duration {
         self.starts.deadline(start_cap())
     }
 
     /// The client for a start and the wait for a container's end: the same connection, with
     /// bollard's own deadline at the longest a start may be given, so that the fitted deadline
     /// ([`Engine::start_deadline`]) is the one that ends the wait.
-    pub fn docker_for_start(&self) -> Docker {
+    pub(crate) fn docker_for_start(&self) -> Docker {
         self.docker
             .clone()
             .with_timeout(start_cap().unwrap_or(CEILING))
@@ -367,7 +367,7 @@ impl Engine {
 }
 
 /// The user's engine-call deadline ([`TIMEOUT_ENV`]) as a cap on a start's.
-pub fn start_cap() -> Option<Duration> {
+pub(crate) fn start_cap() -> Option<Duration> {
     request_timeout_set().map(Duration::from_secs)
 }
 

@@ -103,7 +103,7 @@ impl ContainerSpec {
     }
 
     /// The `SecurityOpt` list the engine gets.
-    pub fn security_opt(&self) -> Vec<String> {
+    pub(crate) fn security_opt(&self) -> Vec<String> {
         match &self.seccomp {
             SeccompMode::Builtin => Vec::new(),
             SeccompMode::Unconfined => vec!["seccomp=unconfined".to_string()],
@@ -115,7 +115,7 @@ impl ContainerSpec {
     /// An engine's message made fit to show: the profile's text (which an engine may quote
     /// whole: Podman's "file name too long" for a profile given as content) replaced by its
     /// size, and the rest cut to a readable length.
-    pub fn scrub(&self, message: &str) -> String {
+    pub(crate) fn scrub(&self, message: &str) -> String {
         const MAX: usize = 600;
         let mut m = message.to_string();
         if let SeccompMode::Profile(json) = &self.seccomp {

@@ -53,7 +53,7 @@ impl Runner {
     /// when a create finds it gone, and retry that configuration once. An unused probe image
     /// is `clean`'s to remove, and a run has no container using it between two of its
     /// containers; the tag is the content's hash, so the rebuilt image is the same one.
-    pub fn rebuilding_from(mut self, probe: &[u8], arch: &str) -> Runner {
+    pub(crate) fn rebuilding_from(mut self, probe: &[u8], arch: &str) -> Runner {
         self.rebuild = Some(Arc::new((probe.to_vec(), arch.to_string())));
         self
     }

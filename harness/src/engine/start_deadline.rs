@@ -25,7 +25,7 @@ pub const CEILING: Duration = Duration::from_secs(600);
 /// The deadline for a start on an engine whose slowest answered start took `slowest` (`None`:
 /// none answered yet), and whose every call is capped at `cap` (the engine-call deadline a user
 /// set with [`super::connect::TIMEOUT_ENV`], if any).
-pub fn start_deadline(slowest: Option<Duration>, cap: Option<Duration>) -> Duration {
+pub(crate) fn start_deadline(slowest: Option<Duration>, cap: Option<Duration>) -> Duration {
     let fitted = slowest
         .map_or(FLOOR, |s| s.saturating_mul(FACTOR))
         .clamp(FLOOR, CEILING);

@@ -124,7 +124,8 @@ struct Column<'a> {
     as_is: Option<&'a JobResult>,
     tagged: Option<&'a JobResult>,
     baseline: Option<&'a JobResult>,
-    gvisor: bool,
+    /// The runtime's errnos carry no sentinel: its tagged copy traps instead.
+    trapping: bool,
     /// Why the runtime ignored the calibration's rules, so this profile too: none of its
     /// cells shows what the profile does (unconfined has no profile to ignore).
     not_enforced: Option<&'a String>,
@@ -165,7 +166,7 @@ impl<'a> Column<'a> {
             as_is,
             tagged: results.get(&JobKind::Tagged { configuration: c }),
             baseline,
-            gvisor: runtime.model.is_gvisor(),
+            trapping: !runtime.model.returns_sentinels(),
             not_enforced,
             held_back,
             start_error,
@@ -220,7 +221,7 @@ impl<'a> Column<'a> {
         'a: 'e,
     {
         match &self.profile.kind {
-            ProfileKind::File { .. } if self.gvisor => Attribution::Trapping,
+            ProfileKind::File { .. } if self.trapping => Attribution::Trapping,
             ProfileKind::File { tagged, .. } => Attribution::Tagged {
                 sentinels: &tagged.sentinels,
                 default_traps: tagged.default_traps,
@@ -253,7 +254,7 @@ impl<'a> Column<'a> {
             as_is: results.get(&JobKind::AsIs { configuration: u }),
             tagged: results.get(&JobKind::Tagged { configuration: u }),
             tagged_allows: &up.tagged_allows,
-            attribution: if self.gvisor {
+            attribution: if self.trapping {
                 Attribution::Trapping
             } else {
                 Attribution::Tagged {
@@ -276,9 +277,13 @@ impl<'a> Column<'a> {
     ) -> Cell {
         let case = self.plan.case(id).expect("planned cases are known");
         let mut expected = predictions.get(self.c, i).map(|p| p.to_expected());
-        if self.gvisor && self.start_error.is_none() {
+        if self.start_error.is_none() {
             let baseline = self.baseline.and_then(|b| b.records.get(id));
-            expected = gvisor_expectation(case, baseline).or(expected);
+            expected = self
+                .runtime
+                .model
+                .measured_expectation(case, baseline)
+                .or(expected);
         }
         let (mut observed, drift) = self.observe(id, case, attribution, upstream);
         let verdict = self.verdict(&mut observed, drift, expected.as_ref());
@@ -318,18 +323,15 @@ impl<'a> Column<'a> {
                 None,
             );
         }
-        if self.gvisor && !seccomp_harness_core::runtime::gvisor::runs_abi(case.abi) {
+        if let Some(why) = self.runtime.model.abi_not_run(case.abi) {
             // The probe's call ran (and answered ENOSYS, unconfined too), but no profile can
-            // decide it: gVisor runs no compat syscall.
+            // decide it: the runtime runs no call of its ABI.
             let saw = self
                 .as_is
                 .and_then(|r| r.records.get(id))
                 .map(|r| format!(" (the probe's call: {})", describe_record(r)))
                 .unwrap_or_default();
-            let note = format!(
-                "{}{saw}",
-                seccomp_harness_core::runtime::gvisor::compat_note(case.abi)
-            );
+            let note = format!("{why}{saw}");
             return (nothing_observed(Outcome::NotRun, Some(note)), None);
         }
         if let Some(reason) = self.as_is.and_then(|r| r.not_run.get(id)) {
@@ -451,37 +453,6 @@ pub fn leave_out_failed(matrix: &mut Matrix, plan: &Plan, failed: &[(JobKind, St
     matrix.coverage.retain(|c| !gone(&c.configuration));
     matrix.missing_configurations.extend(missing);
     matrix.readiness = seccomp_harness_core::readiness::of(matrix);
-}
-
-/// What gVisor does whatever the profile says, where the run measured it: no compat call
-/// runs (unconfined too), and on the systrap platform the host kernel runs uretprobe and
-/// uprobe before any filter (the baseline shows it: gVisor itself answers ENOSYS).
-fn gvisor_expectation(
-    case: &seccomp_catalog::Case,
-    baseline: Option<&CaseRecord>,
-) -> Option<Expected> {
-    use seccomp_harness_core::runtime::gvisor;
-    if !gvisor::runs_abi(case.abi) {
-        return Some(Expected {
-            outcome: Outcome::NotRun,
-            errno: None,
-            rule: None,
-            note: Some(gvisor::compat_note(case.abi)),
-        });
-    }
-    let baseline = baseline?;
-    if gvisor::HOST_KERNEL_EXCEPTIONS.contains(&case.syscall) && baseline.errno != Some(38) {
-        return Some(Expected {
-            outcome: Outcome::Allowed,
-            errno: None,
-            rule: None,
-            note: Some(gvisor::host_exception_note(
-                case.syscall,
-                &describe_record(baseline),
-            )),
-        });
-    }
-    None
 }
 
 /// Why the tagged run has nothing to say about case `id` on `syscall`: it failed to start (the

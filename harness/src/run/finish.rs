@@ -54,7 +54,7 @@ fn host_facts(
     calibrated: &BTreeMap<usize, Calibrated>,
 ) -> HostFacts {
     let baseline_host = (0..plan.runtimes.len())
-        .find(|&rt| !plan.runtimes[rt].model.is_gvisor())
+        .find(|&rt| plan.runtimes[rt].model.runs_on_host_kernel())
         .and_then(|rt| {
             results.get(&JobKind::Baseline {
                 cap_set: 0,

@@ -62,13 +62,12 @@ impl PlannedRuntime {
     }
 
     /// The same runtime, known by the program the engine runs for it (`/info` `path` and
-    /// `runtimeArgs`): gVisor's runsc, under whatever name it is registered, gets gVisor's
-    /// model, and its arguments say whether it applies profiles at all.
+    /// `runtimeArgs`) where the program tells ([`Runtime::known_by_program`]: gVisor's runsc,
+    /// under whatever name it is registered), with whether it applies profiles at all.
     pub fn with_command(mut self, program: &str, args: &[String]) -> PlannedRuntime {
-        if seccomp_harness_core::runtime::gvisor::is_runsc_program(program) {
-            self.model = Runtime::gvisor();
-            self.unenforced_cause =
-                seccomp_harness_core::runtime::gvisor::unenforced_cause(program, args);
+        if let Some((model, unenforced_cause)) = Runtime::known_by_program(program, args) {
+            self.model = model;
+            self.unenforced_cause = unenforced_cause;
         }
         self
     }
@@ -163,8 +162,9 @@ pub struct Plan {
     pub runtimes: Vec<PlannedRuntime>,
     /// Present when a file profile is in the run.
     pub calibration: Option<Calibration>,
-    /// gVisor's calibration, for the runtimes that are runsc ([`Calibration::for_gvisor`]).
-    pub gvisor_calibration: Option<Calibration>,
+    /// The calibration of the runtimes that resolve names with a table of their own
+    /// ([`Runtime::resolves_names_itself`], [`Calibration::every_native_name`]).
+    pub own_table_calibration: Option<Calibration>,
     /// The profile (index into [`Plan::profiles`]) that predicts `builtin`: upstream's default
     /// for the engine's release ([`super::input::BUILTIN_UPSTREAM`]); else why there is none.
     pub builtin_upstream: Result<usize, String>,
@@ -318,7 +318,7 @@ pub fn plan(
         })
         .collect();
     let cases = PlannedCases::select(&catalog, &generated, selection.cases)?;
-    let (calibration, gvisor_calibration) = calibrations(&profiles, &runtimes, &catalog, arch);
+    let (calibration, own_table_calibration) = calibrations(&profiles, &runtimes, &catalog, arch);
     let (configurations, configuration_jobs) = Planner {
         arch,
         kernel,
@@ -350,7 +350,7 @@ pub fn plan(
         honours_default_errno_ret,
         runtimes,
         calibration,
-        gvisor_calibration,
+        own_table_calibration,
     };
     // The jobs in their order: the baselines, the calibrations, the configurations'.
     let calibration_jobs = plan.calibration_jobs();
@@ -457,8 +457,8 @@ fn baselines(runtimes: usize, cap_sets: usize) -> Vec<Job> {
         .collect()
 }
 
-/// The calibration a run needs when a file profile is in it, and gVisor's when a runtime is
-/// runsc ([`Calibration::for_gvisor`]).
+/// The calibration a run needs when a file profile is in it, and the one of every native name
+/// when a runtime resolves names itself ([`Calibration::every_native_name`]).
 fn calibrations(
     profiles: &[LoadedProfile],
     runtimes: &[PlannedRuntime],
@@ -470,11 +470,11 @@ fn calibrations(
         .any(|p| matches!(p.kind, ProfileKind::File { .. }))
         .then(|| Calibration::new(catalog, arch))
         .filter(|c| !c.cases.is_empty());
-    let gvisor_calibration = calibration
+    let own_table_calibration = calibration
         .as_ref()
-        .filter(|_| runtimes.iter().any(|r| r.model.is_gvisor()))
-        .map(|_| Calibration::for_gvisor(catalog, arch));
-    (calibration, gvisor_calibration)
+        .filter(|_| runtimes.iter().any(|r| r.model.resolves_names_itself()))
+        .map(|_| Calibration::every_native_name(catalog, arch));
+    (calibration, own_table_calibration)
 }
 
 /// What planning one configuration reads: the engine's terms, the run's cases and choices.
@@ -757,8 +757,8 @@ impl Plan {
 
     /// The calibration a runtime's container ran, if any.
     pub fn calibration_for(&self, runtime: usize) -> Option<&Calibration> {
-        match &self.gvisor_calibration {
-            Some(g) if self.runtimes[runtime].model.is_gvisor() => Some(g),
+        match &self.own_table_calibration {
+            Some(g) if self.runtimes[runtime].model.resolves_names_itself() => Some(g),
             _ => self.calibration.as_ref(),
         }
     }

@@ -413,7 +413,7 @@ pub fn below(coverage: &[Coverage], min: f64) -> Vec<(&Coverage, &Figure)> {
 }
 
 /// `x86_64 12/16 (75%), argument rules 3/4`: one configuration's figures on one line.
-pub fn summary_line(c: &Coverage) -> String {
+pub(crate) fn summary_line(c: &Coverage) -> String {
     c.figures
         .iter()
         .map(|f| {

@@ -41,7 +41,7 @@ use std::collections::{BTreeMap, HashMap};
 /// some case answers yes: every other rule can't decide a cell, and sharing one value keeps the
 /// tagged filter as small as the original (the kernel refuses a filter over 4,096 BPF
 /// instructions, and distinct errnos defeat libseccomp's merging).
-pub fn conditions_may_match(args: &[ArgCond], case: &Case) -> bool {
+pub(crate) fn conditions_may_match(args: &[ArgCond], case: &Case) -> bool {
     split_conditions(args).iter().any(|conds| {
         conds.iter().filter_map(|c| narrow(c, case.abi)).all(|c| {
             match case.args[c.index as usize].filter_value() {
@@ -55,7 +55,7 @@ pub fn conditions_may_match(args: &[ArgCond], case: &Case) -> bool {
 /// The condition chains a rule with conditions `args` becomes on `abi`: one per rule runc
 /// splits it into ([`split_conditions`]), each narrowed to what the filter compares there, with
 /// libseccomp's tautologies dropped (an empty chain matches every call).
-pub fn condition_chains(args: &[ArgCond], abi: Abi) -> Vec<Vec<ArgCond>> {
+pub(crate) fn condition_chains(args: &[ArgCond], abi: Abi) -> Vec<Vec<ArgCond>> {
     split_conditions(args)
         .iter()
         .map(|conds| conds.iter().filter_map(|c| narrow(c, abi)).collect())
@@ -63,7 +63,9 @@ pub fn condition_chains(args: &[ArgCond], abi: Abi) -> Vec<Vec<ArgCond>> {
 }
 
 /// What an action does to a call, as the probe sees it: its outcome and errno.
-pub fn action_outcome(action: crate::profile::model::EffectiveAction) -> (Outcome, Option<i32>) {
+pub(crate) fn action_outcome(
+    action: crate::profile::model::EffectiveAction,
+) -> (Outcome, Option<i32>) {
     let p = outcome_of(action, RuleRef::DEFAULT);
     (p.outcome, p.errno)
 }
@@ -155,22 +157,17 @@ impl<'a> Oracle<'a> {
         o
     }
 
-    /// The ABIs the filter covers.
-    pub fn covered(&self) -> &[Abi] {
-        &self.covered
-    }
-
     /// The rule that decides syscall `nr` of `abi` in place of `rule` whatever the arguments:
     /// libseccomp keeps one unconditional rule per syscall, the first, and discards every
     /// conditional one (`db_rule_add`). `None` when `rule` can decide some call.
-    pub fn shadowed_by(&self, abi: Abi, nr: u64, rule: usize) -> Option<usize> {
+    pub(crate) fn shadowed_by(&self, abi: Abi, nr: u64, rule: usize) -> Option<usize> {
         match self.rules.get(&(abi, nr))? {
             SyscallRules::Unconditional(r) if r.rule != rule => Some(r.rule),
             _ => None,
         }
     }
 
-    pub fn conflicts(&self) -> &[Conflict] {
+    pub(crate) fn conflicts(&self) -> &[Conflict] {
         &self.conflicts
     }
 

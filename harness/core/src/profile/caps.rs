@@ -27,7 +27,7 @@ impl CapChange {
     /// upper-case short name of a capability the kernel defines, or `ALL`. Stricter than the
     /// command line's `--caps` (which takes any case and `CAP_`): configuration ids are parsed
     /// with it, so `deny-all` stays a profile name and is not `deny` without `ALL`.
-    pub fn parse_written(text: &str) -> Option<CapChange> {
+    pub(crate) fn parse_written(text: &str) -> Option<CapChange> {
         let name = text.get(1..)?;
         let known = name == "ALL"
             || (!name.starts_with("CAP_")
@@ -272,7 +272,7 @@ impl CapSet {
 }
 
 /// Whether `name` is a capability the kernel defines, in the `CAP_` form profiles must use.
-pub fn is_known_cap(name: &str) -> bool {
+pub(crate) fn is_known_cap(name: &str) -> bool {
     ALL_CAPS.contains(&name)
 }
 

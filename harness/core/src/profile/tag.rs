@@ -142,8 +142,10 @@ impl Sentinels {
         self.by_slot.entry(slot).or_default().insert(errno, rule);
     }
 
-    /// How many rules that can match a case got no sentinel of their own.
-    pub fn overflowed(&self) -> usize {
+    /// How many rules that can match a case got no sentinel of their own (read by the tests;
+    /// the run tells such cells by [`Attributed::Shared`]).
+    #[cfg(test)]
+    pub(crate) fn overflowed(&self) -> usize {
         self.overflowed
     }
 
@@ -152,8 +154,9 @@ impl Sentinels {
         self.unmatched
     }
 
-    /// The distinct sentinel values handed out (the default's included).
-    pub fn distinct_values(&self) -> usize {
+    /// The distinct sentinel values handed out (the default's included), for the tests.
+    #[cfg(test)]
+    pub(crate) fn distinct_values(&self) -> usize {
         let mut values: HashSet<i32> = self
             .by_slot
             .values()
@@ -358,7 +361,7 @@ pub fn tagged_allowances(original: &Profile) -> Vec<&'static str> {
 
 /// The calls the probe needs to install its SIGSYS handler and return from it: without them
 /// the tagged copy's trapping default kills the probe where it would record a trap.
-pub fn trap_handler_calls(arch: Arch) -> &'static [&'static str] {
+pub(crate) fn trap_handler_calls(arch: Arch) -> &'static [&'static str] {
     own_calls::Role::SignalHandlers.options(arch)
 }
 
@@ -404,7 +407,7 @@ impl Tagged {
     /// where [`Tagged::default_traps`]. A trap in this copy where the as-is run answered an
     /// errno then shows the filter denied the call, not the kernel (or gVisor's Sentry); which
     /// rule, the trap can't say (gVisor's TRAP carries no data).
-    pub fn trapping_errno_rules(&self) -> Tagged {
+    pub(crate) fn trapping_errno_rules(&self) -> Tagged {
         let mut doc: Value = serde_json::from_str(&self.json).expect("the tagged copy is JSON");
         let mut profile = self.profile.clone();
         if let Some(Value::Array(rules)) = seccomp_of(&mut doc, profile.format).get_mut("syscalls")

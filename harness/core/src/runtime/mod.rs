@@ -122,6 +122,50 @@ impl Runtime {
             .then(|| (gvisor::ERRNO_ANSWER, gvisor::errno_note(asked)))
     }
 
+    /// Whether a sentinel errno comes back from this runtime's filter, so that a tagged run
+    /// names the rule that denied: not on gVisor, which answers EPERM for every errno, so its
+    /// tagged copy traps instead ([`crate::profile::Tagged::trapping_errno_rules`],
+    /// [`crate::classify::Attribution::Trapping`]).
+    pub fn returns_sentinels(&self) -> bool {
+        !self.is_gvisor()
+    }
+
+    /// Whether the runtime resolves a profile's names with a syscall table of its own, not
+    /// libseccomp's, so that the calibration must try every native syscall to learn which
+    /// names it ignores: gVisor, whose table changes with its version.
+    pub fn resolves_names_itself(&self) -> bool {
+        self.is_gvisor()
+    }
+
+    /// Whether a container on this runtime sees the host's kernel, so that a baseline on it
+    /// reports the host's facts: not on gVisor, whose Sentry reports its own (kernel 4.4.0, no
+    /// `/proc/config.gz`).
+    pub fn runs_on_host_kernel(&self) -> bool {
+        !self.is_gvisor()
+    }
+
+    /// What this runtime does to `case` whatever the profile says, where the run measured it
+    /// (`baseline`: the case's unconfined record on this runtime): on gVisor no compat call
+    /// runs, and on its systrap platform the host kernel runs uretprobe and uprobe before any
+    /// filter ([`gvisor::expectation`]).
+    pub fn measured_expectation(
+        &self,
+        case: &seccomp_catalog::Case,
+        baseline: Option<&seccomp_catalog::record::CaseRecord>,
+    ) -> Option<crate::matrix::Expected> {
+        self.is_gvisor()
+            .then(|| gvisor::expectation(case, baseline))
+            .flatten()
+    }
+
+    /// The runtime a program is, where the program tells (`/info`'s `path` and `runtimeArgs`):
+    /// gVisor's runsc under whatever name it is registered, with why it ignores profiles where
+    /// its arguments say so. `None` for any other program: its registered name says.
+    pub fn known_by_program(program: &str, args: &[String]) -> Option<(Runtime, Option<String>)> {
+        gvisor::is_runsc_program(program)
+            .then(|| (Runtime::gvisor(), gvisor::unenforced_cause(program, args)))
+    }
+
     /// Whether MASKED_EQ compares `arg & value` with `valueTwo` as written (gVisor's
     /// `seccomp.MaskedEqual`), where libseccomp masks `valueTwo` first
     /// (`_db_node_mask_fixup`). Measured with docker-default-hardened's `socket` rules (mask

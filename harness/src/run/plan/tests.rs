@@ -480,7 +480,7 @@ fn jobs_come_in_order_baselines_calibrations_then_configurations() {
     );
     // Each runtime's calibration is the one its runtime needs.
     let runsc = &plan.jobs[5];
-    let gvisor = plan.gvisor_calibration.as_ref().unwrap();
+    let gvisor = plan.own_table_calibration.as_ref().unwrap();
     assert_eq!(runsc.seccomp, Seccomp::Json(gvisor.json.clone()));
     let runc = &plan.jobs[4];
     let calibration = plan.calibration.as_ref().unwrap();
