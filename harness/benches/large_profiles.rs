@@ -47,15 +47,8 @@ fn time_ms<T>(mut f: impl FnMut() -> T) -> (f64, T) {
 /// A record that reads like the prediction: what a passing run gives.
 fn record_like(outcome: Outcome, errno: Option<i32>) -> CaseRecord {
     match (outcome, errno) {
-        (Outcome::Errno, Some(e)) => CaseRecord {
-            ret: Some(-(e as i64)),
-            errno: Some(e),
-            ..Default::default()
-        },
-        _ => CaseRecord {
-            ret: Some(0),
-            ..Default::default()
-        },
+        (Outcome::Errno, Some(e)) => CaseRecord::failed(e),
+        _ => CaseRecord::returned(0),
     }
 }
 

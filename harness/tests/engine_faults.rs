@@ -31,43 +31,107 @@ const ENGINE_SOCKET: &str = "/var/run/docker.sock";
 /// The deadline the runs here get for each engine call.
 const DEADLINE_SECS: u64 = 4;
 
-/// A unix socket in front of the engine's: requests whose first line contains `hang_on` get no
-/// answer (the connection stays open, silent); everything else is passed through. With
-/// `hang_on` empty, nothing is ever answered (the engine is not even dialled). Stops, closing
-/// every connection, when dropped.
+/// What a [`Proxy`] does with one request, picked by the request's first line.
+enum Step {
+    /// Passes it to the engine, and the engine's answer back.
+    Forward,
+    /// Answers it unforwarded, as if the engine had: a status line's code and reason, and a
+    /// JSON body.
+    Answer(&'static str, String),
+    /// Holds it unforwarded and unanswered (the connection open, silent) until the proxy stops.
+    Hold,
+    /// Dies as a killed daemon does: the request gets no answer, every open connection is
+    /// closed, and the socket refuses new ones (it stays in place, unlistened, as a dead
+    /// dockerd leaves `docker.sock`).
+    Die,
+}
+
+type Decide = dyn Fn(&str) -> Step + Send + Sync;
+
+/// A unix socket in front of the engine's that does with each request what `decide` says
+/// ([`Step`]). Stops, closing every connection, when dropped.
 struct Proxy {
     dir: tempfile::TempDir,
     stop: Arc<AtomicBool>,
+    /// A request was held (or, for [`Proxy::silent`], a connection accepted).
     hung: Arc<AtomicBool>,
+    /// The proxy died ([`Step::Die`]).
+    died: Arc<AtomicBool>,
 }
 
 impl Proxy {
-    fn start(hang_on: &'static str) -> Proxy {
+    /// A socket that accepts and never answers: the engine is not even dialled.
+    fn silent() -> Proxy {
+        Proxy::listen(None, false)
+    }
+
+    /// Holds the requests whose first line contains `hang_on` and passes the rest.
+    fn holding(hang_on: &'static str) -> Proxy {
+        Proxy::start(move |line| {
+            if line.contains(hang_on) {
+                Step::Hold
+            } else {
+                Step::Forward
+            }
+        })
+    }
+
+    /// Passes every request through until the `n`-th whose first line contains `on`, and
+    /// dies there ([`Step::Die`]).
+    fn dying_at(on: &'static str, n: usize) -> Proxy {
+        let seen = std::sync::atomic::AtomicUsize::new(0);
+        let decide = move |line: &str| {
+            if line.contains(on) && seen.fetch_add(1, Ordering::SeqCst) + 1 >= n {
+                Step::Die
+            } else {
+                Step::Forward
+            }
+        };
+        Proxy::listen(Some(Arc::new(decide)), true)
+    }
+
+    /// A proxy that never dies: `decide` answers no request with [`Step::Die`].
+    fn start(decide: impl Fn(&str) -> Step + Send + Sync + 'static) -> Proxy {
+        Proxy::listen(Some(Arc::new(decide)), false)
+    }
+
+    /// `dies`: the proxy keeps every connection to close them when it dies (one that never
+    /// dies keeps none: a long run's connections would hold their descriptors).
+    fn listen(decide: Option<Arc<Decide>>, dies: bool) -> Proxy {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("engine.sock");
-        let listener = UnixListener::bind(&path).unwrap();
+        let listener = UnixListener::bind(dir.path().join("engine.sock")).unwrap();
         listener.set_nonblocking(true).unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let hung = Arc::new(AtomicBool::new(false));
-        let (s, h) = (stop.clone(), hung.clone());
+        let proxy = Proxy {
+            dir,
+            stop: Arc::default(),
+            hung: Arc::default(),
+            died: Arc::default(),
+        };
+        let flags = Flags {
+            stop: proxy.stop.clone(),
+            hung: proxy.hung.clone(),
+            died: proxy.died.clone(),
+            open: dies.then(Arc::default),
+        };
         std::thread::spawn(move || {
             let mut held = Vec::new();
-            while !s.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((client, _)) => {
-                        client.set_nonblocking(false).unwrap();
-                        if hang_on.is_empty() {
-                            h.store(true, Ordering::Relaxed);
-                            held.push(client);
-                        } else {
-                            relay(client, hang_on, s.clone(), h.clone());
-                        }
+            // Dropping the listener when the proxy dies leaves the socket file refusing.
+            while !flags.died.load(Ordering::SeqCst) && !flags.stop.load(Ordering::Relaxed) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                };
+                client.set_nonblocking(false).unwrap();
+                match &decide {
+                    None => {
+                        flags.hung.store(true, Ordering::Relaxed);
+                        held.push(client);
                     }
-                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                    Some(decide) => relay(client, decide.clone(), flags.clone()),
                 }
             }
         });
-        Proxy { dir, stop, hung }
+        proxy
     }
 
     fn url(&self) -> String {
@@ -81,11 +145,27 @@ impl Drop for Proxy {
     }
 }
 
-/// Copies client → engine (watching each chunk for the request to hold) and engine → client.
-fn relay(client: UnixStream, hang_on: &'static str, stop: Arc<AtomicBool>, hung: Arc<AtomicBool>) {
+/// What a proxy's threads share.
+#[derive(Clone)]
+struct Flags {
+    stop: Arc<AtomicBool>,
+    hung: Arc<AtomicBool>,
+    died: Arc<AtomicBool>,
+    /// Every connection of a proxy that can die, both ends, for [`Step::Die`] to close.
+    open: Option<Arc<std::sync::Mutex<Vec<UnixStream>>>>,
+}
+
+/// Copies client → engine, doing with each chunk what `decide` says of its first line, and
+/// engine → client.
+fn relay(client: UnixStream, decide: Arc<Decide>, flags: Flags) {
     let Ok(engine) = UnixStream::connect(ENGINE_SOCKET) else {
         return;
     };
+    if let Some(open) = &flags.open {
+        let mut open = open.lock().unwrap();
+        open.push(client.try_clone().unwrap());
+        open.push(engine.try_clone().unwrap());
+    }
     let (mut c_read, mut c_write) = (client.try_clone().unwrap(), client);
     let (mut e_read, mut e_write) = (engine.try_clone().unwrap(), engine);
     std::thread::spawn(move || {
@@ -95,23 +175,80 @@ fn relay(client: UnixStream, hang_on: &'static str, stop: Arc<AtomicBool>, hung:
                 Ok(0) | Err(_) => return,
                 Ok(n) => n,
             };
-            let head = String::from_utf8_lossy(&buf[..n.min(512)]);
-            if head.lines().next().is_some_and(|l| l.contains(hang_on)) {
-                // Hold the connection: never forward, never answer, until the test ends.
-                hung.store(true, Ordering::Relaxed);
-                while !stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(Duration::from_millis(50));
+            let head = String::from_utf8_lossy(&buf[..n.min(512)]).into_owned();
+            match decide(head.lines().next().unwrap_or_default()) {
+                Step::Forward => {
+                    if flags.died.load(Ordering::SeqCst) || e_write.write_all(&buf[..n]).is_err() {
+                        return;
+                    }
                 }
-                return;
-            }
-            if e_write.write_all(&buf[..n]).is_err() {
-                return;
+                Step::Answer(status, body) => {
+                    // The client sends one request at a time on a connection: the answer
+                    // goes back on it, as the engine's would.
+                    let reply = format!(
+                        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\n\
+                         Content-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let mut c = c_read.try_clone().unwrap();
+                    if c.write_all(reply.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+                Step::Hold => {
+                    flags.hung.store(true, Ordering::Relaxed);
+                    while !flags.stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    return;
+                }
+                Step::Die => {
+                    flags.died.store(true, Ordering::SeqCst);
+                    let open = flags
+                        .open
+                        .as_ref()
+                        .expect("a proxy that dies keeps its connections");
+                    for s in open.lock().unwrap().iter() {
+                        let _ = s.shutdown(std::net::Shutdown::Both);
+                    }
+                    return;
+                }
             }
         }
     });
     std::thread::spawn(move || {
         let _ = std::io::copy(&mut e_read, &mut c_write);
     });
+}
+
+/// Refuses every image removal as the engine refuses an image in use, and passes the rest:
+/// `clean` through it leaves the probe images of concurrent runs on the shared engine, which
+/// are not a test's to remove.
+fn keeping_images() -> Proxy {
+    Proxy::start(|line| {
+        if line.starts_with("DELETE ") && line.contains("/images/") {
+            Step::Answer(
+                "409 Conflict",
+                r#"{"message":"images are kept by the test's proxy"}"#.to_string(),
+            )
+        } else {
+            Step::Forward
+        }
+    })
+}
+
+/// The host's engine, where a proxy can front it (a local socket); `None`, said on stderr,
+/// where it is remote.
+fn local_engine(rt: &tokio::runtime::Runtime) -> Option<seccomp_harness::engine::Engine> {
+    let engine = rt.block_on(common::engine());
+    if engine.host().starts_with("unix://") {
+        return Some(engine);
+    }
+    eprintln!(
+        "skipped: the proxy fronts the local socket, and the engine is {}",
+        engine.host()
+    );
+    None
 }
 
 fn run_with_deadline(host: &str, args: &[&str]) -> (Output, Duration, u32) {
@@ -173,12 +310,24 @@ async fn containers_of(engine: &seccomp_harness::engine::Engine, pid: u32) -> Ve
         .collect()
 }
 
+/// [`containers_of`] once the engine has settled: asked again for up to 10 s while any is
+/// left (a removal the run asked for, or a create a proxy held, may still be under way).
+async fn settled_containers_of(engine: &seccomp_harness::engine::Engine, pid: u32) -> Vec<String> {
+    for _ in 0..20 {
+        if containers_of(engine, pid).await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    containers_of(engine, pid).await
+}
+
 /// The Docker tests here run one at a time: each looks at its own run's leftovers.
 static DOCKER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[test]
 fn a_socket_that_never_answers_ends_the_run_naming_the_engine_and_the_call() {
-    let proxy = Proxy::start("");
+    let proxy = Proxy::silent();
     let (o, took, _) = run_with_deadline(&proxy.url(), &["unconfined", "--case", "getpid"]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(ExitCode::Environment.code()), "{err}");
@@ -206,14 +355,9 @@ fn a_socket_that_never_answers_ends_the_run_naming_the_engine_and_the_call() {
 fn an_engine_that_stops_answering_mid_run_ends_the_run_naming_the_call() {
     let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let engine = rt.block_on(common::engine());
-    if !engine.host().starts_with("unix://") {
-        eprintln!(
-            "skipped: the proxy fronts the local socket, and the engine is {}",
-            engine.host()
-        );
+    let Some(engine) = local_engine(&rt) else {
         return;
-    }
+    };
     // (the request line's fragment, what the error must name)
     for (hang_on, named) in [
         ("/containers/create", "create"),
@@ -221,7 +365,7 @@ fn an_engine_that_stops_answering_mid_run_ends_the_run_naming_the_call() {
         ("/info", "/info"),
         ("/images/", "image"),
     ] {
-        let proxy = Proxy::start(hang_on);
+        let proxy = Proxy::holding(hang_on);
         let started = Instant::now();
         let (o, took, pid) = run_with_deadline(
             &proxy.url(),
@@ -262,16 +406,7 @@ fn an_engine_that_stops_answering_mid_run_ends_the_run_naming_the_call() {
         drop(proxy);
         // The run's sweep went through the proxy, whose held call may have gone through to the
         // engine after all (a create): nothing of the run is left once the engine settles.
-        let left = rt.block_on(async {
-            for _ in 0..20 {
-                let left = containers_of(&engine, pid).await;
-                if left.is_empty() {
-                    return left;
-                }
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-            containers_of(&engine, pid).await
-        });
+        let left = rt.block_on(settled_containers_of(&engine, pid));
         assert!(left.is_empty(), "{hang_on}: containers left: {left:?}");
         eprintln!(
             "{hang_on}: exit 3 in {:.1} s: {}",
@@ -539,15 +674,7 @@ fn clean_after_a_sigkill_removes_the_containers_and_podmans_profile_files() {
     let said = String::from_utf8_lossy(&o.stdout);
     assert!(said.contains("removed profile directory"), "{said}");
     assert!(ours(pid).is_empty(), "profile files left: {:?}", ours(pid));
-    let left = rt.block_on(async {
-        for _ in 0..20 {
-            if containers_of(&engine, pid).await.is_empty() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-        containers_of(&engine, pid).await
-    });
+    let left = rt.block_on(settled_containers_of(&engine, pid));
     assert!(left.is_empty(), "containers left: {left:?}");
 }
 
@@ -561,17 +688,12 @@ fn clean_after_a_sigkill_removes_the_containers_and_podmans_profile_files() {
 fn one_engine_of_several_down_or_dying_leaves_the_others_complete_and_names_it() {
     let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let engine = rt.block_on(common::engine());
-    if !engine.host().starts_with("unix://") {
-        eprintln!(
-            "skipped: the proxy fronts the local socket, and the engine is {}",
-            engine.host()
-        );
+    let Some(engine) = local_engine(&rt) else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("m.json");
-    let proxy = Proxy::start("/containers/create");
+    let proxy = Proxy::holding("/containers/create");
     let host = format!("host={}", engine.host());
     let dies = format!("dies={}", proxy.url());
     let (o, took, pid) = run_on_engines(
@@ -682,98 +804,8 @@ fn one_engine_of_several_down_or_dying_leaves_the_others_complete_and_names_it()
     drop(proxy);
     // A create the proxy held may have reached the engine: nothing of the run is left once it
     // settles.
-    let left = rt.block_on(async {
-        for _ in 0..20 {
-            if containers_of(&engine, pid).await.is_empty() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-        containers_of(&engine, pid).await
-    });
+    let left = rt.block_on(settled_containers_of(&engine, pid));
     assert!(left.is_empty(), "containers left: {left:?}");
-}
-
-/// A unix socket in front of the engine's that passes everything through until the
-/// `die_at`-th request whose first line contains `on`; then it dies as a killed daemon does:
-/// that request gets no answer, every open connection is closed, and the socket refuses new
-/// ones (it stays in place, unlistened, as a dead dockerd leaves `docker.sock`).
-struct DyingProxy {
-    dir: tempfile::TempDir,
-    died: Arc<AtomicBool>,
-    stop: Arc<AtomicBool>,
-}
-
-impl DyingProxy {
-    fn start(on: &'static str, die_at: usize) -> DyingProxy {
-        let dir = tempfile::tempdir().unwrap();
-        let listener = UnixListener::bind(dir.path().join("engine.sock")).unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let died = Arc::new(AtomicBool::new(false));
-        let stop = Arc::new(AtomicBool::new(false));
-        let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let open: Arc<std::sync::Mutex<Vec<UnixStream>>> = Arc::default();
-        let (d, s) = (died.clone(), stop.clone());
-        std::thread::spawn(move || {
-            // Dropping the listener when the proxy dies leaves the socket file refusing.
-            while !d.load(Ordering::Relaxed) && !s.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((client, _)) => {
-                        client.set_nonblocking(false).unwrap();
-                        let Ok(engine) = UnixStream::connect(ENGINE_SOCKET) else {
-                            continue;
-                        };
-                        {
-                            let mut open = open.lock().unwrap();
-                            open.push(client.try_clone().unwrap());
-                            open.push(engine.try_clone().unwrap());
-                        }
-                        let (d, seen, open) = (d.clone(), seen.clone(), open.clone());
-                        let (mut c_read, mut c_write) = (client.try_clone().unwrap(), client);
-                        let (mut e_read, mut e_write) = (engine.try_clone().unwrap(), engine);
-                        std::thread::spawn(move || {
-                            let mut buf = vec![0u8; 64 * 1024];
-                            loop {
-                                let n = match c_read.read(&mut buf) {
-                                    Ok(0) | Err(_) => return,
-                                    Ok(n) => n,
-                                };
-                                let head = String::from_utf8_lossy(&buf[..n.min(512)]);
-                                let hit = head.lines().next().is_some_and(|l| l.contains(on));
-                                if hit && seen.fetch_add(1, Ordering::SeqCst) + 1 >= die_at {
-                                    // Die: nothing more is forwarded, every connection closes.
-                                    d.store(true, Ordering::SeqCst);
-                                    for s in open.lock().unwrap().iter() {
-                                        let _ = s.shutdown(std::net::Shutdown::Both);
-                                    }
-                                    return;
-                                }
-                                if d.load(Ordering::SeqCst) || e_write.write_all(&buf[..n]).is_err()
-                                {
-                                    return;
-                                }
-                            }
-                        });
-                        std::thread::spawn(move || {
-                            let _ = std::io::copy(&mut e_read, &mut c_write);
-                        });
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
-                }
-            }
-        });
-        DyingProxy { dir, died, stop }
-    }
-
-    fn url(&self) -> String {
-        format!("unix://{}", self.dir.path().join("engine.sock").display())
-    }
-}
-
-impl Drop for DyingProxy {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
 }
 
 /// The engine dies in the middle of a run (a proxy in front of the host's engine that closes
@@ -788,20 +820,15 @@ impl Drop for DyingProxy {
 fn an_engine_killed_mid_run_leaves_a_partial_matrix_per_configuration() {
     let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let engine = rt.block_on(common::engine());
-    if !engine.host().starts_with("unix://") {
-        eprintln!(
-            "skipped: the proxy fronts the local socket, and the engine is {}",
-            engine.host()
-        );
+    let Some(engine) = local_engine(&rt) else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("m.json");
     // One container at a time, in plan order: the two baselines, the calibration, then
     // deny-namespaces as is and tagged, then the same with +SYS_ADMIN. The sixth start is
     // the +SYS_ADMIN configuration's first.
-    let proxy = DyingProxy::start("/start", 6);
+    let proxy = Proxy::dying_at("/start", 6);
     let (o, took, pid) = run_with_deadline(
         &proxy.url(),
         &[
@@ -907,28 +934,13 @@ fn an_engine_killed_mid_run_leaves_a_partial_matrix_per_configuration() {
     // The engine is back: `clean` removes the containers the dead run could not. (Through a
     // proxy that keeps every image: the probe images of concurrent runs on the shared engine
     // are not this test's to remove.)
-    let keep_images = AnsweringProxy::start(Arc::new(|line: &str| {
-        (line.starts_with("DELETE ") && line.contains("/images/")).then(|| {
-            (
-                "409 Conflict",
-                r#"{"message":"images are kept by the test's proxy"}"#.to_string(),
-            )
-        })
-    }));
+    let keep_images = keeping_images();
     let c = Command::new(BIN)
         .args(["clean", "--docker-host", &keep_images.url()])
         .output()
         .unwrap();
     assert!(c.status.success(), "{}", stderr(&c));
-    let left = rt.block_on(async {
-        for _ in 0..20 {
-            if containers_of(&engine, pid).await.is_empty() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-        containers_of(&engine, pid).await
-    });
+    let left = rt.block_on(settled_containers_of(&engine, pid));
     assert!(left.is_empty(), "containers left: {left:?}");
 }
 
@@ -968,91 +980,6 @@ fn a_socket_that_closes_every_connection_ends_the_run_saying_so() {
     assert!(took < Duration::from_secs(DEADLINE_SECS), "took {took:?}");
 }
 
-/// A unix socket in front of the engine's that passes everything through except the requests
-/// `answer` picks (by their first line): those get its answer (a status line's code and
-/// reason, and a JSON body), unforwarded, as if the engine had said it; an empty status holds
-/// the request unforwarded and unanswered (the connection open, silent) until the proxy stops.
-struct AnsweringProxy {
-    dir: tempfile::TempDir,
-    stop: Arc<AtomicBool>,
-}
-
-type Answer = dyn Fn(&str) -> Option<(&'static str, String)> + Send + Sync;
-
-impl AnsweringProxy {
-    fn start(answer: Arc<Answer>) -> AnsweringProxy {
-        let dir = tempfile::tempdir().unwrap();
-        let listener = UnixListener::bind(dir.path().join("engine.sock")).unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let s = stop.clone();
-        std::thread::spawn(move || {
-            while !s.load(Ordering::Relaxed) {
-                let Ok((client, _)) = listener.accept() else {
-                    std::thread::sleep(Duration::from_millis(20));
-                    continue;
-                };
-                client.set_nonblocking(false).unwrap();
-                let Ok(engine) = UnixStream::connect(ENGINE_SOCKET) else {
-                    continue;
-                };
-                let (answer, stop) = (answer.clone(), s.clone());
-                let (mut c_read, mut c_write) = (client.try_clone().unwrap(), client);
-                let (mut e_read, mut e_write) = (engine.try_clone().unwrap(), engine);
-                std::thread::spawn(move || {
-                    let mut buf = vec![0u8; 64 * 1024];
-                    loop {
-                        let n = match c_read.read(&mut buf) {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => n,
-                        };
-                        let head = String::from_utf8_lossy(&buf[..n.min(512)]).into_owned();
-                        let line = head.lines().next().unwrap_or_default();
-                        let reply = answer(line);
-                        if matches!(reply, Some(("", _))) {
-                            while !stop.load(Ordering::Relaxed) {
-                                std::thread::sleep(Duration::from_millis(50));
-                            }
-                            return;
-                        }
-                        if let Some((status, body)) = reply {
-                            // The client sends one request at a time on a connection: the
-                            // answer goes back on it, as the engine's would.
-                            let reply = format!(
-                                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\n\
-                                 Content-Length: {}\r\n\r\n{body}",
-                                body.len()
-                            );
-                            let mut c = c_read.try_clone().unwrap();
-                            if c.write_all(reply.as_bytes()).is_err() {
-                                return;
-                            }
-                            continue;
-                        }
-                        if e_write.write_all(&buf[..n]).is_err() {
-                            return;
-                        }
-                    }
-                });
-                std::thread::spawn(move || {
-                    let _ = std::io::copy(&mut e_read, &mut c_write);
-                });
-            }
-        });
-        AnsweringProxy { dir, stop }
-    }
-
-    fn url(&self) -> String {
-        format!("unix://{}", self.dir.path().join("engine.sock").display())
-    }
-}
-
-impl Drop for AnsweringProxy {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
 /// `clean` removes the probe images no container uses (what a killed run left) and keeps
 /// one a container still uses, until that container is gone. The images are this test's own
 /// (the embedded probe with a few bytes appended: another content hash, another tag); a proxy
@@ -1063,14 +990,9 @@ impl Drop for AnsweringProxy {
 fn clean_removes_the_unused_probe_images_and_keeps_one_in_use() {
     let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let engine = rt.block_on(common::engine());
-    if !engine.host().starts_with("unix://") {
-        eprintln!(
-            "skipped: the proxy fronts the local socket, and the engine is {}",
-            engine.host()
-        );
+    let Some(engine) = local_engine(&rt) else {
         return;
-    }
+    };
     let arch = seccomp_catalog::Arch::parse(std::env::consts::ARCH).expect("a catalog arch");
     let probe = seccomp_harness::probe_binary::for_arch(arch).expect("an embedded probe");
     let variant = |what: &str| {
@@ -1114,17 +1036,19 @@ fn clean_removes_the_unused_probe_images_and_keeps_one_in_use() {
     let hex = |id: &str| id.trim_start_matches("sha256:").to_string();
     // Any other image's removal is refused as the engine refuses an image in use.
     let allowed = [hex(&unused.id), hex(&in_use.id)];
-    let proxy = AnsweringProxy::start(Arc::new(move |line: &str| {
-        (line.starts_with("DELETE ")
+    let proxy = Proxy::start(move |line| {
+        if line.starts_with("DELETE ")
             && line.contains("/images/")
-            && !allowed.iter().any(|a| line.contains(a.as_str())))
-        .then(|| {
-            (
+            && !allowed.iter().any(|a| line.contains(a.as_str()))
+        {
+            Step::Answer(
                 "409 Conflict",
                 r#"{"message":"refused by the test's proxy: not this test's image"}"#.to_string(),
             )
-        })
-    }));
+        } else {
+            Step::Forward
+        }
+    });
     let exists = |tag: &str| rt.block_on(engine.docker().inspect_image(tag)).is_ok();
     let clean = || {
         let o = Command::new(BIN)
@@ -1171,27 +1095,24 @@ fn clean_removes_the_unused_probe_images_and_keeps_one_in_use() {
 fn a_probe_image_removed_mid_run_is_built_again() {
     let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let engine = rt.block_on(common::engine());
-    if !engine.host().starts_with("unix://") {
-        eprintln!(
-            "skipped: the proxy fronts the local socket, and the engine is {}",
-            engine.host()
-        );
+    let Some(engine) = local_engine(&rt) else {
         return;
-    }
+    };
     let gone = Arc::new(AtomicBool::new(false));
     let g = gone.clone();
-    let proxy = AnsweringProxy::start(Arc::new(move |line: &str| {
-        (line.starts_with("POST ")
+    let proxy = Proxy::start(move |line| {
+        if line.starts_with("POST ")
             && line.contains("/containers/create")
-            && !g.swap(true, Ordering::SeqCst))
-        .then(|| {
-            (
+            && !g.swap(true, Ordering::SeqCst)
+        {
+            Step::Answer(
                 "404 Not Found",
                 r#"{"message":"No such image: seccomp-harness-probe:gone"}"#.to_string(),
             )
-        })
-    }));
+        } else {
+            Step::Forward
+        }
+    });
     let (o, _, pid) = run_with_deadline(
         &proxy.url(),
         &[
@@ -1219,13 +1140,17 @@ fn a_probe_image_removed_mid_run_is_built_again() {
 /// Holds the first `n` container starts (unforwarded and unanswered: to the engine the
 /// container stays in Created, as a runtime stuck in its start leaves it) and passes
 /// everything else.
-fn holding_starts(n: usize) -> (AnsweringProxy, Arc<std::sync::atomic::AtomicUsize>) {
+fn holding_starts(n: usize) -> (Proxy, Arc<std::sync::atomic::AtomicUsize>) {
     let held = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let h = held.clone();
-    let proxy = AnsweringProxy::start(Arc::new(move |line: &str| {
+    let proxy = Proxy::start(move |line| {
         let start = line.starts_with("POST ") && line.contains("/start");
-        (start && h.fetch_add(1, Ordering::SeqCst) < n).then(|| ("", String::new()))
-    }));
+        if start && h.fetch_add(1, Ordering::SeqCst) < n {
+            Step::Hold
+        } else {
+            Step::Forward
+        }
+    });
     (proxy, held)
 }
 
@@ -1237,14 +1162,9 @@ fn holding_starts(n: usize) -> (AnsweringProxy, Arc<std::sync::atomic::AtomicUsi
 fn a_start_stuck_once_is_retried_in_a_new_container() {
     let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let engine = rt.block_on(common::engine());
-    if !engine.host().starts_with("unix://") {
-        eprintln!(
-            "skipped: the proxy fronts the local socket, and the engine is {}",
-            engine.host()
-        );
+    let Some(engine) = local_engine(&rt) else {
         return;
-    }
+    };
     let (proxy, held) = holding_starts(1);
     let (o, took, pid) = run_with_deadline(
         &proxy.url(),
@@ -1270,14 +1190,9 @@ fn a_start_stuck_once_is_retried_in_a_new_container() {
 fn a_start_stuck_twice_is_a_named_start_failure_of_that_configuration_alone() {
     let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let engine = rt.block_on(common::engine());
-    if !engine.host().starts_with("unix://") {
-        eprintln!(
-            "skipped: the proxy fronts the local socket, and the engine is {}",
-            engine.host()
-        );
+    let Some(engine) = local_engine(&rt) else {
         return;
-    }
+    };
     // One container at a time: the first configuration's two starts are the ones held.
     let (proxy, held) = holding_starts(2);
     let (o, _, pid) = run_with_deadline(
@@ -1414,14 +1329,7 @@ fn clean_removes_stopped_containerd_tasks_of_probe_containers_docker_lost() {
     }
 
     // Through a proxy that keeps every image (concurrent runs' probe images are not ours).
-    let keep_images = AnsweringProxy::start(Arc::new(|line: &str| {
-        (line.starts_with("DELETE ") && line.contains("/images/")).then(|| {
-            (
-                "409 Conflict",
-                r#"{"message":"images are kept by the test's proxy"}"#.to_string(),
-            )
-        })
-    }));
+    let keep_images = keeping_images();
     let o = Command::new(BIN)
         .args(["clean", "--docker-host", &keep_images.url()])
         .output()

@@ -9,7 +9,7 @@
 
 mod common;
 
-use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use seccomp_harness::run::RunOptions;
 use seccomp_harness_core::matrix::Verdict;
 use seccomp_harness_core::outcome::Outcome;
 use std::path::PathBuf;
@@ -25,18 +25,8 @@ async fn every_hostile_profile_gives_every_cell_an_observation_or_a_named_cause(
         .collect();
     files.sort();
     assert!(files.len() >= 7, "one profile per hostile class");
-    let profiles = files
-        .iter()
-        .map(|f| load_profile(&ProfileInput::File(f.clone())).unwrap())
-        .collect();
-    let opts = RunOptions {
-        progress: false,
-        ..Default::default()
-    };
-    let report = execute(profiles, vec![CapSpec::docker_default()], &opts)
-        .await
-        .expect("the run");
-    let m = &report.matrix;
+    let profiles = files.iter().map(common::load_file).collect();
+    let m = &common::run_matrix(profiles, RunOptions::default()).await;
     for cell in &m.cells {
         assert_eq!(
             cell.verdict,

@@ -9,6 +9,8 @@
 //! - Podman 5.8.6: the shipped profiles and the real upstream ones pass, and no profile file
 //!   is left beside the socket.
 
+mod common;
+
 use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
 use seccomp_harness_core::diff::{ChangeKind, MatrixDiff};
 use seccomp_harness_core::matrix::{Matrix, Verdict};
@@ -27,12 +29,7 @@ fn lab_host(var: &str) -> Option<String> {
 
 fn shipped() -> Vec<ProfileInput> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../profiles");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let files = common::files_with_extension(&dir, "json");
     let mut inputs = vec![ProfileInput::Builtin, ProfileInput::Unconfined];
     inputs.extend(files.into_iter().map(ProfileInput::File));
     inputs

@@ -11,7 +11,7 @@ mod common;
 #[path = "support/large_profile.rs"]
 mod large_profile;
 
-use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use seccomp_harness::run::RunOptions;
 use seccomp_harness_core::exit::ExitCode;
 use seccomp_harness_core::matrix::Verdict;
 use seccomp_harness_core::outcome::{Outcome, RuleRef};
@@ -52,15 +52,8 @@ async fn a_ten_thousand_rule_profile_runs_with_every_cell_observed_and_attribute
     let file = dir.path().join("large-10000.json");
     let text = large_profile::generate(manifest_dir(), RULES);
     std::fs::write(&file, &text).unwrap();
-    let profile = load_profile(&ProfileInput::File(file)).expect("a valid large profile");
-    let opts = RunOptions {
-        progress: false,
-        ..Default::default()
-    };
-    let report = execute(vec![profile], vec![CapSpec::docker_default()], &opts)
-        .await
-        .expect("the run");
-    let m = &report.matrix;
+    let profile = common::load_file(file);
+    let m = &common::run_matrix(vec![profile], RunOptions::default()).await;
     let cells: Vec<_> = m
         .cells
         .iter()

@@ -8,6 +8,8 @@
 //! for each.
 //! The test prints how many rows (and argument combinations) agree.
 
+mod common;
+
 use seccomp_catalog::{Abi, Arch, Arg, Case};
 use seccomp_harness_core::oracle::Oracle;
 use seccomp_harness_core::outcome::Outcome;
@@ -67,12 +69,7 @@ fn covers_x86_64(arches: &str) -> bool {
 #[test]
 fn the_oracle_agrees_with_libseccomps_bpf_sim_rows() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/libseccomp");
-    let mut tests: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "tests"))
-        .collect();
-    tests.sort();
+    let tests = common::files_with_extension(&dir, "tests");
     assert_eq!(tests.len(), 12, "one .tests file per transcribed test");
     let host = Host::new(
         Arch::X86_64,

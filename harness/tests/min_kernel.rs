@@ -10,7 +10,7 @@
 
 mod common;
 
-use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use seccomp_harness::run::RunOptions;
 use seccomp_harness_core::matrix::{Matrix, Verdict};
 use seccomp_harness_core::outcome::Outcome;
 use seccomp_harness_core::profile::KernelVersion;
@@ -33,16 +33,11 @@ fn cell<'m>(m: &'m Matrix, case: &str) -> &'m seccomp_harness_core::matrix::Cell
 #[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn min_kernel_rules_follow_the_engines_kernel() {
     common::engine().await;
-    let profile = load_profile(&ProfileInput::File(fixture())).unwrap();
     let opts = RunOptions {
-        progress: false,
         cases: vec!["getpgid".into(), "getsid".into(), "getpid".into()],
         ..Default::default()
     };
-    let m = execute(vec![profile], vec![CapSpec::docker_default()], &opts)
-        .await
-        .expect("the run")
-        .matrix;
+    let m = common::run_matrix(vec![common::load_file(fixture())], opts).await;
     let kernel = KernelVersion::parse_release(&m.host.kernel).unwrap();
     let failing: Vec<_> = m
         .cells

@@ -12,7 +12,15 @@ fn fixture(name: &str) -> profile::Profile {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name);
-    profile::load(&path).unwrap().1
+    load(&path).unwrap()
+}
+
+/// The one profile of a fixture file.
+fn load(path: &std::path::Path) -> Result<profile::Profile, profile::ProfileError> {
+    Ok(profile::ProfileFile::read(path)?
+        .profiles()?
+        .remove(0)
+        .profile)
 }
 
 fn predict_with(name: &str, caps: CapSet, kernel: (u64, u64), case: &str) -> Prediction {
@@ -50,7 +58,7 @@ fn every_fixture_parses_resolves_and_predicts_every_case() {
         if !path.is_file() {
             continue;
         }
-        let (_, p) = profile::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let p = load(&path).unwrap_or_else(|e| panic!("{e}"));
         for arch in Arch::ALL {
             for caps in [CapSet::docker_default(), CapSet::all(), CapSet::empty()] {
                 let r = profile::resolve(&p, &Host::new(*arch, caps, KernelVersion::new(6, 1)));

@@ -248,6 +248,24 @@ fn kill_actions_end_the_child_with_sigsys() {
             run.case("getpid").ret.unwrap() > 0,
             "the next case still runs"
         );
+        // In the middle of cases that share a worker: the cases before it keep their
+        // records, and a new worker runs the rest, whether the probe reaps its children or
+        // learns their ends from SIGCHLD (the machinery told to avoid the reap calls).
+        for avoid in [&[][..], &["--avoid", "wait4,waitid"]] {
+            let mut args = avoid.to_vec();
+            args.extend(["getpid", TARGET, "getppid", "gettid"]);
+            let run = run_probe(Some(&only_target(action.clone())), &args);
+            assert!(
+                run.status.success(),
+                "{action:?} {avoid:?}: {:?}",
+                run.status
+            );
+            assert_eq!(run.case(TARGET).signal, Some(SIGSYS), "{avoid:?}");
+            let first = run.case("getpid").ret.unwrap();
+            let second = run.case("gettid").ret.unwrap();
+            assert!(first > 0 && second > 0 && first != second, "{avoid:?}");
+            assert!(run.case("getppid").ret.unwrap() > 0, "{avoid:?}");
+        }
     }
 }
 
@@ -408,11 +426,32 @@ fn filters_on_the_probes_own_calls_do_not_lose_cases() {
     assert_eq!(run.case(TARGET).errno, Some(libc::EFAULT));
     assert!(run.case("getpid").signal.is_none());
 
-    // An errno on every way to reap switches to in-process before the first case.
-    let bpf = filter(
-        vec![(libc::SYS_wait4, vec![]), (libc::SYS_waitid, vec![])],
-        SeccompAction::Errno(1),
+    // An errno on every reap call: the probe keeps forking and learns how each child ended
+    // from SIGCHLD's siginfo, the kernel reaping them (an allow-list server's profile).
+    let waits = [(libc::SYS_wait4, vec![]), (libc::SYS_waitid, vec![])];
+    let bpf = filter(waits.to_vec(), SeccompAction::Errno(1));
+    let ids = ["getpid", "rt_sigreturn", "exit", TARGET];
+    let run = run_probe(Some(&bpf), &ids);
+    assert!(run.status.success(), "{:?}", run.status);
+    assert_eq!(run.mode(), RunMode::Fork);
+    assert!(run.cases().all(|c| c.mode == RunMode::Fork));
+    assert_eq!(run.case("rt_sigreturn").signal, Some(libc::SIGSEGV));
+    assert_eq!(run.case("exit").exit_status, Some(0));
+    assert_eq!(run.case(TARGET).errno, Some(libc::EFAULT));
+    // The same ends with the machinery told to avoid the reap calls, as the harness does.
+    let run = run_probe(
+        Some(&bpf),
+        &["--avoid", "wait4,waitid", ids[1], ids[2], ids[3]],
     );
+    assert_eq!(run.mode(), RunMode::Fork);
+    assert_eq!(run.case("rt_sigreturn").signal, Some(libc::SIGSEGV));
+    assert_eq!(run.case("exit").exit_status, Some(0));
+
+    // With rt_sigaction denied too, nothing tells a child's end: in-process before the
+    // first case.
+    let mut rules = waits.to_vec();
+    rules.push((libc::SYS_rt_sigaction, vec![]));
+    let bpf = filter(rules, SeccompAction::Errno(1));
     let run = run_probe(Some(&bpf), &["getpid", TARGET]);
     assert!(run.status.success(), "{:?}", run.status);
     assert_eq!(run.mode(), RunMode::InProcess);

@@ -12,7 +12,7 @@
 
 mod common;
 
-use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use seccomp_harness::run::{load_profile, ProfileInput, RunOptions};
 use seccomp_harness_core::matrix::{Matrix, Verdict};
 use seccomp_harness_core::outcome::{Outcome, RuleRef};
 use std::path::PathBuf;
@@ -21,13 +21,10 @@ const ENOSYS: i32 = 38;
 
 fn fixtures() -> Vec<ProfileInput> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runtime");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files.into_iter().map(ProfileInput::File).collect()
+    common::files_with_extension(&dir, "json")
+        .into_iter()
+        .map(ProfileInput::File)
+        .collect()
 }
 
 async fn run(host: Option<String>) -> Matrix {
@@ -37,13 +34,9 @@ async fn run(host: Option<String>) -> Matrix {
         .collect();
     let opts = RunOptions {
         docker_host: host,
-        progress: false,
         ..Default::default()
     };
-    execute(profiles, vec![CapSpec::docker_default()], &opts)
-        .await
-        .expect("the run")
-        .matrix
+    common::run_matrix(profiles, opts).await
 }
 
 fn cell<'m>(m: &'m Matrix, conf: &str, case: &str) -> &'m seccomp_harness_core::matrix::Cell {
@@ -196,18 +189,13 @@ async fn held_back_started_anyway(host: String) {
         let host = host.clone();
         let file = file.clone();
         async move {
-            let profiles = vec![load_profile(&ProfileInput::File(file)).unwrap()];
             let opts = RunOptions {
                 docker_host: Some(host),
-                progress: false,
                 cases: vec!["getpid".into(), "getppid".into()],
                 start_held_back,
                 ..Default::default()
             };
-            execute(profiles, vec![CapSpec::docker_default()], &opts)
-                .await
-                .expect("the run")
-                .matrix
+            common::run_matrix(vec![common::load_file(file)], opts).await
         }
     };
     let held = run(false).await;

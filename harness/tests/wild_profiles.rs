@@ -8,7 +8,7 @@
 
 mod common;
 
-use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use seccomp_harness::run::{ProfileInput, RunOptions};
 use seccomp_harness_core::matrix::Verdict;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -120,21 +120,11 @@ async fn every_json_profile_of_the_corpus_passes_on_the_engine() {
     let profiles = sources()
         .iter()
         .filter(|s| matches!(s["format"].as_str(), Some("docker-json" | "oci-config")))
-        .map(|s| {
-            let path = dir().join(s["file"].as_str().unwrap());
-            load_profile(&ProfileInput::File(path)).unwrap()
-        })
+        .map(|s| common::load_file(dir().join(s["file"].as_str().unwrap())))
         .collect::<Vec<_>>();
     assert!(profiles.len() >= 20);
-    let opts = RunOptions {
-        progress: false,
-        ..Default::default()
-    };
-    let report = execute(profiles, vec![CapSpec::docker_default()], &opts)
-        .await
-        .expect("the run");
-    let failing: Vec<String> = report
-        .matrix
+    let matrix = common::run_matrix(profiles, RunOptions::default()).await;
+    let failing: Vec<String> = matrix
         .cells
         .iter()
         .filter(|c| c.verdict != Verdict::Pass)
@@ -151,7 +141,7 @@ async fn every_json_profile_of_the_corpus_passes_on_the_engine() {
         failing.len(),
         &failing[..failing.len().min(5)]
     );
-    print_argument_rule_figures(&report.matrix.coverage);
+    print_argument_rule_figures(&matrix.coverage);
 }
 
 /// Prints each configuration's native figure and the corpus's argument rules proven on both
@@ -215,15 +205,8 @@ async fn a_seccompprofile_yaml_runs_like_the_same_profile_as_json() {
     let json = tmp.path().join("nginx-as-json.json");
     std::fs::write(&json, &docs[0].json).unwrap();
     let mut profiles = seccomp_harness::run::load_profiles(&ProfileInput::File(yaml)).unwrap();
-    profiles.push(load_profile(&ProfileInput::File(json)).unwrap());
-    let opts = RunOptions {
-        progress: false,
-        ..Default::default()
-    };
-    let m = execute(profiles, vec![CapSpec::docker_default()], &opts)
-        .await
-        .expect("the run")
-        .matrix;
+    profiles.push(common::load_file(json));
+    let m = common::run_matrix(profiles, RunOptions::default()).await;
     let of = |conf: &str| -> Vec<_> {
         m.cells
             .iter()
@@ -254,14 +237,7 @@ async fn spo_runc_base_profile_has_every_denial_attributed() {
     common::engine().await;
     let yaml = dir().join("k8s/spo-baseprofile-runc.v1beta1.yaml");
     let profiles = seccomp_harness::run::load_profiles(&ProfileInput::File(yaml)).unwrap();
-    let opts = RunOptions {
-        progress: false,
-        ..Default::default()
-    };
-    let m = execute(profiles, vec![CapSpec::docker_default()], &opts)
-        .await
-        .expect("the run")
-        .matrix;
+    let m = common::run_matrix(profiles, RunOptions::default()).await;
     let cells: Vec<_> = m
         .cells
         .iter()

@@ -6,11 +6,12 @@
 use seccomp_catalog::{Arch, Catalog};
 use seccomp_harness::engine::Engine;
 use seccomp_harness::run::{CapSpec, ProfileInput};
+use seccomp_harness_core::configuration_id::ConfigurationId;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 pub struct SuiteConfiguration {
-    pub id: String,
+    pub id: ConfigurationId,
     pub profile: ProfileInput,
     pub caps: CapSpec,
 }
@@ -52,11 +53,7 @@ pub fn suite() -> Suite {
         ));
         if WITH_SYS_ADMIN.contains(&name.as_str()) {
             let caps = CapSpec::parse("+SYS_ADMIN").expect("a valid capability");
-            configurations.push(conf(
-                &format!("{name}+SYS_ADMIN"),
-                ProfileInput::File(f),
-                caps,
-            ));
+            configurations.push(conf(&name, ProfileInput::File(f), caps));
         }
     }
     let case_ids = Catalog::for_arch(engine_arch())
@@ -70,9 +67,13 @@ pub fn suite() -> Suite {
     }
 }
 
-fn conf(id: &str, profile: ProfileInput, caps: CapSpec) -> SuiteConfiguration {
+/// A configuration of `name` with `caps`, named as the run names it.
+fn conf(name: &str, profile: ProfileInput, caps: CapSpec) -> SuiteConfiguration {
     SuiteConfiguration {
-        id: id.to_string(),
+        id: ConfigurationId {
+            caps: caps.changes.clone(),
+            ..ConfigurationId::of_profile(name)
+        },
         profile,
         caps,
     }

@@ -16,6 +16,7 @@ mod snapshot;
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use seccomp_harness::run::input::BUILTIN_UPSTREAM;
+use seccomp_harness_core::configuration_id::ConfigurationId;
 use seccomp_harness_core::matrix::Verdict;
 use seccomp_harness_core::outcome::Outcome;
 
@@ -25,11 +26,14 @@ fn main() {
     let mut trials = Vec::new();
     // builtin brings upstream's default for the engine's release along, as a file
     // configuration of its own.
-    let upstream: Vec<String> = suite
+    let upstream: Vec<ConfigurationId> = suite
         .configurations
         .iter()
         .filter(|c| matches!(c.profile, seccomp_harness::run::ProfileInput::Builtin))
-        .map(|c| c.id.replacen("builtin", BUILTIN_UPSTREAM, 1))
+        .map(|c| ConfigurationId {
+            profile: BUILTIN_UPSTREAM.to_string(),
+            ..c.id.clone()
+        })
         .collect();
     let ids = suite
         .configurations
@@ -90,13 +94,13 @@ fn schema_trial() -> Result<Completion, Failed> {
 /// One cell: the observed outcome equals the prediction. builtin is predicted from upstream's
 /// default for the engine's release; a cell where it behaves otherwise is drift, with the
 /// reason; where no upstream profile is known it is unpredicted, and must at least have run.
-fn cell_trial(configuration: &str, case: &str) -> Result<Completion, Failed> {
+fn cell_trial(id: &ConfigurationId, case: &str) -> Result<Completion, Failed> {
     let matrix = match matrix_run::matrix()? {
         Ok(m) => m,
         Err(ignored) => return Ok(ignored),
     };
-    if configuration.starts_with(BUILTIN_UPSTREAM) && matrix.configuration(configuration).is_none()
-    {
+    let configuration = &id.to_string();
+    if id.profile == BUILTIN_UPSTREAM && matrix.configuration(configuration).is_none() {
         // No upstream profile is known for this engine: builtin's notes say why.
         return Ok(Completion::ignored_with(
             "no upstream default profile for this engine's release",

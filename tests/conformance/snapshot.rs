@@ -5,18 +5,19 @@
 use crate::matrix_run;
 use libtest_mimic::{Completion, Failed};
 use seccomp_catalog::Arch;
+use seccomp_harness::run::input::BUILTIN_UPSTREAM;
+use seccomp_harness_core::configuration_id::ConfigurationId;
 use seccomp_harness_core::matrix::Matrix;
 use seccomp_harness_core::report::render_configuration_snapshot;
 use seccomp_harness_core::version::Version;
 
-pub fn trial(configuration: &str) -> Result<Completion, Failed> {
+pub fn trial(id: &ConfigurationId) -> Result<Completion, Failed> {
     let matrix = match matrix_run::matrix()? {
         Ok(m) => m,
         Err(ignored) => return Ok(ignored),
     };
-    if configuration.starts_with(seccomp_harness::run::input::BUILTIN_UPSTREAM)
-        && matrix.configuration(configuration).is_none()
-    {
+    let configuration = &id.to_string();
+    if id.profile == BUILTIN_UPSTREAM && matrix.configuration(configuration).is_none() {
         return Ok(Completion::ignored_with(
             "no upstream default profile for this engine's release",
         ));
@@ -26,16 +27,16 @@ pub fn trial(configuration: &str) -> Result<Completion, Failed> {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
     settings.set_prepend_module_to_snapshot(false);
-    settings.set_snapshot_suffix(suffix(matrix, configuration));
+    settings.set_snapshot_suffix(suffix(matrix, id));
     settings.set_omit_expression(true);
     settings.bind(|| insta::assert_snapshot!(configuration.to_string(), text));
     Ok(Completion::Completed)
 }
 
 /// `<arch>-linux-<major>.<minor>-<runtime>-<major>.<minor>`, plus `-<engine>-<version>` for
-/// `builtin`, whose profile changes with the engine. The arch is uname's spelling whatever the
-/// engine reported (`arm64` is `aarch64`).
-fn suffix(matrix: &Matrix, configuration: &str) -> String {
+/// `builtin` and upstream's default beside it, whose profiles change with the engine. The arch
+/// is uname's spelling whatever the engine reported (`arm64` is `aarch64`).
+fn suffix(matrix: &Matrix, id: &ConfigurationId) -> String {
     let host = &matrix.host;
     let arch: &str = Arch::parse(&host.arch).map_or(&host.arch, |a| a.uname());
     let runtime = if host.runtime.is_empty() {
@@ -48,7 +49,7 @@ fn suffix(matrix: &Matrix, configuration: &str) -> String {
         major_minor(&host.kernel),
         major_minor(&host.runtime_version)
     );
-    if configuration.starts_with("builtin") {
+    if id.profile == "builtin" || id.profile == BUILTIN_UPSTREAM {
         let version = host
             .engine_version
             .split(['+', '-', '~'])

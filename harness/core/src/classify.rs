@@ -142,9 +142,10 @@ pub fn describe_record(r: &CaseRecord) -> String {
 }
 
 /// Classifies one cell; `slot` is the case's syscall as the filter sees it (sentinels are
-/// allocated per syscall, so the errno alone does not name a rule).
-// Over 80 lines: its phases are still to be split into named steps (issue #20).
-#[allow(clippy::too_many_lines)]
+/// allocated per syscall, so the errno alone does not name a rule). The steps, in the order
+/// they decide: what stopped the call ([`stopped`]), an errno the tagged run attributes
+/// ([`Evidence::attributed`]), then the comparison with the baseline ([`like_baseline`],
+/// [`unlike_baseline`]).
 pub fn classify(slot: Slot, runs: CaseRuns<'_>, attribution: &Attribution<'_>) -> Observed {
     let Some(rec) = runs.observed else {
         return observed(
@@ -157,144 +158,249 @@ pub fn classify(slot: Slot, runs: CaseRuns<'_>, attribution: &Attribution<'_>) -
     };
     let seen = shape(rec);
     let base = runs.baseline.map(shape);
-    let mut shared = false;
-    // Why the tagged run can't speak here, and the errnos the filter could have answered
-    // (gVisor answers EPERM for every errno).
-    let (silent, filter_errnos): (Option<&str>, &[i32]) = match (attribution, runs.tagged) {
-        (Attribution::Tagged { errnos, .. }, TaggedRun::Silent(why)) => (Some(why), errnos),
-        (Attribution::Trapping, TaggedRun::Silent(why)) => (Some(why), &[EPERM]),
-        _ => (None, &[]),
-    };
-    let tagged_rec = runs.tagged.record();
-    let tagged_rule = match (attribution, tagged_rec.map(shape)) {
-        (Attribution::Tagged { sentinels, .. }, Some(Shape::Errno(sentinel))) => {
-            match sentinels.attribute_slot(slot, sentinel) {
-                Attributed::Rule(rule) => Some(rule),
-                Attributed::Shared => {
-                    shared = true;
-                    None
-                }
-                Attributed::None => None,
-            }
+    if let Some(o) = stopped(rec, seen, base) {
+        return o;
+    }
+    let evidence = Evidence::read(slot, seen, runs.tagged, attribution);
+    if let Shape::Errno(errno) = seen {
+        if let Some(o) = evidence.attributed(errno) {
+            return o;
         }
-        (
-            Attribution::Tagged {
-                default_traps: true,
-                ..
-            },
-            Some(Shape::Trapped),
-        ) => Some(RuleRef::DEFAULT),
-        // The tagged copy's default traps, but a probe that may not install its SIGSYS handler
-        // (a profile that denies rt_sigaction) dies of the trap instead of recording it. Where
-        // the as-is run got an errno, the copy's ERRNO rules would have answered a sentinel
-        // and its kills and bad-arch action would have killed the as-is run too: the signal
-        // is the default's trap.
-        (
-            Attribution::Tagged {
-                default_traps: true,
-                ..
-            },
-            Some(Shape::Signal(SIGSYS)),
-        ) if matches!(seen, Shape::Errno(_)) => Some(RuleRef::DEFAULT),
-        _ => None,
-    };
-    let filter_denied = matches!(attribution, Attribution::Trapping)
-        && tagged_rec.map(shape) == Some(Shape::Trapped);
-    match seen {
-        Shape::TimedOut => observed(Outcome::Timeout, None, None, None, None),
-        Shape::Trapped => {
-            let info = rec.sigsys.unwrap_or_default();
-            observed(Outcome::Trapped, Some(info.errno), Some(SIGSYS), None, None)
-        }
-        Shape::Signal(SIGSYS) if base != Some(Shape::Signal(SIGSYS)) => {
-            observed(Outcome::Killed, None, Some(SIGSYS), None, None)
-        }
-        Shape::Errno(errno) if tagged_rule.is_some() => {
-            observed(Outcome::Errno, Some(errno), None, tagged_rule, None)
-        }
-        Shape::Errno(errno) if filter_denied => observed(
-            Outcome::Errno,
-            Some(errno),
-            None,
-            None,
-            Some(
-                "denied by the filter (the tagged run, whose ERRNO rules and default trap, trapped here): not attributed to a rule, because gVisor answers EPERM for every errno and its traps carry no data"
-                    .to_string(),
-            ),
-        ),
-        Shape::Errno(errno) if shared => observed(
-            Outcome::Errno,
-            Some(errno),
-            None,
-            None,
-            Some(
-                "denied by an ERRNO rule without a sentinel of its own (one no case was expected to match, or one beyond the 1,000 sentinels of its syscall): not attributed to a rule"
-                    .to_string(),
-            ),
-        ),
-        _ if base.is_none() => observed(
+    }
+    let Some(base) = base else {
+        return observed(
             Outcome::Ambiguous,
             rec.errno,
             rec.signal,
             None,
             Some("no baseline record to compare with".into()),
-        ),
-        // The same errno unconfined, and no tagged record to tell a rule's answer from the
-        // kernel's (a profile may deny with the very errno the kernel gives, as an ERRNO
-        // default's EPERM without CAP_SYS_ADMIN): neither "allowed" nor the filter's.
-        Shape::Errno(e) if Some(seen) == base && silent.is_some() && filter_errnos.contains(&e) => observed(
+        );
+    };
+    if seen == base {
+        like_baseline(seen, evidence.silent, attribution)
+    } else {
+        unlike_baseline(seen, base, evidence.silent, attribution)
+    }
+}
+
+/// A call the filter or the watchdog stopped, whatever the other runs say: a timeout, a
+/// seccomp trap, or a SIGSYS death the baseline did not die of.
+fn stopped(rec: &CaseRecord, seen: Shape, base: Option<Shape>) -> Option<Observed> {
+    match seen {
+        Shape::TimedOut => Some(observed(Outcome::Timeout, None, None, None, None)),
+        Shape::Trapped => {
+            let info = rec.sigsys.unwrap_or_default();
+            Some(observed(
+                Outcome::Trapped,
+                Some(info.errno),
+                Some(SIGSYS),
+                None,
+                None,
+            ))
+        }
+        Shape::Signal(SIGSYS) if base != Some(Shape::Signal(SIGSYS)) => {
+            Some(observed(Outcome::Killed, None, Some(SIGSYS), None, None))
+        }
+        _ => None,
+    }
+}
+
+/// Why the tagged run can't speak for a case ([`TaggedRun::Silent`]), and the errnos the
+/// filter could have answered there.
+#[derive(Debug, Clone, Copy)]
+struct Silence<'a> {
+    why: &'a str,
+    filter_errnos: &'a [i32],
+}
+
+/// What the tagged run says about one case, read before the as-is run is compared with the
+/// baseline.
+#[derive(Debug, Clone, Copy, Default)]
+struct Evidence<'a> {
+    /// The rule (or the default) whose sentinel or trap the tagged run showed.
+    rule: Option<RuleRef>,
+    /// The tagged run answered the sentinel that rules without one of their own share.
+    shared: bool,
+    /// A trapping tagged run ([`Attribution::Trapping`]) trapped: the filter denied the call.
+    filter_denied: bool,
+    silent: Option<Silence<'a>>,
+}
+
+impl<'a> Evidence<'a> {
+    /// Reads the tagged run of the case on `slot`, whose as-is run showed `seen`.
+    fn read(
+        slot: Slot,
+        seen: Shape,
+        tagged: TaggedRun<'a>,
+        attribution: &Attribution<'a>,
+    ) -> Evidence<'a> {
+        // gVisor answers EPERM for every errno: the only errno its filter can answer.
+        let silent = match (attribution, tagged) {
+            (Attribution::Tagged { errnos, .. }, TaggedRun::Silent(why)) => Some(Silence {
+                why,
+                filter_errnos: errnos,
+            }),
+            (Attribution::Trapping, TaggedRun::Silent(why)) => Some(Silence {
+                why,
+                filter_errnos: &[EPERM],
+            }),
+            _ => None,
+        };
+        let tagged = tagged.record().map(shape);
+        let mut evidence = Evidence {
+            silent,
+            filter_denied: matches!(attribution, Attribution::Trapping)
+                && tagged == Some(Shape::Trapped),
+            ..Evidence::default()
+        };
+        match (attribution, tagged) {
+            (Attribution::Tagged { sentinels, .. }, Some(Shape::Errno(sentinel))) => {
+                match sentinels.attribute_slot(slot, sentinel) {
+                    Attributed::Rule(rule) => evidence.rule = Some(rule),
+                    Attributed::Shared => evidence.shared = true,
+                    Attributed::None => {}
+                }
+            }
+            (
+                Attribution::Tagged {
+                    default_traps: true,
+                    ..
+                },
+                Some(Shape::Trapped),
+            ) => evidence.rule = Some(RuleRef::DEFAULT),
+            // The tagged copy's default traps, but a probe that may not install its SIGSYS
+            // handler (a profile that denies rt_sigaction) dies of the trap instead of
+            // recording it. Where the as-is run got an errno, the copy's ERRNO rules would
+            // have answered a sentinel and its kills and bad-arch action would have killed the
+            // as-is run too: the signal is the default's trap.
+            (
+                Attribution::Tagged {
+                    default_traps: true,
+                    ..
+                },
+                Some(Shape::Signal(SIGSYS)),
+            ) if matches!(seen, Shape::Errno(_)) => evidence.rule = Some(RuleRef::DEFAULT),
+            _ => {}
+        }
+        evidence
+    }
+
+    /// An errno of the as-is run that the tagged run shows to be the filter's: a rule's (or the
+    /// default's) sentinel, a trap of the trapping copy, or the shared sentinel.
+    fn attributed(&self, errno: i32) -> Option<Observed> {
+        if let Some(rule) = self.rule {
+            return Some(observed(
+                Outcome::Errno,
+                Some(errno),
+                None,
+                Some(rule),
+                None,
+            ));
+        }
+        let note = if self.filter_denied {
+            crate::runtime::prose::TRAPPING_DENIAL
+        } else if self.shared {
+            "denied by an ERRNO rule without a sentinel of its own (one no case was expected to match, or one beyond the 1,000 sentinels of its syscall): not attributed to a rule"
+        } else {
+            return None;
+        };
+        Some(observed(
+            Outcome::Errno,
+            Some(errno),
+            None,
+            None,
+            Some(note.to_string()),
+        ))
+    }
+}
+
+/// The as-is run answered as the unconfined baseline did.
+fn like_baseline(
+    seen: Shape,
+    silent: Option<Silence<'_>>,
+    attribution: &Attribution<'_>,
+) -> Observed {
+    match (seen, attribution) {
+        // No tagged record to tell a rule's answer from the kernel's (a profile may deny with
+        // the very errno the kernel gives, as an ERRNO default's EPERM without
+        // CAP_SYS_ADMIN): neither "allowed" nor the filter's.
+        (Shape::Errno(e), _) if silent.is_some_and(|s| s.filter_errnos.contains(&e)) => observed(
             Outcome::Ambiguous,
             Some(e),
             None,
             None,
             Some(format!(
                 "errno {e} here and unconfined alike, and the filter's answer can't be told from the kernel's: not attributed: {}",
-                silent.unwrap_or_default()
+                silent.map(|s| s.why).unwrap_or_default()
             )),
         ),
-        _ if Some(seen) == base => match (seen, attribution) {
-            (Shape::Errno(ENOSYS), _) => observed(Outcome::Absent, Some(ENOSYS), None, None, None),
-            (Shape::Errno(e @ EPERM), Attribution::Untaggable) => observed(
-                Outcome::Ambiguous,
-                Some(e),
-                None,
-                None,
-                Some("EPERM both here and unconfined: the untaggable builtin profile may deny it too".into()),
-            ),
-            _ => observed(Outcome::Allowed, None, None, None, None),
-        },
+        (Shape::Errno(ENOSYS), _) => observed(Outcome::Absent, Some(ENOSYS), None, None, None),
+        (Shape::Errno(e @ EPERM), Attribution::Untaggable) => observed(
+            Outcome::Ambiguous,
+            Some(e),
+            None,
+            None,
+            Some("EPERM both here and unconfined: the untaggable builtin profile may deny it too".into()),
+        ),
+        _ => observed(Outcome::Allowed, None, None, None, None),
+    }
+}
+
+/// The as-is run answered otherwise than the unconfined baseline (`base`), and nothing above
+/// attributed it: [`stopped`] took the timeouts, traps and SIGSYS deaths.
+fn unlike_baseline(
+    seen: Shape,
+    base: Shape,
+    silent: Option<Silence<'_>>,
+    attribution: &Attribution<'_>,
+) -> Observed {
+    match seen {
+        // No case blocks unconfined (the probe wakes `pause`), so a baseline's timeout is a
+        // starved machine's, and what the kernel answers alone is unknown: an errno here can be
+        // the filter's or the kernel's. Without this, the kernel's EINVAL for recvmmsg read as
+        // a denial in both +SYS_ADMIN configurations on sid's 7.2 under TCG.
+        Shape::Errno(e) if base == Shape::TimedOut => observed(
+            Outcome::Ambiguous,
+            Some(e),
+            None,
+            None,
+            Some(format!(
+                "errno {e} here, but the unconfined baseline timed out on this case, so the \
+                 kernel's own answer is unknown: not attributed"
+            )),
+        ),
         Shape::Errno(errno) => {
-            let note = match attribution {
-                _ if silent.is_some() => {
-                    Some(format!("not attributed: {}", silent.unwrap_or_default()))
+            let note = match (silent, attribution) {
+                (Some(s), _) => Some(format!("not attributed: {}", s.why)),
+                (None, Attribution::Tagged { .. }) => {
+                    Some(crate::runtime::prose::NO_SENTINEL.to_string())
                 }
-                Attribution::Tagged { .. } => Some(
-                    "denied without a sentinel in the tagged run: not an ERRNO rule (runc's ENOSYS stub or TRACE)"
-                        .to_string(),
-                ),
-                Attribution::NoFilter => Some("differs from a second unconfined run".to_string()),
-                Attribution::Trapping => Some(
+                (None, Attribution::NoFilter) => {
+                    Some("differs from a second unconfined run".to_string())
+                }
+                (None, Attribution::Trapping) => Some(
                     "denied, but the tagged run did not trap: not an ERRNO rule or default"
                         .to_string(),
                 ),
-                Attribution::Untaggable => None,
+                (None, Attribution::Untaggable) => None,
             };
             observed(Outcome::Errno, Some(errno), None, None, note)
         }
-        Shape::Returned | Shape::Exited(_) => observed(
-            Outcome::Allowed,
-            None,
-            None,
-            None,
-            Some(format!("succeeded here but the baseline gave {:?}", base.unwrap())),
-        ),
         Shape::Signal(sig) => observed(
             Outcome::Ambiguous,
             None,
             Some(sig),
             None,
-            Some(format!("died of signal {sig}; the baseline gave {:?}", base.unwrap())),
+            Some(format!("died of signal {sig}; the baseline gave {base:?}")),
         ),
+        Shape::Returned | Shape::Exited(_) => observed(
+            Outcome::Allowed,
+            None,
+            None,
+            None,
+            Some(format!("succeeded here but the baseline gave {base:?}")),
+        ),
+        Shape::Trapped | Shape::TimedOut => unreachable!("`stopped` decides traps and timeouts"),
     }
 }
 
@@ -363,17 +469,10 @@ mod tests {
     use seccomp_catalog::record::SigsysInfo;
 
     fn ok() -> CaseRecord {
-        CaseRecord {
-            ret: Some(0),
-            ..Default::default()
-        }
+        CaseRecord::returned(0)
     }
     fn errno(e: i32) -> CaseRecord {
-        CaseRecord {
-            ret: Some(-(e as i64)),
-            errno: Some(e),
-            ..Default::default()
-        }
+        CaseRecord::failed(e)
     }
     fn signal(s: i32) -> CaseRecord {
         CaseRecord {
@@ -459,6 +558,48 @@ mod tests {
         // A trap in the as-is run is a TRAP rule's, whatever the tagged run did.
         let got = classify(SLOT, runs(&trap(103), &ok(), Some(&t)), &tagged(&map, true));
         assert_eq!(got.outcome, Outcome::Trapped);
+    }
+
+    #[test]
+    fn an_errno_against_a_timed_out_baseline_is_not_a_denial() {
+        // The kernel's EINVAL for recvmmsg (all-ones flags hold MSG_CMSG_COMPAT) where the
+        // baseline timed out and the tagged run got no sentinel: it read as the filter's errno.
+        let timed_out = CaseRecord {
+            timed_out: true,
+            ..Default::default()
+        };
+        let (o, t) = (errno(22), errno(22));
+        let map = Sentinels::default();
+        let got = classify(SLOT, runs(&o, &timed_out, Some(&t)), &tagged(&map, false));
+        assert_eq!(
+            (got.outcome, got.errno, got.rule),
+            (Outcome::Ambiguous, Some(22), None)
+        );
+        assert!(got.note.as_deref().unwrap().contains("baseline timed out"));
+        let allowed = Expected {
+            outcome: Outcome::Allowed,
+            errno: None,
+            rule: None,
+            note: None,
+        };
+        assert_eq!(verdict(&got, Some(&allowed)), Verdict::Undecided);
+        // A sentinel still names its rule, and a success is still the call let through.
+        let map = sentinels(&[(SLOT, 3001, RuleRef::Index(0))]);
+        let got = classify(
+            SLOT,
+            runs(&o, &timed_out, Some(&errno(3001))),
+            &tagged(&map, false),
+        );
+        assert_eq!(
+            (got.outcome, got.rule),
+            (Outcome::Errno, Some(RuleRef::Index(0)))
+        );
+        let got = classify(
+            SLOT,
+            runs(&ok(), &timed_out, Some(&ok())),
+            &tagged(&map, false),
+        );
+        assert_eq!(got.outcome, Outcome::Allowed);
     }
 
     fn runs<'a>(o: &'a CaseRecord, b: &'a CaseRecord, t: Option<&'a CaseRecord>) -> CaseRuns<'a> {
@@ -712,5 +853,110 @@ mod tests {
             ),
             Verdict::Pass
         );
+    }
+
+    /// The first step: what stopped the call decides, whatever the tagged run says.
+    #[test]
+    fn stopped_takes_timeouts_traps_and_sigsys_deaths_the_baseline_lacks() {
+        let timed_out = CaseRecord {
+            timed_out: true,
+            ..ok()
+        };
+        let base = Some(Shape::Returned);
+        let o = stopped(&timed_out, shape(&timed_out), base).unwrap();
+        assert_eq!(o.outcome, Outcome::Timeout);
+        let t = trap(39);
+        assert_eq!(
+            stopped(&t, shape(&t), base).unwrap().outcome,
+            Outcome::Trapped
+        );
+        let killed = signal(SIGSYS);
+        let o = stopped(&killed, shape(&killed), base).unwrap();
+        assert_eq!((o.outcome, o.signal), (Outcome::Killed, Some(SIGSYS)));
+        // A SIGSYS death unconfined too is the kernel's, and an errno is left to the next steps.
+        assert!(stopped(&killed, shape(&killed), Some(Shape::Signal(SIGSYS))).is_none());
+        assert!(stopped(&errno(1), Shape::Errno(1), base).is_none());
+    }
+
+    /// The second step reads the tagged run once: a rule's sentinel, the shared sentinel, a
+    /// trap of the trapping copy, or why it is silent.
+    #[test]
+    fn evidence_names_a_rule_the_shared_sentinel_a_trap_or_the_silence() {
+        let map = sentinels(&[(SLOT, 3000, RuleRef::Index(2))]);
+        let rec = errno(3000);
+        let e = Evidence::read(
+            SLOT,
+            Shape::Errno(1),
+            TaggedRun::Record(&rec),
+            &tagged(&map, true),
+        );
+        assert_eq!(e.rule, Some(RuleRef::Index(2)));
+        assert_eq!(e.attributed(1).unwrap().rule, Some(RuleRef::Index(2)));
+        // No sentinel of a rule on this slot: nothing attributed, nothing silent.
+        let other = errno(3001);
+        let e = Evidence::read(
+            SLOT,
+            Shape::Errno(1),
+            TaggedRun::Record(&other),
+            &tagged(&map, true),
+        );
+        assert!(e.attributed(1).is_none() && e.silent.is_none());
+        let t = trap(39);
+        let e = Evidence::read(
+            SLOT,
+            Shape::Errno(1),
+            TaggedRun::Record(&t),
+            &Attribution::Trapping,
+        );
+        let o = e.attributed(1).unwrap();
+        assert_eq!((o.outcome, o.rule), (Outcome::Errno, None));
+        assert!(o.note.unwrap().starts_with("denied by the filter"));
+        let e = Evidence::read(
+            SLOT,
+            Shape::Errno(1),
+            TaggedRun::Silent("why"),
+            &Attribution::Trapping,
+        );
+        let s = e.silent.unwrap();
+        assert_eq!((s.why, s.filter_errnos), ("why", &[EPERM][..]));
+    }
+
+    /// The last steps compare with the baseline; `base` is what the note quotes.
+    #[test]
+    fn like_and_unlike_the_baseline() {
+        let silent = Some(Silence {
+            why: "its copy failed to start",
+            filter_errnos: &[EPERM],
+        });
+        let o = like_baseline(Shape::Errno(EPERM), silent, &Attribution::NoFilter);
+        assert_eq!(o.outcome, Outcome::Ambiguous);
+        assert!(o
+            .note
+            .unwrap()
+            .ends_with("not attributed: its copy failed to start"));
+        let o = like_baseline(Shape::Errno(ENOSYS), None, &Attribution::NoFilter);
+        assert_eq!(o.outcome, Outcome::Absent);
+        let o = like_baseline(Shape::Errno(EPERM), None, &Attribution::NoFilter);
+        assert_eq!(o.outcome, Outcome::Allowed);
+        let map = Sentinels::default();
+        let o = unlike_baseline(Shape::Errno(13), Shape::Returned, None, &tagged(&map, true));
+        assert_eq!((o.outcome, o.errno), (Outcome::Errno, Some(13)));
+        let o = unlike_baseline(
+            Shape::Returned,
+            Shape::Errno(1),
+            None,
+            &Attribution::NoFilter,
+        );
+        assert_eq!(
+            o.note.as_deref(),
+            Some("succeeded here but the baseline gave Errno(1)")
+        );
+        let o = unlike_baseline(
+            Shape::Signal(9),
+            Shape::Returned,
+            None,
+            &Attribution::NoFilter,
+        );
+        assert_eq!((o.outcome, o.signal), (Outcome::Ambiguous, Some(9)));
     }
 }

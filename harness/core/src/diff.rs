@@ -108,7 +108,7 @@ impl ChangeKind {
     ];
 
     /// The group heading in the human-readable outputs.
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             ChangeKind::NewlyDenied => "newly denied",
             ChangeKind::NewlyAllowed => "newly allowed",
@@ -235,7 +235,7 @@ impl MatrixDiff {
     }
 
     /// The changed cells of one kind, in order.
-    pub fn cells_of(&self, kind: ChangeKind) -> impl Iterator<Item = &CellChange> {
+    pub(crate) fn cells_of(&self, kind: ChangeKind) -> impl Iterator<Item = &CellChange> {
         self.cells.iter().filter(move |c| c.kind == kind)
     }
 }

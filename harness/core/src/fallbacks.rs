@@ -30,7 +30,7 @@ pub const ERRNOS: &[(&str, i32)] = &[
 ];
 
 /// The errno's name, where the dataset knows it.
-pub fn errno_name(errno: i32) -> Option<&'static str> {
+pub(crate) fn errno_name(errno: i32) -> Option<&'static str> {
     ERRNOS.iter().find(|(_, n)| *n == errno).map(|(s, _)| *s)
 }
 
@@ -113,7 +113,7 @@ pub struct Source {
 impl Source {
     /// `glibc-2.34:sysdeps/unix/sysv/linux/clone-internal.c:55`, or with the commit's first
     /// 12 hex digits where no tag was read.
-    pub fn cite(&self) -> String {
+    pub(crate) fn cite(&self) -> String {
         let at = match (&self.tag, &self.commit) {
             (Some(t), _) => t.clone(),
             (None, Some(c)) => c.chars().take(12).collect(),
@@ -125,19 +125,19 @@ impl Source {
 
 /// `glibc ≥ 2.34 pthread_create, posix_spawn`: who makes a call, from which release, in one
 /// wording for the dataset and the readiness summary built from it.
-pub fn who(userspace: &str, since: &str, callers: &[String]) -> String {
+pub(crate) fn who(userspace: &str, since: &str, callers: &[String]) -> String {
     format!("{userspace} ≥ {since} {}", callers.join(", "))
 }
 
 impl Fallback {
     /// `glibc ≥ 2.34 pthread_create, posix_spawn`.
-    pub fn who(&self) -> String {
+    pub(crate) fn who(&self) -> String {
         who(&self.userspace, &self.since, &self.callers)
     }
 
     /// `glibc-2.34:sysdeps/…/clone-internal.c:55`, prefixed with the userspace where the tag
     /// does not say it (`util-linux v2.39:…`).
-    pub fn cite(&self) -> String {
+    pub(crate) fn cite(&self) -> String {
         let cite = self.source.cite();
         if cite.starts_with(&self.userspace) {
             cite
@@ -156,7 +156,7 @@ pub fn data() -> &'static Data {
 }
 
 /// The entries for one syscall, in the dataset's order.
-pub fn for_syscall(name: &str) -> impl Iterator<Item = &'static Fallback> + '_ {
+pub(crate) fn for_syscall(name: &str) -> impl Iterator<Item = &'static Fallback> + '_ {
     data().fallbacks.iter().filter(move |f| f.syscall == name)
 }
 

@@ -4,7 +4,8 @@
 //! engine's part back out as a matrix of its own, so `diff` can compare two engines of one
 //! matrix with the same rules it uses for two matrices.
 
-use crate::matrix::{Configuration, EngineEntry, Matrix, MissingConfiguration, MissingEngine};
+use crate::configuration_id::ConfigurationId;
+use crate::matrix::{Configuration, EngineEntry, Matrix, MissingEngine};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FleetError {
@@ -20,6 +21,11 @@ pub enum FleetError {
     MissingEngine { name: String, error: String },
     #[error("no engine of the run gave a matrix")]
     NoEngine,
+    #[error("engine {engine:?}'s matrix: {source}")]
+    ConfigurationId {
+        engine: String,
+        source: crate::configuration_id::IdError,
+    },
 }
 
 /// Whether `name` can prefix configuration ids: it must not hold the separator `/` or the
@@ -79,30 +85,31 @@ pub fn combine_partial(
         coverage: Vec::new(),
     };
     for (name, m) in parts {
-        let prefix = |id: &str| format!("{name}/{id}");
-        out.configurations
-            .extend(m.configurations.into_iter().map(|mut c| {
-                c.id = prefix(&c.id);
-                c.engine = Some(name.clone());
-                c
-            }));
-        out.cells.extend(m.cells.into_iter().map(|mut c| {
-            c.configuration = prefix(&c.configuration);
-            c
-        }));
-        out.coverage.extend(m.coverage.into_iter().map(|mut c| {
-            c.configuration = prefix(&c.configuration);
-            c
-        }));
-        out.missing_configurations
-            .extend(
-                m.missing_configurations
-                    .into_iter()
-                    .map(|c| MissingConfiguration {
-                        id: prefix(&c.id),
-                        ..c
-                    }),
-            );
+        let prefix = |id: &str| -> Result<String, FleetError> {
+            let parsed: ConfigurationId =
+                id.parse().map_err(|source| FleetError::ConfigurationId {
+                    engine: name.clone(),
+                    source,
+                })?;
+            Ok(parsed.on_engine(&name).to_string())
+        };
+        for mut c in m.configurations {
+            c.id = prefix(&c.id)?;
+            c.engine = Some(name.clone());
+            out.configurations.push(c);
+        }
+        for mut c in m.cells {
+            c.configuration = prefix(&c.configuration)?;
+            out.cells.push(c);
+        }
+        for mut c in m.coverage {
+            c.configuration = prefix(&c.configuration)?;
+            out.coverage.push(c);
+        }
+        for mut c in m.missing_configurations {
+            c.id = prefix(&c.id)?;
+            out.missing_configurations.push(c);
+        }
         out.engines.push(EngineEntry {
             name,
             host: m.host,
@@ -131,8 +138,10 @@ pub fn view(matrix: &Matrix, name: &str) -> Result<Matrix, FleetError> {
             name: name.to_string(),
             have: names(matrix).join(", "),
         })?;
-    let prefix = format!("{name}/");
-    let strip = |id: &str| id.strip_prefix(&prefix).map(str::to_string);
+    let strip = |id: &str| {
+        let parsed: ConfigurationId = id.parse().ok()?;
+        Some(parsed.off_engine(name)?.to_string())
+    };
     Ok(Matrix {
         schema_version: matrix.schema_version,
         host: entry.host.clone(),
@@ -184,12 +193,15 @@ pub fn align_defaults(old: &mut Matrix, new: &mut Matrix) {
         (false, true, true, false) => old,
         _ => return,
     };
-    let rename = |id: &mut String| {
-        if let Some(rest) = id.strip_prefix(RD) {
-            if rest.is_empty() || rest.starts_with(['+', '-', '@']) {
-                *id = format!("builtin{rest}");
+    let rename = |id: &mut String| match id.parse::<ConfigurationId>() {
+        Ok(parsed) if parsed.profile == RD => {
+            *id = ConfigurationId {
+                profile: "builtin".to_string(),
+                ..parsed
             }
+            .to_string();
         }
+        _ => {}
     };
     for c in &mut side.configurations {
         if c.profile == RD {
@@ -214,7 +226,8 @@ pub fn names(matrix: &Matrix) -> Vec<&str> {
 mod tests {
     use super::*;
     use crate::diff::MatrixDiff;
-    use crate::matrix::fixture::{cell, exp, matrix, obs};
+    use crate::matrix::fixture::{allowed, cell, exp, matrix, obs};
+    use crate::matrix::MissingConfiguration;
     use crate::outcome::Outcome;
 
     fn one(errno: Option<i32>, engine_version: &str) -> Matrix {
@@ -236,12 +249,7 @@ mod tests {
         let docker = one(Some(1), "28.5.2");
         let mut cri = matrix(
             &["runtime-default", "unconfined"],
-            vec![cell(
-                "runtime-default",
-                "io_uring_setup",
-                obs(Outcome::Allowed, None, None),
-                exp(Outcome::Allowed, None, None),
-            )],
+            vec![allowed("runtime-default", "io_uring_setup")],
         );
         cri.configurations[0].profile = "runtime-default".into();
         cri.cells[0].profile = "runtime-default".into();

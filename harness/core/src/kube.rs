@@ -101,7 +101,7 @@ fn absolute(what: &'static str, path: &str) -> Result<(), ManifestError> {
 impl Manifest {
     /// The DaemonSet as a JSON value (apps/v1): the inputs checked first, so that a bad name
     /// or path is refused before any of the manifest is built.
-    pub fn daemonset(&self) -> Result<Value, ManifestError> {
+    pub(crate) fn daemonset(&self) -> Result<Value, ManifestError> {
         dns_name("the DaemonSet's name", &self.name)?;
         dns_name("the namespace", &self.namespace)?;
         let socket_dir = self.socket_dir()?;

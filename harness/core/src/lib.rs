@@ -10,6 +10,7 @@
 #![warn(clippy::too_many_lines)]
 
 pub mod classify;
+pub mod configuration_id;
 pub mod coverage;
 pub mod diff;
 pub mod engine_kind;

@@ -2,6 +2,7 @@
 //! contract of DESIGN §5 (schema_version 2): renderers and `diff` read only this type, and a
 //! matrix written by one version must be read by the next.
 
+use crate::configuration_id::ConfigurationId;
 use crate::outcome::{Outcome, RuleRef};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -124,7 +125,9 @@ pub struct SeccompFacts {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Configuration {
-    /// `<profile>` or `<profile>+SYS_ADMIN-NET_RAW`.
+    /// `[engine/]profile[CAPS][@runtime]`, e.g. `deny-namespaces+SYS_ADMIN-NET_RAW` or
+    /// `sid/builtin@crun`: written and read by `configuration_id::ConfigurationId`, whose doc
+    /// gives the rule.
     pub id: String,
     pub profile: String,
     /// The file path, or `builtin` / `unconfined`.
@@ -255,12 +258,20 @@ impl Matrix {
     /// one matrix). Configurations that name no runtime ran on `host.runtime`: they belong to
     /// that one. The host facts then describe `runtime`. `None` when no column ran on it.
     pub fn for_runtime(&self, runtime: &str) -> Option<Matrix> {
-        let suffix = format!("@{runtime}");
         let on = |c: &Configuration| match &c.runtime {
             Some(r) => r == runtime,
             None => self.host.runtime == runtime,
         };
-        let strip = |id: &str| id.strip_suffix(&suffix).unwrap_or(id).to_string();
+        // The id without `@<runtime>`; one that names no runtime (or that no run of the
+        // harness wrote) stays as it is.
+        let strip = |id: &str| match id.parse::<ConfigurationId>() {
+            Ok(parsed) if parsed.runtime.as_deref() == Some(runtime) => ConfigurationId {
+                runtime: None,
+                ..parsed
+            }
+            .to_string(),
+            _ => id.to_string(),
+        };
         let kept: HashSet<&str> = self
             .configurations
             .iter()
@@ -310,9 +321,12 @@ impl Matrix {
                 .missing_configurations
                 .iter()
                 // Absent from the configurations: the id says the runtime.
-                .filter(|m| {
-                    m.id.ends_with(&suffix) || (!m.id.contains('@') && self.host.runtime == runtime)
-                })
+                .filter(
+                    |m| match m.id.parse::<ConfigurationId>().map(|id| id.runtime) {
+                        Ok(Some(r)) => r == runtime,
+                        Ok(None) | Err(_) => self.host.runtime == runtime,
+                    },
+                )
                 .map(|m| MissingConfiguration {
                     id: strip(&m.id),
                     ..m.clone()
@@ -384,7 +398,10 @@ impl Matrix {
     }
 
     /// The cells of one configuration, in matrix order.
-    pub fn cells_of<'a>(&'a self, configuration: &'a str) -> impl Iterator<Item = &'a Cell> + 'a {
+    pub(crate) fn cells_of<'a>(
+        &'a self,
+        configuration: &'a str,
+    ) -> impl Iterator<Item = &'a Cell> + 'a {
         self.cells
             .iter()
             .filter(move |c| c.configuration == configuration)
@@ -536,23 +553,21 @@ pub(crate) mod fixture {
     }
 
     pub fn configuration(id: &str) -> Configuration {
-        let (profile, caps) = match id.split_once('+') {
-            Some((p, c)) => (p, vec![format!("+{c}")]),
-            None => (id, vec![]),
-        };
+        let parsed: ConfigurationId = id.parse().expect("a fixture's id");
+        let profile = parsed.profile;
         Configuration {
             id: id.into(),
-            profile: profile.into(),
             source: format!("profiles/{profile}.json"),
+            profile,
             sha256: Some("0123abcd".into()),
-            caps,
-            runtime: None,
+            caps: parsed.caps.iter().map(ToString::to_string).collect(),
+            runtime: parsed.runtime,
             start_error: None,
             engine: None,
         }
     }
 
-    pub fn obs(outcome: Outcome, errno: Option<i32>, rule: Option<RuleRef>) -> Observed {
+    pub(crate) fn obs(outcome: Outcome, errno: Option<i32>, rule: Option<RuleRef>) -> Observed {
         let signal = matches!(outcome, Outcome::Killed | Outcome::Trapped).then_some(31);
         Observed {
             outcome,
@@ -563,7 +578,7 @@ pub(crate) mod fixture {
         }
     }
 
-    pub fn exp(outcome: Outcome, errno: Option<i32>, rule: Option<RuleRef>) -> Expected {
+    pub(crate) fn exp(outcome: Outcome, errno: Option<i32>, rule: Option<RuleRef>) -> Expected {
         Expected {
             outcome,
             errno,
@@ -591,6 +606,16 @@ pub(crate) mod fixture {
             expected,
             verdict,
         }
+    }
+
+    /// A cell allowed, as predicted.
+    pub fn allowed(configuration: &str, case: &str) -> Cell {
+        cell(
+            configuration,
+            case,
+            obs(Outcome::Allowed, None, None),
+            exp(Outcome::Allowed, None, None),
+        )
     }
 
     pub fn matrix(configurations: &[&str], cells: Vec<Cell>) -> Matrix {

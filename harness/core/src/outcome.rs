@@ -114,7 +114,7 @@ impl fmt::Display for RuleRef {
         match self {
             RuleRef::Index(i) => write!(f, "syscalls[{i}]"),
             RuleRef::Other(RuleOther::Default) => f.write_str("defaultAction"),
-            RuleRef::Other(RuleOther::EnosysStub) => f.write_str("runc ENOSYS stub"),
+            RuleRef::Other(RuleOther::EnosysStub) => f.write_str(crate::runtime::prose::STUB_RULE),
             RuleRef::Other(RuleOther::BadArch) => f.write_str("bad-arch action"),
         }
     }

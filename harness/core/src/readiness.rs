@@ -117,13 +117,13 @@ pub struct Affected {
 
 impl Affected {
     /// `glibc ≥ 2.34 pthread_create, posix_spawn`.
-    pub fn who(&self) -> String {
+    pub(crate) fn who(&self) -> String {
         crate::fallbacks::who(&self.userspace, &self.since, &self.callers)
     }
 
     /// `breaks (falls back to clone only on ENOSYS)`, `copes (falls back on ENOSYS or EPERM)`,
     /// `fails either way (falls back to mount on ENOSYS, and mount is denied too)`.
-    pub fn effect_text(&self) -> String {
+    pub(crate) fn effect_text(&self) -> String {
         match self.effect {
             Effect::Breaks => format!(
                 "breaks: falls back to {} only on {}",
@@ -192,7 +192,7 @@ impl Entry {
 
 impl Entry {
     /// `from Docker 25.0.0`, `until containerd 1.7.30, not since`, `in no release`.
-    pub fn allowance(&self) -> String {
+    pub(crate) fn allowance(&self) -> String {
         let engine = self.history.as_deref().unwrap_or("Docker");
         match (&self.allowed_from, &self.allowed_until) {
             (Some(v), _) => format!("from {engine} {v}"),
@@ -243,8 +243,6 @@ fn is_eperm_denial(cell: &Cell, baseline: Option<&Cell>) -> bool {
 /// Computes the summary from the matrix: its builtin column, its unconfined column with the
 /// same capabilities as the baseline, the runtime's unknown names, and the upstream data.
 /// `None` when the matrix has no builtin configuration.
-// Over 80 lines: its phases are still to be split into named steps (issue #20).
-#[allow(clippy::too_many_lines)]
 pub fn of(matrix: &Matrix) -> Option<Readiness> {
     let configuration = builtin_configuration(matrix)?;
     let caps = matrix.configuration(configuration)?.caps.clone();
@@ -253,6 +251,33 @@ pub fn of(matrix: &Matrix) -> Option<Readiness> {
         .iter()
         .find(|c| c.source == "unconfined" && c.caps == caps)
         .map(|c| c.id.as_str());
+    let release =
+        crate::upstream::default_for(&matrix.host.engine, &matrix.host.engine_version).ok();
+    let upstream = release.map(crate::upstream::profile_of);
+    let mut entries = entries(matrix, configuration, unconfined, upstream.as_ref());
+    // What breaks first, then the new-syscall cases: a newer libc calls them without a second
+    // thought.
+    entries.sort_by_key(|e| (e.rank(), e.upstream_names_it == Some(true)));
+    let fix = merged_fixes(&entries);
+    let fix_placement = (!fix.is_empty()).then(|| fix_placement(matrix, release, &entries));
+    Some(Readiness {
+        configuration: configuration.to_string(),
+        entries,
+        note: every_errno_eperm_note(matrix, configuration),
+        fix,
+        enosys: enosys_fallbacks(matrix, configuration, unconfined),
+        fix_placement,
+    })
+}
+
+/// One entry per plain native case that `configuration` denies with EPERM where the kernel
+/// has the call, in the order of the catalog; `upstream` is the engine's own default profile.
+fn entries(
+    matrix: &Matrix,
+    configuration: &str,
+    unconfined: Option<&str>,
+    upstream: Option<&crate::profile::Profile>,
+) -> Vec<Entry> {
     let arch = Arch::parse(&matrix.host.arch);
     let native = arch.map(|a| a.native_abi().name().to_string());
     let denied: Vec<&Cell> = matrix
@@ -270,9 +295,6 @@ pub fn of(matrix: &Matrix) -> Option<Readiness> {
     let history =
         (engine == Some(EngineKind::Containerd)).then(|| EngineKind::Containerd.to_string());
     let unknown = matrix.host.seccomp.runtime_unknown_syscalls.as_ref();
-    let release =
-        crate::upstream::default_for(&matrix.host.engine, &matrix.host.engine_version).ok();
-    let upstream = release.map(crate::upstream::profile_of);
     let denied_here = |syscall: &str| {
         matrix.cell(configuration, syscall).is_some_and(|c| {
             matches!(
@@ -281,18 +303,17 @@ pub fn of(matrix: &Matrix) -> Option<Readiness> {
             )
         })
     };
-    let mut entries: Vec<Entry> = denied
+    denied
         .iter()
         .map(|c| {
             let a = allowance
                 .iter()
                 .find(|(n, _)| *n == c.syscall)
                 .map(|(_, a)| a);
-            Entry {
+            let mut e = Entry {
                 syscall: c.syscall.clone(),
                 rule: c.observed.rule.or(c.expected.rule),
                 upstream_names_it: upstream
-                    .as_ref()
                     .map(|p| p.rules.iter().any(|r| r.names.contains(&c.syscall))),
                 libseccomp_knows: unknown.map(|u| !u.contains(&c.syscall)),
                 allowed_from: a.and_then(|a| a.from.clone()),
@@ -300,52 +321,59 @@ pub fn of(matrix: &Matrix) -> Option<Readiness> {
                 history: history.clone(),
                 userspace: affected(&c.syscall, &denied_here),
                 fix: None,
+            };
+            if e.breaks().next().is_some() {
+                e.fix = Some(fix_rule(vec![e.syscall.clone()], upstream));
             }
+            e
         })
+        .collect()
+}
+
+/// Where the fix goes: the engine's default profile to copy (`release`, where the data has
+/// it), how to pass the copy, and which of the fixed names the runtime's libseccomp drops.
+fn fix_placement(
+    matrix: &Matrix,
+    release: Option<&crate::upstream::Release>,
+    entries: &[Entry],
+) -> String {
+    let unknown: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.fix.is_some() && e.libseccomp_knows == Some(false))
+        .map(|e| e.syscall.as_str())
         .collect();
-    for e in &mut entries {
-        if e.breaks().next().is_some() {
-            e.fix = Some(fix_rule(vec![e.syscall.clone()], upstream.as_ref()));
-        }
+    let profile = match release {
+        Some(r) => format!(
+            "a copy of {} {}'s default profile ({} at {}, kept as harness/data/upstream-defaults/{})",
+            matrix.host.engine, matrix.host.engine_version, r.path, r.tag, r.file
+        ),
+        None => format!("a copy of {}'s default profile", matrix.host.engine),
+    };
+    // A node takes no profile on the command line: the pod names a Localhost file, which
+    // containerd reads without `archMap`, `includes` or `excludes` (`profile::node`).
+    let how = if EngineKind::parse(&matrix.host.engine) == Some(EngineKind::Containerd) {
+        "give it to the pod as a Localhost profile (`seccompProfile: {type: Localhost, localhostProfile: THAT_FILE}`), after resolving its `archMap`, `includes` and `excludes` for the container, which containerd drops from the file"
+    } else {
+        "run with --security-opt seccomp=THAT_FILE"
+    };
+    let mut text = format!("add to the `syscalls` of {profile} and {how}");
+    if !unknown.is_empty() {
+        text.push_str(&format!(
+            "; the runtime's libseccomp does not know {}, so it drops the rule until libseccomp is upgraded",
+            unknown.join(", ")
+        ));
     }
-    // What breaks first, then the new-syscall cases: a newer libc calls them without a second
-    // thought.
-    entries.sort_by_key(|e| (e.rank(), e.upstream_names_it == Some(true)));
-    let fix = merged_fixes(&entries);
-    let fix_placement = (!fix.is_empty()).then(|| {
-        let unknown: Vec<&str> = entries
-            .iter()
-            .filter(|e| e.fix.is_some() && e.libseccomp_knows == Some(false))
-            .map(|e| e.syscall.as_str())
-            .collect();
-        let profile = match release {
-            Some(r) => format!(
-                "a copy of {} {}'s default profile ({} at {}, kept as harness/data/upstream-defaults/{})",
-                matrix.host.engine, matrix.host.engine_version, r.path, r.tag, r.file
-            ),
-            None => format!("a copy of {}'s default profile", matrix.host.engine),
-        };
-        // A node takes no profile on the command line: the pod names a Localhost file, which
-        // containerd reads without `archMap`, `includes` or `excludes` (`profile::node`).
-        let how = if engine == Some(EngineKind::Containerd) {
-            "give it to the pod as a Localhost profile (`seccompProfile: {type: Localhost, localhostProfile: THAT_FILE}`), after resolving its `archMap`, `includes` and `excludes` for the container, which containerd drops from the file"
-        } else {
-            "run with --security-opt seccomp=THAT_FILE"
-        };
-        let mut text = format!("add to the `syscalls` of {profile} and {how}");
-        if !unknown.is_empty() {
-            text.push_str(&format!(
-                "; the runtime's libseccomp does not know {}, so it drops the rule until libseccomp is upgraded",
-                unknown.join(", ")
-            ));
-        }
-        text
-    });
+    text
+}
+
+/// The note said once where the builtin configuration's runtime answers EPERM for every
+/// errno (measured by the calibration: `host.seccomp.errno_rewritten`).
+fn every_errno_eperm_note(matrix: &Matrix, configuration: &str) -> Option<String> {
     let runtime = matrix
         .configuration(configuration)
         .and_then(|c| c.runtime.clone())
         .unwrap_or_else(|| matrix.host.runtime.clone());
-    let note = matrix
+    matrix
         .host
         .seccomp
         .errno_rewritten
@@ -354,15 +382,7 @@ pub fn of(matrix: &Matrix) -> Option<Readiness> {
             format!(
                 "on {runtime} every denial is EPERM (it answers EPERM for every SCMP_ACT_ERRNO, whatever errnoRet says: measured by the calibration), so a newer libc's ENOSYS fallbacks never happen there: an image breaks on every call the profile denies, not only on these"
             )
-        });
-    Some(Readiness {
-        configuration: configuration.to_string(),
-        entries,
-        note,
-        fix,
-        enosys: enosys_fallbacks(matrix, configuration, unconfined),
-        fix_placement,
-    })
+        })
 }
 
 /// The listed userspace's syscalls (each once) that `configuration` answers with ENOSYS from
@@ -452,7 +472,7 @@ fn merged_fixes(entries: &[Entry]) -> Vec<FixRule> {
 
 /// The summary a renderer shows: the one the run stored, else computed from the cells (a
 /// matrix written before the summary existed).
-pub fn of_matrix(matrix: &Matrix) -> Option<Readiness> {
+pub(crate) fn of_matrix(matrix: &Matrix) -> Option<Readiness> {
     matrix.readiness.clone().or_else(|| of(matrix))
 }
 
@@ -900,5 +920,24 @@ mod tests {
         assert!(Change::between(Some(&old), Some(&old)).is_empty());
         let gone = Change::between(Some(&old), None);
         assert_eq!(gone.removed.len(), 1);
+    }
+
+    /// Where the fix goes: the copy of the engine's default to edit and how a node takes it.
+    #[test]
+    fn the_fix_placement_names_the_copy_and_how_to_pass_it() {
+        let mut m = sample();
+        let text = fix_placement(&m, None, &[]);
+        assert!(
+            text.ends_with("run with --security-opt seccomp=THAT_FILE"),
+            "{text}"
+        );
+        m.host.engine = "containerd".into();
+        let text = fix_placement(&m, None, &[]);
+        assert!(text.starts_with("add to the `syscalls` of a copy of containerd's default profile and give it to the pod"), "{text}");
+        assert!(every_errno_eperm_note(&m, "builtin").is_none());
+        m.host.seccomp.errno_rewritten = vec![m.host.runtime.clone()];
+        assert!(every_errno_eperm_note(&m, "builtin")
+            .unwrap()
+            .contains("every denial is EPERM"));
     }
 }

@@ -182,15 +182,6 @@ impl Release {
             .expect("every indexed file is compiled in (checked by a test)")
     }
 
-    /// The configuration name the run gives it: `docker-default-v20.10.24`,
-    /// `containerd-default-v1.7.24`.
-    pub fn configuration_name(&self) -> String {
-        match self.engine {
-            Engine::Docker => format!("docker-default-v{}", self.version),
-            Engine::Containerd => format!("containerd-default-v{}", self.version),
-        }
-    }
-
     /// Where it came from, for the matrix's `source`.
     pub fn source(&self) -> String {
         let commit = &self.commit[..12.min(self.commit.len())];
@@ -223,7 +214,7 @@ struct Section {
 }
 
 /// Docker's releases in version order.
-pub fn docker_releases() -> &'static [Release] {
+pub(crate) fn docker_releases() -> &'static [Release] {
     static RELEASES: OnceLock<Vec<Release>> = OnceLock::new();
     RELEASES.get_or_init(|| {
         let index: Index =
@@ -240,7 +231,7 @@ struct ContainerdIndex {
 }
 
 /// containerd's releases (1.6 to 2.2) in version order.
-pub fn containerd_releases() -> &'static [Release] {
+pub(crate) fn containerd_releases() -> &'static [Release] {
     static RELEASES: OnceLock<Vec<Release>> = OnceLock::new();
     RELEASES.get_or_init(|| {
         let index: ContainerdIndex = serde_json::from_str(CONTAINERD_INDEX)
@@ -325,7 +316,7 @@ pub struct Allowance {
 /// the release lines) on a Kubernetes node; empty for an engine without upstream data. Each
 /// distinct profile is resolved once; the plain case of the syscall (its own name in the
 /// catalog) is asked of the oracle, as for any file profile.
-pub fn allowance(
+pub(crate) fn allowance(
     engine: EngineKind,
     arch: Arch,
     kernel: KernelVersion,
@@ -487,12 +478,7 @@ mod tests {
             default_for("containerd", "1.7.24~ds1-1").unwrap().tag,
             "v1.7.24"
         );
-        assert_eq!(
-            default_for("containerd", "v2.1.9")
-                .unwrap()
-                .configuration_name(),
-            "containerd-default-v2.1.9"
-        );
+        assert_eq!(default_for("containerd", "v2.1.9").unwrap().tag, "v2.1.9");
         assert!(default_for("containerd", "2.1.9")
             .unwrap()
             .source()
@@ -517,7 +503,6 @@ mod tests {
     fn a_distribution_version_finds_its_upstream_release() {
         let r = default_for("docker", "20.10.24+dfsg1").unwrap();
         assert_eq!(r.tag, "v20.10.24");
-        assert_eq!(r.configuration_name(), "docker-default-v20.10.24");
         assert!(r.source().contains("v20.10.24"), "{}", r.source());
         assert_eq!(
             default_for("docker", "28.5.2+dfsg3").unwrap().tag,

@@ -73,7 +73,7 @@ impl Version {
     }
 
     /// (major, minor, patch), a missing patch read as 0: what comparisons use.
-    pub fn triple(self) -> (u64, u64, u64) {
+    pub(crate) fn triple(self) -> (u64, u64, u64) {
         (self.major, self.minor, self.patch.unwrap_or(0))
     }
 }

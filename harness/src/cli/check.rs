@@ -6,7 +6,9 @@
 use super::Failure;
 use seccomp_catalog::Arch;
 use seccomp_harness_core::exit::ExitCode;
-use seccomp_harness_core::profile::{self, CapSet, Host, KernelVersion, Pos, SourceMap, Span};
+use seccomp_harness_core::profile::{
+    self, CapSet, Host, KernelVersion, Pos, ProfileFile, SourceMap, Span,
+};
 use seccomp_harness_core::report::sarif::{self, Finding, Kind};
 use std::path::PathBuf;
 
@@ -56,25 +58,9 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
     let mut findings = Vec::new();
     for path in &args.profiles {
         let file = path.display().to_string();
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("error: cannot read {file}: {e}");
-                findings.push(finding(
-                    Kind::CheckError,
-                    &file,
-                    None,
-                    format!("cannot read {file}: {e}"),
-                ));
-                code = ExitCode::BadInput;
-                continue;
-            }
-        };
-        // Positions in the file itself: a JSON profile's (a YAML resource's JSON is derived,
-        // so its findings name the file alone).
-        let spans = SourceMap::of(&text);
-        let docs = match profile::k8s::split(&text, &file) {
-            Ok(d) => d,
+        // The file's errors (unreadable, no profile in it) name the file alone.
+        let (read, docs) = match ProfileFile::read(path).and_then(|f| Ok((f.documents()?, f))) {
+            Ok((docs, read)) => (read, docs),
             Err(e) => {
                 eprintln!("error: {e}");
                 findings.push(finding(Kind::CheckError, &file, None, e.to_string()));
@@ -82,17 +68,18 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
                 continue;
             }
         };
+        // Positions in the file itself: a JSON profile's (a YAML resource's JSON is derived,
+        // so its findings name the file alone).
+        let spans = SourceMap::of(&read.text);
         let at_path = |path: &str| spans.as_ref().map(|m| m.locate(path));
         for doc in docs {
             // A resource of a Kubernetes YAML is named after its file.
-            let at = match &doc.name {
-                Some(n) => format!("{file} ({n})"),
-                None => file.clone(),
-            };
-            match profile::parse_str(&doc.json, &at) {
+            let at = read.label(&doc);
+            let resource = doc.name.is_some();
+            match read.parse(doc).map(|loaded| loaded.profile) {
                 Err(e) => {
                     eprintln!("error: {e}");
-                    let span = error_position(&e).filter(|_| doc.name.is_none());
+                    let span = error_position(&e).filter(|_| !resource);
                     findings.push(finding(Kind::CheckError, &file, span, e.to_string()));
                     code = ExitCode::BadInput;
                 }
@@ -113,7 +100,7 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
                     warnings.extend(profile::node::containerd_warnings(&p));
                     for w in &warnings {
                         eprintln!("warning: {at}: {w}");
-                        let span = at_path(&w.path).filter(|_| doc.name.is_none());
+                        let span = at_path(&w.path).filter(|_| !resource);
                         findings.push(finding(
                             Kind::CheckWarning,
                             &file,

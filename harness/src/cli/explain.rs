@@ -7,7 +7,7 @@ use seccomp_harness_core::engine_kind::EngineKind;
 use seccomp_harness_core::exit::ExitCode;
 use seccomp_harness_core::oracle::{Oracle, Prediction, Start};
 use seccomp_harness_core::outcome::RuleRef;
-use seccomp_harness_core::profile::{self, CapSet, Host, KernelRelease, Profile};
+use seccomp_harness_core::profile::{self, CapSet, Host, KernelRelease, Profile, ProfileFile};
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -133,12 +133,14 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
 /// The profile to explain: the file's only one, or the SeccompProfile resource `--resource`
 /// names.
 fn chosen_profile(args: &Args) -> Result<Profile, Failure> {
-    let mut all = profile::load_all(&args.profile).map_err(Failure::bad_input)?;
-    let names: Vec<String> = all.iter().filter_map(|(n, _, _)| n.clone()).collect();
+    let mut all = ProfileFile::read(&args.profile)
+        .and_then(|f| f.profiles())
+        .map_err(Failure::bad_input)?;
+    let names: Vec<String> = all.iter().filter_map(|p| p.resource.clone()).collect();
     let chosen = match &args.resource {
         Some(r) => all
             .iter()
-            .position(|(n, _, _)| n.as_deref() == Some(r.as_str())),
+            .position(|p| p.resource.as_deref() == Some(r.as_str())),
         None if all.len() == 1 => Some(0),
         None => None,
     }
@@ -149,8 +151,7 @@ fn chosen_profile(args: &Args) -> Result<Profile, Failure> {
             names.join(", ")
         ))
     })?;
-    let (_, _, p) = all.swap_remove(chosen);
-    Ok(p)
+    Ok(all.swap_remove(chosen).profile)
 }
 
 /// A catalog case, or one generated from a profile's conditions, rebuilt from its id.

@@ -36,6 +36,23 @@ impl Failure {
     }
 }
 
+/// An error's text with its `source()` chain: each cause that the text before it doesn't
+/// already say is added after ": ", so the CLI prints the whole chain, and says no cause twice
+/// (most of the harness's errors name their cause in their own text already).
+pub fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        cause = c.source();
+    }
+    message
+}
+
 /// A clap parser over a core enum's names: the core has no CLI parser, so its enums carry
 /// `ALL`, `name` and `FromStr`, and `--help` still lists the choices.
 pub fn names_parser<T>(
@@ -193,5 +210,37 @@ pub fn main() -> ExitCode {
             eprintln!("error: {}", f.message);
             f.code
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_causes;
+
+    #[derive(Debug, thiserror::Error)]
+    enum Outer {
+        /// Names its cause: printed once.
+        #[error("cannot read p.json: {0}")]
+        Says(#[source] std::io::Error),
+        /// Doesn't: the cause follows.
+        #[error("the run failed")]
+        Hides(#[source] Middle),
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("the engine stopped answering")]
+    struct Middle(#[source] std::io::Error);
+
+    #[test]
+    fn every_cause_is_printed_once() {
+        let io = || std::io::Error::other("broken pipe");
+        assert_eq!(
+            with_causes(&Outer::Says(io())),
+            "cannot read p.json: broken pipe"
+        );
+        assert_eq!(
+            with_causes(&Outer::Hides(Middle(io()))),
+            "the run failed: the engine stopped answering: broken pipe"
+        );
     }
 }

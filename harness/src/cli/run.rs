@@ -202,7 +202,7 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
             .block_on(execute_on_engines(profiles, cap_sets, &targets, &opts))
             .map_err(|e| Failure {
                 code: engines_error_code(&e),
-                message: e.to_string(),
+                message: super::with_causes(&e),
             })?;
         (r.matrix, r.reports, r.failed)
     } else {
@@ -210,7 +210,7 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
             .block_on(execute(profiles, cap_sets, &opts))
             .map_err(|e| Failure {
                 code: run_error_code(&e),
-                message: e.to_string(),
+                message: super::with_causes(&e),
             })?;
         (r.matrix.clone(), vec![(String::new(), r)], Vec::new())
     };
@@ -275,7 +275,10 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
     // still ends with that engine's error code (3 for an engine down or gone), whatever the
     // findings, so a matrix with an engine missing never passes for a complete one.
     for (name, error) in &failed {
-        eprintln!("engine {name} is missing from the matrix: {error}");
+        eprintln!(
+            "engine {name} is missing from the matrix: {}",
+            super::with_causes(error)
+        );
     }
     if let Some(code) = failed
         .iter()

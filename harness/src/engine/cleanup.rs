@@ -42,7 +42,7 @@ impl RunId {
 
     /// Whether the run that made `id` may still be alive: made on another host (which can't
     /// be told from here), or by a process of this host that still exists.
-    pub fn may_be_alive(id: &str) -> bool {
+    pub(crate) fn may_be_alive(id: &str) -> bool {
         let mut parts = id.splitn(3, '-');
         let (Some(_), Some(pid), Some(host)) = (parts.next(), parts.next(), parts.next()) else {
             // An id from before hosts were recorded: its run is long gone.

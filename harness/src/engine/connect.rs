@@ -9,9 +9,12 @@
 //! refuses with "client version 1.53 is too new". The engine's refusal names the version it
 //! wants, so we retry once with that; a successful answer can also ask us to step down.
 
+use super::start_deadline::{StartClock, CEILING};
 use bollard::errors::Error as BollardError;
 use bollard::{ClientVersion, Docker, API_DEFAULT_VERSION};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Where the docker CLI looks when nothing else is said.
 pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
@@ -27,12 +30,17 @@ pub const TIMEOUT_ENV: &str = "SECCOMP_HARNESS_ENGINE_TIMEOUT";
 
 /// Every engine call's deadline: [`TIMEOUT_ENV`] when it holds a positive number of seconds,
 /// else [`REQUEST_TIMEOUT_SECS`].
-pub fn request_timeout_secs() -> u64 {
+pub(crate) fn request_timeout_secs() -> u64 {
+    request_timeout_set().unwrap_or(REQUEST_TIMEOUT_SECS)
+}
+
+/// The engine-call deadline the user set with [`TIMEOUT_ENV`] (a positive number of seconds),
+/// if any: a start's deadline fits the engine ([`super::start_deadline`]) but never passes it.
+pub(crate) fn request_timeout_set() -> Option<u64> {
     std::env::var(TIMEOUT_ENV)
         .ok()
         .and_then(|v| v.trim().parse().ok())
         .filter(|&s| s > 0)
-        .unwrap_or(REQUEST_TIMEOUT_SECS)
 }
 
 /// A bollard error with its causes. bollard's message for a broken connection is hyper's
@@ -76,13 +84,16 @@ fn closed_without_answer(text: &str) -> bool {
         || t.contains("unexpected end of file")
 }
 
-/// A connected engine: the bollard client at the negotiated API version, and the host it was
-/// reached at (for messages). Cheap to clone: the client is reference counted.
+/// A connected engine: the bollard client at the negotiated API version, the host it was
+/// reached at (for messages), and how slow its container starts have been. Cheap to clone: the
+/// client and the clock are reference counted, so every clone fits its starts to the same
+/// measurements.
 #[derive(Debug, Clone)]
 pub struct Engine {
     docker: Docker,
     host: String,
     api_version: String,
+    starts: Arc<StartClock>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -287,6 +298,7 @@ impl Engine {
                         docker,
                         host,
                         api_version: version_string(&use_version),
+                        starts: Arc::default(),
                     });
                 }
                 Err(BollardError::DockerResponseServerError {
@@ -332,6 +344,31 @@ impl Engine {
     pub fn api_version(&self) -> &str {
         &self.api_version
     }
+
+    /// The container starts this engine has answered: how long the next may take.
+    pub fn starts(&self) -> &StartClock {
+        &self.starts
+    }
+
+    /// The deadline for a container start (or the wait for its end) on this engine now: fitted
+    /// to its slowest start so far, within the engine-call deadline a user set.
+    pub(crate) fn start_deadline(&self) -> Duration {
+        self.starts.deadline(start_cap())
+    }
+
+    /// The client for a start and the wait for a container's end: the same connection, with
+    /// bollard's own deadline at the longest a start may be given, so that the fitted deadline
+    /// ([`Engine::start_deadline`]) is the one that ends the wait.
+    pub(crate) fn docker_for_start(&self) -> Docker {
+        self.docker
+            .clone()
+            .with_timeout(start_cap().unwrap_or(CEILING))
+    }
+}
+
+/// The user's engine-call deadline ([`TIMEOUT_ENV`]) as a cap on a start's.
+pub(crate) fn start_cap() -> Option<Duration> {
+    request_timeout_set().map(Duration::from_secs)
 }
 
 #[cfg(test)]

@@ -102,7 +102,7 @@ impl ContainerSpec {
     }
 
     /// The `SecurityOpt` list the engine gets.
-    pub fn security_opt(&self) -> Vec<String> {
+    pub(crate) fn security_opt(&self) -> Vec<String> {
         match &self.seccomp {
             SeccompMode::Builtin => Vec::new(),
             SeccompMode::Unconfined => vec!["seccomp=unconfined".to_string()],
@@ -114,7 +114,7 @@ impl ContainerSpec {
     /// An engine's message made fit to show: the profile's text (which an engine may quote
     /// whole: Podman's "file name too long" for a profile given as content) replaced by its
     /// size, and the rest cut to a readable length.
-    pub fn scrub(&self, message: &str) -> String {
+    pub(crate) fn scrub(&self, message: &str) -> String {
         const MAX: usize = 600;
         let mut m = message.to_string();
         if let SeccompMode::Profile(json) = &self.seccomp {
@@ -376,12 +376,35 @@ async fn run_probe_container_once(
     Ok(outcome)
 }
 
-/// How long a start may take: a healthy one takes well under a second, even on a loaded host.
-/// Never longer than every engine call's deadline ([`super::connect::TIMEOUT_ENV`]).
-const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often a start that is still waiting asks for its deadline again: a slower start
+/// answered meanwhile on the same engine extends it ([`super::start_deadline`]).
+const START_RECHECK: Duration = Duration::from_secs(5);
 
-fn start_timeout() -> Duration {
-    START_TIMEOUT.min(Duration::from_secs(super::connect::request_timeout_secs()))
+/// Starts container `id`, waiting at most the engine's start deadline, which is fitted to its
+/// slowest answered start ([`Engine::start_deadline`]) and asked again every
+/// [`START_RECHECK`]. An answered start (started or refused) is measured into the engine's
+/// clock; `Err(seconds)` is a start that passed its deadline of that many seconds (bollard's
+/// own deadline included: the same hang).
+async fn start_within_deadline(engine: &Engine, id: &str) -> Result<Result<(), BollardError>, u64> {
+    let docker = engine.docker_for_start();
+    let began = Instant::now();
+    let start = docker.start_container(id, None);
+    tokio::pin!(start);
+    loop {
+        let deadline = engine.start_deadline();
+        let left = deadline.saturating_sub(began.elapsed());
+        if left.is_zero() {
+            return Err(deadline.as_secs());
+        }
+        match tokio::time::timeout(left.min(START_RECHECK), &mut start).await {
+            Ok(Err(BollardError::RequestTimeoutError)) => return Err(deadline.as_secs()),
+            Ok(answered) => {
+                engine.starts().record(began.elapsed());
+                return Ok(answered);
+            }
+            Err(_) => {}
+        }
+    }
 }
 
 /// How long a forced removal may take (it waits for the runtime to kill the container).
@@ -430,11 +453,8 @@ async fn drive(
         Err(e) => return Err(err("attach to")(e)),
     };
 
-    let start = engine.docker().start_container(id, None);
-    let deadline = start_timeout();
-    let started = match tokio::time::timeout(deadline, start).await {
-        // bollard's own deadline ([`super::connect::TIMEOUT_ENV`]) is the same hang.
-        Ok(Err(BollardError::RequestTimeoutError)) | Err(_) => {
+    let started = match start_within_deadline(engine, id).await {
+        Err(seconds) => {
             // The engine can't remove the container while runc waits: free runc where its
             // processes are visible from here (a local socket), so that the removal works.
             let freed = if engine.host().starts_with("unix://") {
@@ -442,10 +462,7 @@ async fn drive(
             } else {
                 Vec::new()
             };
-            return Ok(Attempt::StartHung {
-                seconds: deadline.as_secs(),
-                freed,
-            });
+            return Ok(Attempt::StartHung { seconds, freed });
         }
         Ok(r) => r,
     };
@@ -517,14 +534,17 @@ async fn drive(
     let wait = WaitContainerOptionsBuilder::default()
         .condition("not-running")
         .build();
-    let mut waits = engine.docker().wait_container(id, Some(wait));
-    let waited = tokio::time::timeout(START_TIMEOUT, waits.next())
+    // The runtime ends a container about as slowly as it starts one on this engine.
+    let docker = engine.docker_for_start();
+    let mut waits = docker.wait_container(id, Some(wait));
+    let deadline = engine.start_deadline();
+    let waited = tokio::time::timeout(deadline, waits.next())
         .await
         .map_err(|_| ContainerError::Hung {
             action: "wait for",
             id: id.to_string(),
             host: engine.host().to_string(),
-            seconds: START_TIMEOUT.as_secs(),
+            seconds: deadline.as_secs(),
         })?;
     out.exit_code = match waited {
         Some(Ok(r)) => r.status_code,

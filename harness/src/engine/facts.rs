@@ -196,7 +196,7 @@ impl EngineFacts {
 
 /// Go's arch names (Podman's `/info`, every engine's `/version`) as the kernel spells them,
 /// which is how the probe, the catalog and the image check compare them.
-pub fn normalize_arch(arch: &str) -> String {
+pub(crate) fn normalize_arch(arch: &str) -> String {
     Arch::parse(arch)
         .map(|a| a.uname().to_string())
         .unwrap_or_else(|| arch.to_string())

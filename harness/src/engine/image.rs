@@ -106,7 +106,7 @@ fn append(
 ///
 /// The label inside the Dockerfile is the hash of the probe bytes, and the tag is the hash of
 /// the whole context, so changing either the probe or the Dockerfile gives a new tag.
-pub fn build_context(probe: &[u8]) -> Result<(Vec<u8>, String), ImageError> {
+pub(crate) fn build_context(probe: &[u8]) -> Result<(Vec<u8>, String), ImageError> {
     let probe_hash = hex(&Sha256::digest(probe));
     let mut builder = tar::Builder::new(Vec::new());
     append(&mut builder, "seccomp-probe", 0o755, probe).map_err(ImageError::Context)?;
@@ -133,7 +133,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The arch (uname machine name) an ELF binary is built for, from its header's `e_machine`.
 /// `None` for anything that is not a little-endian ELF of a known machine.
-pub fn elf_arch(bytes: &[u8]) -> Option<&'static str> {
+pub(crate) fn elf_arch(bytes: &[u8]) -> Option<&'static str> {
     if bytes.len() < 20 || &bytes[..4] != b"\x7fELF" || bytes[5] != 1 {
         return None;
     }
@@ -152,7 +152,7 @@ pub fn elf_arch(bytes: &[u8]) -> Option<&'static str> {
 /// Whether two arch names name the same arch, whichever spelling each uses: `uname -m`'s
 /// (`aarch64`, `x86_64`), or Go's as engines report them (`arm64`, `amd64`: Podman, and
 /// Docker's version endpoint).
-pub fn same_arch(a: &str, b: &str) -> bool {
+pub(crate) fn same_arch(a: &str, b: &str) -> bool {
     match (
         seccomp_catalog::Arch::parse(a),
         seccomp_catalog::Arch::parse(b),
@@ -247,7 +247,10 @@ impl Engine {
     /// The image for `probe` if the engine has it, found without building anything: a run
     /// asks this while it asks the engine's facts, which say whether this probe is the one
     /// the engine needs ([`Engine::ensure_probe_image`] then does the rest).
-    pub async fn find_probe_image(&self, probe: &[u8]) -> Result<Option<ProbeImage>, ImageError> {
+    pub(crate) async fn find_probe_image(
+        &self,
+        probe: &[u8],
+    ) -> Result<Option<ProbeImage>, ImageError> {
         let (_, context_sha256) = build_context(probe)?;
         let tag = tag_for(&context_sha256);
         Ok(self.image_id(&tag).await?.map(|id| ProbeImage {

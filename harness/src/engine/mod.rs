@@ -10,6 +10,7 @@
 //! - [`container`]: one probe container under one seccomp/capability configuration.
 //! - [`configuration`]: a whole configuration: restarts the probe past cases that kill it.
 //! - [`runner`]: many configurations at once, bounded.
+//! - [`start_deadline`]: how long a container start may take, fitted to the engine.
 //! - [`podman`]: where Podman's compat API differs (profiles by path, default capabilities).
 //! - [`cleanup`]: labels, the Ctrl-C path and `seccomp-harness clean`.
 //! - [`hung`]: freeing a runc that hangs on a held-back profile started anyway.
@@ -28,6 +29,7 @@ pub mod image;
 pub mod orphans;
 pub mod podman;
 pub mod runner;
+pub mod start_deadline;
 
 pub use cleanup::{remove_containers, with_interrupt_cleanup, Interrupted, RunId};
 pub use configuration::{

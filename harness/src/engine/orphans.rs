@@ -53,7 +53,7 @@ pub enum Swept {
 }
 
 /// The STOPPED tasks of a `ctr tasks ls` listing (`TASK PID STATUS`, a header first).
-pub fn stopped_tasks(listing: &str) -> Vec<String> {
+pub(crate) fn stopped_tasks(listing: &str) -> Vec<String> {
     listing
         .lines()
         .skip(1)
@@ -67,7 +67,7 @@ pub fn stopped_tasks(listing: &str) -> Vec<String> {
 
 /// Whether a `ctr containers info` answer is a probe container: its process runs the probe
 /// image's entrypoint.
-pub fn runs_the_probe(info: &str) -> bool {
+pub(crate) fn runs_the_probe(info: &str) -> bool {
     serde_json::from_str::<serde_json::Value>(info)
         .ok()
         .and_then(|v| {

@@ -82,7 +82,7 @@ pub fn unix_socket(host: &str) -> Option<&Path> {
 
 /// Asks Podman at `socket` for `/libpod/info` (libpod's own API: bollard speaks only the
 /// Docker-compatible one). One HTTP/1.0 request: the answer ends with the connection.
-pub async fn libpod_info(socket: &Path) -> Result<PodmanInfo, PodmanError> {
+pub(crate) async fn libpod_info(socket: &Path) -> Result<PodmanInfo, PodmanError> {
     let fail = |message: String| PodmanError::Info {
         socket: socket.display().to_string(),
         message,
@@ -115,7 +115,7 @@ pub async fn libpod_info(socket: &Path) -> Result<PodmanInfo, PodmanError> {
 
 /// Capability changes that give a container `wanted` on an engine whose default set is
 /// `engine_default` (Podman's), as `--cap-add` and `--cap-drop` names without `CAP_`.
-pub fn cap_changes(
+pub(crate) fn cap_changes(
     wanted: impl IntoIterator<Item = String>,
     engine_default: &[String],
 ) -> (Vec<String>, Vec<String>) {
@@ -172,7 +172,7 @@ impl ProfileFiles {
     }
 
     /// The engine's path of a file holding `json`, written on first use.
-    pub fn path_for(&mut self, json: &str) -> Result<String, PodmanError> {
+    pub(crate) fn path_for(&mut self, json: &str) -> Result<String, PodmanError> {
         if let Some(p) = self.paths.get(json) {
             return Ok(p.clone());
         }
@@ -189,11 +189,6 @@ impl ProfileFiles {
         let path = format!("{}/{file}", self.engine_dir);
         self.paths.insert(json.to_string(), path.clone());
         Ok(path)
-    }
-
-    /// Where the files are, on the harness's side.
-    pub fn host_dir(&self) -> &Path {
-        &self.host_dir
     }
 }
 
@@ -261,7 +256,7 @@ mod tests {
         let b = files.path_for("{\"b\":2}").unwrap();
         assert_ne!(a, b);
         assert!(a.starts_with("/lab/sock/.seccomp-harness-profiles-"), "{a}");
-        let host_dir = files.host_dir().to_path_buf();
+        let host_dir = files.host_dir.clone();
         let written = host_dir.join(Path::new(&a).file_name().unwrap());
         assert_eq!(std::fs::read_to_string(written).unwrap(), "{\"a\":1}");
         drop(files);

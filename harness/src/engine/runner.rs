@@ -53,9 +53,14 @@ impl Runner {
     /// when a create finds it gone, and retry that configuration once. An unused probe image
     /// is `clean`'s to remove, and a run has no container using it between two of its
     /// containers; the tag is the content's hash, so the rebuilt image is the same one.
-    pub fn rebuilding_from(mut self, probe: &[u8], arch: &str) -> Runner {
+    pub(crate) fn rebuilding_from(mut self, probe: &[u8], arch: &str) -> Runner {
         self.rebuild = Some(Arc::new((probe.to_vec(), arch.to_string())));
         self
+    }
+
+    /// The run whose label every container of this runner carries (what a sweep removes).
+    pub fn run_id(&self) -> &RunId {
+        &self.run
     }
 
     /// Runs one configuration when a slot is free. Its restarts reuse the same slot, so the

@@ -94,7 +94,8 @@ pub fn assemble(
             runtime: conf.runtime,
         });
         let runtime = &plan.runtimes[conf.runtime];
-        let gvisor = seccomp_harness_core::runtime::gvisor::is_gvisor(&runtime.model);
+        // A runtime whose errnos carry no sentinel gets a tagged copy that traps.
+        let trapping = !runtime.model.returns_sentinels();
         // A runtime that ignored the calibration's rules ignored this profile too: none of
         // its cells shows what the profile does (unconfined has no profile to ignore).
         let not_enforced = match profile.kind {
@@ -146,7 +147,7 @@ pub fn assemble(
             _ => Vec::new(),
         };
         let attribution = match &profile.kind {
-            ProfileKind::File { .. } if gvisor => Attribution::Trapping,
+            ProfileKind::File { .. } if trapping => Attribution::Trapping,
             ProfileKind::File { tagged, .. } => Attribution::Tagged {
                 sentinels: &tagged.sentinels,
                 default_traps: tagged.default_traps,
@@ -169,7 +170,7 @@ pub fn assemble(
                             as_is: results.get(&JobKind::AsIs { configuration: u }),
                             tagged: results.get(&JobKind::Tagged { configuration: u }),
                             tagged_allows: &plan.configurations[u].tagged_allows,
-                            attribution: if gvisor {
+                            attribution: if trapping {
                                 Attribution::Trapping
                             } else {
                                 Attribution::Tagged {
@@ -191,9 +192,12 @@ pub fn assemble(
             let mut drift: Option<String> = None;
             let case = plan.case(id).expect("planned cases are known");
             let mut expected = predictions.get(c, i).map(|p| p.to_expected());
-            if gvisor && start_error.is_none() {
-                expected =
-                    gvisor_expectation(case, baseline.and_then(|b| b.records.get(id))).or(expected);
+            if start_error.is_none() {
+                let baseline = baseline.and_then(|b| b.records.get(id));
+                expected = runtime
+                    .model
+                    .measured_expectation(case, baseline)
+                    .or(expected);
             }
             let observed = if held_back {
                 // Nothing ran, so nothing was observed: the cell says why, and its verdict
@@ -213,9 +217,9 @@ pub fn assemble(
                     rule: None,
                     note: Some(msg.clone()),
                 }
-            } else if gvisor && !seccomp_harness_core::runtime::gvisor::runs_abi(case.abi) {
+            } else if let Some(why) = runtime.model.abi_not_run(case.abi) {
                 // The probe's call ran (and answered ENOSYS, unconfined too), but no profile
-                // can decide it: gVisor runs no compat syscall.
+                // can decide it: the runtime runs no call of its ABI.
                 let saw = as_is
                     .and_then(|r| r.records.get(id))
                     .map(|r| format!(" (the probe's call: {})", describe_record(r)))
@@ -225,10 +229,7 @@ pub fn assemble(
                     errno: None,
                     signal: None,
                     rule: None,
-                    note: Some(format!(
-                        "{}{saw}",
-                        seccomp_harness_core::runtime::gvisor::compat_note(case.abi)
-                    )),
+                    note: Some(format!("{why}{saw}")),
                 }
             } else if let Some(reason) = as_is.and_then(|r| r.not_run.get(id)) {
                 Observed {
@@ -343,37 +344,6 @@ pub fn leave_out_failed(matrix: &mut Matrix, plan: &Plan, failed: &[(JobKind, St
     matrix.coverage.retain(|c| !gone(&c.configuration));
     matrix.missing_configurations.extend(missing);
     matrix.readiness = seccomp_harness_core::readiness::of(matrix);
-}
-
-/// What gVisor does whatever the profile says, where the run measured it: no compat call
-/// runs (unconfined too), and on the systrap platform the host kernel runs uretprobe and
-/// uprobe before any filter (the baseline shows it: gVisor itself answers ENOSYS).
-fn gvisor_expectation(
-    case: &seccomp_catalog::Case,
-    baseline: Option<&CaseRecord>,
-) -> Option<Expected> {
-    use seccomp_harness_core::runtime::gvisor;
-    if !gvisor::runs_abi(case.abi) {
-        return Some(Expected {
-            outcome: Outcome::NotRun,
-            errno: None,
-            rule: None,
-            note: Some(gvisor::compat_note(case.abi)),
-        });
-    }
-    let baseline = baseline?;
-    if gvisor::HOST_KERNEL_EXCEPTIONS.contains(&case.syscall) && baseline.errno != Some(38) {
-        return Some(Expected {
-            outcome: Outcome::Allowed,
-            errno: None,
-            rule: None,
-            note: Some(gvisor::host_exception_note(
-                case.syscall,
-                &describe_record(baseline),
-            )),
-        });
-    }
-    None
 }
 
 /// Why the tagged run has nothing to say about case `id` on `syscall`: it failed to start (the

@@ -59,7 +59,8 @@ impl Calibration {
         Calibration::of_names(catalog, names)
     }
 
-    /// The calibration for gVisor, which resolves names with its own syscall table, not
+    /// The calibration for a runtime that resolves names with a table of its own
+    /// ([`runtime::Runtime::resolves_names_itself`]): gVisor, which resolves names with its own syscall table, not
     /// libseccomp's, and whose table changes with its version: every native syscall is a
     /// candidate (bookworm's runsc 0.0~20221219 knows neither `pselect6`, which its table
     /// calls `pselect`, nor uprobe and uretprobe, nor openat2; sid's 0.0~20240729 lacks
@@ -67,7 +68,7 @@ impl Calibration {
     /// footprint and the machinery it can't do without (a denial would stop it), and calls
     /// that may block (an unknown name would let them sleep). runsc makes no call under the
     /// filter, so nothing else must be spared.
-    pub(super) fn for_gvisor(catalog: &Catalog, arch: Arch) -> Calibration {
+    pub(super) fn every_native_name(catalog: &Catalog, arch: Arch) -> Calibration {
         let native = arch.native_abi();
         use seccomp_catalog::own_calls::Role;
         // An errno on the other machinery moves the probe to its next option (down to

@@ -5,26 +5,29 @@
 //! predicted as containerd reads it (`profile::node`: Docker-only fields dropped). The default
 //! capability set is the runtime's: containerd's (`oci.defaultUnixCaps`) is Docker's 14.
 
-use super::assemble::assemble;
-use super::calibration::calibrate;
-use super::execute::{collect_results, probe_for, RunError, RunOptions, RunReport};
+use super::assemble::{leave_out_failed, tally, Tally};
+use super::execute::{
+    collect_results, job_label, probe_for, Collected, RunError, RunOptions, RunReport,
+};
+use super::finish::{assemble_run, Assembled};
 use super::input::{CapSpec, LoadedProfile, ProfileKind};
-use super::plan::{self, JobKind, PlannedRuntime, Seccomp};
+use super::plan::{JobKind, Plan, Seccomp};
+use super::prepare::{plan_for_engine, Choices};
 use super::progress::Progress;
 use crate::engine::cri::{node::CriEndpoint, pod, CriError, CriNode, PodRunner};
 use crate::engine::{ContainerSpec, EngineError, Interrupted, RunId, SeccompMode};
-use seccomp_catalog::Arch;
-use seccomp_harness_core::matrix::Verdict;
-use seccomp_harness_core::profile::KernelVersion;
+use seccomp_harness_core::matrix::{Matrix, Verdict};
+use seccomp_harness_core::profile::node::rendered_for_node;
+use seccomp_harness_core::profile::salt;
 use std::time::Instant;
 
 /// The configuration name of a node's own default profile.
 pub const RUNTIME_DEFAULT: &str = "runtime-default";
 
 /// Connects to the node at `url`, plans and runs `profiles` × `cap_sets`, and assembles the
-/// matrix.
-// Over 80 lines: its phases are still to be split into named steps (issue #20).
-#[allow(clippy::too_many_lines)]
+/// matrix: the same prepare and finish steps as a Docker engine's run, with the profiles as
+/// the node reads them ([`as_node_reads`], [`node_profiles`]) and, after the matrix, what
+/// containerd reports it applied ([`applied_checks`]).
 pub async fn execute_cri(
     profiles: Vec<LoadedProfile>,
     cap_sets: Vec<CapSpec>,
@@ -36,42 +39,18 @@ pub async fn execute_cri(
         .await
         .map_err(EngineError::from)?;
     let facts = node.facts();
-    let arch =
-        Arch::parse(&facts.arch).ok_or_else(|| RunError::UnsupportedArch(facts.arch.clone()))?;
-    let kernel = KernelVersion::parse_release(&facts.kernel).map_err(|e| RunError::Kernel {
-        release: facts.kernel.clone(),
-        message: e.to_string(),
-    })?;
-    let mut profiles: Vec<LoadedProfile> = profiles.into_iter().map(as_node_reads).collect();
     // RuntimeDefault is predicted from containerd's default for the node's release, which runs
     // as a Localhost profile beside it, rendered per job as containerd builds it for the
-    // container (its conditions resolved: the node would drop them from a file).
-    let upstream = super::input::add_upstream_beside_builtin(
-        &mut profiles,
-        &facts.engine,
-        &facts.engine_version,
-    )?;
-    let runtime = PlannedRuntime::default_of(seccomp_harness_core::runtime::Runtime::parse(
-        &facts.default_runtime,
-        facts.runtime_version.as_deref(),
-    ));
-    // runc honours the OCI defaultErrnoRet that containerd passes through.
-    let mut plan = plan::plan(
+    // container ([`node_profiles`]).
+    let profiles = profiles.into_iter().map(as_node_reads).collect();
+    let plan = plan_for_engine(
         profiles,
         cap_sets,
-        arch,
-        kernel,
-        true,
-        vec![runtime],
-        // Held-back profiles stay held back on a node: freeing a hung runc (engine/hung.rs)
-        // is done for a Docker engine's containers only, so --start-held-back is not applied.
-        plan::Selection::cases(&opts.cases),
+        &facts,
+        node.url(),
+        Choices::on_node(opts),
     )?;
-    plan.kernel_sublevel = KernelVersion::sublevel_of(&facts.kernel);
-    if let Err(why) = upstream {
-        plan.builtin_upstream = Err(why.to_string());
-    }
-    let probe = probe_for(opts, arch, node.url())?;
+    let probe = probe_for(opts, plan.arch, node.url())?;
     let images = node
         .ensure_images(probe, &facts.arch)
         .await
@@ -79,74 +58,143 @@ pub async fn execute_cri(
     let run_id = RunId::new();
     let runner = PodRunner::new(node.clone(), images, run_id.clone(), opts.parallel)
         .map_err(EngineError::from)?;
-    let mut seccomp = Vec::with_capacity(plan.jobs.len());
-    // Per job, the JSON the node was given, and for the upstream default's jobs the rendered
-    // JSON before its salt: what the node's RuntimeDefault should apply.
-    let mut sent: Vec<Option<String>> = vec![None; plan.jobs.len()];
-    let mut rendered_defaults: Vec<Option<String>> = vec![None; plan.jobs.len()];
+    let profiles = node_profiles(&plan, &run_id)?;
+    let seccomp = write_node_profiles(&runner, &profiles)?;
+    let started = Instant::now();
+    let collected = run_pods(&runner, &plan, &seccomp, run_id, opts).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let Tally {
+        containers,
+        containers_by_job,
+        results,
+        mut diagnostics,
+    } = tally(collected.jobs);
+    let Assembled { mut matrix, .. } = assemble_run(&plan, &facts, &results);
+    let applied = applied_checks(&plan, &seccomp, &profiles, &runner);
+    note_applied_differences(&mut matrix, &plan, applied, &mut diagnostics);
+    leave_out_failed(&mut matrix, &plan, &collected.failed);
+    Ok(RunReport {
+        matrix,
+        facts,
+        containers,
+        containers_by_job,
+        seconds,
+        diagnostics,
+        timings: Default::default(),
+    })
+}
+
+/// What the node gets as one job's profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum NodeProfile {
+    /// RuntimeDefault: the node's own profile.
+    RuntimeDefault,
+    Unconfined,
+    /// A Localhost profile: the JSON written for the node (salted), and for the jobs of
+    /// upstream's default the JSON rendered for the container before its salt, which is what
+    /// the node's RuntimeDefault should apply.
+    Localhost {
+        sent: String,
+        rendered_default: Option<String>,
+    },
+}
+
+/// Each job's profile as the node gets it, in plan order. Upstream's default is rendered as
+/// containerd builds it for the container (its conditions resolved: the node would drop them
+/// from a file); every profile carries a salt unique to the run and the job, with
+/// `defaultErrnoRet` kept, as runc honours the OCI field containerd passes through.
+#[allow(clippy::result_large_err)] // the run's own error type, as `RunError` is everywhere here
+fn node_profiles(plan: &Plan, run_id: &RunId) -> Result<Vec<NodeProfile>, RunError> {
+    let mut out = Vec::with_capacity(plan.jobs.len());
     for (i, job) in plan.jobs.iter().enumerate() {
-        seccomp.push(match &job.seccomp {
-            Seccomp::Builtin => SeccompMode::Builtin,
-            Seccomp::Unconfined => SeccompMode::Unconfined,
-            Seccomp::Json(j) => {
-                let rendered;
-                let j = match job.kind {
-                    JobKind::AsIs { configuration } | JobKind::Tagged { configuration }
-                        if plan.builtin_upstream.as_ref().ok()
-                            == Some(&plan.configurations[configuration].profile) =>
-                    {
-                        let host = plan.host(job.cap_set, job.runtime, &Default::default());
-                        let file = &plan.profiles[plan.configurations[configuration].profile];
-                        rendered = seccomp_harness_core::profile::node::rendered_for_node(
-                            j,
-                            &file.source,
-                            &host,
-                        )
-                        .map_err(|e| RunError::Upstream(e.to_string()))?;
-                        rendered_defaults[i] = Some(rendered.clone());
-                        &rendered
-                    }
-                    _ => j,
-                };
-                let salt = seccomp_harness_core::profile::salt::salt_for(run_id.as_str(), i);
-                let json = seccomp_harness_core::profile::salt::salted(j, salt, true);
-                let file = runner.write_profile(i, &json).map_err(EngineError::from)?;
-                sent[i] = Some(json);
+        let j = match &job.seccomp {
+            Seccomp::Builtin => {
+                out.push(NodeProfile::RuntimeDefault);
+                continue;
+            }
+            Seccomp::Unconfined => {
+                out.push(NodeProfile::Unconfined);
+                continue;
+            }
+            Seccomp::Json(j) => j,
+        };
+        let rendered_default = match job.kind {
+            JobKind::AsIs { configuration } | JobKind::Tagged { configuration }
+                if plan.builtin_upstream.as_ref().ok()
+                    == Some(&plan.configurations[configuration].profile) =>
+            {
+                let host = plan.host(job.cap_set, job.runtime, &Default::default());
+                let file = &plan.profiles[plan.configurations[configuration].profile];
+                let rendered = rendered_for_node(j, &file.source, &host)
+                    .map_err(|e| RunError::Upstream(e.to_string()))?;
+                Some(rendered)
+            }
+            _ => None,
+        };
+        let salt = salt::salt_for(run_id.as_str(), i);
+        let sent = salt::salted(rendered_default.as_deref().unwrap_or(j), salt, true);
+        out.push(NodeProfile::Localhost {
+            sent,
+            rendered_default,
+        });
+    }
+    Ok(out)
+}
+
+/// Writes each Localhost profile beside the node's socket; the seccomp option of each job's
+/// container, in plan order.
+#[allow(clippy::result_large_err)] // the run's own error type, as `RunError` is everywhere here
+fn write_node_profiles(
+    runner: &PodRunner,
+    profiles: &[NodeProfile],
+) -> Result<Vec<SeccompMode>, RunError> {
+    let mut seccomp = Vec::with_capacity(profiles.len());
+    for (i, profile) in profiles.iter().enumerate() {
+        seccomp.push(match profile {
+            NodeProfile::RuntimeDefault => SeccompMode::Builtin,
+            NodeProfile::Unconfined => SeccompMode::Unconfined,
+            NodeProfile::Localhost { sent, .. } => {
+                let file = runner.write_profile(i, sent).map_err(EngineError::from)?;
                 SeccompMode::ProfilePath(file.node.display().to_string())
             }
         });
     }
-    let started = Instant::now();
+    Ok(seccomp)
+}
+
+/// Runs every job of the plan in its pod; on Ctrl-C, and on every other path too, nothing of
+/// the run stays on the node.
+async fn run_pods(
+    runner: &PodRunner,
+    plan: &Plan,
+    seccomp: &[SeccompMode],
+    run_id: RunId,
+    opts: &RunOptions,
+) -> Result<Collected, RunError> {
     let progress = Progress::new(opts.progress, plan.jobs.len());
-    let plan_ref = &plan;
-    let (runner_ref, progress_ref, seccomp_ref) = (&runner, &progress, &seccomp);
-    let work = async move {
-        let plan = plan_ref;
-        let futures = plan.jobs.iter().zip(seccomp_ref).map(|(job, seccomp)| {
-            let (cap_add, cap_drop) = plan.cap_sets[job.cap_set].engine_add_drop();
-            let spec = ContainerSpec {
-                cap_add,
-                cap_drop,
-                probe_args: job.probe_args.clone(),
-                case_timeout: opts.case_timeout,
-                ..ContainerSpec::new(seccomp.clone())
-            };
-            let label = super::execute::job_label(plan, job.kind);
-            let (runner, progress) = (runner_ref, progress_ref);
-            async move {
-                let cases = job.cases.as_ref().unwrap_or(&plan.case_ids);
-                let t = Instant::now();
-                let run = runner.run(&spec, cases).await;
-                if let Ok(r) = &run {
-                    progress.job_done(&label, t.elapsed().as_secs_f64(), r.containers);
-                }
-                (job.kind, label, run)
+    let futures = plan.jobs.iter().zip(seccomp).map(|(job, seccomp)| {
+        let (cap_add, cap_drop) = plan.cap_sets[job.cap_set].engine_add_drop();
+        let spec = ContainerSpec {
+            cap_add,
+            cap_drop,
+            probe_args: job.probe_args.clone(),
+            case_timeout: opts.case_timeout,
+            ..ContainerSpec::new(seccomp.clone())
+        };
+        let label = job_label(plan, job.kind);
+        let progress = &progress;
+        async move {
+            let cases = job.cases.as_ref().unwrap_or(&plan.case_ids);
+            let t = Instant::now();
+            let run = runner.run(&spec, cases).await;
+            if let Ok(r) = &run {
+                progress.job_done(&label, t.elapsed().as_secs_f64(), r.containers);
             }
-        });
-        futures_util::future::join_all(futures).await
-    };
+            (job.kind, label, run)
+        }
+    });
     let runs = tokio::select! {
-        runs = work => runs,
+        runs = futures_util::future::join_all(futures) => runs,
         signal = crate::engine::cleanup::interrupt_signal() => {
             let (removed, cleanup_error) = match runner.finish().await {
                 Ok(n) => (n, None),
@@ -161,37 +209,22 @@ pub async fn execute_cri(
         }
     };
     progress.finish();
-    // On every other path too: nothing of the run stays on the node.
     let swept = runner.finish().await;
-    let (results, failed) = collect_results(runs)?;
+    let collected = collect_results(runs)?;
     swept.map_err(EngineError::from)?;
-    let seconds = started.elapsed().as_secs_f64();
-    let super::assemble::Tally {
-        containers,
-        containers_by_job,
-        results,
-        mut diagnostics,
-    } = super::assemble::tally(results);
-    let unknown: std::collections::BTreeMap<usize, _> = plan
-        .calibration
-        .as_ref()
-        .and_then(|c| {
-            let r = results.get(&JobKind::Calibration { runtime: 0 })?;
-            Some((0, calibrate(c, r)?.unknown))
-        })
-        .into_iter()
-        .collect();
-    let predictions = plan.predict(&unknown);
-    let baseline_host = results
-        .get(&JobKind::Baseline {
-            cap_set: 0,
-            runtime: 0,
-        })
-        .and_then(|r| r.host.as_ref());
-    let mut host = facts.host_facts(baseline_host);
-    host.seccomp.runtime_unknown_syscalls = unknown.get(&0).map(|u| u.iter().cloned().collect());
-    let mut matrix = assemble(&plan, &predictions, &results, host);
-    for (c, differences) in applied_checks(&plan, &seccomp, &sent, &rendered_defaults, &runner) {
+    Ok(collected)
+}
+
+/// Notes, on every cell not passing of a configuration whose applied seccomp object differs
+/// from the prediction, what containerd applied instead, and names the differences among the
+/// run's diagnostics.
+fn note_applied_differences(
+    matrix: &mut Matrix,
+    plan: &Plan,
+    applied: Vec<(usize, Vec<String>)>,
+    diagnostics: &mut Vec<(String, Vec<String>)>,
+) {
+    for (c, differences) in applied {
         let id = &plan.configurations[c].id;
         let note = format!(
             "containerd applied (ContainerStatus verbose) another seccomp object than predicted: {}",
@@ -209,16 +242,6 @@ pub async fn execute_cri(
         }
         diagnostics.push((id.clone(), differences));
     }
-    super::assemble::leave_out_failed(&mut matrix, &plan, &failed);
-    Ok(RunReport {
-        matrix,
-        facts,
-        containers,
-        containers_by_job,
-        seconds,
-        diagnostics,
-        timings: Default::default(),
-    })
 }
 
 /// Per configuration whose applied seccomp object was recorded, how it differs from the
@@ -226,15 +249,24 @@ pub async fn execute_cri(
 /// release rendered for the container, a Localhost profile against the file as containerd
 /// reads it, Unconfined against no filter.
 fn applied_checks(
-    plan: &plan::Plan,
+    plan: &Plan,
     seccomp: &[SeccompMode],
-    sent: &[Option<String>],
-    rendered_defaults: &[Option<String>],
+    profiles: &[NodeProfile],
     runner: &PodRunner,
 ) -> Vec<(usize, Vec<String>)> {
     use seccomp_harness_core::profile::node::{applied_differences, as_containerd_reads};
     let job_of = |kind: JobKind| plan.jobs.iter().position(|j| j.kind == kind);
     let parse = |text: &str| seccomp_harness_core::profile::parse_str(text, "applied").ok();
+    let sent = |i: usize| match &profiles[i] {
+        NodeProfile::Localhost { sent, .. } => Some(sent.as_str()),
+        _ => None,
+    };
+    let rendered_default = |i: usize| match &profiles[i] {
+        NodeProfile::Localhost {
+            rendered_default, ..
+        } => rendered_default.as_deref(),
+        _ => None,
+    };
     let mut out = Vec::new();
     for (c, conf) in plan.configurations.iter().enumerate() {
         let Some(i) = job_of(plan.as_is_job(c)) else {
@@ -249,17 +281,14 @@ fn applied_checks(
                 let Some(u) = plan.upstream_configuration(conf.cap_set, conf.runtime) else {
                     continue;
                 };
-                let Some(text) = job_of(JobKind::AsIs { configuration: u })
-                    .and_then(|j| rendered_defaults[j].as_deref())
+                let Some(text) =
+                    job_of(JobKind::AsIs { configuration: u }).and_then(rendered_default)
                 else {
                     continue;
                 };
                 parse(text)
             }
-            ProfileKind::File { .. } => sent[i]
-                .as_deref()
-                .and_then(parse)
-                .map(|p| as_containerd_reads(&p)),
+            ProfileKind::File { .. } => sent(i).and_then(parse).map(|p| as_containerd_reads(&p)),
         };
         let differences = match (predicted, applied) {
             (None, None) => Vec::new(),
@@ -299,4 +328,146 @@ fn as_node_reads(mut p: LoadedProfile) -> LoadedProfile {
 pub async fn clean_cri(url: &str, all: bool) -> Result<usize, CriError> {
     let node = CriNode::connect(url.parse()?).await?;
     pod::sweep(&node, None, all).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::EngineFacts;
+    use crate::run::input::{load_profile, ProfileInput, BUILTIN_UPSTREAM};
+    use seccomp_harness_core::matrix::Verdict;
+
+    /// runtime-default (with containerd 1.7.24's default beside it) and unconfined, on a node.
+    fn node_plan() -> Plan {
+        let profiles = [ProfileInput::Builtin, ProfileInput::Unconfined]
+            .iter()
+            .map(|p| as_node_reads(load_profile(p).unwrap()))
+            .collect();
+        let facts = EngineFacts {
+            engine: "containerd".into(),
+            engine_version: "v1.7.24".into(),
+            arch: "x86_64".into(),
+            kernel: "6.12.0".into(),
+            default_runtime: "runc".into(),
+            ..EngineFacts::default()
+        };
+        let opts = RunOptions {
+            cases: vec!["getpid".into(), "keyctl".into()],
+            ..RunOptions::default()
+        };
+        plan_for_engine(
+            profiles,
+            vec![CapSpec::docker_default()],
+            &facts,
+            "unix:///run/containerd/containerd.sock",
+            Choices::on_node(&opts),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn upstreams_default_goes_rendered_for_the_container_and_every_profile_salted() {
+        let plan = node_plan();
+        let ids: Vec<_> = plan.configurations.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, [RUNTIME_DEFAULT, BUILTIN_UPSTREAM, "unconfined"]);
+        let run = RunId::new();
+        let profiles = node_profiles(&plan, &run).unwrap();
+        assert_eq!(profiles.len(), plan.jobs.len());
+        for (i, (job, profile)) in plan.jobs.iter().zip(&profiles).enumerate() {
+            let upstream = matches!(
+                job.kind,
+                JobKind::AsIs { configuration: 1 } | JobKind::Tagged { configuration: 1 }
+            );
+            match (&job.seccomp, profile) {
+                (Seccomp::Builtin, NodeProfile::RuntimeDefault) => {}
+                (Seccomp::Unconfined, NodeProfile::Unconfined) => {}
+                (
+                    Seccomp::Json(text),
+                    NodeProfile::Localhost {
+                        sent,
+                        rendered_default,
+                    },
+                ) => {
+                    assert_eq!(rendered_default.is_some(), upstream, "job {i}");
+                    // What containerd builds has no includes or excludes left to resolve.
+                    if let Some(r) = rendered_default {
+                        assert_ne!(r, text);
+                        assert!(!r.contains("\"includes\""), "{r}");
+                    }
+                    let base = rendered_default.as_deref().unwrap_or(text);
+                    let salt = salt::salt_for(run.as_str(), i);
+                    assert_eq!(sent, &salt::salted(base, salt, true));
+                    assert_ne!(sent, base, "job {i} carries its salt");
+                }
+                other => panic!("job {i}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_difference_in_what_containerd_applied_is_noted_on_the_cells_it_may_explain() {
+        let plan = node_plan();
+        let mut results = super::super::assemble::JobResults::new();
+        let allowed = seccomp_catalog::record::CaseRecord {
+            ret: Some(7),
+            ..Default::default()
+        };
+        let baseline = super::super::assemble::JobResult {
+            records: [("getpid".to_string(), allowed.clone())].into(),
+            ..Default::default()
+        };
+        results.insert(
+            JobKind::Baseline {
+                cap_set: 0,
+                runtime: 0,
+            },
+            baseline,
+        );
+        let facts = EngineFacts::default();
+        let Assembled { mut matrix, .. } = assemble_run(&plan, &facts, &results);
+        let passing = |m: &Matrix, id: &str| {
+            m.cells
+                .iter()
+                .find(|c| c.configuration == "unconfined" && c.case == id)
+                .map(|c| c.verdict)
+        };
+        assert_eq!(passing(&matrix, "getpid"), Some(Verdict::Pass));
+        let before = matrix.clone();
+        let mut diagnostics = Vec::new();
+        let unconfined = 2;
+        note_applied_differences(
+            &mut matrix,
+            &plan,
+            vec![(unconfined, vec!["a filter where none was predicted".into()])],
+            &mut diagnostics,
+        );
+        assert_eq!(
+            diagnostics,
+            [(
+                "unconfined".to_string(),
+                vec!["a filter where none was predicted".to_string()]
+            )]
+        );
+        for (cell, was) in matrix.cells.iter().zip(&before.cells) {
+            let noted = cell.configuration == "unconfined" && cell.verdict != Verdict::Pass;
+            if noted {
+                let note = cell.observed.note.as_deref().unwrap();
+                assert!(
+                    note.ends_with(
+                        "another seccomp object than predicted: a filter where none was predicted"
+                    ),
+                    "{note}"
+                );
+            } else {
+                assert_eq!(
+                    cell, was,
+                    "only the unconfined cells not passing get the note"
+                );
+            }
+        }
+        assert!(matrix
+            .cells
+            .iter()
+            .any(|c| c.configuration == "unconfined" && c.verdict != Verdict::Pass));
+    }
 }

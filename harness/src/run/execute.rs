@@ -1,21 +1,25 @@
 //! Runs a plan on the engine: facts, the probe image, every container of the plan in parallel
 //! (bounded), and cleanup on every path including Ctrl-C.
 
-use super::assemble::{assemble, JobResult, NotRun};
-use super::calibration::calibrate;
+use super::assemble::{JobResult, NotRun};
+use super::finish::{assemble_run, Assembled};
 use super::input::{CapSpec, LoadedProfile};
-use super::plan::{self, JobKind, Plan, PlanError, PlannedRuntime, Seccomp};
+use super::plan::{self, Job, JobKind, Plan, PlanError, Seccomp};
+use super::prepare::{plan_for_engine, Choices};
 use super::progress::Progress;
+use crate::engine::image::ProbeImage;
 use crate::engine::podman::{self, PodmanInfo};
 use crate::engine::{
     self, CaseResult, ContainerSpec, Engine, EngineError, EngineFacts, Interrupted, ProfileFiles,
     RunId, Runner, SeccompMode,
 };
 use seccomp_catalog::Arch;
+use seccomp_harness_core::configuration_id::ConfigurationId;
 use seccomp_harness_core::engine_kind::EngineKind;
 use seccomp_harness_core::matrix::Matrix;
-use seccomp_harness_core::profile::KernelVersion;
+use seccomp_harness_core::profile::salt;
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Debug, thiserror::Error)]
@@ -151,29 +155,120 @@ impl Timings {
     }
 }
 
-/// Connects, plans and runs `profiles` × `cap_sets`, and assembles the matrix.
-// Over 80 lines: its phases are still to be split into named steps (issue #20).
-#[allow(clippy::too_many_lines)]
+/// Connects, plans and runs `profiles` × `cap_sets`, and assembles the matrix: the prepare
+/// step ([`connect`], [`engine_profile_files`]'s engine checks, [`plan_for_engine`], the probe
+/// image), the run ([`run_containers`]) and the finish ([`assemble_run`]), each phase timed for
+/// `run --diagnostics`.
 pub async fn execute(
     profiles: Vec<LoadedProfile>,
     cap_sets: Vec<CapSpec>,
     opts: &RunOptions,
 ) -> Result<RunReport, RunError> {
-    let mut phase = Instant::now();
-    let mut timings = Timings {
-        parallel: opts.parallel.max(1),
-        ..Timings::default()
+    let mut clock = PhaseClock::start(opts.parallel);
+    let Connected {
+        engine,
+        facts,
+        guess,
+        found,
+    } = connect(opts).await?;
+    clock.done("connect, facts and image lookup");
+    let podman = podman_of(&engine, &facts).await?;
+    let plan = plan_for_engine(profiles, cap_sets, &facts, engine.host(), Choices::of(opts))?;
+    clock.done("plan");
+    let probe = probe_for(opts, plan.arch, engine.host())?;
+    let image = probe_image(&engine, &facts, probe, guess, found).await?;
+    clock.done("probe image");
+    let run_id = RunId::new();
+    // Every profile the engine gets carries a salt unique to the run and job (crun caches
+    // filters under a checksum without errnoRet: profile/salt.rs).
+    let mut files = match &podman {
+        Some((socket, info)) => Some(
+            ProfileFiles::create(socket, info.socket_path.as_deref(), &run_id)
+                .map_err(EngineError::from)?,
+        ),
+        None => None,
     };
-    let mut phase_done = |name: &'static str, timings: &mut Timings| {
-        timings.phases.push((name, phase.elapsed().as_secs_f64()));
-        phase = Instant::now();
-    };
+    let seccomp = seccomp_modes(&plan, &run_id, files.as_mut())?;
+    let runner = Runner::new(engine.clone(), image, run_id, opts.parallel.max(1))
+        .rebuilding_from(probe, &facts.arch);
+    let started = Instant::now();
+    let podman_caps = podman.as_ref().map(|(_, i)| i);
+    let ran = run_containers(&engine, &runner, &plan, &seccomp, podman_caps, files, opts).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    clock.done("containers");
+    let super::assemble::Tally {
+        containers,
+        containers_by_job,
+        results,
+        diagnostics,
+    } = super::assemble::tally(ran.collected.jobs);
+    let Assembled {
+        mut matrix,
+        unknown,
+    } = assemble_run(&plan, &facts, &results);
+    matrix.coverage = plan.coverage(&matrix, &unknown);
+    super::assemble::leave_out_failed(&mut matrix, &plan, &ran.collected.failed);
+    clock.done("predictions and matrix");
+    Ok(RunReport {
+        matrix,
+        facts,
+        containers,
+        containers_by_job,
+        seconds,
+        diagnostics,
+        timings: clock.finish(ran.finished),
+    })
+}
+
+/// Times a run's phases as they end ([`Timings::phases`]).
+struct PhaseClock {
+    since: Instant,
+    timings: Timings,
+}
+
+impl PhaseClock {
+    fn start(parallel: usize) -> PhaseClock {
+        PhaseClock {
+            since: Instant::now(),
+            timings: Timings {
+                parallel: parallel.max(1),
+                ..Timings::default()
+            },
+        }
+    }
+
+    /// The phase `name` ended now; the next one starts.
+    fn done(&mut self, name: &'static str) {
+        let seconds = self.since.elapsed().as_secs_f64();
+        self.timings.phases.push((name, seconds));
+        self.since = Instant::now();
+    }
+
+    /// The timings, with when each job finished.
+    fn finish(mut self, jobs: Vec<(String, usize, f64)>) -> Timings {
+        self.timings.jobs = jobs;
+        self.timings
+    }
+}
+
+/// An engine connected to, with its facts, and the probe image it already holds for the probe
+/// the run most likely needs.
+struct Connected<'a> {
+    engine: Engine,
+    facts: EngineFacts,
+    /// The probe looked up: `--probe`, else this host's arch's.
+    guess: Option<&'a [u8]>,
+    found: Option<ProbeImage>,
+}
+
+/// Connects and asks the engine's facts. The probe the engine most likely needs (`--probe`,
+/// else this host's arch's) is looked up meanwhile: two round trips at once, where a loaded
+/// engine takes 50-100 ms for each. Only a lookup: the facts decide ([`probe_image`]) which
+/// probe is used.
+async fn connect(opts: &RunOptions) -> Result<Connected<'_>, RunError> {
     let engine = Engine::connect(opts.docker_host.as_deref())
         .await
         .map_err(EngineError::from)?;
-    // The probe the engine most likely needs (`--probe`, else this host's arch's) is looked
-    // up while the facts are asked: two round trips at once, where a loaded engine takes
-    // 50-100 ms for each. Only a lookup: the facts decide, below, which probe is used.
     let guess = opts
         .probe
         .as_deref()
@@ -185,107 +280,82 @@ pub async fn execute(
         }
     });
     let facts = facts.map_err(EngineError::from)?;
-    phase_done("connect, facts and image lookup", &mut timings);
+    Ok(Connected {
+        guess,
+        engine,
+        facts,
+        found,
+    })
+}
+/// Checks that the engine applies seccomp profiles, and for Podman, which takes profiles by
+/// path (so needs a local socket) and whose default capabilities differ from Docker's, finds
+/// its socket and asks its info.
+async fn podman_of(
+    engine: &Engine,
+    facts: &EngineFacts,
+) -> Result<Option<(PathBuf, PodmanInfo)>, RunError> {
     facts
         .require_seccomp(engine.host())
         .map_err(EngineError::from)?;
-    // Podman: profiles go by path, which needs a local socket; its default caps differ.
-    let podman_info = if facts.kind() == Some(EngineKind::Podman) {
-        let socket = podman::unix_socket(engine.host()).ok_or_else(|| {
-            EngineError::from(engine::PodmanError::Remote {
-                host: engine.host().to_string(),
-            })
-        })?;
-        Some((
-            socket.to_path_buf(),
-            podman::libpod_info(socket)
-                .await
-                .map_err(EngineError::from)?,
-        ))
-    } else {
-        None
-    };
-    let arch =
-        Arch::parse(&facts.arch).ok_or_else(|| RunError::UnsupportedArch(facts.arch.clone()))?;
-    let kernel = KernelVersion::parse_release(&facts.kernel).map_err(|e| RunError::Kernel {
-        release: facts.kernel.clone(),
-        message: e.to_string(),
-    })?;
-    let honours = seccomp_harness_core::profile::engine_honours_default_errno_ret(
-        &facts.engine,
-        &facts.engine_version,
-    );
-    let runtimes =
-        planned_runtimes(&facts, &opts.runtimes).map_err(|name| RunError::UnknownRuntime {
+    if facts.kind() != Some(EngineKind::Podman) {
+        return Ok(None);
+    }
+    let socket = podman::unix_socket(engine.host()).ok_or_else(|| {
+        EngineError::from(engine::PodmanError::Remote {
             host: engine.host().to_string(),
-            name,
-            registered: facts.runtimes.join(", "),
-        })?;
-    // builtin is predicted from upstream's default for the engine's release, which runs as a
-    // file configuration beside it.
-    let mut profiles = profiles;
-    let upstream = super::input::add_upstream_beside_builtin(
-        &mut profiles,
-        &facts.engine,
-        &facts.engine_version,
-    )?;
-    let mut plan = plan::plan(
-        profiles,
-        cap_sets,
-        arch,
-        kernel,
-        honours,
-        runtimes,
-        plan::Selection {
-            cases: &opts.cases,
-            start_held_back: opts.start_held_back,
-        },
-    )?;
-    plan.kernel_sublevel = KernelVersion::sublevel_of(&facts.kernel);
-    if !opts.generated_cases {
-        plan.drop_generated();
-    }
+        })
+    })?;
+    let info = podman::libpod_info(socket)
+        .await
+        .map_err(EngineError::from)?;
+    Ok(Some((socket.to_path_buf(), info)))
+}
 
-    if let Err(why) = upstream {
-        plan.builtin_upstream = Err(why.to_string());
-    }
-
-    phase_done("plan", &mut timings);
-    let probe = probe_for(opts, arch, engine.host())?;
-    let same_probe = guess.is_some_and(|g| std::ptr::eq(g, probe));
-    let arch_fits = crate::engine::image::elf_arch(probe)
-        .is_none_or(|a| crate::engine::image::same_arch(a, &facts.arch));
-    let image = match found {
-        Some(image) if same_probe && arch_fits => image,
-        _ => engine
+/// The engine's image of `probe`: the one found while connecting where it was looked up for
+/// this very probe ([`reuses_found_image`]), else built (or found) now.
+async fn probe_image(
+    engine: &Engine,
+    facts: &EngineFacts,
+    probe: &[u8],
+    guess: Option<&[u8]>,
+    found: Option<ProbeImage>,
+) -> Result<ProbeImage, RunError> {
+    match found {
+        Some(image) if reuses_found_image(guess, probe, &facts.arch) => Ok(image),
+        _ => Ok(engine
             .ensure_probe_image(probe, Some(&facts.arch))
             .await
-            .map_err(EngineError::from)?,
-    };
-    phase_done("probe image", &mut timings);
-    let run_id = RunId::new();
-    // Every profile the engine gets carries a salt unique to the run and job (crun caches
-    // filters under a checksum without errnoRet: profile/salt.rs).
-    let mut files = match &podman_info {
-        Some((socket, info)) => Some(
-            ProfileFiles::create(socket, info.socket_path.as_deref(), &run_id)
-                .map_err(EngineError::from)?,
-        ),
-        None => None,
-    };
+            .map_err(EngineError::from)?),
+    }
+}
+
+/// Whether the image found for the probe looked up while connecting (`guess`) serves the
+/// probe the run uses: the same bytes (the very same slice, `--probe`'s or the embedded one),
+/// built for the engine's arch (a probe that is not ELF is the user's to vouch for).
+fn reuses_found_image(guess: Option<&[u8]>, probe: &[u8], engine_arch: &str) -> bool {
+    let same_probe = guess.is_some_and(|g| std::ptr::eq(g, probe));
+    let arch_fits = crate::engine::image::elf_arch(probe)
+        .is_none_or(|a| crate::engine::image::same_arch(a, engine_arch));
+    same_probe && arch_fits
+}
+
+/// The seccomp option of each job's container, in plan order. A profile goes salted with a
+/// salt unique to the run and the job; Podman gets it as a file (`files`), Docker inline.
+#[allow(clippy::result_large_err)] // the run's own error type, as `RunError` is everywhere here
+fn seccomp_modes(
+    plan: &Plan,
+    run_id: &RunId,
+    mut files: Option<&mut ProfileFiles>,
+) -> Result<Vec<SeccompMode>, RunError> {
     let mut seccomp = Vec::with_capacity(plan.jobs.len());
     for (i, job) in plan.jobs.iter().enumerate() {
         seccomp.push(match &job.seccomp {
             Seccomp::Builtin => SeccompMode::Builtin,
             Seccomp::Unconfined => SeccompMode::Unconfined,
             Seccomp::Json(j) => {
-                let salt = seccomp_harness_core::profile::salt::salt_for(run_id.as_str(), i);
-                let json = seccomp_harness_core::profile::salt::salted(
-                    j,
-                    salt,
-                    plan.honours_default_errno_ret,
-                );
-                match files.as_mut() {
+                let salt = salt::salt_for(run_id.as_str(), i);
+                let json = salt::salted(j, salt, plan.honours_default_errno_ret);
+                match files.as_deref_mut() {
                     Some(f) => {
                         SeccompMode::ProfilePath(f.path_for(&json).map_err(EngineError::from)?)
                     }
@@ -294,127 +364,44 @@ pub async fn execute(
             }
         });
     }
-    let podman_caps = podman_info.as_ref().map(|(_, i)| i);
-    let runner = Runner::new(engine.clone(), image, run_id.clone(), opts.parallel.max(1))
-        .rebuilding_from(probe, &facts.arch);
-    let started = Instant::now();
-    let work = run_jobs(&runner, &plan, &seccomp, podman_caps, opts);
-    let results = engine::with_interrupt_cleanup(&engine, &run_id, work).await;
+    Ok(seccomp)
+}
+
+/// What a run's containers gave: the jobs' results, and when each job finished
+/// ([`Timings::jobs`]).
+struct Ran {
+    collected: Collected,
+    finished: Vec<(String, usize, f64)>,
+}
+
+/// Runs every job of the plan, removing the run's containers on Ctrl-C and, after an engine
+/// error, sweeping what such an error may leave; the profile files (`files`, Podman's) go
+/// once no container of the run is left, on every path.
+async fn run_containers(
+    engine: &Engine,
+    runner: &Runner,
+    plan: &Plan,
+    seccomp: &[SeccompMode],
+    podman: Option<&PodmanInfo>,
+    files: Option<ProfileFiles>,
+    opts: &RunOptions,
+) -> Result<Ran, RunError> {
+    let work = run_jobs(runner, plan, seccomp, podman, opts);
+    let results = engine::with_interrupt_cleanup(engine, runner.run_id(), work).await;
     if matches!(&results, Ok(Err(_)))
-        || matches!(&results, Ok(Ok(((_, failed), _))) if !failed.is_empty())
+        || matches!(&results, Ok(Ok(ran)) if !ran.collected.failed.is_empty())
     {
         // An engine error mid-run (a create the client gave up on while the daemon went on, as
         // seen once on a loaded lab engine) can leave a container: sweep the run's label.
         // Bounded: an engine that died does not answer the sweep either (`clean` removes what
         // is left once it is back).
-        let sweep = engine::remove_containers(&engine, engine::cleanup::Sweep::Run(&run_id));
+        let sweep = engine::remove_containers(engine, engine::cleanup::Sweep::Run(runner.run_id()));
         let _ = tokio::time::timeout(SWEEP_TIMEOUT, sweep).await;
     }
-    // The profile files go once no container of the run is left (on every path, Ctrl-C
-    // included: the interrupt sweep above removed the containers).
+    // The interrupt sweep above removed the containers on Ctrl-C too.
     drop(files);
-    let ((results, failed), finished) = results??;
-    let seconds = started.elapsed().as_secs_f64();
-    phase_done("containers", &mut timings);
-    timings.jobs = finished;
-    let super::assemble::Tally {
-        containers,
-        containers_by_job,
-        results,
-        diagnostics,
-    } = super::assemble::tally(results);
-    // Predictions need the calibration's measurement of the runtime's libseccomp.
-    let calibrated: std::collections::BTreeMap<usize, _> = (0..plan.runtimes.len())
-        .filter_map(|rt| {
-            let c = plan.calibration_for(rt)?;
-            let r = results.get(&JobKind::Calibration { runtime: rt })?;
-            Some((rt, calibrate(c, r)?))
-        })
-        .collect();
-    let unknown: std::collections::BTreeMap<usize, _> = calibrated
-        .iter()
-        .map(|(rt, c)| (*rt, c.unknown.clone()))
-        .collect();
-    let predictions = plan.predict(&unknown);
-    // The host's facts come from a baseline the host kernel ran: gVisor's Sentry reports its
-    // own (kernel 4.4.0, no /proc/config.gz), so a runsc baseline is never asked.
-    let baseline_host = (0..plan.runtimes.len())
-        .find(|&rt| !seccomp_harness_core::runtime::gvisor::is_gvisor(&plan.runtimes[rt].model))
-        .and_then(|rt| {
-            results.get(&JobKind::Baseline {
-                cap_set: 0,
-                runtime: rt,
-            })
-        })
-        .and_then(|r| r.host.as_ref());
-    let mut host = facts.host_facts(baseline_host);
-    host.seccomp.runtime_unknown_syscalls = unknown.get(&0).map(|u| u.iter().cloned().collect());
-    host.seccomp.not_enforced = calibrated
-        .iter()
-        .filter_map(|(rt, c)| {
-            let measured = c.not_enforced.as_ref()?;
-            let runtime = &plan.runtimes[*rt];
-            let why = match &runtime.unenforced_cause {
-                Some(cause) => format!("{measured}; {cause}"),
-                None => measured.clone(),
-            };
-            Some((runtime.engine_name().to_string(), why))
-        })
-        .collect();
-    host.seccomp.errno_rewritten = calibrated
-        .iter()
-        .filter(|(_, c)| c.errno_rewritten)
-        .map(|(rt, _)| plan.runtimes[*rt].engine_name().to_string())
-        .collect();
-    let mut matrix = assemble(&plan, &predictions, &results, host);
-    matrix.coverage = plan.coverage(&matrix, &unknown);
-    super::assemble::leave_out_failed(&mut matrix, &plan, &failed);
-    phase_done("predictions and matrix", &mut timings);
-    Ok(RunReport {
-        matrix,
-        facts,
-        containers,
-        containers_by_job,
-        seconds,
-        diagnostics,
-        timings,
-    })
+    results?
 }
-
-/// The runtimes of a run: the engine's default, or each named one that the engine has (else
-/// the first name it lacks).
-fn planned_runtimes(facts: &EngineFacts, named: &[String]) -> Result<Vec<PlannedRuntime>, String> {
-    let with_command = |rt: PlannedRuntime, name: &str| match facts.runtime_commands.get(name) {
-        Some(c) => rt.with_command(&c.path, &c.args),
-        None => rt,
-    };
-    if named.is_empty() {
-        return Ok(vec![with_command(
-            PlannedRuntime::default_of(seccomp_harness_core::runtime::Runtime::parse(
-                &facts.default_runtime,
-                facts.runtime_version.as_deref(),
-            )),
-            &facts.default_runtime,
-        )]);
-    }
-    named
-        .iter()
-        .map(|name| {
-            // An engine that lists no runtimes (an old API) is taken at its word later.
-            if !facts.runtimes.is_empty() && !facts.runtimes.contains(name) {
-                return Err(name.clone());
-            }
-            Ok(with_command(
-                PlannedRuntime::named(name, facts.runtime_versions.get(name).map(String::as_str)),
-                name,
-            ))
-        })
-        .collect()
-}
-
-/// The jobs' results in plan order with the jobs that failed, and when each job finished
-/// ([`Timings::jobs`]).
-type JobRuns = (Collected, Vec<(String, usize, f64)>);
 
 async fn run_jobs(
     runner: &Runner,
@@ -422,7 +409,7 @@ async fn run_jobs(
     seccomp: &[SeccompMode],
     podman: Option<&PodmanInfo>,
     opts: &RunOptions,
-) -> Result<JobRuns, RunError> {
+) -> Result<Ran, RunError> {
     let progress = Progress::new(opts.progress, plan.jobs.len());
     let phase = Instant::now();
     let finished = std::sync::Mutex::new(Vec::new());
@@ -430,24 +417,8 @@ async fn run_jobs(
     // asking in the plan's start order starts the long jobs first.
     let order = plan.start_order();
     let futures = order.iter().map(|&j| {
-        let (job, seccomp) = (&plan.jobs[j], &seccomp[j]);
-        let caps = &plan.cap_sets[job.cap_set];
-        // Podman's default set is not Docker's: name every difference.
-        let (cap_add, cap_drop) = match podman {
-            Some(p) => podman::cap_changes(caps.caps.iter().map(str::to_string), &p.default_caps),
-            None => caps.engine_add_drop(),
-        };
-        let spec = ContainerSpec {
-            cap_add,
-            cap_drop,
-            probe_args: job.probe_args.clone(),
-            case_timeout: opts.case_timeout,
-            runtime: plan.runtimes[job.runtime].name.clone(),
-            annotations: opts.annotations.clone(),
-            // A held-back profile started on purpose hangs runc for good: no second wait.
-            retry_hung_start: !held_back(plan, job.kind),
-            ..ContainerSpec::new(seccomp.clone())
-        };
+        let job = &plan.jobs[j];
+        let spec = container_spec(plan, job, &seccomp[j], podman, opts);
         let label = job_label(plan, job.kind);
         let (progress, finished) = (&progress, &finished);
         async move {
@@ -482,8 +453,39 @@ async fn run_jobs(
         .collect();
     progress.finish();
     runs.sort_by_key(|(j, _)| **j);
-    let results = collect_results(runs.into_iter().map(|(_, r)| r).collect())?;
-    Ok((results, finished.into_inner().expect("timings lock")))
+    let collected = collect_results(runs.into_iter().map(|(_, r)| r).collect())?;
+    Ok(Ran {
+        collected,
+        finished: finished.into_inner().expect("timings lock"),
+    })
+}
+
+/// The container of a job on a Docker or Podman engine: its capabilities (Podman's default set
+/// is not Docker's, so every difference is named), the probe's flags, the runtime, the run's
+/// annotations and watchdog.
+fn container_spec(
+    plan: &Plan,
+    job: &Job,
+    seccomp: &SeccompMode,
+    podman: Option<&PodmanInfo>,
+    opts: &RunOptions,
+) -> ContainerSpec {
+    let caps = &plan.cap_sets[job.cap_set];
+    let (cap_add, cap_drop) = match podman {
+        Some(p) => podman::cap_changes(caps.caps.iter().map(str::to_string), &p.default_caps),
+        None => caps.engine_add_drop(),
+    };
+    ContainerSpec {
+        cap_add,
+        cap_drop,
+        probe_args: job.probe_args.clone(),
+        case_timeout: opts.case_timeout,
+        runtime: plan.runtimes[job.runtime].name.clone(),
+        annotations: opts.annotations.clone(),
+        // A held-back profile started on purpose hangs runc for good: no second wait.
+        retry_hung_start: !held_back(plan, job.kind),
+        ..ContainerSpec::new(seccomp.clone())
+    }
 }
 
 /// How long the sweep after a failed job may take: an engine that died answers nothing.
@@ -496,7 +498,10 @@ pub type FailedJobs = Vec<(JobKind, String)>;
 
 /// The jobs that completed, each with its result and the containers it took, and those that
 /// failed.
-pub(super) type Collected = (Vec<(JobKind, JobResult, usize)>, FailedJobs);
+pub(super) struct Collected {
+    pub jobs: Vec<(JobKind, JobResult, usize)>,
+    pub failed: FailedJobs,
+}
 
 /// The container runs of a plan's jobs turned into the assembler's results (any engine's),
 /// and the jobs that ended in an engine error. A run whose every job failed (the engine gone
@@ -548,7 +553,7 @@ pub(super) fn collect_results(
     }
     match first_error {
         Some(e) if out.is_empty() => Err(EngineError::from(e).into()),
-        _ => Ok((out, failed)),
+        _ => Ok(Collected { jobs: out, failed }),
     }
 }
 
@@ -566,11 +571,12 @@ fn held_back(plan: &Plan, kind: JobKind) -> bool {
 pub(super) fn job_label(plan: &Plan, kind: plan::JobKind) -> String {
     match kind {
         plan::JobKind::Baseline { cap_set, runtime } => {
-            format!(
-                "baseline (unconfined{}{})",
-                plan.cap_sets[cap_set].suffix(),
-                plan.runtimes[runtime].suffix()
-            )
+            let unconfined = ConfigurationId {
+                caps: plan.cap_sets[cap_set].changes.clone(),
+                runtime: plan.runtimes[runtime].name.clone(),
+                ..ConfigurationId::of_profile("unconfined")
+            };
+            format!("baseline ({unconfined})")
         }
         plan::JobKind::AsIs { configuration } => plan.configurations[configuration].id.clone(),
         plan::JobKind::Tagged { configuration } => {
@@ -578,7 +584,10 @@ pub(super) fn job_label(plan: &Plan, kind: plan::JobKind) -> String {
         }
         plan::JobKind::Calibration { runtime } => format!(
             "calibration (names the runtime's libseccomp knows){}",
-            plan.runtimes[runtime].suffix()
+            plan.runtimes[runtime]
+                .name
+                .as_ref()
+                .map_or(String::new(), |n| format!("@{n}"))
         ),
     }
 }
@@ -607,7 +616,128 @@ pub(crate) fn probe_for<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::Timings;
+    use super::*;
+    use crate::run::input::{load_profile, ProfileInput};
+    use crate::run::plan::{plan, PlannedRuntime, Selection, Start};
+    use seccomp_harness_core::profile::KernelVersion;
+
+    /// unconfined, builtin and a profile that kills getppid (held back: runc makes the call
+    /// after loading the filter) with `+SYS_ADMIN`, started anyway when `start_held_back`.
+    fn held_back_plan(start_held_back: bool) -> Plan {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kills.json");
+        std::fs::write(
+            &path,
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_KILL"}]}"#,
+        )
+        .unwrap();
+        let profiles = [
+            ProfileInput::Unconfined,
+            ProfileInput::Builtin,
+            ProfileInput::File(path),
+        ]
+        .iter()
+        .map(|p| load_profile(p).unwrap())
+        .collect();
+        plan(
+            profiles,
+            vec![CapSpec::parse("+SYS_ADMIN").unwrap()],
+            Arch::X86_64,
+            KernelVersion::new(6, 12),
+            false,
+            vec![PlannedRuntime::named("runc", Some("1.1.5"))],
+            Selection {
+                cases: &["getpid".into()],
+                start_held_back,
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_found_image_serves_only_the_probe_it_was_found_for() {
+        static EMBEDDED: [u8; 4] = *b"\x7fELF";
+        let copy = EMBEDDED.to_vec();
+        assert!(reuses_found_image(Some(&EMBEDDED), &EMBEDDED, "x86_64"));
+        // Equal bytes elsewhere are another probe (`--probe` given after the lookup's guess).
+        assert!(!reuses_found_image(Some(&EMBEDDED), &copy, "x86_64"));
+        assert!(!reuses_found_image(None, &EMBEDDED, "x86_64"));
+        // An ELF probe of another arch than the engine's is built again for it.
+        let mut elf = vec![0u8; 64];
+        elf[..4].copy_from_slice(b"\x7fELF");
+        elf[4] = 2; // 64-bit
+        elf[5] = 1; // little-endian
+        elf[18] = 183; // EM_AARCH64
+        assert!(crate::engine::image::elf_arch(&elf).is_some());
+        assert!(!reuses_found_image(Some(&elf), &elf, "x86_64"));
+        assert!(reuses_found_image(Some(&elf), &elf, "aarch64"));
+    }
+
+    #[test]
+    fn every_profile_goes_salted_per_job_and_builtin_and_unconfined_as_options() {
+        let plan = held_back_plan(true);
+        let run = RunId::new();
+        let modes = seccomp_modes(&plan, &run, None).unwrap();
+        assert_eq!(modes.len(), plan.jobs.len());
+        let mut profiles = 0;
+        for (i, (job, mode)) in plan.jobs.iter().zip(&modes).enumerate() {
+            match (&job.seccomp, mode) {
+                (Seccomp::Builtin, SeccompMode::Builtin) => {}
+                (Seccomp::Unconfined, SeccompMode::Unconfined) => {}
+                (Seccomp::Json(text), SeccompMode::Profile(sent)) => {
+                    let salt = salt::salt_for(run.as_str(), i);
+                    assert_eq!(sent, &salt::salted(text, salt, false), "job {i}");
+                    assert_ne!(sent, text, "job {i} carries its salt");
+                    profiles += 1;
+                }
+                other => panic!("job {i}: {other:?}"),
+            }
+        }
+        // The calibration, the held-back profile as written and its tagged copy.
+        assert_eq!(profiles, 3);
+    }
+
+    #[test]
+    fn a_container_gets_its_runtime_caps_and_no_second_wait_when_held_back() {
+        let plan = held_back_plan(true);
+        let mut opts = RunOptions::default();
+        opts.annotations.insert("a".into(), "b".into());
+        let spec_of = |kind: JobKind, podman: Option<&PodmanInfo>| {
+            let (i, job) = plan
+                .jobs
+                .iter()
+                .enumerate()
+                .find(|(_, j)| j.kind == kind)
+                .unwrap();
+            let seccomp = SeccompMode::Profile(format!("job {i}"));
+            container_spec(&plan, job, &seccomp, podman, &opts)
+        };
+        let held = spec_of(JobKind::AsIs { configuration: 2 }, None);
+        assert!(!held.retry_hung_start);
+        assert!(matches!(plan.configurations[2].start, Start::HeldBack(_)));
+        assert_eq!(held.runtime.as_deref(), Some("runc"));
+        assert_eq!(held.cap_add, ["SYS_ADMIN"]);
+        assert!(held.cap_drop.is_empty());
+        assert_eq!(held.annotations, opts.annotations);
+        assert_eq!(held.case_timeout, opts.case_timeout);
+        let baseline = JobKind::Baseline {
+            cap_set: 0,
+            runtime: 0,
+        };
+        let spec = spec_of(baseline, None);
+        assert!(spec.retry_hung_start);
+        assert_eq!(spec.probe_args.to_args(), ["--host-facts"]);
+        // Podman's default set is not Docker's: every difference is named.
+        let podman = PodmanInfo {
+            socket_path: None,
+            default_caps: vec!["CAP_CHOWN".into(), "CAP_SYS_BOOT".into()],
+        };
+        let spec = spec_of(baseline, Some(&podman));
+        let has = |caps: &[String], c: &str| caps.iter().any(|x| x == c);
+        assert!(has(&spec.cap_add, "SYS_ADMIN") && has(&spec.cap_add, "NET_RAW"));
+        assert!(!has(&spec.cap_add, "CHOWN"), "Podman gives it already");
+        assert_eq!(spec.cap_drop, ["SYS_BOOT"]);
+    }
 
     #[test]
     fn timings_print_the_phases_then_the_jobs_as_they_finished() {

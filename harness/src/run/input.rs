@@ -2,8 +2,7 @@
 //! capability sets. Reads the profile files; everything after this is pure.
 
 use super::PlanError;
-use seccomp_harness_core::profile::{self, CapChange, CapSet, Tagged};
-use sha2::{Digest, Sha256};
+use seccomp_harness_core::profile::{self, CapChange, CapSet, ProfileFile, Tagged};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -98,11 +97,6 @@ impl CapSpec {
         (add, drop)
     }
 
-    /// The changes as configuration ids and the matrix write them: `+SYS_ADMIN-NET_RAW`.
-    pub(super) fn suffix(&self) -> String {
-        self.changes.iter().map(ToString::to_string).collect()
-    }
-
     /// The changes as the matrix's `caps` records them: `["+SYS_ADMIN"]`.
     pub(super) fn written(&self) -> Vec<String> {
         self.changes.iter().map(ToString::to_string).collect()
@@ -161,18 +155,16 @@ pub fn load_profiles(input: &ProfileInput) -> Result<Vec<LoadedProfile>, PlanErr
             kind: ProfileKind::Unconfined,
         }],
         ProfileInput::File(path) => {
-            let file = path.display().to_string();
-            let sha256 = std::fs::read(path)
-                .ok()
-                .map(|bytes| hex(&Sha256::digest(&bytes)));
+            let read = ProfileFile::read(path)?;
+            let file = &read.file;
             let mut out = Vec::new();
-            for (resource, original, profile) in profile::load_all(path)? {
-                let (text, profile) = engine_text(original, profile, &file)?;
-                let tagged = profile::tag_for(&text, &profile, &file, true)?;
+            for loaded in read.profiles()? {
+                let (text, profile) = engine_text(loaded.json, loaded.profile, file)?;
+                let tagged = profile::tag_for(&text, &profile, file, true)?;
                 out.push(LoadedProfile {
-                    name: resource.unwrap_or_else(|| profile_name(path)),
+                    name: loaded.resource.unwrap_or_else(|| profile_name(path)),
                     source: file.clone(),
-                    sha256: sha256.clone(),
+                    sha256: Some(read.sha256.clone()),
                     kind: ProfileKind::File {
                         text,
                         profile,
@@ -291,10 +283,6 @@ fn profile_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,7 +312,6 @@ mod tests {
     fn cap_tokens_parse_like_docker_names() {
         let c = CapSpec::parse("+SYS_ADMIN-NET_RAW").unwrap();
         assert_eq!(c.written(), ["+SYS_ADMIN", "-NET_RAW"]);
-        assert_eq!(c.suffix(), "+SYS_ADMIN-NET_RAW");
         assert_eq!(
             c.engine_add_drop(),
             (vec!["SYS_ADMIN".to_string()], vec!["NET_RAW".to_string()])

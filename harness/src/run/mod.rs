@@ -1,11 +1,13 @@
 //! A run: profiles × capability sets on one engine, turned into a [`Matrix`].
 //!
-//! [`input`] loads what the user named (it reads the profile files); [`plan`] decides (purely)
-//! which containers to run and what the oracle expects of each cell; [`execute`] runs the plan
-//! on a Docker or Podman engine, [`cri`] on a Kubernetes node's CRI socket and
-//! [`several_engines`] on several engines at once (these three talk to engines);
-//! [`calibration`] and [`assemble`] turn the records into the matrix (pure, except that
-//! `assemble` reads the capability bounding set from `/proc/self/status`).
+//! [`input`] loads what the user named (it reads the profile files). A run on any engine then
+//! goes through three steps: prepare (`prepare`: the engine's facts decide the arch, kernel and
+//! runtimes, and [`plan`] decides, purely and once, which containers to run and what the oracle
+//! expects of each cell), run (the containers: [`execute`] on a Docker or Podman engine, [`cri`]
+//! on a Kubernetes node's CRI socket, [`several_engines`] on several engines at once; these
+//! talk to engines) and finish (`finish`: [`calibration`]'s measurement, the predictions and
+//! [`assemble`], once, into the matrix; pure, except that `assemble` reads the capability
+//! bounding set from `/proc/self/status`).
 //!
 //! [`Matrix`]: seccomp_harness_core::matrix::Matrix
 
@@ -13,8 +15,10 @@ pub mod assemble;
 pub mod calibration;
 pub mod cri;
 pub mod execute;
+mod finish;
 pub mod input;
 pub mod plan;
+mod prepare;
 pub mod progress;
 pub mod several_engines;
 

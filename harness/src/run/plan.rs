@@ -11,6 +11,7 @@ use super::calibration::Calibration;
 use super::input::{CapSpec, LoadedProfile, ProfileKind};
 use seccomp_catalog::record::ProbeArgs;
 use seccomp_catalog::{Arch, Case, Catalog};
+use seccomp_harness_core::configuration_id::ConfigurationId;
 use seccomp_harness_core::coverage::generate::{self, Generated};
 pub use seccomp_harness_core::oracle::Start;
 use seccomp_harness_core::oracle::{self, Oracle, Prediction};
@@ -61,13 +62,12 @@ impl PlannedRuntime {
     }
 
     /// The same runtime, known by the program the engine runs for it (`/info` `path` and
-    /// `runtimeArgs`): gVisor's runsc, under whatever name it is registered, gets gVisor's
-    /// model, and its arguments say whether it applies profiles at all.
+    /// `runtimeArgs`) where the program tells ([`Runtime::known_by_program`]: gVisor's runsc,
+    /// under whatever name it is registered), with whether it applies profiles at all.
     pub fn with_command(mut self, program: &str, args: &[String]) -> PlannedRuntime {
-        if seccomp_harness_core::runtime::gvisor::is_runsc_program(program) {
-            self.model = Runtime::gvisor();
-            self.unenforced_cause =
-                seccomp_harness_core::runtime::gvisor::unenforced_cause(program, args);
+        if let Some((model, unenforced_cause)) = Runtime::known_by_program(program, args) {
+            self.model = model;
+            self.unenforced_cause = unenforced_cause;
         }
         self
     }
@@ -75,14 +75,6 @@ impl PlannedRuntime {
     /// The name the engine knows the runtime by: `--runtime`'s, else the model's.
     pub fn engine_name(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.model.name)
-    }
-
-    /// What a configuration id gets: `@crun` for a named runtime, nothing for the default.
-    pub fn suffix(&self) -> String {
-        self.name
-            .as_ref()
-            .map(|n| format!("@{n}"))
-            .unwrap_or_default()
     }
 }
 
@@ -170,8 +162,9 @@ pub struct Plan {
     pub runtimes: Vec<PlannedRuntime>,
     /// Present when a file profile is in the run.
     pub calibration: Option<Calibration>,
-    /// gVisor's calibration, for the runtimes that are runsc ([`Calibration::for_gvisor`]).
-    pub gvisor_calibration: Option<Calibration>,
+    /// The calibration of the runtimes that resolve names with a table of their own
+    /// ([`Runtime::resolves_names_itself`], [`Calibration::every_native_name`]).
+    pub own_table_calibration: Option<Calibration>,
     /// The profile (index into [`Plan::profiles`]) that predicts `builtin`: upstream's default
     /// for the engine's release ([`super::input::BUILTIN_UPSTREAM`]); else why there is none.
     pub builtin_upstream: Result<usize, String>,
@@ -211,6 +204,12 @@ pub enum PlanError {
     },
     #[error("--runtime names no runtime")]
     NoRuntime,
+    /// A name the configuration's id could not carry: it would read back as other parts.
+    #[error("a configuration of {file}: {source}")]
+    ConfigurationId {
+        file: String,
+        source: seccomp_harness_core::configuration_id::IdError,
+    },
 }
 
 /// The probe flags for a filter: the machinery calls it must avoid.
@@ -269,9 +268,6 @@ fn in_process_parts<'c>(
     parts
 }
 
-/// Plans a run of `profiles` × `cap_sets` × `runtimes` for an engine on `arch` with
-/// `kernel`, which passes `defaultErrnoRet` on to the runtime or not. Predictions come later,
-/// from [`Plan::predict`].
 /// What of the planned work the user chose: the cases (empty for all), and whether profiles
 /// that would hang runc are started anyway (`--start-held-back`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -290,8 +286,10 @@ impl<'a> Selection<'a> {
     }
 }
 
-// Over 80 lines: its phases are still to be split into named steps (issue #20).
-#[allow(clippy::too_many_lines)]
+/// Plans a run of `profiles` × `cap_sets` × `runtimes` for an engine on `arch` with
+/// `kernel`, which passes `defaultErrnoRet` on to the runtime or not: the cases, then per
+/// runtime the baselines and the calibration, then each configuration's containers. Predictions
+/// come later, from [`Plan::predict`].
 pub fn plan(
     mut profiles: Vec<LoadedProfile>,
     cap_sets: Vec<CapSpec>,
@@ -301,10 +299,6 @@ pub fn plan(
     runtimes: Vec<PlannedRuntime>,
     selection: Selection<'_>,
 ) -> Result<Plan, PlanError> {
-    let Selection {
-        cases: selected_cases,
-        start_held_back,
-    } = selection;
     if runtimes.is_empty() {
         return Err(PlanError::NoRuntime);
     }
@@ -312,18 +306,8 @@ pub fn plan(
         && runtimes.iter().all(|r| {
             seccomp_harness_core::runtime::runtime_model(&r.model).honours_default_errno_ret
         });
-    // Which rules runc drops depends on the default the engine passes on: tag for it.
     if !honours_default_errno_ret {
-        for p in &mut profiles {
-            if let ProfileKind::File {
-                text,
-                profile,
-                tagged,
-            } = &mut p.kind
-            {
-                *tagged = profile::tag_for(text, profile, &p.source, false)?;
-            }
-        }
+        tag_for_dropped_default(&mut profiles)?;
     }
     let catalog = Catalog::for_arch(arch);
     let generated: Vec<Generated> = profiles
@@ -333,57 +317,135 @@ pub fn plan(
             _ => Generated::default(),
         })
         .collect();
-    let is_generated = |id: &str| generated.iter().any(|g| g.cases.contains_key(id));
-    for id in selected_cases {
-        if catalog.get(id).is_none() && !is_generated(id) {
-            return Err(PlanError::UnknownCase(id.clone()));
+    let cases = PlannedCases::select(&catalog, &generated, selection.cases)?;
+    let (calibration, own_table_calibration) = calibrations(&profiles, &runtimes, &catalog, arch);
+    let (configurations, configuration_jobs) = Planner {
+        arch,
+        kernel,
+        catalog: &catalog,
+        cap_sets: &cap_sets,
+        runtimes: &runtimes,
+        honours_default_errno_ret,
+        cases: &cases,
+        generated: &generated,
+        start_held_back: selection.start_held_back,
+    }
+    .configurations(&profiles)?;
+    let builtin_upstream = profiles
+        .iter()
+        .position(|p| p.name == super::input::BUILTIN_UPSTREAM)
+        .ok_or_else(|| "no upstream default profile is in the run".to_string());
+    let mut plan = Plan {
+        arch,
+        kernel,
+        kernel_sublevel: None,
+        catalog,
+        case_ids: cases.ids,
+        generated,
+        builtin_upstream,
+        jobs: baselines(runtimes.len(), cap_sets.len()),
+        profiles,
+        cap_sets,
+        configurations,
+        honours_default_errno_ret,
+        runtimes,
+        calibration,
+        own_table_calibration,
+    };
+    // The jobs in their order: the baselines, the calibrations, the configurations'.
+    let calibration_jobs = plan.calibration_jobs();
+    plan.jobs.extend(calibration_jobs);
+    plan.jobs.extend(configuration_jobs);
+    Ok(plan)
+}
+
+/// Tags every file profile again for an engine or runtime that drops `defaultErrnoRet`: which
+/// rules runc drops depends on the default the engine passes on.
+fn tag_for_dropped_default(profiles: &mut [LoadedProfile]) -> Result<(), PlanError> {
+    for p in profiles {
+        if let ProfileKind::File {
+            text,
+            profile,
+            tagged,
+        } = &mut p.kind
+        {
+            *tagged = profile::tag_for(text, profile, &p.source, false)?;
         }
     }
-    let selected = |id: &str| selected_cases.is_empty() || selected_cases.iter().any(|s| s == id);
-    let mut case_ids: Vec<String> = catalog
-        .cases()
-        .iter()
-        .filter(|c| selected(&c.id))
-        .map(|c| c.id.clone())
-        .collect();
-    let catalog_cases = case_ids.len();
-    let all_generated: BTreeSet<&String> = generated
-        .iter()
-        .flat_map(|g| g.cases.keys())
-        .filter(|id| selected(id))
-        .collect();
-    case_ids.extend(all_generated.into_iter().cloned());
-    // A configuration runs the catalog's cases and its own profile's generated ones.
-    let cases_of = |p: usize| -> Option<Vec<String>> {
-        if case_ids.len() == catalog_cases {
+    Ok(())
+}
+
+/// The cases a run plans: the catalog's, in catalog order, then those the profiles' conditions
+/// generated, each kept where the user selected it (all when the selection is empty).
+#[derive(Debug)]
+struct PlannedCases {
+    ids: Vec<String>,
+    /// How many of [`PlannedCases::ids`], from the start, are the catalog's.
+    catalog_cases: usize,
+}
+
+impl PlannedCases {
+    /// The selected cases, or the first selected id that is neither the catalog's nor
+    /// generated.
+    fn select(
+        catalog: &Catalog,
+        generated: &[Generated],
+        selected: &[String],
+    ) -> Result<PlannedCases, PlanError> {
+        let is_generated = |id: &str| generated.iter().any(|g| g.cases.contains_key(id));
+        if let Some(unknown) = selected
+            .iter()
+            .find(|id| catalog.get(id).is_none() && !is_generated(id))
+        {
+            return Err(PlanError::UnknownCase(unknown.clone()));
+        }
+        let chosen = |id: &str| selected.is_empty() || selected.iter().any(|s| s == id);
+        let mut ids: Vec<String> = catalog
+            .cases()
+            .iter()
+            .filter(|c| chosen(&c.id))
+            .map(|c| c.id.clone())
+            .collect();
+        let catalog_cases = ids.len();
+        let all_generated: BTreeSet<&String> = generated
+            .iter()
+            .flat_map(|g| g.cases.keys())
+            .filter(|id| chosen(id))
+            .collect();
+        ids.extend(all_generated.into_iter().cloned());
+        Ok(PlannedCases { ids, catalog_cases })
+    }
+
+    /// The cases of a configuration whose profile generated `own`: the catalog's and its own
+    /// generated ones. `None` (every planned case, [`Plan::case_ids`]) where no case is
+    /// generated at all.
+    fn of_profile(&self, own: &Generated) -> Option<Vec<String>> {
+        if self.ids.len() == self.catalog_cases {
             return None;
         }
         Some(
-            case_ids
+            self.ids
                 .iter()
                 .enumerate()
-                .filter(|(i, id)| *i < catalog_cases || generated[p].cases.contains_key(*id))
+                .filter(|(i, id)| *i < self.catalog_cases || own.cases.contains_key(*id))
                 .map(|(_, id)| id.clone())
                 .collect(),
         )
-    };
+    }
+}
 
-    let host = |cap_set: usize, runtime: usize| {
-        Host::new(arch, cap_sets[cap_set].caps.clone(), kernel)
-            .with_default_errno_ret(honours_default_errno_ret)
-            .with_runtime(runtimes[runtime].model.clone())
-    };
-    // Per runtime: a baseline per capability set (the runtime sets up the process the kernel
-    // judges) and a calibration (each runtime may link its own libseccomp).
-    let mut jobs: Vec<Job> = Vec::new();
-    for rt in 0..runtimes.len() {
-        jobs.extend((0..cap_sets.len()).map(|i| Job {
+/// Per runtime, an unconfined baseline per capability set: the runtime sets up the process
+/// the kernel judges, and the probe reports the host's facts from it.
+fn baselines(runtimes: usize, cap_sets: usize) -> Vec<Job> {
+    (0..runtimes)
+        .flat_map(|rt| (0..cap_sets).map(move |s| (rt, s)))
+        .map(|(rt, s)| Job {
             kind: JobKind::Baseline {
-                cap_set: i,
+                cap_set: s,
                 runtime: rt,
             },
             seccomp: Seccomp::Unconfined,
-            cap_set: i,
+            cap_set: s,
             runtime: rt,
             cases: None,
             probe_args: ProbeArgs {
@@ -391,160 +453,220 @@ pub fn plan(
                 ..ProbeArgs::default()
             },
             parts: Vec::new(),
-        }));
-    }
+        })
+        .collect()
+}
+
+/// The calibration a run needs when a file profile is in it, and the one of every native name
+/// when a runtime resolves names itself ([`Calibration::every_native_name`]).
+fn calibrations(
+    profiles: &[LoadedProfile],
+    runtimes: &[PlannedRuntime],
+    catalog: &Catalog,
+    arch: Arch,
+) -> (Option<Calibration>, Option<Calibration>) {
     let calibration = profiles
         .iter()
         .any(|p| matches!(p.kind, ProfileKind::File { .. }))
-        .then(|| Calibration::new(&catalog, arch))
+        .then(|| Calibration::new(catalog, arch))
         .filter(|c| !c.cases.is_empty());
-    let gvisor_calibration = calibration
+    let own_table_calibration = calibration
         .as_ref()
-        .filter(|_| runtimes.iter().any(|r| r.model.is_gvisor()))
-        .map(|_| Calibration::for_gvisor(&catalog, arch));
-    if let Some(c) = &calibration {
-        for (rt, runtime) in runtimes.iter().enumerate() {
-            let c = match &gvisor_calibration {
-                Some(g) if runtime.model.is_gvisor() => g,
-                _ => c,
-            };
-            jobs.push(Job {
-                kind: JobKind::Calibration { runtime: rt },
-                seccomp: Seccomp::Json(c.json.clone()),
-                cap_set: 0,
-                runtime: rt,
-                cases: Some(c.cases.iter().map(|(id, _)| id.clone()).collect()),
-                probe_args: ProbeArgs::default(),
-                parts: Vec::new(),
-            });
-        }
-    }
-    let mut configurations = Vec::new();
-    let mut ids: BTreeMap<String, &str> = BTreeMap::new();
-    for (p, loaded) in profiles.iter().enumerate() {
-        for (s, caps) in cap_sets.iter().enumerate() {
-            for (rt, runtime) in runtimes.iter().enumerate() {
-                let id = format!("{}{}{}", loaded.name, caps.suffix(), runtime.suffix());
-                if let Some(first) = ids.insert(id.clone(), &loaded.source) {
-                    return Err(PlanError::DuplicateConfiguration {
+        .filter(|_| runtimes.iter().any(|r| r.model.resolves_names_itself()))
+        .map(|_| Calibration::every_native_name(catalog, arch));
+    (calibration, own_table_calibration)
+}
+
+/// What planning one configuration reads: the engine's terms, the run's cases and choices.
+struct Planner<'a> {
+    arch: Arch,
+    kernel: KernelVersion,
+    catalog: &'a Catalog,
+    cap_sets: &'a [CapSpec],
+    runtimes: &'a [PlannedRuntime],
+    honours_default_errno_ret: bool,
+    cases: &'a PlannedCases,
+    generated: &'a [Generated],
+    start_held_back: bool,
+}
+
+/// A configuration's planned containers: whether it starts, what its tagged copy allows on
+/// purpose, and its jobs.
+struct ConfigurationJobs {
+    start: Start,
+    tagged_allows: Vec<String>,
+    jobs: Vec<Job>,
+}
+
+impl Planner<'_> {
+    /// Every configuration, profile by profile, then capability set, then runtime, with the
+    /// jobs they need; two of one id are refused, naming both files.
+    fn configurations(
+        &self,
+        profiles: &[LoadedProfile],
+    ) -> Result<(Vec<PlannedConfiguration>, Vec<Job>), PlanError> {
+        let mut configurations = Vec::new();
+        let mut jobs = Vec::new();
+        let mut ids: BTreeMap<String, &str> = BTreeMap::new();
+        for (p, loaded) in profiles.iter().enumerate() {
+            for (s, caps) in self.cap_sets.iter().enumerate() {
+                for (rt, runtime) in self.runtimes.iter().enumerate() {
+                    let id = ConfigurationId {
+                        engine: None,
+                        profile: loaded.name.clone(),
+                        caps: caps.changes.clone(),
+                        runtime: runtime.name.clone(),
+                    };
+                    id.check().map_err(|source| PlanError::ConfigurationId {
+                        file: loaded.source.clone(),
+                        source,
+                    })?;
+                    let id = id.to_string();
+                    if let Some(first) = ids.insert(id.clone(), &loaded.source) {
+                        return Err(PlanError::DuplicateConfiguration {
+                            id,
+                            first: first.to_string(),
+                            second: loaded.source.clone(),
+                        });
+                    }
+                    let configuration = configurations.len();
+                    let planned = self.configuration(configuration, p, &loaded.kind, s, rt);
+                    jobs.extend(planned.jobs);
+                    configurations.push(PlannedConfiguration {
                         id,
-                        first: first.to_string(),
-                        second: loaded.source.clone(),
-                    });
-                }
-                let configuration = configurations.len();
-                let mut start = Start::Starts;
-                let mut tagged_allows = Vec::new();
-                match &loaded.kind {
-                    // The baseline of this capability set is this configuration's run.
-                    ProfileKind::Unconfined => {}
-                    ProfileKind::Builtin => jobs.push(Job {
-                        kind: JobKind::AsIs { configuration },
-                        seccomp: Seccomp::Builtin,
+                        profile: p,
                         cap_set: s,
                         runtime: rt,
-                        cases: cases_of(p),
-                        probe_args: ProbeArgs::default(),
-                        parts: Vec::new(),
-                    }),
-                    ProfileKind::File {
-                        text,
-                        profile,
-                        tagged,
-                    } => {
-                        // The machinery's calls are all older than any libseccomp the runtime may
-                        // have, so no calibration is needed to choose them.
-                        let h = host(s, rt);
-                        let as_is = profile::resolve(profile, &h);
-                        let as_is = Oracle::new(&as_is);
-                        start = as_is.start(&catalog);
-                        // A held-back profile would hang runc for good: not started unless the
-                        // user asks (`--start-held-back`, on an engine they can disturb).
-                        if start_held_back || !matches!(start, Start::HeldBack(_)) {
-                            let tagged = seccomp_harness_core::runtime::tagged_for(
-                                tagged,
-                                profile,
-                                &runtimes[rt].model,
-                                arch,
-                            );
-                            tagged_allows = tagged.allowed_on_purpose(profile);
-                            let tagged_resolved = profile::resolve(&tagged.profile, &h);
-                            let tagged_oracle = Oracle::new(&tagged_resolved);
-                            let cases = cases_of(p);
-                            let case =
-                                |id: &str| catalog.get(id).or_else(|| generated[p].cases.get(id));
-                            let ids = cases.as_deref().unwrap_or(&case_ids);
-                            let parts = |oracle: &Oracle, args: &ProbeArgs| match start {
-                                Start::Starts => {
-                                    in_process_parts(oracle, args, ids, case, &catalog)
-                                }
-                                // A container that does not start fails the same in every part.
-                                _ => Vec::new(),
-                            };
-                            let as_is_args = avoid_flags(&as_is, &catalog);
-                            let tagged_args = avoid_flags(&tagged_oracle, &catalog);
-                            let as_is_parts = parts(&as_is, &as_is_args);
-                            let tagged_parts = parts(&tagged_oracle, &tagged_args);
-                            jobs.push(Job {
-                                kind: JobKind::AsIs { configuration },
-                                seccomp: Seccomp::Json(text.clone()),
-                                cap_set: s,
-                                runtime: rt,
-                                cases: cases.clone(),
-                                parts: as_is_parts,
-                                probe_args: as_is_args,
-                            });
-                            jobs.push(Job {
-                                kind: JobKind::Tagged { configuration },
-                                seccomp: Seccomp::Json(tagged.json),
-                                cap_set: s,
-                                runtime: rt,
-                                cases,
-                                parts: tagged_parts,
-                                probe_args: tagged_args,
-                            });
-                        }
-                    }
+                        start: planned.start,
+                        tagged_allows: planned.tagged_allows,
+                    });
                 }
-                configurations.push(PlannedConfiguration {
-                    id,
-                    profile: p,
-                    cap_set: s,
-                    runtime: rt,
-                    start,
-                    tagged_allows,
-                });
             }
         }
+        Ok((configurations, jobs))
     }
-    let builtin_upstream = profiles
-        .iter()
-        .position(|p| p.name == super::input::BUILTIN_UPSTREAM)
-        .ok_or_else(|| "no upstream default profile is in the run".to_string());
-    Ok(Plan {
-        arch,
-        kernel,
-        kernel_sublevel: None,
-        catalog,
-        case_ids,
-        generated,
-        builtin_upstream,
-        profiles,
-        cap_sets,
-        configurations,
-        jobs,
-        honours_default_errno_ret,
-        runtimes,
-        calibration,
-        gvisor_calibration,
-    })
+
+    /// The containers of configuration `configuration` (profile `p` of kind `kind`, with
+    /// capability set `s` on runtime `rt`): none for unconfined (the baseline of its capability
+    /// set is its run), one for builtin, the profile as written and its tagged twin for a file.
+    fn configuration(
+        &self,
+        configuration: usize,
+        p: usize,
+        kind: &ProfileKind,
+        s: usize,
+        rt: usize,
+    ) -> ConfigurationJobs {
+        match kind {
+            ProfileKind::Unconfined => ConfigurationJobs {
+                start: Start::Starts,
+                tagged_allows: Vec::new(),
+                jobs: Vec::new(),
+            },
+            ProfileKind::Builtin => ConfigurationJobs {
+                start: Start::Starts,
+                tagged_allows: Vec::new(),
+                jobs: vec![Job {
+                    kind: JobKind::AsIs { configuration },
+                    seccomp: Seccomp::Builtin,
+                    cap_set: s,
+                    runtime: rt,
+                    cases: self.cases.of_profile(&self.generated[p]),
+                    probe_args: ProbeArgs::default(),
+                    parts: Vec::new(),
+                }],
+            },
+            ProfileKind::File {
+                text,
+                profile,
+                tagged,
+            } => self.file(configuration, p, (text, profile, tagged), s, rt),
+        }
+    }
+
+    /// A file configuration: the oracle's [`Start`] for it, and unless it is held back (it
+    /// would hang runc for good; `--start-held-back` starts it on an engine the user can
+    /// disturb), the profile as written and its tagged copy for the runtime, each with the
+    /// probe flags and in-process parts its own filter calls for.
+    fn file(
+        &self,
+        configuration: usize,
+        p: usize,
+        (text, profile, tagged): (&String, &Profile, &profile::Tagged),
+        s: usize,
+        rt: usize,
+    ) -> ConfigurationJobs {
+        // The machinery's calls are all older than any libseccomp the runtime may have, so no
+        // calibration is needed to choose them.
+        let host = Host::new(self.arch, self.cap_sets[s].caps.clone(), self.kernel)
+            .with_default_errno_ret(self.honours_default_errno_ret)
+            .with_runtime(self.runtimes[rt].model.clone());
+        let as_is = profile::resolve(profile, &host);
+        let as_is = Oracle::new(&as_is);
+        let start = as_is.start(self.catalog);
+        if !self.start_held_back && matches!(start, Start::HeldBack(_)) {
+            return ConfigurationJobs {
+                start,
+                tagged_allows: Vec::new(),
+                jobs: Vec::new(),
+            };
+        }
+        let tagged = seccomp_harness_core::runtime::tagged_for(
+            tagged,
+            profile,
+            &self.runtimes[rt].model,
+            self.arch,
+        );
+        let tagged_allows = tagged.allowed_on_purpose(profile);
+        let tagged_resolved = profile::resolve(&tagged.profile, &host);
+        let tagged_oracle = Oracle::new(&tagged_resolved);
+        let cases = self.cases.of_profile(&self.generated[p]);
+        let case = |id: &str| {
+            self.catalog
+                .get(id)
+                .or_else(|| self.generated[p].cases.get(id))
+        };
+        let ids = cases.as_deref().unwrap_or(&self.cases.ids);
+        let job = |kind: JobKind, seccomp: String, oracle: &Oracle| {
+            let probe_args = avoid_flags(oracle, self.catalog);
+            let parts = match start {
+                Start::Starts => in_process_parts(oracle, &probe_args, ids, case, self.catalog),
+                // A container that does not start fails the same in every part.
+                _ => Vec::new(),
+            };
+            Job {
+                kind,
+                seccomp: Seccomp::Json(seccomp),
+                cap_set: s,
+                runtime: rt,
+                cases: cases.clone(),
+                probe_args,
+                parts,
+            }
+        };
+        let jobs = vec![
+            job(JobKind::AsIs { configuration }, text.clone(), &as_is),
+            job(
+                JobKind::Tagged { configuration },
+                tagged.json.clone(),
+                &tagged_oracle,
+            ),
+        ];
+        ConfigurationJobs {
+            start,
+            tagged_allows,
+            jobs,
+        }
+    }
 }
 
 impl Job {
     /// Whether the probe will run this job's cases in its own process from the start: told to,
-    /// or told to avoid every way to fork or every way to reap a child. Such a job needs a
-    /// fresh container after each case that ends or changes the probe (`static-server-allowlist`
-    /// took 19), so it is the longest of a run.
+    /// or told to avoid every way to fork, or every way to learn how a child ended (the reap
+    /// calls, and SIGCHLD's siginfo, which needs rt_sigaction and rt_sigreturn). Such a job
+    /// needs a fresh container after each case that ends or changes the probe (19 for
+    /// `static-server-allowlist` before the probe learned its children's ends from SIGCHLD),
+    /// so it is the longest of a run.
     pub fn runs_in_process(&self, arch: Arch) -> bool {
         runs_in_process(&self.probe_args, arch)
     }
@@ -553,12 +675,17 @@ impl Job {
 /// [`Job::runs_in_process`], from the probe's flags.
 fn runs_in_process(args: &ProbeArgs, arch: Arch) -> bool {
     use seccomp_catalog::own_calls::Role;
+    let is_avoided = |n: &&str| args.avoid.iter().any(|a| a == n);
+    // Out of use: every option avoided, or for a role that needs all of them, any one.
     let avoided = |role: Role| {
-        role.options(arch)
-            .iter()
-            .all(|n| args.avoid.iter().any(|a| a == n))
+        let mut options = role.options(arch).iter();
+        if role.needs_all() {
+            options.any(is_avoided)
+        } else {
+            options.all(is_avoided)
+        }
     };
-    args.in_process || avoided(Role::Fork) || avoided(Role::Reap)
+    args.in_process || avoided(Role::Fork) || (avoided(Role::Reap) && avoided(Role::ChildSignal))
 }
 
 impl Plan {
@@ -609,10 +736,29 @@ impl Plan {
                 .contains_key(id)
     }
 
+    /// A calibration container per runtime, each with the calibration its runtime needs
+    /// ([`Plan::calibration_for`]): each runtime may link its own libseccomp.
+    fn calibration_jobs(&self) -> Vec<Job> {
+        (0..self.runtimes.len())
+            .filter_map(|rt| {
+                let c = self.calibration_for(rt)?;
+                Some(Job {
+                    kind: JobKind::Calibration { runtime: rt },
+                    seccomp: Seccomp::Json(c.json.clone()),
+                    cap_set: 0,
+                    runtime: rt,
+                    cases: Some(c.cases.iter().map(|(id, _)| id.clone()).collect()),
+                    probe_args: ProbeArgs::default(),
+                    parts: Vec::new(),
+                })
+            })
+            .collect()
+    }
+
     /// The calibration a runtime's container ran, if any.
     pub fn calibration_for(&self, runtime: usize) -> Option<&Calibration> {
-        match &self.gvisor_calibration {
-            Some(g) if self.runtimes[runtime].model.is_gvisor() => Some(g),
+        match &self.own_table_calibration {
+            Some(g) if self.runtimes[runtime].model.resolves_names_itself() => Some(g),
             _ => self.calibration.as_ref(),
         }
     }

@@ -147,6 +147,12 @@ pub enum Role {
     Wait,
     /// Collecting the child's exit status (and the zombies `fork` cases leave).
     Reap,
+    /// Where no reap call is left: learning how each child ended from SIGCHLD's siginfo
+    /// (`si_code`, `si_status`), the kernel reaping the children itself (`SA_NOCLDWAIT`). It
+    /// keeps a profile that denies wait4 and waitid (an allow-list server's) in fork mode,
+    /// where the probe would otherwise run in-process and need a fresh container after every
+    /// case that ends it.
+    ChildSignal,
     /// Writing a record to stdout (a pipe).
     Write,
     /// Ending the probe after the last record.
@@ -165,13 +171,15 @@ impl Role {
         Role::SelfTimer,
         Role::Wait,
         Role::Reap,
+        Role::ChildSignal,
         Role::Write,
         Role::Exit,
         Role::Pinning,
     ];
 
-    /// The options, in the order they are tried. For [`Role::SignalHandlers`] and
-    /// [`Role::Pinning`] every call is needed (all of them, not one of them).
+    /// The options, in the order they are tried. For [`Role::SignalHandlers`],
+    /// [`Role::ChildSignal`] and [`Role::Pinning`] every call is needed (all of them, not one of
+    /// them).
     pub fn options(self, arch: Arch) -> &'static [&'static str] {
         match (self, arch) {
             (Role::SignalHandlers, _) => &["rt_sigaction", "rt_sigreturn"],
@@ -184,6 +192,7 @@ impl Role {
             (Role::Wait, Arch::X86_64) => &["ppoll", "poll", "pselect6", "nanosleep"],
             (Role::Wait, Arch::Aarch64) => &["ppoll", "pselect6", "nanosleep"],
             (Role::Reap, _) => &["wait4", "waitid"],
+            (Role::ChildSignal, _) => &["rt_sigaction", "rt_sigreturn"],
             (Role::Write, _) => &["write", "writev", "vmsplice"],
             (Role::Exit, _) => &["exit_group", "exit"],
             (Role::Pinning, _) => &["getcpu", "sched_setaffinity"],
@@ -192,7 +201,10 @@ impl Role {
 
     /// Whether every option is needed (rather than any one).
     pub fn needs_all(self) -> bool {
-        matches!(self, Role::SignalHandlers | Role::Pinning)
+        matches!(
+            self,
+            Role::SignalHandlers | Role::ChildSignal | Role::Pinning
+        )
     }
 
     pub fn name(self) -> &'static str {
@@ -205,6 +217,7 @@ impl Role {
             Role::SelfTimer => "self timer",
             Role::Wait => "wait",
             Role::Reap => "reap",
+            Role::ChildSignal => "child signal",
             Role::Write => "write",
             Role::Exit => "exit",
             Role::Pinning => "pinning",
@@ -303,8 +316,11 @@ pub fn real_args(arch: Arch, syscall: &str) -> Vec<[OwnArg; 6]> {
                 set(&[F(0), F(4096), F(3), F(0x21), F(MINUS_ONE), F(0)]),
             ]
         }
-        // The probe's machinery, the same constants on every arch.
-        "rt_sigaction" => [SIGSYS, SIGUSR1, SIGALRM]
+        // The probe's machinery, the same constants on every arch. SIGCHLD's handler is
+        // installed only where no reap call is left ([`Role::ChildSignal`]), but it is a call
+        // site all the same: a profile that kills rt_sigaction for SIGCHLD alone gets
+        // rt_sigaction avoided, and the probe goes without handlers rather than die.
+        "rt_sigaction" => [SIGSYS, SIGUSR1, SIGALRM, SIGCHLD]
             .iter()
             .map(|&sig| set(&[F(sig), R, F(0), F(8)]))
             .collect(),

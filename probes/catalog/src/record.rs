@@ -184,6 +184,25 @@ pub struct CaseRecord {
     pub abandoned: bool,
 }
 
+impl CaseRecord {
+    /// A call that returned `ret` (not an errno).
+    pub fn returned(ret: i64) -> CaseRecord {
+        CaseRecord {
+            ret: Some(ret),
+            ..CaseRecord::default()
+        }
+    }
+
+    /// A call that returned `-errno`, as the kernel (or a filter's ERRNO) answers.
+    pub fn failed(errno: i32) -> CaseRecord {
+        CaseRecord {
+            ret: Some(-i64::from(errno)),
+            errno: Some(errno),
+            ..CaseRecord::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SigsysInfo {
     /// si_code: SYS_SECCOMP (1) when a seccomp filter returned TRAP.

@@ -215,24 +215,41 @@ fn run() -> i32 {
     while i < prepared.len() {
         let p = &prepared[i];
         if let (RunMode::Fork, Some(slot)) = (mode, &slot) {
-            match runner::run_forked(p, slot) {
-                Ok(rec) => {
-                    if emit_record(&Record::Case(rec)).is_err() {
-                        return 1;
+            // Cases that can share a worker run in one, in catalog order all the same.
+            let batch = prepared[i..]
+                .iter()
+                .take(runner::BATCH)
+                .take_while(|p| runner::batchable(p))
+                .count();
+            let failed = if batch > 1 {
+                let emit = &mut |rec| emit_record(&Record::Case(rec));
+                let Ok(end) = runner::run_batch(&prepared[i..i + batch], slot, emit) else {
+                    return 1;
+                };
+                i += end.ran;
+                end.failed
+            } else {
+                match runner::run_forked(p, slot) {
+                    Ok(rec) => {
+                        if emit_record(&Record::Case(rec)).is_err() {
+                            return 1;
+                        }
+                        i += 1;
+                        None
                     }
-                    i += 1;
+                    Err(e) => Some(e),
                 }
-                Err(e) => {
-                    say(&format!(
-                        "forking failed (errno {}); running the rest in-process",
-                        e.errno
-                    ));
-                    // Forking broke midway: this case and the rest run in-process, reordered
-                    // the same way as a run that started in-process.
-                    mode = RunMode::InProcess;
-                    detach_terminal();
-                    prepared[i..].sort_by_key(runner::in_process_rank);
-                }
+            };
+            if let Some(e) = failed {
+                say(&format!(
+                    "forking failed (errno {}); running the rest in-process",
+                    e.errno
+                ));
+                // Forking broke midway: this case and the rest run in-process, reordered the
+                // same way as a run that started in-process.
+                mode = RunMode::InProcess;
+                detach_terminal();
+                prepared[i..].sort_by_key(runner::in_process_rank);
             }
             continue;
         }

@@ -11,7 +11,7 @@
 //! which the vDSO serves without a syscall where the kernel's clocksource supports it (else
 //! glibc makes a clock_gettime syscall).
 
-use crate::raw;
+use crate::{raw, signals};
 use seccomp_catalog::own_calls::Role;
 use seccomp_catalog::Arch;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -202,6 +202,10 @@ pub fn can_watch_fd() -> bool {
 /// Collects the exit status of `pid` (-1: any child). `Some(Some(status))` when a child was
 /// reaped, `Some(None)` when none was ready (with `nohang`), `None` when no reap call works or
 /// there is no such child.
+///
+/// Past the reap calls, where the probe watches SIGCHLD ([`can_reap`]): the status its
+/// handler kept for `pid`, never waiting (`nohang` or not), and `None` for any child, which
+/// the kernel reaps itself.
 pub fn reap(pid: i32, nohang: bool) -> Option<Option<i32>> {
     let flags = libc::__WALL | if nohang { libc::WNOHANG } else { 0 };
     for (i, name) in REAP.options(Role::Reap) {
@@ -244,7 +248,7 @@ pub fn reap(pid: i32, nohang: bool) -> Option<Option<i32>> {
                 // SAFETY: filled by the kernel for a reaped child.
                 let (got, code, status) =
                     unsafe { (info.si_pid(), info.si_code, info.si_status()) };
-                (got != 0).then(|| status_from_siginfo(code, status))
+                (got != 0).then(|| signals::wait_status(code, status))
             })
         };
         match res {
@@ -254,22 +258,26 @@ pub fn reap(pid: i32, nohang: bool) -> Option<Option<i32>> {
             Err(_) => REAP.failed(i),
         }
     }
+    if signals::watching_children() && pid > 0 {
+        return Some(signals::child_ended(pid));
+    }
     None
 }
 
-/// A wait status like wait4's from waitid's si_code and si_status.
-fn status_from_siginfo(code: i32, status: i32) -> i32 {
-    match code {
-        libc::CLD_EXITED => (status & 0xff) << 8,
-        libc::CLD_KILLED => status & 0x7f,
-        libc::CLD_DUMPED => (status & 0x7f) | 0x80,
-        _ => 0,
+/// Whether the probe can learn how its children end: a reap call is left, or else it
+/// watches SIGCHLD ([`Role::ChildSignal`], installed here the first time no reap call is
+/// left).
+pub fn can_reap() -> bool {
+    if REAP.options(Role::Reap).next().is_some() || signals::watching_children() {
+        return true;
     }
+    role_allowed(Role::ChildSignal) && signals::watch_children()
 }
 
-/// Whether a call to reap children is left.
-pub fn can_reap() -> bool {
-    REAP.options(Role::Reap).next().is_some()
+/// Whether the children's ends come from SIGCHLD rather than a reap call: each end is known
+/// only if its signal was not lost (see [`signals::child_ended`]).
+pub fn reaps_by_signal() -> bool {
+    signals::watching_children() && REAP.options(Role::Reap).next().is_none()
 }
 
 /// Writes all of `bytes` to `fd` (a pipe). Err when no write call is left: the names tried.
@@ -332,17 +340,4 @@ pub fn exit_child(code: i32) -> ! {
         }
     }
     std::process::abort()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn waitid_status_reads_like_wait4() {
-        let s = status_from_siginfo(libc::CLD_EXITED, 3);
-        assert!(libc::WIFEXITED(s) && libc::WEXITSTATUS(s) == 3);
-        let s = status_from_siginfo(libc::CLD_KILLED, 31);
-        assert!(libc::WIFSIGNALED(s) && libc::WTERMSIG(s) == 31);
-    }
 }

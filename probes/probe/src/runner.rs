@@ -12,7 +12,7 @@ use crate::{machinery, signals};
 use seccomp_catalog::own_calls;
 use seccomp_catalog::record::{CaseRecord, RunMode, SigsysInfo};
 use seccomp_catalog::{Abi, Arg, Case};
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 /// How long a `may_block` call may sleep before the probe wakes it, and how often the wake-up
@@ -24,6 +24,10 @@ pub const SOFT: Duration = Duration::from_millis(5);
 /// above 2 s here right after a build), and SIGKILL would not cut it short anyway: the child
 /// dies only when the flush is done.
 pub const HARD: Duration = Duration::from_secs(10);
+/// How long the parent waits for a dead child's SIGCHLD where it learns children's ends that
+/// way ([`machinery::reaps_by_signal`]): the child already closed its lifeline, and the kernel
+/// signals its end right after, so only a lost signal takes this long.
+const SIGCHLD_WAIT: Duration = Duration::from_secs(2);
 
 /// A case ready to run: the argument registers resolved to plain values.
 #[derive(Debug, Clone)]
@@ -37,6 +41,9 @@ pub struct Prepared {
     /// [`raw::native_spawning`]).
     pub spawning: bool,
     pub syscall: &'static str,
+    /// Generated from a profile's argument conditions: its arguments were not vetted one by
+    /// one like the catalog's, so it never shares a worker ([`batchable`]).
+    pub generated: bool,
 }
 
 /// An anonymous read-write mapping of `len` bytes, kept for the life of the process; `None`
@@ -110,6 +117,7 @@ pub fn prepare(case: &Case, arena: &mut LowArena) -> Prepared {
         may_block: case.may_block,
         spawning: matches!(case.syscall, "fork" | "vfork" | "clone" | "clone3"),
         syscall: case.syscall,
+        generated: seccomp_catalog::generated::is_generated_id(&case.id),
     }
 }
 
@@ -218,13 +226,17 @@ fn record_from(p: &Prepared, mode: RunMode, o: &Outcome) -> CaseRecord {
 
 /// The probe's own machinery failed (a profile denied pipe2, clone, ppoll or wait4): the case
 /// must run in-process instead.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MachineryFailed {
     pub errno: i32,
 }
 
-/// The page a forked child reports into.
+/// The page a forked child reports into: one [`Outcome`] per case it runs, up to [`BATCH`].
 pub struct Slot(*mut Outcome);
+
+/// How many cases one worker runs at most ([`run_batch`]): as many outcomes as the shared page
+/// holds (its one page is also what the oracle judges the probe's mmap with).
+pub const BATCH: usize = 4096 / std::mem::size_of::<Outcome>();
 
 impl Slot {
     pub fn new() -> Option<Slot> {
@@ -232,14 +244,24 @@ impl Slot {
     }
 
     fn write(&self, o: Outcome) {
-        // SAFETY: the page is mapped for the life of the process; volatile because another
-        // process reads it.
-        unsafe { std::ptr::write_volatile(self.0, o) }
+        self.write_at(0, o)
     }
 
     fn read(&self) -> Outcome {
+        self.read_at(0)
+    }
+
+    fn write_at(&self, k: usize, o: Outcome) {
+        assert!(k < BATCH, "outcome {k} is past the shared page");
+        // SAFETY: the page is mapped for the life of the process and holds BATCH outcomes;
+        // volatile because another process reads it.
+        unsafe { std::ptr::write_volatile(self.0.add(k), o) }
+    }
+
+    fn read_at(&self, k: usize) -> Outcome {
+        assert!(k < BATCH, "outcome {k} is past the shared page");
         // SAFETY: as above.
-        unsafe { std::ptr::read_volatile(self.0) }
+        unsafe { std::ptr::read_volatile(self.0.add(k)) }
     }
 }
 
@@ -288,23 +310,19 @@ fn reap_until(pid: i32, deadline: Instant) -> Option<i32> {
     }
 }
 
-/// Forks a child that runs `child` and reports into `slot`; waits with the deadlines.
-fn fork_and_wait(
-    slot: &Slot,
-    may_block: bool,
-    defer_reap: bool,
-    child: impl FnOnce() -> Outcome,
-) -> Result<Ended, MachineryFailed> {
+fn close(fd: i32) {
+    let _ = raw::sys(libc::SYS_close, [fd as u64, 0, 0, 0, 0, 0]);
+}
+
+/// Forks a child that runs `body` in a session of its own, then wakes the parent through its
+/// lifeline and exits. Returns the child's pid and the read end of its lifeline, if it has one.
+fn spawn(body: impl FnOnce()) -> Result<(i32, Option<i32>), MachineryFailed> {
     let fail = |errno| MachineryFailed { errno };
     if !machinery::allowed("clone") {
         return Err(fail(0));
     }
     // Before the fork, never after it: a wait for any child could reap this one.
     reap_orphans();
-    slot.write(Outcome::default());
-    let close = |fd: i32| {
-        let _ = raw::sys(libc::SYS_close, [fd as u64, 0, 0, 0, 0, 0]);
-    };
     // The lifeline: its write end closes when the child dies, however it dies, so a wait on
     // the read end ends at once. Without it the parent re-reads the page and asks for the
     // child's status between naps.
@@ -320,26 +338,25 @@ fn fork_and_wait(
             lifeline = Some((fds[0], fds[1]));
         }
     }
-    if !machinery::can_reap() {
-        // Only the exit status tells how a child died (a kill's SIGSYS from any other end),
-        // and without it nothing tells a dead child from a slow one where there is no
-        // lifeline either: the cases run in-process, where the container's exit code tells.
+    let close_both = || {
         if let Some((rd, wr)) = lifeline {
             close(rd);
             close(wr);
         }
+    };
+    if !machinery::can_reap() {
+        // Only the exit status tells how a child died (a kill's SIGSYS from any other end),
+        // and without it nothing tells a dead child from a slow one where there is no
+        // lifeline either: the cases run in-process, where the container's exit code tells.
+        close_both();
         return Err(fail(0));
     }
-    let self_timer = child_arms_timer(may_block);
     // A plain fork as clone(SIGCHLD): the flags a profile sees from libc's fork too, without
     // glibc's atfork handlers.
     let pid = match raw::sys(libc::SYS_clone, own_calls::FORK_ARGS) {
         Ok(pid) => pid as i32,
         Err(e) => {
-            if let Some((rd, wr)) = lifeline {
-                close(rd);
-                close(wr);
-            }
+            close_both();
             return Err(fail(e));
         }
     };
@@ -352,16 +369,7 @@ fn fork_and_wait(
         if NEW_SESSION.load(Relaxed) {
             let _ = raw::sys(libc::SYS_setsid, [0; 6]);
         }
-        if self_timer {
-            set_timer(SOFT);
-        }
-        slot.write(Outcome {
-            entered: 1,
-            ..Outcome::default()
-        });
-        let mut o = child();
-        o.entered = 1;
-        slot.write(o);
+        body();
         // Wakes the parent now rather than when the pipe closes at the end of exit, after the
         // child's memory is torn down. If a filter denies this write, the close still comes.
         if let Some((_, wr)) = lifeline {
@@ -378,6 +386,30 @@ fn fork_and_wait(
     if let Some((_, wr)) = lifeline {
         close(wr);
     }
+    Ok((pid, lifeline.map(|(rd, _)| rd)))
+}
+
+/// Forks a child that runs `child` and reports into `slot`; waits with the deadlines.
+fn fork_and_wait(
+    slot: &Slot,
+    may_block: bool,
+    defer_reap: bool,
+    child: impl FnOnce() -> Outcome,
+) -> Result<Ended, MachineryFailed> {
+    slot.write(Outcome::default());
+    let self_timer = child_arms_timer(may_block);
+    let (pid, lifeline) = spawn(|| {
+        if self_timer {
+            set_timer(SOFT);
+        }
+        slot.write(Outcome {
+            entered: 1,
+            ..Outcome::default()
+        });
+        let mut o = child();
+        o.entered = 1;
+        slot.write(o);
+    })?;
 
     let start = Instant::now();
     let hard = start + HARD;
@@ -409,7 +441,7 @@ fn fork_and_wait(
         };
         let wait = until.saturating_duration_since(now);
         match lifeline {
-            Some((rd, _)) if machinery::can_watch_fd() => {
+            Some(rd) if machinery::can_watch_fd() => {
                 if machinery::wait_readable(Some(rd), wait) == machinery::Waited::Ready {
                     break;
                 }
@@ -423,19 +455,36 @@ fn fork_and_wait(
             }
         }
     }
-    if let Some((rd, _)) = lifeline {
+    if let Some(rd) = lifeline {
         close(rd);
     }
     ended.outcome = slot.read();
     let returned = ended.outcome.done == 1 && !ended.timed_out;
-    if ended.abandoned || ended.status.is_some() || (defer_reap && returned) {
+    let by_signal = machinery::reaps_by_signal();
+    if ended.abandoned || ended.status.is_some() || (returned && (defer_reap || by_signal)) {
         // The call returned and the child is on its way out: how it exits says nothing more
-        // about the case, so it is reaped later (see reap_orphans) while the next case runs.
+        // about the case, so it is reaped later (see reap_orphans, or by the kernel where the
+        // probe watches SIGCHLD) while the next case runs.
+        if returned {
+            left_to_exit(pid);
+        }
         return Ok(ended);
     }
     // The child is dead or dying (killed, or past its call): reap it, with a deadline all the
     // same, so that a child that cannot exit is left behind rather than waited for.
-    ended.status = reap_until(pid, Instant::now() + HARD);
+    let dead = !returned && !ended.timed_out;
+    let wait = if by_signal && dead {
+        SIGCHLD_WAIT
+    } else {
+        HARD
+    };
+    ended.status = reap_until(pid, Instant::now() + wait);
+    if ended.status.is_none() && by_signal && dead {
+        // Its lifeline closed, so it is gone, but its SIGCHLD was lost (merged with another
+        // child's): nothing tells how it died. The probe runs this case and the rest
+        // in-process, where the container's exit code tells.
+        return Err(MachineryFailed { errno: 0 });
+    }
     if ended.status.is_none() && !returned && machinery::can_reap() {
         ended.abandoned = true;
     }
@@ -446,8 +495,28 @@ fn fork_and_wait(
 /// Reaps finished children without waiting: those whose call returned (left to exit on their
 /// own), and the processes `fork` cases create, which are reparented to the probe when it is
 /// PID 1 in a container.
+///
+/// Where the kernel reaps them and SIGCHLD tells their ends ([`machinery::reaps_by_signal`]),
+/// it waits instead for the end of the child left to exit on its own ([`left_to_exit`]):
+/// SIGCHLD is not queued, so that child's signal, still pending when the next child dies at
+/// once (a worker killed at its first case), would swallow the one that tells how.
 fn reap_orphans() {
+    let left = LEFT_TO_EXIT.swap(0, Relaxed);
+    if machinery::reaps_by_signal() {
+        if left > 0 {
+            let _ = reap_until(left, Instant::now() + SIGCHLD_WAIT);
+        }
+        return;
+    }
     while let Some(Some(_)) = machinery::reap(-1, true) {}
+}
+
+/// The child whose call returned and that was left to exit on its own, not yet seen ended.
+static LEFT_TO_EXIT: AtomicI32 = AtomicI32::new(0);
+
+/// Notes that `pid` was left to exit on its own (see [`reap_orphans`]).
+fn left_to_exit(pid: i32) {
+    LEFT_TO_EXIT.store(pid, Relaxed);
 }
 
 /// Whether children call setsid before their case. Cleared when a filter kills setsid: a
@@ -487,16 +556,170 @@ pub fn run_forked(p: &Prepared, slot: &Slot) -> Result<CaseRecord, MachineryFail
     let mut rec = record_from(p, RunMode::Fork, o);
     rec.timed_out = ended.timed_out;
     rec.abandoned = ended.abandoned;
-    // How a child ended is reported only when its call never returned: once it has, the child
-    // only exits, and a profile that kills exit_group would otherwise mark every case killed.
-    if let (0, Some(status)) = (o.done, ended.status) {
+    add_end(&mut rec, o, ended.status);
+    Ok(rec)
+}
+
+/// How a child ended, reported only when its call never returned: once it has, the child only
+/// exits, and a profile that kills exit_group would otherwise mark every case killed.
+fn add_end(rec: &mut CaseRecord, o: &Outcome, status: Option<i32>) {
+    if let (0, Some(status)) = (o.done, status) {
         if libc::WIFSIGNALED(status) {
             rec.signal = Some(libc::WTERMSIG(status));
         } else if libc::WIFEXITED(status) {
             rec.exit_status = Some(libc::WEXITSTATUS(status));
         }
     }
-    Ok(rec)
+}
+
+/// Whether a case may share a forked child (a worker, [`run_batch`]) with the cases before
+/// it: one that runs to its return and leaves the process as it found it. Left out: a call
+/// that may sleep (its wake-ups are timed per child), one that creates a process (its orphans
+/// would be the worker's), one that changes or ends the process ([`in_process_rank`]), and a
+/// generated case, whose arguments (a profile's condition values) were not vetted to leave
+/// the process alone. The in-process mode runs the catalog's other cases one after another in
+/// one process too.
+pub fn batchable(p: &Prepared) -> bool {
+    !p.may_block && !p.spawning && !p.generated && in_process_rank(p) == 0
+}
+
+/// How often the parent looks at a worker's progress while it runs: each look writes the
+/// records of the cases done so far, so that a batch of slow cases (`sync` takes seconds on a
+/// busy host) never leaves the harness's watchdog without a record.
+const PROGRESS_LOOK: Duration = Duration::from_millis(500);
+
+/// How a worker's batch ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchEnd {
+    /// How many cases, from the first, have their record written.
+    pub ran: usize,
+    /// The machinery failed at case `ran`: it and the rest must run in-process.
+    pub failed: Option<MachineryFailed>,
+}
+
+/// Runs `ps` (each [`batchable`], at most [`BATCH`] of them) one after another in one forked
+/// child, a worker, and hands each case's record to `emit` in order; `Err` when `emit` fails.
+///
+/// A fork per case cost about 0.1 ms of CPU each (most of the probe's 0.1 s for the whole
+/// catalog); a worker per batch costs one. A case that ends the worker (a kill, a trap with
+/// no handler) gets its record from how the worker died, as a forked case does, and the
+/// caller starts a new worker from the next case. The hard deadline counts from the last
+/// progress the parent saw, so that it never cuts a case shorter than [`HARD`].
+// Over 80 lines with its comments: one wait loop whose exits (all done, died, timed out)
+// share the worker's state.
+#[allow(clippy::too_many_lines)]
+pub fn run_batch(
+    ps: &[Prepared],
+    slot: &Slot,
+    emit: &mut dyn FnMut(CaseRecord) -> Result<(), ()>,
+) -> Result<BatchEnd, ()> {
+    let n = ps.len().min(BATCH);
+    for k in 0..n {
+        slot.write_at(k, Outcome::default());
+    }
+    let spawned = spawn(|| {
+        for (k, p) in ps[..n].iter().enumerate() {
+            slot.write_at(
+                k,
+                Outcome {
+                    entered: 1,
+                    ..Outcome::default()
+                },
+            );
+            let mut o = call_here(p);
+            o.entered = 1;
+            slot.write_at(k, o);
+        }
+    });
+    let (pid, lifeline) = match spawned {
+        Ok(child) => child,
+        Err(e) => {
+            return Ok(BatchEnd {
+                ran: 0,
+                failed: Some(e),
+            })
+        }
+    };
+    let mut ran = 0;
+    let mut progress_at = Instant::now();
+    let (mut timed_out, mut abandoned, mut status, mut gone) = (false, false, None, false);
+    loop {
+        while ran < n && slot.read_at(ran).done == 1 {
+            emit(record_from(&ps[ran], RunMode::Fork, &slot.read_at(ran)))?;
+            ran += 1;
+            progress_at = Instant::now();
+        }
+        if ran == n || gone {
+            break;
+        }
+        let now = Instant::now();
+        let hard = progress_at + HARD;
+        if now >= hard {
+            timed_out = true;
+            abandoned = !machinery::signal(pid, libc::SIGKILL);
+            break;
+        }
+        let wait = hard.saturating_duration_since(now).min(PROGRESS_LOOK);
+        match lifeline {
+            // Readable: the worker's last byte (every case done) or its death; the loop
+            // writes what is done before it ends.
+            Some(rd) if machinery::can_watch_fd() => {
+                gone = machinery::wait_readable(Some(rd), wait) == machinery::Waited::Ready;
+            }
+            _ => {
+                machinery::wait_readable(None, wait.min(Duration::from_micros(200)));
+                if let Some(Some(s)) = machinery::reap(pid, true) {
+                    status = Some(s);
+                    gone = true;
+                }
+            }
+        }
+    }
+    if let Some(rd) = lifeline {
+        close(rd);
+    }
+    if ran == n {
+        // Every case returned: the worker only exits now, reaped later (reap_orphans, or by
+        // the kernel where the probe watches SIGCHLD).
+        left_to_exit(pid);
+        return Ok(BatchEnd { ran, failed: None });
+    }
+    let o = slot.read_at(ran);
+    if o.entered == 0 && !timed_out {
+        // Dead before case `ran` began: the machinery's own calls were hit, not a case.
+        return Ok(BatchEnd {
+            ran,
+            failed: Some(MachineryFailed { errno: 0 }),
+        });
+    }
+    if status.is_none() && !abandoned {
+        // Dead or killed: its status, with a deadline all the same (see fork_and_wait).
+        let by_signal = machinery::reaps_by_signal();
+        let wait = if by_signal && !timed_out {
+            SIGCHLD_WAIT
+        } else {
+            HARD
+        };
+        status = reap_until(pid, Instant::now() + wait);
+        if status.is_none() && by_signal && !timed_out {
+            // Gone, but its SIGCHLD was lost: nothing tells how the case ended it.
+            return Ok(BatchEnd {
+                ran,
+                failed: Some(MachineryFailed { errno: 0 }),
+            });
+        }
+        abandoned = status.is_none() && machinery::can_reap();
+    }
+    let o = slot.read_at(ran);
+    let mut rec = record_from(&ps[ran], RunMode::Fork, &o);
+    rec.timed_out = timed_out;
+    rec.abandoned = abandoned;
+    add_end(&mut rec, &o, status);
+    emit(rec)?;
+    Ok(BatchEnd {
+        ran: ran + 1,
+        failed: None,
+    })
 }
 
 /// Runs the case in the probe itself; the caller has written the `begin` record.

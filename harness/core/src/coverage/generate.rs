@@ -122,7 +122,8 @@ pub const MAX_CASES: usize = 256;
 /// harmless. A rule Docker leaves out for the arch (`includes.arches`, `excludes.arches`) calls
 /// for none; one it may leave out for capabilities or the kernel still does: the plan is made
 /// before they are resolved, and it only costs a few cases.
-pub fn for_profile(profile: &Profile, abi: Abi) -> Generated {
+#[cfg(test)] // The run asks for every ABI of the arch at once ([`for_profile_on`]).
+pub(crate) fn for_profile(profile: &Profile, abi: Abi) -> Generated {
     let mut g = Generated::default();
     generate_into(&mut g, profile, abi);
     g
@@ -180,7 +181,7 @@ fn generate_into(g: &mut Generated, profile: &Profile, abi: Abi) {
 /// ABI the profile lists (in `architectures`, or as a sub-architecture of the native arch's
 /// `archMap` entry, as Docker resolves it). Without either list the filter holds the native
 /// ABI only (runc adds no other arch).
-pub fn abis_of(profile: &Profile, arch: Arch) -> Vec<Abi> {
+pub(crate) fn abis_of(profile: &Profile, arch: Arch) -> Vec<Abi> {
     let native = arch.native_abi();
     let listed: Vec<&str> = match &profile.arches {
         Arches::Unspecified => Vec::new(),

@@ -15,8 +15,10 @@ use crate::oracle::{action_outcome, condition_chains, Oracle};
 use crate::outcome::{Outcome, RuleRef};
 use crate::profile::model::Profile;
 use crate::profile::names;
-use crate::profile::resolve::Resolved;
+use crate::profile::resolve::{Call, Resolved};
+use crate::runtime::prose;
 use generate::NotGenerated;
+use seccomp_catalog::Abi;
 use serde::{Deserialize, Serialize};
 
 /// One file configuration's coverage (schema_version 2).
@@ -130,233 +132,272 @@ fn observed_answer(c: &Cell) -> bool {
     )
 }
 
-/// The coverage of one file configuration.
-// Over 80 lines: its phases are still to be split into named steps (issue #20).
-#[allow(clippy::too_many_lines)]
+/// The coverage of one file configuration: every name of every rule on each ABI it is a
+/// syscall of, then the figures per ABI.
 pub fn of(input: &Input) -> Coverage {
-    let mut rules = Vec::new();
     let covered = input.resolved.covered_abis();
+    let mut rules = Vec::new();
     for (i, rule) in input.profile.rules.iter().enumerate() {
-        let skipped = input.resolved.skipped.iter().find(|s| s.rule == i);
         for name in &rule.names {
-            let abis: Vec<_> = covered
-                .iter()
-                .copied()
-                .filter(|a| names::number(*a, name).is_some())
-                .collect();
-            let conditions: Vec<String> = rule.args.iter().map(|c| c.to_string()).collect();
-            if abis.is_empty() {
-                rules.push(RuleCoverage {
-                    rule: i,
-                    syscall: name.clone(),
-                    abi: covered[0].name().to_string(),
-                    conditions,
-                    state: RuleState::NotInFilter,
-                    hit: None,
-                    miss: None,
-                    reason: Some(format!(
-                        "{name} is no syscall of the filter's ABIs ({}): libseccomp ignores it there",
-                        covered.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ")
-                    )),
-                });
-                continue;
-            }
-            for abi in abis {
-                let mut rc = RuleCoverage {
-                    rule: i,
-                    syscall: name.clone(),
-                    abi: abi.name().to_string(),
-                    conditions: conditions.clone(),
-                    state: RuleState::NotExercised,
-                    hit: None,
-                    miss: None,
-                    reason: None,
-                };
-                let call = input
-                    .resolved
-                    .calls
-                    .iter()
-                    .find(|c| c.rule == i && &c.name == name);
-                let nr = names::number(abi, name).expect("filtered above");
-                let not_in_filter = if let Some(s) = skipped {
-                    Some(format!("Docker leaves the rule out here: {}", s.reason))
-                } else if call.is_some_and(|c| c.unknown) {
-                    Some(format!("{name} is unknown to the runtime's libseccomp (measured): runc ignores the rule"))
-                } else if call.is_some_and(|c| c.dropped) {
-                    Some("runc drops it: its action equals the default action".to_string())
-                } else {
-                    None
-                };
-                if let Some(why) = not_in_filter {
-                    rc.state = RuleState::NotInFilter;
-                    rc.reason = Some(why);
-                    rules.push(rc);
-                    continue;
-                }
-                let unenforced = input
-                    .cells
-                    .iter()
-                    .find(|c| c.verdict == Verdict::NotEnforced);
-                rc.reason = match (unenforced, input.start_error) {
-                    (Some(c), _) => Some(format!(
-                        "not enforced: the runtime ran the cases without the profile's filter, so no answer came from this rule{}",
-                        c.observed
-                            .note
-                            .as_deref()
-                            .or(c.expected.note.as_deref())
-                            .map(|n| format!(" ({n})"))
-                            .unwrap_or_default()
-                    )),
-                    (None, Some(e)) => Some(format!("no case ran: {e}")),
-                    (None, None) => input.oracle.shadowed_by(abi, nr, i).map(|n| {
-                        format!("shadowed by syscalls[{n}], which has no conditions: libseccomp keeps the first unconditional rule of a syscall and discards every other")
-                    }),
-                };
-                if rc.reason.is_none() {
-                    if let Some(call) = call {
-                        exercise(&mut rc, input, call.action, abi);
-                    }
-                }
-                rules.push(rc);
-            }
+            rules.extend(name_coverage(input, &covered, i, name));
         }
     }
-    let figures = covered
-        .iter()
-        .map(|abi| {
-            let all: Vec<&RuleCoverage> = rules.iter().filter(|r| r.abi == abi.name()).collect();
-            let of_abi: Vec<&RuleCoverage> = all
-                .iter()
-                .copied()
-                .filter(|r| r.state != RuleState::NotInFilter)
-                .collect();
-            let proven = |r: &&&RuleCoverage| r.state == RuleState::Proven;
-            let args: Vec<&&RuleCoverage> =
-                of_abi.iter().filter(|r| !r.conditions.is_empty()).collect();
-            Figure {
-                abi: abi.name().to_string(),
-                proven: of_abi.iter().filter(proven).count(),
-                rules: of_abi.len(),
-                not_in_filter: all.len() - of_abi.len(),
-                argument_proven: args.iter().filter(|r| r.state == RuleState::Proven).count(),
-                argument_rules: args.len(),
-            }
-        })
-        .collect();
     Coverage {
         configuration: input.configuration.to_string(),
         profile: input.profile_name.to_string(),
-        figures,
+        figures: covered.iter().map(|abi| figure(*abi, &rules)).collect(),
         rules,
     }
 }
 
-/// Finds the hit and the miss among the configuration's passing cells.
-// Over 80 lines: its phases are still to be split into named steps (issue #20).
-#[allow(clippy::too_many_lines)]
+/// The coverage of name `name` of rule `i` on each ABI of `covered` it is a syscall of, or one
+/// entry saying it is a syscall of none.
+fn name_coverage(input: &Input, covered: &[Abi], i: usize, name: &str) -> Vec<RuleCoverage> {
+    let conditions: Vec<String> = input.profile.rules[i]
+        .args
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let entry = |abi: Abi, state: RuleState, reason: Option<String>| RuleCoverage {
+        rule: i,
+        syscall: name.to_string(),
+        abi: abi.name().to_string(),
+        conditions: conditions.clone(),
+        state,
+        hit: None,
+        miss: None,
+        reason,
+    };
+    let abis: Vec<(Abi, u64)> = covered
+        .iter()
+        .filter_map(|a| names::number(*a, name).map(|nr| (*a, nr)))
+        .collect();
+    if abis.is_empty() {
+        let reason = format!(
+            "{name} is no syscall of the filter's ABIs ({}): libseccomp ignores it there",
+            covered
+                .iter()
+                .map(|a| a.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return vec![entry(covered[0], RuleState::NotInFilter, Some(reason))];
+    }
+    let call = input
+        .resolved
+        .calls
+        .iter()
+        .find(|c| c.rule == i && c.name == name);
+    if let Some(why) = not_in_filter(input, call, i, name) {
+        return abis
+            .iter()
+            .map(|(abi, _)| entry(*abi, RuleState::NotInFilter, Some(why.clone())))
+            .collect();
+    }
+    abis.into_iter()
+        .map(|(abi, nr)| {
+            let mut rc = entry(abi, RuleState::NotExercised, unprovable(input, abi, nr, i));
+            if rc.reason.is_none() {
+                if let Some(call) = call {
+                    exercise(&mut rc, input, call.action, abi);
+                }
+            }
+            rc
+        })
+        .collect()
+}
+
+/// Why rule `i`'s `name` (resolved as `call`) is not in the filter this host gets: Docker
+/// leaves the rule out, or the runtime ignores or drops it.
+fn not_in_filter(input: &Input, call: Option<&Call>, i: usize, name: &str) -> Option<String> {
+    if let Some(s) = input.resolved.skipped.iter().find(|s| s.rule == i) {
+        Some(format!("Docker leaves the rule out here: {}", s.reason))
+    } else if call.is_some_and(|c| c.unknown) {
+        Some(prose::rule_of_unknown_name(name))
+    } else if call.is_some_and(|c| c.dropped) {
+        Some(prose::rule_dropped_for_default())
+    } else {
+        None
+    }
+}
+
+/// Why no cell can prove rule `i` on syscall `nr` of `abi`, whatever ran: the runtime did not
+/// enforce the profile, no case ran, or an unconditional rule before it shadows it.
+fn unprovable(input: &Input, abi: Abi, nr: u64, i: usize) -> Option<String> {
+    let unenforced = input
+        .cells
+        .iter()
+        .find(|c| c.verdict == Verdict::NotEnforced);
+    match (unenforced, input.start_error) {
+        (Some(c), _) => Some(format!(
+            "not enforced: the runtime ran the cases without the profile's filter, so no answer came from this rule{}",
+            c.observed
+                .note
+                .as_deref()
+                .or(c.expected.note.as_deref())
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
+        )),
+        (None, Some(e)) => Some(format!("no case ran: {e}")),
+        (None, None) => input.oracle.shadowed_by(abi, nr, i).map(|n| {
+            format!("shadowed by syscalls[{n}], which has no conditions: libseccomp keeps the first unconditional rule of a syscall and discards every other")
+        }),
+    }
+}
+
+/// The figure of `abi` over `rules`.
+fn figure(abi: Abi, rules: &[RuleCoverage]) -> Figure {
+    let all: Vec<&RuleCoverage> = rules.iter().filter(|r| r.abi == abi.name()).collect();
+    let of_abi: Vec<&RuleCoverage> = all
+        .iter()
+        .copied()
+        .filter(|r| r.state != RuleState::NotInFilter)
+        .collect();
+    let proven = |r: &&&RuleCoverage| r.state == RuleState::Proven;
+    let args: Vec<&&RuleCoverage> = of_abi.iter().filter(|r| !r.conditions.is_empty()).collect();
+    Figure {
+        abi: abi.name().to_string(),
+        proven: of_abi.iter().filter(proven).count(),
+        rules: of_abi.len(),
+        not_in_filter: all.len() - of_abi.len(),
+        argument_proven: args.iter().filter(|r| r.state == RuleState::Proven).count(),
+        argument_rules: args.len(),
+    }
+}
+
+/// What the passing cells of one rule's syscall on one ABI show about it.
+#[derive(Debug, Default)]
+struct Seen<'c> {
+    /// A passing cell that the rule decided, with its answer attributed to it.
+    hit: Option<&'c str>,
+    /// A passing cell outside the rule that got another answer.
+    miss: Option<&'c str>,
+    /// A passing cell outside the rule that got the rule's very answer.
+    same_answer: Option<&'c str>,
+    /// A passing cell another rule (or the default) decided.
+    elsewhere: Option<&'c Cell>,
+    /// A cell where the kernel lacks the call.
+    absent: Option<&'c str>,
+    any_cell: bool,
+}
+
+impl<'c> Seen<'c> {
+    /// Walks the cells of `rc`'s syscall and ABI; `answer` is what the rule's action gives.
+    fn scan(rc: &RuleCoverage, cells: &[&'c Cell], answer: (Outcome, Option<i32>)) -> Seen<'c> {
+        let me = RuleRef::Index(rc.rule);
+        let mut seen = Seen::default();
+        for cell in cells
+            .iter()
+            .copied()
+            .filter(|c| c.syscall == rc.syscall && c.abi == rc.abi)
+        {
+            seen.any_cell = true;
+            if cell.observed.outcome == Outcome::Absent && seen.absent.is_none() {
+                seen.absent = Some(&cell.case);
+            }
+            if cell.verdict != Verdict::Pass || !observed_answer(cell) {
+                continue;
+            }
+            if cell.expected.rule != Some(me) && seen.elsewhere.is_none() {
+                seen.elsewhere = Some(cell);
+            }
+            let got = (cell.observed.outcome, cell.observed.errno);
+            if cell.expected.rule == Some(me) {
+                // An errno must carry the rule's sentinel in the tagged run; other answers
+                // (allowed, killed, trapped) carry no sentinel, and the pass says the oracle's
+                // rule gave them.
+                let attributed = match cell.observed.outcome {
+                    Outcome::Errno => cell.observed.rule == Some(me),
+                    _ => cell.observed.rule.is_none() || cell.observed.rule == Some(me),
+                };
+                if attributed && seen.hit.is_none() {
+                    seen.hit = Some(&cell.case);
+                }
+            } else if got != answer {
+                seen.miss = seen.miss.or(Some(&cell.case));
+            } else {
+                seen.same_answer = seen.same_answer.or(Some(&cell.case));
+            }
+        }
+        seen
+    }
+
+    /// Why no cell hit the rule: the generator's reason, else what the cells show.
+    fn no_hit(&self, rc: &RuleCoverage, not_generated: Option<&str>) -> String {
+        if let Some(why) = not_generated {
+            return why.to_string();
+        }
+        if let Some(id) = self.absent.filter(|_| self.elsewhere.is_none()) {
+            format!(
+                "the kernel lacks {} (ENOSYS unconfined, {id}): the filter's answer can't be told from the kernel's",
+                rc.syscall
+            )
+        } else if let Some(cell) = self.elsewhere {
+            let by = cell
+                .expected
+                .rule
+                .map(|r| r.to_string())
+                .unwrap_or_else(|| "no rule".to_string());
+            let why = cell
+                .expected
+                .note
+                .as_deref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default();
+            format!(
+                "no case matched its conditions ({} is decided by {by}{why})",
+                cell.case
+            )
+        } else if self.any_cell {
+            "no case matched its conditions".to_string()
+        } else {
+            format!("no case on {} calls {}", rc.abi, rc.syscall)
+        }
+    }
+
+    /// Why no cell missed the rule.
+    fn no_miss(&self, not_generated: Option<&str>) -> String {
+        match (self.same_answer, not_generated) {
+            (Some(id), _) => format!(
+                "outside its conditions the call gets the same answer ({id}), so a miss can't be told from a hit"
+            ),
+            (None, Some(why)) => why.to_string(),
+            (None, None) => "no case fell outside its conditions".to_string(),
+        }
+    }
+}
+
+/// Finds the hit and the miss among the configuration's passing cells, and sets the rule's
+/// state and reason from them.
 fn exercise(
     rc: &mut RuleCoverage,
     input: &Input,
     action: crate::profile::model::EffectiveAction,
-    abi: seccomp_catalog::Abi,
+    abi: Abi,
 ) {
-    let me = RuleRef::Index(rc.rule);
-    let answer = action_outcome(action);
     let rule = &input.profile.rules[rc.rule];
     let unconditional = condition_chains(&rule.args, abi).iter().any(Vec::is_empty);
-    let mut same_answer: Option<&str> = None;
-    let mut any_cell = false;
-    let mut absent: Option<&str> = None;
-    let mut elsewhere: Option<&Cell> = None;
-    for cell in input
-        .cells
-        .iter()
-        .filter(|c| c.syscall == rc.syscall && c.abi == rc.abi)
-    {
-        any_cell = true;
-        if cell.observed.outcome == Outcome::Absent && absent.is_none() {
-            absent = Some(&cell.case);
-        }
-        if cell.verdict != Verdict::Pass || !observed_answer(cell) {
-            continue;
-        }
-        if cell.expected.rule != Some(me) && elsewhere.is_none() {
-            elsewhere = Some(cell);
-        }
-        let got = (cell.observed.outcome, cell.observed.errno);
-        if cell.expected.rule == Some(me) {
-            // An errno must carry the rule's sentinel in the tagged run; other answers
-            // (allowed, killed, trapped) carry no sentinel, and the pass says the oracle's
-            // rule gave them.
-            let attributed = match cell.observed.outcome {
-                Outcome::Errno => cell.observed.rule == Some(me),
-                _ => cell.observed.rule.is_none() || cell.observed.rule == Some(me),
-            };
-            if attributed && rc.hit.is_none() {
-                rc.hit = Some(cell.case.clone());
-            }
-        } else if got != answer {
-            if rc.miss.is_none() {
-                rc.miss = Some(cell.case.clone());
-            }
-        } else if same_answer.is_none() {
-            same_answer = Some(&cell.case);
-        }
-    }
+    let seen = Seen::scan(rc, input.cells, action_outcome(action));
+    rc.hit = seen.hit.map(str::to_string);
+    rc.miss = seen.miss.map(str::to_string);
     let not_generated = input
         .not_generated
         .iter()
         .find(|n| n.rule == rc.rule && n.abi.name() == rc.abi && n.syscall == rc.syscall)
         .map(|n| format!("{}: {}", n.id, n.reason));
-    let no_hit = || {
-        not_generated.clone().unwrap_or_else(|| {
-            if let Some(id) = absent.filter(|_| elsewhere.is_none()) {
-                format!(
-                    "the kernel lacks {} (ENOSYS unconfined, {id}): the filter's answer can't be told from the kernel's",
-                    rc.syscall
-                )
-            } else if let Some(cell) = elsewhere {
-                let by = cell
-                    .expected
-                    .rule
-                    .map(|r| r.to_string())
-                    .unwrap_or_else(|| "no rule".to_string());
-                let why = cell
-                    .expected
-                    .note
-                    .as_deref()
-                    .map(|n| format!(": {n}"))
-                    .unwrap_or_default();
-                format!(
-                    "no case matched its conditions ({} is decided by {by}{why})",
-                    cell.case
-                )
-            } else if any_cell {
-                "no case matched its conditions".to_string()
-            } else {
-                format!("no case on {} calls {}", rc.abi, rc.syscall)
-            }
-        })
-    };
-    let no_miss = || {
-        match same_answer {
-        Some(id) => format!(
-            "outside its conditions the call gets the same answer ({id}), so a miss can't be told from a hit"
-        ),
-        None => not_generated
-            .clone()
-            .unwrap_or_else(|| "no case fell outside its conditions".to_string()),
-    }
-    };
-    (rc.state, rc.reason) = match (&rc.hit, &rc.miss, unconditional) {
+    let not_generated = not_generated.as_deref();
+    (rc.state, rc.reason) = match (seen.hit, seen.miss, unconditional) {
         (Some(_), _, true) => (
             RuleState::Proven,
             Some("no conditions: every call of the syscall is inside the rule".to_string()),
         ),
         (Some(_), Some(_), false) => (RuleState::Proven, None),
-        (Some(_), None, false) => (RuleState::HitOnly, Some(no_miss())),
-        (None, Some(_), _) => (RuleState::MissOnly, Some(no_hit())),
-        (None, None, _) => (RuleState::NotExercised, Some(no_hit())),
+        (Some(_), None, false) => (RuleState::HitOnly, Some(seen.no_miss(not_generated))),
+        (None, Some(_), _) => (RuleState::MissOnly, Some(seen.no_hit(rc, not_generated))),
+        (None, None, _) => (
+            RuleState::NotExercised,
+            Some(seen.no_hit(rc, not_generated)),
+        ),
     };
 }
 
@@ -372,7 +413,7 @@ pub fn below(coverage: &[Coverage], min: f64) -> Vec<(&Coverage, &Figure)> {
 }
 
 /// `x86_64 12/16 (75%), argument rules 3/4`: one configuration's figures on one line.
-pub fn summary_line(c: &Coverage) -> String {
+pub(crate) fn summary_line(c: &Coverage) -> String {
     c.figures
         .iter()
         .map(|f| {

@@ -175,3 +175,71 @@ fn a_profile_the_runtime_does_not_enforce_names_that_reason() {
     assert!(why.contains("--oci-seccomp"), "{why}");
     assert!(cov.figures[0].proven == 0, "{:?}", cov.figures);
 }
+
+/// The figure counts per ABI, the rules not in the filter apart.
+#[test]
+fn a_figure_counts_proven_rules_and_argument_rules_of_its_abi() {
+    let rc = |rule: usize, abi: &str, conditions: &[&str], state: RuleState| RuleCoverage {
+        rule,
+        syscall: "read".into(),
+        abi: abi.into(),
+        conditions: conditions.iter().map(|c| c.to_string()).collect(),
+        state,
+        hit: None,
+        miss: None,
+        reason: None,
+    };
+    let rules = [
+        rc(0, "x86_64", &["arg0 <= 0x40"], RuleState::Proven),
+        rc(1, "x86_64", &["arg0 <= 0x40"], RuleState::HitOnly),
+        rc(2, "x86_64", &[], RuleState::Proven),
+        rc(3, "x86_64", &[], RuleState::NotInFilter),
+        rc(0, "i386", &[], RuleState::Proven),
+    ];
+    let f = figure(Abi::X86_64, &rules);
+    assert_eq!(
+        (
+            f.proven,
+            f.rules,
+            f.not_in_filter,
+            f.argument_proven,
+            f.argument_rules
+        ),
+        (2, 3, 1, 1, 2)
+    );
+    assert_eq!(figure(Abi::I386, &rules).rules, 1);
+}
+
+/// Why a rule goes unproven: the generator's reason first, then what the cells show.
+#[test]
+fn no_hit_and_no_miss_say_what_the_cells_show() {
+    let rc = RuleCoverage {
+        rule: 0,
+        syscall: "read".into(),
+        abi: "x86_64".into(),
+        conditions: vec![],
+        state: RuleState::NotExercised,
+        hit: None,
+        miss: None,
+        reason: None,
+    };
+    let none = Seen::default();
+    assert_eq!(none.no_hit(&rc, None), "no case on x86_64 calls read");
+    assert_eq!(
+        none.no_hit(&rc, Some("read[x]: no harmless call")),
+        "read[x]: no harmless call"
+    );
+    assert_eq!(none.no_miss(None), "no case fell outside its conditions");
+    let absent = Seen {
+        absent: Some("read"),
+        any_cell: true,
+        same_answer: Some("read(big)"),
+        ..Seen::default()
+    };
+    assert!(absent
+        .no_hit(&rc, None)
+        .starts_with("the kernel lacks read (ENOSYS unconfined, read)"));
+    assert!(absent
+        .no_miss(Some("ignored"))
+        .contains("(read(big)), so a miss can't be told"));
+}

@@ -38,7 +38,7 @@ pub(super) enum SyscallRules {
 /// libseccomp treats x86 and x32 as 32-bit arches (`.size = ARCH_SIZE_32` in arch-x86.c and
 /// arch-x32.c): `_db_rule_gen_32` keeps only the low 32 bits of each datum and mask and
 /// compares the low word of the argument.
-pub fn arg_width_is_32(abi: Abi) -> bool {
+pub(crate) fn arg_width_is_32(abi: Abi) -> bool {
     matches!(abi, Abi::I386 | Abi::X32)
 }
 

@@ -24,7 +24,7 @@ use crate::profile::model::{ArgCond, EffectiveAction, Op};
 use crate::profile::names;
 use crate::profile::resolve::Resolved;
 use crate::profile::KernelVersion;
-use crate::runtime::gvisor;
+use crate::runtime::prose;
 use crate::runtime::{split_conditions, stub_limits};
 use kernel::{absent, outcome_of, seccomp_exception, ENOSYS};
 pub use kernel::{first_kernel, first_kernels, FirstKernel};
@@ -41,7 +41,7 @@ use std::collections::{BTreeMap, HashMap};
 /// some case answers yes: every other rule can't decide a cell, and sharing one value keeps the
 /// tagged filter as small as the original (the kernel refuses a filter over 4,096 BPF
 /// instructions, and distinct errnos defeat libseccomp's merging).
-pub fn conditions_may_match(args: &[ArgCond], case: &Case) -> bool {
+pub(crate) fn conditions_may_match(args: &[ArgCond], case: &Case) -> bool {
     split_conditions(args).iter().any(|conds| {
         conds.iter().filter_map(|c| narrow(c, case.abi)).all(|c| {
             match case.args[c.index as usize].filter_value() {
@@ -55,7 +55,7 @@ pub fn conditions_may_match(args: &[ArgCond], case: &Case) -> bool {
 /// The condition chains a rule with conditions `args` becomes on `abi`: one per rule runc
 /// splits it into ([`split_conditions`]), each narrowed to what the filter compares there, with
 /// libseccomp's tautologies dropped (an empty chain matches every call).
-pub fn condition_chains(args: &[ArgCond], abi: Abi) -> Vec<Vec<ArgCond>> {
+pub(crate) fn condition_chains(args: &[ArgCond], abi: Abi) -> Vec<Vec<ArgCond>> {
     split_conditions(args)
         .iter()
         .map(|conds| conds.iter().filter_map(|c| narrow(c, abi)).collect())
@@ -63,7 +63,9 @@ pub fn condition_chains(args: &[ArgCond], abi: Abi) -> Vec<Vec<ArgCond>> {
 }
 
 /// What an action does to a call, as the probe sees it: its outcome and errno.
-pub fn action_outcome(action: crate::profile::model::EffectiveAction) -> (Outcome, Option<i32>) {
+pub(crate) fn action_outcome(
+    action: crate::profile::model::EffectiveAction,
+) -> (Outcome, Option<i32>) {
     let p = outcome_of(action, RuleRef::DEFAULT);
     (p.outcome, p.errno)
 }
@@ -147,31 +149,25 @@ impl<'a> Oracle<'a> {
         if o.refusal.is_none() {
             if let Some(c) = o.conflicts.first() {
                 // The whole rule add fails in the transaction, so runc cannot start at all.
-                o.refusal = Some(format!(
-                    "syscalls[{}] and syscalls[{}] give {} on {} the same conditions and different actions: libseccomp refuses the second (-EEXIST, db.c _db_tree_add), so runc fails to load the filter",
-                    c.first, c.second, c.syscall, c.abi
+                o.refusal = Some(prose::conflict_refusal(
+                    c.first, c.second, &c.syscall, c.abi,
                 ));
             }
         }
         o
     }
 
-    /// The ABIs the filter covers.
-    pub fn covered(&self) -> &[Abi] {
-        &self.covered
-    }
-
     /// The rule that decides syscall `nr` of `abi` in place of `rule` whatever the arguments:
     /// libseccomp keeps one unconditional rule per syscall, the first, and discards every
     /// conditional one (`db_rule_add`). `None` when `rule` can decide some call.
-    pub fn shadowed_by(&self, abi: Abi, nr: u64, rule: usize) -> Option<usize> {
+    pub(crate) fn shadowed_by(&self, abi: Abi, nr: u64, rule: usize) -> Option<usize> {
         match self.rules.get(&(abi, nr))? {
             SyscallRules::Unconditional(r) if r.rule != rule => Some(r.rule),
             _ => None,
         }
     }
 
-    pub fn conflicts(&self) -> &[Conflict] {
+    pub(crate) fn conflicts(&self) -> &[Conflict] {
         &self.conflicts
     }
 
@@ -299,50 +295,12 @@ impl<'a> Oracle<'a> {
         }
     }
 
-    // Over 80 lines: its phases are still to be split into named steps (issue #20).
-    #[allow(clippy::too_many_lines)]
+    /// The filter's answer: what decides before its rules ([`Oracle::before_rules`]), else
+    /// the rules of the case's syscall or the default, with what the resolution left out of
+    /// the filter noted ([`Oracle::note_left_out`]).
     fn filter_answer(&self, case: &Case) -> Prediction {
-        let r = self.resolved;
-        if r.disabled {
-            return Prediction::new(Outcome::Allowed, None, None)
-                .with_note("the profile has no defaultAction and no rules: docker runs the container without a seccomp filter");
-        }
-        let gvisor = gvisor::is_gvisor(&r.host.runtime);
-        // gVisor's Sentry applies the filter to every call: the host kernel's exceptions
-        // (uprobe, uretprobe) never see the sandboxed call.
-        if let Some(why) = seccomp_exception(case, r).filter(|_| !gvisor) {
-            return Prediction::new(Outcome::Allowed, None, None).with_note(why);
-        }
-        if gvisor && !gvisor::runs_abi(case.abi) {
-            return Prediction::new(Outcome::NotRun, None, None)
-                .with_note(gvisor::compat_note(case.abi));
-        }
-        if !self.covered.contains(&case.abi) {
-            // libseccomp's default bad-arch action is SCMP_ACT_KILL (= KILL_THREAD,
-            // `db_col_init`: `act_badarch = SCMP_ACT_KILL`); runc never changes it.
-            return Prediction::new(Outcome::Killed, None, Some(RuleRef::BAD_ARCH)).with_note(
-                format!(
-                    "{} is not in the filter's architectures: libseccomp's bad-arch action kills the thread (SIGSYS)",
-                    case.abi.scmp_arch()
-                ),
-            );
-        }
-        if let Some(limits) = &self.stub {
-            if let Some(&max) = limits.get(&case.abi) {
-                // The stub loads the 32-bit `nr` and jumps to ENOSYS when it is above the
-                // highest number the profile names for that ABI (`generateEnosysStub`).
-                if (case.nr & 0xffff_ffff) > max {
-                    return Prediction::new(
-                        Outcome::Errno,
-                        Some(ENOSYS),
-                        Some(RuleRef::ENOSYS_STUB),
-                    )
-                    .with_note(format!(
-                        "syscall {} is above the highest number the profile names on {} ({max}): runc's stub answers ENOSYS",
-                        case.nr, case.abi
-                    ));
-                }
-            }
+        if let Some(p) = self.before_rules(case) {
+            return p;
         }
         let mut p = match self.rules.get(&(case.abi, case.nr)) {
             None => self.default_prediction(),
@@ -351,35 +309,74 @@ impl<'a> Oracle<'a> {
             }
             Some(SyscallRules::Conditional(list)) => self.predict_conditional(case, list),
         };
-        let dropped: Vec<usize> = r
-            .calls
-            .iter()
-            .filter(|c| {
-                c.dropped && !c.unknown && names::number(case.abi, &c.name) == Some(case.nr)
-            })
-            .map(|c| c.rule)
+        self.note_left_out(case, &mut p);
+        p
+    }
+
+    /// What answers `case` before the profile's rules are looked at: no filter at all, the
+    /// kernel's seccomp exceptions, an ABI the runtime does not run, the bad-arch action, the
+    /// ENOSYS stub.
+    fn before_rules(&self, case: &Case) -> Option<Prediction> {
+        let r = self.resolved;
+        if r.disabled {
+            return Some(Prediction::new(Outcome::Allowed, None, None)
+                .with_note("the profile has no defaultAction and no rules: docker runs the container without a seccomp filter"));
+        }
+        let runtime = &r.host.runtime;
+        if let Some(why) =
+            seccomp_exception(case, r).filter(|_| runtime.host_kernel_exceptions_apply())
+        {
+            return Some(Prediction::new(Outcome::Allowed, None, None).with_note(why));
+        }
+        if let Some(why) = runtime.abi_not_run(case.abi) {
+            return Some(Prediction::new(Outcome::NotRun, None, None).with_note(why));
+        }
+        if !self.covered.contains(&case.abi) {
+            // libseccomp's default bad-arch action is SCMP_ACT_KILL (= KILL_THREAD,
+            // `db_col_init`: `act_badarch = SCMP_ACT_KILL`); runc never changes it.
+            return Some(
+                Prediction::new(Outcome::Killed, None, Some(RuleRef::BAD_ARCH)).with_note(
+                    format!(
+                        "{} is not in the filter's architectures: libseccomp's bad-arch action kills the thread (SIGSYS)",
+                        case.abi.scmp_arch()
+                    ),
+                ),
+            );
+        }
+        // The stub loads the 32-bit `nr` and jumps to ENOSYS when it is above the highest
+        // number the profile names for that ABI (`generateEnosysStub`).
+        let max = self.stub.as_ref()?.get(&case.abi)?;
+        ((case.nr & 0xffff_ffff) > *max).then(|| {
+            Prediction::new(Outcome::Errno, Some(ENOSYS), Some(RuleRef::ENOSYS_STUB))
+                .with_note(prose::above_stub(case.nr, case.abi, *max))
+        })
+    }
+
+    /// Notes on `p` the rules of `case`'s syscall that are not in the filter as written:
+    /// dropped for the default's action (where the default decided), names the runtime's
+    /// libseccomp does not know, and a conflict that makes libseccomp refuse the filter.
+    fn note_left_out(&self, case: &Case, p: &mut Prediction) {
+        let calls = || {
+            self.resolved
+                .calls
+                .iter()
+                .filter(|c| names::number(case.abi, &c.name) == Some(case.nr))
+        };
+        let dropped: Vec<String> = calls()
+            .filter(|c| c.dropped && !c.unknown)
+            .map(|c| c.rule.to_string())
             .collect();
         if !dropped.is_empty() && p.rule == Some(RuleRef::DEFAULT) {
-            p.add_note(format!(
-                "syscalls[{}] has the default's action, so runc drops it",
-                dropped
-                    .iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join("], syscalls[")
-            ));
+            p.add_note(prose::dropped_for_default(&dropped.join("], syscalls[")));
         }
-        let unknown: Vec<String> = r
-            .calls
-            .iter()
-            .filter(|c| c.unknown && names::number(case.abi, &c.name) == Some(case.nr))
+        let unknown: Vec<String> = calls()
+            .filter(|c| c.unknown)
             .map(|c| format!("syscalls[{}]", c.rule))
             .collect();
         if !unknown.is_empty() {
-            p.add_note(format!(
-                "{} names {}, which the runtime's libseccomp doesn't know (measured): runc ignores the name, and it doesn't raise the ENOSYS stub's limit",
-                unknown.join(", "),
-                case.syscall
+            p.add_note(prose::unknown_name_ignored(
+                &unknown.join(", "),
+                case.syscall,
             ));
         }
         if let Some(c) = self
@@ -392,7 +389,6 @@ impl<'a> Oracle<'a> {
                 c.second, c.first
             ));
         }
-        p
     }
 
     /// The outcomes of the rules of `case`'s syscall whose conditions on the arguments a
@@ -420,11 +416,11 @@ impl<'a> Oracle<'a> {
     fn outcome(&self, action: EffectiveAction, rule: RuleRef) -> Prediction {
         let mut p = outcome_of(action, rule);
         if let EffectiveAction::Errno(asked) = action {
-            if gvisor::is_gvisor(&self.resolved.host.runtime)
-                && p.errno != Some(gvisor::ERRNO_ANSWER)
-            {
-                p.errno = Some(gvisor::ERRNO_ANSWER);
-                p.add_note(gvisor::errno_note(asked));
+            if let Some((answer, note)) = self.resolved.host.runtime.rewritten_errno(asked) {
+                if p.errno != Some(answer) {
+                    p.errno = Some(answer);
+                    p.add_note(note);
+                }
             }
         }
         p
@@ -436,7 +432,7 @@ impl<'a> Oracle<'a> {
     /// docker-default-hardened's `socket` rules (mask 48, valueTwo 0xff…f0): all-ones
     /// arguments matched on runc and fell to the default on runsc.
     fn cond_holds(&self, c: &ArgCond, arg: u64, abi: Abi) -> bool {
-        if c.op == Op::MaskedEq && gvisor::is_gvisor(&self.resolved.host.runtime) {
+        if c.op == Op::MaskedEq && self.resolved.host.runtime.masked_eq_as_written() {
             return arg & c.value == c.value_two;
         }
         cond_matches(c, arg, abi)

@@ -124,7 +124,7 @@ impl Start {
     }
 
     /// The outcome every cell gets when the cases can't run.
-    pub fn cell_outcome(&self) -> Option<Outcome> {
+    pub(crate) fn cell_outcome(&self) -> Option<Outcome> {
         match self {
             Start::Starts => None,
             Start::Refused(_) | Start::HeldBack(_) => Some(Outcome::StartFailed),
@@ -137,12 +137,21 @@ impl Start {
         Some(match self {
             Start::Starts => return None,
             Start::Refused(b) => format!("the runtime refuses to start the container: {b}"),
-            Start::HeldBack(b) => format!(
-                "not started: {b}; a kill there hangs the runtime for good (measured with runc 1.1.5, 1.1.15 and 1.3.6), so the harness does not start the container (`run --start-held-back` starts it on an engine you can disturb)"
-            ),
+            Start::HeldBack(b) => crate::runtime::prose::held_back(b),
             Start::ProbeCannotRun(b) => b.to_string(),
         })
     }
+}
+
+/// `case` with the arguments a call site really passes.
+fn at_site(case: &Case, args: [OwnArg; 6]) -> Case {
+    let mut c = case.clone();
+    c.args = args.map(|a| match a {
+        OwnArg::Fixed(v) => Arg::Value(v),
+        // An address-like value no profile can predict.
+        OwnArg::RunTime => Arg::Words32(&[]),
+    });
+    c
 }
 
 impl Oracle<'_> {
@@ -152,35 +161,17 @@ impl Oracle<'_> {
     fn call(&self, catalog: &Catalog, syscall: &str, extra: &[RuntimeSite]) -> Option<CallOutcome> {
         let case = native_case(catalog, syscall)?;
         let model = runtime_model(&self.resolved.host.runtime);
-        let sites: Vec<Case> = model
+        let mut sites: Vec<Case> = model
             .sites
             .iter()
             .chain(extra)
             .filter(|s| s.syscall == syscall)
-            .map(|s| {
-                let mut c = case.clone();
-                c.args = s.args.map(|a| match a {
-                    OwnArg::Fixed(v) => Arg::Value(v),
-                    OwnArg::RunTime => Arg::Words32(&[]),
-                });
-                c
-            })
+            .map(|s| at_site(case, s.args))
             .collect();
-        let predictions: Vec<Prediction> = if sites.is_empty() {
-            vec![self.predict_filter(case)]
-        } else {
-            sites.iter().map(|c| self.predict_filter(c)).collect()
-        };
-        let p = predictions
-            .iter()
-            .find(|p| p.outcome != Outcome::Allowed)
-            .or(predictions.first())?;
-        Some(CallOutcome {
-            syscall: syscall.to_string(),
-            outcome: p.outcome,
-            errno: p.errno,
-            fallback_from: None,
-        })
+        if sites.is_empty() {
+            sites.push(case.clone());
+        }
+        self.worst(syscall, &sites)
     }
 
     /// The probe's own call `syscall` at each of its call sites, with the arguments it really
@@ -194,28 +185,19 @@ impl Oracle<'_> {
         if sites.is_empty() {
             sites.push([OwnArg::RunTime; 6]);
         }
-        sites
-            .into_iter()
-            .map(|args| {
-                let mut c = case.clone();
-                c.args = args.map(|a| match a {
-                    OwnArg::Fixed(v) => Arg::Value(v),
-                    // An address-like value no profile can predict.
-                    OwnArg::RunTime => Arg::Words32(&[]),
-                });
-                c
-            })
-            .collect()
+        sites.into_iter().map(|args| at_site(case, args)).collect()
     }
 
-    /// The outcome of the probe's own call `syscall` where it is worst: the first site whose
-    /// outcome is not `allowed`, else the first site. Arguments known only at run time are
-    /// taken not to match a condition (as for a case's pointers).
+    /// The outcome of the probe's own call `syscall` where it is worst. Arguments known only
+    /// at run time are taken not to match a condition (as for a case's pointers).
     fn own_call(&self, catalog: &Catalog, syscall: &str) -> Option<CallOutcome> {
-        let predictions: Vec<Prediction> = Self::own_call_sites(catalog, syscall)
-            .iter()
-            .map(|c| self.predict_filter(c))
-            .collect();
+        self.worst(syscall, &Self::own_call_sites(catalog, syscall))
+    }
+
+    /// The outcome of call `syscall` at the site where it is worst: the first whose outcome is
+    /// not `allowed`, else the first. `None` without a site.
+    fn worst(&self, syscall: &str, sites: &[Case]) -> Option<CallOutcome> {
+        let predictions: Vec<Prediction> = sites.iter().map(|c| self.predict_filter(c)).collect();
         let p = predictions
             .iter()
             .find(|p| p.outcome != Outcome::Allowed)
@@ -366,7 +348,7 @@ fn native_case<'c>(catalog: &'c Catalog, syscall: &str) -> Option<&'c Case> {
 
 /// Whether the probe can install its SIGSYS and wake-up handlers and return from them, given
 /// the calls it must avoid.
-pub fn probe_has_handlers(avoid: &[&str], arch: Arch) -> bool {
+pub(crate) fn probe_has_handlers(avoid: &[&str], arch: Arch) -> bool {
     Role::SignalHandlers
         .options(arch)
         .iter()
@@ -375,7 +357,7 @@ pub fn probe_has_handlers(avoid: &[&str], arch: Arch) -> bool {
 
 /// Whether anything can wake a sleeping case: a signal from the parent or the child's own
 /// timer (which needs the handlers).
-pub fn probe_can_wake(avoid: &[&str], arch: Arch) -> bool {
+pub(crate) fn probe_can_wake(avoid: &[&str], arch: Arch) -> bool {
     let signal = Role::Signal
         .options(arch)
         .iter()

@@ -11,11 +11,21 @@ fn host() -> Host {
 }
 
 fn predict(profile: &str, case: &str) -> Prediction {
-    let p = parse_str(profile, "t.json").unwrap();
-    let r = resolve(&p, &host());
+    predict_with(&parse_str(profile, "t.json").unwrap(), &host(), case)
+}
+
+/// The filter's answer to x86_64's `case` under `profile` on `host`.
+fn predict_with(profile: &crate::profile::Profile, host: &Host, case: &str) -> Prediction {
     let cat = Catalog::for_arch(Arch::X86_64);
     let c = cat.get(case).unwrap_or_else(|| panic!("no case {case}"));
-    Oracle::new(&r).predict_filter(c)
+    Oracle::new(&resolve(profile, host)).predict_filter(c)
+}
+
+/// [`host`] on kernel `kernel`.
+fn host_on(kernel: KernelVersion) -> Host {
+    let mut h = host();
+    h.kernel = kernel;
+    h
 }
 
 fn profile(default: &str, arches: &str, rules: &str) -> String {
@@ -371,12 +381,7 @@ fn uretprobe_and_uprobe_bypass_seccomp_on_new_kernels() {
         r#"{"names":["getpid","mseal"],"action":"SCMP_ACT_ALLOW"}"#,
     );
     let parsed = parse_str(&p, "t.json").unwrap();
-    let cat = Catalog::for_arch(Arch::X86_64);
-    let at = |k: KernelVersion, id: &str| {
-        let mut h = host();
-        h.kernel = k;
-        Oracle::new(&resolve(&parsed, &h)).predict_filter(cat.get(id).unwrap())
-    };
+    let at = |k: KernelVersion, id: &str| predict_with(&parsed, &host_on(k), id);
     let got = at(KernelVersion::new(6, 18), "uretprobe");
     assert_eq!((got.outcome, got.rule), (Outcome::Allowed, None));
     assert_eq!(
@@ -402,11 +407,9 @@ fn uretprobe_exception_follows_the_6_12_stable_backport() {
         r#"{"names":["getpid","mseal"],"action":"SCMP_ACT_ALLOW"}"#,
     );
     let parsed = parse_str(&p, "t.json").unwrap();
-    let cat = Catalog::for_arch(Arch::X86_64);
     let at = |minor: u64, sublevel: Option<u64>, id: &str| {
-        let mut h = host().with_kernel_sublevel(sublevel);
-        h.kernel = KernelVersion::new(6, minor);
-        Oracle::new(&resolve(&parsed, &h)).predict_filter(cat.get(id).unwrap())
+        let h = host_on(KernelVersion::new(6, minor)).with_kernel_sublevel(sublevel);
+        predict_with(&parsed, &h, id)
     };
     // 6.12.14 took it (measured on Debian's 6.12.117): past every filter.
     let got = at(12, Some(117), "uretprobe");
@@ -880,12 +883,7 @@ fn a_syscall_newer_than_the_kernel_is_absent_where_the_filter_lets_it_through() 
         r#"{"names":["listmount"],"action":"SCMP_ACT_ERRNO","errnoRet":72}"#,
     );
     let parsed = parse_str(&p, "t.json").unwrap();
-    let cat = Catalog::for_arch(Arch::X86_64);
-    let at = |k: KernelVersion, id: &str| {
-        let mut h = host();
-        h.kernel = k;
-        Oracle::new(&resolve(&parsed, &h)).predict_filter(cat.get(id).unwrap())
-    };
+    let at = |k: KernelVersion, id: &str| predict_with(&parsed, &host_on(k), id);
     // Allowed by the default: ENOSYS below the first kernel, allowed from it on.
     let got = at(KernelVersion::new(6, 1), "statmount");
     assert_eq!((got.outcome, got.errno), (Outcome::Absent, Some(38)));
@@ -1096,4 +1094,28 @@ fn a_profile_that_denies_rt_sigreturn_is_predicted_not_to_start_on_runc() {
             "runc {version}: {start:?}"
         );
     }
+}
+
+/// What answers before the rules: nothing for a plain case, the stub above the highest name,
+/// the bad-arch action for an ABI the filter lacks.
+#[test]
+fn before_the_rules_come_the_stub_and_the_bad_arch_action() {
+    let p = parse_str(
+        &profile(
+            "SCMP_ACT_ERRNO",
+            r#""SCMP_ARCH_X86_64""#,
+            r#"{"names":["getpid"],"action":"SCMP_ACT_ALLOW"}"#,
+        ),
+        "t.json",
+    )
+    .unwrap();
+    let r = resolve(&p, &host());
+    let o = Oracle::new(&r);
+    let cat = Catalog::for_arch(Arch::X86_64);
+    assert!(o.before_rules(cat.get("getpid").unwrap()).is_none());
+    assert!(o.before_rules(cat.get("read").unwrap()).is_none());
+    let stub = o.before_rules(cat.get("mkdir").unwrap()).unwrap();
+    assert_eq!(stub.rule, Some(RuleRef::ENOSYS_STUB));
+    let bad = o.before_rules(cat.get("i386:getpid").unwrap()).unwrap();
+    assert_eq!(bad.rule, Some(RuleRef::BAD_ARCH));
 }

@@ -22,6 +22,27 @@ impl CapChange {
             CapChange::Add(n) | CapChange::Drop(n) => n,
         }
     }
+
+    /// A change exactly as [`Display`](fmt::Display) writes it (`+SYS_ADMIN`, `-ALL`): the
+    /// upper-case short name of a capability the kernel defines, or `ALL`. Stricter than the
+    /// command line's `--caps` (which takes any case and `CAP_`): configuration ids are parsed
+    /// with it, so `deny-all` stays a profile name and is not `deny` without `ALL`.
+    pub(crate) fn parse_written(text: &str) -> Option<CapChange> {
+        let name = text.get(1..)?;
+        let known = name == "ALL"
+            || (!name.starts_with("CAP_")
+                && ALL_CAPS
+                    .iter()
+                    .any(|c| c.strip_prefix("CAP_") == Some(name)));
+        if !known {
+            return None;
+        }
+        match text.as_bytes()[0] {
+            b'+' => Some(CapChange::Add(name.to_string())),
+            b'-' => Some(CapChange::Drop(name.to_string())),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for CapChange {
@@ -251,7 +272,7 @@ impl CapSet {
 }
 
 /// Whether `name` is a capability the kernel defines, in the `CAP_` form profiles must use.
-pub fn is_known_cap(name: &str) -> bool {
+pub(crate) fn is_known_cap(name: &str) -> bool {
     ALL_CAPS.contains(&name)
 }
 
@@ -312,5 +333,30 @@ mod tests {
         assert!(CapSet::parse_changes("SYS_ADMIN").is_err());
         assert!(CapSet::parse_changes("+").is_err());
         assert!(CapSet::parse_changes("+FOO").is_err());
+    }
+
+    #[test]
+    fn written_changes_parse_back_and_nothing_else_does() {
+        for c in [
+            CapChange::Add("SYS_ADMIN".into()),
+            CapChange::Drop("NET_RAW".into()),
+            CapChange::Add("ALL".into()),
+            CapChange::Drop("CHECKPOINT_RESTORE".into()),
+        ] {
+            assert_eq!(CapChange::parse_written(&c.to_string()), Some(c));
+        }
+        for not in [
+            "",
+            "+",
+            "SYS_ADMIN",
+            "+sys_admin",
+            "-all",
+            "+CAP_SYS_ADMIN",
+            "+NOPE",
+            "*SYS_ADMIN",
+            "+SYS_ADMIN ",
+        ] {
+            assert_eq!(CapChange::parse_written(not), None, "{not:?}");
+        }
     }
 }

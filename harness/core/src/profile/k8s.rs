@@ -15,7 +15,7 @@ pub struct Document {
 
 /// Whether `text` (from `file`) is YAML rather than JSON: by extension, or, for any other
 /// name, by not starting with `{`.
-pub fn is_yaml(text: &str, file: &str) -> bool {
+pub(crate) fn is_yaml(text: &str, file: &str) -> bool {
     let lower = file.to_ascii_lowercase();
     lower.ends_with(".yaml")
         || lower.ends_with(".yml")

@@ -27,7 +27,7 @@ impl KernelVersion {
 
     /// Parses a profile's `minKernel` as moby's `KernelVersion.UnmarshalJSON` does: exactly
     /// two dot-separated numbers, each fitting in 8 bits, not both zero.
-    pub fn parse_min_kernel(s: &str) -> Result<Self, KernelVersionError> {
+    pub(crate) fn parse_min_kernel(s: &str) -> Result<Self, KernelVersionError> {
         let bad = || KernelVersionError::Invalid(s.to_string());
         let (a, b) = s.split_once('.').ok_or_else(bad)?;
         if b.contains('.') {

@@ -3,6 +3,7 @@
 //! tagging for attribution runs.
 
 pub mod caps;
+pub mod file;
 pub mod k8s;
 pub mod kernel;
 pub mod model;
@@ -14,13 +15,15 @@ pub mod salt;
 pub mod spans;
 pub mod tag;
 pub mod validate;
+pub mod write;
 
 pub use caps::{CapChange, CapError, CapSet};
+pub use file::{FileProfile, ProfileFile};
 pub use kernel::{KernelRelease, KernelVersion};
 pub use model::{
     Action, Arches, ArgCond, EffectiveAction, Filter, Format, Op, Profile, Rule, MAX_ERRNO_RET,
 };
-pub use parse::{load, load_all, parse_str, Invalid, ProfileError};
+pub use parse::{parse_str, Invalid, ProfileError};
 pub use resolve::{engine_honours_default_errno_ret, resolve, Host, Resolved};
 pub use spans::{Pos, SourceMap, Span};
 pub use tag::{tag, tag_for, TagError, Tagged};

@@ -53,14 +53,14 @@ impl Action {
 
     /// Whether `errnoRet` means something for this action: runc passes it to ERRNO and
     /// TRACE only (`getAction` in runc `libcontainer/seccomp/seccomp_linux.go`).
-    pub fn takes_errno_ret(self) -> bool {
+    pub(crate) fn takes_errno_ret(self) -> bool {
         matches!(self, Action::Errno | Action::Trace)
     }
 
     /// The action as the filter will hold it: what runc's `getAction` turns it into.
     /// `errnoRet` absent means EPERM for both ERRNO and TRACE there; runc casts it to `int16`
     /// and libseccomp keeps the low 16 bits (`SCMP_ACT_ERRNO(x)` in seccomp.h).
-    pub fn effective(self, errno_ret: Option<u32>) -> EffectiveAction {
+    pub(crate) fn effective(self, errno_ret: Option<u32>) -> EffectiveAction {
         const EPERM: u16 = 1;
         let data = errno_ret.map(|e| e as u16).unwrap_or(EPERM);
         match self {
@@ -291,11 +291,11 @@ pub struct Profile {
 
 impl Profile {
     /// No filter at all: Docker's "assume seccomp disabled" case.
-    pub fn disables_seccomp(&self) -> bool {
+    pub(crate) fn disables_seccomp(&self) -> bool {
         self.default_action.is_none() && self.rules.is_empty()
     }
 
-    pub fn default_effective_action(&self) -> Option<EffectiveAction> {
+    pub(crate) fn default_effective_action(&self) -> Option<EffectiveAction> {
         self.default_action
             .map(|a| a.effective(self.default_errno_ret))
     }

@@ -57,7 +57,7 @@ const EXTRA_KNOWN: &[&str] = &["breakpoint", "cacheflush", "set_tls", "usr26", "
 
 /// Whether any arch's table knows `name`. A name unknown everywhere is certainly ignored; a
 /// name known only on other arches (`s390_pci_mmio_read`) just does nothing here.
-pub fn known_anywhere(name: &str) -> bool {
+pub(crate) fn known_anywhere(name: &str) -> bool {
     syscalls::x86_64::Sysno::from_str(name).is_ok()
         || syscalls::x86::Sysno::from_str(name).is_ok()
         || syscalls::aarch64::Sysno::from_str(name).is_ok()

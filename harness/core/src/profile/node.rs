@@ -32,7 +32,7 @@ impl Dropped {
 }
 
 /// The fields of `profile` a containerd node drops.
-pub fn dropped_by_containerd(profile: &Profile) -> Dropped {
+pub(crate) fn dropped_by_containerd(profile: &Profile) -> Dropped {
     Dropped {
         arch_map: matches!(profile.arches, Arches::Map(_)),
         conditional_rules: profile

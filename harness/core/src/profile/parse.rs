@@ -15,7 +15,6 @@ use super::model::{
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use std::fmt;
-use std::path::Path;
 
 /// What is wrong with a profile, without where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,7 +39,7 @@ pub enum Invalid {
     EmptyName,
     #[error("both `name` and `names` are set, which docker refuses; keep `names`")]
     NameAndNames,
-    #[error("`defaultAction` is missing but rules are present, which runc refuses")]
+    #[error("`defaultAction` is missing but rules are present, which {runtime} refuses", runtime = crate::runtime::DEFAULT_NAME)]
     MissingDefaultAction,
     #[error("invalid minKernel: {0}")]
     MinKernel(KernelVersionError),
@@ -425,35 +424,6 @@ pub fn parse_str(text: &str, file: &str) -> Result<Profile, ProfileError> {
     }
     let p: RawSeccomp = serde_json::from_str(text).map_err(semantic)?;
     Ok(p.0)
-}
-
-/// Reads and parses a profile file.
-pub fn load(path: &Path) -> Result<(String, Profile), ProfileError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
-        file: file.clone(),
-        source,
-    })?;
-    let p = parse_str(&text, &file)?;
-    Ok((text, p))
-}
-
-/// Reads a profile file that may hold several profiles (a Kubernetes YAML with several
-/// `SeccompProfile` resources): each with its name in the file, the JSON the engine gets, and
-/// its parsed form.
-pub fn load_all(path: &Path) -> Result<Vec<(Option<String>, String, Profile)>, ProfileError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
-        file: file.clone(),
-        source,
-    })?;
-    super::k8s::split(&text, &file)?
-        .into_iter()
-        .map(|d| {
-            let p = parse_str(&d.json, &file)?;
-            Ok((d.name, d.json, p))
-        })
-        .collect()
 }
 
 fn kind_of(v: &serde_json::Value) -> &'static str {

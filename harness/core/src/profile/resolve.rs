@@ -54,7 +54,7 @@ impl Host {
             kernel_sublevel: None,
             honours_default_errno_ret: true,
             unknown_names: BTreeSet::new(),
-            runtime: Runtime::runc_1_1(),
+            runtime: Runtime::default(),
         }
     }
 
@@ -91,7 +91,7 @@ pub fn engine_honours_default_errno_ret(engine: &str, version: &str) -> bool {
 
 /// The daemon's arch as Docker compares it with `includes.arches` / `excludes.arches`:
 /// libseccomp's short name for Go's GOARCH (moby `goToNative`).
-pub fn docker_arch_name(arch: Arch) -> &'static str {
+pub(crate) fn docker_arch_name(arch: Arch) -> &'static str {
     match arch {
         Arch::X86_64 => "amd64",
         Arch::Aarch64 => "arm64",
@@ -99,12 +99,12 @@ pub fn docker_arch_name(arch: Arch) -> &'static str {
 }
 
 /// The native `SCMP_ARCH_*` of a host arch (moby `nativeToSeccomp`).
-pub fn native_scmp_arch(arch: Arch) -> &'static str {
+pub(crate) fn native_scmp_arch(arch: Arch) -> &'static str {
     arch.native_abi().scmp_arch()
 }
 
 /// The ABI a `SCMP_ARCH_*` name filters, among those the catalog covers.
-pub fn abi_of_scmp_arch(name: &str) -> Option<Abi> {
+pub(crate) fn abi_of_scmp_arch(name: &str) -> Option<Abi> {
     [Abi::X86_64, Abi::I386, Abi::X32, Abi::Aarch64]
         .into_iter()
         .find(|a| a.scmp_arch() == name)
@@ -158,7 +158,7 @@ pub struct Resolved {
 
 impl Resolved {
     /// The ABIs of the host that the filter covers; any other gets the bad-arch action.
-    pub fn covered_abis(&self) -> Vec<Abi> {
+    pub(crate) fn covered_abis(&self) -> Vec<Abi> {
         let native = self.host.arch.native_abi();
         let mut out = vec![native];
         for a in &self.architectures {
@@ -174,7 +174,7 @@ impl Resolved {
 
 /// Why Docker skips `rule` on this host, or `None` when it keeps it. Mirrors the order of
 /// moby's checks: excludes (arches, caps, minKernel), then includes (arches, caps, minKernel).
-pub fn skip_reason(excludes: &Filter, includes: &Filter, host: &Host) -> Option<String> {
+pub(crate) fn skip_reason(excludes: &Filter, includes: &Filter, host: &Host) -> Option<String> {
     let arch = docker_arch_name(host.arch);
     if excludes.arches.iter().any(|a| a == arch) {
         return Some(format!("excludes.arches lists {arch}"));

@@ -36,12 +36,14 @@ use serde_json::Value;
 pub const SALT_PREFIX: u64 = 0x5ecc;
 
 /// The first-argument value of a salt: [`SALT_PREFIX`] above 48 bits of `salt`.
-pub fn salt_value(salt: u64) -> u64 {
+pub(crate) fn salt_value(salt: u64) -> u64 {
     (SALT_PREFIX << 48) | (salt & 0xffff_ffff_ffff)
 }
 
-/// Whether a first-argument value is one a salt rule compares with.
-pub fn is_salt_value(value: u64) -> bool {
+/// Whether a first-argument value is one a salt rule compares with: the tests' check that no
+/// catalog case passes one.
+#[cfg(test)]
+pub(crate) fn is_salt_value(value: u64) -> bool {
     value >> 48 == SALT_PREFIX
 }
 
@@ -111,7 +113,7 @@ fn salt_rule(doc: &Value, salt: u64, honours_default_errno_ret: bool) -> Option<
         "names": [name],
         "action": action,
         "args": [{"index": 0, "value": salt_value(salt), "op": "SCMP_CMP_EQ"}],
-        "comment": "seccomp-harness: a per-run salt against crun's filter cache; it changes no call (see the harness's README)",
+        "comment": crate::runtime::prose::SALT_COMMENT,
     });
     for key in ["includes", "excludes"] {
         if let Some(v) = template.get(key) {

@@ -88,7 +88,7 @@ impl SourceMap {
     }
 
     /// How many rules `syscalls` holds.
-    pub fn rule_count(&self) -> usize {
+    pub(crate) fn rule_count(&self) -> usize {
         match self.value("syscalls").map(|v| &v.node) {
             Some(Node::Array(items)) => items.len(),
             _ => 0,

@@ -142,8 +142,10 @@ impl Sentinels {
         self.by_slot.entry(slot).or_default().insert(errno, rule);
     }
 
-    /// How many rules that can match a case got no sentinel of their own.
-    pub fn overflowed(&self) -> usize {
+    /// How many rules that can match a case got no sentinel of their own (read by the tests;
+    /// the run tells such cells by [`Attributed::Shared`]).
+    #[cfg(test)]
+    pub(crate) fn overflowed(&self) -> usize {
         self.overflowed
     }
 
@@ -152,8 +154,9 @@ impl Sentinels {
         self.unmatched
     }
 
-    /// The distinct sentinel values handed out (the default's included).
-    pub fn distinct_values(&self) -> usize {
+    /// The distinct sentinel values handed out (the default's included), for the tests.
+    #[cfg(test)]
+    pub(crate) fn distinct_values(&self) -> usize {
         let mut values: HashSet<i32> = self
             .by_slot
             .values()
@@ -358,7 +361,7 @@ pub fn tagged_allowances(original: &Profile) -> Vec<&'static str> {
 
 /// The calls the probe needs to install its SIGSYS handler and return from it: without them
 /// the tagged copy's trapping default kills the probe where it would record a trap.
-pub fn trap_handler_calls(arch: Arch) -> &'static [&'static str] {
+pub(crate) fn trap_handler_calls(arch: Arch) -> &'static [&'static str] {
     own_calls::Role::SignalHandlers.options(arch)
 }
 
@@ -367,24 +370,8 @@ const FALLBACKS_COMMENT: &str =
 
 fn allow_runtime_fallbacks(seccomp: &mut Value, tagged: &mut Profile, original: &Profile) {
     let names = tagged_allowances(original);
-    if names.is_empty() {
-        return;
-    }
-    if let Some(Value::Array(rules)) = seccomp.get_mut("syscalls") {
-        rules.push(serde_json::json!({
-            "names": names,
-            "action": "SCMP_ACT_ALLOW",
-            "comment": FALLBACKS_COMMENT,
-        }));
-        tagged.rules.push(Rule {
-            names: names.iter().map(|n| n.to_string()).collect(),
-            action: Action::Allow,
-            errno_ret: None,
-            args: Vec::new(),
-            includes: Filter::default(),
-            excludes: Filter::default(),
-            comment: Some(FALLBACKS_COMMENT.to_string()),
-        });
+    if !names.is_empty() {
+        append_allow(seccomp, tagged, &names, FALLBACKS_COMMENT);
     }
 }
 
@@ -420,24 +407,15 @@ impl Tagged {
     /// where [`Tagged::default_traps`]. A trap in this copy where the as-is run answered an
     /// errno then shows the filter denied the call, not the kernel (or gVisor's Sentry); which
     /// rule, the trap can't say (gVisor's TRAP carries no data).
-    pub fn trapping_errno_rules(&self) -> Tagged {
+    pub(crate) fn trapping_errno_rules(&self) -> Tagged {
         let mut doc: Value = serde_json::from_str(&self.json).expect("the tagged copy is JSON");
         let mut profile = self.profile.clone();
-        let seccomp = match profile.format {
-            Format::Docker => &mut doc,
-            Format::OciConfig => &mut doc["linux"]["seccomp"],
-        };
-        if let Some(Value::Array(rules)) = seccomp.get_mut("syscalls") {
+        if let Some(Value::Array(rules)) = seccomp_of(&mut doc, profile.format).get_mut("syscalls")
+        {
             for (raw, model) in rules.iter_mut().zip(profile.rules.iter_mut()) {
-                if model.action != Action::Errno {
-                    continue;
+                if model.action == Action::Errno {
+                    trap_rule(raw, model);
                 }
-                raw["action"] = Value::from(Action::Trap.name());
-                if let Some(obj) = raw.as_object_mut() {
-                    obj.remove("errnoRet");
-                }
-                model.action = Action::Trap;
-                model.errno_ret = None;
             }
         }
         Tagged {
@@ -476,26 +454,12 @@ impl Tagged {
         let comment =
             format!("seccomp-harness: {runtime} survives an errno here, not the tagged run's trap");
         let mut profile = self.profile.clone();
-        let seccomp = match profile.format {
-            Format::Docker => &mut doc,
-            Format::OciConfig => &mut doc["linux"]["seccomp"],
-        };
-        if let Some(Value::Array(rules)) = seccomp.get_mut("syscalls") {
-            rules.push(serde_json::json!({
-                "names": names,
-                "action": "SCMP_ACT_ALLOW",
-                "comment": comment,
-            }));
-            profile.rules.push(Rule {
-                names: names.iter().map(|n| n.to_string()).collect(),
-                action: Action::Allow,
-                errno_ret: None,
-                args: Vec::new(),
-                includes: Filter::default(),
-                excludes: Filter::default(),
-                comment: Some(comment),
-            });
-        }
+        append_allow(
+            seccomp_of(&mut doc, profile.format),
+            &mut profile,
+            names,
+            &comment,
+        );
         Tagged {
             json: serde_json::to_string_pretty(&doc).expect("a JSON value serializes"),
             profile,
@@ -514,54 +478,24 @@ pub fn tag(text: &str, file: &str) -> Result<Tagged, TagError> {
 
 /// Tags `original`, parsed from `text`, for an engine that passes `defaultErrnoRet` on to the
 /// runtime or not (which rules runc drops depends on it). The JSON for the engine and the
-/// model for the oracle are edited side by side, so the profile is parsed once per run.
-// Over 80 lines because it edits the JSON and the model side by side; it shrinks when the
-// typed profile is the only thing rewritten (issue #20).
-#[allow(clippy::too_many_lines)]
+/// model for the oracle are edited side by side, so the profile is parsed once per run: what
+/// to do is decided on the model ([`Tagger`]), and each decision is applied to both.
 pub fn tag_for(
     text: &str,
     original: &Profile,
     file: &str,
     honours_default_errno_ret: bool,
 ) -> Result<Tagged, TagError> {
-    let mut profile = original.clone();
     let mut doc: Value = serde_json::from_str(text).map_err(|e| ProfileError::Syntax {
         file: file.to_string(),
         line: e.line(),
         column: e.column(),
         message: e.to_string(),
     })?;
-    let seccomp = match original.format {
-        Format::Docker => &mut doc,
-        Format::OciConfig => &mut doc["linux"]["seccomp"],
-    };
-    let mut sentinels = Sentinels::default();
-    let default = original.default_action.map(|a| {
-        a.effective(
-            original
-                .default_errno_ret
-                .filter(|_| honours_default_errno_ret),
-        )
-    });
-    // An errno libseccomp refuses stays as it is, so the tagged run fails to start the same way.
-    let refused = |e: Option<EffectiveAction>| matches!(e, Some(EffectiveAction::Errno(n)) if u32::from(n) > super::model::MAX_ERRNO_RET);
-    let errno_default = original.default_action == Some(Action::Errno) && !refused(default);
-    let has_trap_rule = original.rules.iter().any(|r| r.action == Action::Trap);
-    let default_traps = errno_default && !has_trap_rule;
-    if default_traps {
-        seccomp["defaultAction"] = Value::from(Action::Trap.name());
-        if let Some(obj) = seccomp.as_object_mut() {
-            obj.remove("defaultErrnoRet");
-        }
-        profile.default_action = Some(Action::Trap);
-        profile.default_errno_ret = None;
-    } else if errno_default {
-        seccomp["defaultErrnoRet"] = Value::from(DEFAULT_SENTINEL);
-        profile.default_errno_ret = Some(DEFAULT_SENTINEL);
-        sentinels.default = Some(DEFAULT_SENTINEL as i32);
-    }
-    let mut allocator = Allocator::default();
-    let cases = cases_by_slot(original);
+    let seccomp = seccomp_of(&mut doc, original.format);
+    let mut profile = original.clone();
+    let mut tagger = Tagger::new(original, honours_default_errno_ret);
+    tagger.tag_default(seccomp, &mut profile);
     if let Some(Value::Array(rules)) = seccomp.get_mut("syscalls") {
         for (i, ((raw, rule), model)) in rules
             .iter_mut()
@@ -569,58 +503,172 @@ pub fn tag_for(
             .zip(profile.rules.iter_mut())
             .enumerate()
         {
-            if rule.action != Action::Errno || refused(Some(rule.effective_action())) {
-                continue;
+            match tagger.rule_tag(i, rule) {
+                RuleTag::Keep => {}
+                RuleTag::Trap => trap_rule(raw, model),
+                RuleTag::Errno(errno) => {
+                    raw["errnoRet"] = Value::from(errno);
+                    model.errno_ret = Some(errno);
+                }
             }
-            let errno = if Some(rule.effective_action()) == default {
-                if default_traps {
-                    raw["action"] = Value::from(Action::Trap.name());
-                    if let Some(obj) = raw.as_object_mut() {
-                        obj.remove("errnoRet");
-                    }
-                    model.action = Action::Trap;
-                    model.errno_ret = None;
-                    continue;
-                }
-                if !honours_default_errno_ret {
-                    // The engine drops the default's sentinel (before Docker 23), so the
-                    // default stays as it was: a rule equal to it must stay equal too, or runc
-                    // keeps in the copy a rule it drops from the original (found by the
-                    // pipeline's property test: a dropped ERRNO rule beside a conditional
-                    // ALLOW on mkdir denied it in the copy only).
-                    continue;
-                }
-                DEFAULT_SENTINEL
-            } else {
-                let slots = with_multiplexed_calls(slots_of(&rule.names), &cases);
-                if !may_decide_a_case(&slots, &rule.args, &cases) {
-                    sentinels.unmatched += 1;
-                    SHARED_SENTINEL
-                } else if let Some(s) = allocator.allocate(&slots) {
-                    for slot in slots {
-                        sentinels.insert(slot, s as i32, RuleRef::Index(i));
-                    }
-                    s
-                } else {
-                    sentinels.overflowed += 1;
-                    SHARED_SENTINEL
-                }
-            };
-            raw["errnoRet"] = Value::from(errno);
-            model.errno_ret = Some(errno);
         }
     }
     drop_podman_errno_names(seccomp);
-    if default_traps {
+    if tagger.default_traps {
         allow_runtime_fallbacks(seccomp, &mut profile, original);
     }
     let json = serde_json::to_string_pretty(&doc).expect("a JSON value serializes");
     Ok(Tagged {
         json,
         profile,
-        sentinels,
-        default_traps,
+        sentinels: tagger.sentinels,
+        default_traps: tagger.default_traps,
     })
+}
+
+/// The seccomp part of a profile document: the whole of a Docker profile, `linux.seccomp` of
+/// an OCI config.
+fn seccomp_of(doc: &mut Value, format: Format) -> &mut Value {
+    match format {
+        Format::Docker => doc,
+        Format::OciConfig => &mut doc["linux"]["seccomp"],
+    }
+}
+
+/// Makes one ERRNO rule a TRAP, in the JSON (`raw`) and the model alike.
+fn trap_rule(raw: &mut Value, model: &mut Rule) {
+    raw["action"] = Value::from(Action::Trap.name());
+    if let Some(obj) = raw.as_object_mut() {
+        obj.remove("errnoRet");
+    }
+    model.action = Action::Trap;
+    model.errno_ret = None;
+}
+
+/// Appends a rule allowing `names`, in the JSON and the model alike.
+fn append_allow(seccomp: &mut Value, profile: &mut Profile, names: &[&str], comment: &str) {
+    if let Some(Value::Array(rules)) = seccomp.get_mut("syscalls") {
+        rules.push(serde_json::json!({
+            "names": names,
+            "action": "SCMP_ACT_ALLOW",
+            "comment": comment,
+        }));
+        profile.rules.push(Rule {
+            names: names.iter().map(|n| n.to_string()).collect(),
+            action: Action::Allow,
+            errno_ret: None,
+            args: Vec::new(),
+            includes: Filter::default(),
+            excludes: Filter::default(),
+            comment: Some(comment.to_string()),
+        });
+    }
+}
+
+/// Whether libseccomp refuses an action's errno: such an action stays as it is, so the tagged
+/// run fails to start the same way.
+fn refused(e: Option<EffectiveAction>) -> bool {
+    matches!(e, Some(EffectiveAction::Errno(n)) if u32::from(n) > super::model::MAX_ERRNO_RET)
+}
+
+/// What the tagging does to one rule of the original.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RuleTag {
+    /// Left as written: not an ERRNO rule, an errno libseccomp refuses, or one equal to a
+    /// default whose errno the engine drops.
+    Keep,
+    /// Equal to the ERRNO default, which traps in the copy: it must stay equal (and dropped).
+    Trap,
+    /// The errno it answers in the copy: its sentinel.
+    Errno(u32),
+}
+
+/// The tagging's decisions for one profile, and the sentinels they hand out.
+struct Tagger {
+    /// The original's default as the runtime gets it.
+    default: Option<EffectiveAction>,
+    /// The original's default is an ERRNO libseccomp accepts.
+    errno_default: bool,
+    /// [`Tagged::default_traps`].
+    default_traps: bool,
+    honours_default_errno_ret: bool,
+    cases: HashMap<Slot, Vec<Case>>,
+    allocator: Allocator,
+    sentinels: Sentinels,
+}
+
+impl Tagger {
+    fn new(original: &Profile, honours_default_errno_ret: bool) -> Tagger {
+        let default = original.default_action.map(|a| {
+            a.effective(
+                original
+                    .default_errno_ret
+                    .filter(|_| honours_default_errno_ret),
+            )
+        });
+        let errno_default = original.default_action == Some(Action::Errno) && !refused(default);
+        let has_trap_rule = original.rules.iter().any(|r| r.action == Action::Trap);
+        Tagger {
+            default,
+            errno_default,
+            default_traps: errno_default && !has_trap_rule,
+            honours_default_errno_ret,
+            cases: cases_by_slot(original),
+            allocator: Allocator::default(),
+            sentinels: Sentinels::default(),
+        }
+    }
+
+    /// Tags the default: a trap where it can, else the default's sentinel in
+    /// `defaultErrnoRet` (module doc).
+    fn tag_default(&mut self, seccomp: &mut Value, profile: &mut Profile) {
+        if self.default_traps {
+            seccomp["defaultAction"] = Value::from(Action::Trap.name());
+            if let Some(obj) = seccomp.as_object_mut() {
+                obj.remove("defaultErrnoRet");
+            }
+            profile.default_action = Some(Action::Trap);
+            profile.default_errno_ret = None;
+        } else if self.errno_default {
+            seccomp["defaultErrnoRet"] = Value::from(DEFAULT_SENTINEL);
+            profile.default_errno_ret = Some(DEFAULT_SENTINEL);
+            self.sentinels.default = Some(DEFAULT_SENTINEL as i32);
+        }
+    }
+
+    /// What becomes of rule `i`; a sentinel it gets is recorded for its slots.
+    fn rule_tag(&mut self, i: usize, rule: &Rule) -> RuleTag {
+        if rule.action != Action::Errno || refused(Some(rule.effective_action())) {
+            return RuleTag::Keep;
+        }
+        if Some(rule.effective_action()) == self.default {
+            return if self.default_traps {
+                RuleTag::Trap
+            } else if !self.honours_default_errno_ret {
+                // The engine drops the default's sentinel (before Docker 23), so the default
+                // stays as it was: a rule equal to it must stay equal too, or runc keeps in the
+                // copy a rule it drops from the original (found by the pipeline's property
+                // test: a dropped ERRNO rule beside a conditional ALLOW on mkdir denied it in
+                // the copy only).
+                RuleTag::Keep
+            } else {
+                RuleTag::Errno(DEFAULT_SENTINEL)
+            };
+        }
+        let slots = with_multiplexed_calls(slots_of(&rule.names), &self.cases);
+        if !may_decide_a_case(&slots, &rule.args, &self.cases) {
+            self.sentinels.unmatched += 1;
+            RuleTag::Errno(SHARED_SENTINEL)
+        } else if let Some(s) = self.allocator.allocate(&slots) {
+            for slot in slots {
+                self.sentinels.insert(slot, s as i32, RuleRef::Index(i));
+            }
+            RuleTag::Errno(s)
+        } else {
+            self.sentinels.overflowed += 1;
+            RuleTag::Errno(SHARED_SENTINEL)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use super::names;
 use super::parse::Invalid;
 use super::resolve::{resolve, Host};
 use crate::oracle::{Blocker, Oracle, Start};
+use crate::runtime::prose;
 use seccomp_catalog::Catalog;
 use std::fmt;
 
@@ -79,10 +80,7 @@ pub fn lint(profile: &Profile, host: &Host) -> Vec<Warning> {
     for c in oracle.conflicts() {
         out.push(warn(
             format!("syscalls[{}]", c.second),
-            format!(
-                "same conditions as syscalls[{}] on {} ({}) with another action: libseccomp refuses it and runc cannot start the container",
-                c.first, c.syscall, c.abi
-            ),
+            prose::conflict_lint(c.first, &c.syscall, c.abi),
         ));
     }
     let start = oracle.start(&Catalog::for_arch(host.arch));
@@ -104,19 +102,13 @@ fn lint_rule(
     let path = format!("syscalls[{i}]");
     for name in &rule.names {
         if !names::known_anywhere(name) {
-            out.push(warn(
-                &path,
-                format!("unknown syscall name {name:?}: libseccomp does not know it on any arch, so runc ignores it"),
-            ));
+            out.push(warn(&path, prose::unknown_name_lint(name)));
         }
     }
     if Some(rule.effective_action()) == default {
         out.push(warn(
             &path,
-            format!(
-                "action {} equals the default action: runc drops the rule, so it never takes effect",
-                rule.effective_action()
-            ),
+            prose::default_action_rule_lint(rule.effective_action()),
         ));
     }
     if rule.errno_ret.is_some() && !rule.action.takes_errno_ret() {

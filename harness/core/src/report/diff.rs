@@ -339,7 +339,7 @@ fn json(d: &MatrixDiff, sides: Sides<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matrix::fixture::{cell, exp, matrix, obs};
+    use crate::matrix::fixture::{allowed, cell, exp, matrix, obs};
     use crate::matrix::Matrix;
     use crate::outcome::{Outcome, RuleRef};
 
@@ -348,12 +348,7 @@ mod tests {
         let old = matrix(
             &["strict", "gone"],
             vec![
-                cell(
-                    "strict",
-                    "mkdir",
-                    obs(Outcome::Allowed, None, None),
-                    exp(Outcome::Allowed, None, None),
-                ),
+                allowed("strict", "mkdir"),
                 cell(
                     "strict",
                     "clone3",
@@ -383,12 +378,7 @@ mod tests {
                     obs(Outcome::Errno, Some(38), Some(RuleRef::Index(2))),
                     exp(Outcome::Errno, Some(38), Some(RuleRef::Index(2))),
                 ),
-                cell(
-                    "strict",
-                    "open_tree(a|b)",
-                    obs(Outcome::Allowed, None, None),
-                    exp(Outcome::Allowed, None, None),
-                ),
+                allowed("strict", "open_tree(a|b)"),
             ],
         );
         new.host.kernel = "6.8.0".into();

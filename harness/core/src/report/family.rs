@@ -366,7 +366,7 @@ const FILE_PREFIXES: &[&str] = &[
 ];
 
 /// The family of a syscall name (without an ABI prefix or argument variant).
-pub fn of_syscall(name: &str) -> &'static str {
+pub(crate) fn of_syscall(name: &str) -> &'static str {
     for (family, names, prefixes) in FAMILIES {
         if names.contains(&name) || prefixes.iter().any(|p| name.starts_with(p)) {
             return family;

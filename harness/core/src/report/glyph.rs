@@ -99,7 +99,7 @@ fn errno_glyph(n: i32) -> String {
 }
 
 /// `SIGSYS`, or `signal 7` for one without a name here.
-pub fn signal_glyph(n: i32) -> String {
+pub(crate) fn signal_glyph(n: i32) -> String {
     // Numbers as on x86_64 and aarch64 (asm-generic), the arches the harness runs on.
     let name = match n {
         6 => "SIGABRT",
@@ -115,7 +115,7 @@ pub fn signal_glyph(n: i32) -> String {
 
 /// The symbolic name of a Linux errno. Numbers as in asm-generic/errno{,-base}.h, which x86_64
 /// and aarch64 share; sentinel values (3000 and up) have none.
-pub fn errno_name(n: i32) -> Option<&'static str> {
+pub(crate) fn errno_name(n: i32) -> Option<&'static str> {
     // The syscalls crate's table is generated from the kernel's errno headers.
     if n <= 0 {
         return None;

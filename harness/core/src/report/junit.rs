@@ -302,20 +302,12 @@ fn push_text_char(out: &mut String, c: char) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matrix::fixture::{cell, exp, matrix, obs};
+    use crate::matrix::fixture::{allowed, cell, exp, matrix, obs};
     use crate::outcome::{Outcome, RuleRef};
 
     #[test]
     fn missing_engines_and_configurations_are_suites_in_error() {
-        let mut m = matrix(
-            &["strict"],
-            vec![cell(
-                "strict",
-                "getpid",
-                obs(Outcome::Allowed, None, None),
-                exp(Outcome::Allowed, None, None),
-            )],
-        );
+        let mut m = matrix(&["strict"], vec![allowed("strict", "getpid")]);
         m.missing_engines.push(crate::matrix::MissingEngine {
             name: "sid".into(),
             url: "unix:///gone.sock".into(),
@@ -352,22 +344,12 @@ mod tests {
 
     fn sample() -> Matrix {
         let d = Some(RuleRef::DEFAULT);
-        let mut unpredicted = cell(
-            "builtin",
-            "getpid",
-            obs(Outcome::Allowed, None, None),
-            exp(Outcome::Allowed, None, None),
-        );
+        let mut unpredicted = allowed("builtin", "getpid");
         unpredicted.verdict = Verdict::Unpredicted;
         let mut m = matrix(
             &["strict", "builtin"],
             vec![
-                cell(
-                    "strict",
-                    "getpid",
-                    obs(Outcome::Allowed, None, None),
-                    exp(Outcome::Allowed, None, None),
-                ),
+                allowed("strict", "getpid"),
                 cell(
                     "strict",
                     "i386:socketcall(SYS_SOCKET|<&>\"')",

@@ -445,7 +445,7 @@ pub(crate) fn text(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matrix::fixture::{cell, exp, matrix, obs};
+    use crate::matrix::fixture::{allowed, cell, exp, matrix, obs};
     use crate::outcome::{Outcome, RuleRef};
 
     fn sample() -> Matrix {
@@ -453,24 +453,14 @@ mod tests {
         let mut m = matrix(
             &["strict", "strict+SYS_ADMIN"],
             vec![
-                cell(
-                    "strict",
-                    "getpid",
-                    obs(Outcome::Allowed, None, None),
-                    exp(Outcome::Allowed, None, None),
-                ),
+                allowed("strict", "getpid"),
                 cell(
                     "strict",
                     "i386:socketcall(SYS_SOCKET|X,<AF_VSOCK>)",
                     obs(Outcome::Allowed, None, None),
                     exp(Outcome::Errno, Some(97), d),
                 ),
-                cell(
-                    "strict+SYS_ADMIN",
-                    "getpid",
-                    obs(Outcome::Allowed, None, None),
-                    exp(Outcome::Allowed, None, None),
-                ),
+                allowed("strict+SYS_ADMIN", "getpid"),
                 cell(
                     "strict+SYS_ADMIN",
                     "i386:socketcall(SYS_SOCKET|X,<AF_VSOCK>)",

@@ -18,9 +18,9 @@ mod grid;
 mod summary;
 
 pub use snapshot::render_configuration_snapshot;
-pub use summary::{
-    missing_configurations, missing_configurations_headline, missing_engines_headline,
-    not_enforced, not_enforced_headline, Counts, Summary,
+pub use summary::{missing_configurations, not_enforced, Counts, Summary};
+pub(crate) use summary::{
+    missing_configurations_headline, missing_engines_headline, not_enforced_headline,
 };
 
 use crate::matrix::Matrix;

@@ -15,6 +15,7 @@ use crate::matrix::{Cell, Configuration, Matrix, Verdict};
 use crate::outcome::{RuleOther, RuleRef};
 use crate::profile::{SourceMap, Span};
 use crate::report::glyph::{describe_expected, describe_observed};
+use crate::runtime::prose;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -87,12 +88,12 @@ impl Kind {
             Kind::CellFailed => "The engine did otherwise than the profile says: the observed outcome differs from the prediction.",
             Kind::CellDrift => "The engine's builtin profile behaved otherwise than upstream's default for the engine's release.",
             Kind::CellUnpredicted => "No prediction for this cell (builtin with no known upstream profile): nothing was proven.",
-            Kind::CellHeldBack => "The profile kills a call runc makes after loading the filter, which hangs runc for good: the harness did not start it, so nothing was proven.",
-            Kind::CellNotEnforced => "The runtime ignored the profile (gVisor's runsc without --oci-seccomp): nothing the cell shows is the profile's doing.",
+            Kind::CellHeldBack => prose::HELD_BACK_RULE,
+            Kind::CellNotEnforced => prose::NOT_ENFORCED_RULE,
             Kind::CellUndecided => "The same errno under the profile as unconfined, and nothing to tell the filter's answer from the kernel's: it fits the prediction but nothing was proven.",
             Kind::RuleUnproven => "No cell of the run was decided by this rule, so the run does not prove what it does.",
             Kind::Readiness => "builtin answers EPERM where a newer libc expects ENOSYS to fall back: a newer image breaks.",
-            Kind::CheckError => "The profile is invalid: docker or runc refuses it.",
+            Kind::CheckError => prose::CHECK_ERROR_RULE,
             Kind::CheckWarning => "The profile is valid but a rule does not do what it seems to.",
             Kind::Changed => "A cell behaves otherwise than in the old matrix.",
             Kind::RunIncomplete => "The run did not complete: an engine or a configuration gave no cells (the engine was down, died or failed a call), so nothing about it was proven.",

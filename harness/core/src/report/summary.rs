@@ -55,7 +55,7 @@ pub fn not_enforced(matrix: &Matrix) -> Vec<(String, String)> {
 
 /// The line every format puts under its headline when engines of a run over several gave no
 /// matrix: the cells counted are only the other engines'.
-pub fn missing_engines_headline(matrix: &Matrix) -> Option<String> {
+pub(crate) fn missing_engines_headline(matrix: &Matrix) -> Option<String> {
     let names: Vec<&str> = matrix
         .missing_engines
         .iter()
@@ -74,7 +74,7 @@ pub fn missing_engines_headline(matrix: &Matrix) -> Option<String> {
 /// The line every format puts under its headline when configurations of the run have no cells
 /// (the engine died or failed their container runs): the matrix is partial. Each one's error
 /// follows in [`missing_configurations`].
-pub fn missing_configurations_headline(matrix: &Matrix) -> Option<String> {
+pub(crate) fn missing_configurations_headline(matrix: &Matrix) -> Option<String> {
     match matrix.missing_configurations.len() {
         0 => None,
         n => Some(format!(
@@ -99,7 +99,7 @@ pub fn missing_configurations(matrix: &Matrix) -> Vec<String> {
 }
 
 /// The one-line headline every format starts with when a runtime ignored the profiles.
-pub fn not_enforced_headline(matrix: &Matrix, counts: &Counts) -> Option<String> {
+pub(crate) fn not_enforced_headline(matrix: &Matrix, counts: &Counts) -> Option<String> {
     let runtimes = not_enforced(matrix);
     if runtimes.is_empty() {
         return None;

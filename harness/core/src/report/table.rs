@@ -427,17 +427,12 @@ impl Paint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matrix::fixture::{cell, exp, matrix, obs};
+    use crate::matrix::fixture::{allowed, cell, exp, matrix, obs};
     use crate::outcome::RuleRef;
 
     fn sample() -> Matrix {
         let d = Some(RuleRef::DEFAULT);
-        let mut unpredicted = cell(
-            "builtin",
-            "mkdir",
-            obs(Outcome::Allowed, None, None),
-            exp(Outcome::Allowed, None, None),
-        );
+        let mut unpredicted = allowed("builtin", "mkdir");
         unpredicted.verdict = Verdict::Unpredicted;
         matrix(
             &["strict", "strict+SYS_ADMIN", "builtin"],
@@ -579,17 +574,7 @@ failures (1)
         let ids: Vec<String> = (0..10)
             .map(|i| format!("docker-default-v25+SYS_ADMIN-{i}"))
             .collect();
-        let cells = ids
-            .iter()
-            .map(|id| {
-                cell(
-                    id,
-                    "getpid",
-                    obs(Outcome::Allowed, None, None),
-                    exp(Outcome::Allowed, None, None),
-                )
-            })
-            .collect();
+        let cells = ids.iter().map(|id| allowed(id, "getpid")).collect();
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
         let out = render(&matrix(&refs, cells), &Options::default());
         assert!(out.contains("\ncase    [1]  [2]  [3]"), "{out}");

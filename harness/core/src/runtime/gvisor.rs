@@ -14,10 +14,13 @@
 //!   runsc, like the kernel's.
 
 use super::{Runtime, RuntimeModel};
+use crate::matrix::Expected;
+use crate::outcome::Outcome;
 use crate::profile::model::Action;
 use crate::profile::resolve::Resolved;
 use crate::version::Version;
-use seccomp_catalog::Abi;
+use seccomp_catalog::record::CaseRecord;
+use seccomp_catalog::{Abi, Case};
 
 /// The runtime name the oracle's model uses for gVisor, whatever name the engine registered it
 /// under (`runsc-oci` …): the program's file name starts with it.
@@ -139,6 +142,33 @@ pub fn host_exception_note(syscall: &str, baseline: &str) -> String {
     format!(
         "gVisor's systrap platform runs the application on the host, and the host kernel passes {syscall} to no seccomp filter, gVisor's included: the unconfined runsc baseline {baseline}, not gVisor's ENOSYS"
     )
+}
+
+/// What gVisor does whatever the profile says, where the run measured it: no compat call
+/// runs (unconfined too), and on the systrap platform the host kernel runs uretprobe and
+/// uprobe before any filter (the baseline shows it: gVisor itself answers ENOSYS).
+pub(super) fn expectation(case: &Case, baseline: Option<&CaseRecord>) -> Option<Expected> {
+    if !runs_abi(case.abi) {
+        return Some(Expected {
+            outcome: Outcome::NotRun,
+            errno: None,
+            rule: None,
+            note: Some(compat_note(case.abi)),
+        });
+    }
+    let baseline = baseline?;
+    if HOST_KERNEL_EXCEPTIONS.contains(&case.syscall) && baseline.errno != Some(38) {
+        return Some(Expected {
+            outcome: Outcome::Allowed,
+            errno: None,
+            rule: None,
+            note: Some(host_exception_note(
+                case.syscall,
+                &crate::classify::describe_record(baseline),
+            )),
+        });
+    }
+    None
 }
 
 /// The note of an ERRNO outcome on gVisor whose profile asked for another errno.

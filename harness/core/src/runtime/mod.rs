@@ -12,6 +12,7 @@ mod crun;
 pub mod gvisor;
 #[cfg(test)]
 mod named_elsewhere;
+pub mod prose;
 mod runc;
 
 pub use runc::{CALIBRATION_SKIP, FACCESSAT2_FALLBACK_CALLS, FALLBACK_CALLS};
@@ -98,6 +99,88 @@ impl Runtime {
     /// Whether this is gVisor.
     pub fn is_gvisor(&self) -> bool {
         gvisor::is_gvisor(self)
+    }
+
+    /// Whether the host kernel's seccomp exceptions (the oracle's kernel layer: uprobe,
+    /// uretprobe) pass this runtime's filter: not on gVisor, whose Sentry applies the filter
+    /// to every call, so the host kernel's exceptions never see the sandboxed call.
+    pub fn host_kernel_exceptions_apply(&self) -> bool {
+        !self.is_gvisor()
+    }
+
+    /// Why calls of `abi` reach no filter on this runtime, as a cell's note: gVisor runs the
+    /// native ABI only ([`gvisor::runs_abi`]).
+    pub fn abi_not_run(&self, abi: Abi) -> Option<String> {
+        (self.is_gvisor() && !gvisor::runs_abi(abi)).then(|| gvisor::compat_note(abi))
+    }
+
+    /// The errno every ERRNO action answers on this runtime whatever it asks, with the note of
+    /// an action that asked `asked`: gVisor's EPERM ([`gvisor::ERRNO_ANSWER`]). `None` where
+    /// the runtime passes the errno on.
+    pub fn rewritten_errno(&self, asked: u16) -> Option<(i32, String)> {
+        self.is_gvisor()
+            .then(|| (gvisor::ERRNO_ANSWER, gvisor::errno_note(asked)))
+    }
+
+    /// Whether a sentinel errno comes back from this runtime's filter, so that a tagged run
+    /// names the rule that denied: not on gVisor, which answers EPERM for every errno, so its
+    /// tagged copy traps instead ([`crate::profile::Tagged::trapping_errno_rules`],
+    /// [`crate::classify::Attribution::Trapping`]).
+    pub fn returns_sentinels(&self) -> bool {
+        !self.is_gvisor()
+    }
+
+    /// Whether the runtime resolves a profile's names with a syscall table of its own, not
+    /// libseccomp's, so that the calibration must try every native syscall to learn which
+    /// names it ignores: gVisor, whose table changes with its version.
+    pub fn resolves_names_itself(&self) -> bool {
+        self.is_gvisor()
+    }
+
+    /// Whether a container on this runtime sees the host's kernel, so that a baseline on it
+    /// reports the host's facts: not on gVisor, whose Sentry reports its own (kernel 4.4.0, no
+    /// `/proc/config.gz`).
+    pub fn runs_on_host_kernel(&self) -> bool {
+        !self.is_gvisor()
+    }
+
+    /// What this runtime does to `case` whatever the profile says, where the run measured it
+    /// (`baseline`: the case's unconfined record on this runtime): on gVisor no compat call
+    /// runs, and on its systrap platform the host kernel runs uretprobe and uprobe before any
+    /// filter ([`gvisor::expectation`]).
+    pub fn measured_expectation(
+        &self,
+        case: &seccomp_catalog::Case,
+        baseline: Option<&seccomp_catalog::record::CaseRecord>,
+    ) -> Option<crate::matrix::Expected> {
+        self.is_gvisor()
+            .then(|| gvisor::expectation(case, baseline))
+            .flatten()
+    }
+
+    /// The runtime a program is, where the program tells (`/info`'s `path` and `runtimeArgs`):
+    /// gVisor's runsc under whatever name it is registered, with why it ignores profiles where
+    /// its arguments say so. `None` for any other program: its registered name says.
+    pub fn known_by_program(program: &str, args: &[String]) -> Option<(Runtime, Option<String>)> {
+        gvisor::is_runsc_program(program)
+            .then(|| (Runtime::gvisor(), gvisor::unenforced_cause(program, args)))
+    }
+
+    /// Whether MASKED_EQ compares `arg & value` with `valueTwo` as written (gVisor's
+    /// `seccomp.MaskedEqual`), where libseccomp masks `valueTwo` first
+    /// (`_db_node_mask_fixup`). Measured with docker-default-hardened's `socket` rules (mask
+    /// 48, valueTwo 0xff…f0): all-ones arguments matched on runc and fell to the default on
+    /// runsc.
+    pub fn masked_eq_as_written(&self) -> bool {
+        self.is_gvisor()
+    }
+}
+
+/// The runtime a [`crate::profile::Host`] assumes where none is given: runc 1.1.5, the oldest
+/// users have ([`Runtime::runc_1_1`]).
+impl Default for Runtime {
+    fn default() -> Runtime {
+        Runtime::runc_1_1()
     }
 }
 
@@ -496,6 +579,23 @@ mod tests {
         assert_eq!(old.profile.rules.len(), tagged.profile.rules.len() + 1);
         let last = old.profile.rules.last().unwrap();
         assert!(last.names.iter().any(|n| n == "faccessat2"), "{last:?}");
+    }
+
+    /// What the oracle asks a runtime instead of its name: gVisor differs on each point.
+    #[test]
+    fn the_oracle_asks_the_runtime_for_its_behaviour() {
+        let runc = Runtime::default();
+        assert_eq!(runc, Runtime::runc_1_1());
+        assert!(runc.host_kernel_exceptions_apply() && !runc.masked_eq_as_written());
+        assert_eq!(runc.abi_not_run(Abi::I386), None);
+        assert_eq!(runc.rewritten_errno(38), None);
+        let runsc = Runtime::gvisor();
+        assert!(!runsc.host_kernel_exceptions_apply() && runsc.masked_eq_as_written());
+        assert_eq!(runsc.abi_not_run(Abi::X86_64), None);
+        assert!(runsc.abi_not_run(Abi::I386).is_some());
+        let (errno, note) = runsc.rewritten_errno(38).unwrap();
+        assert_eq!(errno, 1);
+        assert!(note.contains("errno 38"), "{note}");
     }
 
     #[test]

@@ -341,7 +341,11 @@ mod tests {
             if path.extension().is_none_or(|x| x != "json") {
                 continue;
             }
-            let (_, profile) = crate::profile::load(&path).unwrap();
+            let profile = crate::profile::ProfileFile::read(&path)
+                .and_then(|f| f.profiles())
+                .unwrap()
+                .remove(0)
+                .profile;
             for arch in Arch::ALL {
                 assert_eq!(
                     native_stub(old, &profile.arches, *arch),

@@ -3,8 +3,9 @@
 //! together, garbage, invalid UTF-8, huge lines, any exit) over any number of containers.
 //!
 //! - No output panics the bookkeeping.
-//! - The restart loop ends: each further container needs a case recorded or the one switch to
-//!   in-process mode, so a configuration never takes more than its cases plus two containers.
+//! - The restart loop ends: each further container needs a case recorded, a case's one retry
+//!   after a timeout, or the one switch to in-process mode, so a configuration never takes
+//!   more than twice its cases plus two containers.
 //! - Every case asked for gets exactly one result, under its own id, in the order asked.
 //!
 //! CI runs the default number of cases; `PROPTEST_CASES` runs a soak (README, *Fuzz and
@@ -149,7 +150,7 @@ proptest! {
             let mut seen = HashSet::new();
             asked.iter().filter(|id| seen.insert(id.as_str())).collect()
         };
-        let bound = distinct.len() + 2;
+        let bound = 2 * distinct.len() + 2;
         let mut containers = 0;
         while !progress.remaining.is_empty() {
             prop_assert!(containers < bound, "more than {} containers for {:?}", bound, asked);

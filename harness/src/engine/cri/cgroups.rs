@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 pub const TOP: &str = "seccomp-harness";
 
 /// The cgroup parent a run's sandboxes get.
-pub fn parent_for(run: &str) -> String {
+pub(crate) fn parent_for(run: &str) -> String {
     format!("/{TOP}/{run}")
 }
 

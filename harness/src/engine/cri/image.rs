@@ -54,7 +54,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// The image name for a probe binary: its content decides the tag.
-pub fn probe_image_name(probe: &[u8]) -> String {
+pub(crate) fn probe_image_name(probe: &[u8]) -> String {
     format!(
         "localhost/seccomp-harness/probe:{}",
         &sha256_hex(probe)[..16]
@@ -74,7 +74,7 @@ fn append(tar: &mut tar::Builder<Vec<u8>>, path: &str, mode: u32, data: &[u8]) {
 
 /// A `docker save` archive holding one layer (the probe) and one image per `(name, args)`:
 /// the entrypoint is the probe with those arguments.
-pub fn archive(probe: &[u8], arch: &str, images: &[(&str, &[&str])]) -> Vec<u8> {
+pub(crate) fn archive(probe: &[u8], arch: &str, images: &[(&str, &[&str])]) -> Vec<u8> {
     let mut layer = tar::Builder::new(Vec::new());
     append(&mut layer, PROBE_PATH.trim_start_matches('/'), 0o755, probe);
     let layer = layer.into_inner().expect("tar into memory");
@@ -126,7 +126,11 @@ impl CriNode {
 
     /// Makes sure the probe image (and the pause image the node's sandboxes run) is on the
     /// node, importing what is missing.
-    pub async fn ensure_images(&self, probe: &[u8], arch: &str) -> Result<CriImages, CriError> {
+    pub(crate) async fn ensure_images(
+        &self,
+        probe: &[u8],
+        arch: &str,
+    ) -> Result<CriImages, CriError> {
         let probe_name = probe_image_name(probe);
         let pause = self
             .configured_sandbox_image()

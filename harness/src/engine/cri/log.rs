@@ -67,7 +67,7 @@ fn time_key(ts: &str) -> (String, String) {
 }
 
 /// How many complete stdout lines a log file holds so far (the watchdog's progress measure).
-pub fn stdout_lines(bytes: &[u8]) -> usize {
+pub(crate) fn stdout_lines(bytes: &[u8]) -> usize {
     bytes
         .split(|&b| b == b'\n')
         .filter(|l| l.windows(10).any(|w| w == b" stdout F "))

@@ -147,7 +147,7 @@ impl CriNode {
     /// harness's pod mounts the socket's directory at the same path; in the lab the node's
     /// root is another file system, and the CRI plugin's own idea of its socket
     /// (`containerdEndpoint`) names the directory there.
-    pub fn shared_dir(&self) -> (PathBuf, PathBuf) {
+    pub(crate) fn shared_dir(&self) -> (PathBuf, PathBuf) {
         let host = self
             .endpoint
             .socket
@@ -166,7 +166,7 @@ impl CriNode {
 
     /// The sandbox image the node's configuration names (containerd 1.x: `sandboxImage`);
     /// containerd 2.x keeps it in the images plugin, which `Status` does not show.
-    pub fn configured_sandbox_image(&self) -> Option<String> {
+    pub(crate) fn configured_sandbox_image(&self) -> Option<String> {
         self.config
             .get("sandboxImage")
             .and_then(|s| s.as_str())
@@ -174,18 +174,9 @@ impl CriNode {
             .map(str::to_string)
     }
 
-    /// The snapshotter the CRI plugin unpacks into (containerd 1.x shows it).
-    pub fn snapshotter(&self) -> Option<String> {
-        self.config
-            .pointer("/containerd/snapshotter")
-            .and_then(|s| s.as_str())
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    }
-
     /// Whether the node's default runtime uses the systemd cgroup driver (`SystemdCgroup` in
     /// its options: containerd's runtimes are keyed by handler name).
-    pub fn systemd_cgroup(&self) -> bool {
+    pub(crate) fn systemd_cgroup(&self) -> bool {
         self.config
             .pointer(&format!(
                 "/containerd/runtimes/{}/options/SystemdCgroup",

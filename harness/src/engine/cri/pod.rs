@@ -158,7 +158,7 @@ impl PodRunner {
     }
 
     /// Writes a Localhost profile where the node reads it; the CRI wants its absolute path.
-    pub fn write_profile(&self, index: usize, json: &str) -> Result<NodeFile, CriError> {
+    pub(crate) fn write_profile(&self, index: usize, json: &str) -> Result<NodeFile, CriError> {
         let name = format!("profile-{index}.json");
         let host = self.host_dir.join(&name);
         std::fs::write(&host, json).map_err(|source| CriError::Files {

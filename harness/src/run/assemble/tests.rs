@@ -5,18 +5,11 @@ use seccomp_catalog::Arch;
 use seccomp_harness_core::profile::KernelVersion;
 
 fn ok() -> CaseRecord {
-    CaseRecord {
-        ret: Some(0),
-        ..Default::default()
-    }
+    CaseRecord::returned(0)
 }
 
 fn errno(e: i32) -> CaseRecord {
-    CaseRecord {
-        ret: Some(-(e as i64)),
-        errno: Some(e),
-        ..Default::default()
-    }
+    CaseRecord::failed(e)
 }
 
 fn job(records: &[(&str, CaseRecord)]) -> JobResult {
@@ -173,17 +166,14 @@ mod reasons {
     fn errno(id: &str, e: i32) -> CaseRecord {
         CaseRecord {
             id: id.into(),
-            ret: Some(-(e as i64)),
-            errno: Some(e),
-            ..Default::default()
+            ..CaseRecord::failed(e)
         }
     }
 
     fn ok(id: &str) -> CaseRecord {
         CaseRecord {
             id: id.into(),
-            ret: Some(1),
-            ..Default::default()
+            ..CaseRecord::returned(1)
         }
     }
 

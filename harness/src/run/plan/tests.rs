@@ -1,5 +1,5 @@
 use super::*;
-use crate::run::input::{load_profile, ProfileInput};
+use crate::run::input::{load_profile, load_upstream, ProfileInput};
 use crate::run::plan::Start;
 use seccomp_harness_core::outcome::{Outcome, RuleRef};
 use std::path::PathBuf;
@@ -218,6 +218,36 @@ fn unknown_cases_and_duplicate_names_are_refused() {
     assert!(matches!(err, Err(PlanError::DuplicateConfiguration { .. })));
 }
 
+/// A name the id would read back as other parts (`p@x` as profile `p` on runtime `x`) is
+/// refused before anything runs, naming the file; so is such a runtime name.
+#[test]
+fn names_a_configuration_id_cannot_carry_are_refused() {
+    let mut named = load_profile(&ProfileInput::Unconfined).unwrap();
+    named.name = "p@x".into();
+    named.source = "dir/p@x.json".into();
+    let refused = |profiles: Vec<LoadedProfile>, runtime: Option<&str>| {
+        let mut rt = PlannedRuntime::default_of(Runtime::runc_1_1());
+        rt.name = runtime.map(str::to_string);
+        match plan(
+            profiles,
+            vec![CapSpec::docker_default()],
+            Arch::X86_64,
+            KernelVersion::new(6, 1),
+            true,
+            vec![rt],
+            Selection::cases(&[]),
+        ) {
+            Err(e @ PlanError::ConfigurationId { .. }) => e.to_string(),
+            other => panic!("{:?}", other.map(|p| p.configurations.len())),
+        }
+    };
+    let e = refused(vec![named], None);
+    assert!(e.contains("\"p@x\"") && e.contains("dir/p@x.json"), "{e}");
+    let plain = load_profile(&ProfileInput::Unconfined).unwrap();
+    let e = refused(vec![plain], Some("a@b"));
+    assert!(e.contains("runtime name \"a@b\""), "{e}");
+}
+
 /// SPO's v1 and v1beta1 examples define SeccompProfile resources of the same names: they run
 /// in one plan as `<file stem>:<name>`. Two files of one stem can't be told apart that way:
 /// the plan refuses them, naming both files.
@@ -285,8 +315,10 @@ fn shared_resource_names_are_qualified_by_file_and_unresolvable_ones_name_both_f
     assert!(err.contains("rename one"), "{err}");
 }
 
-/// A profile that denies every way to reap a child runs in-process, a new container after
-/// each case that ends the probe: its jobs ask for a slot first, the rest keep plan order.
+/// A profile that denies every way to learn how a child ended (wait4, waitid, and
+/// rt_sigaction for SIGCHLD's handler) runs in-process, a new container after each case that
+/// ends the probe: its jobs ask for a slot first, the rest keep plan order. One that denies
+/// only the reap calls stays in fork mode: the probe learns its children's ends from SIGCHLD.
 #[test]
 fn jobs_that_run_in_process_start_first() {
     let dir = tempfile::tempdir().unwrap();
@@ -295,15 +327,24 @@ fn jobs_that_run_in_process_start_first() {
         "waits-denied.json",
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["wait4","waitid"],"action":"SCMP_ACT_ERRNO"}]}"#,
     );
+    let ends = write(
+        &dir,
+        "ends-denied.json",
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["wait4","waitid","rt_sigaction"],"action":"SCMP_ACT_ERRNO"}]}"#,
+    );
     let getpid = write(
         &dir,
         "deny-getpid.json",
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#,
     );
-    let profiles = [ProfileInput::File(getpid), ProfileInput::File(waits)]
-        .iter()
-        .map(|p| load_profile(p).unwrap())
-        .collect();
+    let profiles = [
+        ProfileInput::File(getpid),
+        ProfileInput::File(waits),
+        ProfileInput::File(ends),
+    ]
+    .iter()
+    .map(|p| load_profile(p).unwrap())
+    .collect();
     let plan = plan(
         profiles,
         vec![CapSpec::docker_default()],
@@ -319,17 +360,20 @@ fn jobs_that_run_in_process_start_first() {
         .iter()
         .map(|j| j.runs_in_process(plan.arch))
         .collect();
-    // baseline, calibration, deny-getpid as-is and tagged, waits-denied as-is and tagged.
-    assert_eq!(in_process, [false, false, false, false, true, true]);
-    assert_eq!(plan.start_order(), [4, 5, 0, 1, 2, 3]);
+    // baseline, calibration, then as-is and tagged of deny-getpid, waits-denied, ends-denied.
+    assert_eq!(
+        in_process,
+        [false, false, false, false, false, false, true, true]
+    );
+    assert_eq!(plan.start_order(), [6, 7, 0, 1, 2, 3, 4, 5]);
 
     // The in-process jobs' cases are cut where the probe will end: after each call that ends
     // it (exit, exit_group, rt_sigreturn let through) and each bad-arch kill (the profile
     // lists no architectures, so i386 and x32 calls are killed on x86_64).
-    assert!(plan.jobs[..4].iter().all(|j| j.parts.is_empty()));
+    assert!(plan.jobs[..6].iter().all(|j| j.parts.is_empty()));
     let rank =
         |id: &str| seccomp_catalog::own_calls::in_process_rank(plan.case(id).unwrap().syscall);
-    for job in &plan.jobs[4..] {
+    for job in &plan.jobs[6..] {
         let mut in_order: Vec<&String> = plan.case_ids.iter().collect();
         in_order.sort_by_key(|id| rank(id));
         assert_eq!(job.parts.concat().iter().collect::<Vec<_>>(), in_order);
@@ -343,13 +387,123 @@ fn jobs_that_run_in_process_start_first() {
             "rt_sigreturn",
             "i386:getpid",
             "x32:getpid",
+            // With rt_sigaction denied the probe has no handler for a wake-up signal: pause
+            // sleeps until the watchdog ends the container.
+            "pause",
         ] {
             assert!(ends.contains(&id), "{id} ends no part: {ends:?}");
         }
-        // Nothing else ends one: the calls that end the probe, and other ABIs' calls.
+        // Nothing else ends one: the calls that end the probe, other ABIs' calls, pause.
         assert!(
-            ends.iter().all(|id| rank(id) == 2 || id.contains(':')),
+            ends.iter()
+                .all(|id| rank(id) == 2 || id.contains(':') || *id == "pause"),
             "{ends:?}"
         );
     }
+}
+
+#[test]
+fn planned_cases_are_the_catalogs_then_the_generated_and_each_configuration_gets_its_own() {
+    let catalog = Catalog::for_arch(Arch::X86_64);
+    let reads = profile::parse_str(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":64,"op":"SCMP_CMP_LE"}]}]}"#,
+        "reads.json",
+    )
+    .unwrap();
+    let generated = vec![
+        Generated::default(),
+        generate::for_profile_on(&reads, Arch::X86_64),
+    ];
+    let own: Vec<String> = generated[1].cases.keys().cloned().collect();
+    assert!(!own.is_empty());
+
+    let all = PlannedCases::select(&catalog, &generated, &[]).unwrap();
+    assert_eq!(all.catalog_cases, catalog.cases().len());
+    assert_eq!(all.ids[..all.catalog_cases].len(), catalog.cases().len());
+    assert_eq!(all.ids[all.catalog_cases..], own[..]);
+    // A profile without generated cases runs the catalog's; one with, those and its own.
+    assert_eq!(
+        all.of_profile(&generated[0]).unwrap(),
+        all.ids[..all.catalog_cases]
+    );
+    assert_eq!(all.of_profile(&generated[1]).unwrap(), all.ids);
+
+    let picked = [own[0].clone(), "getpid".to_string()];
+    let some = PlannedCases::select(&catalog, &generated, &picked).unwrap();
+    assert_eq!(some.ids, ["getpid".to_string(), own[0].clone()]);
+    assert_eq!(some.catalog_cases, 1);
+    // Nothing generated at all: every configuration runs every planned case.
+    let none = PlannedCases::select(&catalog, &generated[..1], &[]).unwrap();
+    assert_eq!(none.of_profile(&generated[0]), None);
+    assert!(matches!(
+        PlannedCases::select(&catalog, &generated, &["getpid".into(), "nope".into()]),
+        Err(PlanError::UnknownCase(id)) if id == "nope"
+    ));
+}
+
+#[test]
+fn jobs_come_in_order_baselines_calibrations_then_configurations() {
+    let p = vec![
+        load_profile(&ProfileInput::Unconfined).unwrap(),
+        load_upstream(seccomp_harness_core::upstream::default_for("docker", "28.5.2").unwrap())
+            .unwrap(),
+    ];
+    let runtimes = vec![
+        PlannedRuntime::named("runc", Some("1.3.6")),
+        PlannedRuntime::named("runsc", None).with_command("/usr/bin/runsc", &[]),
+    ];
+    let plan = plan(
+        p,
+        vec![
+            CapSpec::docker_default(),
+            CapSpec::parse("+SYS_ADMIN").unwrap(),
+        ],
+        Arch::X86_64,
+        KernelVersion::new(6, 12),
+        true,
+        runtimes,
+        Selection::cases(&["getpid".into()]),
+    )
+    .unwrap();
+    let kinds: Vec<JobKind> = plan.jobs.iter().map(|j| j.kind).collect();
+    let baseline = |cap_set, runtime| JobKind::Baseline { cap_set, runtime };
+    assert_eq!(
+        kinds[..6],
+        [
+            baseline(0, 0),
+            baseline(1, 0),
+            baseline(0, 1),
+            baseline(1, 1),
+            JobKind::Calibration { runtime: 0 },
+            JobKind::Calibration { runtime: 1 },
+        ]
+    );
+    // Each runtime's calibration is the one its runtime needs.
+    let runsc = &plan.jobs[5];
+    let gvisor = plan.own_table_calibration.as_ref().unwrap();
+    assert_eq!(runsc.seccomp, Seccomp::Json(gvisor.json.clone()));
+    let runc = &plan.jobs[4];
+    let calibration = plan.calibration.as_ref().unwrap();
+    assert_eq!(runc.seccomp, Seccomp::Json(calibration.json.clone()));
+    // Then the file configurations (4: two capability sets on two runtimes), each as written
+    // and tagged, in configuration order; unconfined's run is its baseline.
+    let rest: Vec<JobKind> = (4..8)
+        .flat_map(|configuration| {
+            [
+                JobKind::AsIs { configuration },
+                JobKind::Tagged { configuration },
+            ]
+        })
+        .collect();
+    assert_eq!(kinds[6..], rest[..]);
+    let ids: Vec<_> = plan.configurations.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        ids[4..],
+        [
+            "builtin-upstream@runc",
+            "builtin-upstream@runsc",
+            "builtin-upstream+SYS_ADMIN@runc",
+            "builtin-upstream+SYS_ADMIN@runsc",
+        ]
+    );
 }

@@ -52,3 +52,42 @@ fn process_creating_calls_are_marked() {
     assert!(prepared("clone").spawning && prepared("clone3(NULL,0)").spawning);
     assert!(!prepared("getpid").spawning);
 }
+
+#[test]
+fn a_batch_runs_in_one_worker_and_reports_every_case_in_order() {
+    let slot = Slot::new().expect("a shared page");
+    let ids = ["getpid", "mkdirat", "getppid", "getpid"];
+    let batch: Vec<Prepared> = ids.iter().map(|id| prepared(id)).collect();
+    assert!(batch.iter().all(batchable));
+    let mut got = Vec::new();
+    let end = run_batch(&batch, &slot, &mut |rec| {
+        got.push(rec);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!((end.ran, end.failed), (4, None));
+    let order: Vec<&str> = got.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(order, ids);
+    assert!(got.iter().all(|r| r.mode == RunMode::Fork));
+    // One worker, not this process, ran both getpid cases; its parent is this process.
+    let worker = got[0].ret.unwrap();
+    assert_ne!(worker, std::process::id() as i64);
+    assert_eq!(got[3].ret, Some(worker));
+    assert_eq!(got[2].ret, Some(std::process::id() as i64));
+    assert_eq!(got[1].errno, Some(libc::EFAULT));
+}
+
+#[test]
+fn calls_that_block_spawn_or_change_the_process_get_a_child_each() {
+    for id in [
+        "pause",
+        "fork",
+        "clone",
+        "unshare",
+        "personality(8)",
+        "exit",
+    ] {
+        assert!(!batchable(&prepared(id)), "{id}");
+    }
+    assert!(batchable(&prepared("socket(AF_INET)")));
+}

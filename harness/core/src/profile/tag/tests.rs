@@ -366,3 +366,32 @@ fn only_the_abis_the_filter_holds_keep_a_start_up_call_out_of_the_copy() {
     let allowed = tagged_allowances(&parse_str(&with_x32, "p").unwrap());
     assert!(!allowed.contains(&"set_robust_list"), "{allowed:?}");
 }
+
+/// The tagger's decisions per rule, before anything is edited.
+#[test]
+fn the_tagger_keeps_traps_or_tags_each_rule() {
+    let original = parse_str(P, "p.json").unwrap();
+    let mut t = Tagger::new(&original, true);
+    assert!(t.default_traps);
+    let tags: Vec<RuleTag> = original
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| t.rule_tag(i, r))
+        .collect();
+    // ALLOW and TRACE are kept; rmdir's errno 13 gets a sentinel; chdir's plain ERRNO equals
+    // the default, which traps.
+    assert_eq!(
+        tags,
+        [
+            RuleTag::Keep,
+            RuleTag::Errno(3000),
+            RuleTag::Trap,
+            RuleTag::Keep
+        ]
+    );
+    // An engine that drops defaultErrnoRet: the default is EPERM all the same, so chdir's rule
+    // still equals it and traps with it.
+    let mut t = Tagger::new(&original, false);
+    assert_eq!(t.rule_tag(2, &original.rules[2]), RuleTag::Trap);
+}

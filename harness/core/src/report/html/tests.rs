@@ -1,5 +1,5 @@
 use super::*;
-use crate::matrix::fixture::{cell, exp, matrix, obs};
+use crate::matrix::fixture::{allowed, cell, exp, matrix, obs};
 use crate::outcome::RuleRef;
 
 fn sample() -> Matrix {
@@ -18,12 +18,7 @@ fn sample() -> Matrix {
                 obs(Outcome::Allowed, None, None),
                 exp(Outcome::Errno, Some(1), Some(RuleRef::Index(2))),
             ),
-            cell(
-                "a",
-                "socket(AF_VSOCK)",
-                obs(Outcome::Allowed, None, None),
-                exp(Outcome::Allowed, None, None),
-            ),
+            allowed("a", "socket(AF_VSOCK)"),
         ],
     )
 }

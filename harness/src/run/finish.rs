@@ -1,0 +1,284 @@
+//! The finish step of a run, the same on every engine: the calibration's measurement per
+//! runtime, the oracle's predictions made with it, the host facts, and the matrix assembled
+//! once from the jobs' results. Pure: the containers have run by now.
+
+use super::assemble::{assemble, JobResults};
+use super::calibration::{calibrate, Calibrated};
+use super::plan::{JobKind, Plan};
+use crate::engine::EngineFacts;
+use seccomp_harness_core::matrix::{HostFacts, Matrix};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The matrix of a finished run, and the names each runtime's libseccomp was found not to know
+/// (by runtime index), which the rule coverage asks for as the predictions had them.
+pub(super) struct Assembled {
+    pub matrix: Matrix,
+    pub unknown: BTreeMap<usize, BTreeSet<String>>,
+}
+
+/// Predicts every cell with the calibration's measurement and assembles the matrix.
+pub(super) fn assemble_run(plan: &Plan, facts: &EngineFacts, results: &JobResults) -> Assembled {
+    // Predictions need the calibration's measurement of the runtime's libseccomp.
+    let calibrated = calibrations(plan, results);
+    let unknown: BTreeMap<usize, BTreeSet<String>> = calibrated
+        .iter()
+        .map(|(rt, c)| (*rt, c.unknown.clone()))
+        .collect();
+    let predictions = plan.predict(&unknown);
+    let host = host_facts(plan, facts, results, &calibrated);
+    Assembled {
+        matrix: assemble(plan, &predictions, results, host),
+        unknown,
+    }
+}
+
+/// What each runtime's calibration container measured, by runtime index; a runtime whose
+/// calibration did not run, did not start or gave no record has none.
+fn calibrations(plan: &Plan, results: &JobResults) -> BTreeMap<usize, Calibrated> {
+    (0..plan.runtimes.len())
+        .filter_map(|rt| {
+            let c = plan.calibration_for(rt)?;
+            let r = results.get(&JobKind::Calibration { runtime: rt })?;
+            Some((rt, calibrate(c, r)?))
+        })
+        .collect()
+}
+
+/// The matrix's host facts: the engine's, with what the probe saw of the host in a baseline
+/// the host kernel ran (gVisor's Sentry reports its own kernel 4.4.0 and no /proc/config.gz,
+/// so a runsc baseline is never asked), and what the calibrations found of each runtime.
+fn host_facts(
+    plan: &Plan,
+    facts: &EngineFacts,
+    results: &JobResults,
+    calibrated: &BTreeMap<usize, Calibrated>,
+) -> HostFacts {
+    let baseline_host = (0..plan.runtimes.len())
+        .find(|&rt| plan.runtimes[rt].model.runs_on_host_kernel())
+        .and_then(|rt| {
+            results.get(&JobKind::Baseline {
+                cap_set: 0,
+                runtime: rt,
+            })
+        })
+        .and_then(|r| r.host.as_ref());
+    let mut host = facts.host_facts(baseline_host);
+    host.seccomp.runtime_unknown_syscalls = calibrated
+        .get(&0)
+        .map(|c| c.unknown.iter().cloned().collect());
+    host.seccomp.not_enforced = calibrated
+        .iter()
+        .filter_map(|(rt, c)| {
+            let measured = c.not_enforced.as_ref()?;
+            let runtime = &plan.runtimes[*rt];
+            let why = match &runtime.unenforced_cause {
+                Some(cause) => format!("{measured}; {cause}"),
+                None => measured.clone(),
+            };
+            Some((runtime.engine_name().to_string(), why))
+        })
+        .collect();
+    host.seccomp.errno_rewritten = calibrated
+        .iter()
+        .filter(|(_, c)| c.errno_rewritten)
+        .map(|(rt, _)| plan.runtimes[*rt].engine_name().to_string())
+        .collect();
+    host
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::assemble::JobResult;
+    use crate::run::calibration::CALIBRATION_CONTROL;
+    use crate::run::input::{load_profile, CapSpec, ProfileInput};
+    use crate::run::plan::{plan, PlannedRuntime, Selection};
+    use seccomp_catalog::record::{CaseRecord, HostRecord};
+    use seccomp_catalog::Arch;
+    use seccomp_harness_core::matrix::Verdict;
+    use seccomp_harness_core::profile::KernelVersion;
+    use seccomp_harness_core::runtime::Runtime;
+
+    /// unconfined and a file profile that denies getpid, on `runtimes`.
+    fn two_runtime_plan(runtimes: Vec<PlannedRuntime>) -> Plan {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("deny-getpid.json");
+        std::fs::write(
+            &path,
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#,
+        )
+        .unwrap();
+        let profiles = [ProfileInput::Unconfined, ProfileInput::File(path)]
+            .iter()
+            .map(|p| load_profile(p).unwrap())
+            .collect();
+        plan(
+            profiles,
+            vec![CapSpec::docker_default()],
+            Arch::X86_64,
+            KernelVersion::new(6, 12),
+            true,
+            runtimes,
+            Selection::cases(&["getpid".into()]),
+        )
+        .unwrap()
+    }
+
+    fn errno(e: i32) -> CaseRecord {
+        CaseRecord {
+            ret: Some(-(e as i64)),
+            errno: Some(e),
+            ..Default::default()
+        }
+    }
+
+    /// The calibration job's records where every rule answered `answer(expected errno)`.
+    fn calibration_run(plan: &Plan, rt: usize, answer: impl Fn(i32) -> i32) -> JobResult {
+        let c = plan.calibration_for(rt).unwrap();
+        JobResult {
+            records: c
+                .cases
+                .iter()
+                .map(|(id, e)| (id.clone(), errno(answer(*e))))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn baseline_run(kernel: &str) -> JobResult {
+        JobResult {
+            host: Some(HostRecord {
+                kernel_release: kernel.into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn facts() -> EngineFacts {
+        EngineFacts {
+            engine: "docker".into(),
+            engine_version: "28.5.2".into(),
+            kernel: "6.12.0-engine".into(),
+            ..EngineFacts::default()
+        }
+    }
+
+    #[test]
+    fn the_host_facts_come_from_a_baseline_the_host_kernel_ran() {
+        let gvisor = PlannedRuntime::named("runsc", None).with_command("/usr/bin/runsc", &[]);
+        let runc = PlannedRuntime::named("runc", Some("1.3.6"));
+        let plan = two_runtime_plan(vec![gvisor, runc]);
+        let mut results = JobResults::new();
+        for (rt, kernel) in [(0, "4.4.0"), (1, "6.12.117-host")] {
+            let baseline = JobKind::Baseline {
+                cap_set: 0,
+                runtime: rt,
+            };
+            results.insert(baseline, baseline_run(kernel));
+        }
+        let host = host_facts(&plan, &facts(), &results, &BTreeMap::new());
+        assert_eq!(host.kernel, "6.12.117-host");
+    }
+
+    #[test]
+    fn the_calibrations_name_unknown_rewritten_and_ignored_rules_per_runtime() {
+        let gvisor = PlannedRuntime::named("runsc", None).with_command("/usr/bin/runsc", &[]);
+        let runc = PlannedRuntime::named("runc", Some("1.3.6"));
+        let plan = two_runtime_plan(vec![runc, gvisor]);
+        let mut results = JobResults::new();
+        // runc knows every name but mseal; runsc ignores the rules (its control answers as
+        // with no filter).
+        let mut runc_run = calibration_run(&plan, 0, |e| e);
+        runc_run.records.insert("mseal".into(), errno(38));
+        results.insert(JobKind::Calibration { runtime: 0 }, runc_run);
+        let mut ignored = calibration_run(&plan, 1, |_| 38);
+        ignored.records.insert(
+            CALIBRATION_CONTROL.into(),
+            CaseRecord {
+                ret: Some(0),
+                ..Default::default()
+            },
+        );
+        results.insert(JobKind::Calibration { runtime: 1 }, ignored);
+        let calibrated = calibrations(&plan, &results);
+        assert_eq!(
+            calibrated[&0].unknown,
+            BTreeSet::from(["mseal".to_string()])
+        );
+        let host = host_facts(&plan, &facts(), &results, &calibrated);
+        assert_eq!(
+            host.seccomp.runtime_unknown_syscalls,
+            Some(vec!["mseal".to_string()])
+        );
+        let why = &host.seccomp.not_enforced["runsc"];
+        assert!(
+            why.contains("had no effect") && why.contains("--oci-seccomp"),
+            "{why}"
+        );
+        assert!(host.seccomp.errno_rewritten.is_empty());
+
+        // Every rule answering EPERM: gVisor with --oci-seccomp rewrites errnos.
+        results.insert(
+            JobKind::Calibration { runtime: 1 },
+            calibration_run(&plan, 1, |_| 1),
+        );
+        let calibrated = calibrations(&plan, &results);
+        let host = host_facts(&plan, &facts(), &results, &calibrated);
+        assert!(host.seccomp.not_enforced.is_empty());
+        assert_eq!(host.seccomp.errno_rewritten, ["runsc"]);
+    }
+
+    #[test]
+    fn a_run_assembles_with_its_calibrations_unknown_names() {
+        let plan = two_runtime_plan(vec![PlannedRuntime::default_of(Runtime::runc_1_1())]);
+        let file = plan
+            .configurations
+            .iter()
+            .position(|c| c.id == "deny-getpid")
+            .unwrap();
+        let mut results = JobResults::new();
+        results.insert(
+            JobKind::Calibration { runtime: 0 },
+            calibration_run(&plan, 0, |e| e),
+        );
+        let record = |r: CaseRecord| JobResult {
+            records: [("getpid".to_string(), r)].into(),
+            ..Default::default()
+        };
+        let allowed = CaseRecord {
+            ret: Some(7),
+            ..Default::default()
+        };
+        let baseline = JobKind::Baseline {
+            cap_set: 0,
+            runtime: 0,
+        };
+        results.insert(baseline, record(allowed));
+        results.insert(
+            JobKind::AsIs {
+                configuration: file,
+            },
+            record(errno(1)),
+        );
+        let assembled = assemble_run(&plan, &facts(), &results);
+        assert_eq!(assembled.unknown[&0], BTreeSet::new());
+        let verdicts: Vec<_> = assembled
+            .matrix
+            .cells
+            .iter()
+            .map(|c| (c.configuration.as_str(), c.verdict))
+            .collect();
+        assert_eq!(
+            verdicts,
+            [
+                ("unconfined", Verdict::Pass),
+                ("deny-getpid", Verdict::Pass)
+            ]
+        );
+        assert_eq!(
+            assembled.matrix.host.seccomp.runtime_unknown_syscalls,
+            Some(Vec::new())
+        );
+    }
+}
