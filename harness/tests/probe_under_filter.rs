@@ -447,6 +447,23 @@ fn filters_on_the_probes_own_calls_do_not_lose_cases() {
     assert_eq!(run.case("rt_sigreturn").signal, Some(libc::SIGSEGV));
     assert_eq!(run.case("exit").exit_status, Some(0));
 
+    // With every wait on a fd denied too, the parent naps and reads the ends the SIGCHLD
+    // handler kept (the hostile waits-denied profile).
+    let mut rules = waits.to_vec();
+    rules.extend([
+        (libc::SYS_ppoll, vec![]),
+        (libc::SYS_pselect6, vec![]),
+        #[cfg(target_arch = "x86_64")]
+        (libc::SYS_poll, vec![]),
+    ]);
+    let bpf = filter(rules, SeccompAction::Errno(1));
+    let run = run_probe(Some(&bpf), &ids);
+    assert!(run.status.success(), "{:?}", run.status);
+    assert!(run.cases().all(|c| c.mode == RunMode::Fork));
+    assert_eq!(run.case("rt_sigreturn").signal, Some(libc::SIGSEGV));
+    assert_eq!(run.case("exit").exit_status, Some(0));
+    assert_eq!(run.case(TARGET).errno, Some(libc::EFAULT));
+
     // With rt_sigaction denied too, nothing tells a child's end: in-process before the
     // first case.
     let mut rules = waits.to_vec();

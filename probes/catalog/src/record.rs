@@ -11,6 +11,10 @@
 //! flag or case id). Any other end means a case, or a filter on the probe's own calls, ended it.
 //!
 //! - In `fork` mode each case runs in a forked child: nothing a case does ends the probe.
+//!   Consecutive catalog cases that run to their return and leave the process alone share one
+//!   child (a worker); a case that ends it gets its record from how it died, and a new worker
+//!   carries on. Where a profile denies wait4 and waitid, the probe learns each child's end
+//!   from SIGCHLD's siginfo (`own_calls::Role::ChildSignal`) and stays in this mode.
 //! - In `in_process` mode (forking was refused with an errno, or `--in-process`) the probe writes
 //!   a `begin` record before each case and runs it itself. A `begin` with no `case` record after
 //!   it names the case that ended the probe (a KILL action, `exit`, `rt_sigreturn`...). In this

@@ -1,5 +1,7 @@
 //! Running one case: in a forked child with deadlines (fork mode), or in the probe's own process
-//! when forking is impossible (in-process mode).
+//! when forking is impossible (in-process mode). In fork mode, consecutive cases that run to
+//! their return and leave the process alone ([`batchable`]) share one child, a worker
+//! ([`run_batch`]): one fork per batch instead of one per case.
 //!
 //! In fork mode the child stores its result in a `MAP_SHARED` page rather than writing it to a
 //! pipe: a store needs no syscall, so the result survives a profile that denies `write` (or
@@ -465,7 +467,7 @@ fn fork_and_wait(
         // The call returned and the child is on its way out: how it exits says nothing more
         // about the case, so it is reaped later (see reap_orphans, or by the kernel where the
         // probe watches SIGCHLD) while the next case runs.
-        if returned {
+        if returned && ended.status.is_none() {
             left_to_exit(pid);
         }
         return Ok(ended);
@@ -681,7 +683,9 @@ pub fn run_batch(
     if ran == n {
         // Every case returned: the worker only exits now, reaped later (reap_orphans, or by
         // the kernel where the probe watches SIGCHLD).
-        left_to_exit(pid);
+        if status.is_none() {
+            left_to_exit(pid);
+        }
         return Ok(BatchEnd { ran, failed: None });
     }
     let o = slot.read_at(ran);
