@@ -75,14 +75,8 @@ pub fn combine_partial(
     let first = &parts[0].1;
     let mut out = Matrix {
         schema_version: first.schema_version,
-        host: first.host.clone(),
-        configurations: Vec::new(),
-        cells: Vec::new(),
-        readiness: None,
-        engines: Vec::new(),
         missing_engines: missing,
-        missing_configurations: Vec::new(),
-        coverage: Vec::new(),
+        ..Matrix::new(first.host.clone(), Vec::new(), Vec::new())
     };
     for (name, m) in parts {
         let prefix = |id: &str| -> Result<String, FleetError> {

@@ -247,6 +247,22 @@ pub enum ParseError {
 }
 
 impl Matrix {
+    /// A matrix of this schema version with these configurations and cells, and nothing yet
+    /// of what is computed from them (readiness, coverage) or of other engines.
+    pub fn new(host: HostFacts, configurations: Vec<Configuration>, cells: Vec<Cell>) -> Matrix {
+        Matrix {
+            schema_version: SCHEMA_VERSION,
+            host,
+            configurations,
+            cells,
+            readiness: None,
+            engines: Vec::new(),
+            missing_engines: Vec::new(),
+            missing_configurations: Vec::new(),
+            coverage: Vec::new(),
+        }
+    }
+
     /// Whether the run behind this matrix did not complete: an engine of several gave no
     /// matrix, or configurations have no cells. No report gives such a matrix a pass mark.
     pub fn is_partial(&self) -> bool {
@@ -491,17 +507,11 @@ mod runtime_tests {
 
     #[test]
     fn one_runtimes_columns_lose_their_suffix() {
-        let mut m = Matrix {
-            schema_version: SCHEMA_VERSION,
-            host: host(),
-            configurations: vec![configuration("p@runc"), configuration("p@crun")],
-            cells: Vec::new(),
-            readiness: None,
-            engines: Vec::new(),
-            missing_engines: Vec::new(),
-            missing_configurations: Vec::new(),
-            coverage: Vec::new(),
-        };
+        let mut m = Matrix::new(
+            host(),
+            vec![configuration("p@runc"), configuration("p@crun")],
+            Vec::new(),
+        );
         m.configurations[0].runtime = Some("runc".into());
         m.configurations[1].runtime = Some("crun".into());
         m.host.runtimes.insert("crun".into(), "1.28".into());
@@ -619,16 +629,7 @@ pub(crate) mod fixture {
     }
 
     pub fn matrix(configurations: &[&str], cells: Vec<Cell>) -> Matrix {
-        Matrix {
-            schema_version: SCHEMA_VERSION,
-            host: host(),
-            configurations: configurations.iter().map(|c| configuration(c)).collect(),
-            cells,
-            readiness: None,
-            engines: Vec::new(),
-            missing_engines: Vec::new(),
-            missing_configurations: Vec::new(),
-            coverage: Vec::new(),
-        }
+        let configurations = configurations.iter().map(|c| configuration(c)).collect();
+        Matrix::new(host(), configurations, cells)
     }
 }

@@ -9,7 +9,7 @@ use seccomp_harness_core::classify::{
     TaggedRun,
 };
 use seccomp_harness_core::matrix::{
-    Cell, Configuration, Expected, HostFacts, Matrix, Observed, Verdict, SCHEMA_VERSION,
+    Cell, Configuration, Expected, HostFacts, Matrix, Observed, Verdict,
 };
 use seccomp_harness_core::oracle::Start;
 use seccomp_harness_core::outcome::Outcome;
@@ -282,17 +282,7 @@ pub fn assemble(
             });
         }
     }
-    let mut matrix = Matrix {
-        schema_version: SCHEMA_VERSION,
-        host,
-        configurations,
-        cells,
-        readiness: None,
-        engines: Vec::new(),
-        missing_engines: Vec::new(),
-        missing_configurations: Vec::new(),
-        coverage: Vec::new(),
-    };
+    let mut matrix = Matrix::new(host, configurations, cells);
     matrix.readiness = seccomp_harness_core::readiness::of(&matrix);
     matrix
 }
