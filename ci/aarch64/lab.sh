@@ -21,9 +21,9 @@
 # `debootstrap --foreign` whose second stage and apt run under qemu-user through a temporary
 # binfmt_misc entry (binfmt_misc is put back as it was afterwards). The disk is attached with
 # snapshot=on: every boot starts from the same pristine image and nothing a run writes is kept.
-# A small init (PID 1 is tini) starts `dockerd -H tcp://0.0.0.0:2375 --tls=false` with overlay2,
-# no bridge and no iptables: the harness runs its containers with network none and builds its
-# image FROM scratch, so no registry and no network are needed.
+# A small init (PID 1 is tini) starts containerd, then `dockerd -H tcp://0.0.0.0:2375 --tls=false`
+# on it, with overlay2, no bridge and no iptables: the harness runs its containers with network
+# none and builds its image FROM scratch, so no registry and no network are needed.
 #
 # The host's apt sources and its Docker engine are never touched. Missing host tools are
 # installed from the host's own sources (qemu-system-arm); qemu-user-static is only downloaded
@@ -98,10 +98,17 @@ ip link set lo up
 ip link set eth0 up
 ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
-echo "seccomp-harness-lab: starting dockerd" >/dev/console
-exec tini -- dockerd -H tcp://0.0.0.0:2375 -H unix:///run/docker.sock --tls=false \
-  --storage-driver=overlay2 --bridge=none --iptables=false --ip6tables=false \
-  --exec-opt native.cgroupdriver=cgroupfs
+echo "seccomp-harness-lab: starting containerd and dockerd" >/dev/console
+# containerd first, on its own: dockerd gives a containerd it starts itself a fixed time to come
+# up ("timeout waiting for containerd to start"), which this emulated machine on a busy host
+# missed once (a fresh CI run, while the x86_64 lab came up beside it).
+exec tini -- sh -c '
+  containerd >/run/containerd.log 2>&1 &
+  until [ -S /run/containerd/containerd.sock ]; do sleep 1; done
+  exec dockerd -H tcp://0.0.0.0:2375 -H unix:///run/docker.sock --tls=false \
+    --containerd=/run/containerd/containerd.sock \
+    --storage-driver=overlay2 --bridge=none --iptables=false --ip6tables=false \
+    --exec-opt native.cgroupdriver=cgroupfs'
 INIT
 }
 
@@ -347,7 +354,9 @@ start_machine() {
   mkdir -p "$RUN"
   say "booting qemu-system-aarch64 (-M virt -cpu cortex-a57 -smp 2, TCG)"
   # The lock (fd 9) is not handed to qemu: it would hold it for as long as the machine runs.
-  nice -n 10 qemu-system-aarch64 -name "$NAME" \
+  # Not niced (as the kernel lab's): under TCG every container start is guest CPU, and at nice 10
+  # beside the x86_64 lab's build the machine's containerd missed dockerd's start deadline.
+  qemu-system-aarch64 -name "$NAME" \
     -M virt -cpu cortex-a57 -smp 2 -m "$MEM" -accel tcg \
     -kernel "$KERNEL_DIR/vmlinuz" -initrd "$KERNEL_DIR/initrd.img" \
     -append "console=ttyAMA0 root=/dev/vda rootfstype=ext4 rw init=/sbin/$NAME-init panic=1" \

@@ -107,9 +107,24 @@ fn parse_percent(s: &str) -> Result<f64, String> {
     }
 }
 
-// Over 80 lines: its phases are still to be split into named steps (issue #20).
-#[allow(clippy::too_many_lines)]
+/// Loads what the user named, runs it on the engines, writes the matrix and turns what it
+/// holds into the exit code.
 pub fn main(args: Args) -> Result<ExitCode, Failure> {
+    let profiles = profiles(&args)?;
+    let cap_sets = cap_sets(&args)?;
+    let targets = targets(&args)?;
+    let opts = options(&args, &targets)?;
+    args.output.preflight()?;
+    let ran = run_on_engines(profiles, cap_sets, &targets, &opts)?;
+    print_reports(&ran.reports, args.diagnostics);
+    args.output.emit(&ran.matrix)?;
+    let findings = Findings::of(&ran, args.min_coverage);
+    Ok(findings.exit_code(args.findings_exit_zero, args.allow_unenforced))
+}
+
+/// The profiles the user named (builtin, unconfined and the shipped ones when none), loaded,
+/// with names that several files share qualified by their file.
+fn profiles(args: &Args) -> Result<Vec<run::input::LoadedProfile>, Failure> {
     let inputs = if args.profiles.is_empty() {
         default_profiles(args.profiles_dir.as_deref())?
     } else {
@@ -127,6 +142,11 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
         .flatten()
         .collect();
     run::qualify_shared_names(&mut profiles);
+    Ok(profiles)
+}
+
+/// The capability sets: `--caps`' list, else one set from `--cap-add` and `--cap-drop`.
+fn cap_sets(args: &Args) -> Result<Vec<CapSpec>, Failure> {
     let cap_sets = match &args.caps {
         Some(list) => list
             .split(',')
@@ -139,12 +159,11 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
     if cap_sets.is_empty() {
         return Err(Failure::bad_input("--caps names no capability set"));
     }
-    let probe = match &args.probe {
-        Some(p) => Some(std::fs::read(p).map_err(|e| {
-            Failure::bad_input(format!("cannot read the probe {}: {e}", p.display()))
-        })?),
-        None => None,
-    };
+    Ok(cap_sets)
+}
+
+/// The engines of `--docker-host` and `--cri`, checked together (no two of one name).
+fn targets(args: &Args) -> Result<Vec<EngineTarget>, Failure> {
     let targets: Vec<EngineTarget> = args
         .docker_host
         .iter()
@@ -159,8 +178,19 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
         .collect::<Result<_, _>>()
         .map_err(Failure::bad_input)?;
     EngineTarget::check_all(&targets).map_err(Failure::bad_input)?;
+    Ok(targets)
+}
+
+/// The run's options from the arguments; the engine is the one target's, if there is one.
+fn options(args: &Args, targets: &[EngineTarget]) -> Result<RunOptions, Failure> {
+    let probe = match &args.probe {
+        Some(p) => Some(std::fs::read(p).map_err(|e| {
+            Failure::bad_input(format!("cannot read the probe {}: {e}", p.display()))
+        })?),
+        None => None,
+    };
     let mut opts = RunOptions {
-        docker_host: match targets.as_slice() {
+        docker_host: match targets {
             [one] => Some(one.url.clone()),
             _ => None,
         },
@@ -175,47 +205,82 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
         );
     }
     if let Some(list) = &args.runtime {
-        opts.runtimes = list
-            .split(',')
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(str::to_string)
-            .collect();
-        if opts.runtimes.is_empty() {
-            return Err(Failure::bad_input("--runtime names no runtime"));
-        }
-        let mut seen = std::collections::BTreeSet::new();
-        if let Some(dup) = opts.runtimes.iter().find(|r| !seen.insert(*r)) {
-            return Err(Failure::bad_input(format!("--runtime names {dup} twice")));
-        }
+        opts.runtimes = runtimes(list)?;
     }
     opts.case_timeout = std::time::Duration::from_secs(args.case_timeout.max(1));
     opts.start_held_back = args.start_held_back;
     if let Some(n) = args.parallel {
         opts.parallel = n;
     }
+    Ok(opts)
+}
 
-    args.output.preflight()?;
+/// `--runtime`'s comma-separated names: at least one, none twice.
+fn runtimes(list: &str) -> Result<Vec<String>, Failure> {
+    let runtimes: Vec<String> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
+        .collect();
+    if runtimes.is_empty() {
+        return Err(Failure::bad_input("--runtime names no runtime"));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(dup) = runtimes.iter().find(|r| !seen.insert(*r)) {
+        return Err(Failure::bad_input(format!("--runtime names {dup} twice")));
+    }
+    Ok(runtimes)
+}
+
+/// What a run on one engine or several gave: the matrix, each engine's report by name, and
+/// the engines that gave no matrix, with their errors.
+struct Ran {
+    matrix: seccomp_harness_core::matrix::Matrix,
+    reports: Vec<(String, run::execute::RunReport)>,
+    failed: Vec<(String, RunError)>,
+}
+
+/// Runs on the one Docker engine, or on several engines (or any CRI node) at once.
+fn run_on_engines(
+    profiles: Vec<run::input::LoadedProfile>,
+    cap_sets: Vec<CapSpec>,
+    targets: &[EngineTarget],
+    opts: &RunOptions,
+) -> Result<Ran, Failure> {
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::environment)?;
-    let (matrix, reports, failed) = if targets.len() > 1 || targets.iter().any(|t| t.cri) {
+    if targets.len() > 1 || targets.iter().any(|t| t.cri) {
         let r = runtime
-            .block_on(execute_on_engines(profiles, cap_sets, &targets, &opts))
+            .block_on(execute_on_engines(profiles, cap_sets, targets, opts))
             .map_err(|e| Failure {
                 code: engines_error_code(&e),
                 message: super::with_causes(&e),
             })?;
-        (r.matrix, r.reports, r.failed)
+        Ok(Ran {
+            matrix: r.matrix,
+            reports: r.reports,
+            failed: r.failed,
+        })
     } else {
         let r = runtime
-            .block_on(execute(profiles, cap_sets, &opts))
+            .block_on(execute(profiles, cap_sets, opts))
             .map_err(|e| Failure {
                 code: run_error_code(&e),
                 message: super::with_causes(&e),
             })?;
-        (r.matrix.clone(), vec![(String::new(), r)], Vec::new())
-    };
+        Ok(Ran {
+            matrix: r.matrix.clone(),
+            reports: vec![(String::new(), r)],
+            failed: Vec::new(),
+        })
+    }
+}
+
+/// On stderr: each engine's containers and seconds (on a terminal), and with `--diagnostics`
+/// where the run's time went and what each container run saw but could not use.
+fn print_reports(reports: &[(String, run::execute::RunReport)], diagnostics: bool) {
     let several = reports.len() > 1;
-    for (name, report) in &reports {
+    for (name, report) in reports {
         if std::io::stderr().is_terminal() {
             let engine = if several {
                 format!("engine {name}: ")
@@ -227,88 +292,116 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
                 report.containers, report.seconds
             );
         }
-        if args.diagnostics {
-            for line in report.timings.lines() {
+        if !diagnostics {
+            continue;
+        }
+        let prefix = if several {
+            format!("{name}: ")
+        } else {
+            String::new()
+        };
+        for line in report.timings.lines() {
+            eprintln!("{prefix}{line}");
+        }
+        for (job, lines) in &report.diagnostics {
+            eprintln!(
+                "diagnostics of {name}{}{job}:",
+                if several { "/" } else { "" }
+            );
+            for line in lines {
+                eprintln!("  {line}");
+            }
+        }
+    }
+}
+
+/// What a written matrix holds that decides the exit code, each named on stderr as it is
+/// found.
+#[derive(Debug, Default, PartialEq)]
+struct Findings {
+    /// The code of the worst error among the engines that gave no matrix.
+    missing_engine: Option<ExitCode>,
+    missing_configurations: bool,
+    failures: bool,
+    below_coverage: bool,
+    unenforced: bool,
+}
+
+impl Findings {
+    fn of(ran: &Ran, min_coverage: Option<f64>) -> Findings {
+        let matrix = &ran.matrix;
+        let mut below_coverage = false;
+        if let Some(min) = min_coverage {
+            for (c, f) in seccomp_harness_core::coverage::below(&matrix.coverage, min) {
+                below_coverage = true;
                 eprintln!(
-                    "{}{line}",
-                    if several {
-                        format!("{name}: ")
-                    } else {
-                        String::new()
-                    }
+                    "{}: {}/{} rules proven on both sides on {} ({:.1}%), below --min-coverage {min}%",
+                    c.configuration,
+                    f.proven,
+                    f.rules,
+                    f.abi,
+                    f.percent()
                 );
             }
-            for (job, lines) in &report.diagnostics {
-                eprintln!(
-                    "diagnostics of {name}{}{job}:",
-                    if several { "/" } else { "" }
-                );
-                for line in lines {
-                    eprintln!("  {line}");
-                }
+        }
+        let unenforced = run::assemble::has_unenforced(matrix);
+        if unenforced {
+            for (runtime, why) in seccomp_harness_core::report::not_enforced(matrix) {
+                eprintln!("not enforced: {runtime} ignored the profiles: {why}");
             }
+        }
+        for (name, error) in &ran.failed {
+            eprintln!(
+                "engine {name} is missing from the matrix: {}",
+                super::with_causes(error)
+            );
+        }
+        let missing_engine = ran
+            .failed
+            .iter()
+            .map(|(_, e)| run_error_code(e))
+            .max_by_key(|c| c.code());
+        // Printed only where no engine is missing, whose code decides first.
+        if missing_engine.is_none() {
+            for m in &matrix.missing_configurations {
+                eprintln!(
+                    "configuration {} is missing from the matrix: {}",
+                    m.id, m.error
+                );
+            }
+        }
+        Findings {
+            missing_engine,
+            missing_configurations: !matrix.missing_configurations.is_empty(),
+            failures: run::assemble::has_failures(matrix),
+            below_coverage,
+            unenforced,
         }
     }
 
-    args.output.emit(&matrix)?;
-    let mut below_coverage = false;
-    if let Some(min) = args.min_coverage {
-        for (c, f) in seccomp_harness_core::coverage::below(&matrix.coverage, min) {
-            below_coverage = true;
-            eprintln!(
-                "{}: {}/{} rules proven on both sides on {} ({:.1}%), below --min-coverage {min}%",
-                c.configuration,
-                f.proven,
-                f.rules,
-                f.abi,
-                f.percent()
-            );
+    /// An engine of several that gave no matrix: the others' matrix is written, and the run
+    /// still ends with that engine's error code (3 for an engine down or gone), whatever the
+    /// findings, so a matrix with an engine missing never passes for a complete one.
+    /// Configurations whose container runs ended in an engine error (the engine died or
+    /// stopped answering mid-run) exit 3 like any engine failure, so a partial matrix never
+    /// passes. Then 1 for a failing or held-back cell, coverage below `--min-coverage` or a
+    /// runtime that ignored the profiles, unless the findings are to exit 0.
+    fn exit_code(&self, findings_exit_zero: bool, allow_unenforced: bool) -> ExitCode {
+        if let Some(code) = self.missing_engine {
+            return code;
+        }
+        if self.missing_configurations {
+            return ExitCode::Environment;
+        }
+        if findings_exit_zero {
+            return ExitCode::Ok;
+        }
+        if self.failures || self.below_coverage || (self.unenforced && !allow_unenforced) {
+            ExitCode::Findings
+        } else {
+            ExitCode::Ok
         }
     }
-    let unenforced = run::assemble::has_unenforced(&matrix);
-    if unenforced {
-        for (runtime, why) in seccomp_harness_core::report::not_enforced(&matrix) {
-            eprintln!("not enforced: {runtime} ignored the profiles: {why}");
-        }
-    }
-    // An engine of several that gave no matrix: the others' matrix is written, and the run
-    // still ends with that engine's error code (3 for an engine down or gone), whatever the
-    // findings, so a matrix with an engine missing never passes for a complete one.
-    for (name, error) in &failed {
-        eprintln!(
-            "engine {name} is missing from the matrix: {}",
-            super::with_causes(error)
-        );
-    }
-    if let Some(code) = failed
-        .iter()
-        .map(|(_, e)| run_error_code(e))
-        .max_by_key(|c| c.code())
-    {
-        return Ok(code);
-    }
-    // Configurations whose container runs ended in an engine error (the engine died or
-    // stopped answering mid-run): the matrix keeps the others' cells and names these, and
-    // the run exits 3 like any engine failure, so a partial matrix never passes.
-    for m in &matrix.missing_configurations {
-        eprintln!(
-            "configuration {} is missing from the matrix: {}",
-            m.id, m.error
-        );
-    }
-    if !matrix.missing_configurations.is_empty() {
-        return Ok(ExitCode::Environment);
-    }
-    Ok(if args.findings_exit_zero {
-        ExitCode::Ok
-    } else if run::assemble::has_failures(&matrix)
-        || below_coverage
-        || (unenforced && !args.allow_unenforced)
-    {
-        ExitCode::Findings
-    } else {
-        ExitCode::Ok
-    })
 }
 
 /// Bad input is 2, an interrupted run its signal's code, the engine and the host 3. No
@@ -364,4 +457,59 @@ fn default_profiles(dir: Option<&Path>) -> Result<Vec<ProfileInput>, Failure> {
     let mut inputs = vec![ProfileInput::Builtin, ProfileInput::Unconfined];
     inputs.extend(files.into_iter().map(ProfileInput::File));
     Ok(inputs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtimes_are_listed_once_each() {
+        assert_eq!(runtimes(" runc, crun ,").unwrap(), ["runc", "crun"]);
+        let none = runtimes(" , ").unwrap_err();
+        assert_eq!(
+            (none.code, none.message.as_str()),
+            (ExitCode::BadInput, "--runtime names no runtime")
+        );
+        let twice = runtimes("runc,crun,runc").unwrap_err();
+        assert_eq!(twice.message, "--runtime names runc twice");
+    }
+
+    #[test]
+    fn a_missing_engine_decides_first_then_a_partial_matrix_then_the_findings() {
+        let code = |f: &Findings| f.exit_code(false, false);
+        assert_eq!(code(&Findings::default()), ExitCode::Ok);
+        let failing = Findings {
+            failures: true,
+            ..Findings::default()
+        };
+        assert_eq!(code(&failing), ExitCode::Findings);
+        assert_eq!(failing.exit_code(true, false), ExitCode::Ok);
+        let partial = Findings {
+            missing_configurations: true,
+            ..failing
+        };
+        assert_eq!(code(&partial), ExitCode::Environment);
+        assert_eq!(partial.exit_code(true, false), ExitCode::Environment);
+        let engine_gone = Findings {
+            missing_engine: Some(ExitCode::BadInput),
+            ..partial
+        };
+        assert_eq!(engine_gone.exit_code(true, true), ExitCode::BadInput);
+    }
+
+    #[test]
+    fn coverage_below_the_minimum_and_ignored_profiles_are_findings() {
+        let below = Findings {
+            below_coverage: true,
+            ..Findings::default()
+        };
+        assert_eq!(below.exit_code(false, true), ExitCode::Findings);
+        let unenforced = Findings {
+            unenforced: true,
+            ..Findings::default()
+        };
+        assert_eq!(unenforced.exit_code(false, false), ExitCode::Findings);
+        assert_eq!(unenforced.exit_code(false, true), ExitCode::Ok);
+    }
 }

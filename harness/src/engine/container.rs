@@ -17,6 +17,7 @@ use futures_util::StreamExt;
 use seccomp_catalog::record::ProbeArgs;
 use seccomp_catalog::record::Record;
 use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 /// How the container's seccomp filter is chosen.
@@ -410,25 +411,52 @@ async fn start_within_deadline(engine: &Engine, id: &str) -> Result<Result<(), B
 /// How long a forced removal may take (it waits for the runtime to kill the container).
 const REMOVE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Attach, start, collect, wait: the part between create and remove.
-// Over 80 lines: its phases are still to be split into named steps (issue #20).
-#[allow(clippy::too_many_lines)]
+/// Attach, start, collect, wait: the part between create and remove. An attach or start the
+/// runtime refuses, or a start that hangs, ends the attempt early with what it shows.
 async fn drive(
     engine: &Engine,
     id: &str,
     spec: &ContainerSpec,
     expect: &[String],
 ) -> Result<Attempt, ContainerError> {
-    let err = |action: &'static str| {
-        let id = id.to_string();
-        let host = engine.host().to_string();
-        move |source| ContainerError::Container {
-            action,
-            id,
-            host,
-            source,
-        }
+    let stream = match attach(engine, id, spec).await? {
+        ControlFlow::Continue(stream) => stream,
+        ControlFlow::Break(attempt) => return Ok(attempt),
     };
+    if let ControlFlow::Break(attempt) = start(engine, id, spec).await? {
+        return Ok(attempt);
+    }
+    let mut out = collect(engine, id, spec, expect, stream).await?;
+    out.exit_code = exit_code(engine, id).await?;
+    Ok(Attempt::Done(ContainerOutcome::Exited(out)))
+}
+
+/// The output stream of a container attached to before its start (so it sees everything).
+type Output =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<LogOutput, BollardError>> + Send>>;
+
+/// An engine error on container `id`, for `action`.
+fn container_error(
+    engine: &Engine,
+    id: &str,
+    action: &'static str,
+) -> impl FnOnce(BollardError) -> ContainerError {
+    let id = id.to_string();
+    let host = engine.host().to_string();
+    move |source| ContainerError::Container {
+        action,
+        id,
+        host,
+        source,
+    }
+}
+
+/// Attaches to the container's output, or ends the attempt where the runtime refused it.
+async fn attach(
+    engine: &Engine,
+    id: &str,
+    spec: &ContainerSpec,
+) -> Result<ControlFlow<Attempt, Output>, ContainerError> {
     let attach = AttachContainerOptionsBuilder::default()
         .stream(true)
         .stdout(true)
@@ -437,23 +465,32 @@ async fn drive(
         // would fail on daemons whose logging driver cannot be read back (`none`, `syslog`).
         .logs(false)
         .build();
-    let attached = match engine.docker().attach_container(id, Some(attach)).await {
-        Ok(a) => a,
+    match engine.docker().attach_container(id, Some(attach)).await {
+        Ok(a) => Ok(ControlFlow::Continue(a.output)),
         // Podman prepares (creates in the runtime) the container for an attach, so the
         // runtime's refusal comes here ("preparing container … for attach: crun: setresgid
         // to `0`: Operation not permitted", Podman 5.8.6).
         Err(BollardError::DockerResponseServerError {
             status_code: 500,
             message,
-        }) => {
-            return Ok(Attempt::Done(ContainerOutcome::StartFailed {
+        }) => Ok(ControlFlow::Break(Attempt::Done(
+            ContainerOutcome::StartFailed {
                 message: spec.scrub(&message),
-            }))
-        }
-        Err(e) => return Err(err("attach to")(e)),
-    };
+            },
+        ))),
+        Err(e) => Err(container_error(engine, id, "attach to")(e)),
+    }
+}
 
-    let started = match start_within_deadline(engine, id).await {
+/// Starts the container within the engine's deadline, or ends the attempt: the runtime refused
+/// the start, or it hung.
+async fn start(
+    engine: &Engine,
+    id: &str,
+    spec: &ContainerSpec,
+) -> Result<ControlFlow<Attempt>, ContainerError> {
+    match start_within_deadline(engine, id).await {
+        Ok(Ok(())) => Ok(ControlFlow::Continue(())),
         Err(seconds) => {
             // The engine can't remove the container while runc waits: free runc where its
             // processes are visible from here (a local socket), so that the removal works.
@@ -462,38 +499,37 @@ async fn drive(
             } else {
                 Vec::new()
             };
-            return Ok(Attempt::StartHung { seconds, freed });
+            Ok(ControlFlow::Break(Attempt::StartHung { seconds, freed }))
         }
-        Ok(r) => r,
-    };
-    if let Err(e) = started {
-        return match e {
-            // 500 is the runtime's refusal (the profile stopped runc); anything else (404, a
-            // broken connection) is the harness's or the engine's trouble.
-            BollardError::DockerResponseServerError {
-                status_code: 500,
-                message,
-            } => Ok(Attempt::Done(ContainerOutcome::StartFailed {
+        // 500 is the runtime's refusal (the profile stopped runc); anything else (404, a
+        // broken connection) is the harness's or the engine's trouble.
+        Ok(Err(BollardError::DockerResponseServerError {
+            status_code: 500,
+            message,
+        })) => Ok(ControlFlow::Break(Attempt::Done(
+            ContainerOutcome::StartFailed {
                 message: spec.scrub(&message),
-            })),
-            e => Err(err("start")(e)),
-        };
+            },
+        ))),
+        Ok(Err(e)) => Err(container_error(engine, id, "start")(e)),
     }
+}
 
+/// Reads the container's output until it ends, or until it stays quiet for a whole wait
+/// ([`wait_limit`]), when the container is killed and the output says why ([`quiet_end`]).
+async fn collect(
+    engine: &Engine,
+    id: &str,
+    spec: &ContainerSpec,
+    expect: &[String],
+    mut stream: Output,
+) -> Result<ProbeOutput, ContainerError> {
     let mut out = ProbeOutput::default();
-    let mut stream = attached.output;
     let mut completion = Completion::new(expect);
     let last_resort = Instant::now() + spec.timeout;
-    // Every wait on the stream has a deadline: the watchdog's since the last output, the
-    // exit grace once every record is in, and the whole-run limit behind both.
     loop {
         let left = last_resort.saturating_duration_since(Instant::now());
-        let limit = if completion.complete() {
-            EXIT_GRACE
-        } else {
-            spec.case_timeout
-        }
-        .min(left);
+        let limit = wait_limit(completion.complete(), left, spec.case_timeout);
         match tokio::time::timeout(limit, stream.next()).await {
             Ok(Some(Ok(LogOutput::StdOut { message })))
             | Ok(Some(Ok(LogOutput::Console { message }))) => {
@@ -503,38 +539,70 @@ async fn drive(
             Ok(Some(Ok(LogOutput::StdErr { message }))) => push_limited(&mut out.stderr, &message),
             Ok(Some(Ok(LogOutput::StdIn { .. }))) => {}
             // The stream ending or breaking (the container gone) ends the output; the exit
-            // code below tells what happened.
-            Ok(None) | Ok(Some(Err(_))) => break,
+            // code tells what happened.
+            Ok(None) | Ok(Some(Err(_))) => return Ok(out),
             Err(_) => {
-                if completion.complete() {
-                    out.ended_by_harness = true;
-                } else if left <= spec.case_timeout {
-                    out.timed_out = true;
-                } else {
-                    out.watchdog = true;
+                match quiet_end(completion.complete(), left, spec.case_timeout) {
+                    QuietEnd::AllIn => out.ended_by_harness = true,
+                    QuietEnd::TimedOut => out.timed_out = true,
+                    QuietEnd::Watchdog => out.watchdog = true,
                 }
-                let kill = KillContainerOptionsBuilder::default()
-                    .signal("SIGKILL")
-                    .build();
-                match engine.docker().kill_container(id, Some(kill)).await {
-                    Ok(()) => {}
-                    // Exited on its own meanwhile.
-                    Err(BollardError::DockerResponseServerError {
-                        status_code: 404 | 409,
-                        ..
-                    }) => {}
-                    Err(e) => return Err(err("kill")(e)),
-                }
-                break;
+                kill(engine, id).await?;
+                return Ok(out);
             }
         }
     }
-    drop(stream);
+}
 
+/// How long to wait for the next output: the exit grace once every record is in, else the
+/// watchdog's wait; never past the whole-run limit (`left` of it).
+fn wait_limit(complete: bool, left: Duration, case_timeout: Duration) -> Duration {
+    if complete { EXIT_GRACE } else { case_timeout }.min(left)
+}
+
+/// Why a container whose output stayed quiet for a whole wait is ended.
+#[derive(Debug, PartialEq, Eq)]
+enum QuietEnd {
+    /// Every record is in and the probe did not exit within the grace.
+    AllIn,
+    /// The whole-run limit ran out.
+    TimedOut,
+    /// The watchdog: a case gave no record within its wait.
+    Watchdog,
+}
+
+/// [`QuietEnd`] for a wait that ran out with `left` of the whole-run limit before it.
+fn quiet_end(complete: bool, left: Duration, case_timeout: Duration) -> QuietEnd {
+    if complete {
+        QuietEnd::AllIn
+    } else if left <= case_timeout {
+        QuietEnd::TimedOut
+    } else {
+        QuietEnd::Watchdog
+    }
+}
+
+/// Kills the container; one that exited on its own meanwhile is no error.
+async fn kill(engine: &Engine, id: &str) -> Result<(), ContainerError> {
+    let kill = KillContainerOptionsBuilder::default()
+        .signal("SIGKILL")
+        .build();
+    match engine.docker().kill_container(id, Some(kill)).await {
+        Ok(())
+        | Err(BollardError::DockerResponseServerError {
+            status_code: 404 | 409,
+            ..
+        }) => Ok(()),
+        Err(e) => Err(container_error(engine, id, "kill")(e)),
+    }
+}
+
+/// Waits for the container to stop running, within the engine's start deadline (the runtime
+/// ends a container about as slowly as it starts one), and gives its exit code.
+async fn exit_code(engine: &Engine, id: &str) -> Result<i64, ContainerError> {
     let wait = WaitContainerOptionsBuilder::default()
         .condition("not-running")
         .build();
-    // The runtime ends a container about as slowly as it starts one on this engine.
     let docker = engine.docker_for_start();
     let mut waits = docker.wait_container(id, Some(wait));
     let deadline = engine.start_deadline();
@@ -546,22 +614,21 @@ async fn drive(
             host: engine.host().to_string(),
             seconds: deadline.as_secs(),
         })?;
-    out.exit_code = match waited {
-        Some(Ok(r)) => r.status_code,
+    match waited {
+        Some(Ok(r)) => Ok(r.status_code),
         // bollard turns a non-zero exit into an error carrying the code.
-        Some(Err(BollardError::DockerContainerWaitError { code, .. })) => code,
-        Some(Err(e)) => return Err(err("wait for")(e)),
+        Some(Err(BollardError::DockerContainerWaitError { code, .. })) => Ok(code),
+        Some(Err(e)) => Err(container_error(engine, id, "wait for")(e)),
         None => {
             let state = engine
                 .docker()
                 .inspect_container(id, None)
                 .await
-                .map_err(err("inspect"))?
+                .map_err(container_error(engine, id, "inspect"))?
                 .state;
-            state.and_then(|s| s.exit_code).unwrap_or(-1)
+            Ok(state.and_then(|s| s.exit_code).unwrap_or(-1))
         }
-    };
-    Ok(Attempt::Done(ContainerOutcome::Exited(out)))
+    }
 }
 
 fn push_limited(buf: &mut Vec<u8>, data: &[u8]) {
@@ -603,6 +670,22 @@ mod tests {
             ContainerSpec::new(SeccompMode::ProfilePath("/run/p.json".into())).security_opt(),
             vec!["seccomp=/run/p.json"]
         );
+    }
+
+    #[test]
+    fn a_quiet_container_is_ended_by_why_its_wait_ran_out() {
+        let case = Duration::from_secs(15);
+        let long = Duration::from_secs(600);
+        // All in: the exit grace, and the harness ends it.
+        assert_eq!(wait_limit(true, long, case), EXIT_GRACE);
+        assert_eq!(quiet_end(true, Duration::ZERO, case), QuietEnd::AllIn);
+        // Still waiting on a case: the watchdog's wait, cut by the whole run's limit.
+        assert_eq!(wait_limit(false, long, case), case);
+        assert_eq!(quiet_end(false, long, case), QuietEnd::Watchdog);
+        let short = Duration::from_secs(3);
+        assert_eq!(wait_limit(false, short, case), short);
+        assert_eq!(quiet_end(false, short, case), QuietEnd::TimedOut);
+        assert_eq!(quiet_end(false, case, case), QuietEnd::TimedOut);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Turns the records of a plan's container runs into the matrix: classification per cell, the
 //! oracle's expectation beside it, and the verdict. Pure.
 
-use super::input::ProfileKind;
-use super::plan::{JobKind, Plan, Predictions};
+use super::input::{LoadedProfile, ProfileKind};
+use super::plan::{JobKind, Plan, PlannedConfiguration, PlannedRuntime, Predictions};
 use seccomp_catalog::record::{CaseRecord, HostRecord};
 use seccomp_harness_core::classify::{
     classify, describe_record, filter_errnos, same_behaviour, verdict, Attribution, CaseRuns,
@@ -73,9 +73,9 @@ pub fn tally(jobs: Vec<(JobKind, JobResult, usize)>) -> Tally {
     }
 }
 
-/// Builds the matrix from the jobs' results and the oracle's predictions.
-// Over 80 lines: its phases are still to be split into named steps (issue #20).
-#[allow(clippy::too_many_lines)]
+/// Builds the matrix from the jobs' results and the oracle's predictions: per configuration
+/// its [`Column`] (its runs, its start, how its denials are attributed), then a cell per case
+/// it has.
 pub fn assemble(
     plan: &Plan,
     predictions: &Predictions,
@@ -84,207 +84,316 @@ pub fn assemble(
 ) -> Matrix {
     let mut configurations = Vec::new();
     let mut cells = Vec::new();
-    for (c, conf) in plan.configurations.iter().enumerate() {
-        let profile = &plan.profiles[conf.profile];
-        let caps = plan.cap_sets[conf.cap_set].written();
-        let as_is = results.get(&plan.as_is_job(c));
-        let tagged = results.get(&JobKind::Tagged { configuration: c });
-        let baseline = results.get(&JobKind::Baseline {
-            cap_set: conf.cap_set,
-            runtime: conf.runtime,
-        });
-        let runtime = &plan.runtimes[conf.runtime];
-        // A runtime whose errnos carry no sentinel gets a tagged copy that traps.
-        let trapping = !runtime.model.returns_sentinels();
-        // A runtime that ignored the calibration's rules ignored this profile too: none of
-        // its cells shows what the profile does (unconfined has no profile to ignore).
-        let not_enforced = match profile.kind {
-            ProfileKind::Unconfined => None,
-            _ => host.seccomp.not_enforced.get(runtime.engine_name()),
-        };
-        // Held back and not started (`--start-held-back` starts it: then its run decides).
-        let held_back = matches!(conf.start, Start::HeldBack(_)) && as_is.is_none();
-        let start_error = if held_back {
-            conf.start.note()
-        } else {
-            as_is.and_then(|r| r.start_error.clone()).map(|e| {
-                let outside = seccomp_harness_core::start_failure::outside_seccomp(
-                    &e,
-                    &plan.cap_sets[conf.cap_set].caps,
-                    bounding_set(),
-                    baseline.and_then(|b| b.start_error.as_deref()),
-                );
-                match outside {
-                    Some(cause) => format!("{e} ({cause})"),
-                    None => start_failure_message(&e, &conf.start, &runtime.model),
-                }
-            })
-        };
-        configurations.push(Configuration {
-            id: conf.id.clone(),
-            profile: profile.name.clone(),
-            source: profile.source.clone(),
-            sha256: profile.sha256.clone(),
-            caps: caps.clone(),
-            runtime: runtime.name.clone(),
-            start_error: start_error.clone(),
-            engine: None,
-        });
-        let errnos = match &profile.kind {
-            ProfileKind::File { profile: p, .. } => filter_errnos(p),
-            _ => Vec::new(),
-        };
-        let upstream_errnos = match &profile.kind {
-            ProfileKind::Builtin => plan
-                .upstream_configuration(conf.cap_set, conf.runtime)
-                .and_then(
-                    |u| match &plan.profiles[plan.configurations[u].profile].kind {
-                        ProfileKind::File { profile: p, .. } => Some(filter_errnos(p)),
-                        _ => None,
-                    },
-                )
-                .unwrap_or_default(),
-            _ => Vec::new(),
-        };
-        let attribution = match &profile.kind {
-            ProfileKind::File { .. } if trapping => Attribution::Trapping,
-            ProfileKind::File { tagged, .. } => Attribution::Tagged {
-                sentinels: &tagged.sentinels,
-                default_traps: tagged.default_traps,
-                errnos: &errnos,
-            },
-            ProfileKind::Unconfined => Attribution::NoFilter,
-            ProfileKind::Builtin => Attribution::Untaggable,
-        };
-        // builtin can't be tagged: upstream's profile for the engine's release, run as a
-        // file beside it (as written and tagged), attributes its denials where the two
-        // behave alike, and shows drift where they don't.
-        let upstream = match &profile.kind {
-            ProfileKind::Builtin => plan
-                .upstream_configuration(conf.cap_set, conf.runtime)
-                .and_then(|u| {
-                    let up = &plan.profiles[plan.configurations[u].profile];
-                    match &up.kind {
-                        ProfileKind::File { tagged, .. } => Some(Upstream {
-                            id: &plan.configurations[u].id,
-                            as_is: results.get(&JobKind::AsIs { configuration: u }),
-                            tagged: results.get(&JobKind::Tagged { configuration: u }),
-                            tagged_allows: &plan.configurations[u].tagged_allows,
-                            attribution: if trapping {
-                                Attribution::Trapping
-                            } else {
-                                Attribution::Tagged {
-                                    sentinels: &tagged.sentinels,
-                                    default_traps: tagged.default_traps,
-                                    errnos: &upstream_errnos,
-                                }
-                            },
-                        }),
-                        _ => None,
-                    }
-                }),
-            _ => None,
-        };
+    for c in 0..plan.configurations.len() {
+        let column = Column::of(plan, c, results, &host);
+        configurations.push(column.configuration());
+        let errnos = column.errnos();
+        let upstream_errnos = column.upstream_errnos();
+        let attribution = column.attribution(&errnos);
+        let upstream = column.upstream(results, &upstream_errnos);
         for (i, id) in plan.case_ids.iter().enumerate() {
-            if !plan.has_cell(c, id) {
-                continue;
+            if plan.has_cell(c, id) {
+                cells.push(column.cell(i, id, predictions, &attribution, upstream.as_ref()));
             }
-            let mut drift: Option<String> = None;
-            let case = plan.case(id).expect("planned cases are known");
-            let mut expected = predictions.get(c, i).map(|p| p.to_expected());
-            if start_error.is_none() {
-                let baseline = baseline.and_then(|b| b.records.get(id));
-                expected = runtime
-                    .model
-                    .measured_expectation(case, baseline)
-                    .or(expected);
-            }
-            let observed = if held_back {
-                // Nothing ran, so nothing was observed: the cell says why, and its verdict
-                // is `held_back`, never a pass.
-                Observed {
-                    outcome: Outcome::NotRun,
-                    errno: None,
-                    signal: None,
-                    rule: None,
-                    note: start_error.clone(),
-                }
-            } else if let Some(msg) = &start_error {
-                Observed {
-                    outcome: Outcome::StartFailed,
-                    errno: None,
-                    signal: None,
-                    rule: None,
-                    note: Some(msg.clone()),
-                }
-            } else if let Some(why) = runtime.model.abi_not_run(case.abi) {
-                // The probe's call ran (and answered ENOSYS, unconfined too), but no profile
-                // can decide it: the runtime runs no call of its ABI.
-                let saw = as_is
-                    .and_then(|r| r.records.get(id))
-                    .map(|r| format!(" (the probe's call: {})", describe_record(r)))
-                    .unwrap_or_default();
-                Observed {
-                    outcome: Outcome::NotRun,
-                    errno: None,
-                    signal: None,
-                    rule: None,
-                    note: Some(format!("{why}{saw}")),
-                }
-            } else if let Some(reason) = as_is.and_then(|r| r.not_run.get(id)) {
-                Observed {
-                    outcome: Outcome::NotRun,
-                    errno: None,
-                    signal: None,
-                    rule: None,
-                    note: Some(not_run_note(reason, &conf.start)),
-                }
-            } else {
-                let silence = tagged_silence(tagged, id, case.syscall, &conf.tagged_allows);
-                let runs = CaseRuns {
-                    observed: as_is.and_then(|r| r.records.get(id)),
-                    baseline: baseline.and_then(|r| r.records.get(id)),
-                    tagged: tagged_run(tagged, id, silence.as_deref()),
-                };
-                match &upstream {
-                    Some(up) => {
-                        let (observed, why) = up.classify(Slot::of(case), id, case.syscall, runs);
-                        drift = why;
-                        observed
-                    }
-                    None => classify(Slot::of(case), runs, &attribution),
-                }
-            };
-            let mut observed = observed;
-            let verdict = match (not_enforced, drift.take()) {
-                _ if held_back => Verdict::HeldBack,
-                (Some(why), _) => {
-                    let why = format!("not enforced on this runtime: {why}");
-                    observed.note = Some(match observed.note.take() {
-                        Some(n) => format!("{why}; {n}"),
-                        None => why,
-                    });
-                    Verdict::NotEnforced
-                }
-                (None, Some(_)) => Verdict::Drift,
-                (None, None) => verdict(&observed, expected.as_ref()),
-            };
-            cells.push(Cell {
-                configuration: conf.id.clone(),
-                profile: profile.name.clone(),
-                caps: caps.clone(),
-                case: id.clone(),
-                syscall: case.syscall.to_string(),
-                abi: case.abi.name().to_string(),
-                observed,
-                expected: expected.unwrap_or_else(|| unpredicted(plan)),
-                verdict,
-            });
         }
     }
     let mut matrix = Matrix::new(host, configurations, cells);
     matrix.readiness = seccomp_harness_core::readiness::of(&matrix);
     matrix
+}
+
+/// One configuration of the matrix as its cells are assembled: its runs (as written, tagged,
+/// the baseline of its capability set and runtime) and what decides every one of its cells.
+struct Column<'a> {
+    plan: &'a Plan,
+    c: usize,
+    conf: &'a PlannedConfiguration,
+    profile: &'a LoadedProfile,
+    runtime: &'a PlannedRuntime,
+    caps: Vec<String>,
+    as_is: Option<&'a JobResult>,
+    tagged: Option<&'a JobResult>,
+    baseline: Option<&'a JobResult>,
+    /// The runtime's errnos carry no sentinel: its tagged copy traps instead.
+    trapping: bool,
+    /// Why the runtime ignored the calibration's rules, so this profile too: none of its
+    /// cells shows what the profile does (unconfined has no profile to ignore).
+    not_enforced: Option<&'a String>,
+    /// Held back and not started (`--start-held-back` starts it: then its run decides).
+    held_back: bool,
+    start_error: Option<String>,
+}
+
+impl<'a> Column<'a> {
+    fn of(plan: &'a Plan, c: usize, results: &'a JobResults, host: &'a HostFacts) -> Column<'a> {
+        let conf = &plan.configurations[c];
+        let profile = &plan.profiles[conf.profile];
+        let runtime = &plan.runtimes[conf.runtime];
+        let as_is = results.get(&plan.as_is_job(c));
+        let baseline = results.get(&JobKind::Baseline {
+            cap_set: conf.cap_set,
+            runtime: conf.runtime,
+        });
+        let not_enforced = match profile.kind {
+            ProfileKind::Unconfined => None,
+            _ => host.seccomp.not_enforced.get(runtime.engine_name()),
+        };
+        let held_back = matches!(conf.start, Start::HeldBack(_)) && as_is.is_none();
+        let start_error = if held_back {
+            conf.start.note()
+        } else {
+            as_is
+                .and_then(|r| r.start_error.as_deref())
+                .map(|e| start_error(plan, conf, e, baseline))
+        };
+        Column {
+            plan,
+            c,
+            conf,
+            profile,
+            runtime,
+            caps: plan.cap_sets[conf.cap_set].written(),
+            as_is,
+            tagged: results.get(&JobKind::Tagged { configuration: c }),
+            baseline,
+            trapping: !runtime.model.returns_sentinels(),
+            not_enforced,
+            held_back,
+            start_error,
+        }
+    }
+
+    /// The configuration's entry in the matrix.
+    fn configuration(&self) -> Configuration {
+        Configuration {
+            id: self.conf.id.clone(),
+            profile: self.profile.name.clone(),
+            source: self.profile.source.clone(),
+            sha256: self.profile.sha256.clone(),
+            caps: self.caps.clone(),
+            runtime: self.runtime.name.clone(),
+            start_error: self.start_error.clone(),
+            engine: None,
+        }
+    }
+
+    /// The errnos the profile's filter can answer (a file's; none for builtin and unconfined).
+    fn errnos(&self) -> Vec<i32> {
+        match &self.profile.kind {
+            ProfileKind::File { profile: p, .. } => filter_errnos(p),
+            _ => Vec::new(),
+        }
+    }
+
+    /// builtin's: the errnos of upstream's profile beside it.
+    fn upstream_errnos(&self) -> Vec<i32> {
+        let ProfileKind::Builtin = self.profile.kind else {
+            return Vec::new();
+        };
+        self.upstream_configuration()
+            .and_then(|u| match &self.plan.profiles[u.profile].kind {
+                ProfileKind::File { profile: p, .. } => Some(filter_errnos(p)),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
+    fn upstream_configuration(&self) -> Option<&'a PlannedConfiguration> {
+        let u = self
+            .plan
+            .upstream_configuration(self.conf.cap_set, self.conf.runtime)?;
+        Some(&self.plan.configurations[u])
+    }
+
+    /// How the configuration's denials are attributed to rules.
+    fn attribution<'e>(&self, errnos: &'e [i32]) -> Attribution<'e>
+    where
+        'a: 'e,
+    {
+        match &self.profile.kind {
+            ProfileKind::File { .. } if self.trapping => Attribution::Trapping,
+            ProfileKind::File { tagged, .. } => Attribution::Tagged {
+                sentinels: &tagged.sentinels,
+                default_traps: tagged.default_traps,
+                errnos,
+            },
+            ProfileKind::Unconfined => Attribution::NoFilter,
+            ProfileKind::Builtin => Attribution::Untaggable,
+        }
+    }
+
+    /// builtin's stand-in: builtin can't be tagged, so upstream's profile for the engine's
+    /// release, run as a file beside it (as written and tagged), attributes its denials where
+    /// the two behave alike, and shows drift where they don't. `None` for every other kind.
+    fn upstream<'e>(&self, results: &'a JobResults, errnos: &'e [i32]) -> Option<Upstream<'e>>
+    where
+        'a: 'e,
+    {
+        let ProfileKind::Builtin = self.profile.kind else {
+            return None;
+        };
+        let u = self
+            .plan
+            .upstream_configuration(self.conf.cap_set, self.conf.runtime)?;
+        let up = &self.plan.configurations[u];
+        let ProfileKind::File { tagged, .. } = &self.plan.profiles[up.profile].kind else {
+            return None;
+        };
+        Some(Upstream {
+            id: &up.id,
+            as_is: results.get(&JobKind::AsIs { configuration: u }),
+            tagged: results.get(&JobKind::Tagged { configuration: u }),
+            tagged_allows: &up.tagged_allows,
+            attribution: if self.trapping {
+                Attribution::Trapping
+            } else {
+                Attribution::Tagged {
+                    sentinels: &tagged.sentinels,
+                    default_traps: tagged.default_traps,
+                    errnos,
+                }
+            },
+        })
+    }
+
+    /// The cell of case `id` (`i` in the plan's case order).
+    fn cell(
+        &self,
+        i: usize,
+        id: &str,
+        predictions: &Predictions,
+        attribution: &Attribution<'_>,
+        upstream: Option<&Upstream<'_>>,
+    ) -> Cell {
+        let case = self.plan.case(id).expect("planned cases are known");
+        let mut expected = predictions.get(self.c, i).map(|p| p.to_expected());
+        if self.start_error.is_none() {
+            let baseline = self.baseline.and_then(|b| b.records.get(id));
+            expected = self
+                .runtime
+                .model
+                .measured_expectation(case, baseline)
+                .or(expected);
+        }
+        let (mut observed, drift) = self.observe(id, case, attribution, upstream);
+        let verdict = self.verdict(&mut observed, drift, expected.as_ref());
+        Cell {
+            configuration: self.conf.id.clone(),
+            profile: self.profile.name.clone(),
+            caps: self.caps.clone(),
+            case: id.to_string(),
+            syscall: case.syscall.to_string(),
+            abi: case.abi.name().to_string(),
+            observed,
+            expected: expected.unwrap_or_else(|| unpredicted(self.plan)),
+            verdict,
+        }
+    }
+
+    /// What the runs show of case `id`, and for builtin, why it drifts from upstream's
+    /// profile where it does.
+    fn observe(
+        &self,
+        id: &str,
+        case: &seccomp_catalog::Case,
+        attribution: &Attribution<'_>,
+        upstream: Option<&Upstream<'_>>,
+    ) -> (Observed, Option<String>) {
+        if self.held_back {
+            // Nothing ran, so nothing was observed: the cell says why, and its verdict is
+            // `held_back`, never a pass.
+            return (
+                nothing_observed(Outcome::NotRun, self.start_error.clone()),
+                None,
+            );
+        }
+        if let Some(msg) = &self.start_error {
+            return (
+                nothing_observed(Outcome::StartFailed, Some(msg.clone())),
+                None,
+            );
+        }
+        if let Some(why) = self.runtime.model.abi_not_run(case.abi) {
+            // The probe's call ran (and answered ENOSYS, unconfined too), but no profile can
+            // decide it: the runtime runs no call of its ABI.
+            let saw = self
+                .as_is
+                .and_then(|r| r.records.get(id))
+                .map(|r| format!(" (the probe's call: {})", describe_record(r)))
+                .unwrap_or_default();
+            let note = format!("{why}{saw}");
+            return (nothing_observed(Outcome::NotRun, Some(note)), None);
+        }
+        if let Some(reason) = self.as_is.and_then(|r| r.not_run.get(id)) {
+            let note = not_run_note(reason, &self.conf.start);
+            return (nothing_observed(Outcome::NotRun, Some(note)), None);
+        }
+        let silence = tagged_silence(self.tagged, id, case.syscall, &self.conf.tagged_allows);
+        let runs = CaseRuns {
+            observed: self.as_is.and_then(|r| r.records.get(id)),
+            baseline: self.baseline.and_then(|r| r.records.get(id)),
+            tagged: tagged_run(self.tagged, id, silence.as_deref()),
+        };
+        match upstream {
+            Some(up) => up.classify(Slot::of(case), id, case.syscall, runs),
+            None => (classify(Slot::of(case), runs, attribution), None),
+        }
+    }
+
+    /// The cell's verdict: held back, not enforced (named first in the note), drift, or the
+    /// observation judged against the expectation.
+    fn verdict(
+        &self,
+        observed: &mut Observed,
+        drift: Option<String>,
+        expected: Option<&Expected>,
+    ) -> Verdict {
+        match (self.not_enforced, drift) {
+            _ if self.held_back => Verdict::HeldBack,
+            (Some(why), _) => {
+                let why = format!("not enforced on this runtime: {why}");
+                observed.note = Some(match observed.note.take() {
+                    Some(n) => format!("{why}; {n}"),
+                    None => why,
+                });
+                Verdict::NotEnforced
+            }
+            (None, Some(_)) => Verdict::Drift,
+            (None, None) => verdict(observed, expected),
+        }
+    }
+}
+
+/// A cell where nothing was observed, with why.
+fn nothing_observed(outcome: Outcome, note: Option<String>) -> Observed {
+    Observed {
+        outcome,
+        errno: None,
+        signal: None,
+        rule: None,
+        note,
+    }
+}
+
+/// A configuration's start error as the matrix gives it: with its cause where it lies outside
+/// seccomp (a capability the host's bounding set lacks, a baseline that failed alike), else
+/// with the oracle's account of the start.
+fn start_error(
+    plan: &Plan,
+    conf: &PlannedConfiguration,
+    message: &str,
+    baseline: Option<&JobResult>,
+) -> String {
+    let outside = seccomp_harness_core::start_failure::outside_seccomp(
+        message,
+        &plan.cap_sets[conf.cap_set].caps,
+        bounding_set(),
+        baseline.and_then(|b| b.start_error.as_deref()),
+    );
+    match outside {
+        Some(cause) => format!("{message} ({cause})"),
+        None => start_failure_message(message, &conf.start, &plan.runtimes[conf.runtime].model),
+    }
 }
 
 /// Takes out of `matrix` every configuration that needs a job whose container run ended in an

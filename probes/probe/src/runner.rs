@@ -316,56 +316,81 @@ fn close(fd: i32) {
     let _ = raw::sys(libc::SYS_close, [fd as u64, 0, 0, 0, 0, 0]);
 }
 
+/// A file descriptor of the probe's own, closed when dropped.
+#[derive(Debug)]
+struct Fd(i32);
+
+impl Drop for Fd {
+    fn drop(&mut self) {
+        close(self.0);
+    }
+}
+
+/// A child's lifeline: a pipe whose write end only the child keeps, so that the kernel closes
+/// it when the child dies, however it dies, and a wait on the read end ends at once. Without
+/// one the parent re-reads the page and asks for the child's status between naps. Each end
+/// closes when dropped, the read end first.
+#[derive(Debug)]
+struct Lifeline {
+    read: Fd,
+    write: Fd,
+}
+
+impl Lifeline {
+    /// A new lifeline, where the filter lets the probe make a pipe and watch it.
+    fn open() -> Option<Lifeline> {
+        if !(machinery::allowed("pipe2") && machinery::can_watch_fd()) {
+            return None;
+        }
+        let mut fds = [0i32; 2];
+        raw::sys(
+            libc::SYS_pipe2,
+            [fds.as_mut_ptr() as u64, libc::O_CLOEXEC as u64, 0, 0, 0, 0],
+        )
+        .ok()?;
+        Some(Lifeline {
+            read: Fd(fds[0]),
+            write: Fd(fds[1]),
+        })
+    }
+
+    /// The parent's end after the fork: the write end is closed now.
+    fn into_read_end(self) -> Fd {
+        let Lifeline { read, write } = self;
+        drop(write);
+        read
+    }
+
+    /// The child's end: the read end is closed now.
+    fn into_write_end(self) -> Fd {
+        let Lifeline { read, write } = self;
+        drop(read);
+        write
+    }
+}
+
 /// Forks a child that runs `body` in a session of its own, then wakes the parent through its
 /// lifeline and exits. Returns the child's pid and the read end of its lifeline, if it has one.
-fn spawn(body: impl FnOnce()) -> Result<(i32, Option<i32>), MachineryFailed> {
+fn spawn(body: impl FnOnce()) -> Result<(i32, Option<Fd>), MachineryFailed> {
     let fail = |errno| MachineryFailed { errno };
     if !machinery::allowed("clone") {
         return Err(fail(0));
     }
     // Before the fork, never after it: a wait for any child could reap this one.
     reap_orphans();
-    // The lifeline: its write end closes when the child dies, however it dies, so a wait on
-    // the read end ends at once. Without it the parent re-reads the page and asks for the
-    // child's status between naps.
-    let mut lifeline = None;
-    if machinery::allowed("pipe2") && machinery::can_watch_fd() {
-        let mut fds = [0i32; 2];
-        if raw::sys(
-            libc::SYS_pipe2,
-            [fds.as_mut_ptr() as u64, libc::O_CLOEXEC as u64, 0, 0, 0, 0],
-        )
-        .is_ok()
-        {
-            lifeline = Some((fds[0], fds[1]));
-        }
-    }
-    let close_both = || {
-        if let Some((rd, wr)) = lifeline {
-            close(rd);
-            close(wr);
-        }
-    };
+    let lifeline = Lifeline::open();
     if !machinery::can_reap() {
         // Only the exit status tells how a child died (a kill's SIGSYS from any other end),
         // and without it nothing tells a dead child from a slow one where there is no
         // lifeline either: the cases run in-process, where the container's exit code tells.
-        close_both();
+        // The lifeline's pipe closes as it is dropped here.
         return Err(fail(0));
     }
     // A plain fork as clone(SIGCHLD): the flags a profile sees from libc's fork too, without
     // glibc's atfork handlers.
-    let pid = match raw::sys(libc::SYS_clone, own_calls::FORK_ARGS) {
-        Ok(pid) => pid as i32,
-        Err(e) => {
-            close_both();
-            return Err(fail(e));
-        }
-    };
+    let pid = raw::sys(libc::SYS_clone, own_calls::FORK_ARGS).map_err(fail)? as i32;
     if pid == 0 {
-        if let Some((rd, _)) = lifeline {
-            close(rd);
-        }
+        let write = lifeline.map(Lifeline::into_write_end);
         // A session of its own: no controlling terminal for vhangup to hang up, and no shared
         // process group for a stray signal.
         if NEW_SESSION.load(Relaxed) {
@@ -374,21 +399,18 @@ fn spawn(body: impl FnOnce()) -> Result<(i32, Option<i32>), MachineryFailed> {
         body();
         // Wakes the parent now rather than when the pipe closes at the end of exit, after the
         // child's memory is torn down. If a filter denies this write, the close still comes.
-        if let Some((_, wr)) = lifeline {
+        if let Some(wr) = &write {
             if machinery::allowed("write") {
                 let byte = 1u8;
                 let _ = raw::sys(
                     libc::SYS_write,
-                    [wr as u64, &byte as *const u8 as u64, 1, 0, 0, 0],
+                    [wr.0 as u64, &byte as *const u8 as u64, 1, 0, 0, 0],
                 );
             }
         }
         machinery::exit_child(0);
     }
-    if let Some((_, wr)) = lifeline {
-        close(wr);
-    }
-    Ok((pid, lifeline.map(|(rd, _)| rd)))
+    Ok((pid, lifeline.map(Lifeline::into_read_end)))
 }
 
 /// Forks a child that runs `child` and reports into `slot`; waits with the deadlines.
@@ -442,9 +464,9 @@ fn fork_and_wait(
             hard
         };
         let wait = until.saturating_duration_since(now);
-        match lifeline {
+        match &lifeline {
             Some(rd) if machinery::can_watch_fd() => {
-                if machinery::wait_readable(Some(rd), wait) == machinery::Waited::Ready {
+                if machinery::wait_readable(Some(rd.0), wait) == machinery::Waited::Ready {
                     break;
                 }
             }
@@ -457,9 +479,7 @@ fn fork_and_wait(
             }
         }
     }
-    if let Some(rd) = lifeline {
-        close(rd);
-    }
+    drop(lifeline);
     ended.outcome = slot.read();
     let returned = ended.outcome.done == 1 && !ended.timed_out;
     let by_signal = machinery::reaps_by_signal();
@@ -662,11 +682,11 @@ pub fn run_batch(
             break;
         }
         let wait = hard.saturating_duration_since(now).min(PROGRESS_LOOK);
-        match lifeline {
+        match &lifeline {
             // Readable: the worker's last byte (every case done) or its death; the loop
             // writes what is done before it ends.
             Some(rd) if machinery::can_watch_fd() => {
-                gone = machinery::wait_readable(Some(rd), wait) == machinery::Waited::Ready;
+                gone = machinery::wait_readable(Some(rd.0), wait) == machinery::Waited::Ready;
             }
             _ => {
                 machinery::wait_readable(None, wait.min(Duration::from_micros(200)));
@@ -677,9 +697,7 @@ pub fn run_batch(
             }
         }
     }
-    if let Some(rd) = lifeline {
-        close(rd);
-    }
+    drop(lifeline);
     if ran == n {
         // Every case returned: the worker only exits now, reaped later (reap_orphans, or by
         // the kernel where the probe watches SIGCHLD).

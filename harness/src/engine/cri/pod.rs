@@ -23,6 +23,7 @@ use crate::engine::container::{
     ContainerError, ContainerOutcome, ContainerSpec, ProbeOutput, SeccompMode,
 };
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -331,8 +332,8 @@ impl PodRunner {
         }
     }
 
-    // Over 80 lines: its phases are still to be split into named steps (issue #20).
-    #[allow(clippy::too_many_lines)]
+    /// The probe's container in the pod: created and started, watched until it exits (or is
+    /// stopped: [`Watch`]), and its log read back as the probe's output.
     async fn in_sandbox(
         &self,
         pod: &str,
@@ -342,6 +343,33 @@ impl PodRunner {
         expect: &[String],
         log_host: &Path,
     ) -> Result<ContainerOutcome, ContainerError> {
+        let id = match self.create_and_start(pod, sandbox, spec, args).await? {
+            ControlFlow::Continue(id) => id,
+            ControlFlow::Break(refused) => return Ok(refused),
+        };
+        let log_file = log_host.join("probe.log");
+        let (exit_code, watch) = self.watch(&id, spec, expect, &log_file).await?;
+        self.record_applied(&id, &spec.seccomp).await;
+        let streams = log::parse(&std::fs::read(&log_file).unwrap_or_default());
+        Ok(ContainerOutcome::Exited(ProbeOutput {
+            stdout: streams.stdout,
+            stderr: streams.stderr,
+            exit_code: i64::from(exit_code),
+            timed_out: watch.timed_out,
+            watchdog: watch.watchdog,
+            ended_by_harness: watch.ended_by_harness,
+        }))
+    }
+
+    /// Creates and starts the probe's container in the pod: its id, or the start failure where
+    /// the node refused the profile or the runtime the start.
+    async fn create_and_start(
+        &self,
+        pod: &str,
+        sandbox: &PodSandboxConfig,
+        spec: &ContainerSpec,
+        args: &[String],
+    ) -> Result<ControlFlow<ContainerOutcome, String>, ContainerError> {
         let mut rt = self.node.runtime.clone();
         let url = self.node.url().to_string();
         let created = call(
@@ -354,114 +382,84 @@ impl PodRunner {
             }),
         )
         .await;
+        let refused = |message: &str| {
+            ControlFlow::Break(ContainerOutcome::StartFailed {
+                message: spec.scrub(message),
+            })
+        };
         let id = match created {
             Ok(c) => c.container_id,
             // containerd reads and parses a Localhost profile here: a profile it refuses is
             // the configuration's result, like a runtime refusing to start.
             Err(CriError::Call { message, .. }) if message.contains("seccomp") => {
-                return Ok(ContainerOutcome::StartFailed {
-                    message: spec.scrub(&message),
-                })
+                return Ok(refused(&message))
             }
             Err(e) => return Err(self.err("create the probe container in", pod, e)),
         };
-        if let Err(e) = call(
+        let started = call(
             &url,
             "StartContainer",
             rt.start_container(StartContainerRequest {
                 container_id: id.clone(),
             }),
         )
-        .await
-        {
-            return match e {
-                CriError::Call { message, .. } => Ok(ContainerOutcome::StartFailed {
-                    message: spec.scrub(&message),
-                }),
-                e => Err(self.err("start", &id, e)),
-            };
+        .await;
+        match started {
+            Ok(_) => Ok(ControlFlow::Continue(id)),
+            Err(CriError::Call { message, .. }) => Ok(refused(&message)),
+            Err(e) => Err(self.err("start", &id, e)),
         }
-        let log_file = log_host.join("probe.log");
-        let started = Instant::now();
-        let mut last_progress = Instant::now();
-        let mut lines = 0usize;
-        let mut complete_since: Option<Instant> = None;
-        let (mut watchdog, mut timed_out, mut ended_by_harness) = (false, false, false);
-        let status = loop {
+    }
+
+    /// Polls the container until it exits, stopping it when [`Watch::look`] says so; its exit
+    /// code and why the harness stopped it, if it did.
+    async fn watch(
+        &self,
+        id: &str,
+        spec: &ContainerSpec,
+        expect: &[String],
+        log_file: &Path,
+    ) -> Result<(i32, Watch), ContainerError> {
+        let mut rt = self.node.runtime.clone();
+        let url = self.node.url().to_string();
+        let mut watch = Watch::new(Instant::now());
+        loop {
             let status = call(
                 &url,
                 "ContainerStatus",
                 rt.container_status(ContainerStatusRequest {
-                    container_id: id.clone(),
+                    container_id: id.to_string(),
                     verbose: false,
                 }),
             )
             .await
-            .map_err(|e| self.err("inspect", &id, e))?
+            .map_err(|e| self.err("inspect", id, e))?
             .status
             .unwrap_or_default();
             if status.state == ContainerState::ContainerExited as i32 {
-                break status;
+                return Ok((status.exit_code, watch));
             }
-            let bytes = std::fs::read(&log_file).unwrap_or_default();
-            let now_lines = log::stdout_lines(&bytes);
-            if now_lines > lines {
-                lines = now_lines;
-                last_progress = Instant::now();
-            }
-            let all_in = {
-                let out = log::parse(&bytes);
-                let text = String::from_utf8_lossy(&out.stdout);
-                expect.iter().all(|id| {
-                    text.lines().any(|l| {
-                        matches!(
-                            serde_json::from_str::<seccomp_catalog::record::Record>(l),
-                            Ok(seccomp_catalog::record::Record::Case(r)) if &r.id == id
-                        )
-                    })
-                })
-            };
-            let stop = if all_in {
-                let since = *complete_since.get_or_insert_with(Instant::now);
-                if since.elapsed() > EXIT_GRACE {
-                    ended_by_harness = true;
-                    true
-                } else {
-                    false
-                }
-            } else if last_progress.elapsed() > spec.case_timeout {
-                watchdog = true;
-                true
-            } else if started.elapsed() > spec.timeout {
-                timed_out = true;
-                true
-            } else {
-                false
-            };
+            let bytes = std::fs::read(log_file).unwrap_or_default();
+            let stop = watch.look(
+                Instant::now(),
+                log::stdout_lines(&bytes),
+                all_records_in(&bytes, expect),
+                spec,
+            );
             if stop {
                 call(
                     &url,
                     "StopContainer",
                     rt.stop_container(StopContainerRequest {
-                        container_id: id.clone(),
+                        container_id: id.to_string(),
                         timeout: 0,
                     }),
                 )
                 .await
-                .map_err(|e| self.err("stop", &id, e))?;
+                .map_err(|e| self.err("stop", id, e))?;
             }
             tokio::time::sleep(POLL).await;
-        };
-        self.record_applied(&id, &spec.seccomp).await;
-        let streams = log::parse(&std::fs::read(&log_file).unwrap_or_default());
-        Ok(ContainerOutcome::Exited(ProbeOutput {
-            stdout: streams.stdout,
-            stderr: streams.stderr,
-            exit_code: i64::from(status.exit_code),
-            timed_out,
-            watchdog,
-            ended_by_harness,
-        }))
+        }
     }
 
     async fn remove_pod(&self, pod: &str) -> Result<(), CriError> {
@@ -495,6 +493,74 @@ impl PodRunner {
         super::cgroups::remove(Path::new("/sys/fs/cgroup"), |r| r == run);
         Ok(n)
     }
+}
+
+/// The watch over one probe container's log: when it last wrote a line, since when every
+/// record is in, and why the harness stopped it, if it did.
+#[derive(Debug)]
+struct Watch {
+    started: Instant,
+    last_progress: Instant,
+    lines: usize,
+    complete_since: Option<Instant>,
+    watchdog: bool,
+    timed_out: bool,
+    ended_by_harness: bool,
+}
+
+impl Watch {
+    fn new(now: Instant) -> Watch {
+        Watch {
+            started: now,
+            last_progress: now,
+            lines: 0,
+            complete_since: None,
+            watchdog: false,
+            timed_out: false,
+            ended_by_harness: false,
+        }
+    }
+
+    /// One look at the log at `now` (`lines` complete stdout lines, every expected record in
+    /// or not): whether to stop the container. Every record in for the exit grace ends it; a
+    /// wait past the watchdog's since the last line, or past the whole run's limit, stops it
+    /// too, each noted.
+    fn look(&mut self, now: Instant, lines: usize, all_in: bool, spec: &ContainerSpec) -> bool {
+        if lines > self.lines {
+            self.lines = lines;
+            self.last_progress = now;
+        }
+        if all_in {
+            let since = *self.complete_since.get_or_insert(now);
+            if now.duration_since(since) > EXIT_GRACE {
+                self.ended_by_harness = true;
+                return true;
+            }
+            false
+        } else if now.duration_since(self.last_progress) > spec.case_timeout {
+            self.watchdog = true;
+            true
+        } else if now.duration_since(self.started) > spec.timeout {
+            self.timed_out = true;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Whether a log holds a case record for every id of `expect`.
+fn all_records_in(log: &[u8], expect: &[String]) -> bool {
+    let out = log::parse(log);
+    let text = String::from_utf8_lossy(&out.stdout);
+    expect.iter().all(|id| {
+        text.lines().any(|l| {
+            matches!(
+                serde_json::from_str::<seccomp_catalog::record::Record>(l),
+                Ok(seccomp_catalog::record::Record::Case(r)) if &r.id == id
+            )
+        })
+    })
 }
 
 /// Removes the harness's pod sandboxes on a node: one run's, or (`None`) those of every run
@@ -571,4 +637,71 @@ fn namespaces() -> NamespaceOption {
 /// the `CAP_` prefix (containerd adds it), `ALL` for all.
 fn cri_cap(cap: &str) -> String {
     cap.strip_prefix("CAP_").unwrap_or(cap).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use seccomp_catalog::record::{CaseRecord, Record};
+
+    fn spec() -> ContainerSpec {
+        ContainerSpec {
+            case_timeout: Duration::from_secs(15),
+            timeout: Duration::from_secs(100),
+            ..ContainerSpec::new(SeccompMode::Unconfined)
+        }
+    }
+
+    #[test]
+    fn the_watch_stops_a_probe_all_in_after_the_grace_and_a_silent_one_by_the_watchdog() {
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        let mut w = Watch::new(t0);
+        assert!(!w.look(at(1), 3, true, &spec()));
+        assert!(!w.look(at(2), 3, true, &spec()), "within the grace");
+        assert!(w.look(at(4), 3, true, &spec()));
+        assert!(w.ended_by_harness && !w.watchdog && !w.timed_out);
+
+        // A line now and then keeps the watchdog off; silence past it stops the container.
+        let mut w = Watch::new(t0);
+        assert!(!w.look(at(10), 1, false, &spec()));
+        assert!(!w.look(at(24), 2, false, &spec()));
+        assert!(!w.look(at(39), 2, false, &spec()));
+        assert!(w.look(at(40), 2, false, &spec()));
+        assert!(w.watchdog && !w.timed_out && !w.ended_by_harness);
+
+        // Lines all along, but past the whole run's limit.
+        let mut w = Watch::new(t0);
+        for s in (10..=100).step_by(10) {
+            assert!(!w.look(at(s), s as usize, false, &spec()), "at {s} s");
+        }
+        assert!(w.look(at(101), 102, false, &spec()));
+        assert!(w.timed_out && !w.watchdog);
+    }
+
+    #[test]
+    fn every_expected_case_record_must_be_in_the_log() {
+        let line = |id: &str| {
+            let record = Record::Case(CaseRecord {
+                id: id.to_string(),
+                ..Default::default()
+            });
+            format!(
+                "2026-12-05T01:00:00.000000000Z stdout F {}\n",
+                serde_json::to_string(&record).unwrap()
+            )
+        };
+        let log = format!(
+            "{}2026-12-05T01:00:00.1Z stderr F getpid\n{}",
+            line("mkdir"),
+            line("setns")
+        );
+        let expect = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(all_records_in(log.as_bytes(), &expect(&["mkdir", "setns"])));
+        assert!(!all_records_in(
+            log.as_bytes(),
+            &expect(&["mkdir", "getpid"])
+        ));
+        assert!(all_records_in(b"", &[]));
+    }
 }

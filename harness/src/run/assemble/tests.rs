@@ -575,3 +575,45 @@ fn a_failed_job_leaves_out_the_configurations_that_need_it() {
     leave_out_failed(&mut m, &plan, &[(baseline, "gone".into())]);
     assert_eq!(m.missing_configurations.len(), plan.configurations.len());
 }
+
+#[test]
+fn a_columns_verdict_names_not_enforced_before_drift_and_drift_before_the_judgement() {
+    let plan = builtin_plan(true);
+    let results = JobResults::new();
+    let mut host = HostFacts::default();
+    let noted = || nothing_observed(Outcome::NotRun, Some("why".into()));
+    let column = Column::of(&plan, 0, &results, &host);
+    assert_eq!(column.conf.id, "builtin");
+    assert!(!column.held_back && column.start_error.is_none());
+    // builtin has no filter of its own to read errnos from; upstream's beside it has.
+    assert!(column.errnos().is_empty());
+    assert!(column.upstream_errnos().contains(&1));
+    assert!(matches!(column.attribution(&[]), Attribution::Untaggable));
+    assert!(column.upstream(&results, &[]).is_some());
+    let mut o = noted();
+    let drift = Some("drift: differs".to_string());
+    assert_eq!(column.verdict(&mut o, drift.clone(), None), Verdict::Drift);
+    assert_eq!(o, noted());
+    let mut o = noted();
+    assert_eq!(column.verdict(&mut o, None, None), verdict(&noted(), None));
+
+    host.seccomp
+        .not_enforced
+        .insert("runc".into(), "the rules had no effect".into());
+    let column = Column::of(&plan, 0, &results, &host);
+    let mut o = noted();
+    assert_eq!(column.verdict(&mut o, drift, None), Verdict::NotEnforced);
+    assert_eq!(
+        o.note.as_deref(),
+        Some("not enforced on this runtime: the rules had no effect; why")
+    );
+    // The file profile beside it is ignored on that runtime too.
+    let upstream = plan
+        .configurations
+        .iter()
+        .position(|c| c.id == "builtin-upstream")
+        .unwrap();
+    assert!(Column::of(&plan, upstream, &results, &host)
+        .not_enforced
+        .is_some());
+}

@@ -91,3 +91,28 @@ fn calls_that_block_spawn_or_change_the_process_get_a_child_each() {
     }
     assert!(batchable(&prepared("socket(AF_INET)")));
 }
+
+/// Each end of a lifeline closes when it is let go: the parent's read end sees the end of
+/// the pipe once the write end is gone, and the child's write end finds no reader once the
+/// read end is.
+#[test]
+fn a_lifelines_ends_close_when_dropped() {
+    let mut byte = 0u8;
+    let parent = Lifeline::open().expect("a pipe outside any filter");
+    let read = parent.into_read_end();
+    // SAFETY: reads one byte into a local from a descriptor this test owns.
+    let n = unsafe { libc::read(read.0, (&mut byte as *mut u8).cast(), 1) };
+    assert_eq!(n, 0, "no writer left: end of file");
+    drop(read);
+
+    let child = Lifeline::open().expect("a pipe outside any filter");
+    let write = child.into_write_end();
+    // SAFETY: writes one byte from a local to a descriptor this test owns; Rust's runtime
+    // ignores SIGPIPE, so a pipe without a reader answers EPIPE.
+    let n = unsafe { libc::write(write.0, (&byte as *const u8).cast(), 1) };
+    assert_eq!(n, -1);
+    assert_eq!(
+        std::io::Error::last_os_error().raw_os_error(),
+        Some(libc::EPIPE)
+    );
+}
