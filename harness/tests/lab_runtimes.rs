@@ -147,7 +147,12 @@ async fn podman_runs_the_shipped_and_upstream_profiles_by_path(host: String) {
     let left: Vec<_> = std::fs::read_dir(socket.parent().unwrap())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(seccomp_harness::engine::podman::PROFILE_DIR_PREFIX))
+        .filter(|n| {
+            // Only this process's runs: others may share the lab's Podman meanwhile.
+            n.strip_prefix(seccomp_harness::engine::podman::PROFILE_DIR_PREFIX)
+                .and_then(seccomp_harness::engine::cleanup::RunId::pid_of)
+                == Some(std::process::id())
+        })
         .collect();
     assert!(left.is_empty(), "profile files left: {left:?}");
 }
