@@ -1,7 +1,7 @@
-//! Three predictions the oracle once got wrong, pinned end to end on every runc the project
-//! can reach (`tests/fixtures/runtime`, README there): the ENOSYS stub by runc version and
-//! listed arches, runc's `close` after loading the filter, and the probe's own `write(1, …)`
-//! judged with its real arguments. On the host's engine (runc 1.1.5 here) always; on the lab's
+//! Predictions the oracle once got wrong, pinned end to end on every runc the project can
+//! reach (`tests/fixtures/runtime`, README there): the ENOSYS stub by runc version and listed
+//! arches, runc's `close` after loading the filter, the probe's own `write(1, …)` judged with
+//! its real arguments, and runc 1.3's readlinkat where openat2 fails. On the host's engine (runc 1.1.5 here) always; on the lab's
 //! trixie-runc (runc 1.1.15) and sid-runc (runc 1.3.6) where `SECCOMP_HARNESS_LAB_TRIXIE_RUNC`
 //! and `SECCOMP_HARNESS_LAB_SID_RUNC` hold their DOCKER_HOST (`.ci/run` sets them; unset, that
 //! engine's trials are reported as ignored with the reason: a libtest-mimic file,
@@ -78,8 +78,9 @@ fn cell<'m>(m: &'m Matrix, conf: &str, case: &str) -> &'m seccomp_harness_core::
         .unwrap_or_else(|| panic!("no cell {conf}::{case}"))
 }
 
-/// Every cell passes, and the version-dependent cells show `stub_native` (runc ≥ 1.1.15).
-fn check(m: &Matrix, stub_native: bool) {
+/// Every cell passes, and the version-dependent cells show `stub_native` (runc ≥ 1.1.15) and
+/// `walks_proc` (runc ≥ 1.3.3, which needs readlinkat where openat2 fails).
+fn check(m: &Matrix, stub_native: bool, walks_proc: bool) {
     let failing: Vec<String> = m
         .cells
         .iter()
@@ -120,6 +121,15 @@ fn check(m: &Matrix, stub_native: bool) {
         cell(m, "deny-close", "getpid").observed.outcome,
         Outcome::StartFailed
     );
+    // An errno on openat2 and readlinkat: runc from 1.3.3 walks /proc by hand and fails.
+    let walk = cell(m, "deny-openat2-readlinkat", "getpid");
+    if walks_proc {
+        assert_eq!(walk.observed.outcome, Outcome::StartFailed);
+        let note = walk.observed.note.as_deref().unwrap_or_default();
+        assert!(note.contains("readlinkat"), "{note}");
+    } else {
+        assert_eq!(walk.observed.outcome, Outcome::Allowed);
+    }
     // The probe avoided write(1, …) and wrote its records with writev: the cases ran.
     assert_eq!(
         cell(m, "kill-write-to-stdout", "getpid").observed.outcome,
@@ -133,10 +143,12 @@ async fn on_the_hosts_engine() {
     let m = run(None).await;
     let version = m.host.runtime_version.clone();
     // This project's host has runc 1.1.5; another host's runc decides by its version.
-    let stub_native = seccomp_harness_core::runtime::Runtime::parse("runc", Some(&version))
-        .version
-        .is_none_or(|v| v >= seccomp_harness_core::version::Version::new(1, 1, 15));
-    check(&m, stub_native);
+    let at_least = |a, b, c| {
+        seccomp_harness_core::runtime::Runtime::parse("runc", Some(&version))
+            .version
+            .is_none_or(|v| v >= seccomp_harness_core::version::Version::new(a, b, c))
+    };
+    check(&m, at_least(1, 1, 15), at_least(1, 3, 3));
 }
 
 async fn on_runc_1_1_15(host: String) {
@@ -146,7 +158,7 @@ async fn on_runc_1_1_15(host: String) {
         "{}",
         m.host.runtime_version
     );
-    check(&m, true);
+    check(&m, true, false);
 }
 
 async fn on_runc_1_3_6(host: String) {
@@ -156,7 +168,7 @@ async fn on_runc_1_3_6(host: String) {
         "{}",
         m.host.runtime_version
     );
-    check(&m, true);
+    check(&m, true, true);
 }
 
 /// A profile killing a call runc makes after loading the filter is held back (every cell

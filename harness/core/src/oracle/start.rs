@@ -17,7 +17,7 @@ use seccomp_catalog::own_calls::{self, OnErrno, OwnArg, Role};
 use seccomp_catalog::{Arch, Arg, Case, Catalog};
 use std::fmt;
 
-use crate::runtime::runtime_model;
+use crate::runtime::{runtime_model, RuntimeSite};
 
 /// A call with the outcome the oracle predicts for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,13 +25,21 @@ pub struct CallOutcome {
     pub syscall: String,
     pub outcome: Outcome,
     pub errno: Option<i32>,
+    /// The call whose failure made the runtime take the fallback that makes this one
+    /// ([`FallbackNeeds`](crate::runtime::FallbackNeeds)), so the note says why a call the
+    /// runtime usually skips matters here.
+    pub fallback_from: Option<&'static str>,
 }
 
 impl fmt::Display for CallOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.outcome, self.errno) {
-            (Outcome::Errno, Some(e)) => write!(f, "{} (errno {e})", self.syscall),
-            (o, _) => write!(f, "{} ({o})", self.syscall),
+            (Outcome::Errno, Some(e)) => write!(f, "{} (errno {e}", self.syscall)?,
+            (o, _) => write!(f, "{} ({o}", self.syscall)?,
+        }
+        match self.fallback_from {
+            Some(from) => write!(f, "; its fallback where {from} fails)"),
+            None => f.write_str(")"),
         }
     }
 }
@@ -148,14 +156,15 @@ fn at_site(case: &Case, args: [OwnArg; 6]) -> Case {
 
 impl Oracle<'_> {
     /// The outcome of the runtime's call `syscall` after loading the filter: at each of its
-    /// measured call sites ([`RuntimeModel::sites`], the worst one), else with the native
-    /// plain case's arguments, if the arch has it.
-    fn call(&self, catalog: &Catalog, syscall: &str) -> Option<CallOutcome> {
+    /// measured call sites ([`RuntimeModel::sites`] and the `extra` sites of a fallback it
+    /// takes, the worst one), else with the native plain case's arguments, if the arch has it.
+    fn call(&self, catalog: &Catalog, syscall: &str, extra: &[RuntimeSite]) -> Option<CallOutcome> {
         let case = native_case(catalog, syscall)?;
         let model = runtime_model(&self.resolved.host.runtime);
         let mut sites: Vec<Case> = model
             .sites
             .iter()
+            .chain(extra)
             .filter(|s| s.syscall == syscall)
             .map(|s| at_site(case, s.args))
             .collect();
@@ -197,6 +206,7 @@ impl Oracle<'_> {
             syscall: syscall.to_string(),
             outcome: p.outcome,
             errno: p.errno,
+            fallback_from: None,
         })
     }
 
@@ -211,17 +221,25 @@ impl Oracle<'_> {
         })
     }
 
-    /// Whether the container starts and the probe reaches its cases.
-    pub fn start(&self, catalog: &Catalog) -> Start {
-        if let Some(why) = self.filter_refusal() {
-            return Start::Refused(Blocker::Filter(why.to_string()));
-        }
+    /// What the runtime's own calls after loading the filter do to the start: `None` when
+    /// the profile allows all it needs, before the engine reports the start and after.
+    fn runtime_start(&self, catalog: &Catalog) -> Option<Start> {
         let runtime = &self.resolved.host.runtime;
         let model = runtime_model(runtime);
+        // The fallbacks the runtime takes under this filter, and the call sites they add.
+        let fallbacks: Vec<_> = model
+            .fallback_needs
+            .iter()
+            .filter(|f| {
+                self.call(catalog, f.unless_allowed, &[])
+                    .is_some_and(|c| c.outcome != Outcome::Allowed)
+            })
+            .collect();
+        let extra: Vec<RuntimeSite> = fallbacks.iter().flat_map(|f| f.sites).copied().collect();
         let blocking = |fatal: &[&str], tolerated: &[&str]| -> Vec<CallOutcome> {
             let tolerant = tolerated
                 .iter()
-                .filter_map(|n| self.call(catalog, n))
+                .filter_map(|n| self.call(catalog, n, &extra))
                 // A call the kernel lacks answers ENOSYS: an errno, which these tolerate.
                 .filter(|c| {
                     !matches!(
@@ -231,12 +249,22 @@ impl Oracle<'_> {
                 });
             fatal
                 .iter()
-                .filter_map(|n| self.call(catalog, n))
+                .filter_map(|n| self.call(catalog, n, &extra))
                 .filter(|c| c.outcome != Outcome::Allowed)
                 .chain(tolerant)
                 .collect()
         };
-        let calls = blocking(model.fatal, model.tolerated);
+        let mut calls = blocking(model.fatal, model.tolerated);
+        for fallback in fallbacks {
+            calls.extend(
+                blocking(fallback.fatal, &[])
+                    .into_iter()
+                    .map(|c| CallOutcome {
+                        fallback_from: Some(fallback.unless_allowed),
+                        ..c
+                    }),
+            );
+        }
         if !calls.is_empty() {
             let hangs =
                 model.kill_hangs_start && calls.iter().any(|c| c.outcome == Outcome::Killed);
@@ -244,18 +272,28 @@ impl Oracle<'_> {
                 runtime: runtime.to_string(),
                 calls,
             };
-            return if hangs {
+            return Some(if hangs {
                 Start::HeldBack(blocker)
             } else {
                 Start::Refused(blocker)
-            };
+            });
         }
         let calls = blocking(model.after_start_fatal, model.after_start_tolerated);
-        if !calls.is_empty() {
-            return Start::ProbeCannotRun(Blocker::RuntimeCallsAfterStart {
+        (!calls.is_empty()).then(|| {
+            Start::ProbeCannotRun(Blocker::RuntimeCallsAfterStart {
                 runtime: runtime.to_string(),
                 calls,
-            });
+            })
+        })
+    }
+
+    /// Whether the container starts and the probe reaches its cases.
+    pub fn start(&self, catalog: &Catalog) -> Start {
+        if let Some(why) = self.filter_refusal() {
+            return Start::Refused(Blocker::Filter(why.to_string()));
+        }
+        if let Some(stopped) = self.runtime_start(catalog) {
+            return stopped;
         }
         let arch = catalog.arch();
         let footprint: Vec<CallOutcome> = own_calls::footprint(arch)

@@ -523,6 +523,76 @@ fn runtime_needs_follow_the_runtime_and_its_version() {
     ));
 }
 
+/// From runc 1.2.8 and 1.3.3 (the pathrs-lite fix; measured on runc 1.3.6, the lab's
+/// sid-runc), runc walks /proc by hand after loading the filter when `openat2` fails, and the
+/// walk needs `readlinkat` and `fcntl`. Before, the oracle predicted a start for profiles
+/// that deny both openat2 and readlinkat, and the recorded nginx and Tomcat copies of the
+/// corpus failed to start on runc 1.3.6 ("get handle to /proc/thread-self/fd: readlinkat …:
+/// operation not permitted") with every cell failing.
+#[test]
+fn runc_needs_readlinkat_and_fcntl_where_openat2_fails_from_1_3_3() {
+    use crate::runtime::Runtime;
+    let start_on = |version: &str, denied: &str| {
+        let rules = format!(r#"{{"names":[{denied}],"action":"SCMP_ACT_ERRNO"}}"#);
+        let p = parse_str(&allow_all_but("SCMP_ACT_ALLOW", &rules), "t.json").unwrap();
+        let r = resolve(
+            &p,
+            &host().with_runtime(Runtime::parse("runc", Some(version))),
+        );
+        Oracle::new(&r).start(&Catalog::for_arch(Arch::X86_64))
+    };
+    for version in ["1.2.8", "1.3.3", "1.3.6", "1.4.0"] {
+        for (denied, call) in [
+            (r#""openat2","readlinkat""#, "readlinkat"),
+            (r#""openat2","fcntl""#, "fcntl"),
+        ] {
+            let start = start_on(version, denied);
+            assert!(
+                matches!(start, Start::Refused(Blocker::RuntimeCalls { .. })),
+                "runc {version}, {denied}: {start:?}"
+            );
+            let note = start.note().unwrap();
+            assert!(
+                note.contains(&format!(
+                    "{call} (errno 1; its fallback where openat2 fails)"
+                )),
+                "{note}"
+            );
+        }
+        // With openat2 allowed runc never takes the walk; openat2 alone is tolerated.
+        for denied in [r#""readlinkat""#, r#""fcntl""#, r#""openat2""#] {
+            assert_eq!(
+                start_on(version, denied),
+                Start::Starts,
+                "runc {version}, {denied}"
+            );
+        }
+    }
+    // Before the fix, runc opened /proc/thread-self/fd by path: no walk.
+    for version in ["1.1.5", "1.1.15", "1.2.7", "1.3.2"] {
+        assert_eq!(
+            start_on(version, r#""openat2","readlinkat","fcntl""#),
+            Start::Starts,
+            "runc {version}"
+        );
+    }
+    // The ENOSYS stub fails openat2 too: an allow-list that names neither openat2 nor
+    // readlinkat, above whose highest name openat2 lies.
+    let list = r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["fstatfs","openat","getdents64","getcwd","chdir","newfstatat","fstat","write","close","setuid","setgid","setgroups","capget","capset","prctl","getppid","execve","rt_sigreturn","statx","fcntl"],"action":"SCMP_ACT_ALLOW"}]}"#;
+    let p = parse_str(list, "t.json").unwrap();
+    let r = resolve(
+        &p,
+        &host().with_runtime(Runtime::parse("runc", Some("1.3.6"))),
+    );
+    let start = Oracle::new(&r).start(&Catalog::for_arch(Arch::X86_64));
+    let note = start.note().unwrap_or_default();
+    assert!(
+        note.contains("readlinkat (errno 1; its fallback where openat2 fails)")
+            && !note.contains("fcntl"),
+        "{start:?}"
+    );
+}
+
 #[test]
 fn crun_has_no_enosys_stub_and_its_own_start_needs() {
     use crate::runtime::Runtime;
@@ -926,11 +996,74 @@ fn runc_1_1_5s_own_writes_and_closes_are_judged_with_its_real_arguments() {
         start_on("1.1.15", &bounded(2)),
         Start::Refused(Blocker::RuntimeCalls { .. })
     ));
-    // runc 1.3 was not measured: its calls keep the catalog's arguments.
+    // runc 1.2 before 1.2.8 was not measured: its calls keep the catalog's arguments.
     assert!(matches!(
-        start_on("1.3.6", &bounded(8)),
+        start_on("1.2.7", &bounded(8)),
         Start::Refused(Blocker::RuntimeCalls { .. })
     ));
+}
+
+/// runc 1.3.6's own write, close and fstat after loading the filter, measured on the lab's
+/// sid-runc (Docker 28.5.2): `write(5, _, 1)`, `close(4)`, `close(5)`, `fstat` on 0, 1, 2 and
+/// 13, and when openat2 fails (its walk of /proc) `fstat` on 4, 5, 7, 11 and 12 too. Before,
+/// runc 1.3's calls were judged with the catalog's all-ones arguments: any bound on their fd
+/// was predicted to fail the start, and the start-able httpd copy (write `fd <= 8`, close and
+/// fstat `fd <= 64`) was predicted not to start on runc 1.3.6.
+#[test]
+fn runc_1_3_6s_own_writes_closes_and_fstats_are_judged_with_its_real_arguments() {
+    use crate::runtime::Runtime;
+    let start_on = |rules: &str| {
+        let p = parse_str(&allow_all_but("SCMP_ACT_ALLOW", rules), "t.json").unwrap();
+        let r = resolve(
+            &p,
+            &host().with_runtime(Runtime::parse("runc", Some("1.3.6+ds1"))),
+        );
+        Oracle::new(&r).start(&Catalog::for_arch(Arch::X86_64))
+    };
+    let deny = |call: &str, op: &str, fd: u64, more: &str| {
+        start_on(&format!(
+            r#"{{"names":["{call}"],"action":"SCMP_ACT_ERRNO","args":[{{"index":0,"op":"{op}","value":{fd}}}]}}{more}"#
+        ))
+    };
+    let refused = |s: &Start, call: &str| {
+        matches!(s, Start::Refused(Blocker::RuntimeCalls { .. }))
+            && s.note().unwrap().contains(&format!("{call} (errno 1"))
+    };
+    let openat2 = r#",{"names":["openat2"],"action":"SCMP_ACT_ERRNO"}"#;
+    for (call, fatal) in [
+        ("write", &[5][..]),
+        ("close", &[4, 5]),
+        ("fstat", &[0, 1, 2, 13]),
+    ] {
+        for fd in 0..=20 {
+            let start = deny(call, "SCMP_CMP_EQ", fd, "");
+            assert_eq!(
+                refused(&start, call),
+                fatal.contains(&fd),
+                "{call}({fd}): {start:?}"
+            );
+        }
+        assert_eq!(
+            deny(call, "SCMP_CMP_GE", 21, ""),
+            Start::Starts,
+            "{call}(>= 21)"
+        );
+    }
+    // The walk of /proc that a failing openat2 takes: five more fstat sites.
+    for fd in 0..=20 {
+        let start = deny("fstat", "SCMP_CMP_EQ", fd, openat2);
+        let fatal = [0, 1, 2, 4, 5, 7, 11, 12, 13].contains(&fd);
+        assert_eq!(
+            refused(&start, "fstat"),
+            fatal,
+            "fstat({fd}) with openat2 denied: {start:?}"
+        );
+    }
+    // The exec fifo's write is one byte: a rule on fd 5 with another count leaves it.
+    let count0 = start_on(
+        r#"{"names":["write"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"op":"SCMP_CMP_EQ","value":5},{"index":2,"op":"SCMP_CMP_EQ","value":0}]}"#,
+    );
+    assert_eq!(count0, Start::Starts);
 }
 
 /// runc's init is a Go program whose signal handlers can run between loading the filter and

@@ -49,4 +49,5 @@ pub(super) const MODELS: &[RuntimeModel] = &[RuntimeModel {
     after_start_tolerated: &["close_range"],
     refuses_stray_errno_ret: true,
     sites: &[],
+    fallback_needs: &[],
 }];

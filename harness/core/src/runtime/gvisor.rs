@@ -48,6 +48,7 @@ pub(super) const MODELS: &[RuntimeModel] = &[
         after_start_tolerated: &[],
         refuses_stray_errno_ret: false,
         sites: &[],
+        fallback_needs: &[],
     },
 ];
 

@@ -250,6 +250,21 @@ pub struct RuntimeModel {
     /// one entry per call site; a call with no entry is judged with the catalog's arguments
     /// (all ones, which miss every condition such as `fd <= 8`).
     pub sites: &'static [RuntimeSite],
+    /// Calls the start needs only where another call fails under the filter, because the
+    /// runtime then takes a fallback path that makes them (runc from 1.3.3 walks /proc by
+    /// hand when `openat2` fails: [`FallbackNeeds`]).
+    pub fallback_needs: &'static [FallbackNeeds],
+}
+
+/// Start needs behind a fallback: when `unless_allowed` is not allowed after the filter loads
+/// (an errno, the ENOSYS stub, a kernel that lacks it), the runtime falls back to a path that
+/// makes the `fatal` calls, and any denial of one fails the start; the path also makes
+/// `sites`, more call sites of calls the runtime needs anyway ([`RuntimeModel::sites`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FallbackNeeds {
+    pub unless_allowed: &'static str,
+    pub fatal: &'static [&'static str],
+    pub sites: &'static [RuntimeSite],
 }
 
 /// One call the runtime makes after loading the filter, with the arguments it passes there

@@ -1,7 +1,7 @@
 //! runc: its start needs and tolerated calls per version, its ENOSYS stub (`patchbpf`), its
 //! Go fallbacks. Every fact with its measurement.
 
-use super::{site, RuntimeModel, RuntimeSite};
+use super::{site, FallbackNeeds, RuntimeModel, RuntimeSite};
 use crate::version::Version;
 use seccomp_catalog::own_calls::OwnArg::{Fixed as F, RunTime as R};
 
@@ -94,8 +94,9 @@ macro_rules! runc_needs {
 /// way, so such a profile is predicted not to start.
 pub const RUNC_NEEDS: &[&str] = runc_needs!();
 
-/// runc 1.3's needs on top of [`RUNC_NEEDS`]: statx (the mount id of /proc/thread-self/fd;
-/// with an errno, or the stub's ENOSYS, the start fails "could not get mount id").
+/// The needs of runc from 1.2.8 and 1.3.3 ([`RUNC_PATHRS_LITE`]) on top of [`RUNC_NEEDS`]:
+/// statx (the mount id of /proc/thread-self/fd; with an errno, or the stub's ENOSYS, the
+/// start failed "could not get mount id" on runc 1.3.6).
 const RUNC_1_3_FATAL: &[&str] = runc_needs!("statx");
 
 /// runc 1.1.5's (Docker 20.10.24, this host) write, close and fstat after loading the filter,
@@ -108,8 +109,9 @@ const RUNC_1_3_FATAL: &[&str] = runc_needs!("statx");
 /// 26.1.5) measured the same way gave the same: the six EQ sites started three `--noop`
 /// containers of three, and dropping `close(4)`, moving the write to `arg0 == 2` or dropping
 /// `fstat(2)` each failed the start; the start-able httpd copy (write `fd <= 8, count <= 256`,
-/// close and fstat `fd <= 64`) starts there too. runc 1.3 was not measured, so its calls are
-/// judged with the catalog's arguments.
+/// close and fstat `fd <= 64`) starts there too. runc 1.2.0 to 1.3.2 were not measured, so
+/// their calls are judged with the catalog's arguments; runc from 1.2.8 and 1.3.3 has its own
+/// sites ([`RUNC_PATHRS_LITE_SITES`]).
 const RUNC_1_1_SITES: &[RuntimeSite] = &[
     site("write", [F(3), R, F(1), F(0), F(0), F(0)]),
     site("close", [F(3), F(0), F(0), F(0), F(0), F(0)]),
@@ -123,22 +125,104 @@ const RUNC_1_1_SITES: &[RuntimeSite] = &[
 /// (`runc:[2:INIT]`'s calls in the kernel log) and by trapping, denying and killing each call
 /// alone: runc 1.1.5 (Docker 20.10.24) called faccessat2 (exec's lookup); runc 1.3.6 (Docker
 /// 28.5.2, the lab's sid-runc) also openat2, statx and tgkill. runc 1.1.15 (the lab's
-/// trixie-runc) started profiles without statx. Versions between 1.1.15 and 1.3.6 were not
-/// measured: 1.2 is taken to behave like 1.3.
+/// trixie-runc) started profiles without statx. No runc between 1.1.15 and 1.3.6 was
+/// measured: where runc's source shows what changed (runc's git history, read for this), the
+/// boundary is that release ([`RUNC_PATHRS_LITE`]: 1.2.8 in the 1.2 series, 1.3.3 in the 1.3
+/// series); otherwise 1.2 is taken to behave like 1.3.6.
 pub(super) const MODELS: &[RuntimeModel] = &[
     RuntimeModel {
-        since: Version::new(1, 2, 0),
-        fatal: RUNC_1_3_FATAL,
-        tolerated: &["faccessat2", "openat2", "tgkill"],
-        sites: &[],
-        ..RUNC_1_1_15
+        since: Version::new(1, 3, 3),
+        ..RUNC_PATHRS_LITE
     },
+    RuntimeModel {
+        since: Version::new(1, 3, 0),
+        ..RUNC_1_2
+    },
+    RUNC_PATHRS_LITE,
+    RUNC_1_2,
     RUNC_1_1_15,
     RuntimeModel {
         since: Version::new(0, 0, 0),
         stub_covers_native: false,
         ..RUNC_1_1_15
     },
+];
+
+/// runc 1.2.0 to 1.2.7 and 1.3.0 to 1.3.2: the Go runtime's and exec's calls of 1.3.6
+/// (openat2 and tgkill tolerated, not measured on these versions), without what the
+/// pathrs-lite code of [`RUNC_PATHRS_LITE`] added: from the source, their post-filter code
+/// opens `/proc/thread-self/fd` and the exec fifo's `/proc/thread-self/fd/N` by path, with no
+/// mount-id check (no statx) and no walk by hand (no readlinkat).
+const RUNC_1_2: RuntimeModel = RuntimeModel {
+    since: Version::new(1, 2, 0),
+    tolerated: &["faccessat2", "openat2", "tgkill"],
+    sites: &[],
+    ..RUNC_1_1_15
+};
+
+/// runc from the fix of CVE-2025-31133, CVE-2025-52565 and CVE-2025-52881 (1.2.8, 1.3.3 and
+/// 1.4.0-rc.3, released together on 2025-11-05; runc commits "utils: use safe procfs for
+/// /proc/self/fd loop code" and "*: switch to safer securejoin.Reopen"), measured as runc
+/// 1.3.6. After the filter loads, runc reaches /proc through filepath-securejoin's
+/// pathrs-lite: `CloseExecFrom` ("error closing exec fds") lists `/proc/thread-self/fd` when
+/// `close_range(CLOSE_RANGE_CLOEXEC)` fails, the exec fifo is reopened through
+/// `/proc/thread-self/fd`, and `UnsafeCloseFrom` lists the fds again before `execve`.
+/// pathrs-lite checks the reopened fd's mount id with `statx` every time ("could not get mount
+/// id": [`RUNC_1_3_FATAL`]). It looks paths up with `openat2` where a probe call of openat2
+/// succeeds; where it fails (an errno, the ENOSYS stub, an old kernel) it walks the path one
+/// component at a time, which duplicates the /proc handle with `fcntl(F_DUPFD_CLOEXEC)` and
+/// reads the `thread-self` symlink with `readlinkat`, and fails on an error from either
+/// ("get handle to /proc/thread-self/fd: readlinkat …: operation not permitted", the start-able
+/// nginx and Tomcat copies of the corpus on the lab's runc 1.3.6).
+///
+/// Measured on the lab's sid-runc (Docker 28.5.2, containerd 2.1.9, runc 1.3.6) with
+/// default-ALLOW profiles, three `docker run`s each: an errno on openat2 and readlinkat failed
+/// the start ("unable to setup user: readlinkat fsmount:fscontext:proc/self/"), on openat2 and
+/// fcntl too ("clone root fd: fcntl(F_DUPFD_CLOEXEC"); readlinkat, fcntl or openat2 alone
+/// started. runc 1.1.5 (this host) and 1.1.15 (the lab's trixie-runc) started all five.
+const RUNC_PATHRS_LITE: RuntimeModel = RuntimeModel {
+    since: Version::new(1, 2, 8),
+    fatal: RUNC_1_3_FATAL,
+    sites: RUNC_PATHRS_LITE_SITES,
+    fallback_needs: &[FallbackNeeds {
+        unless_allowed: "openat2",
+        fatal: &["readlinkat", "fcntl"],
+        sites: RUNC_PATHRS_LITE_WALK_SITES,
+    }],
+    ..RUNC_1_2
+};
+
+/// runc 1.3.6's write, close and fstat after loading the filter whose errno fails the start,
+/// measured as for 1.1 ([`RUNC_1_1_SITES`]) but the other way round: a default-ALLOW profile
+/// with an ERRNO rule on one fd (`arg0 == N`, N from 0 to 20, and one rule for `arg0 >= 21`)
+/// per `docker run`, on the lab's sid-runc (Docker 28.5.2, containerd 2.1.9), each failing
+/// one three times of three: `write(5, _, 1)` (the exec fifo's "0": "cannot start an already
+/// running container"; `arg2 == 0` on fd 5 started), `close(4)` (the start hung) and
+/// `close(5)` (the init died before Docker could bind its network namespace), `fstat` on 0, 1
+/// and 2 ("unable to setup user: fstat /dev/stdin") and on 13, the procfs handle
+/// (`fstat fsmount:fscontext:proc`). Every other fd, `close(3)` included (runc 1.1's fifo fd),
+/// started. The fds are those runc's init holds under Docker 28.5.2; another engine may
+/// number them otherwise.
+const RUNC_PATHRS_LITE_SITES: &[RuntimeSite] = &[
+    site("write", [F(5), R, F(1), F(0), F(0), F(0)]),
+    site("close", [F(4), F(0), F(0), F(0), F(0), F(0)]),
+    site("close", [F(5), F(0), F(0), F(0), F(0), F(0)]),
+    site("fstat", [F(0), R, F(0), F(0), F(0), F(0)]),
+    site("fstat", [F(1), R, F(0), F(0), F(0), F(0)]),
+    site("fstat", [F(2), R, F(0), F(0), F(0), F(0)]),
+    site("fstat", [F(13), R, F(0), F(0), F(0), F(0)]),
+];
+
+/// The fstat calls runc 1.3.6's walk of /proc adds when openat2 fails (each component's
+/// handle: "stat component \"self\""), measured as [`RUNC_PATHRS_LITE_SITES`] with openat2
+/// denied as well: fstat on 4, 5, 7, 11 and 12 failed the start too; write, close and the
+/// other fds as without the walk.
+const RUNC_PATHRS_LITE_WALK_SITES: &[RuntimeSite] = &[
+    site("fstat", [F(4), R, F(0), F(0), F(0), F(0)]),
+    site("fstat", [F(5), R, F(0), F(0), F(0), F(0)]),
+    site("fstat", [F(7), R, F(0), F(0), F(0), F(0)]),
+    site("fstat", [F(11), R, F(0), F(0), F(0), F(0)]),
+    site("fstat", [F(12), R, F(0), F(0), F(0), F(0)]),
 ];
 
 /// runc 1.1.15 (the lab's trixie-runc): the model the others are written against, each
@@ -156,6 +240,7 @@ const RUNC_1_1_15: RuntimeModel = RuntimeModel {
     after_start_tolerated: &[],
     refuses_stray_errno_ret: false,
     sites: RUNC_1_1_SITES,
+    fallback_needs: &[],
 };
 
 /// Calls a runtime makes after loading the filter that survive an errno but not a trap
