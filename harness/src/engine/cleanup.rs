@@ -26,12 +26,25 @@ pub const RUN_LABEL: &str = "io.seccomp-harness.run";
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RunId(String);
 
+/// The millisecond stamp of the last run id this process made. Two runs started in the same
+/// millisecond by one process (a test binary's threads) would otherwise share a label, and one
+/// run's cleanup after an engine error would remove the other's containers.
+static LAST_STAMP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 impl RunId {
     pub fn new() -> RunId {
-        let millis = std::time::SystemTime::now()
+        use std::sync::atomic::Ordering;
+        let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
             .unwrap_or_default();
+        // The stamp only moves forward: each id of this process gets one of its own.
+        let previous = LAST_STAMP
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+                Some(now.max(last.saturating_add(1)))
+            })
+            .unwrap_or_default();
+        let millis = now.max(previous.saturating_add(1));
         RunId(format!("{millis}-{}-{}", std::process::id(), this_host()))
     }
 
@@ -326,6 +339,23 @@ pub async fn with_interrupt_cleanup<F: Future>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn run_ids_made_at_once_in_one_process_differ() {
+        let ids: Vec<String> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| (0..50).map(|_| RunId::new().0).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+        let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len(), "a run label was made twice");
+        let pid = std::process::id();
+        assert!(ids.iter().all(|id| RunId::pid_of(id) == Some(pid)));
+    }
 
     #[test]
     fn run_ids_are_label_safe() {
