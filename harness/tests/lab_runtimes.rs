@@ -1,6 +1,12 @@
 //! crun and Podman end to end, on the engine lab's engines (`ci/lab.sh up sid-crun`, `ci/lab.sh
 //! up podman`): gated on `SECCOMP_HARNESS_LAB_CRUN` and `SECCOMP_HARNESS_LAB_PODMAN`, each the
-//! DOCKER_HOST that `ci/lab.sh` printed. Unset, each test prints why it skips.
+//! DOCKER_HOST that `ci/lab.sh` printed (`.ci/run` sets them when the lab is up).
+//!
+//! A libtest-mimic harness (`harness = false`), so that a trial whose lab engine is not named
+//! is reported as ignored with the reason, never as passed: libtest's `#[ignore]` is decided at
+//! compile time and `--include-ignored` would run it anyway. The lab is optional even with
+//! `SECCOMP_HARNESS_REQUIRE_DOCKER=1` (that variable is about the host's daemon); a named engine
+//! that doesn't answer fails the trial.
 //!
 //! - sid-crun (Docker 28.5.2, crun 1.28 by default, runc 1.3.6 registered): the shipped
 //!   profiles on `--runtime runc,crun` give both columns, every cell passing, and `diff`
@@ -11,20 +17,38 @@
 
 mod common;
 
+use common::lab_trial;
+use libtest_mimic::Arguments;
 use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
 use seccomp_harness_core::diff::{ChangeKind, MatrixDiff};
 use seccomp_harness_core::matrix::{Matrix, Verdict};
 use seccomp_harness_core::outcome::{Outcome, RuleRef};
 use std::path::PathBuf;
 
-fn lab_host(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(h) if !h.is_empty() => Some(h),
-        _ => {
-            eprintln!("skipped: {var} is not set (ci/lab.sh up … prints the engine's DOCKER_HOST)");
-            None
-        }
-    }
+/// The lab engines these trials need: each holds the DOCKER_HOST `ci/lab.sh host NAME` prints.
+const LAB_CRUN: &str = "SECCOMP_HARNESS_LAB_CRUN";
+const LAB_PODMAN: &str = "SECCOMP_HARNESS_LAB_PODMAN";
+
+fn main() {
+    let args = Arguments::from_args();
+    let trials = vec![
+        lab_trial(
+            "runc_and_crun_columns_pass_and_differ_only_where_the_runtimes_do",
+            LAB_CRUN,
+            runc_and_crun_columns_pass_and_differ_only_where_the_runtimes_do,
+        ),
+        lab_trial(
+            "two_runs_on_crun_give_the_same_cells",
+            LAB_CRUN,
+            two_runs_on_crun_give_the_same_cells,
+        ),
+        lab_trial(
+            "podman_runs_the_shipped_and_upstream_profiles_by_path",
+            LAB_PODMAN,
+            podman_runs_the_shipped_and_upstream_profiles_by_path,
+        ),
+    ];
+    libtest_mimic::run(&args, trials).exit();
 }
 
 fn shipped() -> Vec<ProfileInput> {
@@ -62,11 +86,7 @@ fn failing(m: &Matrix) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn runc_and_crun_columns_pass_and_differ_only_where_the_runtimes_do() {
-    let Some(host) = lab_host("SECCOMP_HARNESS_LAB_CRUN") else {
-        return;
-    };
+async fn runc_and_crun_columns_pass_and_differ_only_where_the_runtimes_do(host: String) {
     let m = run(&host, &shipped(), &["runc", "crun"]).await;
     assert_eq!(failing(&m), Vec::<String>::new());
     assert!(m
@@ -99,11 +119,7 @@ async fn runc_and_crun_columns_pass_and_differ_only_where_the_runtimes_do() {
     assert!(diff.configurations_added.is_empty() && diff.configurations_removed.is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn two_runs_on_crun_give_the_same_cells() {
-    let Some(host) = lab_host("SECCOMP_HARNESS_LAB_CRUN") else {
-        return;
-    };
+async fn two_runs_on_crun_give_the_same_cells(host: String) {
     let inputs = shipped();
     let (a, b) = (
         run(&host, &inputs, &[]).await,
@@ -114,11 +130,7 @@ async fn two_runs_on_crun_give_the_same_cells() {
     assert_eq!(a.cells, b.cells);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn podman_runs_the_shipped_and_upstream_profiles_by_path() {
-    let Some(host) = lab_host("SECCOMP_HARNESS_LAB_PODMAN") else {
-        return;
-    };
+async fn podman_runs_the_shipped_and_upstream_profiles_by_path(host: String) {
     let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut inputs = shipped();
     for name in [
@@ -135,7 +147,12 @@ async fn podman_runs_the_shipped_and_upstream_profiles_by_path() {
     let left: Vec<_> = std::fs::read_dir(socket.parent().unwrap())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(seccomp_harness::engine::podman::PROFILE_DIR_PREFIX))
+        .filter(|n| {
+            // Only this process's runs: others may share the lab's Podman meanwhile.
+            n.strip_prefix(seccomp_harness::engine::podman::PROFILE_DIR_PREFIX)
+                .and_then(seccomp_harness::engine::cleanup::RunId::pid_of)
+                == Some(std::process::id())
+        })
         .collect();
     assert!(left.is_empty(), "profile files left: {left:?}");
 }

@@ -4,7 +4,9 @@
 //! its real arguments, and runc 1.3's readlinkat where openat2 fails. On the host's engine (runc 1.1.5 here) always; on the lab's
 //! trixie-runc (runc 1.1.15) and sid-runc (runc 1.3.6) where `SECCOMP_HARNESS_LAB_TRIXIE_RUNC`
 //! and `SECCOMP_HARNESS_LAB_SID_RUNC` hold their DOCKER_HOST (`.ci/run` sets them; unset, that
-//! engine's test prints why it skips).
+//! engine's trials are reported as ignored with the reason: a libtest-mimic file,
+//! `harness = false`, see `common::lab_trial`). The host's trial is ignored unless
+//! `--include-ignored`, like every Docker-backed test.
 //!
 //! Each engine must give 0 failing cells, and the cells that tell the versions apart must be
 //! what that version does, so a test passes only where the oracle and the engine agree on
@@ -12,12 +14,42 @@
 
 mod common;
 
+use common::lab_trial;
+use libtest_mimic::{Arguments, Trial};
 use seccomp_harness::run::{load_profile, ProfileInput, RunOptions};
 use seccomp_harness_core::matrix::{Matrix, Verdict};
 use seccomp_harness_core::outcome::{Outcome, RuleRef};
 use std::path::PathBuf;
 
 const ENOSYS: i32 = 38;
+/// The lab's runc 1.1.15 and 1.3.6 engines: each holds the DOCKER_HOST `ci/lab.sh host NAME`
+/// prints.
+const LAB_TRIXIE_RUNC: &str = "SECCOMP_HARNESS_LAB_TRIXIE_RUNC";
+const LAB_SID_RUNC: &str = "SECCOMP_HARNESS_LAB_SID_RUNC";
+
+fn main() {
+    let args = Arguments::from_args();
+    let trials = vec![
+        Trial::test("on_the_hosts_engine", || {
+            common::block_on(on_the_hosts_engine());
+            Ok(())
+        })
+        .with_ignored_flag(true),
+        lab_trial("on_runc_1_1_15", LAB_TRIXIE_RUNC, on_runc_1_1_15),
+        lab_trial("on_runc_1_3_6", LAB_SID_RUNC, on_runc_1_3_6),
+        lab_trial(
+            "a_held_back_profile_started_anyway_hangs_runc_1_1_15_and_is_cleaned_up",
+            LAB_TRIXIE_RUNC,
+            held_back_started_anyway,
+        ),
+        lab_trial(
+            "a_held_back_profile_started_anyway_hangs_runc_1_3_6_and_is_cleaned_up",
+            LAB_SID_RUNC,
+            held_back_started_anyway,
+        ),
+    ];
+    libtest_mimic::run(&args, trials).exit();
+}
 
 fn fixtures() -> Vec<ProfileInput> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runtime");
@@ -105,8 +137,7 @@ fn check(m: &Matrix, stub_native: bool, walks_proc: bool) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
+/// Needs a Docker daemon: ignored unless `--include-ignored`.
 async fn on_the_hosts_engine() {
     common::engine().await;
     let m = run(None).await;
@@ -120,21 +151,7 @@ async fn on_the_hosts_engine() {
     check(&m, at_least(1, 1, 15), at_least(1, 3, 3));
 }
 
-fn lab_host(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(h) if !h.is_empty() => Some(h),
-        _ => {
-            eprintln!("skipped: {var} is not set (ci/lab.sh up … prints the engine's DOCKER_HOST)");
-            None
-        }
-    }
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn on_runc_1_1_15() {
-    let Some(host) = lab_host("SECCOMP_HARNESS_LAB_TRIXIE_RUNC") else {
-        return;
-    };
+async fn on_runc_1_1_15(host: String) {
     let m = run(Some(host)).await;
     assert!(
         m.host.runtime_version.starts_with("1.1.15"),
@@ -144,11 +161,7 @@ async fn on_runc_1_1_15() {
     check(&m, true, false);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn on_runc_1_3_6() {
-    let Some(host) = lab_host("SECCOMP_HARNESS_LAB_SID_RUNC") else {
-        return;
-    };
+async fn on_runc_1_3_6(host: String) {
     let m = run(Some(host)).await;
     assert!(
         m.host.runtime_version.starts_with("1.3"),
@@ -163,20 +176,6 @@ async fn on_runc_1_3_6() {
 /// observed: the start's deadline ends the wait, the harness kills the hung `runc:[2:INIT]`,
 /// every cell is `start_failed` as predicted, and the run removes its containers (a removal
 /// that hung would fail the run).
-#[tokio::test(flavor = "multi_thread")]
-async fn a_held_back_profile_started_anyway_hangs_runc_1_1_15_and_is_cleaned_up() {
-    if let Some(host) = lab_host("SECCOMP_HARNESS_LAB_TRIXIE_RUNC") {
-        held_back_started_anyway(host).await;
-    }
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_held_back_profile_started_anyway_hangs_runc_1_3_6_and_is_cleaned_up() {
-    if let Some(host) = lab_host("SECCOMP_HARNESS_LAB_SID_RUNC") {
-        held_back_started_anyway(host).await;
-    }
-}
-
 async fn held_back_started_anyway(host: String) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("kill-getppid.json");

@@ -4,6 +4,10 @@
 //! (the README's command) reports it as ignored rather than passed wherever no daemon may
 //! answer. `cargo test -- --include-ignored` (what `.ci/run` runs) runs them, and then a
 //! missing daemon fails them with the reason.
+//!
+//! A test on the engine lab's engines (`SECCOMP_HARNESS_LAB_*`) is a [`lab_trial`] instead, in
+//! a libtest-mimic file: whether its engine is named is known only at run time, which
+//! `#[ignore]` can't express, so an unnamed one is reported as ignored with the reason.
 
 use seccomp_harness::engine::Engine;
 
@@ -65,4 +69,36 @@ pub fn files_with_extension(dir: &std::path::Path, ext: &str) -> Vec<std::path::
         .collect();
     files.sort();
     files
+}
+
+/// A libtest-mimic trial (in a test file with `harness = false`) that runs `body` on the lab
+/// engine `var` names, or is ignored with the reason when `var` is unset or empty: the engine lab is optional, so an unnamed lab engine is never a
+/// pass and never a failure, even with `SECCOMP_HARNESS_REQUIRE_DOCKER=1`; a named one that
+/// doesn't answer fails. A panic in `body` is the trial's failure (libtest-mimic catches it).
+#[allow(dead_code)]
+pub fn lab_trial<F, Fut>(name: &str, var: &'static str, body: F) -> libtest_mimic::Trial
+where
+    F: FnOnce(String) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    libtest_mimic::Trial::ignorable_test(name, move || match std::env::var(var) {
+        Ok(host) if !host.is_empty() => {
+            block_on(body(host));
+            Ok(libtest_mimic::Completion::Completed)
+        }
+        _ => Ok(libtest_mimic::Completion::ignored_with(format!(
+            "{var} is not set (ci/lab.sh up … prints the engine's DOCKER_HOST)"
+        ))),
+    })
+}
+
+/// Runs `f` to completion on a multi-threaded tokio runtime, as `#[tokio::test(flavor =
+/// "multi_thread")]` would: the runner for a libtest-mimic trial's async body.
+#[allow(dead_code)]
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+        .block_on(f)
 }
