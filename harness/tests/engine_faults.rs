@@ -1357,3 +1357,91 @@ fn clean_removes_stopped_containerd_tasks_of_probe_containers_docker_lost() {
     assert!(theirs_left, "another program's task was removed: {said}");
     assert!(!known(&theirs));
 }
+
+/// The engine does not answer whether it still has a stopped task's container (an error other
+/// than "no such container"): `clean` neither removes the task (it may be a live container's)
+/// nor reports a clean machine; it fails with the engine, the container and the cause named.
+#[test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
+fn clean_names_a_task_it_could_not_check_and_leaves_it() {
+    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let engine = rt.block_on(common::engine());
+    let socket = match (engine.host().starts_with("unix://"), docker_containerd()) {
+        (true, Ok(s)) => s,
+        (local, why) => {
+            eprintln!(
+                "skipped: the engine is {} (local: {local}), {why:?}",
+                engine.host()
+            );
+            return;
+        }
+    };
+    let arch = seccomp_catalog::Arch::parse(std::env::consts::ARCH).expect("a catalog arch");
+    let probe = seccomp_harness::probe_binary::for_arch(arch).expect("an embedded probe");
+    let root = tempfile::tempdir().unwrap();
+    let path = root.path().join("seccomp-probe");
+    std::fs::write(&path, probe).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let ours = format!("seccomp-harness-test-unchecked-{}", std::process::id());
+    let rootfs = root.path().to_str().unwrap();
+    let o = ctr(
+        socket,
+        &[
+            "run",
+            "-d",
+            "--null-io",
+            "--rootfs",
+            rootfs,
+            &ours,
+            "/seccomp-probe",
+            "--list",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stopped = || {
+        String::from_utf8_lossy(&ctr(socket, &["tasks", "ls"]).stdout)
+            .lines()
+            .any(|l| l.starts_with(ours.as_str()) && l.contains("STOPPED"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !stopped() {
+        assert!(Instant::now() < deadline, "the task never stopped");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // The engine fails the question about this one container; images are kept as above.
+    let inspect = format!("/containers/{ours}/json");
+    let failing = Proxy::start(move |line| {
+        if line.starts_with("GET ") && line.contains(inspect.as_str()) {
+            Step::Answer(
+                "500 Internal Server Error",
+                r#"{"message":"failed by the test's proxy"}"#.to_string(),
+            )
+        } else if line.starts_with("DELETE ") && line.contains("/images/") {
+            Step::Answer(
+                "409 Conflict",
+                r#"{"message":"images are kept by the test's proxy"}"#.to_string(),
+            )
+        } else {
+            Step::Forward
+        }
+    });
+    let o = Command::new(BIN)
+        .args(["clean", "--docker-host", &failing.url()])
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    let left = stopped();
+    ctr(socket, &["tasks", "delete", &ours]);
+    ctr(socket, &["containers", "delete", &ours]);
+    assert_eq!(o.status.code(), Some(ExitCode::Environment.code()), "{err}");
+    assert!(
+        err.contains(&ours) && err.contains("failed by the test's proxy"),
+        "{err}"
+    );
+    assert!(
+        left,
+        "a task the engine did not vouch for was removed: {err}"
+    );
+}

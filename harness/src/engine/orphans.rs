@@ -41,6 +41,14 @@ pub enum OrphanError {
         command: String,
         failure: CtrFailure,
     },
+    /// The engine did not say whether it still has the task's container: sweeping it could
+    /// remove a live container's task, and skipping it silently would report a clean machine.
+    #[error("cannot ask the engine at {host} whether Docker still has container {id} (a stopped containerd task): {source}")]
+    Inspect {
+        host: String,
+        id: String,
+        source: bollard::errors::Error,
+    },
 }
 
 /// What the sweep found.
@@ -108,7 +116,14 @@ pub async fn remove_orphan_tasks(engine: &Engine) -> Result<Swept, OrphanError> 
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
             }) => {}
-            _ => continue,
+            Ok(_) => continue,
+            Err(source) => {
+                return Err(OrphanError::Inspect {
+                    host: engine.host().to_string(),
+                    id,
+                    source,
+                })
+            }
         }
         let info = ctr(socket, &["containers", "info", &id]).await?;
         if !runs_the_probe(&info) {
