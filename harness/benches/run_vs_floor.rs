@@ -9,7 +9,8 @@ use seccomp_harness::engine::container::run_probe_container;
 use seccomp_harness::engine::{
     runner::default_concurrency, ContainerSpec, Engine, RunId, SeccompMode,
 };
-use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use seccomp_harness::run::{execute, load_profile, ProfileInput, RunOptions};
+use seccomp_harness_core::plan::input::CapSpec;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;

@@ -14,9 +14,9 @@ use seccomp_harness::engine::{
     run_configuration, CaseResult, ContainerSpec, RestartLimits, RunId, SeccompMode,
 };
 use seccomp_harness::probe_binary::EMBEDDED;
-use seccomp_harness::run::input::ProfileKind;
 use seccomp_harness::run::{load_profiles, ProfileInput};
 use seccomp_harness_core::coverage::generate::{for_profile_on, NotGenerated};
+use seccomp_harness_core::plan::input::ProfileKind;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -19,10 +19,11 @@ mod common;
 
 use common::lab_trial;
 use libtest_mimic::Arguments;
-use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use seccomp_harness::run::{execute, load_profile, ProfileInput, RunOptions};
 use seccomp_harness_core::diff::{ChangeKind, MatrixDiff};
 use seccomp_harness_core::matrix::{Matrix, Verdict};
 use seccomp_harness_core::outcome::{Outcome, RuleRef};
+use seccomp_harness_core::plan::input::CapSpec;
 use std::path::PathBuf;
 
 /// The lab engines these trials need: each holds the DOCKER_HOST `ci/lab.sh host NAME` prints.

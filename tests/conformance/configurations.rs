@@ -5,8 +5,9 @@
 
 use seccomp_catalog::{Arch, Catalog};
 use seccomp_harness::engine::Engine;
-use seccomp_harness::run::{CapSpec, ProfileInput};
+use seccomp_harness::run::ProfileInput;
 use seccomp_harness_core::configuration_id::ConfigurationId;
+use seccomp_harness_core::plan::input::CapSpec;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 

@@ -15,10 +15,10 @@ mod matrix_run;
 mod snapshot;
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
-use seccomp_harness::run::input::BUILTIN_UPSTREAM;
 use seccomp_harness_core::configuration_id::ConfigurationId;
 use seccomp_harness_core::matrix::Verdict;
 use seccomp_harness_core::outcome::Outcome;
+use seccomp_harness_core::plan::input::BUILTIN_UPSTREAM;
 
 fn main() {
     let args = Arguments::from_args();

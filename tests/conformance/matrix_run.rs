@@ -3,8 +3,9 @@
 use crate::configurations::{suite, SuiteConfiguration};
 use libtest_mimic::{Completion, Failed};
 use seccomp_harness::engine::EngineError;
-use seccomp_harness::run::{execute, load_profile, CapSpec, RunError, RunOptions};
+use seccomp_harness::run::{execute, load_profile, RunError, RunOptions};
 use seccomp_harness_core::matrix::Matrix;
+use seccomp_harness_core::plan::input::CapSpec;
 use std::sync::OnceLock;
 
 enum Run {

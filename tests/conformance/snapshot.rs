@@ -5,9 +5,9 @@
 use crate::matrix_run;
 use libtest_mimic::{Completion, Failed};
 use seccomp_catalog::Arch;
-use seccomp_harness::run::input::BUILTIN_UPSTREAM;
 use seccomp_harness_core::configuration_id::ConfigurationId;
 use seccomp_harness_core::matrix::Matrix;
+use seccomp_harness_core::plan::input::BUILTIN_UPSTREAM;
 use seccomp_harness_core::report::render_configuration_snapshot;
 use seccomp_harness_core::version::Version;
 

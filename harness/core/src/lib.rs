@@ -1,7 +1,9 @@
 //! The pure core of seccomp-harness: everything that can be decided without an engine.
 //!
-//! profile → resolve → oracle predicts each catalog case; classify turns raw probe records into
-//! outcomes; the matrix holds both sides; report renders it; diff compares two matrices. This
+//! profile → resolve → oracle predicts each catalog case; plan decides a run's containers and
+//! what the oracle expects of each cell; classify turns raw probe records into outcomes, and
+//! assemble the runs' records into the matrix, which holds both sides; report renders it; diff
+//! compares two matrices. This
 //! crate depends on no async runtime, no Docker client and no CLI parser, so the compiler, not a
 //! comment, keeps I/O out of it; the `seccomp-harness` crate adds the engine, the run and the CLI.
 
@@ -9,6 +11,8 @@
 // why: a function that long holds several phases, which read better as named steps.
 #![warn(clippy::too_many_lines)]
 
+pub mod assemble;
+pub mod calibration;
 pub mod classify;
 pub mod configuration_id;
 pub mod coverage;
@@ -21,6 +25,7 @@ pub mod kube;
 pub mod matrix;
 pub mod oracle;
 pub mod outcome;
+pub mod plan;
 pub mod profile;
 pub mod readiness;
 pub mod report;

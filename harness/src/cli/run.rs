@@ -5,8 +5,9 @@
 
 use super::{Failure, OutputArgs};
 use seccomp_harness::run::several_engines::{execute_on_engines, EngineTarget, EnginesRunError};
-use seccomp_harness::run::{self, execute, CapSpec, ProfileInput, RunError, RunOptions};
+use seccomp_harness::run::{self, execute, ProfileInput, RunError, RunOptions};
 use seccomp_harness_core::exit::ExitCode;
+use seccomp_harness_core::plan::input::{qualify_shared_names, CapSpec, LoadedProfile};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -124,7 +125,7 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
 
 /// The profiles the user named (builtin, unconfined and the shipped ones when none), loaded,
 /// with names that several files share qualified by their file.
-fn profiles(args: &Args) -> Result<Vec<run::input::LoadedProfile>, Failure> {
+fn profiles(args: &Args) -> Result<Vec<LoadedProfile>, Failure> {
     let inputs = if args.profiles.is_empty() {
         default_profiles(args.profiles_dir.as_deref())?
     } else {
@@ -141,7 +142,7 @@ fn profiles(args: &Args) -> Result<Vec<run::input::LoadedProfile>, Failure> {
         .into_iter()
         .flatten()
         .collect();
-    run::qualify_shared_names(&mut profiles);
+    qualify_shared_names(&mut profiles);
     Ok(profiles)
 }
 
@@ -243,7 +244,7 @@ struct Ran {
 
 /// Runs on the one Docker engine, or on several engines (or any CRI node) at once.
 fn run_on_engines(
-    profiles: Vec<run::input::LoadedProfile>,
+    profiles: Vec<LoadedProfile>,
     cap_sets: Vec<CapSpec>,
     targets: &[EngineTarget],
     opts: &RunOptions,
@@ -344,7 +345,7 @@ impl Findings {
                 );
             }
         }
-        let unenforced = run::assemble::has_unenforced(matrix);
+        let unenforced = seccomp_harness_core::assemble::has_unenforced(matrix);
         if unenforced {
             for (runtime, why) in seccomp_harness_core::report::not_enforced(matrix) {
                 eprintln!("not enforced: {runtime} ignored the profiles: {why}");
@@ -373,7 +374,7 @@ impl Findings {
         Findings {
             missing_engine,
             missing_configurations: !matrix.missing_configurations.is_empty(),
-            failures: run::assemble::has_failures(matrix),
+            failures: seccomp_harness_core::assemble::has_failures(matrix),
             below_coverage,
             unenforced,
         }

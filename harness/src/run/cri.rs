@@ -5,18 +5,18 @@
 //! predicted as containerd reads it (`profile::node`: Docker-only fields dropped). The default
 //! capability set is the runtime's: containerd's (`oci.defaultUnixCaps`) is Docker's 14.
 
-use super::assemble::{leave_out_failed, tally, Tally};
 use super::execute::{
     collect_results, job_label, probe_for, Collected, RunError, RunOptions, RunReport,
 };
 use super::finish::{assemble_run, Assembled};
-use super::input::{CapSpec, LoadedProfile, ProfileKind};
-use super::plan::{JobKind, Plan, Seccomp};
 use super::prepare::{plan_for_engine, Choices};
 use super::progress::Progress;
 use crate::engine::cri::{node::CriEndpoint, pod, CriError, CriNode, PodRunner};
 use crate::engine::{ContainerSpec, EngineError, Interrupted, RunId, SeccompMode};
+use seccomp_harness_core::assemble::{leave_out_failed, tally, Tally};
 use seccomp_harness_core::matrix::{Matrix, Verdict};
+use seccomp_harness_core::plan::input::{CapSpec, LoadedProfile, ProfileKind};
+use seccomp_harness_core::plan::{JobKind, Plan, Seccomp};
 use seccomp_harness_core::profile::node::rendered_for_node;
 use seccomp_harness_core::profile::salt;
 use std::time::Instant;
@@ -334,8 +334,9 @@ pub async fn clean_cri(url: &str, all: bool) -> Result<usize, CriError> {
 mod tests {
     use super::*;
     use crate::engine::EngineFacts;
-    use crate::run::input::{load_profile, ProfileInput, BUILTIN_UPSTREAM};
+    use crate::run::input::{load_profile, ProfileInput};
     use seccomp_harness_core::matrix::Verdict;
+    use seccomp_harness_core::plan::input::BUILTIN_UPSTREAM;
 
     /// runtime-default (with containerd 1.7.24's default beside it) and unconfined, on a node.
     fn node_plan() -> Plan {
@@ -407,12 +408,12 @@ mod tests {
     #[test]
     fn a_difference_in_what_containerd_applied_is_noted_on_the_cells_it_may_explain() {
         let plan = node_plan();
-        let mut results = super::super::assemble::JobResults::new();
+        let mut results = seccomp_harness_core::assemble::JobResults::new();
         let allowed = seccomp_catalog::record::CaseRecord {
             ret: Some(7),
             ..Default::default()
         };
-        let baseline = super::super::assemble::JobResult {
+        let baseline = seccomp_harness_core::assemble::JobResult {
             records: [("getpid".to_string(), allowed.clone())].into(),
             ..Default::default()
         };

@@ -1,10 +1,7 @@
 //! Runs a plan on the engine: facts, the probe image, every container of the plan in parallel
 //! (bounded), and cleanup on every path including Ctrl-C.
 
-use super::assemble::{JobResult, NotRun};
 use super::finish::{assemble_run, Assembled};
-use super::input::{CapSpec, LoadedProfile};
-use super::plan::{self, Job, JobKind, Plan, PlanError, Seccomp};
 use super::prepare::{plan_for_engine, Choices};
 use super::progress::Progress;
 use crate::engine::image::ProbeImage;
@@ -14,9 +11,12 @@ use crate::engine::{
     RunId, Runner, SeccompMode,
 };
 use seccomp_catalog::Arch;
+use seccomp_harness_core::assemble::{JobResult, NotRun};
 use seccomp_harness_core::configuration_id::ConfigurationId;
 use seccomp_harness_core::engine_kind::EngineKind;
 use seccomp_harness_core::matrix::Matrix;
+use seccomp_harness_core::plan::input::{CapSpec, LoadedProfile};
+use seccomp_harness_core::plan::{self, Job, JobKind, Plan, PlanError, Seccomp};
 use seccomp_harness_core::profile::salt;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -196,18 +196,18 @@ pub async fn execute(
     let ran = run_containers(&engine, &runner, &plan, &seccomp, podman_caps, files, opts).await?;
     let seconds = started.elapsed().as_secs_f64();
     clock.done("containers");
-    let super::assemble::Tally {
+    let seccomp_harness_core::assemble::Tally {
         containers,
         containers_by_job,
         results,
         diagnostics,
-    } = super::assemble::tally(ran.collected.jobs);
+    } = seccomp_harness_core::assemble::tally(ran.collected.jobs);
     let Assembled {
         mut matrix,
         unknown,
     } = assemble_run(&plan, &facts, &results);
     matrix.coverage = plan.coverage(&matrix, &unknown);
-    super::assemble::leave_out_failed(&mut matrix, &plan, &ran.collected.failed);
+    seccomp_harness_core::assemble::leave_out_failed(&mut matrix, &plan, &ran.collected.failed);
     clock.done("predictions and matrix");
     Ok(RunReport {
         matrix,
@@ -493,7 +493,7 @@ const SWEEP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The jobs whose container runs ended in an engine error, each with the error: the
 /// configurations that need them are left out of the matrix and named
-/// ([`super::assemble::leave_out_failed`]).
+/// ([`seccomp_harness_core::assemble::leave_out_failed`]).
 pub type FailedJobs = Vec<(JobKind, String)>;
 
 /// The jobs that completed, each with its result and the containers it took, and those that
@@ -618,7 +618,8 @@ pub(crate) fn probe_for<'a>(
 mod tests {
     use super::*;
     use crate::run::input::{load_profile, ProfileInput};
-    use crate::run::plan::{plan, PlannedRuntime, Selection, Start};
+    use seccomp_harness_core::oracle::Start;
+    use seccomp_harness_core::plan::{plan, PlannedRuntime, Selection};
     use seccomp_harness_core::profile::KernelVersion;
 
     /// unconfined, builtin and a profile that kills getppid (held back: runc makes the call

@@ -2,11 +2,11 @@
 //! runtime, the oracle's predictions made with it, the host facts, and the matrix assembled
 //! once from the jobs' results. Pure: the containers have run by now.
 
-use super::assemble::{assemble, JobResults};
-use super::calibration::{calibrate, Calibrated};
-use super::plan::{JobKind, Plan};
 use crate::engine::EngineFacts;
+use seccomp_harness_core::assemble::{assemble, JobResults};
+use seccomp_harness_core::calibration::{calibrate, Calibrated};
 use seccomp_harness_core::matrix::{HostFacts, Matrix};
+use seccomp_harness_core::plan::{JobKind, Plan};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The matrix of a finished run, and the names each runtime's libseccomp was found not to know
@@ -27,9 +27,18 @@ pub(super) fn assemble_run(plan: &Plan, facts: &EngineFacts, results: &JobResult
     let predictions = plan.predict(&unknown);
     let host = host_facts(plan, facts, results, &calibrated);
     Assembled {
-        matrix: assemble(plan, &predictions, results, host),
+        matrix: assemble(plan, &predictions, results, host, bounding_set()),
         unknown,
     }
+}
+
+/// The capability bounding set where the harness runs (`CapBnd` of /proc/self/status): a
+/// local engine's runtime starts containers under the same one, so a capability missing here
+/// is one no container of that engine can hold. `None` where /proc can't tell.
+fn bounding_set() -> Option<u64> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| seccomp_harness_core::start_failure::parse_cap_bnd(&s))
 }
 
 /// What each runtime's calibration container measured, by runtime index; a runtime whose
@@ -89,13 +98,14 @@ fn host_facts(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::assemble::JobResult;
-    use crate::run::calibration::CALIBRATION_CONTROL;
-    use crate::run::input::{load_profile, CapSpec, ProfileInput};
-    use crate::run::plan::{plan, PlannedRuntime, Selection};
+    use crate::run::input::{load_profile, ProfileInput};
     use seccomp_catalog::record::{CaseRecord, HostRecord};
     use seccomp_catalog::Arch;
+    use seccomp_harness_core::assemble::JobResult;
+    use seccomp_harness_core::calibration::CALIBRATION_CONTROL;
     use seccomp_harness_core::matrix::Verdict;
+    use seccomp_harness_core::plan::input::CapSpec;
+    use seccomp_harness_core::plan::{plan, PlannedRuntime, Selection};
     use seccomp_harness_core::profile::KernelVersion;
     use seccomp_harness_core::runtime::Runtime;
 

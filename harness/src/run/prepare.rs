@@ -4,10 +4,10 @@
 //! so the step is tested without an engine.
 
 use super::execute::{RunError, RunOptions};
-use super::input::{add_upstream_beside_builtin, CapSpec, LoadedProfile};
-use super::plan::{self, Plan, PlannedRuntime, Selection};
 use crate::engine::EngineFacts;
 use seccomp_catalog::Arch;
+use seccomp_harness_core::plan::input::{add_upstream_beside_builtin, CapSpec, LoadedProfile};
+use seccomp_harness_core::plan::{self, Plan, PlannedRuntime, Selection};
 use seccomp_harness_core::profile::{engine_honours_default_errno_ret, KernelVersion};
 use seccomp_harness_core::runtime::Runtime;
 
@@ -133,7 +133,8 @@ fn planned_runtimes(facts: &EngineFacts, named: &[String]) -> Result<Vec<Planned
 mod tests {
     use super::*;
     use crate::engine::facts::RuntimeCommand;
-    use crate::run::input::{load_profile, ProfileInput, BUILTIN_UPSTREAM};
+    use crate::run::input::{load_profile, ProfileInput};
+    use seccomp_harness_core::plan::input::BUILTIN_UPSTREAM;
 
     fn facts(engine: &str, version: &str, kernel: &str) -> EngineFacts {
         EngineFacts {

@@ -6,9 +6,9 @@
 //! `missing_engines` instead of failing the whole run.
 
 use super::execute::{execute, RunError, RunOptions, RunReport};
-use super::input::{CapSpec, LoadedProfile};
 use seccomp_harness_core::fleet::{combine_partial, valid_name, FleetError};
 use seccomp_harness_core::matrix::{Matrix, MissingEngine};
+use seccomp_harness_core::plan::input::{CapSpec, LoadedProfile};
 
 /// An engine to run on: its address and, where the user gave one (`NAME=URL`), its name.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -32,7 +32,7 @@ pub fn require_engine() {
 /// display, on the engine `opts` names (else the host's): the matrix.
 #[allow(dead_code)]
 pub async fn run_matrix(
-    profiles: Vec<seccomp_harness::run::input::LoadedProfile>,
+    profiles: Vec<seccomp_harness_core::plan::input::LoadedProfile>,
     opts: seccomp_harness::run::RunOptions,
 ) -> seccomp_harness_core::matrix::Matrix {
     let opts = seccomp_harness::run::RunOptions {
@@ -41,7 +41,7 @@ pub async fn run_matrix(
     };
     seccomp_harness::run::execute(
         profiles,
-        vec![seccomp_harness::run::CapSpec::docker_default()],
+        vec![seccomp_harness_core::plan::input::CapSpec::docker_default()],
         &opts,
     )
     .await
@@ -53,7 +53,7 @@ pub async fn run_matrix(
 #[allow(dead_code)]
 pub fn load_file(
     path: impl Into<std::path::PathBuf>,
-) -> seccomp_harness::run::input::LoadedProfile {
+) -> seccomp_harness_core::plan::input::LoadedProfile {
     let path = path.into();
     seccomp_harness::run::load_profile(&seccomp_harness::run::ProfileInput::File(path.clone()))
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))

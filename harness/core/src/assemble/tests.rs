@@ -1,8 +1,8 @@
 use super::*;
-use crate::run::input::{load_profile, load_upstream, CapSpec, ProfileInput};
-use crate::run::plan::{plan, Selection};
+use crate::plan::input::{load_upstream, CapSpec, LoadedProfile};
+use crate::plan::{plan, Selection};
+use crate::profile::KernelVersion;
 use seccomp_catalog::Arch;
-use seccomp_harness_core::profile::KernelVersion;
 
 fn ok() -> CaseRecord {
     CaseRecord::returned(0)
@@ -24,10 +24,9 @@ fn job(records: &[(&str, CaseRecord)]) -> JobResult {
 
 /// builtin with upstream's Docker 20.10.24 default beside it, on getpid and keyctl.
 fn builtin_plan(with_upstream: bool) -> Plan {
-    let mut profiles = vec![load_profile(&ProfileInput::Builtin).unwrap()];
+    let mut profiles = vec![LoadedProfile::builtin()];
     if with_upstream {
-        let release =
-            seccomp_harness_core::upstream::default_for("docker", "20.10.24+dfsg1").unwrap();
+        let release = crate::upstream::default_for("docker", "20.10.24+dfsg1").unwrap();
         profiles.push(load_upstream(release).unwrap());
     }
     plan(
@@ -36,8 +35,8 @@ fn builtin_plan(with_upstream: bool) -> Plan {
         Arch::X86_64,
         KernelVersion::new(6, 18),
         false,
-        vec![crate::run::plan::PlannedRuntime::default_of(
-            seccomp_harness_core::runtime::Runtime::runc_1_1(),
+        vec![crate::plan::PlannedRuntime::default_of(
+            crate::runtime::Runtime::runc_1_1(),
         )],
         Selection::cases(&["getpid".into(), "keyctl".into()]),
     )
@@ -84,13 +83,10 @@ fn builtin_is_predicted_attributed_by_upstream_and_drift_is_reported() {
         },
         job(&[("getpid", errno(1)), ("keyctl", tagged_keyctl)]),
     );
-    let m = assemble(&plan, &predictions, &results, HostFacts::default());
+    let m = assemble(&plan, &predictions, &results, HostFacts::default(), None);
     let keyctl = m.cell("builtin", "keyctl").unwrap();
     assert_eq!(keyctl.verdict, Verdict::Pass, "{keyctl:?}");
-    assert_eq!(
-        keyctl.observed.rule,
-        Some(seccomp_harness_core::outcome::RuleRef::DEFAULT)
-    );
+    assert_eq!(keyctl.observed.rule, Some(crate::outcome::RuleRef::DEFAULT));
     let getpid = m.cell("builtin", "getpid").unwrap();
     assert_eq!(getpid.verdict, Verdict::Drift);
     let note = getpid.observed.note.as_deref().unwrap();
@@ -105,11 +101,9 @@ fn builtin_is_predicted_attributed_by_upstream_and_drift_is_reported() {
 #[test]
 fn without_an_upstream_profile_builtin_stays_unpredicted_with_the_reason() {
     let mut plan = builtin_plan(false);
-    plan.builtin_upstream = Err(
-        seccomp_harness_core::upstream::default_for("docker", "19.03.15")
-            .unwrap_err()
-            .to_string(),
-    );
+    plan.builtin_upstream = Err(crate::upstream::default_for("docker", "19.03.15")
+        .unwrap_err()
+        .to_string());
     let predictions = plan.predict(&Default::default());
     let mut results = JobResults::new();
     results.insert(
@@ -120,7 +114,7 @@ fn without_an_upstream_profile_builtin_stays_unpredicted_with_the_reason() {
         job(&[("getpid", ok())]),
     );
     results.insert(JobKind::AsIs { configuration: 0 }, job(&[("getpid", ok())]));
-    let m = assemble(&plan, &predictions, &results, HostFacts::default());
+    let m = assemble(&plan, &predictions, &results, HostFacts::default(), None);
     let c = m.cell("builtin", "getpid").unwrap();
     assert_eq!(c.verdict, Verdict::Unpredicted);
     assert!(
@@ -136,26 +130,24 @@ fn without_an_upstream_profile_builtin_stays_unpredicted_with_the_reason() {
 /// Which reason a cell without an observation gets, and how a sentinel names a rule.
 mod reasons {
     use super::super::*;
-    use crate::run::input::{load_profile, CapSpec, ProfileInput};
-    use crate::run::plan::{plan, Selection};
+    use crate::plan::input::{load_file, CapSpec};
+    use crate::plan::{plan, Selection};
+    use crate::profile::KernelVersion;
     use seccomp_catalog::Arch;
-    use seccomp_harness_core::profile::KernelVersion;
 
     /// A plan of one file profile (default caps) on two cases, and its predictions.
     fn planned(profile_json: &str) -> (Plan, Predictions, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("p.json");
         std::fs::write(&file, profile_json).unwrap();
-        let profiles = vec![load_profile(&ProfileInput::File(file)).unwrap()];
+        let profiles = vec![load_file(&file)];
         let p = plan(
             profiles,
             vec![CapSpec::docker_default()],
             Arch::X86_64,
             KernelVersion::new(6, 1),
             true,
-            vec![crate::run::plan::PlannedRuntime::default_of(
-                Runtime::runc_1_1(),
-            )],
+            vec![crate::plan::PlannedRuntime::default_of(Runtime::runc_1_1())],
             Selection::cases(&["getpid".to_string(), "getppid".to_string()]),
         )
         .unwrap();
@@ -200,14 +192,12 @@ mod reasons {
         std::fs::write(&file, strict).unwrap();
         let (unshare, sigaction) = ("unshare(CLONE_NEWNS)", "rt_sigaction");
         let plan = plan(
-            vec![load_profile(&ProfileInput::File(file)).unwrap()],
+            vec![load_file(&file)],
             vec![CapSpec::docker_default()],
             Arch::X86_64,
             KernelVersion::new(6, 18),
             false,
-            vec![crate::run::plan::PlannedRuntime::default_of(
-                Runtime::runc_1_1(),
-            )],
+            vec![crate::plan::PlannedRuntime::default_of(Runtime::runc_1_1())],
             Selection::cases(&[unshare.to_string(), sigaction.to_string()]),
         )
         .unwrap();
@@ -236,7 +226,7 @@ mod reasons {
             ),
             (JobKind::Tagged { configuration: 0 }, tagged),
         ]);
-        let m = assemble(&plan, &predictions, &results, HostFacts::default());
+        let m = assemble(&plan, &predictions, &results, HostFacts::default(), None);
         let strict_cell = |case: &str| {
             m.cells
                 .iter()
@@ -287,14 +277,11 @@ mod reasons {
                 result(&[errno("getpid", 3000), ok("getppid")]),
             ),
         ]);
-        let m = assemble(&plan, &predictions, &results, HostFacts::default());
+        let m = assemble(&plan, &predictions, &results, HostFacts::default(), None);
         let c = cell(&m, "getpid");
         assert_eq!(
             (c.observed.outcome, c.observed.rule),
-            (
-                Outcome::Errno,
-                Some(seccomp_harness_core::outcome::RuleRef::Index(0))
-            )
+            (Outcome::Errno, Some(crate::outcome::RuleRef::Index(0)))
         );
         assert_eq!(c.verdict, Verdict::Pass);
         assert_eq!(cell(&m, "getppid").observed.outcome, Outcome::Allowed);
@@ -326,7 +313,7 @@ mod reasons {
         host.seccomp
             .not_enforced
             .insert("runc".into(), "the control rule had no effect".into());
-        let m = assemble(&plan, &predictions, &results, host);
+        let m = assemble(&plan, &predictions, &results, host, None);
         for case in ["getpid", "getppid"] {
             let c = cell(&m, case);
             assert_eq!(c.verdict, Verdict::NotEnforced, "{case}");
@@ -336,8 +323,8 @@ mod reasons {
                 "{note}"
             );
         }
-        assert!(crate::run::assemble::has_unenforced(&m));
-        assert!(!crate::run::assemble::has_failures(&m));
+        assert!(crate::assemble::has_unenforced(&m));
+        assert!(!crate::assemble::has_failures(&m));
     }
 
     /// On gVisor the tagged run traps where the profile denies: a trap there proves the
@@ -348,8 +335,8 @@ mod reasons {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("p.json");
         std::fs::write(&file, DENY_GETPID).unwrap();
-        let profiles = vec![load_profile(&ProfileInput::File(file)).unwrap()];
-        let runsc = crate::run::plan::PlannedRuntime::named("runsc-oci", None)
+        let profiles = vec![load_file(&file)];
+        let runsc = crate::plan::PlannedRuntime::named("runsc-oci", None)
             .with_command("/usr/bin/runsc", &["--oci-seccomp".to_string()]);
         assert!(runsc.unenforced_cause.is_none());
         let plan = plan(
@@ -388,7 +375,7 @@ mod reasons {
                 result(&[trapped, errno("getppid", 1)]),
             ),
         ]);
-        let m = assemble(&plan, &predictions, &results, HostFacts::default());
+        let m = assemble(&plan, &predictions, &results, HostFacts::default(), None);
         let c = cell(&m, "getpid");
         assert_eq!(
             (c.observed.outcome, c.observed.errno),
@@ -420,7 +407,7 @@ mod reasons {
             },
         );
         let results = JobResults::from([(JobKind::AsIs { configuration: 0 }, as_is)]);
-        let m = assemble(&plan, &predictions, &results, HostFacts::default());
+        let m = assemble(&plan, &predictions, &results, HostFacts::default(), None);
         for case in ["getpid", "getppid"] {
             let c = cell(&m, case);
             assert_eq!(c.observed.outcome, Outcome::StartFailed, "{case}");
@@ -450,7 +437,7 @@ mod reasons {
             },
         );
         let results = JobResults::from([(JobKind::AsIs { configuration: 0 }, as_is)]);
-        let m = assemble(&plan, &predictions, &results, HostFacts::default());
+        let m = assemble(&plan, &predictions, &results, HostFacts::default(), None);
         let c = cell(&m, "getppid");
         assert_eq!(c.observed.outcome, Outcome::NotRun);
         assert_eq!(c.observed.note.as_deref(), Some("killed by SIGSYS"));
@@ -477,7 +464,7 @@ mod reasons {
             ),
             (JobKind::Tagged { configuration: 0 }, tagged),
         ]);
-        let m = assemble(&plan, &predictions, &results, HostFacts::default());
+        let m = assemble(&plan, &predictions, &results, HostFacts::default(), None);
         let c = cell(&m, "getpid");
         assert_eq!(
             (c.observed.outcome, c.observed.rule),
@@ -548,7 +535,7 @@ fn a_failed_job_leaves_out_the_configurations_that_need_it() {
         JobKind::AsIs { configuration: 0 },
         job(&[("getpid", ok()), ("keyctl", errno(1))]),
     );
-    let mut m = assemble(&plan, &predictions, &results, HostFacts::default());
+    let mut m = assemble(&plan, &predictions, &results, HostFacts::default(), None);
     let whole = m.clone();
     leave_out_failed(&mut m, &plan, &[]);
     assert_eq!(m, whole, "no failed job: nothing changes");
@@ -582,7 +569,7 @@ fn a_columns_verdict_names_not_enforced_before_drift_and_drift_before_the_judgem
     let results = JobResults::new();
     let mut host = HostFacts::default();
     let noted = || nothing_observed(Outcome::NotRun, Some("why".into()));
-    let column = Column::of(&plan, 0, &results, &host);
+    let column = Column::of(&plan, 0, &results, &host, None);
     assert_eq!(column.conf.id, "builtin");
     assert!(!column.held_back && column.start_error.is_none());
     // builtin has no filter of its own to read errnos from; upstream's beside it has.
@@ -600,7 +587,7 @@ fn a_columns_verdict_names_not_enforced_before_drift_and_drift_before_the_judgem
     host.seccomp
         .not_enforced
         .insert("runc".into(), "the rules had no effect".into());
-    let column = Column::of(&plan, 0, &results, &host);
+    let column = Column::of(&plan, 0, &results, &host, None);
     let mut o = noted();
     assert_eq!(column.verdict(&mut o, drift, None), Verdict::NotEnforced);
     assert_eq!(
@@ -613,7 +600,7 @@ fn a_columns_verdict_names_not_enforced_before_drift_and_drift_before_the_judgem
         .iter()
         .position(|c| c.id == "builtin-upstream")
         .unwrap();
-    assert!(Column::of(&plan, upstream, &results, &host)
+    assert!(Column::of(&plan, upstream, &results, &host, None)
         .not_enforced
         .is_some());
 }

@@ -7,17 +7,18 @@
 //! oracle's [`Start`] and the probe flags that follow from it. [`Plan::predict`] asks the
 //! oracle for every cell once the calibration's measurement is in.
 
-use super::calibration::Calibration;
-use super::input::{CapSpec, LoadedProfile, ProfileKind};
+pub mod input;
+
+use crate::calibration::Calibration;
+use crate::configuration_id::ConfigurationId;
+use crate::coverage::generate::{self, Generated};
+use crate::oracle::{self, Oracle, Prediction, Start};
+use crate::outcome::Outcome;
+use crate::profile::{self, Host, KernelVersion, Profile};
+use crate::runtime::Runtime;
+use input::{CapSpec, LoadedProfile, ProfileKind};
 use seccomp_catalog::record::ProbeArgs;
 use seccomp_catalog::{Arch, Case, Catalog};
-use seccomp_harness_core::configuration_id::ConfigurationId;
-use seccomp_harness_core::coverage::generate::{self, Generated};
-pub use seccomp_harness_core::oracle::Start;
-use seccomp_harness_core::oracle::{self, Oracle, Prediction};
-use seccomp_harness_core::outcome::Outcome;
-use seccomp_harness_core::profile::{self, Host, KernelVersion, Profile};
-use seccomp_harness_core::runtime::Runtime;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The seccomp option one container gets.
@@ -92,9 +93,9 @@ pub struct PlannedConfiguration {
     /// file profiles, [`Start::Starts`] for `builtin` and `unconfined`.
     pub start: Start,
     /// The calls the tagged copy for this configuration's runtime allows on purpose
-    /// ([`seccomp_harness_core::profile::Tagged::allowed_on_purpose`]): its run can't
+    /// ([`crate::profile::Tagged::allowed_on_purpose`]): its run can't
     /// attribute their cells. Empty where there is no tagged run.
-    pub tagged_allows: Vec<String>,
+    pub(crate) tagged_allows: Vec<String>,
 }
 
 /// What one container run is for.
@@ -147,9 +148,9 @@ pub struct Plan {
     /// The case ids to run: the catalog's in catalog order, then the generated ones.
     pub case_ids: Vec<String>,
     /// Per profile (by index into [`Plan::profiles`]), the cases its argument conditions call
-    /// for on the native ABI ([`seccomp_harness_core::coverage::generate`]); empty for builtin and unconfined.
+    /// for on the native ABI ([`crate::coverage::generate`]); empty for builtin and unconfined.
     /// They run in the configuration's own containers (and the baselines): no extra one.
-    pub generated: Vec<Generated>,
+    pub(crate) generated: Vec<Generated>,
     pub profiles: Vec<LoadedProfile>,
     pub cap_sets: Vec<CapSpec>,
     pub configurations: Vec<PlannedConfiguration>,
@@ -161,22 +162,22 @@ pub struct Plan {
     /// what the filter does (the first is the one the matrix's host facts describe).
     pub runtimes: Vec<PlannedRuntime>,
     /// Present when a file profile is in the run.
-    pub calibration: Option<Calibration>,
+    pub(crate) calibration: Option<Calibration>,
     /// The calibration of the runtimes that resolve names with a table of their own
     /// ([`Runtime::resolves_names_itself`], [`Calibration::every_native_name`]).
-    pub own_table_calibration: Option<Calibration>,
+    pub(crate) own_table_calibration: Option<Calibration>,
     /// The profile (index into [`Plan::profiles`]) that predicts `builtin`: upstream's default
-    /// for the engine's release ([`super::input::BUILTIN_UPSTREAM`]); else why there is none.
+    /// for the engine's release ([`input::BUILTIN_UPSTREAM`]); else why there is none.
     pub builtin_upstream: Result<usize, String>,
 }
 
 /// Per configuration, the expected cell of every planned case (in [`Plan::case_ids`] order);
 /// `None` where nothing can be predicted (`builtin`).
 #[derive(Debug, Clone, Default)]
-pub struct Predictions(pub Vec<Option<Vec<Prediction>>>);
+pub struct Predictions(pub(crate) Vec<Option<Vec<Prediction>>>);
 
 impl Predictions {
-    pub fn get(&self, configuration: usize, case: usize) -> Option<&Prediction> {
+    pub(crate) fn get(&self, configuration: usize, case: usize) -> Option<&Prediction> {
         self.0.get(configuration)?.as_ref()?.get(case)
     }
 }
@@ -208,7 +209,7 @@ pub enum PlanError {
     #[error("a configuration of {file}: {source}")]
     ConfigurationId {
         file: String,
-        source: seccomp_harness_core::configuration_id::IdError,
+        source: crate::configuration_id::IdError,
     },
 }
 
@@ -303,9 +304,9 @@ pub fn plan(
         return Err(PlanError::NoRuntime);
     }
     let honours_default_errno_ret = engine_honours_default_errno_ret
-        && runtimes.iter().all(|r| {
-            seccomp_harness_core::runtime::runtime_model(&r.model).honours_default_errno_ret
-        });
+        && runtimes
+            .iter()
+            .all(|r| crate::runtime::runtime_model(&r.model).honours_default_errno_ret);
     if !honours_default_errno_ret {
         tag_for_dropped_default(&mut profiles)?;
     }
@@ -333,7 +334,7 @@ pub fn plan(
     .configurations(&profiles)?;
     let builtin_upstream = profiles
         .iter()
-        .position(|p| p.name == super::input::BUILTIN_UPSTREAM)
+        .position(|p| p.name == input::BUILTIN_UPSTREAM)
         .ok_or_else(|| "no upstream default profile is in the run".to_string());
     let mut plan = Plan {
         arch,
@@ -611,12 +612,8 @@ impl Planner<'_> {
                 jobs: Vec::new(),
             };
         }
-        let tagged = seccomp_harness_core::runtime::tagged_for(
-            tagged,
-            profile,
-            &self.runtimes[rt].model,
-            self.arch,
-        );
+        let tagged =
+            crate::runtime::tagged_for(tagged, profile, &self.runtimes[rt].model, self.arch);
         let tagged_allows = tagged.allowed_on_purpose(profile);
         let tagged_resolved = profile::resolve(&tagged.profile, &host);
         let tagged_oracle = Oracle::new(&tagged_resolved);
@@ -667,7 +664,7 @@ impl Job {
     /// needs a fresh container after each case that ends or changes the probe (19 for
     /// `static-server-allowlist` before the probe learned its children's ends from SIGCHLD),
     /// so it is the longest of a run.
-    pub fn runs_in_process(&self, arch: Arch) -> bool {
+    pub(crate) fn runs_in_process(&self, arch: Arch) -> bool {
         runs_in_process(&self.probe_args, arch)
     }
 }
@@ -700,7 +697,7 @@ impl Plan {
     }
 
     /// A planned case: the catalog's, or one a profile's conditions generated.
-    pub fn case(&self, id: &str) -> Option<&Case> {
+    pub(crate) fn case(&self, id: &str) -> Option<&Case> {
         self.catalog
             .get(id)
             .or_else(|| self.generated.iter().find_map(|g| g.cases.get(id)))
@@ -729,7 +726,7 @@ impl Plan {
 
     /// Whether configuration `configuration` has a cell for case `id`: every catalog case, and
     /// the generated cases of its own profile only.
-    pub fn has_cell(&self, configuration: usize, id: &str) -> bool {
+    pub(crate) fn has_cell(&self, configuration: usize, id: &str) -> bool {
         self.catalog.get(id).is_some()
             || self.generated[self.configurations[configuration].profile]
                 .cases
@@ -851,9 +848,9 @@ impl Plan {
     /// the calibration's unknown names as [`Plan::predict`] had them.
     pub fn coverage(
         &self,
-        matrix: &seccomp_harness_core::matrix::Matrix,
+        matrix: &crate::matrix::Matrix,
         unknown_names: &BTreeMap<usize, BTreeSet<String>>,
-    ) -> Vec<seccomp_harness_core::coverage::Coverage> {
+    ) -> Vec<crate::coverage::Coverage> {
         let mut out = Vec::new();
         for (c, conf) in self.configurations.iter().enumerate() {
             let loaded = &self.profiles[conf.profile];
@@ -869,7 +866,7 @@ impl Plan {
                 ),
             );
             let oracle = Oracle::new(&resolved);
-            let cells: Vec<&seccomp_harness_core::matrix::Cell> = matrix
+            let cells: Vec<&crate::matrix::Cell> = matrix
                 .cells
                 .iter()
                 .filter(|cell| cell.configuration == conf.id)
@@ -878,18 +875,16 @@ impl Plan {
                 .configurations
                 .get(c)
                 .and_then(|m| m.start_error.as_deref());
-            out.push(seccomp_harness_core::coverage::of(
-                &seccomp_harness_core::coverage::Input {
-                    configuration: &conf.id,
-                    profile_name: &loaded.name,
-                    profile,
-                    resolved: &resolved,
-                    oracle: &oracle,
-                    cells: &cells,
-                    not_generated: &self.generated[conf.profile].not_generated,
-                    start_error,
-                },
-            ));
+            out.push(crate::coverage::of(&crate::coverage::Input {
+                configuration: &conf.id,
+                profile_name: &loaded.name,
+                profile,
+                resolved: &resolved,
+                oracle: &oracle,
+                cells: &cells,
+                not_generated: &self.generated[conf.profile].not_generated,
+                start_error,
+            }));
         }
         out
     }

@@ -1,21 +1,19 @@
 //! Turns the records of a plan's container runs into the matrix: classification per cell, the
 //! oracle's expectation beside it, and the verdict. Pure.
 
-use super::input::{LoadedProfile, ProfileKind};
-use super::plan::{JobKind, Plan, PlannedConfiguration, PlannedRuntime, Predictions};
-use seccomp_catalog::record::{CaseRecord, HostRecord};
-use seccomp_harness_core::classify::{
+use crate::classify::{
     classify, describe_record, filter_errnos, same_behaviour, verdict, Attribution, CaseRuns,
     TaggedRun,
 };
-use seccomp_harness_core::matrix::{
-    Cell, Configuration, Expected, HostFacts, Matrix, Observed, Verdict,
-};
-use seccomp_harness_core::oracle::Start;
-use seccomp_harness_core::outcome::Outcome;
-use seccomp_harness_core::profile::tag::Slot;
-use seccomp_harness_core::runtime::runtime_model;
-use seccomp_harness_core::runtime::Runtime;
+use crate::matrix::{Cell, Configuration, Expected, HostFacts, Matrix, Observed, Verdict};
+use crate::oracle::Start;
+use crate::outcome::Outcome;
+use crate::plan::input::{LoadedProfile, ProfileKind};
+use crate::plan::{JobKind, Plan, PlannedConfiguration, PlannedRuntime, Predictions};
+use crate::profile::tag::Slot;
+use crate::runtime::runtime_model;
+use crate::runtime::Runtime;
+use seccomp_catalog::record::{CaseRecord, HostRecord};
 use std::collections::HashMap;
 
 /// Why a case has no record.
@@ -75,17 +73,19 @@ pub fn tally(jobs: Vec<(JobKind, JobResult, usize)>) -> Tally {
 
 /// Builds the matrix from the jobs' results and the oracle's predictions: per configuration
 /// its [`Column`] (its runs, its start, how its denials are attributed), then a cell per case
-/// it has.
+/// it has. `bounding_set` is the capability bounding set where the harness runs, which the
+/// harness reads (`None` where it can't tell): a start error names a capability outside it.
 pub fn assemble(
     plan: &Plan,
     predictions: &Predictions,
     results: &JobResults,
     host: HostFacts,
+    bounding_set: Option<u64>,
 ) -> Matrix {
     let mut configurations = Vec::new();
     let mut cells = Vec::new();
     for c in 0..plan.configurations.len() {
-        let column = Column::of(plan, c, results, &host);
+        let column = Column::of(plan, c, results, &host, bounding_set);
         configurations.push(column.configuration());
         let errnos = column.errnos();
         let upstream_errnos = column.upstream_errnos();
@@ -98,7 +98,7 @@ pub fn assemble(
         }
     }
     let mut matrix = Matrix::new(host, configurations, cells);
-    matrix.readiness = seccomp_harness_core::readiness::of(&matrix);
+    matrix.readiness = crate::readiness::of(&matrix);
     matrix
 }
 
@@ -125,7 +125,13 @@ struct Column<'a> {
 }
 
 impl<'a> Column<'a> {
-    fn of(plan: &'a Plan, c: usize, results: &'a JobResults, host: &'a HostFacts) -> Column<'a> {
+    fn of(
+        plan: &'a Plan,
+        c: usize,
+        results: &'a JobResults,
+        host: &'a HostFacts,
+        bounding_set: Option<u64>,
+    ) -> Column<'a> {
         let conf = &plan.configurations[c];
         let profile = &plan.profiles[conf.profile];
         let runtime = &plan.runtimes[conf.runtime];
@@ -144,7 +150,7 @@ impl<'a> Column<'a> {
         } else {
             as_is
                 .and_then(|r| r.start_error.as_deref())
-                .map(|e| start_error(plan, conf, e, baseline))
+                .map(|e| start_error(plan, conf, e, baseline, bounding_set))
         };
         Column {
             plan,
@@ -383,11 +389,12 @@ fn start_error(
     conf: &PlannedConfiguration,
     message: &str,
     baseline: Option<&JobResult>,
+    bounding_set: Option<u64>,
 ) -> String {
-    let outside = seccomp_harness_core::start_failure::outside_seccomp(
+    let outside = crate::start_failure::outside_seccomp(
         message,
         &plan.cap_sets[conf.cap_set].caps,
-        bounding_set(),
+        bounding_set,
         baseline.and_then(|b| b.start_error.as_deref()),
     );
     match outside {
@@ -431,7 +438,7 @@ pub fn leave_out_failed(matrix: &mut Matrix, plan: &Plan, failed: &[(JobKind, St
             }
         }
         if let Some(error) = needs.into_iter().find_map(error_of) {
-            missing.push(seccomp_harness_core::matrix::MissingConfiguration {
+            missing.push(crate::matrix::MissingConfiguration {
                 id: conf.id.clone(),
                 error,
             });
@@ -442,7 +449,7 @@ pub fn leave_out_failed(matrix: &mut Matrix, plan: &Plan, failed: &[(JobKind, St
     matrix.cells.retain(|c| !gone(&c.configuration));
     matrix.coverage.retain(|c| !gone(&c.configuration));
     matrix.missing_configurations.extend(missing);
-    matrix.readiness = seccomp_harness_core::readiness::of(matrix);
+    matrix.readiness = crate::readiness::of(matrix);
 }
 
 /// Why the tagged run has nothing to say about case `id` on `syscall`: it failed to start (the
@@ -578,15 +585,6 @@ fn unpredicted(plan: &Plan) -> Expected {
             "the engine's builtin profile can't be read and {why}, so nothing is predicted"
         )),
     }
-}
-
-/// The capability bounding set where the harness runs (`CapBnd` of /proc/self/status): a
-/// local engine's runtime starts containers under the same one, so a capability missing here
-/// is one no container of that engine can hold. `None` where /proc can't tell.
-fn bounding_set() -> Option<u64> {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| seccomp_harness_core::start_failure::parse_cap_bnd(&s))
 }
 
 /// The runtime's message, with the oracle's cause where it predicted the failure. runc's

@@ -1,9 +1,9 @@
 //! The calibration container: whether the runtime applies the profile at all, whether it keeps
 //! a rule's errno, and which syscall names its libseccomp (or gVisor's table) knows.
 
-use super::assemble::JobResult;
+use crate::assemble::JobResult;
+use crate::runtime;
 use seccomp_catalog::{Arch, Catalog};
-use seccomp_harness_core::runtime;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The syscalls numbered from 424 on (the same numbers on x86_64 and aarch64, the first
@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 ///
 /// x86_64's newer `uretprobe` (335) and `uprobe` (336) can't be measured this way: the kernel
 /// never hands them to a filter (see the oracle's `seccomp_exception`).
-pub const CALIBRATION_MIN_NR: u64 = 424;
+pub(crate) const CALIBRATION_MIN_NR: u64 = 424;
 const CALIBRATION_ERRNO_BASE: u32 = 3000;
 /// The control rule: a syscall every libseccomp and gVisor know (getpgid, Linux 1.0), which
 /// the probe's machinery never makes and which succeeds unconfined with the catalog's
@@ -46,7 +46,7 @@ pub struct Calibration {
 }
 
 impl Calibration {
-    pub(super) fn new(catalog: &Catalog, arch: Arch) -> Calibration {
+    pub(crate) fn new(catalog: &Catalog, arch: Arch) -> Calibration {
         let native = arch.native_abi();
         let names: Vec<&str> = catalog
             .cases()
@@ -68,7 +68,7 @@ impl Calibration {
     /// footprint and the machinery it can't do without (a denial would stop it), and calls
     /// that may block (an unknown name would let them sleep). runsc makes no call under the
     /// filter, so nothing else must be spared.
-    pub(super) fn every_native_name(catalog: &Catalog, arch: Arch) -> Calibration {
+    pub(crate) fn every_native_name(catalog: &Catalog, arch: Arch) -> Calibration {
         let native = arch.native_abi();
         use seccomp_catalog::own_calls::Role;
         // An errno on the other machinery moves the probe to its next option (down to
@@ -137,7 +137,7 @@ impl Calibration {
     /// The control first: its own errno means rules apply as written; EPERM means they apply
     /// but every errno is EPERM (gVisor), so EPERM then marks a known name too; anything else
     /// means the runtime ignores the profile, and no name can be judged.
-    pub fn measure(&self, errnos: &BTreeMap<String, Option<i32>>) -> Option<Calibrated> {
+    pub(crate) fn measure(&self, errnos: &BTreeMap<String, Option<i32>>) -> Option<Calibrated> {
         if errnos.is_empty() {
             return None;
         }

@@ -1,8 +1,8 @@
 use super::*;
-use crate::run::input::{load_profile, load_upstream, ProfileInput};
-use crate::run::plan::Start;
-use seccomp_harness_core::outcome::{Outcome, RuleRef};
-use std::path::PathBuf;
+use crate::outcome::{Outcome, RuleRef};
+use crate::plan::input::{load_file, load_upstream, qualify_shared_names};
+use crate::profile::ProfileFile;
+use std::path::{Path, PathBuf};
 
 fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
     let p = dir.path().join(name);
@@ -18,14 +18,11 @@ fn plans_a_baseline_per_cap_set_and_a_tagged_run_per_file_configuration() {
         "deny-getpid.json",
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#,
     );
-    let profiles = [
-        ProfileInput::Builtin,
-        ProfileInput::Unconfined,
-        ProfileInput::File(f),
-    ]
-    .iter()
-    .map(|p| load_profile(p).unwrap())
-    .collect();
+    let profiles = vec![
+        LoadedProfile::builtin(),
+        LoadedProfile::unconfined(),
+        load_file(&f),
+    ];
     let caps = vec![
         CapSpec::docker_default(),
         CapSpec::parse("+SYS_ADMIN").unwrap(),
@@ -90,11 +87,10 @@ fn plans_a_baseline_per_cap_set_and_a_tagged_run_per_file_configuration() {
     else {
         panic!("configuration 4 is the file profile");
     };
-    let getpid_slot =
-        seccomp_harness_core::profile::tag::Slot::direct(seccomp_catalog::Abi::X86_64, 39);
+    let getpid_slot = crate::profile::tag::Slot::direct(seccomp_catalog::Abi::X86_64, 39);
     assert_eq!(
         tagged.sentinels.attribute_slot(getpid_slot, 3000),
-        seccomp_harness_core::profile::tag::Attributed::Rule(RuleRef::Index(0))
+        crate::profile::tag::Attributed::Rule(RuleRef::Index(0))
     );
 }
 
@@ -102,7 +98,7 @@ fn plans_a_baseline_per_cap_set_and_a_tagged_run_per_file_configuration() {
 fn an_engine_that_drops_default_errno_ret_gets_its_own_tagging() {
     let dir = tempfile::tempdir().unwrap();
     // Everything the runtime and the probe need to reach the cases.
-    let mut needs = seccomp_harness_core::runtime::runtime_model(&Runtime::runc_1_1())
+    let mut needs = crate::runtime::runtime_model(&Runtime::runc_1_1())
         .fatal
         .to_vec();
     needs.extend(
@@ -119,7 +115,7 @@ fn an_engine_that_drops_default_errno_ret_gets_its_own_tagging() {
             serde_json::to_string(&needs).unwrap()
         ),
     );
-    let profiles = vec![load_profile(&ProfileInput::File(f)).unwrap()];
+    let profiles = vec![load_file(&f)];
     let plan = plan(
         profiles,
         vec![CapSpec::docker_default()],
@@ -158,10 +154,7 @@ fn a_profile_killing_a_runtime_call_is_held_back_and_one_denying_it_is_predicted
         "denies.json",
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["fstatfs"],"action":"SCMP_ACT_ERRNO"},{"names":["kill","poll"],"action":"SCMP_ACT_TRAP"}]}"#,
     );
-    let profiles = [ProfileInput::File(kills), ProfileInput::File(denies)]
-        .iter()
-        .map(|p| load_profile(p).unwrap())
-        .collect();
+    let profiles = vec![load_file(&kills), load_file(&denies)];
     let plan = plan(
         profiles,
         vec![CapSpec::docker_default()],
@@ -195,7 +188,7 @@ fn a_profile_killing_a_runtime_call_is_held_back_and_one_denying_it_is_predicted
 
 #[test]
 fn unknown_cases_and_duplicate_names_are_refused() {
-    let p = vec![load_profile(&ProfileInput::Unconfined).unwrap()];
+    let p = vec![LoadedProfile::unconfined()];
     let err = plan(
         p.clone(),
         vec![CapSpec::docker_default()],
@@ -222,7 +215,7 @@ fn unknown_cases_and_duplicate_names_are_refused() {
 /// refused before anything runs, naming the file; so is such a runtime name.
 #[test]
 fn names_a_configuration_id_cannot_carry_are_refused() {
-    let mut named = load_profile(&ProfileInput::Unconfined).unwrap();
+    let mut named = LoadedProfile::unconfined();
     named.name = "p@x".into();
     named.source = "dir/p@x.json".into();
     let refused = |profiles: Vec<LoadedProfile>, runtime: Option<&str>| {
@@ -243,7 +236,7 @@ fn names_a_configuration_id_cannot_carry_are_refused() {
     };
     let e = refused(vec![named], None);
     assert!(e.contains("\"p@x\"") && e.contains("dir/p@x.json"), "{e}");
-    let plain = load_profile(&ProfileInput::Unconfined).unwrap();
+    let plain = LoadedProfile::unconfined();
     let e = refused(vec![plain], Some("a@b"));
     assert!(e.contains("runtime name \"a@b\""), "{e}");
 }
@@ -253,16 +246,17 @@ fn names_a_configuration_id_cannot_carry_are_refused() {
 /// the plan refuses them, naming both files.
 #[test]
 fn shared_resource_names_are_qualified_by_file_and_unresolvable_ones_name_both_files() {
-    let k8s = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/wild/k8s/");
+    let k8s = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/wild/k8s/");
     let load = |f: &str| {
-        crate::run::load_profiles(&ProfileInput::File(format!("{k8s}{f}").into())).unwrap()
+        let read = ProfileFile::read(Path::new(&format!("{k8s}{f}"))).unwrap();
+        LoadedProfile::of_file(&read).unwrap()
     };
     let mut profiles = [
         load("spo-seccompprofile.v1.yaml"),
         load("spo-seccompprofile.v1beta1.yaml"),
     ]
     .concat();
-    crate::run::qualify_shared_names(&mut profiles);
+    qualify_shared_names(&mut profiles);
     let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
     assert!(
         names.contains(&"spo-seccompprofile.v1:profile-block-all"),
@@ -293,11 +287,8 @@ fn shared_resource_names_are_qualified_by_file_and_unresolvable_ones_name_both_f
         std::fs::write(&f, json).unwrap();
         files.push(f);
     }
-    let mut profiles: Vec<_> = files
-        .iter()
-        .flat_map(|f| crate::run::load_profiles(&ProfileInput::File(f.clone())).unwrap())
-        .collect();
-    crate::run::qualify_shared_names(&mut profiles);
+    let mut profiles: Vec<_> = files.iter().map(|f| load_file(f)).collect();
+    qualify_shared_names(&mut profiles);
     let err = plan(
         profiles,
         vec![CapSpec::docker_default()],
@@ -337,14 +328,7 @@ fn jobs_that_run_in_process_start_first() {
         "deny-getpid.json",
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#,
     );
-    let profiles = [
-        ProfileInput::File(getpid),
-        ProfileInput::File(waits),
-        ProfileInput::File(ends),
-    ]
-    .iter()
-    .map(|p| load_profile(p).unwrap())
-    .collect();
+    let profiles = vec![load_file(&getpid), load_file(&waits), load_file(&ends)];
     let plan = plan(
         profiles,
         vec![CapSpec::docker_default()],
@@ -444,9 +428,8 @@ fn planned_cases_are_the_catalogs_then_the_generated_and_each_configuration_gets
 #[test]
 fn jobs_come_in_order_baselines_calibrations_then_configurations() {
     let p = vec![
-        load_profile(&ProfileInput::Unconfined).unwrap(),
-        load_upstream(seccomp_harness_core::upstream::default_for("docker", "28.5.2").unwrap())
-            .unwrap(),
+        LoadedProfile::unconfined(),
+        load_upstream(crate::upstream::default_for("docker", "28.5.2").unwrap()).unwrap(),
     ];
     let runtimes = vec![
         PlannedRuntime::named("runc", Some("1.3.6")),
