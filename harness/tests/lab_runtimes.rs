@@ -26,7 +26,7 @@ use libtest_mimic::Arguments;
 use seccomp_harness::engine::cleanup::RunId;
 use seccomp_harness::engine::podman::PROFILE_DIR_PREFIX;
 use seccomp_harness::engine::Engine;
-use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use seccomp_harness::run::{load_profile, ProfileInput, RunOptions};
 use seccomp_harness_core::diff::{ChangeKind, MatrixDiff};
 use seccomp_harness_core::exit::ExitCode;
 use seccomp_harness_core::matrix::{Matrix, Verdict};
@@ -84,14 +84,10 @@ async fn run(host: &str, inputs: &[ProfileInput], runtimes: &[&str]) -> Matrix {
     let profiles = inputs.iter().map(|p| load_profile(p).unwrap()).collect();
     let opts = RunOptions {
         docker_host: Some(host.to_string()),
-        progress: false,
         runtimes: runtimes.iter().map(|r| r.to_string()).collect(),
         ..Default::default()
     };
-    execute(profiles, vec![CapSpec::docker_default()], &opts)
-        .await
-        .expect("the run")
-        .matrix
+    common::run_matrix(profiles, opts).await
 }
 
 fn failing(m: &Matrix) -> Vec<String> {

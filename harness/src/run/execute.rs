@@ -617,28 +617,18 @@ pub(crate) fn probe_for<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::input::{load_profile, ProfileInput};
+    use crate::run::input::{load_with_file, ProfileInput};
     use crate::run::plan::{plan, PlannedRuntime, Selection, Start};
     use seccomp_harness_core::profile::KernelVersion;
 
     /// unconfined, builtin and a profile that kills getppid (held back: runc makes the call
     /// after loading the filter) with `+SYS_ADMIN`, started anyway when `start_held_back`.
     fn held_back_plan(start_held_back: bool) -> Plan {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kills.json");
-        std::fs::write(
-            &path,
+        let profiles = load_with_file(
+            &[ProfileInput::Unconfined, ProfileInput::Builtin],
+            "kills.json",
             r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_KILL"}]}"#,
-        )
-        .unwrap();
-        let profiles = [
-            ProfileInput::Unconfined,
-            ProfileInput::Builtin,
-            ProfileInput::File(path),
-        ]
-        .iter()
-        .map(|p| load_profile(p).unwrap())
-        .collect();
+        );
         plan(
             profiles,
             vec![CapSpec::parse("+SYS_ADMIN").unwrap()],
