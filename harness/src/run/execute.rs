@@ -123,12 +123,12 @@ pub struct RunReport {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Timings {
     /// Each phase and its seconds, in the order they ran.
-    pub phases: Vec<(&'static str, f64)>,
+    pub(crate) phases: Vec<(&'static str, f64)>,
     /// Each job (by its label): its containers and when it finished, in seconds from the
     /// start of the containers phase, in the order they finished.
-    pub jobs: Vec<(String, usize, f64)>,
+    pub(crate) jobs: Vec<(String, usize, f64)>,
     /// How many containers could run at once.
-    pub parallel: usize,
+    pub(crate) parallel: usize,
 }
 
 impl Timings {
@@ -494,13 +494,13 @@ const SWEEP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// The jobs whose container runs ended in an engine error, each with the error: the
 /// configurations that need them are left out of the matrix and named
 /// ([`super::assemble::leave_out_failed`]).
-pub type FailedJobs = Vec<(JobKind, String)>;
+pub(crate) type FailedJobs = Vec<(JobKind, String)>;
 
 /// The jobs that completed, each with its result and the containers it took, and those that
 /// failed.
 pub(super) struct Collected {
-    pub jobs: Vec<(JobKind, JobResult, usize)>,
-    pub failed: FailedJobs,
+    pub(crate) jobs: Vec<(JobKind, JobResult, usize)>,
+    pub(crate) failed: FailedJobs,
 }
 
 /// The container runs of a plan's jobs turned into the assembler's results (any engine's),

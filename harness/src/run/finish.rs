@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The matrix of a finished run, and the names each runtime's libseccomp was found not to know
 /// (by runtime index), which the rule coverage asks for as the predictions had them.
 pub(super) struct Assembled {
-    pub matrix: Matrix,
-    pub unknown: BTreeMap<usize, BTreeSet<String>>,
+    pub(crate) matrix: Matrix,
+    pub(crate) unknown: BTreeMap<usize, BTreeSet<String>>,
 }
 
 /// Predicts every cell with the calibration's measurement and assembles the matrix.

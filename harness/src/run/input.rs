@@ -85,7 +85,7 @@ impl CapSpec {
     }
 
     /// `--cap-add` / `--cap-drop` values for the engine.
-    pub fn engine_add_drop(&self) -> (Vec<String>, Vec<String>) {
+    pub(crate) fn engine_add_drop(&self) -> (Vec<String>, Vec<String>) {
         let mut add = Vec::new();
         let mut drop = Vec::new();
         for c in &self.changes {
@@ -214,7 +214,7 @@ pub const BUILTIN_UPSTREAM: &str = "builtin-upstream";
 /// one: `builtin` (or a node's `runtime-default`) is predicted from it, so it runs as a file
 /// configuration beside it. The lookup's answer is returned, as the plan names why there is
 /// none.
-pub fn add_upstream_beside_builtin(
+pub(crate) fn add_upstream_beside_builtin(
     profiles: &mut Vec<LoadedProfile>,
     engine: &str,
     engine_version: &str,
@@ -238,7 +238,7 @@ pub fn add_upstream_beside_builtin(
 }
 
 /// Upstream's default profile for the engine's release, as a file profile of the run.
-pub fn load_upstream(
+pub(crate) fn load_upstream(
     release: &seccomp_harness_core::upstream::Release,
 ) -> Result<LoadedProfile, PlanError> {
     let text = release.text().to_string();
