@@ -40,7 +40,7 @@ pub struct Calibrated {
 /// The calibration container's profile and what each of its errnos stands for.
 #[derive(Debug, Clone)]
 pub struct Calibration {
-    pub json: String,
+    pub(crate) json: String,
     /// Case id (the plain native case, named as the syscall) → the errno its rule returns.
     pub cases: Vec<(String, i32)>,
 }

@@ -60,6 +60,24 @@ pub fn load_profiles(input: &ProfileInput) -> Result<Vec<LoadedProfile>, PlanErr
     })
 }
 
+/// `inputs` and then a profile file named `file` holding `json`, loaded as `run` loads them:
+/// the profiles the unit tests that plan a run start from.
+#[cfg(test)]
+pub(crate) fn load_with_file(
+    inputs: &[ProfileInput],
+    file: &str,
+    json: &str,
+) -> Vec<LoadedProfile> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(file);
+    std::fs::write(&path, json).unwrap();
+    inputs
+        .iter()
+        .chain([&ProfileInput::File(path)])
+        .map(|p| load_profile(p).unwrap())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

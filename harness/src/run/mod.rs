@@ -19,7 +19,7 @@ pub mod execute;
 mod finish;
 pub mod input;
 mod prepare;
-pub mod progress;
+pub(crate) mod progress;
 pub mod several_engines;
 
 pub use execute::{execute, RunError, RunOptions, Timings};
