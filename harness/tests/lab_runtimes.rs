@@ -14,6 +14,10 @@
 //!   identical cells (crun's filter cache must not leak between the as-is and tagged runs).
 //! - Podman 5.8.6: the shipped profiles and the real upstream ones pass, and no profile file
 //!   is left beside the socket.
+//! - trixie-containerd (containerd 1.7.24 / runc 1.1.15 through the CRI, `ci/lab.sh up
+//!   trixie-containerd`, `SECCOMP_HARNESS_LAB_TRIXIE_CONTAINERD`, the endpoint `ci/lab.sh host`
+//!   prints): a node's run reports rule coverage as a Docker engine's run does, for every
+//!   Localhost profile, with the rules proven by its cells.
 
 mod common;
 
@@ -28,6 +32,7 @@ use std::path::PathBuf;
 /// The lab engines these trials need: each holds the DOCKER_HOST `ci/lab.sh host NAME` prints.
 const LAB_CRUN: &str = "SECCOMP_HARNESS_LAB_CRUN";
 const LAB_PODMAN: &str = "SECCOMP_HARNESS_LAB_PODMAN";
+const LAB_TRIXIE_CONTAINERD: &str = "SECCOMP_HARNESS_LAB_TRIXIE_CONTAINERD";
 
 fn main() {
     let args = Arguments::from_args();
@@ -46,6 +51,11 @@ fn main() {
             "podman_runs_the_shipped_and_upstream_profiles_by_path",
             LAB_PODMAN,
             podman_runs_the_shipped_and_upstream_profiles_by_path,
+        ),
+        lab_trial(
+            "a_containerd_nodes_run_reports_rule_coverage",
+            LAB_TRIXIE_CONTAINERD,
+            a_containerd_nodes_run_reports_rule_coverage,
         ),
     ];
     libtest_mimic::run(&args, trials).exit();
@@ -155,4 +165,65 @@ async fn podman_runs_the_shipped_and_upstream_profiles_by_path(host: String) {
         })
         .collect();
     assert!(left.is_empty(), "profile files left: {left:?}");
+}
+
+/// The shipped profiles on a containerd node through the CRI: no cell fails, every file
+/// configuration (each a Localhost profile, and containerd's own default beside
+/// runtime-default) has its rule coverage, and the coverage is proven by the node's cells: the
+/// x86_64 figure of each profile with rules proves some of them, all of deny-namespaces's
+/// argument rules among them. runtime-default and unconfined have none (no file to cover).
+async fn a_containerd_nodes_run_reports_rule_coverage(url: String) {
+    let profiles = shipped().iter().map(|p| load_profile(p).unwrap()).collect();
+    let opts = RunOptions {
+        progress: false,
+        ..Default::default()
+    };
+    let m = seccomp_harness::run::cri::execute_cri(
+        profiles,
+        vec![CapSpec::docker_default()],
+        &url,
+        &opts,
+    )
+    .await
+    .expect("the node's run")
+    .matrix;
+    assert_eq!(failing(&m), Vec::<String>::new());
+    assert!(
+        m.missing_configurations.is_empty(),
+        "{:?}",
+        m.missing_configurations
+    );
+    let covered: Vec<&str> = m
+        .coverage
+        .iter()
+        .map(|c| c.configuration.as_str())
+        .collect();
+    for conf in &m.configurations {
+        let file = conf.sha256.is_some();
+        assert_eq!(
+            covered.contains(&conf.id.as_str()),
+            file,
+            "{}: coverage for every file configuration and no other ({covered:?})",
+            conf.id
+        );
+    }
+    assert!(covered.len() >= 5, "{covered:?}");
+    for c in &m.coverage {
+        let x86 = c.figures.iter().find(|f| f.abi == "x86_64").unwrap();
+        if x86.rules > 0 {
+            assert!(
+                x86.proven > 0,
+                "{}: nothing proven: {x86:?}",
+                c.configuration
+            );
+        }
+    }
+    let ns = m
+        .coverage
+        .iter()
+        .find(|c| c.configuration == "deny-namespaces")
+        .expect("deny-namespaces's coverage");
+    let x86 = ns.figures.iter().find(|f| f.abi == "x86_64").unwrap();
+    assert!(x86.argument_rules > 0, "{x86:?}");
+    assert_eq!(x86.argument_proven, x86.argument_rules, "{ns:?}");
 }
