@@ -30,7 +30,9 @@ const SOCKETS: [&str; 2] = [
 ];
 /// Docker's containerd namespace.
 const NAMESPACE: &str = "moby";
-/// Every `ctr` call's deadline.
+/// Every `ctr` call's deadline, past which it is waited for only while containerd answers
+/// `ctr version` ([`super::busy`]): a containerd busy with six other runs was seen to take
+/// longer over a task's removal.
 const CTR_DEADLINE: Duration = Duration::from_secs(20);
 
 #[derive(Debug, thiserror::Error)]
@@ -144,13 +146,22 @@ async fn ctr(socket: &Path, args: &[&str]) -> Result<String, OrphanError> {
             .into_iter()
             .chain(args.iter().copied()),
     );
-    ctr.output(None, CTR_DEADLINE)
-        .await
-        .map_err(|failure| OrphanError::Ctr {
-            command: ctr.line(),
-            socket,
-            failure,
-        })
+    let patience = super::busy::Patience::fitted(
+        CTR_DEADLINE,
+        super::start_deadline::CEILING,
+        super::connect::start_cap(),
+    );
+    let version = Ctr::new(["--address", socket.as_str(), "version"]);
+    let answered = super::busy::wait(ctr.output(None, patience.ceiling), patience, || async {
+        version.output(None, super::busy::LIVENESS).await.is_ok()
+    })
+    .await
+    .unwrap_or_else(|gave_up| Err(CtrFailure::Unanswered(gave_up.why())));
+    answered.map_err(|failure| OrphanError::Ctr {
+        command: ctr.line(),
+        socket,
+        failure,
+    })
 }
 
 #[cfg(test)]
