@@ -16,13 +16,11 @@
 mod common;
 
 use seccomp_catalog::record::{CaseRecord, HostRecord, Record, RunMode};
-use seccomp_harness::engine::cleanup::RUN_LABEL;
 use seccomp_harness::engine::{
     run_configuration, with_interrupt_cleanup, CaseResult, ConfigurationRun, ContainerSpec, Engine,
     NotRunReason, ProbeImage, RestartLimits, RunId, Runner, SeccompMode,
 };
 use seccomp_harness_core::exit::ExitCode;
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -172,25 +170,8 @@ async fn fake_image(engine: &Engine) -> ProbeImage {
         .unwrap()
 }
 
-/// Containers of `run` still on the daemon.
-async fn leftovers(engine: &Engine, run: &RunId) -> Vec<String> {
-    let filters = HashMap::from([("label".to_string(), vec![format!("{RUN_LABEL}={run}")])]);
-    let options = bollard::query_parameters::ListContainersOptionsBuilder::default()
-        .all(true)
-        .filters(&filters)
-        .build();
-    engine
-        .docker()
-        .list_containers(Some(options))
-        .await
-        .unwrap()
-        .into_iter()
-        .filter_map(|c| c.id)
-        .collect()
-}
-
 async fn assert_nothing_left(engine: &Engine, run: &RunId) {
-    let left = leftovers(engine, run).await;
+    let left = common::containers::of_run_id(engine, run).await;
     assert!(left.is_empty(), "containers left behind: {left:?}");
 }
 
@@ -400,28 +381,43 @@ async fn the_runner_runs_configurations_side_by_side() {
     assert_nothing_left(&engine, &run_id).await;
 }
 
+/// The fake probe's `sleep` case, unconfined, in run `run_id`: a container that stays up for
+/// as long as the future is polled, for the tests of what ends a run early. (The image is
+/// built before: the tests time the container, not the build.)
+async fn sleeping(
+    engine: &Engine,
+    image: &ProbeImage,
+    run_id: &RunId,
+) -> Result<ConfigurationRun, seccomp_harness::engine::ContainerError> {
+    let spec = ContainerSpec::new(SeccompMode::Unconfined);
+    let cases = ids(&["sleep"]);
+    run_configuration(
+        engine,
+        image,
+        run_id,
+        &spec,
+        &cases,
+        RestartLimits::default(),
+    )
+    .await
+}
+
 #[tokio::test]
 #[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn a_cancelled_run_leaves_no_container() {
     let engine = common::engine().await;
     let image = fake_image(&engine).await;
     let run_id = RunId::new();
-    let spec = ContainerSpec::new(SeccompMode::Unconfined);
-    let cases = ids(&["sleep"]);
-    let work = run_configuration(
-        &engine,
-        &image,
-        &run_id,
-        &spec,
-        &cases,
-        RestartLimits::default(),
-    );
+    let work = sleeping(&engine, &image, &run_id);
     // Dropped while the container sleeps: the guard removes it.
     assert!(tokio::time::timeout(Duration::from_secs(3), work)
         .await
         .is_err());
     for _ in 0..50 {
-        if leftovers(&engine, &run_id).await.is_empty() {
+        if common::containers::of_run_id(&engine, &run_id)
+            .await
+            .is_empty()
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -435,16 +431,7 @@ async fn ctrl_c_removes_the_runs_containers() {
     let engine = common::engine().await;
     let image = fake_image(&engine).await;
     let run_id = RunId::new();
-    let spec = ContainerSpec::new(SeccompMode::Unconfined);
-    let cases = ids(&["sleep"]);
-    let work = run_configuration(
-        &engine,
-        &image,
-        &run_id,
-        &spec,
-        &cases,
-        RestartLimits::default(),
-    );
+    let work = sleeping(&engine, &image, &run_id);
     // SIGINT to ourselves once the handler is in place and the container is up.
     let pid = std::process::id().to_string();
     let _killer = tokio::spawn(async move {

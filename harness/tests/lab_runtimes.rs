@@ -30,7 +30,7 @@ use libtest_mimic::Arguments;
 use seccomp_harness::engine::cleanup::RunId;
 use seccomp_harness::engine::podman::PROFILE_DIR_PREFIX;
 use seccomp_harness::engine::Engine;
-use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use seccomp_harness::run::{load_profile, ProfileInput, RunOptions};
 use seccomp_harness_core::coverage::RuleState;
 use seccomp_harness_core::diff::{ChangeKind, MatrixDiff};
 use seccomp_harness_core::exit::ExitCode;
@@ -95,14 +95,10 @@ async fn run(host: &str, inputs: &[ProfileInput], runtimes: &[&str]) -> Matrix {
     let profiles = inputs.iter().map(|p| load_profile(p).unwrap()).collect();
     let opts = RunOptions {
         docker_host: Some(host.to_string()),
-        progress: false,
         runtimes: runtimes.iter().map(|r| r.to_string()).collect(),
         ..Default::default()
     };
-    execute(profiles, vec![CapSpec::docker_default()], &opts)
-        .await
-        .expect("the run")
-        .matrix
+    common::run_matrix(profiles, opts).await
 }
 
 fn failing(m: &Matrix) -> Vec<String> {
@@ -189,20 +185,23 @@ async fn podman_runs_the_shipped_and_upstream_profiles_by_path(host: String) {
 /// (argument rules 14/14), docker-default-hardened 344/363, static-server-allowlist 93/93,
 /// demo-trace 0/1 (TRACE without a tracer answers ENOSYS, which no tagged run attributes).
 async fn a_containerd_nodes_run_reports_rule_coverage(url: String) {
-    let profiles = shipped().iter().map(|p| load_profile(p).unwrap()).collect();
-    let opts = RunOptions {
-        progress: false,
-        ..Default::default()
-    };
-    let m = seccomp_harness::run::cri::execute_cri(
-        profiles,
-        vec![CapSpec::docker_default()],
-        &url,
-        &opts,
-    )
-    .await
-    .expect("the node's run")
-    .matrix;
+    // Through the CLI, as a user runs it: `run builtin unconfined profiles/*.json --cri
+    // NAME=URL`; the ids then carry the engine's name.
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../profiles");
+    let files = common::files_with_extension(&dir, "json");
+    let mut args: Vec<&str> = vec!["builtin", "unconfined"];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    let node = format!("trixie={url}");
+    args.extend(["--cri", node.as_str()]);
+    let (json, code, _) = run_json(&args);
+    assert!(matches!(code, Some(0 | 1)), "exit {code:?}");
+    let mut m = Matrix::from_json(&json.to_string()).unwrap();
+    for c in &mut m.configurations {
+        c.id = c.id.trim_start_matches("trixie/").to_string();
+    }
+    for c in &mut m.coverage {
+        c.configuration = c.configuration.trim_start_matches("trixie/").to_string();
+    }
     assert_eq!(failing(&m), Vec::<String>::new());
     assert!(
         m.missing_configurations.is_empty(),

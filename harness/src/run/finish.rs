@@ -88,7 +88,7 @@ mod tests {
     use super::*;
     use crate::run::assemble::JobResult;
     use crate::run::calibration::CALIBRATION_CONTROL;
-    use crate::run::input::{load_profile, CapSpec, ProfileInput};
+    use crate::run::input::{load_with_file, CapSpec, ProfileInput};
     use crate::run::plan::{plan, PlannedRuntime, Selection};
     use seccomp_catalog::record::{CaseRecord, HostRecord};
     use seccomp_catalog::Arch;
@@ -98,17 +98,11 @@ mod tests {
 
     /// unconfined and a file profile that denies getpid, on `runtimes`.
     fn two_runtime_plan(runtimes: Vec<PlannedRuntime>) -> Plan {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("deny-getpid.json");
-        std::fs::write(
-            &path,
+        let profiles = load_with_file(
+            &[ProfileInput::Unconfined],
+            "deny-getpid.json",
             r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#,
-        )
-        .unwrap();
-        let profiles = [ProfileInput::Unconfined, ProfileInput::File(path)]
-            .iter()
-            .map(|p| load_profile(p).unwrap())
-            .collect();
+        );
         plan(
             profiles,
             vec![CapSpec::docker_default()],
