@@ -1,7 +1,9 @@
 //! The engine layer against a real Docker daemon.
 //!
-//! Skipped, with the reason printed, when no daemon answers; set
-//! `SECCOMP_HARNESS_REQUIRE_DOCKER=1` (as CI does) to make that a failure.
+//! Every test is `#[ignore]`d with the reason (see `common`): `--include-ignored` runs them,
+//! and then a daemon that doesn't answer fails them. x86_64 only (the fake probe below speaks
+//! x86_64 syscall numbers): on another arch the file compiles to no test at all, so none is
+//! counted as passed without having run.
 //!
 //! Most tests use a small fake probe, compiled here with rustc as a static binary, that follows
 //! the probe's output contract for a handful of case ids: its record lines are serialized from
@@ -9,16 +11,16 @@
 //! exact control over which syscall a case makes, so that a profile can be aimed at it. After
 //! every test, no container of its run may be left.
 
+#![cfg(target_arch = "x86_64")]
+
 mod common;
 
 use seccomp_catalog::record::{CaseRecord, HostRecord, Record, RunMode};
-use seccomp_harness::engine::cleanup::RUN_LABEL;
 use seccomp_harness::engine::{
     run_configuration, with_interrupt_cleanup, CaseResult, ConfigurationRun, ContainerSpec, Engine,
     NotRunReason, ProbeImage, RestartLimits, RunId, Runner, SeccompMode,
 };
 use seccomp_harness_core::exit::ExitCode;
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -156,15 +158,6 @@ fn fake_probe() -> &'static [u8] {
     })
 }
 
-/// The engine, or `None` (after saying why) when no daemon answers and Docker is not required.
-async fn engine() -> Option<Engine> {
-    if !cfg!(target_arch = "x86_64") {
-        eprintln!("skipped: the fake probe speaks x86_64 syscall numbers");
-        return None;
-    }
-    Some(common::engine().await)
-}
-
 async fn fake_image(engine: &Engine) -> ProbeImage {
     // Tests run in parallel: one build at a time, so two don't race for the tag and leave an
     // untagged twin behind.
@@ -177,25 +170,8 @@ async fn fake_image(engine: &Engine) -> ProbeImage {
         .unwrap()
 }
 
-/// Containers of `run` still on the daemon.
-async fn leftovers(engine: &Engine, run: &RunId) -> Vec<String> {
-    let filters = HashMap::from([("label".to_string(), vec![format!("{RUN_LABEL}={run}")])]);
-    let options = bollard::query_parameters::ListContainersOptionsBuilder::default()
-        .all(true)
-        .filters(&filters)
-        .build();
-    engine
-        .docker()
-        .list_containers(Some(options))
-        .await
-        .unwrap()
-        .into_iter()
-        .filter_map(|c| c.id)
-        .collect()
-}
-
 async fn assert_nothing_left(engine: &Engine, run: &RunId) {
-    let left = leftovers(engine, run).await;
+    let left = common::containers::of_run_id(engine, run).await;
     assert!(left.is_empty(), "containers left behind: {left:?}");
 }
 
@@ -234,7 +210,7 @@ async fn run(engine: &Engine, spec: &ContainerSpec, cases: &[&str]) -> (Configur
 #[tokio::test]
 #[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn facts_say_what_the_engine_is() {
-    let Some(engine) = engine().await else { return };
+    let engine = common::engine().await;
     let facts = engine.facts().await.unwrap();
     assert_eq!(facts.engine, "docker");
     assert!(!facts.engine_version.is_empty());
@@ -250,7 +226,7 @@ async fn facts_say_what_the_engine_is() {
 #[tokio::test]
 #[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn the_image_is_built_once_and_reused() {
-    let Some(engine) = engine().await else { return };
+    let engine = common::engine().await;
     let first = fake_image(&engine).await;
     let second = fake_image(&engine).await;
     assert!(second.reused);
@@ -267,7 +243,7 @@ async fn the_image_is_built_once_and_reused() {
 #[tokio::test]
 #[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn the_default_profile_denies_a_user_namespace_and_unconfined_allows_it() {
-    let Some(engine) = engine().await else { return };
+    let engine = common::engine().await;
     let cases = ["getpid", "unshare(CLONE_NEWUSER)"];
 
     let (builtin, _) = run(&engine, &ContainerSpec::new(SeccompMode::Builtin), &cases).await;
@@ -291,7 +267,7 @@ async fn the_default_profile_denies_a_user_namespace_and_unconfined_allows_it() 
 #[tokio::test]
 #[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn a_profile_too_strict_for_the_runtime_is_start_failed() {
-    let Some(engine) = engine().await else { return };
+    let engine = common::engine().await;
     // runc 1.1.5 calls getppid after loading the filter; other runtimes may not, so the
     // assertion is on the shape, and the message is printed.
     let spec = profile(
@@ -317,7 +293,7 @@ async fn a_profile_too_strict_for_the_runtime_is_start_failed() {
 #[tokio::test]
 #[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn a_killed_probe_is_rerun_in_process_and_restarted_from_the_next_case() {
-    let Some(engine) = engine().await else { return };
+    let engine = common::engine().await;
     // KILL on the raw fork: the probe dies before any case in fork mode. KILL on getsid: that
     // case kills the in-process probe.
     let spec = profile(
@@ -342,7 +318,7 @@ async fn a_killed_probe_is_rerun_in_process_and_restarted_from_the_next_case() {
 #[tokio::test]
 #[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn a_probe_that_rejects_its_arguments_leaves_the_cases_not_run() {
-    let Some(engine) = engine().await else { return };
+    let engine = common::engine().await;
     let spec = ContainerSpec::new(SeccompMode::Unconfined);
     let (result, _) = run(&engine, &spec, &["getpid", "no-such-case"]).await;
     assert_eq!(ran(&result, "getpid").errno, None);
@@ -363,7 +339,7 @@ async fn a_probe_that_rejects_its_arguments_leaves_the_cases_not_run() {
 #[tokio::test]
 #[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn the_container_timeout_kills_a_hanging_probe() {
-    let Some(engine) = engine().await else { return };
+    let engine = common::engine().await;
     let spec = ContainerSpec {
         timeout: Duration::from_secs(3),
         ..ContainerSpec::new(SeccompMode::Unconfined)
@@ -378,7 +354,7 @@ async fn the_container_timeout_kills_a_hanging_probe() {
 #[tokio::test]
 #[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn the_runner_runs_configurations_side_by_side() {
-    let Some(engine) = engine().await else { return };
+    let engine = common::engine().await;
     let image = fake_image(&engine).await;
     let run_id = RunId::new();
     let runner = Runner::new(engine.clone(), image, run_id.clone(), 2);
@@ -405,28 +381,43 @@ async fn the_runner_runs_configurations_side_by_side() {
     assert_nothing_left(&engine, &run_id).await;
 }
 
-#[tokio::test]
-#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
-async fn a_cancelled_run_leaves_no_container() {
-    let Some(engine) = engine().await else { return };
-    let image = fake_image(&engine).await;
-    let run_id = RunId::new();
+/// The fake probe's `sleep` case, unconfined, in run `run_id`: a container that stays up for
+/// as long as the future is polled, for the tests of what ends a run early. (The image is
+/// built before: the tests time the container, not the build.)
+async fn sleeping(
+    engine: &Engine,
+    image: &ProbeImage,
+    run_id: &RunId,
+) -> Result<ConfigurationRun, seccomp_harness::engine::ContainerError> {
     let spec = ContainerSpec::new(SeccompMode::Unconfined);
     let cases = ids(&["sleep"]);
-    let work = run_configuration(
-        &engine,
-        &image,
-        &run_id,
+    run_configuration(
+        engine,
+        image,
+        run_id,
         &spec,
         &cases,
         RestartLimits::default(),
-    );
+    )
+    .await
+}
+
+#[tokio::test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
+async fn a_cancelled_run_leaves_no_container() {
+    let engine = common::engine().await;
+    let image = fake_image(&engine).await;
+    let run_id = RunId::new();
+    let work = sleeping(&engine, &image, &run_id);
     // Dropped while the container sleeps: the guard removes it.
     assert!(tokio::time::timeout(Duration::from_secs(3), work)
         .await
         .is_err());
     for _ in 0..50 {
-        if leftovers(&engine, &run_id).await.is_empty() {
+        if common::containers::of_run_id(&engine, &run_id)
+            .await
+            .is_empty()
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -437,19 +428,10 @@ async fn a_cancelled_run_leaves_no_container() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn ctrl_c_removes_the_runs_containers() {
-    let Some(engine) = engine().await else { return };
+    let engine = common::engine().await;
     let image = fake_image(&engine).await;
     let run_id = RunId::new();
-    let spec = ContainerSpec::new(SeccompMode::Unconfined);
-    let cases = ids(&["sleep"]);
-    let work = run_configuration(
-        &engine,
-        &image,
-        &run_id,
-        &spec,
-        &cases,
-        RestartLimits::default(),
-    );
+    let work = sleeping(&engine, &image, &run_id);
     // SIGINT to ourselves once the handler is in place and the container is up.
     let pid = std::process::id().to_string();
     let _killer = tokio::spawn(async move {
