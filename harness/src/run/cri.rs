@@ -18,7 +18,7 @@ use crate::engine::cri::{node::CriEndpoint, pod, CriError, CriNode, PodRunner};
 use crate::engine::{ContainerSpec, EngineError, Interrupted, RunId, SeccompMode};
 use seccomp_harness_core::matrix::{Matrix, Verdict};
 use seccomp_harness_core::profile::node::rendered_for_node;
-use seccomp_harness_core::profile::salt;
+use seccomp_harness_core::profile::{salt, Profile};
 use std::time::Instant;
 
 /// The configuration name of a node's own default profile.
@@ -58,7 +58,7 @@ pub(crate) async fn execute_cri(
     let run_id = RunId::new();
     let runner = PodRunner::new(node.clone(), images, run_id.clone(), opts.parallel)
         .map_err(EngineError::from)?;
-    let profiles = node_profiles(&plan, &run_id)?;
+    let profiles = node_profiles(&plan, &run_id);
     let seccomp = write_node_profiles(&runner, &profiles)?;
     let started = Instant::now();
     let collected = run_pods(&runner, &plan, &seccomp, run_id, opts).await?;
@@ -95,7 +95,7 @@ enum NodeProfile {
     /// the node's RuntimeDefault should apply.
     Localhost {
         sent: String,
-        rendered_default: Option<String>,
+        rendered_default: Option<Profile>,
     },
 }
 
@@ -103,8 +103,7 @@ enum NodeProfile {
 /// containerd builds it for the container (its conditions resolved: the node would drop them
 /// from a file); every profile carries a salt unique to the run and the job, with
 /// `defaultErrnoRet` kept, as runc honours the OCI field containerd passes through.
-#[allow(clippy::result_large_err)] // the run's own error type, as `RunError` is everywhere here
-fn node_profiles(plan: &Plan, run_id: &RunId) -> Result<Vec<NodeProfile>, RunError> {
+fn node_profiles(plan: &Plan, run_id: &RunId) -> Vec<NodeProfile> {
     let mut out = Vec::with_capacity(plan.jobs.len());
     for (i, job) in plan.jobs.iter().enumerate() {
         let j = match &job.seccomp {
@@ -116,7 +115,7 @@ fn node_profiles(plan: &Plan, run_id: &RunId) -> Result<Vec<NodeProfile>, RunErr
                 out.push(NodeProfile::Unconfined);
                 continue;
             }
-            Seccomp::Json(j) => j,
+            Seccomp::Profile(p) => p,
         };
         let rendered_default = match job.kind {
             JobKind::AsIs { configuration } | JobKind::Tagged { configuration }
@@ -124,21 +123,18 @@ fn node_profiles(plan: &Plan, run_id: &RunId) -> Result<Vec<NodeProfile>, RunErr
                     == Some(&plan.configurations[configuration].profile) =>
             {
                 let host = plan.host(job.cap_set, job.runtime, &Default::default());
-                let file = &plan.profiles[plan.configurations[configuration].profile];
-                let rendered = rendered_for_node(j, &file.source, &host)
-                    .map_err(|e| RunError::Upstream(e.to_string()))?;
-                Some(rendered)
+                Some(rendered_for_node(j, &host))
             }
             _ => None,
         };
         let salt = salt::salt_for(run_id.as_str(), i);
-        let sent = salt::salted(rendered_default.as_deref().unwrap_or(j), salt, true);
+        let sent = salt::salted_json(rendered_default.as_ref().unwrap_or(j), salt, true);
         out.push(NodeProfile::Localhost {
             sent,
             rendered_default,
         });
     }
-    Ok(out)
+    out
 }
 
 /// Writes each Localhost profile beside the node's socket; the seccomp option of each job's
@@ -264,7 +260,7 @@ fn applied_checks(
     let rendered_default = |i: usize| match &profiles[i] {
         NodeProfile::Localhost {
             rendered_default, ..
-        } => rendered_default.as_deref(),
+        } => rendered_default.as_ref(),
         _ => None,
     };
     let mut out = Vec::new();
@@ -281,12 +277,12 @@ fn applied_checks(
                 let Some(u) = plan.upstream_configuration(conf.cap_set, conf.runtime) else {
                     continue;
                 };
-                let Some(text) =
+                let Some(rendered) =
                     job_of(JobKind::AsIs { configuration: u }).and_then(rendered_default)
                 else {
                     continue;
                 };
-                parse(text)
+                Some(rendered.clone())
             }
             ProfileKind::File { .. } => sent(i).and_then(parse).map(|p| as_containerd_reads(&p)),
         };
@@ -371,7 +367,7 @@ mod tests {
         let ids: Vec<_> = plan.configurations.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, [RUNTIME_DEFAULT, BUILTIN_UPSTREAM, "unconfined"]);
         let run = RunId::new();
-        let profiles = node_profiles(&plan, &run).unwrap();
+        let profiles = node_profiles(&plan, &run);
         assert_eq!(profiles.len(), plan.jobs.len());
         for (i, (job, profile)) in plan.jobs.iter().zip(&profiles).enumerate() {
             let upstream = matches!(
@@ -382,7 +378,7 @@ mod tests {
                 (Seccomp::Builtin, NodeProfile::RuntimeDefault) => {}
                 (Seccomp::Unconfined, NodeProfile::Unconfined) => {}
                 (
-                    Seccomp::Json(text),
+                    Seccomp::Profile(p),
                     NodeProfile::Localhost {
                         sent,
                         rendered_default,
@@ -391,13 +387,21 @@ mod tests {
                     assert_eq!(rendered_default.is_some(), upstream, "job {i}");
                     // What containerd builds has no includes or excludes left to resolve.
                     if let Some(r) = rendered_default {
-                        assert_ne!(r, text);
-                        assert!(!r.contains("\"includes\""), "{r}");
+                        assert_ne!(r, p);
+                        assert!(r
+                            .rules
+                            .iter()
+                            .all(|r| r.includes.is_empty() && r.excludes.is_empty()));
                     }
-                    let base = rendered_default.as_deref().unwrap_or(text);
+                    let base = rendered_default.as_ref().unwrap_or(p);
                     let salt = salt::salt_for(run.as_str(), i);
-                    assert_eq!(sent, &salt::salted(base, salt, true));
-                    assert_ne!(sent, base, "job {i} carries its salt");
+                    let salted = salt::salted(base, salt, true);
+                    assert_eq!(
+                        salted.rules.len(),
+                        base.rules.len() + 1,
+                        "job {i} is salted"
+                    );
+                    assert_eq!(sent, &salt::salted_json(base, salt, true));
                 }
                 other => panic!("job {i}: {other:?}"),
             }

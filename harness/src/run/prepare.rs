@@ -65,8 +65,7 @@ pub(super) fn plan_for_engine(
             name,
             registered: facts.runtimes.join(", "),
         })?;
-    let upstream =
-        add_upstream_beside_builtin(&mut profiles, &facts.engine, &facts.engine_version)?;
+    let upstream = add_upstream_beside_builtin(&mut profiles, &facts.engine, &facts.engine_version);
     let mut plan = plan::plan(
         profiles,
         cap_sets,
