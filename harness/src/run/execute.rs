@@ -2,7 +2,7 @@
 //! (bounded), and cleanup on every path including Ctrl-C.
 
 use super::assemble::{JobResult, NotRun};
-use super::finish::{assemble_run, Assembled};
+use super::finish::assemble_run;
 use super::input::{CapSpec, LoadedProfile};
 use super::plan::{self, Job, JobKind, Plan, PlanError, Seccomp};
 use super::prepare::{plan_for_engine, Choices};
@@ -199,11 +199,7 @@ pub async fn execute(
         results,
         diagnostics,
     } = super::assemble::tally(ran.collected.jobs);
-    let Assembled {
-        mut matrix,
-        unknown,
-    } = assemble_run(&plan, &facts, &results);
-    matrix.coverage = plan.coverage(&matrix, &unknown);
+    let mut matrix = assemble_run(&plan, &facts, &results);
     super::assemble::leave_out_failed(&mut matrix, &plan, &ran.collected.failed);
     clock.done("predictions and matrix");
     Ok(RunReport {
