@@ -98,6 +98,18 @@ fn matrix(kernel: &str, vsock: &str) -> String {
     )
 }
 
+/// Runs `seccomp-harness ARGS PAGE` (ARGS end with the output flag) and checks its exit code;
+/// the message shows its stderr.
+fn write_page(args: &[&str], page: &Path, code: ExitCode) {
+    let out = Command::new(BIN).args(args).arg(page).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(code.code()),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn artifacts() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-report");
     std::fs::create_dir_all(&dir).unwrap();
@@ -111,21 +123,16 @@ fn render_html_opens_in_chromium_with_one_row_per_case_and_one_column_per_config
     let json = dir.join("render-input.json");
     std::fs::write(&json, matrix("6.1.0", "allowed")).unwrap();
     let page = dir.join("render.html");
-    let out = Command::new(BIN)
-        .args([
+    write_page(
+        &[
             "render",
             json.to_str().unwrap(),
             "--format",
             "html",
             "--output",
-        ])
-        .arg(&page)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        &page,
+        ExitCode::Ok,
     );
     let loaded = browser::load(chromium, &page).unwrap();
     browser::assert_clean(&loaded);
@@ -146,22 +153,18 @@ fn diff_html_opens_in_chromium_and_groups_the_changes(chromium: &Path) {
     std::fs::write(&old, matrix("6.1.0", "errno")).unwrap();
     std::fs::write(&new, matrix("6.8.0", "allowed")).unwrap();
     let page = dir.join("diff.html");
-    let out = Command::new(BIN)
-        .args([
+    // Changes found: exit 1.
+    write_page(
+        &[
             "diff",
             old.to_str().unwrap(),
             new.to_str().unwrap(),
             "--format",
             "html",
             "-o",
-        ])
-        .arg(&page)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(ExitCode::Findings.code()),
-        "changes found: exit 1"
+        ],
+        &page,
+        ExitCode::Findings,
     );
     let loaded = browser::load(chromium, &page).unwrap();
     browser::assert_clean(&loaded);
