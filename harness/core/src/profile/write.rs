@@ -158,6 +158,8 @@ mod tests {
         }
         let upstream = crate::upstream::docker_releases()
             .iter()
+            .chain(crate::upstream::podman_releases())
+            .chain(crate::upstream::containers_common_releases())
             .chain(crate::upstream::containerd_releases());
         for release in upstream {
             let p = crate::upstream::profile_of(release);
