@@ -662,7 +662,11 @@ mod tests {
         // the data's clones, so the copy Podman 5.8.2 vendors stands for it.
         let vendored = containers_common("0.67.1-3").unwrap();
         assert_eq!(
-            (vendored.engine, vendored.tag.as_str(), vendored.file.as_str()),
+            (
+                vendored.engine,
+                vendored.tag.as_str(),
+                vendored.file.as_str()
+            ),
             (Engine::Podman, "v5.8.2", "podman/common-v0.67.0.json")
         );
         let e = containers_common("0.20.0").unwrap_err();
@@ -849,8 +853,8 @@ mod tests {
     }
 
     /// A Podman engine's history is the containers-common its releases vendor: clone3 allowed
-    /// from Podman 3.3.0, memfd_secret from 3.4.0, fchmodat2 in 2.1 only and again from 5.0.0,
-    /// io_uring never, map_shadow_stack denied by name.
+    /// from Podman 3.3.0, memfd_secret from 3.4.0, fchmodat2 from 5.0.0 (and before, up to
+    /// 2.1.1), io_uring never, map_shadow_stack denied by name.
     #[test]
     fn a_podman_engines_allowances_follow_podmans_releases() {
         let a = allowance(
@@ -873,7 +877,7 @@ mod tests {
         assert_eq!(get("getpid"), (Some("2.1.0"), None), "{a:?}");
         assert_eq!(get("clone3"), (Some("3.3.0"), None), "{a:?}");
         assert_eq!(get("memfd_secret"), (Some("3.4.0"), None), "{a:?}");
-        assert_eq!(get("fchmodat2"), (Some("5.0.0"), None), "{a:?}");
+        assert_eq!(get("fchmodat2"), (Some("5.0.0"), Some("2.1.1")), "{a:?}");
         assert_eq!(get("io_uring_setup"), (None, None), "{a:?}");
         assert_eq!(get("map_shadow_stack"), (None, None), "{a:?}");
     }
