@@ -11,12 +11,20 @@
 //! through except the one named, which it holds open and never answers: the real engine does
 //! everything else (facts, the image build, the other calls).
 //!
-//! The Docker-backed tests are skipped, with the reason printed, when no daemon answers; with
-//! `SECCOMP_HARNESS_REQUIRE_DOCKER=1` that is a failure.
+//! A libtest-mimic harness (`harness = false`): what a Docker-backed trial needs besides a
+//! daemon (a proxy can front only the local socket; some need Docker's containerd and `ctr`,
+//! or root to mount a tmpfs) is known only once the engine answers, so a trial whose need is
+//! unmet is reported as ignored with the reason, never as passed. Like every Docker-backed
+//! test, each runs only with `--include-ignored` (else it is ignored with that reason), and a
+//! daemon that doesn't answer then fails it.
 
 mod common;
 
+use common::binary::{self, stderr, BIN};
+use common::containers;
+use libtest_mimic::{Arguments, Completion, Trial};
 use seccomp_harness::engine::cleanup::{RunId, RUN_LABEL};
+use seccomp_harness::engine::Engine;
 use seccomp_harness_core::exit::ExitCode;
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -25,11 +33,159 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::runtime::Runtime;
 
-const BIN: &str = env!("CARGO_BIN_EXE_seccomp-harness");
 const ENGINE_SOCKET: &str = "/var/run/docker.sock";
 /// The deadline the runs here get for each engine call.
 const DEADLINE_SECS: u64 = 4;
+
+/// A trial that needs no engine: the binary against a socket the test itself serves.
+macro_rules! plain_trial {
+    ($body:ident) => {
+        Trial::test(stringify!($body), || {
+            $body();
+            Ok(())
+        })
+    };
+}
+
+/// A trial on the host's engine ([`engine_trial`]), named after its body.
+macro_rules! engine_trial {
+    ($args:expr, $needs:expr, $body:ident) => {
+        engine_trial($args, stringify!($body), $needs, $body)
+    };
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let trials = vec![
+        plain_trial!(a_socket_that_never_answers_ends_the_run_naming_the_engine_and_the_call),
+        engine_trial!(
+            &args,
+            Needs::LocalSocket,
+            an_engine_that_stops_answering_mid_run_ends_the_run_naming_the_call
+        ),
+        engine_trial!(
+            &args,
+            Needs::Daemon,
+            an_unwritable_output_path_fails_before_any_container
+        ),
+        engine_trial!(
+            &args,
+            Needs::Root,
+            a_full_disk_at_the_end_names_the_path_and_leaves_nothing
+        ),
+        engine_trial!(
+            &args,
+            Needs::Daemon,
+            cap_add_all_names_the_capability_the_bounding_set_lacks
+        ),
+        engine_trial!(
+            &args,
+            Needs::LocalSocket,
+            one_engine_of_several_down_or_dying_leaves_the_others_complete_and_names_it
+        ),
+        engine_trial!(
+            &args,
+            Needs::LocalSocket,
+            an_engine_killed_mid_run_leaves_a_partial_matrix_per_configuration
+        ),
+        plain_trial!(a_socket_that_closes_every_connection_ends_the_run_saying_so),
+        engine_trial!(
+            &args,
+            Needs::LocalSocket,
+            clean_removes_the_unused_probe_images_and_keeps_one_in_use
+        ),
+        engine_trial!(
+            &args,
+            Needs::LocalSocket,
+            a_probe_image_removed_mid_run_is_built_again
+        ),
+        engine_trial!(
+            &args,
+            Needs::LocalSocket,
+            a_start_stuck_once_is_retried_in_a_new_container
+        ),
+        engine_trial!(
+            &args,
+            Needs::LocalSocket,
+            a_start_stuck_twice_is_a_named_start_failure_of_that_configuration_alone
+        ),
+        engine_trial!(
+            &args,
+            Needs::Containerd,
+            clean_removes_stopped_containerd_tasks_of_probe_containers_docker_lost
+        ),
+        engine_trial!(
+            &args,
+            Needs::Containerd,
+            clean_names_a_task_it_could_not_check_and_leaves_it
+        ),
+    ];
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// What a trial on the host's engine needs besides a daemon that answers.
+#[derive(Clone, Copy)]
+enum Needs {
+    /// Nothing more.
+    Daemon,
+    /// The engine on [`ENGINE_SOCKET`], the socket a [`Proxy`] fronts.
+    LocalSocket,
+    /// That, and Docker's containerd with a `ctr` to ask it.
+    Containerd,
+    /// Root, to mount a small tmpfs.
+    Root,
+}
+
+impl Needs {
+    /// Why the trial can't run on `engine`, if it can't.
+    fn unmet(self, engine: &Engine) -> Option<String> {
+        let local = || {
+            let path = engine
+                .host()
+                .strip_prefix("unix://")
+                .map(std::fs::canonicalize);
+            match (path, std::fs::canonicalize(ENGINE_SOCKET)) {
+                (Some(Ok(a)), Ok(b)) if a == b => None,
+                _ => Some(format!(
+                    "the proxy fronts {ENGINE_SOCKET}, and the engine is {}",
+                    engine.host()
+                )),
+            }
+        };
+        match self {
+            Needs::Daemon => None,
+            Needs::LocalSocket => local(),
+            Needs::Containerd => local().or_else(|| docker_containerd().err()),
+            Needs::Root => (!is_root()).then(|| "mounting a small tmpfs needs root".to_string()),
+        }
+    }
+}
+
+/// A trial that runs `body` on the host's engine, one such trial at a time (each looks at its
+/// own run's leftovers), when `--include-ignored` asks for it ([`common::docker_trial`]); it
+/// is ignored with the reason when the engine can't give what it `needs`.
+fn engine_trial(args: &Arguments, name: &str, needs: Needs, body: fn(&Runtime, &Engine)) -> Trial {
+    common::docker_trial(args, name, move || {
+        let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
+        let rt = Runtime::new().unwrap();
+        let engine = rt.block_on(common::engine());
+        if let Some(why) = needs.unmet(&engine) {
+            return Ok(Completion::ignored_with(why));
+        }
+        body(&rt, &engine);
+        Ok(Completion::Completed)
+    })
+}
+
+/// Whether this process is root (only root may mount).
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+    })
+}
 
 /// What a [`Proxy`] does with one request, picked by the request's first line.
 enum Step {
@@ -237,20 +393,6 @@ fn keeping_images() -> Proxy {
     })
 }
 
-/// The host's engine, where a proxy can front it (a local socket); `None`, said on stderr,
-/// where it is remote.
-fn local_engine(rt: &tokio::runtime::Runtime) -> Option<seccomp_harness::engine::Engine> {
-    let engine = rt.block_on(common::engine());
-    if engine.host().starts_with("unix://") {
-        return Some(engine);
-    }
-    eprintln!(
-        "skipped: the proxy fronts the local socket, and the engine is {}",
-        engine.host()
-    );
-    None
-}
-
 fn run_with_deadline(host: &str, args: &[&str]) -> (Output, Duration, u32) {
     run_on_engines(&[host], args)
 }
@@ -273,59 +415,9 @@ fn run_on_engines(hosts: &[&str], args: &[&str]) -> (Output, Duration, u32) {
     (out, started.elapsed(), pid)
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Containers on the real engine whose run label carries `pid`.
-async fn containers_of(engine: &seccomp_harness::engine::Engine, pid: u32) -> Vec<String> {
-    let filters =
-        std::collections::HashMap::from([("label".to_string(), vec![RUN_LABEL.to_string()])]);
-    let opts = bollard::query_parameters::ListContainersOptions {
-        all: true,
-        filters: Some(filters),
-        ..Default::default()
-    };
-    // Podman lists a container it is tearing down as "stopped", which bollard can't parse
-    // (the harness's own sweep asks again the same way): ask again for a few seconds.
-    let mut tries = 0;
-    let list = loop {
-        match engine.docker().list_containers(Some(opts.clone())).await {
-            Err(bollard::errors::Error::JsonDataError { .. }) if tries < 10 => {
-                tries += 1;
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-            r => break r.unwrap(),
-        }
-    };
-    list.into_iter()
-        .filter(|c| {
-            c.labels
-                .as_ref()
-                .and_then(|l| l.get(RUN_LABEL))
-                .and_then(|r| RunId::pid_of(r))
-                == Some(pid)
-        })
-        .filter_map(|c| c.id)
-        .collect()
-}
-
-/// [`containers_of`] once the engine has settled: asked again for up to 10 s while any is
-/// left (a removal the run asked for, or a create a proxy held, may still be under way).
-async fn settled_containers_of(engine: &seccomp_harness::engine::Engine, pid: u32) -> Vec<String> {
-    for _ in 0..20 {
-        if containers_of(engine, pid).await.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    containers_of(engine, pid).await
-}
-
-/// The Docker tests here run one at a time: each looks at its own run's leftovers.
+/// The engine trials here run one at a time: each looks at its own run's leftovers.
 static DOCKER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-#[test]
 fn a_socket_that_never_answers_ends_the_run_naming_the_engine_and_the_call() {
     let proxy = Proxy::silent();
     let (o, took, _) = run_with_deadline(&proxy.url(), &["unconfined", "--case", "getpid"]);
@@ -350,14 +442,10 @@ fn a_socket_that_never_answers_ends_the_run_naming_the_engine_and_the_call() {
 
 /// Each call of a run on an engine that stops answering it: the run ends within a few
 /// deadlines, exit 3, naming the engine and the call, with none of its containers left.
-#[test]
-#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
-fn an_engine_that_stops_answering_mid_run_ends_the_run_naming_the_call() {
-    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let Some(engine) = local_engine(&rt) else {
-        return;
-    };
+fn an_engine_that_stops_answering_mid_run_ends_the_run_naming_the_call(
+    rt: &Runtime,
+    engine: &Engine,
+) {
     // (the request line's fragment, what the error must name)
     for (hang_on, named) in [
         ("/containers/create", "create"),
@@ -406,7 +494,7 @@ fn an_engine_that_stops_answering_mid_run_ends_the_run_naming_the_call() {
         drop(proxy);
         // The run's sweep went through the proxy, whose held call may have gone through to the
         // engine after all (a create): nothing of the run is left once the engine settles.
-        let left = rt.block_on(settled_containers_of(&engine, pid));
+        let left = rt.block_on(containers::settled_of_run(engine, pid));
         assert!(left.is_empty(), "{hang_on}: containers left: {left:?}");
         eprintln!(
             "{hang_on}: exit 3 in {:.1} s: {}",
@@ -416,26 +504,9 @@ fn an_engine_that_stops_answering_mid_run_ends_the_run_naming_the_call() {
     }
 }
 
-fn run_plain(args: &[&str]) -> (Output, u32) {
-    let child = Command::new(BIN)
-        .arg("run")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    (child.wait_with_output().unwrap(), pid)
-}
-
 /// An output path that can't be written fails the run before any container starts, with
 /// exit 2 naming the path.
-#[test]
-#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
-fn an_unwritable_output_path_fails_before_any_container() {
-    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let engine = rt.block_on(common::engine());
+fn an_unwritable_output_path_fails_before_any_container(rt: &Runtime, engine: &Engine) {
     let d = tempfile::tempdir().unwrap();
     let file = d.path().join("a-file");
     std::fs::write(&file, "").unwrap();
@@ -446,7 +517,7 @@ fn an_unwritable_output_path_fails_before_any_container() {
         "/proc/m.json".into(),
     ] {
         let started = Instant::now();
-        let (o, pid) = run_plain(&[
+        let (o, pid) = binary::run(&[
             "unconfined",
             "--case",
             "getpid",
@@ -471,7 +542,7 @@ fn an_unwritable_output_path_fails_before_any_container() {
             bad.display(),
             started.elapsed()
         );
-        assert!(rt.block_on(containers_of(&engine, pid)).is_empty());
+        assert!(rt.block_on(containers::of_run(engine, pid)).is_empty());
     }
     let left: Vec<_> = std::fs::read_dir(d.path())
         .unwrap()
@@ -483,12 +554,7 @@ fn an_unwritable_output_path_fails_before_any_container() {
 /// A disk that fills up when the matrix is written (a 4 KB tmpfs, mounted here for the test):
 /// the run ends with exit 3 naming the path and the cause, leaves no file there (neither the
 /// report cut short nor its temporary), and no container.
-#[test]
-#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
-fn a_full_disk_at_the_end_names_the_path_and_leaves_nothing() {
-    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let engine = rt.block_on(common::engine());
+fn a_full_disk_at_the_end_names_the_path_and_leaves_nothing(rt: &Runtime, engine: &Engine) {
     let d = tempfile::tempdir().unwrap();
     let mounted = Command::new("mount")
         .args([
@@ -501,14 +567,8 @@ fn a_full_disk_at_the_end_names_the_path_and_leaves_nothing() {
         ])
         .status()
         .is_ok_and(|s| s.success());
-    if !mounted {
-        assert!(
-            std::env::var("SECCOMP_HARNESS_REQUIRE_DOCKER").as_deref() != Ok("1") || not_root(),
-            "could not mount a small tmpfs as root"
-        );
-        eprintln!("skipped: mounting a small tmpfs needs root");
-        return;
-    }
+    // Root was checked before the trial: a root that can't mount is a failure.
+    assert!(mounted, "could not mount a small tmpfs as root");
     struct Unmount<'a>(&'a Path);
     impl Drop for Unmount<'_> {
         fn drop(&mut self) {
@@ -518,7 +578,7 @@ fn a_full_disk_at_the_end_names_the_path_and_leaves_nothing() {
     let _unmount = Unmount(d.path());
     let out = d.path().join("m.html");
     // The HTML page is well over 4 KB; the check before the run (a new empty file) passes.
-    let (o, pid) = run_plain(&[
+    let (o, pid) = binary::run(&[
         "unconfined",
         "--case",
         "getpid",
@@ -539,33 +599,18 @@ fn a_full_disk_at_the_end_names_the_path_and_leaves_nothing() {
         0,
         "nothing is left on the full disk"
     );
-    assert!(rt.block_on(containers_of(&engine, pid)).is_empty());
-}
-
-/// Whether this process is not root (only root may mount).
-fn not_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            !s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(true)
+    assert!(rt.block_on(containers::of_run(engine, pid)).is_empty());
 }
 
 /// `--cap-add ALL` on a host whose capability bounding set lacks a capability (this project's
 /// host lacks CAP_SYS_RESOURCE): the start failure names the missing capability and says the
 /// profile is not the cause; on a host with the full set, the configuration starts.
-#[test]
-#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
-fn cap_add_all_names_the_capability_the_bounding_set_lacks() {
-    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let engine = rt.block_on(common::engine());
+fn cap_add_all_names_the_capability_the_bounding_set_lacks(rt: &Runtime, engine: &Engine) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let bounding = seccomp_harness_core::start_failure::parse_cap_bnd(&status).unwrap();
     let all = seccomp_harness_core::profile::CapSet::all();
     let missing = seccomp_harness_core::start_failure::outside_bounding_set(&all, bounding);
-    let (o, pid) = run_plain(&[
+    let (o, pid) = binary::run(&[
         "builtin",
         "unconfined",
         "--cap-add",
@@ -593,89 +638,7 @@ fn cap_add_all_names_the_capability_the_bounding_set_lacks() {
             assert!(e.contains(cap), "{cap} is named: {e}");
         }
     }
-    assert!(rt.block_on(containers_of(&engine, pid)).is_empty());
-}
-
-/// The harness SIGKILLed mid-run on Podman (the lab's engine, `SECCOMP_HARNESS_LAB_PODMAN`):
-/// its containers and the profile files it wrote beside the socket stay, and `clean` removes
-/// both.
-#[test]
-fn clean_after_a_sigkill_removes_the_containers_and_podmans_profile_files() {
-    let Ok(url) = std::env::var("SECCOMP_HARNESS_LAB_PODMAN") else {
-        eprintln!(
-            "skipped: SECCOMP_HARNESS_LAB_PODMAN names no lab Podman engine (ci/lab.sh up podman)"
-        );
-        return;
-    };
-    let socket_dir = Path::new(url.strip_prefix("unix://").expect("a local socket"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let ours = |pid: u32| -> Vec<std::path::PathBuf> {
-        std::fs::read_dir(&socket_dir)
-            .unwrap()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                    n.starts_with(".seccomp-harness-profiles-")
-                        && RunId::pid_of(n.trim_start_matches(".seccomp-harness-profiles-"))
-                            == Some(pid)
-                })
-            })
-            .collect()
-    };
-    let mut child = Command::new(BIN)
-        .args([
-            "run",
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../profiles/deny-namespaces.json"
-            ),
-        ])
-        // Long enough to be caught mid-run: one container at a time, three capability sets.
-        .args([
-            "--docker-host",
-            &url,
-            "--parallel",
-            "1",
-            "--caps",
-            "default,+SYS_ADMIN,+SYS_PTRACE",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let engine = rt
-        .block_on(seccomp_harness::engine::Engine::connect(Some(&url)))
-        .unwrap();
-    // Mid-run: the profile files are written and a container of the run exists.
-    let deadline = Instant::now() + Duration::from_secs(180);
-    while ours(pid).is_empty() || rt.block_on(containers_of(&engine, pid)).is_empty() {
-        assert!(Instant::now() < deadline, "the run never got going");
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended before it could be killed"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    assert!(
-        !ours(pid).is_empty(),
-        "a SIGKILLed run can't remove its profile files"
-    );
-    let o = Command::new(BIN)
-        .args(["clean", "--docker-host", &url])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let said = String::from_utf8_lossy(&o.stdout);
-    assert!(said.contains("removed profile directory"), "{said}");
-    assert!(ours(pid).is_empty(), "profile files left: {:?}", ours(pid));
-    let left = rt.block_on(settled_containers_of(&engine, pid));
-    assert!(left.is_empty(), "containers left: {left:?}");
+    assert!(rt.block_on(containers::of_run(engine, pid)).is_empty());
 }
 
 /// One engine of a run over several is down (a socket nobody listens on) and another stops
@@ -683,14 +646,10 @@ fn clean_after_a_sigkill_removes_the_containers_and_podmans_profile_files() {
 /// container creates, after the facts and the image check went through): the host's engine
 /// completes its part, the matrix written names each missing engine with its error, the run
 /// exits 3 (never 0: the matrix lacks engines), and nothing of the run is left.
-#[test]
-#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
-fn one_engine_of_several_down_or_dying_leaves_the_others_complete_and_names_it() {
-    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let Some(engine) = local_engine(&rt) else {
-        return;
-    };
+fn one_engine_of_several_down_or_dying_leaves_the_others_complete_and_names_it(
+    rt: &Runtime,
+    engine: &Engine,
+) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("m.json");
     let proxy = Proxy::holding("/containers/create");
@@ -804,7 +763,7 @@ fn one_engine_of_several_down_or_dying_leaves_the_others_complete_and_names_it()
     drop(proxy);
     // A create the proxy held may have reached the engine: nothing of the run is left once it
     // settles.
-    let left = rt.block_on(settled_containers_of(&engine, pid));
+    let left = rt.block_on(containers::settled_of_run(engine, pid));
     assert!(left.is_empty(), "containers left: {left:?}");
 }
 
@@ -815,14 +774,10 @@ fn one_engine_of_several_down_or_dying_leaves_the_others_complete_and_names_it()
 /// configurations that completed, whole, and names the others in `missing_configurations`, so
 /// it never looks complete (every report says PARTIAL). Once the engine is back (here: asked
 /// directly), `clean` removes what the run left.
-#[test]
-#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
-fn an_engine_killed_mid_run_leaves_a_partial_matrix_per_configuration() {
-    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let Some(engine) = local_engine(&rt) else {
-        return;
-    };
+fn an_engine_killed_mid_run_leaves_a_partial_matrix_per_configuration(
+    rt: &Runtime,
+    engine: &Engine,
+) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("m.json");
     // One container at a time, in plan order: the two baselines, the calibration, then
@@ -928,7 +883,7 @@ fn an_engine_killed_mid_run_leaves_a_partial_matrix_per_configuration() {
         "exit 3 in {:.1} s; kept {present:?}; missing {}; left on the engine: {}",
         took.as_secs_f64(),
         m["missing_configurations"],
-        rt.block_on(containers_of(&engine, pid)).len()
+        rt.block_on(containers::of_run(engine, pid)).len()
     );
 
     // The engine is back: `clean` removes the containers the dead run could not. (Through a
@@ -940,7 +895,7 @@ fn an_engine_killed_mid_run_leaves_a_partial_matrix_per_configuration() {
         .output()
         .unwrap();
     assert!(c.status.success(), "{}", stderr(&c));
-    let left = rt.block_on(settled_containers_of(&engine, pid));
+    let left = rt.block_on(containers::settled_of_run(engine, pid));
     assert!(left.is_empty(), "containers left: {left:?}");
 }
 
@@ -948,7 +903,6 @@ fn an_engine_killed_mid_run_leaves_a_partial_matrix_per_configuration() {
 /// (a daemon going down, or a proxy in front of one that is gone): the run ends at once with
 /// exit 3, saying the engine at that address closed the connection without answering and
 /// which call, never bollard's bare "client error (SendRequest)".
-#[test]
 fn a_socket_that_closes_every_connection_ends_the_run_saying_so() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("engine.sock");
@@ -985,14 +939,7 @@ fn a_socket_that_closes_every_connection_ends_the_run_saying_so() {
 /// (the embedded probe with a few bytes appended: another content hash, another tag); a proxy
 /// refuses the removal of any other, so the concurrent runs sharing the engine keep theirs.
 /// Nothing of the test is left: both images and the container go.
-#[test]
-#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
-fn clean_removes_the_unused_probe_images_and_keeps_one_in_use() {
-    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let Some(engine) = local_engine(&rt) else {
-        return;
-    };
+fn clean_removes_the_unused_probe_images_and_keeps_one_in_use(rt: &Runtime, engine: &Engine) {
     let arch = seccomp_catalog::Arch::parse(std::env::consts::ARCH).expect("a catalog arch");
     let probe = seccomp_harness::probe_binary::for_arch(arch).expect("an embedded probe");
     let variant = |what: &str| {
@@ -1090,14 +1037,7 @@ fn clean_removes_the_unused_probe_images_and_keeps_one_in_use() {
 /// container of the run used it): the create that finds it gone (the engine's 404 "No such
 /// image", given here by a proxy for the run's first create) makes the run build the image
 /// again and run that configuration once more. The matrix is whole and passes.
-#[test]
-#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
-fn a_probe_image_removed_mid_run_is_built_again() {
-    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let Some(engine) = local_engine(&rt) else {
-        return;
-    };
+fn a_probe_image_removed_mid_run_is_built_again(rt: &Runtime, engine: &Engine) {
     let gone = Arc::new(AtomicBool::new(false));
     let g = gone.clone();
     let proxy = Proxy::start(move |line| {
@@ -1134,7 +1074,7 @@ fn a_probe_image_removed_mid_run_is_built_again() {
     assert_eq!(cells.len(), 1, "{m}");
     assert_eq!(cells[0]["verdict"], "pass");
     drop(proxy);
-    assert!(rt.block_on(containers_of(&engine, pid)).is_empty());
+    assert!(rt.block_on(containers::of_run(engine, pid)).is_empty());
 }
 
 /// Holds the first `n` container starts (unforwarded and unanswered: to the engine the
@@ -1157,14 +1097,7 @@ fn holding_starts(n: usize) -> (Proxy, Arc<std::sync::atomic::AtomicUsize>) {
 /// A container stuck in Created once (its start never answered within the deadline, a few
 /// seconds here): the start is tried again in a new container, the run completes whole and
 /// passes, and neither container is left.
-#[test]
-#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
-fn a_start_stuck_once_is_retried_in_a_new_container() {
-    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let Some(engine) = local_engine(&rt) else {
-        return;
-    };
+fn a_start_stuck_once_is_retried_in_a_new_container(rt: &Runtime, engine: &Engine) {
     let (proxy, held) = holding_starts(1);
     let (o, took, pid) = run_with_deadline(
         &proxy.url(),
@@ -1179,20 +1112,16 @@ fn a_start_stuck_once_is_retried_in_a_new_container() {
     assert_eq!(cells[0]["verdict"], "pass", "{m}");
     assert!(took < Duration::from_secs(4 * DEADLINE_SECS) + Duration::from_secs(30));
     drop(proxy);
-    assert!(rt.block_on(containers_of(&engine, pid)).is_empty());
+    assert!(rt.block_on(containers::of_run(engine, pid)).is_empty());
 }
 
 /// A configuration whose container is stuck in Created twice (both starts unanswered) is
 /// reported as a start failure with the cause named, outside the profile; the other
 /// configuration of the run completes and passes; no container is left.
-#[test]
-#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
-fn a_start_stuck_twice_is_a_named_start_failure_of_that_configuration_alone() {
-    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let Some(engine) = local_engine(&rt) else {
-        return;
-    };
+fn a_start_stuck_twice_is_a_named_start_failure_of_that_configuration_alone(
+    rt: &Runtime,
+    engine: &Engine,
+) {
     // One container at a time: the first configuration's two starts are the ones held.
     let (proxy, held) = holding_starts(2);
     let (o, _, pid) = run_with_deadline(
@@ -1234,7 +1163,7 @@ fn a_start_stuck_twice_is_a_named_start_failure_of_that_configuration_alone() {
         assert_eq!(c["observed"]["outcome"], expected, "{c}");
     }
     drop(proxy);
-    assert!(rt.block_on(containers_of(&engine, pid)).is_empty());
+    assert!(rt.block_on(containers::of_run(engine, pid)).is_empty());
 }
 
 /// Docker's containerd socket on this machine and a `ctr` to ask it, or why not.
@@ -1273,22 +1202,11 @@ fn ctr(socket: &str, args: &[&str]) -> Output {
 /// Docker's containerd namespace that ran and exited with no Docker container for it. `clean`
 /// removes the probe's (its process is the probe image's entrypoint) and leaves another
 /// program's alone.
-#[test]
-#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
-fn clean_removes_stopped_containerd_tasks_of_probe_containers_docker_lost() {
-    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let engine = rt.block_on(common::engine());
-    let socket = match (engine.host().starts_with("unix://"), docker_containerd()) {
-        (true, Ok(s)) => s,
-        (local, why) => {
-            eprintln!(
-                "skipped: the engine is {} (local: {local}), {why:?}",
-                engine.host()
-            );
-            return;
-        }
-    };
+fn clean_removes_stopped_containerd_tasks_of_probe_containers_docker_lost(
+    _rt: &Runtime,
+    _engine: &Engine,
+) {
+    let socket = docker_containerd().expect("checked before the trial");
     let arch = seccomp_catalog::Arch::parse(std::env::consts::ARCH).expect("a catalog arch");
     let probe = seccomp_harness::probe_binary::for_arch(arch).expect("an embedded probe");
     let root = tempfile::tempdir().unwrap();
@@ -1361,22 +1279,8 @@ fn clean_removes_stopped_containerd_tasks_of_probe_containers_docker_lost() {
 /// The engine does not answer whether it still has a stopped task's container (an error other
 /// than "no such container"): `clean` neither removes the task (it may be a live container's)
 /// nor reports a clean machine; it fails with the engine, the container and the cause named.
-#[test]
-#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
-fn clean_names_a_task_it_could_not_check_and_leaves_it() {
-    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let engine = rt.block_on(common::engine());
-    let socket = match (engine.host().starts_with("unix://"), docker_containerd()) {
-        (true, Ok(s)) => s,
-        (local, why) => {
-            eprintln!(
-                "skipped: the engine is {} (local: {local}), {why:?}",
-                engine.host()
-            );
-            return;
-        }
-    };
+fn clean_names_a_task_it_could_not_check_and_leaves_it(_rt: &Runtime, _engine: &Engine) {
+    let socket = docker_containerd().expect("checked before the trial");
     let arch = seccomp_catalog::Arch::parse(std::env::consts::ARCH).expect("a catalog arch");
     let probe = seccomp_harness::probe_binary::for_arch(arch).expect("an embedded probe");
     let root = tempfile::tempdir().unwrap();

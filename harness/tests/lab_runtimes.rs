@@ -13,22 +13,33 @@
 //!   between the runtimes shows only the runtimes' real differences; two identical runs give
 //!   identical cells (crun's filter cache must not leak between the as-is and tagged runs).
 //! - Podman 5.8.6: the shipped profiles and the real upstream ones pass, and no profile file
-//!   is left beside the socket; with the lab's containers-common named, builtin is predicted
-//!   from that release's profile and every builtin cell passes.
+//!   is left beside the socket; a run SIGKILLed mid-run leaves its containers and profile
+//!   files, and `clean` removes both; with the lab's containers-common named, builtin is
+//!   predicted from that release's profile and every builtin cell passes.
+//! - sid-runc (Docker 28.5.2, runc 1.3.6), `SECCOMP_HARNESS_LAB_SID_RUNC`: the upgrade from the
+//!   host's engine to it is tried before doing it, one run on both and `diff` between them.
 
 mod common;
 
-use common::lab_trial;
+use common::binary::{host_engine, run_json, stderr, BIN};
+use common::{containers, lab_trial};
 use libtest_mimic::Arguments;
+use seccomp_harness::engine::cleanup::RunId;
+use seccomp_harness::engine::podman::PROFILE_DIR_PREFIX;
+use seccomp_harness::engine::Engine;
 use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
 use seccomp_harness_core::diff::{ChangeKind, MatrixDiff};
+use seccomp_harness_core::exit::ExitCode;
 use seccomp_harness_core::matrix::{Matrix, Verdict};
 use seccomp_harness_core::outcome::{Outcome, RuleRef};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// The lab engines these trials need: each holds the DOCKER_HOST `ci/lab.sh host NAME` prints.
 const LAB_CRUN: &str = "SECCOMP_HARNESS_LAB_CRUN";
 const LAB_PODMAN: &str = "SECCOMP_HARNESS_LAB_PODMAN";
+const LAB_SID_RUNC: &str = "SECCOMP_HARNESS_LAB_SID_RUNC";
 
 fn main() {
     let args = Arguments::from_args();
@@ -52,6 +63,16 @@ fn main() {
             "podmans_builtin_is_predicted_from_the_hosts_containers_common",
             LAB_PODMAN,
             podmans_builtin_is_predicted_from_the_hosts_containers_common,
+        ),
+        lab_trial(
+            "clean_after_a_sigkill_removes_the_containers_and_podmans_profile_files",
+            LAB_PODMAN,
+            clean_after_a_sigkill_removes_the_containers_and_podmans_profile_files,
+        ),
+        lab_trial(
+            "an_upgrade_to_the_lab_engine_is_tried_before_doing_it",
+            LAB_SID_RUNC,
+            an_upgrade_to_the_lab_engine_is_tried_before_doing_it,
         ),
     ];
     libtest_mimic::run(&args, trials).exit();
@@ -156,17 +177,8 @@ async fn podman_runs_the_shipped_and_upstream_profiles_by_path(host: String) {
     assert_eq!(m.host.engine, "podman");
     assert_eq!(m.host.arch, std::env::consts::ARCH);
     assert_eq!(failing(&m), Vec::<String>::new());
-    let socket = PathBuf::from(host.trim_start_matches("unix://"));
-    let left: Vec<_> = std::fs::read_dir(socket.parent().unwrap())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| {
-            // Only this process's runs: others may share the lab's Podman meanwhile.
-            n.strip_prefix(seccomp_harness::engine::podman::PROFILE_DIR_PREFIX)
-                .and_then(seccomp_harness::engine::cleanup::RunId::pid_of)
-                == Some(std::process::id())
-        })
-        .collect();
+    // Only this process's runs: others may share the lab's Podman meanwhile.
+    let left = profile_dirs_of(&host, std::process::id());
     assert!(left.is_empty(), "profile files left: {left:?}");
 }
 
@@ -215,4 +227,107 @@ async fn podmans_builtin_is_predicted_from_the_hosts_containers_common(host: Str
         .collect();
     assert_eq!(not_passing, Vec::<String>::new());
     assert_eq!(failing(&m), Vec::<String>::new());
+}
+
+/// The profile directories a run of process `pid` wrote beside the Podman socket `url`.
+fn profile_dirs_of(url: &str, pid: u32) -> Vec<PathBuf> {
+    let socket = Path::new(url.strip_prefix("unix://").expect("a local socket"));
+    std::fs::read_dir(socket.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix(PROFILE_DIR_PREFIX))
+                .and_then(RunId::pid_of)
+                == Some(pid)
+        })
+        .collect()
+}
+
+/// The harness SIGKILLed mid-run on Podman: its containers and the profile files it wrote
+/// beside the socket stay, and `clean` removes both.
+async fn clean_after_a_sigkill_removes_the_containers_and_podmans_profile_files(url: String) {
+    let mut child = Command::new(BIN)
+        .args([
+            "run",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../profiles/deny-namespaces.json"
+            ),
+        ])
+        // Long enough to be caught mid-run: one container at a time, three capability sets.
+        .args([
+            "--docker-host",
+            &url,
+            "--parallel",
+            "1",
+            "--caps",
+            "default,+SYS_ADMIN,+SYS_PTRACE",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let engine = Engine::connect(Some(&url)).await.unwrap();
+    // Mid-run: the profile files are written and a container of the run exists.
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while profile_dirs_of(&url, pid).is_empty() || containers::of_run(&engine, pid).await.is_empty()
+    {
+        assert!(Instant::now() < deadline, "the run never got going");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be killed"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(
+        !profile_dirs_of(&url, pid).is_empty(),
+        "a SIGKILLed run can't remove its profile files"
+    );
+    let o = Command::new(BIN)
+        .args(["clean", "--docker-host", &url])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(said.contains("removed profile directory"), "{said}");
+    let left = profile_dirs_of(&url, pid);
+    assert!(left.is_empty(), "profile files left: {left:?}");
+    let left = containers::settled_of_run(&engine, pid).await;
+    assert!(left.is_empty(), "containers left: {left:?}");
+}
+
+/// The upgrade from this host's engine to the lab's Docker 28.5 (sid-runc) is tried before
+/// doing it: one run on both, and `diff` names what the builtin profile changes.
+async fn an_upgrade_to_the_lab_engine_is_tried_before_doing_it(sid: String) {
+    let host = format!("host={}", host_engine());
+    let sid = format!("sid-runc={sid}");
+    let cases = [
+        "io_uring_setup",
+        "socket(AF_VSOCK)",
+        "name_to_handle_at",
+        "lsm_list_modules",
+    ];
+    let mut args = vec!["builtin", "--docker-host", &host, "--docker-host", &sid];
+    for c in &cases {
+        args.extend(["--case", c]);
+    }
+    let (m, code, _) = run_json(&args);
+    assert_eq!(code, Some(ExitCode::Ok.code()), "{m}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.json");
+    std::fs::write(&file, m.to_string()).unwrap();
+    let d = Command::new(BIN)
+        .args(["diff", file.to_str().unwrap(), "--engines", "host,sid-runc"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&d.stdout);
+    assert_eq!(d.status.code(), Some(ExitCode::Findings.code()), "{text}");
+    for c in cases {
+        assert!(text.contains(c), "{c} missing from the diff:\n{text}");
+    }
 }

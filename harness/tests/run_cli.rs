@@ -2,37 +2,26 @@
 //! unreachable daemon exits 3, a profile too strict for the runtime gives `start_failed` cells
 //! with the runtime's message, and no container of the harness is left on any of these paths.
 //!
-//! The Docker-backed tests are skipped, with the reason printed, when no daemon answers; with
-//! `SECCOMP_HARNESS_REQUIRE_DOCKER=1` that is a failure.
+//! The Docker-backed tests are `#[ignore]`d with the reason (see `common`): `--include-ignored`
+//! runs them, and then a daemon that doesn't answer fails them. The upgrade to the lab's engine
+//! is a lab trial in `lab_runtimes.rs`.
 
 mod common;
 
-use seccomp_harness::engine::cleanup::{RunId, RUN_LABEL};
+use common::binary::{host_engine, stderr, BIN};
+use common::containers;
 use seccomp_harness_core::exit::ExitCode;
 use std::process::{Command, Output};
-
-const BIN: &str = env!("CARGO_BIN_EXE_seccomp-harness");
 
 /// The pids of the `run` processes this file started: their run ids carry them, so the
 /// container count below sees only this file's runs, whatever else runs on the engine.
 static OURS: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
 
+/// `seccomp-harness run ARGS`, its pid kept in [`OURS`].
 fn run(args: &[&str]) -> Output {
-    let child = Command::new(BIN)
-        .arg("run")
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    OURS.lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(child.id());
-    child.wait_with_output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    let (o, pid) = common::binary::run(args);
+    OURS.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
+    o
 }
 
 /// The Docker tests of this file run one at a time, so that each count is its own run's.
@@ -40,28 +29,13 @@ static DOCKER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Containers left by the runs this file started.
 fn leftover_containers() -> Option<usize> {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
+    let ours = OURS.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    common::block_on(async {
         let engine = common::engine().await;
-        let filters =
-            std::collections::HashMap::from([("label".to_string(), vec![RUN_LABEL.to_string()])]);
-        let opts = bollard::query_parameters::ListContainersOptions {
-            all: true,
-            filters: Some(filters),
-            ..Default::default()
-        };
-        let ours = OURS.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let list = engine.docker().list_containers(Some(opts)).await.unwrap();
         Some(
-            list.iter()
-                .filter(|c| {
-                    c.labels
-                        .as_ref()
-                        .and_then(|l| l.get(RUN_LABEL))
-                        .and_then(|r| RunId::pid_of(r))
-                        .is_some_and(|pid| ours.contains(&pid))
-                })
-                .count(),
+            containers::of_runs(&engine, |pid| ours.contains(&pid))
+                .await
+                .len(),
         )
     })
 }
@@ -132,21 +106,13 @@ fn run_one(profile_json: &str) -> (serde_json::Value, Option<i32>) {
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("strict.json");
     std::fs::write(&profile, profile_json).unwrap();
-    let out = dir.path().join("m.json");
-    let o = run(&[
+    run_json(&[
         profile.to_str().unwrap(),
         "--case",
         "getpid",
         "--case",
         "mkdir",
-        "--format",
-        "json",
-        "--output",
-        out.to_str().unwrap(),
-    ]);
-    let m = serde_json::from_slice(&std::fs::read(&out).unwrap_or_default())
-        .unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
-    (m, o.status.code())
+    ])
 }
 
 #[test]
@@ -326,21 +292,11 @@ fn cases_lists_every_arch_catalog_and_refuses_an_unknown_arch() {
     assert!(stderr(&o).contains("sparc"));
 }
 
-/// The host's engine address, as the binary would find it.
-fn host_engine() -> String {
-    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
-}
-
-/// Runs `args` plus `--format json` into a temp file and returns the matrix and exit code.
+/// [`common::binary::run_json`], its pid kept in [`OURS`].
 fn run_json(args: &[&str]) -> (serde_json::Value, Option<i32>) {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("m.json");
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend(["--format", "json", "--output", out.to_str().unwrap()]);
-    let o = run(&all);
-    let m = serde_json::from_slice(&std::fs::read(&out).unwrap_or_default())
-        .unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
-    (m, o.status.code())
+    let (m, code, pid) = common::binary::run_json(args);
+    OURS.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
+    (m, code)
 }
 
 #[test]
@@ -404,44 +360,6 @@ fn several_engines_give_one_matrix_and_diff_compares_them() {
     assert_eq!(d.status.code(), Some(ExitCode::BadInput.code()));
     assert!(stderr(&d).contains("no engine \"nope\""), "{}", stderr(&d));
     assert_eq!(leftover_containers(), Some(0));
-}
-
-/// With the lab's sid-runc engine up (`SECCOMP_HARNESS_LAB_SID_RUNC` holds its DOCKER_HOST,
-/// as `.ci/run` sets it), the upgrade from this host's engine to Docker 28.5 is tried before
-/// doing it: one run on both, and `diff` names what the builtin profile changes.
-#[test]
-fn an_upgrade_to_the_lab_engine_is_tried_before_doing_it() {
-    let Ok(sid) = std::env::var("SECCOMP_HARNESS_LAB_SID_RUNC") else {
-        eprintln!("skipped: SECCOMP_HARNESS_LAB_SID_RUNC is not set (ci/lab.sh up sid-runc)");
-        return;
-    };
-    let _one_at_a_time = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let host = format!("host={}", host_engine());
-    let sid = format!("sid-runc={sid}");
-    let cases = [
-        "io_uring_setup",
-        "socket(AF_VSOCK)",
-        "name_to_handle_at",
-        "lsm_list_modules",
-    ];
-    let mut args = vec!["builtin", "--docker-host", &host, "--docker-host", &sid];
-    for c in &cases {
-        args.extend(["--case", c]);
-    }
-    let (m, code) = run_json(&args);
-    assert_eq!(code, Some(ExitCode::Ok.code()), "{m}");
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("m.json");
-    std::fs::write(&file, m.to_string()).unwrap();
-    let d = Command::new(BIN)
-        .args(["diff", file.to_str().unwrap(), "--engines", "host,sid-runc"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&d.stdout);
-    assert_eq!(d.status.code(), Some(ExitCode::Findings.code()), "{text}");
-    for c in cases {
-        assert!(text.contains(c), "{c} missing from the diff:\n{text}");
-    }
 }
 
 #[test]

@@ -15,7 +15,7 @@
 mod common;
 
 use common::lab_trial;
-use libtest_mimic::{Arguments, Trial};
+use libtest_mimic::{Arguments, Completion};
 use seccomp_harness::run::{load_profile, ProfileInput, RunOptions};
 use seccomp_harness_core::matrix::{Matrix, Verdict};
 use seccomp_harness_core::outcome::{Outcome, RuleRef};
@@ -30,11 +30,10 @@ const LAB_SID_RUNC: &str = "SECCOMP_HARNESS_LAB_SID_RUNC";
 fn main() {
     let args = Arguments::from_args();
     let trials = vec![
-        Trial::test("on_the_hosts_engine", || {
+        common::docker_trial(&args, "on_the_hosts_engine", || {
             common::block_on(on_the_hosts_engine());
-            Ok(())
-        })
-        .with_ignored_flag(true),
+            Ok(Completion::Completed)
+        }),
         lab_trial("on_runc_1_1_15", LAB_TRIXIE_RUNC, on_runc_1_1_15),
         lab_trial("on_runc_1_3_6", LAB_SID_RUNC, on_runc_1_3_6),
         lab_trial(

@@ -8,17 +8,17 @@ use seccomp_catalog::{Arch, Arg, Case, Catalog};
 use seccomp_harness_core::exit::ExitCode;
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The arch whose catalog to list (x86_64, aarch64); default: this machine's.
     #[arg(long)]
-    pub arch: Option<String>,
+    pub(crate) arch: Option<String>,
     /// Also print each case's ABI, syscall and why its arguments are harmless.
     #[arg(long, short)]
-    pub verbose: bool,
+    pub(crate) verbose: bool,
     /// `text` (ids, or tab-separated with -v) or `json` (one object per case: id, abi,
     /// syscall, nr, args, harmless, may_block).
     #[arg(long, default_value = "text", value_parser = ["text", "json"])]
-    pub format: String,
+    pub(crate) format: String,
 }
 
 /// One argument as JSON: the register value a filter compares, or a pointer to 32-bit words
@@ -42,7 +42,7 @@ fn case_json(case: &Case) -> serde_json::Value {
     })
 }
 
-pub fn main(args: Args) -> Result<ExitCode, Failure> {
+pub(crate) fn main(args: Args) -> Result<ExitCode, Failure> {
     let arch = match &args.arch {
         Some(a) => Arch::parse(a).ok_or_else(|| {
             Failure::bad_input(format!("unknown arch {a:?}: use x86_64 or aarch64"))

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 /// What `check` writes besides its lines on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum CheckFormat {
+pub(crate) enum CheckFormat {
     /// Findings on stderr only.
     Text,
     /// SARIF 2.1.0 on stdout (or `--output`), for code scanning; stderr as with `text`.
@@ -22,16 +22,16 @@ pub enum CheckFormat {
 }
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Profile files (Docker seccomp profiles, OCI config.json, or Kubernetes SeccompProfile
     /// YAML, each resource checked).
     #[arg(required = true)]
-    pub profiles: Vec<PathBuf>,
+    pub(crate) profiles: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
-    pub format: CheckFormat,
+    pub(crate) format: CheckFormat,
     /// Write the SARIF log here instead of standard output.
     #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
 }
 
 /// A finding of `check` at `span` of `file` (the whole file where the span is unknown).
@@ -50,7 +50,7 @@ fn finding(kind: Kind, file: &str, span: Option<Span>, message: String) -> Findi
     }
 }
 
-pub fn main(args: Args) -> Result<ExitCode, Failure> {
+pub(crate) fn main(args: Args) -> Result<ExitCode, Failure> {
     // Host-dependent lints (never-enabled rules) use this machine and Docker's default caps.
     let kernel = KernelVersion::host().unwrap_or(KernelVersion::new(6, 1));
     let host = Host::new(Arch::native(), CapSet::docker_default(), kernel);

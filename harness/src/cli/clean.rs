@@ -10,25 +10,25 @@ use seccomp_harness::engine::Engine;
 use seccomp_harness_core::exit::ExitCode;
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The Docker daemon to clean (default: $DOCKER_HOST, else the local socket).
     #[arg(long, value_name = "HOST")]
-    pub docker_host: Option<String>,
+    pub(crate) docker_host: Option<String>,
     /// Remove every probe image, even one a container uses (by default only those no
     /// container uses go; either way they are rebuilt on the next run).
     #[arg(long)]
-    pub images: bool,
+    pub(crate) images: bool,
     /// Remove the containers of every run, also of runs still going (by default only those
     /// of runs whose process is gone, so that a clean never breaks a concurrent run).
     #[arg(long)]
-    pub all: bool,
+    pub(crate) all: bool,
     /// Clean a Kubernetes node's CRI socket instead (`unix:///…/containerd.sock`): the pod
     /// sandboxes of dead runs (`--all`: of every run) and the empty pod cgroups they left.
     #[arg(long, value_name = "URL", conflicts_with_all = ["docker_host", "images"])]
-    pub cri: Option<String>,
+    pub(crate) cri: Option<String>,
 }
 
-pub fn main(args: Args) -> Result<ExitCode, Failure> {
+pub(crate) fn main(args: Args) -> Result<ExitCode, Failure> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

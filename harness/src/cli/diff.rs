@@ -13,7 +13,7 @@ use seccomp_harness_core::report::diff::{render, DiffFormat, Sides};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The earlier matrix (JSON from `run --format json`).
     old: PathBuf,
     /// The later matrix. Cells are matched by configuration id and case id. With `--engines`
@@ -36,7 +36,7 @@ pub struct Args {
     output: Option<PathBuf>,
 }
 
-pub fn main(args: Args) -> Result<ExitCode, Failure> {
+pub(crate) fn main(args: Args) -> Result<ExitCode, Failure> {
     if !matches!(args.engines.len(), 0 | 2) {
         return Err(Failure::bad_input(
             "--engines takes two engine names: OLD,NEW",

@@ -11,48 +11,48 @@ use seccomp_harness_core::profile::{self, CapSet, Host, KernelRelease, Profile, 
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Text,
     Json,
 }
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The profile file.
-    pub profile: PathBuf,
+    pub(crate) profile: PathBuf,
     /// A case id: `mkdir`, `socket(AF_VSOCK)`, `i386:getpid`.
-    pub case: String,
+    pub(crate) case: String,
     /// The daemon's arch (default: this machine's).
     #[arg(long, value_parser = parse_arch)]
-    pub arch: Option<Arch>,
+    pub(crate) arch: Option<Arch>,
     /// A capability added to Docker's default set, as with `docker run --cap-add`.
     #[arg(long = "cap-add", value_name = "CAP")]
-    pub cap_add: Vec<String>,
+    pub(crate) cap_add: Vec<String>,
     /// A capability dropped from Docker's default set, as with `docker run --cap-drop`.
     #[arg(long = "cap-drop", value_name = "CAP")]
-    pub cap_drop: Vec<String>,
+    pub(crate) cap_drop: Vec<String>,
     /// The kernel release (default: this machine's). X.Y decides `minKernel` and which
     /// syscalls exist; the sublevel Z, where given, the stable backports (uretprobe passes
     /// every filter from 6.12.14 on).
     #[arg(long, value_name = "X.Y[.Z]", value_parser = parse_kernel)]
-    pub kernel: Option<KernelRelease>,
+    pub(crate) kernel: Option<KernelRelease>,
     /// The Docker engine version (`20.10.24`): Docker before 23.0 drops `defaultErrnoRet`, so
     /// the default's errno is EPERM there (default: an engine that honours it).
     #[arg(long = "engine-version", value_name = "VERSION")]
-    pub engine_version: Option<String>,
+    pub(crate) engine_version: Option<String>,
     /// A syscall name the runtime's libseccomp doesn't know (runc ignores rules on it), as
     /// `run` measures them (`runtime_unknown_syscalls` in a matrix). Repeatable.
     #[arg(long = "unknown-syscall", value_name = "NAME")]
-    pub unknown_syscalls: Vec<String>,
+    pub(crate) unknown_syscalls: Vec<String>,
     /// The runtime and its version (`runc 1.3.6`): what it calls after loading the filter
     /// decides which profiles start (default: runc 1.1).
     #[arg(long = "runtime", value_name = "NAME [VERSION]")]
-    pub runtime: Option<String>,
+    pub(crate) runtime: Option<String>,
     /// Which SeccompProfile of a Kubernetes YAML with several (its metadata.name).
     #[arg(long, value_name = "NAME")]
-    pub resource: Option<String>,
+    pub(crate) resource: Option<String>,
     #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    pub(crate) format: Format,
 }
 
 fn parse_arch(s: &str) -> Result<Arch, String> {
@@ -63,7 +63,7 @@ fn parse_kernel(s: &str) -> Result<KernelRelease, String> {
     KernelRelease::parse(s).map_err(|e| e.to_string())
 }
 
-pub fn main(args: Args) -> Result<ExitCode, Failure> {
+pub(crate) fn main(args: Args) -> Result<ExitCode, Failure> {
     let arch = args.arch.unwrap_or_else(Arch::native);
     let kernel = match args.kernel.or_else(KernelRelease::host) {
         Some(k) => k,

@@ -10,7 +10,7 @@ use seccomp_harness_core::matrix::Matrix;
 use std::path::PathBuf;
 
 #[derive(clap::Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Print the DaemonSet (YAML, for `kubectl apply -f -`) that runs the harness on every node
     /// against the node's CRI socket and writes one JSON matrix per node.
     Manifest(ManifestArgs),
@@ -20,44 +20,44 @@ pub enum Command {
 }
 
 #[derive(clap::Args)]
-pub struct ManifestArgs {
+pub(crate) struct ManifestArgs {
     /// The harness image: `seccomp-harness` on its PATH, and containerd's `ctr`.
     #[arg(long, default_value = "seccomp-harness:latest")]
-    pub image: String,
+    pub(crate) image: String,
     #[arg(long, default_value = "kube-system")]
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// The CRI socket's path on the nodes.
     #[arg(long, default_value = "/run/containerd/containerd.sock")]
-    pub socket: String,
+    pub(crate) socket: String,
     /// The ConfigMap holding the profiles (`kubectl create configmap NAME --from-file=DIR`).
     #[arg(
         long,
         default_value = "seccomp-profiles",
         conflicts_with = "spo_namespace"
     )]
-    pub configmap: String,
+    pub(crate) configmap: String,
     /// Take the profiles the Security Profiles Operator wrote for this namespace on each node
     /// (`/var/lib/kubelet/seccomp/operator/NAMESPACE`) instead of a ConfigMap.
     #[arg(long, value_name = "NAMESPACE")]
-    pub spo_namespace: Option<String>,
+    pub(crate) spo_namespace: Option<String>,
     /// Where each node's matrix is written on the node (`DIR/NODE.json`).
     #[arg(long, default_value = "/var/lib/seccomp-harness")]
-    pub results: String,
+    pub(crate) results: String,
     /// The image of the container that keeps each pod running once the harness is done.
     #[arg(long, default_value = "registry.k8s.io/pause:3.10")]
-    pub pause_image: String,
+    pub(crate) pause_image: String,
 }
 
 #[derive(clap::Args)]
-pub struct MergeArgs {
+pub(crate) struct MergeArgs {
     /// The nodes' matrices; each file's name without `.json` names its node.
     #[arg(required = true)]
-    pub matrices: Vec<PathBuf>,
+    pub(crate) matrices: Vec<PathBuf>,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
 }
 
-pub fn main(command: Command) -> Result<ExitCode, Failure> {
+pub(crate) fn main(command: Command) -> Result<ExitCode, Failure> {
     match command {
         Command::Manifest(a) => {
             let manifest = Manifest {

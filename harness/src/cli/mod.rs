@@ -1,34 +1,34 @@
 //! The command line: parses arguments, calls the library, maps errors to exit codes.
 
-pub mod cases;
-pub mod check;
-pub mod clean;
-pub mod diff;
-pub mod explain;
-pub mod kube;
-pub mod output;
-pub mod render;
-pub mod run;
-pub mod sarif;
+pub(crate) mod cases;
+pub(crate) mod check;
+pub(crate) mod clean;
+pub(crate) mod diff;
+pub(crate) mod explain;
+pub(crate) mod kube;
+pub(crate) mod output;
+pub(crate) mod render;
+pub(crate) mod run;
+pub(crate) mod sarif;
 
 use clap::{Parser, Subcommand};
 use seccomp_harness_core::exit::ExitCode;
 
 /// An error on its way out of the CLI, with the exit code it maps to.
 #[derive(Debug)]
-pub struct Failure {
-    pub code: ExitCode,
-    pub message: String,
+pub(crate) struct Failure {
+    pub(crate) code: ExitCode,
+    pub(crate) message: String,
 }
 
 impl Failure {
-    pub fn bad_input(e: impl std::fmt::Display) -> Self {
+    pub(crate) fn bad_input(e: impl std::fmt::Display) -> Self {
         Failure {
             code: ExitCode::BadInput,
             message: e.to_string(),
         }
     }
-    pub fn environment(e: impl std::fmt::Display) -> Self {
+    pub(crate) fn environment(e: impl std::fmt::Display) -> Self {
         Failure {
             code: ExitCode::Environment,
             message: e.to_string(),
@@ -39,7 +39,7 @@ impl Failure {
 /// An error's text with its `source()` chain: each cause that the text before it doesn't
 /// already say is added after ": ", so the CLI prints the whole chain, and says no cause twice
 /// (most of the harness's errors name their cause in their own text already).
-pub fn with_causes(e: &dyn std::error::Error) -> String {
+pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
     let mut message = e.to_string();
     let mut cause = e.source();
     while let Some(c) = cause {
@@ -55,7 +55,7 @@ pub fn with_causes(e: &dyn std::error::Error) -> String {
 
 /// A clap parser over a core enum's names: the core has no CLI parser, so its enums carry
 /// `ALL`, `name` and `FromStr`, and `--help` still lists the choices.
-pub fn names_parser<T>(
+pub(crate) fn names_parser<T>(
     names: impl IntoIterator<Item = &'static str>,
 ) -> impl clap::builder::TypedValueParser<Value = T>
 where
@@ -69,21 +69,21 @@ where
 
 /// Where and how a matrix is rendered: shared by `run` and `render`.
 #[derive(clap::Args)]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     #[arg(long, default_value = "table", value_parser = names_parser::<seccomp_harness_core::report::Format>(seccomp_harness_core::report::Format::ALL.map(|f| f.name())))]
-    pub format: seccomp_harness_core::report::Format,
+    pub(crate) format: seccomp_harness_core::report::Format,
     /// Write the rendered matrix here instead of stdout.
     #[arg(long, short)]
-    pub output: Option<std::path::PathBuf>,
+    pub(crate) output: Option<std::path::PathBuf>,
     /// Table and Markdown: show only rows where a cell failed or configurations differ.
     #[arg(long)]
-    pub only_interesting: bool,
+    pub(crate) only_interesting: bool,
 }
 
 impl OutputArgs {
     /// Fails before anything runs when the output file can't be written: a run may take
     /// minutes, and its containers are gone by the time the matrix is written.
-    pub fn preflight(&self) -> Result<(), Failure> {
+    pub(crate) fn preflight(&self) -> Result<(), Failure> {
         match &self.output {
             Some(path) => output::check_writable(path)
                 .map_err(|e| Failure::bad_input(format!("cannot write {}: {e}", path.display()))),
@@ -92,7 +92,10 @@ impl OutputArgs {
     }
 
     /// Renders `matrix` and writes it out. Colour only on a terminal, and never with `NO_COLOR`.
-    pub fn emit(&self, matrix: &seccomp_harness_core::matrix::Matrix) -> Result<(), Failure> {
+    pub(crate) fn emit(
+        &self,
+        matrix: &seccomp_harness_core::matrix::Matrix,
+    ) -> Result<(), Failure> {
         use std::io::IsTerminal;
         let to_terminal = self.output.is_none() && std::io::stdout().is_terminal();
         let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -114,7 +117,7 @@ impl OutputArgs {
 /// Writes a report to the file the user named (a path that can't be written is a bad
 /// argument, like an unreadable input; a full disk is the environment's) or to stdout (a
 /// closed pipe, `… | head`, is no error).
-pub fn write_out(text: &str, path: Option<&std::path::Path>) -> Result<(), Failure> {
+pub(crate) fn write_out(text: &str, path: Option<&std::path::Path>) -> Result<(), Failure> {
     use std::io::Write;
     match path {
         Some(path) => output::write(path, text.as_bytes()).map_err(|e| {
@@ -143,13 +146,13 @@ pub fn write_out(text: &str, path: Option<&std::path::Path>) -> Result<(), Failu
     version,
     about = "Proves what a Docker seccomp profile really does on a real host"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// List the case ids of an arch's catalog.
     Cases(cases::Args),
     /// Validate and lint profiles (exit 0 valid, 2 invalid).
@@ -177,7 +180,7 @@ pub enum Command {
 }
 
 /// Returns the process exit code.
-pub fn main() -> ExitCode {
+pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Cases(a) => cases::main(a),

@@ -33,7 +33,7 @@ fn regular_or_new(path: &Path) -> io::Result<bool> {
 
 /// Whether a report could be written at `path` now, leaving nothing behind: its directory
 /// takes a new file (created and removed again), or a non-regular file opens for writing.
-pub fn check_writable(path: &Path) -> io::Result<()> {
+pub(crate) fn check_writable(path: &Path) -> io::Result<()> {
     if !regular_or_new(path)? {
         return OpenOptions::new().write(true).open(path).map(drop);
     }
@@ -48,7 +48,7 @@ pub fn check_writable(path: &Path) -> io::Result<()> {
 
 /// Writes `bytes` at `path`: through a temporary file and a rename for a regular file (or a
 /// new one), in place otherwise. On failure nothing new is left.
-pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
     if !regular_or_new(path)? {
         return OpenOptions::new().write(true).open(path)?.write_all(bytes);
     }
@@ -66,7 +66,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// A full disk or an exhausted quota (ENOSPC, EDQUOT): the environment's fault, not the path's.
-pub fn is_full(e: &io::Error) -> bool {
+pub(crate) fn is_full(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(28 | 122))
 }
 

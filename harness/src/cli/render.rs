@@ -8,14 +8,14 @@ use seccomp_harness_core::matrix::Matrix;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// A matrix written by `run --format json`.
-    pub matrix: PathBuf,
+    pub(crate) matrix: PathBuf,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
 }
 
-pub fn main(args: Args) -> Result<ExitCode, Failure> {
+pub(crate) fn main(args: Args) -> Result<ExitCode, Failure> {
     let matrix = Matrix::load(&args.matrix).map_err(Failure::bad_input)?;
     args.output.emit(&matrix)?;
     Ok(ExitCode::Ok)

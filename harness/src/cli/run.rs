@@ -11,32 +11,32 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Profiles: files, `builtin` (the engine's own default) or `unconfined`. Kubernetes'
     /// spellings work too: `runtime-default` or `runtime/default` for builtin, `localhost/FILE`
     /// for a file. Without any: builtin, unconfined and every profiles/*.json.
-    pub profiles: Vec<String>,
+    pub(crate) profiles: Vec<String>,
     /// Capability sets to run each profile with, comma-separated: `default,+SYS_ADMIN,+SYS_PTRACE-NET_RAW`.
     #[arg(long, conflicts_with_all = ["cap_add", "cap_drop"])]
-    pub caps: Option<String>,
+    pub(crate) caps: Option<String>,
     /// A capability to add (Docker's names: SYS_ADMIN, CAP_SYS_ADMIN, ALL). Repeatable.
     #[arg(long = "cap-add")]
-    pub cap_add: Vec<String>,
+    pub(crate) cap_add: Vec<String>,
     /// A capability to drop. Repeatable.
     #[arg(long = "cap-drop")]
-    pub cap_drop: Vec<String>,
+    pub(crate) cap_drop: Vec<String>,
     /// Run only these cases (ids such as `mkdir` or `unshare(CLONE_NEWUSER)`). Repeatable.
     #[arg(long = "case")]
-    pub cases: Vec<String>,
+    pub(crate) cases: Vec<String>,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
     /// The engine to use (default: DOCKER_HOST, else the local socket): Docker, or Podman's
     /// Docker-compatible socket (local only: Podman takes profiles as files). Repeat it, or
     /// give a comma-separated list, to run on several engines at once: one matrix whose
     /// configurations are named `<engine>/<profile>`. `NAME=URL` names an engine; otherwise
     /// it is named from its facts (`docker-28.5.2`).
     #[arg(long = "docker-host", value_name = "[NAME=]URL", value_delimiter = ',')]
-    pub docker_host: Vec<String>,
+    pub(crate) docker_host: Vec<String>,
     /// A Kubernetes node's CRI socket (containerd), driven as the kubelet does: a pod sandbox
     /// and a container per run, `builtin` as RuntimeDefault (`runtime-default`), profiles as
     /// Localhost files beside the socket. `unix:///PATH[?runtime-version=X.Y.Z]` (the OCI
@@ -44,61 +44,61 @@ pub struct Args {
     /// --docker-host in one matrix. Images are imported with containerd's `ctr`
     /// (`SECCOMP_HARNESS_CTR` to use another command); nothing is pulled.
     #[arg(long = "cri", value_name = "[NAME=]URL")]
-    pub cri: Vec<String>,
+    pub(crate) cri: Vec<String>,
     /// Runtimes to run every configuration on, comma-separated, as the engine names them
     /// (`runc,crun`): each configuration id gets `@<runtime>`, and `diff --runtimes` compares
     /// them. Default: the engine's default runtime, with ids unchanged.
     #[arg(long, value_name = "NAME[,NAME...]")]
-    pub runtime: Option<String>,
+    pub(crate) runtime: Option<String>,
     /// A static probe binary to use instead of the embedded one for the engine's arch.
     #[arg(long)]
-    pub probe: Option<PathBuf>,
+    pub(crate) probe: Option<PathBuf>,
     /// How many containers run at once (default: the number of CPUs, at least 4).
     #[arg(long)]
-    pub parallel: Option<usize>,
+    pub(crate) parallel: Option<usize>,
     /// The watchdog: seconds the probe may go without a record before its container is killed
     /// and the case in progress is recorded as a timeout (the probe's own deadline per case is
     /// 10 s).
     #[arg(long, value_name = "SECONDS", default_value_t = 15)]
-    pub case_timeout: u64,
+    pub(crate) case_timeout: u64,
     /// Where the shipped profiles are, for the default run.
     #[arg(long = "profiles-dir")]
-    pub profiles_dir: Option<PathBuf>,
+    pub(crate) profiles_dir: Option<PathBuf>,
     /// After the run, print on stderr what each container run saw but could not use: output
     /// lines that are not records, the probe's stderr, mode changes, watchdog kills.
     #[arg(long)]
-    pub diagnostics: bool,
+    pub(crate) diagnostics: bool,
     /// Exit 1 when a file configuration proves fewer than PCT percent of its filter's rules on
     /// both sides on the native ABI (the figure under "rule coverage"), for CI. Each one below
     /// is named on stderr.
     #[arg(long = "min-coverage", value_name = "PCT", value_parser = parse_percent)]
-    pub min_coverage: Option<f64>,
+    pub(crate) min_coverage: Option<f64>,
     /// Start profiles that are held back because they kill a call runc makes after loading
     /// the filter (runc then hangs for good): the start's 60 s deadline ends the wait, and on
     /// a local engine the harness kills the hung `runc:[2:INIT]` so the container can be
     /// removed. Only on an engine you can afford to disturb (the lab).
     #[arg(long)]
-    pub start_held_back: bool,
+    pub(crate) start_held_back: bool,
     /// Exit 0 even when a runtime ignored the profiles (cells `not_enforced`, e.g. gVisor's
     /// runsc without `--oci-seccomp`): the matrix still says so at the top.
     #[arg(long)]
-    pub allow_unenforced: bool,
+    pub(crate) allow_unenforced: bool,
     /// Exit 0 once the matrix is written, whatever its cells say (failures, coverage below
     /// `--min-coverage`, unenforced profiles): the matrix holds them. For a DaemonSet's init
     /// container (`kube manifest`), which Kubernetes would run again after an exit 1.
     #[arg(long)]
-    pub findings_exit_zero: bool,
+    pub(crate) findings_exit_zero: bool,
     /// Give every container the annotation `dev.gvisor.flag.oci-seccomp=true`, which turns
     /// gVisor's OCI seccomp on per container (runsc release-20220214.0 or later, registered
     /// with `--allow-flag-override`; other runtimes ignore it). Needs Docker 24 (API 1.43).
     #[arg(long)]
-    pub gvisor_oci_seccomp_annotation: bool,
+    pub(crate) gvisor_oci_seccomp_annotation: bool,
     /// On a Podman engine, predict builtin from this containers-common release's
     /// seccomp.json (the distribution's package version, e.g. `0.64.1`): a packaged Podman
     /// reads /usr/share/containers/seccomp.json from that package before the copy its own
     /// release vendors, which is the default prediction. Podman engines only.
     #[arg(long, value_name = "VERSION")]
-    pub containers_common: Option<String>,
+    pub(crate) containers_common: Option<String>,
 }
 
 fn parse_percent(s: &str) -> Result<f64, String> {
@@ -115,7 +115,7 @@ fn parse_percent(s: &str) -> Result<f64, String> {
 
 /// Loads what the user named, runs it on the engines, writes the matrix and turns what it
 /// holds into the exit code.
-pub fn main(args: Args) -> Result<ExitCode, Failure> {
+pub(crate) fn main(args: Args) -> Result<ExitCode, Failure> {
     let profiles = profiles(&args)?;
     let cap_sets = cap_sets(&args)?;
     let targets = targets(&args)?;

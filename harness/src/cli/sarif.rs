@@ -9,7 +9,7 @@ use seccomp_harness_core::report::sarif::Sources;
 use sha2::{Digest, Sha256};
 
 /// The spans of every profile file of `matrix` that is still as the run saw it.
-pub fn sources(matrix: &Matrix) -> Sources {
+pub(crate) fn sources(matrix: &Matrix) -> Sources {
     let mut out = Sources::new();
     for c in &matrix.configurations {
         let Some(sha) = &c.sha256 else { continue };

@@ -8,8 +8,15 @@
 //! A test on the engine lab's engines (`SECCOMP_HARNESS_LAB_*`) is a [`lab_trial`] instead, in
 //! a libtest-mimic file: whether its engine is named is known only at run time, which
 //! `#[ignore]` can't express, so an unnamed one is reported as ignored with the reason.
+//! Likewise a Docker-backed test whose other needs (the local socket, containerd, root) are
+//! known only once the engine answers is a [`docker_trial`] in a libtest-mimic file.
 
 use seccomp_harness::engine::Engine;
+
+#[allow(dead_code)]
+pub mod binary;
+#[allow(dead_code)]
+pub mod containers;
 
 /// The engine. Panics with the reason when no daemon answers: a test that asks for it was
 /// included on purpose (`--include-ignored`).
@@ -89,6 +96,29 @@ where
         _ => Ok(libtest_mimic::Completion::ignored_with(format!(
             "{var} is not set (ci/lab.sh up … prints the engine's DOCKER_HOST)"
         ))),
+    })
+}
+
+/// A libtest-mimic trial that needs the host's Docker daemon, as a `#[ignore]`d test is: run
+/// with `--include-ignored` or `--ignored` (`args`), and otherwise reported as ignored with the
+/// reason (a trial flagged ignored would be reported without one). `runner` may still ignore it
+/// with a reason of its own, known only once the engine answers (e.g. a remote engine).
+#[allow(dead_code)]
+pub fn docker_trial<F>(
+    args: &libtest_mimic::Arguments,
+    name: &str,
+    runner: F,
+) -> libtest_mimic::Trial
+where
+    F: FnOnce() -> Result<libtest_mimic::Completion, libtest_mimic::Failed> + Send + 'static,
+{
+    if args.include_ignored || args.ignored {
+        return libtest_mimic::Trial::ignorable_test(name, runner).with_ignored_flag(true);
+    }
+    libtest_mimic::Trial::ignorable_test(name, || {
+        Ok(libtest_mimic::Completion::ignored_with(
+            "needs a Docker daemon: run with `cargo test -- --include-ignored`",
+        ))
     })
 }
 

@@ -1,0 +1,45 @@
+//! The harness's binary as a user runs it: `seccomp-harness run ARGS` in a child process whose
+//! pid the test keeps, because the run id labelling the run's containers carries it (see
+//! [`super::containers`]).
+
+use std::process::{Command, Output, Stdio};
+
+/// The binary cargo built for these tests.
+pub const BIN: &str = env!("CARGO_BIN_EXE_seccomp-harness");
+
+/// `seccomp-harness run ARGS`, with whatever DOCKER_HOST the test runs with: its output and
+/// its pid.
+pub fn run(args: &[&str]) -> (Output, u32) {
+    let child = Command::new(BIN)
+        .arg("run")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{BIN} did not start: {e}"));
+    let pid = child.id();
+    (child.wait_with_output().unwrap(), pid)
+}
+
+/// [`run`] with `--format json` into a temporary file: the matrix, the exit code and the pid.
+/// Panics, with the run's stderr, when no matrix was written.
+pub fn run_json(args: &[&str]) -> (serde_json::Value, Option<i32>, u32) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.json");
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--format", "json", "--output", out.to_str().unwrap()]);
+    let (o, pid) = run(&all);
+    let m = serde_json::from_slice(&std::fs::read(&out).unwrap_or_default())
+        .unwrap_or_else(|e| panic!("no matrix ({e}): {}", stderr(&o)));
+    (m, o.status.code(), pid)
+}
+
+/// A child's stderr as text, for assertion messages.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The host's engine address, as the binary finds it.
+pub fn host_engine() -> String {
+    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
+}
