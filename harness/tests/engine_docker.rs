@@ -400,22 +400,34 @@ async fn the_runner_runs_configurations_side_by_side() {
     assert_nothing_left(&engine, &run_id).await;
 }
 
+/// The fake probe's `sleep` case, unconfined, in run `run_id`: a container that stays up for
+/// as long as the future is polled, for the tests of what ends a run early. (The image is
+/// built before: the tests time the container, not the build.)
+async fn sleeping(
+    engine: &Engine,
+    image: &ProbeImage,
+    run_id: &RunId,
+) -> Result<ConfigurationRun, seccomp_harness::engine::ContainerError> {
+    let spec = ContainerSpec::new(SeccompMode::Unconfined);
+    let cases = ids(&["sleep"]);
+    run_configuration(
+        engine,
+        image,
+        run_id,
+        &spec,
+        &cases,
+        RestartLimits::default(),
+    )
+    .await
+}
+
 #[tokio::test]
 #[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn a_cancelled_run_leaves_no_container() {
     let engine = common::engine().await;
     let image = fake_image(&engine).await;
     let run_id = RunId::new();
-    let spec = ContainerSpec::new(SeccompMode::Unconfined);
-    let cases = ids(&["sleep"]);
-    let work = run_configuration(
-        &engine,
-        &image,
-        &run_id,
-        &spec,
-        &cases,
-        RestartLimits::default(),
-    );
+    let work = sleeping(&engine, &image, &run_id);
     // Dropped while the container sleeps: the guard removes it.
     assert!(tokio::time::timeout(Duration::from_secs(3), work)
         .await
@@ -435,16 +447,7 @@ async fn ctrl_c_removes_the_runs_containers() {
     let engine = common::engine().await;
     let image = fake_image(&engine).await;
     let run_id = RunId::new();
-    let spec = ContainerSpec::new(SeccompMode::Unconfined);
-    let cases = ids(&["sleep"]);
-    let work = run_configuration(
-        &engine,
-        &image,
-        &run_id,
-        &spec,
-        &cases,
-        RestartLimits::default(),
-    );
+    let work = sleeping(&engine, &image, &run_id);
     // SIGINT to ourselves once the handler is in place and the container is up.
     let pid = std::process::id().to_string();
     let _killer = tokio::spawn(async move {

@@ -690,20 +690,10 @@ fn one_engine_of_several_down_or_dying_leaves_the_others_complete_and_names_it(
         .unwrap_or_else(|e| panic!("no matrix written ({e}): {err}"));
 
     // The host's part is whole: both configurations, each with both cases, all passing.
-    let engines: Vec<&str> = m["engines"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap())
-        .collect();
+    let engines: Vec<&str> = binary::strs(&m["engines"], "name");
     assert_eq!(engines, ["host"]);
     // (builtin-upstream joins builtin where upstream's profile for the engine is known.)
-    let ids: Vec<&str> = m["configurations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = binary::strs(&m["configurations"], "id");
     assert!(
         ids.contains(&"host/builtin")
             && ids.contains(&"host/unconfined")

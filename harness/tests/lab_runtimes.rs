@@ -27,7 +27,7 @@ use libtest_mimic::Arguments;
 use seccomp_harness::engine::cleanup::RunId;
 use seccomp_harness::engine::podman::PROFILE_DIR_PREFIX;
 use seccomp_harness::engine::Engine;
-use seccomp_harness::run::{execute, load_profile, CapSpec, ProfileInput, RunOptions};
+use seccomp_harness::run::{load_profile, ProfileInput, RunOptions};
 use seccomp_harness_core::diff::{ChangeKind, MatrixDiff};
 use seccomp_harness_core::exit::ExitCode;
 use seccomp_harness_core::matrix::{Matrix, Verdict};
@@ -98,13 +98,9 @@ async fn run_with(host: &str, inputs: &[ProfileInput], opts: RunOptions) -> Matr
     let profiles = inputs.iter().map(|p| load_profile(p).unwrap()).collect();
     let opts = RunOptions {
         docker_host: Some(host.to_string()),
-        progress: false,
         ..opts
     };
-    execute(profiles, vec![CapSpec::docker_default()], &opts)
-        .await
-        .expect("the run")
-        .matrix
+    common::run_matrix(profiles, opts).await
 }
 
 fn failing(m: &Matrix) -> Vec<String> {

@@ -321,19 +321,9 @@ fn several_engines_give_one_matrix_and_diff_compares_them() {
         &b,
     ]);
     assert_eq!(code, Some(ExitCode::Ok.code()), "{m}");
-    let engines: Vec<&str> = m["engines"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap())
-        .collect();
+    let engines: Vec<&str> = common::binary::strs(&m["engines"], "name");
     assert_eq!(engines, ["a", "b"]);
-    let ids: Vec<&str> = m["configurations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = common::binary::strs(&m["configurations"], "id");
     assert!(
         ids.contains(&"a/builtin") && ids.contains(&"b/unconfined"),
         "{ids:?}"

@@ -16,33 +16,33 @@ use std::collections::{BTreeMap, BTreeSet};
 ///
 /// x86_64's newer `uretprobe` (335) and `uprobe` (336) can't be measured this way: the kernel
 /// never hands them to a filter (see the oracle's `seccomp_exception`).
-pub const CALIBRATION_MIN_NR: u64 = 424;
+pub(crate) const CALIBRATION_MIN_NR: u64 = 424;
 const CALIBRATION_ERRNO_BASE: u32 = 3000;
 /// The control rule: a syscall every libseccomp and gVisor know (getpgid, Linux 1.0), which
 /// the probe's machinery never makes and which succeeds unconfined with the catalog's
 /// arguments. If its rule has no effect, no rule of the profile has: the runtime ignores
 /// profiles (runsc without `--oci-seccomp`).
-pub const CALIBRATION_CONTROL: &str = "getpgid";
+pub(crate) const CALIBRATION_CONTROL: &str = "getpgid";
 const CALIBRATION_CONTROL_ERRNO: i32 = 2999;
 const EPERM: i32 = 1;
 
 /// What the calibration container measured about a runtime.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Calibrated {
+pub(crate) struct Calibrated {
     /// The names whose rule had no effect while the control's did.
-    pub unknown: BTreeSet<String>,
+    pub(crate) unknown: BTreeSet<String>,
     /// The runtime answers EPERM where a rule asks for another errno (gVisor).
-    pub errno_rewritten: bool,
+    pub(crate) errno_rewritten: bool,
     /// The control rule had no effect: what the control case answered instead.
-    pub not_enforced: Option<String>,
+    pub(crate) not_enforced: Option<String>,
 }
 
 /// The calibration container's profile and what each of its errnos stands for.
 #[derive(Debug, Clone)]
 pub struct Calibration {
-    pub json: String,
+    pub(crate) json: String,
     /// Case id (the plain native case, named as the syscall) → the errno its rule returns.
-    pub cases: Vec<(String, i32)>,
+    pub(crate) cases: Vec<(String, i32)>,
 }
 
 impl Calibration {
@@ -137,7 +137,7 @@ impl Calibration {
     /// The control first: its own errno means rules apply as written; EPERM means they apply
     /// but every errno is EPERM (gVisor), so EPERM then marks a known name too; anything else
     /// means the runtime ignores the profile, and no name can be judged.
-    pub fn measure(&self, errnos: &BTreeMap<String, Option<i32>>) -> Option<Calibrated> {
+    pub(crate) fn measure(&self, errnos: &BTreeMap<String, Option<i32>>) -> Option<Calibrated> {
         if errnos.is_empty() {
             return None;
         }
@@ -181,7 +181,7 @@ impl Calibration {
 
 /// What the calibration container measured. `None` when the container did not start or gave
 /// no record (the oracle then assumes every name is known and the profile applied).
-pub fn calibrate(calibration: &Calibration, result: &JobResult) -> Option<Calibrated> {
+pub(crate) fn calibrate(calibration: &Calibration, result: &JobResult) -> Option<Calibrated> {
     if result.start_error.is_some() {
         return None;
     }

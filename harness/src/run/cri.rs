@@ -22,13 +22,13 @@ use seccomp_harness_core::profile::salt;
 use std::time::Instant;
 
 /// The configuration name of a node's own default profile.
-pub const RUNTIME_DEFAULT: &str = "runtime-default";
+pub(crate) const RUNTIME_DEFAULT: &str = "runtime-default";
 
 /// Connects to the node at `url`, plans and runs `profiles` × `cap_sets`, and assembles the
 /// matrix: the same prepare and finish steps as a Docker engine's run, with the profiles as
 /// the node reads them ([`as_node_reads`], [`node_profiles`]) and, after the matrix, what
 /// containerd reports it applied ([`applied_checks`]).
-pub async fn execute_cri(
+pub(crate) async fn execute_cri(
     profiles: Vec<LoadedProfile>,
     cap_sets: Vec<CapSpec>,
     url: &str,

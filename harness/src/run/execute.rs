@@ -135,12 +135,12 @@ pub struct RunReport {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Timings {
     /// Each phase and its seconds, in the order they ran.
-    pub phases: Vec<(&'static str, f64)>,
+    pub(crate) phases: Vec<(&'static str, f64)>,
     /// Each job (by its label): its containers and when it finished, in seconds from the
     /// start of the containers phase, in the order they finished.
-    pub jobs: Vec<(String, usize, f64)>,
+    pub(crate) jobs: Vec<(String, usize, f64)>,
     /// How many containers could run at once.
-    pub parallel: usize,
+    pub(crate) parallel: usize,
 }
 
 impl Timings {
@@ -506,13 +506,13 @@ const SWEEP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// The jobs whose container runs ended in an engine error, each with the error: the
 /// configurations that need them are left out of the matrix and named
 /// ([`super::assemble::leave_out_failed`]).
-pub type FailedJobs = Vec<(JobKind, String)>;
+pub(crate) type FailedJobs = Vec<(JobKind, String)>;
 
 /// The jobs that completed, each with its result and the containers it took, and those that
 /// failed.
 pub(super) struct Collected {
-    pub jobs: Vec<(JobKind, JobResult, usize)>,
-    pub failed: FailedJobs,
+    pub(crate) jobs: Vec<(JobKind, JobResult, usize)>,
+    pub(crate) failed: FailedJobs,
 }
 
 /// The container runs of a plan's jobs turned into the assembler's results (any engine's),
@@ -629,28 +629,18 @@ pub(crate) fn probe_for<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::input::{load_profile, ProfileInput};
+    use crate::run::input::{load_with_file, ProfileInput};
     use crate::run::plan::{plan, PlannedRuntime, Selection, Start};
     use seccomp_harness_core::profile::KernelVersion;
 
     /// unconfined, builtin and a profile that kills getppid (held back: runc makes the call
     /// after loading the filter) with `+SYS_ADMIN`, started anyway when `start_held_back`.
     fn held_back_plan(start_held_back: bool) -> Plan {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kills.json");
-        std::fs::write(
-            &path,
+        let profiles = load_with_file(
+            &[ProfileInput::Unconfined, ProfileInput::Builtin],
+            "kills.json",
             r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_KILL"}]}"#,
-        )
-        .unwrap();
-        let profiles = [
-            ProfileInput::Unconfined,
-            ProfileInput::Builtin,
-            ProfileInput::File(path),
-        ]
-        .iter()
-        .map(|p| load_profile(p).unwrap())
-        .collect();
+        );
         plan(
             profiles,
             vec![CapSpec::parse("+SYS_ADMIN").unwrap()],

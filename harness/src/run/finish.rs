@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The matrix of a finished run, and the names each runtime's libseccomp was found not to know
 /// (by runtime index), which the rule coverage asks for as the predictions had them.
 pub(super) struct Assembled {
-    pub matrix: Matrix,
-    pub unknown: BTreeMap<usize, BTreeSet<String>>,
+    pub(crate) matrix: Matrix,
+    pub(crate) unknown: BTreeMap<usize, BTreeSet<String>>,
 }
 
 /// Predicts every cell with the calibration's measurement and assembles the matrix.
@@ -91,7 +91,7 @@ mod tests {
     use super::*;
     use crate::run::assemble::JobResult;
     use crate::run::calibration::CALIBRATION_CONTROL;
-    use crate::run::input::{load_profile, CapSpec, ProfileInput};
+    use crate::run::input::{load_with_file, CapSpec, ProfileInput};
     use crate::run::plan::{plan, PlannedRuntime, Selection};
     use seccomp_catalog::record::{CaseRecord, HostRecord};
     use seccomp_catalog::Arch;
@@ -101,17 +101,11 @@ mod tests {
 
     /// unconfined and a file profile that denies getpid, on `runtimes`.
     fn two_runtime_plan(runtimes: Vec<PlannedRuntime>) -> Plan {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("deny-getpid.json");
-        std::fs::write(
-            &path,
+        let profiles = load_with_file(
+            &[ProfileInput::Unconfined],
+            "deny-getpid.json",
             r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#,
-        )
-        .unwrap();
-        let profiles = [ProfileInput::Unconfined, ProfileInput::File(path)]
-            .iter()
-            .map(|p| load_profile(p).unwrap())
-            .collect();
+        );
         plan(
             profiles,
             vec![CapSpec::docker_default()],

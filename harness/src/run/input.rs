@@ -85,7 +85,7 @@ impl CapSpec {
     }
 
     /// `--cap-add` / `--cap-drop` values for the engine.
-    pub fn engine_add_drop(&self) -> (Vec<String>, Vec<String>) {
+    pub(crate) fn engine_add_drop(&self) -> (Vec<String>, Vec<String>) {
         let mut add = Vec::new();
         let mut drop = Vec::new();
         for c in &self.changes {
@@ -214,7 +214,7 @@ pub const BUILTIN_UPSTREAM: &str = "builtin-upstream";
 /// `builtin`, where there is one: `builtin` (or a node's `runtime-default`) is predicted from
 /// it, so it runs as a file configuration beside it. The lookup's answer is returned, as the
 /// plan names why there is none.
-pub fn add_upstream_beside_builtin(
+pub(crate) fn add_upstream_beside_builtin(
     profiles: &mut Vec<LoadedProfile>,
     upstream: Result<
         &'static seccomp_harness_core::upstream::Release,
@@ -239,7 +239,7 @@ pub fn add_upstream_beside_builtin(
 }
 
 /// Upstream's default profile for the engine's release, as a file profile of the run.
-pub fn load_upstream(
+pub(crate) fn load_upstream(
     release: &seccomp_harness_core::upstream::Release,
 ) -> Result<LoadedProfile, PlanError> {
     let text = release.text().to_string();
@@ -282,6 +282,24 @@ fn profile_name(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())
+}
+
+/// `inputs` and then a profile file named `file` holding `json`, loaded as `run` loads them:
+/// the profiles the unit tests that plan a run start from.
+#[cfg(test)]
+pub(crate) fn load_with_file(
+    inputs: &[ProfileInput],
+    file: &str,
+    json: &str,
+) -> Vec<LoadedProfile> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(file);
+    std::fs::write(&path, json).unwrap();
+    inputs
+        .iter()
+        .chain([&ProfileInput::File(path)])
+        .map(|p| load_profile(p).unwrap())
+        .collect()
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ mod finish;
 pub mod input;
 pub mod plan;
 mod prepare;
-pub mod progress;
+pub(crate) mod progress;
 pub mod several_engines;
 
 pub use execute::{execute, RunError, RunOptions, Timings};

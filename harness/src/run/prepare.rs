@@ -17,17 +17,17 @@ use seccomp_harness_core::upstream::{self, NoUpstream, Release};
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Choices<'a> {
     /// Runtimes named with `--runtime`; empty for the engine's default.
-    pub runtimes: &'a [String],
-    pub selection: Selection<'a>,
+    pub(crate) runtimes: &'a [String],
+    pub(crate) selection: Selection<'a>,
     /// Whether the profiles' generated cases run ([`RunOptions::generated_cases`]).
-    pub generated_cases: bool,
+    pub(crate) generated_cases: bool,
     /// [`RunOptions::containers_common`].
-    pub containers_common: Option<&'a str>,
+    pub(crate) containers_common: Option<&'a str>,
 }
 
 impl<'a> Choices<'a> {
     /// A Docker or Podman engine's run: everything the options say.
-    pub fn of(opts: &'a RunOptions) -> Choices<'a> {
+    pub(crate) fn of(opts: &'a RunOptions) -> Choices<'a> {
         Choices {
             runtimes: &opts.runtimes,
             selection: Selection {
@@ -42,7 +42,7 @@ impl<'a> Choices<'a> {
     /// A Kubernetes node's run: its default runtime (the CRI names no other), and held-back
     /// profiles stay held back, as freeing a hung runtime (engine/hung.rs) is done for a
     /// Docker engine's containers only.
-    pub fn on_node(opts: &'a RunOptions) -> Choices<'a> {
+    pub(crate) fn on_node(opts: &'a RunOptions) -> Choices<'a> {
         Choices {
             runtimes: &[],
             selection: Selection::cases(&opts.cases),

@@ -16,14 +16,14 @@ struct Tally {
     slowest: Option<(String, f64)>,
 }
 
-pub struct Progress {
+pub(crate) struct Progress {
     bar: Option<ProgressBar>,
     tally: Mutex<Tally>,
 }
 
 impl Progress {
     /// A bar over `total` jobs; `shown` false gives one that draws nothing.
-    pub fn new(shown: bool, total: usize) -> Progress {
+    pub(crate) fn new(shown: bool, total: usize) -> Progress {
         let bar = shown.then(|| {
             let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             let template = if color {
@@ -56,7 +56,7 @@ impl Progress {
     }
 
     /// One job done: `label` took `seconds` in `containers` containers.
-    pub fn job_done(&self, label: &str, seconds: f64, containers: usize) {
+    pub(crate) fn job_done(&self, label: &str, seconds: f64, containers: usize) {
         let Some(bar) = &self.bar else {
             return;
         };
@@ -74,7 +74,7 @@ impl Progress {
     }
 
     /// Removes the bar; the caller prints its own summary.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

@@ -43,3 +43,17 @@ pub fn stderr(o: &Output) -> String {
 pub fn host_engine() -> String {
     std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
 }
+
+/// The string `field` of each object in the JSON array `list`, in order: e.g. the ids of a
+/// matrix's `configurations`. Panics where `list` is not an array of such objects.
+pub fn strs<'a>(list: &'a serde_json::Value, field: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not an array: {list}"))
+        .iter()
+        .map(|e| {
+            e[field]
+                .as_str()
+                .unwrap_or_else(|| panic!("no string {field}: {e}"))
+        })
+        .collect()
+}
