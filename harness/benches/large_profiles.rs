@@ -98,8 +98,7 @@ async fn main() {
             let start = oracle.start(&catalog);
             oracle.expect(catalog.cases(), &start, &catalog)
         });
-        let (tag, tagged) =
-            time_ms(|| profile::tag_for(&text, &parsed, "large.json", false).expect("tags"));
+        let (tag, tagged) = time_ms(|| profile::tag_for(&parsed, false));
         let records: Vec<CaseRecord> = predictions
             .iter()
             .map(|p| record_like(p.outcome, p.errno))

@@ -16,13 +16,11 @@
 mod common;
 
 use seccomp_catalog::record::{CaseRecord, HostRecord, Record, RunMode};
-use seccomp_harness::engine::cleanup::RUN_LABEL;
 use seccomp_harness::engine::{
     run_configuration, with_interrupt_cleanup, CaseResult, ConfigurationRun, ContainerSpec, Engine,
     NotRunReason, ProbeImage, RestartLimits, RunId, Runner, SeccompMode,
 };
 use seccomp_harness_core::exit::ExitCode;
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -172,25 +170,8 @@ async fn fake_image(engine: &Engine) -> ProbeImage {
         .unwrap()
 }
 
-/// Containers of `run` still on the daemon.
-async fn leftovers(engine: &Engine, run: &RunId) -> Vec<String> {
-    let filters = HashMap::from([("label".to_string(), vec![format!("{RUN_LABEL}={run}")])]);
-    let options = bollard::query_parameters::ListContainersOptionsBuilder::default()
-        .all(true)
-        .filters(&filters)
-        .build();
-    engine
-        .docker()
-        .list_containers(Some(options))
-        .await
-        .unwrap()
-        .into_iter()
-        .filter_map(|c| c.id)
-        .collect()
-}
-
 async fn assert_nothing_left(engine: &Engine, run: &RunId) {
-    let left = leftovers(engine, run).await;
+    let left = common::containers::of_run_id(engine, run).await;
     assert!(left.is_empty(), "containers left behind: {left:?}");
 }
 
@@ -433,7 +414,10 @@ async fn a_cancelled_run_leaves_no_container() {
         .await
         .is_err());
     for _ in 0..50 {
-        if leftovers(&engine, &run_id).await.is_empty() {
+        if common::containers::of_run_id(&engine, &run_id)
+            .await
+            .is_empty()
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;

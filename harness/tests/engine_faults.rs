@@ -1172,6 +1172,11 @@ fn docker_containerd() -> Result<&'static str, String> {
     Ok(socket)
 }
 
+/// How long one `ctr` call of the tests may take: ctr ends itself past it (`--timeout`). The
+/// harness's engine-call deadline, as a containerd shared with other runs was seen to take
+/// more than 20 s.
+const CTR_TIMEOUT: &str = "120s";
+
 fn ctr(socket: &str, args: &[&str]) -> Output {
     Command::new("ctr")
         .args([
@@ -1180,11 +1185,44 @@ fn ctr(socket: &str, args: &[&str]) -> Output {
             "--namespace",
             "moby",
             "--timeout",
-            "20s",
+            CTR_TIMEOUT,
         ])
         .args(args)
         .output()
         .unwrap()
+}
+
+/// Runs the probe's `--list` as a containerd task `id` in Docker's namespace and waits, within
+/// a deadline fitted to how long containerd took to start it (as a container start's is:
+/// `engine::start_deadline`), until it has stopped.
+fn ctr_task_stopped(socket: &str, rootfs: &str, id: &str, program: &str) {
+    let began = Instant::now();
+    let o = ctr(
+        socket,
+        &[
+            "run",
+            "-d",
+            "--null-io",
+            "--rootfs",
+            rootfs,
+            id,
+            program,
+            "--list",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let clock = seccomp_harness::engine::start_deadline::StartClock::default();
+    clock.record(began.elapsed());
+    let deadline = Instant::now() + clock.deadline(None);
+    let stopped = || {
+        String::from_utf8_lossy(&ctr(socket, &["tasks", "ls"]).stdout)
+            .lines()
+            .any(|l| l.starts_with(id) && l.contains("STOPPED"))
+    };
+    while !stopped() {
+        assert!(Instant::now() < deadline, "the task {id} never stopped");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// A STOPPED containerd task held by its shim whose Docker container is gone (what Docker
@@ -1210,31 +1248,13 @@ fn clean_removes_stopped_containerd_tasks_of_probe_containers_docker_lost(
     let (ours, theirs) = (id("orphan"), id("other"));
     let rootfs = root.path().to_str().unwrap();
     for (id, program) in [(&ours, "/seccomp-probe"), (&theirs, "/another-program")] {
-        let o = ctr(
-            socket,
-            &[
-                "run",
-                "-d",
-                "--null-io",
-                "--rootfs",
-                rootfs,
-                id,
-                program,
-                "--list",
-            ],
-        );
-        assert!(o.status.success(), "{}", stderr(&o));
+        ctr_task_stopped(socket, rootfs, id, program);
     }
     let stopped = |id: &str| {
         String::from_utf8_lossy(&ctr(socket, &["tasks", "ls"]).stdout)
             .lines()
             .any(|l| l.starts_with(id) && l.contains("STOPPED"))
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !(stopped(&ours) && stopped(&theirs)) {
-        assert!(Instant::now() < deadline, "the tasks never stopped");
-        std::thread::sleep(Duration::from_millis(200));
-    }
 
     // Through a proxy that keeps every image (concurrent runs' probe images are not ours).
     let keep_images = keeping_images();
@@ -1279,30 +1299,12 @@ fn clean_names_a_task_it_could_not_check_and_leaves_it(_rt: &Runtime, _engine: &
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let ours = format!("seccomp-harness-test-unchecked-{}", std::process::id());
     let rootfs = root.path().to_str().unwrap();
-    let o = ctr(
-        socket,
-        &[
-            "run",
-            "-d",
-            "--null-io",
-            "--rootfs",
-            rootfs,
-            &ours,
-            "/seccomp-probe",
-            "--list",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    ctr_task_stopped(socket, rootfs, &ours, "/seccomp-probe");
     let stopped = || {
         String::from_utf8_lossy(&ctr(socket, &["tasks", "ls"]).stdout)
             .lines()
             .any(|l| l.starts_with(ours.as_str()) && l.contains("STOPPED"))
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !stopped() {
-        assert!(Instant::now() < deadline, "the task never stopped");
-        std::thread::sleep(Duration::from_millis(200));
-    }
 
     // The engine fails the question about this one container; images are kept as above.
     let inspect = format!("/containers/{ours}/json");

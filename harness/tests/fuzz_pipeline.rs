@@ -17,7 +17,7 @@ use proptest::prelude::*;
 use seccomp_catalog::{Arch, Catalog};
 use seccomp_harness_core::oracle::Oracle;
 use seccomp_harness_core::outcome::{Outcome, RuleOther, RuleRef};
-use seccomp_harness_core::profile::salt::{salt_for, salted};
+use seccomp_harness_core::profile::salt::{salt_for, salted, salted_json};
 use seccomp_harness_core::profile::tag::Attributed;
 use seccomp_harness_core::profile::{self, Action, CapSet, Host, KernelVersion, Profile};
 use seccomp_harness_core::runtime::Runtime;
@@ -266,12 +266,11 @@ fn whole_pipeline(text: &str) {
         for c in catalog.cases().iter().take(60) {
             let _ = oracle.predict_filter(c);
         }
-        if let Ok(t) = profile::tag_for(text, &p, "fuzz.json", honours) {
-            let t = t.for_runtime(&["fstatfs", "close_range"], "runc");
-            let _ = profile::parse_str(&t.json, "tagged.json");
-            let _ = profile::parse_str(&salted(&t.json, 7, honours), "tagged.json");
-        }
-        let _ = profile::parse_str(&salted(text, 7, honours), "salted.json");
+        let t = profile::tag_for(&p, honours);
+        let t = t.for_runtime(&["fstatfs", "close_range"], "runc");
+        let _ = profile::parse_str(&t.json(), "tagged.json");
+        let _ = profile::parse_str(&salted_json(&t.profile, 7, honours), "tagged.json");
+        let _ = profile::parse_str(&salted_json(&p, 7, honours), "salted.json");
     }
 }
 
@@ -323,9 +322,11 @@ proptest! {
         pipeline_survives(&text);
         let salt = salt_for(&run, job);
         for honours in [true, false] {
-            let salted_text = salted(&text, salt, honours);
-            let salted = profile::parse_str(&salted_text, "salted.json")
+            let salted_text = salted_json(&original, salt, honours);
+            let sent = profile::parse_str(&salted_text, "salted.json")
                 .map_err(|e| TestCaseError::fail(format!("the salted profile does not parse: {e}")))?;
+            let salted = salted(&original, salt, honours);
+            prop_assert_eq!(&sent, &salted, "{}", salted_text);
             let expected_rules = original.rules.len() + usize::from(!original.rules.is_empty() && original.default_action.is_some());
             prop_assert_eq!(salted.rules.len(), expected_rules, "{}", salted_text);
             prop_assert_eq!(&salted.rules[..original.rules.len()], &original.rules[..]);
@@ -362,11 +363,11 @@ proptest! {
         let Some((text, original)) = valid(&doc) else { return Ok(()) };
         let catalog = Catalog::for_arch(Arch::X86_64);
         for honours in [true, false] {
-            let tagged = profile::tag_for(&text, &original, "gen.json", honours)
-                .map_err(|e| TestCaseError::fail(format!("a valid profile failed to tag: {e}")))?;
-            let reparsed = profile::parse_str(&tagged.json, "tagged.json")
+            let tagged = profile::tag_for(&original, honours);
+            let json = tagged.json();
+            let reparsed = profile::parse_str(&json, "tagged.json")
                 .map_err(|e| TestCaseError::fail(format!("the tagged JSON does not parse: {e}")))?;
-            prop_assert_eq!(&reparsed, &tagged.profile, "{}", tagged.json);
+            prop_assert_eq!(&reparsed, &tagged.profile, "{}", json);
 
             let h = host(Arch::X86_64, "runc", honours);
             let (ro, rt) = (profile::resolve(&original, &h), profile::resolve(&tagged.profile, &h));

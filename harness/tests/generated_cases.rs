@@ -4,8 +4,8 @@
 //! every capability, and each must come back with an error and no signal: the poison rejected
 //! the call before it acted. The cases that can't be made are counted with their reasons.
 //!
-//! Skipped, with the reason printed, when no daemon answers; a failure with
-//! `SECCOMP_HARNESS_REQUIRE_DOCKER=1`.
+//! The Docker-backed tests are `#[ignore]`d with the reason (see `common`): `--include-ignored`
+//! runs them, and then a daemon that doesn't answer fails them.
 
 mod common;
 

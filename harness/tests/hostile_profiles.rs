@@ -4,8 +4,8 @@
 //! `timeout` or `start_failed` whose note names the cause, and every verdict must pass. How
 //! long they take is the benchmark's business (ci/bench.sh), not this test's.
 //!
-//! Skipped, with the reason printed, when no daemon answers; a failure with
-//! `SECCOMP_HARNESS_REQUIRE_DOCKER=1`.
+//! The Docker-backed tests are `#[ignore]`d with the reason (see `common`): `--include-ignored`
+//! runs them, and then a daemon that doesn't answer fails them.
 
 mod common;
 

@@ -5,8 +5,8 @@
 //! test against it too. Every cell must pass, and the two rules must do what the engine's side
 //! of the boundary says.
 //!
-//! Skipped, with the reason printed, when no daemon answers; a failure with
-//! `SECCOMP_HARNESS_REQUIRE_DOCKER=1`.
+//! The Docker-backed tests are `#[ignore]`d with the reason (see `common`): `--include-ignored`
+//! runs them, and then a daemon that doesn't answer fails them.
 
 mod common;
 

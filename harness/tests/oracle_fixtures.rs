@@ -274,7 +274,7 @@ fn tagging_keeps_every_real_profile_behaving_the_same() {
             (CapSet::all(), true),
             (CapSet::docker_default(), false),
         ] {
-            let tagged = profile::tag_for(&text, &original, &file, honours).unwrap();
+            let tagged = profile::tag_for(&original, honours);
             let host = Host::new(Arch::X86_64, caps, KernelVersion::new(6, 1))
                 .with_default_errno_ret(honours);
             let (ro, rt) = (

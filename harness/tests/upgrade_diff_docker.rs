@@ -2,8 +2,8 @@
 //! and of v25.0.0, each run as the same configuration (`docker-default`), then `diff`.
 //! `io_uring_setup` and `socket(AF_VSOCK)` must show as newly denied.
 //!
-//! Skipped, with the reason printed, when no daemon answers; a failure with
-//! `SECCOMP_HARNESS_REQUIRE_DOCKER=1`.
+//! The Docker-backed tests are `#[ignore]`d with the reason (see `common`): `--include-ignored`
+//! runs them, and then a daemon that doesn't answer fails them.
 
 mod common;
 

@@ -3,8 +3,8 @@
 //! the engine with every cell passing. Kubernetes YAML resources (k8s/) are read too: one of
 //! them runs and must give the same cells as its `spec` given as a JSON profile.
 //!
-//! Skipped, with the reason printed, when no daemon answers; a failure with
-//! `SECCOMP_HARNESS_REQUIRE_DOCKER=1`.
+//! The Docker-backed tests are `#[ignore]`d with the reason (see `common`): `--include-ignored`
+//! runs them, and then a daemon that doesn't answer fails them.
 
 mod common;
 

@@ -423,8 +423,7 @@ fn run_error_code(e: &RunError) -> ExitCode {
         RunError::Engine(_)
         | RunError::UnsupportedArch(_)
         | RunError::NoProbe { .. }
-        | RunError::Kernel { .. }
-        | RunError::Upstream(_) => ExitCode::Environment,
+        | RunError::Kernel { .. } => ExitCode::Environment,
     }
 }
 

@@ -134,6 +134,13 @@ pub enum CleanupError {
         #[source]
         source: BollardError,
     },
+    /// A forced removal the engine did not answer within its patience ([`super::busy`]).
+    #[error("the engine at {host} did not remove container {id} {why}; run `seccomp-harness clean` again")]
+    RemoveUnanswered {
+        id: String,
+        host: String,
+        why: String,
+    },
 }
 
 /// Force-removes the harness's labelled containers that `sweep` selects. A container that
@@ -184,7 +191,19 @@ pub async fn remove_containers(
         if matches!(sweep, Sweep::Dead) && RunId::may_be_alive(run) {
             continue;
         }
-        match remove_container(engine, &id).await {
+        // A busy engine can take minutes over one forced removal: waited for while it answers.
+        let removal = engine
+            .patiently(|docker| {
+                let id = id.clone();
+                async move { remove_with(&docker, &id).await }
+            })
+            .await
+            .map_err(|gave_up| CleanupError::RemoveUnanswered {
+                id: id.clone(),
+                host: engine.host().to_string(),
+                why: gave_up.why(),
+            })?;
+        match removal {
             Ok(()) => removed.push(Removed {
                 name: c
                     .names
@@ -212,11 +231,16 @@ pub async fn remove_containers(
 
 /// Force-removes one container; "already gone" and "removal already in progress" count as done.
 pub(crate) async fn remove_container(engine: &Engine, id: &str) -> Result<(), BollardError> {
+    remove_with(engine.docker(), id).await
+}
+
+/// [`remove_container`] with a given client (one with a longer deadline of its own).
+async fn remove_with(docker: &bollard::Docker, id: &str) -> Result<(), BollardError> {
     let options = RemoveContainerOptionsBuilder::default()
         .force(true)
         .v(true)
         .build();
-    match engine.docker().remove_container(id, Some(options)).await {
+    match docker.remove_container(id, Some(options)).await {
         Ok(()) => Ok(()),
         Err(BollardError::DockerResponseServerError {
             status_code: 404 | 409,

@@ -18,6 +18,10 @@ pub enum CtrFailure {
     NotStarted(std::io::Error),
     #[error("no answer within {} s", .0.as_secs())]
     Deadline(Duration),
+    /// No answer within the patience of a call a busy containerd may be slow over
+    /// ([`super::busy`]): the reason says how long and whether containerd still answered.
+    #[error("no answer {0}")]
+    Unanswered(String),
     #[error("{0}")]
     Io(std::io::Error),
     #[error("{status}: {stderr}")]

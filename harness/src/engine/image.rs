@@ -65,6 +65,13 @@ pub enum ImageError {
         #[source]
         source: BollardError,
     },
+    /// A removal the engine did not answer within its patience ([`super::busy`]).
+    #[error("the engine at {host} did not remove {image} {why}; `seccomp-harness clean` removes it later")]
+    RemoveUnanswered {
+        image: String,
+        host: String,
+        why: String,
+    },
     #[error(
         "the probe binary is built for {probe} but the engine at {host} runs on {engine}; \
          pass a probe built for {engine} with --probe"
@@ -334,11 +341,18 @@ pub async fn remove_probe_images(
             continue;
         }
         let options = RemoveImageOptionsBuilder::default().force(force).build();
-        match engine
-            .docker()
-            .remove_image(&image.id, Some(options), None)
+        // A busy engine can take minutes over one removal: waited for while it answers.
+        let removal = engine
+            .patiently(
+                |docker| async move { docker.remove_image(&image.id, Some(options), None).await },
+            )
             .await
-        {
+            .map_err(|gave_up| ImageError::RemoveUnanswered {
+                image: name.clone(),
+                host: host.clone(),
+                why: gave_up.why(),
+            })?;
+        match removal {
             Ok(_) => out.removed.push(name),
             Err(BollardError::DockerResponseServerError {
                 status_code: 404, ..

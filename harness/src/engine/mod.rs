@@ -11,12 +11,15 @@
 //! - [`configuration`]: a whole configuration: restarts the probe past cases that kill it.
 //! - [`runner`]: many configurations at once, bounded.
 //! - [`start_deadline`]: how long a container start may take, fitted to the engine.
+//! - [`busy`]: how long a removal may take: past the engine-call deadline, while the engine
+//!   still answers, up to a ceiling.
 //! - [`podman`]: where Podman's compat API differs (profiles by path, default capabilities).
 //! - [`cleanup`]: labels, the Ctrl-C path and `seccomp-harness clean`.
 //! - [`hung`]: freeing a runc that hangs on a held-back profile started anyway.
 //! - [`orphans`]: stopped containerd tasks of probe containers Docker lost (`clean`).
 //! - [`cri`]: a Kubernetes node's runtime (containerd) through the CRI, beside the Docker API.
 
+pub mod busy;
 pub mod cleanup;
 pub mod configuration;
 pub mod connect;

@@ -30,7 +30,9 @@ const SOCKETS: [&str; 2] = [
 ];
 /// Docker's containerd namespace.
 const NAMESPACE: &str = "moby";
-/// Every `ctr` call's deadline.
+/// Every `ctr` call's deadline, past which it is waited for only while containerd answers
+/// `ctr version` ([`super::busy`]): a containerd busy with six other runs was seen to take
+/// longer over a task's removal.
 const CTR_DEADLINE: Duration = Duration::from_secs(20);
 
 #[derive(Debug, thiserror::Error)]
@@ -125,15 +127,35 @@ pub async fn remove_orphan_tasks(engine: &Engine) -> Result<Swept, OrphanError> 
                 })
             }
         }
-        let info = ctr(socket, &["containers", "info", &id]).await?;
+        // On a shared engine the task's own container may be removed meanwhile (the engine
+        // handled the exit late): gone is what the sweep wanted, not an error.
+        let Some(info) = unless_gone(ctr(socket, &["containers", "info", &id]).await)? else {
+            continue;
+        };
         if !runs_the_probe(&info) {
             continue;
         }
-        ctr(socket, &["tasks", "delete", &id]).await?;
-        ctr(socket, &["containers", "delete", &id]).await?;
-        removed.push(id);
+        let task = unless_gone(ctr(socket, &["tasks", "delete", &id]).await)?;
+        let container = unless_gone(ctr(socket, &["containers", "delete", &id]).await)?;
+        if task.is_some() || container.is_some() {
+            removed.push(id);
+        }
     }
     Ok(Swept::Removed(removed))
+}
+
+/// A `ctr` answer, `None` where containerd said the task or container is not there (seen on
+/// the shared engine: a stopped task listed, then removed by the engine before `containers
+/// info`: `ctr: container "…" in namespace "moby": not found`).
+fn unless_gone(answer: Result<String, OrphanError>) -> Result<Option<String>, OrphanError> {
+    match answer {
+        Ok(out) => Ok(Some(out)),
+        Err(OrphanError::Ctr {
+            failure: CtrFailure::Failed { stderr, .. },
+            ..
+        }) if stderr.contains("not found") => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// One `ctr` call on Docker's namespace at `socket`, with its deadline.
@@ -144,13 +166,22 @@ async fn ctr(socket: &Path, args: &[&str]) -> Result<String, OrphanError> {
             .into_iter()
             .chain(args.iter().copied()),
     );
-    ctr.output(None, CTR_DEADLINE)
-        .await
-        .map_err(|failure| OrphanError::Ctr {
-            command: ctr.line(),
-            socket,
-            failure,
-        })
+    let patience = super::busy::Patience::fitted(
+        CTR_DEADLINE,
+        super::start_deadline::CEILING,
+        super::connect::start_cap(),
+    );
+    let version = Ctr::new(["--address", socket.as_str(), "version"]);
+    let answered = super::busy::wait(ctr.output(None, patience.ceiling), patience, || async {
+        version.output(None, super::busy::LIVENESS).await.is_ok()
+    })
+    .await
+    .unwrap_or_else(|gave_up| Err(CtrFailure::Unanswered(gave_up.why())));
+    answered.map_err(|failure| OrphanError::Ctr {
+        command: ctr.line(),
+        socket,
+        failure,
+    })
 }
 
 #[cfg(test)]
@@ -165,6 +196,25 @@ mod tests {
                        ccc     0      CREATED\n";
         assert_eq!(stopped_tasks(listing), ["bbb"]);
         assert!(stopped_tasks("TASK    PID    STATUS    \n").is_empty());
+    }
+
+    #[test]
+    fn a_task_or_container_gone_meanwhile_is_no_error() {
+        use std::os::unix::process::ExitStatusExt;
+        let failed = |stderr: &str| {
+            Err(OrphanError::Ctr {
+                socket: "s".into(),
+                command: "ctr containers info x".into(),
+                failure: CtrFailure::Failed {
+                    status: std::process::ExitStatus::from_raw(256),
+                    stderr: stderr.into(),
+                },
+            })
+        };
+        let gone = r#"ctr: container "x" in namespace "moby": not found"#;
+        assert!(matches!(unless_gone(failed(gone)), Ok(None)));
+        assert!(unless_gone(failed("ctr: permission denied")).is_err());
+        assert!(matches!(unless_gone(Ok("{}".into())), Ok(Some(_))));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use super::assemble::JobResult;
 use seccomp_catalog::{Arch, Catalog};
+use seccomp_harness_core::profile::{Action, Arches, Filter, Format, Profile, Rule};
 use seccomp_harness_core::runtime;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -40,7 +41,8 @@ pub(crate) struct Calibrated {
 /// The calibration container's profile and what each of its errnos stands for.
 #[derive(Debug, Clone)]
 pub struct Calibration {
-    pub(crate) json: String,
+    /// Default ALLOW, and an ERRNO rule per case with its own errno.
+    pub(crate) profile: Profile,
     /// Case id (the plain native case, named as the syscall) → the errno its rule returns.
     pub(crate) cases: Vec<(String, i32)>,
 }
@@ -102,7 +104,7 @@ impl Calibration {
     fn of_names(catalog: &Catalog, mut names: Vec<&str>) -> Calibration {
         if names.is_empty() {
             return Calibration {
-                json: String::new(),
+                profile: calibration_profile(&[]),
                 cases: Vec::new(),
             };
         }
@@ -117,18 +119,10 @@ impl Calibration {
                 (CALIBRATION_CONTROL.to_string(), CALIBRATION_CONTROL_ERRNO),
             );
         }
-        let rules: Vec<serde_json::Value> = cases
-            .iter()
-            .map(|(n, e)| {
-                serde_json::json!({"names": [n], "action": "SCMP_ACT_ERRNO", "errnoRet": e})
-            })
-            .collect();
-        let json = serde_json::to_string_pretty(&serde_json::json!({
-            "defaultAction": "SCMP_ACT_ALLOW",
-            "syscalls": rules,
-        }))
-        .expect("a JSON value serializes");
-        Calibration { json, cases }
+        Calibration {
+            profile: calibration_profile(&cases),
+            cases,
+        }
     }
 
     /// What the calibration run's errnos say (case id → errno, `None` for a case that
@@ -191,6 +185,33 @@ pub(crate) fn calibrate(calibration: &Calibration, result: &JobResult) -> Option
         .map(|(id, r)| (id.clone(), r.errno))
         .collect();
     calibration.measure(&errnos)
+}
+
+/// A default-ALLOW profile with an ERRNO rule per `(name, errno)`.
+fn calibration_profile(cases: &[(String, i32)]) -> Profile {
+    Profile {
+        format: Format::Docker,
+        default_action: Some(Action::Allow),
+        default_errno_ret: None,
+        default_errno_name: None,
+        arches: Arches::Unspecified,
+        rules: cases
+            .iter()
+            .map(|(name, errno)| Rule {
+                names: vec![name.clone()],
+                action: Action::Errno,
+                errno_ret: Some(*errno as u32),
+                errno_name: None,
+                args: Vec::new(),
+                includes: Filter::default(),
+                excludes: Filter::default(),
+                comment: None,
+            })
+            .collect(),
+        flags: Vec::new(),
+        listener_path: None,
+        listener_metadata: None,
+    }
 }
 
 #[cfg(test)]

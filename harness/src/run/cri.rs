@@ -9,7 +9,7 @@ use super::assemble::{leave_out_failed, tally, Tally};
 use super::execute::{
     collect_results, job_label, probe_for, Collected, RunError, RunOptions, RunReport,
 };
-use super::finish::{assemble_run, Assembled};
+use super::finish::assemble_run;
 use super::input::{CapSpec, LoadedProfile, ProfileKind};
 use super::plan::{JobKind, Plan, Seccomp};
 use super::prepare::{plan_for_engine, Choices};
@@ -18,7 +18,7 @@ use crate::engine::cri::{node::CriEndpoint, pod, CriError, CriNode, PodRunner};
 use crate::engine::{ContainerSpec, EngineError, Interrupted, RunId, SeccompMode};
 use seccomp_harness_core::matrix::{Matrix, Verdict};
 use seccomp_harness_core::profile::node::rendered_for_node;
-use seccomp_harness_core::profile::salt;
+use seccomp_harness_core::profile::{salt, Profile};
 use std::time::Instant;
 
 /// The configuration name of a node's own default profile.
@@ -58,7 +58,7 @@ pub(crate) async fn execute_cri(
     let run_id = RunId::new();
     let runner = PodRunner::new(node.clone(), images, run_id.clone(), opts.parallel)
         .map_err(EngineError::from)?;
-    let profiles = node_profiles(&plan, &run_id)?;
+    let profiles = node_profiles(&plan, &run_id);
     let seccomp = write_node_profiles(&runner, &profiles)?;
     let started = Instant::now();
     let collected = run_pods(&runner, &plan, &seccomp, run_id, opts).await?;
@@ -69,10 +69,15 @@ pub(crate) async fn execute_cri(
         results,
         mut diagnostics,
     } = tally(collected.jobs);
-    let Assembled { mut matrix, .. } = assemble_run(&plan, &facts, &results);
     let applied = applied_checks(&plan, &seccomp, &profiles, &runner);
-    note_applied_differences(&mut matrix, &plan, applied, &mut diagnostics);
-    leave_out_failed(&mut matrix, &plan, &collected.failed);
+    let matrix = node_matrix(
+        &plan,
+        &facts,
+        &results,
+        applied,
+        &collected.failed,
+        &mut diagnostics,
+    );
     Ok(RunReport {
         matrix,
         facts,
@@ -82,6 +87,24 @@ pub(crate) async fn execute_cri(
         diagnostics,
         timings: Default::default(),
     })
+}
+
+/// The finish of a node's run once its pods are gone: the matrix as a Docker engine's run
+/// assembles it ([`assemble_run`]: cells, host facts, rule coverage), with what containerd
+/// applied noted where it differs from the prediction, and the configurations whose jobs
+/// failed left out. Pure, so that the node's matrix is tested without a node.
+fn node_matrix(
+    plan: &Plan,
+    facts: &crate::engine::EngineFacts,
+    results: &super::assemble::JobResults,
+    applied: Vec<(usize, Vec<String>)>,
+    failed: &[(JobKind, String)],
+    diagnostics: &mut Vec<(String, Vec<String>)>,
+) -> Matrix {
+    let mut matrix = assemble_run(plan, facts, results);
+    note_applied_differences(&mut matrix, plan, applied, diagnostics);
+    leave_out_failed(&mut matrix, plan, failed);
+    matrix
 }
 
 /// What the node gets as one job's profile.
@@ -95,7 +118,7 @@ enum NodeProfile {
     /// the node's RuntimeDefault should apply.
     Localhost {
         sent: String,
-        rendered_default: Option<String>,
+        rendered_default: Option<Profile>,
     },
 }
 
@@ -103,8 +126,7 @@ enum NodeProfile {
 /// containerd builds it for the container (its conditions resolved: the node would drop them
 /// from a file); every profile carries a salt unique to the run and the job, with
 /// `defaultErrnoRet` kept, as runc honours the OCI field containerd passes through.
-#[allow(clippy::result_large_err)] // the run's own error type, as `RunError` is everywhere here
-fn node_profiles(plan: &Plan, run_id: &RunId) -> Result<Vec<NodeProfile>, RunError> {
+fn node_profiles(plan: &Plan, run_id: &RunId) -> Vec<NodeProfile> {
     let mut out = Vec::with_capacity(plan.jobs.len());
     for (i, job) in plan.jobs.iter().enumerate() {
         let j = match &job.seccomp {
@@ -116,7 +138,7 @@ fn node_profiles(plan: &Plan, run_id: &RunId) -> Result<Vec<NodeProfile>, RunErr
                 out.push(NodeProfile::Unconfined);
                 continue;
             }
-            Seccomp::Json(j) => j,
+            Seccomp::Profile(p) => p,
         };
         let rendered_default = match job.kind {
             JobKind::AsIs { configuration } | JobKind::Tagged { configuration }
@@ -124,21 +146,18 @@ fn node_profiles(plan: &Plan, run_id: &RunId) -> Result<Vec<NodeProfile>, RunErr
                     == Some(&plan.configurations[configuration].profile) =>
             {
                 let host = plan.host(job.cap_set, job.runtime, &Default::default());
-                let file = &plan.profiles[plan.configurations[configuration].profile];
-                let rendered = rendered_for_node(j, &file.source, &host)
-                    .map_err(|e| RunError::Upstream(e.to_string()))?;
-                Some(rendered)
+                Some(rendered_for_node(j, &host))
             }
             _ => None,
         };
         let salt = salt::salt_for(run_id.as_str(), i);
-        let sent = salt::salted(rendered_default.as_deref().unwrap_or(j), salt, true);
+        let sent = salt::salted_json(rendered_default.as_ref().unwrap_or(j), salt, true);
         out.push(NodeProfile::Localhost {
             sent,
             rendered_default,
         });
     }
-    Ok(out)
+    out
 }
 
 /// Writes each Localhost profile beside the node's socket; the seccomp option of each job's
@@ -264,7 +283,7 @@ fn applied_checks(
     let rendered_default = |i: usize| match &profiles[i] {
         NodeProfile::Localhost {
             rendered_default, ..
-        } => rendered_default.as_deref(),
+        } => rendered_default.as_ref(),
         _ => None,
     };
     let mut out = Vec::new();
@@ -281,12 +300,12 @@ fn applied_checks(
                 let Some(u) = plan.upstream_configuration(conf.cap_set, conf.runtime) else {
                     continue;
                 };
-                let Some(text) =
+                let Some(rendered) =
                     job_of(JobKind::AsIs { configuration: u }).and_then(rendered_default)
                 else {
                     continue;
                 };
-                parse(text)
+                Some(rendered.clone())
             }
             ProfileKind::File { .. } => sent(i).and_then(parse).map(|p| as_containerd_reads(&p)),
         };
@@ -365,13 +384,160 @@ mod tests {
         .unwrap()
     }
 
+    /// A profile denying getpid only under `includes: {caps: [CAP_SYS_ADMIN]}`, with the
+    /// default capabilities, planned for a node (`on_node`: as containerd reads it) or for a
+    /// Docker engine.
+    fn conditional_plan(dir: &std::path::Path, on_node: bool) -> Plan {
+        let path = dir.join("admin-getpid.json");
+        std::fs::write(
+            &path,
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO","includes":{"caps":["CAP_SYS_ADMIN"]}}]}"#,
+        )
+        .unwrap();
+        let loaded = load_profile(&ProfileInput::File(path)).unwrap();
+        let profiles = vec![if on_node {
+            as_node_reads(loaded)
+        } else {
+            loaded
+        }];
+        let facts = EngineFacts {
+            engine: "containerd".into(),
+            engine_version: "v1.7.24".into(),
+            arch: "x86_64".into(),
+            kernel: "6.12.0".into(),
+            default_runtime: "runc".into(),
+            ..EngineFacts::default()
+        };
+        let opts = RunOptions {
+            cases: vec!["getpid".into()],
+            ..RunOptions::default()
+        };
+        plan_for_engine(
+            profiles,
+            vec![CapSpec::docker_default()],
+            &facts,
+            "unix:///run/containerd/containerd.sock",
+            Choices::on_node(&opts),
+        )
+        .unwrap()
+    }
+
+    /// The jobs' records of a run where getpid is allowed unconfined and denied by the rule
+    /// (EPERM as is, the rule's sentinel in the tagged copy): what the node does with the
+    /// profile above, whose `includes` it drops.
+    fn denied_by_the_rule(plan: &Plan) -> super::super::assemble::JobResults {
+        use super::super::assemble::JobResult;
+        use seccomp_catalog::record::CaseRecord;
+        let c = plan
+            .configurations
+            .iter()
+            .position(|c| c.id == "admin-getpid")
+            .unwrap();
+        let ProfileKind::File { tagged, .. } = &plan.profiles[plan.configurations[c].profile].kind
+        else {
+            panic!("a file profile");
+        };
+        let sentinel = tagged.profile.rules[0].errno_ret.unwrap() as i32;
+        let answer = |errno: Option<i32>| JobResult {
+            records: [(
+                "getpid".to_string(),
+                CaseRecord {
+                    ret: Some(errno.map_or(7, |e| -(e as i64))),
+                    errno,
+                    ..Default::default()
+                },
+            )]
+            .into(),
+            ..Default::default()
+        };
+        let mut results = super::super::assemble::JobResults::new();
+        let baseline = JobKind::Baseline {
+            cap_set: 0,
+            runtime: 0,
+        };
+        results.insert(baseline, answer(None));
+        results.insert(JobKind::AsIs { configuration: c }, answer(Some(1)));
+        results.insert(JobKind::Tagged { configuration: c }, answer(Some(sentinel)));
+        results
+    }
+
+    /// The rule coverage of a node's run, as a Docker engine's run has it, of the profile as
+    /// containerd reads it: the rule Docker would leave out (its `includes` unmet) is in the
+    /// node's filter, and proven by the cells; a configuration left out for a failed job
+    /// takes its coverage with it.
+    #[test]
+    fn a_nodes_run_reports_rule_coverage_of_the_profile_as_containerd_reads_it() {
+        use seccomp_harness_core::coverage::RuleState;
+        let dir = tempfile::tempdir().unwrap();
+        let facts = EngineFacts::default();
+        let node = conditional_plan(dir.path(), true);
+        let results = denied_by_the_rule(&node);
+        let mut diagnostics = Vec::new();
+        let m = node_matrix(&node, &facts, &results, Vec::new(), &[], &mut diagnostics);
+        assert_eq!(
+            m.cells.iter().map(|c| c.verdict).collect::<Vec<_>>(),
+            [Verdict::Pass],
+            "{:?}",
+            m.cells
+        );
+        let [coverage] = m.coverage.as_slice() else {
+            panic!("one file configuration, one coverage: {:?}", m.coverage);
+        };
+        assert_eq!(coverage.configuration, "admin-getpid");
+        let getpid: Vec<_> = coverage
+            .rules
+            .iter()
+            .filter(|r| r.syscall == "getpid" && r.abi == "x86_64")
+            .collect();
+        assert_eq!(getpid.len(), 1, "{:?}", coverage.rules);
+        assert_eq!(getpid[0].state, RuleState::Proven, "{:?}", getpid[0]);
+        assert_eq!(getpid[0].hit.as_deref(), Some("getpid"));
+        let figure = coverage.figures.iter().find(|f| f.abi == "x86_64").unwrap();
+        assert_eq!((figure.proven, figure.rules), (1, 1));
+
+        // On a Docker engine the same file's rule is not in the filter, with the reason.
+        let docker = conditional_plan(dir.path(), false);
+        let m = node_matrix(
+            &docker,
+            &facts,
+            &super::super::assemble::JobResults::new(),
+            Vec::new(),
+            &[],
+            &mut diagnostics,
+        );
+        let rule = &m.coverage[0].rules[0];
+        assert_eq!(rule.state, RuleState::NotInFilter);
+        assert!(
+            rule.reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("Docker leaves the rule out here")),
+            "{rule:?}"
+        );
+
+        // A configuration whose tagged job failed is left out, its coverage too.
+        let failed = [(
+            JobKind::Tagged { configuration: 0 },
+            "the node went away".to_string(),
+        )];
+        let m = node_matrix(
+            &node,
+            &facts,
+            &results,
+            Vec::new(),
+            &failed,
+            &mut diagnostics,
+        );
+        assert!(m.coverage.is_empty(), "{:?}", m.coverage);
+        assert_eq!(m.missing_configurations[0].id, "admin-getpid");
+    }
+
     #[test]
     fn upstreams_default_goes_rendered_for_the_container_and_every_profile_salted() {
         let plan = node_plan();
         let ids: Vec<_> = plan.configurations.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, [RUNTIME_DEFAULT, BUILTIN_UPSTREAM, "unconfined"]);
         let run = RunId::new();
-        let profiles = node_profiles(&plan, &run).unwrap();
+        let profiles = node_profiles(&plan, &run);
         assert_eq!(profiles.len(), plan.jobs.len());
         for (i, (job, profile)) in plan.jobs.iter().zip(&profiles).enumerate() {
             let upstream = matches!(
@@ -382,7 +548,7 @@ mod tests {
                 (Seccomp::Builtin, NodeProfile::RuntimeDefault) => {}
                 (Seccomp::Unconfined, NodeProfile::Unconfined) => {}
                 (
-                    Seccomp::Json(text),
+                    Seccomp::Profile(p),
                     NodeProfile::Localhost {
                         sent,
                         rendered_default,
@@ -391,13 +557,21 @@ mod tests {
                     assert_eq!(rendered_default.is_some(), upstream, "job {i}");
                     // What containerd builds has no includes or excludes left to resolve.
                     if let Some(r) = rendered_default {
-                        assert_ne!(r, text);
-                        assert!(!r.contains("\"includes\""), "{r}");
+                        assert_ne!(r, p);
+                        assert!(r
+                            .rules
+                            .iter()
+                            .all(|r| r.includes.is_empty() && r.excludes.is_empty()));
                     }
-                    let base = rendered_default.as_deref().unwrap_or(text);
+                    let base = rendered_default.as_ref().unwrap_or(p);
                     let salt = salt::salt_for(run.as_str(), i);
-                    assert_eq!(sent, &salt::salted(base, salt, true));
-                    assert_ne!(sent, base, "job {i} carries its salt");
+                    let salted = salt::salted(base, salt, true);
+                    assert_eq!(
+                        salted.rules.len(),
+                        base.rules.len() + 1,
+                        "job {i} is salted"
+                    );
+                    assert_eq!(sent, &salt::salted_json(base, salt, true));
                 }
                 other => panic!("job {i}: {other:?}"),
             }
@@ -424,7 +598,7 @@ mod tests {
             baseline,
         );
         let facts = EngineFacts::default();
-        let Assembled { mut matrix, .. } = assemble_run(&plan, &facts, &results);
+        let mut matrix = assemble_run(&plan, &facts, &results);
         let passing = |m: &Matrix, id: &str| {
             m.cells
                 .iter()

@@ -2,7 +2,7 @@
 //! (bounded), and cleanup on every path including Ctrl-C.
 
 use super::assemble::{JobResult, NotRun};
-use super::finish::{assemble_run, Assembled};
+use super::finish::assemble_run;
 use super::input::{CapSpec, LoadedProfile};
 use super::plan::{self, Job, JobKind, Plan, PlanError, Seccomp};
 use super::prepare::{plan_for_engine, Choices};
@@ -60,9 +60,6 @@ pub enum RunError {
     /// Bad input: exit 2.
     #[error("--containers-common: {0}; name a release of containers-common's own tags (the package's version, e.g. 0.64.1)")]
     ContainersCommon(seccomp_harness_core::upstream::NoUpstream),
-    /// A bug in the compiled-in data, not the user's input.
-    #[error("containerd's default profile data can't be rendered for the node ({0}): regenerate it with ci/gen-containerd-defaults.sh")]
-    Upstream(String),
 }
 
 #[derive(Debug, Clone)]
@@ -214,11 +211,7 @@ pub async fn execute(
         results,
         diagnostics,
     } = super::assemble::tally(ran.collected.jobs);
-    let Assembled {
-        mut matrix,
-        unknown,
-    } = assemble_run(&plan, &facts, &results);
-    matrix.coverage = plan.coverage(&matrix, &unknown);
+    let mut matrix = assemble_run(&plan, &facts, &results);
     super::assemble::leave_out_failed(&mut matrix, &plan, &ran.collected.failed);
     clock.done("predictions and matrix");
     Ok(RunReport {
@@ -364,9 +357,9 @@ fn seccomp_modes(
         seccomp.push(match &job.seccomp {
             Seccomp::Builtin => SeccompMode::Builtin,
             Seccomp::Unconfined => SeccompMode::Unconfined,
-            Seccomp::Json(j) => {
+            Seccomp::Profile(p) => {
                 let salt = salt::salt_for(run_id.as_str(), i);
-                let json = salt::salted(j, salt, plan.honours_default_errno_ret);
+                let json = salt::salted_json(p, salt, plan.honours_default_errno_ret);
                 match files.as_deref_mut() {
                     Some(f) => {
                         SeccompMode::ProfilePath(f.path_for(&json).map_err(EngineError::from)?)
@@ -686,10 +679,12 @@ mod tests {
             match (&job.seccomp, mode) {
                 (Seccomp::Builtin, SeccompMode::Builtin) => {}
                 (Seccomp::Unconfined, SeccompMode::Unconfined) => {}
-                (Seccomp::Json(text), SeccompMode::Profile(sent)) => {
+                (Seccomp::Profile(p), SeccompMode::Profile(sent)) => {
                     let salt = salt::salt_for(run.as_str(), i);
-                    assert_eq!(sent, &salt::salted(text, salt, false), "job {i}");
-                    assert_ne!(sent, text, "job {i} carries its salt");
+                    let salted = salt::salted(p, salt, false);
+                    assert_eq!(salted.rules.len(), p.rules.len() + 1, "job {i} is salted");
+                    let sent = seccomp_harness_core::profile::parse_str(sent, "sent").unwrap();
+                    assert_eq!(sent, salted, "job {i}");
                     profiles += 1;
                 }
                 other => panic!("job {i}: {other:?}"),

@@ -1,6 +1,7 @@
-//! The finish step of a run, the same on every engine: the calibration's measurement per
-//! runtime, the oracle's predictions made with it, the host facts, and the matrix assembled
-//! once from the jobs' results. Pure: the containers have run by now.
+//! The finish step of a run, the same on every engine (a Docker or Podman engine, a CRI node):
+//! the calibration's measurement per runtime, the oracle's predictions made with it, the host
+//! facts, the matrix assembled once from the jobs' results, and each file configuration's rule
+//! coverage. Pure: the containers have run by now.
 
 use super::assemble::{assemble, JobResults};
 use super::calibration::{calibrate, Calibrated};
@@ -9,15 +10,11 @@ use crate::engine::EngineFacts;
 use seccomp_harness_core::matrix::{HostFacts, Matrix};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The matrix of a finished run, and the names each runtime's libseccomp was found not to know
-/// (by runtime index), which the rule coverage asks for as the predictions had them.
-pub(super) struct Assembled {
-    pub(crate) matrix: Matrix,
-    pub(crate) unknown: BTreeMap<usize, BTreeSet<String>>,
-}
-
-/// Predicts every cell with the calibration's measurement and assembles the matrix.
-pub(super) fn assemble_run(plan: &Plan, facts: &EngineFacts, results: &JobResults) -> Assembled {
+/// Predicts every cell with the calibration's measurement and assembles the matrix, with the
+/// rule coverage of every file configuration. The coverage is made here, once for every engine,
+/// so that no engine's run can report cells without it: a rule never exercised must be named as
+/// such (the brief: a pass means proven), and a CRI run once left the coverage out.
+pub(super) fn assemble_run(plan: &Plan, facts: &EngineFacts, results: &JobResults) -> Matrix {
     // Predictions need the calibration's measurement of the runtime's libseccomp.
     let calibrated = calibrations(plan, results);
     let unknown: BTreeMap<usize, BTreeSet<String>> = calibrated
@@ -26,10 +23,10 @@ pub(super) fn assemble_run(plan: &Plan, facts: &EngineFacts, results: &JobResult
         .collect();
     let predictions = plan.predict(&unknown);
     let host = host_facts(plan, facts, results, &calibrated);
-    Assembled {
-        matrix: assemble(plan, &predictions, results, host),
-        unknown,
-    }
+    let mut matrix = assemble(plan, &predictions, results, host);
+    // With the calibration's unknown names, as the predictions had them.
+    matrix.coverage = plan.coverage(&matrix, &unknown);
+    matrix
 }
 
 /// What each runtime's calibration container measured, by runtime index; a runtime whose
@@ -255,10 +252,8 @@ mod tests {
             },
             record(errno(1)),
         );
-        let assembled = assemble_run(&plan, &facts(), &results);
-        assert_eq!(assembled.unknown[&0], BTreeSet::new());
-        let verdicts: Vec<_> = assembled
-            .matrix
+        let matrix = assemble_run(&plan, &facts(), &results);
+        let verdicts: Vec<_> = matrix
             .cells
             .iter()
             .map(|c| (c.configuration.as_str(), c.verdict))
@@ -271,8 +266,26 @@ mod tests {
             ]
         );
         assert_eq!(
-            assembled.matrix.host.seccomp.runtime_unknown_syscalls,
+            matrix.host.seccomp.runtime_unknown_syscalls,
             Some(Vec::new())
+        );
+        // The file configuration's rule coverage comes with the matrix (unconfined has none):
+        // its one rule was hit as is, but no tagged record attributes the EPERM to it.
+        let ids: Vec<_> = matrix
+            .coverage
+            .iter()
+            .map(|c| c.configuration.as_str())
+            .collect();
+        assert_eq!(ids, ["deny-getpid"]);
+        let rule = &matrix.coverage[0].rules[0];
+        assert_eq!(
+            (rule.syscall.as_str(), rule.abi.as_str()),
+            ("getpid", "x86_64")
+        );
+        assert_ne!(
+            rule.state,
+            seccomp_harness_core::coverage::RuleState::Proven,
+            "{rule:?}"
         );
     }
 }

@@ -118,8 +118,9 @@ pub struct LoadedProfile {
 pub enum ProfileKind {
     Builtin,
     Unconfined,
+    /// A profile file's: the model the oracle reads and the engine gets serialized, and its
+    /// tagged copy.
     File {
-        text: String,
         profile: profile::Profile,
         tagged: Tagged,
     },
@@ -159,17 +160,13 @@ pub fn load_profiles(input: &ProfileInput) -> Result<Vec<LoadedProfile>, PlanErr
             let file = &read.file;
             let mut out = Vec::new();
             for loaded in read.profiles()? {
-                let (text, profile) = engine_text(loaded.json, loaded.profile, file)?;
-                let tagged = profile::tag_for(&text, &profile, file, true)?;
+                let profile = as_docker_profile(loaded.profile);
+                let tagged = profile::tag_for(&profile, true);
                 out.push(LoadedProfile {
                     name: loaded.resource.unwrap_or_else(|| profile_name(path)),
                     source: file.clone(),
                     sha256: Some(read.sha256.clone()),
-                    kind: ProfileKind::File {
-                        text,
-                        profile,
-                        tagged,
-                    },
+                    kind: ProfileKind::File { profile, tagged },
                 });
             }
             out
@@ -221,11 +218,8 @@ pub(crate) fn add_upstream_beside_builtin(
         seccomp_harness_core::upstream::NoUpstream,
     >,
 ) -> Result<
-    Result<
-        &'static seccomp_harness_core::upstream::Release,
-        seccomp_harness_core::upstream::NoUpstream,
-    >,
-    PlanError,
+    &'static seccomp_harness_core::upstream::Release,
+    seccomp_harness_core::upstream::NoUpstream,
 > {
     if let (Some(b), Ok(release)) = (
         profiles
@@ -233,49 +227,31 @@ pub(crate) fn add_upstream_beside_builtin(
             .position(|p| matches!(p.kind, ProfileKind::Builtin)),
         &upstream,
     ) {
-        profiles.insert(b + 1, load_upstream(release)?);
+        profiles.insert(b + 1, load_upstream(release));
     }
-    Ok(upstream)
+    upstream
 }
 
 /// Upstream's default profile for the engine's release, as a file profile of the run.
-pub(crate) fn load_upstream(
-    release: &seccomp_harness_core::upstream::Release,
-) -> Result<LoadedProfile, PlanError> {
-    let text = release.text().to_string();
+pub(crate) fn load_upstream(release: &seccomp_harness_core::upstream::Release) -> LoadedProfile {
     let profile = seccomp_harness_core::upstream::profile_of(release);
-    let tagged = profile::tag_for(&text, &profile, &release.file, true)?;
-    Ok(LoadedProfile {
+    let tagged = profile::tag_for(&profile, true);
+    LoadedProfile {
         name: BUILTIN_UPSTREAM.into(),
         source: release.source(),
         sha256: Some(release.sha256.clone()),
-        kind: ProfileKind::File {
-            text,
-            profile,
-            tagged,
-        },
-    })
+        kind: ProfileKind::File { profile, tagged },
+    }
 }
 
-/// What the engine gets for a profile file. Docker takes a seccomp profile, not an OCI
-/// runtime config: a whole config.json has no top-level defaultAction and no syscalls, which
-/// moby reads as "seccomp disabled", so the container would run with no filter at all
-/// (measured with runtime-spec's example config: every cell allowed). A config's
-/// `linux.seccomp` is sent instead, as `docker run` users do by hand.
-fn engine_text(
-    text: String,
-    profile: profile::Profile,
-    file: &str,
-) -> Result<(String, profile::Profile), PlanError> {
-    if profile.format != profile::Format::OciConfig {
-        return Ok((text, profile));
-    }
-    let doc: serde_json::Value =
-        serde_json::from_str(&text).expect("a parsed profile is valid JSON");
-    let seccomp =
-        serde_json::to_string_pretty(&doc["linux"]["seccomp"]).expect("a JSON value serializes");
-    let profile = profile::parse_str(&seccomp, file)?;
-    Ok((seccomp, profile))
+/// What the engine gets for a profile file: a Docker seccomp profile, not an OCI runtime
+/// config. A whole config.json has no top-level defaultAction and no syscalls, which moby reads
+/// as "seccomp disabled", so the container would run with no filter at all (measured with
+/// runtime-spec's example config: every cell allowed). A config's `linux.seccomp` is sent
+/// instead, as `docker run` users do by hand: the same model, serialized without the wrapping.
+fn as_docker_profile(mut profile: profile::Profile) -> profile::Profile {
+    profile.format = profile::Format::Docker;
+    profile
 }
 
 fn profile_name(path: &Path) -> String {

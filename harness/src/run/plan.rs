@@ -25,7 +25,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub enum Seccomp {
     Builtin,
     Unconfined,
-    Json(String),
+    /// A profile, as the oracle models it: the engine gets it salted and serialized
+    /// (`salt::salted_json`), so what runs is what was predicted.
+    Profile(Profile),
 }
 
 /// A runtime the run uses: the engine's default, or one named with `run --runtime`.
@@ -185,8 +187,6 @@ impl Predictions {
 pub enum PlanError {
     #[error(transparent)]
     Profile(#[from] profile::ProfileError),
-    #[error(transparent)]
-    Tag(#[from] profile::TagError),
     #[error("invalid capability set {spec:?}: {source}")]
     Caps {
         spec: String,
@@ -307,7 +307,7 @@ pub fn plan(
             seccomp_harness_core::runtime::runtime_model(&r.model).honours_default_errno_ret
         });
     if !honours_default_errno_ret {
-        tag_for_dropped_default(&mut profiles)?;
+        tag_for_dropped_default(&mut profiles);
     }
     let catalog = Catalog::for_arch(arch);
     let generated: Vec<Generated> = profiles
@@ -361,18 +361,12 @@ pub fn plan(
 
 /// Tags every file profile again for an engine or runtime that drops `defaultErrnoRet`: which
 /// rules runc drops depends on the default the engine passes on.
-fn tag_for_dropped_default(profiles: &mut [LoadedProfile]) -> Result<(), PlanError> {
+fn tag_for_dropped_default(profiles: &mut [LoadedProfile]) {
     for p in profiles {
-        if let ProfileKind::File {
-            text,
-            profile,
-            tagged,
-        } = &mut p.kind
-        {
-            *tagged = profile::tag_for(text, profile, &p.source, false)?;
+        if let ProfileKind::File { profile, tagged } = &mut p.kind {
+            *tagged = profile::tag_for(profile, false);
         }
     }
-    Ok(())
 }
 
 /// The cases a run plans: the catalog's, in catalog order, then those the profiles' conditions
@@ -576,11 +570,9 @@ impl Planner<'_> {
                     parts: Vec::new(),
                 }],
             },
-            ProfileKind::File {
-                text,
-                profile,
-                tagged,
-            } => self.file(configuration, p, (text, profile, tagged), s, rt),
+            ProfileKind::File { profile, tagged } => {
+                self.file(configuration, p, (profile, tagged), s, rt)
+            }
         }
     }
 
@@ -592,7 +584,7 @@ impl Planner<'_> {
         &self,
         configuration: usize,
         p: usize,
-        (text, profile, tagged): (&String, &Profile, &profile::Tagged),
+        (profile, tagged): (&Profile, &profile::Tagged),
         s: usize,
         rt: usize,
     ) -> ConfigurationJobs {
@@ -627,7 +619,7 @@ impl Planner<'_> {
                 .or_else(|| self.generated[p].cases.get(id))
         };
         let ids = cases.as_deref().unwrap_or(&self.cases.ids);
-        let job = |kind: JobKind, seccomp: String, oracle: &Oracle| {
+        let job = |kind: JobKind, seccomp: Profile, oracle: &Oracle| {
             let probe_args = avoid_flags(oracle, self.catalog);
             let parts = match start {
                 Start::Starts => in_process_parts(oracle, &probe_args, ids, case, self.catalog),
@@ -636,7 +628,7 @@ impl Planner<'_> {
             };
             Job {
                 kind,
-                seccomp: Seccomp::Json(seccomp),
+                seccomp: Seccomp::Profile(seccomp),
                 cap_set: s,
                 runtime: rt,
                 cases: cases.clone(),
@@ -645,10 +637,10 @@ impl Planner<'_> {
             }
         };
         let jobs = vec![
-            job(JobKind::AsIs { configuration }, text.clone(), &as_is),
+            job(JobKind::AsIs { configuration }, profile.clone(), &as_is),
             job(
                 JobKind::Tagged { configuration },
-                tagged.json.clone(),
+                tagged.profile.clone(),
                 &tagged_oracle,
             ),
         ];
@@ -744,7 +736,7 @@ impl Plan {
                 let c = self.calibration_for(rt)?;
                 Some(Job {
                     kind: JobKind::Calibration { runtime: rt },
-                    seccomp: Seccomp::Json(c.json.clone()),
+                    seccomp: Seccomp::Profile(c.profile.clone()),
                     cap_set: 0,
                     runtime: rt,
                     cases: Some(c.cases.iter().map(|(id, _)| id.clone()).collect()),

@@ -72,7 +72,7 @@ pub(super) fn plan_for_engine(
             registered: facts.runtimes.join(", "),
         })?;
     let upstream = upstream_for(facts, host, choices.containers_common)?;
-    let upstream = add_upstream_beside_builtin(&mut profiles, upstream)?;
+    let upstream = add_upstream_beside_builtin(&mut profiles, upstream);
     let mut plan = plan::plan(
         profiles,
         cap_sets,

@@ -8,6 +8,18 @@ use std::time::Duration;
 
 /// The containers on `engine` whose run label carries a pid `ours` accepts.
 pub async fn of_runs(engine: &Engine, ours: impl Fn(u32) -> bool) -> Vec<String> {
+    labelled(engine, |run| RunId::pid_of(run).is_some_and(&ours)).await
+}
+
+/// The containers of run `run` (one run of several in this process: the pid can't tell them
+/// apart).
+pub async fn of_run_id(engine: &Engine, run: &RunId) -> Vec<String> {
+    let run = run.to_string();
+    labelled(engine, |r| r == run).await
+}
+
+/// The containers on `engine` whose run label `ours` accepts.
+async fn labelled(engine: &Engine, ours: impl Fn(&str) -> bool) -> Vec<String> {
     let filters =
         std::collections::HashMap::from([("label".to_string(), vec![RUN_LABEL.to_string()])]);
     let opts = bollard::query_parameters::ListContainersOptions {
@@ -32,8 +44,7 @@ pub async fn of_runs(engine: &Engine, ours: impl Fn(u32) -> bool) -> Vec<String>
             c.labels
                 .as_ref()
                 .and_then(|l| l.get(RUN_LABEL))
-                .and_then(|r| RunId::pid_of(r))
-                .is_some_and(&ours)
+                .is_some_and(|r| ours(r))
         })
         .filter_map(|c| c.id)
         .collect()

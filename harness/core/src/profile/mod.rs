@@ -3,6 +3,8 @@
 //! tagging for attribution runs.
 
 pub mod caps;
+#[cfg(test)]
+mod corpus;
 pub mod file;
 pub mod k8s;
 pub mod kernel;
@@ -26,5 +28,5 @@ pub use model::{
 pub use parse::{parse_str, Invalid, ProfileError};
 pub use resolve::{engine_honours_default_errno_ret, resolve, Host, Resolved};
 pub use spans::{Pos, SourceMap, Span};
-pub use tag::{tag, tag_for, TagError, Tagged};
+pub use tag::{tag, tag_for, Tagged};
 pub use validate::{errno_out_of_range, lint, Warning};

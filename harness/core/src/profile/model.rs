@@ -254,6 +254,10 @@ pub struct Rule {
     pub names: Vec<String>,
     pub action: Action,
     pub errno_ret: Option<u32>,
+    /// Podman's `errno`, an errno's name ("EPERM"): Podman prefers it to `errnoRet` and hands
+    /// it on as the errno (measured with Podman 5.8.6), Docker ignores it. Kept so the JSON
+    /// serialized from the model behaves on Podman as the file does.
+    pub errno_name: Option<String>,
     pub args: Vec<ArgCond>,
     pub includes: Filter,
     pub excludes: Filter,
@@ -283,10 +287,15 @@ pub struct Profile {
     /// disabled").
     pub default_action: Option<Action>,
     pub default_errno_ret: Option<u32>,
+    /// Podman's `defaultErrno`, the default's errno by name: as [`Rule::errno_name`].
+    pub default_errno_name: Option<String>,
     pub arches: Arches,
     pub rules: Vec<Rule>,
     pub flags: Vec<String>,
     pub listener_path: Option<String>,
+    /// The OCI `listenerMetadata`, passed to a seccomp agent with the notify fd: the runtime
+    /// hands it on, so it is kept for the JSON sent to the engine.
+    pub listener_metadata: Option<String>,
 }
 
 impl Profile {

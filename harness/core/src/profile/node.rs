@@ -14,7 +14,6 @@
 use super::model::{Arches, Filter, Profile};
 use super::resolve::{resolve, skip_reason, Host};
 use super::validate::Warning;
-use serde_json::Value;
 
 /// What a containerd node would drop from one profile, for `check` and notes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -95,55 +94,31 @@ pub fn as_containerd_reads(profile: &Profile) -> Profile {
     p
 }
 
-/// Why a Docker-format profile can't be turned into the object containerd applies.
-#[derive(Debug, thiserror::Error)]
-pub enum NodeRender {
-    #[error(transparent)]
-    Profile(#[from] super::ProfileError),
-    #[error("{0}: the profile's syscalls do not line up with its parsed rules")]
-    Rules(String),
-}
-
 /// The OCI seccomp object containerd builds itself for a container on `host`, from the
-/// Docker-format JSON that states its conditions (the RuntimeDefault data of
+/// Docker-format profile that states its conditions (the RuntimeDefault data of
 /// `upstream-defaults/containerd/`): `archMap` becomes the native arch's `architectures`, and
 /// each rule is kept, without its `includes`/`excludes`, where Docker would keep it for the same
 /// capabilities, arch and kernel (the rules containerd's Go code appends under the same
 /// conditions). The result, sent as a Localhost profile, is what the node's RuntimeDefault
 /// should be, so that the two can be compared cell by cell.
-pub fn rendered_for_node(text: &str, file: &str, host: &Host) -> Result<String, NodeRender> {
-    let profile = super::parse_str(text, file)?;
-    let mut doc: Value = serde_json::from_str(text).map_err(|_| NodeRender::Rules(file.into()))?;
-    let obj = doc
-        .as_object_mut()
-        .ok_or_else(|| NodeRender::Rules(file.into()))?;
-    if obj.remove("archMap").is_some() {
-        let architectures = resolve(&profile, host).architectures;
-        if !architectures.is_empty() {
-            obj.insert("architectures".into(), architectures.into());
-        }
+pub fn rendered_for_node(profile: &Profile, host: &Host) -> Profile {
+    let mut out = profile.clone();
+    if matches!(out.arches, Arches::Map(_)) {
+        let architectures = resolve(profile, host).architectures;
+        out.arches = if architectures.is_empty() {
+            Arches::Unspecified
+        } else {
+            Arches::List(architectures)
+        };
     }
-    let Some(Value::Array(rules)) = obj.get_mut("syscalls") else {
-        return Ok(serde_json::to_string(&doc).expect("a JSON value serializes"));
-    };
-    if rules.len() != profile.rules.len() {
-        return Err(NodeRender::Rules(file.into()));
+    out.rules
+        .retain(|rule| skip_reason(&rule.excludes, &rule.includes, host).is_none());
+    for rule in &mut out.rules {
+        rule.includes = Filter::default();
+        rule.excludes = Filter::default();
+        rule.comment = None;
     }
-    let kept: Vec<Value> = std::mem::take(rules)
-        .into_iter()
-        .zip(&profile.rules)
-        .filter(|(_, rule)| skip_reason(&rule.excludes, &rule.includes, host).is_none())
-        .map(|(mut v, _)| {
-            if let Some(o) = v.as_object_mut() {
-                for field in ["includes", "excludes", "comment"] {
-                    o.remove(field);
-                }
-            }
-            v
-        })
-        .collect();
-    *rules = kept;
-    Ok(serde_json::to_string(&doc).expect("a JSON value serializes"))
+    out
 }
 
 /// How the seccomp object a node applied (`ContainerStatus` verbose,
@@ -285,17 +260,17 @@ mod tests {
             assert!(dropped_by_containerd(&p).is_empty(), "{json}");
             p.rules.iter().map(|r| r.names[0].clone()).collect()
         };
-        let out = rendered_for_node(
-            text,
-            "d.json",
+        let profile = parse_str(text, "d.json").unwrap();
+        let rendered = rendered_for_node(
+            &profile,
             &host(CapSet::docker_default(), KernelVersion::new(6, 12)),
-        )
-        .unwrap();
+        );
+        let out = serde_json::to_string(&rendered.to_json()).unwrap();
         assert_eq!(
             names(&out),
             ["getpid", "ptrace", "arch_prctl", "chroot", "clone3"]
         );
-        let doc: Value = serde_json::from_str(&out).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(
             doc["architectures"],
             serde_json::json!(["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"])
@@ -306,8 +281,8 @@ mod tests {
             &[] as &[&str],
         )
         .unwrap();
-        let old =
-            rendered_for_node(text, "d.json", &host(admin, KernelVersion::new(4, 4))).unwrap();
+        let old = rendered_for_node(&profile, &host(admin, KernelVersion::new(4, 4)));
+        let old = serde_json::to_string(&old.to_json()).unwrap();
         assert_eq!(names(&old), ["getpid", "arch_prctl", "chroot", "bpf"]);
     }
 

@@ -159,6 +159,19 @@ impl<'de> Deserialize<'de> for DefaultAction {
     }
 }
 
+/// Podman's `errno` / `defaultErrno`: a name, kept where it is a non-empty string. Docker has
+/// no such field and takes any JSON there, so nothing else is refused; it is dropped.
+struct ErrnoName(Option<String>);
+
+impl<'de> Deserialize<'de> for ErrnoName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        Ok(ErrnoName(
+            v.as_str().filter(|s| !s.is_empty()).map(str::to_string),
+        ))
+    }
+}
+
 struct MinKernel(KernelVersion);
 
 impl<'de> Deserialize<'de> for MinKernel {
@@ -207,6 +220,7 @@ struct RawRuleFields {
     names: Option<Vec<String>>,
     action: Option<Action>,
     errno_ret: Option<u64>,
+    errno: Option<ErrnoName>,
     args: Option<Vec<RawArg>>,
     includes: Option<RawFilter>,
     excludes: Option<RawFilter>,
@@ -257,6 +271,7 @@ fn rule_from(r: RawRuleFields) -> Result<Rule, Invalid> {
             names,
             action,
             errno_ret: r.errno_ret.map(saturate),
+            errno_name: r.errno.and_then(|e| e.0),
             args,
             includes: r.includes.into(),
             excludes: r.excludes.into(),
@@ -283,11 +298,13 @@ struct RawArchMap {
 struct RawSeccompFields {
     default_action: Option<DefaultAction>,
     default_errno_ret: Option<u64>,
+    default_errno: Option<ErrnoName>,
     architectures: Option<Vec<ArchName>>,
     arch_map: Option<Vec<RawArchMap>>,
     syscalls: Option<Vec<RawRule>>,
     flags: Option<Vec<String>>,
     listener_path: Option<String>,
+    listener_metadata: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -343,10 +360,12 @@ fn seccomp_from(d: RawSeccompFields) -> Result<Profile, Invalid> {
             format: Format::Docker,
             default_action,
             default_errno_ret: d.default_errno_ret.map(saturate),
+            default_errno_name: d.default_errno.and_then(|e| e.0),
             arches,
             rules,
             flags: d.flags.unwrap_or_default(),
             listener_path: d.listener_path.filter(|p| !p.is_empty()),
+            listener_metadata: d.listener_metadata.filter(|m| !m.is_empty()),
         })
     }
 }

@@ -14,7 +14,8 @@
 //!
 //! The rule, and why it changes nothing. Preferably it is the *twin* of the profile's first
 //! unconditional rule whose action is not the default's: the same first name, action,
-//! `errnoRet`, `includes` and `excludes`, plus a condition on the first argument.
+//! `errnoRet` (and Podman's `errno` name), `includes` and `excludes`, plus a condition on the
+//! first argument.
 //! - libseccomp keeps the unconditional rule and ignores a conditional one with the same
 //!   action on that syscall (`_db_tree_add`: a leaf already decides every call), so the
 //!   filter is the same BPF; the oracle models this (`SyscallRules::Unconditional`);
@@ -30,7 +31,7 @@
 //!
 //! A profile with no rule gets no salt: nothing in it is left out of crun's checksum.
 
-use serde_json::Value;
+use super::model::{ArgCond, Op, Profile, Rule};
 
 /// The top 16 bits of every salt value.
 pub const SALT_PREFIX: u64 = 0x5ecc;
@@ -58,72 +59,55 @@ pub fn salt_for(run: &str, job: usize) -> u64 {
     (h << 16) ^ job as u64
 }
 
-/// The profile in `text` (Docker's JSON format, as the engine gets it) with the salt rule
-/// appended to `syscalls`; `text` unchanged when it has no default action or no rule with a
-/// name. `honours_default_errno_ret`: whether the engine and runtime pass `defaultErrnoRet`
+/// `profile` with the salt rule appended; unchanged when it has no default action or no
+/// rule. `honours_default_errno_ret`: whether the engine and runtime pass `defaultErrnoRet`
 /// on, which decides the errno of the default the runtime compares rules with.
-pub fn salted(text: &str, salt: u64, honours_default_errno_ret: bool) -> String {
-    let Ok(mut doc) = serde_json::from_str::<Value>(text) else {
-        return text.to_string();
-    };
-    let Some(rule) = salt_rule(&doc, salt, honours_default_errno_ret) else {
-        return text.to_string();
-    };
-    match doc.get_mut("syscalls") {
-        Some(Value::Array(rules)) => rules.push(rule),
-        _ => return text.to_string(),
-    }
-    serde_json::to_string(&doc).expect("a JSON value serializes")
+pub fn salted(profile: &Profile, salt: u64, honours_default_errno_ret: bool) -> Profile {
+    let mut out = profile.clone();
+    out.rules
+        .extend(salt_rule(profile, salt, honours_default_errno_ret));
+    out
 }
 
-fn salt_rule(doc: &Value, salt: u64, honours_default_errno_ret: bool) -> Option<Value> {
-    let default = doc.get("defaultAction")?.as_str()?;
-    let rules = doc.get("syscalls")?.as_array()?;
-    let first_name = |r: &Value| -> Option<String> {
-        r.get("names")
-            .and_then(Value::as_array)
-            .and_then(|n| n.first())
-            .or_else(|| r.get("name"))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
-    let no_args = |r: &Value| match r.get("args") {
-        None | Some(Value::Null) => true,
-        Some(Value::Array(a)) => a.is_empty(),
-        _ => false,
-    };
-    // Preferred: the twin of an unconditional rule whose action is not the default's.
-    let twin = rules.iter().find_map(|r| {
-        let action = r.get("action")?.as_str()?;
-        let name = first_name(r)?;
-        (action != default && no_args(r) && !multiplexed(&name)).then_some((r, name, action))
-    });
-    let (template, name, action, errno) = match twin {
-        Some((r, name, action)) => (r, name, action, r.get("errnoRet").cloned()),
+/// The JSON the engine gets for `profile` salted: [`salted`], serialized.
+pub fn salted_json(profile: &Profile, salt: u64, honours_default_errno_ret: bool) -> String {
+    let salted = salted(profile, salt, honours_default_errno_ret);
+    serde_json::to_string(&salted.to_json()).expect("a JSON value serializes")
+}
+
+/// The salt rule for `profile` (module doc): the twin of its first unconditional rule whose
+/// action is not the default's, else a rule on its first rule's first name with the
+/// default's own action and errno.
+fn salt_rule(profile: &Profile, salt: u64, honours_default_errno_ret: bool) -> Option<Rule> {
+    let default = profile.default_action?;
+    let twin = profile
+        .rules
+        .iter()
+        .find(|r| r.action != default && r.args.is_empty() && !multiplexed(&r.names[0]));
+    let (template, action, errno_ret, errno_name) = match twin {
+        Some(r) => (r, r.action, r.errno_ret, r.errno_name.clone()),
         None => {
-            let r = rules.iter().find(|r| first_name(r).is_some())?;
-            let errno = doc
-                .get("defaultErrnoRet")
-                .filter(|_| honours_default_errno_ret)
-                .cloned();
-            (r, first_name(r)?, default, errno)
+            let errno = profile
+                .default_errno_ret
+                .filter(|_| honours_default_errno_ret);
+            (profile.rules.first()?, default, errno, None)
         }
     };
-    let mut rule = serde_json::json!({
-        "names": [name],
-        "action": action,
-        "args": [{"index": 0, "value": salt_value(salt), "op": "SCMP_CMP_EQ"}],
-        "comment": crate::runtime::prose::SALT_COMMENT,
-    });
-    for key in ["includes", "excludes"] {
-        if let Some(v) = template.get(key) {
-            rule[key] = v.clone();
-        }
-    }
-    if let Some(e) = errno {
-        rule["errnoRet"] = e;
-    }
-    Some(rule)
+    Some(Rule {
+        names: vec![template.names[0].clone()],
+        action,
+        errno_ret,
+        errno_name,
+        args: vec![ArgCond {
+            index: 0,
+            value: salt_value(salt),
+            value_two: 0,
+            op: Op::Eq,
+        }],
+        includes: template.includes.clone(),
+        excludes: template.excludes.clone(),
+        comment: Some(crate::runtime::prose::SALT_COMMENT.to_string()),
+    })
 }
 
 /// Names libseccomp rewrites into i386's socketcall/ipc multiplexers, where the salt's
@@ -136,7 +120,7 @@ fn multiplexed(name: &str) -> bool {
 mod tests {
     use super::*;
     use crate::oracle::Oracle;
-    use crate::profile::{parse_str, resolve, CapSet, Host, KernelVersion};
+    use crate::profile::{parse_str, resolve, Action, CapSet, Host, KernelVersion};
     use crate::runtime::Runtime;
     use seccomp_catalog::{Arch, Catalog};
 
@@ -162,34 +146,73 @@ mod tests {
 
     #[test]
     fn the_salt_follows_the_default_and_the_first_rule() {
-        let p = r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":38,"syscalls":[
+        let p = parse_str(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":38,"syscalls":[
             {"name":"mount","action":"SCMP_ACT_ALLOW","includes":{"caps":["CAP_SYS_ADMIN"]}},
-            {"names":["getpid"],"action":"SCMP_ACT_ALLOW"}]}"#;
-        let s: Value = serde_json::from_str(&salted(p, 5, true)).unwrap();
-        let rule = &s["syscalls"][2];
-        assert_eq!(rule["names"][0], "mount");
-        assert_eq!(rule["action"], "SCMP_ACT_ALLOW");
-        assert_eq!(rule["includes"]["caps"][0], "CAP_SYS_ADMIN");
-        assert_eq!(rule["args"][0]["value"], salt_value(5));
+            {"names":["getpid"],"action":"SCMP_ACT_ALLOW"}]}"#,
+            "p.json",
+        )
+        .unwrap();
+        let s = salted(&p, 5, true);
+        let rule = &s.rules[2];
+        assert_eq!(rule.names, ["mount"]);
+        assert_eq!(rule.action, Action::Allow);
+        assert_eq!(rule.includes.caps, ["CAP_SYS_ADMIN"]);
+        assert_eq!(rule.args[0].value, salt_value(5));
+        assert_eq!(s.rules[..2], p.rules[..]);
         // No unconditional rule with another action: the default's own action, with the
         // default's errno where the engine passes it on.
-        let p = r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":38,"syscalls":[
+        let p = parse_str(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":38,"syscalls":[
             {"names":["socket"],"action":"SCMP_ACT_ALLOW"},
-            {"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#;
-        let s: Value = serde_json::from_str(&salted(p, 5, true)).unwrap();
-        let rule = &s["syscalls"][2];
+            {"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#,
+            "p.json",
+        )
+        .unwrap();
+        let rule = salted(&p, 5, true).rules[2].clone();
         assert_eq!(
-            (rule["names"][0].as_str(), rule["action"].as_str()),
-            (Some("socket"), Some("SCMP_ACT_ERRNO"))
+            (rule.names[0].as_str(), rule.action, rule.errno_ret),
+            ("socket", Action::Errno, Some(38))
         );
-        assert_eq!(rule["errnoRet"], 38);
         // An engine that drops defaultErrnoRet makes the default EPERM: so is the salt.
-        let s: Value = serde_json::from_str(&salted(p, 5, false)).unwrap();
-        assert!(s["syscalls"][2].get("errnoRet").is_none());
+        assert_eq!(salted(&p, 5, false).rules[2].errno_ret, None);
         // Nothing to salt.
-        let none = r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[]}"#;
-        assert_eq!(salted(none, 5, true), none);
-        assert_eq!(salted("{}", 5, true), "{}");
+        let none = parse_str(r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[]}"#, "n").unwrap();
+        assert_eq!(salted(&none, 5, true), none);
+        // The JSON sent is the salted model.
+        let sent = parse_str(&salted_json(&p, 5, true), "sent").unwrap();
+        assert_eq!(sent, salted(&p, 5, true));
+    }
+
+    /// A twin on Podman answers with the errno its template names, as the template does.
+    #[test]
+    fn a_twin_keeps_podmans_errno_name() {
+        let p = parse_str(
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+            {"names":["mkdir"],"action":"SCMP_ACT_ERRNO","errno":"EACCES"}]}"#,
+            "p.json",
+        )
+        .unwrap();
+        let rule = &salted(&p, 5, true).rules[1];
+        assert_eq!(rule.errno_name.as_deref(), Some("EACCES"));
+        assert_eq!(rule.errno_ret, None);
+    }
+
+    /// Whether the oracle predicts every case of `catalog` under `salted` as under `original`.
+    fn assert_same_predictions(original: &Profile, salted: &Profile, host: &Host, what: &str) {
+        let catalog = Catalog::for_arch(host.arch);
+        let (a, b) = (resolve(original, host), resolve(salted, host));
+        let (a, b) = (Oracle::new(&a), Oracle::new(&b));
+        assert_eq!(a.start(&catalog), b.start(&catalog), "{what}");
+        for case in catalog.cases() {
+            let (pa, pb) = (a.predict_filter(case), b.predict_filter(case));
+            assert_eq!(
+                (pa.outcome, pa.errno, pa.rule),
+                (pb.outcome, pb.errno, pb.rule),
+                "{what} {}",
+                case.id
+            );
+        }
     }
 
     /// The oracle sees no difference on any case, for runc and crun, with and without
@@ -210,32 +233,42 @@ mod tests {
         let admin =
             CapSet::tweak(&CapSet::docker_default(), &["SYS_ADMIN"], &[] as &[&str]).unwrap();
         for arch in Arch::ALL {
-            let catalog = Catalog::for_arch(*arch);
             for text in &texts {
                 let original = parse_str(text, "p.json").unwrap();
                 for honours in [true, false] {
-                    let salted = parse_str(&salted(text, 9, honours), "p.json").unwrap();
+                    let salted = salted(&original, 9, honours);
                     assert_eq!(salted.rules.len(), original.rules.len() + 1);
                     for runtime in ["runc", "crun"] {
                         for caps in [CapSet::docker_default(), admin.clone()] {
                             let host = Host::new(*arch, caps, KernelVersion::new(6, 18))
                                 .with_default_errno_ret(honours)
                                 .with_runtime(Runtime::parse(runtime, Some("1.28")));
-                            let (a, b) = (resolve(&original, &host), resolve(&salted, &host));
-                            let (a, b) = (Oracle::new(&a), Oracle::new(&b));
-                            assert_eq!(a.start(&catalog), b.start(&catalog));
-                            for case in catalog.cases() {
-                                let (pa, pb) = (a.predict_filter(case), b.predict_filter(case));
-                                assert_eq!(
-                                    (pa.outcome, pa.errno, pa.rule),
-                                    (pb.outcome, pb.errno, pb.rule),
-                                    "{runtime} {}",
-                                    case.id
-                                );
-                            }
+                            assert_same_predictions(&original, &salted, &host, runtime);
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// Over the whole corpus (fixtures, the wild corpus, upstream's defaults): the salted
+    /// model predicts like the original on the native arch, and what is sent reads back as
+    /// the salted model.
+    #[test]
+    fn every_corpus_profile_salted_predicts_the_same_and_round_trips() {
+        let corpus = crate::profile::corpus::profiles();
+        for (what, original) in &corpus {
+            for honours in [true, false] {
+                let salted = salted(original, 9, honours);
+                let sent = parse_str(&salted_json(original, 9, honours), what).unwrap();
+                assert_eq!(sent, salted, "{what}");
+                let host = Host::new(
+                    Arch::X86_64,
+                    CapSet::docker_default(),
+                    KernelVersion::new(6, 12),
+                )
+                .with_default_errno_ret(honours);
+                assert_same_predictions(original, &salted, &host, what);
             }
         }
     }

@@ -36,13 +36,12 @@
 //!
 //! [`Host::honours_default_errno_ret`]: super::Host::honours_default_errno_ret
 
-use super::model::{Action, EffectiveAction, Filter, Format, Profile, Rule};
+use super::model::{Action, EffectiveAction, Filter, Profile, Rule};
 use super::names;
 use super::parse::{parse_str, ProfileError};
 use crate::outcome::RuleRef;
 use seccomp_catalog::own_calls;
 use seccomp_catalog::{Abi, Arch, Case, Catalog};
-use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub const RULE_SENTINEL_BASE: u32 = 3000;
@@ -53,12 +52,6 @@ pub const SHARED_SENTINEL: u32 = 4001;
 /// The ABIs whose slots decide which rules must not share a sentinel: every ABI the catalog
 /// has cases for, so a sentinel is unambiguous whichever arch the run is on.
 const SLOT_ABIS: [Abi; 4] = [Abi::X86_64, Abi::I386, Abi::X32, Abi::Aarch64];
-
-#[derive(Debug, thiserror::Error)]
-pub enum TagError {
-    #[error(transparent)]
-    Profile(#[from] ProfileError),
-}
 
 /// A syscall as a filter sees it: the ABI (audit arch) and the number, and for i386's
 /// socketcall and ipc multiplexers the call number in their first argument, which libseccomp
@@ -265,11 +258,10 @@ impl Allocator {
     }
 }
 
-/// A tagged profile: the JSON to hand to Docker, its parsed form for the oracle, and which
+/// A tagged profile: the model the oracle reads and the engine gets serialized, and which
 /// sentinel errno stands for which rule.
 #[derive(Debug, Clone)]
 pub struct Tagged {
-    pub json: String,
     pub profile: Profile,
     pub sentinels: Sentinels,
     /// The tagged profile's default is `SCMP_ACT_TRAP` in place of the original's ERRNO: a
@@ -368,10 +360,10 @@ pub(crate) fn trap_handler_calls(arch: Arch) -> &'static [&'static str] {
 const FALLBACKS_COMMENT: &str =
     "seccomp-harness: the runtime and the probe survive an errno here, not the tagged run's trap";
 
-fn allow_runtime_fallbacks(seccomp: &mut Value, tagged: &mut Profile, original: &Profile) {
+fn allow_runtime_fallbacks(tagged: &mut Profile, original: &Profile) {
     let names = tagged_allowances(original);
     if !names.is_empty() {
-        append_allow(seccomp, tagged, &names, FALLBACKS_COMMENT);
+        append_allow(tagged, &names, FALLBACKS_COMMENT);
     }
 }
 
@@ -381,22 +373,14 @@ fn allow_runtime_fallbacks(seccomp: &mut Value, tagged: &mut Profile, original: 
 /// turned into TRAP kept its `errno`, which Podman passed on as errnoRet and crun refused
 /// ("errno value specified for action"). The tagging's errnos must win; Docker ignores both
 /// fields, so they go wherever an `errnoRet` is set or the action takes none.
-fn drop_podman_errno_names(seccomp: &mut Value) {
-    let takes_errno = |v: Option<&Value>| {
-        v.and_then(Value::as_str)
-            .and_then(Action::parse)
-            .is_some_and(|a| a.takes_errno_ret())
-    };
-    if let Some(obj) = seccomp.as_object_mut() {
-        if obj.contains_key("defaultErrnoRet") || !takes_errno(obj.get("defaultAction")) {
-            obj.remove("defaultErrno");
-        }
+fn drop_podman_errno_names(profile: &mut Profile) {
+    let takes_errno = |a: Option<Action>| a.is_some_and(Action::takes_errno_ret);
+    if profile.default_errno_ret.is_some() || !takes_errno(profile.default_action) {
+        profile.default_errno_name = None;
     }
-    if let Some(Value::Array(rules)) = seccomp.get_mut("syscalls") {
-        for obj in rules.iter_mut().filter_map(Value::as_object_mut) {
-            if obj.contains_key("errnoRet") || !takes_errno(obj.get("action")) {
-                obj.remove("errno");
-            }
+    for rule in &mut profile.rules {
+        if rule.errno_ret.is_some() || !takes_errno(Some(rule.action)) {
+            rule.errno_name = None;
         }
     }
 }
@@ -408,22 +392,25 @@ impl Tagged {
     /// errno then shows the filter denied the call, not the kernel (or gVisor's Sentry); which
     /// rule, the trap can't say (gVisor's TRAP carries no data).
     pub(crate) fn trapping_errno_rules(&self) -> Tagged {
-        let mut doc: Value = serde_json::from_str(&self.json).expect("the tagged copy is JSON");
         let mut profile = self.profile.clone();
-        if let Some(Value::Array(rules)) = seccomp_of(&mut doc, profile.format).get_mut("syscalls")
+        for rule in profile
+            .rules
+            .iter_mut()
+            .filter(|r| r.action == Action::Errno)
         {
-            for (raw, model) in rules.iter_mut().zip(profile.rules.iter_mut()) {
-                if model.action == Action::Errno {
-                    trap_rule(raw, model);
-                }
-            }
+            trap_rule(rule);
         }
         Tagged {
-            json: serde_json::to_string_pretty(&doc).expect("a JSON value serializes"),
             profile,
             sentinels: Sentinels::default(),
             default_traps: self.default_traps,
         }
+    }
+
+    /// The tagged model serialized as Docker reads it ([`Profile::to_json`]); the engine gets
+    /// it with its salt (`salt::salted_json`).
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(&self.profile.to_json()).expect("a JSON value serializes")
     }
 
     /// The calls this copy allows on purpose where `original` leaves them to its default (the
@@ -443,126 +430,74 @@ impl Tagged {
     }
 
     /// The tagged copy for one runtime: `names` (calls that runtime survives an errno on but
-    /// not the copy's TRAP default, from `runtime::tagged_runtime_allowances`) allowed
-    /// in the JSON and in the model alike, so the tagged job's predictions see what the
-    /// engine gets. Unchanged when the default doesn't trap or nothing is to be allowed.
+    /// not the copy's TRAP default, from `runtime::tagged_runtime_allowances`) allowed, so the
+    /// tagged job's predictions see what the engine gets. Unchanged when the default doesn't
+    /// trap or nothing is to be allowed.
     pub fn for_runtime(&self, names: &[&str], runtime: &str) -> Tagged {
-        if !self.default_traps || names.is_empty() {
-            return self.clone();
+        let mut tagged = self.clone();
+        if self.default_traps && !names.is_empty() {
+            let comment = format!(
+                "seccomp-harness: {runtime} survives an errno here, not the tagged run's trap"
+            );
+            append_allow(&mut tagged.profile, names, &comment);
         }
-        let mut doc: Value = serde_json::from_str(&self.json).expect("the tagged copy is JSON");
-        let comment =
-            format!("seccomp-harness: {runtime} survives an errno here, not the tagged run's trap");
-        let mut profile = self.profile.clone();
-        append_allow(
-            seccomp_of(&mut doc, profile.format),
-            &mut profile,
-            names,
-            &comment,
-        );
-        Tagged {
-            json: serde_json::to_string_pretty(&doc).expect("a JSON value serializes"),
-            profile,
-            sentinels: self.sentinels.clone(),
-            default_traps: self.default_traps,
-        }
+        tagged
     }
 }
 
 /// Parses and tags the profile in `text` (`file` names it in errors) for an engine that
 /// honours `defaultErrnoRet`.
-pub fn tag(text: &str, file: &str) -> Result<Tagged, TagError> {
+pub fn tag(text: &str, file: &str) -> Result<Tagged, ProfileError> {
     let original = parse_str(text, file)?;
-    tag_for(text, &original, file, true)
+    Ok(tag_for(&original, true))
 }
 
-/// Tags `original`, parsed from `text`, for an engine that passes `defaultErrnoRet` on to the
-/// runtime or not (which rules runc drops depends on it). The JSON for the engine and the
-/// model for the oracle are edited side by side, so the profile is parsed once per run: what
-/// to do is decided on the model ([`Tagger`]), and each decision is applied to both.
-pub fn tag_for(
-    text: &str,
-    original: &Profile,
-    file: &str,
-    honours_default_errno_ret: bool,
-) -> Result<Tagged, TagError> {
-    let mut doc: Value = serde_json::from_str(text).map_err(|e| ProfileError::Syntax {
-        file: file.to_string(),
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string(),
-    })?;
-    let seccomp = seccomp_of(&mut doc, original.format);
+/// Tags `original` for an engine that passes `defaultErrnoRet` on to the runtime or not
+/// (which rules runc drops depends on it). What to do is decided on the original
+/// ([`Tagger`]) and applied to a copy of its model, which the engine then gets serialized:
+/// the oracle's model and the engine's JSON can't drift apart.
+pub fn tag_for(original: &Profile, honours_default_errno_ret: bool) -> Tagged {
     let mut profile = original.clone();
     let mut tagger = Tagger::new(original, honours_default_errno_ret);
-    tagger.tag_default(seccomp, &mut profile);
-    if let Some(Value::Array(rules)) = seccomp.get_mut("syscalls") {
-        for (i, ((raw, rule), model)) in rules
-            .iter_mut()
-            .zip(&original.rules)
-            .zip(profile.rules.iter_mut())
-            .enumerate()
-        {
-            match tagger.rule_tag(i, rule) {
-                RuleTag::Keep => {}
-                RuleTag::Trap => trap_rule(raw, model),
-                RuleTag::Errno(errno) => {
-                    raw["errnoRet"] = Value::from(errno);
-                    model.errno_ret = Some(errno);
-                }
-            }
+    tagger.tag_default(&mut profile);
+    for (i, (rule, model)) in original.rules.iter().zip(&mut profile.rules).enumerate() {
+        match tagger.rule_tag(i, rule) {
+            RuleTag::Keep => {}
+            RuleTag::Trap => trap_rule(model),
+            RuleTag::Errno(errno) => model.errno_ret = Some(errno),
         }
     }
-    drop_podman_errno_names(seccomp);
+    drop_podman_errno_names(&mut profile);
     if tagger.default_traps {
-        allow_runtime_fallbacks(seccomp, &mut profile, original);
+        allow_runtime_fallbacks(&mut profile, original);
     }
-    let json = serde_json::to_string_pretty(&doc).expect("a JSON value serializes");
-    Ok(Tagged {
-        json,
+    Tagged {
         profile,
         sentinels: tagger.sentinels,
         default_traps: tagger.default_traps,
-    })
-}
-
-/// The seccomp part of a profile document: the whole of a Docker profile, `linux.seccomp` of
-/// an OCI config.
-fn seccomp_of(doc: &mut Value, format: Format) -> &mut Value {
-    match format {
-        Format::Docker => doc,
-        Format::OciConfig => &mut doc["linux"]["seccomp"],
     }
 }
 
-/// Makes one ERRNO rule a TRAP, in the JSON (`raw`) and the model alike.
-fn trap_rule(raw: &mut Value, model: &mut Rule) {
-    raw["action"] = Value::from(Action::Trap.name());
-    if let Some(obj) = raw.as_object_mut() {
-        obj.remove("errnoRet");
-    }
-    model.action = Action::Trap;
-    model.errno_ret = None;
+/// Makes one ERRNO rule a TRAP. Podman's errno name goes too: Podman would pass it on as the
+/// TRAP's errno, which crun refuses ([`drop_podman_errno_names`]).
+fn trap_rule(rule: &mut Rule) {
+    rule.action = Action::Trap;
+    rule.errno_ret = None;
+    rule.errno_name = None;
 }
 
-/// Appends a rule allowing `names`, in the JSON and the model alike.
-fn append_allow(seccomp: &mut Value, profile: &mut Profile, names: &[&str], comment: &str) {
-    if let Some(Value::Array(rules)) = seccomp.get_mut("syscalls") {
-        rules.push(serde_json::json!({
-            "names": names,
-            "action": "SCMP_ACT_ALLOW",
-            "comment": comment,
-        }));
-        profile.rules.push(Rule {
-            names: names.iter().map(|n| n.to_string()).collect(),
-            action: Action::Allow,
-            errno_ret: None,
-            args: Vec::new(),
-            includes: Filter::default(),
-            excludes: Filter::default(),
-            comment: Some(comment.to_string()),
-        });
-    }
+/// Appends a rule allowing `names`.
+fn append_allow(profile: &mut Profile, names: &[&str], comment: &str) {
+    profile.rules.push(Rule {
+        names: names.iter().map(|n| n.to_string()).collect(),
+        action: Action::Allow,
+        errno_ret: None,
+        errno_name: None,
+        args: Vec::new(),
+        includes: Filter::default(),
+        excludes: Filter::default(),
+        comment: Some(comment.to_string()),
+    });
 }
 
 /// Whether libseccomp refuses an action's errno: such an action stays as it is, so the tagged
@@ -621,16 +556,11 @@ impl Tagger {
 
     /// Tags the default: a trap where it can, else the default's sentinel in
     /// `defaultErrnoRet` (module doc).
-    fn tag_default(&mut self, seccomp: &mut Value, profile: &mut Profile) {
+    fn tag_default(&mut self, profile: &mut Profile) {
         if self.default_traps {
-            seccomp["defaultAction"] = Value::from(Action::Trap.name());
-            if let Some(obj) = seccomp.as_object_mut() {
-                obj.remove("defaultErrnoRet");
-            }
             profile.default_action = Some(Action::Trap);
             profile.default_errno_ret = None;
         } else if self.errno_default {
-            seccomp["defaultErrnoRet"] = Value::from(DEFAULT_SENTINEL);
             profile.default_errno_ret = Some(DEFAULT_SENTINEL);
             self.sentinels.default = Some(DEFAULT_SENTINEL as i32);
         }

@@ -545,12 +545,12 @@ mod tests {
         );
         let text = std::fs::read_to_string(path).unwrap();
         let profile = profile::parse_str(&text, path).unwrap();
-        let tagged = profile::tag_for(&text, &profile, path, true).unwrap();
+        let tagged = profile::tag_for(&profile, true);
         // Podman's own errno names are in the profile, and the tagging drops them.
         assert!(text.contains("\"errno\""));
         let crun = Runtime::parse("crun", Some("1.28"));
         let t = tagged_for(&tagged, &profile, &crun, Arch::X86_64);
-        let json = &t.json;
+        let json = &t.json();
         let doc: serde_json::Value = serde_json::from_str(json).unwrap();
         let rules = doc["syscalls"].as_array().unwrap();
         assert!(rules.iter().all(|r| r.get("errno").is_none()), "{json}");
@@ -562,14 +562,14 @@ mod tests {
         // gets the same allowances as crun.
         let strict = r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ALLOW"}]}"#;
         let original = profile::parse_str(strict, "strict.json").unwrap();
-        let tagged = profile::tag_for(strict, &original, "strict.json", true).unwrap();
+        let tagged = profile::tag_for(&original, true);
         let t = tagged_for(&tagged, &original, &crun, Arch::X86_64);
         assert!(t.default_traps);
-        let doc: serde_json::Value = serde_json::from_str(&t.json).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&t.json()).unwrap();
         let last = doc["syscalls"].as_array().unwrap().last().unwrap().clone();
         assert_eq!(last["action"], "SCMP_ACT_ALLOW");
         assert!(last["comment"].as_str().unwrap().contains("crun"), "{last}");
-        let reparsed = profile::parse_str(&t.json, "p").unwrap();
+        let reparsed = profile::parse_str(&t.json(), "p").unwrap();
         assert_eq!(reparsed.rules, t.profile.rules);
         assert!(t.profile.rules.len() > tagged.profile.rules.len());
         let runc = Runtime::parse("runc", Some("1.3.6"));

@@ -445,8 +445,7 @@ fn planned_cases_are_the_catalogs_then_the_generated_and_each_configuration_gets
 fn jobs_come_in_order_baselines_calibrations_then_configurations() {
     let p = vec![
         load_profile(&ProfileInput::Unconfined).unwrap(),
-        load_upstream(seccomp_harness_core::upstream::default_for("docker", "28.5.2").unwrap())
-            .unwrap(),
+        load_upstream(seccomp_harness_core::upstream::default_for("docker", "28.5.2").unwrap()),
     ];
     let runtimes = vec![
         PlannedRuntime::named("runc", Some("1.3.6")),
@@ -481,10 +480,10 @@ fn jobs_come_in_order_baselines_calibrations_then_configurations() {
     // Each runtime's calibration is the one its runtime needs.
     let runsc = &plan.jobs[5];
     let gvisor = plan.own_table_calibration.as_ref().unwrap();
-    assert_eq!(runsc.seccomp, Seccomp::Json(gvisor.json.clone()));
+    assert_eq!(runsc.seccomp, Seccomp::Profile(gvisor.profile.clone()));
     let runc = &plan.jobs[4];
     let calibration = plan.calibration.as_ref().unwrap();
-    assert_eq!(runc.seccomp, Seccomp::Json(calibration.json.clone()));
+    assert_eq!(runc.seccomp, Seccomp::Profile(calibration.profile.clone()));
     // Then the file configurations (4: two capability sets on two runtimes), each as written
     // and tagged, in configuration order; unconfined's run is its baseline.
     let rest: Vec<JobKind> = (4..8)
