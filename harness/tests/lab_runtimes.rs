@@ -14,7 +14,8 @@
 //!   identical cells (crun's filter cache must not leak between the as-is and tagged runs).
 //! - Podman 5.8.6: the shipped profiles and the real upstream ones pass, and no profile file
 //!   is left beside the socket; a run SIGKILLed mid-run leaves its containers and profile
-//!   files, and `clean` removes both.
+//!   files, and `clean` removes both; with the lab's containers-common named, builtin is
+//!   predicted from that release's profile and every builtin cell passes.
 //! - sid-runc (Docker 28.5.2, runc 1.3.6), `SECCOMP_HARNESS_LAB_SID_RUNC`: the upgrade from the
 //!   host's engine to it is tried before doing it, one run on both and `diff` between them.
 //! - sid-crun, a hung init: the engine's container cgroups frozen (the lab's own cgroup
@@ -75,6 +76,11 @@ fn main() {
             podman_runs_the_shipped_and_upstream_profiles_by_path,
         ),
         lab_trial(
+            "podmans_builtin_is_predicted_from_the_hosts_containers_common",
+            LAB_PODMAN,
+            podmans_builtin_is_predicted_from_the_hosts_containers_common,
+        ),
+        lab_trial(
             "clean_after_a_sigkill_removes_the_containers_and_podmans_profile_files",
             LAB_PODMAN,
             clean_after_a_sigkill_removes_the_containers_and_podmans_profile_files,
@@ -102,11 +108,18 @@ fn shipped() -> Vec<ProfileInput> {
 }
 
 async fn run(host: &str, inputs: &[ProfileInput], runtimes: &[&str]) -> Matrix {
+    let opts = RunOptions {
+        runtimes: runtimes.iter().map(|r| r.to_string()).collect(),
+        ..Default::default()
+    };
+    run_with(host, inputs, opts).await
+}
+
+async fn run_with(host: &str, inputs: &[ProfileInput], opts: RunOptions) -> Matrix {
     let profiles = inputs.iter().map(|p| load_profile(p).unwrap()).collect();
     let opts = RunOptions {
         docker_host: Some(host.to_string()),
-        runtimes: runtimes.iter().map(|r| r.to_string()).collect(),
-        ..Default::default()
+        ..opts
     };
     common::run_matrix(profiles, opts).await
 }
@@ -189,6 +202,53 @@ async fn podman_runs_the_shipped_and_upstream_profiles_by_path(host: String) {
     // Only this process's runs: others may share the lab's Podman meanwhile.
     let left = profile_dirs_of(&host, std::process::id());
     assert!(left.is_empty(), "profile files left: {left:?}");
+}
+
+/// The lab's Podman (Debian's 5.8.6, newer than the data's Podman releases) reads
+/// `/usr/share/containers/seccomp.json` from Debian's golang-github-containers-common 0.67.1-3
+/// (`dpkg-query -S` in the lab's sid root): named, that release's profile runs as
+/// builtin-upstream and predicts every builtin cell. A Debian update that changes the file shows
+/// here as drift.
+async fn podmans_builtin_is_predicted_from_the_hosts_containers_common(host: String) {
+    let opts = RunOptions {
+        containers_common: Some("0.67.1-3".into()),
+        ..Default::default()
+    };
+    let m = run_with(
+        &host,
+        &[ProfileInput::Builtin, ProfileInput::Unconfined],
+        opts,
+    )
+    .await;
+    assert_eq!(m.host.engine, "podman");
+    let upstream = m
+        .configurations
+        .iter()
+        .find(|c| c.id == "builtin-upstream")
+        .expect("builtin-upstream runs beside builtin");
+    assert!(
+        upstream.source.contains("containers-common v0.67.1"),
+        "{}",
+        upstream.source
+    );
+    let builtin: Vec<_> = m
+        .cells
+        .iter()
+        .filter(|c| c.configuration == "builtin")
+        .collect();
+    assert!(builtin.len() > 300, "{} builtin cells", builtin.len());
+    let not_passing: Vec<String> = builtin
+        .iter()
+        .filter(|c| c.verdict != Verdict::Pass)
+        .map(|c| {
+            format!(
+                "{}: {:?} {:?} {:?}",
+                c.case, c.verdict, c.observed, c.expected
+            )
+        })
+        .collect();
+    assert_eq!(not_passing, Vec::<String>::new());
+    assert_eq!(failing(&m), Vec::<String>::new());
 }
 
 /// The shipped profiles on a containerd node through the CRI: no cell fails, every file
