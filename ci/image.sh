@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 cmd=${1:-build}
 tag=${2:-seccomp-harness:latest}
 triple="$(uname -m)-unknown-linux-gnu"
-bin="target/$triple/release/seccomp-harness"
+bin="${CARGO_TARGET_DIR:-target}/$triple/release/seccomp-harness"
 
 if ! timeout 20 docker info >/dev/null 2>&1; then
   echo "image: no Docker daemon answers" >&2

@@ -8,11 +8,14 @@
 #   ci/aarch64/lab.sh up       boot the machine (building its disk and kernel first if needed)
 #                              and wait for the engine; the only line on stdout is its DOCKER_HOST
 #                              (tcp://127.0.0.1:PORT); progress goes to stderr
+#   ci/aarch64/lab.sh build    build its root file system, kernel and disk, without booting (CI
+#                              runs this in the background while other parts run; `up` then
+#                              only boots)
 #   ci/aarch64/lab.sh down     stop the machine (by its PID) and check that nothing is left
 #   ci/aarch64/lab.sh status   up/down, DOCKER_HOST, PID, the engine's versions
 #   ci/aarch64/lab.sh host-packages   the host's Debian packages it needs (.ci/run installs them)
 #
-# All three are idempotent: `up` on a running machine prints its DOCKER_HOST again.
+# All four are idempotent: `up` on a running machine prints its DOCKER_HOST again.
 #
 # The machine: `-M virt -cpu cortex-a57 -smp 2`, user networking with the engine's port
 # forwarded to 127.0.0.1:PORT. Its kernel is Debian sid's arm64 kernel with an initramfs made
@@ -58,6 +61,9 @@ INITRAMFS_MODULES="virtio_blk ext4"
 READY=.seccomp-harness-ready
 NAME=seccomp-harness-lab-aarch64
 BINFMT=/proc/sys/fs/binfmt_misc
+# The temporary binfmt_misc entry is named after the lab dir: two lab dirs (two CI clones, a
+# developer's beside CI's) building at once must not remove one another's entry.
+BINFMT_NAME=$NAME-$(printf '%s' "$LAB" | sha256sum | cut -c1-8)
 BOOT_TIMEOUT=${SECCOMP_HARNESS_LAB_AARCH64_BOOT_TIMEOUT:-300}
 
 ROOTFS=$LAB/rootfs
@@ -203,15 +209,29 @@ binfmt_register() {
     echo 1 >"$BINFMT/status"
     BINFMT_ENABLED_BY_US=1
   fi
-  if [ -e "$BINFMT/$NAME" ]; then echo -1 >"$BINFMT/$NAME"; fi
+  if [ -e "$BINFMT/$BINFMT_NAME" ]; then echo -1 >"$BINFMT/$BINFMT_NAME"; fi
   # F: the interpreter is opened now, so it needn't be inside the chroot; P: argv[0] is kept.
-  echo ":$NAME:M::$rule:$qemu:FP" >"$BINFMT/register"
+  echo ":$BINFMT_NAME:M::$rule:$qemu:FP" >"$BINFMT/register"
 }
 
+# Another lab dir's build may have mounted binfmt_misc and unmounted it meanwhile (the entries
+# stay registered): it is mounted again to remove the entry. It is unmounted, and disabled, only
+# when no other entry is left, so as not to pull it from under a build beside this one.
 binfmt_restore() {
-  if [ -e "$BINFMT/$NAME" ]; then echo -1 >"$BINFMT/$NAME"; fi
-  if [ -n "$BINFMT_ENABLED_BY_US" ]; then echo 0 >"$BINFMT/status"; BINFMT_ENABLED_BY_US=; fi
-  if [ -n "$BINFMT_MOUNTED_BY_US" ]; then umount "$BINFMT"; BINFMT_MOUNTED_BY_US=; fi
+  local mounted_now=
+  if [ ! -e "$BINFMT/register" ]; then
+    mount -t binfmt_misc binfmt_misc "$BINFMT"
+    mounted_now=1
+  fi
+  if [ -e "$BINFMT/$BINFMT_NAME" ]; then echo -1 >"$BINFMT/$BINFMT_NAME"; fi
+  local others
+  others=$(find "$BINFMT" -mindepth 1 -maxdepth 1 ! -name register ! -name status | head -n 1)
+  if [ -n "$BINFMT_ENABLED_BY_US" ] && [ -z "$others" ]; then echo 0 >"$BINFMT/status"; fi
+  BINFMT_ENABLED_BY_US=
+  if { [ -n "$BINFMT_MOUNTED_BY_US" ] || [ -n "$mounted_now" ]; } && [ -z "$others" ]; then
+    umount "$BINFMT"
+  fi
+  BINFMT_MOUNTED_BY_US=
 }
 
 # --- the root file system, the kernel and the disk -----------------------------------------------
@@ -406,6 +426,18 @@ cmd_up() {
   docker_host
 }
 
+cmd_build() {
+  need_root
+  mkdir -p "$LAB"
+  exec 9>"$LAB/.lab.lock"
+  flock 9
+  local started=$SECONDS
+  ensure_rootfs
+  ensure_kernel
+  ensure_disk
+  say "built in $((SECONDS - started)) s (root file system, kernel, disk)"
+}
+
 cmd_down() {
   need_root
   mkdir -p "$LAB"
@@ -445,6 +477,7 @@ cmd_status() {
 
 case ${1:-} in
   up) cmd_up ;;
+  build) cmd_build ;;
   down) cmd_down ;;
   status) cmd_status ;;
   host-packages) echo "$HOST_PACKAGES" ;;

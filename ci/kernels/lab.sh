@@ -10,6 +10,9 @@
 #                                    and fetching the kernel first if needed) and wait for the
 #                                    engine; the only line on stdout is its DOCKER_HOST
 #                                    (tcp://127.0.0.1:PORT); progress goes to stderr
+#   ci/kernels/lab.sh build          build the shared disk (root file system, the kernels of
+#                                    DISK_KERNELS, their initramfs) without booting: CI runs it in
+#                                    the background while other parts run, so `up` only boots
 #   ci/kernels/lab.sh down KERNEL|all  stop the machine (by its PID) and check nothing is left
 #   ci/kernels/lab.sh status [KERNEL]  up/down, DOCKER_HOST, accelerator, kernel, engine versions
 #   ci/kernels/lab.sh host KERNEL    the machine's DOCKER_HOST (up or not)
@@ -512,6 +515,16 @@ cmd_up() {
   docker_host "$suite"
 }
 
+cmd_build() {
+  local started=$SECONDS k
+  need_root
+  lock
+  ensure_rootfs
+  for k in "${DISK_KERNELS[@]}"; do ensure_kernel "$k"; done
+  ensure_disk
+  say "built in $((SECONDS - started)) s (root file system, kernels ${DISK_KERNELS[*]}, disk)"
+}
+
 cmd_down() {
   local suite=$1
   kernel_port "$suite" >/dev/null
@@ -562,6 +575,7 @@ each() {
 
 case ${1:-} in
   up) [ $# = 2 ] || usage; cmd_up "$2" ;;
+  build) [ $# = 1 ] || usage; cmd_build ;;
   down) [ $# = 2 ] || usage; each cmd_down "$2" ;;
   status) each cmd_status "${2:-all}" ;;
   host) [ $# = 2 ] || usage; docker_host "$2" ;;

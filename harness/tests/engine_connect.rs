@@ -24,19 +24,27 @@ async fn a_closed_tcp_port_names_the_host() {
     assert!(err.to_string().contains("tcp://127.0.0.1:1"), "{err}");
 }
 
-#[test]
-fn the_cli_maps_an_unreachable_docker_host_to_exit_3() {
+/// `seccomp-harness clean ARGS` with `DOCKER_HOST` at a socket nothing listens on: asserts the
+/// environment error's exit code (3) and returns stderr, whose message the test checks.
+fn clean_unreachable(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_seccomp-harness"))
         .arg("clean")
+        .args(args)
         .env("DOCKER_HOST", "unix:///nonexistent.sock")
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(
         out.status.code(),
         Some(ExitCode::Environment.code()),
         "{stderr}"
     );
+    stderr
+}
+
+#[test]
+fn the_cli_maps_an_unreachable_docker_host_to_exit_3() {
+    let stderr = clean_unreachable(&[]);
     assert!(
         stderr.contains("cannot reach the docker daemon at unix:///nonexistent.sock"),
         "{stderr}"
@@ -45,16 +53,6 @@ fn the_cli_maps_an_unreachable_docker_host_to_exit_3() {
 
 #[test]
 fn the_flag_wins_over_docker_host() {
-    let out = Command::new(env!("CARGO_BIN_EXE_seccomp-harness"))
-        .args(["clean", "--docker-host", "unix:///also-nonexistent.sock"])
-        .env("DOCKER_HOST", "unix:///nonexistent.sock")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(ExitCode::Environment.code()),
-        "{stderr}"
-    );
+    let stderr = clean_unreachable(&["--docker-host", "unix:///also-nonexistent.sock"]);
     assert!(stderr.contains("unix:///also-nonexistent.sock"), "{stderr}");
 }

@@ -18,20 +18,12 @@ use seccomp_harness_core::matrix::Matrix;
 use seccomp_harness_core::report::diff::{render as render_diff, DiffFormat, Sides};
 use seccomp_harness_core::report::{render, Format, Options};
 use serde_json::Value;
+use soak::config;
+
+#[path = "common/soak.rs"]
+mod soak;
 
 const SEED: &str = include_str!("fixtures/matrices/docker-20.10.24-runc-1.1.5.json");
-
-fn config(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default);
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
 
 /// Values a mutation puts in place of another: the matrix's own vocabulary (outcomes,
 /// verdicts, rule references, ids of its configurations and cases) and stray types.

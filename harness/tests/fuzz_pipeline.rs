@@ -23,19 +23,15 @@ use seccomp_harness_core::profile::{self, Action, CapSet, Host, KernelVersion, P
 use seccomp_harness_core::runtime::Runtime;
 use serde_json::{json, Value};
 
-/// The number of cases: `PROPTEST_CASES` when set (a soak), else `default`.
+#[path = "common/soak.rs"]
+mod soak;
+
+/// [`soak::config`], with shrinking bounded: shrinking a failure over the whole catalog is
+/// slow, and a failure prints its input anyway.
 fn config(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default);
     ProptestConfig {
-        cases,
-        // Shrinking a failure over the whole catalog is slow; a failure prints its input.
         max_shrink_iters: 256,
-        // A failure prints its minimal input; nothing is written into the source tree.
-        failure_persistence: None,
-        ..ProptestConfig::default()
+        ..soak::config(default)
     }
 }
 

@@ -1,29 +1,51 @@
 //! The HTML report in a real browser: `render --format html` and `diff --format html` as a user
 //! runs them, the page loaded by headless Chromium, its DOM read back. No Docker: the matrices
 //! are written here. (The conformance suite does the same with the default run's matrix.)
+//!
+//! A libtest-mimic file (`harness = false`): whether the browser is there is known only at run
+//! time, which `#[ignore]` can't express, so without it a trial is reported as ignored with the
+//! reason rather than passed, and fails under `SECCOMP_HARNESS_REQUIRE_DOCKER=1`
+//! ([`browser::required`]).
 
 #[path = "common/browser.rs"]
 mod browser;
 
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use seccomp_harness_core::exit::ExitCode;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_seccomp-harness");
 
-/// The browser, or `None` after saying why the test is skipped; with
-/// `SECCOMP_HARNESS_REQUIRE_DOCKER=1` a missing browser panics with the reason.
-fn chromium_or_skip() -> Option<PathBuf> {
-    match browser::chromium() {
-        Ok(p) => Some(p),
-        Err(why) if std::env::var("SECCOMP_HARNESS_REQUIRE_DOCKER").as_deref() == Ok("1") => {
-            panic!("SECCOMP_HARNESS_REQUIRE_DOCKER=1 but: {why}")
+/// A [`browser_trial`] named after its body.
+macro_rules! browser_trial {
+    ($body:ident) => {
+        browser_trial(stringify!($body), $body)
+    };
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let trials = vec![
+        browser_trial!(
+            render_html_opens_in_chromium_with_one_row_per_case_and_one_column_per_configuration
+        ),
+        browser_trial!(diff_html_opens_in_chromium_and_groups_the_changes),
+    ];
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// A trial that runs `body` with the browser, or is ignored or fails with the reason when there
+/// is none ([`browser::required`]). A panic in `body` is the trial's failure.
+fn browser_trial(name: &str, body: fn(&Path)) -> Trial {
+    Trial::ignorable_test(name, move || match browser::required() {
+        Ok(chromium) => {
+            body(&chromium);
+            Ok(Completion::Completed)
         }
-        Err(why) => {
-            eprintln!("skipped: {why}");
-            None
-        }
-    }
+        Err(browser::Missing::Ignore(why)) => Ok(Completion::ignored_with(why)),
+        Err(browser::Missing::Fail(why)) => Err(Failed::from(why)),
+    })
 }
 
 fn cell(conf: &str, case: &str, outcome: &str, errno: &str, verdict: &str) -> String {
@@ -76,38 +98,43 @@ fn matrix(kernel: &str, vsock: &str) -> String {
     )
 }
 
+/// Runs `seccomp-harness ARGS PAGE` (ARGS end with the output flag) and checks its exit code;
+/// the message shows its stderr.
+fn write_page(args: &[&str], page: &Path, code: ExitCode) {
+    let out = Command::new(BIN).args(args).arg(page).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(code.code()),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn artifacts() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-report");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
-#[test]
-fn render_html_opens_in_chromium_with_one_row_per_case_and_one_column_per_configuration() {
+fn render_html_opens_in_chromium_with_one_row_per_case_and_one_column_per_configuration(
+    chromium: &Path,
+) {
     let dir = artifacts();
     let json = dir.join("render-input.json");
     std::fs::write(&json, matrix("6.1.0", "allowed")).unwrap();
     let page = dir.join("render.html");
-    let out = Command::new(BIN)
-        .args([
+    write_page(
+        &[
             "render",
             json.to_str().unwrap(),
             "--format",
             "html",
             "--output",
-        ])
-        .arg(&page)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        &page,
+        ExitCode::Ok,
     );
-    let Some(chromium) = chromium_or_skip() else {
-        return;
-    };
-    let loaded = browser::load(&chromium, &page).unwrap();
+    let loaded = browser::load(chromium, &page).unwrap();
     browser::assert_clean(&loaded);
     assert_eq!(browser::count_class(&loaded.dom, "tr", "case"), 4);
     assert_eq!(browser::count_class(&loaded.dom, "th", "conf"), 3);
@@ -116,38 +143,30 @@ fn render_html_opens_in_chromium_with_one_row_per_case_and_one_column_per_config
     assert!(loaded.dom.contains("5 of 11 cells failed"), "the headline");
     // The note's markup stays text.
     assert!(!loaded.dom.contains("<markup>"));
-    browser::screenshot(&chromium, &page, &dir.join("render.png"), (1200, 900)).unwrap();
+    browser::screenshot(chromium, &page, &dir.join("render.png"), (1200, 900)).unwrap();
 }
 
-#[test]
-fn diff_html_opens_in_chromium_and_groups_the_changes() {
+fn diff_html_opens_in_chromium_and_groups_the_changes(chromium: &Path) {
     let dir = artifacts();
     let old = dir.join("diff-old.json");
     let new = dir.join("diff-new.json");
     std::fs::write(&old, matrix("6.1.0", "errno")).unwrap();
     std::fs::write(&new, matrix("6.8.0", "allowed")).unwrap();
     let page = dir.join("diff.html");
-    let out = Command::new(BIN)
-        .args([
+    // Changes found: exit 1.
+    write_page(
+        &[
             "diff",
             old.to_str().unwrap(),
             new.to_str().unwrap(),
             "--format",
             "html",
             "-o",
-        ])
-        .arg(&page)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(ExitCode::Findings.code()),
-        "changes found: exit 1"
+        ],
+        &page,
+        ExitCode::Findings,
     );
-    let Some(chromium) = chromium_or_skip() else {
-        return;
-    };
-    let loaded = browser::load(&chromium, &page).unwrap();
+    let loaded = browser::load(chromium, &page).unwrap();
     browser::assert_clean(&loaded);
     assert!(loaded.dom.contains("data-kind=\"newly allowed\""));
     assert_eq!(

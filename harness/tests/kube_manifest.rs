@@ -6,22 +6,30 @@
 use k8s_openapi::api::apps::v1::DaemonSet;
 use seccomp_harness_core::exit::ExitCode;
 use serde_json::Value;
+use std::ffi::OsStr;
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_seccomp-harness");
 
-fn manifest(args: &[&str]) -> Value {
-    let out = Command::new(BIN)
-        .args(["kube", "manifest"])
-        .args(args)
-        .output()
-        .unwrap();
+/// `seccomp-harness kube ARGS`'s stdout, after checking that it succeeded (the message shows
+/// its stderr).
+fn kube<I, S>(args: I) -> Vec<u8>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let out = Command::new(BIN).arg("kube").args(args).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_saphyr::from_str(&String::from_utf8(out.stdout).unwrap()).unwrap()
+    out.stdout
+}
+
+fn manifest(args: &[&str]) -> Value {
+    let stdout = kube(["manifest"].iter().chain(args));
+    serde_saphyr::from_str(&String::from_utf8(stdout).unwrap()).unwrap()
 }
 
 fn round_trip(doc: &Value) -> DaemonSet {
@@ -86,18 +94,18 @@ fn node_matrices_merge_into_one_fleet_named_after_the_files() {
     for node in ["node-a", "node-b.example"] {
         std::fs::copy(&fixture, dir.path().join(format!("{node}.json"))).unwrap();
     }
-    let out = Command::new(BIN)
-        .args(["kube", "merge", "--format", "json"])
-        .arg(dir.path().join("node-a.json"))
-        .arg(dir.path().join("node-b.example.json"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (a, b) = (
+        dir.path().join("node-a.json"),
+        dir.path().join("node-b.example.json"),
     );
-    let fleet: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stdout = kube([
+        OsStr::new("merge"),
+        OsStr::new("--format"),
+        OsStr::new("json"),
+        a.as_os_str(),
+        b.as_os_str(),
+    ]);
+    let fleet: Value = serde_json::from_slice(&stdout).unwrap();
     let engines: Vec<&str> = fleet["engines"]
         .as_array()
         .unwrap()

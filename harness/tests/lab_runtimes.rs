@@ -14,9 +14,15 @@
 //!   identical cells (crun's filter cache must not leak between the as-is and tagged runs).
 //! - Podman 5.8.6: the shipped profiles and the real upstream ones pass, and no profile file
 //!   is left beside the socket; a run SIGKILLed mid-run leaves its containers and profile
-//!   files, and `clean` removes both.
+//!   files, and `clean` removes both; with the lab's containers-common named, builtin is
+//!   predicted from that release's profile and every builtin cell passes.
 //! - sid-runc (Docker 28.5.2, runc 1.3.6), `SECCOMP_HARNESS_LAB_SID_RUNC`: the upgrade from the
 //!   host's engine to it is tried before doing it, one run on both and `diff` between them.
+//! - sid-crun, a hung init: the engine's container cgroups frozen (the lab's own cgroup
+//!   parent), every start hangs with crun's init frozen; the run ends within its deadlines
+//!   with every cell `start_failed` naming the stuck start and the init the harness killed,
+//!   and nothing of the run is left. The crun trials hold one lock: a frozen engine would
+//!   hang the others' containers.
 //! - trixie-containerd (containerd 1.7.24 / runc 1.1.15 through the CRI, `ci/lab.sh up
 //!   trixie-containerd`, `SECCOMP_HARNESS_LAB_TRIXIE_CONTAINERD`, the endpoint `ci/lab.sh host`
 //!   prints): a node's run reports rule coverage as a Docker engine's run does, for every
@@ -60,9 +66,19 @@ fn main() {
             two_runs_on_crun_give_the_same_cells,
         ),
         lab_trial(
+            "a_hung_crun_init_is_killed_and_named_and_nothing_is_left",
+            LAB_CRUN,
+            a_hung_crun_init_is_killed_and_named_and_nothing_is_left,
+        ),
+        lab_trial(
             "podman_runs_the_shipped_and_upstream_profiles_by_path",
             LAB_PODMAN,
             podman_runs_the_shipped_and_upstream_profiles_by_path,
+        ),
+        lab_trial(
+            "podmans_builtin_is_predicted_from_the_hosts_containers_common",
+            LAB_PODMAN,
+            podmans_builtin_is_predicted_from_the_hosts_containers_common,
         ),
         lab_trial(
             "clean_after_a_sigkill_removes_the_containers_and_podmans_profile_files",
@@ -92,11 +108,18 @@ fn shipped() -> Vec<ProfileInput> {
 }
 
 async fn run(host: &str, inputs: &[ProfileInput], runtimes: &[&str]) -> Matrix {
+    let opts = RunOptions {
+        runtimes: runtimes.iter().map(|r| r.to_string()).collect(),
+        ..Default::default()
+    };
+    run_with(host, inputs, opts).await
+}
+
+async fn run_with(host: &str, inputs: &[ProfileInput], opts: RunOptions) -> Matrix {
     let profiles = inputs.iter().map(|p| load_profile(p).unwrap()).collect();
     let opts = RunOptions {
         docker_host: Some(host.to_string()),
-        runtimes: runtimes.iter().map(|r| r.to_string()).collect(),
-        ..Default::default()
+        ..opts
     };
     common::run_matrix(profiles, opts).await
 }
@@ -114,7 +137,11 @@ fn failing(m: &Matrix) -> Vec<String> {
         .collect()
 }
 
+/// The sid-crun trials, one at a time: the hung-init trial freezes the engine's containers.
+static CRUN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn runc_and_crun_columns_pass_and_differ_only_where_the_runtimes_do(host: String) {
+    let _one = CRUN.lock().await;
     let m = run(&host, &shipped(), &["runc", "crun"]).await;
     assert_eq!(failing(&m), Vec::<String>::new());
     assert!(m
@@ -148,6 +175,7 @@ async fn runc_and_crun_columns_pass_and_differ_only_where_the_runtimes_do(host: 
 }
 
 async fn two_runs_on_crun_give_the_same_cells(host: String) {
+    let _one = CRUN.lock().await;
     let inputs = shipped();
     let (a, b) = (
         run(&host, &inputs, &[]).await,
@@ -174,6 +202,53 @@ async fn podman_runs_the_shipped_and_upstream_profiles_by_path(host: String) {
     // Only this process's runs: others may share the lab's Podman meanwhile.
     let left = profile_dirs_of(&host, std::process::id());
     assert!(left.is_empty(), "profile files left: {left:?}");
+}
+
+/// The lab's Podman (Debian's 5.8.6, newer than the data's Podman releases) reads
+/// `/usr/share/containers/seccomp.json` from Debian's golang-github-containers-common 0.67.1-3
+/// (`dpkg-query -S` in the lab's sid root): named, that release's profile runs as
+/// builtin-upstream and predicts every builtin cell. A Debian update that changes the file shows
+/// here as drift.
+async fn podmans_builtin_is_predicted_from_the_hosts_containers_common(host: String) {
+    let opts = RunOptions {
+        containers_common: Some("0.67.1-3".into()),
+        ..Default::default()
+    };
+    let m = run_with(
+        &host,
+        &[ProfileInput::Builtin, ProfileInput::Unconfined],
+        opts,
+    )
+    .await;
+    assert_eq!(m.host.engine, "podman");
+    let upstream = m
+        .configurations
+        .iter()
+        .find(|c| c.id == "builtin-upstream")
+        .expect("builtin-upstream runs beside builtin");
+    assert!(
+        upstream.source.contains("containers-common v0.67.1"),
+        "{}",
+        upstream.source
+    );
+    let builtin: Vec<_> = m
+        .cells
+        .iter()
+        .filter(|c| c.configuration == "builtin")
+        .collect();
+    assert!(builtin.len() > 300, "{} builtin cells", builtin.len());
+    let not_passing: Vec<String> = builtin
+        .iter()
+        .filter(|c| c.verdict != Verdict::Pass)
+        .map(|c| {
+            format!(
+                "{}: {:?} {:?} {:?}",
+                c.case, c.verdict, c.observed, c.expected
+            )
+        })
+        .collect();
+    assert_eq!(not_passing, Vec::<String>::new());
+    assert_eq!(failing(&m), Vec::<String>::new());
 }
 
 /// The shipped profiles on a containerd node through the CRI: no cell fails, every file
@@ -353,5 +428,180 @@ async fn an_upgrade_to_the_lab_engine_is_tried_before_doing_it(sid: String) {
     assert_eq!(d.status.code(), Some(ExitCode::Findings.code()), "{text}");
     for c in cases {
         assert!(text.contains(c), "{c} missing from the diff:\n{text}");
+    }
+}
+
+/// The freezer of the lab engine at `host` (`…/engines/NAME/sock/docker.sock`): its
+/// containers' cgroup parent (ci/lab.sh's `cgroup-parent`), cgroup v2's `cgroup.freeze` or
+/// v1's `freezer.state`, with what freezes and what thaws it.
+fn lab_freezer(host: &str) -> (PathBuf, &'static str, &'static str) {
+    let name = host
+        .split("/engines/")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .expect("a lab engine's socket");
+    let v2 = PathBuf::from(format!(
+        "/sys/fs/cgroup/seccomp-harness-lab/{name}/containers/cgroup.freeze"
+    ));
+    if v2.exists() {
+        return (v2, "1", "0");
+    }
+    let v1 = PathBuf::from(format!(
+        "/sys/fs/cgroup/freezer/seccomp-harness-lab/{name}/containers/freezer.state"
+    ));
+    assert!(v1.exists(), "no freezer for {name}: {}", v1.display());
+    (v1, "FROZEN", "THAWED")
+}
+
+/// Whether process `pid` runs `crun … create …` (crun's init keeps that argv until it execs).
+fn is_crun_create(pid: &str) -> bool {
+    let argv = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let mut words = argv.split(|&b| b == 0).map(String::from_utf8_lossy);
+    words.next().is_some_and(|w| w.ends_with("crun")) && words.any(|w| w == "create")
+}
+
+/// Whether process `pid` exists and has not died (a zombie, `Z`, or dead, `X`, has).
+fn still_running(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let state = stat
+                .get(stat.rfind(')')? + 1..)?
+                .split_whitespace()
+                .next()?;
+            Some(!matches!(state, "Z" | "X"))
+        })
+        .unwrap_or(false)
+}
+
+/// Whether process `pid` has a SIGKILL pending (the harness killed it; a task frozen by
+/// cgroup v1's freezer takes it only once thawed).
+fn kill_pending(pid: &str) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return false;
+    };
+    status
+        .lines()
+        .filter(|l| l.starts_with("SigPnd:") || l.starts_with("ShdPnd:"))
+        .filter_map(|l| u64::from_str_radix(l.split_whitespace().nth(1)?, 16).ok())
+        .any(|mask| mask & (1 << (libc::SIGKILL - 1)) != 0)
+}
+
+/// crun 1.28 on the lab's sid-crun with every container's init hung (frozen in the engine's
+/// containers cgroup, which is where crun puts it before it answers `crun create`): each start
+/// passes its deadline (the engine-call deadline, 20 s here), the harness kills crun's init
+/// (a freezer holds a SIGKILL until it thaws, so this test thaws the engine once the kill is
+/// pending, then freezes it again for the next start), the start is tried once more and hangs
+/// again, and the run ends: every cell `start_failed` with the stuck start and the killed init
+/// named, no container of the run left, in well under the time of an unbounded wait.
+async fn a_hung_crun_init_is_killed_and_named_and_nothing_is_left(host: String) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let _one = CRUN.lock().await;
+    let (freezer, frozen, thawed) = lab_freezer(&host);
+    let set = |state: &str| std::fs::write(&freezer, state).unwrap();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    set(frozen);
+    let thawer = {
+        let stop = stop.clone();
+        let freezer = freezer.clone();
+        std::thread::spawn(move || {
+            let set = |state: &str| std::fs::write(&freezer, state).unwrap();
+            let mut thaws = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let killed: Vec<String> = std::fs::read_dir("/proc")
+                    .unwrap()
+                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .filter(|p| p.parse::<u32>().is_ok() && is_crun_create(p) && kill_pending(p))
+                    .collect();
+                if !killed.is_empty() {
+                    set(thawed);
+                    thaws += 1;
+                    let gone = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                    // Frozen again as soon as it died (a zombie is dead): the harness's next
+                    // start must find the engine frozen.
+                    while killed.iter().any(|p| still_running(p))
+                        && std::time::Instant::now() < gone
+                    {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                    set(frozen);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            thaws
+        })
+    };
+    let out = tempfile::tempdir().unwrap();
+    let matrix = out.path().join("m.json");
+    let began = std::time::Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_seccomp-harness"))
+        .args(["run", "unconfined", "--case", "getpid", "--parallel", "1"])
+        .args(["--docker-host", &host, "--format", "json", "--output"])
+        .arg(&matrix)
+        .env("SECCOMP_HARNESS_ENGINE_TIMEOUT", "20")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // Bounded: each job's two starts of 20 s, their removals, and the image: far less.
+    let limit = std::time::Duration::from_secs(600);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if began.elapsed() > limit {
+            child.kill().unwrap();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    stop.store(true, Ordering::Relaxed);
+    let thaws = thawer.join().unwrap();
+    set(thawed);
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    let status = status.unwrap_or_else(|| panic!("the run did not end within {limit:?}: {err}"));
+    // Nothing of the run is left on the engine.
+    let engine = seccomp_harness::engine::Engine::connect(Some(&host))
+        .await
+        .unwrap();
+    let filters = std::collections::HashMap::from([(
+        "label".to_string(),
+        vec![seccomp_harness::engine::cleanup::RUN_LABEL.to_string()],
+    )]);
+    let left: Vec<_> = engine
+        .docker()
+        .list_containers(Some(bollard::query_parameters::ListContainersOptions {
+            all: true,
+            filters: Some(filters),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| {
+            c.labels
+                .as_ref()
+                .and_then(|l| l.get(seccomp_harness::engine::cleanup::RUN_LABEL))
+                .and_then(|r| seccomp_harness::engine::cleanup::RunId::pid_of(r))
+                == Some(pid)
+        })
+        .collect();
+    assert!(left.is_empty(), "containers left: {left:?}");
+    assert!(thaws >= 2, "the harness killed {thaws} hung init(s): {err}");
+    let m = Matrix::from_json(
+        &std::fs::read_to_string(&matrix)
+            .unwrap_or_else(|e| panic!("no matrix ({e}), exit {status:?}: {err}")),
+    )
+    .unwrap();
+    assert!(!m.cells.is_empty());
+    for c in &m.cells {
+        assert_eq!(c.observed.outcome, Outcome::StartFailed, "{c:?}: {err}");
+        let note = c.observed.note.as_deref().unwrap_or_default();
+        assert!(
+            note.contains("stuck in Created") && note.contains("the harness killed the hung init"),
+            "{note}"
+        );
     }
 }

@@ -24,6 +24,18 @@ fn valid_sarif(text: &str) -> serde_json::Value {
     v
 }
 
+/// The SARIF log a command printed, after checking its exit code (the message shows its
+/// stderr) and the log against the schema.
+fn sarif_exiting(o: &Output, code: ExitCode) -> serde_json::Value {
+    assert_eq!(
+        o.status.code(),
+        Some(code.code()),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    valid_sarif(&String::from_utf8_lossy(&o.stdout))
+}
+
 fn results(v: &serde_json::Value) -> Vec<serde_json::Value> {
     v["runs"][0]["results"].as_array().unwrap().clone()
 }
@@ -58,8 +70,7 @@ fn check_findings_are_at_their_line() {
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "\n\n{\"defaultAction\": \"SCMP_ACT_DENY\"}\n").unwrap();
     let o = bin(&["check", bad.to_str().unwrap(), "--format", "sarif"]);
-    assert_eq!(o.status.code(), Some(ExitCode::BadInput.code()));
-    let v = valid_sarif(&String::from_utf8_lossy(&o.stdout));
+    let v = sarif_exiting(&o, ExitCode::BadInput);
     let r = &results(&v)[0];
     assert_eq!(r["ruleId"], "profile-invalid");
     assert_eq!(r["level"], "error");
@@ -73,8 +84,7 @@ fn check_findings_are_at_their_line() {
     )
     .unwrap();
     let o = bin(&["check", lint.to_str().unwrap(), "--format", "sarif"]);
-    assert_eq!(o.status.code(), Some(ExitCode::Ok.code()));
-    let v = valid_sarif(&String::from_utf8_lossy(&o.stdout));
+    let v = sarif_exiting(&o, ExitCode::Ok);
     let lints: Vec<_> = results(&v)
         .into_iter()
         .filter(|r| r["ruleId"] == "profile-lint")
@@ -106,13 +116,7 @@ fn a_failing_cell_is_annotated_on_the_line_of_its_rule() {
         "getpid",
     ];
     let o = run(&[&args[..], &["--format", "sarif"]].concat());
-    assert_eq!(
-        o.status.code(),
-        Some(ExitCode::Ok.code()),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let v = valid_sarif(&String::from_utf8_lossy(&o.stdout));
+    let v = sarif_exiting(&o, ExitCode::Ok);
     // Every cell passed; the rmdir rule decided none of them.
     let rs = results(&v);
     assert!(!rs.iter().any(|r| r["ruleId"] == "cell-failed"), "{rs:#?}");
@@ -155,13 +159,7 @@ fn a_failing_cell_is_annotated_on_the_line_of_its_rule() {
     std::fs::write(&failed, m.to_string()).unwrap();
 
     let o = run(&["render", "failed.json", "--format", "sarif"]);
-    assert_eq!(
-        o.status.code(),
-        Some(ExitCode::Ok.code()),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let v = valid_sarif(&String::from_utf8_lossy(&o.stdout));
+    let v = sarif_exiting(&o, ExitCode::Ok);
     let failed_results: Vec<_> = results(&v)
         .into_iter()
         .filter(|r| r["ruleId"] == "cell-failed")
@@ -171,8 +169,7 @@ fn a_failing_cell_is_annotated_on_the_line_of_its_rule() {
     assert_eq!(start(&failed_results[0]), (5, 7));
 
     let o = run(&["diff", "m.json", "failed.json", "--format", "sarif"]);
-    assert_eq!(o.status.code(), Some(ExitCode::Findings.code()));
-    let v = valid_sarif(&String::from_utf8_lossy(&o.stdout));
+    let v = sarif_exiting(&o, ExitCode::Findings);
     let changed = results(&v);
     assert_eq!(changed.len(), 1, "{changed:#?}");
     assert_eq!(start(&changed[0]), (5, 7));
@@ -180,7 +177,7 @@ fn a_failing_cell_is_annotated_on_the_line_of_its_rule() {
     // Edited since the run: the findings name the file, without a line that may be wrong.
     std::fs::write(dir.path().join("deny-mkdir.json"), format!("\n{PROFILE}")).unwrap();
     let o = run(&["render", "failed.json", "--format", "sarif"]);
-    let v = valid_sarif(&String::from_utf8_lossy(&o.stdout));
+    let v = sarif_exiting(&o, ExitCode::Ok);
     let r = results(&v)
         .into_iter()
         .find(|r| r["ruleId"] == "cell-failed")

@@ -6,7 +6,7 @@
 #[path = "../../harness/tests/common/browser.rs"]
 mod browser;
 
-use crate::matrix_run::{self, REQUIRE_DOCKER};
+use crate::matrix_run;
 use libtest_mimic::{Completion, Failed};
 use seccomp_harness_core::report::{self, Format, Options};
 use std::path::Path;
@@ -16,12 +16,10 @@ pub fn trial() -> Result<Completion, Failed> {
         Ok(m) => m,
         Err(ignored) => return Ok(ignored),
     };
-    let chromium = match browser::chromium() {
+    let chromium = match browser::required() {
         Ok(p) => p,
-        Err(why) if std::env::var(REQUIRE_DOCKER).as_deref() == Ok("1") => {
-            return Err(format!("{REQUIRE_DOCKER}=1 but: {why}").into())
-        }
-        Err(why) => return Ok(Completion::ignored_with(why)),
+        Err(browser::Missing::Fail(why)) => return Err(why.into()),
+        Err(browser::Missing::Ignore(why)) => return Ok(Completion::ignored_with(why)),
     };
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-report");
     std::fs::create_dir_all(&dir)

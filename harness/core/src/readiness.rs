@@ -154,14 +154,15 @@ pub struct Entry {
     pub upstream_names_it: Option<bool>,
     /// Whether the runtime's libseccomp knows the name; `None` when not measured.
     pub libseccomp_knows: Option<bool>,
-    /// The first upstream Docker release from which every later default allows the call;
-    /// `None` when the newest does not.
+    /// The first upstream release of the engine (Docker's unless [`Entry::history`] names
+    /// another) from which every later default allows the call; `None` when the newest does not.
     pub allowed_from: Option<String>,
     /// The last release that allowed it, where the newest no longer does (io_uring).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_until: Option<String>,
     /// Whose releases `allowed_from` and `allowed_until` name: `containerd` (its
-    /// RuntimeDefault) on a Kubernetes node; absent for Docker's `default.json` history.
+    /// RuntimeDefault) on a Kubernetes node, `podman` (the containers-common each release
+    /// vendors) on a Podman engine; absent for Docker's `default.json` history.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<String>,
     /// Listed userspace ([`crate::fallbacks`]) that calls this syscall first: what this EPERM
@@ -292,8 +293,10 @@ fn entries(
         (Some(e), Some(a), Some(k)) => crate::upstream::allowance(e, a, k, &names),
         _ => Vec::new(),
     };
-    let history =
-        (engine == Some(EngineKind::Containerd)).then(|| EngineKind::Containerd.to_string());
+    // Docker's history is the default one an entry leaves unnamed (the schema's first).
+    let history = engine
+        .filter(|e| *e != EngineKind::Docker)
+        .map(|e| e.to_string());
     let unknown = matrix.host.seccomp.runtime_unknown_syscalls.as_ref();
     let denied_here = |syscall: &str| {
         matrix.cell(configuration, syscall).is_some_and(|c| {
@@ -756,6 +759,29 @@ mod tests {
             "{}",
             io.allowance()
         );
+    }
+
+    /// On a Podman engine the history is the containers-common its releases vendor, and the
+    /// upstream profile is the one its release vendors: Podman 4.9.3's has no fchmodat2, which
+    /// 5.0.0's allows.
+    #[test]
+    fn on_a_podman_engine_the_history_is_podmans() {
+        let mut m = sample();
+        m.host.engine = "podman".into();
+        m.host.engine_version = "4.9.3".into();
+        m.host.arch = "x86_64".into();
+        let eperm = || obs(Outcome::Errno, Some(1), Some(RuleRef::DEFAULT));
+        let e = || exp(Outcome::Errno, Some(1), Some(RuleRef::DEFAULT));
+        let ok = || obs(Outcome::Allowed, None, None);
+        m.cells = vec![
+            cell("builtin", "fchmodat2", eperm(), e()),
+            cell("unconfined", "fchmodat2", ok(), e()),
+        ];
+        let r = of(&m).unwrap();
+        let f = r.entries.iter().find(|e| e.syscall == "fchmodat2").unwrap();
+        assert_eq!(f.history.as_deref(), Some("podman"));
+        assert_eq!(f.allowance(), "from podman 5.0.0");
+        assert_eq!(f.upstream_names_it, Some(false));
     }
 
     #[test]

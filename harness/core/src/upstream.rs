@@ -4,8 +4,12 @@
 //! release the default allows a syscall, for the readiness summary.
 //!
 //! The data is compiled in (`include_str!`), so the core stays free of I/O and a harness binary
-//! carries it wherever it runs. Only Docker's section is used: Podman's profile on a packaged
-//! host comes from the distribution's containers-common, not from Podman's release.
+//! carries it wherever it runs. Every section is read: Docker's and containerd's, Podman's (the
+//! containers-common profile each Podman release vendors, its built-in default) and
+//! containers-common's own releases. A packaged Podman reads the distribution's
+//! containers-common file (`/usr/share/containers/seccomp.json`) before its built-in copy, and
+//! the API says neither which nor its version, so Podman's release is a prediction that drift
+//! checks, and the host's containers-common release can be named instead ([`containers_common`]).
 
 use crate::engine_kind::EngineKind;
 use crate::profile::{self, CapSet, Host, KernelVersion, Profile};
@@ -74,6 +78,87 @@ const DOCKER_FILES: &[(&str, &str)] = &[
     (
         "docker/v29.4.3.json",
         include_str!("../../data/upstream-defaults/docker/v29.4.3.json"),
+    ),
+];
+
+/// Every distinct containers-common profile of the data (Podman vendors one per release), by its
+/// file name in `index.json`. Checked like [`DOCKER_FILES`].
+const PODMAN_FILES: &[(&str, &str)] = &[
+    (
+        "podman/common-v0.21.0.json",
+        include_str!("../../data/upstream-defaults/podman/common-v0.21.0.json"),
+    ),
+    (
+        "podman/common-v0.22.0.json",
+        include_str!("../../data/upstream-defaults/podman/common-v0.22.0.json"),
+    ),
+    (
+        "podman/common-v0.23.0.json",
+        include_str!("../../data/upstream-defaults/podman/common-v0.23.0.json"),
+    ),
+    (
+        "podman/common-v0.26.1.json",
+        include_str!("../../data/upstream-defaults/podman/common-v0.26.1.json"),
+    ),
+    (
+        "podman/common-v0.31.1.json",
+        include_str!("../../data/upstream-defaults/podman/common-v0.31.1.json"),
+    ),
+    (
+        "podman/common-v0.33.0.json",
+        include_str!("../../data/upstream-defaults/podman/common-v0.33.0.json"),
+    ),
+    (
+        "podman/common-v0.33.2.json",
+        include_str!("../../data/upstream-defaults/podman/common-v0.33.2.json"),
+    ),
+    (
+        "podman/common-v0.34.0.json",
+        include_str!("../../data/upstream-defaults/podman/common-v0.34.0.json"),
+    ),
+    (
+        "podman/common-v0.37.0.json",
+        include_str!("../../data/upstream-defaults/podman/common-v0.37.0.json"),
+    ),
+    (
+        "podman/common-v0.40.0.json",
+        include_str!("../../data/upstream-defaults/podman/common-v0.40.0.json"),
+    ),
+    (
+        "podman/common-v0.40.1.json",
+        include_str!("../../data/upstream-defaults/podman/common-v0.40.1.json"),
+    ),
+    (
+        "podman/common-v0.44.0.json",
+        include_str!("../../data/upstream-defaults/podman/common-v0.44.0.json"),
+    ),
+    (
+        "podman/common-v0.47.0.json",
+        include_str!("../../data/upstream-defaults/podman/common-v0.47.0.json"),
+    ),
+    (
+        "podman/common-v0.48.0.json",
+        include_str!("../../data/upstream-defaults/podman/common-v0.48.0.json"),
+    ),
+    (
+        "podman/common-v0.49.0.json",
+        include_str!("../../data/upstream-defaults/podman/common-v0.49.0.json"),
+    ),
+    (
+        "podman/common-v0.58.0.json",
+        include_str!("../../data/upstream-defaults/podman/common-v0.58.0.json"),
+    ),
+    (
+        "podman/common-v0.60.0.json",
+        include_str!("../../data/upstream-defaults/podman/common-v0.60.0.json"),
+    ),
+    (
+        "podman/common-v0.63.0.json",
+        include_str!("../../data/upstream-defaults/podman/common-v0.63.0.json"),
+    ),
+    (
+        "podman/common-v0.67.0.json",
+        include_str!("../../data/upstream-defaults/podman/common-v0.67.0.json"),
     ),
 ];
 
@@ -149,7 +234,24 @@ const CONTAINERD_FILES: &[(&str, &str)] = &[
 pub enum Engine {
     #[default]
     Docker,
+    /// A Podman release, whose profile is the containers-common release it vendors.
+    Podman,
+    /// A containers-common release: the `seccomp.json` a distribution installs with it.
+    ContainersCommon,
     Containerd,
+}
+
+/// The containers-common release a Podman release vendors (`vendor/modules.txt`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct VendoredCommon {
+    /// `github.com/containers/common`, or `go.podman.io/common` from Podman 5.7.
+    pub module: String,
+    /// `v0.67.1`, with its `v`.
+    pub version: String,
+    pub tag: String,
+    /// `None` where the tag was not in the clone the data was built from: the bytes are then
+    /// Podman's vendored copy (the data's README lists these gaps).
+    pub commit: Option<String>,
 }
 
 /// One release and the profile it was built from.
@@ -167,6 +269,9 @@ pub struct Release {
     /// For containerd, the git blob of the Go source the profile was generated from.
     #[serde(default)]
     pub blob: Option<String>,
+    /// For a Podman release, the containers-common release it vendors.
+    #[serde(default)]
+    pub common: Option<VendoredCommon>,
     #[serde(skip)]
     pub engine: Engine,
 }
@@ -176,6 +281,7 @@ impl Release {
     pub fn text(&self) -> &'static str {
         DOCKER_FILES
             .iter()
+            .chain(PODMAN_FILES)
             .chain(CONTAINERD_FILES)
             .find(|(f, _)| *f == self.file)
             .map(|(_, t)| *t)
@@ -188,6 +294,21 @@ impl Release {
         match self.engine {
             Engine::Docker => format!(
                 "upstream-defaults/{} (moby {} at {}, {})",
+                self.file, self.tag, commit, self.path
+            ),
+            Engine::Podman => {
+                let common = self
+                    .common
+                    .as_ref()
+                    .map(|c| format!("containers-common {} ", c.version))
+                    .unwrap_or_default();
+                format!(
+                    "upstream-defaults/{} ({common}as vendored by podman {} at {}, {})",
+                    self.file, self.tag, commit, self.path
+                )
+            }
+            Engine::ContainersCommon => format!(
+                "upstream-defaults/{} (containers-common {} at {}, {})",
                 self.file, self.tag, commit, self.path
             ),
             Engine::Containerd => format!(
@@ -206,6 +327,9 @@ impl Release {
 #[derive(Deserialize)]
 struct Index {
     docker: Section,
+    podman: Section,
+    #[serde(rename = "containers-common")]
+    containers_common: Section,
 }
 
 #[derive(Deserialize)]
@@ -213,35 +337,61 @@ struct Section {
     releases: Vec<Release>,
 }
 
-/// Docker's releases in version order.
-pub(crate) fn docker_releases() -> &'static [Release] {
-    static RELEASES: OnceLock<Vec<Release>> = OnceLock::new();
-    RELEASES.get_or_init(|| {
-        let index: Index =
-            serde_json::from_str(INDEX).expect("the compiled-in index.json parses (tested)");
-        let mut r = index.docker.releases;
+impl Section {
+    /// The releases in version order, each marked with its engine.
+    fn sorted(self, engine: Engine) -> Vec<Release> {
+        let mut r = self.releases;
+        for release in &mut r {
+            release.engine = engine;
+        }
         r.sort_by_key(|r| r.key());
         r
+    }
+}
+
+/// `index.json`'s sections, each in version order.
+struct Sections {
+    docker: Vec<Release>,
+    podman: Vec<Release>,
+    containers_common: Vec<Release>,
+}
+
+fn sections() -> &'static Sections {
+    static SECTIONS: OnceLock<Sections> = OnceLock::new();
+    SECTIONS.get_or_init(|| {
+        let index: Index =
+            serde_json::from_str(INDEX).expect("the compiled-in index.json parses (tested)");
+        Sections {
+            docker: index.docker.sorted(Engine::Docker),
+            podman: index.podman.sorted(Engine::Podman),
+            containers_common: index.containers_common.sorted(Engine::ContainersCommon),
+        }
     })
 }
 
-#[derive(Deserialize)]
-struct ContainerdIndex {
-    releases: Vec<Release>,
+/// Docker's releases in version order.
+pub(crate) fn docker_releases() -> &'static [Release] {
+    &sections().docker
+}
+
+/// Podman's releases (from 2.1.0, when it began vendoring containers-common's profile) in
+/// version order.
+pub(crate) fn podman_releases() -> &'static [Release] {
+    &sections().podman
+}
+
+/// containers-common's releases (from 0.21.0) in version order.
+pub(crate) fn containers_common_releases() -> &'static [Release] {
+    &sections().containers_common
 }
 
 /// containerd's releases (1.6 to 2.2) in version order.
 pub(crate) fn containerd_releases() -> &'static [Release] {
     static RELEASES: OnceLock<Vec<Release>> = OnceLock::new();
     RELEASES.get_or_init(|| {
-        let index: ContainerdIndex = serde_json::from_str(CONTAINERD_INDEX)
+        let index: Section = serde_json::from_str(CONTAINERD_INDEX)
             .expect("the compiled-in containerd index.json parses (tested)");
-        let mut r = index.releases;
-        for release in &mut r {
-            release.engine = Engine::Containerd;
-        }
-        r.sort_by_key(|r| r.key());
-        r
+        index.sorted(Engine::Containerd)
     })
 }
 
@@ -249,7 +399,7 @@ pub(crate) fn containerd_releases() -> &'static [Release] {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NoUpstream {
     #[error(
-        "no upstream default profile is known for engine {0:?}: the data covers Docker and containerd"
+        "no upstream default profile is known for engine {0:?}: the data covers Docker, Podman and containerd"
     )]
     Engine(String),
     #[error("cannot read a release number from the engine version {0:?}")]
@@ -266,14 +416,46 @@ pub enum NoUpstream {
 }
 
 /// The upstream release an engine's builtin profile was built from (Docker's `builtin`,
-/// containerd's RuntimeDefault): the same release number, whatever a distribution appended
-/// (`+dfsg1`, `~ds1`). A distribution's patches are what drift shows.
+/// Podman's built-in copy of containers-common, containerd's RuntimeDefault): the same release
+/// number, whatever a distribution appended (`+dfsg1`, `~ds1`). A distribution's patches, and
+/// on Podman a distribution's own containers-common, are what drift shows.
 pub fn default_for(engine: &str, version: &str) -> Result<&'static Release, NoUpstream> {
     let (name, releases) = match EngineKind::parse(engine) {
         Some(EngineKind::Docker) => ("Docker", docker_releases()),
+        Some(EngineKind::Podman) => ("Podman", podman_releases()),
         Some(EngineKind::Containerd) => ("containerd", containerd_releases()),
-        Some(EngineKind::Podman) | None => return Err(NoUpstream::Engine(engine.to_string())),
+        None => return Err(NoUpstream::Engine(engine.to_string())),
     };
+    release_in(name, releases, version)
+}
+
+/// containers-common's profile of a release (`0.64.1`, `v0.66.1`, a distribution's
+/// `0.67.1-3`): what a packaged Podman reads from `/usr/share/containers/seccomp.json`, for a
+/// user who knows the package's version. A release whose tag the data's clones lacked
+/// (0.64.2, 0.67.1) is known by the copy a Podman release vendors, and found as that.
+pub fn containers_common(version: &str) -> Result<&'static Release, NoUpstream> {
+    match release_in("containers-common", containers_common_releases(), version) {
+        Err(missing @ NoUpstream::Release { .. }) => {
+            let key = Version::parse_release(version).ok();
+            podman_releases()
+                .iter()
+                .find(|r| {
+                    r.common
+                        .as_ref()
+                        .is_some_and(|c| Version::parse_release(&c.version).ok() == key)
+                })
+                .ok_or(missing)
+        }
+        own => own,
+    }
+}
+
+/// The release of `releases` with `version`'s release number.
+fn release_in(
+    name: &'static str,
+    releases: &'static [Release],
+    version: &str,
+) -> Result<&'static Release, NoUpstream> {
     let key =
         Version::parse_release(version).map_err(|_| NoUpstream::Version(version.to_string()))?;
     releases
@@ -300,8 +482,8 @@ pub fn profile_of(release: &Release) -> Profile {
 }
 
 /// Which of an engine's releases' defaults allow a syscall with the default capabilities (Docker's
-/// 14, which containerd's are too), on an arch and kernel: what upstream intended, so the
-/// runtime's libseccomp is not consulted.
+/// 14, which containerd's are too, and which a run gives Podman's containers as well), on an
+/// arch and kernel: what upstream intended, so the runtime's libseccomp is not consulted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Allowance {
     /// The first release of the last run of releases that allow it up to the newest in the
@@ -312,8 +494,8 @@ pub struct Allowance {
 }
 
 /// Per syscall name, from which release of `engine` its default allows it: Docker's
-/// `default.json` history, or containerd's RuntimeDefault (1.6 to 2.2, in version order across
-/// the release lines) on a Kubernetes node; empty for an engine without upstream data. Each
+/// `default.json` history, Podman's vendored containers-common, or containerd's RuntimeDefault
+/// (1.6 to 2.2, in version order across the release lines) on a Kubernetes node. Each
 /// distinct profile is resolved once; the plain case of the syscall (its own name in the
 /// catalog) is asked of the oracle, as for any file profile.
 pub(crate) fn allowance(
@@ -324,8 +506,8 @@ pub(crate) fn allowance(
 ) -> Vec<(String, Allowance)> {
     let releases = match engine {
         EngineKind::Docker => docker_releases(),
+        EngineKind::Podman => podman_releases(),
         EngineKind::Containerd => containerd_releases(),
-        EngineKind::Podman => return Vec::new(),
     };
     let catalog = Catalog::for_arch(arch);
     let host = Host::new(arch, CapSet::docker_default(), kernel);
@@ -382,27 +564,118 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
+    /// The files a data directory holds, as `index.json` names them (`docker/v20.10.0.json`).
+    fn on_disk(dir: &str) -> BTreeSet<String> {
+        let path = format!(
+            "{}/../data/upstream-defaults/{dir}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "index.json")
+            .map(|n| format!("{dir}/{n}"))
+            .collect()
+    }
+
+    /// Every file a section of `index.json` names is compiled in and parses, and every file of
+    /// its directory is named by a section, so regenerated data can't be left out or left
+    /// behind.
     #[test]
     fn every_indexed_file_is_compiled_in_and_every_data_file_is_indexed() {
-        let indexed: BTreeSet<&str> = docker_releases().iter().map(|r| r.file.as_str()).collect();
-        let compiled: BTreeSet<&str> = DOCKER_FILES.iter().map(|(f, _)| *f).collect();
-        assert_eq!(indexed, compiled);
-        let dir = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../data/upstream-defaults/docker"
-        );
-        let on_disk: BTreeSet<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| format!("docker/{}", e.unwrap().file_name().to_string_lossy()))
+        let podman: Vec<&Release> = podman_releases()
+            .iter()
+            .chain(containers_common_releases())
             .collect();
-        assert_eq!(
-            on_disk.iter().map(String::as_str).collect::<BTreeSet<_>>(),
-            compiled
-        );
-        for r in docker_releases() {
-            let p = profile_of(r);
-            assert!(!p.rules.is_empty(), "{}", r.file);
+        let docker: Vec<&Release> = docker_releases().iter().collect();
+        for (dir, releases, files) in [
+            ("docker", docker, DOCKER_FILES),
+            ("podman", podman, PODMAN_FILES),
+        ] {
+            let indexed: BTreeSet<&str> = releases.iter().map(|r| r.file.as_str()).collect();
+            let compiled: BTreeSet<&str> = files.iter().map(|(f, _)| *f).collect();
+            assert_eq!(indexed, compiled, "{dir}");
+            let on_disk = on_disk(dir);
+            assert_eq!(
+                on_disk.iter().map(String::as_str).collect::<BTreeSet<_>>(),
+                compiled,
+                "{dir}"
+            );
+            for r in releases {
+                assert!(!profile_of(r).rules.is_empty(), "{}", r.file);
+            }
         }
+        assert!(podman_releases().iter().all(|r| r.engine == Engine::Podman
+            && r.file.starts_with("podman/common-")
+            && r.common
+                .as_ref()
+                .is_some_and(|c| c.version.starts_with('v'))));
+        assert!(containers_common_releases()
+            .iter()
+            .all(|r| r.engine == Engine::ContainersCommon && r.common.is_none()));
+    }
+
+    /// Podman's built-in default is the containers-common release it vendors, found by
+    /// Podman's release; a distribution's containers-common is found by its own release.
+    #[test]
+    fn a_podman_release_finds_the_containers_common_it_vendors() {
+        let r = default_for("podman", "5.8.2").unwrap();
+        assert_eq!(r.engine, Engine::Podman);
+        assert_eq!(r.file, "podman/common-v0.67.0.json");
+        let common = r.common.as_ref().unwrap();
+        assert_eq!(
+            (common.version.as_str(), common.commit.as_deref()),
+            ("v0.67.1", None)
+        );
+        assert_eq!(
+            r.source(),
+            "upstream-defaults/podman/common-v0.67.0.json (containers-common v0.67.1 as vendored \
+             by podman v5.8.2 at 5b263b5f5b48, vendor/go.podman.io/common/pkg/seccomp/seccomp.json)"
+        );
+        assert_eq!(
+            default_for("Podman", "4.9.3+ds1-1").unwrap().file,
+            "podman/common-v0.49.0.json"
+        );
+        let e = default_for("podman", "5.8.6").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "no upstream Podman release 5.8.6 in the data (it covers 2.1.0 to 5.8.2, final releases only)"
+        );
+        let c = containers_common("0.64.1+ds1-1").unwrap();
+        assert_eq!(
+            (c.engine, c.file.as_str(), c.tag.as_str()),
+            (
+                Engine::ContainersCommon,
+                "podman/common-v0.63.0.json",
+                "v0.64.1"
+            )
+        );
+        assert!(
+            c.source().starts_with(
+                "upstream-defaults/podman/common-v0.63.0.json (containers-common v0.64.1 at "
+            ),
+            "{}",
+            c.source()
+        );
+        assert_eq!(containers_common("v0.67.0").unwrap().tag, "common/v0.67.0");
+        // Debian's package on the lab (golang-github-containers-common 0.67.1-3): no tag in
+        // the data's clones, so the copy Podman 5.8.2 vendors stands for it.
+        let vendored = containers_common("0.67.1-3").unwrap();
+        assert_eq!(
+            (
+                vendored.engine,
+                vendored.tag.as_str(),
+                vendored.file.as_str()
+            ),
+            (Engine::Podman, "v5.8.2", "podman/common-v0.67.0.json")
+        );
+        let e = containers_common("0.20.0").unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "no upstream containers-common release 0.20.0 in the data (it covers 0.21.0 to "
+            ),
+            "{e}"
+        );
     }
 
     #[test]
@@ -577,12 +850,35 @@ mod tests {
             "{io:?}"
         );
         assert_eq!(get("mseal").from.as_deref(), Some("2.2.0"), "{a:?}");
-        assert!(allowance(
+    }
+
+    /// A Podman engine's history is the containers-common its releases vendor: clone3 allowed
+    /// from Podman 3.3.0, memfd_secret from 3.4.0, fchmodat2 from 5.0.0 (and before, up to
+    /// 2.1.1), io_uring never, map_shadow_stack denied by name.
+    #[test]
+    fn a_podman_engines_allowances_follow_podmans_releases() {
+        let a = allowance(
             EngineKind::Podman,
             Arch::X86_64,
             KernelVersion::new(6, 18),
-            &["getpid"]
-        )
-        .is_empty());
+            &[
+                "getpid",
+                "clone3",
+                "memfd_secret",
+                "fchmodat2",
+                "io_uring_setup",
+                "map_shadow_stack",
+            ],
+        );
+        let get = |n: &str| {
+            let a = &a.iter().find(|(s, _)| s == n).unwrap().1;
+            (a.from.as_deref(), a.until.as_deref())
+        };
+        assert_eq!(get("getpid"), (Some("2.1.0"), None), "{a:?}");
+        assert_eq!(get("clone3"), (Some("3.3.0"), None), "{a:?}");
+        assert_eq!(get("memfd_secret"), (Some("3.4.0"), None), "{a:?}");
+        assert_eq!(get("fchmodat2"), (Some("5.0.0"), Some("2.1.1")), "{a:?}");
+        assert_eq!(get("io_uring_setup"), (None, None), "{a:?}");
+        assert_eq!(get("map_shadow_stack"), (None, None), "{a:?}");
     }
 }

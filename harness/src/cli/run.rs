@@ -94,6 +94,12 @@ pub(crate) struct Args {
     /// with `--allow-flag-override`; other runtimes ignore it). Needs Docker 24 (API 1.43).
     #[arg(long)]
     pub(crate) gvisor_oci_seccomp_annotation: bool,
+    /// On a Podman engine, predict builtin from this containers-common release's
+    /// seccomp.json (the distribution's package version, e.g. `0.64.1`): a packaged Podman
+    /// reads /usr/share/containers/seccomp.json from that package before the copy its own
+    /// release vendors, which is the default prediction. Podman engines only.
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) containers_common: Option<String>,
 }
 
 fn parse_percent(s: &str) -> Result<f64, String> {
@@ -210,6 +216,7 @@ fn options(args: &Args, targets: &[EngineTarget]) -> Result<RunOptions, Failure>
     }
     opts.case_timeout = std::time::Duration::from_secs(args.case_timeout.max(1));
     opts.start_held_back = args.start_held_back;
+    opts.containers_common = args.containers_common.clone();
     if let Some(n) = args.parallel {
         opts.parallel = n;
     }
@@ -409,7 +416,10 @@ impl Findings {
 /// wildcard: a new kind of error has to be given its code here.
 fn run_error_code(e: &RunError) -> ExitCode {
     match e {
-        RunError::Plan(_) | RunError::UnknownRuntime { .. } => ExitCode::BadInput,
+        RunError::Plan(_)
+        | RunError::UnknownRuntime { .. }
+        | RunError::ContainersCommonNotPodman { .. }
+        | RunError::ContainersCommon(_) => ExitCode::BadInput,
         RunError::Interrupted(i) => i.exit_code(),
         RunError::Engine(_)
         | RunError::UnsupportedArch(_)

@@ -258,12 +258,16 @@ pub async fn run_probe_container(
     expect: &[String],
 ) -> Result<ContainerOutcome, ContainerError> {
     let first = run_probe_container_once(engine, image, run, spec, args, expect).await?;
-    if !spec.retry_hung_start || !matches!(first, Attempt::StartHung { .. }) {
-        return Ok(first.into_outcome());
-    }
+    let freed_first = match &first {
+        Attempt::StartHung { freed, .. } if spec.retry_hung_start => freed.clone(),
+        _ => return Ok(first.into_outcome()),
+    };
     match run_probe_container_once(engine, image, run, spec, args, expect).await? {
-        Attempt::StartHung { seconds, .. } => Ok(ContainerOutcome::StartFailed {
-            message: seccomp_harness_core::runtime::hung::stuck_note(seconds),
+        Attempt::StartHung { seconds, freed } => Ok(ContainerOutcome::StartFailed {
+            message: seccomp_harness_core::runtime::hung::stuck_note(
+                seconds,
+                &[freed_first, freed].concat(),
+            ),
         }),
         second => Ok(second.into_outcome()),
     }
@@ -492,8 +496,9 @@ async fn start(
     match start_within_deadline(engine, id).await {
         Ok(Ok(())) => Ok(ControlFlow::Continue(())),
         Err(seconds) => {
-            // The engine can't remove the container while runc waits: free runc where its
-            // processes are visible from here (a local socket), so that the removal works.
+            // The engine can't remove the container while the runtime waits for its init: free
+            // it where its processes are visible from here (a local socket), so that the
+            // removal works (runc's and crun's, engine/hung.rs).
             let freed = if engine.host().starts_with("unix://") {
                 super::hung::free_hung_init(id)
             } else {

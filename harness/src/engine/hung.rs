@@ -1,4 +1,4 @@
-//! Freeing a runtime that hangs on a held-back profile (`run --start-held-back`).
+//! Freeing a runtime whose start hangs on its container's init.
 //!
 //! A profile that kills (SCMP_ACT_KILL, one thread) a call runc makes after loading the filter
 //! leaves `runc:[2:INIT]` a zombie whose other Go threads live on: `runc create` waits for it
@@ -9,10 +9,15 @@
 //! to the zombie init's thread group ended it, after which `runc create` failed and the
 //! engine removed the container at once.
 //!
+//! crun 1.28 hangs the same way when its init does (seen under load; reproduced on the lab's
+//! sid-crun with the init frozen in its cgroup: `crun create` waited on its socket for the
+//! child, a clone of itself with the same argv and the name `crun`); no kill, trap or errno on
+//! any call crun makes hung it (each failed the start within half a second).
+//!
 //! So when a start passes its deadline on an engine whose socket is on this machine, the
-//! harness kills exactly that process: a child of the `runc … create … <container id>` process
-//! whose name is `runc:[2:INIT]`. An engine elsewhere (tcp, ssh) or in another pid namespace
-//! shows no such process: then nothing is killed and the message says how to free it.
+//! harness kills exactly that process: the init child of the `runc|crun … create … <container
+//! id>` process ([`hung::is_init`]). An engine elsewhere (tcp, ssh) or in another pid
+//! namespace shows no such process: then nothing is killed and the message says how to free it.
 
 use seccomp_harness_core::runtime::hung;
 use std::path::Path;
@@ -26,17 +31,19 @@ pub(crate) fn free_hung_init(id: &str) -> Vec<i32> {
     let pids: Vec<i32> = procs
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
         .collect();
-    let creators: Vec<i32> = pids
+    let creators: Vec<(i32, &'static str)> = pids
         .iter()
-        .copied()
-        .filter(|&pid| hung::is_create_of(&cmdline(pid), id))
+        .filter_map(|&pid| Some((pid, hung::create_of(&cmdline(pid), id)?)))
         .collect();
     let mut killed = Vec::new();
     for &pid in &pids {
         let Some((comm, ppid)) = comm_and_parent(pid) else {
             continue;
         };
-        if comm == hung::INIT_PROCESS && creators.contains(&ppid) {
+        let Some(&(_, runtime)) = creators.iter().find(|(c, _)| *c == ppid) else {
+            continue;
+        };
+        if hung::is_init(runtime, &comm) {
             // SAFETY: kill(2) with a pid read from /proc and a constant signal.
             if unsafe { libc::kill(pid, libc::SIGKILL) } == 0 {
                 killed.push(pid);

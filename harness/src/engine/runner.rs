@@ -7,7 +7,7 @@ use super::connect::Engine;
 use super::container::{ContainerError, ContainerSpec};
 use super::image::ProbeImage;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// Runs configurations on one engine with one probe image, all labelled with one run id.
 /// Clone it freely: clones share the bound.
@@ -17,9 +17,30 @@ pub struct Runner {
     image: ProbeImage,
     run: RunId,
     limits: RestartLimits,
-    permits: Arc<Semaphore>,
+    slots: Slots,
     /// The probe and the engine's arch, to build the image again should it vanish mid-run.
     rebuild: Option<Arc<(Vec<u8>, String)>>,
+}
+
+/// The bound on live containers that a runner's clones share, for the Docker-API runner and
+/// the CRI one alike: a configuration holds its slot for its whole run, restarts included,
+/// so the bound counts live containers.
+#[derive(Debug, Clone)]
+pub(crate) struct Slots(Arc<Semaphore>);
+
+impl Slots {
+    /// `concurrency` of 0 is taken as 1: a bound of none would never run anything.
+    pub(crate) fn new(concurrency: usize) -> Slots {
+        Slots(Arc::new(Semaphore::new(concurrency.max(1))))
+    }
+
+    /// Waits for a free slot; it is free again when the permit drops.
+    pub(crate) async fn take(&self) -> SemaphorePermit<'_> {
+        self.0
+            .acquire()
+            .await
+            .expect("the slots' semaphore is never closed")
+    }
 }
 
 /// The default bound: one container per CPU, and at least [`MIN_CONCURRENCY`].
@@ -44,7 +65,7 @@ impl Runner {
             image,
             run,
             limits: RestartLimits::default(),
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            slots: Slots::new(concurrency),
             rebuild: None,
         }
     }
@@ -70,11 +91,7 @@ impl Runner {
         spec: &ContainerSpec,
         case_ids: &[String],
     ) -> Result<ConfigurationRun, ContainerError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("the runner's semaphore is never closed");
+        let _slot = self.slots.take().await;
         let run = || {
             run_configuration(
                 &self.engine,

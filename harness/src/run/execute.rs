@@ -54,6 +54,12 @@ pub enum RunError {
         name: String,
         registered: String,
     },
+    /// Bad input: exit 2.
+    #[error("--containers-common names the profile a Podman engine reads, but the engine at {host} is {engine}: leave it out for this engine")]
+    ContainersCommonNotPodman { host: String, engine: String },
+    /// Bad input: exit 2.
+    #[error("--containers-common: {0}; name a release of containers-common's own tags (the package's version, e.g. 0.64.1)")]
+    ContainersCommon(seccomp_harness_core::upstream::NoUpstream),
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +86,11 @@ pub struct RunOptions {
     pub start_held_back: bool,
     /// OCI annotations for every container of the run (`--gvisor-oci-seccomp-annotation`).
     pub annotations: std::collections::HashMap<String, String>,
+    /// The containers-common release whose `seccomp.json` a Podman engine's host has
+    /// (`--containers-common`): builtin is predicted from it instead of from the copy Podman's
+    /// release vendors, which a packaged Podman reads only when the distribution's file is
+    /// missing.
+    pub containers_common: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -95,6 +106,7 @@ impl Default for RunOptions {
             generated_cases: true,
             start_held_back: false,
             annotations: std::collections::HashMap::new(),
+            containers_common: None,
         }
     }
 }

@@ -6,10 +6,12 @@
 use super::execute::{RunError, RunOptions};
 use crate::engine::EngineFacts;
 use seccomp_catalog::Arch;
+use seccomp_harness_core::engine_kind::EngineKind;
 use seccomp_harness_core::plan::input::{add_upstream_beside_builtin, CapSpec, LoadedProfile};
 use seccomp_harness_core::plan::{self, Plan, PlannedRuntime, Selection};
 use seccomp_harness_core::profile::{engine_honours_default_errno_ret, KernelVersion};
 use seccomp_harness_core::runtime::Runtime;
+use seccomp_harness_core::upstream::{self, NoUpstream, Release};
 
 /// What the user chose of the planned work, as the prepare step takes it from the options.
 #[derive(Debug, Clone, Copy)]
@@ -19,6 +21,8 @@ pub(super) struct Choices<'a> {
     pub(crate) selection: Selection<'a>,
     /// Whether the profiles' generated cases run ([`RunOptions::generated_cases`]).
     pub(crate) generated_cases: bool,
+    /// [`RunOptions::containers_common`].
+    pub(crate) containers_common: Option<&'a str>,
 }
 
 impl<'a> Choices<'a> {
@@ -31,6 +35,7 @@ impl<'a> Choices<'a> {
                 start_held_back: opts.start_held_back,
             },
             generated_cases: opts.generated_cases,
+            containers_common: opts.containers_common.as_deref(),
         }
     }
 
@@ -42,6 +47,7 @@ impl<'a> Choices<'a> {
             runtimes: &[],
             selection: Selection::cases(&opts.cases),
             generated_cases: opts.generated_cases,
+            containers_common: opts.containers_common.as_deref(),
         }
     }
 }
@@ -65,7 +71,8 @@ pub(super) fn plan_for_engine(
             name,
             registered: facts.runtimes.join(", "),
         })?;
-    let upstream = add_upstream_beside_builtin(&mut profiles, &facts.engine, &facts.engine_version);
+    let upstream = upstream_for(facts, host, choices.containers_common)?;
+    let upstream = add_upstream_beside_builtin(&mut profiles, upstream);
     let mut plan = plan::plan(
         profiles,
         cap_sets,
@@ -83,6 +90,30 @@ pub(super) fn plan_for_engine(
         plan.builtin_upstream = Err(why.to_string());
     }
     Ok(plan)
+}
+
+/// The upstream default that predicts the engine's builtin: the containers-common release
+/// the user named for a Podman engine's host, else the one the engine's release was built
+/// from. A named release that the data lacks, or one named for another engine, is the user's
+/// error; the engine's own release missing from the data only leaves builtin unpredicted.
+#[allow(clippy::result_large_err)] // the run's own error type, as `RunError` is everywhere here
+fn upstream_for(
+    facts: &EngineFacts,
+    host: &str,
+    containers_common: Option<&str>,
+) -> Result<Result<&'static Release, NoUpstream>, RunError> {
+    let Some(version) = containers_common else {
+        return Ok(upstream::default_for(&facts.engine, &facts.engine_version));
+    };
+    if EngineKind::parse(&facts.engine) != Some(EngineKind::Podman) {
+        return Err(RunError::ContainersCommonNotPodman {
+            host: host.to_string(),
+            engine: facts.engine.clone(),
+        });
+    }
+    upstream::containers_common(version)
+        .map(Ok)
+        .map_err(RunError::ContainersCommon)
 }
 
 /// The engine's arch as the catalog knows it, and its kernel's version.
@@ -181,6 +212,78 @@ mod tests {
         assert_eq!(plan.runtimes.len(), 1);
         assert_eq!(plan.runtimes[0].name, None);
         assert_eq!(plan.runtimes[0].model.name, "runc");
+    }
+
+    /// Podman's builtin is predicted from the containers-common its release vendors, or from
+    /// the release the user names for the host's package; naming one for another engine, or
+    /// one the data lacks, is refused.
+    #[test]
+    #[allow(clippy::result_large_err)] // the run's own error type, matched here
+    fn a_podman_engines_builtin_is_predicted_from_containers_common() {
+        let mut opts = RunOptions::default();
+        one_case(&mut opts);
+        let host = "unix:///run/podman/podman.sock";
+        let plan = |f: &EngineFacts, opts: &RunOptions| {
+            plan_for_engine(
+                builtin_and_unconfined(),
+                vec![CapSpec::docker_default()],
+                f,
+                host,
+                Choices::of(opts),
+            )
+        };
+        let source = |plan: &Plan| {
+            plan.profiles[*plan.builtin_upstream.as_ref().unwrap()]
+                .source
+                .clone()
+        };
+        let podman = facts("podman", "5.8.2", "6.12.0");
+        let vendored = plan(&podman, &opts).unwrap();
+        assert!(
+            source(&vendored).contains("containers-common v0.67.1 as vendored by podman v5.8.2"),
+            "{}",
+            source(&vendored)
+        );
+        // Podman 5.8.6 is newer than the data: builtin stays unpredicted, and says why.
+        let newer = plan(&facts("podman", "5.8.6", "6.12.0"), &opts).unwrap();
+        assert!(newer.profiles.iter().all(|p| p.name != BUILTIN_UPSTREAM));
+        assert!(
+            newer
+                .builtin_upstream
+                .as_ref()
+                .unwrap_err()
+                .contains("no upstream Podman release 5.8.6"),
+            "{:?}",
+            newer.builtin_upstream
+        );
+        // The host's containers-common, named, is what builtin is predicted from.
+        opts.containers_common = Some("0.64.1+ds1-1".into());
+        let named = plan(&facts("podman", "5.8.6", "6.12.0"), &opts).unwrap();
+        assert!(
+            source(&named).contains("(containers-common v0.64.1 at "),
+            "{}",
+            source(&named)
+        );
+        match plan(&facts("docker", "28.5.2", "6.12.0"), &opts) {
+            Err(e @ RunError::ContainersCommonNotPodman { .. }) => {
+                assert!(
+                    e.to_string()
+                        .contains("the engine at unix:///run/podman/podman.sock is docker"),
+                    "{e}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        opts.containers_common = Some("0.20.0".into());
+        match plan(&podman, &opts) {
+            Err(e @ RunError::ContainersCommon(_)) => assert!(
+                e.to_string().starts_with(
+                    "--containers-common: no upstream containers-common release 0.20.0 in the data"
+                ),
+                "{e}"
+            ),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

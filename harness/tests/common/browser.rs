@@ -1,9 +1,9 @@
 //! Loads an HTML report in a real browser: Debian's headless Chromium. Shared by the HTML
 //! report's tests and the conformance suite (included there by path), so it uses std only.
 //!
-//! A missing browser: the test says why and is skipped, unless `SECCOMP_HARNESS_REQUIRE_DOCKER=1`
-//! (what `.ci/run` sets; it also installs `chromium`), which turns the absence into a failure
-//! with the reason.
+//! A missing browser: [`required`] says whether the test is to be reported as ignored with the
+//! reason (never as passed), or, under `SECCOMP_HARNESS_REQUIRE_DOCKER=1` (what `.ci/run` sets;
+//! it also installs `chromium`), to fail with the reason.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,6 +33,27 @@ pub fn chromium() -> Result<PathBuf, String> {
         "no headless browser: none of {} is on PATH (Debian: apt-get install chromium)",
         candidates.join(", ")
     ))
+}
+
+/// Why a test that needs the browser can't have it, and what that makes of the test.
+#[derive(Debug)]
+pub enum Missing {
+    /// Report the test as ignored with this reason: a browser is optional outside CI.
+    Ignore(String),
+    /// Fail the test with this reason: CI asked for every test to run.
+    Fail(String),
+}
+
+/// The browser for a test that needs it, or what its absence makes of the test:
+/// [`Missing::Fail`] under `SECCOMP_HARNESS_REQUIRE_DOCKER=1`, else [`Missing::Ignore`].
+pub fn required() -> Result<PathBuf, Missing> {
+    chromium().map_err(|why| {
+        if std::env::var("SECCOMP_HARNESS_REQUIRE_DOCKER").as_deref() == Ok("1") {
+            Missing::Fail(format!("SECCOMP_HARNESS_REQUIRE_DOCKER=1 but: {why}"))
+        } else {
+            Missing::Ignore(why)
+        }
+    })
 }
 
 fn base_args(profile_dir: &Path) -> Vec<String> {

@@ -173,16 +173,14 @@ pub fn qualify_shared_names(profiles: &mut [LoadedProfile]) {
 /// release beside `builtin`, so builtin is predicted and its denials attributed.
 pub const BUILTIN_UPSTREAM: &str = "builtin-upstream";
 
-/// Inserts upstream's default for the engine's release right after `builtin`, where there is
-/// one: `builtin` (or a node's `runtime-default`) is predicted from it, so it runs as a file
-/// configuration beside it. The lookup's answer is returned, as the plan names why there is
-/// none.
+/// Inserts `upstream`, the default profile that stands for the engine's builtin, right after
+/// `builtin`, where there is one: `builtin` (or a node's `runtime-default`) is predicted from
+/// it, so it runs as a file configuration beside it. The lookup's answer is returned, as the
+/// plan names why there is none.
 pub fn add_upstream_beside_builtin(
     profiles: &mut Vec<LoadedProfile>,
-    engine: &str,
-    engine_version: &str,
+    upstream: Result<&'static crate::upstream::Release, crate::upstream::NoUpstream>,
 ) -> Result<&'static crate::upstream::Release, crate::upstream::NoUpstream> {
-    let upstream = crate::upstream::default_for(engine, engine_version);
     if let (Some(b), Ok(release)) = (
         profiles
             .iter()

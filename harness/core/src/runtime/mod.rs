@@ -36,23 +36,104 @@ pub fn info_commit_is_version_of(name: &str) -> bool {
     name == runc::NAME
 }
 
-/// Freeing a start that a kill hung for good ([`RuntimeModel::kill_hangs_start`]): which
-/// process to kill and what to tell the user. The harness's `engine/hung.rs` reads `/proc`
-/// and kills; what it looks for is the runtime's.
+/// Freeing a start that hung: which process to kill and what to tell the user. The
+/// harness's `engine/hung.rs` reads `/proc` and kills; what it looks for is the runtime's.
+/// runc hangs for good when a kill hits its init ([`RuntimeModel::kill_hangs_start`]); any
+/// runtime's start hangs when its init does (crun 1.28 was seen stuck under load).
 pub mod hung {
-    pub use super::runc::{hung_start_note as note, is_create_of, INIT_PROCESS};
+    pub use super::runc::hung_start_note as note;
+
+    /// The runtime (runc or crun) whose `create` process for container `id` (the full id)
+    /// this command line is, if any.
+    pub fn create_of(argv: &[String], id: &str) -> Option<&'static str> {
+        let runtime = argv.first()?.rsplit('/').next()?;
+        let named = [super::runc::NAME, super::crun::NAME]
+            .into_iter()
+            .find(|n| *n == runtime)?;
+        (argv.iter().any(|a| a == "create") && argv.last().is_some_and(|a| a == id))
+            .then_some(named)
+    }
+
+    /// Whether a child named `comm` of `runtime`'s `create` is the container's init, the one
+    /// process whose SIGKILL frees the start: runc's `runc:[2:INIT]` (see
+    /// [`super::runc::INIT_PROCESS`]); crun's init is a clone of `crun create` that keeps
+    /// its name until the container's process runs (measured with crun 1.28 on the lab's
+    /// sid-crun: with the init frozen, `crun create` waited on its socket for the child, pid
+    /// and argv the same as its own, comm `crun`).
+    pub fn is_init(runtime: &str, comm: &str) -> bool {
+        match runtime {
+            super::runc::NAME => comm == super::runc::INIT_PROCESS,
+            super::crun::NAME => comm == super::crun::NAME,
+            _ => false,
+        }
+    }
 
     /// A start that did not return within `seconds` twice, in a configuration no kill was
     /// predicted to hang: the runtime stuck in Created. crun 1.28 was seen waiting in
     /// fifo_open/wait_for_partner under load on the lab. "stuck in Created" is what
     /// [`crate::start_failure`] reads as the engine's or runtime's failure, not the profile's.
-    pub fn stuck_note(seconds: u64) -> String {
+    /// `freed`: the hung init processes the harness killed, over both tries.
+    pub fn stuck_note(seconds: u64, freed: &[i32]) -> String {
+        let cleanup = match freed {
+            [] => "no hung init of the container was visible from here (the engine's \
+                   processes are elsewhere)"
+                .to_string(),
+            pids => format!(
+                "the harness killed the hung init (pid {}) so that the engine could remove \
+                 the container",
+                pids.iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
         format!(
             "stuck in Created: the runtime did not start the container within {seconds} s, \
              twice (the start was tried again in a new container, and the engine removed \
              both). A runtime can wait for good for its container's init under load (crun \
-             1.28 in fifo_open/wait_for_partner)"
+             1.28 in fifo_open/wait_for_partner); {cleanup}"
         )
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn argv(line: &str) -> Vec<String> {
+            line.split(' ').map(str::to_string).collect()
+        }
+
+        #[test]
+        fn runc_and_crun_creates_are_found_and_their_inits_told_apart() {
+            let id = "9e5dd40c490aede913b8efbea5419292f254991cbce62b5f0a6cca33cf68ad82";
+            let crun = argv(&format!(
+                "/usr/bin/crun --root /run/docker/runtime-runc/moby --log /x/log.json --log-format json create --bundle /x --pid-file /x/init.pid {id}"
+            ));
+            assert_eq!(create_of(&crun, id), Some("crun"));
+            assert_eq!(create_of(&crun, "another"), None);
+            let runc = argv(&format!("/usr/sbin/runc create --bundle /x {id}"));
+            assert_eq!(create_of(&runc, id), Some("runc"));
+            assert_eq!(
+                create_of(&argv(&format!("/usr/bin/crun start {id}")), id),
+                None
+            );
+            assert_eq!(
+                create_of(&argv(&format!("/usr/bin/runsc create {id}")), id),
+                None
+            );
+            assert!(is_init("crun", "crun"));
+            assert!(is_init("runc", "runc:[2:INIT]"));
+            assert!(!is_init("runc", "runc"));
+            assert!(!is_init("runsc", "runsc"));
+        }
+
+        #[test]
+        fn the_stuck_note_says_what_was_freed() {
+            let freed = stuck_note(60, &[12, 34]);
+            assert!(freed.starts_with("stuck in Created: "), "{freed}");
+            assert!(freed.ends_with("killed the hung init (pid 12, 34) so that the engine could remove the container"), "{freed}");
+            assert!(stuck_note(60, &[]).contains("no hung init"));
+        }
     }
 }
 

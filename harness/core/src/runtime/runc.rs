@@ -17,17 +17,6 @@ pub(super) const FEATURES_VERSION_ANNOTATION: &str = "org.opencontainers.runc.ve
 /// it for good (see `RuntimeModel::kill_hangs_start`).
 pub const INIT_PROCESS: &str = "runc:[2:INIT]";
 
-/// `runc [global flags] create [flags] <id>`: the runtime process that waits for the init of
-/// container `id` (the full id).
-pub fn is_create_of(argv: &[String], id: &str) -> bool {
-    let Some(first) = argv.first() else {
-        return false;
-    };
-    first.rsplit('/').next() == Some(NAME)
-        && argv.iter().any(|a| a == "create")
-        && argv.last().is_some_and(|a| a == id)
-}
-
 /// Why a start passed its deadline, and what became of the hung init: `freed` is the pids the
 /// harness killed (none where the engine's processes are not visible from here).
 pub fn hung_start_note(deadline_secs: u64, freed: &[i32]) -> String {
@@ -285,15 +274,19 @@ mod tests {
         let create = argv(&format!(
             "/usr/sbin/runc --root /run/docker/runtime-runc/moby --log /x/log.json --log-format json create --bundle /x --pid-file /x/init.pid {id}"
         ));
-        assert!(is_create_of(&create, id));
-        assert!(!is_create_of(&create, "another"));
-        assert!(!is_create_of(&argv(&format!("runc start {id}")), id));
-        assert!(!is_create_of(
-            &argv(&format!(
-                "/usr/bin/containerd-shim-runc-v2 -namespace moby -id {id}"
-            )),
-            id
-        ));
+        let create_of = super::super::hung::create_of;
+        assert_eq!(create_of(&create, id), Some(NAME));
+        assert_eq!(create_of(&create, "another"), None);
+        assert_eq!(create_of(&argv(&format!("runc start {id}")), id), None);
+        assert_eq!(
+            create_of(
+                &argv(&format!(
+                    "/usr/bin/containerd-shim-runc-v2 -namespace moby -id {id}"
+                )),
+                id
+            ),
+            None
+        );
     }
 
     #[test]

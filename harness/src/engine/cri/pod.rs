@@ -22,13 +22,13 @@ use crate::engine::configuration::{run_configuration_with, ConfigurationRun, Res
 use crate::engine::container::{
     ContainerError, ContainerOutcome, ContainerSpec, ProbeOutput, SeccompMode,
 };
+use crate::engine::runner::Slots;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
 
 /// The pod namespace every sandbox of the harness is created in (CRI metadata only).
 const POD_NAMESPACE: &str = "seccomp-harness";
@@ -45,7 +45,7 @@ pub struct PodRunner {
     images: CriImages,
     run: RunId,
     limits: RestartLimits,
-    permits: Arc<Semaphore>,
+    slots: Slots,
     seq: Arc<AtomicUsize>,
     /// The run's directory as the harness writes it, and as the node reads it.
     host_dir: PathBuf,
@@ -92,7 +92,7 @@ impl PodRunner {
             images,
             run,
             limits: RestartLimits::default(),
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            slots: Slots::new(concurrency),
             seq: Arc::new(AtomicUsize::new(0)),
             host_dir,
             node_dir: nodeside.join(name),
@@ -178,11 +178,7 @@ impl PodRunner {
         spec: &ContainerSpec,
         case_ids: &[String],
     ) -> Result<ConfigurationRun, ContainerError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("the runner's semaphore is never closed");
+        let _slot = self.slots.take().await;
         run_configuration_with(case_ids, spec, self.limits, |args, expect| {
             let seq = self.seq.fetch_add(1, Ordering::Relaxed);
             async move { self.run_pod(seq, spec, &args, &expect).await }
