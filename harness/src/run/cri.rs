@@ -357,12 +357,9 @@ mod tests {
     use seccomp_harness_core::matrix::Verdict;
     use seccomp_harness_core::plan::input::BUILTIN_UPSTREAM;
 
-    /// runtime-default (with containerd 1.7.24's default beside it) and unconfined, on a node.
-    fn node_plan() -> Plan {
-        let profiles = [ProfileInput::Builtin, ProfileInput::Unconfined]
-            .iter()
-            .map(|p| as_node_reads(load_profile(p).unwrap()))
-            .collect();
+    /// `profiles` planned on containerd 1.7.24 (x86_64, kernel 6.12, runc) with the default
+    /// capabilities, for the `cases` named.
+    fn plan_on_containerd(profiles: Vec<LoadedProfile>, cases: &[&str]) -> Plan {
         let facts = EngineFacts {
             engine: "containerd".into(),
             engine_version: "v1.7.24".into(),
@@ -372,7 +369,7 @@ mod tests {
             ..EngineFacts::default()
         };
         let opts = RunOptions {
-            cases: vec!["getpid".into(), "keyctl".into()],
+            cases: cases.iter().map(|c| c.to_string()).collect(),
             ..RunOptions::default()
         };
         plan_for_engine(
@@ -383,6 +380,15 @@ mod tests {
             Choices::on_node(&opts),
         )
         .unwrap()
+    }
+
+    /// runtime-default (with containerd 1.7.24's default beside it) and unconfined, on a node.
+    fn node_plan() -> Plan {
+        let profiles = [ProfileInput::Builtin, ProfileInput::Unconfined]
+            .iter()
+            .map(|p| as_node_reads(load_profile(p).unwrap()))
+            .collect();
+        plan_on_containerd(profiles, &["getpid", "keyctl"])
     }
 
     /// A profile denying getpid only under `includes: {caps: [CAP_SYS_ADMIN]}`, with the
@@ -401,26 +407,7 @@ mod tests {
         } else {
             loaded
         }];
-        let facts = EngineFacts {
-            engine: "containerd".into(),
-            engine_version: "v1.7.24".into(),
-            arch: "x86_64".into(),
-            kernel: "6.12.0".into(),
-            default_runtime: "runc".into(),
-            ..EngineFacts::default()
-        };
-        let opts = RunOptions {
-            cases: vec!["getpid".into()],
-            ..RunOptions::default()
-        };
-        plan_for_engine(
-            profiles,
-            vec![CapSpec::docker_default()],
-            &facts,
-            "unix:///run/containerd/containerd.sock",
-            Choices::on_node(&opts),
-        )
-        .unwrap()
+        plan_on_containerd(profiles, &["getpid"])
     }
 
     /// The jobs' records of a run where getpid is allowed unconfined and denied by the rule
