@@ -10,8 +10,10 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
     p
 }
 
-#[test]
-fn plans_a_baseline_per_cap_set_and_a_tagged_run_per_file_configuration() {
+/// builtin, unconfined and a file denying getpid, each with Docker's default capabilities and
+/// with +SYS_ADMIN, on runc 1.1 and kernel 6.1 with a calibration: the plan the next four tests
+/// read, each for one part of it (the directory holds the file for as long as the plan is used).
+fn plan_of_three_kinds_on_two_cap_sets() -> (tempfile::TempDir, Plan) {
     let dir = tempfile::tempdir().unwrap();
     let f = write(
         &dir,
@@ -37,7 +39,12 @@ fn plans_a_baseline_per_cap_set_and_a_tagged_run_per_file_configuration() {
         Selection::cases(&[]),
     )
     .unwrap();
-    let predictions = plan.predict(&BTreeMap::new());
+    (dir, plan)
+}
+
+#[test]
+fn plans_a_configuration_per_profile_and_cap_set_in_the_order_given() {
+    let (_dir, plan) = plan_of_three_kinds_on_two_cap_sets();
     let ids: Vec<_> = plan.configurations.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(
         ids,
@@ -50,6 +57,11 @@ fn plans_a_baseline_per_cap_set_and_a_tagged_run_per_file_configuration() {
             "deny-getpid+SYS_ADMIN"
         ]
     );
+}
+
+#[test]
+fn plans_a_baseline_per_cap_set_and_a_tagged_run_per_file_configuration() {
+    let (_dir, plan) = plan_of_three_kinds_on_two_cap_sets();
     // 2 baselines (also the unconfined runs) + 1 calibration + 2 builtin + 2 as-is and 2
     // tagged for the file.
     assert_eq!(plan.jobs.len(), 9);
@@ -63,6 +75,19 @@ fn plans_a_baseline_per_cap_set_and_a_tagged_run_per_file_configuration() {
         .jobs
         .iter()
         .any(|j| j.kind == JobKind::Calibration { runtime: 0 } && j.cases.is_some()));
+    assert_eq!(
+        plan.as_is_job(2),
+        JobKind::Baseline {
+            cap_set: 0,
+            runtime: 0
+        }
+    );
+}
+
+#[test]
+fn predicts_the_file_profile_and_lets_unconfined_follow_the_kernel() {
+    let (_dir, plan) = plan_of_three_kinds_on_two_cap_sets();
+    let predictions = plan.predict(&BTreeMap::new());
     let getpid = plan.case_ids.iter().position(|c| c == "getpid").unwrap();
     let p = predictions.get(4, getpid).unwrap();
     assert_eq!((p.outcome, p.errno), (Outcome::Errno, Some(1)));
@@ -76,13 +101,11 @@ fn plans_a_baseline_per_cap_set_and_a_tagged_run_per_file_configuration() {
     );
     // So does a file profile that lets it through.
     assert_eq!(predictions.get(4, mseal).unwrap().outcome, Outcome::Absent);
-    assert_eq!(
-        plan.as_is_job(2),
-        JobKind::Baseline {
-            cap_set: 0,
-            runtime: 0
-        }
-    );
+}
+
+#[test]
+fn tags_the_file_profile_so_that_its_denials_name_their_rule() {
+    let (_dir, plan) = plan_of_three_kinds_on_two_cap_sets();
     let ProfileKind::File { tagged, .. } = &plan.profiles[plan.configurations[4].profile].kind
     else {
         panic!("configuration 4 is the file profile");
