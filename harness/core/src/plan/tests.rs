@@ -10,6 +10,15 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// The engine's default capabilities, and the same with CAP_SYS_ADMIN: the set that unlocks
+/// most of a default profile's conditional rules.
+fn default_and_sys_admin() -> Vec<CapSpec> {
+    vec![
+        CapSpec::docker_default(),
+        CapSpec::parse("+SYS_ADMIN").unwrap(),
+    ]
+}
+
 /// builtin, unconfined and a file denying getpid, each with Docker's default capabilities and
 /// with +SYS_ADMIN, on runc 1.1 and kernel 6.1 with a calibration: the plan the next four tests
 /// read, each for one part of it (the directory holds the file for as long as the plan is used).
@@ -25,10 +34,7 @@ fn plan_of_three_kinds_on_two_cap_sets() -> (tempfile::TempDir, Plan) {
         LoadedProfile::unconfined(),
         load_file(&f),
     ];
-    let caps = vec![
-        CapSpec::docker_default(),
-        CapSpec::parse("+SYS_ADMIN").unwrap(),
-    ];
+    let caps = default_and_sys_admin();
     let plan = plan(
         profiles,
         caps,
@@ -225,10 +231,7 @@ fn held_back_plan_on_two_runtimes(dir: &tempfile::TempDir) -> Plan {
     };
     plan(
         vec![LoadedProfile::unconfined(), load_file(&kills)],
-        vec![
-            CapSpec::docker_default(),
-            CapSpec::parse("+SYS_ADMIN").unwrap(),
-        ],
+        default_and_sys_admin(),
         Arch::X86_64,
         KernelVersion::new(6, 1),
         true,
@@ -549,10 +552,7 @@ fn jobs_come_in_order_baselines_calibrations_then_configurations() {
     ];
     let plan = plan(
         p,
-        vec![
-            CapSpec::docker_default(),
-            CapSpec::parse("+SYS_ADMIN").unwrap(),
-        ],
+        default_and_sys_admin(),
         Arch::X86_64,
         KernelVersion::new(6, 12),
         true,
