@@ -778,6 +778,46 @@ impl Plan {
         }
     }
 
+    /// Whether a job runs a configuration the oracle holds back, which a run starts only when
+    /// asked to (`run --start-held-back`): such a start hangs the runtime for good, so the
+    /// engine must not wait for it a second time.
+    pub fn held_back(&self, kind: JobKind) -> bool {
+        match kind {
+            JobKind::AsIs { configuration } | JobKind::Tagged { configuration } => {
+                matches!(self.configurations[configuration].start, Start::HeldBack(_))
+            }
+            JobKind::Baseline { .. } | JobKind::Calibration { .. } => false,
+        }
+    }
+
+    /// The name a job goes by in the progress bar, the timings and the diagnostics: the
+    /// configuration id it serves, so that a user can tell which column a slow or failing
+    /// container belongs to; a baseline by the `unconfined` id of its capability set and
+    /// runtime, which it also is.
+    pub fn job_label(&self, kind: JobKind) -> String {
+        match kind {
+            JobKind::Baseline { cap_set, runtime } => {
+                let unconfined = ConfigurationId {
+                    caps: self.cap_sets[cap_set].changes.clone(),
+                    runtime: self.runtimes[runtime].name.clone(),
+                    ..ConfigurationId::of_profile("unconfined")
+                };
+                format!("baseline ({unconfined})")
+            }
+            JobKind::AsIs { configuration } => self.configurations[configuration].id.clone(),
+            JobKind::Tagged { configuration } => {
+                format!("{} (tagged)", self.configurations[configuration].id)
+            }
+            JobKind::Calibration { runtime } => format!(
+                "calibration (names the runtime's libseccomp knows){}",
+                self.runtimes[runtime]
+                    .name
+                    .as_ref()
+                    .map_or(String::new(), |n| format!("@{n}"))
+            ),
+        }
+    }
+
     /// Asks the oracle for every cell, once the calibration has measured which names each
     /// runtime's libseccomp doesn't know (by runtime index; a runtime without a measurement
     /// is taken to know every name).
