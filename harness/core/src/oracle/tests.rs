@@ -10,7 +10,7 @@ type Answer = (Outcome, Option<i32>, Option<RuleRef>);
 /// What an ERRNO default without `defaultErrnoRet` answers.
 const EPERM_BY_DEFAULT: Answer = (Outcome::Errno, Some(1), Some(RuleRef::DEFAULT));
 
-/// What runc's stub answers above the highest syscall a profile names.
+/// What the runtime's ENOSYS stub answers above the highest syscall a profile names.
 const ENOSYS_BY_STUB: Answer = (Outcome::Errno, Some(ENOSYS), Some(RuleRef::ENOSYS_STUB));
 
 fn answer(got: Prediction) -> Answer {
