@@ -103,10 +103,9 @@ fn str_map(v: &serde_json::Value) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// Runs the action's steps in `workspace` with `given` inputs over the defaults.
-fn dry_run(workspace: &Path, given: &[(&str, &str)]) -> Dry {
-    let action = action();
-    assert_eq!(action["runs"]["using"], "composite");
+/// The action's inputs: each one's default, overridden by `given` (each of which the action
+/// must declare: a misspelt input would otherwise be ignored and the default tested).
+fn inputs(action: &serde_json::Value, given: &[(&str, &str)]) -> BTreeMap<String, String> {
     let mut inputs: BTreeMap<String, String> = action["inputs"]
         .as_object()
         .unwrap()
@@ -124,9 +123,98 @@ fn dry_run(workspace: &Path, given: &[(&str, &str)]) -> Dry {
         assert!(inputs.contains_key(*k), "action.yml has no input {k}");
         inputs.insert(k.to_string(), v.to_string());
     }
+    inputs
+}
+
+/// A step's id, else its name: the key of its outputs.
+fn step_id(step: &serde_json::Value) -> String {
+    step["id"]
+        .as_str()
+        .or(step["name"].as_str())
+        .unwrap_or("step")
+        .to_string()
+}
+
+/// What one `run:` step did.
+struct Ran {
+    code: i32,
+    /// Its stdout, then its stderr.
+    output: String,
+    /// What it wrote to `GITHUB_OUTPUT`, in order.
+    outputs: Vec<(String, String)>,
+}
+
+/// The files and directories a runner gives every step of a job.
+struct Runner<'a> {
+    workspace: &'a Path,
+    /// `RUNNER_TEMP`, which also holds each step's script and output file.
+    scratch: &'a Path,
+    /// `GITHUB_STEP_SUMMARY`, shared by the steps.
+    summary: PathBuf,
+}
+
+impl<'a> Runner<'a> {
+    fn new(workspace: &'a Path, scratch: &'a Path) -> Runner<'a> {
+        let summary = scratch.join("summary.md");
+        std::fs::write(&summary, "").unwrap();
+        Runner {
+            workspace,
+            scratch,
+            summary,
+        }
+    }
+
+    /// Runs step `n`'s script as a runner does, its `env:` resolved in `ctx`.
+    fn run_script(&self, n: usize, id: &str, step: &serde_json::Value, ctx: &Context) -> Ran {
+        let script = step["run"].as_str().expect("a step runs or uses");
+        assert_eq!(
+            step["shell"], "bash",
+            "composite run steps name their shell"
+        );
+        assert!(
+            !script.contains("${{"),
+            "step {id}: expressions go through env:, not into the script"
+        );
+        let file = self.scratch.join(format!("step{n}.sh"));
+        std::fs::write(&file, script).unwrap();
+        let output = self.scratch.join(format!("output{n}"));
+        std::fs::write(&output, "").unwrap();
+        let mut cmd = Command::new("bash");
+        cmd.args(["--noprofile", "--norc", "-eo", "pipefail"])
+            .arg(&file)
+            .current_dir(self.workspace)
+            .env("GITHUB_OUTPUT", &output)
+            .env("GITHUB_STEP_SUMMARY", &self.summary)
+            .env("GITHUB_WORKSPACE", self.workspace)
+            .env("RUNNER_TEMP", self.scratch);
+        for (k, v) in str_map(&step["env"]) {
+            cmd.env(k, ctx.resolve(&v));
+        }
+        let o = cmd.output().unwrap();
+        let outputs = std::fs::read_to_string(&output).unwrap();
+        Ran {
+            code: o.status.code().unwrap_or(-1),
+            output: format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+            outputs: outputs
+                .lines()
+                .filter_map(|line| line.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+}
+
+/// Runs the action's steps in `workspace` with `given` inputs over the defaults.
+fn dry_run(workspace: &Path, given: &[(&str, &str)]) -> Dry {
+    let action = action();
+    assert_eq!(action["runs"]["using"], "composite");
+    let inputs = inputs(&action, given);
     let scratch = tempfile::tempdir().unwrap();
-    let summary = scratch.path().join("summary.md");
-    std::fs::write(&summary, "").unwrap();
+    let runner = Runner::new(workspace, scratch.path());
     let mut dry = Dry {
         ran: Vec::new(),
         outputs: BTreeMap::new(),
@@ -141,11 +229,7 @@ fn dry_run(workspace: &Path, given: &[(&str, &str)]) -> Dry {
         .iter()
         .enumerate()
     {
-        let id = step["id"]
-            .as_str()
-            .or(step["name"].as_str())
-            .unwrap_or("step")
-            .to_string();
+        let id = step_id(step);
         let condition = step["if"].as_str().unwrap_or("");
         // A step without `always()` runs only while every step before it succeeded.
         if failed && !condition.contains("always()") {
@@ -163,57 +247,14 @@ fn dry_run(workspace: &Path, given: &[(&str, &str)]) -> Dry {
             dry.uses.push((uses.to_string(), with));
             continue;
         }
-        let script = step["run"].as_str().expect("a step runs or uses");
-        assert_eq!(
-            step["shell"], "bash",
-            "composite run steps name their shell"
-        );
-        assert!(
-            !script.contains("${{"),
-            "step {id}: expressions go through env:, not into the script"
-        );
-        let file = scratch.path().join(format!("step{n}.sh"));
-        std::fs::write(&file, script).unwrap();
-        let output = scratch.path().join(format!("output{n}"));
-        std::fs::write(&output, "").unwrap();
-        let mut cmd = Command::new("bash");
-        cmd.args(["--noprofile", "--norc", "-eo", "pipefail"])
-            .arg(&file)
-            .current_dir(workspace)
-            .env("GITHUB_OUTPUT", &output)
-            .env("GITHUB_STEP_SUMMARY", &summary)
-            .env("GITHUB_WORKSPACE", workspace)
-            .env("RUNNER_TEMP", scratch.path());
-        for (k, v) in str_map(&step["env"]) {
-            cmd.env(k, ctx.resolve(&v));
-        }
-        let o = cmd.output().unwrap();
-        dry.stdout.push_str(&String::from_utf8_lossy(&o.stdout));
-        dry.stdout.push_str(&String::from_utf8_lossy(&o.stderr));
-        let code = o.status.code().unwrap_or(-1);
-        dry.ran.push((id.clone(), code));
-        let outs = std::fs::read_to_string(&output).unwrap();
-        let map = dry.outputs.entry(id).or_default();
-        for line in outs.lines() {
-            if let Some((k, v)) = line.split_once('=') {
-                map.insert(k.to_string(), v.to_string());
-            }
-        }
-        failed |= code != 0;
+        let ran = runner.run_script(n, &id, step, &ctx);
+        dry.stdout.push_str(&ran.output);
+        dry.ran.push((id.clone(), ran.code));
+        dry.outputs.entry(id).or_default().extend(ran.outputs);
+        failed |= ran.code != 0;
     }
-    dry.summary = std::fs::read_to_string(&summary).unwrap();
+    dry.summary = std::fs::read_to_string(&runner.summary).unwrap();
     dry
-}
-
-fn valid_sarif(path: &Path) -> serde_json::Value {
-    let schema: serde_json::Value =
-        serde_json::from_str(include_str!("../core/tests/data/sarif-schema-2.1.0.json")).unwrap();
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).expect("SARIF is JSON");
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "{errors:#?}");
-    v
 }
 
 /// mkdir denied with EACCES, everything else allowed: every cell conformant, the one rule proven.
@@ -292,7 +333,8 @@ fn the_action_proves_profiles_and_uploads_sarif_and_the_report() {
     assert!(sarif_action.starts_with("github/codeql-action/upload-sarif@"));
     assert_eq!(with["sarif_file"], "seccomp-harness-report/report.sarif");
     assert_eq!(with["category"], "seccomp-harness");
-    let v = valid_sarif(&ws.path().join(&with["sarif_file"]));
+    let sarif = std::fs::read_to_string(ws.path().join(&with["sarif_file"])).unwrap();
+    let v = common::schema::valid_sarif(&sarif);
     assert!(!v["runs"][0]["results"]
         .as_array()
         .unwrap()

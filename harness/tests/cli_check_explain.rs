@@ -118,19 +118,35 @@ fn check_rejects_each_class_of_broken_input_naming_the_file() {
     );
 }
 
+/// `explain` of Docker's default profile (v25.0.0) with `args` (the case and the options).
+fn explain_docker_default(args: &[&str]) -> Output {
+    bin()
+        .arg("explain")
+        .arg(fixture("docker-default-v25.0.0.json"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// [`explain_docker_default`] with `--format json` on x86_64 and kernel `kernel`: the JSON it
+/// printed, after checking that it exited 0 (the message shows its stderr).
+fn explain_json(case: &str, kernel: &str, more: &[&str]) -> serde_json::Value {
+    let args = [
+        case, "--arch", "x86_64", "--kernel", kernel, "--format", "json",
+    ];
+    let out = explain_docker_default(&[&args[..], more].concat());
+    assert_eq!(
+        out.status.code(),
+        Some(ExitCode::Ok.code()),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
 fn explain_prints_json_and_text() {
-    let p = fixture("docker-default-v25.0.0.json");
-    let out = bin()
-        .args(["explain"])
-        .arg(&p)
-        .args([
-            "clone3", "--arch", "x86_64", "--kernel", "6.1", "--format", "json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(ExitCode::Ok.code()));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = explain_json("clone3", "6.1", &[]);
     assert_eq!(v["case"], "clone3");
     assert_eq!(v["abi"], "x86_64");
     assert_eq!(v["outcome"], "errno");
@@ -144,31 +160,7 @@ fn explain_prints_json_and_text() {
         "{v}"
     );
 
-    let out = bin()
-        .arg("explain")
-        .arg(&p)
-        .args([
-            "clone3",
-            "--arch",
-            "x86_64",
-            "--kernel",
-            "6.1",
-            "--cap-add",
-            "CAP_SYS_ADMIN",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["outcome"], "allowed");
-
-    let out = bin()
-        .arg("explain")
-        .arg(&p)
-        .args(["ptrace", "--arch", "x86_64", "--kernel", "4.4"])
-        .output()
-        .unwrap();
+    let out = explain_docker_default(&["ptrace", "--arch", "x86_64", "--kernel", "4.4"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("outcome: errno 1") && text.contains("defaultAction"),
@@ -179,22 +171,17 @@ fn explain_prints_json_and_text() {
         text.contains("skipped: syscalls[") && text.contains("4.8"),
         "{text}"
     );
+}
 
-    let out = bin()
-        .arg("explain")
-        .arg(&p)
-        .args([
-            "i386:getpid",
-            "--arch",
-            "x86_64",
-            "--kernel",
-            "6.1",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+#[test]
+fn explain_applies_an_added_capability() {
+    let v = explain_json("clone3", "6.1", &["--cap-add", "CAP_SYS_ADMIN"]);
+    assert_eq!(v["outcome"], "allowed");
+}
+
+#[test]
+fn explain_reads_an_abi_prefixed_case() {
+    let v = explain_json("i386:getpid", "6.1", &[]);
     assert_eq!(
         (v["abi"].as_str(), v["outcome"].as_str()),
         (Some("i386"), Some("allowed"))
@@ -205,30 +192,7 @@ fn explain_prints_json_and_text() {
 fn explain_reads_the_sublevel_of_kernel() {
     // uretprobe passes every filter from 6.12.14 on (a stable backport); before it, or with
     // no sublevel, Docker's default denies it like any call it doesn't list.
-    let p = fixture("docker-default-v25.0.0.json");
-    let explain = |kernel: &str| {
-        let out = bin()
-            .arg("explain")
-            .arg(&p)
-            .args([
-                "uretprobe",
-                "--arch",
-                "x86_64",
-                "--kernel",
-                kernel,
-                "--format",
-                "json",
-            ])
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(ExitCode::Ok.code()),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
-    };
+    let explain = |kernel: &str| explain_json("uretprobe", kernel, &[]);
     let v = explain("6.12.14");
     assert_eq!(
         (v["outcome"].as_str(), &v["rule"]),
@@ -255,21 +219,10 @@ fn explain_reads_the_sublevel_of_kernel() {
 
 #[test]
 fn explain_rejects_unknown_cases_and_caps() {
-    let p = fixture("docker-default-v25.0.0.json");
-    let out = bin()
-        .arg("explain")
-        .arg(&p)
-        .args(["no_such_call", "--kernel", "6.1"])
-        .output()
-        .unwrap();
+    let out = explain_docker_default(&["no_such_call", "--kernel", "6.1"]);
     assert_eq!(out.status.code(), Some(ExitCode::BadInput.code()));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown case"));
-    let out = bin()
-        .arg("explain")
-        .arg(&p)
-        .args(["getpid", "--kernel", "6.1", "--cap-add", "FLY"])
-        .output()
-        .unwrap();
+    let out = explain_docker_default(&["getpid", "--kernel", "6.1", "--cap-add", "FLY"]);
     assert_eq!(out.status.code(), Some(ExitCode::BadInput.code()));
 }
 

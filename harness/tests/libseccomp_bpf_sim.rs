@@ -66,6 +66,102 @@ fn covers_x86_64(arches: &str) -> bool {
     included && !parts.contains(&"-x86_64")
 }
 
+/// The rows of a `.tests` file's `bpf-sim` sections, each split into its ten columns (test
+/// name, arches, syscall, six arguments, result): the other sections test libseccomp's API,
+/// which a Docker profile can't reach.
+fn bpf_sim_rows(data: &str) -> Vec<Vec<&str>> {
+    let mut in_sim = false;
+    let mut rows = Vec::new();
+    for line in data.lines() {
+        if let Some(kind) = line.strip_prefix("test type: ") {
+            in_sim = kind == "bpf-sim";
+            continue;
+        }
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if in_sim && !line.starts_with('#') && fields.len() == 10 {
+            rows.push(fields);
+        }
+    }
+    rows
+}
+
+/// The syscall numbers a row's syscall column stands for: numbers or a range as they are, a
+/// name by its x86_64 number.
+fn syscall_numbers(field: &str) -> Vec<u64> {
+    if field.chars().all(|c| c.is_ascii_digit() || c == '-') {
+        values(field)
+    } else {
+        vec![names::number(Abi::X86_64, field)
+            .unwrap_or_else(|| panic!("{field} names no x86_64 syscall"))]
+    }
+}
+
+/// Every combination of the six argument columns' values (N and ranges multiply).
+fn argument_combinations(columns: &[Vec<u64>]) -> Vec<[u64; 6]> {
+    let mut combos: Vec<[u64; 6]> = vec![[0; 6]];
+    for (i, col) in columns.iter().enumerate() {
+        combos = combos
+            .iter()
+            .flat_map(|c| {
+                col.iter().map(move |v| {
+                    let mut c = *c;
+                    c[i] = *v;
+                    c
+                })
+            })
+            .collect();
+    }
+    combos
+}
+
+/// How the rows compared, over every file.
+#[derive(Default)]
+struct Tally {
+    /// x86_64 rows compared.
+    rows: usize,
+    /// Their (syscall, arguments) combinations, each compared on its own.
+    combinations: usize,
+    /// Rows for other arches only.
+    skipped: usize,
+    /// One line per combination where the oracle's answer differs from libseccomp's.
+    disagreements: Vec<String>,
+}
+
+impl Tally {
+    /// Compares one bpf-sim row (its ten columns) with what `oracle` predicts for each of its
+    /// combinations.
+    fn compare_row(&mut self, oracle: &Oracle, fields: &[&str]) {
+        if !covers_x86_64(fields[1]) {
+            self.skipped += 1;
+            return;
+        }
+        self.rows += 1;
+        let want = expected(fields[9]);
+        let columns: Vec<Vec<u64>> = fields[3..9].iter().map(|f| values(f)).collect();
+        for nr in syscall_numbers(fields[2]) {
+            for args in argument_combinations(&columns) {
+                self.combinations += 1;
+                let case = Case {
+                    id: format!("{} row", fields[0]),
+                    abi: Abi::X86_64,
+                    syscall: "libseccomp-row",
+                    nr,
+                    args: args.map(Arg::Value),
+                    harmless: "",
+                    may_block: false,
+                };
+                let p = oracle.predict_filter(&case);
+                if (p.outcome, p.errno) != want {
+                    self.disagreements.push(format!(
+                        "{}: syscall {nr} args {args:x?}: libseccomp {}, oracle {:?} {:?}",
+                        fields[0], fields[9], p.outcome, p.errno
+                    ));
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn the_oracle_agrees_with_libseccomps_bpf_sim_rows() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/libseccomp");
@@ -77,8 +173,7 @@ fn the_oracle_agrees_with_libseccomps_bpf_sim_rows() {
         KernelVersion::new(6, 18),
     )
     .with_runtime(Runtime::parse("crun", Some("1.28")));
-    let (mut rows, mut combinations, mut skipped) = (0usize, 0usize, 0usize);
-    let mut disagreements = Vec::new();
+    let mut tally = Tally::default();
     for file in &tests {
         let json = file.with_extension("json");
         let text = std::fs::read_to_string(&json).unwrap();
@@ -87,66 +182,16 @@ fn the_oracle_agrees_with_libseccomps_bpf_sim_rows() {
         let oracle = Oracle::new(&resolved);
         assert!(oracle.filter_refusal().is_none(), "{}", json.display());
         let data = std::fs::read_to_string(file).unwrap();
-        let mut in_sim = false;
-        for line in data.lines() {
-            if let Some(kind) = line.strip_prefix("test type: ") {
-                in_sim = kind == "bpf-sim";
-                continue;
-            }
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            if !in_sim || line.starts_with('#') || fields.len() != 10 {
-                continue;
-            }
-            if !covers_x86_64(fields[1]) {
-                skipped += 1;
-                continue;
-            }
-            rows += 1;
-            let want = expected(fields[9]);
-            let nrs: Vec<u64> = if fields[2].chars().all(|c| c.is_ascii_digit() || c == '-') {
-                values(fields[2])
-            } else {
-                vec![names::number(Abi::X86_64, fields[2])
-                    .unwrap_or_else(|| panic!("{} names no x86_64 syscall", fields[2]))]
-            };
-            let columns: Vec<Vec<u64>> = fields[3..9].iter().map(|f| values(f)).collect();
-            for nr in nrs {
-                // Every combination of the columns' values (N and ranges multiply).
-                let mut combos: Vec<[u64; 6]> = vec![[0; 6]];
-                for (i, col) in columns.iter().enumerate() {
-                    combos = combos
-                        .iter()
-                        .flat_map(|c| {
-                            col.iter().map(move |v| {
-                                let mut c = *c;
-                                c[i] = *v;
-                                c
-                            })
-                        })
-                        .collect();
-                }
-                for args in combos {
-                    combinations += 1;
-                    let case = Case {
-                        id: format!("{} row", fields[0]),
-                        abi: Abi::X86_64,
-                        syscall: "libseccomp-row",
-                        nr,
-                        args: args.map(Arg::Value),
-                        harmless: "",
-                        may_block: false,
-                    };
-                    let p = oracle.predict_filter(&case);
-                    if (p.outcome, p.errno) != want {
-                        disagreements.push(format!(
-                            "{}: syscall {nr} args {args:x?}: libseccomp {}, oracle {:?} {:?}",
-                            fields[0], fields[9], p.outcome, p.errno
-                        ));
-                    }
-                }
-            }
+        for fields in bpf_sim_rows(&data) {
+            tally.compare_row(&oracle, &fields);
         }
     }
+    let Tally {
+        rows,
+        combinations,
+        skipped,
+        mut disagreements,
+    } = tally;
     println!(
         "libseccomp v2.6.0 bpf-sim: {} tests, {rows} x86_64 rows ({combinations} argument combinations) agree: {}, disagree: {}; {skipped} rows for other arches",
         tests.len(),

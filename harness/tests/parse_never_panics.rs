@@ -5,52 +5,10 @@ use seccomp_catalog::Arch;
 use seccomp_harness_core::profile::{self, CapSet, Host, KernelVersion};
 use serde_json::Value;
 
-fn json_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        prop_oneof![
-            Just("SCMP_ACT_ERRNO".to_string()),
-            Just("SCMP_ACT_ALLOW".to_string()),
-            Just("SCMP_CMP_EQ".to_string()),
-            Just("SCMP_ARCH_X86_64".to_string()),
-            Just("4.8".to_string()),
-            Just("socket".to_string()),
-            ".{0,8}",
-        ]
-        .prop_map(Value::from),
-    ];
-    let keys = prop_oneof![
-        Just("defaultAction".to_string()),
-        Just("defaultErrnoRet".to_string()),
-        Just("architectures".to_string()),
-        Just("archMap".to_string()),
-        Just("syscalls".to_string()),
-        Just("names".to_string()),
-        Just("name".to_string()),
-        Just("action".to_string()),
-        Just("errnoRet".to_string()),
-        Just("args".to_string()),
-        Just("index".to_string()),
-        Just("value".to_string()),
-        Just("op".to_string()),
-        Just("includes".to_string()),
-        Just("caps".to_string()),
-        Just("minKernel".to_string()),
-        Just("linux".to_string()),
-        Just("seccomp".to_string()),
-        "[a-z]{1,6}",
-    ];
-    leaf.prop_recursive(5, 64, 6, move |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map(keys.clone(), inner, 0..6)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
-}
+#[path = "common/profile_json.rs"]
+mod profile_json;
+
+use profile_json::json_value;
 
 fn exercise(text: &str) {
     let host = Host::new(

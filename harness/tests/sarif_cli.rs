@@ -6,22 +6,13 @@
 mod common;
 
 use seccomp_harness_core::exit::ExitCode;
+use std::path::Path;
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_seccomp-harness");
 
 fn bin(args: &[&str]) -> Output {
     Command::new(BIN).args(args).output().unwrap()
-}
-
-fn valid_sarif(text: &str) -> serde_json::Value {
-    let schema: serde_json::Value =
-        serde_json::from_str(include_str!("../core/tests/data/sarif-schema-2.1.0.json")).unwrap();
-    let v: serde_json::Value = serde_json::from_str(text).expect("SARIF is JSON");
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "{errors:#?}");
-    v
 }
 
 /// The SARIF log a command printed, after checking its exit code (the message shows its
@@ -33,7 +24,7 @@ fn sarif_exiting(o: &Output, code: ExitCode) -> serde_json::Value {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    valid_sarif(&String::from_utf8_lossy(&o.stdout))
+    common::schema::valid_sarif(&String::from_utf8_lossy(&o.stdout))
 }
 
 fn results(v: &serde_json::Value) -> Vec<serde_json::Value> {
@@ -93,20 +84,18 @@ fn check_findings_are_at_their_line() {
     assert!(lints.iter().any(|r| start(r) == (3, 4)), "{lints:#?}");
 }
 
-#[test]
-#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
-fn a_failing_cell_is_annotated_on_the_line_of_its_rule() {
-    common::require_engine();
-    // Relative paths, as in a repository checkout: code scanning resolves them there.
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    std::fs::write(dir.path().join("deny-mkdir.json"), PROFILE).unwrap();
-    let run = |args: &[&str]| {
-        Command::new(BIN)
-            .current_dir(dir.path())
-            .args(args)
-            .output()
-            .unwrap()
-    };
+/// The harness in `dir` (relative paths, as in a repository checkout: code scanning resolves
+/// them there).
+fn bin_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The run of [`PROFILE`] (as `deny-mkdir.json`) on mkdir and getpid, with `format` added.
+fn run_deny_mkdir(dir: &Path, format: &[&str]) -> Output {
     let args = [
         "run",
         "deny-mkdir.json",
@@ -115,7 +104,13 @@ fn a_failing_cell_is_annotated_on_the_line_of_its_rule() {
         "--case",
         "getpid",
     ];
-    let o = run(&[&args[..], &["--format", "sarif"]].concat());
+    bin_in(dir, &[&args[..], format].concat())
+}
+
+/// A passing run's SARIF: no failed cell, and the one rule no cell reached (rmdir) annotated
+/// at its line, in the profile's path relative to the checkout.
+fn assert_only_the_unreached_rule_is_annotated(dir: &Path) {
+    let o = run_deny_mkdir(dir, &["--format", "sarif"]);
     let v = sarif_exiting(&o, ExitCode::Ok);
     // Every cell passed; the rmdir rule decided none of them.
     let rs = results(&v);
@@ -130,22 +125,19 @@ fn a_failing_cell_is_annotated_on_the_line_of_its_rule() {
         unproven[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
         "deny-mkdir.json"
     );
+}
 
-    // The same run as JSON; then the engine "answers" mkdir otherwise than the rule says.
-    let o = run(&[&args[..], &["--format", "json", "--output", "m.json"]].concat());
+/// The same run as JSON into `m.json`, which validates against the published contract; then
+/// `failed.json`, the same matrix with the engine "answering" mkdir otherwise than the rule
+/// says.
+fn write_a_matrix_and_one_with_mkdir_failing(dir: &Path) {
+    let o = run_deny_mkdir(dir, &["--format", "json", "--output", "m.json"]);
     assert_eq!(o.status.code(), Some(ExitCode::Ok.code()));
-    let path = dir.path().join("m.json");
+    let path = dir.join("m.json");
     let mut m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     // The matrix the binary wrote validates against the published contract.
-    let contract: serde_json::Value =
-        serde_json::from_str(include_str!("../../docs/matrix.schema.json")).unwrap();
-    let errors: Vec<String> = jsonschema::validator_for(&contract)
-        .unwrap()
-        .iter_errors(&m)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    common::schema::assert_valid_matrix(&m);
     let cell = m["cells"]
         .as_array_mut()
         .unwrap()
@@ -155,10 +147,20 @@ fn a_failing_cell_is_annotated_on_the_line_of_its_rule() {
     assert_eq!(cell["expected"]["rule"], 0);
     cell["observed"]["errno"] = 1.into();
     cell["verdict"] = "fail".into();
-    let failed = dir.path().join("failed.json");
-    std::fs::write(&failed, m.to_string()).unwrap();
+    std::fs::write(dir.join("failed.json"), m.to_string()).unwrap();
+}
 
-    let o = run(&["render", "failed.json", "--format", "sarif"]);
+#[test]
+#[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
+fn a_failing_cell_is_annotated_on_the_line_of_its_rule() {
+    common::require_engine();
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let dir = dir.path();
+    std::fs::write(dir.join("deny-mkdir.json"), PROFILE).unwrap();
+    assert_only_the_unreached_rule_is_annotated(dir);
+    write_a_matrix_and_one_with_mkdir_failing(dir);
+
+    let o = bin_in(dir, &["render", "failed.json", "--format", "sarif"]);
     let v = sarif_exiting(&o, ExitCode::Ok);
     let failed_results: Vec<_> = results(&v)
         .into_iter()
@@ -168,15 +170,15 @@ fn a_failing_cell_is_annotated_on_the_line_of_its_rule() {
     assert_eq!(failed_results[0]["level"], "error");
     assert_eq!(start(&failed_results[0]), (5, 7));
 
-    let o = run(&["diff", "m.json", "failed.json", "--format", "sarif"]);
+    let o = bin_in(dir, &["diff", "m.json", "failed.json", "--format", "sarif"]);
     let v = sarif_exiting(&o, ExitCode::Findings);
     let changed = results(&v);
     assert_eq!(changed.len(), 1, "{changed:#?}");
     assert_eq!(start(&changed[0]), (5, 7));
 
     // Edited since the run: the findings name the file, without a line that may be wrong.
-    std::fs::write(dir.path().join("deny-mkdir.json"), format!("\n{PROFILE}")).unwrap();
-    let o = run(&["render", "failed.json", "--format", "sarif"]);
+    std::fs::write(dir.join("deny-mkdir.json"), format!("\n{PROFILE}")).unwrap();
+    let o = bin_in(dir, &["render", "failed.json", "--format", "sarif"]);
     let v = sarif_exiting(&o, ExitCode::Ok);
     let r = results(&v)
         .into_iter()

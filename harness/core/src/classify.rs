@@ -53,7 +53,8 @@ impl<'a> TaggedRun<'a> {
 #[derive(Debug, Clone)]
 pub enum Attribution<'a> {
     /// A file profile with a tagged run: sentinel errno on a syscall → the rule that produces
-    /// it in the profile as written (the caller maps rules that runc drops there to the default).
+    /// it in the profile as written (the caller maps rules that the runtime drops there to the
+    /// default: [`crate::runtime::RuntimeModel`]).
     Tagged {
         sentinels: &'a Sentinels,
         /// The original default is ERRNO and the tagged profile traps it instead
@@ -65,9 +66,10 @@ pub enum Attribution<'a> {
         /// them, the same as unconfined, is the kernel's even with no tagged record.
         errnos: &'a [i32],
     },
-    /// A tagged run whose ERRNO rules and ERRNO default trap (gVisor answers EPERM for every
-    /// errno, so sentinels can't come back): a trap there where this run answered an errno
-    /// is the filter's denial; which rule, it can't say.
+    /// A tagged run whose ERRNO rules and ERRNO default trap (the runtime answers EPERM for
+    /// every errno, so sentinels can't come back: [`crate::runtime::Runtime::returns_sentinels`]):
+    /// a trap there where this run answered an errno is the filter's denial; which rule, it
+    /// can't say.
     Trapping,
     /// The engine's builtin profile: it can't be tagged.
     Untaggable,
@@ -77,7 +79,8 @@ pub enum Attribution<'a> {
 
 /// The errnos a profile's filter can answer: each ERRNO rule's and the ERRNO default's
 /// (`errnoRet`, else EPERM), and EPERM for the default too, since an engine before Docker 23
-/// drops `defaultErrnoRet`. runc's ENOSYS stub is not among them: a call the kernel lacks
+/// drops `defaultErrnoRet`. The runtime's ENOSYS stub
+/// ([`crate::runtime::RuntimeModel::enosys_stub`]) is not among them: a call the kernel lacks
 /// answers the same.
 pub fn filter_errnos(profile: &Profile) -> Vec<i32> {
     let errno = |e: Option<u32>| e.map_or(EPERM, |e| i32::try_from(e).unwrap_or(i32::MAX));
@@ -234,7 +237,8 @@ impl<'a> Evidence<'a> {
         tagged: TaggedRun<'a>,
         attribution: &Attribution<'a>,
     ) -> Evidence<'a> {
-        // gVisor answers EPERM for every errno: the only errno its filter can answer.
+        // A trapping copy's runtime answers EPERM for every errno
+        // (`runtime::Runtime::rewritten_errno`): the only errno its filter can answer.
         let silent = match (attribution, tagged) {
             (Attribution::Tagged { errnos, .. }, TaggedRun::Silent(why)) => Some(Silence {
                 why,
@@ -442,8 +446,8 @@ pub fn verdict(observed: &Observed, expected: Option<&Expected>) -> Verdict {
     }
     let outcome_matches = match (observed.outcome, expected.outcome) {
         (a, b) if a == b => true,
-        // A syscall the kernel lacks answers ENOSYS whatever the filter allows, and runc's
-        // ENOSYS stub answers the same: the two can't be told apart.
+        // A syscall the kernel lacks answers ENOSYS whatever the filter allows, and the
+        // runtime's ENOSYS stub answers the same: the two can't be told apart.
         (Outcome::Absent, Outcome::Allowed) => true,
         (Outcome::Absent, Outcome::Errno) => expected.errno == Some(ENOSYS),
         _ => false,

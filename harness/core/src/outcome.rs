@@ -62,7 +62,7 @@ impl fmt::Display for Outcome {
 }
 
 /// What decided a call's fate: a rule of the profile (its index in `syscalls[]`), the default
-/// action, runc's ENOSYS stub, or the bad-arch action. Serialized as the index number, or as
+/// action, the runtime's ENOSYS stub, or the bad-arch action. Serialized as the index number, or as
 /// the strings `"default"`, `"enosys_stub"`, `"bad_arch"`.
 #[derive(
     Debug,

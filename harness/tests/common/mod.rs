@@ -17,6 +17,8 @@ use seccomp_harness::engine::Engine;
 pub mod binary;
 #[allow(dead_code)]
 pub mod containers;
+#[allow(dead_code)]
+pub mod schema;
 
 /// The engine. Panics with the reason when no daemon answers: a test that asks for it was
 /// included on purpose (`--include-ignored`).

@@ -1,8 +1,8 @@
 //! Which cases a profile's argument conditions call for: for each chain of conditions a rule
-//! becomes (runc's split, libseccomp's narrowing), one case that satisfies every condition and,
-//! per condition, one that breaks only it, at the comparison's boundary; on a 64-bit ABI also
-//! one with a high word the kernel ignores but the filter compares. The cases themselves (the
-//! poisons that keep them harmless) come from `seccomp_catalog::generated`.
+//! becomes (the runtime's split, libseccomp's narrowing), one case that satisfies every
+//! condition and, per condition, one that breaks only it, at the comparison's boundary; on a
+//! 64-bit ABI also one with a high word the kernel ignores but the filter compares. The cases
+//! themselves (the poisons that keep them harmless) come from `seccomp_catalog::generated`.
 //!
 //! Cases are made on every ABI the profile's filter holds ([`for_profile_on`]): the native one
 //! and the compat ABIs it lists (`SCMP_ARCH_X86`, `SCMP_ARCH_X32`). libseccomp compares 32 bits
