@@ -522,21 +522,30 @@ mod tests {
         }
     }
 
+    /// An EPERM in the as-is run and in the baseline, beside a tagged run that ended in
+    /// SIGSYS (`tagged_run`): the errno default's where the tagged copy traps its default,
+    /// and the kernel's own answer (allowed) where it doesn't.
+    fn an_eperm_is_the_errno_defaults_where_the_tagged_copy_traps_it(tagged_run: &CaseRecord) {
+        let (o, b) = (errno(1), errno(1));
+        let map = Sentinels::default();
+        let got = classify(SLOT, runs(&o, &b, Some(tagged_run)), &tagged(&map, true));
+        assert_eq!(
+            (got.outcome, got.errno, got.rule),
+            (Outcome::Errno, Some(1), Some(RuleRef::DEFAULT))
+        );
+        let got = classify(SLOT, runs(&o, &b, Some(tagged_run)), &tagged(&map, false));
+        assert_eq!(got.outcome, Outcome::Allowed);
+    }
+
     #[test]
     fn a_tagged_run_killed_by_its_trapping_default_is_the_errno_defaults() {
         // SPO's runc base profile allows no rt_sigaction: the tagged probe has no SIGSYS
         // handler, so the copy's trapping default kills it (measured on Docker 20.10.24 and
         // containerd 1.7.24 and 2.1.9: syslog, setsid, mkdir).
-        let (o, b, t) = (errno(1), errno(1), signal(SIGSYS));
-        let map = Sentinels::default();
-        let got = classify(SLOT, runs(&o, &b, Some(&t)), &tagged(&map, true));
-        assert_eq!(
-            (got.outcome, got.errno, got.rule),
-            (Outcome::Errno, Some(1), Some(RuleRef::DEFAULT))
-        );
-        // Not where the default doesn't trap, nor where the as-is run was killed too.
-        let got = classify(SLOT, runs(&o, &b, Some(&t)), &tagged(&map, false));
-        assert_eq!(got.outcome, Outcome::Allowed);
+        let t = signal(SIGSYS);
+        an_eperm_is_the_errno_defaults_where_the_tagged_copy_traps_it(&t);
+        // Nor where the as-is run was killed too.
+        let (b, map) = (errno(1), Sentinels::default());
         let killed = signal(SIGSYS);
         let got = classify(SLOT, runs(&killed, &b, Some(&t)), &tagged(&map, true));
         assert_eq!((got.outcome, got.rule), (Outcome::Killed, None));
@@ -545,16 +554,9 @@ mod tests {
     #[test]
     fn a_trap_in_the_tagged_run_is_the_errno_defaults() {
         // Without CAP_SYS_ADMIN the kernel answers EPERM too: the tagged run's trap tells.
-        let (o, b, t) = (errno(1), errno(1), trap(103));
+        let t = trap(103);
+        an_eperm_is_the_errno_defaults_where_the_tagged_copy_traps_it(&t);
         let map = Sentinels::default();
-        let got = classify(SLOT, runs(&o, &b, Some(&t)), &tagged(&map, true));
-        assert_eq!(
-            (got.outcome, got.errno, got.rule),
-            (Outcome::Errno, Some(1), Some(RuleRef::DEFAULT))
-        );
-        // Only when the tagged profile traps the default.
-        let got = classify(SLOT, runs(&o, &b, Some(&t)), &tagged(&map, false));
-        assert_eq!(got.outcome, Outcome::Allowed);
         // A call the filter lets through is not attributed.
         let (o, b) = (errno(22), errno(22));
         let got = classify(SLOT, runs(&o, &b, Some(&errno(22))), &tagged(&map, true));

@@ -212,6 +212,33 @@ pub enum Verdict {
     Undecided,
 }
 
+impl Verdict {
+    /// Every verdict, in the order the HTML report offers them as filters.
+    pub const ALL: [Verdict; 7] = [
+        Verdict::Pass,
+        Verdict::Fail,
+        Verdict::NotEnforced,
+        Verdict::Undecided,
+        Verdict::Drift,
+        Verdict::HeldBack,
+        Verdict::Unpredicted,
+    ];
+
+    /// The name the JSON contract gives the verdict: the HTML and the diff reports print it,
+    /// so a reader can search the matrix for the word they see.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Unpredicted => "unpredicted",
+            Verdict::Drift => "drift",
+            Verdict::HeldBack => "held_back",
+            Verdict::NotEnforced => "not_enforced",
+            Verdict::Undecided => "undecided",
+        }
+    }
+}
+
 /// Why a matrix file could not be read. Each variant names the file, because `diff` reads two
 /// and the user must know which one is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -427,6 +454,13 @@ impl Matrix {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verdict_names_are_the_serialized_ones() {
+        for v in Verdict::ALL {
+            assert_eq!(serde_json::to_value(v).unwrap(), v.as_str(), "{v:?}");
+        }
+    }
 
     const MINIMAL: &str = r#"{
         "schema_version": 2,

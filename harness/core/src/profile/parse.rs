@@ -392,6 +392,13 @@ const PROFILE_KEYS: &[&str] = &[
     "listenerMetadata",
 ];
 
+/// A profile a test wrote itself, which must parse: the tests of every module that reads
+/// profiles start from one, and a typo in it should fail loudly, where it is.
+#[cfg(test)]
+pub(crate) fn parsed(text: &str) -> Profile {
+    parse_str(text, "t.json").expect("a test's own profile parses")
+}
+
 /// Parses a profile as Docker would accept it. An `errnoRet` out of range is kept: Docker takes
 /// it and the runtime then fails to load the filter, which the oracle predicts; `check` reports
 /// it from [`super::validate::errno_out_of_range`].
