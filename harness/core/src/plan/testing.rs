@@ -1,7 +1,8 @@
 //! Plans for the tests of planning and assembly. [`plan`] takes seven inputs and a test
 //! varies one or two of them: [`PlanSetup`] holds the others at those of a Docker engine on
-//! x86_64 with kernel 6.1 that passes `defaultErrnoRet` on, its default runtime runc 1.1,
-//! Docker's default capabilities and every case, so each test names only what it is about.
+//! x86_64 with kernel 6.1 that passes `defaultErrnoRet` on, its default runtime as
+//! [`Runtime::default`] models it, Docker's default capabilities and every case, so each test
+//! names only what it is about.
 
 use super::input::{load_file, CapSpec, LoadedProfile};
 use super::{plan, Plan, PlanError, PlannedRuntime, Selection};
@@ -28,7 +29,7 @@ impl PlanSetup {
             cap_sets: vec![CapSpec::docker_default()],
             kernel: KernelVersion::new(6, 1),
             honours_default_errno_ret: true,
-            runtimes: vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
+            runtimes: vec![PlannedRuntime::default_of(Runtime::default())],
             cases: Vec::new(),
             start_held_back: false,
         }
