@@ -8,6 +8,8 @@
 //! oracle for every cell once the calibration's measurement is in.
 
 pub mod input;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use crate::calibration::Calibration;
 use crate::configuration_id::ConfigurationId;

@@ -1,5 +1,6 @@
 use super::*;
 use crate::plan::input::{load_upstream, CapSpec, LoadedProfile};
+use crate::plan::testing::TestPlan;
 use crate::plan::{plan, Selection};
 use crate::profile::KernelVersion;
 use seccomp_catalog::Arch;
@@ -29,18 +30,11 @@ fn builtin_plan(with_upstream: bool) -> Plan {
         let release = crate::upstream::default_for("docker", "20.10.24+dfsg1").unwrap();
         profiles.push(load_upstream(release));
     }
-    plan(
-        profiles,
-        vec![CapSpec::docker_default()],
-        Arch::X86_64,
-        KernelVersion::new(6, 18),
-        false,
-        vec![crate::plan::PlannedRuntime::default_of(
-            crate::runtime::Runtime::runc_1_1(),
-        )],
-        Selection::cases(&["getpid".into(), "keyctl".into()]),
-    )
-    .unwrap()
+    TestPlan::of(profiles)
+        .kernel(6, 18)
+        .dropping_default_errno_ret()
+        .cases(&["getpid", "keyctl"])
+        .plan()
 }
 
 #[test]
@@ -131,6 +125,7 @@ fn without_an_upstream_profile_builtin_stays_unpredicted_with_the_reason() {
 mod reasons {
     use super::super::*;
     use crate::plan::input::{load_file, CapSpec};
+    use crate::plan::testing::TestPlan;
     use crate::plan::{plan, Selection};
     use crate::profile::KernelVersion;
     use seccomp_catalog::Arch;
