@@ -51,8 +51,8 @@ pub enum NodeProfile {
 /// Each job's profile as the node gets it, in plan order. Upstream's default is rendered as
 /// containerd builds it for the container (its conditions resolved: the node would drop them
 /// from a file); every profile carries a salt unique to the run (`run_id`) and the job, with
-/// `defaultErrnoRet` kept, as the node passes the OCI field through to a runtime that honours
-/// it.
+/// `defaultErrnoRet` kept, as the runtime honours the OCI field containerd passes through
+/// ([`crate::runtime::RuntimeModel::honours_default_errno_ret`]).
 pub fn node_profiles(plan: &Plan, run_id: &str) -> Vec<NodeProfile> {
     let mut out = Vec::with_capacity(plan.jobs.len());
     for (i, job) in plan.jobs.iter().enumerate() {

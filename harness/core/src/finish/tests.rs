@@ -6,7 +6,8 @@ use crate::matrix::Verdict;
 use crate::plan::input::load_file;
 use crate::plan::testing::TestPlan;
 use crate::plan::PlannedRuntime;
-use crate::runtime::Runtime;
+use crate::runtime::testing::{OWN_KERNEL_NAME, OWN_KERNEL_PROGRAM};
+use crate::runtime::{Runtime, DEFAULT_NAME};
 use seccomp_catalog::record::CaseRecord;
 
 /// unconfined and a file profile that denies getpid, on `runtimes`, kernel 6.12.
@@ -29,13 +30,14 @@ fn two_runtime_plan(runtimes: Vec<PlannedRuntime>) -> Plan {
         .plan()
 }
 
-/// gVisor, registered under its program's name, as an engine's `/info` shows it.
-fn gvisor() -> PlannedRuntime {
-    PlannedRuntime::named("runsc", None).with_command("/usr/bin/runsc", &[])
+/// A runtime with a kernel of its own, known by its program (no `--oci-seccomp` there).
+fn own_kernel() -> PlannedRuntime {
+    PlannedRuntime::named(OWN_KERNEL_NAME, None).with_command(OWN_KERNEL_PROGRAM, &[])
 }
 
-fn runc_1_3() -> PlannedRuntime {
-    PlannedRuntime::named("runc", Some("1.3.6"))
+/// The default runtime, named, at a version that runs on the host kernel.
+fn on_host() -> PlannedRuntime {
+    PlannedRuntime::named(DEFAULT_NAME, Some("1.3.6"))
 }
 
 /// The calibration job's records where every rule answered `answer(expected errno)`.
@@ -80,7 +82,7 @@ fn readings() -> Readings<'static> {
 
 #[test]
 fn the_host_facts_come_from_a_baseline_the_host_kernel_ran() {
-    let plan = two_runtime_plan(vec![gvisor(), runc_1_3()]);
+    let plan = two_runtime_plan(vec![own_kernel(), on_host()]);
     let mut results = JobResults::new();
     for (rt, kernel) in [(0, "4.4.0"), (1, "6.12.117-host")] {
         let baseline = JobKind::Baseline {
@@ -102,10 +104,10 @@ fn the_host_facts_come_from_a_baseline_the_host_kernel_ran() {
 
 #[test]
 fn the_calibrations_name_unknown_rewritten_and_ignored_rules_per_runtime() {
-    let plan = two_runtime_plan(vec![runc_1_3(), gvisor()]);
+    let plan = two_runtime_plan(vec![on_host(), own_kernel()]);
     let mut results = JobResults::new();
-    // The first runtime knows every name but mseal; gVisor ignores the rules (its control
-    // answers as with no filter).
+    // The default runtime knows every name but mseal; the one with its own kernel ignores the
+    // rules (its control answers as with no filter).
     let mut known = calibration_run(&plan, 0, |e| e);
     known.records.insert("mseal".into(), CaseRecord::failed(38));
     results.insert(JobKind::Calibration { runtime: 0 }, known);
@@ -124,14 +126,15 @@ fn the_calibrations_name_unknown_rewritten_and_ignored_rules_per_runtime() {
         host.seccomp.runtime_unknown_syscalls,
         Some(vec!["mseal".to_string()])
     );
-    let why = &host.seccomp.not_enforced[plan.runtimes[1].engine_name()];
+    let why = &host.seccomp.not_enforced[OWN_KERNEL_NAME];
     assert!(
         why.contains("had no effect") && why.contains("--oci-seccomp"),
         "{why}"
     );
     assert!(host.seccomp.errno_rewritten.is_empty());
 
-    // Every rule answering EPERM: gVisor with --oci-seccomp rewrites errnos.
+    // Every rule answering EPERM: with --oci-seccomp, that runtime rewrites errnos
+    // (`Runtime::rewritten_errno`).
     results.insert(
         JobKind::Calibration { runtime: 1 },
         calibration_run(&plan, 1, |_| 1),
@@ -139,15 +142,12 @@ fn the_calibrations_name_unknown_rewritten_and_ignored_rules_per_runtime() {
     let calibrated = calibrations(&plan, &results);
     let host = host_facts(&plan, &results, &calibrated, &engine_host_facts);
     assert!(host.seccomp.not_enforced.is_empty());
-    assert_eq!(
-        host.seccomp.errno_rewritten,
-        [plan.runtimes[1].engine_name()]
-    );
+    assert_eq!(host.seccomp.errno_rewritten, [OWN_KERNEL_NAME]);
 }
 
 #[test]
 fn a_run_assembles_with_its_calibrations_unknown_names() {
-    let plan = two_runtime_plan(vec![PlannedRuntime::default_of(Runtime::runc_1_1())]);
+    let plan = two_runtime_plan(vec![PlannedRuntime::default_of(Runtime::default())]);
     let file = plan
         .configurations
         .iter()

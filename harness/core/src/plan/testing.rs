@@ -20,7 +20,7 @@ pub(crate) struct TestPlan {
 
 impl TestPlan {
     /// `profiles` on x86_64 with kernel 6.1, the engine's default capabilities, the engine's
-    /// default runtime as [`Runtime::runc_1_1`] models it, `defaultErrnoRet` honoured, and
+    /// default runtime as [`Runtime::default`] models it, `defaultErrnoRet` honoured, and
     /// every case of the catalog.
     pub(crate) fn of(profiles: Vec<LoadedProfile>) -> TestPlan {
         TestPlan {
@@ -28,7 +28,7 @@ impl TestPlan {
             cap_sets: vec![CapSpec::docker_default()],
             kernel: KernelVersion::new(6, 1),
             honours_default_errno_ret: true,
-            runtimes: vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
+            runtimes: vec![PlannedRuntime::default_of(Runtime::default())],
             cases: Vec::new(),
         }
     }

@@ -29,6 +29,14 @@ pub const FEATURES_VERSION_ANNOTATIONS: &[&str] = &[
     runc::FEATURES_VERSION_ANNOTATION,
 ];
 
+/// Fragments (lower-cased) of the messages a runtime fails a start with when it can't give
+/// the container its capabilities, so that such a failure is not blamed on the profile:
+/// runc's "unable to apply caps: operation not permitted" (libcontainer `finalizeNamespace`;
+/// on this project's host, Docker 20.10.24 with runc 1.1.5, `run builtin --cap-add ALL` failed
+/// every configuration so, the unconfined baseline too), crun's "capset: Operation not
+/// permitted", and libcap's `cap_set_proc` where a message names the call by it.
+pub const CAPABILITY_FAILURES: &[&str] = &["apply caps", "capset", "cap_set_proc"];
+
 /// Whether Docker's `/info` commit (`RuncCommit`: a git description such as
 /// `v1.1.12-0-g51d5e94`, or a distribution's version string) is the version of runtime
 /// `name`: Docker fills it from runc alone.
@@ -36,10 +44,54 @@ pub fn info_commit_is_version_of(name: &str) -> bool {
     name == runc::NAME
 }
 
+/// The OCI annotation, with its value, that turns a runtime's use of the profile on per
+/// container where the runtime ignores profiles unless told: gVisor's
+/// [`gvisor::OCI_SECCOMP_ANNOTATION`], which other runtimes ignore. Docker passes annotations
+/// from API 1.43 (Docker 24) on.
+pub const PROFILE_ON_ANNOTATION: (&str, &str) = (gvisor::OCI_SECCOMP_ANNOTATION, "true");
+
+/// Runtimes for tests outside this module that need one's behaviour, or an engine's real output
+/// about one, named by what they stand for: so that no test elsewhere names a runtime (the rule
+/// `named_elsewhere` checks). A test that only needs a label uses a made-up name.
+pub mod testing {
+    /// A second runtime with a measured model of its own beside [`super::DEFAULT_NAME`]: crun,
+    /// which has no ENOSYS stub, and the OCI runtime Podman 5.8.6 ran on the lab (its
+    /// `/version` component `OCI Runtime (crun)`, with `crun --version`'s text).
+    pub const NO_STUB_NAME: &str = super::crun::NAME;
+
+    /// A runtime that runs its own kernel and is known by its program, whatever name it is
+    /// registered under: gVisor ([`super::Runtime::known_by_program`]).
+    pub const OWN_KERNEL_NAME: &str = super::gvisor::RUNSC;
+
+    /// That runtime's program as Docker's `/info` lists it (`path`).
+    pub const OWN_KERNEL_PROGRAM: &str = "/usr/bin/runsc";
+
+    /// The name the default runtime's init takes once it has loaded the filter, as
+    /// `/proc/PID/stat` shows it: brackets and a colon inside the parentheses
+    /// (`super::runc::INIT_PROCESS`).
+    pub const DEFAULT_INIT_COMM: &str = super::runc::INIT_PROCESS;
+}
+
 /// Freeing a start that hung: which process to kill and what to tell the user. The
 /// harness's `engine/hung.rs` reads `/proc` and kills; what it looks for is the runtime's.
 /// runc hangs for good when a kill hits its init ([`RuntimeModel::kill_hangs_start`]); any
 /// runtime's start hangs when its init does (crun 1.28 was seen stuck under load).
+///
+/// A profile that kills (SCMP_ACT_KILL, one thread) a call runc makes after loading the filter
+/// leaves `runc:[2:INIT]` a zombie whose other Go threads live on: `runc create` waits for it
+/// for good, the engine's start never returns, and the engine can't remove the container
+/// either. Measured on runc 1.1.5 (Docker 20.10.24), 1.1.15 (Docker 26.1.5) and 1.3.6
+/// (Docker 28.5.2) with a default-ALLOW profile killing getppid: the start had not returned
+/// after 60 s, `docker rm -f` hung too, SIGTERM to `runc create` changed nothing, and SIGKILL
+/// to the zombie init's thread group ended it, after which `runc create` failed and the
+/// engine removed the container at once.
+///
+/// crun 1.28 hangs the same way when its init does (seen under load; reproduced on the lab's
+/// sid-crun with the init frozen in its cgroup, see [`hung::is_init`]); no kill, trap or errno
+/// on any call crun makes hung it (each failed the start within half a second).
+///
+/// So the one process whose SIGKILL frees a hung start is the init child ([`hung::is_init`])
+/// of the runtime's `create … <container id>` process ([`hung::create_of`]).
 pub mod hung {
     pub use super::runc::hung_start_note as note;
 
@@ -197,7 +249,8 @@ impl Runtime {
 
     /// The errno every ERRNO action answers on this runtime whatever it asks, with the note of
     /// an action that asked `asked`: gVisor's EPERM ([`gvisor::ERRNO_ANSWER`]). `None` where
-    /// the runtime passes the errno on.
+    /// the runtime passes the errno on. TRACE keeps its ENOSYS there (measured with
+    /// `profiles/demo-trace.json` on both runsc versions).
     pub fn rewritten_errno(&self, asked: u16) -> Option<(i32, String)> {
         self.is_gvisor()
             .then(|| (gvisor::ERRNO_ANSWER, gvisor::errno_note(asked)))
@@ -205,7 +258,8 @@ impl Runtime {
 
     /// Whether a sentinel errno comes back from this runtime's filter, so that a tagged run
     /// names the rule that denied: not on gVisor, which answers EPERM for every errno, so its
-    /// tagged copy traps instead ([`crate::profile::Tagged::trapping_errno_rules`],
+    /// tagged copy traps instead (and gVisor's TRAP carries no data, so the trap shows that
+    /// the filter denied, not which rule) ([`crate::profile::Tagged::trapping_errno_rules`],
     /// [`crate::classify::Attribution::Trapping`]).
     pub fn returns_sentinels(&self) -> bool {
         !self.is_gvisor()
@@ -213,7 +267,11 @@ impl Runtime {
 
     /// Whether the runtime resolves a profile's names with a syscall table of its own, not
     /// libseccomp's, so that the calibration must try every native syscall to learn which
-    /// names it ignores: gVisor, whose table changes with its version.
+    /// names it ignores: gVisor, whose table changes with its version. Bookworm's runsc
+    /// 0.0~20221219 knows neither `pselect6` (its table calls it `pselect`), nor uprobe and
+    /// uretprobe, nor openat2; sid's 0.0~20240729 lacks openat2 too: their rules were skipped
+    /// and the default answered. runsc makes no call under the filter (its model has no start
+    /// needs), so the calibration need spare only the probe's own calls.
     pub fn resolves_names_itself(&self) -> bool {
         self.is_gvisor()
     }
@@ -241,7 +299,9 @@ impl Runtime {
 
     /// The runtime a program is, where the program tells (`/info`'s `path` and `runtimeArgs`):
     /// gVisor's runsc under whatever name it is registered, with why it ignores profiles where
-    /// its arguments say so. `None` for any other program: its registered name says.
+    /// its arguments say so (`--oci-seccomp`). runsc reports no version and no OCI features in
+    /// `/info`, so its program and arguments are all the engine tells of it. `None` for any
+    /// other program: its registered name says.
     pub fn known_by_program(program: &str, args: &[String]) -> Option<(Runtime, Option<String>)> {
         gvisor::is_runsc_program(program)
             .then(|| (Runtime::gvisor(), gvisor::unenforced_cause(program, args)))
@@ -281,6 +341,32 @@ impl std::fmt::Display for Runtime {
 /// `if (action == default_action) continue;`), split several conditions on one argument
 /// index into separate rules, and ignore names libseccomp doesn't know; they differ in what
 /// follows.
+///
+/// # The reading of a profile that the profile code follows
+///
+/// The parser, the resolution and the tagging (`crate::profile`) follow runc's reading of a
+/// profile, each point read in runc's source (`libcontainer/seccomp`, `libcontainer/specconv`),
+/// crun alike where measured:
+/// - the names it accepts: `config.go`'s `actions` (`SCMP_ACT_*`), `operators`
+///   (`SCMP_CMP_*`) and `archs` (`SCMP_ARCH_*`); `ConvertStringToAction` rejects an empty
+///   action, and a condition's index goes into a 6-slot array (0 to 5);
+/// - `getAction` (`seccomp_linux.go`): `errnoRet` means something for ERRNO and TRACE only,
+///   absent it is EPERM for both, and it is cast to `int16`, so libseccomp sees the low 16
+///   bits (70000 reaches it as 4464 and fails with libseccomp-golang's misleading "two checks
+///   on same syscall argument");
+/// - `SetupSeccomp` (specconv): one `configs.Syscall` per name of a rule, the `architectures`
+///   as listed (libseccomp's filter holds the native arch anyway), and no filter at all for a
+///   profile with neither a default action nor rules ("assume seccomp disabled");
+/// - `matchCall`: a rule whose action, after `getAction` (errno included), equals the
+///   default's is dropped ("This rule is redundant, silently skip it"), and a name libseccomp
+///   can't resolve is ignored ("unknown seccomp syscall ignored"); the ENOSYS stub's highest
+///   syscall is taken over every rule, dropped ones included (`findLastSyscalls` over
+///   `config.Syscalls`, resolving names with libseccomp, so an unknown name doesn't count);
+/// - libseccomp's bad-arch action (SCMP_ACT_KILL) is left as it is;
+/// - its messages name no call: a rule libseccomp refuses to merge fails the start with
+///   "error adding seccomp rule for syscall …: file exists", a filter over the kernel's 4,096
+///   BPF instructions with "error loading seccomp filter: invalid argument", and a call killed
+///   during the start with "cannot start a stopped process" (runc 1.1.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuntimeModel {
     pub runtime: &'static str,
@@ -307,8 +393,9 @@ pub struct RuntimeModel {
     /// (runc's Go `runc init` keeps living threads), so the harness never starts such a
     /// container unless asked to. Measured with a default-ALLOW profile killing getppid: the
     /// start had not returned after 60 s on runc 1.1.5, 1.1.15 and 1.3.6 alike, the init a
-    /// zombie with live threads (`engine/hung.rs` frees it); crun's init is a single C thread: it dies and the start fails at once
-    /// ("read from the init process", measured with crun 1.28).
+    /// zombie with live threads (`engine/hung.rs` frees it), and the engine could neither start
+    /// nor remove the container; crun's init is a single C thread: it dies and the start fails
+    /// at once ("read from the init process", measured with crun 1.28).
     pub kill_hangs_start: bool,
     /// Calls after loading the filter that the start needs: any denial fails it.
     pub fatal: &'static [&'static str],
