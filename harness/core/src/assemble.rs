@@ -587,8 +587,9 @@ fn unpredicted(plan: &Plan) -> Expected {
     }
 }
 
-/// The runtime's message, with the oracle's cause where it predicted the failure. runc's
-/// message for a killed call ("cannot start a stopped process") names nothing by itself.
+/// The runtime's message, with the oracle's cause where it predicted the failure: the
+/// runtime's message for a killed call names nothing by itself (its messages:
+/// [`crate::runtime::RuntimeModel`]).
 fn start_failure_message(message: &str, start: &Start, runtime: &Runtime) -> String {
     match start.blocker() {
         Some(why) => format!("{message} (predicted: {why})"),

@@ -1,5 +1,6 @@
 //! The calibration container: whether the runtime applies the profile at all, whether it keeps
-//! a rule's errno, and which syscall names its libseccomp (or gVisor's table) knows.
+//! a rule's errno, and which syscall names its libseccomp (or its own table:
+//! [`runtime::Runtime::resolves_names_itself`]) knows.
 
 use crate::assemble::JobResult;
 use crate::profile::{Action, Arches, Filter, Format, Profile, Rule};
@@ -11,18 +12,19 @@ use std::collections::{BTreeMap, BTreeSet};
 /// common numbering, Linux 5.1) are those an older libseccomp may not know. The calibration
 /// container runs a profile with an ALLOW default and one ERRNO rule per candidate, each with
 /// its own errno: a case that answers its errno names a known syscall; any other answer (the
-/// filter let it through) an unknown one, which runc dropped (`matchCall`: "unknown seccomp
-/// syscall ignored"). Measured with libseccomp 2.5.4 on Linux 6.18: statmount, listmount,
+/// filter let it through) an unknown one, whose rule the runtime ignored
+/// ([`runtime::RuntimeModel`]). Measured with libseccomp 2.5.4 on Linux 6.18: statmount, listmount,
 /// lsm_*, mseal, the *xattrat calls, open_tree_attr and file_getattr are unknown.
 ///
 /// x86_64's newer `uretprobe` (335) and `uprobe` (336) can't be measured this way: the kernel
 /// never hands them to a filter (see the oracle's `seccomp_exception`).
 pub(crate) const CALIBRATION_MIN_NR: u64 = 424;
 const CALIBRATION_ERRNO_BASE: u32 = 3000;
-/// The control rule: a syscall every libseccomp and gVisor know (getpgid, Linux 1.0), which
-/// the probe's machinery never makes and which succeeds unconfined with the catalog's
-/// arguments. If its rule has no effect, no rule of the profile has: the runtime ignores
-/// profiles (runsc without `--oci-seccomp`).
+/// The control rule: a syscall every libseccomp and every runtime's own table know (getpgid,
+/// Linux 1.0), which the probe's machinery never makes and which succeeds unconfined with the
+/// catalog's arguments. If its rule has no effect, no rule of the profile has: the runtime
+/// ignores profiles (one that applies them only when its arguments say so:
+/// [`runtime::Runtime::known_by_program`]).
 pub const CALIBRATION_CONTROL: &str = "getpgid";
 const CALIBRATION_CONTROL_ERRNO: i32 = 2999;
 const EPERM: i32 = 1;
@@ -32,7 +34,8 @@ const EPERM: i32 = 1;
 pub struct Calibrated {
     /// The names whose rule had no effect while the control's did.
     pub unknown: BTreeSet<String>,
-    /// The runtime answers EPERM where a rule asks for another errno (gVisor).
+    /// The runtime answers EPERM where a rule asks for another errno
+    /// ([`runtime::Runtime::rewritten_errno`]).
     pub errno_rewritten: bool,
     /// The control rule had no effect: what the control case answered instead.
     pub not_enforced: Option<String>,
@@ -61,15 +64,13 @@ impl Calibration {
         Calibration::of_names(catalog, names)
     }
 
-    /// The calibration for a runtime that resolves names with a table of its own
-    /// ([`runtime::Runtime::resolves_names_itself`]): gVisor, which resolves names with its own syscall table, not
-    /// libseccomp's, and whose table changes with its version: every native syscall is a
-    /// candidate (bookworm's runsc 0.0~20221219 knows neither `pselect6`, which its table
-    /// calls `pselect`, nor uprobe and uretprobe, nor openat2; sid's 0.0~20240729 lacks
-    /// openat2 too: their rules were skipped and the default answered). Left out: the probe's
-    /// footprint and the machinery it can't do without (a denial would stop it), and calls
-    /// that may block (an unknown name would let them sleep). runsc makes no call under the
-    /// filter, so nothing else must be spared.
+    /// The calibration for a runtime that resolves names with a syscall table of its own, not
+    /// libseccomp's, and whose table changes with its version
+    /// ([`runtime::Runtime::resolves_names_itself`], with the names measured missing): every
+    /// native syscall is a candidate. Left out: the probe's footprint and the machinery it
+    /// can't do without (a denial would stop it), and calls that may block (an unknown name
+    /// would let them sleep). Such a runtime makes no call under the filter, so nothing else
+    /// must be spared.
     pub(crate) fn every_native_name(catalog: &Catalog, arch: Arch) -> Calibration {
         let native = arch.native_abi();
         use seccomp_catalog::own_calls::Role;
@@ -129,7 +130,8 @@ impl Calibration {
     /// returned without one). `None` when the run gave no record at all.
     ///
     /// The control first: its own errno means rules apply as written; EPERM means they apply
-    /// but every errno is EPERM (gVisor), so EPERM then marks a known name too; anything else
+    /// but every errno is EPERM ([`runtime::Runtime::rewritten_errno`]), so EPERM then marks
+    /// a known name too; anything else
     /// means the runtime ignores the profile, and no name can be judged.
     pub(crate) fn measure(&self, errnos: &BTreeMap<String, Option<i32>>) -> Option<Calibrated> {
         if errnos.is_empty() {

@@ -53,7 +53,8 @@ impl<'a> TaggedRun<'a> {
 #[derive(Debug, Clone)]
 pub enum Attribution<'a> {
     /// A file profile with a tagged run: sentinel errno on a syscall → the rule that produces
-    /// it in the profile as written (the caller maps rules that runc drops there to the default).
+    /// it in the profile as written (the caller maps rules that the runtime drops there to the
+    /// default: [`crate::runtime::RuntimeModel`]).
     Tagged {
         sentinels: &'a Sentinels,
         /// The original default is ERRNO and the tagged profile traps it instead
@@ -65,9 +66,10 @@ pub enum Attribution<'a> {
         /// them, the same as unconfined, is the kernel's even with no tagged record.
         errnos: &'a [i32],
     },
-    /// A tagged run whose ERRNO rules and ERRNO default trap (gVisor answers EPERM for every
-    /// errno, so sentinels can't come back): a trap there where this run answered an errno
-    /// is the filter's denial; which rule, it can't say.
+    /// A tagged run whose ERRNO rules and ERRNO default trap (the runtime answers EPERM for
+    /// every errno, so sentinels can't come back: [`crate::runtime::Runtime::returns_sentinels`]):
+    /// a trap there where this run answered an errno is the filter's denial; which rule, it
+    /// can't say.
     Trapping,
     /// The engine's builtin profile: it can't be tagged.
     Untaggable,
@@ -77,7 +79,8 @@ pub enum Attribution<'a> {
 
 /// The errnos a profile's filter can answer: each ERRNO rule's and the ERRNO default's
 /// (`errnoRet`, else EPERM), and EPERM for the default too, since an engine before Docker 23
-/// drops `defaultErrnoRet`. runc's ENOSYS stub is not among them: a call the kernel lacks
+/// drops `defaultErrnoRet`. The runtime's ENOSYS stub
+/// ([`crate::runtime::RuntimeModel::enosys_stub`]) is not among them: a call the kernel lacks
 /// answers the same.
 pub fn filter_errnos(profile: &Profile) -> Vec<i32> {
     let errno = |e: Option<u32>| e.map_or(EPERM, |e| i32::try_from(e).unwrap_or(i32::MAX));
@@ -234,7 +237,8 @@ impl<'a> Evidence<'a> {
         tagged: TaggedRun<'a>,
         attribution: &Attribution<'a>,
     ) -> Evidence<'a> {
-        // gVisor answers EPERM for every errno: the only errno its filter can answer.
+        // A trapping copy's runtime answers EPERM for every errno
+        // (`runtime::Runtime::rewritten_errno`): the only errno its filter can answer.
         let silent = match (attribution, tagged) {
             (Attribution::Tagged { errnos, .. }, TaggedRun::Silent(why)) => Some(Silence {
                 why,
@@ -442,8 +446,8 @@ pub fn verdict(observed: &Observed, expected: Option<&Expected>) -> Verdict {
     }
     let outcome_matches = match (observed.outcome, expected.outcome) {
         (a, b) if a == b => true,
-        // A syscall the kernel lacks answers ENOSYS whatever the filter allows, and runc's
-        // ENOSYS stub answers the same: the two can't be told apart.
+        // A syscall the kernel lacks answers ENOSYS whatever the filter allows, and the
+        // runtime's ENOSYS stub answers the same: the two can't be told apart.
         (Outcome::Absent, Outcome::Allowed) => true,
         (Outcome::Absent, Outcome::Errno) => expected.errno == Some(ENOSYS),
         _ => false,
@@ -518,21 +522,30 @@ mod tests {
         }
     }
 
+    /// An EPERM in the as-is run and in the baseline, beside a tagged run that ended in
+    /// SIGSYS (`tagged_run`): the errno default's where the tagged copy traps its default,
+    /// and the kernel's own answer (allowed) where it doesn't.
+    fn an_eperm_is_the_errno_defaults_where_the_tagged_copy_traps_it(tagged_run: &CaseRecord) {
+        let (o, b) = (errno(1), errno(1));
+        let map = Sentinels::default();
+        let got = classify(SLOT, runs(&o, &b, Some(tagged_run)), &tagged(&map, true));
+        assert_eq!(
+            (got.outcome, got.errno, got.rule),
+            (Outcome::Errno, Some(1), Some(RuleRef::DEFAULT))
+        );
+        let got = classify(SLOT, runs(&o, &b, Some(tagged_run)), &tagged(&map, false));
+        assert_eq!(got.outcome, Outcome::Allowed);
+    }
+
     #[test]
     fn a_tagged_run_killed_by_its_trapping_default_is_the_errno_defaults() {
         // SPO's runc base profile allows no rt_sigaction: the tagged probe has no SIGSYS
         // handler, so the copy's trapping default kills it (measured on Docker 20.10.24 and
         // containerd 1.7.24 and 2.1.9: syslog, setsid, mkdir).
-        let (o, b, t) = (errno(1), errno(1), signal(SIGSYS));
-        let map = Sentinels::default();
-        let got = classify(SLOT, runs(&o, &b, Some(&t)), &tagged(&map, true));
-        assert_eq!(
-            (got.outcome, got.errno, got.rule),
-            (Outcome::Errno, Some(1), Some(RuleRef::DEFAULT))
-        );
-        // Not where the default doesn't trap, nor where the as-is run was killed too.
-        let got = classify(SLOT, runs(&o, &b, Some(&t)), &tagged(&map, false));
-        assert_eq!(got.outcome, Outcome::Allowed);
+        let t = signal(SIGSYS);
+        an_eperm_is_the_errno_defaults_where_the_tagged_copy_traps_it(&t);
+        // Nor where the as-is run was killed too.
+        let (b, map) = (errno(1), Sentinels::default());
         let killed = signal(SIGSYS);
         let got = classify(SLOT, runs(&killed, &b, Some(&t)), &tagged(&map, true));
         assert_eq!((got.outcome, got.rule), (Outcome::Killed, None));
@@ -541,16 +554,9 @@ mod tests {
     #[test]
     fn a_trap_in_the_tagged_run_is_the_errno_defaults() {
         // Without CAP_SYS_ADMIN the kernel answers EPERM too: the tagged run's trap tells.
-        let (o, b, t) = (errno(1), errno(1), trap(103));
+        let t = trap(103);
+        an_eperm_is_the_errno_defaults_where_the_tagged_copy_traps_it(&t);
         let map = Sentinels::default();
-        let got = classify(SLOT, runs(&o, &b, Some(&t)), &tagged(&map, true));
-        assert_eq!(
-            (got.outcome, got.errno, got.rule),
-            (Outcome::Errno, Some(1), Some(RuleRef::DEFAULT))
-        );
-        // Only when the tagged profile traps the default.
-        let got = classify(SLOT, runs(&o, &b, Some(&t)), &tagged(&map, false));
-        assert_eq!(got.outcome, Outcome::Allowed);
         // A call the filter lets through is not attributed.
         let (o, b) = (errno(22), errno(22));
         let got = classify(SLOT, runs(&o, &b, Some(&errno(22))), &tagged(&map, true));

@@ -1,6 +1,6 @@
 //! The name of a configuration, a column of the matrix: `[engine/]profile[CAPS][@runtime]`,
-//! such as `docker-default-hardened+SYS_ADMIN`, `deny-namespaces@crun` or
-//! `sid-runc/builtin-NET_RAW`. The plan writes it, the fleet prefixes and strips the engine,
+//! such as `docker-default-hardened+SYS_ADMIN`, `deny-namespaces@rt-b` or
+//! `lab-a/builtin-NET_RAW`. The plan writes it, the fleet prefixes and strips the engine,
 //! `diff --runtimes` strips the runtime, the conformance suite names its trials by it; all
 //! through [`ConfigurationId`], so the grammar lives here only.
 //!

@@ -1,6 +1,6 @@
 //! Several engines in one matrix: a run over several engines (`run --docker-host A
 //! --docker-host B`) runs the same profiles on each and combines their matrices into one, whose
-//! configurations carry the engine (`sid-runc/docker-default-hardened`). A view takes one
+//! configurations carry the engine (`lab-a/docker-default-hardened`). A view takes one
 //! engine's part back out as a matrix of its own, so `diff` can compare two engines of one
 //! matrix with the same rules it uses for two matrices.
 

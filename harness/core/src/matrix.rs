@@ -105,20 +105,20 @@ pub struct SeccompFacts {
     /// The engine's `seccomp` SecurityOptions `profile=` value: `default`, `builtin`, a path.
     pub engine_profile: String,
     /// Syscall names the runtime's libseccomp doesn't know, as the run's calibration
-    /// container measured them (runc ignores rules on them). Absent when nothing was
+    /// container measured them (the runtime ignores rules on them). Absent when nothing was
     /// measured (no file profile in the run, or the calibration container gave no record);
     /// empty when every candidate (numbers from 424 on, and x86_64's uretprobe and uprobe)
     /// is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime_unknown_syscalls: Option<Vec<String>>,
     /// The runtimes that ignored the profiles they were given, each with the reason: the
-    /// calibration container's rules had no effect on them (gVisor's runsc without
-    /// `--oci-seccomp`). Their confined cells are `not_enforced`. Keyed by the runtime's
-    /// name as `run --runtime` gave it (the default runtime's name otherwise).
+    /// calibration container's rules had no effect on them (a runtime that applies profiles
+    /// only when its own option says so). Their confined cells are `not_enforced`. Keyed by the
+    /// runtime's name as `run --runtime` gave it (the default runtime's name otherwise).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub not_enforced: BTreeMap<String, String>,
     /// The runtimes that answered EPERM where the calibration's rules asked for their own
-    /// errnos (gVisor): every denial there is EPERM.
+    /// errnos: every denial there is EPERM.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errno_rewritten: Vec<String>,
 }
@@ -126,7 +126,7 @@ pub struct SeccompFacts {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Configuration {
     /// `[engine/]profile[CAPS][@runtime]`, e.g. `deny-namespaces+SYS_ADMIN-NET_RAW` or
-    /// `sid/builtin@crun`: written and read by `configuration_id::ConfigurationId`, whose doc
+    /// `sid/builtin@rt-b`: written and read by `configuration_id::ConfigurationId`, whose doc
     /// gives the rule.
     pub id: String,
     pub profile: String,
@@ -197,9 +197,9 @@ pub enum Verdict {
     /// within schema_version 1: only a matrix with drifting cells holds it.)
     Drift,
     /// Nothing ran: the profile kills a call the runtime makes after loading the filter, and
-    /// runc (1.1.5, 1.1.15 and 1.3.6, measured) then hangs for good, so the harness did not
-    /// start the container (`run --start-held-back` starts it anyway). Never a pass: counted
-    /// apart in every format. (Added in schema_version 2.)
+    /// a runtime whose start such a kill hangs (measured per runtime) then hangs for good, so
+    /// the harness did not start the container (`run --start-held-back` starts it anyway).
+    /// Never a pass: counted apart in every format. (Added in schema_version 2.)
     HeldBack,
     /// The runtime ignored the profile (its calibration rules had no effect), so what the
     /// cell shows is not the profile's doing: never a pass. The note names the reason.
@@ -210,6 +210,33 @@ pub enum Verdict {
     /// note names which). Never a pass, not a failure: counted apart in every format. (A
     /// value added within schema_version 2: only a matrix with such cells holds it.)
     Undecided,
+}
+
+impl Verdict {
+    /// Every verdict, in the order the HTML report offers them as filters.
+    pub const ALL: [Verdict; 7] = [
+        Verdict::Pass,
+        Verdict::Fail,
+        Verdict::NotEnforced,
+        Verdict::Undecided,
+        Verdict::Drift,
+        Verdict::HeldBack,
+        Verdict::Unpredicted,
+    ];
+
+    /// The name the JSON contract gives the verdict: the HTML and the diff reports print it,
+    /// so a reader can search the matrix for the word they see.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Unpredicted => "unpredicted",
+            Verdict::Drift => "drift",
+            Verdict::HeldBack => "held_back",
+            Verdict::NotEnforced => "not_enforced",
+            Verdict::Undecided => "undecided",
+        }
+    }
 }
 
 /// Why a matrix file could not be read. Each variant names the file, because `diff` reads two
@@ -270,7 +297,7 @@ impl Matrix {
     }
 
     /// The columns of one runtime, with the `@<runtime>` taken off their ids, so that `diff`
-    /// can pair them with another runtime's columns (`run --runtime runc,crun` puts both in
+    /// can pair them with another runtime's columns (`run --runtime rt-a,rt-b` puts both in
     /// one matrix). Configurations that name no runtime ran on `host.runtime`: they belong to
     /// that one. The host facts then describe `runtime`. `None` when no column ran on it.
     pub fn for_runtime(&self, runtime: &str) -> Option<Matrix> {
@@ -427,6 +454,13 @@ impl Matrix {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verdict_names_are_the_serialized_ones() {
+        for v in Verdict::ALL {
+            assert_eq!(serde_json::to_value(v).unwrap(), v.as_str(), "{v:?}");
+        }
+    }
 
     const MINIMAL: &str = r#"{
         "schema_version": 2,

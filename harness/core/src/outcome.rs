@@ -2,21 +2,12 @@
 //! and the matrix: outcomes and the rule that decided them. Their serialized names are part of
 //! the JSON contract (schema_version 1).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -62,20 +53,10 @@ impl fmt::Display for Outcome {
 }
 
 /// What decided a call's fate: a rule of the profile (its index in `syscalls[]`), the default
-/// action, runc's ENOSYS stub, or the bad-arch action. Serialized as the index number, or as
+/// action, the runtime's ENOSYS stub, or the bad-arch action. Serialized as the index number, or as
 /// the strings `"default"`, `"enosys_stub"`, `"bad_arch"`.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(untagged)]
 pub enum RuleRef {
@@ -84,17 +65,7 @@ pub enum RuleRef {
 }
 
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum RuleOther {

@@ -37,11 +37,12 @@ pub struct PlannedRuntime {
     /// The name the engine gets (`HostConfig.Runtime`); `None` for the engine's default, whose
     /// configurations keep the ids they have always had.
     pub name: Option<String>,
-    /// The runtime as the oracle models it: the name and version the engine reports, or
-    /// `runsc` for any name whose program is gVisor's.
+    /// The runtime as the oracle models it: the name and version the engine reports, or the
+    /// model's own name for any name whose program tells ([`Runtime::known_by_program`]).
     pub model: Runtime,
-    /// Why the engine's facts say this runtime will ignore a profile (runsc without
-    /// `--oci-seccomp`): the cause named when the calibration finds it unenforced.
+    /// Why the engine's facts say this runtime will ignore a profile (its program's arguments
+    /// leave profiles off: [`Runtime::known_by_program`]): the cause named when the
+    /// calibration finds it unenforced.
     pub unenforced_cause: Option<String>,
 }
 
@@ -65,8 +66,8 @@ impl PlannedRuntime {
     }
 
     /// The same runtime, known by the program the engine runs for it (`/info` `path` and
-    /// `runtimeArgs`) where the program tells ([`Runtime::known_by_program`]: gVisor's runsc,
-    /// under whatever name it is registered), with whether it applies profiles at all.
+    /// `runtimeArgs`) where the program tells ([`Runtime::known_by_program`], under whatever
+    /// name it is registered), with whether it applies profiles at all.
     pub fn with_command(mut self, program: &str, args: &[String]) -> PlannedRuntime {
         if let Some((model, unenforced_cause)) = Runtime::known_by_program(program, args) {
             self.model = model;
@@ -158,7 +159,8 @@ pub struct Plan {
     pub configurations: Vec<PlannedConfiguration>,
     pub jobs: Vec<Job>,
     /// Whether the engine passes `defaultErrnoRet` on ([`Host::honours_default_errno_ret`]),
-    /// and every planned runtime too (runc and crun both do: `runtime::models`).
+    /// and every planned runtime too (per its model:
+    /// [`crate::runtime::RuntimeModel::honours_default_errno_ret`]).
     pub honours_default_errno_ret: bool,
     /// The runtimes configurations run on, whose models decide which profiles start and
     /// what the filter does (the first is the one the matrix's host facts describe).
@@ -270,7 +272,8 @@ fn in_process_parts<'c>(
 }
 
 /// What of the planned work the user chose: the cases (empty for all), and whether profiles
-/// that would hang runc are started anyway (`--start-held-back`).
+/// that would hang the runtime ([`crate::runtime::RuntimeModel::kill_hangs_start`]) are
+/// started anyway (`--start-held-back`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Selection<'a> {
     pub cases: &'a [String],
@@ -361,7 +364,7 @@ pub fn plan(
 }
 
 /// Tags every file profile again for an engine or runtime that drops `defaultErrnoRet`: which
-/// rules runc drops depends on the default the engine passes on.
+/// rules the runtime drops depends on the default the engine passes on.
 fn tag_for_dropped_default(profiles: &mut [LoadedProfile]) {
     for p in profiles {
         if let ProfileKind::File { profile, tagged } = &mut p.kind {
@@ -578,7 +581,8 @@ impl Planner<'_> {
     }
 
     /// A file configuration: the oracle's [`Start`] for it, and unless it is held back (it
-    /// would hang runc for good; `--start-held-back` starts it on an engine the user can
+    /// would hang the runtime for good, [`crate::runtime::RuntimeModel::kill_hangs_start`];
+    /// `--start-held-back` starts it on an engine the user can
     /// disturb), the profile as written and its tagged copy for the runtime, each with the
     /// probe flags and in-process parts its own filter calls for.
     fn file(
@@ -771,6 +775,46 @@ impl Plan {
                 runtime: conf.runtime,
             },
             _ => JobKind::AsIs { configuration },
+        }
+    }
+
+    /// Whether a job runs a configuration the oracle holds back, which a run starts only when
+    /// asked to (`run --start-held-back`): such a start hangs the runtime for good, so the
+    /// engine must not wait for it a second time.
+    pub fn held_back(&self, kind: JobKind) -> bool {
+        match kind {
+            JobKind::AsIs { configuration } | JobKind::Tagged { configuration } => {
+                matches!(self.configurations[configuration].start, Start::HeldBack(_))
+            }
+            JobKind::Baseline { .. } | JobKind::Calibration { .. } => false,
+        }
+    }
+
+    /// The name a job goes by in the progress bar, the timings and the diagnostics: the
+    /// configuration id it serves, so that a user can tell which column a slow or failing
+    /// container belongs to; a baseline by the `unconfined` id of its capability set and
+    /// runtime, which it also is.
+    pub fn job_label(&self, kind: JobKind) -> String {
+        match kind {
+            JobKind::Baseline { cap_set, runtime } => {
+                let unconfined = ConfigurationId {
+                    caps: self.cap_sets[cap_set].changes.clone(),
+                    runtime: self.runtimes[runtime].name.clone(),
+                    ..ConfigurationId::of_profile("unconfined")
+                };
+                format!("baseline ({unconfined})")
+            }
+            JobKind::AsIs { configuration } => self.configurations[configuration].id.clone(),
+            JobKind::Tagged { configuration } => {
+                format!("{} (tagged)", self.configurations[configuration].id)
+            }
+            JobKind::Calibration { runtime } => format!(
+                "calibration (names the runtime's libseccomp knows){}",
+                self.runtimes[runtime]
+                    .name
+                    .as_ref()
+                    .map_or(String::new(), |n| format!("@{n}"))
+            ),
         }
     }
 

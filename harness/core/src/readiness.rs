@@ -2,9 +2,9 @@
 //! default profile (`builtin`) denies with EPERM rather than ENOSYS.
 //!
 //! An image built on a newer distribution calls what its libc knows. Where the kernel lacks a
-//! call, or runc's stub answers ENOSYS (a number above the profile's highest), libc falls back
-//! to an older call. EPERM means "you may not", so it can't, and the program breaks: the
-//! standing "operation not permitted" reports against the Docker official images (clone3,
+//! call, or the runtime's ENOSYS stub answers (a number above the profile's highest), libc
+//! falls back to an older call. EPERM means "you may not", so it can't, and the program breaks:
+//! the standing "operation not permitted" reports against the Docker official images (clone3,
 //! faccessat2, fchmodat2, statx). So the summary lists every plain native case whose builtin
 //! cell is an errno EPERM from the filter (not the kernel's own answer: such cells are
 //! `ambiguous`), where the unconfined baseline shows that the kernel implements the call.
@@ -37,10 +37,10 @@ pub struct Readiness {
     /// The builtin configuration the entries come from.
     pub configuration: String,
     pub entries: Vec<Entry>,
-    /// Said once for the whole summary where the builtin configuration's runtime answers
-    /// EPERM for every errno (gVisor, measured by the calibration:
-    /// `host.seccomp.errno_rewritten`): no denial there is ever ENOSYS, so a newer libc's
-    /// ENOSYS fallbacks never happen, whatever the profile asks.
+    /// Said once for the whole summary where the builtin configuration's runtime answers EPERM
+    /// for every errno (measured by the calibration: `host.seccomp.errno_rewritten`): no denial
+    /// there is ever ENOSYS, so a newer libc's ENOSYS fallbacks never happen, whatever the
+    /// profile asks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// The rules that make every call some listed userspace breaks on answer ENOSYS (one per
@@ -389,7 +389,8 @@ fn every_errno_eperm_note(matrix: &Matrix, configuration: &str) -> Option<String
 }
 
 /// The listed userspace's syscalls (each once) that `configuration` answers with ENOSYS from
-/// the filter (a rule or runc's stub) where the unconfined baseline shows the kernel has them.
+/// the filter (a rule or the runtime's stub) where the unconfined baseline shows the kernel has
+/// them.
 fn enosys_fallbacks(matrix: &Matrix, configuration: &str, unconfined: Option<&str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for f in &crate::fallbacks::data().fallbacks {

@@ -1,16 +1,18 @@
 //! Start failures that the profile did not cause: the container's capabilities, its image, its
-//! cgroup, the engine. Without this a configuration that can't start anywhere was described
-//! as a seccomp problem ("the profile allows every call the harness knows runc to make"), which
-//! points the user at the wrong file.
+//! cgroup, the engine. Without this a configuration that can't start anywhere was described as
+//! a seccomp problem (the note said that the profile allows every call the harness knows the
+//! runtime to make), which points the user at the wrong file.
 //!
-//! Measured on this project's host (Docker 20.10.24, runc 1.1.5): `run builtin --cap-add ALL`
-//! fails every configuration with runc's "unable to apply caps: operation not permitted", the
+//! Measured on this project's host (Docker 20.10.24 and its runtime,
+//! [`crate::runtime::Runtime::default`]): `run builtin --cap-add ALL` fails every
+//! configuration with the runtime's capability error ([`runtime::CAPABILITY_FAILURES`]), the
 //! unconfined baseline with the same capabilities too, because the host's capability bounding
 //! set (`CapBnd` of /proc/self/status: `000001fffeffffff`) lacks bit 24, CAP_SYS_RESOURCE, and
 //! no process can gain a capability outside its bounding set (capabilities(7)).
 
 use crate::profile::caps::ALL_CAPS;
 use crate::profile::CapSet;
+use crate::runtime;
 
 /// What the runtime's message says went wrong, where it is not the filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,17 +23,13 @@ enum Kind {
     Engine,
 }
 
-/// Fragments of runc's, crun's and the engines' messages, lower-cased, per kind.
-/// runc: "unable to apply caps: operation not permitted" (libcontainer `finalizeNamespace`);
-/// crun: "capset: Operation not permitted"; images: "exec format error", "no such image",
+/// Fragments of the engines' messages, lower-cased, per kind, after the runtime's own for
+/// capabilities ([`runtime::CAPABILITY_FAILURES`]): images: "exec format error", "no such image",
 /// "executable file not found"; cgroups: any "cgroup" ("failed to write … cgroup.procs",
 /// "cgroups: cgroup mountpoint does not exist"); engines: "unknown runtime", "no such
 /// container", "is not running", and the harness's "stuck in Created" (a start that did not
 /// return within its deadline twice, where no kill of the runtime's calls was predicted).
 const PATTERNS: &[(Kind, &str)] = &[
-    (Kind::Capabilities, "apply caps"),
-    (Kind::Capabilities, "capset"),
-    (Kind::Capabilities, "cap_set_proc"),
     (Kind::Image, "exec format error"),
     (Kind::Image, "no such image"),
     (Kind::Image, "executable file not found"),
@@ -47,6 +45,12 @@ const PATTERNS: &[(Kind, &str)] = &[
 
 fn kind_of(message: &str) -> Option<Kind> {
     let lower = message.to_ascii_lowercase();
+    if runtime::CAPABILITY_FAILURES
+        .iter()
+        .any(|p| lower.contains(p))
+    {
+        return Some(Kind::Capabilities);
+    }
     PATTERNS
         .iter()
         .find(|(_, p)| lower.contains(p))

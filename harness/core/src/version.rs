@@ -32,7 +32,7 @@ impl Version {
     }
 
     /// The numbers a version string starts with: whatever comes before the first digit is
-    /// skipped (`v1.1.5`, `crun version 1.28`), then major.minor and an optional patch,
+    /// skipped (`v1.1.5`, `rt-b version 1.28`), then major.minor and an optional patch,
     /// separated by dots; whatever follows them is ignored (`+ds1`, `-0-g51d5e94`, `-rc5`, a
     /// fourth number).
     pub fn parse(s: &str) -> Result<Version, VersionError> {

@@ -5,9 +5,7 @@
 //! predicted as containerd reads it (`profile::node`: Docker-only fields dropped). The default
 //! capability set is the runtime's: containerd's (`oci.defaultUnixCaps`) is Docker's 14.
 
-use super::execute::{
-    collect_results, job_label, probe_for, Collected, RunError, RunOptions, RunReport,
-};
+use super::execute::{collect_results, probe_for, Collected, RunError, RunOptions, RunReport};
 use super::finish::assemble_run;
 use super::prepare::{plan_for_engine, Choices};
 use super::progress::Progress;
@@ -200,7 +198,7 @@ async fn run_pods(
             case_timeout: opts.case_timeout,
             ..ContainerSpec::new(seccomp.clone())
         };
-        let label = job_label(plan, job.kind);
+        let label = plan.job_label(job.kind);
         let progress = &progress;
         async move {
             let cases = job.cases.as_ref().unwrap_or(&plan.case_ids);

@@ -12,11 +12,10 @@ use crate::engine::{
 };
 use seccomp_catalog::Arch;
 use seccomp_harness_core::assemble::{JobResult, NotRun};
-use seccomp_harness_core::configuration_id::ConfigurationId;
 use seccomp_harness_core::engine_kind::EngineKind;
 use seccomp_harness_core::matrix::Matrix;
 use seccomp_harness_core::plan::input::{CapSpec, LoadedProfile};
-use seccomp_harness_core::plan::{self, Job, JobKind, Plan, PlanError, Seccomp};
+use seccomp_harness_core::plan::{Job, JobKind, Plan, PlanError, Seccomp};
 use seccomp_harness_core::profile::salt;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -424,7 +423,7 @@ async fn run_jobs(
     let futures = order.iter().map(|&j| {
         let job = &plan.jobs[j];
         let spec = container_spec(plan, job, &seccomp[j], podman, opts);
-        let label = job_label(plan, job.kind);
+        let label = plan.job_label(job.kind);
         let (progress, finished) = (&progress, &finished);
         async move {
             let cases = job.cases.as_ref().unwrap_or(&plan.case_ids);
@@ -488,7 +487,7 @@ fn container_spec(
         runtime: plan.runtimes[job.runtime].name.clone(),
         annotations: opts.annotations.clone(),
         // A held-back profile started on purpose hangs runc for good: no second wait.
-        retry_hung_start: !held_back(plan, job.kind),
+        retry_hung_start: !plan.held_back(job.kind),
         ..ContainerSpec::new(seccomp.clone())
     }
 }
@@ -559,41 +558,6 @@ pub(super) fn collect_results(
     match first_error {
         Some(e) if out.is_empty() => Err(EngineError::from(e).into()),
         _ => Ok(Collected { jobs: out, failed }),
-    }
-}
-
-/// Whether a job runs a configuration the oracle holds back (`run --start-held-back`).
-fn held_back(plan: &Plan, kind: JobKind) -> bool {
-    match kind {
-        JobKind::AsIs { configuration } | JobKind::Tagged { configuration } => matches!(
-            plan.configurations[configuration].start,
-            seccomp_harness_core::oracle::Start::HeldBack(_)
-        ),
-        JobKind::Baseline { .. } | JobKind::Calibration { .. } => false,
-    }
-}
-
-pub(super) fn job_label(plan: &Plan, kind: plan::JobKind) -> String {
-    match kind {
-        plan::JobKind::Baseline { cap_set, runtime } => {
-            let unconfined = ConfigurationId {
-                caps: plan.cap_sets[cap_set].changes.clone(),
-                runtime: plan.runtimes[runtime].name.clone(),
-                ..ConfigurationId::of_profile("unconfined")
-            };
-            format!("baseline ({unconfined})")
-        }
-        plan::JobKind::AsIs { configuration } => plan.configurations[configuration].id.clone(),
-        plan::JobKind::Tagged { configuration } => {
-            format!("{} (tagged)", plan.configurations[configuration].id)
-        }
-        plan::JobKind::Calibration { runtime } => format!(
-            "calibration (names the runtime's libseccomp knows){}",
-            plan.runtimes[runtime]
-                .name
-                .as_ref()
-                .map_or(String::new(), |n| format!("@{n}"))
-        ),
     }
 }
 

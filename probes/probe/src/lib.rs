@@ -103,66 +103,117 @@ pub fn main_entry() -> ! {
     machinery::exit(code)
 }
 
+/// The probe's whole run; returns its exit code (see the module doc).
 fn run() -> i32 {
     let cli = match parse_cli() {
         Ok(cli) => cli,
-        Err(msg) => {
-            if !msg.is_empty() {
-                say(&msg);
-            }
-            say(USAGE);
-            return if msg.is_empty() { 0 } else { 2 };
-        }
+        Err(msg) => return usage(&msg),
     };
     if cli.noop {
         return 0;
     }
     if cli.pause {
-        // ppoll with no fds and no timeout sleeps until a signal (both arches have it; x86_64's
-        // pause does not exist on aarch64). The runtime ends a sandbox with SIGKILL.
-        loop {
-            let _ = raw::sys(libc::SYS_ppoll, [0; 6]);
-        }
+        sleep_until_killed();
     }
     machinery::set_avoid(cli.avoid);
     let catalog = Catalog::native();
-    // Cases generated from a profile's conditions, rebuilt from their ids. The list below holds
-    // references, as before they existed: a large allocation makes malloc call mmap, which a
-    // profile may not allow the probe before its first case.
+    let generated = match resolve_generated(&catalog, &cli.ids) {
+        Ok(generated) => generated,
+        Err(code) => return code,
+    };
+    let cases = select_cases(&catalog, &cli.ids, &generated);
+    if cli.list {
+        return list(&cases);
+    }
+    if machinery::role_allowed(Role::SignalHandlers) {
+        signals::install();
+    }
+    let mut prepared = prepare_all(&cases);
+    let slot = if cli.in_process { None } else { Slot::new() };
+    let (mode, actions) = choose_mode(slot.as_ref(), cli.host_facts, &mut prepared);
+    if cli.host_facts && emit_record(&Record::Host(host::gather(mode, actions as u32))).is_err() {
+        return 1;
+    }
+    if emit_record(&Record::Ready { mode }).is_err() {
+        return 1;
+    }
+    run_cases(&mut prepared, mode, slot.as_ref())
+}
+
+/// Says what was wrong with the command line (nothing, for `--help`) and the usage; returns the
+/// exit code.
+fn usage(msg: &str) -> i32 {
+    if !msg.is_empty() {
+        say(msg);
+    }
+    say(USAGE);
+    if msg.is_empty() {
+        0
+    } else {
+        2
+    }
+}
+
+/// `--pause`: ppoll with no fds and no timeout sleeps until a signal (both arches have it;
+/// x86_64's pause does not exist on aarch64). The runtime ends a sandbox with SIGKILL.
+fn sleep_until_killed() -> ! {
+    loop {
+        let _ = raw::sys(libc::SYS_ppoll, [0; 6]);
+    }
+}
+
+/// The cases generated from a profile's conditions, rebuilt from their ids; `Err` with the exit
+/// code of bad usage for an id that is neither in the catalog nor generated.
+fn resolve_generated(catalog: &Catalog, ids: &[String]) -> Result<Vec<seccomp_catalog::Case>, i32> {
     let mut generated = Vec::new();
-    for id in cli.ids.iter().filter(|id| catalog.get(id).is_none()) {
+    for id in ids.iter().filter(|id| catalog.get(id).is_none()) {
         match catalog.resolve(id) {
             Some(c) => generated.push(c),
             None => {
                 say(&format!("unknown case id {id:?}"));
-                return 2;
+                return Err(2);
             }
         }
     }
-    let cases: Vec<&seccomp_catalog::Case> = if cli.ids.is_empty() {
-        catalog.cases().iter().collect()
-    } else {
-        cli.ids
-            .iter()
-            .filter_map(|id| {
-                catalog
-                    .get(id)
-                    .or_else(|| generated.iter().find(|c| &c.id == id))
-            })
-            .collect()
-    };
-    if cli.list {
-        let mut out = String::new();
-        for c in &cases {
-            out.push_str(&c.id);
-            out.push('\n');
-        }
-        return if emit(out.as_bytes()).is_ok() { 0 } else { 1 };
-    }
+    Ok(generated)
+}
 
-    if machinery::role_allowed(Role::SignalHandlers) {
-        signals::install();
+/// The cases to run, in order: the catalog's, or those `ids` name. The list holds references,
+/// as before generated cases existed: a large allocation makes malloc call mmap, which a
+/// profile may not allow the probe before its first case.
+fn select_cases<'a>(
+    catalog: &'a Catalog,
+    ids: &[String],
+    generated: &'a [seccomp_catalog::Case],
+) -> Vec<&'a seccomp_catalog::Case> {
+    if ids.is_empty() {
+        return catalog.cases().iter().collect();
     }
+    ids.iter()
+        .filter_map(|id| {
+            catalog
+                .get(id)
+                .or_else(|| generated.iter().find(|c| &c.id == id))
+        })
+        .collect()
+}
+
+/// `--list`: the ids of `cases`, one per line; returns the exit code.
+fn list(cases: &[&seccomp_catalog::Case]) -> i32 {
+    let mut out = String::new();
+    for c in cases {
+        out.push_str(&c.id);
+        out.push('\n');
+    }
+    if emit(out.as_bytes()).is_ok() {
+        0
+    } else {
+        1
+    }
+}
+
+/// Resolves every case's arguments, 32-bit words placed in one arena sized for all of them.
+fn prepare_all(cases: &[&seccomp_catalog::Case]) -> Vec<Prepared> {
     let low_words = cases
         .iter()
         .flat_map(|c| c.args.iter())
@@ -172,19 +223,19 @@ fn run() -> i32 {
         })
         .sum();
     let mut arena = LowArena::new(low_words);
-    let mut prepared: Vec<Prepared> = cases
+    cases
         .iter()
         .map(|c| runner::prepare(c, &mut arena))
-        .collect();
+        .collect()
+}
 
-    let slot = if cli.in_process { None } else { Slot::new() };
-    let mut mode = match &slot {
-        Some(s) if runner::fork_works(s).is_ok() => RunMode::Fork,
-        _ => RunMode::InProcess,
-    };
+/// Fork mode where a slot exists and a test child shows forking works, else in-process (the
+/// cases then reordered for it); and seccomp's action mask where `host_facts` asks for it, 0
+/// where the query could not be made.
+fn choose_mode(slot: Option<&Slot>, host_facts: bool, prepared: &mut [Prepared]) -> (RunMode, i64) {
     let mut actions = 0;
-    match (mode, &slot) {
-        (RunMode::Fork, Some(slot)) => {
+    match slot {
+        Some(slot) if runner::fork_works(slot).is_ok() => {
             // Pinning is tried in a child first: a filter that kills getcpu or
             // sched_setaffinity must not kill the probe for an optimisation.
             if machinery::role_allowed(Role::Pinning)
@@ -192,55 +243,33 @@ fn run() -> i32 {
             {
                 pin_to_current_cpu();
             }
-            if cli.host_facts {
+            if host_facts {
                 actions = runner::in_child(slot, || host::actions_mask() as i64).unwrap_or(0);
             }
+            (RunMode::Fork, actions)
         }
         _ => {
             detach_terminal();
             prepared.sort_by_key(runner::in_process_rank);
-            if cli.host_facts {
+            if host_facts {
                 actions = host::actions_mask() as i64;
             }
+            (RunMode::InProcess, actions)
         }
     }
-    if cli.host_facts && emit_record(&Record::Host(host::gather(mode, actions as u32))).is_err() {
-        return 1;
-    }
-    if emit_record(&Record::Ready { mode }).is_err() {
-        return 1;
-    }
+}
 
+/// Runs `prepared` from the first case, in `mode`, writing each record; returns the exit code.
+/// Forking that breaks midway switches the rest to in-process.
+fn run_cases(prepared: &mut [Prepared], mut mode: RunMode, slot: Option<&Slot>) -> i32 {
     let mut i = 0;
     while i < prepared.len() {
-        let p = &prepared[i];
-        if let (RunMode::Fork, Some(slot)) = (mode, &slot) {
-            // Cases that can share a worker run in one, in catalog order all the same.
-            let batch = prepared[i..]
-                .iter()
-                .take(runner::BATCH)
-                .take_while(|p| runner::batchable(p))
-                .count();
-            let failed = if batch > 1 {
-                let emit = &mut |rec| emit_record(&Record::Case(rec));
-                let Ok(end) = runner::run_batch(&prepared[i..i + batch], slot, emit) else {
-                    return 1;
-                };
-                i += end.ran;
-                end.failed
-            } else {
-                match runner::run_forked(p, slot) {
-                    Ok(rec) => {
-                        if emit_record(&Record::Case(rec)).is_err() {
-                            return 1;
-                        }
-                        i += 1;
-                        None
-                    }
-                    Err(e) => Some(e),
-                }
+        if let (RunMode::Fork, Some(slot)) = (mode, slot) {
+            let Ok(end) = run_forked_step(&prepared[i..], slot) else {
+                return 1;
             };
-            if let Some(e) = failed {
+            i += end.ran;
+            if let Some(e) = end.failed {
                 say(&format!(
                     "forking failed (errno {}); running the rest in-process",
                     e.errno
@@ -253,19 +282,9 @@ fn run() -> i32 {
             }
             continue;
         }
-        if i > 0 && prepared[i - 1].spawning {
-            runner::reap_in_process();
-        }
-        if emit_record(&Record::Begin { id: p.id.clone() }).is_err() {
+        let Ok(changed) = run_in_process_step(prepared, i) else {
             return 1;
-        }
-        let rec = runner::run_in_process(p);
-        // A call that succeeded changed the process (a new namespace, another personality);
-        // one that was denied or trapped changed nothing.
-        let changed = runner::changes_the_process(p) && rec.errno.is_none() && rec.sigsys.is_none();
-        if emit_record(&Record::Case(rec)).is_err() {
-            return 1;
-        }
+        };
         i += 1;
         if changed && i < prepared.len() {
             // The next case would run in the changed process: end here, so the harness runs
@@ -276,5 +295,79 @@ fn run() -> i32 {
     0
 }
 
+/// Runs the first of `rest` in fork mode, with the cases after it that can share its worker
+/// (in catalog order all the same); `Err` when a record could not be written.
+fn run_forked_step(rest: &[Prepared], slot: &Slot) -> Result<runner::BatchEnd, ()> {
+    let batch = rest
+        .iter()
+        .take(runner::BATCH)
+        .take_while(|p| runner::batchable(p))
+        .count();
+    if batch > 1 {
+        let emit = &mut |rec| emit_record(&Record::Case(rec));
+        return runner::run_batch(&rest[..batch], slot, emit);
+    }
+    match runner::run_forked(&rest[0], slot) {
+        Ok(rec) => {
+            emit_record(&Record::Case(rec))?;
+            Ok(runner::BatchEnd {
+                ran: 1,
+                failed: None,
+            })
+        }
+        Err(e) => Ok(runner::BatchEnd {
+            ran: 0,
+            failed: Some(e),
+        }),
+    }
+}
+
+/// Runs case `i` of `prepared` in the probe's own process, between its `begin` and its `case`
+/// record. `Ok(true)` when the call changed the process for the cases after it; `Err` when a
+/// record could not be written.
+fn run_in_process_step(prepared: &[Prepared], i: usize) -> Result<bool, ()> {
+    if i > 0 && prepared[i - 1].spawning {
+        runner::reap_in_process();
+    }
+    let p = &prepared[i];
+    emit_record(&Record::Begin { id: p.id.clone() })?;
+    let rec = runner::run_in_process(p);
+    // A call that succeeded changed the process (a new namespace, another personality);
+    // one that was denied or trapped changed nothing.
+    let changed = runner::changes_the_process(p) && rec.errno.is_none() && rec.sigsys.is_none();
+    emit_record(&Record::Case(rec))?;
+    Ok(changed)
+}
+
 /// See `seccomp_catalog::record`: the rest of the cases need a fresh process.
 const EXIT_FRESH_PROCESS: i32 = 3;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn named_cases_keep_the_command_lines_order_generated_ones_included() {
+        let catalog = Catalog::native();
+        let wanted = ids(&["getppid", "read[arg0==0,arg2==0x2000]", "getpid"]);
+        let generated = resolve_generated(&catalog, &wanted).unwrap();
+        assert_eq!(generated.len(), 1);
+        let cases = select_cases(&catalog, &wanted, &generated);
+        let got: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(got, wanted);
+    }
+
+    #[test]
+    fn no_id_selects_the_whole_catalog_and_an_unknown_one_is_bad_usage() {
+        let catalog = Catalog::native();
+        assert_eq!(select_cases(&catalog, &[], &[]).len(), catalog.len());
+        assert_eq!(
+            resolve_generated(&catalog, &ids(&["no_such_call"])).err(),
+            Some(2)
+        );
+    }
+}

@@ -268,6 +268,7 @@ impl Slot {
 }
 
 /// How a forked child ended, as far as the parent could tell.
+#[derive(Default)]
 struct Ended {
     outcome: Outcome,
     /// The wait status, when the child was reaped.
@@ -434,16 +435,20 @@ fn fork_and_wait(
         o.entered = 1;
         slot.write(o);
     })?;
+    let mut ended = wait_for_child(slot, pid, lifeline.as_ref(), may_block && !self_timer);
+    drop(lifeline);
+    ended.outcome = slot.read();
+    settle(slot, pid, ended, defer_reap)
+}
 
+/// Waits until the child's call returned, the child died, or [`HARD`] passed, when it is
+/// killed. Where `wakes`, the parent itself interrupts the call every [`SOFT`] meanwhile (a
+/// `may_block` case whose child could not arm its own timer).
+fn wait_for_child(slot: &Slot, pid: i32, lifeline: Option<&Fd>, wakes: bool) -> Ended {
     let start = Instant::now();
     let hard = start + HARD;
     let mut next_wake = start + SOFT;
-    let mut ended = Ended {
-        outcome: Outcome::default(),
-        status: None,
-        timed_out: false,
-        abandoned: false,
-    };
+    let mut ended = Ended::default();
     loop {
         if slot.read().done == 1 {
             break;
@@ -454,33 +459,58 @@ fn fork_and_wait(
             ended.abandoned = !machinery::signal(pid, libc::SIGKILL);
             break;
         }
-        if may_block && !self_timer && now >= next_wake {
+        if wakes && now >= next_wake {
             machinery::signal(pid, signals::WAKE);
             next_wake = now + SOFT;
         }
-        let until = if may_block && !self_timer {
-            next_wake.min(hard)
-        } else {
-            hard
-        };
-        let wait = until.saturating_duration_since(now);
-        match &lifeline {
-            Some(rd) if machinery::can_watch_fd() => {
-                if machinery::wait_readable(Some(rd.0), wait) == machinery::Waited::Ready {
-                    break;
-                }
-            }
-            _ => {
-                machinery::wait_readable(None, wait.min(Duration::from_micros(200)));
-                if let Some(Some(status)) = machinery::reap(pid, true) {
-                    ended.status = Some(status);
-                    break;
-                }
+        let until = if wakes { next_wake.min(hard) } else { hard };
+        match watch(pid, lifeline, until.saturating_duration_since(now)) {
+            Watch::Pending => {}
+            Watch::LifelineReady => break,
+            Watch::Reaped(status) => {
+                ended.status = Some(status);
+                break;
             }
         }
     }
-    drop(lifeline);
-    ended.outcome = slot.read();
+    ended
+}
+
+/// What one look at a child, waiting at most a given time, saw.
+enum Watch {
+    /// Nothing yet: the time passed, or the wait was cut short.
+    Pending,
+    /// The lifeline is readable: the child wrote its last byte or died.
+    LifelineReady,
+    /// The child was reaped, with this wait status.
+    Reaped(i32),
+}
+
+/// Waits up to `wait` for a sign of the child's end: its lifeline turning readable or, where it
+/// has none the probe can watch, its status from a reap after a short nap.
+fn watch(pid: i32, lifeline: Option<&Fd>, wait: Duration) -> Watch {
+    match lifeline {
+        Some(rd) if machinery::can_watch_fd() => match machinery::wait_readable(Some(rd.0), wait) {
+            machinery::Waited::Ready => Watch::LifelineReady,
+            _ => Watch::Pending,
+        },
+        _ => {
+            machinery::wait_readable(None, wait.min(Duration::from_micros(200)));
+            match machinery::reap(pid, true) {
+                Some(Some(status)) => Watch::Reaped(status),
+                _ => Watch::Pending,
+            }
+        }
+    }
+}
+
+/// Decides, once the wait is over, whether the child is reaped now or later.
+fn settle(
+    slot: &Slot,
+    pid: i32,
+    mut ended: Ended,
+    defer_reap: bool,
+) -> Result<Ended, MachineryFailed> {
     let returned = ended.outcome.done == 1 && !ended.timed_out;
     let by_signal = machinery::reaps_by_signal();
     if ended.abandoned || ended.status.is_some() || (returned && (defer_reap || by_signal)) {
@@ -492,26 +522,33 @@ fn fork_and_wait(
         }
         return Ok(ended);
     }
-    // The child is dead or dying (killed, or past its call): reap it, with a deadline all the
-    // same, so that a child that cannot exit is left behind rather than waited for.
-    let dead = !returned && !ended.timed_out;
-    let wait = if by_signal && dead {
-        SIGCHLD_WAIT
-    } else {
-        HARD
-    };
-    ended.status = reap_until(pid, Instant::now() + wait);
-    if ended.status.is_none() && by_signal && dead {
-        // Its lifeline closed, so it is gone, but its SIGCHLD was lost (merged with another
-        // child's): nothing tells how it died. The probe runs this case and the rest
-        // in-process, where the container's exit code tells.
-        return Err(MachineryFailed { errno: 0 });
-    }
+    ended.status = reap_ended(pid, !returned && !ended.timed_out)?;
     if ended.status.is_none() && !returned && machinery::can_reap() {
         ended.abandoned = true;
     }
     ended.outcome = slot.read();
     Ok(ended)
+}
+
+/// Reaps a child that is dead or dying (killed, or past its call), with a deadline all the
+/// same, so that a child that cannot exit is left behind rather than waited for. `dead`: its
+/// lifeline told it is gone and its call never returned.
+///
+/// `Err` when it is gone but its SIGCHLD was lost (merged with another child's) where the
+/// kernel reaps: nothing tells how it died, so the probe runs this case and the rest
+/// in-process, where the container's exit code tells.
+fn reap_ended(pid: i32, dead: bool) -> Result<Option<i32>, MachineryFailed> {
+    let by_signal = machinery::reaps_by_signal();
+    let wait = if by_signal && dead {
+        SIGCHLD_WAIT
+    } else {
+        HARD
+    };
+    let status = reap_until(pid, Instant::now() + wait);
+    if status.is_none() && by_signal && dead {
+        return Err(MachineryFailed { errno: 0 });
+    }
+    Ok(status)
 }
 
 /// Reaps finished children without waiting: those whose call returned (left to exit on their
@@ -570,16 +607,20 @@ pub fn fork_works(slot: &Slot) -> Result<(), MachineryFailed> {
 
 pub fn run_forked(p: &Prepared, slot: &Slot) -> Result<CaseRecord, MachineryFailed> {
     let ended = fork_and_wait(slot, p.may_block, true, || call_here(p))?;
-    let o = &ended.outcome;
-    if o.entered == 0 && !ended.timed_out {
+    if ended.outcome.entered == 0 && !ended.timed_out {
         // The child died before its call: the machinery's own calls were hit, not the case.
         return Err(MachineryFailed { errno: 0 });
     }
-    let mut rec = record_from(p, RunMode::Fork, o);
+    Ok(forked_record(p, &ended))
+}
+
+/// The record of a case run in a forked child, with how the child ended.
+fn forked_record(p: &Prepared, ended: &Ended) -> CaseRecord {
+    let mut rec = record_from(p, RunMode::Fork, &ended.outcome);
     rec.timed_out = ended.timed_out;
     rec.abandoned = ended.abandoned;
-    add_end(&mut rec, o, ended.status);
-    Ok(rec)
+    add_end(&mut rec, &ended.outcome, ended.status);
+    rec
 }
 
 /// How a child ended, reported only when its call never returned: once it has, the child only
@@ -625,35 +666,17 @@ pub struct BatchEnd {
 /// A fork per case cost about 0.1 ms of CPU each (most of the probe's 0.1 s for the whole
 /// catalog); a worker per batch costs one. A case that ends the worker (a kill, a trap with
 /// no handler) gets its record from how the worker died, as a forked case does, and the
-/// caller starts a new worker from the next case. The hard deadline counts from the last
-/// progress the parent saw, so that it never cuts a case shorter than [`HARD`].
-// Over 80 lines with its comments: one wait loop whose exits (all done, died, timed out)
-// share the worker's state.
-#[allow(clippy::too_many_lines)]
+/// caller starts a new worker from the next case.
 pub fn run_batch(
     ps: &[Prepared],
     slot: &Slot,
     emit: &mut dyn FnMut(CaseRecord) -> Result<(), ()>,
 ) -> Result<BatchEnd, ()> {
-    let n = ps.len().min(BATCH);
-    for k in 0..n {
+    let ps = &ps[..ps.len().min(BATCH)];
+    for k in 0..ps.len() {
         slot.write_at(k, Outcome::default());
     }
-    let spawned = spawn(|| {
-        for (k, p) in ps[..n].iter().enumerate() {
-            slot.write_at(
-                k,
-                Outcome {
-                    entered: 1,
-                    ..Outcome::default()
-                },
-            );
-            let mut o = call_here(p);
-            o.entered = 1;
-            slot.write_at(k, o);
-        }
-    });
-    let (pid, lifeline) = match spawned {
+    let (pid, lifeline) = match spawn(|| work_through(ps, slot)) {
         Ok(child) => child,
         Err(e) => {
             return Ok(BatchEnd {
@@ -662,82 +685,110 @@ pub fn run_batch(
             })
         }
     };
-    let mut ran = 0;
-    let mut progress_at = Instant::now();
-    let (mut timed_out, mut abandoned, mut status, mut gone) = (false, false, None, false);
-    loop {
-        while ran < n && slot.read_at(ran).done == 1 {
-            emit(record_from(&ps[ran], RunMode::Fork, &slot.read_at(ran)))?;
-            ran += 1;
-            progress_at = Instant::now();
-        }
-        if ran == n || gone {
-            break;
-        }
-        let now = Instant::now();
-        let hard = progress_at + HARD;
-        if now >= hard {
-            timed_out = true;
-            abandoned = !machinery::signal(pid, libc::SIGKILL);
-            break;
-        }
-        let wait = hard.saturating_duration_since(now).min(PROGRESS_LOOK);
-        match &lifeline {
-            // Readable: the worker's last byte (every case done) or its death; the loop
-            // writes what is done before it ends.
-            Some(rd) if machinery::can_watch_fd() => {
-                gone = machinery::wait_readable(Some(rd.0), wait) == machinery::Waited::Ready;
-            }
-            _ => {
-                machinery::wait_readable(None, wait.min(Duration::from_micros(200)));
-                if let Some(Some(s)) = machinery::reap(pid, true) {
-                    status = Some(s);
-                    gone = true;
-                }
-            }
-        }
-    }
+    let followed = follow_worker(ps, slot, pid, lifeline.as_ref(), emit);
     drop(lifeline);
-    if ran == n {
+    let (ran, ended) = followed?;
+    if ran == ps.len() {
         // Every case returned: the worker only exits now, reaped later (reap_orphans, or by
         // the kernel where the probe watches SIGCHLD).
-        if status.is_none() {
+        if ended.status.is_none() {
             left_to_exit(pid);
         }
         return Ok(BatchEnd { ran, failed: None });
     }
-    let o = slot.read_at(ran);
-    if o.entered == 0 && !timed_out {
-        // Dead before case `ran` began: the machinery's own calls were hit, not a case.
-        return Ok(BatchEnd {
-            ran,
-            failed: Some(MachineryFailed { errno: 0 }),
-        });
+    end_at(ps, ran, slot, pid, ended, emit)
+}
+
+/// The worker's body: each case in turn, its outcome stored in its own place on the page.
+fn work_through(ps: &[Prepared], slot: &Slot) {
+    for (k, p) in ps.iter().enumerate() {
+        slot.write_at(
+            k,
+            Outcome {
+                entered: 1,
+                ..Outcome::default()
+            },
+        );
+        let mut o = call_here(p);
+        o.entered = 1;
+        slot.write_at(k, o);
     }
-    if status.is_none() && !abandoned {
-        // Dead or killed: its status, with a deadline all the same (see fork_and_wait).
-        let by_signal = machinery::reaps_by_signal();
-        let wait = if by_signal && !timed_out {
-            SIGCHLD_WAIT
-        } else {
-            HARD
-        };
-        status = reap_until(pid, Instant::now() + wait);
-        if status.is_none() && by_signal && !timed_out {
-            // Gone, but its SIGCHLD was lost: nothing tells how the case ended it.
-            return Ok(BatchEnd {
-                ran,
-                failed: Some(MachineryFailed { errno: 0 }),
-            });
+}
+
+/// Hands each case's record to `emit` as the worker finishes it, until every case is done, the
+/// worker is gone, or it made no progress for [`HARD`], when it is killed. The deadline counts
+/// from the last progress seen, so that it never cuts a case shorter than [`HARD`]. Returns
+/// how many cases have their record, and how the worker ended as far as the wait saw.
+fn follow_worker(
+    ps: &[Prepared],
+    slot: &Slot,
+    pid: i32,
+    lifeline: Option<&Fd>,
+    emit: &mut dyn FnMut(CaseRecord) -> Result<(), ()>,
+) -> Result<(usize, Ended), ()> {
+    let mut ran = 0;
+    let mut progress_at = Instant::now();
+    let mut ended = Ended::default();
+    let mut gone = false;
+    loop {
+        while ran < ps.len() && slot.read_at(ran).done == 1 {
+            emit(record_from(&ps[ran], RunMode::Fork, &slot.read_at(ran)))?;
+            ran += 1;
+            progress_at = Instant::now();
         }
-        abandoned = status.is_none() && machinery::can_reap();
+        if ran == ps.len() || gone {
+            return Ok((ran, ended));
+        }
+        let now = Instant::now();
+        let hard = progress_at + HARD;
+        if now >= hard {
+            ended.timed_out = true;
+            ended.abandoned = !machinery::signal(pid, libc::SIGKILL);
+            return Ok((ran, ended));
+        }
+        let wait = hard.saturating_duration_since(now).min(PROGRESS_LOOK);
+        match watch(pid, lifeline, wait) {
+            Watch::Pending => {}
+            // The worker's last byte (every case done) or its death: the next turn writes
+            // what is done before the loop ends.
+            Watch::LifelineReady => gone = true,
+            Watch::Reaped(status) => {
+                ended.status = Some(status);
+                gone = true;
+            }
+        }
     }
-    let o = slot.read_at(ran);
-    let mut rec = record_from(&ps[ran], RunMode::Fork, &o);
-    rec.timed_out = timed_out;
-    rec.abandoned = abandoned;
-    add_end(&mut rec, &o, status);
-    emit(rec)?;
+}
+
+/// Ends a batch at case `ran`, the one whose call never returned in the worker: its record
+/// from how the worker ended, or the machinery's failure when the worker died before it.
+fn end_at(
+    ps: &[Prepared],
+    ran: usize,
+    slot: &Slot,
+    pid: i32,
+    mut ended: Ended,
+    emit: &mut dyn FnMut(CaseRecord) -> Result<(), ()>,
+) -> Result<BatchEnd, ()> {
+    let machinery_failed = |e| {
+        Ok(BatchEnd {
+            ran,
+            failed: Some(e),
+        })
+    };
+    if slot.read_at(ran).entered == 0 && !ended.timed_out {
+        // Dead before case `ran` began: the machinery's own calls were hit, not a case.
+        return machinery_failed(MachineryFailed { errno: 0 });
+    }
+    if ended.status.is_none() && !ended.abandoned {
+        ended.status = match reap_ended(pid, !ended.timed_out) {
+            Ok(status) => status,
+            Err(e) => return machinery_failed(e),
+        };
+        ended.abandoned = ended.status.is_none() && machinery::can_reap();
+    }
+    ended.outcome = slot.read_at(ran);
+    emit(forked_record(&ps[ran], &ended))?;
     Ok(BatchEnd {
         ran: ran + 1,
         failed: None,

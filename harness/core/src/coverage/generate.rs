@@ -1,8 +1,8 @@
 //! Which cases a profile's argument conditions call for: for each chain of conditions a rule
-//! becomes (runc's split, libseccomp's narrowing), one case that satisfies every condition and,
-//! per condition, one that breaks only it, at the comparison's boundary; on a 64-bit ABI also
-//! one with a high word the kernel ignores but the filter compares. The cases themselves (the
-//! poisons that keep them harmless) come from `seccomp_catalog::generated`.
+//! becomes (the runtime's split, libseccomp's narrowing), one case that satisfies every
+//! condition and, per condition, one that breaks only it, at the comparison's boundary; on a
+//! 64-bit ABI also one with a high word the kernel ignores but the filter compares. The cases
+//! themselves (the poisons that keep them harmless) come from `seccomp_catalog::generated`.
 //!
 //! Cases are made on every ABI the profile's filter holds ([`for_profile_on`]): the native one
 //! and the compat ABIs it lists (`SCMP_ARCH_X86`, `SCMP_ARCH_X32`). libseccomp compares 32 bits
@@ -217,18 +217,21 @@ mod tests {
     use super::*;
     use crate::profile::parse_str;
 
+    /// A profile that denies by default and allows what `rules`, its `syscalls` entries, allow.
+    fn errno_default(rules: &str) -> Profile {
+        let json = format!(r#"{{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{rules}]}}"#);
+        parse_str(&json, "p.json").unwrap()
+    }
+
     #[test]
     fn each_condition_is_tried_on_both_sides_of_its_boundary() {
-        let p = parse_str(
-            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[
-                {"names":["read"],"action":"SCMP_ACT_ALLOW","args":[
+        let p = errno_default(
+            r#"{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[
                     {"index":0,"value":64,"op":"SCMP_CMP_LE"},
                     {"index":2,"value":8192,"op":"SCMP_CMP_LE"}]},
                 {"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[
-                    {"index":0,"value":8,"op":"SCMP_CMP_EQ"}]}]}"#,
-            "p.json",
-        )
-        .unwrap();
+                    {"index":0,"value":8,"op":"SCMP_CMP_EQ"}]}"#,
+        );
         let g = for_profile(&p, Abi::X86_64);
         let ids: Vec<&str> = g.cases.keys().map(String::as_str).collect();
         assert_eq!(
@@ -306,13 +309,10 @@ mod tests {
         assert!(!g.cases.keys().any(|id| id.starts_with("i386:mmap")));
 
         // Without the compat arches listed, only the native ABI.
-        let native = parse_str(
-            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[
-                {"names":["close"],"action":"SCMP_ACT_ALLOW","args":[
-                    {"index":0,"value":64,"op":"SCMP_CMP_EQ"}]}]}"#,
-            "p.json",
-        )
-        .unwrap();
+        let native = errno_default(
+            r#"{"names":["close"],"action":"SCMP_ACT_ALLOW","args":[
+                    {"index":0,"value":64,"op":"SCMP_CMP_EQ"}]}"#,
+        );
         assert_eq!(abis_of(&native, Arch::X86_64), [Abi::X86_64]);
         assert!(for_profile_on(&native, Arch::X86_64)
             .cases
@@ -322,14 +322,11 @@ mod tests {
 
     #[test]
     fn a_masked_condition_is_tried_inside_and_outside_its_mask() {
-        let p = parse_str(
-            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[
-                {"names":["socket"],"action":"SCMP_ACT_ALLOW","args":[
+        let p = errno_default(
+            r#"{"names":["socket"],"action":"SCMP_ACT_ALLOW","args":[
                     {"index":0,"value":1,"op":"SCMP_CMP_EQ"},
-                    {"index":1,"value":15,"valueTwo":2,"op":"SCMP_CMP_MASKED_EQ"}]}]}"#,
-            "p.json",
-        )
-        .unwrap();
+                    {"index":1,"value":15,"valueTwo":2,"op":"SCMP_CMP_MASKED_EQ"}]}"#,
+        );
         let g = for_profile(&p, Abi::X86_64);
         assert!(g.cases.contains_key("socket[arg0==1,arg1&0xf==2]"));
         assert!(g.cases.contains_key("socket[arg0==1,arg1&0xf==3]"));

@@ -70,9 +70,10 @@ pub enum RuleState {
     MissOnly,
     /// In the filter, but no case decided by it ran on either side.
     NotExercised,
-    /// Not in the filter this host gets: Docker leaves it out (`includes`/`excludes`), runc
-    /// drops it (the default's action) or ignores it (a name libseccomp doesn't know), or the
-    /// name is no syscall of the ABI. Named with the reason, and counted apart from the figure.
+    /// Not in the filter this host gets: Docker leaves it out (`includes`/`excludes`), the
+    /// runtime drops it (the default's action) or ignores it (a name libseccomp doesn't know),
+    /// or the name is no syscall of the ABI. Named with the reason, and counted apart from the
+    /// figure.
     NotInFilter,
 }
 

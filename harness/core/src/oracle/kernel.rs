@@ -88,7 +88,8 @@ pub(super) const ENOSYS: i32 = 38;
 /// `seccomp_uprobe_exception`) lets the native `uretprobe` (since Linux 6.14, "seccomp:
 /// passthrough uretprobe systemcall without filtering") and `uprobe` (added with the syscall,
 /// 6.16) through before any filter runs, so that a probed process under seccomp isn't killed
-/// by being traced. Measured on 6.18 with Docker 20.10/runc 1.1.5: both behave as unconfined
+/// by being traced. Measured on 6.18 with Docker 20.10 and its runtime
+/// ([`crate::runtime::Runtime::default`]): both behave as unconfined
 /// under every profile, even those whose default denies them.
 ///
 /// Stable series took the uretprobe one too ([`EXCEPTION_BACKPORTS`]). "seccomp: passthrough

@@ -6,8 +6,8 @@ use crate::profile::model::{ArgCond, EffectiveAction, Op};
 use seccomp_catalog::Abi;
 
 /// Two rules libseccomp refuses to merge: the same syscall, the same conditions, different
-/// actions. `_db_tree_add` (src/db.c) answers -EEXIST and runc fails to start the container
-/// ("error adding seccomp rule for syscall …: file exists").
+/// actions. `_db_tree_add` (src/db.c) answers -EEXIST and the runtime fails to start the
+/// container (its message: [`crate::runtime::RuntimeModel`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
     pub abi: Abi,
@@ -123,13 +123,14 @@ pub(super) fn chain_keys(rule: &LRule, abi: Abi) -> Vec<NodeKey> {
 /// Which of two matching rules of one syscall the BPF tests first. `_db_tree_add` (src/db.c)
 /// walks a level past every node that is not less than the new one and inserts it before the
 /// first smaller node, so each level is sorted from greatest to least, and `_gen_bpf_chain`
-/// (src/gen_bpf.c) emits a level from its head, every node jumping to its next sibling when
-/// it doesn't match. Equal nodes merge, and a chain that ends at a merged node keeps its action
+/// (src/gen_bpf.c) emits a level from its head, every node jumping to its next sibling when it
+/// doesn't match. Equal nodes merge, and a chain that ends at a merged node keeps its action
 /// there ("existing tree is shorter"), so a prefix goes first. Measured with libseccomp 2.5.4
-/// and runc 1.1.5: under `profiles/deny-namespaces.json` on amd64, `clone` with every argument
-/// all ones matches rules 3 to 9 (one `arg0 & CLONE_NEW*` each), and the tagged run answered
-/// rule 9's sentinel (`CLONE_NEWNET`, the greatest datum), not rule 3's; the same rules loaded
-/// with libseccomp directly plus rules on arg1 answer the arg1 rule with the greatest datum
+/// and this host's runtime ([`crate::runtime::Runtime::default`]): under
+/// `profiles/deny-namespaces.json` on amd64, `clone` with every argument all ones matches rules
+/// 3 to 9 (one `arg0 & CLONE_NEW*` each), and the tagged run answered rule 9's sentinel
+/// (`CLONE_NEWNET`, the greatest datum), not rule 3's; the same rules loaded with libseccomp
+/// directly plus rules on arg1 answer the arg1 rule with the greatest datum
 /// (`seccomp_export_pfc` lists arg1's nodes before arg0's).
 pub(super) fn tree_order(a: &LRule, b: &LRule, abi: Abi) -> std::cmp::Ordering {
     let (ka, kb) = (chain_keys(a, abi), chain_keys(b, abi));

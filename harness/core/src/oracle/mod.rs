@@ -2,7 +2,8 @@
 //!
 //! It models the layers a call meets, in order:
 //! 1. No filter at all when the profile disables seccomp.
-//! 2. runc's ENOSYS stub, prepended to the filter (runc `libcontainer/seccomp/patchbpf`).
+//! 2. the runtime's ENOSYS stub, prepended to the filter
+//!    ([`crate::runtime::RuntimeModel::enosys_stub`]).
 //! 3. libseccomp's arch check: an ABI the filter does not cover gets the bad-arch action.
 //! 4. libseccomp's per-syscall rules, built the way `db_rule_add` (src/db.c) merges them.
 //! 5. The default action.
@@ -11,8 +12,8 @@
 //! `__seccomp_filter`). Where the truth is not certain, the prediction carries a note.
 //!
 //! The layers live in their own modules, each with its cited facts: [`libseccomp`] (the rule
-//! tree), [`runtime`] (what runc does with the profile), [`kernel`] (actions and exceptions).
-//! [`start`] answers whether the cases run at all.
+//! tree), [`crate::runtime`] (what the runtime does with the profile), [`kernel`] (actions and
+//! exceptions). [`start`] answers whether the cases run at all.
 
 mod kernel;
 mod libseccomp;
@@ -36,7 +37,7 @@ pub use start::{Blocker, CallOutcome, Start};
 use std::collections::{BTreeMap, HashMap};
 
 /// Whether a rule with conditions `args` can match `case` on the case's ABI: for one of the
-/// rules runc splits it into, every condition holds for the case's argument or compares one
+/// rules the runtime splits it into, every condition holds for the case's argument or compares one
 /// the filter can't predict (a pointer). Tagging gives an own sentinel only to rules for which
 /// some case answers yes: every other rule can't decide a cell, and sharing one value keeps the
 /// tagged filter as small as the original (the kernel refuses a filter over 4,096 BPF
@@ -52,7 +53,7 @@ pub(crate) fn conditions_may_match(args: &[ArgCond], case: &Case) -> bool {
     })
 }
 
-/// The condition chains a rule with conditions `args` becomes on `abi`: one per rule runc
+/// The condition chains a rule with conditions `args` becomes on `abi`: one per rule the runtime
 /// splits it into ([`split_conditions`]), each narrowed to what the filter compares there, with
 /// libseccomp's tautologies dropped (an empty chain matches every call).
 pub(crate) fn condition_chains(args: &[ArgCond], abi: Abi) -> Vec<Vec<ArgCond>> {
@@ -118,7 +119,7 @@ impl Prediction {
 pub struct Oracle<'a> {
     resolved: &'a Resolved,
     covered: Vec<Abi>,
-    /// Highest syscall number per ABI that the ENOSYS stub compares with; `None` when runc
+    /// Highest syscall number per ABI that the ENOSYS stub compares with; `None` when the runtime
     /// adds no stub.
     stub: Option<BTreeMap<Abi, u64>>,
     rules: HashMap<(Abi, u64), SyscallRules>,
@@ -148,7 +149,7 @@ impl<'a> Oracle<'a> {
         }
         if o.refusal.is_none() {
             if let Some(c) = o.conflicts.first() {
-                // The whole rule add fails in the transaction, so runc cannot start at all.
+                // The whole rule add fails in the transaction, so the runtime cannot start at all.
                 o.refusal = Some(prose::conflict_refusal(
                     c.first, c.second, &c.syscall, c.abi,
                 ));
@@ -171,13 +172,14 @@ impl<'a> Oracle<'a> {
         &self.conflicts
     }
 
-    /// Why libseccomp or runc refuses this filter outright, if it does ([`Oracle::start`]
+    /// Why libseccomp or the runtime refuses this filter outright, if it does ([`Oracle::start`]
     /// puts it with the other reasons a container can't run its cases).
     pub fn filter_refusal(&self) -> Option<&str> {
         self.refusal.as_deref()
     }
 
-    /// Adds every kept rule to the per-syscall table of `abi`, in runc's order.
+    /// Adds every kept rule to the per-syscall table of `abi`, in the order the runtime adds
+    /// them.
     fn build_abi(&mut self, abi: Abi) {
         for call in self
             .resolved
@@ -333,7 +335,8 @@ impl<'a> Oracle<'a> {
         }
         if !self.covered.contains(&case.abi) {
             // libseccomp's default bad-arch action is SCMP_ACT_KILL (= KILL_THREAD,
-            // `db_col_init`: `act_badarch = SCMP_ACT_KILL`); runc never changes it.
+            // `db_col_init`: `act_badarch = SCMP_ACT_KILL`); the runtime never changes it
+            // (`runtime::RuntimeModel`).
             return Some(
                 Prediction::new(Outcome::Killed, None, Some(RuleRef::BAD_ARCH)).with_note(
                     format!(
@@ -410,9 +413,9 @@ impl<'a> Oracle<'a> {
             .map(|rule| outcome_of(rule.action, RuleRef::Index(rule.rule)).outcome)
     }
 
-    /// What `action` does to the probe: the kernel's answer ([`outcome_of`]), where gVisor
-    /// answers EPERM for any SCMP_ACT_ERRNO (TRACE keeps its ENOSYS: measured with
-    /// `profiles/demo-trace.json` on both runsc versions).
+    /// What `action` does to the probe: the kernel's answer ([`outcome_of`]), where the
+    /// runtime answers its own errno for any SCMP_ACT_ERRNO
+    /// ([`crate::runtime::Runtime::rewritten_errno`]; TRACE keeps its ENOSYS).
     fn outcome(&self, action: EffectiveAction, rule: RuleRef) -> Prediction {
         let mut p = outcome_of(action, rule);
         if let EffectiveAction::Errno(asked) = action {
@@ -426,11 +429,10 @@ impl<'a> Oracle<'a> {
         p
     }
 
-    /// Whether a condition holds for `arg`: libseccomp's compare, or gVisor's, whose
-    /// MASKED_EQ compares `arg & value` with `valueTwo` as written (`seccomp.MaskedEqual`),
-    /// where libseccomp masks `valueTwo` first (`_db_node_mask_fixup`). Measured with
-    /// docker-default-hardened's `socket` rules (mask 48, valueTwo 0xff…f0): all-ones
-    /// arguments matched on runc and fell to the default on runsc.
+    /// Whether a condition holds for `arg`: libseccomp's compare, or that of a runtime whose
+    /// MASKED_EQ compares `arg & value` with `valueTwo` as written, where libseccomp masks
+    /// `valueTwo` first (`_db_node_mask_fixup`): measured, with the runtime's source, in
+    /// [`crate::runtime::Runtime::masked_eq_as_written`].
     fn cond_holds(&self, c: &ArgCond, arg: u64, abi: Abi) -> bool {
         if c.op == Op::MaskedEq && self.resolved.host.runtime.masked_eq_as_written() {
             return arg & c.value == c.value_two;

@@ -3,9 +3,11 @@
 //!
 //! Three things stand between a profile and its first case, checked in this order:
 //! 1. the filter itself: libseccomp or the runtime refuses some profiles outright;
-//! 2. the calls the runtime makes after it loads the filter ([`RuntimeModel`](crate::runtime::RuntimeModel): runc's and
-//!    crun's differ), those it makes before the engine reports the start (a denial fails the
-//!    start) and those after (crun's exec: the probe never runs);
+//! 2. the calls the runtime makes after it loads the filter
+//!    ([`RuntimeModel`](crate::runtime::RuntimeModel): they differ by runtime), those it makes
+//!    before the engine reports the start (a denial fails the start) and those after
+//!    ([`RuntimeModel::after_start_fatal`](crate::runtime::RuntimeModel::after_start_fatal):
+//!    the probe never runs);
 //! 3. the probe's footprint (`seccomp_catalog::own_calls`).
 //!
 //! The probe's machinery (fork, wait, signal, reap, exit) has fallbacks, so it blocks nothing:
@@ -55,8 +57,8 @@ pub enum Blocker {
         calls: Vec<CallOutcome>,
     },
     /// The profile does not allow calls the runtime makes after the engine reported the
-    /// container started (crun's exec fifo read and execve): the container ends before the
-    /// probe's first case.
+    /// container started ([`crate::runtime::RuntimeModel::after_start_fatal`]): the container
+    /// ends before the probe's first case.
     RuntimeCallsAfterStart {
         runtime: String,
         calls: Vec<CallOutcome>,
@@ -105,10 +107,11 @@ pub enum Start {
     /// The runtime fails to start the container: `start_failed` cells with its message.
     Refused(Blocker),
     /// The harness does not start the container at all: the profile kills a call the runtime
-    /// makes after loading the filter, and runc then hangs for good (measured on 1.1.5,
-    /// 1.1.15 and 1.3.6: the engine can neither start nor remove the container;
-    /// [`RuntimeModel::kill_hangs_start`]). Its cells get the verdict `held_back` unless the
-    /// run starts it anyway (`--start-held-back`), where the hang is observed as `start_failed`.
+    /// makes after loading the filter, and a runtime whose start such a kill hangs then hangs
+    /// for good (the engine can neither start nor remove the container:
+    /// [`crate::runtime::RuntimeModel::kill_hangs_start`]). Its cells get the verdict
+    /// `held_back` unless the run starts it anyway (`--start-held-back`), where the hang is
+    /// observed as `start_failed`.
     HeldBack(Blocker),
     /// The container starts, but the probe dies or stays mute before its first case:
     /// `not_run` cells.
@@ -311,8 +314,9 @@ impl Oracle<'_> {
         if !footprint.is_empty() {
             return Start::ProbeCannotRun(Blocker::Footprint { calls: footprint });
         }
-        // The probe's records need write, writev or vmsplice to fd 1. runc needs write too, but
-        // on its own fds: a rule on write's fd can leave runc its writes and take the probe's.
+        // The probe's records need write, writev or vmsplice to fd 1. The runtime may need
+        // write too, but on its own fds (`RuntimeModel::sites`): a rule on write's fd can leave
+        // the runtime its writes and take the probe's.
         let avoid = self.probe_avoid(catalog);
         let writes = Role::Write.options(arch);
         if writes.iter().all(|n| avoid.contains(n)) {

@@ -1,6 +1,21 @@
 use super::*;
-use crate::profile::{parse_str, resolve, CapSet, Host, KernelVersion};
+use crate::profile::parse::parsed;
+use crate::profile::{resolve, CapSet, Host, KernelVersion, Profile};
+use crate::runtime::Runtime;
 use seccomp_catalog::{Arch, Catalog};
+
+/// What a prediction says a call ends in: the outcome, its errno and the rule that decided.
+type Answer = (Outcome, Option<i32>, Option<RuleRef>);
+
+/// What an ERRNO default without `defaultErrnoRet` answers.
+const EPERM_BY_DEFAULT: Answer = (Outcome::Errno, Some(1), Some(RuleRef::DEFAULT));
+
+/// What the runtime's ENOSYS stub answers above the highest syscall a profile names.
+const ENOSYS_BY_STUB: Answer = (Outcome::Errno, Some(ENOSYS), Some(RuleRef::ENOSYS_STUB));
+
+fn answer(got: Prediction) -> Answer {
+    (got.outcome, got.errno, got.rule)
+}
 
 fn host() -> Host {
     Host::new(
@@ -11,7 +26,7 @@ fn host() -> Host {
 }
 
 fn predict(profile: &str, case: &str) -> Prediction {
-    predict_with(&parse_str(profile, "t.json").unwrap(), &host(), case)
+    predict_with(&parsed(profile), &host(), case)
 }
 
 /// The filter's answer to x86_64's `case` under `profile` on `host`.
@@ -28,37 +43,60 @@ fn host_on(kernel: KernelVersion) -> Host {
     h
 }
 
+/// [`host`] with runc `version`.
+fn on_runc(version: &str) -> Host {
+    host().with_runtime(Runtime::parse("runc", Some(version)))
+}
+
+/// How a container under `profile` starts on `host`.
+fn start_with(profile: &Profile, host: &Host) -> Start {
+    Oracle::new(&resolve(profile, host)).start(&Catalog::for_arch(Arch::X86_64))
+}
+
+/// Whether the runtime can't start the container for its own calls, with `why` in the note.
+fn refused_by_runtime_calls(start: &Start, why: &str) -> bool {
+    matches!(start, Start::Refused(Blocker::RuntimeCalls { .. }))
+        && start.note().is_some_and(|n| n.contains(why))
+}
+
 fn profile(default: &str, arches: &str, rules: &str) -> String {
     format!(r#"{{"defaultAction":"{default}","architectures":[{arches}],"syscalls":[{rules}]}}"#)
 }
 
 const X86: &str = r#""SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32""#;
 
+/// `rules` on every x86 ABI, the rest denied with EPERM.
+fn errno_default(rules: &str) -> String {
+    profile("SCMP_ACT_ERRNO", X86, rules)
+}
+
+/// Allows getpid (39) and mkdir (83), denies the rest: the plainest allow-list.
+fn getpid_and_mkdir() -> String {
+    errno_default(r#"{"names":["getpid","mkdir"],"action":"SCMP_ACT_ALLOW"}"#)
+}
+
+/// Allows getpid and mseal, which is newer than [`host`]'s kernel, and denies the rest.
+fn getpid_and_mseal() -> Profile {
+    parsed(&errno_default(
+        r#"{"names":["getpid","mseal"],"action":"SCMP_ACT_ALLOW"}"#,
+    ))
+}
+
 #[test]
 fn default_and_plain_rules() {
-    let p = profile(
-        "SCMP_ACT_ERRNO",
-        X86,
-        r#"{"names":["getpid","mkdir"],"action":"SCMP_ACT_ALLOW"}"#,
-    );
+    let p = getpid_and_mkdir();
     let got = predict(&p, "getpid");
     assert_eq!(
         (got.outcome, got.rule),
         (Outcome::Allowed, Some(RuleRef::Index(0)))
     );
-    let got = predict(&p, "read");
-    assert_eq!(
-        (got.outcome, got.errno, got.rule),
-        (Outcome::Errno, Some(1), Some(RuleRef::DEFAULT))
-    );
+    assert_eq!(answer(predict(&p, "read")), EPERM_BY_DEFAULT);
 }
 
 #[test]
 fn rule_equal_to_default_is_dropped() {
     // The "deny" rule never takes effect: the default decides.
-    let p = profile(
-        "SCMP_ACT_ERRNO",
-        X86,
+    let p = errno_default(
         r#"{"names":["getpid","mkdir"],"action":"SCMP_ACT_ALLOW"},{"names":["rmdir"],"action":"SCMP_ACT_ERRNO","errnoRet":1}"#,
     );
     let got = predict(&p, "rmdir");
@@ -72,26 +110,20 @@ fn rule_equal_to_default_is_dropped() {
 
 #[test]
 fn same_index_conditions_are_ored_different_indices_anded() {
-    let or = profile(
-        "SCMP_ACT_ERRNO",
-        X86,
+    let or = errno_default(
         r#"{"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"},{"index":0,"value":0,"op":"SCMP_CMP_EQ"}]}"#,
     );
     assert_eq!(predict(&or, "personality(0)").outcome, Outcome::Allowed);
     assert_eq!(predict(&or, "personality(8)").outcome, Outcome::Allowed);
     assert_eq!(predict(&or, "personality(0x20000)").outcome, Outcome::Errno);
-    let and = profile(
-        "SCMP_ACT_ERRNO",
-        X86,
+    let and = errno_default(
         r#"{"names":["socket"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":2,"op":"SCMP_CMP_EQ"},{"index":1,"value":1,"op":"SCMP_CMP_EQ"}]}"#,
     );
     assert_eq!(predict(&and, "socket(AF_INET)").outcome, Outcome::Allowed);
     assert_eq!(predict(&and, "socket(AF_NETLINK)").outcome, Outcome::Errno);
     // Mixed: one index repeated turns every condition into its own rule, so the
     // arg1 condition alone lets AF_VSOCK (type 1) through.
-    let mixed = profile(
-        "SCMP_ACT_ERRNO",
-        X86,
+    let mixed = errno_default(
         r#"{"names":["socket"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":2,"op":"SCMP_CMP_EQ"},{"index":0,"value":10,"op":"SCMP_CMP_EQ"},{"index":1,"value":1,"op":"SCMP_CMP_EQ"}]}"#,
     );
     assert_eq!(
@@ -103,13 +135,9 @@ fn same_index_conditions_are_ored_different_indices_anded() {
 #[test]
 fn every_operator_and_64_bit_compare() {
     let rule = |op: &str, v: u64, v2: u64| {
-        profile(
-            "SCMP_ACT_ERRNO",
-            X86,
-            &format!(
-                r#"{{"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[{{"index":0,"value":{v},"valueTwo":{v2},"op":"{op}"}}]}}"#
-            ),
-        )
+        errno_default(&format!(
+            r#"{{"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[{{"index":0,"value":{v},"valueTwo":{v2},"op":"{op}"}}]}}"#
+        ))
     };
     let allowed = |op, v, v2, case| predict(&rule(op, v, v2), case).outcome == Outcome::Allowed;
     assert!(allowed("SCMP_CMP_EQ", 8, 0, "personality(8)"));
@@ -142,9 +170,7 @@ fn every_operator_and_64_bit_compare() {
 
 #[test]
 fn i386_compares_the_low_32_bits() {
-    let p = profile(
-        "SCMP_ACT_ERRNO",
-        X86,
+    let p = errno_default(
         r#"{"names":["getpid"],"action":"SCMP_ACT_ALLOW"},{"names":["unshare"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":4563402752,"op":"SCMP_CMP_EQ"}]}"#,
     );
     // 4563402752 = 1<<32 | CLONE_NEWUSER: only its low word is compared on i386.
@@ -162,31 +188,17 @@ fn i386_compares_the_low_32_bits() {
 fn no_architectures_means_no_enosys_stub() {
     // Measured with runc 1.1.5 (see `stub_limits`): the default answers instead.
     let p = r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["getpid","mkdir"],"action":"SCMP_ACT_ALLOW"}]}"#;
-    let got = predict(p, "rmdir");
-    assert_eq!(
-        (got.outcome, got.errno, got.rule),
-        (Outcome::Errno, Some(1), Some(RuleRef::DEFAULT))
-    );
+    assert_eq!(answer(predict(p, "rmdir")), EPERM_BY_DEFAULT);
 }
 
 #[test]
 fn enosys_stub_above_the_highest_named_syscall() {
     // x86_64: getpid is 39, mkdir 83; rmdir (84) is above the highest named.
-    let p = profile(
-        "SCMP_ACT_ERRNO",
-        X86,
-        r#"{"names":["getpid","mkdir"],"action":"SCMP_ACT_ALLOW"}"#,
-    );
-    let got = predict(&p, "rmdir");
-    assert_eq!(
-        (got.outcome, got.errno, got.rule),
-        (Outcome::Errno, Some(38), Some(RuleRef::ENOSYS_STUB))
-    );
+    let p = getpid_and_mkdir();
+    assert_eq!(answer(predict(&p, "rmdir")), ENOSYS_BY_STUB);
     assert_eq!(predict(&p, "open").rule, Some(RuleRef::DEFAULT));
     // Dropped rules still raise the limit.
-    let p2 = profile(
-        "SCMP_ACT_ERRNO",
-        X86,
+    let p2 = errno_default(
         r#"{"names":["getpid","mkdir"],"action":"SCMP_ACT_ALLOW"},{"names":["rmdir"],"action":"SCMP_ACT_ERRNO"}"#,
     );
     assert_eq!(predict(&p2, "rmdir").rule, Some(RuleRef::DEFAULT));
@@ -223,9 +235,7 @@ fn missing_compat_arches_are_killed() {
 
 #[test]
 fn socket_rules_reach_i386_socketcall_without_their_arguments() {
-    let p = profile(
-        "SCMP_ACT_ERRNO",
-        X86,
+    let p = errno_default(
         r#"{"names":["getpid","statx"],"action":"SCMP_ACT_ALLOW"},{"names":["socket"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":40,"op":"SCMP_CMP_NE"}]}"#,
     );
     assert_eq!(predict(&p, "i386:socket(AF_VSOCK)").outcome, Outcome::Errno);
@@ -279,9 +289,7 @@ fn actions_map_to_outcomes() {
 
 #[test]
 fn unconditional_rule_beats_conditional_ones() {
-    let p = profile(
-        "SCMP_ACT_ERRNO",
-        X86,
+    let p = errno_default(
         r#"{"names":["personality"],"action":"SCMP_ACT_KILL","args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]},{"names":["personality"],"action":"SCMP_ACT_ALLOW"}"#,
     );
     let got = predict(&p, "personality(8)");
@@ -290,9 +298,7 @@ fn unconditional_rule_beats_conditional_ones() {
         (Outcome::Allowed, Some(RuleRef::Index(1)))
     );
     // And the first unconditional rule wins over a later one.
-    let p = profile(
-        "SCMP_ACT_ERRNO",
-        X86,
+    let p = errno_default(
         r#"{"names":["getpid"],"action":"SCMP_ACT_TRAP"},{"names":["getpid"],"action":"SCMP_ACT_ALLOW"}"#,
     );
     assert_eq!(predict(&p, "getpid").outcome, Outcome::Trapped);
@@ -300,9 +306,7 @@ fn unconditional_rule_beats_conditional_ones() {
 
 #[test]
 fn identical_conditions_with_different_actions_fail_the_start() {
-    let p = profile(
-        "SCMP_ACT_ERRNO",
-        X86,
+    let p = errno_default(
         r#"{"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]},{"names":["personality"],"action":"SCMP_ACT_TRAP","args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]}"#,
     );
     assert!(matches!(start_of(&p), Start::Refused(Blocker::Filter(_))));
@@ -347,14 +351,9 @@ fn trap_carries_errno_zero() {
 
 #[test]
 fn unknown_names_are_ignored_and_do_not_raise_the_stub() {
-    let p = profile(
-        "SCMP_ACT_ERRNO",
-        X86,
-        r#"{"names":["getpid","mseal"],"action":"SCMP_ACT_ALLOW"}"#,
-    );
-    let parsed = parse_str(&p, "t.json").unwrap();
+    let p = getpid_and_mseal();
     let cat = Catalog::for_arch(Arch::X86_64);
-    let known = resolve(&parsed, &host());
+    let known = resolve(&p, &host());
     // The rule lets mseal through; host()'s 6.1 predates it, so the kernel answers ENOSYS.
     let got = Oracle::new(&known).predict_filter(cat.get("mseal").unwrap());
     assert_eq!(
@@ -362,7 +361,7 @@ fn unknown_names_are_ignored_and_do_not_raise_the_stub() {
         (Outcome::Absent, Some(RuleRef::Index(0)))
     );
     let h = host().with_unknown_names(["mseal".to_string()].into());
-    let r = resolve(&parsed, &h);
+    let r = resolve(&p, &h);
     let o = Oracle::new(&r);
     // getpid (39) is now the highest known name: mseal and rmdir are above it.
     let got = o.predict_filter(cat.get("mseal").unwrap());
@@ -375,13 +374,8 @@ fn unknown_names_are_ignored_and_do_not_raise_the_stub() {
 
 #[test]
 fn uretprobe_and_uprobe_bypass_seccomp_on_new_kernels() {
-    let p = profile(
-        "SCMP_ACT_ERRNO",
-        X86,
-        r#"{"names":["getpid","mseal"],"action":"SCMP_ACT_ALLOW"}"#,
-    );
-    let parsed = parse_str(&p, "t.json").unwrap();
-    let at = |k: KernelVersion, id: &str| predict_with(&parsed, &host_on(k), id);
+    let p = getpid_and_mseal();
+    let at = |k: KernelVersion, id: &str| predict_with(&p, &host_on(k), id);
     let got = at(KernelVersion::new(6, 18), "uretprobe");
     assert_eq!((got.outcome, got.rule), (Outcome::Allowed, None));
     assert_eq!(
@@ -401,15 +395,10 @@ fn uretprobe_and_uprobe_bypass_seccomp_on_new_kernels() {
 
 #[test]
 fn uretprobe_exception_follows_the_6_12_stable_backport() {
-    let p = profile(
-        "SCMP_ACT_ERRNO",
-        X86,
-        r#"{"names":["getpid","mseal"],"action":"SCMP_ACT_ALLOW"}"#,
-    );
-    let parsed = parse_str(&p, "t.json").unwrap();
+    let p = getpid_and_mseal();
     let at = |minor: u64, sublevel: Option<u64>, id: &str| {
         let h = host_on(KernelVersion::new(6, minor)).with_kernel_sublevel(sublevel);
-        predict_with(&parsed, &h, id)
+        predict_with(&p, &h, id)
     };
     // 6.12.14 took it (measured on Debian's 6.12.117): past every filter.
     let got = at(12, Some(117), "uretprobe");
@@ -432,9 +421,8 @@ fn notify_default_fails_the_start() {
 }
 
 fn start_of(profile: &str) -> Start {
-    let p = parse_str(profile, "t.json").unwrap();
-    let r = resolve(&p, &host());
-    Oracle::new(&r).start(&Catalog::for_arch(Arch::X86_64))
+    let p = parsed(profile);
+    start_with(&p, &host())
 }
 
 fn allow_all_but(default: &str, rules: &str) -> String {
@@ -478,8 +466,10 @@ fn one_start_prediction_for_runtime_calls_footprint_and_output() {
         Start::Starts
     );
     let mute = deny(r#""write","writev","vmsplice""#, "SCMP_ACT_ERRNO");
-    assert!(matches!(mute, Start::Refused(Blocker::RuntimeCalls { .. })));
-    assert!(mute.note().unwrap().contains("write (errno 1)"));
+    assert!(
+        refused_by_runtime_calls(&mute, "write (errno 1)"),
+        "{mute:?}"
+    );
     // faccessat2 tolerates an errno (runc falls back) but not a trap.
     assert_eq!(deny(r#""faccessat2""#, "SCMP_ACT_ERRNO"), Start::Starts);
     assert!(matches!(
@@ -490,11 +480,9 @@ fn one_start_prediction_for_runtime_calls_footprint_and_output() {
 
 #[test]
 fn runtime_needs_follow_the_runtime_and_its_version() {
-    use crate::runtime::Runtime;
     let start_on = |runtime: Runtime, rules: &str| {
-        let p = parse_str(&allow_all_but("SCMP_ACT_ALLOW", rules), "t.json").unwrap();
-        let r = resolve(&p, &host().with_runtime(runtime));
-        Oracle::new(&r).start(&Catalog::for_arch(Arch::X86_64))
+        let p = parsed(&allow_all_but("SCMP_ACT_ALLOW", rules));
+        start_with(&p, &host().with_runtime(runtime))
     };
     let runc = |v: &str| Runtime::parse("runc", Some(v));
     let triple = |v: &str| runc(v).version.map(crate::version::Version::triple);
@@ -505,11 +493,10 @@ fn runtime_needs_follow_the_runtime_and_its_version() {
     let statx = r#"{"names":["statx"],"action":"SCMP_ACT_ERRNO"}"#;
     assert_eq!(start_on(runc("1.1.5"), statx), Start::Starts);
     let refused = start_on(runc("1.3.6"), statx);
-    assert!(matches!(
-        refused,
-        Start::Refused(Blocker::RuntimeCalls { .. })
-    ));
-    assert!(refused.note().unwrap().contains("runc 1.3"), "{refused:?}");
+    assert!(
+        refused_by_runtime_calls(&refused, "runc 1.3"),
+        "{refused:?}"
+    );
     // tgkill: runc 1.3 survives an errno, not a trap.
     let trap = r#"{"names":["tgkill"],"action":"SCMP_ACT_TRAP"}"#;
     let errno = r#"{"names":["tgkill"],"action":"SCMP_ACT_ERRNO"}"#;
@@ -531,15 +518,10 @@ fn runtime_needs_follow_the_runtime_and_its_version() {
 /// operation not permitted") with every cell failing.
 #[test]
 fn runc_needs_readlinkat_and_fcntl_where_openat2_fails_from_1_3_3() {
-    use crate::runtime::Runtime;
     let start_on = |version: &str, denied: &str| {
         let rules = format!(r#"{{"names":[{denied}],"action":"SCMP_ACT_ERRNO"}}"#);
-        let p = parse_str(&allow_all_but("SCMP_ACT_ALLOW", &rules), "t.json").unwrap();
-        let r = resolve(
-            &p,
-            &host().with_runtime(Runtime::parse("runc", Some(version))),
-        );
-        Oracle::new(&r).start(&Catalog::for_arch(Arch::X86_64))
+        let p = parsed(&allow_all_but("SCMP_ACT_ALLOW", &rules));
+        start_with(&p, &on_runc(version))
     };
     for version in ["1.2.8", "1.3.3", "1.3.6", "1.4.0"] {
         for (denied, call) in [
@@ -547,16 +529,10 @@ fn runc_needs_readlinkat_and_fcntl_where_openat2_fails_from_1_3_3() {
             (r#""openat2","fcntl""#, "fcntl"),
         ] {
             let start = start_on(version, denied);
+            let why = format!("{call} (errno 1; its fallback where openat2 fails)");
             assert!(
-                matches!(start, Start::Refused(Blocker::RuntimeCalls { .. })),
+                refused_by_runtime_calls(&start, &why),
                 "runc {version}, {denied}: {start:?}"
-            );
-            let note = start.note().unwrap();
-            assert!(
-                note.contains(&format!(
-                    "{call} (errno 1; its fallback where openat2 fails)"
-                )),
-                "{note}"
             );
         }
         // With openat2 allowed runc never takes the walk; openat2 alone is tolerated.
@@ -579,12 +555,8 @@ fn runc_needs_readlinkat_and_fcntl_where_openat2_fails_from_1_3_3() {
     // The ENOSYS stub fails openat2 too: an allow-list that names neither openat2 nor
     // readlinkat, above whose highest name openat2 lies.
     let list = r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["fstatfs","openat","getdents64","getcwd","chdir","newfstatat","fstat","write","close","setuid","setgid","setgroups","capget","capset","prctl","getppid","execve","rt_sigreturn","statx","fcntl"],"action":"SCMP_ACT_ALLOW"}]}"#;
-    let p = parse_str(list, "t.json").unwrap();
-    let r = resolve(
-        &p,
-        &host().with_runtime(Runtime::parse("runc", Some("1.3.6"))),
-    );
-    let start = Oracle::new(&r).start(&Catalog::for_arch(Arch::X86_64));
+    let p = parsed(list);
+    let start = start_with(&p, &on_runc("1.3.6"));
     let note = start.note().unwrap_or_default();
     assert!(
         note.contains("readlinkat (errno 1; its fallback where openat2 fails)")
@@ -595,29 +567,16 @@ fn runc_needs_readlinkat_and_fcntl_where_openat2_fails_from_1_3_3() {
 
 #[test]
 fn crun_has_no_enosys_stub_and_its_own_start_needs() {
-    use crate::runtime::Runtime;
     let crun = Runtime::parse("crun", Some("1.28"));
     let cat = Catalog::for_arch(Arch::X86_64);
     // Above the highest named syscall: runc's stub answers ENOSYS, crun the default.
-    let p = parse_str(
-        &profile(
-            "SCMP_ACT_ERRNO",
-            X86,
-            r#"{"names":["getpid","mkdir"],"action":"SCMP_ACT_ALLOW"}"#,
-        ),
-        "t.json",
-    )
-    .unwrap();
+    let p = parsed(&getpid_and_mkdir());
     let r = resolve(&p, &host().with_runtime(crun.clone()));
     let got = Oracle::new(&r).predict_filter(cat.get("rmdir").unwrap());
-    assert_eq!(
-        (got.outcome, got.errno, got.rule),
-        (Outcome::Errno, Some(1), Some(RuleRef::DEFAULT))
-    );
+    assert_eq!(answer(got), EPERM_BY_DEFAULT);
     let start_on = |runtime: &Runtime, rules: &str| {
-        let p = parse_str(&allow_all_but("SCMP_ACT_ALLOW", rules), "t.json").unwrap();
-        let r = resolve(&p, &host().with_runtime(runtime.clone()));
-        Oracle::new(&r).start(&cat)
+        let p = parsed(&allow_all_but("SCMP_ACT_ALLOW", rules));
+        start_with(&p, &host().with_runtime(runtime.clone()))
     };
     // setresuid: crun can't start without it; runc 1.1 never calls it.
     let deny = r#"{"names":["setresuid"],"action":"SCMP_ACT_ERRNO"}"#;
@@ -659,14 +618,10 @@ fn crun_has_no_enosys_stub_and_its_own_start_needs() {
 #[test]
 fn the_probe_avoids_what_is_not_allowed_and_predictions_follow() {
     let cat = Catalog::for_arch(Arch::X86_64);
-    let p = parse_str(
-        &allow_all_but(
-            "SCMP_ACT_ALLOW",
-            r#"{"names":["kill","tgkill","tkill","rt_sigreturn"],"action":"SCMP_ACT_TRAP"},{"names":["getpid"],"action":"SCMP_ACT_TRAP"}"#,
-        ),
-        "t.json",
-    )
-    .unwrap();
+    let p = parsed(&allow_all_but(
+        "SCMP_ACT_ALLOW",
+        r#"{"names":["kill","tgkill","tkill","rt_sigreturn"],"action":"SCMP_ACT_TRAP"},{"names":["getpid"],"action":"SCMP_ACT_TRAP"}"#,
+    ));
     let r = resolve(&p, &host());
     let o = Oracle::new(&r);
     let avoid = o.probe_avoid(&cat);
@@ -687,7 +642,6 @@ fn the_probe_avoids_what_is_not_allowed_and_predictions_follow() {
 /// and 1.3.6 (the lab) with a default of ERRNO allowing every x86_64 call up to clone3.
 #[test]
 fn enosys_stub_covers_the_native_arch_from_runc_1_1_15() {
-    use crate::runtime::Runtime;
     let cat = Catalog::for_arch(Arch::X86_64);
     let on = |arches: Option<&str>, version: &str, case: &str| {
         let arches = arches
@@ -696,11 +650,8 @@ fn enosys_stub_covers_the_native_arch_from_runc_1_1_15() {
         let p = format!(
             r#"{{"defaultAction":"SCMP_ACT_ERRNO",{arches}"syscalls":[{{"names":["getpid","mkdir","clone3"],"action":"SCMP_ACT_ALLOW"}}]}}"#
         );
-        let p = parse_str(&p, "t.json").unwrap();
-        let r = resolve(
-            &p,
-            &host().with_runtime(Runtime::parse("runc", Some(version))),
-        );
+        let p = parsed(&p);
+        let r = resolve(&p, &on_runc(version));
         let got = Oracle::new(&r).predict_filter(cat.get(case).unwrap());
         (got.outcome, got.errno, got.rule)
     };
@@ -732,26 +683,20 @@ fn enosys_stub_covers_the_native_arch_from_runc_1_1_15() {
 /// (measured on runc 1.1.5, 1.1.15 and 1.3.6); crun survives an errno on close.
 #[test]
 fn runc_needs_close_after_loading_the_filter() {
-    use crate::runtime::Runtime;
-    let cat = Catalog::for_arch(Arch::X86_64);
     let deny = allow_all_but(
         "SCMP_ACT_ALLOW",
         r#"{"names":["close"],"action":"SCMP_ACT_ERRNO"}"#,
     );
-    let p = parse_str(&deny, "t.json").unwrap();
+    let p = parsed(&deny);
     for v in ["1.1.5", "1.1.15", "1.3.6"] {
-        let r = resolve(&p, &host().with_runtime(Runtime::parse("runc", Some(v))));
-        let start = Oracle::new(&r).start(&cat);
+        let start = start_with(&p, &on_runc(v));
         assert!(
             matches!(&start, Start::Refused(Blocker::RuntimeCalls { calls, .. }) if calls.iter().any(|c| c.syscall == "close")),
             "runc {v}: {start:?}"
         );
     }
-    let r = resolve(
-        &p,
-        &host().with_runtime(Runtime::parse("crun", Some("1.28"))),
-    );
-    assert_eq!(Oracle::new(&r).start(&cat), Start::Starts);
+    let crun = host().with_runtime(Runtime::parse("crun", Some("1.28")));
+    assert_eq!(start_with(&p, &crun), Start::Starts);
 }
 
 /// The probe's own calls are judged with the arguments it really passes (`real_args`), not the
@@ -770,7 +715,7 @@ fn the_footprint_and_machinery_are_judged_with_the_probes_own_arguments() {
         "SCMP_ACT_ALLOW",
         &on_fd1(r#""write""#, "SCMP_ACT_KILL_PROCESS"),
     );
-    let p = parse_str(&p, "t.json").unwrap();
+    let p = parsed(&p);
     let r = resolve(&p, &host());
     let o = Oracle::new(&r);
     assert_eq!(o.start(&cat), Start::Starts);
@@ -805,7 +750,7 @@ fn the_footprint_and_machinery_are_judged_with_the_probes_own_arguments() {
         "SCMP_ACT_ALLOW",
         r#"{"names":["write"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":7,"op":"SCMP_CMP_EQ"}]}"#,
     );
-    let p = parse_str(&p, "t.json").unwrap();
+    let p = parsed(&p);
     let r = resolve(&p, &host());
     let avoid = Oracle::new(&r).probe_avoid(&cat);
     // The lifeline's fd is the kernel's choice: it may be 7, so write is avoided, writev not.
@@ -821,12 +766,10 @@ fn the_probe_fork_is_judged_with_its_own_flags_not_the_case() {
     // mask 0x7E020000 as in moby's default.json). The catalog's `clone` case has all-ones
     // flags and is denied; the probe's clone(SIGCHLD) is allowed, so the probe keeps forking.
     let cat = Catalog::for_arch(Arch::X86_64);
-    let docker_like = profile(
-        "SCMP_ACT_ERRNO",
-        X86,
+    let docker_like = errno_default(
         r#"{"names":["clone"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":2114060288,"op":"SCMP_CMP_MASKED_EQ"}]}"#,
     );
-    let p = parse_str(&docker_like, "t.json").unwrap();
+    let p = parsed(&docker_like);
     let r = resolve(&p, &host());
     let o = Oracle::new(&r);
     assert_eq!(
@@ -839,7 +782,7 @@ fn the_probe_fork_is_judged_with_its_own_flags_not_the_case() {
         r#""value":2114060288,"op":"SCMP_CMP_MASKED_EQ""#,
         r#""value":16,"op":"SCMP_CMP_MASKED_EQ""#,
     );
-    let p = parse_str(&hostile, "t.json").unwrap();
+    let p = parsed(&hostile);
     let r = resolve(&p, &host());
     assert!(Oracle::new(&r).probe_avoid(&cat).contains(&"clone"));
 }
@@ -882,42 +825,29 @@ fn a_syscall_newer_than_the_kernel_is_absent_where_the_filter_lets_it_through() 
         X86,
         r#"{"names":["listmount"],"action":"SCMP_ACT_ERRNO","errnoRet":72}"#,
     );
-    let parsed = parse_str(&p, "t.json").unwrap();
-    let at = |k: KernelVersion, id: &str| predict_with(&parsed, &host_on(k), id);
+    let p = parsed(&p);
+    let at = |k: KernelVersion, id: &str| predict_with(&p, &host_on(k), id);
     // Allowed by the default: ENOSYS below the first kernel, allowed from it on.
     let got = at(KernelVersion::new(6, 1), "statmount");
     assert_eq!((got.outcome, got.errno), (Outcome::Absent, Some(38)));
     assert!(got.note.unwrap().contains("Linux 6.8 on"));
-    assert_eq!(
-        at(KernelVersion::new(6, 7), "statmount").outcome,
-        Outcome::Absent
-    );
-    assert_eq!(
-        at(KernelVersion::new(6, 8), "statmount").outcome,
-        Outcome::Allowed
-    );
+    for ((major, minor), case, outcome) in [
+        ((6, 7), "statmount", Outcome::Absent),
+        ((6, 8), "statmount", Outcome::Allowed),
+        // Old syscalls are on every kernel.
+        ((5, 10), "getpid", Outcome::Allowed),
+        // uprobe: absent before 6.16, past every filter from 6.16.
+        ((6, 12), "uprobe", Outcome::Absent),
+        // memfd_secret answers from 6.5, when secretmem became on by default.
+        ((6, 1), "memfd_secret", Outcome::Absent),
+        ((6, 12), "memfd_secret", Outcome::Allowed),
+    ] {
+        let got = at(KernelVersion::new(major, minor), case).outcome;
+        assert_eq!(got, outcome, "{case} on {major}.{minor}");
+    }
     // A denial comes from the filter, before the kernel looks the number up.
     let got = at(KernelVersion::new(6, 1), "listmount");
     assert_eq!((got.outcome, got.errno), (Outcome::Errno, Some(72)));
-    // Old syscalls are on every kernel.
-    assert_eq!(
-        at(KernelVersion::new(5, 10), "getpid").outcome,
-        Outcome::Allowed
-    );
-    // uprobe: absent before 6.16, past every filter from 6.16.
-    assert_eq!(
-        at(KernelVersion::new(6, 12), "uprobe").outcome,
-        Outcome::Absent
-    );
-    // memfd_secret answers from 6.5, when secretmem became on by default.
-    assert_eq!(
-        at(KernelVersion::new(6, 1), "memfd_secret").outcome,
-        Outcome::Absent
-    );
-    assert_eq!(
-        at(KernelVersion::new(6, 12), "memfd_secret").outcome,
-        Outcome::Allowed
-    );
 }
 
 #[test]
@@ -951,14 +881,9 @@ fn unfiltered_cells_follow_the_kernel() {
 /// fstat (errno 1)" and every cell of the start-able httpd copy failed.
 #[test]
 fn runc_1_1_5s_own_writes_and_closes_are_judged_with_its_real_arguments() {
-    use crate::runtime::Runtime;
     let start_on = |runtime: &str, rules: &str| {
-        let p = parse_str(&allow_all_but("SCMP_ACT_ERRNO", rules), "t.json").unwrap();
-        let r = resolve(
-            &p,
-            &host().with_runtime(Runtime::parse("runc", Some(runtime))),
-        );
-        Oracle::new(&r).start(&Catalog::for_arch(Arch::X86_64))
+        let p = parsed(&allow_all_but("SCMP_ACT_ERRNO", rules));
+        start_with(&p, &on_runc(runtime))
     };
     let needs = r#"{"names":["fstatfs","openat","getdents64","getcwd","chdir","newfstatat","setuid","setgid","setgroups","capget","capset","prctl","getppid","execve","statx","exit_group","arch_prctl","set_tid_address","rt_sigaction","rt_sigprocmask","rt_sigreturn","sigaltstack","clone","wait4","kill","tgkill","getpid","gettid","exit","writev","mmap","munmap","rseq","set_robust_list","prlimit64","brk","read","getrandom","clock_gettime","poll","ppoll","pselect6","nanosleep","setsid","prctl","ioctl","dup2","dup3","pipe2","fcntl"],"action":"SCMP_ACT_ALLOW"}"#;
     let bounded = |write_fd: u64| {
@@ -976,11 +901,7 @@ fn runc_1_1_5s_own_writes_and_closes_are_judged_with_its_real_arguments() {
     // runc's write is on fd 3: a bound of 2 takes it.
     let refused = start_on("1.1.5", &bounded(2));
     assert!(
-        matches!(refused, Start::Refused(Blocker::RuntimeCalls { .. })),
-        "{refused:?}"
-    );
-    assert!(
-        refused.note().unwrap().contains("write (errno 1)"),
+        refused_by_runtime_calls(&refused, "write (errno 1)"),
         "{refused:?}"
     );
     assert!(!refused.note().unwrap().contains("close"), "{refused:?}");
@@ -1011,24 +932,16 @@ fn runc_1_1_5s_own_writes_and_closes_are_judged_with_its_real_arguments() {
 /// fstat `fd <= 64`) was predicted not to start on runc 1.3.6.
 #[test]
 fn runc_1_3_6s_own_writes_closes_and_fstats_are_judged_with_its_real_arguments() {
-    use crate::runtime::Runtime;
     let start_on = |rules: &str| {
-        let p = parse_str(&allow_all_but("SCMP_ACT_ALLOW", rules), "t.json").unwrap();
-        let r = resolve(
-            &p,
-            &host().with_runtime(Runtime::parse("runc", Some("1.3.6+ds1"))),
-        );
-        Oracle::new(&r).start(&Catalog::for_arch(Arch::X86_64))
+        let p = parsed(&allow_all_but("SCMP_ACT_ALLOW", rules));
+        start_with(&p, &on_runc("1.3.6+ds1"))
     };
     let deny = |call: &str, op: &str, fd: u64, more: &str| {
         start_on(&format!(
             r#"{{"names":["{call}"],"action":"SCMP_ACT_ERRNO","args":[{{"index":0,"op":"{op}","value":{fd}}}]}}{more}"#
         ))
     };
-    let refused = |s: &Start, call: &str| {
-        matches!(s, Start::Refused(Blocker::RuntimeCalls { .. }))
-            && s.note().unwrap().contains(&format!("{call} (errno 1"))
-    };
+    let refused = |s: &Start, call: &str| refused_by_runtime_calls(s, &format!("{call} (errno 1"));
     let openat2 = r#",{"names":["openat2"],"action":"SCMP_ACT_ERRNO"}"#;
     for (call, fatal) in [
         ("write", &[5][..]),
@@ -1073,24 +986,13 @@ fn runc_1_3_6s_own_writes_closes_and_fstats_are_judged_with_its_real_arguments()
 /// httpd allow-list's start-able copy (which names the i386-only `sigreturn`) failed at random.
 #[test]
 fn a_profile_that_denies_rt_sigreturn_is_predicted_not_to_start_on_runc() {
-    use crate::runtime::Runtime;
-    let p = parse_str(
+    let p = parsed(
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["rt_sigreturn"],"action":"SCMP_ACT_ERRNO"}]}"#,
-        "t.json",
-    )
-    .unwrap();
+    );
     for version in ["1.1.5", "1.1.15", "1.3.6"] {
-        let r = resolve(
-            &p,
-            &host().with_runtime(Runtime::parse("runc", Some(version))),
-        );
-        let start = Oracle::new(&r).start(&Catalog::for_arch(Arch::X86_64));
+        let start = start_with(&p, &on_runc(version));
         assert!(
-            matches!(start, Start::Refused(Blocker::RuntimeCalls { .. })),
-            "runc {version}: {start:?}"
-        );
-        assert!(
-            start.note().unwrap().contains("rt_sigreturn (errno 1)"),
+            refused_by_runtime_calls(&start, "rt_sigreturn (errno 1)"),
             "runc {version}: {start:?}"
         );
     }
@@ -1100,15 +1002,11 @@ fn a_profile_that_denies_rt_sigreturn_is_predicted_not_to_start_on_runc() {
 /// the bad-arch action for an ABI the filter lacks.
 #[test]
 fn before_the_rules_come_the_stub_and_the_bad_arch_action() {
-    let p = parse_str(
-        &profile(
-            "SCMP_ACT_ERRNO",
-            r#""SCMP_ARCH_X86_64""#,
-            r#"{"names":["getpid"],"action":"SCMP_ACT_ALLOW"}"#,
-        ),
-        "t.json",
-    )
-    .unwrap();
+    let p = parsed(&profile(
+        "SCMP_ACT_ERRNO",
+        r#""SCMP_ARCH_X86_64""#,
+        r#"{"names":["getpid"],"action":"SCMP_ACT_ALLOW"}"#,
+    ));
     let r = resolve(&p, &host());
     let o = Oracle::new(&r);
     let cat = Catalog::for_arch(Arch::X86_64);

@@ -10,6 +10,15 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// The engine's default capabilities, and the same with CAP_SYS_ADMIN: the set that unlocks
+/// most of a default profile's conditional rules.
+fn default_and_sys_admin() -> Vec<CapSpec> {
+    vec![
+        CapSpec::docker_default(),
+        CapSpec::parse("+SYS_ADMIN").unwrap(),
+    ]
+}
+
 /// builtin, unconfined and a file denying getpid, each with Docker's default capabilities and
 /// with +SYS_ADMIN, on runc 1.1 and kernel 6.1 with a calibration: the plan the next four tests
 /// read, each for one part of it (the directory holds the file for as long as the plan is used).
@@ -25,10 +34,7 @@ fn plan_of_three_kinds_on_two_cap_sets() -> (tempfile::TempDir, Plan) {
         LoadedProfile::unconfined(),
         load_file(&f),
     ];
-    let caps = vec![
-        CapSpec::docker_default(),
-        CapSpec::parse("+SYS_ADMIN").unwrap(),
-    ];
+    let caps = default_and_sys_admin();
     let plan = plan(
         profiles,
         caps,
@@ -207,6 +213,92 @@ fn a_profile_killing_a_runtime_call_is_held_back_and_one_denying_it_is_predicted
     assert!(p.note.as_deref().is_some_and(|n| n.contains("getppid")));
     let p = predictions.get(1, 0).unwrap();
     assert!(p.note.as_deref().is_some_and(|n| n.contains("fstatfs")));
+}
+
+/// kills.json (held back: it kills getppid, which the runtime calls after loading the filter)
+/// and unconfined, with two capability sets on the engine's default runtime and on one named
+/// `rt-b`, the held-back profile started anyway.
+fn held_back_plan_on_two_runtimes(dir: &tempfile::TempDir) -> Plan {
+    let kills = write(
+        dir,
+        "kills.json",
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_KILL"}]}"#,
+    );
+    let default = PlannedRuntime::default_of(Runtime::runc_1_1());
+    let named = PlannedRuntime {
+        name: Some("rt-b".into()),
+        ..default.clone()
+    };
+    plan(
+        vec![LoadedProfile::unconfined(), load_file(&kills)],
+        default_and_sys_admin(),
+        Arch::X86_64,
+        KernelVersion::new(6, 1),
+        true,
+        vec![default, named],
+        Selection {
+            cases: &["getpid".into()],
+            start_held_back: true,
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn only_the_jobs_of_a_held_back_configuration_are_held_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = held_back_plan_on_two_runtimes(&dir);
+    let mut held = Vec::new();
+    for job in &plan.jobs {
+        let configuration = match job.kind {
+            JobKind::AsIs { configuration } | JobKind::Tagged { configuration } => configuration,
+            JobKind::Baseline { .. } | JobKind::Calibration { .. } => {
+                assert!(!plan.held_back(job.kind), "{:?}", job.kind);
+                continue;
+            }
+        };
+        let start = &plan.configurations[configuration].start;
+        assert_eq!(
+            plan.held_back(job.kind),
+            matches!(start, Start::HeldBack(_)),
+            "{:?}",
+            job.kind
+        );
+        if plan.held_back(job.kind) {
+            held.push(job.kind);
+        }
+    }
+    // kills.json on both capability sets and both runtimes, each as written and tagged.
+    assert_eq!(held.len(), 8, "{held:?}");
+}
+
+#[test]
+fn a_job_is_labelled_by_the_configuration_it_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = held_back_plan_on_two_runtimes(&dir);
+    let labels: BTreeSet<String> = plan.jobs.iter().map(|j| plan.job_label(j.kind)).collect();
+    let expected: BTreeSet<String> = [
+        "baseline (unconfined)",
+        "baseline (unconfined+SYS_ADMIN)",
+        "baseline (unconfined@rt-b)",
+        "baseline (unconfined+SYS_ADMIN@rt-b)",
+        "calibration (names the runtime's libseccomp knows)",
+        "calibration (names the runtime's libseccomp knows)@rt-b",
+        "kills",
+        "kills (tagged)",
+        "kills+SYS_ADMIN",
+        "kills+SYS_ADMIN (tagged)",
+        "kills@rt-b",
+        "kills@rt-b (tagged)",
+        "kills+SYS_ADMIN@rt-b",
+        "kills+SYS_ADMIN@rt-b (tagged)",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(labels, expected);
+    // One label a job: the progress bar and the timings tell every container apart.
+    assert_eq!(labels.len(), plan.jobs.len());
 }
 
 #[test]
@@ -460,10 +552,7 @@ fn jobs_come_in_order_baselines_calibrations_then_configurations() {
     ];
     let plan = plan(
         p,
-        vec![
-            CapSpec::docker_default(),
-            CapSpec::parse("+SYS_ADMIN").unwrap(),
-        ],
+        default_and_sys_admin(),
         Arch::X86_64,
         KernelVersion::new(6, 12),
         true,

@@ -1,5 +1,5 @@
 //! Seccomp profiles: the Docker/OCI model, parsing with positioned errors, lints, resolution
-//! for a host (arch, capabilities, kernel) the way the Docker engine and runc do it, and
+//! for a host (arch, capabilities, kernel) the way the Docker engine and the runtime do it, and
 //! tagging for attribution runs.
 
 pub mod caps;

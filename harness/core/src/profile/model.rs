@@ -5,7 +5,8 @@
 use super::kernel::KernelVersion;
 use std::fmt;
 
-/// A `SCMP_ACT_*` name as runc accepts it (runc `libcontainer/seccomp/config.go`, `actions`).
+/// A `SCMP_ACT_*` name as the runtime accepts it (its action table:
+/// [`crate::runtime::RuntimeModel`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     /// `SCMP_ACT_KILL`: libseccomp defines it as KILL_THREAD (seccomp.h).
@@ -51,14 +52,15 @@ impl Action {
         Action::ALL.iter().copied().find(|a| a.name() == s)
     }
 
-    /// Whether `errnoRet` means something for this action: runc passes it to ERRNO and
-    /// TRACE only (`getAction` in runc `libcontainer/seccomp/seccomp_linux.go`).
+    /// Whether `errnoRet` means something for this action: the runtime passes it to ERRNO
+    /// and TRACE only ([`crate::runtime::RuntimeModel`]).
     pub(crate) fn takes_errno_ret(self) -> bool {
         matches!(self, Action::Errno | Action::Trace)
     }
 
-    /// The action as the filter will hold it: what runc's `getAction` turns it into.
-    /// `errnoRet` absent means EPERM for both ERRNO and TRACE there; runc casts it to `int16`
+    /// The action as the filter will hold it: what the runtime turns it into
+    /// ([`crate::runtime::RuntimeModel`]). `errnoRet` absent means EPERM for both ERRNO and TRACE
+    /// there; the runtime casts it to `int16`
     /// and libseccomp keeps the low 16 bits (`SCMP_ACT_ERRNO(x)` in seccomp.h).
     pub(crate) fn effective(self, errno_ret: Option<u32>) -> EffectiveAction {
         const EPERM: u16 = 1;
@@ -83,7 +85,7 @@ impl fmt::Display for Action {
 }
 
 /// An action with its return data, as libseccomp holds it. Two of these are equal exactly when
-/// runc compares them equal in `matchCall` (and then drops the rule).
+/// the runtime compares them equal (and then drops the rule: [`crate::runtime::RuntimeModel`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EffectiveAction {
     KillThread,
@@ -111,7 +113,7 @@ impl fmt::Display for EffectiveAction {
     }
 }
 
-/// A `SCMP_CMP_*` operator (runc `config.go`, `operators`).
+/// A `SCMP_CMP_*` operator (the runtime's operator table: [`crate::runtime::RuntimeModel`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Op {
     Ne,
@@ -154,7 +156,7 @@ impl fmt::Display for Op {
 /// One argument condition of a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ArgCond {
-    /// 0..=5: the parser rejects anything else (runc would index out of its 6-slot array).
+    /// 0..=5: the parser rejects anything else (the runtime would index out of its 6-slot array).
     pub index: u8,
     pub value: u64,
     pub value_two: u64,
@@ -185,14 +187,15 @@ impl fmt::Display for ArgCond {
     }
 }
 
-/// libseccomp's arch names that runc knows (runc `config.go`, `archs`).
-/// The largest errno an ERRNO action can carry. The kernel caps `SECCOMP_RET_DATA` at
-/// MAX_ERRNO (4095, kernel/seccomp.c `__seccomp_filter`), and libseccomp refuses anything not
-/// below it (`sys_chk_seccomp_action`: `(action & 0xffff) < MAX_ERRNO`). runc casts the value
-/// to int16 first, so 70000 reaches libseccomp as 4464 and fails with libseccomp-golang's
-/// misleading "two checks on same syscall argument".
+/// The largest errno an ERRNO action can carry. The kernel caps `SECCOMP_RET_DATA` at MAX_ERRNO
+/// (4095, kernel/seccomp.c `__seccomp_filter`), and libseccomp refuses anything not below it
+/// (`sys_chk_seccomp_action`: `(action & 0xffff) < MAX_ERRNO`). The runtime casts the value to
+/// int16 first ([`crate::runtime::RuntimeModel`]), so 70000 reaches libseccomp as 4464 and
+/// fails with libseccomp-golang's misleading "two checks on same syscall argument".
 pub const MAX_ERRNO_RET: u32 = 4094;
 
+/// libseccomp's arch names that the runtime knows (its arch table:
+/// [`crate::runtime::RuntimeModel`]).
 pub const KNOWN_ARCHES: &[&str] = &[
     "SCMP_ARCH_X86",
     "SCMP_ARCH_X86_64",
@@ -282,9 +285,9 @@ pub enum Format {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
     pub format: Format,
-    /// `None` only when the profile also has no rules: Docker and runc then run the container
-    /// without any filter (moby `setupSeccomp`, runc `SetupSeccomp`: "assume seccomp
-    /// disabled").
+    /// `None` only when the profile also has no rules: Docker and the runtime then run the
+    /// container without any filter (moby `setupSeccomp`: "assume seccomp disabled"; the
+    /// runtime alike: [`crate::runtime::RuntimeModel`]).
     pub default_action: Option<Action>,
     pub default_errno_ret: Option<u32>,
     /// Podman's `defaultErrno`, the default's errno by name: as [`Rule::errno_name`].

@@ -1,7 +1,7 @@
 //! Syscall names → numbers per ABI, from the `syscalls` crate (generated from the kernel's own
 //! tables). libseccomp resolves a rule's name the same way, with one table per arch
-//! (`syscalls.csv`); a name no table knows is ignored by runc ("unknown seccomp syscall
-//! ignored", runc `matchCall`).
+//! (`syscalls.csv`); a name no table knows is ignored by the runtime
+//! ([`crate::runtime::RuntimeModel`]).
 
 use seccomp_catalog::Abi;
 use std::str::FromStr;

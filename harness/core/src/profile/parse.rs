@@ -1,5 +1,5 @@
-//! Reading a profile: JSON → [`Profile`], rejecting what Docker or runc would reject (or would
-//! mangle) with an error that names the file and, where serde_json knows it, the line and
+//! Reading a profile: JSON → [`Profile`], rejecting what Docker or the runtime would reject (or
+//! would mangle) with an error that names the file and, where serde_json knows it, the line and
 //! column.
 //!
 //! Field names and types follow moby's `Seccomp` (profiles/seccomp/seccomp.go) and the OCI
@@ -130,7 +130,7 @@ impl<'de> Deserialize<'de> for Op {
     }
 }
 
-/// An `SCMP_ARCH_*` name, checked against runc's list.
+/// An `SCMP_ARCH_*` name, checked against the runtime's list ([`crate::runtime::RuntimeModel`]).
 struct ArchName(String);
 
 impl<'de> Deserialize<'de> for ArchName {
@@ -252,7 +252,7 @@ fn rule_from(r: RawRuleFields) -> Result<Rule, Invalid> {
         if names.iter().any(|n| n.trim().is_empty()) {
             return Err(Invalid::EmptyName);
         }
-        // runc's ConvertStringToAction rejects the empty action.
+        // The runtime rejects the empty action (`runtime::RuntimeModel`).
         let action = r.action.ok_or(Invalid::Missing("action"))?;
         let mut args = Vec::new();
         for a in r.args.unwrap_or_default() {
@@ -392,8 +392,15 @@ const PROFILE_KEYS: &[&str] = &[
     "listenerMetadata",
 ];
 
-/// Parses a profile as Docker would accept it. An `errnoRet` out of range is kept: Docker
-/// takes it and runc then fails to load the filter, which the oracle predicts; `check` reports
+/// A profile a test wrote itself, which must parse: the tests of every module that reads
+/// profiles start from one, and a typo in it should fail loudly, where it is.
+#[cfg(test)]
+pub(crate) fn parsed(text: &str) -> Profile {
+    parse_str(text, "t.json").expect("a test's own profile parses")
+}
+
+/// Parses a profile as Docker would accept it. An `errnoRet` out of range is kept: Docker takes
+/// it and the runtime then fails to load the filter, which the oracle predicts; `check` reports
 /// it from [`super::validate::errno_out_of_range`].
 pub fn parse_str(text: &str, file: &str) -> Result<Profile, ProfileError> {
     // A first pass tells syntax errors and non-objects apart from semantic ones.

@@ -1,12 +1,11 @@
-//! Resolution: the filter the Docker engine and runc actually build from a profile for one
+//! Resolution: the filter the Docker engine and the runtime actually build from a profile for one
 //! host arch, capability set and kernel.
 //!
 //! Docker's part (moby `profiles/seccomp/seccomp_linux.go`, `setupSeccomp`): pick the `archMap`
 //! entry of the daemon's arch, and keep or skip each rule by `excludes` then `includes`
 //! (`arches` against the daemon's arch, `caps` against the bounding set, `minKernel` against
-//! the host kernel). runc's part (`libcontainer/specconv` `SetupSeccomp` and
-//! `libcontainer/seccomp/seccomp_linux.go` `matchCall`): one rule per name, and a rule whose
-//! action equals the default action is dropped.
+//! the host kernel). The runtime's part ([`crate::runtime::RuntimeModel`], with its sources): one
+//! rule per name, and a rule whose action equals the default action is dropped.
 
 use super::caps::CapSet;
 use super::kernel::KernelVersion;
@@ -30,14 +29,13 @@ pub struct Host {
     pub kernel_sublevel: Option<u64>,
     /// Whether the engine passes `defaultErrnoRet` on to the runtime. Docker before 23.0
     /// does not: moby copies `DefaultErrnoRet` into the OCI config only since PR #42604
-    /// (released in 23.0), so runc's default is then `SCMP_ACT_ERRNO` with EPERM. Measured
+    /// (released in 23.0), so the runtime's default is then `SCMP_ACT_ERRNO` with EPERM. Measured
     /// with Docker 20.10.24: a default of ERRNO with `defaultErrnoRet` 4000 answered EPERM,
     /// while a rule's `errnoRet` 4000 came back intact. See [`engine_honours_default_errno_ret`].
     pub honours_default_errno_ret: bool,
     /// Names the runtime's libseccomp doesn't know (measured by a run's calibration
-    /// container): runc ignores a rule name it can't resolve (`matchCall`: "unknown seccomp
-    /// syscall ignored"), and such a name doesn't count for the ENOSYS stub either
-    /// (`findLastSyscalls` resolves names with libseccomp too).
+    /// container): the runtime ignores a rule name it can't resolve, and such a name doesn't
+    /// count for the ENOSYS stub either ([`crate::runtime::RuntimeModel`]).
     pub unknown_names: BTreeSet<String>,
     /// The runtime that loads the filter: what it calls after loading it differs by runtime
     /// and version (see the oracle's `start` layer).
@@ -110,26 +108,28 @@ pub(crate) fn abi_of_scmp_arch(name: &str) -> Option<Abi> {
         .find(|a| a.scmp_arch() == name)
 }
 
-/// One syscall name of one kept rule, as runc holds it (`configs.Syscall`).
+/// One syscall name of one kept rule, as the runtime holds it ([`crate::runtime::RuntimeModel`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {
     /// Index of the rule in the profile's `syscalls[]`.
     pub rule: usize,
     pub name: String,
     pub action: EffectiveAction,
-    /// The action as the profile names it: gVisor accepts `SCMP_ACT_KILL` but refuses
-    /// `SCMP_ACT_KILL_THREAD`, the same effective action under another name.
+    /// The action as the profile names it: a runtime may accept `SCMP_ACT_KILL` and refuse
+    /// `SCMP_ACT_KILL_THREAD`, the same effective action under another name (its refusals
+    /// are the runtime module's).
     pub declared: Action,
     pub args: Vec<ArgCond>,
-    /// runc skips the rule because its action equals the default action ("This rule is
-    /// redundant, silently skip it", `matchCall`). It still counts for the ENOSYS stub's
-    /// highest syscall, which runc computes over all of `config.Syscalls`.
+    /// The runtime skips the rule because its action equals the default action. It still
+    /// counts for the ENOSYS stub's highest syscall, which the runtime computes over every
+    /// rule ([`crate::runtime::RuntimeModel`]).
     pub dropped: bool,
-    /// The runtime's libseccomp doesn't know the name ([`Host::unknown_names`]): runc ignores
-    /// the rule for it, and it doesn't count for the ENOSYS stub.
+    /// The runtime's libseccomp doesn't know the name ([`Host::unknown_names`]): the runtime
+    /// ignores the rule for it, and it doesn't count for the ENOSYS stub.
     pub unknown: bool,
-    /// The rule sets `errnoRet` on an action that takes none (ALLOW, KILL, …): runc ignores
-    /// it, crun refuses the whole profile ("errno value specified for action").
+    /// The rule sets `errnoRet` on an action that takes none (ALLOW, KILL, …): one runtime
+    /// ignores it, another refuses the whole profile
+    /// ([`crate::runtime::RuntimeModel::refuses_stray_errno_ret`]).
     pub stray_errno_ret: bool,
 }
 
@@ -150,7 +150,8 @@ pub struct Resolved {
     pub default_action: Action,
     pub default_errno_ret: Option<u32>,
     pub default: EffectiveAction,
-    /// The `architectures` runc receives. libseccomp's filter always holds the native arch too.
+    /// The `architectures` the runtime receives. libseccomp's filter always holds the native
+    /// arch too.
     pub architectures: Vec<String>,
     pub calls: Vec<Call>,
     pub skipped: Vec<Skipped>,
@@ -207,7 +208,7 @@ pub(crate) fn skip_reason(excludes: &Filter, includes: &Filter, host: &Host) -> 
     None
 }
 
-/// Resolves `profile` for `host` as Docker and runc do.
+/// Resolves `profile` for `host` as Docker and the runtime do.
 pub fn resolve(profile: &Profile, host: &Host) -> Resolved {
     let Some(default_action) = profile.default_action else {
         return Resolved {
@@ -221,7 +222,7 @@ pub fn resolve(profile: &Profile, host: &Host) -> Resolved {
             skipped: Vec::new(),
         };
     };
-    // The errno the engine hands to runc: none at all where it drops `defaultErrnoRet`.
+    // The errno the engine hands to the runtime: none at all where it drops `defaultErrnoRet`.
     let default_errno_ret = profile
         .default_errno_ret
         .filter(|_| host.honours_default_errno_ret);

@@ -2,15 +2,12 @@
 //! hands to the engine, so that no runtime can answer a run with a filter it compiled for
 //! another.
 //!
-//! Why: crun 1.28 caches compiled filters (`<state dir>/.cache/seccomp/<checksum>`) under a
-//! blake3 checksum of the profile (`calculate_seccomp_checksum`) that covers the default
-//! action and `defaultErrnoRet`, the architectures, flags, and each rule's action, names and
-//! arguments, but not a rule's `errnoRet`. The as-is run and the tagged run of a
+//! Why: a runtime may cache compiled filters under a checksum of the profile that leaves out
+//! a rule's `errnoRet` (measured, with the cache's key, at
+//! [`crate::runtime::prose::SALT_COMMENT`]). The as-is run and the tagged run of a
 //! default-ALLOW profile differ only in their rules' errnos, so whichever ran first decided
-//! both. Measured on Docker 28.5.2 with crun 1.28: three profiles denying getpgid with
-//! `errnoRet` 71, 72 and 73 all answered 71 (runc 1.3.6 on the same engine: 71, 72, 73);
-//! with a salted copy of each, 72 and 73 came back. The cache outlives a run, so the salt
-//! must differ between runs too.
+//! both; a salted copy of each gave each its own errnos back. The cache outlives a run, so the
+//! salt must differ between runs too.
 //!
 //! The rule, and why it changes nothing. Preferably it is the *twin* of the profile's first
 //! unconditional rule whose action is not the default's: the same first name, action,
@@ -19,17 +16,16 @@
 //! - libseccomp keeps the unconditional rule and ignores a conditional one with the same
 //!   action on that syscall (`_db_tree_add`: a leaf already decides every call), so the
 //!   filter is the same BPF; the oracle models this (`SyscallRules::Unconditional`);
-//! - Docker keeps it exactly when it keeps that name already, so runc's ENOSYS stub sees no
-//!   new name.
+//! - Docker keeps it exactly when it keeps that name already, so the runtime's ENOSYS stub
+//!   sees no new name.
 //!
-//! A profile without such a rule gets a rule with the default's own action instead, which
-//! runc's `matchCall` and crun's `libcrun_generate_seccomp` (`if (action == default_action)
-//! continue;`) drop. Either way, even kept on its own, the rule would only match a first
-//! argument of [`SALT_PREFIX`] in its top 16 bits: no catalog case passes one (a test checks
-//! every case of every arch), and on x86_64 and aarch64 no pointer, fd, pid or flag word has
-//! such top bits.
+//! A profile without such a rule gets a rule with the default's own action instead, which the
+//! runtimes drop ([`crate::runtime::RuntimeModel`]). Either way, even kept on its own, the rule
+//! would only match a first argument of [`SALT_PREFIX`] in its top 16 bits: no catalog case
+//! passes one (a test checks every case of every arch), and on x86_64 and aarch64 no pointer,
+//! fd, pid or flag word has such top bits.
 //!
-//! A profile with no rule gets no salt: nothing in it is left out of crun's checksum.
+//! A profile with no rule gets no salt: nothing in it is left out of the cache's checksum.
 
 use super::model::{ArgCond, Op, Profile, Rule};
 

@@ -12,18 +12,20 @@
 //! others can't decide a cell and share [`SHARED_SENTINEL`]. That keeps the tagged filter the
 //! size of the original: distinct errnos keep libseccomp from merging rules, and a tagged copy
 //! of a 10,000-rule profile with one value per rule exceeded the kernel's 4,096 BPF
-//! instructions (runc: "error loading seccomp filter: invalid argument") while the original
-//! loaded. A slot reached by more than 1,000 matching ERRNO rules runs out; the rules beyond
-//! that share [`SHARED_SENTINEL`] too, and their cells say they could not be attributed.
+//! instructions (the runtime failed to load it: [`crate::runtime::RuntimeModel`]) while the
+//! original loaded. A slot reached by more than 1,000 matching ERRNO rules runs out; the rules
+//! beyond that share [`SHARED_SENTINEL`] too, and their cells say they could not be attributed.
 //!
 //! The default can't be tagged with `defaultErrnoRet`: Docker before 23.0 never passes it to
 //! the runtime (see [`Host::honours_default_errno_ret`]). So an ERRNO default becomes
 //! `SCMP_ACT_TRAP` in the tagged profile: a call that hits it comes back trapped (SIGSYS with
-//! si_code SYS_SECCOMP), which no ERRNO rule can produce. Measured with runc 1.1.5: a tagged
+//! si_code SYS_SECCOMP), which no ERRNO rule can produce. Measured with this host's runtime
+//! ([`crate::runtime::Runtime::default`]): a tagged
 //! Docker default profile and a strict allow-list with a TRAP default both start, default hits
 //! trap with si_errno 0, and allowed calls behave as before.
 //!
-//! runc drops a rule whose action equals the default action, errno included (`matchCall`).
+//! The runtime drops a rule whose action equals the default action, errno included
+//! ([`crate::runtime::RuntimeModel`]).
 //! Distinct sentinels would un-drop such rules and change what the filter does (it could even
 //! make libseccomp refuse two merged rules). So a rule whose action equals the (engine's)
 //! default becomes TRAP too: it is still dropped, and its calls are attributed to the default,
@@ -271,21 +273,23 @@ pub struct Tagged {
 
 /// The calls the tagged copy allows where the original leaves them to its ERRNO default: the
 /// runtime's fallback calls and the probe's footprint survive an errno, but the tagged
-/// copy's TRAP default would kill `runc init` or the probe before its first case, and then no
-/// case is attributed at all (measured with runc 1.1.5 on jessfraz's Chrome profile: the
-/// tagged run died on faccessat2, then on rseq). A name is added only where it can't move
-/// runc's ENOSYS stub: on every arch the profile already names a higher syscall. (A profile
-/// with no architectures has no stub on runc before 1.1.15 but a native one from 1.1.15 on,
-/// so the tagging can't tell; the run adds the rest per runtime where no native stub exists:
-/// `runtime::tagged_runtime_allowances`.)
+/// copy's TRAP default would kill the runtime's init or the probe before its first case, and
+/// then no case is attributed at all (measured with this host's runtime,
+/// [`crate::runtime::Runtime::default`], on jessfraz's Chrome profile: the tagged run died on
+/// faccessat2, then on rseq). A name is added only where it can't move the runtime's ENOSYS
+/// stub: on every arch the profile already names a higher syscall. (A profile with no
+/// architectures has no stub on some versions of a runtime and a native one on others,
+/// [`crate::runtime::RuntimeModel::stub_covers_native`], so the tagging can't tell; the run
+/// adds the rest per runtime where no native stub exists:
+/// [`crate::runtime::tagged_runtime_allowances`].)
 ///
 /// The probe's SIGSYS handler calls ([`trap_handler_calls`]) are allowed too: a probe that
 /// can't install the handler dies of the copy's first trap instead of recording it, and the
-/// harness restarts it at the next case, one container per denied case, until its restart
-/// limit leaves the rest of the catalog with no tagged record (measured on Docker 20.10.24 and
-/// containerd 1.7.24 and 2.1.9 with SPO's runc base profile, which allows no `rt_sigaction`:
-/// 256 containers, then 101 denials unattributed and 11 cells where the kernel's EPERM, as
-/// unconfined, read as the filter letting the call through).
+/// harness restarts it at the next case, one container per denied case, until its restart limit
+/// leaves the rest of the catalog with no tagged record (measured on Docker 20.10.24 and
+/// containerd 1.7.24 and 2.1.9 with SPO's base profile for the default runtime, which allows no
+/// `rt_sigaction`: 256 containers, then 101 denials unattributed and 11 cells where the
+/// kernel's EPERM, as unconfined, read as the filter letting the call through).
 pub fn tagged_allowances(original: &Profile) -> Vec<&'static str> {
     let named = |n: &str| {
         original
@@ -294,7 +298,8 @@ pub fn tagged_allowances(original: &Profile) -> Vec<&'static str> {
             .any(|r| r.names.iter().any(|m| m == n))
     };
     let mut candidates: Vec<&'static str> = crate::runtime::FALLBACK_CALLS.to_vec();
-    // runc falls back from faccessat2 only where the profile doesn't allow it outright.
+    // The runtime falls back from faccessat2 (`runtime::FACCESSAT2_FALLBACK_CALLS`) only
+    // where the profile doesn't allow it outright.
     let allows_faccessat2 = original.rules.iter().any(|r| {
         r.action == Action::Allow
             && r.args.is_empty()
@@ -322,8 +327,9 @@ pub fn tagged_allowances(original: &Profile) -> Vec<&'static str> {
     // property test: `i386:unshare` went from the stub's ENOSYS to the default in the tagged
     // copy). Only the ABIs the filter holds (`abis_of`, on either host arch) have a stub: an
     // x32 number counted for a profile that lists no x32 kept glibc's set_robust_list (273,
-    // x32's own 530) out of the copy of SPO's runc base profile (x86_64 only, highest call
-    // faccessat2 439), and the probe died of the copy's trap at start-up, before its handler.
+    // x32's own 530) out of the copy of SPO's base profile for the default runtime (x86_64
+    // only, highest call faccessat2 439), and the probe died of the copy's trap at start-up,
+    // before its handler.
     let stub_abis: Vec<Abi> = Arch::ALL
         .iter()
         .flat_map(|&arch| crate::coverage::generate::abis_of(original, arch))
@@ -334,7 +340,7 @@ pub fn tagged_allowances(original: &Profile) -> Vec<&'static str> {
                 return true;
             };
             // Only rules every host keeps: one whose includes or excludes drop it on this host
-            // names nothing in runc's stub (found by the pipeline's property test: with
+            // names nothing in the runtime's stub (found by the pipeline's property test: with
             // clone3's rule excluded by minKernel the copy gained a stub the original lacked).
             original
                 .rules
@@ -367,12 +373,13 @@ fn allow_runtime_fallbacks(tagged: &mut Profile, original: &Profile) {
     }
 }
 
-/// Podman's profile format has `errno` (a name, "EPERM") and `defaultErrno` beside
-/// `errnoRet`, and Podman prefers them. Measured with Podman 5.8.6: a rule with `"errno":
-/// "EPERM"` and the tagged run's `"errnoRet": 3000` answered EPERM, and a rule the tagging
-/// turned into TRAP kept its `errno`, which Podman passed on as errnoRet and crun refused
-/// ("errno value specified for action"). The tagging's errnos must win; Docker ignores both
-/// fields, so they go wherever an `errnoRet` is set or the action takes none.
+/// Podman's profile format has `errno` (a name, "EPERM") and `defaultErrno` beside `errnoRet`,
+/// and Podman prefers them. Measured with Podman 5.8.6: a rule with `"errno": "EPERM"` and the
+/// tagged run's `"errnoRet": 3000` answered EPERM, and a rule the tagging turned into TRAP kept
+/// its `errno`, which Podman passed on as errnoRet and its runtime refused
+/// ([`crate::runtime::RuntimeModel::refuses_stray_errno_ret`]). The tagging's errnos must win;
+/// Docker ignores both fields, so they go wherever an `errnoRet` is set or the action takes
+/// none.
 fn drop_podman_errno_names(profile: &mut Profile) {
     let takes_errno = |a: Option<Action>| a.is_some_and(Action::takes_errno_ret);
     if profile.default_errno_ret.is_some() || !takes_errno(profile.default_action) {
@@ -386,11 +393,12 @@ fn drop_podman_errno_names(profile: &mut Profile) {
 }
 
 impl Tagged {
-    /// The tagged copy for a runtime that answers EPERM for every errno (gVisor): sentinels
-    /// can't come back, so every ERRNO rule traps instead, as the ERRNO default already does
-    /// where [`Tagged::default_traps`]. A trap in this copy where the as-is run answered an
-    /// errno then shows the filter denied the call, not the kernel (or gVisor's Sentry); which
-    /// rule, the trap can't say (gVisor's TRAP carries no data).
+    /// The tagged copy for a runtime that answers EPERM for every errno
+    /// ([`crate::runtime::Runtime::returns_sentinels`]): sentinels can't come back, so every
+    /// ERRNO rule traps instead, as the ERRNO default already does where
+    /// [`Tagged::default_traps`]. A trap in this copy where the as-is run answered an errno
+    /// then shows the filter denied the call, not the kernel (or the runtime's own); which
+    /// rule, the trap can't say (that runtime's TRAP carries no data).
     pub(crate) fn trapping_errno_rules(&self) -> Tagged {
         let mut profile = self.profile.clone();
         for rule in profile
@@ -453,7 +461,7 @@ pub fn tag(text: &str, file: &str) -> Result<Tagged, ProfileError> {
 }
 
 /// Tags `original` for an engine that passes `defaultErrnoRet` on to the runtime or not
-/// (which rules runc drops depends on it). What to do is decided on the original
+/// (which rules the runtime drops depends on it). What to do is decided on the original
 /// ([`Tagger`]) and applied to a copy of its model, which the engine then gets serialized:
 /// the oracle's model and the engine's JSON can't drift apart.
 pub fn tag_for(original: &Profile, honours_default_errno_ret: bool) -> Tagged {
@@ -479,7 +487,7 @@ pub fn tag_for(original: &Profile, honours_default_errno_ret: bool) -> Tagged {
 }
 
 /// Makes one ERRNO rule a TRAP. Podman's errno name goes too: Podman would pass it on as the
-/// TRAP's errno, which crun refuses ([`drop_podman_errno_names`]).
+/// TRAP's errno, which its runtime refuses ([`drop_podman_errno_names`]).
 fn trap_rule(rule: &mut Rule) {
     rule.action = Action::Trap;
     rule.errno_ret = None;
@@ -576,8 +584,8 @@ impl Tagger {
                 RuleTag::Trap
             } else if !self.honours_default_errno_ret {
                 // The engine drops the default's sentinel (before Docker 23), so the default
-                // stays as it was: a rule equal to it must stay equal too, or runc keeps in the
-                // copy a rule it drops from the original (found by the pipeline's property
+                // stays as it was: a rule equal to it must stay equal too, or the runtime keeps
+                // in the copy a rule it drops from the original (found by the pipeline's property
                 // test: a dropped ERRNO rule beside a conditional ALLOW on mkdir denied it in
                 // the copy only).
                 RuleTag::Keep

@@ -1,6 +1,6 @@
-//! Lints: what a profile says that Docker, runc or libseccomp will quietly not do, as warnings;
-//! and [`errno_out_of_range`], the one error Docker lets through (runc then refuses the
-//! filter). What Docker itself refuses is a parse error ([`super::parse_str`]).
+//! Lints: what a profile says that Docker, the runtime or libseccomp will quietly not do, as
+//! warnings; and [`errno_out_of_range`], the one error Docker lets through (the runtime then
+//! refuses the filter). What Docker itself refuses is a parse error ([`super::parse_str`]).
 
 use super::caps::is_known_cap;
 use super::model::{Action, Arches, EffectiveAction, Profile, Rule, MAX_ERRNO_RET};
@@ -33,8 +33,8 @@ fn warn(path: impl Into<String>, message: impl Into<String>) -> Warning {
 }
 
 /// Every ERRNO action whose errno libseccomp refuses, by its path in the profile
-/// (`defaultErrnoRet`, `syscalls[3].errnoRet`). Docker passes such a profile on and runc fails
-/// to load it, so `check` calls it an error; `run` predicts the start failure instead.
+/// (`defaultErrnoRet`, `syscalls[3].errnoRet`). Docker passes such a profile on and the runtime
+/// fails to load it, so `check` calls it an error; `run` predicts the start failure instead.
 pub fn errno_out_of_range(profile: &Profile) -> Vec<Invalid> {
     let mut out = Vec::new();
     let mut check = |path: String, value: Option<u32>| {
@@ -160,8 +160,8 @@ fn lint_rule(
 
 /// The calls some listed userspace tries first and falls back from only on ENOSYS
 /// ([`crate::fallbacks`]) that this profile answers with EPERM on this host (the oracle's
-/// answer, runc's ENOSYS stub included): a newer image's libc breaks there. The warning sits on
-/// the rule that answers (or `defaultAction`), names who breaks with the source of that
+/// answer, the runtime's ENOSYS stub included): a newer image's libc breaks there. The warning
+/// sits on the rule that answers (or `defaultAction`), names who breaks with the source of that
 /// decision, and carries the rule that fixes it. Where the userspace's fallback call is denied
 /// too, ENOSYS would not help, so that is no warning.
 fn lint_fallbacks(profile: &Profile, oracle: &Oracle, host: &Host, out: &mut Vec<Warning>) {

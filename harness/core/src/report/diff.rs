@@ -3,8 +3,8 @@
 //! configuration details follow as context.
 
 use super::glyph;
+use super::markdown::row;
 use crate::diff::{CaseChange, CellChange, ChangeKind, FactChange, MatrixDiff};
-use crate::matrix::Verdict;
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -75,25 +75,13 @@ fn transition(c: &CellChange) -> String {
     let side = |s: &crate::diff::CellState, show_verdict: bool| {
         let d = glyph::describe_observed(&s.observed);
         if show_verdict {
-            format!("{d} [{}]", verdict(s.verdict))
+            format!("{d} [{}]", s.verdict.as_str())
         } else {
             d
         }
     };
     let show = c.old.verdict != c.new.verdict;
     format!("{} -> {}", side(&c.old, show), side(&c.new, show))
-}
-
-fn verdict(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "pass",
-        Verdict::Fail => "fail",
-        Verdict::Unpredicted => "unpredicted",
-        Verdict::Drift => "drift",
-        Verdict::HeldBack => "held_back",
-        Verdict::NotEnforced => "not_enforced",
-        Verdict::Undecided => "undecided",
-    }
 }
 
 /// `3 cells changed, 1 case added`, or `no behaviour changed`.
@@ -230,12 +218,9 @@ fn markdown_cells(out: &mut String, d: &MatrixDiff) {
         let _ = writeln!(out, "#### {} ({})\n", text(kind.title()), cells.len());
         out.push_str("| configuration | case | change |\n|---|---|---|\n");
         for c in cells {
-            let _ = writeln!(
+            row(
                 out,
-                "| {} | {} | {} |",
-                code(&c.configuration),
-                code(&c.case),
-                text(&transition(c))
+                &[code(&c.configuration), code(&c.case), text(&transition(c))],
             );
         }
         out.push('\n');
@@ -291,24 +276,13 @@ fn markdown_context(out: &mut String, d: &MatrixDiff) {
     }
     out.push_str("| context | old | new |\n|---|---|---|\n");
     for f in &d.host {
-        let _ = writeln!(
-            out,
-            "| host {} | {} | {} |",
-            text(&f.fact),
-            code(&f.old),
-            code(&f.new)
-        );
+        let fact = format!("host {}", text(&f.fact));
+        row(out, &[fact, code(&f.old), code(&f.new)]);
     }
     for c in &d.configurations_changed {
         for f in &c.changes {
-            let _ = writeln!(
-                out,
-                "| {} {} | {} | {} |",
-                code(&c.configuration),
-                text(&f.fact),
-                code(&f.old),
-                code(&f.new)
-            );
+            let fact = format!("{} {}", code(&c.configuration), text(&f.fact));
+            row(out, &[fact, code(&f.old), code(&f.new)]);
         }
     }
     out.push('\n');

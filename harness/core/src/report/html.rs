@@ -49,19 +49,6 @@ fn script_json(value: &serde_json::Value) -> String {
         .replace('&', "\\u0026")
 }
 
-/// The verdict's name as the JSON contract spells it.
-pub(crate) fn verdict_name(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "pass",
-        Verdict::Fail => "fail",
-        Verdict::Unpredicted => "unpredicted",
-        Verdict::Drift => "drift",
-        Verdict::HeldBack => "held_back",
-        Verdict::NotEnforced => "not_enforced",
-        Verdict::Undecided => "undecided",
-    }
-}
-
 const STYLE: &str = include_str!("html/style.css");
 
 /// Registered before anything else, so a failure of the main script is seen too.
@@ -376,16 +363,6 @@ const OUTCOMES: [Outcome; 9] = [
     Outcome::Absent,
 ];
 
-const VERDICTS: [Verdict; 7] = [
-    Verdict::Pass,
-    Verdict::Fail,
-    Verdict::NotEnforced,
-    Verdict::Undecided,
-    Verdict::Drift,
-    Verdict::HeldBack,
-    Verdict::Unpredicted,
-];
-
 /// The matrix as a heatmap under its filters; each cell's details ride along as JSON, for the
 /// page's script to show on a click.
 fn heatmap(out: &mut String, grid: &Grid<'_>) {
@@ -424,8 +401,8 @@ fn heatmap_filters(out: &mut String, grid: &Grid<'_>) {
         );
     }
     out.push_str("</fieldset>\n<fieldset><legend>verdict</legend>");
-    for v in VERDICTS {
-        let v = verdict_name(v);
+    for v in Verdict::ALL {
+        let v = v.as_str();
         let _ = write!(
             out,
             "<label><input type=\"checkbox\" name=\"verdict\" value=\"{v}\" checked> {v}</label>"
@@ -497,7 +474,7 @@ fn heatmap_table(out: &mut String, grid: &Grid<'_>) -> Vec<serde_json::Value> {
                         "<td class=\"c o-{o} v-{v}\" data-o=\"{o}\" data-v=\"{v}\" data-i=\"{i}\">{}</td>",
                         esc(&glyph::observed(&c.observed)),
                         o = c.observed.outcome,
-                        v = verdict_name(c.verdict),
+                        v = c.verdict.as_str(),
                     );
                 }
             }
@@ -521,7 +498,7 @@ fn cell_details(c: &Cell) -> serde_json::Value {
         format!("{} ({})", c.syscall, c.abi),
         glyph::describe_observed(&c.observed),
         glyph::describe_expected(&c.expected),
-        verdict_name(c.verdict),
+        c.verdict.as_str(),
         c.observed.rule.map(|r| r.to_string()),
         c.expected.rule.map(|r| r.to_string()),
         note,
@@ -627,7 +604,7 @@ fn diff_cells(out: &mut String, diff: &MatrixDiff) {
                     s.observed.outcome,
                     esc(&glyph::observed(&s.observed)),
                     esc(&glyph::describe_observed(&s.observed)),
-                    verdict_name(s.verdict)
+                    s.verdict.as_str()
                 )
             };
             let _ = writeln!(

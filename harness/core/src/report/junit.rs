@@ -186,72 +186,52 @@ fn testcase(out: &mut String, cell: &Cell) {
     );
     let observed = glyph::describe_observed(&cell.observed);
     let expected = glyph::describe_expected(&cell.expected);
-    match cell.verdict {
-        Verdict::Pass => out.push_str("/>\n"),
-        Verdict::Drift => {
-            let note = cell.observed.note.as_deref().unwrap_or_default();
-            let _ = writeln!(
-                out,
-                ">\n      <skipped message=\"drift: observed {}; upstream's profile predicts {}; {}\"/>\n    </testcase>",
-                esc(&observed),
-                esc(&expected),
-                esc(note)
-            );
+    let (obs, exp) = (esc(&observed), esc(&expected));
+    let note = esc(cell.observed.note.as_deref().unwrap_or_default());
+    let inner = match cell.verdict {
+        Verdict::Pass => {
+            out.push_str("/>\n");
+            return;
         }
-        Verdict::Unpredicted => {
-            let _ = writeln!(
-                out,
-                ">\n      <skipped message=\"unpredicted: observed {}\"/>\n    </testcase>",
-                esc(&observed)
-            );
-        }
-        Verdict::HeldBack => {
-            let note = cell.observed.note.as_deref().unwrap_or_default();
-            let _ = writeln!(
-                out,
-                ">\n      <skipped message=\"held back: not started; {}\"/>\n    </testcase>",
-                esc(note)
-            );
-        }
-        Verdict::Undecided => {
-            let note = cell.observed.note.as_deref().unwrap_or_default();
-            let _ = writeln!(
-                out,
-                ">\n      <skipped message=\"undecided: observed {}, expected {}; {}\"/>\n    </testcase>",
-                esc(&observed),
-                esc(&expected),
-                esc(note)
-            );
-        }
-        Verdict::NotEnforced => {
-            let note = cell.observed.note.as_deref().unwrap_or_default();
-            let _ = writeln!(
-                out,
-                ">\n      <failure message=\"not enforced: observed {}; {}\" type=\"seccomp-not-enforced\"/>\n    </testcase>",
-                esc(&observed),
-                esc(note)
-            );
-        }
-        Verdict::Fail => {
-            let message = format!("expected {expected}, observed {observed}");
-            let mut body = format!(
-                "configuration: {}\ncase: {}\nsyscall: {} on {}\nexpected: {expected}\nobserved: {observed}\n",
-                cell.configuration, cell.case, cell.syscall, cell.abi
-            );
-            if let Some(n) = &cell.expected.note {
-                let _ = writeln!(body, "expected note: {n}");
-            }
-            if let Some(n) = &cell.observed.note {
-                let _ = writeln!(body, "observed note: {n}");
-            }
-            let _ = writeln!(
-                out,
-                ">\n      <failure message=\"{}\" type=\"seccomp-mismatch\">{}</failure>\n    </testcase>",
-                esc(&message),
-                esc_text(&body)
-            );
-        }
+        Verdict::Drift => skipped(format!(
+            "drift: observed {obs}; upstream's profile predicts {exp}; {note}"
+        )),
+        Verdict::Unpredicted => skipped(format!("unpredicted: observed {obs}")),
+        Verdict::HeldBack => skipped(format!("held back: not started; {note}")),
+        Verdict::Undecided => skipped(format!(
+            "undecided: observed {obs}, expected {exp}; {note}"
+        )),
+        Verdict::NotEnforced => format!(
+            "<failure message=\"not enforced: observed {obs}; {note}\" type=\"seccomp-not-enforced\"/>"
+        ),
+        Verdict::Fail => mismatch(cell, &observed, &expected),
+    };
+    let _ = writeln!(out, ">\n      {inner}\n    </testcase>");
+}
+
+/// A verdict that is neither a pass nor a failure: CI shows it apart, with its reason.
+fn skipped(message: String) -> String {
+    format!("<skipped message=\"{message}\"/>")
+}
+
+/// A failed cell: both sides in the message, and every fact a reader needs in the body.
+fn mismatch(cell: &Cell, observed: &str, expected: &str) -> String {
+    let message = format!("expected {expected}, observed {observed}");
+    let mut body = format!(
+        "configuration: {}\ncase: {}\nsyscall: {} on {}\nexpected: {expected}\nobserved: {observed}\n",
+        cell.configuration, cell.case, cell.syscall, cell.abi
+    );
+    if let Some(n) = &cell.expected.note {
+        let _ = writeln!(body, "expected note: {n}");
     }
+    if let Some(n) = &cell.observed.note {
+        let _ = writeln!(body, "observed note: {n}");
+    }
+    format!(
+        "<failure message=\"{}\" type=\"seccomp-mismatch\">{}</failure>",
+        esc(&message),
+        esc_text(&body)
+    )
 }
 
 /// Escapes for an attribute value: markup characters, and the whitespace that attribute
@@ -363,27 +343,38 @@ mod tests {
         m
     }
 
-    #[test]
-    fn one_testcase_per_cell_with_escaping() {
-        let out = render(&sample());
-        assert_eq!(
-            out,
-            r#"<?xml version="1.0" encoding="UTF-8"?>
-<testsuites name="seccomp-harness" tests="3" failures="1" errors="0" skipped="1">
-  <testsuite name="strict" tests="2" failures="1" errors="0" skipped="0">
-    <properties>
+    /// The properties of a testsuite of [`sample`]: the same host in each, only the profile
+    /// and its file differ.
+    fn suite_properties(profile: &str) -> String {
+        format!(
+            r#"    <properties>
       <property name="kernel" value="6.1.0-18-amd64"/>
       <property name="arch" value="x86_64"/>
       <property name="engine" value="docker 25.0.3"/>
       <property name="api_version" value="1.44"/>
       <property name="runtime" value="runc 1.1.12"/>
       <property name="engine_profile" value="builtin"/>
-      <property name="profile" value="strict"/>
-      <property name="source" value="profiles/strict.json"/>
+      <property name="profile" value="{profile}"/>
+      <property name="source" value="profiles/{profile}.json"/>
       <property name="sha256" value="0123abcd"/>
       <property name="caps" value=""/>
     </properties>
-    <testcase classname="strict" name="getpid"/>
+"#
+        )
+    }
+
+    #[test]
+    fn one_testcase_per_cell_with_escaping() {
+        let out = render(&sample());
+        let strict = suite_properties("strict");
+        let builtin = suite_properties("builtin");
+        assert_eq!(
+            out,
+            format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="seccomp-harness" tests="3" failures="1" errors="0" skipped="1">
+  <testsuite name="strict" tests="2" failures="1" errors="0" skipped="0">
+{strict}    <testcase classname="strict" name="getpid"/>
     <testcase classname="strict" name="i386:socketcall(SYS_SOCKET|&lt;&amp;&gt;&quot;&apos;)">
       <failure message="expected errno EPERM (1) by defaultAction, observed allowed" type="seccomp-mismatch">configuration: strict
 case: i386:socketcall(SYS_SOCKET|&lt;&amp;&gt;&quot;&apos;)
@@ -396,24 +387,13 @@ newline
     </testcase>
   </testsuite>
   <testsuite name="builtin" tests="1" failures="0" errors="0" skipped="1">
-    <properties>
-      <property name="kernel" value="6.1.0-18-amd64"/>
-      <property name="arch" value="x86_64"/>
-      <property name="engine" value="docker 25.0.3"/>
-      <property name="api_version" value="1.44"/>
-      <property name="runtime" value="runc 1.1.12"/>
-      <property name="engine_profile" value="builtin"/>
-      <property name="profile" value="builtin"/>
-      <property name="source" value="profiles/builtin.json"/>
-      <property name="sha256" value="0123abcd"/>
-      <property name="caps" value=""/>
-    </properties>
-    <testcase classname="builtin" name="getpid">
+{builtin}    <testcase classname="builtin" name="getpid">
       <skipped message="unpredicted: observed allowed"/>
     </testcase>
   </testsuite>
 </testsuites>
 "#
+            )
         );
     }
 

@@ -35,13 +35,14 @@ fn drifts(out: &mut String, summary: &Summary<'_>) {
     );
     out.push_str("| configuration | case | observed | why |\n|---|---|---|---|\n");
     for cell in &summary.drifts {
-        let _ = writeln!(
+        row(
             out,
-            "| {} | {} | {} | {} |",
-            code(&cell.configuration),
-            code(&cell.case),
-            text(&glyph::describe_observed(&cell.observed)),
-            text(cell.observed.note.as_deref().unwrap_or_default())
+            &[
+                code(&cell.configuration),
+                code(&cell.case),
+                text(&glyph::describe_observed(&cell.observed)),
+                text(cell.observed.note.as_deref().unwrap_or_default()),
+            ],
         );
     }
     out.push('\n');
@@ -57,11 +58,12 @@ fn coverage(out: &mut String, matrix: &Matrix) {
         "#### Rule coverage\n\n| configuration | rules proven on both sides |\n|---|---|\n",
     );
     for c in &matrix.coverage {
-        let _ = writeln!(
+        row(
             out,
-            "| {} | {} |",
-            code(&c.configuration),
-            text(&crate::coverage::summary_line(c))
+            &[
+                code(&c.configuration),
+                text(&crate::coverage::summary_line(c)),
+            ],
         );
     }
     out.push('\n');
@@ -101,13 +103,14 @@ fn readiness(out: &mut String, matrix: &Matrix) {
         out.push_str("| syscall | userspace | on this EPERM | source |\n|---|---|---|---|\n");
         for e in &listed {
             for a in &e.userspace {
-                let _ = writeln!(
+                row(
                     out,
-                    "| {} | {} | {} | {} |",
-                    code(&e.syscall),
-                    text(&a.who()),
-                    text(&a.effect_text()),
-                    code(&a.source)
+                    &[
+                        code(&e.syscall),
+                        text(&a.who()),
+                        text(&a.effect_text()),
+                        code(&a.source),
+                    ],
                 );
             }
         }
@@ -351,13 +354,14 @@ fn failures(out: &mut String, summary: &Summary<'_>) {
         if let Some(n) = &cell.expected.note {
             let _ = write!(expected, "; {n}");
         }
-        let _ = writeln!(
+        row(
             out,
-            "| {} | {} | {} | {} |",
-            code(&cell.configuration),
-            code(&cell.case),
-            text(&observed),
-            text(&expected)
+            &[
+                code(&cell.configuration),
+                code(&cell.case),
+                text(&observed),
+                text(&expected),
+            ],
         );
     }
     out.push('\n');
@@ -409,6 +413,15 @@ fn details(out: &mut String, matrix: &Matrix, options: &Options) {
         .collect();
     let _ = writeln!(out, "Legend: {}\n", legend.join(" · "));
     out.push_str("</details>\n");
+}
+
+/// One table row of cells already made safe by [`code`] or [`text`]: every table of the
+/// Markdown reports pads its cells the same way, so one place writes them.
+pub(crate) fn row(out: &mut String, cells: &[String]) {
+    for cell in cells {
+        let _ = write!(out, "| {cell} ");
+    }
+    out.push_str("|\n");
 }
 
 /// Inline code, safe in a table cell: a fence longer than any backtick run inside, `|`

@@ -29,6 +29,14 @@ pub const FEATURES_VERSION_ANNOTATIONS: &[&str] = &[
     runc::FEATURES_VERSION_ANNOTATION,
 ];
 
+/// Fragments (lower-cased) of the messages a runtime fails a start with when it can't give
+/// the container its capabilities, so that such a failure is not blamed on the profile:
+/// runc's "unable to apply caps: operation not permitted" (libcontainer `finalizeNamespace`;
+/// on this project's host, Docker 20.10.24 with runc 1.1.5, `run builtin --cap-add ALL` failed
+/// every configuration so, the unconfined baseline too), crun's "capset: Operation not
+/// permitted", and libcap's `cap_set_proc` where a message names the call by it.
+pub const CAPABILITY_FAILURES: &[&str] = &["apply caps", "capset", "cap_set_proc"];
+
 /// Whether Docker's `/info` commit (`RuncCommit`: a git description such as
 /// `v1.1.12-0-g51d5e94`, or a distribution's version string) is the version of runtime
 /// `name`: Docker fills it from runc alone.
@@ -197,7 +205,8 @@ impl Runtime {
 
     /// The errno every ERRNO action answers on this runtime whatever it asks, with the note of
     /// an action that asked `asked`: gVisor's EPERM ([`gvisor::ERRNO_ANSWER`]). `None` where
-    /// the runtime passes the errno on.
+    /// the runtime passes the errno on. TRACE keeps its ENOSYS there (measured with
+    /// `profiles/demo-trace.json` on both runsc versions).
     pub fn rewritten_errno(&self, asked: u16) -> Option<(i32, String)> {
         self.is_gvisor()
             .then(|| (gvisor::ERRNO_ANSWER, gvisor::errno_note(asked)))
@@ -205,7 +214,8 @@ impl Runtime {
 
     /// Whether a sentinel errno comes back from this runtime's filter, so that a tagged run
     /// names the rule that denied: not on gVisor, which answers EPERM for every errno, so its
-    /// tagged copy traps instead ([`crate::profile::Tagged::trapping_errno_rules`],
+    /// tagged copy traps instead (and gVisor's TRAP carries no data, so the trap shows that
+    /// the filter denied, not which rule) ([`crate::profile::Tagged::trapping_errno_rules`],
     /// [`crate::classify::Attribution::Trapping`]).
     pub fn returns_sentinels(&self) -> bool {
         !self.is_gvisor()
@@ -213,7 +223,11 @@ impl Runtime {
 
     /// Whether the runtime resolves a profile's names with a syscall table of its own, not
     /// libseccomp's, so that the calibration must try every native syscall to learn which
-    /// names it ignores: gVisor, whose table changes with its version.
+    /// names it ignores: gVisor, whose table changes with its version. Bookworm's runsc
+    /// 0.0~20221219 knows neither `pselect6` (its table calls it `pselect`), nor uprobe and
+    /// uretprobe, nor openat2; sid's 0.0~20240729 lacks openat2 too: their rules were skipped
+    /// and the default answered. runsc makes no call under the filter (its model has no start
+    /// needs), so the calibration need spare only the probe's own calls.
     pub fn resolves_names_itself(&self) -> bool {
         self.is_gvisor()
     }
@@ -281,6 +295,32 @@ impl std::fmt::Display for Runtime {
 /// `if (action == default_action) continue;`), split several conditions on one argument
 /// index into separate rules, and ignore names libseccomp doesn't know; they differ in what
 /// follows.
+///
+/// # The reading of a profile that the profile code follows
+///
+/// The parser, the resolution and the tagging (`crate::profile`) follow runc's reading of a
+/// profile, each point read in runc's source (`libcontainer/seccomp`, `libcontainer/specconv`),
+/// crun alike where measured:
+/// - the names it accepts: `config.go`'s `actions` (`SCMP_ACT_*`), `operators`
+///   (`SCMP_CMP_*`) and `archs` (`SCMP_ARCH_*`); `ConvertStringToAction` rejects an empty
+///   action, and a condition's index goes into a 6-slot array (0 to 5);
+/// - `getAction` (`seccomp_linux.go`): `errnoRet` means something for ERRNO and TRACE only,
+///   absent it is EPERM for both, and it is cast to `int16`, so libseccomp sees the low 16
+///   bits (70000 reaches it as 4464 and fails with libseccomp-golang's misleading "two checks
+///   on same syscall argument");
+/// - `SetupSeccomp` (specconv): one `configs.Syscall` per name of a rule, the `architectures`
+///   as listed (libseccomp's filter holds the native arch anyway), and no filter at all for a
+///   profile with neither a default action nor rules ("assume seccomp disabled");
+/// - `matchCall`: a rule whose action, after `getAction` (errno included), equals the
+///   default's is dropped ("This rule is redundant, silently skip it"), and a name libseccomp
+///   can't resolve is ignored ("unknown seccomp syscall ignored"); the ENOSYS stub's highest
+///   syscall is taken over every rule, dropped ones included (`findLastSyscalls` over
+///   `config.Syscalls`, resolving names with libseccomp, so an unknown name doesn't count);
+/// - libseccomp's bad-arch action (SCMP_ACT_KILL) is left as it is;
+/// - its messages name no call: a rule libseccomp refuses to merge fails the start with
+///   "error adding seccomp rule for syscall …: file exists", a filter over the kernel's 4,096
+///   BPF instructions with "error loading seccomp filter: invalid argument", and a call killed
+///   during the start with "cannot start a stopped process" (runc 1.1.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuntimeModel {
     pub runtime: &'static str,
@@ -307,8 +347,9 @@ pub struct RuntimeModel {
     /// (runc's Go `runc init` keeps living threads), so the harness never starts such a
     /// container unless asked to. Measured with a default-ALLOW profile killing getppid: the
     /// start had not returned after 60 s on runc 1.1.5, 1.1.15 and 1.3.6 alike, the init a
-    /// zombie with live threads (`engine/hung.rs` frees it); crun's init is a single C thread: it dies and the start fails at once
-    /// ("read from the init process", measured with crun 1.28).
+    /// zombie with live threads (`engine/hung.rs` frees it), and the engine could neither start
+    /// nor remove the container; crun's init is a single C thread: it dies and the start fails
+    /// at once ("read from the init process", measured with crun 1.28).
     pub kill_hangs_start: bool,
     /// Calls after loading the filter that the start needs: any denial fails it.
     pub fatal: &'static [&'static str],

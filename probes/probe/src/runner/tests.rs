@@ -116,3 +116,37 @@ fn a_lifelines_ends_close_when_dropped() {
         Some(libc::EPIPE)
     );
 }
+
+/// A forked child's end is part of its record only while its call had not returned: after
+/// that the child only exits, and how says nothing about the case.
+#[test]
+fn a_forked_record_names_the_end_only_of_a_call_that_never_returned() {
+    let p = prepared("getpid");
+    let killed = Ended {
+        outcome: Outcome {
+            entered: 1,
+            ..Outcome::default()
+        },
+        status: Some(libc::SIGSYS),
+        ..Ended::default()
+    };
+    let rec = forked_record(&p, &killed);
+    assert_eq!(
+        (rec.signal, rec.ret, rec.timed_out),
+        (Some(libc::SIGSYS), None, false)
+    );
+
+    let returned = Ended {
+        outcome: Outcome {
+            entered: 1,
+            done: 1,
+            ret: 7,
+            ..Outcome::default()
+        },
+        status: Some(libc::SIGSYS),
+        timed_out: false,
+        abandoned: true,
+    };
+    let rec = forked_record(&p, &returned);
+    assert_eq!((rec.signal, rec.ret, rec.abandoned), (None, Some(7), true));
+}

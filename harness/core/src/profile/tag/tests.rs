@@ -198,15 +198,19 @@ fn many_rules(on_getpid: usize) -> String {
     )
 }
 
-#[test]
-fn sentinels_are_per_syscall_so_rules_on_different_calls_share_values() {
-    let t = tag(&many_rules(3), "p").unwrap();
-    let errnos: Vec<_> = t
-        .profile
+/// The `errnoRet` of every rule of the tagged copy, in order: each is a sentinel.
+fn errno_rets(t: &Tagged) -> Vec<u32> {
+    t.profile
         .rules
         .iter()
         .map(|r| r.errno_ret.unwrap())
-        .collect();
+        .collect()
+}
+
+#[test]
+fn sentinels_are_per_syscall_so_rules_on_different_calls_share_values() {
+    let t = tag(&many_rules(3), "p").unwrap();
+    let errnos = errno_rets(&t);
     assert_eq!(&errnos[..3], &[3000, 3001, 3002]);
     // One rule on each other syscall: all share the first value.
     assert!(errnos[3..].iter().all(|e| *e == 3000), "{errnos:?}");
@@ -255,12 +259,7 @@ fn rules_no_case_can_match_share_one_value() {
         {"names":["getpid"],"action":"SCMP_ACT_ERRNO","errnoRet":13},
         {"names":["no_such_call"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#;
     let t = tag(p, "p").unwrap();
-    let errnos: Vec<_> = t
-        .profile
-        .rules
-        .iter()
-        .map(|r| r.errno_ret.unwrap())
-        .collect();
+    let errnos = errno_rets(&t);
     assert_eq!(errnos, [4001, 4001, 3000, 4001]);
     assert_eq!((t.sentinels.unmatched(), t.sentinels.overflowed()), (3, 0));
     let getpid = Slot::direct(Abi::X86_64, 39);
