@@ -936,4 +936,6 @@ impl Plan {
 }
 
 #[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
 mod tests;

@@ -92,8 +92,8 @@ pub(crate) struct Args {
     /// Give every container the annotation `dev.gvisor.flag.oci-seccomp=true`, which turns
     /// gVisor's OCI seccomp on per container (runsc release-20220214.0 or later, registered
     /// with `--allow-flag-override`; other runtimes ignore it). Needs Docker 24 (API 1.43).
-    #[arg(long)]
-    pub(crate) gvisor_oci_seccomp_annotation: bool,
+    #[arg(long = "gvisor-oci-seccomp-annotation")]
+    pub(crate) profile_on_annotation: bool,
     /// On a Podman engine, predict builtin from this containers-common release's
     /// seccomp.json (the distribution's package version, e.g. `0.64.1`): a packaged Podman
     /// reads /usr/share/containers/seccomp.json from that package before the copy its own
@@ -205,11 +205,9 @@ fn options(args: &Args, targets: &[EngineTarget]) -> Result<RunOptions, Failure>
         cases: args.cases.clone(),
         ..Default::default()
     };
-    if args.gvisor_oci_seccomp_annotation {
-        opts.annotations.insert(
-            seccomp_harness_core::runtime::gvisor::OCI_SECCOMP_ANNOTATION.to_string(),
-            "true".to_string(),
-        );
+    if args.profile_on_annotation {
+        let (name, value) = seccomp_harness_core::runtime::PROFILE_ON_ANNOTATION;
+        opts.annotations.insert(name.to_string(), value.to_string());
     }
     if let Some(list) = &args.runtime {
         opts.runtimes = runtimes(list)?;
@@ -475,14 +473,14 @@ mod tests {
 
     #[test]
     fn runtimes_are_listed_once_each() {
-        assert_eq!(runtimes(" runc, crun ,").unwrap(), ["runc", "crun"]);
+        assert_eq!(runtimes(" rt-a, rt-b ,").unwrap(), ["rt-a", "rt-b"]);
         let none = runtimes(" , ").unwrap_err();
         assert_eq!(
             (none.code, none.message.as_str()),
             (ExitCode::BadInput, "--runtime names no runtime")
         );
-        let twice = runtimes("runc,crun,runc").unwrap_err();
-        assert_eq!(twice.message, "--runtime names runc twice");
+        let twice = runtimes("rt-a,rt-b,rt-a").unwrap_err();
+        assert_eq!(twice.message, "--runtime names rt-a twice");
     }
 
     #[test]

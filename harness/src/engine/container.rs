@@ -55,15 +55,20 @@ pub struct ContainerSpec {
     /// The probe's flags (`--host-facts`, `--avoid ...`); the case ids are added per container.
     pub probe_args: ProbeArgs,
     /// A start that passes its deadline is retried once in a new container (a runtime stuck
-    /// in Created under load: crun 1.28 waiting in fifo_open for its init). Off for a
-    /// profile predicted to hang runc (`run --start-held-back`), whose start never returns.
+    /// in Created under load, waiting for its init:
+    /// [`seccomp_harness_core::runtime::hung::stuck_note`]). Off for a profile predicted to
+    /// hang its runtime's start (started with `run --start-held-back`:
+    /// [`seccomp_harness_core::runtime::RuntimeModel::kill_hangs_start`]), whose start never
+    /// returns.
     pub retry_hung_start: bool,
     /// Extra labels (the run label is always added).
     pub labels: HashMap<String, String>,
-    /// The OCI runtime (`HostConfig.Runtime`, e.g. `crun`); `None` for the engine's default.
+    /// The OCI runtime (`HostConfig.Runtime`), as the engine registered it; `None` for the
+    /// engine's default.
     pub runtime: Option<String>,
-    /// OCI annotations (`HostConfig.Annotations`, API 1.43+): gVisor's
-    /// `dev.gvisor.flag.oci-seccomp` (`run --gvisor-oci-seccomp-annotation`).
+    /// OCI annotations (`HostConfig.Annotations`, API 1.43+): the one that turns a runtime's
+    /// use of the profile on ([`seccomp_harness_core::runtime::PROFILE_ON_ANNOTATION`]), where
+    /// the user asks for it.
     pub annotations: HashMap<String, String>,
 }
 
@@ -195,8 +200,9 @@ impl ProbeOutput {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContainerOutcome {
     Exited(ProbeOutput),
-    /// The runtime refused to start it; the message is the engine's, e.g. runc's "cannot start
-    /// a stopped process" when the profile kills a call runc makes after loading the filter.
+    /// The runtime refused to start it; the message is the engine's, with the runtime's words,
+    /// e.g. when the profile denies or kills a call the runtime makes after loading the filter
+    /// ([`seccomp_harness_core::runtime::RuntimeModel::fatal`]).
     StartFailed {
         message: String,
     },
@@ -472,8 +478,8 @@ async fn attach(
     match engine.docker().attach_container(id, Some(attach)).await {
         Ok(a) => Ok(ControlFlow::Continue(a.output)),
         // Podman prepares (creates in the runtime) the container for an attach, so the
-        // runtime's refusal comes here ("preparing container … for attach: crun: setresgid
-        // to `0`: Operation not permitted", Podman 5.8.6).
+        // runtime's refusal comes here ("preparing container … for attach: " and the
+        // runtime's message, Podman 5.8.6; runtime::RuntimeModel::fatal).
         Err(BollardError::DockerResponseServerError {
             status_code: 500,
             message,
@@ -498,7 +504,7 @@ async fn start(
         Err(seconds) => {
             // The engine can't remove the container while the runtime waits for its init: free
             // it where its processes are visible from here (a local socket), so that the
-            // removal works (runc's and crun's, engine/hung.rs).
+            // removal works (engine/hung.rs).
             let freed = if engine.host().starts_with("unix://") {
                 super::hung::free_hung_init(id)
             } else {
@@ -506,7 +512,7 @@ async fn start(
             };
             Ok(ControlFlow::Break(Attempt::StartHung { seconds, freed }))
         }
-        // 500 is the runtime's refusal (the profile stopped runc); anything else (404, a
+        // 500 is the runtime's refusal (the profile stopped it); anything else (404, a
         // broken connection) is the harness's or the engine's trouble.
         Ok(Err(BollardError::DockerResponseServerError {
             status_code: 500,

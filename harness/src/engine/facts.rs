@@ -36,15 +36,17 @@ pub struct EngineFacts {
     pub runtimes: Vec<String>,
     pub default_runtime: String,
     /// The default runtime's version where the engine tells it (`/version` components, else
-    /// the runtime's features in `/info`, else the runc commit of `/info`).
+    /// the runtime's features in `/info`, else `/info`'s commit where it is the default
+    /// runtime's: [`runtime::info_commit_is_version_of`]).
     pub runtime_version: Option<String>,
     /// Each registered runtime's version, where the engine tells it: Docker 25+ lists the
-    /// OCI features of each runtime in `/info` (`run.oci.crun.version`,
-    /// `org.opencontainers.runc.version`); Podman names its OCI runtime in `/version`.
+    /// OCI features of each runtime in `/info` (the annotations of
+    /// [`runtime::FEATURES_VERSION_ANNOTATIONS`]); Podman names its OCI runtime in `/version`.
     pub runtime_versions: BTreeMap<String, String>,
-    /// Each registered runtime's command as `/info` lists it (`path`, `runtimeArgs`): gVisor's
-    /// runsc reports no version or features, but its path names it and its arguments say
-    /// whether it applies OCI seccomp profiles (`--oci-seccomp`).
+    /// Each registered runtime's command as `/info` lists it (`path`, `runtimeArgs`): a runtime
+    /// that reports no version or features can still be known by its program, and its
+    /// arguments say whether it applies OCI seccomp profiles
+    /// ([`runtime::Runtime::known_by_program`]).
     pub runtime_commands: BTreeMap<String, RuntimeCommand>,
     /// The default runtime's libseccomp, where the engine tells it (the runtime's features:
     /// `io.github.seccomp.libseccomp.version`).
@@ -211,9 +213,9 @@ fn engine_kind(components: &[(String, String)]) -> EngineKind {
     }
 }
 
-/// The version of the `/version` component for runtime `name`: Docker names it `runc` or
-/// `crun` with a bare version; Podman names it `OCI Runtime (crun)` with crun's `--version`
-/// text ("crun version 1.28\ncommit: …").
+/// The version of the `/version` component for runtime `name`: Docker names the component
+/// `name` with a bare version; Podman names it `OCI Runtime (<name>)` with the runtime's
+/// `--version` text (`<name> version 1.28\ncommit: …`).
 fn component_version(components: &[(String, String)], name: &str) -> Option<String> {
     let podman = format!("OCI Runtime ({name})");
     components
@@ -223,7 +225,7 @@ fn component_version(components: &[(String, String)], name: &str) -> Option<Stri
         .filter(|v| !v.is_empty())
 }
 
-/// `1.28` from `crun version 1.28\ncommit: …`, `runc version 1.1.5` or `1.3.6+ds1`.
+/// `1.28` from a runtime's `--version` text (`<name> version 1.28\ncommit: …`), or `1.3.6+ds1`.
 fn version_token(text: &str) -> String {
     let line = text.lines().next().unwrap_or_default();
     line.split_whitespace()
@@ -351,7 +353,7 @@ struct RegisteredRuntimes {
 
 impl RegisteredRuntimes {
     /// Per runtime: its command; its versions from its OCI features (Docker 25+), else from a
-    /// `/version` component named after it (`runc`, `crun`, Podman's `OCI Runtime (crun)`).
+    /// `/version` component named after it ([`component_version`]).
     fn read(
         info: &bollard::models::SystemInfo,
         components: &[(String, String)],
@@ -456,32 +458,38 @@ mod tests {
 
     #[test]
     fn podman_is_told_from_docker_and_its_names_are_normalized() {
+        // The components as Podman 5.8.6 and Docker 28.5.2 on the lab listed them.
+        let other = runtime::testing::NO_STUB_NAME;
         let podman = vec![
             ("Podman Engine".to_string(), "5.8.6".to_string()),
             (
-                "OCI Runtime (crun)".to_string(),
-                "crun version 1.28\ncommit: 54f16ff\nspec: 1.0.0".to_string(),
+                format!("OCI Runtime ({other})"),
+                format!("{other} version 1.28\ncommit: 54f16ff\nspec: 1.0.0"),
             ),
         ];
         assert_eq!(engine_kind(&podman), EngineKind::Podman);
-        assert_eq!(component_version(&podman, "crun").as_deref(), Some("1.28"));
+        assert_eq!(component_version(&podman, other).as_deref(), Some("1.28"));
         let docker = vec![
             ("Engine".to_string(), "28.5.2+dfsg4".to_string()),
-            ("crun".to_string(), "1.28".to_string()),
+            (other.to_string(), "1.28".to_string()),
         ];
         assert_eq!(engine_kind(&docker), EngineKind::Docker);
-        assert_eq!(component_version(&docker, "crun").as_deref(), Some("1.28"));
-        assert_eq!(component_version(&docker, "runc"), None);
+        assert_eq!(component_version(&docker, other).as_deref(), Some("1.28"));
+        assert_eq!(component_version(&docker, runtime::DEFAULT_NAME), None);
         assert_eq!(normalize_arch("amd64"), "x86_64");
         assert_eq!(normalize_arch("arm64"), "aarch64");
         assert_eq!(normalize_arch("x86_64"), "x86_64");
         assert_eq!(normalize_arch("riscv64"), "riscv64");
-        let f = RuntimeFeatures::parse(
-            r#"{"annotations":{"io.github.seccomp.libseccomp.version":"2.6.1","org.opencontainers.runc.version":"1.3.6+ds1"}}"#,
-        )
-        .unwrap();
-        assert_eq!(f.version.as_deref(), Some("1.3.6+ds1"));
-        assert_eq!(f.libseccomp.as_deref(), Some("2.6.1"));
+        // Each runtime's features document carries its version under its own annotation.
+        for annotation in runtime::FEATURES_VERSION_ANNOTATIONS {
+            let doc = serde_json::json!({"annotations": {
+                "io.github.seccomp.libseccomp.version": "2.6.1",
+                *annotation: "1.3.6+ds1",
+            }});
+            let f = RuntimeFeatures::parse(&doc.to_string()).unwrap();
+            assert_eq!(f.version.as_deref(), Some("1.3.6+ds1"), "{annotation}");
+            assert_eq!(f.libseccomp.as_deref(), Some("2.6.1"));
+        }
         assert_eq!(RuntimeFeatures::parse("not json"), None);
     }
 
@@ -493,7 +501,7 @@ mod tests {
             api_version: "1.41".into(),
             arch: "x86_64".into(),
             kernel: "6.18.44-fc".into(),
-            default_runtime: "runc".into(),
+            default_runtime: runtime::DEFAULT_NAME.into(),
             runtime_version: Some("1.1.5".into()),
             security_options: vec![SecurityOption::parse("name=seccomp,profile=default")],
             ..Default::default()

@@ -1,23 +1,17 @@
 //! Freeing a runtime whose start hangs on its container's init.
 //!
-//! A profile that kills (SCMP_ACT_KILL, one thread) a call runc makes after loading the filter
-//! leaves `runc:[2:INIT]` a zombie whose other Go threads live on: `runc create` waits for it
-//! for good, the engine's start never returns, and the engine can't remove the container
-//! either. Measured on runc 1.1.5 (Docker 20.10.24), 1.1.15 (Docker 26.1.5) and 1.3.6
-//! (Docker 28.5.2) with a default-ALLOW profile killing getppid: the start had not returned
-//! after 60 s, `docker rm -f` hung too, SIGTERM to `runc create` changed nothing, and SIGKILL
-//! to the zombie init's thread group ended it, after which `runc create` failed and the
-//! engine removed the container at once.
-//!
-//! crun 1.28 hangs the same way when its init does (seen under load; reproduced on the lab's
-//! sid-crun with the init frozen in its cgroup: `crun create` waited on its socket for the
-//! child, a clone of itself with the same argv and the name `crun`); no kill, trap or errno on
-//! any call crun makes hung it (each failed the start within half a second).
+//! A kill on a call some runtime makes after loading the filter leaves its init half alive
+//! ([`seccomp_harness_core::runtime::RuntimeModel::kill_hangs_start`]), and any runtime's start
+//! hangs while its init does: the runtime's `create` waits for the init for good, the engine's
+//! start never returns, and the engine can't remove the container either. Signals to `create`
+//! change nothing; SIGKILL to the init ends the hang, after which the engine removes the
+//! container at once (measured per runtime: [`seccomp_harness_core::runtime::hung`]).
 //!
 //! So when a start passes its deadline on an engine whose socket is on this machine, the
-//! harness kills exactly that process: the init child of the `runc|crun … create … <container
-//! id>` process ([`hung::is_init`]). An engine elsewhere (tcp, ssh) or in another pid
-//! namespace shows no such process: then nothing is killed and the message says how to free it.
+//! harness kills exactly that process: the init child ([`hung::is_init`]) of the runtime's
+//! `create … <container id>` process ([`hung::create_of`]). An engine elsewhere (tcp, ssh) or
+//! in another pid namespace shows no such process: then nothing is killed and the message says
+//! how to free it.
 
 use seccomp_harness_core::runtime::hung;
 use std::path::Path;
@@ -88,9 +82,10 @@ mod tests {
 
     #[test]
     fn reads_name_and_parent_from_stat() {
+        let init = seccomp_harness_core::runtime::testing::DEFAULT_INIT_COMM;
         assert_eq!(
-            parse_stat("2494 (runc:[2:INIT]) Z 2348 2494 2494 0 -1 4228 0"),
-            Some(("runc:[2:INIT]".to_string(), 2348))
+            parse_stat(&format!("2494 ({init}) Z 2348 2494 2494 0 -1 4228 0")),
+            Some((init.to_string(), 2348))
         );
         assert_eq!(parse_stat("7 (a) b) S 1 7"), Some(("a) b".to_string(), 1)));
     }

@@ -15,7 +15,8 @@
 //!   still answers, up to a ceiling.
 //! - [`podman`]: where Podman's compat API differs (profiles by path, default capabilities).
 //! - [`cleanup`]: labels, the Ctrl-C path and `seccomp-harness clean`.
-//! - [`hung`]: freeing a runc that hangs on a held-back profile started anyway.
+//! - [`hung`]: freeing a runtime whose start hangs on its init (a held-back profile started
+//!   anyway, a runtime stuck under load).
 //! - [`orphans`]: stopped containerd tasks of probe containers Docker lost (`clean`).
 //! - [`cri`]: a Kubernetes node's runtime (containerd) through the CRI, beside the Docker API.
 

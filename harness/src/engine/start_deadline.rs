@@ -4,7 +4,8 @@
 //! machines (TCG, 2 vCPUs, on a 2-CPU host shared with builds) take tens of seconds, and a
 //! fixed 60 s deadline cut a healthy start short there: static-server-allowlist was reported
 //! "stuck in Created" twice on sid's 7.2 under TCG. A longer fixed deadline would make every
-//! real hang (crun 1.28 in fifo_open, a held-back runc started anyway) cost minutes on a fast
+//! real hang (a runtime stuck in Created under load, a held-back profile started anyway:
+//! [`seccomp_harness_core::runtime::hung`]) cost minutes on a fast
 //! engine. So the deadline fits the engine: [`FACTOR`] times the slowest start that engine has
 //! answered in this process, never below [`FLOOR`] and never above [`CEILING`], so no start is
 //! waited for without end. A start still waiting sees the deadline grow when another start on

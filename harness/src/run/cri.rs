@@ -123,7 +123,8 @@ enum NodeProfile {
 /// Each job's profile as the node gets it, in plan order. Upstream's default is rendered as
 /// containerd builds it for the container (its conditions resolved: the node would drop them
 /// from a file); every profile carries a salt unique to the run and the job, with
-/// `defaultErrnoRet` kept, as runc honours the OCI field containerd passes through.
+/// `defaultErrnoRet` kept, as the runtime honours the OCI field containerd passes through
+/// ([`seccomp_harness_core::runtime::RuntimeModel::honours_default_errno_ret`]).
 fn node_profiles(plan: &Plan, run_id: &RunId) -> Vec<NodeProfile> {
     let mut out = Vec::with_capacity(plan.jobs.len());
     for (i, job) in plan.jobs.iter().enumerate() {
@@ -355,15 +356,15 @@ mod tests {
     use seccomp_harness_core::matrix::Verdict;
     use seccomp_harness_core::plan::input::BUILTIN_UPSTREAM;
 
-    /// `profiles` planned on containerd 1.7.24 (x86_64, kernel 6.12, runc) with the default
-    /// capabilities, for the `cases` named.
+    /// `profiles` planned on containerd 1.7.24 (x86_64, kernel 6.12, the default runtime) with
+    /// the default capabilities, for the `cases` named.
     fn plan_on_containerd(profiles: Vec<LoadedProfile>, cases: &[&str]) -> Plan {
         let facts = EngineFacts {
             engine: "containerd".into(),
             engine_version: "v1.7.24".into(),
             arch: "x86_64".into(),
             kernel: "6.12.0".into(),
-            default_runtime: "runc".into(),
+            default_runtime: seccomp_harness_core::runtime::DEFAULT_NAME.into(),
             ..EngineFacts::default()
         };
         let opts = RunOptions {

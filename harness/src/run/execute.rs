@@ -73,17 +73,20 @@ pub struct RunOptions {
     pub progress: bool,
     /// The watchdog: how long the probe may go without a record.
     pub case_timeout: std::time::Duration,
-    /// Runtimes to run every configuration on (`--runtime runc,crun`), by the engine's
+    /// Runtimes to run every configuration on (`--runtime A,B`), by the engine's
     /// names; empty for the engine's default runtime (configuration ids then carry none).
     pub runtimes: Vec<String>,
     /// Run the cases the profiles' argument conditions generate ([`seccomp_harness_core::coverage::generate`]);
     /// off only to measure what they cost (the benchmark).
     pub generated_cases: bool,
-    /// Start profiles the oracle holds back (a kill on a call runc makes after loading the
-    /// filter hangs runc 1.1.5, 1.1.15 and 1.3.6 for good): the start's deadline and the
-    /// cleanup turn the hang into an observation. For an engine the user can disturb.
+    /// Start profiles the oracle holds back (a kill on a call the runtime makes after loading
+    /// the filter hangs its start for good:
+    /// [`seccomp_harness_core::runtime::RuntimeModel::kill_hangs_start`]): the start's
+    /// deadline and the cleanup turn the hang into an observation. For an engine the user can
+    /// disturb.
     pub start_held_back: bool,
-    /// OCI annotations for every container of the run (`--gvisor-oci-seccomp-annotation`).
+    /// OCI annotations for every container of the run (the one of
+    /// [`seccomp_harness_core::runtime::PROFILE_ON_ANNOTATION`], where the user asks for it).
     pub annotations: std::collections::HashMap<String, String>,
     /// The containers-common release whose `seccomp.json` a Podman engine's host has
     /// (`--containers-common`): builtin is predicted from it instead of from the copy Podman's
@@ -187,8 +190,8 @@ pub async fn execute(
     let image = probe_image(&engine, &facts, probe, guess, found).await?;
     clock.done("probe image");
     let run_id = RunId::new();
-    // Every profile the engine gets carries a salt unique to the run and job (crun caches
-    // filters under a checksum without errnoRet: profile/salt.rs).
+    // Every profile the engine gets carries a salt unique to the run and job (a runtime may
+    // cache filters under a checksum without errnoRet: profile/salt.rs).
     let mut files = match &podman {
         Some((socket, info)) => Some(
             ProfileFiles::create(socket, info.socket_path.as_deref(), &run_id)
@@ -486,7 +489,7 @@ fn container_spec(
         case_timeout: opts.case_timeout,
         runtime: plan.runtimes[job.runtime].name.clone(),
         annotations: opts.annotations.clone(),
-        // A held-back profile started on purpose hangs runc for good: no second wait.
+        // A held-back profile started on purpose hangs its runtime for good: no second wait.
         retry_hung_start: !plan.held_back(job.kind),
         ..ContainerSpec::new(seccomp.clone())
     }
@@ -590,9 +593,11 @@ mod tests {
     use seccomp_harness_core::oracle::Start;
     use seccomp_harness_core::plan::{plan, PlannedRuntime, Selection};
     use seccomp_harness_core::profile::KernelVersion;
+    use seccomp_harness_core::runtime::DEFAULT_NAME;
 
-    /// unconfined, builtin and a profile that kills getppid (held back: runc makes the call
-    /// after loading the filter) with `+SYS_ADMIN`, started anyway when `start_held_back`.
+    /// unconfined, builtin and a profile that kills getppid (held back: the default runtime
+    /// makes the call after loading the filter, and a kill there hangs its start) with
+    /// `+SYS_ADMIN`, started anyway when `start_held_back`.
     fn held_back_plan(start_held_back: bool) -> Plan {
         let profiles = load_with_file(
             &[ProfileInput::Unconfined, ProfileInput::Builtin],
@@ -605,7 +610,7 @@ mod tests {
             Arch::X86_64,
             KernelVersion::new(6, 12),
             false,
-            vec![PlannedRuntime::named("runc", Some("1.1.5"))],
+            vec![PlannedRuntime::named(DEFAULT_NAME, Some("1.1.5"))],
             Selection {
                 cases: &["getpid".into()],
                 start_held_back,
@@ -677,7 +682,7 @@ mod tests {
         let held = spec_of(JobKind::AsIs { configuration: 2 }, None);
         assert!(!held.retry_hung_start);
         assert!(matches!(plan.configurations[2].start, Start::HeldBack(_)));
-        assert_eq!(held.runtime.as_deref(), Some("runc"));
+        assert_eq!(held.runtime.as_deref(), Some(DEFAULT_NAME));
         assert_eq!(held.cap_add, ["SYS_ADMIN"]);
         assert!(held.cap_drop.is_empty());
         assert_eq!(held.annotations, opts.annotations);

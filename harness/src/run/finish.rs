@@ -51,8 +51,9 @@ fn calibrations(plan: &Plan, results: &JobResults) -> BTreeMap<usize, Calibrated
 }
 
 /// The matrix's host facts: the engine's, with what the probe saw of the host in a baseline
-/// the host kernel ran (gVisor's Sentry reports its own kernel 4.4.0 and no /proc/config.gz,
-/// so a runsc baseline is never asked), and what the calibrations found of each runtime.
+/// the host kernel ran (a runtime with a kernel of its own reports that kernel's facts, so its
+/// baseline is never asked: [`seccomp_harness_core::runtime::Runtime::runs_on_host_kernel`]),
+/// and what the calibrations found of each runtime.
 fn host_facts(
     plan: &Plan,
     facts: &EngineFacts,
@@ -104,7 +105,13 @@ mod tests {
     use seccomp_harness_core::plan::input::CapSpec;
     use seccomp_harness_core::plan::{plan, PlannedRuntime, Selection};
     use seccomp_harness_core::profile::KernelVersion;
-    use seccomp_harness_core::runtime::Runtime;
+    use seccomp_harness_core::runtime::testing::{OWN_KERNEL_NAME, OWN_KERNEL_PROGRAM};
+    use seccomp_harness_core::runtime::{Runtime, DEFAULT_NAME};
+
+    /// A runtime with a kernel of its own, known by its program (no `--oci-seccomp` there).
+    fn own_kernel() -> PlannedRuntime {
+        PlannedRuntime::named(OWN_KERNEL_NAME, None).with_command(OWN_KERNEL_PROGRAM, &[])
+    }
 
     /// unconfined and a file profile that denies getpid, on `runtimes`.
     fn two_runtime_plan(runtimes: Vec<PlannedRuntime>) -> Plan {
@@ -167,9 +174,8 @@ mod tests {
 
     #[test]
     fn the_host_facts_come_from_a_baseline_the_host_kernel_ran() {
-        let gvisor = PlannedRuntime::named("runsc", None).with_command("/usr/bin/runsc", &[]);
-        let runc = PlannedRuntime::named("runc", Some("1.3.6"));
-        let plan = two_runtime_plan(vec![gvisor, runc]);
+        let on_host = PlannedRuntime::named(DEFAULT_NAME, Some("1.3.6"));
+        let plan = two_runtime_plan(vec![own_kernel(), on_host]);
         let mut results = JobResults::new();
         for (rt, kernel) in [(0, "4.4.0"), (1, "6.12.117-host")] {
             let baseline = JobKind::Baseline {
@@ -184,15 +190,14 @@ mod tests {
 
     #[test]
     fn the_calibrations_name_unknown_rewritten_and_ignored_rules_per_runtime() {
-        let gvisor = PlannedRuntime::named("runsc", None).with_command("/usr/bin/runsc", &[]);
-        let runc = PlannedRuntime::named("runc", Some("1.3.6"));
-        let plan = two_runtime_plan(vec![runc, gvisor]);
+        let on_host = PlannedRuntime::named(DEFAULT_NAME, Some("1.3.6"));
+        let plan = two_runtime_plan(vec![on_host, own_kernel()]);
         let mut results = JobResults::new();
-        // runc knows every name but mseal; runsc ignores the rules (its control answers as
-        // with no filter).
-        let mut runc_run = calibration_run(&plan, 0, |e| e);
-        runc_run.records.insert("mseal".into(), errno(38));
-        results.insert(JobKind::Calibration { runtime: 0 }, runc_run);
+        // The default runtime knows every name but mseal; the one with its own kernel ignores
+        // the rules (its control answers as with no filter).
+        let mut default_run = calibration_run(&plan, 0, |e| e);
+        default_run.records.insert("mseal".into(), errno(38));
+        results.insert(JobKind::Calibration { runtime: 0 }, default_run);
         let mut ignored = calibration_run(&plan, 1, |_| 38);
         ignored.records.insert(
             CALIBRATION_CONTROL.into(),
@@ -212,14 +217,15 @@ mod tests {
             host.seccomp.runtime_unknown_syscalls,
             Some(vec!["mseal".to_string()])
         );
-        let why = &host.seccomp.not_enforced["runsc"];
+        let why = &host.seccomp.not_enforced[OWN_KERNEL_NAME];
         assert!(
             why.contains("had no effect") && why.contains("--oci-seccomp"),
             "{why}"
         );
         assert!(host.seccomp.errno_rewritten.is_empty());
 
-        // Every rule answering EPERM: gVisor with --oci-seccomp rewrites errnos.
+        // Every rule answering EPERM: with --oci-seccomp, that runtime rewrites errnos
+        // (`Runtime::rewritten_errno`).
         results.insert(
             JobKind::Calibration { runtime: 1 },
             calibration_run(&plan, 1, |_| 1),
@@ -227,12 +233,12 @@ mod tests {
         let calibrated = calibrations(&plan, &results);
         let host = host_facts(&plan, &facts(), &results, &calibrated);
         assert!(host.seccomp.not_enforced.is_empty());
-        assert_eq!(host.seccomp.errno_rewritten, ["runsc"]);
+        assert_eq!(host.seccomp.errno_rewritten, [OWN_KERNEL_NAME]);
     }
 
     #[test]
     fn a_run_assembles_with_its_calibrations_unknown_names() {
-        let plan = two_runtime_plan(vec![PlannedRuntime::default_of(Runtime::runc_1_1())]);
+        let plan = two_runtime_plan(vec![PlannedRuntime::default_of(Runtime::default())]);
         let file = plan
             .configurations
             .iter()

@@ -165,16 +165,19 @@ mod tests {
     use crate::engine::facts::RuntimeCommand;
     use crate::run::input::{load_profile, ProfileInput};
     use seccomp_harness_core::plan::input::BUILTIN_UPSTREAM;
+    use seccomp_harness_core::runtime::testing::{OWN_KERNEL_NAME, OWN_KERNEL_PROGRAM};
+    use seccomp_harness_core::runtime::DEFAULT_NAME;
 
+    /// An engine whose default is the default runtime, with a second one registered (`rt-b`).
     fn facts(engine: &str, version: &str, kernel: &str) -> EngineFacts {
         EngineFacts {
             engine: engine.into(),
             engine_version: version.into(),
             arch: "x86_64".into(),
             kernel: kernel.into(),
-            default_runtime: "runc".into(),
+            default_runtime: DEFAULT_NAME.into(),
             runtime_version: Some("1.1.5".into()),
-            runtimes: vec!["runc".into(), "crun".into()],
+            runtimes: vec![DEFAULT_NAME.into(), "rt-b".into()],
             ..EngineFacts::default()
         }
     }
@@ -211,7 +214,7 @@ mod tests {
         assert!(!plan.honours_default_errno_ret);
         assert_eq!(plan.runtimes.len(), 1);
         assert_eq!(plan.runtimes[0].name, None);
-        assert_eq!(plan.runtimes[0].model.name, "runc");
+        assert_eq!(plan.runtimes[0].model.name, DEFAULT_NAME);
     }
 
     /// Podman's builtin is predicted from the containers-common its release vendors, or from
@@ -307,7 +310,7 @@ mod tests {
     fn named_runtimes_must_be_the_engines_and_a_node_takes_only_its_default() {
         let mut opts = RunOptions::default();
         one_case(&mut opts);
-        opts.runtimes = vec!["crun".into(), "youki".into()];
+        opts.runtimes = vec!["rt-b".into(), "rt-unregistered".into()];
         let f = facts("docker", "28.5.2", "6.12.0");
         let host = "tcp://lab:2375";
         let plan = |choices| {
@@ -325,35 +328,36 @@ mod tests {
                 name,
                 registered,
             }) => {
-                assert_eq!((h.as_str(), name.as_str()), (host, "youki"));
-                assert_eq!(registered, "runc, crun");
+                assert_eq!((h.as_str(), name.as_str()), (host, "rt-unregistered"));
+                assert_eq!(registered, format!("{DEFAULT_NAME}, rt-b"));
             }
             other => panic!("{other:?}"),
         }
-        let mut crun = RunOptions::default();
-        one_case(&mut crun);
-        crun.runtimes = vec!["crun".into()];
-        let named = plan(Choices::of(&crun)).unwrap();
-        assert_eq!(named.runtimes[0].name.as_deref(), Some("crun"));
-        assert_eq!(named.configurations[0].id, "builtin@crun");
+        let mut second = RunOptions::default();
+        one_case(&mut second);
+        second.runtimes = vec!["rt-b".into()];
+        let named = plan(Choices::of(&second)).unwrap();
+        assert_eq!(named.runtimes[0].name.as_deref(), Some("rt-b"));
+        assert_eq!(named.configurations[0].id, "builtin@rt-b");
         let on_node = plan(Choices::on_node(&opts)).unwrap();
         assert_eq!(on_node.runtimes[0].name, None);
         assert_eq!(on_node.configurations[0].id, "builtin");
     }
 
     #[test]
-    fn a_runtime_whose_program_is_gvisors_gets_gvisors_model() {
+    fn a_runtime_known_by_its_program_gets_that_programs_model() {
         let mut f = facts("docker", "28.5.2", "6.12.0");
         f.default_runtime = "sandboxed".into();
         f.runtime_commands.insert(
             "sandboxed".into(),
             RuntimeCommand {
-                path: "/usr/bin/runsc".into(),
+                path: OWN_KERNEL_PROGRAM.into(),
                 args: Vec::new(),
             },
         );
         let runtimes = planned_runtimes(&f, &[]).unwrap();
-        assert!(runtimes[0].model.is_gvisor());
+        assert_eq!(runtimes[0].model.name, OWN_KERNEL_NAME);
+        assert!(!runtimes[0].model.runs_on_host_kernel());
         assert!(runtimes[0].unenforced_cause.is_some(), "no --oci-seccomp");
     }
 

@@ -24,6 +24,10 @@ pub(super) const FEATURES_VERSION_ANNOTATION: &str = "run.oci.crun.version";
 ///
 /// A default-ERRNO (and a default-TRAP) profile allowing exactly these, the exit calls and
 /// the probe's footprint ran the probe.
+///
+/// Podman 5.8.6 creates the container in the runtime when a client attaches, so there the
+/// refusal comes back from the attach: "preparing container … for attach: crun: setresgid to
+/// `0`: Operation not permitted".
 const CRUN_1_28_FATAL: &[&str] = &[
     "prctl",
     "setresgid",

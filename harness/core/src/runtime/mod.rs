@@ -44,10 +44,54 @@ pub fn info_commit_is_version_of(name: &str) -> bool {
     name == runc::NAME
 }
 
+/// The OCI annotation, with its value, that turns a runtime's use of the profile on per
+/// container where the runtime ignores profiles unless told: gVisor's
+/// [`gvisor::OCI_SECCOMP_ANNOTATION`], which other runtimes ignore. Docker passes annotations
+/// from API 1.43 (Docker 24) on.
+pub const PROFILE_ON_ANNOTATION: (&str, &str) = (gvisor::OCI_SECCOMP_ANNOTATION, "true");
+
+/// Runtimes for tests outside this module that need one's behaviour, or an engine's real output
+/// about one, named by what they stand for: so that no test elsewhere names a runtime (the rule
+/// `named_elsewhere` checks). A test that only needs a label uses a made-up name.
+pub mod testing {
+    /// A second runtime with a measured model of its own beside [`super::DEFAULT_NAME`]: crun,
+    /// which has no ENOSYS stub, and the OCI runtime Podman 5.8.6 ran on the lab (its
+    /// `/version` component `OCI Runtime (crun)`, with `crun --version`'s text).
+    pub const NO_STUB_NAME: &str = super::crun::NAME;
+
+    /// A runtime that runs its own kernel and is known by its program, whatever name it is
+    /// registered under: gVisor ([`super::Runtime::known_by_program`]).
+    pub const OWN_KERNEL_NAME: &str = super::gvisor::RUNSC;
+
+    /// That runtime's program as Docker's `/info` lists it (`path`).
+    pub const OWN_KERNEL_PROGRAM: &str = "/usr/bin/runsc";
+
+    /// The name the default runtime's init takes once it has loaded the filter, as
+    /// `/proc/PID/stat` shows it: brackets and a colon inside the parentheses
+    /// (`super::runc::INIT_PROCESS`).
+    pub const DEFAULT_INIT_COMM: &str = super::runc::INIT_PROCESS;
+}
+
 /// Freeing a start that hung: which process to kill and what to tell the user. The
 /// harness's `engine/hung.rs` reads `/proc` and kills; what it looks for is the runtime's.
 /// runc hangs for good when a kill hits its init ([`RuntimeModel::kill_hangs_start`]); any
 /// runtime's start hangs when its init does (crun 1.28 was seen stuck under load).
+///
+/// A profile that kills (SCMP_ACT_KILL, one thread) a call runc makes after loading the filter
+/// leaves `runc:[2:INIT]` a zombie whose other Go threads live on: `runc create` waits for it
+/// for good, the engine's start never returns, and the engine can't remove the container
+/// either. Measured on runc 1.1.5 (Docker 20.10.24), 1.1.15 (Docker 26.1.5) and 1.3.6
+/// (Docker 28.5.2) with a default-ALLOW profile killing getppid: the start had not returned
+/// after 60 s, `docker rm -f` hung too, SIGTERM to `runc create` changed nothing, and SIGKILL
+/// to the zombie init's thread group ended it, after which `runc create` failed and the
+/// engine removed the container at once.
+///
+/// crun 1.28 hangs the same way when its init does (seen under load; reproduced on the lab's
+/// sid-crun with the init frozen in its cgroup, see [`hung::is_init`]); no kill, trap or errno
+/// on any call crun makes hung it (each failed the start within half a second).
+///
+/// So the one process whose SIGKILL frees a hung start is the init child ([`hung::is_init`])
+/// of the runtime's `create … <container id>` process ([`hung::create_of`]).
 pub mod hung {
     pub use super::runc::hung_start_note as note;
 
@@ -255,7 +299,9 @@ impl Runtime {
 
     /// The runtime a program is, where the program tells (`/info`'s `path` and `runtimeArgs`):
     /// gVisor's runsc under whatever name it is registered, with why it ignores profiles where
-    /// its arguments say so. `None` for any other program: its registered name says.
+    /// its arguments say so (`--oci-seccomp`). runsc reports no version and no OCI features in
+    /// `/info`, so its program and arguments are all the engine tells of it. `None` for any
+    /// other program: its registered name says.
     pub fn known_by_program(program: &str, args: &[String]) -> Option<(Runtime, Option<String>)> {
         gvisor::is_runsc_program(program)
             .then(|| (Runtime::gvisor(), gvisor::unenforced_cause(program, args)))

@@ -1,7 +1,8 @@
 //! The pod cgroups a CRI node leaves. Each sandbox of a run is created under the cgroup parent
-//! `/seccomp-harness/<run id>` (cgroupfs driver); runc removes a container's own cgroup when the
-//! container goes, but not the pod's parent directories (measured on containerd 1.7 and 2.1 with
-//! runc 1.1 and 1.3), so the harness removes them, empty, once its pods are gone. The CRI socket
+//! `/seccomp-harness/<run id>` (cgroupfs driver); the runtime removes a container's own cgroup
+//! when the container goes, but not the pod's parent directories (measured on containerd 1.7 and
+//! 2.1: [`seccomp_harness_core::runtime`] holds which runtimes), so the harness removes them,
+//! empty, once its pods are gone. The CRI socket
 //! is a local one, so the node's cgroup file system is this machine's `/sys/fs/cgroup`.
 
 use std::path::{Path, PathBuf};

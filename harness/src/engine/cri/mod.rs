@@ -10,7 +10,7 @@
 //! - [`image`]: the probe and pause images as a `docker save` archive, imported with `ctr`.
 //! - [`pod`]: one probe container in its own pod sandbox, removed on every path.
 //! - [`log`]: the CRI log format (pure).
-//! - [`cgroups`]: the empty pod cgroups runc leaves, removed.
+//! - [`cgroups`]: the empty pod cgroups the runtime leaves, removed.
 
 pub mod cgroups;
 pub mod image;

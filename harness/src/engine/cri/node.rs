@@ -1,10 +1,12 @@
 //! Connecting to a node's CRI socket, and what the node says about itself.
 //!
 //! The CRI has no call that tells the OCI runtime's version (the kubelet never needs it), yet the
-//! oracle's runtime model depends on it (runc's start needs differ between 1.1 and 1.3). The
-//! endpoint may carry it: `unix:///run/containerd/containerd.sock?runtime-version=1.3.6`
-//! (`ci/lab.sh host` prints it so for the lab's containerd engines); without it the newest model
-//! of runc is used, as for a Docker engine that does not say.
+//! oracle's runtime model depends on it (start needs differ between versions of one runtime:
+//! [`seccomp_harness_core::runtime::RuntimeModel::since`]). The endpoint may carry it:
+//! `unix:///run/containerd/containerd.sock?runtime-version=1.3.6` (`ci/lab.sh host` prints it
+//! so for the lab's containerd engines); without it the newest model of the default runtime is
+//! used ([`seccomp_harness_core::runtime::runtime_model`]), as for a Docker engine that does not
+//! say.
 
 use super::api::image_service_client::ImageServiceClient;
 use super::api::runtime_service_client::RuntimeServiceClient;
