@@ -8,8 +8,6 @@
 //! oracle for every cell once the calibration's measurement is in.
 
 pub mod input;
-#[cfg(test)]
-pub(crate) mod testing;
 
 use crate::calibration::Calibration;
 use crate::configuration_id::ConfigurationId;
@@ -937,5 +935,7 @@ impl Plan {
     }
 }
 
+#[cfg(test)]
+pub(crate) mod testing;
 #[cfg(test)]
 mod tests;

@@ -1,9 +1,12 @@
 use super::*;
-use crate::plan::input::{load_upstream, CapSpec, LoadedProfile};
-use crate::plan::testing::TestPlan;
-use crate::plan::{plan, Selection};
-use crate::profile::KernelVersion;
-use seccomp_catalog::Arch;
+use crate::plan::input::{load_upstream, LoadedProfile};
+use crate::plan::testing::PlanSetup;
+
+/// The baseline of the first capability set on the engine's default runtime.
+const BASELINE: JobKind = JobKind::Baseline {
+    cap_set: 0,
+    runtime: 0,
+};
 
 fn ok() -> CaseRecord {
     CaseRecord::returned(0)
@@ -30,32 +33,36 @@ fn builtin_plan(with_upstream: bool) -> Plan {
         let release = crate::upstream::default_for("docker", "20.10.24+dfsg1").unwrap();
         profiles.push(load_upstream(release));
     }
-    TestPlan::of(profiles)
+    PlanSetup::of(profiles)
         .kernel(6, 18)
         .dropping_default_errno_ret()
         .cases(&["getpid", "keyctl"])
         .plan()
+        .unwrap()
+}
+
+/// [`builtin_plan`] with upstream's profile, its predictions, the index of upstream's
+/// configuration, and the results of the baseline and of builtin's run: builtin denies keyctl
+/// (the kernel answers EINVAL) and lets getpid through.
+fn builtin_beside_upstream() -> (Plan, Predictions, usize, JobResults) {
+    let plan = builtin_plan(true);
+    let predictions = plan.predict(&Default::default());
+    let upstream = plan.upstream_configuration(0, 0).unwrap();
+    let results = JobResults::from([
+        (BASELINE, job(&[("getpid", ok()), ("keyctl", errno(22))])),
+        (
+            JobKind::AsIs { configuration: 0 },
+            job(&[("getpid", ok()), ("keyctl", errno(1))]),
+        ),
+    ]);
+    (plan, predictions, upstream, results)
 }
 
 #[test]
 fn builtin_is_predicted_attributed_by_upstream_and_drift_is_reported() {
-    let plan = builtin_plan(true);
-    let predictions = plan.predict(&Default::default());
-    let upstream = plan.upstream_configuration(0, 0).unwrap();
-    let mut results = JobResults::new();
-    results.insert(
-        JobKind::Baseline {
-            cap_set: 0,
-            runtime: 0,
-        },
-        job(&[("getpid", ok()), ("keyctl", errno(22))]),
-    );
     // builtin denies keyctl as upstream's profile does, but lets getpid through where
     // upstream's (as if patched) denied it: drift.
-    results.insert(
-        JobKind::AsIs { configuration: 0 },
-        job(&[("getpid", ok()), ("keyctl", errno(1))]),
-    );
+    let (plan, predictions, upstream, mut results) = builtin_beside_upstream();
     results.insert(
         JobKind::AsIs {
             configuration: upstream,
@@ -100,13 +107,7 @@ fn without_an_upstream_profile_builtin_stays_unpredicted_with_the_reason() {
         .to_string());
     let predictions = plan.predict(&Default::default());
     let mut results = JobResults::new();
-    results.insert(
-        JobKind::Baseline {
-            cap_set: 0,
-            runtime: 0,
-        },
-        job(&[("getpid", ok())]),
-    );
+    results.insert(BASELINE, job(&[("getpid", ok())]));
     results.insert(JobKind::AsIs { configuration: 0 }, job(&[("getpid", ok())]));
     let m = assemble(&plan, &predictions, &results, HostFacts::default(), None);
     let c = m.cell("builtin", "getpid").unwrap();
@@ -124,30 +125,28 @@ fn without_an_upstream_profile_builtin_stays_unpredicted_with_the_reason() {
 /// Which reason a cell without an observation gets, and how a sentinel names a rule.
 mod reasons {
     use super::super::*;
-    use crate::plan::input::{load_file, CapSpec};
-    use crate::plan::testing::TestPlan;
-    use crate::plan::{plan, Selection};
-    use crate::profile::KernelVersion;
-    use seccomp_catalog::Arch;
+    use super::BASELINE;
+    use crate::plan::testing::{file_profile, PlanSetup};
 
     /// A plan of one file profile (default caps) on two cases, and its predictions.
     fn planned(profile_json: &str) -> (Plan, Predictions, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("p.json");
-        std::fs::write(&file, profile_json).unwrap();
-        let profiles = vec![load_file(&file)];
-        let p = plan(
-            profiles,
-            vec![CapSpec::docker_default()],
-            Arch::X86_64,
-            KernelVersion::new(6, 1),
-            true,
-            vec![crate::plan::PlannedRuntime::default_of(Runtime::runc_1_1())],
-            Selection::cases(&["getpid".to_string(), "getppid".to_string()]),
-        )
-        .unwrap();
+        let p = PlanSetup::of(vec![file_profile(&dir, "p.json", profile_json)])
+            .cases(&["getpid", "getppid"])
+            .plan()
+            .unwrap();
         let predictions = p.predict(&Default::default());
         (p, predictions, dir)
+    }
+
+    /// The results of configuration 0's three containers: the baseline, the profile as
+    /// written and its tagged copy.
+    fn three_runs(baseline: JobResult, as_is: JobResult, tagged: JobResult) -> JobResults {
+        JobResults::from([
+            (BASELINE, baseline),
+            (JobKind::AsIs { configuration: 0 }, as_is),
+            (JobKind::Tagged { configuration: 0 }, tagged),
+        ])
     }
 
     fn errno(id: &str, e: i32) -> CaseRecord {
@@ -183,19 +182,13 @@ mod reasons {
             "sched_yield","set_tid_address","setgid","setgroups","setuid","sigaltstack","statx",
             "tgkill","write"],"action":"SCMP_ACT_ALLOW"}]}"#;
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("strict.json");
-        std::fs::write(&file, strict).unwrap();
         let (unshare, sigaction) = ("unshare(CLONE_NEWNS)", "rt_sigaction");
-        let plan = plan(
-            vec![load_file(&file)],
-            vec![CapSpec::docker_default()],
-            Arch::X86_64,
-            KernelVersion::new(6, 18),
-            false,
-            vec![crate::plan::PlannedRuntime::default_of(Runtime::runc_1_1())],
-            Selection::cases(&[unshare.to_string(), sigaction.to_string()]),
-        )
-        .unwrap();
+        let plan = PlanSetup::of(vec![file_profile(&dir, "strict.json", strict)])
+            .kernel(6, 18)
+            .dropping_default_errno_ret()
+            .cases(&[unshare, sigaction])
+            .plan()
+            .unwrap();
         let c = &plan.configurations[0];
         assert!(c.tagged_allows.iter().any(|n| n == sigaction), "{c:?}");
         let predictions = plan.predict(&Default::default());
@@ -207,20 +200,11 @@ mod reasons {
                 before_first_case: false,
             },
         );
-        let results = JobResults::from([
-            (
-                JobKind::Baseline {
-                    cap_set: 0,
-                    runtime: 0,
-                },
-                result(&[errno(unshare, 1), errno(sigaction, 22)]),
-            ),
-            (
-                JobKind::AsIs { configuration: 0 },
-                result(&[errno(unshare, 1), errno(sigaction, 1)]),
-            ),
-            (JobKind::Tagged { configuration: 0 }, tagged),
-        ]);
+        let results = three_runs(
+            result(&[errno(unshare, 1), errno(sigaction, 22)]),
+            result(&[errno(unshare, 1), errno(sigaction, 1)]),
+            tagged,
+        );
         let m = assemble(&plan, &predictions, &results, HostFacts::default(), None);
         let strict_cell = |case: &str| {
             m.cells
@@ -255,23 +239,11 @@ mod reasons {
     #[test]
     fn a_sentinel_in_the_tagged_run_names_the_rule() {
         let (plan, predictions, _dir) = planned(DENY_GETPID);
-        let results = JobResults::from([
-            (
-                JobKind::Baseline {
-                    cap_set: 0,
-                    runtime: 0,
-                },
-                result(&[ok("getpid"), ok("getppid")]),
-            ),
-            (
-                JobKind::AsIs { configuration: 0 },
-                result(&[errno("getpid", 13), ok("getppid")]),
-            ),
-            (
-                JobKind::Tagged { configuration: 0 },
-                result(&[errno("getpid", 3000), ok("getppid")]),
-            ),
-        ]);
+        let results = three_runs(
+            result(&[ok("getpid"), ok("getppid")]),
+            result(&[errno("getpid", 13), ok("getppid")]),
+            result(&[errno("getpid", 3000), ok("getppid")]),
+        );
         let m = assemble(&plan, &predictions, &results, HostFacts::default(), None);
         let c = cell(&m, "getpid");
         assert_eq!(
@@ -287,23 +259,8 @@ mod reasons {
     #[test]
     fn a_runtime_that_ignored_the_profile_gets_not_enforced_cells_with_the_reason() {
         let (plan, predictions, _dir) = planned(DENY_GETPID);
-        let results = JobResults::from([
-            (
-                JobKind::Baseline {
-                    cap_set: 0,
-                    runtime: 0,
-                },
-                result(&[ok("getpid"), ok("getppid")]),
-            ),
-            (
-                JobKind::AsIs { configuration: 0 },
-                result(&[ok("getpid"), ok("getppid")]),
-            ),
-            (
-                JobKind::Tagged { configuration: 0 },
-                result(&[ok("getpid"), ok("getppid")]),
-            ),
-        ]);
+        let all_ok = || result(&[ok("getpid"), ok("getppid")]);
+        let results = three_runs(all_ok(), all_ok(), all_ok());
         let mut host = HostFacts::default();
         host.seccomp
             .not_enforced
@@ -328,22 +285,14 @@ mod reasons {
     #[test]
     fn on_gvisor_a_trap_in_the_tagged_run_shows_the_filter_denied() {
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("p.json");
-        std::fs::write(&file, DENY_GETPID).unwrap();
-        let profiles = vec![load_file(&file)];
         let runsc = crate::plan::PlannedRuntime::named("runsc-oci", None)
             .with_command("/usr/bin/runsc", &["--oci-seccomp".to_string()]);
         assert!(runsc.unenforced_cause.is_none());
-        let plan = plan(
-            profiles,
-            vec![CapSpec::docker_default()],
-            Arch::X86_64,
-            KernelVersion::new(6, 1),
-            true,
-            vec![runsc],
-            Selection::cases(&["getpid".to_string(), "getppid".to_string()]),
-        )
-        .unwrap();
+        let plan = PlanSetup::of(vec![file_profile(&dir, "p.json", DENY_GETPID)])
+            .runtimes(vec![runsc])
+            .cases(&["getpid", "getppid"])
+            .plan()
+            .unwrap();
         let predictions = plan.predict(&Default::default());
         let trapped = CaseRecord {
             id: "getpid".into(),
@@ -353,23 +302,12 @@ mod reasons {
             }),
             ..Default::default()
         };
-        let results = JobResults::from([
-            (
-                JobKind::Baseline {
-                    cap_set: 0,
-                    runtime: 0,
-                },
-                result(&[errno("getpid", 1), errno("getppid", 1)]),
-            ),
-            (
-                JobKind::AsIs { configuration: 0 },
-                result(&[errno("getpid", 1), errno("getppid", 1)]),
-            ),
-            (
-                JobKind::Tagged { configuration: 0 },
-                result(&[trapped, errno("getppid", 1)]),
-            ),
-        ]);
+        let both_eperm = || result(&[errno("getpid", 1), errno("getppid", 1)]);
+        let results = three_runs(
+            both_eperm(),
+            both_eperm(),
+            result(&[trapped, errno("getppid", 1)]),
+        );
         let m = assemble(&plan, &predictions, &results, HostFacts::default(), None);
         let c = cell(&m, "getpid");
         assert_eq!(
@@ -389,20 +327,26 @@ mod reasons {
         assert_eq!(c.verdict, Verdict::Pass);
     }
 
-    #[test]
-    fn a_start_error_wins_over_every_record() {
+    /// The matrix of [`DENY_GETPID`] from its as-is run alone, which denied getpid and did not
+    /// reach getppid (`getppid`), after a start that failed with `start_error` or none.
+    fn as_is_alone(start_error: Option<&str>, getppid: NotRun) -> Matrix {
         let (plan, predictions, _dir) = planned(DENY_GETPID);
         let mut as_is = result(&[errno("getpid", 13)]);
-        as_is.start_error = Some("runc create failed".into());
-        as_is.not_run.insert(
-            "getppid".into(),
+        as_is.start_error = start_error.map(str::to_string);
+        as_is.not_run.insert("getppid".into(), getppid);
+        let results = JobResults::from([(JobKind::AsIs { configuration: 0 }, as_is)]);
+        assemble(&plan, &predictions, &results, HostFacts::default(), None)
+    }
+
+    #[test]
+    fn a_start_error_wins_over_every_record() {
+        let m = as_is_alone(
+            Some("runc create failed"),
             NotRun {
                 message: "never reached".into(),
                 before_first_case: true,
             },
         );
-        let results = JobResults::from([(JobKind::AsIs { configuration: 0 }, as_is)]);
-        let m = assemble(&plan, &predictions, &results, HostFacts::default(), None);
         for case in ["getpid", "getppid"] {
             let c = cell(&m, case);
             assert_eq!(c.observed.outcome, Outcome::StartFailed, "{case}");
@@ -422,17 +366,13 @@ mod reasons {
 
     #[test]
     fn a_case_the_probe_never_reached_is_not_run_with_the_reason() {
-        let (plan, predictions, _dir) = planned(DENY_GETPID);
-        let mut as_is = result(&[errno("getpid", 13)]);
-        as_is.not_run.insert(
-            "getppid".into(),
+        let m = as_is_alone(
+            None,
             NotRun {
                 message: "killed by SIGSYS".into(),
                 before_first_case: false,
             },
         );
-        let results = JobResults::from([(JobKind::AsIs { configuration: 0 }, as_is)]);
-        let m = assemble(&plan, &predictions, &results, HostFacts::default(), None);
         let c = cell(&m, "getppid");
         assert_eq!(c.observed.outcome, Outcome::NotRun);
         assert_eq!(c.observed.note.as_deref(), Some("killed by SIGSYS"));
@@ -445,20 +385,11 @@ mod reasons {
             start_error: Some("error loading seccomp filter: invalid argument".into()),
             ..Default::default()
         };
-        let results = JobResults::from([
-            (
-                JobKind::Baseline {
-                    cap_set: 0,
-                    runtime: 0,
-                },
-                result(&[ok("getpid"), ok("getppid")]),
-            ),
-            (
-                JobKind::AsIs { configuration: 0 },
-                result(&[errno("getpid", 13), ok("getppid")]),
-            ),
-            (JobKind::Tagged { configuration: 0 }, tagged),
-        ]);
+        let results = three_runs(
+            result(&[ok("getpid"), ok("getppid")]),
+            result(&[errno("getpid", 13), ok("getppid")]),
+            tagged,
+        );
         let m = assemble(&plan, &predictions, &results, HostFacts::default(), None);
         let c = cell(&m, "getpid");
         assert_eq!(
@@ -517,19 +448,7 @@ fn a_tally_counts_every_container_and_keeps_each_jobs_diagnostics_sorted() {
 /// upstream's as-is run is builtin's attribution, so both go; nothing else is touched.
 #[test]
 fn a_failed_job_leaves_out_the_configurations_that_need_it() {
-    let plan = builtin_plan(true);
-    let predictions = plan.predict(&Default::default());
-    let upstream = plan.upstream_configuration(0, 0).unwrap();
-    let mut results = JobResults::new();
-    let baseline = JobKind::Baseline {
-        cap_set: 0,
-        runtime: 0,
-    };
-    results.insert(baseline, job(&[("getpid", ok()), ("keyctl", errno(22))]));
-    results.insert(
-        JobKind::AsIs { configuration: 0 },
-        job(&[("getpid", ok()), ("keyctl", errno(1))]),
-    );
+    let (plan, predictions, upstream, results) = builtin_beside_upstream();
     let mut m = assemble(&plan, &predictions, &results, HostFacts::default(), None);
     let whole = m.clone();
     leave_out_failed(&mut m, &plan, &[]);
@@ -554,7 +473,7 @@ fn a_failed_job_leaves_out_the_configurations_that_need_it() {
 
     // The baseline is every configuration's: with it gone, nothing is kept.
     let mut m = whole.clone();
-    leave_out_failed(&mut m, &plan, &[(baseline, "gone".into())]);
+    leave_out_failed(&mut m, &plan, &[(BASELINE, "gone".into())]);
     assert_eq!(m.missing_configurations.len(), plan.configurations.len());
 }
 

@@ -2,8 +2,8 @@ use super::*;
 use crate::assemble::JobResult;
 use crate::coverage::RuleState;
 use crate::matrix::HostFacts;
-use crate::plan::input::{load_file, BUILTIN_UPSTREAM};
-use crate::plan::testing::TestPlan;
+use crate::plan::input::BUILTIN_UPSTREAM;
+use crate::plan::testing::{file_profile, PlanSetup};
 use crate::plan::PlannedRuntime;
 use crate::runtime::{Runtime, DEFAULT_NAME};
 use seccomp_catalog::record::CaseRecord;
@@ -14,7 +14,7 @@ const RUN: &str = "run-1";
 /// `profiles` planned on containerd 1.7.24 (x86_64, kernel 6.12, the node's default runtime
 /// with no version reported) with the default capabilities, for the `cases` named.
 fn plan_on_containerd(profiles: Vec<LoadedProfile>, cases: &[&str]) -> Plan {
-    TestPlan::of(profiles)
+    PlanSetup::of(profiles)
         .on_engine("containerd", "v1.7.24")
         .kernel(6, 12)
         .runtimes(vec![PlannedRuntime::default_of(Runtime::parse(
@@ -23,6 +23,7 @@ fn plan_on_containerd(profiles: Vec<LoadedProfile>, cases: &[&str]) -> Plan {
         ))])
         .cases(cases)
         .plan()
+        .unwrap()
 }
 
 /// runtime-default (with containerd 1.7.24's default beside it) and unconfined, on a node.
@@ -37,14 +38,12 @@ fn node_plan() -> Plan {
 /// A profile denying getpid only under `includes: {caps: [CAP_SYS_ADMIN]}`, with the
 /// default capabilities, planned for a node (`on_node`: as containerd reads it) or for a
 /// Docker engine.
-fn conditional_plan(dir: &std::path::Path, on_node: bool) -> Plan {
-    let path = dir.join("admin-getpid.json");
-    std::fs::write(
-        &path,
+fn conditional_plan(dir: &tempfile::TempDir, on_node: bool) -> Plan {
+    let loaded = file_profile(
+        dir,
+        "admin-getpid.json",
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO","includes":{"caps":["CAP_SYS_ADMIN"]}}]}"#,
-    )
-    .unwrap();
-    let loaded = load_file(&path);
+    );
     let profiles = vec![if on_node {
         as_node_reads(loaded)
     } else {
@@ -103,7 +102,7 @@ fn readings() -> Readings<'static> {
 #[test]
 fn a_nodes_run_reports_rule_coverage_of_the_profile_as_containerd_reads_it() {
     let dir = tempfile::tempdir().unwrap();
-    let node = conditional_plan(dir.path(), true);
+    let node = conditional_plan(&dir, true);
     let results = denied_by_the_rule(&node);
     let mut diagnostics = Vec::new();
     let m = node_matrix(
@@ -136,7 +135,7 @@ fn a_nodes_run_reports_rule_coverage_of_the_profile_as_containerd_reads_it() {
     assert_eq!((figure.proven, figure.rules), (1, 1));
 
     // On a Docker engine the same file's rule is not in the filter, with the reason.
-    let docker = conditional_plan(dir.path(), false);
+    let docker = conditional_plan(&dir, false);
     let m = node_matrix(
         &docker,
         &JobResults::new(),

@@ -3,8 +3,8 @@ use crate::assemble::JobResult;
 use crate::calibration::CALIBRATION_CONTROL;
 use crate::coverage::RuleState;
 use crate::matrix::Verdict;
-use crate::plan::input::load_file;
-use crate::plan::testing::TestPlan;
+use crate::plan::input::LoadedProfile;
+use crate::plan::testing::{file_profile, PlanSetup};
 use crate::plan::PlannedRuntime;
 use crate::runtime::testing::{OWN_KERNEL_NAME, OWN_KERNEL_PROGRAM};
 use crate::runtime::{Runtime, DEFAULT_NAME};
@@ -13,21 +13,17 @@ use seccomp_catalog::record::CaseRecord;
 /// unconfined and a file profile that denies getpid, on `runtimes`, kernel 6.12.
 fn two_runtime_plan(runtimes: Vec<PlannedRuntime>) -> Plan {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("deny-getpid.json");
-    std::fs::write(
-        &path,
-        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#,
-    )
-    .unwrap();
+    let denies = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#;
     let profiles = vec![
-        crate::plan::input::LoadedProfile::unconfined(),
-        load_file(&path),
+        LoadedProfile::unconfined(),
+        file_profile(&dir, "deny-getpid.json", denies),
     ];
-    TestPlan::of(profiles)
+    PlanSetup::of(profiles)
         .kernel(6, 12)
         .runtimes(runtimes)
         .cases(&["getpid"])
         .plan()
+        .unwrap()
 }
 
 /// A runtime with a kernel of its own, known by its program (no `--oci-seccomp` there).

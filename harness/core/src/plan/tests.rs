@@ -1,50 +1,26 @@
 use super::*;
 use crate::outcome::{Outcome, RuleRef};
 use crate::plan::input::{load_file, load_upstream, qualify_shared_names};
+use crate::plan::testing::{default_and_sys_admin, file_profile, PlanSetup};
 use crate::profile::ProfileFile;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
-    let p = dir.path().join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-/// The engine's default capabilities, and the same with CAP_SYS_ADMIN: the set that unlocks
-/// most of a default profile's conditional rules.
-fn default_and_sys_admin() -> Vec<CapSpec> {
-    vec![
-        CapSpec::docker_default(),
-        CapSpec::parse("+SYS_ADMIN").unwrap(),
-    ]
-}
+const DENY_GETPID: &str = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#;
 
 /// builtin, unconfined and a file denying getpid, each with Docker's default capabilities and
 /// with +SYS_ADMIN, on runc 1.1 and kernel 6.1 with a calibration: the plan the next four tests
 /// read, each for one part of it (the directory holds the file for as long as the plan is used).
 fn plan_of_three_kinds_on_two_cap_sets() -> (tempfile::TempDir, Plan) {
     let dir = tempfile::tempdir().unwrap();
-    let f = write(
-        &dir,
-        "deny-getpid.json",
-        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#,
-    );
     let profiles = vec![
         LoadedProfile::builtin(),
         LoadedProfile::unconfined(),
-        load_file(&f),
+        file_profile(&dir, "deny-getpid.json", DENY_GETPID),
     ];
-    let caps = default_and_sys_admin();
-    let plan = plan(
-        profiles,
-        caps,
-        Arch::X86_64,
-        KernelVersion::new(6, 1),
-        true,
-        vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
-        Selection::cases(&[]),
-    )
-    .unwrap();
+    let plan = PlanSetup::of(profiles)
+        .cap_sets(default_and_sys_admin())
+        .plan()
+        .unwrap();
     (dir, plan)
 }
 
@@ -136,7 +112,7 @@ fn an_engine_that_drops_default_errno_ret_gets_its_own_tagging() {
             .map(|f| f.syscall),
     );
     needs.push("write");
-    let f = write(
+    let f = file_profile(
         &dir,
         "p.json",
         &format!(
@@ -144,17 +120,11 @@ fn an_engine_that_drops_default_errno_ret_gets_its_own_tagging() {
             serde_json::to_string(&needs).unwrap()
         ),
     );
-    let profiles = vec![load_file(&f)];
-    let plan = plan(
-        profiles,
-        vec![CapSpec::docker_default()],
-        Arch::X86_64,
-        KernelVersion::new(6, 1),
-        false,
-        vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
-        Selection::cases(&["getpid".into(), "read".into()]),
-    )
-    .unwrap();
+    let plan = PlanSetup::of(vec![f])
+        .dropping_default_errno_ret()
+        .cases(&["getpid", "read"])
+        .plan()
+        .unwrap();
     // The default is EPERM on this engine, so the getpid rule is dropped and traps.
     match &plan.profiles[0].kind {
         ProfileKind::File { tagged, .. } => {
@@ -170,30 +140,19 @@ fn an_engine_that_drops_default_errno_ret_gets_its_own_tagging() {
         .all(|p| p.errno == Some(1) && p.rule == Some(RuleRef::DEFAULT)));
 }
 
+/// Kills getppid, which the runtime calls after loading the filter.
+const KILLS_GETPPID: &str = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_KILL"}]}"#;
+
 #[test]
 fn a_profile_killing_a_runtime_call_is_held_back_and_one_denying_it_is_predicted_to_fail() {
     let dir = tempfile::tempdir().unwrap();
-    let kills = write(
-        &dir,
-        "kills.json",
-        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_KILL"}]}"#,
-    );
-    let denies = write(
+    let kills = file_profile(&dir, "kills.json", KILLS_GETPPID);
+    let denies = file_profile(
         &dir,
         "denies.json",
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["fstatfs"],"action":"SCMP_ACT_ERRNO"},{"names":["kill","poll"],"action":"SCMP_ACT_TRAP"}]}"#,
     );
-    let profiles = vec![load_file(&kills), load_file(&denies)];
-    let plan = plan(
-        profiles,
-        vec![CapSpec::docker_default()],
-        Arch::X86_64,
-        KernelVersion::new(6, 1),
-        true,
-        vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
-        Selection::cases(&[]),
-    )
-    .unwrap();
+    let plan = PlanSetup::of(vec![kills, denies]).plan().unwrap();
     assert!(matches!(plan.configurations[0].start, Start::HeldBack(_)));
     assert!(!plan.jobs.iter().any(|j| matches!(
         j.kind,
@@ -219,29 +178,19 @@ fn a_profile_killing_a_runtime_call_is_held_back_and_one_denying_it_is_predicted
 /// and unconfined, with two capability sets on the engine's default runtime and on one named
 /// `rt-b`, the held-back profile started anyway.
 fn held_back_plan_on_two_runtimes(dir: &tempfile::TempDir) -> Plan {
-    let kills = write(
-        dir,
-        "kills.json",
-        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_KILL"}]}"#,
-    );
+    let kills = file_profile(dir, "kills.json", KILLS_GETPPID);
     let default = PlannedRuntime::default_of(Runtime::runc_1_1());
     let named = PlannedRuntime {
         name: Some("rt-b".into()),
         ..default.clone()
     };
-    plan(
-        vec![LoadedProfile::unconfined(), load_file(&kills)],
-        default_and_sys_admin(),
-        Arch::X86_64,
-        KernelVersion::new(6, 1),
-        true,
-        vec![default, named],
-        Selection {
-            cases: &["getpid".into()],
-            start_held_back: true,
-        },
-    )
-    .unwrap()
+    PlanSetup::of(vec![LoadedProfile::unconfined(), kills])
+        .cap_sets(default_and_sys_admin())
+        .runtimes(vec![default, named])
+        .cases(&["getpid"])
+        .starting_held_back()
+        .plan()
+        .unwrap()
 }
 
 #[test]
@@ -304,25 +253,9 @@ fn a_job_is_labelled_by_the_configuration_it_serves() {
 #[test]
 fn unknown_cases_and_duplicate_names_are_refused() {
     let p = vec![LoadedProfile::unconfined()];
-    let err = plan(
-        p.clone(),
-        vec![CapSpec::docker_default()],
-        Arch::X86_64,
-        KernelVersion::new(6, 1),
-        true,
-        vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
-        Selection::cases(&["nope".into()]),
-    );
+    let err = PlanSetup::of(p.clone()).cases(&["nope"]).plan();
     assert!(matches!(err, Err(PlanError::UnknownCase(_))));
-    let err = plan(
-        [p.clone(), p].concat(),
-        vec![CapSpec::docker_default()],
-        Arch::X86_64,
-        KernelVersion::new(6, 1),
-        true,
-        vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
-        Selection::cases(&[]),
-    );
+    let err = PlanSetup::of([p.clone(), p].concat()).plan();
     assert!(matches!(err, Err(PlanError::DuplicateConfiguration { .. })));
 }
 
@@ -336,15 +269,7 @@ fn names_a_configuration_id_cannot_carry_are_refused() {
     let refused = |profiles: Vec<LoadedProfile>, runtime: Option<&str>| {
         let mut rt = PlannedRuntime::default_of(Runtime::runc_1_1());
         rt.name = runtime.map(str::to_string);
-        match plan(
-            profiles,
-            vec![CapSpec::docker_default()],
-            Arch::X86_64,
-            KernelVersion::new(6, 1),
-            true,
-            vec![rt],
-            Selection::cases(&[]),
-        ) {
+        match PlanSetup::of(profiles).runtimes(vec![rt]).plan() {
             Err(e @ PlanError::ConfigurationId { .. }) => e.to_string(),
             other => panic!("{:?}", other.map(|p| p.configurations.len())),
         }
@@ -381,16 +306,7 @@ fn shared_resource_names_are_qualified_by_file_and_unresolvable_ones_name_both_f
         names.contains(&"spo-seccompprofile.v1beta1:profile-block-all"),
         "{names:?}"
     );
-    let planned = plan(
-        profiles,
-        vec![CapSpec::docker_default()],
-        Arch::X86_64,
-        KernelVersion::new(6, 1),
-        true,
-        vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
-        Selection::cases(&["getpid".into()]),
-    )
-    .unwrap();
+    let planned = PlanSetup::of(profiles).cases(&["getpid"]).plan().unwrap();
     assert_eq!(planned.configurations.len(), 8);
 
     let dir = tempfile::tempdir().unwrap();
@@ -404,17 +320,11 @@ fn shared_resource_names_are_qualified_by_file_and_unresolvable_ones_name_both_f
     }
     let mut profiles: Vec<_> = files.iter().map(|f| load_file(f)).collect();
     qualify_shared_names(&mut profiles);
-    let err = plan(
-        profiles,
-        vec![CapSpec::docker_default()],
-        Arch::X86_64,
-        KernelVersion::new(6, 1),
-        true,
-        vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
-        Selection::cases(&["getpid".into()]),
-    )
-    .unwrap_err()
-    .to_string();
+    let err = PlanSetup::of(profiles)
+        .cases(&["getpid"])
+        .plan()
+        .unwrap_err()
+        .to_string();
     for f in &files {
         assert!(err.contains(&f.display().to_string()), "{err}");
     }
@@ -428,32 +338,18 @@ fn shared_resource_names_are_qualified_by_file_and_unresolvable_ones_name_both_f
 #[test]
 fn jobs_that_run_in_process_start_first() {
     let dir = tempfile::tempdir().unwrap();
-    let waits = write(
+    let waits = file_profile(
         &dir,
         "waits-denied.json",
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["wait4","waitid"],"action":"SCMP_ACT_ERRNO"}]}"#,
     );
-    let ends = write(
+    let ends = file_profile(
         &dir,
         "ends-denied.json",
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["wait4","waitid","rt_sigaction"],"action":"SCMP_ACT_ERRNO"}]}"#,
     );
-    let getpid = write(
-        &dir,
-        "deny-getpid.json",
-        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#,
-    );
-    let profiles = vec![load_file(&getpid), load_file(&waits), load_file(&ends)];
-    let plan = plan(
-        profiles,
-        vec![CapSpec::docker_default()],
-        Arch::X86_64,
-        KernelVersion::new(6, 1),
-        true,
-        vec![PlannedRuntime::default_of(Runtime::runc_1_1())],
-        Selection::cases(&[]),
-    )
-    .unwrap();
+    let getpid = file_profile(&dir, "deny-getpid.json", DENY_GETPID);
+    let plan = PlanSetup::of(vec![getpid, waits, ends]).plan().unwrap();
     let in_process: Vec<bool> = plan
         .jobs
         .iter()
@@ -550,16 +446,13 @@ fn jobs_come_in_order_baselines_calibrations_then_configurations() {
         PlannedRuntime::named("runc", Some("1.3.6")),
         PlannedRuntime::named("runsc", None).with_command("/usr/bin/runsc", &[]),
     ];
-    let plan = plan(
-        p,
-        default_and_sys_admin(),
-        Arch::X86_64,
-        KernelVersion::new(6, 12),
-        true,
-        runtimes,
-        Selection::cases(&["getpid".into()]),
-    )
-    .unwrap();
+    let plan = PlanSetup::of(p)
+        .cap_sets(default_and_sys_admin())
+        .kernel(6, 12)
+        .runtimes(runtimes)
+        .cases(&["getpid"])
+        .plan()
+        .unwrap();
     let kinds: Vec<JobKind> = plan.jobs.iter().map(|j| j.kind).collect();
     let baseline = |cap_set, runtime| JobKind::Baseline { cap_set, runtime };
     assert_eq!(
