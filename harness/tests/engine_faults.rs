@@ -20,7 +20,7 @@
 
 mod common;
 
-use common::binary::{self, stderr, BIN};
+use common::binary::{self, stderr, BIN, GETPID_AND_UNSHARE};
 use common::containers;
 use libtest_mimic::{Arguments, Completion, Trial};
 use seccomp_harness::engine::cleanup::{RunId, RUN_LABEL};
@@ -415,6 +415,23 @@ fn run_on_engines(hosts: &[&str], args: &[&str]) -> (Output, Duration, u32) {
     (out, started.elapsed(), pid)
 }
 
+/// `run unconfined --case getpid --format json`, `more` added, through the engine at `url`
+/// with the deadline here ([`run_with_deadline`]).
+fn run_getpid_as_json(url: &str, more: &[&str]) -> (Output, Duration, u32) {
+    let args = [
+        &["unconfined", "--case", "getpid", "--format", "json"][..],
+        more,
+    ]
+    .concat();
+    run_with_deadline(url, &args)
+}
+
+/// The JSON matrix a run printed (a run that printed none fails the test with its stderr).
+fn printed_matrix(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("no matrix printed ({e}): {}", stderr(o)))
+}
+
 /// The engine trials here run one at a time: each looks at its own run's leftovers.
 static DOCKER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -455,20 +472,8 @@ fn an_engine_that_stops_answering_mid_run_ends_the_run_naming_the_call(
     ] {
         let proxy = Proxy::holding(hang_on);
         let started = Instant::now();
-        let (o, took, pid) = run_with_deadline(
-            &proxy.url(),
-            &[
-                "unconfined",
-                concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/../profiles/deny-namespaces.json"
-                ),
-                "--case",
-                "getpid",
-                "--case",
-                "unshare(CLONE_NEWUSER)",
-            ],
-        );
+        let args = [&["unconfined", DENY_NAMESPACES][..], &GETPID_AND_UNSHARE].concat();
+        let (o, took, pid) = run_with_deadline(&proxy.url(), &args);
         let err = stderr(&o);
         assert!(
             proxy.hung.load(Ordering::Relaxed),
@@ -620,8 +625,7 @@ fn cap_add_all_names_the_capability_the_bounding_set_lacks(rt: &Runtime, engine:
         "--format",
         "json",
     ]);
-    let m: serde_json::Value =
-        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+    let m = printed_matrix(&o);
     let confs = m["configurations"].as_array().unwrap();
     assert!(!confs.is_empty());
     for c in confs {
@@ -655,41 +659,38 @@ fn one_engine_of_several_down_or_dying_leaves_the_others_complete_and_names_it(
     let proxy = Proxy::holding("/containers/create");
     let host = format!("host={}", engine.host());
     let dies = format!("dies={}", proxy.url());
-    let (o, took, pid) = run_on_engines(
-        &[&host, "gone=unix:///nonexistent/engine.sock", &dies],
-        &[
-            "unconfined",
-            "builtin",
-            "--case",
-            "getpid",
-            "--case",
-            "unshare(CLONE_NEWUSER)",
-            "--format",
-            "json",
-            "--output",
-            out.to_str().unwrap(),
-        ],
-    );
-    let err = stderr(&o);
-    assert!(
-        proxy.hung.load(Ordering::Relaxed),
-        "the dying engine was never reached: {err}"
-    );
-    assert_eq!(o.status.code(), Some(ExitCode::Environment.code()), "{err}");
-    assert!(
-        took < Duration::from_secs(10 * DEADLINE_SECS) + Duration::from_secs(60),
-        "took {took:?}"
-    );
+    let args = [
+        &["unconfined", "builtin"][..],
+        &GETPID_AND_UNSHARE,
+        &["--format", "json", "--output", out.to_str().unwrap()],
+    ]
+    .concat();
+    let (o, took, pid) = run_on_engines(&[&host, &format!("gone={GONE}"), &dies], &args);
+    let reached = proxy.hung.load(Ordering::Relaxed);
+    let err = assert_ended_by_the_fault(&o, took, reached, "the dying engine was never reached");
     for name in ["gone", "dies"] {
         assert!(
             err.contains(&format!("engine {name} is missing from the matrix")),
             "{name} is named on stderr: {err}"
         );
     }
-    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap())
-        .unwrap_or_else(|e| panic!("no matrix written ({e}): {err}"));
+    let m = written_matrix(&out, &err);
+    assert_the_hosts_part_is_whole(&m);
+    assert_the_missing_engines_are_named_with_why(&m, &proxy.url());
+    assert_the_reports_and_diff_name_the_missing_engine(&out);
+    drop(proxy);
+    // A create the proxy held may have reached the engine: nothing of the run is left once it
+    // settles.
+    let left = rt.block_on(containers::settled_of_run(engine, pid));
+    assert!(left.is_empty(), "containers left: {left:?}");
+}
 
-    // The host's part is whole: both configurations, each with both cases, all passing.
+/// An engine's address nobody listens on: an engine that is down.
+const GONE: &str = "unix:///nonexistent/engine.sock";
+
+/// The host's part of a matrix from several engines is whole: both configurations, each with
+/// both cases, all passing.
+fn assert_the_hosts_part_is_whole(m: &serde_json::Value) {
     let engines: Vec<&str> = binary::strs(&m["engines"], "name");
     assert_eq!(engines, ["host"]);
     // (builtin-upstream joins builtin where upstream's profile for the engine is known.)
@@ -706,16 +707,19 @@ fn one_engine_of_several_down_or_dying_leaves_the_others_complete_and_names_it(
         cells.iter().all(|c| c["verdict"] == "pass"),
         "the host's cells: {cells:?}"
     );
+}
 
-    // The missing engines, in the order given, each with why.
+/// The missing engines, in the order given (`gone`, then `dies` at `dying_url`), each with
+/// why: the down one can't be reached, the dying one's call is named.
+fn assert_the_missing_engines_are_named_with_why(m: &serde_json::Value, dying_url: &str) {
     let missing = m["missing_engines"].as_array().unwrap();
     let names: Vec<&str> = missing
         .iter()
         .map(|e| e["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["gone", "dies"], "{missing:?}");
-    assert_eq!(missing[0]["url"], "unix:///nonexistent/engine.sock");
-    assert_eq!(missing[1]["url"], proxy.url());
+    assert_eq!(missing[0]["url"], GONE);
+    assert_eq!(missing[1]["url"], dying_url);
     let why = |i: usize| missing[i]["error"].as_str().unwrap().to_string();
     assert!(
         why(0).contains("cannot reach") && why(0).contains("/nonexistent/engine.sock"),
@@ -723,18 +727,16 @@ fn one_engine_of_several_down_or_dying_leaves_the_others_complete_and_names_it(
         why(0)
     );
     assert!(
-        why(1).contains("create") && why(1).contains(&proxy.url()),
+        why(1).contains("create") && why(1).contains(dying_url),
         "the dying engine's call is named: {}",
         why(1)
     );
+}
 
-    // The reports say it too, and `diff` refuses the missing engine, naming why.
-    let r = Command::new(BIN)
-        .args(["render", out.to_str().unwrap(), "--format", "markdown"])
-        .output()
-        .unwrap();
-    let md = String::from_utf8_lossy(&r.stdout);
-    assert!(r.status.success(), "{}", stderr(&r));
+/// The reports of the matrix at `out` say the engine `dies` is missing, and `diff` refuses
+/// the missing engine `gone`, naming why.
+fn assert_the_reports_and_diff_name_the_missing_engine(out: &Path) {
+    let md = render_markdown(out);
     assert!(
         md.contains("**Engine dies: missing from this matrix**"),
         "{md}"
@@ -749,12 +751,36 @@ fn one_engine_of_several_down_or_dying_leaves_the_others_complete_and_names_it(
         "{}",
         stderr(&d)
     );
+}
 
-    drop(proxy);
-    // A create the proxy held may have reached the engine: nothing of the run is left once it
-    // settles.
-    let left = rt.block_on(containers::settled_of_run(engine, pid));
-    assert!(left.is_empty(), "containers left: {left:?}");
+/// A run that met the engine fault its test set up (`reached`, else it fails saying
+/// `unreached`) ended as the environment failing (exit 3), within a few deadlines: its stderr.
+fn assert_ended_by_the_fault(o: &Output, took: Duration, reached: bool, unreached: &str) -> String {
+    let err = stderr(o);
+    assert!(reached, "{unreached}: {err}");
+    assert_eq!(o.status.code(), Some(ExitCode::Environment.code()), "{err}");
+    assert!(
+        took < Duration::from_secs(10 * DEADLINE_SECS) + Duration::from_secs(60),
+        "took {took:?}"
+    );
+    err
+}
+
+/// The JSON matrix a run wrote to `out` (a run that wrote none fails the test with its
+/// stderr, `err`).
+fn written_matrix(out: &Path, err: &str) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(out).unwrap())
+        .unwrap_or_else(|e| panic!("no matrix written ({e}): {err}"))
+}
+
+/// `render --format markdown` of the matrix at `out`, which must succeed.
+fn render_markdown(out: &Path) -> String {
+    let r = Command::new(BIN)
+        .args(["render", out.to_str().unwrap(), "--format", "markdown"])
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", stderr(&r));
+    String::from_utf8_lossy(&r.stdout).into_owned()
 }
 
 /// The engine dies in the middle of a run (a proxy in front of the host's engine that closes
@@ -774,52 +800,73 @@ fn an_engine_killed_mid_run_leaves_a_partial_matrix_per_configuration(
     // deny-namespaces as is and tagged, then the same with +SYS_ADMIN. The sixth start is
     // the +SYS_ADMIN configuration's first.
     let proxy = Proxy::dying_at("/start", 6);
-    let (o, took, pid) = run_with_deadline(
-        &proxy.url(),
+    let args = [
         &[
             "unconfined",
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../profiles/deny-namespaces.json"
-            ),
+            DENY_NAMESPACES,
             "--caps",
             "default,+SYS_ADMIN",
-            "--case",
-            "getpid",
-            "--case",
-            "unshare(CLONE_NEWUSER)",
-            "--parallel",
-            "1",
-            "--format",
-            "json",
-            "--output",
-            out.to_str().unwrap(),
-        ],
+        ][..],
+        &GETPID_AND_UNSHARE,
+        &["--parallel", "1", "--format", "json"],
+        &["--output", out.to_str().unwrap()],
+    ]
+    .concat();
+    let (o, took, pid) = run_with_deadline(&proxy.url(), &args);
+    let died = proxy.died.load(Ordering::SeqCst);
+    let err = assert_ended_by_the_fault(&o, took, died, "the run never reached the sixth start");
+    let m = written_matrix(&out, &err);
+    let present = assert_each_configuration_is_whole_or_named_missing(&m);
+    assert_each_missing_configuration_says_why(&m, &proxy.url(), &err);
+    // The reports say it is partial.
+    let md = render_markdown(&out);
+    assert!(md.contains("PARTIAL MATRIX"), "{md}");
+    drop(proxy);
+    eprintln!(
+        "exit 3 in {:.1} s; kept {present:?}; missing {}; left on the engine: {}",
+        took.as_secs_f64(),
+        m["missing_configurations"],
+        rt.block_on(containers::of_run(engine, pid)).len()
     );
-    let err = stderr(&o);
-    assert!(
-        proxy.died.load(Ordering::SeqCst),
-        "the run never reached the sixth start: {err}"
-    );
-    assert_eq!(o.status.code(), Some(ExitCode::Environment.code()), "{err}");
-    assert!(
-        took < Duration::from_secs(10 * DEADLINE_SECS) + Duration::from_secs(60),
-        "took {took:?}"
-    );
-    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap())
-        .unwrap_or_else(|e| panic!("no matrix written ({e}): {err}"));
-    let ids = |key: &str, field: &str| -> Vec<String> {
-        m[key]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|c| c[field].as_str().unwrap().to_string())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let present = ids("configurations", "id");
-    let missing = ids("missing_configurations", "id");
+
+    // The engine is back: `clean` removes the containers the dead run could not. (Through a
+    // proxy that keeps every image: the probe images of concurrent runs on the shared engine
+    // are not this test's to remove.)
+    let keep_images = keeping_images();
+    let c = Command::new(BIN)
+        .args(["clean", "--docker-host", &keep_images.url()])
+        .output()
+        .unwrap();
+    assert!(c.status.success(), "{}", stderr(&c));
+    let left = rt.block_on(containers::settled_of_run(engine, pid));
+    assert!(left.is_empty(), "containers left: {left:?}");
+}
+
+/// The profile that denies namespaces, shipped with the project.
+const DENY_NAMESPACES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../profiles/deny-namespaces.json"
+);
+
+/// The ids in the matrix `m`'s list `key` (`configurations`, `missing_configurations`): none
+/// where the list is absent.
+fn configuration_ids(m: &serde_json::Value, key: &str) -> Vec<String> {
+    m[key]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| c["id"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every configuration of the killed run (unconfined and deny-namespaces, each with and
+/// without +SYS_ADMIN) is either kept whole, both cases passing, or named missing with no
+/// cell; some of each: the ids of the kept ones.
+fn assert_each_configuration_is_whole_or_named_missing(m: &serde_json::Value) -> Vec<String> {
+    let present = configuration_ids(m, "configurations");
+    let missing = configuration_ids(m, "missing_configurations");
     assert!(!present.is_empty(), "nothing kept: {m}");
     assert!(!missing.is_empty(), "nothing named missing: {m}");
     let mut all: Vec<String> = present.iter().chain(&missing).cloned().collect();
@@ -844,12 +891,16 @@ fn an_engine_killed_mid_run_leaves_a_partial_matrix_per_configuration(
     assert!(cells
         .iter()
         .all(|c| !missing.contains(&c["configuration"].as_str().unwrap().to_string())));
-    // Each missing one says why: the engine's closed or refused connection, and the call.
+    present
+}
+
+/// Each missing configuration says why, in the matrix and on the run's stderr (`err`): the
+/// closed or refused connection of the engine at `url`, and the call.
+fn assert_each_missing_configuration_says_why(m: &serde_json::Value, url: &str, err: &str) {
     for c in m["missing_configurations"].as_array().unwrap() {
         let (id, why) = (c["id"].as_str().unwrap(), c["error"].as_str().unwrap());
         assert!(
-            why.contains(&proxy.url())
-                && (why.contains("closed the connection") || why.contains("refused")),
+            why.contains(url) && (why.contains("closed the connection") || why.contains("refused")),
             "{id}: {why}"
         );
         assert!(
@@ -857,36 +908,6 @@ fn an_engine_killed_mid_run_leaves_a_partial_matrix_per_configuration(
             "{id} is named on stderr: {err}"
         );
     }
-    // The reports say it is partial.
-    let r = Command::new(BIN)
-        .args(["render", out.to_str().unwrap(), "--format", "markdown"])
-        .output()
-        .unwrap();
-    assert!(r.status.success(), "{}", stderr(&r));
-    assert!(
-        String::from_utf8_lossy(&r.stdout).contains("PARTIAL MATRIX"),
-        "{}",
-        String::from_utf8_lossy(&r.stdout)
-    );
-    drop(proxy);
-    eprintln!(
-        "exit 3 in {:.1} s; kept {present:?}; missing {}; left on the engine: {}",
-        took.as_secs_f64(),
-        m["missing_configurations"],
-        rt.block_on(containers::of_run(engine, pid)).len()
-    );
-
-    // The engine is back: `clean` removes the containers the dead run could not. (Through a
-    // proxy that keeps every image: the probe images of concurrent runs on the shared engine
-    // are not this test's to remove.)
-    let keep_images = keeping_images();
-    let c = Command::new(BIN)
-        .args(["clean", "--docker-host", &keep_images.url()])
-        .output()
-        .unwrap();
-    assert!(c.status.success(), "{}", stderr(&c));
-    let left = rt.block_on(containers::settled_of_run(engine, pid));
-    assert!(left.is_empty(), "containers left: {left:?}");
 }
 
 /// An engine socket that accepts every connection and closes it at once, answering nothing
@@ -930,62 +951,11 @@ fn a_socket_that_closes_every_connection_ends_the_run_saying_so() {
 /// refuses the removal of any other, so the concurrent runs sharing the engine keep theirs.
 /// Nothing of the test is left: both images and the container go.
 fn clean_removes_the_unused_probe_images_and_keeps_one_in_use(rt: &Runtime, engine: &Engine) {
-    let arch = seccomp_catalog::Arch::parse(std::env::consts::ARCH).expect("a catalog arch");
-    let probe = seccomp_harness::probe_binary::for_arch(arch).expect("an embedded probe");
-    let variant = |what: &str| {
-        let mut p = probe.to_vec();
-        p.extend_from_slice(
-            format!("\n{what}-{}-{:?}", std::process::id(), Instant::now()).as_bytes(),
-        );
-        p
-    };
-    let (unused, in_use) = rt.block_on(async {
-        (
-            engine
-                .ensure_probe_image(&variant("unused"), None)
-                .await
-                .unwrap(),
-            engine
-                .ensure_probe_image(&variant("in-use"), None)
-                .await
-                .unwrap(),
-        )
-    });
+    let unused = rt.block_on(own_probe_image(engine, "unused"));
+    let in_use = rt.block_on(own_probe_image(engine, "in-use"));
     // A container of this (live) test process's run holds the second image.
-    let run = RunId::new();
-    let holder = rt.block_on(async {
-        let body = bollard::models::ContainerCreateBody {
-            image: Some(in_use.tag.clone()),
-            labels: Some(std::collections::HashMap::from([(
-                RUN_LABEL.to_string(),
-                run.to_string(),
-            )])),
-            network_disabled: Some(true),
-            ..Default::default()
-        };
-        engine
-            .docker()
-            .create_container(None, body)
-            .await
-            .unwrap()
-            .id
-    });
-    let hex = |id: &str| id.trim_start_matches("sha256:").to_string();
-    // Any other image's removal is refused as the engine refuses an image in use.
-    let allowed = [hex(&unused.id), hex(&in_use.id)];
-    let proxy = Proxy::start(move |line| {
-        if line.starts_with("DELETE ")
-            && line.contains("/images/")
-            && !allowed.iter().any(|a| line.contains(a.as_str()))
-        {
-            Step::Answer(
-                "409 Conflict",
-                r#"{"message":"refused by the test's proxy: not this test's image"}"#.to_string(),
-            )
-        } else {
-            Step::Forward
-        }
-    });
+    let holder = rt.block_on(create_container_of(engine, &in_use.tag));
+    let proxy = removing_only_images(&[&unused.id, &in_use.id]);
     let exists = |tag: &str| rt.block_on(engine.docker().inspect_image(tag)).is_ok();
     let clean = || {
         let o = Command::new(BIN)
@@ -1023,6 +993,62 @@ fn clean_removes_the_unused_probe_images_and_keeps_one_in_use(rt: &Runtime, engi
     drop(proxy);
 }
 
+/// A probe image of this test alone, `what` telling it apart: the embedded probe with a few
+/// bytes appended (another content hash, another tag).
+async fn own_probe_image(engine: &Engine, what: &str) -> seccomp_harness::engine::ProbeImage {
+    let arch = seccomp_catalog::Arch::parse(std::env::consts::ARCH).expect("a catalog arch");
+    let mut probe = seccomp_harness::probe_binary::for_arch(arch)
+        .expect("an embedded probe")
+        .to_vec();
+    probe.extend_from_slice(
+        format!("\n{what}-{}-{:?}", std::process::id(), Instant::now()).as_bytes(),
+    );
+    engine.ensure_probe_image(&probe, None).await.unwrap()
+}
+
+/// A container (created, never started) of a run of this live test process, on `image`:
+/// the id of what holds the image in use.
+async fn create_container_of(engine: &Engine, image: &str) -> String {
+    let run = RunId::new();
+    let body = bollard::models::ContainerCreateBody {
+        image: Some(image.to_string()),
+        labels: Some(std::collections::HashMap::from([(
+            RUN_LABEL.to_string(),
+            run.to_string(),
+        )])),
+        network_disabled: Some(true),
+        ..Default::default()
+    };
+    engine
+        .docker()
+        .create_container(None, body)
+        .await
+        .unwrap()
+        .id
+}
+
+/// A proxy that refuses the removal of any image but `allowed` (ids, `sha256:` or not) as the
+/// engine refuses an image in use, and passes everything else.
+fn removing_only_images(allowed: &[&str]) -> Proxy {
+    let allowed: Vec<String> = allowed
+        .iter()
+        .map(|id| id.trim_start_matches("sha256:").to_string())
+        .collect();
+    Proxy::start(move |line| {
+        if line.starts_with("DELETE ")
+            && line.contains("/images/")
+            && !allowed.iter().any(|a| line.contains(a.as_str()))
+        {
+            Step::Answer(
+                "409 Conflict",
+                r#"{"message":"refused by the test's proxy: not this test's image"}"#.to_string(),
+            )
+        } else {
+            Step::Forward
+        }
+    })
+}
+
 /// The probe image vanishes in the middle of a run (a `clean` elsewhere removed it while no
 /// container of the run used it): the create that finds it gone (the engine's 404 "No such
 /// image", given here by a proxy for the run's first create) makes the run build the image
@@ -1043,22 +1069,11 @@ fn a_probe_image_removed_mid_run_is_built_again(rt: &Runtime, engine: &Engine) {
             Step::Forward
         }
     });
-    let (o, _, pid) = run_with_deadline(
-        &proxy.url(),
-        &[
-            "unconfined",
-            "--case",
-            "getpid",
-            "--parallel",
-            "1",
-            "--format",
-            "json",
-        ],
-    );
+    let (o, _, pid) = run_getpid_as_json(&proxy.url(), &["--parallel", "1"]);
     let err = stderr(&o);
     assert!(gone.load(Ordering::SeqCst), "no create was made: {err}");
     assert_eq!(o.status.code(), Some(ExitCode::Ok.code()), "{err}");
-    let m: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let m = printed_matrix(&o);
     assert!(m.get("missing_configurations").is_none(), "{m}");
     let cells = m["cells"].as_array().unwrap();
     assert_eq!(cells.len(), 1, "{m}");
@@ -1089,14 +1104,11 @@ fn holding_starts(n: usize) -> (Proxy, Arc<std::sync::atomic::AtomicUsize>) {
 /// passes, and neither container is left.
 fn a_start_stuck_once_is_retried_in_a_new_container(rt: &Runtime, engine: &Engine) {
     let (proxy, held) = holding_starts(1);
-    let (o, took, pid) = run_with_deadline(
-        &proxy.url(),
-        &["unconfined", "--case", "getpid", "--format", "json"],
-    );
+    let (o, took, pid) = run_getpid_as_json(&proxy.url(), &[]);
     let err = stderr(&o);
     assert!(held.load(Ordering::SeqCst) >= 2, "no second start: {err}");
     assert_eq!(o.status.code(), Some(ExitCode::Ok.code()), "{err}");
-    let m: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let m = printed_matrix(&o);
     let cells = m["cells"].as_array().unwrap();
     assert_eq!(cells.len(), 1, "{m}");
     assert_eq!(cells[0]["verdict"], "pass", "{m}");
@@ -1114,26 +1126,14 @@ fn a_start_stuck_twice_is_a_named_start_failure_of_that_configuration_alone(
 ) {
     // One container at a time: the first configuration's two starts are the ones held.
     let (proxy, held) = holding_starts(2);
-    let (o, _, pid) = run_with_deadline(
-        &proxy.url(),
-        &[
-            "unconfined",
-            "--caps",
-            "default,+SYS_ADMIN",
-            "--case",
-            "getpid",
-            "--parallel",
-            "1",
-            "--format",
-            "json",
-        ],
-    );
+    let more = ["--caps", "default,+SYS_ADMIN", "--parallel", "1"];
+    let (o, _, pid) = run_getpid_as_json(&proxy.url(), &more);
     let err = stderr(&o);
     assert!(held.load(Ordering::SeqCst) >= 3, "{err}");
     // A start failure of a configuration predicted to start is a finding (exit 1), not the
     // environment failing the run.
     assert_eq!(o.status.code(), Some(ExitCode::Findings.code()), "{err}");
-    let m: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let m = printed_matrix(&o);
     let confs = m["configurations"].as_array().unwrap();
     assert_eq!(confs.len(), 2, "{m}");
     let stuck: Vec<_> = confs

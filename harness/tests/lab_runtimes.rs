@@ -38,7 +38,7 @@ use libtest_mimic::Arguments;
 use seccomp_harness::engine::cleanup::RunId;
 use seccomp_harness::engine::podman::PROFILE_DIR_PREFIX;
 use seccomp_harness::engine::Engine;
-use seccomp_harness::run::{load_profile, ProfileInput, RunOptions};
+use seccomp_harness::run::{ProfileInput, RunOptions};
 use seccomp_harness_core::coverage::RuleState;
 use seccomp_harness_core::diff::{ChangeKind, MatrixDiff};
 use seccomp_harness_core::exit::ExitCode;
@@ -46,6 +46,7 @@ use seccomp_harness_core::matrix::{Matrix, Verdict};
 use seccomp_harness_core::outcome::{Outcome, RuleRef};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// The lab engines these trials need: each holds the DOCKER_HOST `ci/lab.sh host NAME` prints.
@@ -101,11 +102,11 @@ fn main() {
     libtest_mimic::run(&args, trials).exit();
 }
 
+/// builtin, unconfined and the profiles shipped with the project.
 fn shipped() -> Vec<ProfileInput> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../profiles");
-    let files = common::files_with_extension(&dir, "json");
     let mut inputs = vec![ProfileInput::Builtin, ProfileInput::Unconfined];
-    inputs.extend(files.into_iter().map(ProfileInput::File));
+    inputs.extend(common::profile_files(&dir));
     inputs
 }
 
@@ -118,25 +119,11 @@ async fn run(host: &str, inputs: &[ProfileInput], runtimes: &[&str]) -> Matrix {
 }
 
 async fn run_with(host: &str, inputs: &[ProfileInput], opts: RunOptions) -> Matrix {
-    let profiles = inputs.iter().map(|p| load_profile(p).unwrap()).collect();
     let opts = RunOptions {
         docker_host: Some(host.to_string()),
         ..opts
     };
-    common::run_matrix(profiles, opts).await
-}
-
-fn failing(m: &Matrix) -> Vec<String> {
-    m.cells
-        .iter()
-        .filter(|c| c.verdict == Verdict::Fail)
-        .map(|c| {
-            format!(
-                "{}::{}: observed {:?}, expected {:?}",
-                c.configuration, c.case, c.observed, c.expected
-            )
-        })
-        .collect()
+    common::run_inputs(inputs, opts).await
 }
 
 /// The sid-crun trials, one at a time: the hung-init trial freezes the engine's containers.
@@ -145,7 +132,7 @@ static CRUN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 async fn runc_and_crun_columns_pass_and_differ_only_where_the_runtimes_do(host: String) {
     let _one = CRUN.lock().await;
     let m = run(&host, &shipped(), &["runc", "crun"]).await;
-    assert_eq!(failing(&m), Vec::<String>::new());
+    assert_eq!(common::failing_cells(&m), Vec::<String>::new());
     assert!(m
         .configurations
         .iter()
@@ -183,7 +170,7 @@ async fn two_runs_on_crun_give_the_same_cells(host: String) {
         run(&host, &inputs, &[]).await,
         run(&host, &inputs, &[]).await,
     );
-    assert_eq!(failing(&a), Vec::<String>::new());
+    assert_eq!(common::failing_cells(&a), Vec::<String>::new());
     assert_eq!(a.host.runtime, "crun");
     assert_eq!(a.cells, b.cells);
 }
@@ -200,7 +187,7 @@ async fn podman_runs_the_shipped_and_upstream_profiles_by_path(host: String) {
     let m = run(&host, &inputs, &[]).await;
     assert_eq!(m.host.engine, "podman");
     assert_eq!(m.host.arch, std::env::consts::ARCH);
-    assert_eq!(failing(&m), Vec::<String>::new());
+    assert_eq!(common::failing_cells(&m), Vec::<String>::new());
     // Only this process's runs: others may share the lab's Podman meanwhile.
     let left = profile_dirs_of(&host, std::process::id());
     assert!(left.is_empty(), "profile files left: {left:?}");
@@ -250,7 +237,7 @@ async fn podmans_builtin_is_predicted_from_the_hosts_containers_common(host: Str
         })
         .collect();
     assert_eq!(not_passing, Vec::<String>::new());
-    assert_eq!(failing(&m), Vec::<String>::new());
+    assert_eq!(common::failing_cells(&m), Vec::<String>::new());
 }
 
 /// The shipped profiles on a containerd node through the CRI: no cell fails, every file
@@ -279,7 +266,7 @@ async fn a_containerd_nodes_run_reports_rule_coverage(url: String) {
     for c in &mut m.coverage {
         c.configuration = c.configuration.trim_start_matches("trixie/").to_string();
     }
-    assert_eq!(failing(&m), Vec::<String>::new());
+    assert_eq!(common::failing_cells(&m), Vec::<String>::new());
     assert!(
         m.missing_configurations.is_empty(),
         "{:?}",
@@ -433,26 +420,74 @@ async fn an_upgrade_to_the_lab_engine_is_tried_before_doing_it(sid: String) {
     }
 }
 
-/// The freezer of the lab engine at `host` (`…/engines/NAME/sock/docker.sock`): its
-/// containers' cgroup parent (ci/lab.sh's `cgroup-parent`), cgroup v2's `cgroup.freeze` or
-/// v1's `freezer.state`, with what freezes and what thaws it.
-fn lab_freezer(host: &str) -> (PathBuf, &'static str, &'static str) {
-    let name = host
-        .split("/engines/")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .expect("a lab engine's socket");
-    let v2 = PathBuf::from(format!(
-        "/sys/fs/cgroup/seccomp-harness-lab/{name}/containers/cgroup.freeze"
-    ));
-    if v2.exists() {
-        return (v2, "1", "0");
+/// The freezer of a lab engine's containers: their cgroup parent (ci/lab.sh's
+/// `cgroup-parent`), cgroup v2's `cgroup.freeze` or v1's `freezer.state`, with what freezes and
+/// what thaws it.
+#[derive(Clone)]
+struct Freezer {
+    path: PathBuf,
+    frozen: &'static str,
+    thawed: &'static str,
+}
+
+impl Freezer {
+    /// The freezer of the lab engine at `host` (`…/engines/NAME/sock/docker.sock`).
+    fn of_lab_engine(host: &str) -> Freezer {
+        let name = host
+            .split("/engines/")
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .expect("a lab engine's socket");
+        let v2 = PathBuf::from(format!(
+            "/sys/fs/cgroup/seccomp-harness-lab/{name}/containers/cgroup.freeze"
+        ));
+        if v2.exists() {
+            return Freezer {
+                path: v2,
+                frozen: "1",
+                thawed: "0",
+            };
+        }
+        let v1 = PathBuf::from(format!(
+            "/sys/fs/cgroup/freezer/seccomp-harness-lab/{name}/containers/freezer.state"
+        ));
+        assert!(v1.exists(), "no freezer for {name}: {}", v1.display());
+        Freezer {
+            path: v1,
+            frozen: "FROZEN",
+            thawed: "THAWED",
+        }
     }
-    let v1 = PathBuf::from(format!(
-        "/sys/fs/cgroup/freezer/seccomp-harness-lab/{name}/containers/freezer.state"
-    ));
-    assert!(v1.exists(), "no freezer for {name}: {}", v1.display());
-    (v1, "FROZEN", "THAWED")
+
+    fn set(&self, state: &str) {
+        std::fs::write(&self.path, state).unwrap();
+    }
+
+    /// Until `stop`: thaws the engine whenever a crun init has a SIGKILL pending (the harness
+    /// killed it; frozen, it can't die), and freezes it again as soon as that init died (a
+    /// zombie is dead), so the harness's next start finds the engine frozen. How many times
+    /// it thawed.
+    fn thaw_each_killed_init_until(&self, stop: &AtomicBool) -> usize {
+        let mut thaws = 0;
+        while !stop.load(Ordering::Relaxed) {
+            let killed: Vec<String> = std::fs::read_dir("/proc")
+                .unwrap()
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|p| p.parse::<u32>().is_ok() && is_crun_create(p) && kill_pending(p))
+                .collect();
+            if !killed.is_empty() {
+                self.set(self.thawed);
+                thaws += 1;
+                let gone = Instant::now() + Duration::from_secs(10);
+                while killed.iter().any(|p| still_running(p)) && Instant::now() < gone {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                self.set(self.frozen);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        thaws
+    }
 }
 
 /// Whether process `pid` runs `crun … create …` (crun's init keeps that argv until it execs).
@@ -497,99 +532,26 @@ fn kill_pending(pid: &str) -> bool {
 /// again, and the run ends: every cell `start_failed` with the stuck start and the killed init
 /// named, no container of the run left, in well under the time of an unbounded wait.
 async fn a_hung_crun_init_is_killed_and_named_and_nothing_is_left(host: String) {
-    use std::sync::atomic::{AtomicBool, Ordering};
     let _one = CRUN.lock().await;
-    let (freezer, frozen, thawed) = lab_freezer(&host);
-    let set = |state: &str| std::fs::write(&freezer, state).unwrap();
+    let freezer = Freezer::of_lab_engine(&host);
+    freezer.set(freezer.frozen);
     let stop = std::sync::Arc::new(AtomicBool::new(false));
-    set(frozen);
     let thawer = {
-        let stop = stop.clone();
-        let freezer = freezer.clone();
-        std::thread::spawn(move || {
-            let set = |state: &str| std::fs::write(&freezer, state).unwrap();
-            let mut thaws = 0;
-            while !stop.load(Ordering::Relaxed) {
-                let killed: Vec<String> = std::fs::read_dir("/proc")
-                    .unwrap()
-                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
-                    .filter(|p| p.parse::<u32>().is_ok() && is_crun_create(p) && kill_pending(p))
-                    .collect();
-                if !killed.is_empty() {
-                    set(thawed);
-                    thaws += 1;
-                    let gone = std::time::Instant::now() + std::time::Duration::from_secs(10);
-                    // Frozen again as soon as it died (a zombie is dead): the harness's next
-                    // start must find the engine frozen.
-                    while killed.iter().any(|p| still_running(p))
-                        && std::time::Instant::now() < gone
-                    {
-                        std::thread::sleep(std::time::Duration::from_millis(20));
-                    }
-                    set(frozen);
-                }
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            thaws
-        })
+        let (freezer, stop) = (freezer.clone(), stop.clone());
+        std::thread::spawn(move || freezer.thaw_each_killed_init_until(&stop))
     };
     let out = tempfile::tempdir().unwrap();
     let matrix = out.path().join("m.json");
-    let began = std::time::Instant::now();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_seccomp-harness"))
-        .args(["run", "unconfined", "--case", "getpid", "--parallel", "1"])
-        .args(["--docker-host", &host, "--format", "json", "--output"])
-        .arg(&matrix)
-        .env("SECCOMP_HARNESS_ENGINE_TIMEOUT", "20")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
     // Bounded: each job's two starts of 20 s, their removals, and the image: far less.
-    let limit = std::time::Duration::from_secs(600);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break Some(s);
-        }
-        if began.elapsed() > limit {
-            child.kill().unwrap();
-            break None;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    };
+    let limit = Duration::from_secs(600);
+    let (status, err, pid) = run_within(&host, &matrix, limit);
     stop.store(true, Ordering::Relaxed);
     let thaws = thawer.join().unwrap();
-    set(thawed);
-    let mut err = String::new();
-    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    freezer.set(freezer.thawed);
     let status = status.unwrap_or_else(|| panic!("the run did not end within {limit:?}: {err}"));
     // Nothing of the run is left on the engine.
-    let engine = seccomp_harness::engine::Engine::connect(Some(&host))
-        .await
-        .unwrap();
-    let filters = std::collections::HashMap::from([(
-        "label".to_string(),
-        vec![seccomp_harness::engine::cleanup::RUN_LABEL.to_string()],
-    )]);
-    let left: Vec<_> = engine
-        .docker()
-        .list_containers(Some(bollard::query_parameters::ListContainersOptions {
-            all: true,
-            filters: Some(filters),
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|c| {
-            c.labels
-                .as_ref()
-                .and_then(|l| l.get(seccomp_harness::engine::cleanup::RUN_LABEL))
-                .and_then(|r| seccomp_harness::engine::cleanup::RunId::pid_of(r))
-                == Some(pid)
-        })
-        .collect();
+    let engine = Engine::connect(Some(&host)).await.unwrap();
+    let left = containers::of_run(&engine, pid).await;
     assert!(left.is_empty(), "containers left: {left:?}");
     assert!(thaws >= 2, "the harness killed {thaws} hung init(s): {err}");
     let m = Matrix::from_json(
@@ -606,4 +568,38 @@ async fn a_hung_crun_init_is_killed_and_named_and_nothing_is_left(host: String) 
             "{note}"
         );
     }
+}
+
+/// `run unconfined --case getpid` on the engine at `host`, one container at a time, its JSON
+/// matrix written to `matrix`, with an engine-call deadline of 20 s, killed if it has not
+/// ended within `limit`: its exit status (`None` when killed), its stderr and its pid.
+fn run_within(
+    host: &str,
+    matrix: &Path,
+    limit: Duration,
+) -> (Option<std::process::ExitStatus>, String, u32) {
+    let began = Instant::now();
+    let mut child = Command::new(BIN)
+        .args(["run", "unconfined", "--case", "getpid", "--parallel", "1"])
+        .args(["--docker-host", host, "--format", "json", "--output"])
+        .arg(matrix)
+        .env("SECCOMP_HARNESS_ENGINE_TIMEOUT", "20")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if began.elapsed() > limit {
+            child.kill().unwrap();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    (status, err, pid)
 }

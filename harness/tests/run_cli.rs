@@ -310,18 +310,14 @@ fn several_engines_give_one_matrix_and_diff_compares_them() {
     // image check, watchdog and cleanup, and must agree cell for cell.
     let host = host_engine();
     let (a, b) = (format!("a={host}"), format!("b={host}"));
-    let (m, code) = run_json(&[
-        "unconfined",
-        "builtin",
-        "--case",
-        "getpid",
-        "--case",
-        "unshare(CLONE_NEWUSER)",
-        "--docker-host",
-        &a,
-        "--docker-host",
-        &b,
-    ]);
+    let (m, code) = run_json(
+        &[
+            &["unconfined", "builtin"][..],
+            &common::binary::GETPID_AND_UNSHARE,
+            &["--docker-host", &a, "--docker-host", &b],
+        ]
+        .concat(),
+    );
     assert_eq!(code, Some(ExitCode::Ok.code()), "{m}");
     let engines: Vec<&str> = common::binary::strs(&m["engines"], "name");
     assert_eq!(engines, ["a", "b"]);

@@ -18,7 +18,7 @@ mod common;
 
 use common::lab_trial;
 use libtest_mimic::{Arguments, Completion};
-use seccomp_harness::run::{load_profile, ProfileInput, RunOptions};
+use seccomp_harness::run::RunOptions;
 use seccomp_harness_core::matrix::{Matrix, Verdict};
 use seccomp_harness_core::outcome::{Outcome, RuleRef};
 use std::path::PathBuf;
@@ -52,24 +52,13 @@ fn main() {
     libtest_mimic::run(&args, trials).exit();
 }
 
-fn fixtures() -> Vec<ProfileInput> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runtime");
-    common::files_with_extension(&dir, "json")
-        .into_iter()
-        .map(ProfileInput::File)
-        .collect()
-}
-
 async fn run(host: Option<String>) -> Matrix {
-    let profiles = fixtures()
-        .iter()
-        .map(|p| load_profile(p).unwrap())
-        .collect();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runtime");
     let opts = RunOptions {
         docker_host: host,
         ..Default::default()
     };
-    common::run_matrix(profiles, opts).await
+    common::run_inputs(&common::profile_files(&dir), opts).await
 }
 
 fn cell<'m>(m: &'m Matrix, conf: &str, case: &str) -> &'m seccomp_harness_core::matrix::Cell {
@@ -82,19 +71,8 @@ fn cell<'m>(m: &'m Matrix, conf: &str, case: &str) -> &'m seccomp_harness_core::
 /// Every cell passes, and the version-dependent cells show `stub_native` (runc ≥ 1.1.15) and
 /// `walks_proc` (runc ≥ 1.3.3, which needs readlinkat where openat2 fails).
 fn check(m: &Matrix, stub_native: bool, walks_proc: bool) {
-    let failing: Vec<String> = m
-        .cells
-        .iter()
-        .filter(|c| c.verdict == Verdict::Fail)
-        .map(|c| {
-            format!(
-                "{}::{}: observed {:?}, expected {:?}",
-                c.configuration, c.case, c.observed, c.expected
-            )
-        })
-        .collect();
     assert_eq!(
-        failing,
+        common::failing_cells(m),
         Vec::<String>::new(),
         "{:?}",
         m.host.runtime_version

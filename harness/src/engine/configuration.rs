@@ -19,7 +19,7 @@
 use super::cleanup::RunId;
 use super::connect::Engine;
 use super::container::{
-    run_probe_container, ContainerError, ContainerOutcome, ContainerSpec, ProbeOutput,
+    run_probe_container, ContainerError, ContainerOutcome, ContainerSpec, ProbeOutput, QuietEnd,
 };
 use super::image::ProbeImage;
 use seccomp_catalog::record::{CaseRecord, HostRecord, ProbeArgs, Record, RunMode};
@@ -364,8 +364,7 @@ impl Ledger {
         if let Some(id) = open_begin {
             // The watchdog's kill, not the whole-container limit (a last resort, too long to
             // wait for twice).
-            if out.watchdog
-                && !out.timed_out
+            if out.quiet_end == Some(QuietEnd::Watchdog)
                 && self.retry_timeout(&id, "no record within the watchdog's deadline")
             {
                 return Step::Again;
@@ -375,9 +374,8 @@ impl Ledger {
                 id: id.clone(),
                 mode: RunMode::InProcess,
                 signal,
-                timed_out: out.timed_out || out.watchdog,
-                exit_status: (signal.is_none() && !out.timed_out && !out.watchdog)
-                    .then_some(out.exit_code as i32),
+                timed_out: out.ran_out(),
+                exit_status: (signal.is_none() && !out.ran_out()).then_some(out.exit_code as i32),
                 ..Default::default()
             };
             if self.record(CaseResult::Ran(rec)) {
@@ -386,7 +384,7 @@ impl Ledger {
             self.note(format!("probe began a case not asked for: {id}"));
         }
 
-        if out.watchdog && ready && self.mode == RunMode::Fork {
+        if out.quiet_end == Some(QuietEnd::Watchdog) && ready && self.mode == RunMode::Fork {
             self.blame_watchdog(&retrying);
             return Step::Again;
         }
@@ -409,7 +407,7 @@ impl Ledger {
             return Step::Again;
         }
         let before_first_case = !ready && self.results.is_empty();
-        let reason = if out.timed_out || out.watchdog {
+        let reason = if out.ran_out() {
             NotRunReason::Timeout { before_first_case }
         } else {
             NotRunReason::ProbeFailed {
@@ -743,7 +741,7 @@ mod tests {
             mode: RunMode::Fork,
         };
         let watchdog = |records: &[Record]| ProbeOutput {
-            watchdog: true,
+            quiet_end: Some(QuietEnd::Watchdog),
             ..output(records, 137)
         };
         // a recorded, then nothing for the watchdog's deadline: b is blamed, and run again.
@@ -776,7 +774,7 @@ mod tests {
         let mut p = Ledger::new(&ids(&["a", "b"]));
         p.mode = RunMode::InProcess;
         let mut out = output(&[Record::Begin { id: "a".into() }], 137);
-        out.watchdog = true;
+        out.quiet_end = Some(QuietEnd::Watchdog);
         assert_eq!(p.absorb(&out), Step::Again);
         assert_eq!(
             p.args(&ProbeArgs::default()),
@@ -794,7 +792,7 @@ mod tests {
         let mut p = Ledger::new(&ids(&["a", "b"]));
         p.mode = RunMode::InProcess;
         let mut out = output(&[Record::Begin { id: "a".into() }], 137);
-        out.timed_out = true;
+        out.quiet_end = Some(QuietEnd::TimedOut);
         assert_eq!(p.absorb(&out), Step::Again);
         let CaseResult::Ran(a) = &p.results["a"] else {
             panic!()

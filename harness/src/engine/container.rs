@@ -149,12 +149,8 @@ pub struct ProbeOutput {
     pub stderr: Vec<u8>,
     /// The container's exit code; 128 + n when signal n ended the probe (159: SIGSYS).
     pub exit_code: i64,
-    /// The container outlived [`ContainerSpec::timeout`] and was killed.
-    pub timed_out: bool,
-    /// The watchdog killed the container: no record for [`ContainerSpec::case_timeout`].
-    pub watchdog: bool,
-    /// Every expected record was in but the probe did not exit, so the harness ended it.
-    pub ended_by_harness: bool,
+    /// Why the harness ended the container, where the probe did not end on its own.
+    pub quiet_end: Option<QuietEnd>,
 }
 
 /// Tells when every expected case has its record, from the stdout bytes as they arrive.
@@ -193,6 +189,14 @@ impl ProbeOutput {
         (129..=128 + 64)
             .contains(&self.exit_code)
             .then(|| (self.exit_code - 128) as i32)
+    }
+
+    /// The harness killed the probe in the middle of a case: a limit ran out.
+    pub(crate) fn ran_out(&self) -> bool {
+        matches!(
+            self.quiet_end,
+            Some(QuietEnd::TimedOut | QuietEnd::Watchdog)
+        )
     }
 }
 
@@ -553,11 +557,7 @@ async fn collect(
             // code tells what happened.
             Ok(None) | Ok(Some(Err(_))) => return Ok(out),
             Err(_) => {
-                match quiet_end(completion.complete(), left, spec.case_timeout) {
-                    QuietEnd::AllIn => out.ended_by_harness = true,
-                    QuietEnd::TimedOut => out.timed_out = true,
-                    QuietEnd::Watchdog => out.watchdog = true,
-                }
+                out.quiet_end = Some(quiet_end(completion.complete(), left, spec.case_timeout));
                 kill(engine, id).await?;
                 return Ok(out);
             }
@@ -571,14 +571,15 @@ fn wait_limit(complete: bool, left: Duration, case_timeout: Duration) -> Duratio
     if complete { EXIT_GRACE } else { case_timeout }.min(left)
 }
 
-/// Why a container whose output stayed quiet for a whole wait is ended.
-#[derive(Debug, PartialEq, Eq)]
-enum QuietEnd {
+/// Why a container whose output stayed quiet for a whole wait is ended: one reason, so a
+/// container ended by the watchdog can't also read as one that outlived its whole-run limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuietEnd {
     /// Every record is in and the probe did not exit within the grace.
     AllIn,
-    /// The whole-run limit ran out.
+    /// The whole-run limit ([`ContainerSpec::timeout`]) ran out.
     TimedOut,
-    /// The watchdog: a case gave no record within its wait.
+    /// The watchdog: a case gave no record within [`ContainerSpec::case_timeout`].
     Watchdog,
 }
 

@@ -40,7 +40,9 @@ pub use configuration::{
     run_configuration, CaseResult, ConfigurationRun, NotRunReason, RestartLimits,
 };
 pub use connect::{ConnectError, Engine};
-pub use container::{ContainerError, ContainerOutcome, ContainerSpec, ProbeOutput, SeccompMode};
+pub use container::{
+    ContainerError, ContainerOutcome, ContainerSpec, ProbeOutput, QuietEnd, SeccompMode,
+};
 pub use facts::{EngineFacts, FactsError, SecurityOption};
 pub use image::{ImageError, ProbeImage};
 pub use podman::{PodmanError, ProfileFiles};

@@ -6,8 +6,9 @@ use super::configuration::{run_configuration, ConfigurationRun, RestartLimits};
 use super::connect::Engine;
 use super::container::{ContainerError, ContainerSpec};
 use super::image::ProbeImage;
+use std::future::Future;
 use std::sync::Arc;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::Semaphore;
 
 /// Runs configurations on one engine with one probe image, all labelled with one run id.
 /// Clone it freely: clones share the bound.
@@ -34,12 +35,16 @@ impl Slots {
         Slots(Arc::new(Semaphore::new(concurrency.max(1))))
     }
 
-    /// Waits for a free slot; it is free again when the permit drops.
-    pub(crate) async fn take(&self) -> SemaphorePermit<'_> {
-        self.0
+    /// Runs `configuration` (a future, so nothing of it runs before) once a slot is free, and
+    /// holds the slot until it is done: every container of its restarts counts against the
+    /// bound, whichever engine runs them.
+    pub(crate) async fn hold_for<T>(&self, configuration: impl Future<Output = T>) -> T {
+        let _slot = self
+            .0
             .acquire()
             .await
-            .expect("the slots' semaphore is never closed")
+            .expect("the slots' semaphore is never closed");
+        configuration.await
     }
 }
 
@@ -91,7 +96,19 @@ impl Runner {
         spec: &ContainerSpec,
         case_ids: &[String],
     ) -> Result<ConfigurationRun, ContainerError> {
-        let _slot = self.slots.take().await;
+        self.slots
+            .hold_for(self.rebuilding_where_gone(spec, case_ids))
+            .await
+    }
+
+    /// [`Runner::run`] in its slot: where a create finds the probe image gone and the runner
+    /// can build it ([`Runner::rebuilding_from`]), it builds it and runs the configuration
+    /// again.
+    async fn rebuilding_where_gone(
+        &self,
+        spec: &ContainerSpec,
+        case_ids: &[String],
+    ) -> Result<ConfigurationRun, ContainerError> {
         let run = || {
             run_configuration(
                 &self.engine,

@@ -7,6 +7,11 @@ use std::process::{Command, Output, Stdio};
 /// The binary cargo built for these tests.
 pub const BIN: &str = env!("CARGO_BIN_EXE_seccomp-harness");
 
+/// `--case getpid --case unshare(CLONE_NEWUSER)`: a call every profile here lets through and one
+/// that the shipped deny-namespaces denies (and Docker's default too, without CAP_SYS_ADMIN),
+/// so that a small run has cells of both kinds.
+pub const GETPID_AND_UNSHARE: [&str; 4] = ["--case", "getpid", "--case", "unshare(CLONE_NEWUSER)"];
+
 /// `seccomp-harness run ARGS`, with whatever DOCKER_HOST the test runs with: its output and
 /// its pid.
 pub fn run(args: &[&str]) -> (Output, u32) {

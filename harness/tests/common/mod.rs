@@ -58,6 +58,44 @@ pub async fn run_matrix(
     .matrix
 }
 
+/// The profile files (`.json`) of `dir`, in a stable order, as `run`'s inputs.
+#[allow(dead_code)]
+pub fn profile_files(dir: &std::path::Path) -> Vec<seccomp_harness::run::ProfileInput> {
+    files_with_extension(dir, "json")
+        .into_iter()
+        .map(seccomp_harness::run::ProfileInput::File)
+        .collect()
+}
+
+/// [`run_matrix`] of `inputs`, each loaded as `run` loads it.
+#[allow(dead_code)]
+pub async fn run_inputs(
+    inputs: &[seccomp_harness::run::ProfileInput],
+    opts: seccomp_harness::run::RunOptions,
+) -> seccomp_harness_core::matrix::Matrix {
+    let profiles = inputs
+        .iter()
+        .map(|p| seccomp_harness::run::load_profile(p).unwrap_or_else(|e| panic!("{p:?}: {e}")))
+        .collect();
+    run_matrix(profiles, opts).await
+}
+
+/// Each failing cell of `m`, with what was observed and expected: empty where the oracle and
+/// the engine agree on every cell.
+#[allow(dead_code)]
+pub fn failing_cells(m: &seccomp_harness_core::matrix::Matrix) -> Vec<String> {
+    m.cells
+        .iter()
+        .filter(|c| c.verdict == seccomp_harness_core::matrix::Verdict::Fail)
+        .map(|c| {
+            format!(
+                "{}::{}: observed {:?}, expected {:?}",
+                c.configuration, c.case, c.observed, c.expected
+            )
+        })
+        .collect()
+}
+
 /// The profile in file `path`, loaded as `run` loads it.
 #[allow(dead_code)]
 pub fn load_file(

@@ -125,15 +125,17 @@ fn output() -> impl Strategy<Value = ProbeOutput> {
             Just(-1),
             any::<i64>()
         ],
-        (any::<bool>(), any::<bool>(), any::<bool>()),
+        prop::option::of(prop_oneof![
+            Just(QuietEnd::AllIn),
+            Just(QuietEnd::TimedOut),
+            Just(QuietEnd::Watchdog)
+        ]),
     )
-        .prop_map(|(pieces, sep, stderr, exit_code, flags)| ProbeOutput {
+        .prop_map(|(pieces, sep, stderr, exit_code, quiet_end)| ProbeOutput {
             stdout: pieces.join(sep),
             stderr,
             exit_code,
-            timed_out: flags.0,
-            watchdog: flags.1,
-            ended_by_harness: flags.2,
+            quiet_end,
         })
 }
 

@@ -20,7 +20,7 @@ use super::{call, log, CriError, RUN_LABEL};
 use crate::engine::cleanup::RunId;
 use crate::engine::configuration::{run_configuration_with, ConfigurationRun, RestartLimits};
 use crate::engine::container::{
-    ContainerError, ContainerOutcome, ContainerSpec, ProbeOutput, SeccompMode,
+    ContainerError, ContainerOutcome, ContainerSpec, ProbeOutput, QuietEnd, SeccompMode,
 };
 use crate::engine::runner::Slots;
 use std::collections::HashMap;
@@ -178,12 +178,11 @@ impl PodRunner {
         spec: &ContainerSpec,
         case_ids: &[String],
     ) -> Result<ConfigurationRun, ContainerError> {
-        let _slot = self.slots.take().await;
-        run_configuration_with(case_ids, spec, self.limits, |args, expect| {
+        let pods = run_configuration_with(case_ids, spec, self.limits, |args, expect| {
             let seq = self.seq.fetch_add(1, Ordering::Relaxed);
             async move { self.run_pod(seq, spec, &args, &expect).await }
-        })
-        .await
+        });
+        self.slots.hold_for(pods).await
     }
 
     fn err(&self, action: &'static str, id: &str, e: CriError) -> ContainerError {
@@ -351,9 +350,7 @@ impl PodRunner {
             stdout: streams.stdout,
             stderr: streams.stderr,
             exit_code: i64::from(exit_code),
-            timed_out: watch.timed_out,
-            watchdog: watch.watchdog,
-            ended_by_harness: watch.ended_by_harness,
+            quiet_end: watch.stopped,
         }))
     }
 
@@ -499,9 +496,7 @@ struct Watch {
     last_progress: Instant,
     lines: usize,
     complete_since: Option<Instant>,
-    watchdog: bool,
-    timed_out: bool,
-    ended_by_harness: bool,
+    stopped: Option<QuietEnd>,
 }
 
 impl Watch {
@@ -511,9 +506,7 @@ impl Watch {
             last_progress: now,
             lines: 0,
             complete_since: None,
-            watchdog: false,
-            timed_out: false,
-            ended_by_harness: false,
+            stopped: None,
         }
     }
 
@@ -529,15 +522,15 @@ impl Watch {
         if all_in {
             let since = *self.complete_since.get_or_insert(now);
             if now.duration_since(since) > EXIT_GRACE {
-                self.ended_by_harness = true;
+                self.stopped = Some(QuietEnd::AllIn);
                 return true;
             }
             false
         } else if now.duration_since(self.last_progress) > spec.case_timeout {
-            self.watchdog = true;
+            self.stopped = Some(QuietEnd::Watchdog);
             true
         } else if now.duration_since(self.started) > spec.timeout {
-            self.timed_out = true;
+            self.stopped = Some(QuietEnd::TimedOut);
             true
         } else {
             false
@@ -656,7 +649,7 @@ mod tests {
         assert!(!w.look(at(1), 3, true, &spec()));
         assert!(!w.look(at(2), 3, true, &spec()), "within the grace");
         assert!(w.look(at(4), 3, true, &spec()));
-        assert!(w.ended_by_harness && !w.watchdog && !w.timed_out);
+        assert_eq!(w.stopped, Some(QuietEnd::AllIn));
 
         // A line now and then keeps the watchdog off; silence past it stops the container.
         let mut w = Watch::new(t0);
@@ -664,7 +657,7 @@ mod tests {
         assert!(!w.look(at(24), 2, false, &spec()));
         assert!(!w.look(at(39), 2, false, &spec()));
         assert!(w.look(at(40), 2, false, &spec()));
-        assert!(w.watchdog && !w.timed_out && !w.ended_by_harness);
+        assert_eq!(w.stopped, Some(QuietEnd::Watchdog));
 
         // Lines all along, but past the whole run's limit.
         let mut w = Watch::new(t0);
@@ -672,7 +665,7 @@ mod tests {
             assert!(!w.look(at(s), s as usize, false, &spec()), "at {s} s");
         }
         assert!(w.look(at(101), 102, false, &spec()));
-        assert!(w.timed_out && !w.watchdog);
+        assert_eq!(w.stopped, Some(QuietEnd::TimedOut));
     }
 
     #[test]
