@@ -190,9 +190,8 @@ impl Timings {
 }
 
 /// Connects, plans and runs `profiles` × `cap_sets`, and assembles the matrix: the prepare
-/// step ([`connect`], [`engine_profile_files`]'s engine checks, [`plan_for_engine`], the probe
-/// image), the run ([`run_containers`]) and the finish
-/// ([`finish::assemble_run`]), each phase timed for
+/// step ([`connect`], [`podman_of`]'s engine checks, [`plan_for_engine`], the probe image), the
+/// run ([`run_containers`]) and the finish ([`finish::assemble_run`]), each phase timed for
 /// `run --diagnostics`.
 pub async fn execute(
     profiles: Vec<LoadedProfile>,
