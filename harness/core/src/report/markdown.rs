@@ -657,6 +657,13 @@ Legend: `ok` allowed: the call got what it gets unconfined · `EPERM, E4000` err
     }
 
     #[test]
+    fn a_row_pads_every_cell_and_ends_its_line() {
+        let mut out = String::new();
+        row(&mut out, &[code("a|b"), text("x_y")]);
+        assert_eq!(out, "| `a\\|b` | x\\_y |\n");
+    }
+
+    #[test]
     fn code_spans_survive_backticks_and_pipes() {
         assert_eq!(code("a`b"), "``a`b``");
         assert_eq!(code("`x"), "`` `x ``");
