@@ -5,8 +5,8 @@
 //! The harness's phases, each timed alone on the profile's text: parse, resolve, predict
 //! (oracle built, start decided, every catalog case predicted), tag, classify (every case,
 //! from records shaped like the predictions). The engine: one bare container of the probe's
-//! `--noop` under the profile (runc compiles and loads the filter), and the whole `run` of the
-//! profile (its as-is, tagged, baseline and calibration containers).
+//! `--noop` under the profile (the runtime compiles and loads the filter), and the whole `run`
+//! of the profile (its as-is, tagged, baseline and calibration containers).
 
 #[path = "../tests/support/large_profile.rs"]
 mod large_profile;

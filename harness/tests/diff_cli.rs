@@ -11,7 +11,7 @@ fn matrix_json(outcome: &str, errno: &str, kernel: &str) -> String {
         r#"{{
   "schema_version": 1,
   "host": {{ "kernel": "{kernel}", "arch": "x86_64", "engine": "docker",
-            "engine_version": "25.0.3", "api_version": "1.44", "runtime": "runc",
+            "engine_version": "25.0.3", "api_version": "1.44", "runtime": "rt-a",
             "runtime_version": "1.1.12",
             "seccomp": {{ "config_seccomp": true, "config_seccomp_filter": true,
                          "actions_available": ["kill_process"], "engine_profile": "builtin" }} }},

@@ -27,7 +27,8 @@ use std::time::Duration;
 
 /// The fake probe. Case ids map to raw syscalls (x86_64 numbers; aarch64 has neither `fork`
 /// nor these numbers, so these tests are x86_64 only). In fork mode it forks with the raw
-/// `fork` syscall (57), so a profile can kill the fork without touching runc, which clones.
+/// `fork` syscall (57), so a profile can kill the fork without touching the runtime, which
+/// clones.
 const FAKE_PROBE: &str = r##"
 use std::io::Write;
 extern "C" {
@@ -268,8 +269,9 @@ async fn the_default_profile_denies_a_user_namespace_and_unconfined_allows_it() 
 #[ignore = "needs a Docker daemon: run with `cargo test -- --include-ignored`"]
 async fn a_profile_too_strict_for_the_runtime_is_start_failed() {
     let engine = common::engine().await;
-    // runc 1.1.5 calls getppid after loading the filter; other runtimes may not, so the
-    // assertion is on the shape, and the message is printed.
+    // The host's runtime calls getppid after loading the filter (the default runtime's start
+    // needs, `runtime::RuntimeModel::fatal`); other runtimes may not, so the assertion is on
+    // the shape, and the message is printed.
     let spec = profile(
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
             {"names":["getppid"],"action":"SCMP_ACT_KILL"},

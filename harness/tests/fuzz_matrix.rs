@@ -17,6 +17,7 @@ use seccomp_harness_core::fleet;
 use seccomp_harness_core::matrix::Matrix;
 use seccomp_harness_core::report::diff::{render as render_diff, DiffFormat, Sides};
 use seccomp_harness_core::report::{render, Format, Options};
+use seccomp_harness_core::runtime::{testing::NO_STUB_NAME, DEFAULT_NAME};
 use serde_json::Value;
 use soak::config;
 
@@ -57,8 +58,8 @@ fn replacement() -> impl Strategy<Value = Value> {
             "getpid",
             "x86_64",
             "i386",
-            "runc",
-            "crun",
+            DEFAULT_NAME,
+            NO_STUB_NAME,
             "podman",
             "",
             "a@b",

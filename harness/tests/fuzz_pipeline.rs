@@ -4,7 +4,8 @@
 //! - No input panics anywhere along it (arbitrary bytes, arbitrary JSON with the format's keys,
 //!   generated profiles).
 //! - A valid profile's predictions are unchanged by salting, for every case of the catalog, on
-//!   runc and crun, with and without `defaultErrnoRet` honoured; and by tagging, up to what
+//!   a runtime with an ENOSYS stub and one without ([`runtimes`]), with and without
+//!   `defaultErrnoRet` honoured; and by tagging, up to what
 //!   tagging means to change (the default's errno becomes a trap, errnos become sentinels that
 //!   attribute each denial to the rule the original predicts).
 //! - Serializing then parsing is the identity: the tagged JSON parses to the tagged model the
@@ -20,7 +21,7 @@ use seccomp_harness_core::outcome::{Outcome, RuleOther, RuleRef};
 use seccomp_harness_core::profile::salt::{salt_for, salted, salted_json};
 use seccomp_harness_core::profile::tag::Attributed;
 use seccomp_harness_core::profile::{self, Action, CapSet, Host, KernelVersion, Profile};
-use seccomp_harness_core::runtime::Runtime;
+use seccomp_harness_core::runtime::{testing::NO_STUB_NAME, Runtime, DEFAULT_NAME};
 use serde_json::{json, Value};
 
 #[path = "common/profile_json.rs"]
@@ -83,8 +84,8 @@ fn rule() -> impl Strategy<Value = Value> {
     )
         .prop_map(|(names, action, errno, args, includes, excludes)| {
             let mut r = json!({"names": names, "action": action});
-            // errnoRet only where an action takes one: elsewhere it is refused (crun) or
-            // ignored, and validation says so; the "anything goes" tests cover that.
+            // errnoRet only where an action takes one: elsewhere a runtime refuses it
+            // (`RuntimeModel::refuses_stray_errno_ret`) or ignores it, and validation says so; the "anything goes" tests cover that.
             if let (Some(e), "SCMP_ACT_ERRNO" | "SCMP_ACT_TRACE") = (errno, action) {
                 r["errnoRet"] = json!(e);
             }
@@ -136,11 +137,26 @@ fn profile_json() -> impl Strategy<Value = Value> {
         })
 }
 
-fn host(arch: Arch, runtime: &str, honours: bool) -> Host {
-    let version = if runtime == "crun" { "1.28" } else { "1.1.15" };
+/// The default runtime from the version whose ENOSYS stub covers the native arch (1.1.15), and
+/// the runtime with no stub ([`NO_STUB_NAME`]), each at a measured version: the two ways a
+/// call above the profile's highest one is answered.
+fn runtimes() -> [Runtime; 2] {
+    [
+        Runtime::parse(DEFAULT_NAME, Some("1.1.15")),
+        Runtime::parse(NO_STUB_NAME, Some("1.28")),
+    ]
+}
+
+/// The runtime the single-runtime properties run on: the default one, with its stub.
+fn stubbing_runtime() -> Runtime {
+    let [stubbing, _] = runtimes();
+    stubbing
+}
+
+fn host(arch: Arch, runtime: &Runtime, honours: bool) -> Host {
     Host::new(arch, CapSet::docker_default(), KernelVersion::new(6, 18))
         .with_default_errno_ret(honours)
-        .with_runtime(Runtime::parse(runtime, Some(version)))
+        .with_runtime(runtime.clone())
 }
 
 /// Every stage a run puts a profile through; none may panic, whatever `text` is.
@@ -151,7 +167,7 @@ fn whole_pipeline(text: &str) {
     let _ = profile::errno_out_of_range(&p);
     let catalog = Catalog::for_arch(Arch::X86_64);
     for honours in [true, false] {
-        let h = host(Arch::X86_64, "runc", honours);
+        let h = host(Arch::X86_64, &stubbing_runtime(), honours);
         let _ = profile::lint(&p, &h);
         let resolved = profile::resolve(&p, &h);
         let oracle = Oracle::new(&resolved);
@@ -161,7 +177,7 @@ fn whole_pipeline(text: &str) {
             let _ = oracle.predict_filter(c);
         }
         let t = profile::tag_for(&p, honours);
-        let t = t.for_runtime(&["fstatfs", "close_range"], "runc");
+        let t = t.for_runtime(&["fstatfs", "close_range"], "rt-a");
         let _ = profile::parse_str(&t.json(), "tagged.json");
         let _ = profile::parse_str(&salted_json(&t.profile, 7, honours), "tagged.json");
         let _ = profile::parse_str(&salted_json(&p, 7, honours), "salted.json");
@@ -207,8 +223,8 @@ proptest! {
 proptest! {
     #![proptest_config(config(64))]
 
-    /// The salt rule changes no prediction, on any arch's catalog, for runc or crun, whether
-    /// the engine honours `defaultErrnoRet` or not; and the salted JSON is the original plus
+    /// The salt rule changes no prediction, on any arch's catalog, for either of [`runtimes`],
+    /// whether the engine honours `defaultErrnoRet` or not; and the salted JSON is the original plus
     /// one rule.
     #[test]
     fn salting_changes_no_prediction(doc in profile_json(), run in "[a-z0-9]{1,12}", job in 0usize..64) {
@@ -230,7 +246,7 @@ proptest! {
             );
             for arch in Arch::ALL {
                 let catalog = Catalog::for_arch(*arch);
-                for runtime in ["runc", "crun"] {
+                for runtime in &runtimes() {
                     let h = host(*arch, runtime, honours);
                     let (a, b) = (profile::resolve(&original, &h), profile::resolve(&salted, &h));
                     let (a, b) = (Oracle::new(&a), Oracle::new(&b));
@@ -263,7 +279,7 @@ proptest! {
                 .map_err(|e| TestCaseError::fail(format!("the tagged JSON does not parse: {e}")))?;
             prop_assert_eq!(&reparsed, &tagged.profile, "{}", json);
 
-            let h = host(Arch::X86_64, "runc", honours);
+            let h = host(Arch::X86_64, &stubbing_runtime(), honours);
             let (ro, rt) = (profile::resolve(&original, &h), profile::resolve(&tagged.profile, &h));
             let (a, b) = (Oracle::new(&ro), Oracle::new(&rt));
             for c in catalog.cases() {
@@ -277,8 +293,8 @@ proptest! {
                 let stub = Some(RuleRef::ENOSYS_STUB);
                 if (pa.rule == stub || pb.rule == stub) && pb.rule != pa.rule && lists_another_arch_only(&doc) {
                     // Known gap found by this test (README, *Fuzz and property tests*): for a
-                    // profile whose architectures leave out the host's own, runc's stub is
-                    // predicted differently for the copy (its TRAP default and appended
+                    // profile whose architectures leave out the host's own, the runtime's stub
+                    // is predicted differently for the copy (its TRAP default and appended
                     // allowances) than for the original. Only that case is let through.
                     continue;
                 }
@@ -299,8 +315,9 @@ proptest! {
                 }
                 // What the run reports is the attribution of the tagged errno, which must name
                 // the rule the original's prediction names. (The tagged rule may differ: a rule
-                // runc drops as equal to the default in the original is kept in the copy when
-                // the engine drops the default's sentinel, and its sentinel is the default's.)
+                // the runtime drops as equal to the default in the original is kept in the copy
+                // when the engine drops the default's sentinel, and its sentinel is the
+                // default's.)
                 let attributed = tagged.sentinels.attribute(c, pb.errno.unwrap());
                 if pa.rule == Some(RuleRef::DEFAULT) && !honours && !tagged.default_traps {
                     // Found by this test: an ERRNO default beside a TRAP rule can't trap, and

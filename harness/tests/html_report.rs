@@ -87,7 +87,7 @@ fn matrix(kernel: &str, vsock: &str) -> String {
     format!(
         r#"{{ "schema_version": 1,
   "host": {{ "kernel": "{kernel}", "arch": "x86_64", "engine": "docker", "engine_version": "20.10.24",
-            "api_version": "1.41", "runtime": "runc", "runtime_version": "1.1.5",
+            "api_version": "1.41", "runtime": "rt-a", "runtime_version": "1.1.5",
             "seccomp": {{ "config_seccomp": true, "config_seccomp_filter": true,
                          "actions_available": ["kill_process", "errno"], "engine_profile": "default",
                          "runtime_unknown_syscalls": ["mseal"] }} }},

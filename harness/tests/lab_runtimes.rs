@@ -1,3 +1,5 @@
+//! The runtime module's end-to-end tests on the lab's engines, so they name runtimes.
+//!
 //! crun and Podman end to end, on the engine lab's engines (`ci/lab.sh up sid-crun`, `ci/lab.sh
 //! up podman`): gated on `SECCOMP_HARNESS_LAB_CRUN` and `SECCOMP_HARNESS_LAB_PODMAN`, each the
 //! DOCKER_HOST that `ci/lab.sh` printed (`.ci/run` sets them when the lab is up).

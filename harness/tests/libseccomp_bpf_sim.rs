@@ -3,7 +3,7 @@
 //! x86_64 must get the action libseccomp's simulator expects. No Docker needed.
 //!
 //! The comparison is on the filter's answer (`Oracle::predict_filter`) with a runtime that adds
-//! no ENOSYS stub (crun's model): libseccomp's simulator runs the bare filter. `N` (any value)
+//! no ENOSYS stub (`runtime::testing::NO_STUB_NAME`'s model): libseccomp's simulator runs the bare filter. `N` (any value)
 //! arguments are tried as 0 and all ones (every combination): the expected result must hold
 //! for each.
 //! The test prints how many rows (and argument combinations) agree.
@@ -14,7 +14,7 @@ use seccomp_catalog::{Abi, Arch, Arg, Case};
 use seccomp_harness_core::oracle::Oracle;
 use seccomp_harness_core::outcome::Outcome;
 use seccomp_harness_core::profile::{self, names, CapSet, Host, KernelVersion};
-use seccomp_harness_core::runtime::Runtime;
+use seccomp_harness_core::runtime::{testing, Runtime};
 use std::path::PathBuf;
 
 const ENOSYS: i32 = 38;
@@ -172,7 +172,7 @@ fn the_oracle_agrees_with_libseccomps_bpf_sim_rows() {
         CapSet::docker_default(),
         KernelVersion::new(6, 18),
     )
-    .with_runtime(Runtime::parse("crun", Some("1.28")));
+    .with_runtime(Runtime::parse(testing::NO_STUB_NAME, Some("1.28")));
     let mut tally = Tally::default();
     for file in &tests {
         let json = file.with_extension("json");

@@ -219,9 +219,10 @@ fn out_of_range_errno_fails_the_start() {
 #[test]
 fn conditional_include_fixture() {
     // Without CAP_SYSLOG the syslog rule is skipped. The profile lists no architectures, so
-    // runc adds no ENOSYS stub (measured with runc 1.1.5 on the same rules with and without
-    // architectures, harness/tests/fixtures/wild/runc-seccomp_syscall_test1*.json): syslog
-    // gets the default's EPERM.
+    // the host's default runtime (`Runtime::default()`) adds no ENOSYS stub
+    // (`runtime::RuntimeModel::stub_covers_native`, measured on the pair of rules with and
+    // without architectures that tests/fixtures/wild/README.md names): syslog gets the
+    // default's EPERM.
     let p = predict("moby-fixture-conditional_include.json", "syslog");
     assert_eq!(
         (p.errno, p.rule),

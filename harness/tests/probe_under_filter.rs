@@ -5,7 +5,7 @@
 //!
 //! Each filter targets only the syscall under test and allows everything else, so the probe can
 //! still start (execve, mmap...). The filter is installed in the forked child just before it
-//! execs the probe, with no_new_privs, as runc does.
+//! execs the probe, with no_new_privs, as an OCI runtime does.
 
 use seccomp_catalog::record::{CaseRecord, HostRecord, Record, RunMode};
 use seccomp_catalog::Catalog;

@@ -120,7 +120,8 @@ fn run_one(profile_json: &str) -> (serde_json::Value, Option<i32>) {
 fn a_profile_too_strict_to_start_gives_start_failed_cells_and_leaves_nothing() {
     let _one_at_a_time = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
     common::require_engine();
-    // runc 1.1.5 calls fstatfs after it loads the filter ("ensure /proc/self/fd is on procfs").
+    // The host's runtime calls fstatfs after it loads the filter ("ensure /proc/self/fd is on
+    // procfs"): one of the default runtime's start needs (`runtime::RuntimeModel::fatal`).
     let (m, code) = run_one(
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["fstatfs"],"action":"SCMP_ACT_ERRNO"}]}"#,
     );
@@ -153,8 +154,9 @@ fn a_profile_too_strict_to_start_gives_start_failed_cells_and_leaves_nothing() {
 fn a_profile_that_would_hang_the_runtime_is_not_started() {
     let _one_at_a_time = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
     common::require_engine();
-    // KILL on getppid hangs runc 1.1.5 for good: the harness must not start it at all, and
-    // nothing ran, so no cell passes: each is `held_back`, and the run exits 1.
+    // KILL on getppid hangs the host's runtime for good (`RuntimeModel::kill_hangs_start`):
+    // the harness must not start it at all, and nothing ran, so no cell passes: each is
+    // `held_back`, and the run exits 1.
     let (m, code) = run_one(
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_KILL"}]}"#,
     );

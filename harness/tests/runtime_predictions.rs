@@ -1,3 +1,5 @@
+//! The runtime module's end-to-end tests, per runtime version, so they name runtimes.
+//!
 //! Predictions the oracle once got wrong, pinned end to end on every runc the project can
 //! reach (`tests/fixtures/runtime`, README there): the ENOSYS stub by runc version and listed
 //! arches, runc's `close` after loading the filter, the probe's own `write(1, …)` judged with

@@ -67,7 +67,8 @@ fn check_findings_are_at_their_line() {
     assert_eq!(r["level"], "error");
     assert_eq!(start(r).0, 3);
 
-    // A rule equal to the default action is dropped by runc: a lint at the rule's line.
+    // A rule equal to the default action is dropped by the runtime (`runtime::RuntimeModel`'s
+    // reading of a profile): a lint at the rule's line.
     let lint = dir.path().join("lint.json");
     std::fs::write(
         &lint,

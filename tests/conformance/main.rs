@@ -120,8 +120,8 @@ fn cell_trial(id: &ConfigurationId, case: &str) -> Result<Completion, Failed> {
             cell.expected.note,
         )
         .into()),
-        // The engine's runtime ignored the profile (runsc without --oci-seccomp): nothing
-        // was proven, so the trial fails with the reason.
+        // The engine's runtime ignored the profile (why: `runtime::Runtime::known_by_program`):
+        // nothing was proven, so the trial fails with the reason.
         Verdict::NotEnforced => Err(format!(
             "not enforced: {}",
             cell.observed.note.as_deref().unwrap_or("no reason given")

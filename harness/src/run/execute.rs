@@ -1,7 +1,7 @@
 //! Runs a plan on the engine: facts, the probe image, every container of the plan in parallel
 //! (bounded), and cleanup on every path including Ctrl-C.
 
-use super::finish::assemble_run;
+use super::finish::readings;
 use super::prepare::{plan_for_engine, Choices};
 use super::progress::Progress;
 use crate::engine::image::ProbeImage;
@@ -11,8 +11,9 @@ use crate::engine::{
     RunId, Runner, SeccompMode,
 };
 use seccomp_catalog::Arch;
-use seccomp_harness_core::assemble::{JobResult, NotRun};
+use seccomp_harness_core::assemble::{JobResult, NotRun, Tally};
 use seccomp_harness_core::engine_kind::EngineKind;
+use seccomp_harness_core::finish;
 use seccomp_harness_core::matrix::Matrix;
 use seccomp_harness_core::plan::input::{CapSpec, LoadedProfile};
 use seccomp_harness_core::plan::{Job, JobKind, Plan, PlanError, Seccomp};
@@ -129,6 +130,28 @@ pub struct RunReport {
     pub timings: Timings,
 }
 
+impl RunReport {
+    /// The report of a run whose containers were tallied in `tally`: what they took and saw
+    /// beside the matrix assembled from their results, the same on every engine.
+    pub(crate) fn of(
+        matrix: Matrix,
+        facts: EngineFacts,
+        tally: Tally,
+        seconds: f64,
+        timings: Timings,
+    ) -> RunReport {
+        RunReport {
+            matrix,
+            facts,
+            containers: tally.containers,
+            containers_by_job: tally.containers_by_job,
+            seconds,
+            diagnostics: tally.diagnostics,
+            timings,
+        }
+    }
+}
+
 /// Where a run's time went, for `run --diagnostics`: what a user asks when a run is slower
 /// than the containers it needs.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -167,8 +190,8 @@ impl Timings {
 }
 
 /// Connects, plans and runs `profiles` × `cap_sets`, and assembles the matrix: the prepare
-/// step ([`connect`], [`engine_profile_files`]'s engine checks, [`plan_for_engine`], the probe
-/// image), the run ([`run_containers`]) and the finish ([`assemble_run`]), each phase timed for
+/// step ([`connect`], [`podman_of`]'s engine checks, [`plan_for_engine`], the probe image), the
+/// run ([`run_containers`]) and the finish ([`finish::assemble_run`]), each phase timed for
 /// `run --diagnostics`.
 pub async fn execute(
     profiles: Vec<LoadedProfile>,
@@ -207,24 +230,12 @@ pub async fn execute(
     let ran = run_containers(&engine, &runner, &plan, &seccomp, podman_caps, files, opts).await?;
     let seconds = started.elapsed().as_secs_f64();
     clock.done("containers");
-    let seccomp_harness_core::assemble::Tally {
-        containers,
-        containers_by_job,
-        results,
-        diagnostics,
-    } = seccomp_harness_core::assemble::tally(ran.collected.jobs);
-    let mut matrix = assemble_run(&plan, &facts, &results);
+    let tally = seccomp_harness_core::assemble::tally(ran.collected.jobs);
+    let mut matrix = finish::assemble_run(&plan, &tally.results, &readings(&facts));
     seccomp_harness_core::assemble::leave_out_failed(&mut matrix, &plan, &ran.collected.failed);
     clock.done("predictions and matrix");
-    Ok(RunReport {
-        matrix,
-        facts,
-        containers,
-        containers_by_job,
-        seconds,
-        diagnostics,
-        timings: clock.finish(ran.finished),
-    })
+    let timings = clock.finish(ran.finished);
+    Ok(RunReport::of(matrix, facts, tally, seconds, timings))
 }
 
 /// Times a run's phases as they end ([`Timings::phases`]).

@@ -5,14 +5,14 @@
 //! runtimes, and the core's [`plan`] decides, purely and once, which containers to run and what
 //! the oracle expects of each cell), run (the containers: [`execute`] on a Docker or Podman
 //! engine, [`cri`] on a Kubernetes node's CRI socket, [`several_engines`] on several engines at
-//! once; these talk to engines) and finish (`finish`: the core's [`calibration`] measurement,
-//! the predictions and [`assemble`], once, into the matrix; pure, but for the capability
-//! bounding set it reads from `/proc/self/status`).
+//! once; these talk to engines) and finish (the core's [`finish`]: the calibration's
+//! measurement, the predictions and the assembly, once, into the matrix; pure, given what
+//! `finish` here reads: the engine's host facts and the capability bounding set from
+//! `/proc/self/status`).
 //!
 //! [`Matrix`]: seccomp_harness_core::matrix::Matrix
 //! [`plan`]: seccomp_harness_core::plan
-//! [`calibration`]: seccomp_harness_core::calibration
-//! [`assemble`]: seccomp_harness_core::assemble
+//! [`finish`]: seccomp_harness_core::finish
 
 pub mod cri;
 pub mod execute;

@@ -6,8 +6,8 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 /// Syscalls the generated rules name: plain ones, ones with argument cases in the catalog,
-/// multiplexed ones (i386's socketcall), runc's start needs, a name above runc's stub and one
-/// no libseccomp knows.
+/// multiplexed ones (i386's socketcall), the default runtime's start needs, a name above its
+/// ENOSYS stub and one no libseccomp knows.
 pub const NAMES: &[&str] = &[
     "getpid",
     "mkdir",

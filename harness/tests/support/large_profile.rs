@@ -17,12 +17,12 @@ use std::path::Path;
 
 const UNMATCHED_BASE: u64 = 0x5ecc_0000;
 const EACCES: u64 = 13;
-/// Errnos for the rules nothing matches: none equals the default's EPERM (runc would drop
-/// the rule) and all are valid.
+/// Errnos for the rules nothing matches: none equals the default's EPERM (the runtime would
+/// drop the rule as equal to the default) and all are valid.
 const UNMATCHED_ERRNOS: [u64; 4] = [5, 22, 95, 110];
 
-/// The allow-list of the hostile suite's default-KILL profile: measured to let runc and the
-/// probe start (harness/tests/fixtures/hostile).
+/// The allow-list of the hostile suite's default-KILL profile: measured to let the host's
+/// runtime and the probe start (harness/tests/fixtures/hostile).
 fn allow_list(manifest_dir: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(
         manifest_dir.join("tests/fixtures/hostile/default-kill-allowlist.json"),
@@ -38,12 +38,17 @@ fn allow_list(manifest_dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Every call a modelled runtime needs after loading the filter (runc's and crun's, every
-/// version: runtime/), so the profile starts on any engine of the lab.
+/// Every call a modelled runtime needs after loading the filter (the default runtime's, oldest
+/// and newest measured, and the one with no ENOSYS stub: runtime/), so the profile starts on
+/// any engine of the lab.
 fn runtime_needs() -> Vec<String> {
-    use seccomp_harness_core::runtime::Runtime;
+    use seccomp_harness_core::runtime::{testing::NO_STUB_NAME, Runtime, DEFAULT_NAME};
     let mut out = Vec::new();
-    for (name, version) in [("runc", "1.1.5"), ("runc", "1.3.6"), ("crun", "1.28")] {
+    for (name, version) in [
+        (DEFAULT_NAME, "1.1.5"),
+        (DEFAULT_NAME, "1.3.6"),
+        (NO_STUB_NAME, "1.28"),
+    ] {
         let model =
             seccomp_harness_core::runtime::runtime_model(&Runtime::parse(name, Some(version)));
         for call in model

@@ -4,9 +4,9 @@
 //! [`Runtime::default`] models it, Docker's default capabilities and every case, so each test
 //! names only what it is about.
 
-use super::input::{load_file, CapSpec, LoadedProfile};
+use super::input::{add_upstream_beside_builtin, load_file, CapSpec, LoadedProfile};
 use super::{plan, Plan, PlanError, PlannedRuntime, Selection};
-use crate::profile::KernelVersion;
+use crate::profile::{engine_honours_default_errno_ret, KernelVersion};
 use crate::runtime::Runtime;
 use seccomp_catalog::Arch;
 use std::path::PathBuf;
@@ -33,6 +33,17 @@ impl PlanSetup {
             cases: Vec::new(),
             start_held_back: false,
         }
+    }
+
+    /// As an engine `engine` of `version` plans it: upstream's default for the release joins
+    /// beside `builtin` (it predicts builtin), and the engine passes `defaultErrnoRet` on or
+    /// not as its release does.
+    pub(crate) fn on_engine(mut self, engine: &str, version: &str) -> PlanSetup {
+        let upstream = crate::upstream::default_for(engine, version);
+        add_upstream_beside_builtin(&mut self.profiles, upstream)
+            .unwrap_or_else(|e| panic!("{engine} {version}: {e}"));
+        self.honours_default_errno_ret = engine_honours_default_errno_ret(engine, version);
+        self
     }
 
     pub(crate) fn cap_sets(mut self, cap_sets: Vec<CapSpec>) -> PlanSetup {

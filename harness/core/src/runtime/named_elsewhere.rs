@@ -1,16 +1,20 @@
-//! The rule that keeps this module the one home of runtime knowledge: outside it, the harness
-//! and the core do not name a runtime. The grep this test runs: every `.rs` file under
-//! `harness/src` and `harness/core/src`, except this module and the generated CRI API, with
-//! its comments (a comment that states a runtime's fact states it here, and elsewhere points
-//! here): in the harness every line, its tests included (a test that needs a runtime's
-//! behaviour takes it from [`super::testing`]), except the CLI's definition (the help text and
-//! the flags users type: [`cli_definition`]); in the core the lines before its `#[cfg(test)]`
-//! module, test files (`tests.rs`) left out ([`Scope`]). A name is `runc`, `crun`, `runsc`,
-//! `gvisor` or `youki` in any case with no letter on either side (`truncate` is not runc,
-//! `is_gvisor` is gVisor). By hand:
+//! The rule that keeps this module the one home of runtime knowledge: outside it, the harness,
+//! the core and their tests do not name a runtime. The grep this test runs: every `.rs` file
+//! under `harness/src`, `harness/core/src`, `harness/tests`, `harness/benches` and the
+//! workspace's `tests/` ([`TREES`]), except this module, the generated CRI API and the runtime
+//! module's end-to-end tests ([`END_TO_END`]), with its comments (a comment that states a
+//! runtime's fact states it here, and elsewhere points here): in the harness and the test
+//! trees every line, tests included (a test that needs a runtime's behaviour takes it from
+//! [`super::testing`], one that needs a label uses a made-up one such as `rt-a`), except the
+//! CLI's definition (the help text and the flags users type: [`cli_definition`]); in the core
+//! the lines before its `#[cfg(test)]` module, test files (`tests.rs`) left out ([`Scope`]).
+//! The file names of the test fixtures are data, not names ([`without_fixture_names`]). A name
+//! is `runc`, `crun`, `runsc`, `gvisor` or `youki` in any case with no letter on either side
+//! (`truncate` is not runc, `is_gvisor` is gVisor). By hand:
 //! `grep -rniE '(^|[^a-z])(runc|crun|runsc|gvisor|youki)([^a-z]|$)' harness/src
-//! harness/core/src --exclude-dir=runtime --exclude-dir=api`, and drop the core's test modules
-//! and the CLI's help text.
+//! harness/core/src harness/tests harness/benches tests --include='*.rs'
+//! --exclude-dir=runtime --exclude-dir=api`, and drop the core's test modules, the CLI's help
+//! text, the two end-to-end files and the fixtures' file names.
 //!
 //! The places still left are listed with their count, so that the list can only shrink: a
 //! new name elsewhere fails (one moved here leaves its entry too high, which passes, so that
@@ -58,11 +62,46 @@ enum Scope {
     Everything,
 }
 
-/// The trees the rule reads, each with its scope.
+/// The trees the rule reads (relative to `harness/`), each with its scope.
 const TREES: &[(&str, Scope)] = &[
     ("src", Scope::Everything),
     ("core/src", Scope::CodeAndComments),
+    ("tests", Scope::Everything),
+    ("benches", Scope::Everything),
+    ("../tests", Scope::Everything),
 ];
+
+/// The runtime module's end-to-end tests, left out: their subject is each runtime's measured
+/// behaviour on the engine that runs it (the lab's engines, named after their runtimes, and
+/// the host's), so each trial names the runtime and version it pins.
+const END_TO_END: &[&str] = &["tests/lab_runtimes.rs", "tests/runtime_predictions.rs"];
+
+/// Where the test fixtures are, relative to `harness/`.
+const FIXTURES: &str = "tests/fixtures";
+
+/// The file names of the fixtures under `dir` that name a runtime, longest first: a fixture's
+/// name says where its data came from (`docker-20.10.24-runc-1.1.5.json`, a matrix recorded
+/// there), and a test that reads it must spell it.
+fn fixture_names(dir: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    every_file(dir, &mut files);
+    let mut names: Vec<String> = files
+        .iter()
+        .filter_map(|f| Some(f.file_name()?.to_str()?.to_string()))
+        .filter(|n| names_in(n) > 0)
+        .collect();
+    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    names.dedup();
+    names
+}
+
+/// `text` with every fixture file name in `fixtures` taken out, so that only what the text
+/// says itself is counted (longest names first, so that none is cut by a shorter one).
+fn without_fixture_names(text: &str, fixtures: &[String]) -> String {
+    fixtures
+        .iter()
+        .fold(text.to_string(), |t, name| t.replace(name.as_str(), ""))
+}
 
 /// How many times a source file names a runtime, as the rule reads it.
 fn names_in_file(text: &str, scope: Scope) -> usize {
@@ -103,15 +142,24 @@ fn cli_definition(text: &str) -> String {
     kept
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+fn every_file(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
+            every_file(&path, out);
+        } else {
             out.push(path);
         }
     }
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut all = Vec::new();
+    every_file(dir, &mut all);
+    out.extend(
+        all.into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "rs")),
+    );
 }
 
 #[test]
@@ -142,8 +190,31 @@ fn only_the_clis_help_text_and_flags_may_name_a_runtime() {
 }
 
 #[test]
+fn a_fixtures_file_name_is_data_not_a_name() {
+    let fixtures = vec!["runc-a.053f6a0.json".to_string(), "runc-a.json".to_string()];
+    let text =
+        "read(\"wild/runc-a.json\"); read(\"wild/runc-a.053f6a0.json\"); // crun, runc-b.json";
+    let left = without_fixture_names(text, &fixtures);
+    assert_eq!(names_in(&left), 2, "{left}");
+    let real = fixture_names(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(FIXTURES),
+    );
+    assert!(
+        real.iter().any(|n| n.ends_with(".json")) && real.iter().all(|n| names_in(n) > 0),
+        "{real:?}"
+    );
+    assert!(
+        real.windows(2).all(|w| w[0].len() >= w[1].len()),
+        "{real:?}"
+    );
+}
+
+#[test]
 fn no_runtime_is_named_outside_the_runtime_module() {
     let harness = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let fixtures = fixture_names(&harness.join(FIXTURES));
     let mut files = Vec::new();
     for (tree, scope) in TREES {
         let mut in_tree = Vec::new();
@@ -160,8 +231,10 @@ fn no_runtime_is_named_outside_the_runtime_module() {
                 .into_owned();
             let skipped = rel.starts_with("core/src/runtime/")
                 || (rel.ends_with("/tests.rs") && *scope != Scope::Everything)
-                || rel.starts_with("src/engine/cri/api/");
-            let mut text = std::fs::read_to_string(path).unwrap();
+                || rel.starts_with("src/engine/cri/api/")
+                || END_TO_END.contains(&rel.as_str());
+            let mut text =
+                without_fixture_names(&std::fs::read_to_string(path).unwrap(), &fixtures);
             if rel.starts_with("src/cli/") {
                 text = cli_definition(&text);
             }
@@ -176,6 +249,6 @@ fn no_runtime_is_named_outside_the_runtime_module() {
         .collect();
     assert!(
         more.is_empty(),
-        "a runtime is named outside harness/core/src/runtime, more often than the list allows: {more:?}"
+        "a runtime is named outside harness/core/src/runtime (and its end-to-end tests), more often than the list allows: {more:?}"
     );
 }
