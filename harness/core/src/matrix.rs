@@ -301,45 +301,28 @@ impl Matrix {
     /// one matrix). Configurations that name no runtime ran on `host.runtime`: they belong to
     /// that one. The host facts then describe `runtime`. `None` when no column ran on it.
     pub fn for_runtime(&self, runtime: &str) -> Option<Matrix> {
-        let on = |c: &Configuration| match &c.runtime {
-            Some(r) => r == runtime,
-            None => self.host.runtime == runtime,
-        };
-        // The id without `@<runtime>`; one that names no runtime (or that no run of the
-        // harness wrote) stays as it is.
-        let strip = |id: &str| match id.parse::<ConfigurationId>() {
-            Ok(parsed) if parsed.runtime.as_deref() == Some(runtime) => ConfigurationId {
-                runtime: None,
-                ..parsed
-            }
-            .to_string(),
-            _ => id.to_string(),
+        let view = RuntimeView {
+            runtime,
+            default_runtime: &self.host.runtime,
         };
         let kept: HashSet<&str> = self
             .configurations
             .iter()
-            .filter(|c| on(c))
+            .filter(|c| view.owns(c))
             .map(|c| c.id.as_str())
             .collect();
         if kept.is_empty() {
             return None;
         }
-        let mut host = self.host.clone();
-        if host.runtime != runtime {
-            host.runtime = runtime.to_string();
-            host.runtime_version = self.host.runtimes.get(runtime).cloned().unwrap_or_default();
-            // Measured for the default runtime only.
-            host.libseccomp_version = None;
-        }
         Some(Matrix {
             schema_version: self.schema_version,
-            host,
+            host: self.host_on(runtime),
             configurations: self
                 .configurations
                 .iter()
                 .filter(|c| kept.contains(c.id.as_str()))
                 .map(|c| Configuration {
-                    id: strip(&c.id),
+                    id: view.strip(&c.id),
                     runtime: None,
                     ..c.clone()
                 })
@@ -349,29 +332,20 @@ impl Matrix {
                 .iter()
                 .filter(|c| kept.contains(c.configuration.as_str()))
                 .map(|c| Cell {
-                    configuration: strip(&c.configuration),
+                    configuration: view.strip(&c.configuration),
                     ..c.clone()
                 })
                 .collect(),
             // builtin's readiness belongs to the engine's default runtime.
-            readiness: self
-                .readiness
-                .clone()
-                .filter(|_| self.host.runtime == runtime),
+            readiness: self.readiness.clone().filter(|_| view.is_default()),
             engines: self.engines.clone(),
             missing_engines: self.missing_engines.clone(),
             missing_configurations: self
                 .missing_configurations
                 .iter()
-                // Absent from the configurations: the id says the runtime.
-                .filter(
-                    |m| match m.id.parse::<ConfigurationId>().map(|id| id.runtime) {
-                        Ok(Some(r)) => r == runtime,
-                        Ok(None) | Err(_) => self.host.runtime == runtime,
-                    },
-                )
+                .filter(|m| view.owns_missing(m))
                 .map(|m| MissingConfiguration {
-                    id: strip(&m.id),
+                    id: view.strip(&m.id),
                     ..m.clone()
                 })
                 .collect(),
@@ -380,11 +354,24 @@ impl Matrix {
                 .iter()
                 .filter(|c| kept.contains(c.configuration.as_str()))
                 .map(|c| crate::coverage::Coverage {
-                    configuration: strip(&c.configuration),
+                    configuration: view.strip(&c.configuration),
                     ..c.clone()
                 })
                 .collect(),
         })
+    }
+
+    /// The host facts as they describe `runtime`: its version from the registered runtimes'
+    /// where it is not the default one.
+    fn host_on(&self, runtime: &str) -> HostFacts {
+        let mut host = self.host.clone();
+        if host.runtime != runtime {
+            host.runtime = runtime.to_string();
+            host.runtime_version = self.host.runtimes.get(runtime).cloned().unwrap_or_default();
+            // Measured for the default runtime only.
+            host.libseccomp_version = None;
+        }
+        host
     }
 
     /// Parses a matrix, checking `schema_version` before the shape so that a file from a newer
@@ -448,6 +435,48 @@ impl Matrix {
         self.cells
             .iter()
             .filter(move |c| c.configuration == configuration)
+    }
+}
+
+/// Which columns of a matrix ran on one runtime, for [`Matrix::for_runtime`].
+struct RuntimeView<'a> {
+    runtime: &'a str,
+    /// The engine's default runtime (`host.runtime`): where a configuration naming no runtime
+    /// ran.
+    default_runtime: &'a str,
+}
+
+impl RuntimeView<'_> {
+    fn is_default(&self) -> bool {
+        self.default_runtime == self.runtime
+    }
+
+    fn owns(&self, c: &Configuration) -> bool {
+        match &c.runtime {
+            Some(r) => r == self.runtime,
+            None => self.is_default(),
+        }
+    }
+
+    /// A missing configuration is absent from the configurations: its id says the runtime.
+    fn owns_missing(&self, m: &MissingConfiguration) -> bool {
+        match m.id.parse::<ConfigurationId>().map(|id| id.runtime) {
+            Ok(Some(r)) => r == self.runtime,
+            Ok(None) | Err(_) => self.is_default(),
+        }
+    }
+
+    /// The id without `@<runtime>`; one that names no runtime (or that no run of the harness
+    /// wrote) stays as it is.
+    fn strip(&self, id: &str) -> String {
+        match id.parse::<ConfigurationId>() {
+            Ok(parsed) if parsed.runtime.as_deref() == Some(self.runtime) => ConfigurationId {
+                runtime: None,
+                ..parsed
+            }
+            .to_string(),
+            _ => id.to_string(),
+        }
     }
 }
 
