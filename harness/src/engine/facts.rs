@@ -561,9 +561,8 @@ mod tests {
     }
 
     /// A Docker 25+ `/info` names each runtime's version in its OCI features; `/version`
-    /// decides the engine kind and the API range. The replies as Docker 28.5.2 gave them on the
-    /// lab, the runtimes under made-up names (the default `rt-a`, with its features under a
-    /// runtime's version annotation, and `rt-b`, known by its `/version` component).
+    /// decides the engine kind and the API range. The runtimes are labels (`rt-a`, `rt-b`);
+    /// the annotation is one a runtime's features document really carries.
     #[test]
     fn facts_come_from_the_info_and_version_replies() {
         let features = serde_json::json!({"annotations": {
