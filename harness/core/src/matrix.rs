@@ -301,45 +301,28 @@ impl Matrix {
     /// one matrix). Configurations that name no runtime ran on `host.runtime`: they belong to
     /// that one. The host facts then describe `runtime`. `None` when no column ran on it.
     pub fn for_runtime(&self, runtime: &str) -> Option<Matrix> {
-        let on = |c: &Configuration| match &c.runtime {
-            Some(r) => r == runtime,
-            None => self.host.runtime == runtime,
-        };
-        // The id without `@<runtime>`; one that names no runtime (or that no run of the
-        // harness wrote) stays as it is.
-        let strip = |id: &str| match id.parse::<ConfigurationId>() {
-            Ok(parsed) if parsed.runtime.as_deref() == Some(runtime) => ConfigurationId {
-                runtime: None,
-                ..parsed
-            }
-            .to_string(),
-            _ => id.to_string(),
+        let view = RuntimeView {
+            runtime,
+            default_runtime: &self.host.runtime,
         };
         let kept: HashSet<&str> = self
             .configurations
             .iter()
-            .filter(|c| on(c))
+            .filter(|c| view.owns(c))
             .map(|c| c.id.as_str())
             .collect();
         if kept.is_empty() {
             return None;
         }
-        let mut host = self.host.clone();
-        if host.runtime != runtime {
-            host.runtime = runtime.to_string();
-            host.runtime_version = self.host.runtimes.get(runtime).cloned().unwrap_or_default();
-            // Measured for the default runtime only.
-            host.libseccomp_version = None;
-        }
         Some(Matrix {
             schema_version: self.schema_version,
-            host,
+            host: self.host_on(runtime),
             configurations: self
                 .configurations
                 .iter()
                 .filter(|c| kept.contains(c.id.as_str()))
                 .map(|c| Configuration {
-                    id: strip(&c.id),
+                    id: view.strip(&c.id),
                     runtime: None,
                     ..c.clone()
                 })
@@ -349,29 +332,20 @@ impl Matrix {
                 .iter()
                 .filter(|c| kept.contains(c.configuration.as_str()))
                 .map(|c| Cell {
-                    configuration: strip(&c.configuration),
+                    configuration: view.strip(&c.configuration),
                     ..c.clone()
                 })
                 .collect(),
             // builtin's readiness belongs to the engine's default runtime.
-            readiness: self
-                .readiness
-                .clone()
-                .filter(|_| self.host.runtime == runtime),
+            readiness: self.readiness.clone().filter(|_| view.is_default()),
             engines: self.engines.clone(),
             missing_engines: self.missing_engines.clone(),
             missing_configurations: self
                 .missing_configurations
                 .iter()
-                // Absent from the configurations: the id says the runtime.
-                .filter(
-                    |m| match m.id.parse::<ConfigurationId>().map(|id| id.runtime) {
-                        Ok(Some(r)) => r == runtime,
-                        Ok(None) | Err(_) => self.host.runtime == runtime,
-                    },
-                )
+                .filter(|m| view.owns_missing(m))
                 .map(|m| MissingConfiguration {
-                    id: strip(&m.id),
+                    id: view.strip(&m.id),
                     ..m.clone()
                 })
                 .collect(),
@@ -380,11 +354,24 @@ impl Matrix {
                 .iter()
                 .filter(|c| kept.contains(c.configuration.as_str()))
                 .map(|c| crate::coverage::Coverage {
-                    configuration: strip(&c.configuration),
+                    configuration: view.strip(&c.configuration),
                     ..c.clone()
                 })
                 .collect(),
         })
+    }
+
+    /// The host facts as they describe `runtime`: its version from the registered runtimes'
+    /// where it is not the default one.
+    fn host_on(&self, runtime: &str) -> HostFacts {
+        let mut host = self.host.clone();
+        if host.runtime != runtime {
+            host.runtime = runtime.to_string();
+            host.runtime_version = self.host.runtimes.get(runtime).cloned().unwrap_or_default();
+            // Measured for the default runtime only.
+            host.libseccomp_version = None;
+        }
+        host
     }
 
     /// Parses a matrix, checking `schema_version` before the shape so that a file from a newer
@@ -451,6 +438,48 @@ impl Matrix {
     }
 }
 
+/// Which columns of a matrix ran on one runtime, for [`Matrix::for_runtime`].
+struct RuntimeView<'a> {
+    runtime: &'a str,
+    /// The engine's default runtime (`host.runtime`): where a configuration naming no runtime
+    /// ran.
+    default_runtime: &'a str,
+}
+
+impl RuntimeView<'_> {
+    fn is_default(&self) -> bool {
+        self.default_runtime == self.runtime
+    }
+
+    fn owns(&self, c: &Configuration) -> bool {
+        match &c.runtime {
+            Some(r) => r == self.runtime,
+            None => self.is_default(),
+        }
+    }
+
+    /// A missing configuration is absent from the configurations: its id says the runtime.
+    fn owns_missing(&self, m: &MissingConfiguration) -> bool {
+        match m.id.parse::<ConfigurationId>().map(|id| id.runtime) {
+            Ok(Some(r)) => r == self.runtime,
+            Ok(None) | Err(_) => self.is_default(),
+        }
+    }
+
+    /// The id without `@<runtime>`; one that names no runtime (or that no run of the harness
+    /// wrote) stays as it is.
+    fn strip(&self, id: &str) -> String {
+        match id.parse::<ConfigurationId>() {
+            Ok(parsed) if parsed.runtime.as_deref() == Some(self.runtime) => ConfigurationId {
+                runtime: None,
+                ..parsed
+            }
+            .to_string(),
+            _ => id.to_string(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -465,7 +494,7 @@ mod tests {
     const MINIMAL: &str = r#"{
         "schema_version": 2,
         "host": { "kernel": "6.1.0", "arch": "x86_64", "engine": "docker",
-                  "engine_version": "25.0.0", "api_version": "1.44", "runtime": "runc",
+                  "engine_version": "25.0.0", "api_version": "1.44", "runtime": "rt-a",
                   "runtime_version": "1.1.12",
                   "seccomp": { "config_seccomp": true, "config_seccomp_filter": null,
                                "actions_available": ["kill_process"],
@@ -543,29 +572,29 @@ mod runtime_tests {
     fn one_runtimes_columns_lose_their_suffix() {
         let mut m = Matrix::new(
             host(),
-            vec![configuration("p@runc"), configuration("p@crun")],
+            vec![configuration("p@rt-a"), configuration("p@rt-b")],
             Vec::new(),
         );
-        m.configurations[0].runtime = Some("runc".into());
-        m.configurations[1].runtime = Some("crun".into());
-        m.host.runtimes.insert("crun".into(), "1.28".into());
-        let crun = m.for_runtime("crun").unwrap();
-        assert_eq!(crun.configurations.len(), 1);
-        assert_eq!(crun.configurations[0].id, "p");
+        m.configurations[0].runtime = Some("rt-a".into());
+        m.configurations[1].runtime = Some("rt-b".into());
+        m.host.runtimes.insert("rt-b".into(), "1.28".into());
+        let rt_b = m.for_runtime("rt-b").unwrap();
+        assert_eq!(rt_b.configurations.len(), 1);
+        assert_eq!(rt_b.configurations[0].id, "p");
         assert_eq!(
             (
-                crun.host.runtime.as_str(),
-                crun.host.runtime_version.as_str()
+                rt_b.host.runtime.as_str(),
+                rt_b.host.runtime_version.as_str()
             ),
-            ("crun", "1.28")
+            ("rt-b", "1.28")
         );
-        assert!(m.for_runtime("youki").is_none());
+        assert!(m.for_runtime("rt-c").is_none());
         // A matrix without --runtime is its host runtime's.
         let plain = Matrix {
             configurations: vec![configuration("p")],
             ..m.clone()
         };
-        assert_eq!(plain.for_runtime("runc").unwrap().configurations[0].id, "p");
+        assert_eq!(plain.for_runtime("rt-a").unwrap().configurations[0].id, "p");
     }
 }
 
@@ -580,7 +609,7 @@ pub(crate) mod fixture {
             engine: "docker".into(),
             engine_version: "25.0.3".into(),
             api_version: "1.44".into(),
-            runtime: "runc".into(),
+            runtime: "rt-a".into(),
             runtime_version: "1.1.12".into(),
             libseccomp_version: None,
             runtimes: BTreeMap::new(),

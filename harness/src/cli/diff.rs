@@ -10,7 +10,7 @@ use seccomp_harness_core::exit::ExitCode;
 use seccomp_harness_core::fleet;
 use seccomp_harness_core::matrix::Matrix;
 use seccomp_harness_core::report::diff::{render, DiffFormat, Sides};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
@@ -37,76 +37,34 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn main(args: Args) -> Result<ExitCode, Failure> {
-    if !matches!(args.engines.len(), 0 | 2) {
-        return Err(Failure::bad_input(
-            "--engines takes two engine names: OLD,NEW",
-        ));
+    let (mut old, mut new) = load_sides(&args)?;
+    if let [a, b] = args.engines.as_slice() {
+        old.narrow_to_engine(a)?;
+        new.narrow_to_engine(b)?;
+        fleet::align_defaults(&mut old.matrix, &mut new.matrix);
     }
-    let old = Matrix::load(&args.old).map_err(Failure::bad_input)?;
-    let new_path = match &args.new {
-        Some(p) => p.clone(),
-        None if !args.engines.is_empty() || args.runtimes.is_some() => args.old.clone(),
-        None => {
-            return Err(Failure::bad_input(
-                "diff needs NEW.json, or --engines OLD,NEW or --runtimes A,B to compare within OLD.json",
-            ))
-        }
-    };
-    let new = match &args.new {
-        Some(path) => Matrix::load(path).map_err(Failure::bad_input)?,
-        None => old.clone(),
-    };
-    let mut old_name = args.old.display().to_string();
-    let mut new_name = new_path.display().to_string();
-    let (old, new) = match args.engines.as_slice() {
-        [a, b] => {
-            let of = |m: &Matrix, path: &PathBuf, name: &str| {
-                fleet::view(m, name)
-                    .map_err(|e| Failure::bad_input(format!("{}: {e}", path.display())))
-            };
-            let mut pair = (of(&old, &args.old, a)?, of(&new, &new_path, b)?);
-            fleet::align_defaults(&mut pair.0, &mut pair.1);
-            old_name = format!("{old_name} [{a}]");
-            new_name = format!("{new_name} [{b}]");
-            pair
-        }
-        _ => (old, new),
-    };
-    let (old, new) = match &args.runtimes {
-        None => (old, new),
-        Some(list) => {
-            let Some((a, b)) = list.split_once(',') else {
-                return Err(Failure::bad_input(format!(
-                    "--runtimes takes two runtimes, A,B (got {list:?})"
-                )));
-            };
-            let pick = |m: &Matrix, rt: &str, file: &str| {
-                m.for_runtime(rt).ok_or_else(|| {
-                    Failure::bad_input(format!("`{file}` has no configuration on runtime {rt:?}"))
-                })
-            };
-            let pair = (
-                pick(&old, a.trim(), &old_name)?,
-                pick(&new, b.trim(), &new_name)?,
-            );
-            old_name = format!("{old_name} ({})", a.trim());
-            new_name = format!("{new_name} ({})", b.trim());
-            pair
-        }
-    };
-    let diff = MatrixDiff::between(&old, &new);
+    if let Some(list) = &args.runtimes {
+        let Some((a, b)) = list.split_once(',') else {
+            return Err(Failure::bad_input(format!(
+                "--runtimes takes two runtimes, A,B (got {list:?})"
+            )));
+        };
+        old.narrow_to_runtime(a.trim())?;
+        new.narrow_to_runtime(b.trim())?;
+    }
+    let diff = MatrixDiff::between(&old.matrix, &new.matrix);
     let text = match args.format {
         DiffFormat::Sarif => seccomp_harness_core::report::sarif::render_diff(
             &diff,
-            Some(&new),
-            &super::sarif::sources(&new),
+            Some(&new.matrix),
+            &super::sarif::sources(&new.matrix),
         ),
         format => render(
             format,
             &diff,
             Sides {
-                old: &old_name,
-                new: &new_name,
+                old: &old.name,
+                new: &new.name,
             },
         ),
     };
@@ -116,4 +74,64 @@ pub(crate) fn main(args: Args) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::Ok
     })
+}
+
+/// One side of the comparison: the matrix, the file it came from, and the name the report
+/// gives it (the file, with the engine or runtime it was narrowed to).
+struct Side {
+    matrix: Matrix,
+    path: PathBuf,
+    name: String,
+}
+
+impl Side {
+    fn new(matrix: Matrix, path: &Path) -> Side {
+        Side {
+            matrix,
+            path: path.to_path_buf(),
+            name: path.display().to_string(),
+        }
+    }
+
+    /// Keeps the columns of the engine named `engine` in a matrix of several engines.
+    fn narrow_to_engine(&mut self, engine: &str) -> Result<(), Failure> {
+        self.matrix = fleet::view(&self.matrix, engine)
+            .map_err(|e| Failure::bad_input(format!("{}: {e}", self.path.display())))?;
+        self.name = format!("{} [{engine}]", self.name);
+        Ok(())
+    }
+
+    /// Keeps the columns run on `runtime`, their ids without the `@<runtime>`.
+    fn narrow_to_runtime(&mut self, runtime: &str) -> Result<(), Failure> {
+        self.matrix = self.matrix.for_runtime(runtime).ok_or_else(|| {
+            Failure::bad_input(format!(
+                "`{}` has no configuration on runtime {runtime:?}",
+                self.name
+            ))
+        })?;
+        self.name = format!("{} ({runtime})", self.name);
+        Ok(())
+    }
+}
+
+/// Both matrices; with no NEW file and a comparison within OLD, both sides are OLD.
+fn load_sides(args: &Args) -> Result<(Side, Side), Failure> {
+    if !matches!(args.engines.len(), 0 | 2) {
+        return Err(Failure::bad_input(
+            "--engines takes two engine names: OLD,NEW",
+        ));
+    }
+    let old = Matrix::load(&args.old).map_err(Failure::bad_input)?;
+    let new = match &args.new {
+        Some(path) => Side::new(Matrix::load(path).map_err(Failure::bad_input)?, path),
+        None if !args.engines.is_empty() || args.runtimes.is_some() => {
+            Side::new(old.clone(), &args.old)
+        }
+        None => {
+            return Err(Failure::bad_input(
+                "diff needs NEW.json, or --engines OLD,NEW or --runtimes A,B to compare within OLD.json",
+            ))
+        }
+    };
+    Ok((Side::new(old, &args.old), new))
 }

@@ -12,6 +12,7 @@
 
 use super::connect::Engine;
 use bollard::errors::Error as BollardError;
+use bollard::models::ContainerSummary;
 use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
 use std::collections::HashMap;
 use std::future::Future;
@@ -149,10 +150,65 @@ pub async fn remove_containers(
     engine: &Engine,
     sweep: Sweep<'_>,
 ) -> Result<Vec<Removed>, CleanupError> {
-    let label = match sweep {
-        Sweep::Run(r) => format!("{RUN_LABEL}={r}"),
-        Sweep::Dead | Sweep::All => RUN_LABEL.to_string(),
-    };
+    let list = list_labelled(engine, sweep.label()).await?;
+    let mut removed = Vec::new();
+    for c in list {
+        let Some(id) = c.id.clone() else { continue };
+        if !sweep.takes(&c) {
+            continue;
+        }
+        remove_patiently(engine, &id).await?;
+        removed.push(Removed::from_summary(id, c));
+    }
+    Ok(removed)
+}
+
+impl Sweep<'_> {
+    /// The label filter that lists the containers this sweep looks at.
+    fn label(self) -> String {
+        match self {
+            Sweep::Run(r) => format!("{RUN_LABEL}={r}"),
+            Sweep::Dead | Sweep::All => RUN_LABEL.to_string(),
+        }
+    }
+
+    /// Whether this sweep removes listed container `c`: a `Dead` sweep leaves the containers of
+    /// runs that may still be alive.
+    fn takes(self, c: &ContainerSummary) -> bool {
+        let run = c
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(RUN_LABEL))
+            .map(String::as_str)
+            .unwrap_or_default();
+        !(matches!(self, Sweep::Dead) && RunId::may_be_alive(run))
+    }
+}
+
+impl Removed {
+    /// What a listed container `c`, removed as `id`, is reported as.
+    fn from_summary(id: String, c: ContainerSummary) -> Removed {
+        Removed {
+            name: c
+                .names
+                .and_then(|n| n.into_iter().next())
+                .map(|n| n.trim_start_matches('/').to_string())
+                .unwrap_or_default(),
+            run: c
+                .labels
+                .and_then(|l| l.get(RUN_LABEL).cloned())
+                .unwrap_or_default(),
+            state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+            id,
+        }
+    }
+}
+
+/// The containers, running or not, that carry `label` (a key, or `key=value`).
+async fn list_labelled(
+    engine: &Engine,
+    label: String,
+) -> Result<Vec<ContainerSummary>, CleanupError> {
     let filters = HashMap::from([("label".to_string(), vec![label])]);
     let options = ListContainersOptionsBuilder::default()
         .all(true)
@@ -163,7 +219,7 @@ pub async fn remove_containers(
     // right after a SIGKILLed run's container stopped). The state passes within moments: ask
     // again for a few seconds before giving up.
     let mut tries = 0;
-    let list = loop {
+    loop {
         match engine.docker().list_containers(Some(options.clone())).await {
             Err(BollardError::JsonDataError { .. } | BollardError::JsonSerdeError { .. })
                 if tries < 10 =>
@@ -172,61 +228,34 @@ pub async fn remove_containers(
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
             r => {
-                break r.map_err(|source| CleanupError::List {
-                    host: engine.host().to_string(),
-                    source,
-                })?
-            }
-        }
-    };
-    let mut removed = Vec::new();
-    for c in list {
-        let Some(id) = c.id else { continue };
-        let run = c
-            .labels
-            .as_ref()
-            .and_then(|l| l.get(RUN_LABEL))
-            .map(String::as_str)
-            .unwrap_or_default();
-        if matches!(sweep, Sweep::Dead) && RunId::may_be_alive(run) {
-            continue;
-        }
-        // A busy engine can take minutes over one forced removal: waited for while it answers.
-        let removal = engine
-            .patiently(|docker| {
-                let id = id.clone();
-                async move { remove_with(&docker, &id).await }
-            })
-            .await
-            .map_err(|gave_up| CleanupError::RemoveUnanswered {
-                id: id.clone(),
-                host: engine.host().to_string(),
-                why: gave_up.why(),
-            })?;
-        match removal {
-            Ok(()) => removed.push(Removed {
-                name: c
-                    .names
-                    .and_then(|n| n.into_iter().next())
-                    .map(|n| n.trim_start_matches('/').to_string())
-                    .unwrap_or_default(),
-                run: c
-                    .labels
-                    .and_then(|l| l.get(RUN_LABEL).cloned())
-                    .unwrap_or_default(),
-                state: c.state.map(|s| s.to_string()).unwrap_or_default(),
-                id,
-            }),
-            Err(source) => {
-                return Err(CleanupError::Remove {
-                    id,
+                return r.map_err(|source| CleanupError::List {
                     host: engine.host().to_string(),
                     source,
                 })
             }
         }
     }
-    Ok(removed)
+}
+
+/// Force-removes container `id`. A busy engine can take minutes over one forced removal: it is
+/// waited for while it answers.
+async fn remove_patiently(engine: &Engine, id: &str) -> Result<(), CleanupError> {
+    let removal = engine
+        .patiently(|docker| {
+            let id = id.to_string();
+            async move { remove_with(&docker, &id).await }
+        })
+        .await
+        .map_err(|gave_up| CleanupError::RemoveUnanswered {
+            id: id.to_string(),
+            host: engine.host().to_string(),
+            why: gave_up.why(),
+        })?;
+    removal.map_err(|source| CleanupError::Remove {
+        id: id.to_string(),
+        host: engine.host().to_string(),
+        source,
+    })
 }
 
 /// Force-removes one container; "already gone" and "removal already in progress" count as done.
@@ -363,6 +392,31 @@ pub async fn with_interrupt_cleanup<F: Future>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sweep_lists_by_the_run_label_and_reports_what_it_removed() {
+        let run = RunId::new();
+        assert_eq!(Sweep::Run(&run).label(), format!("{RUN_LABEL}={run}"));
+        assert_eq!(Sweep::All.label(), RUN_LABEL);
+        let c = ContainerSummary {
+            names: Some(vec!["/probe_1".into()]),
+            labels: Some(HashMap::from([(RUN_LABEL.to_string(), run.to_string())])),
+            ..Default::default()
+        };
+        // This process's own run is alive: a sweep of dead runs leaves its container.
+        assert!(!Sweep::Dead.takes(&c));
+        assert!(Sweep::All.takes(&c) && Sweep::Run(&run).takes(&c));
+        let removed = Removed::from_summary("abc".into(), c);
+        assert_eq!(
+            removed,
+            Removed {
+                id: "abc".into(),
+                name: "probe_1".into(),
+                run: run.to_string(),
+                state: String::new(),
+            }
+        );
+    }
 
     #[test]
     fn run_ids_made_at_once_in_one_process_differ() {

@@ -251,14 +251,27 @@ pub enum ContainerError {
     },
 }
 
+impl ContainerError {
+    /// The engine did not answer a request to `action` container `id` within `limit`.
+    fn hung(action: &'static str, id: &str, engine: &Engine, limit: Duration) -> ContainerError {
+        ContainerError::Hung {
+            action,
+            id: id.to_string(),
+            host: engine.host().to_string(),
+            seconds: limit.as_secs(),
+        }
+    }
+}
+
 /// The most output a probe may write to each stream; more is dropped (a probe writes a few
 /// hundred short lines, so this only guards against a runaway one).
 const OUTPUT_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Runs the probe with `args` in a fresh container made from `spec`, labelled for `run`, and
 /// removes the container whatever happens. A start that does not return within its deadline
-/// (the container stuck in Created) is tried once more in a new container, unless the spec
-/// says the start is expected to hang; a second hang is a start failure naming the cause.
+/// (the container stuck in Created) is tried once more in a new container of the same body,
+/// unless the spec says the start is expected to hang; a second hang is a start failure
+/// naming the cause.
 pub async fn run_probe_container(
     engine: &Engine,
     image: &ProbeImage,
@@ -267,12 +280,14 @@ pub async fn run_probe_container(
     args: &[String],
     expect: &[String],
 ) -> Result<ContainerOutcome, ContainerError> {
-    let first = run_probe_container_once(engine, image, run, spec, args, expect).await?;
+    let body = create_body(&image.tag, run, spec, args);
+    let attempt = || run_probe_container_once(engine, &image.tag, spec, body.clone(), expect);
+    let first = attempt().await?;
     let freed_first = match &first {
         Attempt::StartHung { freed, .. } if spec.retry_hung_start => freed.clone(),
         _ => return Ok(first.into_outcome()),
     };
-    match run_probe_container_once(engine, image, run, spec, args, expect).await? {
+    match attempt().await? {
         Attempt::StartHung { seconds, freed } => Ok(ContainerOutcome::StartFailed {
             message: seccomp_harness_core::runtime::hung::stuck_note(
                 seconds,
@@ -305,19 +320,44 @@ impl Attempt {
     }
 }
 
-/// One container: create, drive, remove.
+/// One container of `body`, from the probe image `tag`: create, drive, remove.
 async fn run_probe_container_once(
     engine: &Engine,
-    image: &ProbeImage,
+    tag: &str,
+    spec: &ContainerSpec,
+    body: ContainerCreateBody,
+    expect: &[String],
+) -> Result<Attempt, ContainerError> {
+    let id = create(engine, tag, spec, body).await?;
+    let guard = ContainerGuard::new(engine, &id);
+    let result = drive(engine, &id, spec, expect).await;
+    // Removal errors are reported only when the run itself went well: the first error is the
+    // one to show, and the label sweep retries the removal.
+    let removed = remove_within_deadline(engine, &id).await;
+    guard.disarm();
+    let removed = removed?;
+    let outcome = result?;
+    removed.map_err(|source| ContainerError::Container {
+        action: "remove",
+        id: id.clone(),
+        host: engine.host().to_string(),
+        source,
+    })?;
+    Ok(outcome)
+}
+
+/// The container `spec` asks for, running the probe image `tag` with `args`, labelled for
+/// `run` so that a sweep finds it whatever happens to this process.
+fn create_body(
+    tag: &str,
     run: &RunId,
     spec: &ContainerSpec,
     args: &[String],
-    expect: &[String],
-) -> Result<Attempt, ContainerError> {
+) -> ContainerCreateBody {
     let mut labels = spec.labels.clone();
     labels.insert(RUN_LABEL.to_string(), run.to_string());
-    let body = ContainerCreateBody {
-        image: Some(image.tag.clone()),
+    ContainerCreateBody {
+        image: Some(tag.to_string()),
         cmd: Some(args.to_vec()),
         tty: Some(false),
         open_stdin: Some(false),
@@ -343,7 +383,17 @@ async fn run_probe_container_once(
             ..Default::default()
         }),
         ..Default::default()
-    };
+    }
+}
+
+/// Creates the container; returns its id. A 404 means the image `tag` went away since the
+/// run checked it ([`ContainerError::ImageGone`], retried by the runner).
+async fn create(
+    engine: &Engine,
+    tag: &str,
+    spec: &ContainerSpec,
+    body: ContainerCreateBody,
+) -> Result<String, ContainerError> {
     let created =
         engine
             .docker()
@@ -353,42 +403,27 @@ async fn run_probe_container_once(
                 BollardError::DockerResponseServerError {
                     status_code: 404, ..
                 } => ContainerError::ImageGone {
-                    image: image.tag.clone(),
+                    image: tag.to_string(),
                     host: engine.host().to_string(),
                 },
                 source => ContainerError::Create {
-                    image: image.tag.clone(),
+                    image: tag.to_string(),
                     host: engine.host().to_string(),
                     message: spec.scrub(&super::connect::explain(&source)),
                 },
             })?;
-    let id = created.id;
-    let guard = ContainerGuard::new(engine, &id);
-    let result = drive(engine, &id, spec, expect).await;
-    // Removal errors are reported only when the run itself went well: the first error is the
-    // one to show, and the label sweep retries the removal.
-    // A deadline here too: an engine whose runtime hangs can't remove the container.
-    let removed = match tokio::time::timeout(REMOVE_TIMEOUT, remove_container(engine, &id)).await {
-        Ok(r) => r,
-        Err(_) => {
-            guard.disarm();
-            return Err(ContainerError::Hung {
-                action: "remove",
-                id: id.clone(),
-                host: engine.host().to_string(),
-                seconds: REMOVE_TIMEOUT.as_secs(),
-            });
-        }
-    };
-    guard.disarm();
-    let outcome = result?;
-    removed.map_err(|source| ContainerError::Container {
-        action: "remove",
-        id: id.clone(),
-        host: engine.host().to_string(),
-        source,
-    })?;
-    Ok(outcome)
+    Ok(created.id)
+}
+
+/// Removes container `id`, with a deadline too: an engine whose runtime hangs can't remove
+/// the container. The outer `Err` is that hang; the inner result is the engine's answer.
+async fn remove_within_deadline(
+    engine: &Engine,
+    id: &str,
+) -> Result<Result<(), BollardError>, ContainerError> {
+    tokio::time::timeout(REMOVE_TIMEOUT, remove_container(engine, id))
+        .await
+        .map_err(|_| ContainerError::hung("remove", id, engine, REMOVE_TIMEOUT))
 }
 
 /// How often a start that is still waiting asks for its deadline again: a slower start
@@ -620,12 +655,7 @@ async fn exit_code(engine: &Engine, id: &str) -> Result<i64, ContainerError> {
     let deadline = engine.start_deadline();
     let waited = tokio::time::timeout(deadline, waits.next())
         .await
-        .map_err(|_| ContainerError::Hung {
-            action: "wait for",
-            id: id.to_string(),
-            host: engine.host().to_string(),
-            seconds: deadline.as_secs(),
-        })?;
+        .map_err(|_| ContainerError::hung("wait for", id, engine, deadline))?;
     match waited {
         Some(Ok(r)) => Ok(r.status_code),
         // bollard turns a non-zero exit into an error carrying the code.
@@ -651,6 +681,29 @@ fn push_limited(buf: &mut Vec<u8>, data: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_probe_container_is_labelled_for_its_run_and_has_no_network() {
+        let mut spec = ContainerSpec::new(SeccompMode::Unconfined);
+        spec.cap_add = vec!["SYS_ADMIN".into()];
+        let run = RunId::new();
+        let body = create_body("probe:1", &run, &spec, &["--list".to_string()]);
+        assert_eq!(body.image.as_deref(), Some("probe:1"));
+        assert_eq!(body.cmd, Some(vec!["--list".to_string()]));
+        let labels = body.labels.unwrap();
+        assert_eq!(labels.get(RUN_LABEL), Some(&run.to_string()));
+        assert_eq!(body.network_disabled, Some(true));
+        let host = body.host_config.unwrap();
+        assert_eq!(host.network_mode.as_deref(), Some("none"));
+        assert_eq!(host.cap_add, Some(vec!["SYS_ADMIN".to_string()]));
+        assert_eq!(
+            host.security_opt,
+            Some(vec!["seccomp=unconfined".to_string()])
+        );
+        assert_eq!(host.memory_swap, host.memory);
+        // No annotations asked for: the field stays out, for older engines.
+        assert_eq!(host.annotations, None);
+    }
 
     #[test]
     fn security_opt_follows_the_mode() {

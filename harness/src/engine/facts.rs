@@ -271,14 +271,23 @@ impl Engine {
         let (info, version) = tokio::join!(self.docker().info(), self.docker().version());
         let info = info.map_err(query("/info"))?;
         let version = version.map_err(query("/version"))?;
+        Ok(EngineFacts::from_replies(
+            &info,
+            &version,
+            self.api_version(),
+        ))
+    }
+}
 
-        let mut runtimes: Vec<String> = info
-            .runtimes
-            .as_ref()
-            .map(|r| r.keys().cloned().collect())
-            .unwrap_or_default();
-        runtimes.sort();
-        let default_runtime = info.default_runtime.clone().unwrap_or_default();
+impl EngineFacts {
+    /// The facts in the engine's `/info` and `/version` replies, with the API version the
+    /// harness negotiated. Apart from the query, so that which reply each fact comes from is
+    /// tested on recorded replies.
+    fn from_replies(
+        info: &bollard::models::SystemInfo,
+        version: &bollard::models::SystemVersion,
+        api_version: &str,
+    ) -> EngineFacts {
         let components: Vec<(String, String)> = version
             .components
             .as_deref()
@@ -287,28 +296,15 @@ impl Engine {
             .map(|c| (c.name.clone(), c.version.clone()))
             .collect();
         let engine = engine_kind(&components);
-
-        let RegisteredRuntimes {
-            mut versions,
-            libseccomp,
-            commands,
-        } = RegisteredRuntimes::read(&info, &components, &runtimes);
-        let runtime_version =
-            default_runtime_version(&info, &components, &default_runtime, &versions);
-        if let Some(v) = &runtime_version {
-            versions
-                .entry(default_runtime.clone())
-                .or_insert_with(|| v.clone());
-        }
-
-        Ok(EngineFacts {
+        let runtimes = RuntimeFacts::read(info, &components);
+        EngineFacts {
             engine: engine.name().to_string(),
             engine_version: info
                 .server_version
                 .clone()
                 .or(version.version.clone())
                 .unwrap_or_default(),
-            api_version: self.api_version().to_string(),
+            api_version: api_version.to_string(),
             max_api_version: version.api_version.clone().unwrap_or_default(),
             os: info
                 .os_type
@@ -322,12 +318,12 @@ impl Engine {
                 .or(version.kernel_version.clone())
                 .unwrap_or_default(),
             operating_system: info.operating_system.clone().unwrap_or_default(),
-            libseccomp_version: libseccomp.get(&default_runtime).cloned(),
-            runtimes,
-            default_runtime,
-            runtime_version,
-            runtime_versions: versions,
-            runtime_commands: commands,
+            libseccomp_version: runtimes.default_libseccomp,
+            runtimes: runtimes.names,
+            default_runtime: runtimes.default,
+            runtime_version: runtimes.default_version,
+            runtime_versions: runtimes.versions,
+            runtime_commands: runtimes.commands,
             security_options: info
                 .security_options
                 .as_deref()
@@ -340,7 +336,48 @@ impl Engine {
                 .as_ref()
                 .map(|v| v.to_string())
                 .filter(|v| !v.is_empty()),
-        })
+        }
+    }
+}
+
+/// The runtimes' part of [`EngineFacts`]: the registered ones and the default one's details.
+struct RuntimeFacts {
+    /// Sorted.
+    names: Vec<String>,
+    default: String,
+    default_version: Option<String>,
+    default_libseccomp: Option<String>,
+    /// Each runtime's version where known, the default's included.
+    versions: BTreeMap<String, String>,
+    commands: BTreeMap<String, RuntimeCommand>,
+}
+
+impl RuntimeFacts {
+    fn read(info: &bollard::models::SystemInfo, components: &[(String, String)]) -> RuntimeFacts {
+        let mut names: Vec<String> = info
+            .runtimes
+            .as_ref()
+            .map(|r| r.keys().cloned().collect())
+            .unwrap_or_default();
+        names.sort();
+        let default = info.default_runtime.clone().unwrap_or_default();
+        let RegisteredRuntimes {
+            mut versions,
+            libseccomp,
+            commands,
+        } = RegisteredRuntimes::read(info, components, &names);
+        let default_version = default_runtime_version(info, components, &default, &versions);
+        if let Some(v) = &default_version {
+            versions.entry(default.clone()).or_insert_with(|| v.clone());
+        }
+        RuntimeFacts {
+            default_libseccomp: libseccomp.get(&default).cloned(),
+            names,
+            default,
+            default_version,
+            versions,
+            commands,
+        }
     }
 }
 
@@ -521,5 +558,61 @@ mod tests {
         assert_eq!(h.seccomp.actions_available.len(), 2);
         let h = facts.host_facts(None);
         assert_eq!(h.kernel, "6.18.44-fc");
+    }
+
+    /// A Docker 25+ `/info` names each runtime's version in its OCI features; `/version`
+    /// decides the engine kind and the API range. The runtimes are labels (`rt-a`, `rt-b`);
+    /// the annotation is one a runtime's features document really carries.
+    #[test]
+    fn facts_come_from_the_info_and_version_replies() {
+        let features = serde_json::json!({"annotations": {
+            runtime::FEATURES_VERSION_ANNOTATIONS[0]: "1.3.6",
+            "io.github.seccomp.libseccomp.version": "2.6.0",
+        }});
+        let info: bollard::models::SystemInfo = serde_json::from_value(serde_json::json!({
+            "ServerVersion": "28.5.2",
+            "Architecture": "x86_64",
+            "KernelVersion": "6.18.44",
+            "DefaultRuntime": "rt-a",
+            "Runtimes": {
+                "rt-a": {
+                    "path": "rt-a",
+                    "status": {
+                        "org.opencontainers.runtime-spec.features": features.to_string()
+                    }
+                },
+                "rt-b": { "path": "/usr/bin/rt-b", "runtimeArgs": ["--debug"] }
+            },
+            "SecurityOptions": ["name=seccomp,profile=builtin"]
+        }))
+        .unwrap();
+        let version: bollard::models::SystemVersion = serde_json::from_value(serde_json::json!({
+            "Version": "28.5.2",
+            "ApiVersion": "1.51",
+            "Components": [
+                { "Name": "Engine", "Version": "28.5.2" },
+                { "Name": "rt-b", "Version": "1.28" }
+            ]
+        }))
+        .unwrap();
+        let f = EngineFacts::from_replies(&info, &version, "1.41");
+        assert_eq!(
+            (f.engine.as_str(), f.engine_version.as_str()),
+            ("docker", "28.5.2")
+        );
+        assert_eq!(
+            (f.api_version.as_str(), f.max_api_version.as_str()),
+            ("1.41", "1.51")
+        );
+        assert_eq!(f.runtimes, ["rt-a", "rt-b"]);
+        assert_eq!(f.runtime_version.as_deref(), Some("1.3.6"));
+        assert_eq!(f.libseccomp_version.as_deref(), Some("2.6.0"));
+        assert_eq!(
+            f.runtime_versions.get("rt-b").map(String::as_str),
+            Some("1.28")
+        );
+        assert_eq!(f.runtime_commands["rt-b"].args, ["--debug"]);
+        assert_eq!(f.require_seccomp("h").unwrap(), "builtin");
+        assert_eq!(f.cgroup_version, None);
     }
 }

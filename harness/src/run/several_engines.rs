@@ -112,6 +112,21 @@ pub async fn execute_on_engines(
     targets: &[EngineTarget],
     opts: &RunOptions,
 ) -> Result<EnginesReport, EnginesRunError> {
+    let results = run_on_each(profiles, cap_sets, targets, opts).await;
+    let (reports, mut failed) = name_the_reports(results, targets);
+    if let Some(error) = whole_run_error(reports.is_empty(), &mut failed) {
+        return Err(error);
+    }
+    Ok(combine_reports(reports, failed)?)
+}
+
+/// Each target's run, in parallel, in the order of `targets`.
+async fn run_on_each<'t>(
+    profiles: Vec<LoadedProfile>,
+    cap_sets: Vec<CapSpec>,
+    targets: &'t [EngineTarget],
+    opts: &RunOptions,
+) -> Vec<(&'t EngineTarget, Result<RunReport, RunError>)> {
     let runs = targets.iter().map(|t| {
         let opts = RunOptions {
             docker_host: Some(t.url.clone()),
@@ -130,9 +145,18 @@ pub async fn execute_on_engines(
             (t, report)
         }
     });
+    futures_util::future::join_all(runs).await
+}
+
+/// The engines that gave a matrix, each under its name, and those whose run failed.
+#[allow(clippy::type_complexity)]
+fn name_the_reports<'t>(
+    results: Vec<(&'t EngineTarget, Result<RunReport, RunError>)>,
+    targets: &[EngineTarget],
+) -> (Vec<(String, RunReport)>, Vec<(&'t EngineTarget, RunError)>) {
     let mut reports: Vec<(String, RunReport)> = Vec::new();
-    let mut failed: Vec<(&EngineTarget, RunError)> = Vec::new();
-    for (target, result) in futures_util::future::join_all(runs).await {
+    let mut failed = Vec::new();
+    for (target, result) in results {
         let report = match result {
             Ok(report) => report,
             Err(source) => {
@@ -140,39 +164,58 @@ pub async fn execute_on_engines(
                 continue;
             }
         };
-        let mut name = target.name.clone().unwrap_or_else(|| derived_name(&report));
-        // Two unnamed engines of one version: number the later ones. An unnamed engine also
-        // keeps off the names given to the others (one of which may have failed).
-        let base = name.clone();
-        let mut n = 2;
-        let given = |name: &str| {
-            target.name.is_none() && targets.iter().any(|t| t.name.as_deref() == Some(name))
-        };
-        while reports.iter().any(|(existing, _)| *existing == name) || given(&name) {
-            name = format!("{base}-{n}");
-            n += 1;
-        }
+        let wanted = target.name.clone().unwrap_or_else(|| derived_name(&report));
+        let name = unique_name(&wanted, |name| {
+            reports.iter().any(|(existing, _)| existing == name)
+                || (target.name.is_none()
+                    && targets.iter().any(|t| t.name.as_deref() == Some(name)))
+        });
         reports.push((name, report));
     }
-    // The whole run fails, as on one engine, when no engine gave a matrix, or when the run was
-    // interrupted (every engine's run stops then: a partial matrix would only look complete).
-    let whole = reports.is_empty()
-        || failed
-            .iter()
-            .any(|(_, e)| matches!(e, RunError::Interrupted(_)));
-    if whole && !failed.is_empty() {
-        // The interruption's error when there is one, so the run exits with its signal's code.
-        let i = failed
-            .iter()
-            .position(|(_, e)| matches!(e, RunError::Interrupted(_)))
-            .unwrap_or(0);
-        let (target, source) = failed.swap_remove(i);
-        return Err(EnginesRunError::Engine {
-            name: target.name.clone().unwrap_or_else(|| target.url.clone()),
-            url: target.url.clone(),
-            source,
-        });
+    (reports, failed)
+}
+
+/// `wanted`, or where `taken` says it is, the first free of `wanted-2`, `wanted-3`, ...: two
+/// unnamed engines of one version are numbered, and an unnamed engine keeps off the names
+/// given to the others (one of which may have failed).
+fn unique_name(wanted: &str, taken: impl Fn(&str) -> bool) -> String {
+    let mut name = wanted.to_string();
+    let mut n = 2;
+    while taken(&name) {
+        name = format!("{wanted}-{n}");
+        n += 1;
     }
+    name
+}
+
+/// The error of the whole run, as on one engine, when no engine gave a matrix, or when the run
+/// was interrupted (every engine's run stops then: a partial matrix would only look complete).
+/// It is the interruption's error where there is one, so the run exits with its signal's code;
+/// it is taken out of `failed`.
+fn whole_run_error(
+    no_report: bool,
+    failed: &mut Vec<(&EngineTarget, RunError)>,
+) -> Option<EnginesRunError> {
+    let interrupted = |e: &RunError| matches!(e, RunError::Interrupted(_));
+    let whole = no_report || failed.iter().any(|(_, e)| interrupted(e));
+    if !whole || failed.is_empty() {
+        return None;
+    }
+    let i = failed.iter().position(|(_, e)| interrupted(e)).unwrap_or(0);
+    let (target, source) = failed.swap_remove(i);
+    Some(EnginesRunError::Engine {
+        name: target.name.clone().unwrap_or_else(|| target.url.clone()),
+        url: target.url.clone(),
+        source,
+    })
+}
+
+/// One matrix of the engines that gave one, naming those that failed in its
+/// `missing_engines`.
+fn combine_reports(
+    reports: Vec<(String, RunReport)>,
+    failed: Vec<(&EngineTarget, RunError)>,
+) -> Result<EnginesReport, FleetError> {
     // An engine that gave no matrix has no facts to name it by: its given name, else its
     // address.
     let failed: Vec<(String, &EngineTarget, RunError)> = failed
@@ -238,5 +281,49 @@ mod tests {
             EngineTarget::check_all(&twice),
             Err(FleetError::DuplicateName("a".into()))
         );
+    }
+
+    #[test]
+    fn a_taken_name_gets_the_first_free_number() {
+        assert_eq!(unique_name("docker-28.5.2", |_| false), "docker-28.5.2");
+        let taken = ["docker-28.5.2", "docker-28.5.2-2"];
+        assert_eq!(
+            unique_name("docker-28.5.2", |n| taken.contains(&n)),
+            "docker-28.5.2-3"
+        );
+    }
+
+    #[test]
+    fn an_interruption_fails_the_whole_run_and_one_failed_engine_of_several_does_not() {
+        let targets = [
+            EngineTarget::parse("a=unix:///a").unwrap(),
+            EngineTarget::parse("unix:///b").unwrap(),
+        ];
+        let interrupted = RunError::Interrupted(crate::engine::cleanup::Interrupted {
+            signal: "SIGINT",
+            run: crate::engine::cleanup::RunId::new(),
+            removed: 0,
+            cleanup_error: None,
+        });
+        let broken = || RunError::UnsupportedArch("mips".into());
+        let mut failed = vec![(&targets[1], broken()), (&targets[0], interrupted)];
+        match whole_run_error(false, &mut failed) {
+            Some(EnginesRunError::Engine { name, source, .. }) => {
+                assert_eq!(name, "a");
+                assert!(matches!(source, RunError::Interrupted(_)));
+            }
+            other => panic!("expected the interruption, got {other:?}"),
+        }
+        assert_eq!(failed.len(), 1);
+
+        let mut failed = vec![(&targets[1], broken())];
+        assert!(whole_run_error(false, &mut failed).is_none());
+        match whole_run_error(true, &mut failed) {
+            Some(EnginesRunError::Engine { name, url, .. }) => {
+                assert_eq!((name.as_str(), url.as_str()), ("unix:///b", "unix:///b"))
+            }
+            other => panic!("expected the engine's error, got {other:?}"),
+        }
+        assert!(whole_run_error(true, &mut Vec::new()).is_none());
     }
 }
