@@ -31,7 +31,7 @@ for wf in "${workflows[@]}"; do
 done
 
 "$actionlint" -shellcheck "$(command -v shellcheck)" "${workflows[@]}" || status=1
-shellcheck .ci/run ci/*.sh ci/aarch64/*.sh ci/kernels/*.sh profiles/dev/*.sh || status=1
+shellcheck .ci/run ci/*.sh ci/aarch64/*.sh ci/kernels/*.sh ci/guest/*.sh profiles/dev/*.sh || status=1
 
 # The action's run steps, each as the bash script a runner executes (`shell: bash`).
 steps=$(mktemp -d)

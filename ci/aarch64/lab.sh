@@ -24,9 +24,11 @@
 # `debootstrap --foreign` whose second stage and apt run under qemu-user through a temporary
 # binfmt_misc entry (binfmt_misc is put back as it was afterwards). The disk is attached with
 # snapshot=on: every boot starts from the same pristine image and nothing a run writes is kept.
-# A small init (PID 1 is tini) starts containerd, then `dockerd -H tcp://0.0.0.0:2375 --tls=false`
-# on it, with overlay2, no bridge and no iptables: the harness runs its containers with network
-# none and builds its image FROM scratch, so no registry and no network are needed.
+# Its init, the kernel lab's too (ci/guest/init.sh), starts containerd, waits for its socket (two
+# minutes at most, else it stops the machine with the reason on the console), then, under tini,
+# `dockerd -H tcp://0.0.0.0:2375 --tls=false` on it, with overlay2, no bridge and no iptables:
+# the harness runs its containers with network none and builds its image FROM scratch, so no
+# registry and no network are needed.
 #
 # The host's apt sources and its Docker engine are never touched. Missing host tools are
 # installed from the host's own sources (qemu-system-arm); qemu-user-static is only downloaded
@@ -79,49 +81,16 @@ usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit "${1:-2}"; 
 
 # --- the init of the machine ---------------------------------------------------------------------
 
-# PID 1 of the machine (run by the initramfs with init=): mounts, the network of qemu's user
-# networking, then tini reaping for dockerd. When dockerd ends, tini ends, the kernel panics and
-# qemu (-no-reboot) exits, so a dead engine shows as a stopped machine.
-init_script() {
-  cat <<'INIT'
-#!/bin/sh
-set -e
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null || true
-mkdir -p /dev/pts /dev/shm
-mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-mount -t tmpfs -o mode=755 tmpfs /run
-mount -t tmpfs -o mode=1777 tmpfs /tmp
-mount -t cgroup2 cgroup2 /sys/fs/cgroup
-mount -o remount,rw /
-hostname seccomp-harness-aarch64
-modprobe overlay
-modprobe virtio_net
-ip link set lo up
-ip link set eth0 up
-ip addr add 10.0.2.15/24 dev eth0
-ip route add default via 10.0.2.2
-echo "seccomp-harness-lab: starting containerd and dockerd" >/dev/console
-# containerd first, on its own: dockerd gives a containerd it starts itself a fixed time to come
-# up ("timeout waiting for containerd to start"), which this emulated machine on a busy host
-# missed once (a fresh CI run, while the x86_64 lab came up beside it).
-exec tini -- sh -c '
-  containerd >/run/containerd.log 2>&1 &
-  until [ -S /run/containerd/containerd.sock ]; do sleep 1; done
-  exec dockerd -H tcp://0.0.0.0:2375 -H unix:///run/docker.sock --tls=false \
-    --containerd=/run/containerd/containerd.sock \
-    --storage-driver=overlay2 --bridge=none --iptables=false --ip6tables=false \
-    --exec-opt native.cgroupdriver=cgroupfs'
-INIT
-}
+# PID 1 of the machine: the labs' one guest init (its header says what it does), with this
+# machine's name in /etc/hostname.
+GUEST_INIT=$(cd "$(dirname "$0")/.." && pwd)/guest/init.sh
+GUEST_HOSTNAME=seccomp-harness-aarch64
 
 # The recipe of the disk: when it changes (packages, init, a rebuilt root file system), the
 # disk is made again.
 disk_recipe() {
-  { echo "$PACKAGES"; echo "$INITRAMFS_MODULES"; init_script; stat -c %Y "$ROOTFS/$READY"; } |
+  { echo "$PACKAGES"; echo "$INITRAMFS_MODULES"; cat "$GUEST_INIT"; echo "$GUEST_HOSTNAME"
+    stat -c %Y "$ROOTFS/$READY"; } |
     sha256sum | cut -d' ' -f1
 }
 
@@ -328,8 +297,8 @@ ensure_disk() {
   fi
   need_host_tools mkfs.ext4 du
   local size_mb started=$SECONDS
-  init_script >"$ROOTFS/sbin/$NAME-init"
-  chmod 755 "$ROOTFS/sbin/$NAME-init"
+  install -m 755 "$GUEST_INIT" "$ROOTFS/sbin/$NAME-init"
+  echo "$GUEST_HOSTNAME" >"$ROOTFS/etc/hostname"
   # The root plus room for the engine's data (writes go to qemu's snapshot, not to this file).
   size_mb=$(( $(du -sm --one-file-system "$ROOTFS" | cut -f1) + 3072 ))
   say "disk: mkfs.ext4 -d (${size_mb} MiB, sparse)"

@@ -15,7 +15,7 @@
 
 mod common;
 
-use seccomp_catalog::record::{CaseRecord, HostRecord, Record, RunMode};
+use seccomp_catalog::record::{CaseRecord, HostRecord, ProbeExit, Record, RunMode};
 use seccomp_harness::engine::{
     run_configuration, with_interrupt_cleanup, CaseResult, ConfigurationRun, ContainerSpec, Engine,
     NotRunReason, ProbeImage, RestartLimits, RunId, Runner, SeccompMode,
@@ -328,9 +328,9 @@ async fn a_probe_that_rejects_its_arguments_leaves_the_cases_not_run() {
         matches!(
             &result.cases[1],
             CaseResult::NotRun {
-                reason: NotRunReason::ProbeFailed { exit_code: 2, stderr, .. },
+                reason: NotRunReason::ProbeFailed { exit_code, stderr, .. },
                 ..
-            } if stderr.contains("unknown case id")
+            } if *exit_code == i64::from(ProbeExit::Usage.code()) && stderr.contains("unknown case id")
         ),
         "{result:#?}"
     );

@@ -58,6 +58,10 @@ fn repo(dir: &Path, last: &str) -> PathBuf {
     repo
 }
 
+/// The script's exit where the Go function it reads holds a statement it does not know (its
+/// header: "Anything else in the function stops the script (exit 1, …)").
+const STOPPED_ON_UNKNOWN_STATEMENT: i32 = 1;
+
 fn generate(repo: &Path, out: &Path) -> std::process::Output {
     Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("../ci/gen-containerd-defaults.sh"))
         .arg(repo)
@@ -156,7 +160,7 @@ fn an_unknown_statement_stops_the_script_naming_the_tag() {
     assert_ne!(odd, fixture());
     let repo = repo(dir.path(), &odd);
     let run = generate(&repo, &dir.path().join("out"));
-    assert_eq!(run.status.code(), Some(1));
+    assert_eq!(run.status.code(), Some(STOPPED_ON_UNKNOWN_STATEMENT));
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(
         err.contains("v2.2.0") && err.contains("unknown statement"),

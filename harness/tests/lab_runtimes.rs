@@ -258,7 +258,12 @@ async fn a_containerd_nodes_run_reports_rule_coverage(url: String) {
     let node = format!("trixie={url}");
     args.extend(["--cri", node.as_str()]);
     let (json, code, _) = run_json(&args);
-    assert!(matches!(code, Some(0 | 1)), "exit {code:?}");
+    assert!(
+        [ExitCode::Ok, ExitCode::Findings]
+            .iter()
+            .any(|c| code == Some(c.code())),
+        "exit {code:?}"
+    );
     let mut m = Matrix::from_json(&json.to_string()).unwrap();
     for c in &mut m.configurations {
         c.id = c.id.trim_start_matches("trixie/").to_string();

@@ -7,7 +7,7 @@
 //! still start (execve, mmap...). The filter is installed in the forked child just before it
 //! execs the probe, with no_new_privs, as an OCI runtime does.
 
-use seccomp_catalog::record::{CaseRecord, HostRecord, Record, RunMode};
+use seccomp_catalog::record::{CaseRecord, HostRecord, ProbeExit, Record, RunMode};
 use seccomp_catalog::Catalog;
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
@@ -203,10 +203,11 @@ fn cli_lists_ids_and_rejects_unknown_ones() {
         String::from_utf8(out.stdout).unwrap().lines().count(),
         Catalog::native().len()
     );
+    let usage = Some(ProbeExit::Usage.code());
     let out = Command::new(probe()).arg("no-such-case").output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), usage);
     let out = Command::new(probe()).arg("--frobnicate").output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), usage);
 }
 
 #[test]
@@ -322,8 +323,8 @@ fn run_to_completion(bpf: &BpfProgram, ids: &[String]) -> (Vec<Run>, BTreeSet<St
             Some(id) => {
                 culprits.insert(id.to_string());
             }
-            // 3: the case before changed the probe's process; the rest need a fresh one.
-            None if run.status.code() == Some(3) => in_process = true,
+            // The case before changed the probe's process; the rest need a fresh one.
+            None if run.status.code() == Some(ProbeExit::FreshProcess.code()) => in_process = true,
             None if !run.status.success() => {
                 assert!(
                     !in_process,

@@ -242,9 +242,9 @@ mod tests {
         assert_eq!(cal.measure(&BTreeMap::new()), None);
     }
 
-    /// gVisor with `--oci-seccomp`: every rule answers EPERM (measured on runsc 0.0~20221219
-    /// and 0.0~20240729), so EPERM marks a known name; a name gVisor skips answers as
-    /// unconfined.
+    /// A runtime that answers EPERM for every errno ([`runtime::Runtime::rewritten_errno`],
+    /// measured): every rule answers EPERM, so EPERM marks a known name; a name its table
+    /// skips answers as unconfined.
     #[test]
     fn an_errno_rewritten_to_eperm_still_marks_a_known_name() {
         let cal = Calibration::new(&Catalog::for_arch(Arch::X86_64), Arch::X86_64);
@@ -260,7 +260,8 @@ mod tests {
         assert_eq!(m.unknown, BTreeSet::from(["mseal".to_string()]));
     }
 
-    /// gVisor without `--oci-seccomp`: no rule has an effect, the control's included.
+    /// A runtime that ignores the profile ([`runtime::Runtime::known_by_program`]): no rule has
+    /// an effect, the control's included.
     #[test]
     fn a_control_rule_without_effect_means_the_profile_is_not_enforced() {
         let cal = Calibration::new(&Catalog::for_arch(Arch::X86_64), Arch::X86_64);

@@ -539,7 +539,7 @@ mod tests {
 
     #[test]
     fn a_tagged_run_killed_by_its_trapping_default_is_the_errno_defaults() {
-        // SPO's runc base profile allows no rt_sigaction: the tagged probe has no SIGSYS
+        // SPO's base profile for the default runtime allows no rt_sigaction: the tagged probe has no SIGSYS
         // handler, so the copy's trapping default kills it (measured on Docker 20.10.24 and
         // containerd 1.7.24 and 2.1.9: syslog, setsid, mkdir).
         let t = signal(SIGSYS);
@@ -642,7 +642,7 @@ mod tests {
 
     #[test]
     fn the_kernels_errno_with_a_silent_tagged_run_is_undecided() {
-        // SPO's runc base profile on Docker 20.10.24 and containerd 1.7.24 and 2.1.9: the
+        // SPO's base profile for the default runtime on Docker 20.10.24 and containerd 1.7.24 and 2.1.9: the
         // ERRNO default answers EPERM for unshare(CLONE_NEWNS) and fsopen, and so does the
         // kernel without CAP_SYS_ADMIN; the tagged run never reached them. The cells read
         // "allowed" and failed against the default's predicted EPERM (and would have passed,
@@ -680,7 +680,7 @@ mod tests {
             verdict(&got, Some(&exp(Outcome::Errno, Some(13)))),
             Verdict::Fail
         );
-        // gVisor's trapping copy, silent the same way.
+        // A trapping copy (`runtime::Runtime::returns_sentinels`), silent the same way.
         let got = classify(SLOT, silent(&o, &b, UNREACHED), &Attribution::Trapping);
         assert_eq!(got.outcome, Outcome::Ambiguous);
     }

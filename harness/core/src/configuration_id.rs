@@ -196,18 +196,18 @@ mod tests {
                 id(None, "docker-default-hardened", &["+SYS_ADMIN"], None),
             ),
             (
-                "deny-namespaces+SYS_ADMIN-NET_RAW@crun",
+                "deny-namespaces+SYS_ADMIN-NET_RAW@rt-b",
                 id(
                     None,
                     "deny-namespaces",
                     &["+SYS_ADMIN", "-NET_RAW"],
-                    Some("crun"),
+                    Some("rt-b"),
                 ),
             ),
             ("builtin-NET_RAW", id(None, "builtin", &["-NET_RAW"], None)),
             (
-                "sid-runc/builtin-upstream@runc",
-                id(Some("sid-runc"), "builtin-upstream", &[], Some("runc")),
+                "lab-a/builtin-upstream@rt-a",
+                id(Some("lab-a"), "builtin-upstream", &[], Some("rt-a")),
             ),
             (
                 "node-1/docker-28.5.2/unconfined+ALL",
@@ -215,12 +215,12 @@ mod tests {
             ),
             // The qualified names of shared resource names, and runtimes with dots.
             (
-                "v1beta1:profile-allow@io.containerd.runsc.v1",
+                "v1beta1:profile-allow@io.containerd.rt-b.v1",
                 id(
                     None,
                     "v1beta1:profile-allow",
                     &[],
-                    Some("io.containerd.runsc.v1"),
+                    Some("io.containerd.rt-b.v1"),
                 ),
             ),
             // '+' and '-' that begin no capability change belong to the profile.

@@ -340,21 +340,21 @@ mod tests {
         });
         let m = combine(vec![
             ("host".into(), old.clone()),
-            ("sid-runc".into(), new.clone()),
+            ("lab-a".into(), new.clone()),
         ])
         .unwrap();
         let ids: Vec<&str> = m.configurations.iter().map(|c| c.id.as_str()).collect();
-        assert_eq!(ids, ["host/builtin", "sid-runc/builtin"]);
-        assert_eq!(m.cells[1].configuration, "sid-runc/builtin");
-        assert_eq!(names(&m), ["host", "sid-runc"]);
+        assert_eq!(ids, ["host/builtin", "lab-a/builtin"]);
+        assert_eq!(m.cells[1].configuration, "lab-a/builtin");
+        assert_eq!(names(&m), ["host", "lab-a"]);
         // A combined matrix survives its JSON form.
         let back = Matrix::from_json(&serde_json::to_string(&m).unwrap()).unwrap();
         assert_eq!(back, m);
         // The views are the matrices that went in, so diff between engines is diff between
         // matrices.
         assert_eq!(view(&m, "host").unwrap(), old);
-        assert_eq!(view(&m, "sid-runc").unwrap(), new);
-        let d = MatrixDiff::between(&view(&m, "host").unwrap(), &view(&m, "sid-runc").unwrap());
+        assert_eq!(view(&m, "lab-a").unwrap(), new);
+        let d = MatrixDiff::between(&view(&m, "host").unwrap(), &view(&m, "lab-a").unwrap());
         assert!(d.has_changes());
         assert!(matches!(
             view(&m, "nope"),

@@ -494,7 +494,7 @@ mod tests {
     const MINIMAL: &str = r#"{
         "schema_version": 2,
         "host": { "kernel": "6.1.0", "arch": "x86_64", "engine": "docker",
-                  "engine_version": "25.0.0", "api_version": "1.44", "runtime": "runc",
+                  "engine_version": "25.0.0", "api_version": "1.44", "runtime": "rt-a",
                   "runtime_version": "1.1.12",
                   "seccomp": { "config_seccomp": true, "config_seccomp_filter": null,
                                "actions_available": ["kill_process"],
@@ -572,29 +572,29 @@ mod runtime_tests {
     fn one_runtimes_columns_lose_their_suffix() {
         let mut m = Matrix::new(
             host(),
-            vec![configuration("p@runc"), configuration("p@crun")],
+            vec![configuration("p@rt-a"), configuration("p@rt-b")],
             Vec::new(),
         );
-        m.configurations[0].runtime = Some("runc".into());
-        m.configurations[1].runtime = Some("crun".into());
-        m.host.runtimes.insert("crun".into(), "1.28".into());
-        let crun = m.for_runtime("crun").unwrap();
-        assert_eq!(crun.configurations.len(), 1);
-        assert_eq!(crun.configurations[0].id, "p");
+        m.configurations[0].runtime = Some("rt-a".into());
+        m.configurations[1].runtime = Some("rt-b".into());
+        m.host.runtimes.insert("rt-b".into(), "1.28".into());
+        let rt_b = m.for_runtime("rt-b").unwrap();
+        assert_eq!(rt_b.configurations.len(), 1);
+        assert_eq!(rt_b.configurations[0].id, "p");
         assert_eq!(
             (
-                crun.host.runtime.as_str(),
-                crun.host.runtime_version.as_str()
+                rt_b.host.runtime.as_str(),
+                rt_b.host.runtime_version.as_str()
             ),
-            ("crun", "1.28")
+            ("rt-b", "1.28")
         );
-        assert!(m.for_runtime("youki").is_none());
+        assert!(m.for_runtime("rt-c").is_none());
         // A matrix without --runtime is its host runtime's.
         let plain = Matrix {
             configurations: vec![configuration("p")],
             ..m.clone()
         };
-        assert_eq!(plain.for_runtime("runc").unwrap().configurations[0].id, "p");
+        assert_eq!(plain.for_runtime("rt-a").unwrap().configurations[0].id, "p");
     }
 }
 
@@ -609,7 +609,7 @@ pub(crate) mod fixture {
             engine: "docker".into(),
             engine_version: "25.0.3".into(),
             api_version: "1.44".into(),
-            runtime: "runc".into(),
+            runtime: "rt-a".into(),
             runtime_version: "1.1.12".into(),
             libseccomp_version: None,
             runtimes: BTreeMap::new(),

@@ -140,7 +140,7 @@ pub fn outside_seccomp(
 mod tests {
     use super::*;
 
-    const RUNC: &str = "OCI runtime create failed: container_linux.go:380: starting container process caused: unable to apply caps: operation not permitted: unknown";
+    use crate::runtime::testing::CAPABILITY_FAILURE;
 
     #[test]
     fn cap_add_all_on_this_host_names_cap_sys_resource() {
@@ -148,7 +148,13 @@ mod tests {
         // This project's host: every capability but bit 24.
         let bnd = parse_cap_bnd("Name:\tx\nCapBnd:\t000001fffeffffff\n").unwrap();
         assert_eq!(outside_bounding_set(&all, bnd), vec!["CAP_SYS_RESOURCE"]);
-        let note = outside_seccomp(RUNC, &all, Some(bnd), Some(RUNC)).unwrap();
+        let note = outside_seccomp(
+            CAPABILITY_FAILURE,
+            &all,
+            Some(bnd),
+            Some(CAPABILITY_FAILURE),
+        )
+        .unwrap();
         assert!(note.contains("lacks CAP_SYS_RESOURCE"), "{note}");
         assert!(note.contains("baseline"), "{note}");
         assert!(!note.contains("seccomp"), "{note}");
@@ -156,7 +162,7 @@ mod tests {
 
     #[test]
     fn without_the_bounding_set_the_capabilities_are_still_named_as_the_cause() {
-        let note = outside_seccomp(RUNC, &CapSet::all(), None, None).unwrap();
+        let note = outside_seccomp(CAPABILITY_FAILURE, &CapSet::all(), None, None).unwrap();
         assert!(note.contains("bounding set"), "{note}");
         // The default set fits any bounding set that holds it.
         let bnd = parse_cap_bnd("CapBnd:\t000001fffeffffff").unwrap();
@@ -173,7 +179,7 @@ mod tests {
                 "cgroup",
             ),
             (
-                "Error response from daemon: unknown runtime specified crun",
+                "Error response from daemon: unknown runtime specified rt-b",
                 "engine",
             ),
             (

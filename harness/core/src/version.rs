@@ -136,7 +136,7 @@ mod tests {
         assert_eq!(v("6.12.117+deb13-amd64"), Ok((6, 12, Some(117))));
         assert_eq!(v("6.1.0-50-amd64"), Ok((6, 1, Some(0))));
         assert_eq!(v("3.12-rc5"), Ok((3, 12, None)));
-        assert_eq!(v("crun version 1.28"), Ok((1, 28, None)));
+        assert_eq!(v("rt-b version 1.28"), Ok((1, 28, None)));
         assert_eq!(v(" 6.18.44-fc-v1252\n"), Ok((6, 18, Some(44))));
         assert_eq!(v("4.19.0.1"), Ok((4, 19, Some(0))));
         for bad in ["", "six", "23", "v23", "1.", "1.x", "1-2-3", "1+2.3"] {
@@ -146,11 +146,11 @@ mod tests {
 
     #[test]
     fn a_missing_patch_compares_as_zero_and_is_shown_as_written() {
-        let crun: Version = "1.28".parse().unwrap();
-        assert_eq!(crun, Version::new(1, 28, 0));
-        assert!(crun < Version::new(1, 28, 1));
+        let short: Version = "1.28".parse().unwrap();
+        assert_eq!(short, Version::new(1, 28, 0));
+        assert!(short < Version::new(1, 28, 1));
         assert!(Version::new(1, 1, 15) > Version::new(1, 1, 5));
-        assert_eq!(crun.to_string(), "1.28");
+        assert_eq!(short.to_string(), "1.28");
         assert_eq!(Version::parse("v1.1.5").unwrap().to_string(), "1.1.5");
     }
 

@@ -22,7 +22,7 @@ use super::container::{
     run_probe_container, ContainerError, ContainerOutcome, ContainerSpec, ProbeOutput, QuietEnd,
 };
 use super::image::ProbeImage;
-use seccomp_catalog::record::{CaseRecord, HostRecord, ProbeArgs, Record, RunMode};
+use seccomp_catalog::record::{CaseRecord, HostRecord, ProbeArgs, ProbeExit, Record, RunMode};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
@@ -129,13 +129,13 @@ impl fmt::Display for NotRunReason {
                 } else {
                     "before reaching this case"
                 };
-                match exit_code {
-                    129..=192 => write!(
+                match (exit_code, ProbeExit::from_code(*exit_code)) {
+                    (129..=192, _) => write!(
                         f,
                         "the probe was killed by {} (exit {exit_code}) {when}",
                         signal_name(exit_code - 128)
                     )?,
-                    1 => write!(
+                    (_, Some(ProbeExit::OutputFailed)) => write!(
                         f,
                         "the probe could not write its records (write, writev and vmsplice failed) {when}"
                     )?,
@@ -556,6 +556,10 @@ mod tests {
         })
     }
 
+    /// The probe's own exits, as the container reports them.
+    const DONE: i64 = ProbeExit::Done.code() as i64;
+    const USAGE: i64 = ProbeExit::Usage.code() as i64;
+
     fn output(lines: &[Record], exit_code: i64) -> ProbeOutput {
         ProbeOutput {
             stdout: lines.iter().map(line).collect::<String>().into_bytes(),
@@ -574,7 +578,7 @@ mod tests {
                 case("a", RunMode::Fork, None),
                 case("b", RunMode::Fork, Some(1)),
             ],
-            0,
+            DONE,
         );
         assert_eq!(p.absorb(&out), Step::Done);
         let run = p.finish(&ids(&["a", "b"]), 1, None);
@@ -610,7 +614,7 @@ mod tests {
                 Record::Begin { id: "c".into() },
                 case("c", RunMode::InProcess, None),
             ],
-            0,
+            DONE,
         );
         assert_eq!(p.absorb(&out), Step::Done);
         let run = p.finish(&all, 3, None);
@@ -632,7 +636,7 @@ mod tests {
         let mut p = Ledger::new(&ids(&["a", "b"]));
         let failed = ProbeOutput {
             stderr: b"unknown case id a".to_vec(),
-            exit_code: 2,
+            exit_code: USAGE,
             ..Default::default()
         };
         assert_eq!(p.absorb(&failed), Step::Again); // fork -> in-process
@@ -640,17 +644,36 @@ mod tests {
         let run = p.finish(&ids(&["a", "b"]), 2, None);
         assert!(run.cases.iter().all(|c| matches!(
             c,
-            CaseResult::NotRun { reason: NotRunReason::ProbeFailed { exit_code: 2, stderr, .. }, .. }
+            CaseResult::NotRun { reason: NotRunReason::ProbeFailed { exit_code: USAGE, stderr, .. }, .. }
                 if stderr.contains("unknown case id")
         )));
         assert!(!run.diagnostics.is_empty());
     }
 
     #[test]
+    fn a_failed_probes_note_tells_its_own_exits_from_a_signal() {
+        let note = |exit_code| {
+            NotRunReason::ProbeFailed {
+                exit_code,
+                stderr: String::new(),
+                before_first_case: true,
+            }
+            .to_string()
+        };
+        let unwritten = note(ProbeExit::OutputFailed.code().into());
+        assert!(
+            unwritten.contains("could not write its records"),
+            "{unwritten}"
+        );
+        assert_eq!(note(USAGE), "the probe exited with 2 before its first case");
+        assert!(note(159).contains("killed by SIGSYS (exit 159)"));
+    }
+
+    #[test]
     fn garbage_lines_are_kept_as_diagnostics_and_duplicates_run_once() {
         let mut p = Ledger::new(&ids(&["a", "a"]));
         assert_eq!(p.args(&ProbeArgs::default()), ids(&["a"]));
-        let mut out = output(&[case("a", RunMode::Fork, None)], 0);
+        let mut out = output(&[case("a", RunMode::Fork, None)], DONE);
         out.stdout.splice(0..0, b"421\n".iter().copied());
         assert_eq!(p.absorb(&out), Step::Done);
         let run = p.finish(&ids(&["a", "a"]), 1, None);
@@ -704,11 +727,11 @@ mod tests {
         let all = ids(&["a", "b"]);
         let mut p = Ledger::new(&all);
         // A starved machine: a, which answers at once, passed the probe's 10 s.
-        let out = output(&[timed_out("a"), case("b", RunMode::Fork, None)], 0);
+        let out = output(&[timed_out("a"), case("b", RunMode::Fork, None)], DONE);
         assert_eq!(p.absorb(&out), Step::Again);
         assert_eq!(p.args(&ProbeArgs::default()), ids(&["a"]));
         assert!(!p.results.contains_key("a"));
-        let out = output(&[case("a", RunMode::Fork, Some(22))], 0);
+        let out = output(&[case("a", RunMode::Fork, Some(22))], DONE);
         assert_eq!(p.absorb(&out), Step::Done);
         let run = p.finish(&all, 2, None);
         let CaseResult::Ran(a) = &run.cases[0] else {
@@ -725,8 +748,8 @@ mod tests {
     #[test]
     fn a_second_timeout_is_recorded() {
         let mut p = Ledger::new(&ids(&["a"]));
-        assert_eq!(p.absorb(&output(&[timed_out("a")], 0)), Step::Again);
-        assert_eq!(p.absorb(&output(&[timed_out("a")], 0)), Step::Done);
+        assert_eq!(p.absorb(&output(&[timed_out("a")], DONE)), Step::Again);
+        assert_eq!(p.absorb(&output(&[timed_out("a")], DONE)), Step::Done);
         let CaseResult::Ran(a) = &p.results["a"] else {
             panic!()
         };

@@ -269,8 +269,9 @@ const OUTPUT_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Runs the probe with `args` in a fresh container made from `spec`, labelled for `run`, and
 /// removes the container whatever happens. A start that does not return within its deadline
-/// (the container stuck in Created) is tried once more in a new container, unless the spec
-/// says the start is expected to hang; a second hang is a start failure naming the cause.
+/// (the container stuck in Created) is tried once more in a new container of the same body,
+/// unless the spec says the start is expected to hang; a second hang is a start failure
+/// naming the cause.
 pub async fn run_probe_container(
     engine: &Engine,
     image: &ProbeImage,
@@ -279,12 +280,14 @@ pub async fn run_probe_container(
     args: &[String],
     expect: &[String],
 ) -> Result<ContainerOutcome, ContainerError> {
-    let first = run_probe_container_once(engine, image, run, spec, args, expect).await?;
+    let body = create_body(&image.tag, run, spec, args);
+    let attempt = || run_probe_container_once(engine, &image.tag, spec, body.clone(), expect);
+    let first = attempt().await?;
     let freed_first = match &first {
         Attempt::StartHung { freed, .. } if spec.retry_hung_start => freed.clone(),
         _ => return Ok(first.into_outcome()),
     };
-    match run_probe_container_once(engine, image, run, spec, args, expect).await? {
+    match attempt().await? {
         Attempt::StartHung { seconds, freed } => Ok(ContainerOutcome::StartFailed {
             message: seccomp_harness_core::runtime::hung::stuck_note(
                 seconds,
@@ -317,17 +320,15 @@ impl Attempt {
     }
 }
 
-/// One container: create, drive, remove.
+/// One container of `body`, from the probe image `tag`: create, drive, remove.
 async fn run_probe_container_once(
     engine: &Engine,
-    image: &ProbeImage,
-    run: &RunId,
+    tag: &str,
     spec: &ContainerSpec,
-    args: &[String],
+    body: ContainerCreateBody,
     expect: &[String],
 ) -> Result<Attempt, ContainerError> {
-    let body = create_body(&image.tag, run, spec, args);
-    let id = create(engine, &image.tag, spec, body).await?;
+    let id = create(engine, tag, spec, body).await?;
     let guard = ContainerGuard::new(engine, &id);
     let result = drive(engine, &id, spec, expect).await;
     // Removal errors are reported only when the run itself went well: the first error is the

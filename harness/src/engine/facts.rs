@@ -561,23 +561,27 @@ mod tests {
     }
 
     /// A Docker 25+ `/info` names each runtime's version in its OCI features; `/version`
-    /// decides the engine kind and the API range.
+    /// decides the engine kind and the API range. The runtimes are labels (`rt-a`, `rt-b`);
+    /// the annotation is one a runtime's features document really carries.
     #[test]
     fn facts_come_from_the_info_and_version_replies() {
+        let features = serde_json::json!({"annotations": {
+            runtime::FEATURES_VERSION_ANNOTATIONS[0]: "1.3.6",
+            "io.github.seccomp.libseccomp.version": "2.6.0",
+        }});
         let info: bollard::models::SystemInfo = serde_json::from_value(serde_json::json!({
             "ServerVersion": "28.5.2",
             "Architecture": "x86_64",
             "KernelVersion": "6.18.44",
-            "DefaultRuntime": "runc",
+            "DefaultRuntime": "rt-a",
             "Runtimes": {
-                "runc": {
-                    "path": "runc",
+                "rt-a": {
+                    "path": "rt-a",
                     "status": {
-                        "org.opencontainers.runtime-spec.features":
-                            "{\"annotations\":{\"org.opencontainers.runc.version\":\"1.3.6\",\"io.github.seccomp.libseccomp.version\":\"2.6.0\"}}"
+                        "org.opencontainers.runtime-spec.features": features.to_string()
                     }
                 },
-                "crun": { "path": "/usr/bin/crun", "runtimeArgs": ["--debug"] }
+                "rt-b": { "path": "/usr/bin/rt-b", "runtimeArgs": ["--debug"] }
             },
             "SecurityOptions": ["name=seccomp,profile=builtin"]
         }))
@@ -587,7 +591,7 @@ mod tests {
             "ApiVersion": "1.51",
             "Components": [
                 { "Name": "Engine", "Version": "28.5.2" },
-                { "Name": "crun", "Version": "1.28" }
+                { "Name": "rt-b", "Version": "1.28" }
             ]
         }))
         .unwrap();
@@ -600,14 +604,14 @@ mod tests {
             (f.api_version.as_str(), f.max_api_version.as_str()),
             ("1.41", "1.51")
         );
-        assert_eq!(f.runtimes, ["crun", "runc"]);
+        assert_eq!(f.runtimes, ["rt-a", "rt-b"]);
         assert_eq!(f.runtime_version.as_deref(), Some("1.3.6"));
         assert_eq!(f.libseccomp_version.as_deref(), Some("2.6.0"));
         assert_eq!(
-            f.runtime_versions.get("crun").map(String::as_str),
+            f.runtime_versions.get("rt-b").map(String::as_str),
             Some("1.28")
         );
-        assert_eq!(f.runtime_commands["crun"].args, ["--debug"]);
+        assert_eq!(f.runtime_commands["rt-b"].args, ["--debug"]);
         assert_eq!(f.require_seccomp("h").unwrap(), "builtin");
         assert_eq!(f.cgroup_version, None);
     }

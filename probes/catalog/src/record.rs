@@ -6,9 +6,10 @@
 //! `seccomp-probe [--in-process] [--host-facts] [--avoid NAME,...] [--list] [ID...]` writes a
 //! `host` record (with `--host-facts` only), a `ready` record, then one `case` record per
 //! selected case (all native-arch cases when no id is given). `--avoid` names the calls the
-//! probe's machinery must never make (see `own_calls`). It exits 0 when every
-//! selected case has its record, 1 when it could not write its output, 2 on bad usage (unknown
-//! flag or case id). Any other end means a case, or a filter on the probe's own calls, ended it.
+//! probe's machinery must never make (see `own_calls`). Where it ends by itself its exit
+//! status is a [`ProbeExit`]: every selected case has its record, it could not write its
+//! output, bad usage (unknown flag or case id), or the rest need a fresh process (below). Any
+//! other end means a case, or a filter on the probe's own calls, ended it.
 //!
 //! - In `fork` mode each case runs in a forked child: nothing a case does ends the probe.
 //!   Consecutive catalog cases that run to their return and leave the process alone share one
@@ -20,8 +21,8 @@
 //!   it names the case that ended the probe (a KILL action, `exit`, `rt_sigreturn`...). In this
 //!   mode cases that change the probe's own process (`unshare`, `setns`, `personality`) run after
 //!   the others and cases that end it run last, so the order of records may differ from the
-//!   order of the ids given. After a process-changing case that succeeded the probe exits with 3 so
-//!   that the next case runs in a fresh process.
+//!   order of the ids given. After a process-changing case that succeeded the probe exits with
+//!   [`ProbeExit::FreshProcess`] so that the next case runs in a fresh process.
 //!
 //! The harness restarts the probe (a fresh container) with the ids that have no `case` record
 //! yet, leaving out the one a dangling `begin` named, until none is left. When the probe died
@@ -103,6 +104,49 @@ impl ProbeArgs {
         }
         out.extend(self.ids.iter().cloned());
         out
+    }
+}
+
+/// The exit statuses the probe gives itself, as the harness and the tests read them: the other
+/// half of the contract beside the records. A status the probe did not choose (a signal's, or
+/// a case's `exit` in `in_process` mode, which its dangling `begin` tells) may take the same
+/// number, so a status means one of these only where no case ended the probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProbeExit {
+    /// Every selected case has its record (or `--list`, `--noop` or `--help` did its job).
+    Done,
+    /// The probe could not write its output (write, writev and vmsplice failed).
+    OutputFailed,
+    /// Bad usage: an unknown flag or case id.
+    Usage,
+    /// A process-changing case succeeded in `in_process` mode: the cases after it need a
+    /// fresh process, and the harness restarts the probe with them.
+    FreshProcess,
+}
+
+impl ProbeExit {
+    pub const ALL: [ProbeExit; 4] = [
+        ProbeExit::Done,
+        ProbeExit::OutputFailed,
+        ProbeExit::Usage,
+        ProbeExit::FreshProcess,
+    ];
+
+    /// The number the process exits with.
+    pub const fn code(self) -> i32 {
+        match self {
+            ProbeExit::Done => 0,
+            ProbeExit::OutputFailed => 1,
+            ProbeExit::Usage => 2,
+            ProbeExit::FreshProcess => 3,
+        }
+    }
+
+    /// The status `code` where the probe chose it (see the type's doc for when that holds).
+    pub fn from_code(code: i64) -> Option<ProbeExit> {
+        ProbeExit::ALL
+            .into_iter()
+            .find(|e| i64::from(e.code()) == code)
     }
 }
 
@@ -333,5 +377,23 @@ mod probe_args_tests {
         );
         assert!(ProbeArgs::parse(args(&["--avoid"])).is_err());
         assert_eq!(ProbeArgs::parse(args(&["--help"])), Err(String::new()));
+    }
+}
+
+#[cfg(test)]
+mod probe_exit_tests {
+    use super::ProbeExit;
+
+    /// The numbers are the protocol's, read by the harness from a probe built apart from it:
+    /// pinned here, so that one side can't move them alone.
+    #[test]
+    fn the_probes_exit_codes_are_fixed_and_read_back() {
+        let codes: Vec<i32> = ProbeExit::ALL.iter().map(|e| e.code()).collect();
+        assert_eq!(codes, [0, 1, 2, 3]);
+        for e in ProbeExit::ALL {
+            assert_eq!(ProbeExit::from_code(i64::from(e.code())), Some(e));
+        }
+        assert_eq!(ProbeExit::from_code(159), None);
+        assert_eq!(ProbeExit::from_code(-1), None);
     }
 }

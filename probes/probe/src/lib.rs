@@ -16,9 +16,10 @@
 //! - `--pause`: sleep until killed: the pod sandbox's process on a CRI node, so the same static
 //!   binary serves as the FROM-scratch pause image (no image is ever pulled).
 //!
-//! Exit codes: 0 when every selected case has a `case` record; 1 when the probe could not write
-//! its output; 2 for bad usage. Any other end means a case ended the probe. The records, the
-//! `fork` and `in_process` modes and the harness's restart protocol are described once, in
+//! Exit codes: the probe's own are `seccomp_catalog::record::ProbeExit` (every selected case
+//! has a `case` record, the output could not be written, bad usage, or the rest of the cases
+//! need a fresh process). Any other end means a case ended the probe. The records, the `fork`
+//! and `in_process` modes and the harness's restart protocol are described once, in
 //! `seccomp_catalog::record`.
 //!
 //! The probe has no std runtime init (`#![no_main]` in main.rs; the rest is this library, so
@@ -35,7 +36,7 @@ mod signals;
 
 use runner::{LowArena, Prepared, Slot};
 use seccomp_catalog::own_calls::Role;
-use seccomp_catalog::record::{ProbeArgs, Record, RunMode};
+use seccomp_catalog::record::{ProbeArgs, ProbeExit, Record, RunMode};
 use seccomp_catalog::{Arg, Catalog};
 
 const USAGE: &str = ProbeArgs::USAGE;
@@ -100,17 +101,17 @@ fn pin_to_current_cpu() -> bool {
 /// Runs the probe as the command line says and ends the process (see `main.rs`).
 pub fn main_entry() -> ! {
     let code = run();
-    machinery::exit(code)
+    machinery::exit(code.code())
 }
 
-/// The probe's whole run; returns its exit code (see the module doc).
-fn run() -> i32 {
+/// The probe's whole run; returns how it ends (see the module doc).
+fn run() -> ProbeExit {
     let cli = match parse_cli() {
         Ok(cli) => cli,
         Err(msg) => return usage(&msg),
     };
     if cli.noop {
-        return 0;
+        return ProbeExit::Done;
     }
     if cli.pause {
         sleep_until_killed();
@@ -132,25 +133,25 @@ fn run() -> i32 {
     let slot = if cli.in_process { None } else { Slot::new() };
     let (mode, actions) = choose_mode(slot.as_ref(), cli.host_facts, &mut prepared);
     if cli.host_facts && emit_record(&Record::Host(host::gather(mode, actions as u32))).is_err() {
-        return 1;
+        return ProbeExit::OutputFailed;
     }
     if emit_record(&Record::Ready { mode }).is_err() {
-        return 1;
+        return ProbeExit::OutputFailed;
     }
     run_cases(&mut prepared, mode, slot.as_ref())
 }
 
-/// Says what was wrong with the command line (nothing, for `--help`) and the usage; returns the
-/// exit code.
-fn usage(msg: &str) -> i32 {
+/// Says what was wrong with the command line (nothing, for `--help`) and the usage; returns how
+/// the probe ends.
+fn usage(msg: &str) -> ProbeExit {
     if !msg.is_empty() {
         say(msg);
     }
     say(USAGE);
     if msg.is_empty() {
-        0
+        ProbeExit::Done
     } else {
-        2
+        ProbeExit::Usage
     }
 }
 
@@ -162,16 +163,19 @@ fn sleep_until_killed() -> ! {
     }
 }
 
-/// The cases generated from a profile's conditions, rebuilt from their ids; `Err` with the exit
-/// code of bad usage for an id that is neither in the catalog nor generated.
-fn resolve_generated(catalog: &Catalog, ids: &[String]) -> Result<Vec<seccomp_catalog::Case>, i32> {
+/// The cases generated from a profile's conditions, rebuilt from their ids; `Err` with bad
+/// usage for an id that is neither in the catalog nor generated.
+fn resolve_generated(
+    catalog: &Catalog,
+    ids: &[String],
+) -> Result<Vec<seccomp_catalog::Case>, ProbeExit> {
     let mut generated = Vec::new();
     for id in ids.iter().filter(|id| catalog.get(id).is_none()) {
         match catalog.resolve(id) {
             Some(c) => generated.push(c),
             None => {
                 say(&format!("unknown case id {id:?}"));
-                return Err(2);
+                return Err(ProbeExit::Usage);
             }
         }
     }
@@ -198,17 +202,17 @@ fn select_cases<'a>(
         .collect()
 }
 
-/// `--list`: the ids of `cases`, one per line; returns the exit code.
-fn list(cases: &[&seccomp_catalog::Case]) -> i32 {
+/// `--list`: the ids of `cases`, one per line; returns how the probe ends.
+fn list(cases: &[&seccomp_catalog::Case]) -> ProbeExit {
     let mut out = String::new();
     for c in cases {
         out.push_str(&c.id);
         out.push('\n');
     }
     if emit(out.as_bytes()).is_ok() {
-        0
+        ProbeExit::Done
     } else {
-        1
+        ProbeExit::OutputFailed
     }
 }
 
@@ -259,14 +263,14 @@ fn choose_mode(slot: Option<&Slot>, host_facts: bool, prepared: &mut [Prepared])
     }
 }
 
-/// Runs `prepared` from the first case, in `mode`, writing each record; returns the exit code.
-/// Forking that breaks midway switches the rest to in-process.
-fn run_cases(prepared: &mut [Prepared], mut mode: RunMode, slot: Option<&Slot>) -> i32 {
+/// Runs `prepared` from the first case, in `mode`, writing each record; returns how the probe
+/// ends. Forking that breaks midway switches the rest to in-process.
+fn run_cases(prepared: &mut [Prepared], mut mode: RunMode, slot: Option<&Slot>) -> ProbeExit {
     let mut i = 0;
     while i < prepared.len() {
         if let (RunMode::Fork, Some(slot)) = (mode, slot) {
             let Ok(end) = run_forked_step(&prepared[i..], slot) else {
-                return 1;
+                return ProbeExit::OutputFailed;
             };
             i += end.ran;
             if let Some(e) = end.failed {
@@ -283,16 +287,16 @@ fn run_cases(prepared: &mut [Prepared], mut mode: RunMode, slot: Option<&Slot>) 
             continue;
         }
         let Ok(changed) = run_in_process_step(prepared, i) else {
-            return 1;
+            return ProbeExit::OutputFailed;
         };
         i += 1;
         if changed && i < prepared.len() {
             // The next case would run in the changed process: end here, so the harness runs
             // the rest in a fresh one.
-            return EXIT_FRESH_PROCESS;
+            return ProbeExit::FreshProcess;
         }
     }
-    0
+    ProbeExit::Done
 }
 
 /// Runs the first of `rest` in fork mode, with the cases after it that can share its worker
@@ -339,9 +343,6 @@ fn run_in_process_step(prepared: &[Prepared], i: usize) -> Result<bool, ()> {
     Ok(changed)
 }
 
-/// See `seccomp_catalog::record`: the rest of the cases need a fresh process.
-const EXIT_FRESH_PROCESS: i32 = 3;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,7 +368,7 @@ mod tests {
         assert_eq!(select_cases(&catalog, &[], &[]).len(), catalog.len());
         assert_eq!(
             resolve_generated(&catalog, &ids(&["no_such_call"])).err(),
-            Some(2)
+            Some(ProbeExit::Usage)
         );
     }
 }

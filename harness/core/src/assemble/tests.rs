@@ -170,7 +170,7 @@ mod reasons {
         }
     }
 
-    /// SPO's runc base profile (an allow-list with an ERRNO default that leaves rt_sigaction to
+    /// SPO's base profile for the default runtime (an allow-list with an ERRNO default that leaves rt_sigaction to
     /// it), on a call the kernel refuses without CAP_SYS_ADMIN and on rt_sigaction.
     #[test]
     fn a_silent_tagged_run_leaves_the_kernels_errno_undecided_and_names_why() {
@@ -254,7 +254,7 @@ mod reasons {
         assert_eq!(cell(&m, "getppid").observed.outcome, Outcome::Allowed);
     }
 
-    /// runsc without `--oci-seccomp`: the calibration found the profile ignored, so no cell
+    /// A runtime that ignored the profile: the calibration found the profile ignored, so no cell
     /// of the file profile passes, whatever it shows; unconfined's cells are unaffected.
     #[test]
     fn a_runtime_that_ignored_the_profile_gets_not_enforced_cells_with_the_reason() {
@@ -262,9 +262,10 @@ mod reasons {
         let all_ok = || result(&[ok("getpid"), ok("getppid")]);
         let results = three_runs(all_ok(), all_ok(), all_ok());
         let mut host = HostFacts::default();
-        host.seccomp
-            .not_enforced
-            .insert("runc".into(), "the control rule had no effect".into());
+        host.seccomp.not_enforced.insert(
+            plan.runtimes[0].engine_name().into(),
+            "the control rule had no effect".into(),
+        );
         let m = assemble(&plan, &predictions, &results, host, None);
         for case in ["getpid", "getppid"] {
             let c = cell(&m, case);
@@ -279,17 +280,23 @@ mod reasons {
         assert!(!crate::assemble::has_failures(&m));
     }
 
-    /// On gVisor the tagged run traps where the profile denies: a trap there proves the
-    /// filter's EPERM even where the kernel would answer EPERM too; no trap means the EPERM is
-    /// the kernel's (or the Sentry's), so the filter allowed it.
+    /// On a runtime that answers EPERM for every errno the tagged run traps where the profile
+    /// denies: a trap there proves the filter's EPERM even where the kernel would answer EPERM
+    /// too; no trap means the EPERM is the kernel's (or the runtime's own), so the filter
+    /// allowed it.
     #[test]
-    fn on_gvisor_a_trap_in_the_tagged_run_shows_the_filter_denied() {
+    fn where_every_errno_is_eperm_a_trap_in_the_tagged_run_shows_the_filter_denied() {
         let dir = tempfile::tempdir().unwrap();
-        let runsc = crate::plan::PlannedRuntime::named("runsc-oci", None)
-            .with_command("/usr/bin/runsc", &["--oci-seccomp".to_string()]);
-        assert!(runsc.unenforced_cause.is_none());
+        let args: Vec<String> = crate::runtime::testing::OWN_KERNEL_ENFORCING_ARGS
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        let own_kernel = crate::plan::PlannedRuntime::named("rt-b", None)
+            .with_command(crate::runtime::testing::OWN_KERNEL_PROGRAM, &args);
+        assert_eq!(own_kernel.model, crate::runtime::testing::own_kernel());
+        assert!(own_kernel.unenforced_cause.is_none());
         let plan = PlanSetup::of(vec![file_profile(&dir, "p.json", DENY_GETPID)])
-            .runtimes(vec![runsc])
+            .runtimes(vec![own_kernel])
             .cases(&["getpid", "getppid"])
             .plan()
             .unwrap();
@@ -320,7 +327,7 @@ mod reasons {
             .as_deref()
             .unwrap()
             .contains("not attributed"));
-        assert_eq!(c.expected.errno, Some(1), "errnoRet 13 is EPERM on gVisor");
+        assert_eq!(c.expected.errno, Some(1), "errnoRet 13 is EPERM there");
         assert_eq!(c.verdict, Verdict::Pass);
         let c = cell(&m, "getppid");
         assert_eq!(c.observed.outcome, Outcome::Allowed);
@@ -341,7 +348,7 @@ mod reasons {
     #[test]
     fn a_start_error_wins_over_every_record() {
         let m = as_is_alone(
-            Some("runc create failed"),
+            Some("the runtime's create failed"),
             NotRun {
                 message: "never reached".into(),
                 before_first_case: true,
@@ -351,7 +358,7 @@ mod reasons {
             let c = cell(&m, case);
             assert_eq!(c.observed.outcome, Outcome::StartFailed, "{case}");
             let note = c.observed.note.as_deref().unwrap();
-            assert!(note.starts_with("runc create failed"), "{note}");
+            assert!(note.starts_with("the runtime's create failed"), "{note}");
             // Nothing predicted a failure: the note lists what the runtime needs instead.
             assert!(note.contains("after loading the filter"), "{note}");
         }
@@ -359,7 +366,7 @@ mod reasons {
             m.configurations[0]
                 .start_error
                 .as_deref()
-                .map(|e| e.starts_with("runc create failed")),
+                .map(|e| e.starts_with("the runtime's create failed")),
             Some(true)
         );
     }
@@ -498,9 +505,10 @@ fn a_columns_verdict_names_not_enforced_before_drift_and_drift_before_the_judgem
     let mut o = noted();
     assert_eq!(column.verdict(&mut o, None, None), verdict(&noted(), None));
 
-    host.seccomp
-        .not_enforced
-        .insert("runc".into(), "the rules had no effect".into());
+    host.seccomp.not_enforced.insert(
+        plan.runtimes[0].engine_name().into(),
+        "the rules had no effect".into(),
+    );
     let column = Column::of(&plan, 0, &results, &host, None);
     let mut o = noted();
     assert_eq!(column.verdict(&mut o, drift, None), Verdict::NotEnforced);

@@ -180,7 +180,7 @@ fn generate_into(g: &mut Generated, profile: &Profile, abi: Abi) {
 /// The ABIs of `arch` whose syscalls `profile`'s filter holds: the native one, and each compat
 /// ABI the profile lists (in `architectures`, or as a sub-architecture of the native arch's
 /// `archMap` entry, as Docker resolves it). Without either list the filter holds the native
-/// ABI only (runc adds no other arch).
+/// ABI only (the runtime adds no other arch).
 pub(crate) fn abis_of(profile: &Profile, arch: Arch) -> Vec<Abi> {
     let native = arch.native_abi();
     let listed: Vec<&str> = match &profile.arches {

@@ -148,7 +148,7 @@ fn rules_out_of_the_filter_and_shadowed_rules_are_named_and_counted_apart() {
 
 #[test]
 fn a_configuration_that_never_ran_says_so_for_every_rule() {
-    let c = coverage_with(&[], Some("runc could not start it"));
+    let c = coverage_with(&[], Some("the runtime could not start it"));
     assert!(c
         .rules
         .iter()
@@ -157,22 +157,22 @@ fn a_configuration_that_never_ran_says_so_for_every_rule() {
             && r.reason
                 .as_deref()
                 .unwrap()
-                .contains("runc could not start it")));
+                .contains("the runtime could not start it")));
 }
 
-/// A runtime that ignores the profile (runsc without `--oci-seccomp`) answers every case as
-/// unconfined: the cells are `not_enforced`, and each rule names that, not "no case matched".
+/// A runtime that ignores the profile (one that applies it only when its arguments say so)
+/// answers every case as unconfined: the cells are `not_enforced`, and each rule names that, not "no case matched".
 #[test]
 fn a_profile_the_runtime_does_not_enforce_names_that_reason() {
     let mut c = cell("read", "read", Outcome::Allowed, None, RuleRef::Index(0));
     c.verdict = Verdict::NotEnforced;
-    c.observed.note = Some("runsc runs without --oci-seccomp".into());
+    c.observed.note = Some("rt-b runs without --enforce-profiles".into());
     let cov = coverage_with(&[c], None);
     let read = cov.rules.iter().find(|r| r.syscall == "read").unwrap();
     assert_ne!(read.state, RuleState::Proven);
     let why = read.reason.as_deref().unwrap();
     assert!(why.starts_with("not enforced"), "{why}");
-    assert!(why.contains("--oci-seccomp"), "{why}");
+    assert!(why.contains("--enforce-profiles"), "{why}");
     assert!(cov.figures[0].proven == 0, "{:?}", cov.figures);
 }
 

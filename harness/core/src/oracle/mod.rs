@@ -515,4 +515,4 @@ pub fn predict_unfiltered(case: &Case, arch: Arch, kernel: KernelVersion) -> Pre
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -8,7 +8,7 @@ use std::path::Path;
 const DENY_GETPID: &str = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#;
 
 /// builtin, unconfined and a file denying getpid, each with Docker's default capabilities and
-/// with +SYS_ADMIN, on runc 1.1 and kernel 6.1 with a calibration: the plan the next four tests
+/// with +SYS_ADMIN, on the default runtime ([`Runtime::default`]) and kernel 6.1 with a calibration: the plan the next four tests
 /// read, each for one part of it (the directory holds the file for as long as the plan is used).
 fn plan_of_three_kinds_on_two_cap_sets() -> (tempfile::TempDir, Plan) {
     let dir = tempfile::tempdir().unwrap();
@@ -103,7 +103,7 @@ fn tags_the_file_profile_so_that_its_denials_name_their_rule() {
 fn an_engine_that_drops_default_errno_ret_gets_its_own_tagging() {
     let dir = tempfile::tempdir().unwrap();
     // Everything the runtime and the probe need to reach the cases.
-    let mut needs = crate::runtime::runtime_model(&Runtime::runc_1_1())
+    let mut needs = crate::runtime::runtime_model(&Runtime::default())
         .fatal
         .to_vec();
     needs.extend(
@@ -179,7 +179,7 @@ fn a_profile_killing_a_runtime_call_is_held_back_and_one_denying_it_is_predicted
 /// `rt-b`, the held-back profile started anyway.
 fn held_back_plan_on_two_runtimes(dir: &tempfile::TempDir) -> Plan {
     let kills = file_profile(dir, "kills.json", KILLS_GETPPID);
-    let default = PlannedRuntime::default_of(Runtime::runc_1_1());
+    let default = PlannedRuntime::default_of(Runtime::default());
     let named = PlannedRuntime {
         name: Some("rt-b".into()),
         ..default.clone()
@@ -267,7 +267,7 @@ fn names_a_configuration_id_cannot_carry_are_refused() {
     named.name = "p@x".into();
     named.source = "dir/p@x.json".into();
     let refused = |profiles: Vec<LoadedProfile>, runtime: Option<&str>| {
-        let mut rt = PlannedRuntime::default_of(Runtime::runc_1_1());
+        let mut rt = PlannedRuntime::default_of(Runtime::default());
         rt.name = runtime.map(str::to_string);
         match PlanSetup::of(profiles).runtimes(vec![rt]).plan() {
             Err(e @ PlanError::ConfigurationId { .. }) => e.to_string(),
@@ -443,8 +443,9 @@ fn jobs_come_in_order_baselines_calibrations_then_configurations() {
         load_upstream(crate::upstream::default_for("docker", "28.5.2").unwrap()),
     ];
     let runtimes = vec![
-        PlannedRuntime::named("runc", Some("1.3.6")),
-        PlannedRuntime::named("runsc", None).with_command("/usr/bin/runsc", &[]),
+        PlannedRuntime::named("rt-a", Some("1.3.6")),
+        PlannedRuntime::named("rt-b", None)
+            .with_command(crate::runtime::testing::OWN_KERNEL_PROGRAM, &[]),
     ];
     let plan = PlanSetup::of(p)
         .cap_sets(default_and_sys_admin())
@@ -467,12 +468,18 @@ fn jobs_come_in_order_baselines_calibrations_then_configurations() {
         ]
     );
     // Each runtime's calibration is the one its runtime needs.
-    let runsc = &plan.jobs[5];
-    let gvisor = plan.own_table_calibration.as_ref().unwrap();
-    assert_eq!(runsc.seccomp, Seccomp::Profile(gvisor.profile.clone()));
-    let runc = &plan.jobs[4];
+    let own_table = &plan.jobs[5];
+    let every_name = plan.own_table_calibration.as_ref().unwrap();
+    assert_eq!(
+        own_table.seccomp,
+        Seccomp::Profile(every_name.profile.clone())
+    );
+    let libseccomp = &plan.jobs[4];
     let calibration = plan.calibration.as_ref().unwrap();
-    assert_eq!(runc.seccomp, Seccomp::Profile(calibration.profile.clone()));
+    assert_eq!(
+        libseccomp.seccomp,
+        Seccomp::Profile(calibration.profile.clone())
+    );
     // Then the file configurations (4: two capability sets on two runtimes), each as written
     // and tagged, in configuration order; unconfined's run is its baseline.
     let rest: Vec<JobKind> = (4..8)
@@ -488,10 +495,10 @@ fn jobs_come_in_order_baselines_calibrations_then_configurations() {
     assert_eq!(
         ids[4..],
         [
-            "builtin-upstream@runc",
-            "builtin-upstream@runsc",
-            "builtin-upstream+SYS_ADMIN@runc",
-            "builtin-upstream+SYS_ADMIN@runsc",
+            "builtin-upstream@rt-a",
+            "builtin-upstream@rt-b",
+            "builtin-upstream+SYS_ADMIN@rt-a",
+            "builtin-upstream+SYS_ADMIN@rt-b",
         ]
     );
 }

@@ -143,7 +143,7 @@ mod tests {
         assert_eq!(number(Abi::X32, "getpid"), Some(0x4000_0000 | 39));
         // x32's own entries (512-547) are not the x86_64 numbers: libseccomp puts a rule on
         // process_vm_readv at 539 there, where the x86_64 number 310 is a 64-bit-only entry
-        // (found by the generated x32 cases of runc's seccomp_syscall_test1).
+        // (found by the generated x32 cases of the default runtime's `seccomp_syscall_test1`).
         assert_eq!(
             number(Abi::X32, "process_vm_readv"),
             Some(0x4000_0000 | 539)

@@ -370,7 +370,7 @@ mod tests {
         let r = resolve(&p, &old);
         assert_eq!(r.default, EffectiveAction::Errno(1));
         assert_eq!(r.default_errno_ret, None);
-        // runc then compares rules with EPERM: the EPERM rule is dropped.
+        // The runtime then compares rules with EPERM: the EPERM rule is dropped.
         assert!(r.calls[0].dropped);
         let r = resolve(&p, &host(CapSet::docker_default(), (6, 1)));
         assert_eq!(r.default, EffectiveAction::Errno(4000));

@@ -352,7 +352,7 @@ mod tests {
       <property name="arch" value="x86_64"/>
       <property name="engine" value="docker 25.0.3"/>
       <property name="api_version" value="1.44"/>
-      <property name="runtime" value="runc 1.1.12"/>
+      <property name="runtime" value="rt-a 1.1.12"/>
       <property name="engine_profile" value="builtin"/>
       <property name="profile" value="{profile}"/>
       <property name="source" value="profiles/{profile}.json"/>

@@ -482,7 +482,7 @@ mod tests {
                 ),
             ],
         );
-        m.cells[1].observed.note = Some("runc said: a|b <x>\nline two".into());
+        m.cells[1].observed.note = Some("the runtime said: a|b <x>\nline two".into());
         m
     }
 
@@ -497,11 +497,11 @@ mod tests {
         m.host
             .seccomp
             .not_enforced
-            .insert("runsc".into(), "runs without --oci-seccomp".into());
+            .insert("rt-b".into(), "runs without --oci-seccomp".into());
         let md = render(&m, &Options::default());
         let first = md.find("PROFILES NOT ENFORCED").expect(&md);
         assert!(first < md.find("| # |").unwrap(), "{md}");
-        assert!(md.contains("> - `runsc`: runs without"), "{md}");
+        assert!(md.contains("> - `rt-b`: runs without"), "{md}");
         assert!(md.starts_with("### ❌"), "{md}");
         let table = crate::report::table::render(&m, &Options::default());
         assert!(
@@ -509,7 +509,7 @@ mod tests {
                 .lines()
                 .nth(1)
                 .unwrap()
-                .contains("PROFILES NOT ENFORCED on runsc"),
+                .contains("PROFILES NOT ENFORCED on rt-b"),
             "{table}"
         );
         assert!(table.contains("4 not enforced"), "{table}");
@@ -519,7 +519,7 @@ mod tests {
         assert!(junit.contains("seccomp-not-enforced"), "{junit}");
     }
 
-    /// `held_back` (runc would hang: not started) and `not_enforced` (the runtime ignored the
+    /// `held_back` (the runtime would hang: not started) and `not_enforced` (the runtime ignored the
     /// profile) are both schema_version 2 verdicts: one matrix can hold both, and every format
     /// counts each apart, never as a pass.
     #[test]
@@ -532,7 +532,7 @@ mod tests {
         m.host
             .seccomp
             .not_enforced
-            .insert("runsc".into(), "runs without --oci-seccomp".into());
+            .insert("rt-b".into(), "runs without --oci-seccomp".into());
         let md = render(&m, &Options::default());
         assert!(
             md.contains("| # | configuration | caps | pass | fail | held back | unpredicted | not enforced |\n|---:|---|---|---:|---:|---:|---:|---:|\n"),
@@ -585,13 +585,13 @@ mod tests {
 | 1 | `strict` |  | 1 | **1** | 0 |
 | 2 | `strict+SYS_ADMIN` | `+SYS_ADMIN` | 2 | 0 | 0 |
 
-**Host:** kernel `6.1.0-18-amd64` on `x86_64`, docker 25.0.3 (API 1.44), runc 1.1.12; CONFIG_SECCOMP=y, CONFIG_SECCOMP_FILTER=y; actions: kill\_process errno log; engine profile: `builtin`
+**Host:** kernel `6.1.0-18-amd64` on `x86_64`, docker 25.0.3 (API 1.44), rt-a 1.1.12; CONFIG_SECCOMP=y, CONFIG_SECCOMP_FILTER=y; actions: kill\_process errno log; engine profile: `builtin`
 
 #### Failures
 
 | configuration | case | observed | expected |
 |---|---|---|---|
-| `strict` | `i386:socketcall(SYS_SOCKET\|X,<AF_VSOCK>)` | allowed; runc said: a\|b \<x\> line two | errno EAFNOSUPPORT (97) by defaultAction |
+| `strict` | `i386:socketcall(SYS_SOCKET\|X,<AF_VSOCK>)` | allowed; the runtime said: a\|b \<x\> line two | errno EAFNOSUPPORT (97) by defaultAction |
 
 <details><summary>Matrix: 2 cases × 2 configurations</summary>
 
@@ -654,6 +654,13 @@ Legend: `ok` allowed: the call got what it gets unconfined · `EPERM, E4000` err
             "{out}"
         );
         assert!(!out.contains('✅'), "{out}");
+    }
+
+    #[test]
+    fn a_row_pads_every_cell_and_ends_its_line() {
+        let mut out = String::new();
+        row(&mut out, &[code("a|b"), text("x_y")]);
+        assert_eq!(out, "| `a\\|b` | x\\_y |\n");
     }
 
     #[test]

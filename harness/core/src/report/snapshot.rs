@@ -97,7 +97,7 @@ mod tests {
                 ),
             ],
         );
-        m.cells[2].observed.note = Some("runc 1.1.12 said something".into());
+        m.cells[2].observed.note = Some("rt-a 1.1.12 said something".into());
         m.configurations[0].start_error = Some("fstatfs: operation not permitted".into());
         let out = render_configuration_snapshot(&m, "strict+SYS_ADMIN").unwrap();
         assert_eq!(

@@ -484,7 +484,7 @@ mod tests {
         let expected = "\
 seccomp-harness matrix
   host     kernel 6.1.0-18-amd64, arch x86_64
-  engine   docker 25.0.3 (API 1.44), runtime runc 1.1.12
+  engine   docker 25.0.3 (API 1.44), runtime rt-a 1.1.12
   seccomp  CONFIG_SECCOMP=y, CONFIG_SECCOMP_FILTER=y, engine profile builtin
   actions  kill_process errno log
 

@@ -12,8 +12,11 @@ mod crun;
 pub mod gvisor;
 #[cfg(test)]
 mod named_elsewhere;
+#[cfg(test)]
+mod predictions;
 pub mod prose;
 mod runc;
+pub mod testing;
 
 pub use runc::{CALIBRATION_SKIP, FACCESSAT2_FALLBACK_CALLS, FALLBACK_CALLS};
 
@@ -49,28 +52,6 @@ pub fn info_commit_is_version_of(name: &str) -> bool {
 /// [`gvisor::OCI_SECCOMP_ANNOTATION`], which other runtimes ignore. Docker passes annotations
 /// from API 1.43 (Docker 24) on.
 pub const PROFILE_ON_ANNOTATION: (&str, &str) = (gvisor::OCI_SECCOMP_ANNOTATION, "true");
-
-/// Runtimes for tests outside this module that need one's behaviour, or an engine's real output
-/// about one, named by what they stand for: so that no test elsewhere names a runtime (the rule
-/// `named_elsewhere` checks). A test that only needs a label uses a made-up name.
-pub mod testing {
-    /// A second runtime with a measured model of its own beside [`super::DEFAULT_NAME`]: crun,
-    /// which has no ENOSYS stub, and the OCI runtime Podman 5.8.6 ran on the lab (its
-    /// `/version` component `OCI Runtime (crun)`, with `crun --version`'s text).
-    pub const NO_STUB_NAME: &str = super::crun::NAME;
-
-    /// A runtime that runs its own kernel and is known by its program, whatever name it is
-    /// registered under: gVisor ([`super::Runtime::known_by_program`]).
-    pub const OWN_KERNEL_NAME: &str = super::gvisor::RUNSC;
-
-    /// That runtime's program as Docker's `/info` lists it (`path`).
-    pub const OWN_KERNEL_PROGRAM: &str = "/usr/bin/runsc";
-
-    /// The name the default runtime's init takes once it has loaded the filter, as
-    /// `/proc/PID/stat` shows it: brackets and a colon inside the parentheses
-    /// (`super::runc::INIT_PROCESS`).
-    pub const DEFAULT_INIT_COMM: &str = super::runc::INIT_PROCESS;
-}
 
 /// Freeing a start that hung: which process to kill and what to tell the user. The
 /// harness's `engine/hung.rs` reads `/proc` and kills; what it looks for is the runtime's.

@@ -2,19 +2,18 @@
 //! the core and their tests do not name a runtime. The grep this test runs: every `.rs` file
 //! under `harness/src`, `harness/core/src`, `harness/tests`, `harness/benches` and the
 //! workspace's `tests/` ([`TREES`]), except this module, the generated CRI API and the runtime
-//! module's end-to-end tests ([`END_TO_END`]), with its comments (a comment that states a
-//! runtime's fact states it here, and elsewhere points here): in the harness and the test
-//! trees every line, tests included (a test that needs a runtime's behaviour takes it from
-//! [`super::testing`], one that needs a label uses a made-up one such as `rt-a`), except the
-//! CLI's definition (the help text and the flags users type: [`cli_definition`]); in the core
-//! the lines before its `#[cfg(test)]` module, test files (`tests.rs`) left out ([`Scope`]).
+//! module's end-to-end tests ([`END_TO_END`]): every line, comments and tests included (a
+//! comment that states a runtime's fact states it here, and elsewhere points here; a test that
+//! needs a runtime's behaviour takes it from [`super::testing`] or lives here, as
+//! [`super::predictions`] does, and one that needs a label uses a made-up one such as `rt-a`),
+//! except the CLI's definition (the help text and the flags users type: [`cli_definition`]).
 //! The file names of the test fixtures are data, not names ([`without_fixture_names`]). A name
 //! is `runc`, `crun`, `runsc`, `gvisor` or `youki` in any case with no letter on either side
 //! (`truncate` is not runc, `is_gvisor` is gVisor). By hand:
 //! `grep -rniE '(^|[^a-z])(runc|crun|runsc|gvisor|youki)([^a-z]|$)' harness/src
 //! harness/core/src harness/tests harness/benches tests --include='*.rs'
-//! --exclude-dir=runtime --exclude-dir=api`, and drop the core's test modules, the CLI's help
-//! text, the two end-to-end files and the fixtures' file names.
+//! --exclude-dir=runtime --exclude-dir=api`, and drop the CLI's help text, the two end-to-end
+//! files and the fixtures' file names.
 //!
 //! The places still left are listed with their count, so that the list can only shrink: a
 //! new name elsewhere fails (one moved here leaves its entry too high, which passes, so that
@@ -53,23 +52,8 @@ fn names_in(line: &str) -> usize {
         .sum()
 }
 
-/// What of a source file the rule reads, per tree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scope {
-    /// Up to its test module, comments included; test files (`tests.rs`) left out.
-    CodeAndComments,
-    /// Every line, test modules and test files included.
-    Everything,
-}
-
-/// The trees the rule reads (relative to `harness/`), each with its scope.
-const TREES: &[(&str, Scope)] = &[
-    ("src", Scope::Everything),
-    ("core/src", Scope::CodeAndComments),
-    ("tests", Scope::Everything),
-    ("benches", Scope::Everything),
-    ("../tests", Scope::Everything),
-];
+/// The trees the rule reads (relative to `harness/`), every line of each.
+const TREES: &[&str] = &["src", "core/src", "tests", "benches", "../tests"];
 
 /// The runtime module's end-to-end tests, left out: their subject is each runtime's measured
 /// behaviour on the engine that runs it (the lab's engines, named after their runtimes, and
@@ -103,16 +87,9 @@ fn without_fixture_names(text: &str, fixtures: &[String]) -> String {
         .fold(text.to_string(), |t, name| t.replace(name.as_str(), ""))
 }
 
-/// How many times a source file names a runtime, as the rule reads it.
-fn names_in_file(text: &str, scope: Scope) -> usize {
-    let lines = text.lines();
-    match scope {
-        Scope::CodeAndComments => lines
-            .take_while(|l| !l.starts_with("#[cfg(test)]"))
-            .map(names_in)
-            .sum(),
-        Scope::Everything => lines.map(names_in).sum(),
-    }
+/// How many times a source file names a runtime: every line, comments and tests included.
+fn names_in_file(text: &str) -> usize {
+    text.lines().map(names_in).sum()
 }
 
 /// A CLI source file without its definition as clap reads it: in each item that derives one
@@ -170,15 +147,14 @@ fn the_names_test_counts_words_not_code_or_comments() {
     );
     assert_eq!(names_in("Crun, RUNSC and youki"), 3);
     let text = "let a = 1; // runc\n// crun\nlet b = \"runsc\";\n#[cfg(test)]\nlet c = \"runc\";\n";
-    assert_eq!(names_in_file(text, Scope::CodeAndComments), 3);
-    assert_eq!(names_in_file(text, Scope::Everything), 4);
+    assert_eq!(names_in_file(text), 4);
 }
 
 #[test]
 fn only_the_clis_help_text_and_flags_may_name_a_runtime() {
     let cli = "/// A runc note.\n#[derive(clap::Args)]\npub struct Args {\n    /// Help on gVisor.\n    #[arg(long = \"gvisor-x\")]\n    runc_field: bool,\n}\n/// Not help: crun.\nfn f() {}\n";
     let left = cli_definition(cli);
-    assert_eq!(names_in_file(&left, Scope::Everything), 3, "{left}");
+    assert_eq!(names_in_file(&left), 3, "{left}");
     assert!(
         left.contains("runc_field") && left.contains("crun"),
         "{left}"
@@ -216,21 +192,18 @@ fn no_runtime_is_named_outside_the_runtime_module() {
     let harness = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let fixtures = fixture_names(&harness.join(FIXTURES));
     let mut files = Vec::new();
-    for (tree, scope) in TREES {
-        let mut in_tree = Vec::new();
-        rust_files(&harness.join(tree), &mut in_tree);
-        files.extend(in_tree.into_iter().map(|f| (f, *scope)));
+    for tree in TREES {
+        rust_files(&harness.join(tree), &mut files);
     }
     let found: Vec<(String, usize)> = files
         .iter()
-        .filter_map(|(path, scope)| {
+        .filter_map(|path| {
             let rel = path
                 .strip_prefix(&harness)
                 .unwrap()
                 .to_string_lossy()
                 .into_owned();
             let skipped = rel.starts_with("core/src/runtime/")
-                || (rel.ends_with("/tests.rs") && *scope != Scope::Everything)
                 || rel.starts_with("src/engine/cri/api/")
                 || END_TO_END.contains(&rel.as_str());
             let mut text =
@@ -238,7 +211,7 @@ fn no_runtime_is_named_outside_the_runtime_module() {
             if rel.starts_with("src/cli/") {
                 text = cli_definition(&text);
             }
-            let n = names_in_file(&text, *scope);
+            let n = names_in_file(&text);
             (!skipped && n > 0).then_some((rel, n))
         })
         .collect();

@@ -75,7 +75,7 @@ fn unknown_operator_and_arch() {
 
 #[test]
 fn errno_ret_out_of_range_is_kept_for_the_oracle() {
-    // Docker accepts it and runc then fails: the parse keeps it, check reports it
+    // Docker accepts it and the runtime then fails: the parse keeps it, check reports it
     // (validate::errno_out_of_range), the oracle predicts the start failure.
     let big = r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["x"],"action":"SCMP_ACT_ERRNO","errnoRet":70000}]}"#;
     assert_eq!(parse_str(big, "p").unwrap().rules[0].errno_ret, Some(70000));

@@ -20,8 +20,8 @@ fn rules_get_sentinels_and_an_errno_default_traps() {
     assert!(t.default_traps);
     assert_eq!(t.profile.default_action, Some(Action::Trap));
     assert_eq!(t.profile.default_errno_ret, None);
-    // chdir's rule equals the default (EPERM): it traps like the default, and runc still
-    // drops it.
+    // chdir's rule equals the default (EPERM): it traps like the default, and the runtime
+    // still drops it.
     assert_eq!(t.profile.rules[2].action, Action::Trap);
     assert_eq!(
         t.profile.rules[3].errno_ret,
@@ -118,12 +118,7 @@ fn the_oracle_predicts_the_tagged_profile_like_the_original() {
 /// the oracle predicts from.
 #[test]
 fn the_tagged_model_is_what_the_tagged_json_parses_to() {
-    let runtimes = [
-        crate::runtime::Runtime::parse("runc", Some("1.3.6")),
-        crate::runtime::Runtime::runc_1_1(),
-        crate::runtime::Runtime::parse("crun", Some("1.28")),
-        crate::runtime::Runtime::parse("runsc", None),
-    ];
+    let runtimes = crate::runtime::testing::every_model();
     for (what, original) in crate::profile::corpus::profiles() {
         for honours in [true, false] {
             let t = tag_for(&original, honours);
@@ -159,7 +154,7 @@ fn podmans_errno_names_give_way_to_the_sentinels() {
     assert_eq!(t.profile.rules[1].errno_ret, Some(3000));
     assert!(t.profile.rules.iter().all(|r| r.errno_name.is_none()));
     assert!(!t.json().contains("\"errno\""), "{}", t.json());
-    // A rule trapped for gVisor keeps no errno name either.
+    // A rule trapped for a runtime that sends no sentinel back keeps no errno name either.
     let trapping = t.trapping_errno_rules();
     assert!(trapping
         .profile
@@ -301,13 +296,13 @@ fn a_rule_on_a_multiplexer_is_attributed_on_its_calls() {
     );
 }
 
-/// runc falls back from faccessat2 to faccessat, getuid, getgid and getegid (Go's `Faccessat`
-/// emulation) when its ENOSYS stub answers faccessat2: the tagged copy of an allow-list naming
-/// none must allow them, or its TRAP default kills `runc init` (measured with runc 1.1.5 and
-/// the recorded Tomcat and httpd allow-lists: "cannot start a stopped process" until they
-/// were allowed). A profile allowing faccessat2 gets no fallback, so nothing is added.
+/// The runtime falls back from faccessat2 to faccessat, getuid, getgid and getegid when its
+/// ENOSYS stub answers faccessat2 ([`crate::runtime::FACCESSAT2_FALLBACK_CALLS`], with the
+/// measurement): the tagged copy of an allow-list naming none must allow them, or its TRAP
+/// default kills the runtime's init. A profile allowing faccessat2 gets no fallback, so nothing
+/// is added.
 #[test]
-fn the_tagged_copy_allows_runcs_faccessat2_fallback() {
+fn the_tagged_copy_allows_the_runtimes_faccessat2_fallback() {
     let text = r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],
       "syscalls":[{"names":["read","write","statx"],"action":"SCMP_ACT_ALLOW"}]}"#;
     let original = parse_str(text, "p").unwrap();
@@ -328,7 +323,7 @@ fn the_tagged_copy_allows_runcs_faccessat2_fallback() {
         .any(|r| r.action == Action::Allow && r.names.iter().any(|n| n == "getegid")));
 }
 
-/// SPO's runc base profile allows rt_sigreturn but no rt_sigaction: the probe under the
+/// SPO's base profile for the default runtime allows rt_sigreturn but no rt_sigaction: the probe under the
 /// tagged copy could not install its SIGSYS handler, so each trap of the copy's default killed
 /// it and the run restarted at the next case, until the restart limit (256 containers) left
 /// the rest of the catalog unattributed (measured on Docker 20.10.24 and containerd 1.7.24 and
@@ -363,8 +358,8 @@ fn the_tagged_copy_lets_the_probe_catch_its_traps() {
     ));
 }
 
-/// Only the stubs the filter holds keep a name out of the copy: SPO's runc base profile lists
-/// x86_64 alone, so x32's own number for set_robust_list (530, above the profile's highest,
+/// Only the stubs the filter holds keep a name out of the copy: SPO's base profile for the
+/// default runtime lists x86_64 alone, so x32's own number for set_robust_list (530, above the profile's highest,
 /// faccessat2 439) is no stub of it, and glibc's start-up call must be allowed, or the copy's
 /// trapping default kills the probe before it installs its handler (every denial undecided).
 /// With x32 listed, 530 is above x32's stub and the copy must leave it there.
