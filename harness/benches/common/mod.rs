@@ -30,7 +30,8 @@ impl BenchEngine {
         }
     }
 
-    /// `engine 28.5.2 (API 1.51), runtime runc 1.3.6`: figures mean little without it.
+    /// The engine line a benchmark prints first (engine version, API, default runtime and its
+    /// version): figures mean little without it.
     pub fn describe(&self) -> String {
         format!(
             "engine {} (API {}), runtime {} {}",
