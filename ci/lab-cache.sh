@@ -26,7 +26,7 @@ cd "$(dirname "$0")/.."
 
 LAB=${SECCOMP_HARNESS_LAB_DIR:-/var/cache/seccomp-harness/lab}
 SCRIPTS=(ci/lab.sh ci/aarch64/lab.sh ci/aarch64/build-probe.sh ci/kernels/lab.sh ci/guest/init.sh
-  ci/lab-cache.sh)
+  ci/guest/vm-lab.sh ci/lab-cache.sh)
 # What a running lab owns, and what is made again on every `up`.
 EXCLUDES=(--exclude=./engines --exclude=./aarch64/run --exclude=./kernels/run --exclude='*.lock')
 

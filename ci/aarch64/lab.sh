@@ -51,7 +51,6 @@ MIRROR=${SECCOMP_HARNESS_LAB_MIRROR:-http://deb.debian.org/debian}
 PORT=${SECCOMP_HARNESS_LAB_AARCH64_PORT:-23750}
 MEM=${SECCOMP_HARNESS_LAB_AARCH64_MEM:-2048}
 SUITE=sid
-EX_UNREACHABLE=75
 # The host's own Debian packages this script runs: debootstrap, unshare/chroot (util-linux),
 # dpkg-deb, mkfs.ext4 (e2fsprogs), qemu-system-aarch64 (qemu-system-arm).
 HOST_PACKAGES="curl util-linux debootstrap dpkg e2fsprogs qemu-system-arm"
@@ -60,7 +59,6 @@ HOST_PACKAGES="curl util-linux debootstrap dpkg e2fsprogs qemu-system-arm"
 PACKAGES="docker.io containerd runc tini iproute2 kmod linux-image-arm64"
 # The modules the initramfs needs to mount the root (their dependencies come along).
 INITRAMFS_MODULES="virtio_blk ext4"
-READY=.seccomp-harness-ready
 NAME=seccomp-harness-lab-aarch64
 BINFMT=/proc/sys/fs/binfmt_misc
 # The temporary binfmt_misc entry is named after the lab dir: two lab dirs (two CI clones, a
@@ -75,36 +73,20 @@ RUN=$LAB/run
 PIDFILE=$RUN/qemu.pid
 CONSOLE=$RUN/console.log
 
-say() { printf 'lab-aarch64: %s\n' "$*" >&2; }
-die() { local code=$1; shift; printf 'lab-aarch64: %s\n' "$*" >&2; exit "$code"; }
-usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit "${1:-2}"; }
-
-# --- the init of the machine ---------------------------------------------------------------------
-
-# PID 1 of the machine: the labs' one guest init (its header says what it does), with this
-# machine's name in /etc/hostname.
-GUEST_INIT=$(cd "$(dirname "$0")/.." && pwd)/guest/init.sh
+# The machine's name in /etc/hostname (its init is the shared ci/guest/init.sh).
 GUEST_HOSTNAME=seccomp-harness-aarch64
 
-# The recipe of the disk: when it changes (packages, init, a rebuilt root file system), the
-# disk is made again.
-disk_recipe() {
-  { echo "$PACKAGES"; echo "$INITRAMFS_MODULES"; cat "$GUEST_INIT"; echo "$GUEST_HOSTNAME"
-    stat -c %Y "$ROOTFS/$READY"; } |
-    sha256sum | cut -d' ' -f1
-}
+# What ci/guest/vm-lab.sh, the host side this lab shares with the kernel lab, needs to know.
+LAB_TAG=lab-aarch64
+LAB_WHAT="the aarch64 lab"
+ROOT_FOR="debootstrap, binfmt_misc, chroot"
+MISSING_TOOL_HINT=
+# The disk's recipe is the shared one alone: the kernel is outside the disk.
+disk_recipe_extra() { :; }
+# shellcheck source=ci/guest/vm-lab.sh
+. "$(dirname "$0")/../guest/vm-lab.sh"
 
 # --- host checks ---------------------------------------------------------------------------------
-
-need_root() { [ "$(id -u)" = 0 ] || die 3 "must run as root (debootstrap, binfmt_misc, chroot)"; }
-
-need_host_tools() {
-  local tool missing=()
-  for tool in curl flock setsid "$@"; do
-    command -v "$tool" >/dev/null || missing+=("$tool")
-  done
-  [ "${#missing[@]}" = 0 ] || die 3 "missing host tool(s): ${missing[*]}"
-}
 
 # qemu-system-aarch64 from the host's own sources (Debian: qemu-system-arm), if it is missing.
 need_qemu_system() {
@@ -116,15 +98,6 @@ need_qemu_system() {
     tail -n 20 "$LAB/host-apt.log" >&2
     die 3 "apt-get install qemu-system-arm failed (log: $LAB/host-apt.log)"
   }
-}
-
-archive_reachable() {
-  curl -fsS --max-time 20 -o /dev/null "$MIRROR/dists/$SUITE/Release" 2>/dev/null
-}
-
-need_archive() {
-  archive_reachable ||
-    die "$EX_UNREACHABLE" "Debian's archive can't be reached ($MIRROR/dists/$SUITE/Release): the aarch64 lab can't be built; go on without it"
 }
 
 # --- qemu-user and binfmt_misc -------------------------------------------------------------------
@@ -205,35 +178,13 @@ binfmt_restore() {
 
 # --- the root file system, the kernel and the disk -----------------------------------------------
 
-# Runs a command chrooted into the arm64 root file system (under qemu-user), in a private
-# mount namespace, so its /proc, /dev and cache mounts vanish with it.
-in_rootfs() {
-  local root=$1; shift
-  # shellcheck disable=SC2016 # expanded by the inner shell
-  nice -n 10 unshare -m --propagation private -- bash -euc '
-    root=$1 cache=$2; shift 2
-    mount -t proc proc "$root/proc"
-    mount --rbind /dev "$root/dev"
-    mount -t tmpfs tmpfs "$root/run"
-    mount -t tmpfs tmpfs "$root/tmp"
-    mkdir -p "$root/var/cache/apt/archives"
-    mount --bind "$cache" "$root/var/cache/apt/archives"
-    exec chroot "$root" "$@"
-  ' lab-aarch64 "$root" "$LAB/cache/apt" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-    DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"
-}
-
 ensure_rootfs() {
-  if [ -f "$ROOTFS/$READY" ] && [ "$(cat "$ROOTFS/$READY")" = "$PACKAGES" ]; then
-    return 0
-  fi
-  need_archive
+  rootfs_current && return 0
+  need_archive "$SUITE"
   need_host_tools debootstrap unshare chroot dpkg-deb apt-get
   local qemu tmp=$ROOTFS.tmp started=$SECONDS log=$LAB/rootfs.log
   qemu=$(qemu_user)
-  rm -rf --one-file-system "$tmp" "$ROOTFS"
-  mkdir -p "$LAB/cache/debootstrap" "$LAB/cache/apt/partial"
-  : >"$log"
+  rootfs_start "$tmp" "$log"
   say "root file system: debootstrap --foreign --arch=arm64 $SUITE"
   nice -n 10 debootstrap --foreign --arch=arm64 --variant=minbase \
     --cache-dir="$LAB/cache/debootstrap" "$SUITE" "$tmp" "$MIRROR" >>"$log" 2>&1 ||
@@ -244,33 +195,12 @@ ensure_rootfs() {
   nice -n 10 unshare -m --propagation private -- chroot "$tmp" /debootstrap/debootstrap --second-stage \
     >>"$log" 2>&1 ||
     { tail -n 20 "$log" >&2; die 1 "debootstrap --second-stage failed (log: $log)"; }
-  # A frozen mirror's Release can be past its Valid-Until; no recommends keeps the root small.
-  printf '%s\n' 'Acquire::Check-Valid-Until "false";' 'APT::Install-Recommends "false";' \
-    >"$tmp/etc/apt/apt.conf.d/90seccomp-harness"
-  echo "deb $MIRROR $SUITE main" >"$tmp/etc/apt/sources.list"
-  rm -f "$tmp/etc/apt/sources.list.d/debian.sources"
-  # Only the modules the root needs go into the initramfs (faster to make under qemu-user).
-  mkdir -p "$tmp/etc/initramfs-tools/conf.d"
-  echo MODULES=list >"$tmp/etc/initramfs-tools/conf.d/seccomp-harness"
-  # No service is started inside the chroot (docker.io's postinst would try).
-  printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
-  chmod 755 "$tmp/usr/sbin/policy-rc.d"
+  rootfs_configure "$tmp" "$SUITE"
   say "root file system: apt-get install $PACKAGES (under qemu-user)"
-  # shellcheck disable=SC2016 # expanded by the inner shell
-  in_rootfs "$tmp" sh -ec '
-    apt-get update -q
-    apt-get install -y -q initramfs-tools
-    printf "%s\n" $1 >>/etc/initramfs-tools/modules
-    apt-get install -y -q $2
-    apt-get clean
-  ' lab "$INITRAMFS_MODULES" "$PACKAGES" >>"$log" 2>&1 ||
-    { tail -n 20 "$log" >&2; die 1 "apt-get in the root file system failed (log: $log)"; }
+  rootfs_install "$tmp" "$log"
   binfmt_restore
   trap - EXIT
-  rm -rf "${tmp:?}"/var/lib/apt/lists/* "$tmp/usr/sbin/policy-rc.d"
-  echo "$PACKAGES" >"$tmp/$READY"
-  mv "$tmp" "$ROOTFS"
-  say "root file system ready in $((SECONDS - started)) s"
+  rootfs_finish "$tmp" "$started"
 }
 
 # The kernel and its initramfs, taken from the root file system's /boot.
@@ -289,95 +219,36 @@ ensure_kernel() {
   fi
 }
 
-ensure_disk() {
-  local recipe
-  recipe=$(disk_recipe)
-  if [ -f "$DISK" ] && [ "$(cat "$DISK.recipe" 2>/dev/null)" = "$recipe" ]; then
-    return 0
-  fi
-  need_host_tools mkfs.ext4 du
-  local size_mb started=$SECONDS
-  install -m 755 "$GUEST_INIT" "$ROOTFS/sbin/$NAME-init"
-  echo "$GUEST_HOSTNAME" >"$ROOTFS/etc/hostname"
-  # The root plus room for the engine's data (writes go to qemu's snapshot, not to this file).
-  size_mb=$(( $(du -sm --one-file-system "$ROOTFS" | cut -f1) + 3072 ))
-  say "disk: mkfs.ext4 -d (${size_mb} MiB, sparse)"
-  rm -f "$DISK" "$DISK.tmp" "$DISK.recipe"
-  truncate -s "${size_mb}M" "$DISK.tmp"
-  nice -n 10 mkfs.ext4 -q -F -L "$NAME" -d "$ROOTFS" "$DISK.tmp" >"$LAB/mkfs.log" 2>&1 ||
-    { cat "$LAB/mkfs.log" >&2; rm -f "$DISK.tmp"; die 1 "mkfs.ext4 -d failed"; }
-  mv "$DISK.tmp" "$DISK"
-  echo "$recipe" >"$DISK.recipe"
-  say "disk ready in $((SECONDS - started)) s"
-}
-
 # --- the machine ---------------------------------------------------------------------------------
 
-# The PID of the lab's qemu, if it runs (checked against its command line, not only the file).
-running_pid() {
-  local pid
-  [ -f "$PIDFILE" ] || return 1
-  pid=$(cat "$PIDFILE" 2>/dev/null) || return 1
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  # Not `tr | grep -q`: grep ending first would fail the pipe (pipefail) on a running machine.
-  [[ $(tr '\0' ' ' <"/proc/$pid/cmdline") == *"-name $NAME "* ]] || return 1
-  echo "$pid"
-}
+running_pid() { qemu_pid "$PIDFILE" "$NAME"; }
 
 docker_host() { echo "tcp://127.0.0.1:$PORT"; }
 
-engine_answers() {
-  curl -fsS --max-time 5 -o /dev/null "http://127.0.0.1:$PORT/_ping" 2>/dev/null
-}
-
-port_taken() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null
-}
-
 start_machine() {
   need_qemu_system
-  if port_taken; then
+  if port_taken "$PORT"; then
     die 1 "port $PORT on 127.0.0.1 is taken by something else (set SECCOMP_HARNESS_LAB_AARCH64_PORT)"
   fi
   rm -rf "$RUN"
   mkdir -p "$RUN"
+  machine_args "$PORT" "$CONSOLE" "$PIDFILE"
   say "booting qemu-system-aarch64 (-M virt -cpu cortex-a57 -smp 2, TCG)"
-  # The lock (fd 9) is not handed to qemu: it would hold it for as long as the machine runs.
   # Not niced (as the kernel lab's): under TCG every container start is guest CPU, and at nice 10
   # beside the x86_64 lab's build the machine's containerd missed dockerd's start deadline.
   qemu-system-aarch64 -name "$NAME" \
     -M virt -cpu cortex-a57 -smp 2 -m "$MEM" -accel tcg \
     -kernel "$KERNEL_DIR/vmlinuz" -initrd "$KERNEL_DIR/initrd.img" \
     -append "console=ttyAMA0 root=/dev/vda rootfstype=ext4 rw init=/sbin/$NAME-init panic=1" \
-    -drive "file=$DISK,if=virtio,format=raw,snapshot=on" \
-    -netdev "user,id=net0,hostfwd=tcp:127.0.0.1:$PORT-:2375" \
-    -device virtio-net-pci,netdev=net0,romfile= \
-    -display none -monitor none -serial "file:$CONSOLE" -no-reboot \
-    -daemonize -pidfile "$PIDFILE" >"$RUN/qemu.log" 2>&1 9>&- ||
+    "${MACHINE_ARGS[@]}" >"$RUN/qemu.log" 2>&1 9>&- ||
     { cat "$RUN/qemu.log" >&2; die 1 "qemu-system-aarch64 failed to start"; }
 }
 
-wait_engine() {
-  local started=$SECONDS
-  until engine_answers; do
-    if ! running_pid >/dev/null; then
-      tail -n 30 "$CONSOLE" >&2 2>/dev/null || true
-      die 1 "the machine stopped before the engine answered (console: $CONSOLE)"
-    fi
-    if [ $((SECONDS - started)) -ge "$BOOT_TIMEOUT" ]; then
-      tail -n 30 "$CONSOLE" >&2 2>/dev/null || true
-      die 1 "the engine did not answer within $BOOT_TIMEOUT s (console: $CONSOLE); ci/aarch64/lab.sh down"
-    fi
-    sleep 1
-  done
-  say "the engine answers (waited $((SECONDS - started)) s)"
-}
+wait_engine() { wait_engine_on "$PORT" "$CONSOLE" "$PIDFILE" "$NAME" "" "ci/aarch64/lab.sh down"; }
 
 cmd_up() {
   need_root
-  mkdir -p "$LAB"
-  exec 9>"$LAB/.lab.lock"
-  flock 9
+  lock
   local started=$SECONDS
   local pid
   if pid=$(running_pid); then
@@ -397,9 +268,7 @@ cmd_up() {
 
 cmd_build() {
   need_root
-  mkdir -p "$LAB"
-  exec 9>"$LAB/.lab.lock"
-  flock 9
+  lock
   local started=$SECONDS
   ensure_rootfs
   ensure_kernel
@@ -409,20 +278,12 @@ cmd_build() {
 
 cmd_down() {
   need_root
-  mkdir -p "$LAB"
-  exec 9>"$LAB/.lab.lock"
-  flock 9
+  lock
   local pid
   if pid=$(running_pid); then
     say "stopping qemu (PID $pid)"
-    kill -TERM "$pid"
-    for _ in $(seq 1 20); do
-      [ -e "/proc/$pid" ] || break
-      sleep 0.5
-    done
-    if [ -e "/proc/$pid" ]; then kill -KILL "$pid"; sleep 0.5; fi
-    if [ -e "/proc/$pid" ]; then die 1 "qemu (PID $pid) did not end"; fi
-    if port_taken; then die 1 "port $PORT still answers after the machine stopped"; fi
+    stop_qemu "$pid"
+    if port_taken "$PORT"; then die 1 "port $PORT still answers after the machine stopped"; fi
   fi
   rm -rf "$RUN"
   say "down"
@@ -431,11 +292,9 @@ cmd_down() {
 cmd_status() {
   local pid
   if pid=$(running_pid); then
-    if engine_answers; then
+    if engine_answers "$PORT"; then
       echo "up: DOCKER_HOST=$(docker_host) (qemu PID $pid)"
-      curl -fsS --max-time 10 "http://127.0.0.1:$PORT/version" |
-        jq -r '"engine \(.Version) (API \(.ApiVersion)), \(.Os)/\(.Arch), kernel \(.KernelVersion)",
-               (.Components[] | "  \(.Name) \(.Version)")' 2>/dev/null || true
+      engine_versions "$PORT" ""
     else
       echo "booting: DOCKER_HOST=$(docker_host) (qemu PID $pid; the engine does not answer yet)"
     fi

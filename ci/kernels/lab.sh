@@ -66,7 +66,6 @@ ACCEL=${SECCOMP_HARNESS_LAB_KERNELS_ACCEL:-auto}
 KVM_DEADLINE=${SECCOMP_HARNESS_LAB_KERNELS_KVM_DEADLINE:-20}
 MEM=${SECCOMP_HARNESS_LAB_KERNELS_MEM:-2048}
 BOOT_TIMEOUT=${SECCOMP_HARNESS_LAB_KERNELS_BOOT_TIMEOUT:-300}
-EX_UNREACHABLE=75
 KERNELS=(bookworm trixie sid bullseye)
 # The kernels whose modules the shared disk always holds (fetched before it is made, so that
 # booting one after another never remakes it); bullseye joins when it is first booted.
@@ -76,7 +75,6 @@ ROOT_SUITE=trixie
 PACKAGES="docker.io containerd runc tini iproute2 kmod initramfs-tools"
 # What the initramfs needs to mount the root (builtin ones are skipped by initramfs-tools).
 INITRAMFS_MODULES="virtio_pci virtio_blk ext4"
-READY=.seccomp-harness-ready
 NAME=seccomp-harness-lab-kernel
 # No CPU-vulnerability mitigations in the guest: under TCG page-table isolation and the
 # speculation barriers cost every syscall and context switch dearly, and none of them changes
@@ -85,10 +83,6 @@ APPEND="mitigations=off"
 
 ROOTFS=$LAB/rootfs
 DISK=$LAB/disk.img
-
-say() { printf 'lab-kernels: %s\n' "$*" >&2; }
-die() { local code=$1; shift; printf 'lab-kernels: %s\n' "$*" >&2; exit "$code"; }
-usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit "${1:-2}"; }
 
 kernel_port() {
   case $1 in
@@ -104,90 +98,40 @@ kernel_dir() { echo "$LAB/kernel/$1"; }
 run_dir() { echo "$LAB/run/$1"; }
 docker_host() { echo "tcp://127.0.0.1:$(kernel_port "$1")"; }
 
-# --- the init of the machine ---------------------------------------------------------------------
-
-# PID 1 of the machine: the labs' one guest init (its header says what it does), with this
-# machine's name in /etc/hostname.
-GUEST_INIT=$(cd "$(dirname "$0")/.." && pwd)/guest/init.sh
-GUEST_HOSTNAME=seccomp-harness-kernel
-
 # --- host checks ---------------------------------------------------------------------------------
 
 # The host tools, as Debian packages (what `host-packages` prints for CI to install).
 HOST_PACKAGES="qemu-system-x86 debootstrap e2fsprogs curl xz-utils util-linux dpkg jq"
 
-need_root() { [ "$(id -u)" = 0 ] || die 3 "must run as root (debootstrap, chroot)"; }
+# The machine's name in /etc/hostname (its init is the shared ci/guest/init.sh).
+GUEST_HOSTNAME=seccomp-harness-kernel
 
-need_host_tools() {
-  local tool missing=()
-  for tool in curl flock setsid "$@"; do
-    command -v "$tool" >/dev/null || missing+=("$tool")
-  done
-  [ "${#missing[@]}" = 0 ] ||
-    die 3 "missing host tool(s): ${missing[*]} (apt-get install $HOST_PACKAGES; see: $0 host-packages)"
-}
-
-need_archive() {
-  curl -fsS --max-time 20 -o /dev/null "$MIRROR/dists/$1/Release" 2>/dev/null ||
-    die "$EX_UNREACHABLE" "Debian's archive can't be reached ($MIRROR/dists/$1/Release): the kernel lab can't be built; go on without it"
-}
+# What ci/guest/vm-lab.sh, the host side this lab shares with the aarch64 lab, needs to know.
+LAB_TAG=lab-kernels
+LAB_WHAT="the kernel lab"
+ROOT_FOR="debootstrap, chroot"
+MISSING_TOOL_HINT=" (apt-get install $HOST_PACKAGES; see: $0 host-packages)"
+# Every kernel's module tree is in the root, so the disk is made again when one joins.
+disk_recipe_extra() { ls "$ROOTFS/usr/lib/modules"; }
+# shellcheck source=ci/guest/vm-lab.sh
+. "$(dirname "$0")/../guest/vm-lab.sh"
 
 # --- the root file system ------------------------------------------------------------------------
 
-# Runs a command chrooted into the root file system, in a private mount namespace, so its
-# /proc, /dev and cache mounts vanish with it.
-in_rootfs() {
-  local root=$1; shift
-  # shellcheck disable=SC2016 # expanded by the inner shell
-  nice -n 10 unshare -m --propagation private -- bash -euc '
-    root=$1 cache=$2; shift 2
-    mount -t proc proc "$root/proc"
-    mount --rbind /dev "$root/dev"
-    mount -t tmpfs tmpfs "$root/run"
-    mount -t tmpfs tmpfs "$root/tmp"
-    mkdir -p "$root/var/cache/apt/archives"
-    mount --bind "$cache" "$root/var/cache/apt/archives"
-    exec chroot "$root" "$@"
-  ' lab-kernels "$root" "$LAB/cache/apt" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-    DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"
-}
-
 ensure_rootfs() {
-  if [ -f "$ROOTFS/$READY" ] && [ "$(cat "$ROOTFS/$READY")" = "$PACKAGES" ]; then
-    return 0
-  fi
+  rootfs_current && return 0
   need_archive "$ROOT_SUITE"
   need_host_tools debootstrap unshare chroot
   local tmp=$ROOTFS.tmp started=$SECONDS log=$LAB/rootfs.log
-  rm -rf --one-file-system "$tmp" "$ROOTFS"
-  mkdir -p "$LAB/cache/debootstrap" "$LAB/cache/apt/partial"
-  : >"$log"
+  rootfs_start "$tmp" "$log"
   say "root file system: debootstrap --variant=minbase $ROOT_SUITE"
   nice -n 10 debootstrap --variant=minbase --cache-dir="$LAB/cache/debootstrap" \
     "$ROOT_SUITE" "$tmp" "$MIRROR" >>"$log" 2>&1 ||
     { tail -n 20 "$log" >&2; die 1 "debootstrap failed (log: $log)"; }
-  printf '%s\n' 'Acquire::Check-Valid-Until "false";' 'APT::Install-Recommends "false";' \
-    >"$tmp/etc/apt/apt.conf.d/90seccomp-harness"
-  echo "deb $MIRROR $ROOT_SUITE main" >"$tmp/etc/apt/sources.list"
-  rm -f "$tmp/etc/apt/sources.list.d/debian.sources"
-  mkdir -p "$tmp/etc/initramfs-tools/conf.d"
-  echo MODULES=list >"$tmp/etc/initramfs-tools/conf.d/seccomp-harness"
-  # No service is started inside the chroot (docker.io's postinst would try).
-  printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
-  chmod 755 "$tmp/usr/sbin/policy-rc.d"
+  rootfs_configure "$tmp" "$ROOT_SUITE"
   say "root file system: apt-get install $PACKAGES"
-  # shellcheck disable=SC2016 # expanded by the inner shell
-  in_rootfs "$tmp" sh -ec '
-    apt-get update -q
-    apt-get install -y -q $2
-    printf "%s\n" $1 >>/etc/initramfs-tools/modules
-    apt-get clean
-  ' lab "$INITRAMFS_MODULES" "$PACKAGES" >>"$log" 2>&1 ||
-    { tail -n 20 "$log" >&2; die 1 "apt-get in the root file system failed (log: $log)"; }
-  rm -rf "${tmp:?}"/var/lib/apt/lists/* "$tmp/usr/sbin/policy-rc.d"
-  echo "$PACKAGES" >"$tmp/$READY"
-  mv "$tmp" "$ROOTFS"
-  say "root file system ready in $((SECONDS - started)) s"
+  rootfs_install "$tmp" "$log"
+  rootfs_finish "$tmp" "$started"
 }
 
 # --- the kernels ---------------------------------------------------------------------------------
@@ -305,55 +249,10 @@ ensure_kernel() {
   say "$suite: kernel $release ready ($pkg)"
 }
 
-# The recipe of the disk: the packages, the init and the kernels' module trees in the root.
-disk_recipe() {
-  { echo "$PACKAGES"; echo "$INITRAMFS_MODULES"; cat "$GUEST_INIT"; echo "$GUEST_HOSTNAME"
-    stat -c %Y "$ROOTFS/$READY"
-    ls "$ROOTFS/usr/lib/modules"; } | sha256sum | cut -d' ' -f1
-}
-
-ensure_disk() {
-  local recipe
-  recipe=$(disk_recipe)
-  if [ -f "$DISK" ] && [ "$(cat "$DISK.recipe" 2>/dev/null)" = "$recipe" ]; then
-    return 0
-  fi
-  need_host_tools mkfs.ext4 du
-  local size_mb started=$SECONDS
-  install -m 755 "$GUEST_INIT" "$ROOTFS/sbin/$NAME-init"
-  echo "$GUEST_HOSTNAME" >"$ROOTFS/etc/hostname"
-  # The root plus room for the engine's data (writes go to qemu's snapshot, not to this file).
-  size_mb=$(( $(du -sm --one-file-system "$ROOTFS" | cut -f1) + 3072 ))
-  say "disk: mkfs.ext4 -d (${size_mb} MiB, sparse)"
-  rm -f "$DISK" "$DISK.tmp" "$DISK.recipe"
-  truncate -s "${size_mb}M" "$DISK.tmp"
-  nice -n 10 mkfs.ext4 -q -F -L "$NAME" -d "$ROOTFS" "$DISK.tmp" >"$LAB/mkfs.log" 2>&1 ||
-    { cat "$LAB/mkfs.log" >&2; rm -f "$DISK.tmp"; die 1 "mkfs.ext4 -d failed"; }
-  mv "$DISK.tmp" "$DISK"
-  echo "$recipe" >"$DISK.recipe"
-  say "disk ready in $((SECONDS - started)) s"
-}
-
 # --- the machine ---------------------------------------------------------------------------------
 
-# The PID of the kernel's qemu, if it runs (checked against its command line, not only the file).
-running_pid() {
-  local pid pidfile
-  pidfile=$(run_dir "$1")/qemu.pid
-  [ -f "$pidfile" ] || return 1
-  pid=$(cat "$pidfile" 2>/dev/null) || return 1
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  [[ $(tr '\0' ' ' <"/proc/$pid/cmdline") == *"-name $NAME-$1 "* ]] || return 1
-  echo "$pid"
-}
-
-engine_answers() {
-  curl -fsS --max-time 5 -o /dev/null "http://127.0.0.1:$(kernel_port "$1")/_ping" 2>/dev/null
-}
-
-port_taken() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$(kernel_port "$1")") 2>/dev/null
-}
+# The PID of the kernel's qemu, if it runs.
+running_pid() { qemu_pid "$(run_dir "$1")/qemu.pid" "$NAME-$1"; }
 
 # Starts qemu for KERNEL under ACCEL (kvm or tcg), daemonized; its console goes to the run dir.
 start_machine() {
@@ -368,19 +267,15 @@ start_machine() {
     tcg) cpu=max ;;
   esac
   echo "$accel" >"$run/accel"
+  machine_args "$port" "$run/console.log" "$run/qemu.pid"
   say "$suite: booting qemu-system-x86_64 (-accel $accel -cpu $cpu -smp 2, linux $(cat "$dir/release"))"
-  # The lock (fd 9) is not handed to qemu: it would hold it for as long as the machine runs.
   # Not niced (builds are): under TCG every container start is guest CPU, and at nice 10 on a
   # busy host the machine got a tenth of a core and a default run took over half an hour.
   qemu-system-x86_64 -name "$NAME-$suite" \
     -M q35 -cpu "$cpu" -smp 2 -m "$MEM" -accel "$accel" \
     -kernel "$dir/vmlinuz" -initrd "$dir/initrd.img" \
     -append "console=ttyS0 root=/dev/vda rootfstype=ext4 rw init=/sbin/$NAME-init panic=1 $APPEND" \
-    -drive "file=$DISK,if=virtio,format=raw,snapshot=on" \
-    -netdev "user,id=net0,hostfwd=tcp:127.0.0.1:$port-:2375" \
-    -device virtio-net-pci,netdev=net0,romfile= \
-    -display none -monitor none -serial "file:$run/console.log" -no-reboot \
-    -daemonize -pidfile "$run/qemu.pid" >"$run/qemu.log" 2>&1 9>&- || {
+    "${MACHINE_ARGS[@]}" >"$run/qemu.log" 2>&1 9>&- || {
     tail -n 5 "$run/qemu.log" >&2
     say "$suite: qemu-system-x86_64 failed to start under $accel"
     return 1
@@ -389,15 +284,7 @@ start_machine() {
 
 stop_machine() {
   local suite=$1 pid
-  if pid=$(running_pid "$suite"); then
-    kill -TERM "$pid"
-    for _ in $(seq 1 20); do
-      [ -e "/proc/$pid" ] || break
-      sleep 0.5
-    done
-    if [ -e "/proc/$pid" ]; then kill -KILL "$pid"; sleep 0.5; fi
-    if [ -e "/proc/$pid" ]; then die 1 "qemu (PID $pid) did not end"; fi
-  fi
+  if pid=$(running_pid "$suite"); then stop_qemu "$pid"; fi
 }
 
 # KVM gets KVM_DEADLINE seconds to show the kernel's first console line ("Linux version").
@@ -437,26 +324,10 @@ boot() {
 }
 
 wait_engine() {
-  local suite=$1 started=$SECONDS console
-  console=$(run_dir "$suite")/console.log
-  until engine_answers "$suite"; do
-    if ! running_pid "$suite" >/dev/null; then
-      tail -n 30 "$console" >&2 2>/dev/null || true
-      die 1 "$suite: the machine stopped before the engine answered (console: $console)"
-    fi
-    if [ $((SECONDS - started)) -ge "$BOOT_TIMEOUT" ]; then
-      tail -n 30 "$console" >&2 2>/dev/null || true
-      die 1 "$suite: the engine did not answer within $BOOT_TIMEOUT s (console: $console); $0 down $suite"
-    fi
-    sleep 1
-  done
-  say "$suite: the engine answers (waited $((SECONDS - started)) s)"
-}
-
-lock() {
-  mkdir -p "$LAB"
-  exec 9>"$LAB/.lab.lock"
-  flock 9
+  local suite=$1 run
+  run=$(run_dir "$suite")
+  wait_engine_on "$(kernel_port "$suite")" "$run/console.log" "$run/qemu.pid" "$NAME-$suite" \
+    "$suite: " "$0 down $suite"
 }
 
 cmd_up() {
@@ -471,7 +342,7 @@ cmd_up() {
     docker_host "$suite"
     return 0
   fi
-  if port_taken "$suite"; then
+  if port_taken "$(kernel_port "$suite")"; then
     die 1 "port $(kernel_port "$suite") on 127.0.0.1 is taken by something else"
   fi
   ensure_rootfs
@@ -503,7 +374,7 @@ cmd_down() {
   if running_pid "$suite" >/dev/null; then
     say "$suite: stopping qemu (PID $(running_pid "$suite"))"
     stop_machine "$suite"
-    if port_taken "$suite"; then die 1 "port $(kernel_port "$suite") still answers after the machine stopped"; fi
+    if port_taken "$(kernel_port "$suite")"; then die 1 "port $(kernel_port "$suite") still answers after the machine stopped"; fi
   fi
   rm -rf "$(run_dir "$suite")"
   rmdir "$LAB/run" 2>/dev/null || true
@@ -513,11 +384,9 @@ cmd_down() {
 cmd_status() {
   local suite=$1 pid
   if pid=$(running_pid "$suite"); then
-    if engine_answers "$suite"; then
+    if engine_answers "$(kernel_port "$suite")"; then
       echo "$suite: up: DOCKER_HOST=$(docker_host "$suite") (qemu PID $pid, $(cat "$(run_dir "$suite")/accel"))"
-      curl -fsS --max-time 10 "http://127.0.0.1:$(kernel_port "$suite")/version" |
-        jq -r '"  engine \(.Version) (API \(.ApiVersion)), \(.Os)/\(.Arch), kernel \(.KernelVersion)",
-               (.Components[] | "    \(.Name) \(.Version)")' 2>/dev/null || true
+      engine_versions "$(kernel_port "$suite")" "  "
     else
       echo "$suite: booting: DOCKER_HOST=$(docker_host "$suite") (qemu PID $pid, $(cat "$(run_dir "$suite")/accel"); the engine does not answer yet)"
     fi
