@@ -45,6 +45,18 @@ impl Patience {
         }
     }
 
+    /// The patience of an engine's slow calls (a removal, a `ctr` call): `floor` first, then
+    /// while the engine answers up to the longest a start may be given
+    /// ([`super::start_deadline::CEILING`]); exactly the user's engine-call deadline where one
+    /// is set.
+    pub(crate) fn for_engine(floor: Duration) -> Patience {
+        Patience::fitted(
+            floor,
+            super::start_deadline::CEILING,
+            super::connect::start_cap(),
+        )
+    }
+
     /// How long the call may take in all, given what the engine showed at the last check
     /// (`None`: not asked yet, before the floor).
     pub(crate) fn allowed(&self, alive: Option<bool>) -> Duration {

@@ -241,10 +241,7 @@ async fn list_labelled(
 /// waited for while it answers.
 async fn remove_patiently(engine: &Engine, id: &str) -> Result<(), CleanupError> {
     let removal = engine
-        .patiently(|docker| {
-            let id = id.to_string();
-            async move { remove_with(&docker, &id).await }
-        })
+        .patiently(|docker| async move { remove_with(&docker, id).await })
         .await
         .map_err(|gave_up| CleanupError::RemoveUnanswered {
             id: id.to_string(),

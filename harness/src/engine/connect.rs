@@ -364,22 +364,11 @@ impl Engine {
             .clone()
             .with_timeout(start_cap().unwrap_or(CEILING))
     }
-}
 
-impl Engine {
-    /// How long a call that a busy engine may answer slowly (a removal) is waited for: the
-    /// engine-call deadline, then while the engine answers a ping, up to [`CEILING`]
-    /// ([`super::busy`]); exactly the user's deadline where one is set.
-    pub(crate) fn busy_patience(&self) -> super::busy::Patience {
-        super::busy::Patience::fitted(
-            Duration::from_secs(REQUEST_TIMEOUT_SECS),
-            CEILING,
-            start_cap(),
-        )
-    }
-
-    /// Runs `call` (made with the client it is given, whose own deadline is the patience's
-    /// ceiling) within [`Engine::busy_patience`], pinging the engine past the floor.
+    /// Runs `call`, one that a busy engine may answer slowly (a removal), with the client it is
+    /// given, whose own deadline is the patience's ceiling: the engine-call deadline, then
+    /// while the engine answers a ping, up to [`CEILING`] ([`super::busy`]); exactly the
+    /// user's deadline where one is set.
     pub(crate) async fn patiently<T, F>(
         &self,
         call: impl FnOnce(Docker) -> F,
@@ -387,7 +376,7 @@ impl Engine {
     where
         F: std::future::Future<Output = T>,
     {
-        let patience = self.busy_patience();
+        let patience = super::busy::Patience::for_engine(Duration::from_secs(REQUEST_TIMEOUT_SECS));
         let client = self.docker.clone().with_timeout(patience.ceiling);
         super::busy::wait(call(client), patience, || async {
             self.docker.ping().await.is_ok()

@@ -11,8 +11,8 @@
 //! - [`configuration`]: a whole configuration: restarts the probe past cases that kill it.
 //! - [`runner`]: many configurations at once, bounded.
 //! - [`start_deadline`]: how long a container start may take, fitted to the engine.
-//! - [`busy`]: how long a removal may take: past the engine-call deadline, while the engine
-//!   still answers, up to a ceiling.
+//! - [`busy`]: how long a call a busy engine may answer slowly (a removal, a `ctr` call) is
+//!   waited for: past the engine-call deadline, while the engine still answers, up to a ceiling.
 //! - [`podman`]: where Podman's compat API differs (profiles by path, default capabilities).
 //! - [`cleanup`]: labels, the Ctrl-C path and `seccomp-harness clean`.
 //! - [`hung`]: freeing a runtime whose start hangs on its init (a held-back profile started
@@ -20,7 +20,7 @@
 //! - [`orphans`]: stopped containerd tasks of probe containers Docker lost (`clean`).
 //! - [`cri`]: a Kubernetes node's runtime (containerd) through the CRI, beside the Docker API.
 
-pub mod busy;
+pub(crate) mod busy;
 pub mod cleanup;
 pub mod configuration;
 pub mod connect;

@@ -166,11 +166,7 @@ async fn ctr(socket: &Path, args: &[&str]) -> Result<String, OrphanError> {
             .into_iter()
             .chain(args.iter().copied()),
     );
-    let patience = super::busy::Patience::fitted(
-        CTR_DEADLINE,
-        super::start_deadline::CEILING,
-        super::connect::start_cap(),
-    );
+    let patience = super::busy::Patience::for_engine(CTR_DEADLINE);
     let version = Ctr::new(["--address", socket.as_str(), "version"]);
     let answered = super::busy::wait(ctr.output(None, patience.ceiling), patience, || async {
         version.output(None, super::busy::LIVENESS).await.is_ok()

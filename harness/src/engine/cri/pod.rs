@@ -3,7 +3,7 @@
 //! profile under test), the container with the configuration's `SecurityProfile`, and the
 //! probe's output read from the CRI log file. The sandbox is stopped and removed on every path;
 //! a run that is cancelled (Ctrl-C) or killed leaves sandboxes labelled with its run id, which
-//! [`PodRunner::sweep`] and `seccomp-harness clean --cri` remove.
+//! [`sweep`] and `seccomp-harness clean --cri` remove.
 
 use super::api::{
     security_profile::ProfileType, Capability, ContainerConfig, ContainerMetadata, ContainerState,
