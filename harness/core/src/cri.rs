@@ -51,8 +51,9 @@ pub enum NodeProfile {
 /// Each job's profile as the node gets it, in plan order. Upstream's default is rendered as
 /// containerd builds it for the container (its conditions resolved: the node would drop them
 /// from a file); every profile carries a salt unique to the run (`run_id`) and the job, with
-/// `defaultErrnoRet` kept, as the runtime honours the OCI field containerd passes through
-/// ([`crate::runtime::RuntimeModel::honours_default_errno_ret`]).
+/// `defaultErrnoRet` kept where the plan says the node's runtime honours the OCI field
+/// containerd passes through ([`Plan::honours_default_errno_ret`], as a Docker engine's run
+/// salts).
 pub fn node_profiles(plan: &Plan, run_id: &str) -> Vec<NodeProfile> {
     let mut out = Vec::with_capacity(plan.jobs.len());
     for (i, job) in plan.jobs.iter().enumerate() {
@@ -78,7 +79,11 @@ pub fn node_profiles(plan: &Plan, run_id: &str) -> Vec<NodeProfile> {
             _ => None,
         };
         let salt = salt::salt_for(run_id, i);
-        let sent = salt::salted_json(rendered_default.as_ref().unwrap_or(j), salt, true);
+        let sent = salt::salted_json(
+            rendered_default.as_ref().unwrap_or(j),
+            salt,
+            plan.honours_default_errno_ret,
+        );
         out.push(NodeProfile::Localhost {
             sent,
             rendered_default,

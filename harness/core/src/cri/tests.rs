@@ -173,6 +173,8 @@ fn a_nodes_run_reports_rule_coverage_of_the_profile_as_containerd_reads_it() {
 #[test]
 fn upstreams_default_goes_rendered_for_the_container_and_every_profile_salted() {
     let plan = node_plan();
+    // containerd passes defaultErrnoRet through to a runtime that honours it.
+    assert!(plan.honours_default_errno_ret);
     let ids: Vec<_> = plan.configurations.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, [RUNTIME_DEFAULT, BUILTIN_UPSTREAM, "unconfined"]);
     let profiles = node_profiles(&plan, RUN);
@@ -203,13 +205,16 @@ fn upstreams_default_goes_rendered_for_the_container_and_every_profile_salted() 
                 }
                 let base = rendered_default.as_ref().unwrap_or(p);
                 let salt = salt::salt_for(RUN, i);
-                let salted = salt::salted(base, salt, true);
+                let salted = salt::salted(base, salt, plan.honours_default_errno_ret);
                 assert_eq!(
                     salted.rules.len(),
                     base.rules.len() + 1,
                     "job {i} is salted"
                 );
-                assert_eq!(sent, &salt::salted_json(base, salt, true));
+                assert_eq!(
+                    sent,
+                    &salt::salted_json(base, salt, plan.honours_default_errno_ret)
+                );
             }
             other => panic!("job {i}: {other:?}"),
         }
