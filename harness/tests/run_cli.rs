@@ -101,6 +101,33 @@ fn an_unreachable_daemon_exits_3() {
     );
 }
 
+#[test]
+fn an_unknown_containers_common_release_is_refused_before_any_engine_is_reached() {
+    // An unreachable socket: an exit 2 (not 3) shows the release was refused first.
+    let o = Command::new(BIN)
+        .args([
+            "run",
+            "builtin",
+            "--containers-common",
+            "0.0.1-not-a-release",
+            "--docker-host",
+            "unix:///nonexistent/docker.sock",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(ExitCode::BadInput.code()),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("--containers-common") && stderr(&o).contains("release 0.0.1 "),
+        "{}",
+        stderr(&o)
+    );
+}
+
 /// Runs `profile_json` on two cases and returns the matrix and the exit code.
 fn run_one(profile_json: &str) -> (serde_json::Value, Option<i32>) {
     let dir = tempfile::tempdir().unwrap();

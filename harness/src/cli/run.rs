@@ -214,6 +214,12 @@ fn options(args: &Args, targets: &[EngineTarget]) -> Result<RunOptions, Failure>
     }
     opts.case_timeout = std::time::Duration::from_secs(args.case_timeout.max(1));
     opts.start_held_back = args.start_held_back;
+    if let Some(version) = &args.containers_common {
+        // A release the data doesn't hold is bad input whatever the engines are: said before
+        // any engine is asked (the plan checks it again, for the library's callers).
+        seccomp_harness_core::upstream::containers_common(version)
+            .map_err(|e| Failure::bad_input(RunError::ContainersCommon(e)))?;
+    }
     opts.containers_common = args.containers_common.clone();
     if let Some(n) = args.parallel {
         opts.parallel = n;
