@@ -12,6 +12,7 @@
 #   ROOT_FOR           why it must run as root, for the not-root message
 #   MISSING_TOOL_HINT  what follows the missing-tool message (may be empty)
 #   LAB MIRROR NAME PACKAGES INITRAMFS_MODULES ROOTFS DISK GUEST_HOSTNAME
+#   BOOT_TIMEOUT       seconds the engine may take to answer after qemu starts
 # and defines disk_recipe_extra: what besides the shared parts goes into its disk's recipe.
 
 READY=.seccomp-harness-ready

@@ -1,6 +1,6 @@
 //! The engine with the real, embedded probe against a real Docker daemon: the end-to-end checks
-//! of what a profile does. Skipped (with the reason printed) when no daemon answers, unless
-//! `SECCOMP_HARNESS_REQUIRE_DOCKER=1`.
+//! of what a profile does. The tests are `#[ignore]`d with the reason (see `common`):
+//! `--include-ignored` runs them, and then a daemon that doesn't answer fails them.
 
 use seccomp_catalog::record::CaseRecord;
 use seccomp_catalog::Catalog;

@@ -54,7 +54,7 @@ impl BenchEngine {
             &[],
         )
         .await
-        .expect("a bare container");
+        .expect("a --noop probe container");
     }
 
     /// [`BenchEngine::noop_container`]'s wall time, in seconds.
