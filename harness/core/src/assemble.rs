@@ -358,10 +358,7 @@ impl<'a> Column<'a> {
             _ if self.held_back => Verdict::HeldBack,
             (Some(why), _) => {
                 let why = format!("not enforced on this runtime: {why}");
-                observed.note = Some(match observed.note.take() {
-                    Some(n) => format!("{why}; {n}"),
-                    None => why,
-                });
+                crate::matrix::prepend_note(&mut observed.note, why);
                 Verdict::NotEnforced
             }
             (None, Some(_)) => Verdict::Drift,
@@ -559,10 +556,7 @@ impl Upstream<'_> {
                     ),
                 };
                 let mut observed = classify(slot, runs, &Attribution::Untaggable);
-                observed.note = Some(match observed.note.take() {
-                    Some(n) => format!("{why}; {n}"),
-                    None => why.clone(),
-                });
+                crate::matrix::prepend_note(&mut observed.note, why.clone());
                 (observed, Some(why))
             }
             (None, _) => (classify(slot, runs, &Attribution::Untaggable), None),

@@ -217,10 +217,7 @@ fn note_applied_differences(
             .iter_mut()
             .filter(|cell| &cell.configuration == id && cell.verdict != Verdict::Pass)
         {
-            cell.observed.note = Some(match cell.observed.note.take() {
-                Some(n) => format!("{n}; {note}"),
-                None => note.clone(),
-            });
+            crate::matrix::append_note(&mut cell.observed.note, note.clone());
         }
         diagnostics.push((id.clone(), differences));
     }

@@ -173,6 +173,27 @@ pub struct Observed {
     pub note: Option<String>,
 }
 
+/// Adds `more` after what a cell's note says, `; `-joined: each step that learns something
+/// about a cell (the oracle, the assembly, a node's applied object) adds to the note and none
+/// replaces what another wrote.
+pub(crate) fn append_note(note: &mut Option<String>, more: impl Into<String>) {
+    let more = more.into();
+    *note = Some(match note.take() {
+        Some(n) => format!("{n}; {more}"),
+        None => more,
+    });
+}
+
+/// Puts `first` before what a cell's note says (see [`append_note`]): for what a reader must
+/// see first, such as why the cell can't count.
+pub(crate) fn prepend_note(note: &mut Option<String>, first: impl Into<String>) {
+    let first = first.into();
+    *note = Some(match note.take() {
+        Some(n) => format!("{first}; {n}"),
+        None => first,
+    });
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Expected {
     pub outcome: Outcome,
@@ -483,6 +504,22 @@ impl RuntimeView<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notes_are_joined_never_replaced() {
+        let mut note = None;
+        append_note(&mut note, "the runtime said x");
+        assert_eq!(note.as_deref(), Some("the runtime said x"));
+        append_note(&mut note, "containerd applied y");
+        prepend_note(&mut note, "not enforced");
+        assert_eq!(
+            note.as_deref(),
+            Some("not enforced; the runtime said x; containerd applied y")
+        );
+        let mut empty = None;
+        prepend_note(&mut empty, "first");
+        assert_eq!(empty.as_deref(), Some("first"));
+    }
 
     #[test]
     fn verdict_names_are_the_serialized_ones() {

@@ -96,11 +96,7 @@ impl Prediction {
     }
 
     fn add_note(&mut self, note: impl Into<String>) {
-        let note = note.into();
-        self.note = Some(match self.note.take() {
-            Some(n) => format!("{n}; {note}"),
-            None => note,
-        });
+        crate::matrix::append_note(&mut self.note, note);
     }
 
     /// The matrix's `expected` cell.
