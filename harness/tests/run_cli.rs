@@ -77,17 +77,19 @@ fn bad_capabilities_exit_2() {
     assert!(stderr(&o).contains("NOT_A_CAP"), "{}", stderr(&o));
 }
 
+/// `run ARGS` on a socket no engine listens on.
+fn run_on_no_engine(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("run")
+        .args(args)
+        .args(["--docker-host", "unix:///nonexistent/docker.sock"])
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn an_unreachable_daemon_exits_3() {
-    let o = Command::new(BIN)
-        .args([
-            "run",
-            "unconfined",
-            "--docker-host",
-            "unix:///nonexistent/docker.sock",
-        ])
-        .output()
-        .unwrap();
+    let o = run_on_no_engine(&["unconfined"]);
     assert_eq!(
         o.status.code(),
         Some(ExitCode::Environment.code()),
@@ -104,17 +106,7 @@ fn an_unreachable_daemon_exits_3() {
 #[test]
 fn an_unknown_containers_common_release_is_refused_before_any_engine_is_reached() {
     // An unreachable socket: an exit 2 (not 3) shows the release was refused first.
-    let o = Command::new(BIN)
-        .args([
-            "run",
-            "builtin",
-            "--containers-common",
-            "0.0.1-not-a-release",
-            "--docker-host",
-            "unix:///nonexistent/docker.sock",
-        ])
-        .output()
-        .unwrap();
+    let o = run_on_no_engine(&["builtin", "--containers-common", "0.0.1-not-a-release"]);
     assert_eq!(
         o.status.code(),
         Some(ExitCode::BadInput.code()),

@@ -722,23 +722,36 @@ mod tests {
         assert_eq!(e.upstream_names_it, Some(false));
     }
 
+    /// The sample matrix on `engine` `version` (x86_64) with `syscalls` denied by builtin's
+    /// default (EPERM) and allowed unconfined: calls builtin holds back on that engine.
+    fn denied_by_builtin_on(engine: &str, version: &str, syscalls: &[&str]) -> Matrix {
+        let mut m = sample();
+        m.host.engine = engine.into();
+        m.host.engine_version = version.into();
+        m.host.arch = "x86_64".into();
+        let e = || exp(Outcome::Errno, Some(1), Some(RuleRef::DEFAULT));
+        m.cells = syscalls
+            .iter()
+            .flat_map(|&s| {
+                [
+                    cell(
+                        "builtin",
+                        s,
+                        obs(Outcome::Errno, Some(1), Some(RuleRef::DEFAULT)),
+                        e(),
+                    ),
+                    cell("unconfined", s, obs(Outcome::Allowed, None, None), e()),
+                ]
+            })
+            .collect();
+        m
+    }
+
     /// On a Kubernetes node the history is containerd's RuntimeDefault, not Docker's
     /// default.json (which allows mseal from 28.x and io_uring until 24.x).
     #[test]
     fn on_a_containerd_node_the_history_is_containerds() {
-        let mut m = sample();
-        m.host.engine = "containerd".into();
-        m.host.engine_version = "1.7.24~ds1".into();
-        m.host.arch = "x86_64".into();
-        let eperm = || obs(Outcome::Errno, Some(1), Some(RuleRef::DEFAULT));
-        let e = || exp(Outcome::Errno, Some(1), Some(RuleRef::DEFAULT));
-        let ok = || obs(Outcome::Allowed, None, None);
-        m.cells = vec![
-            cell("builtin", "mseal", eperm(), e()),
-            cell("unconfined", "mseal", ok(), e()),
-            cell("builtin", "io_uring_setup", eperm(), e()),
-            cell("unconfined", "io_uring_setup", ok(), e()),
-        ];
+        let mut m = denied_by_builtin_on("containerd", "1.7.24~ds1", &["mseal", "io_uring_setup"]);
         let r = of(&m).unwrap();
         let get = |n: &str| r.entries.iter().find(|e| e.syscall == n).unwrap();
         assert_eq!(get("mseal").history.as_deref(), Some("containerd"));
@@ -767,17 +780,7 @@ mod tests {
     /// 5.0.0's allows.
     #[test]
     fn on_a_podman_engine_the_history_is_podmans() {
-        let mut m = sample();
-        m.host.engine = "podman".into();
-        m.host.engine_version = "4.9.3".into();
-        m.host.arch = "x86_64".into();
-        let eperm = || obs(Outcome::Errno, Some(1), Some(RuleRef::DEFAULT));
-        let e = || exp(Outcome::Errno, Some(1), Some(RuleRef::DEFAULT));
-        let ok = || obs(Outcome::Allowed, None, None);
-        m.cells = vec![
-            cell("builtin", "fchmodat2", eperm(), e()),
-            cell("unconfined", "fchmodat2", ok(), e()),
-        ];
+        let m = denied_by_builtin_on("podman", "4.9.3", &["fchmodat2"]);
         let r = of(&m).unwrap();
         let f = r.entries.iter().find(|e| e.syscall == "fchmodat2").unwrap();
         assert_eq!(f.history.as_deref(), Some("podman"));
