@@ -148,9 +148,9 @@ const SPECIALS: &[Special] = &[
     Special {
         name: "rt_sigreturn",
         args: [0; 6],
-        harmless: "restores a garbage frame of the forked child only, which then dies of SIGSEGV \
-                   (on aarch64 the probe misaligns the stack pointer, so the kernel refuses the \
-                   frame before reading it)",
+        harmless: "restores a zeroed frame in the forked child only, which then dies of SIGSEGV \
+                   (on x86_64 the probe points the stack at zeros; on aarch64 it misaligns the \
+                   stack pointer, so the kernel refuses the frame before reading it)",
         may_block: false,
     },
 ];

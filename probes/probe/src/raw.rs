@@ -74,6 +74,42 @@ pub unsafe fn native_spawning(nr: u64, a: [u64; 6]) -> Ret {
     ret
 }
 
+/// `rt_sigreturn` with the stack pointer on a zeroed frame, put back right after the call. With
+/// the child's own stack the kernel restored whatever the stack held: Linux then always faulted
+/// on that garbage (SIGSEGV), but gVisor (runsc 0.0~20240729, sid's -7+b1) killed the child with
+/// SIGTRAP in some runs and SIGSEGV in others, a cell that changed with nothing but the stack's
+/// contents (SIGTRAP is the trap flag, bit 8 of the frame's saved flags, which garbage sets or
+/// not). A zeroed frame has no trap flag, a null instruction pointer and a null code segment, so
+/// every kernel and gVisor end the child with SIGSEGV. A filter that denies or traps the call
+/// returns here: a trap's handler frame goes below the zeroed one, on free stack as for any other
+/// signal, and the stack pointer is restored before anything else.
+///
+/// # Safety
+/// As for [`native`]; the call ends the calling process when the filter lets it through.
+#[cfg(target_arch = "x86_64")]
+#[inline(never)]
+pub unsafe fn sigreturn_zeroed_frame(nr: u64, a: [u64; 6]) -> Ret {
+    // x86_64's `rt_sigframe` (return address, ucontext, siginfo) is under 1 KiB and the kernel
+    // reads it from 8 bytes below the stack pointer: 4 KiB of zeros hold all of it.
+    let frame = [0u64; 512];
+    let top = frame.as_ptr().add(1);
+    let ret: i64;
+    asm!(
+        "mov {saved}, rsp",
+        "mov rsp, {top}",
+        "syscall",
+        "mov rsp, {saved}",
+        top = in(reg) top,
+        saved = out(reg) _,
+        inlateout("rax") nr as i64 => ret,
+        in("rdi") a[0], in("rsi") a[1], in("rdx") a[2],
+        in("r10") a[3], in("r8") a[4], in("r9") a[5],
+        lateout("rcx") _, lateout("r11") _,
+    );
+    std::hint::black_box(&frame);
+    ret
+}
+
 /// An i386 call through `int 0x80`: the kernel takes ebx, ecx, edx, esi, edi, ebp and returns
 /// eax. rbx and rbp are reserved by LLVM, so they are saved on the stack around the call (no
 /// `nostack`, so the compiler keeps the red zone clear).

@@ -180,6 +180,8 @@ fn invoke(p: &Prepared) -> Ret {
             }
             #[cfg(target_arch = "aarch64")]
             Abi::Aarch64 if p.syscall == "rt_sigreturn" => raw::sigreturn_misaligned(p.nr, p.args),
+            #[cfg(target_arch = "x86_64")]
+            Abi::X86_64 if p.syscall == "rt_sigreturn" => raw::sigreturn_zeroed_frame(p.nr, p.args),
             Abi::X86_64 | Abi::Aarch64 | Abi::X32 => raw::native(p.nr, p.args),
             #[cfg(target_arch = "x86_64")]
             Abi::I386 => raw::int80(p.nr as u32, p.args.map(|a| a as u32)),
