@@ -3,9 +3,10 @@
 //! are written here. (The conformance suite does the same with the default run's matrix.)
 //!
 //! A libtest-mimic file (`harness = false`): whether the browser is there is known only at run
-//! time, which `#[ignore]` can't express, so without it a trial is reported as ignored with the
-//! reason rather than passed, and fails under `SECCOMP_HARNESS_REQUIRE_DOCKER=1`
-//! ([`browser::required`]).
+//! time, which `#[ignore]` can't express, so without it a browser trial is reported as ignored
+//! with the reason rather than passed, and fails under `SECCOMP_HARNESS_REQUIRE_DOCKER=1`
+//! ([`browser::required`]). What needs no browser (the commands' exit codes, the page written,
+//! its text escaped) is a plain trial of its own, so it runs everywhere.
 
 #[path = "common/browser.rs"]
 mod browser;
@@ -27,6 +28,20 @@ macro_rules! browser_trial {
 fn main() {
     let args = Arguments::from_args();
     let trials = vec![
+        Trial::test(
+            "render_html_exits_0_and_writes_the_page_without_a_browser",
+            || {
+                render_html_exits_0_and_writes_the_page_without_a_browser();
+                Ok(())
+            },
+        ),
+        Trial::test(
+            "diff_html_exits_with_findings_and_writes_the_page_without_a_browser",
+            || {
+                diff_html_exits_with_findings_and_writes_the_page_without_a_browser();
+                Ok(())
+            },
+        ),
         browser_trial!(
             render_html_opens_in_chromium_with_one_row_per_case_and_one_column_per_configuration
         ),
@@ -116,13 +131,13 @@ fn artifacts() -> PathBuf {
     dir
 }
 
-fn render_html_opens_in_chromium_with_one_row_per_case_and_one_column_per_configuration(
-    chromium: &Path,
-) {
+/// `render --format html` of a matrix with failures, into `<stem>.html`: exit 0 (rendering
+/// judges nothing).
+fn render_page(stem: &str) -> PathBuf {
     let dir = artifacts();
-    let json = dir.join("render-input.json");
+    let json = dir.join(format!("{stem}-input.json"));
     std::fs::write(&json, matrix("6.1.0", "allowed")).unwrap();
-    let page = dir.join("render.html");
+    let page = dir.join(format!("{stem}.html"));
     write_page(
         &[
             "render",
@@ -134,6 +149,20 @@ fn render_html_opens_in_chromium_with_one_row_per_case_and_one_column_per_config
         &page,
         ExitCode::Ok,
     );
+    page
+}
+
+fn render_html_exits_0_and_writes_the_page_without_a_browser() {
+    let html = std::fs::read_to_string(render_page("render-plain")).unwrap();
+    assert!(html.contains("5 of 11 cells failed"), "the headline");
+    assert!(html.contains("&lt;markup&gt;"), "the note escaped");
+    assert!(!html.contains("<markup>"));
+}
+
+fn render_html_opens_in_chromium_with_one_row_per_case_and_one_column_per_configuration(
+    chromium: &Path,
+) {
+    let page = render_page("render");
     let loaded = browser::load(chromium, &page).unwrap();
     browser::assert_clean(&loaded);
     assert_eq!(browser::count_class(&loaded.dom, "tr", "case"), 4);
@@ -143,16 +172,23 @@ fn render_html_opens_in_chromium_with_one_row_per_case_and_one_column_per_config
     assert!(loaded.dom.contains("5 of 11 cells failed"), "the headline");
     // The note's markup stays text.
     assert!(!loaded.dom.contains("<markup>"));
-    browser::screenshot(chromium, &page, &dir.join("render.png"), (1200, 900)).unwrap();
+    browser::screenshot(
+        chromium,
+        &page,
+        &artifacts().join("render.png"),
+        (1200, 900),
+    )
+    .unwrap();
 }
 
-fn diff_html_opens_in_chromium_and_groups_the_changes(chromium: &Path) {
+/// `diff --format html` of two matrices that differ, into `<stem>.html`.
+fn diff_page(stem: &str) -> PathBuf {
     let dir = artifacts();
-    let old = dir.join("diff-old.json");
-    let new = dir.join("diff-new.json");
+    let old = dir.join(format!("{stem}-old.json"));
+    let new = dir.join(format!("{stem}-new.json"));
     std::fs::write(&old, matrix("6.1.0", "errno")).unwrap();
     std::fs::write(&new, matrix("6.8.0", "allowed")).unwrap();
-    let page = dir.join("diff.html");
+    let page = dir.join(format!("{stem}.html"));
     // Changes found: exit 1.
     write_page(
         &[
@@ -166,6 +202,17 @@ fn diff_html_opens_in_chromium_and_groups_the_changes(chromium: &Path) {
         &page,
         ExitCode::Findings,
     );
+    page
+}
+
+fn diff_html_exits_with_findings_and_writes_the_page_without_a_browser() {
+    let html = std::fs::read_to_string(diff_page("diff-plain")).unwrap();
+    assert!(html.contains("data-kind=\"newly allowed\""));
+    assert!(html.contains("6.8.0"), "host context");
+}
+
+fn diff_html_opens_in_chromium_and_groups_the_changes(chromium: &Path) {
+    let page = diff_page("diff");
     let loaded = browser::load(chromium, &page).unwrap();
     browser::assert_clean(&loaded);
     assert!(loaded.dom.contains("data-kind=\"newly allowed\""));
