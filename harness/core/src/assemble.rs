@@ -27,8 +27,6 @@ pub struct NotRun {
 /// What one container run (with its restarts) gave, engine-neutral.
 #[derive(Debug, Clone, Default)]
 pub struct JobResult {
-    /// What the job was for, as progress and diagnostics name it.
-    pub label: String,
     pub host: Option<HostRecord>,
     pub records: HashMap<String, CaseRecord>,
     /// Cases the probe never reached, with the reason.
@@ -52,15 +50,19 @@ pub struct Tally {
     pub diagnostics: Vec<(String, Vec<String>)>,
 }
 
-/// Tallies the jobs' results, each with the number of containers it took.
-pub fn tally(jobs: Vec<(JobKind, JobResult, usize)>) -> Tally {
+/// Tallies the jobs' results, each with the number of containers it took; each job is named
+/// by its label in `plan` ([`Plan::job_label`]).
+pub fn tally(plan: &Plan, jobs: Vec<(JobKind, JobResult, usize)>) -> Tally {
     let containers = jobs.iter().map(|(_, _, n)| n).sum();
-    let containers_by_job = jobs.iter().map(|(_, r, n)| (r.label.clone(), *n)).collect();
+    let containers_by_job = jobs
+        .iter()
+        .map(|(k, _, n)| (plan.job_label(*k), *n))
+        .collect();
     let results: JobResults = jobs.into_iter().map(|(k, r, _)| (k, r)).collect();
     let mut diagnostics: Vec<(String, Vec<String>)> = results
-        .values()
-        .filter(|r| !r.diagnostics.is_empty())
-        .map(|r| (r.label.clone(), r.diagnostics.clone()))
+        .iter()
+        .filter(|(_, r)| !r.diagnostics.is_empty())
+        .map(|(k, r)| (plan.job_label(*k), r.diagnostics.clone()))
         .collect();
     diagnostics.sort();
     Tally {
@@ -217,12 +219,9 @@ impl<'a> Column<'a> {
         'a: 'e,
     {
         match &self.profile.kind {
-            ProfileKind::File { .. } if self.trapping => Attribution::Trapping,
-            ProfileKind::File { tagged, .. } => Attribution::Tagged {
-                sentinels: &tagged.sentinels,
-                default_traps: tagged.default_traps,
-                errnos,
-            },
+            ProfileKind::File { tagged, .. } => {
+                Attribution::of_tagged(tagged, self.trapping, errnos)
+            }
             ProfileKind::Unconfined => Attribution::NoFilter,
             ProfileKind::Builtin => Attribution::Untaggable,
         }
@@ -250,15 +249,7 @@ impl<'a> Column<'a> {
             as_is: results.get(&JobKind::AsIs { configuration: u }),
             tagged: results.get(&JobKind::Tagged { configuration: u }),
             tagged_allows: &up.tagged_allows,
-            attribution: if self.trapping {
-                Attribution::Trapping
-            } else {
-                Attribution::Tagged {
-                    sentinels: &tagged.sentinels,
-                    default_traps: tagged.default_traps,
-                    errnos,
-                }
-            },
+            attribution: Attribution::of_tagged(tagged, self.trapping, errnos),
         })
     }
 

@@ -6,7 +6,7 @@
 use crate::matrix::{Expected, Observed, Verdict};
 use crate::outcome::{Outcome, RuleRef};
 use crate::profile::model::{Action, Profile};
-use crate::profile::tag::{Attributed, Sentinels, Slot};
+use crate::profile::tag::{Attributed, Sentinels, Slot, Tagged};
 use seccomp_catalog::record::CaseRecord;
 
 const SIGSYS: i32 = 31;
@@ -75,6 +75,23 @@ pub enum Attribution<'a> {
     Untaggable,
     /// `seccomp=unconfined`: no filter, so any denial is the kernel's.
     NoFilter,
+}
+
+impl<'a> Attribution<'a> {
+    /// A file profile's, from its tagged copy: the one place that decides between sentinels
+    /// and traps, for the profile's own column and for builtin's upstream stand-in alike.
+    /// `trapping` is the runtime's (its errnos carry no sentinel); `errnos` the profile's as
+    /// written ([`filter_errnos`]).
+    pub fn of_tagged(tagged: &'a Tagged, trapping: bool, errnos: &'a [i32]) -> Attribution<'a> {
+        if trapping {
+            return Attribution::Trapping;
+        }
+        Attribution::Tagged {
+            sentinels: &tagged.sentinels,
+            default_traps: tagged.default_traps,
+            errnos,
+        }
+    }
 }
 
 /// The errnos a profile's filter can answer: each ERRNO rule's and the ERRNO default's
@@ -520,6 +537,45 @@ mod tests {
             }),
             ..errno(38)
         }
+    }
+
+    /// A file profile's attribution is its tagged copy's sentinels, unless the runtime's
+    /// errnos carry none: then only a trap can say the filter denied.
+    #[test]
+    fn a_tagged_profile_attributes_by_sentinel_unless_the_runtime_traps() {
+        let profile = crate::profile::parse_str(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["syslog"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#,
+            "p.json",
+        )
+        .unwrap();
+        let (t, errnos) = (
+            crate::profile::tag_for(&profile, true),
+            filter_errnos(&profile),
+        );
+        let by_sentinel = Attribution::of_tagged(&t, false, &errnos);
+        let Attribution::Tagged {
+            sentinels,
+            default_traps,
+            errnos: e,
+        } = &by_sentinel
+        else {
+            panic!("a runtime that returns sentinels attributes by them: {by_sentinel:?}");
+        };
+        assert!(std::ptr::eq(*sentinels, &t.sentinels) && *default_traps && *e == &errnos[..]);
+        let sentinel = i32::try_from(t.profile.rules[0].errno_ret.unwrap()).unwrap();
+        let got = classify(
+            SLOT,
+            runs(&errno(13), &ok(), Some(&errno(sentinel))),
+            &by_sentinel,
+        );
+        assert_eq!(
+            (got.outcome, got.rule),
+            (Outcome::Errno, Some(RuleRef::Index(0)))
+        );
+        assert!(matches!(
+            Attribution::of_tagged(&t, true, &errnos),
+            Attribution::Trapping
+        ));
     }
 
     /// An EPERM in the as-is run and in the baseline, beside a tagged run that ended in

@@ -820,34 +820,20 @@ impl Plan {
 
     /// Asks the oracle for every cell, once the calibration has measured which names each
     /// runtime's libseccomp doesn't know (by runtime index; a runtime without a measurement
-    /// is taken to know every name).
+    /// is taken to know every name). Each file configuration is predicted once; builtin takes
+    /// the prediction of upstream's configuration beside it (same capability set and runtime,
+    /// so the same host and start), which is among the configurations.
     pub fn predict(&self, unknown_names: &BTreeMap<usize, BTreeSet<String>>) -> Predictions {
         let cases: Vec<_> = self
             .case_ids
             .iter()
             .map(|id| self.case(id).expect("planned cases are known"))
             .collect();
-        let predictions = self
+        let mut predictions: Vec<_> = self
             .configurations
             .iter()
             .map(|conf| match &self.profiles[conf.profile].kind {
-                ProfileKind::Builtin => {
-                    let upstream = self.upstream_configuration(conf.cap_set, conf.runtime)?;
-                    let upstream = &self.configurations[upstream];
-                    match &self.profiles[upstream.profile].kind {
-                        ProfileKind::File { profile, .. } => Some(
-                            self.predict_file(
-                                profile,
-                                upstream,
-                                &cases,
-                                unknown_names
-                                    .get(&upstream.runtime)
-                                    .unwrap_or(&BTreeSet::new()),
-                            ),
-                        ),
-                        _ => None,
-                    }
-                }
+                ProfileKind::Builtin => None,
                 ProfileKind::Unconfined => Some(
                     cases
                         .iter()
@@ -862,6 +848,13 @@ impl Plan {
                 )),
             })
             .collect();
+        for (c, conf) in self.configurations.iter().enumerate() {
+            if let ProfileKind::Builtin = self.profiles[conf.profile].kind {
+                predictions[c] = self
+                    .upstream_configuration(conf.cap_set, conf.runtime)
+                    .and_then(|u| predictions[u].clone());
+            }
+        }
         Predictions(predictions)
     }
 

@@ -58,7 +58,7 @@ pub(crate) async fn execute_cri(
     let started = Instant::now();
     let collected = run_pods(&runner, &plan, &seccomp, run_id, opts).await?;
     let seconds = started.elapsed().as_secs_f64();
-    let mut tally = tally(collected.jobs);
+    let mut tally = tally(&plan, collected.jobs);
     let applied = applied_checks(&plan, &profiles, |i| runner.applied(&seccomp[i]));
     let matrix = node_matrix(
         &plan,
@@ -126,7 +126,7 @@ async fn run_pods(
             if let Ok(r) = &run {
                 progress.job_done(&label, t.elapsed().as_secs_f64(), r.containers);
             }
-            (job.kind, label, run)
+            (job.kind, run)
         }
     });
     let runs = tokio::select! {
@@ -146,7 +146,7 @@ async fn run_pods(
     };
     progress.finish();
     let swept = runner.finish().await;
-    let collected = collect_results(runs)?;
+    let collected = collect_results(plan, runs)?;
     swept.map_err(EngineError::from)?;
     Ok(collected)
 }

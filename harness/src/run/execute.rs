@@ -230,7 +230,7 @@ pub async fn execute(
     let ran = run_containers(&engine, &runner, &plan, &seccomp, podman_caps, files, opts).await?;
     let seconds = started.elapsed().as_secs_f64();
     clock.done("containers");
-    let tally = seccomp_harness_core::assemble::tally(ran.collected.jobs);
+    let tally = seccomp_harness_core::assemble::tally(&plan, ran.collected.jobs);
     let mut matrix = finish::assemble_run(&plan, &tally.results, &readings(&facts));
     seccomp_harness_core::assemble::leave_out_failed(&mut matrix, &plan, &ran.collected.failed);
     clock.done("predictions and matrix");
@@ -457,12 +457,12 @@ async fn run_jobs(
             if let Ok(r) = &run {
                 progress.job_done(&label, started.elapsed().as_secs_f64(), r.containers);
                 finished.lock().expect("timings lock").push((
-                    label.clone(),
+                    label,
                     r.containers,
                     phase.elapsed().as_secs_f64(),
                 ));
             }
-            (job.kind, label, run)
+            (job.kind, run)
         }
     });
     let mut runs: Vec<_> = order
@@ -471,7 +471,7 @@ async fn run_jobs(
         .collect();
     progress.finish();
     runs.sort_by_key(|(j, _)| **j);
-    let collected = collect_results(runs.into_iter().map(|(_, r)| r).collect())?;
+    let collected = collect_results(plan, runs.into_iter().map(|(_, r)| r).collect())?;
     Ok(Ran {
         collected,
         finished: finished.into_inner().expect("timings lock"),
@@ -522,32 +522,31 @@ pub(super) struct Collected {
 }
 
 /// The container runs of a plan's jobs turned into the assembler's results (any engine's),
-/// and the jobs that ended in an engine error. A run whose every job failed (the engine gone
+/// and the jobs that ended in an engine error, each named by its label in `plan`. A run whose every job failed (the engine gone
 /// from the start) fails whole, with the first error: there is no matrix to keep.
 // RunError is as large as the engine layer's errors (bollard's); the async callers returned it
 // before this was split out, where the lint does not look.
 #[allow(clippy::result_large_err)]
 pub(super) fn collect_results(
+    plan: &Plan,
     runs: Vec<(
         JobKind,
-        String,
         Result<engine::ConfigurationRun, engine::ContainerError>,
     )>,
 ) -> Result<Collected, RunError> {
     let mut out = Vec::with_capacity(runs.len());
     let mut failed = Vec::new();
     let mut first_error = None;
-    for (kind, label, run) in runs {
+    for (kind, run) in runs {
         let run = match run {
             Ok(run) => run,
             Err(e) => {
-                failed.push((kind, format!("{label}: {e}")));
+                failed.push((kind, format!("{}: {e}", plan.job_label(kind))));
                 first_error.get_or_insert(e);
                 continue;
             }
         };
         let mut result = JobResult {
-            label,
             host: run.host,
             start_error: run.start_error,
             diagnostics: run.diagnostics,

@@ -414,39 +414,39 @@ mod reasons {
 
 #[test]
 fn a_tally_counts_every_container_and_keeps_each_jobs_diagnostics_sorted() {
-    let with = |label: &str, diagnostics: &[&str]| JobResult {
-        label: label.into(),
+    // builtin (configuration 0) and builtin-upstream (1): each job is named by the plan.
+    let plan = builtin_plan(true);
+    let with = |diagnostics: &[&str]| JobResult {
         diagnostics: diagnostics.iter().map(|d| d.to_string()).collect(),
         ..Default::default()
     };
-    let t = tally(vec![
-        (
-            JobKind::Tagged { configuration: 1 },
-            with("b tagged", &["restarted"]),
-            3,
-        ),
-        (
-            JobKind::AsIs { configuration: 0 },
-            with("a as-is", &["fell back"]),
-            2,
-        ),
-        (JobKind::AsIs { configuration: 1 }, with("b as-is", &[]), 1),
-    ]);
+    let t = tally(
+        &plan,
+        vec![
+            (
+                JobKind::Tagged { configuration: 1 },
+                with(&["restarted"]),
+                3,
+            ),
+            (JobKind::AsIs { configuration: 0 }, with(&["fell back"]), 2),
+            (JobKind::AsIs { configuration: 1 }, with(&[]), 1),
+        ],
+    );
     assert_eq!(t.containers, 6);
     assert_eq!(
         t.containers_by_job,
         [
-            ("b tagged".to_string(), 3),
-            ("a as-is".into(), 2),
-            ("b as-is".into(), 1)
+            ("builtin-upstream (tagged)".to_string(), 3),
+            ("builtin".into(), 2),
+            ("builtin-upstream".into(), 1)
         ]
     );
     assert_eq!(t.results.len(), 3);
     assert_eq!(
         t.diagnostics,
         [
-            ("a as-is".to_string(), vec!["fell back".to_string()]),
-            ("b tagged".into(), vec!["restarted".into()]),
+            ("builtin".to_string(), vec!["fell back".to_string()]),
+            ("builtin-upstream (tagged)".into(), vec!["restarted".into()]),
         ]
     );
 }

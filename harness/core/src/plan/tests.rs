@@ -85,6 +85,44 @@ fn predicts_the_file_profile_and_lets_unconfined_follow_the_kernel() {
     assert_eq!(predictions.get(4, mseal).unwrap().outcome, Outcome::Absent);
 }
 
+/// builtin is predicted by upstream's profile, which runs beside it as a file configuration
+/// of the same capability set and runtime: builtin's prediction is that configuration's, not a
+/// neighbour's (the two capability sets' differ: +SYS_ADMIN unlocks upstream's rules).
+#[test]
+fn builtin_takes_the_prediction_of_its_upstream_configuration() {
+    let runtimes = vec![
+        PlannedRuntime::named("rt-a", Some("1.3.6")),
+        PlannedRuntime::named("rt-b", None)
+            .with_command(crate::runtime::testing::OWN_KERNEL_PROGRAM, &[]),
+    ];
+    let plan = PlanSetup::of(vec![LoadedProfile::builtin(), LoadedProfile::unconfined()])
+        .on_engine("docker", "28.5.2")
+        .cap_sets(default_and_sys_admin())
+        .runtimes(runtimes)
+        .plan()
+        .unwrap();
+    let predictions = plan.predict(&BTreeMap::new());
+    let builtins: Vec<usize> = (0..plan.configurations.len())
+        .filter(|&c| {
+            let profile = plan.configurations[c].profile;
+            matches!(plan.profiles[profile].kind, ProfileKind::Builtin)
+        })
+        .collect();
+    assert_eq!(builtins.len(), 4, "two capability sets on two runtimes");
+    let mut by_cap_set = BTreeMap::new();
+    for c in builtins {
+        let conf = &plan.configurations[c];
+        let u = plan
+            .upstream_configuration(conf.cap_set, conf.runtime)
+            .unwrap();
+        assert_ne!(u, c);
+        let builtin = predictions.0[c].as_ref().expect("builtin is predicted");
+        assert_eq!(Some(builtin), predictions.0[u].as_ref(), "{}", conf.id);
+        by_cap_set.insert((conf.runtime, conf.cap_set), builtin);
+    }
+    assert_ne!(by_cap_set[&(0, 0)], by_cap_set[&(0, 1)]);
+}
+
 #[test]
 fn tags_the_file_profile_so_that_its_denials_name_their_rule() {
     let (_dir, plan) = plan_of_three_kinds_on_two_cap_sets();
