@@ -50,6 +50,8 @@
 #                               (default /var/cache/seccomp-harness/lab)
 #   SECCOMP_HARNESS_LAB_MIRROR  the Debian mirror (default http://deb.debian.org/debian)
 #   SECCOMP_HARNESS_LAB_REFRESH=1  run apt-get update even when package lists are cached
+#   SECCOMP_HARNESS_LAB_LOCK_WAIT  seconds a command waits for another one's lock on the same
+#                               engine or root file system (default 3600, ci/lock.sh)
 set -euo pipefail
 
 LAB=${SECCOMP_HARNESS_LAB_DIR:-/var/cache/seccomp-harness/lab}
@@ -66,6 +68,9 @@ SELF=$(readlink -f "$0")
 
 say() { printf 'lab: %s\n' "$*" >&2; }
 die() { local code=$1; shift; printf 'lab: %s\n' "$*" >&2; exit "$code"; }
+# The engines' and root file systems' locks, with a deadline.
+# shellcheck source=ci/lock.sh
+. "$(dirname "$SELF")/lock.sh"
 
 # --- the engines ---------------------------------------------------------------------------------
 
@@ -260,7 +265,7 @@ ensure_rootfs() {
   mkdir -p "$LAB/rootfs" "$cache" "$LAB/cache/$(root_suite "$suite")/archives/partial" \
     "$LAB/cache/$(root_suite "$suite")/lists/partial"
   exec 8>"$LAB/rootfs/.$suite.lock"
-  flock 8
+  lock_fd 8 "$LAB/rootfs/.$suite.lock"
   if [ -f "$root/$READY" ] && [ "$(cat "$root/$READY")" = "$pkgs" ]; then
     exec 8>&-
     return 0
@@ -587,7 +592,7 @@ up() {
   need_host_tools
   mkdir -p "$dir"
   exec 9>"$dir/.lock"
-  flock 9
+  lock_fd 9 "$dir/.lock"
   if engine_running "$name"; then
     say "$name: already up"
     engine_host "$name"
@@ -708,7 +713,7 @@ down() {
   need_host_tools
   mkdir -p "$dir"
   exec 9>"$dir/.lock"
-  flock 9
+  lock_fd 9 "$dir/.lock"
   stop_engine "$name"
 }
 

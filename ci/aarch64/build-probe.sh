@@ -23,6 +23,8 @@
 #   SECCOMP_HARNESS_LAB_DIR     state and downloads, reused by later runs; this script keeps
 #                               its own under aarch64/ (default /var/cache/seccomp-harness/lab)
 #   SECCOMP_HARNESS_LAB_MIRROR  the Debian mirror (default http://deb.debian.org/debian)
+#   SECCOMP_HARNESS_LAB_LOCK_WAIT  seconds it waits for another build's lock (default 3600,
+#                               ci/lock.sh)
 set -euo pipefail
 
 LAB=${SECCOMP_HARNESS_LAB_DIR:-/var/cache/seccomp-harness/lab}/aarch64
@@ -39,6 +41,8 @@ BUILDROOT=$LAB/buildroot
 
 say() { printf 'build-probe: %s\n' "$*" >&2; }
 die() { local code=$1; shift; printf 'build-probe: %s\n' "$*" >&2; exit "$code"; }
+# shellcheck source=ci/lock.sh
+. "$(dirname "$0")/../lock.sh"
 
 usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit "${1:-2}"; }
 
@@ -75,7 +79,7 @@ done
 mkdir -p "$LAB/cache/buildroot/archives/partial" "$LAB/cache/buildroot/debootstrap" \
   "$LAB/cargo-home" "$TARGET_DIR"
 exec 9>"$LAB/.build-probe.lock"
-flock 9
+lock_fd 9 "$LAB/.build-probe.lock"
 
 # Runs a command chrooted into ROOT, in a private mount namespace so that its /proc, /dev and
 # bind mounts vanish with it. The repository (read-only, at its own path), cargo's home, the

@@ -44,6 +44,8 @@
 #   SECCOMP_HARNESS_LAB_MIRROR   the Debian mirror (default http://deb.debian.org/debian)
 #   SECCOMP_HARNESS_LAB_AARCH64_PORT  the host port of the engine (default 23750)
 #   SECCOMP_HARNESS_LAB_AARCH64_MEM   the machine's memory in MiB (default 2048)
+#   SECCOMP_HARNESS_LAB_LOCK_WAIT  seconds a command waits for another lab command's lock
+#                                (default 3600, ci/lock.sh)
 set -euo pipefail
 
 LAB=${SECCOMP_HARNESS_LAB_DIR:-/var/cache/seccomp-harness/lab}/aarch64

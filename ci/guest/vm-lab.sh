@@ -20,17 +20,20 @@ EX_UNREACHABLE=75
 # PID 1 of the machine: the labs' one guest init (its header says what it does), with the
 # machine's name in /etc/hostname.
 GUEST_INIT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/init.sh
+# shellcheck source=ci/lock.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lock.sh"
 
 say() { printf '%s: %s\n' "$LAB_TAG" "$*" >&2; }
 die() { local code=$1; shift; printf '%s: %s\n' "$LAB_TAG" "$*" >&2; exit "$code"; }
 usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit "${1:-2}"; }
 
 # One lab command at a time per lab dir. The lock (fd 9) must not be handed to qemu, or the
-# machine would hold it for as long as it runs: each start closes it (9>&-).
+# machine would hold it for as long as it runs: each start closes it (9>&-). The wait has a
+# deadline (ci/lock.sh).
 lock() {
   mkdir -p "$LAB"
   exec 9>"$LAB/.lab.lock"
-  flock 9
+  lock_fd 9 "$LAB/.lab.lock"
 }
 
 # --- host checks ---------------------------------------------------------------------------------
@@ -184,15 +187,17 @@ qemu_pid() {
   echo "$pid"
 }
 
-# Stops qemu: TERM, ten seconds, then KILL.
+# Stops qemu: TERM, ten seconds, then KILL. qemu may end on its own between the caller's check
+# and a signal, and a kill that finds no process must not end the script (set -e): each signal
+# may fail, and whether the process is gone is checked at the end.
 stop_qemu() {
   local pid=$1
-  kill -TERM "$pid"
+  kill -TERM "$pid" 2>/dev/null || true
   for _ in $(seq 1 20); do
     [ -e "/proc/$pid" ] || break
     sleep 0.5
   done
-  if [ -e "/proc/$pid" ]; then kill -KILL "$pid"; sleep 0.5; fi
+  if [ -e "/proc/$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; sleep 0.5; fi
   if [ -e "/proc/$pid" ]; then die 1 "qemu (PID $pid) did not end"; fi
 }
 

@@ -58,6 +58,8 @@
 #   SECCOMP_HARNESS_LAB_KERNELS_KVM_DEADLINE  seconds KVM gets to reach the kernel (default 20)
 #   SECCOMP_HARNESS_LAB_KERNELS_MEM    the machine's memory in MiB (default 2048)
 #   SECCOMP_HARNESS_LAB_KERNELS_BOOT_TIMEOUT  seconds until the engine must answer (default 300)
+#   SECCOMP_HARNESS_LAB_LOCK_WAIT  seconds a command waits for another lab command's lock
+#                                (default 3600, ci/lock.sh)
 set -euo pipefail
 
 LAB=${SECCOMP_HARNESS_LAB_DIR:-/var/cache/seccomp-harness/lab}/kernels

@@ -268,12 +268,18 @@ impl Ledger {
     /// container, and a second timeout stands. A case that really blocks costs one container
     /// and one deadline more.
     fn retry_timeout(&mut self, id: &str, why: &str) -> bool {
+        self.retry_once(id, || {
+            format!("{id} timed out ({why}); running it once more in a fresh container")
+        })
+    }
+
+    /// Whether `id` may run once more (it is still to run and has not been retried), noting
+    /// why when it may. A case gets one retry, whatever the reasons.
+    fn retry_once(&mut self, id: &str, why: impl FnOnce() -> String) -> bool {
         if !self.remaining.iter().any(|r| r == id) || !self.retried.insert(id.to_string()) {
             return false;
         }
-        self.note(format!(
-            "{id} timed out ({why}); running it once more in a fresh container"
-        ));
+        self.note(why());
         true
     }
 
@@ -287,14 +293,12 @@ impl Ledger {
     /// (`exited 2`, read as allowed; measured in [`seccomp_harness_core::runtime`]'s models).
     /// So the first such end of a case is noted, not recorded, and a second one stands.
     fn retry_exit(&mut self, id: &str, code: i64) -> bool {
-        if !self.remaining.iter().any(|r| r == id) || !self.retried.insert(id.to_string()) {
-            return false;
-        }
-        self.note(format!(
-            "the container ended with exit {code} and no record while {id} ran; running it \
-             once more in a fresh container"
-        ));
-        true
+        self.retry_once(id, || {
+            format!(
+                "the container ended with exit {code} and no record while {id} ran; running \
+                 it once more in a fresh container"
+            )
+        })
     }
 
     /// The probe's command line for the next container: `flags`, in-process where the mode
