@@ -50,6 +50,15 @@ pub(crate) fn request_timeout_set() -> Option<u64> {
 /// here.
 pub fn explain(e: &BollardError) -> String {
     let mut out = chain(e);
+    if matches!(e, BollardError::RequestTimeoutError) {
+        // bollard says only "Timeout error": on a stalled engine (an emulated machine whose
+        // kernel locked up) this is all a failed build or create would otherwise say.
+        out.push_str(&format!(
+            " (no answer within the engine-call deadline, {} s: check the daemon, or raise \
+             {TIMEOUT_ENV})",
+            request_timeout_secs()
+        ));
+    }
     if closed_without_answer(&out) {
         out.push_str(
             " (the engine closed the connection without answering: is the daemon stopping, \
@@ -393,6 +402,21 @@ pub(crate) fn start_cap() -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unanswered_call_says_which_deadline_passed() {
+        let text = explain(&BollardError::RequestTimeoutError);
+        assert!(
+            text.starts_with("Timeout error (no answer within"),
+            "{text}"
+        );
+        assert!(text.contains(TIMEOUT_ENV), "{text}");
+        let refused = explain(&BollardError::DockerResponseServerError {
+            status_code: 500,
+            message: "no".into(),
+        });
+        assert!(!refused.contains("deadline"), "{refused}");
+    }
 
     #[test]
     fn refusals_name_the_version_to_use() {

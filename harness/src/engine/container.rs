@@ -331,18 +331,25 @@ async fn run_probe_container_once(
     let id = create(engine, tag, spec, body).await?;
     let guard = ContainerGuard::new(engine, &id);
     let result = drive(engine, &id, spec, expect).await;
-    // Removal errors are reported only when the run itself went well: the first error is the
-    // one to show, and the label sweep retries the removal.
     let removed = remove_within_deadline(engine, &id).await;
     guard.disarm();
-    let removed = removed?;
+    first_error(result, removed, container_error(engine, &id, "remove"))
+}
+
+/// A container's outcome, or the first error of its run and its removal. Removal errors are
+/// reported only when the run itself went well: on a stalled engine the call that stalled
+/// (the watchdog's kill, a wait) is the one to name, not the removal that followed it and
+/// stalled too, and the label sweep retries the removal anyway.
+// ContainerError is as large as bollard's errors; the async callers return it too, where the
+// lint does not look.
+#[allow(clippy::result_large_err)]
+fn first_error<T>(
+    result: Result<T, ContainerError>,
+    removed: Result<Result<(), BollardError>, ContainerError>,
+    remove_error: impl FnOnce(BollardError) -> ContainerError,
+) -> Result<T, ContainerError> {
     let outcome = result?;
-    removed.map_err(|source| ContainerError::Container {
-        action: "remove",
-        id: id.clone(),
-        host: engine.host().to_string(),
-        source,
-    })?;
+    removed?.map_err(remove_error)?;
     Ok(outcome)
 }
 
@@ -492,11 +499,31 @@ fn container_error(
 ) -> impl FnOnce(BollardError) -> ContainerError {
     let id = id.to_string();
     let host = engine.host().to_string();
-    move |source| ContainerError::Container {
-        action,
-        id,
-        host,
-        source,
+    move |source| call_error(action, id, host, source)
+}
+
+/// [`container_error`]'s error. bollard's own deadline (the engine-call deadline, which these
+/// calls' client has) says only "Timeout error": it is told as the hang it is, with the call
+/// and the seconds.
+fn call_error(
+    action: &'static str,
+    id: String,
+    host: String,
+    source: BollardError,
+) -> ContainerError {
+    match source {
+        BollardError::RequestTimeoutError => ContainerError::Hung {
+            action,
+            id,
+            host,
+            seconds: super::connect::request_timeout_secs(),
+        },
+        source => ContainerError::Container {
+            action,
+            id,
+            host,
+            source,
+        },
     }
 }
 
@@ -751,6 +778,66 @@ mod tests {
         assert_eq!(wait_limit(false, short, case), short);
         assert_eq!(quiet_end(false, short, case), QuietEnd::TimedOut);
         assert_eq!(quiet_end(false, case, case), QuietEnd::TimedOut);
+    }
+
+    fn hung(action: &'static str) -> ContainerError {
+        call_error(
+            action,
+            "c1".into(),
+            "tcp://127.0.0.1:1".into(),
+            BollardError::RequestTimeoutError,
+        )
+    }
+
+    #[test]
+    fn an_unanswered_call_is_told_as_a_hang_naming_the_call() {
+        let text = hung("kill").to_string();
+        assert!(
+            text.contains("did not answer a request to kill probe container c1"),
+            "{text}"
+        );
+        assert!(text.contains("on tcp://127.0.0.1:1 within "), "{text}");
+        let refused = call_error(
+            "kill",
+            "c1".into(),
+            "h".into(),
+            BollardError::DockerResponseServerError {
+                status_code: 500,
+                message: "no".into(),
+            },
+        );
+        assert!(matches!(refused, ContainerError::Container { .. }));
+    }
+
+    #[test]
+    fn the_call_that_stalled_is_named_before_the_removal_after_it() {
+        let remove_err = |_| hung("remove");
+        // The kill stalled, then the removal: the kill is the error.
+        let both = first_error::<()>(Err(hung("kill")), Err(hung("remove")), remove_err);
+        assert!(matches!(
+            both,
+            Err(ContainerError::Hung { action: "kill", .. })
+        ));
+        // A run that went well reports its removal's hang, or the engine's refusal.
+        let removal = first_error(Ok(1), Err(hung("remove")), remove_err);
+        assert!(matches!(
+            removal,
+            Err(ContainerError::Hung {
+                action: "remove",
+                ..
+            })
+        ));
+        let refused = first_error(Ok(1), Ok(Err(BollardError::RequestTimeoutError)), |e| {
+            call_error("remove", "c1".into(), "h".into(), e)
+        });
+        assert!(matches!(
+            refused,
+            Err(ContainerError::Hung {
+                action: "remove",
+                ..
+            })
+        ));
+        assert_eq!(first_error(Ok(1), Ok(Ok(())), remove_err).unwrap(), 1);
     }
 
     #[test]
