@@ -238,6 +238,27 @@ fn errno_action_returns_its_errno() {
     assert_eq!((c.errno, c.ret, c.signal), (Some(3999), Some(-3999), None));
 }
 
+/// rt_sigreturn runs on a frame the probe makes (zeroed on x86_64, refused for its alignment
+/// on aarch64), never on what the child's stack holds: allowed, the child dies of SIGSEGV on
+/// every kernel. Denied, the call returns and the probe carries on from its own stack, forked
+/// and in-process, with the next case recorded as well.
+#[test]
+fn rt_sigreturn_faults_when_allowed_and_returns_to_the_probe_when_denied() {
+    let bare = run_probe(None, &["rt_sigreturn", "getpid"]);
+    assert_eq!(bare.case("rt_sigreturn").signal, Some(libc::SIGSEGV));
+    let denied = filter(
+        vec![(libc::SYS_rt_sigreturn, vec![])],
+        SeccompAction::Errno(3998),
+    );
+    for mode in [&[][..], &["--in-process"][..]] {
+        let run = run_probe(Some(&denied), &[mode, &["rt_sigreturn", "getpid"]].concat());
+        assert!(run.status.success(), "{mode:?}: {:?}", run.status);
+        let c = run.case("rt_sigreturn");
+        assert_eq!((c.errno, c.signal), (Some(3998), None), "{mode:?}");
+        assert!(run.case("getpid").ret.is_some_and(|r| r > 0), "{mode:?}");
+    }
+}
+
 #[test]
 fn kill_actions_end_the_child_with_sigsys() {
     for action in [SeccompAction::KillThread, SeccompAction::KillProcess] {

@@ -522,8 +522,9 @@ pub(super) struct Collected {
 }
 
 /// The container runs of a plan's jobs turned into the assembler's results (any engine's),
-/// and the jobs that ended in an engine error, each named by its label in `plan`. A run whose every job failed (the engine gone
-/// from the start) fails whole, with the first error: there is no matrix to keep.
+/// and the jobs that ended in an engine error, each named by its label in `plan`. A run whose
+/// every job failed (the engine gone from the start) fails whole, with the first error: there
+/// is no matrix to keep.
 // RunError is as large as the engine layer's errors (bollard's); the async callers returned it
 // before this was split out, where the lint does not look.
 #[allow(clippy::result_large_err)]
